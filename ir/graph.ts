@@ -1,0 +1,90 @@
+// The graph IR: a module holds a main function; a function holds its inputs, outputs and nodes in
+// topological order. Every value has a TensorType whose dims may be symbolic. Constants (ONNX
+// initializers and folded values) carry their bytes. Nodes name a kestrel op (see ir/ops) and keep
+// the ONNX node name and op type they came from, so errors can speak the user's language.
+// Control-flow nodes hold their bodies as functions in `bodies` (structured, never flattened).
+
+import type { DType } from './dtype.js';
+import type { Dim } from './dim.js';
+
+export interface TensorType {
+  readonly dtype: DType;
+  readonly shape: readonly Dim[];
+}
+
+/** Constant tensor data: little-endian bytes of a row-major tensor with static dims. */
+export interface ConstData {
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  readonly bytes: Uint8Array;
+}
+
+export interface Value {
+  readonly id: number;
+  /** Name in the source model (ONNX value name) or a generated one. */
+  readonly name: string;
+  readonly type: TensorType;
+  /** Present when the value is a compile-time constant. */
+  readonly data?: ConstData;
+}
+
+export type AttrValue =
+  | number | string | boolean
+  | readonly number[] | readonly string[]
+  | ConstData | Func;
+
+export type Attrs = Readonly<Record<string, AttrValue>>;
+
+export interface Node {
+  readonly id: number;
+  /** kestrel op name (a key of the op registry). */
+  readonly op: string;
+  /** Optional inputs that ONNX leaves empty are null. */
+  readonly inputs: readonly (Value | null)[];
+  readonly outputs: readonly Value[];
+  readonly attrs: Attrs;
+  /** Where the node came from, for errors: the ONNX node name and op type. */
+  readonly origin: { readonly name: string; readonly opType: string };
+  /** Bodies of structured control flow (then/else branches, loop bodies). */
+  readonly bodies?: Readonly<Record<string, Func>>;
+}
+
+export interface Func {
+  readonly name: string;
+  readonly inputs: readonly Value[];
+  readonly outputs: readonly Value[];
+  /** In topological order. */
+  readonly nodes: readonly Node[];
+}
+
+export interface Module {
+  readonly main: Func;
+  /** Symbolic dimension variables of the main inputs, in order of first appearance. */
+  readonly symbols: readonly string[];
+  /** Where the model came from: producer, opset, content hash. */
+  readonly source: {
+    readonly producer: string;
+    readonly opset: number;
+    readonly sha256: string;
+  };
+}
+
+/** Allocates value and node ids for one module; passes share it to keep ids unique. */
+export class IdGen {
+  private next = 0;
+  constructor(start = 0) { this.next = start; }
+  id(): number { return this.next++; }
+}
+
+export function makeValue(ids: IdGen, name: string, type: TensorType, data?: ConstData): Value {
+  return Object.freeze(data ? { id: ids.id(), name, type, data } : { id: ids.id(), name, type });
+}
+
+export function isConst(v: Value | null | undefined): v is Value & { data: ConstData } {
+  return !!v && v.data !== undefined;
+}
+
+/** Number of elements of a static shape. */
+export function numel(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}

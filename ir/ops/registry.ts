@@ -1,0 +1,54 @@
+// The op registry: one frozen record per kestrel op, declared in the family files beside this
+// one (elementwise.ts, conv.ts, ...). A record holds the op's traits (which passes query instead of
+// switching on names), its type/shape relation over symbolic dims, optional constant folding,
+// and its lowering to tensor expressions. ONNX import is separate (compiler/frontend/onnx).
+
+import type { Attrs, ConstData, TensorType } from '../graph.js';
+import type { LowerCtx, Lowering } from '../te.js';
+
+export type Trait =
+  | 'elementwise' // output element i depends on input elements i (after broadcasting)
+  | 'injective' // each output element reads a computable set of input elements (transpose, pad)
+  | 'reduction' // reduces along axes
+  | 'anchor' // heavy op with its own loop nest (conv, matmul, pool); may take an epilogue
+  | 'view' // output shares storage with input 0 (reshape, flatten, squeeze, identity)
+  | 'opaque' // none of the above; never fused
+  | 'control'; // structured control flow with bodies
+
+export interface InferCtx {
+  /** Throws a KestrelError naming the node being inferred. */
+  fail(code: string, message: string): never;
+}
+
+export interface OpDef {
+  readonly name: string;
+  readonly traits: readonly Trait[];
+  /** Output types from input types and attributes; calls ctx.fail on invalid input. */
+  infer(inputs: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[];
+  /** Evaluates the op on constant inputs (small tensors only); undefined when it cannot. */
+  fold?(inputs: readonly (ConstData | null)[], attrs: Attrs, outTypes: readonly TensorType[]): ConstData[] | undefined;
+  /** Lowering to tensor expressions; absent for views and ops decomposed elsewhere. */
+  lower?(ctx: LowerCtx): Lowering;
+}
+
+const REGISTRY = new Map<string, OpDef>();
+
+/** Registers op records; called once per family file at module load. */
+export function defineOps(defs: readonly OpDef[]): void {
+  for (const d of defs) {
+    if (REGISTRY.has(d.name)) throw new Error(`op '${d.name}' declared twice`);
+    REGISTRY.set(d.name, Object.freeze(d));
+  }
+}
+
+export function getOp(name: string): OpDef | undefined {
+  return REGISTRY.get(name);
+}
+
+export function hasTrait(op: string, t: Trait): boolean {
+  return REGISTRY.get(op)?.traits.includes(t) ?? false;
+}
+
+export function allOps(): string[] {
+  return [...REGISTRY.keys()].sort();
+}

@@ -1,0 +1,150 @@
+// LLVM 14 backend: textual LLVM IR -> verified module -> new-pass-manager O0..O3 pipeline ->
+// object file or assembly for a (triple, cpu, features) TargetMachine.
+//
+// Requires: the IR was written for LLVM 14 (typed pointers). Guarantees: no LLVM call here
+// aborts the process on bad IR — parse and verifier errors are returned as text. Each call uses
+// its own LLVMContext, so concurrent calls from different threads do not share state; the target
+// registry is initialised exactly once (std::call_once).
+#include "llvm_backend.h"
+
+#include <memory>
+#include <mutex>
+
+#include "llvm/ADT/StringMap.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/IR/Verifier.h"
+#include "llvm/IRReader/IRReader.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/Host.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/Target/TargetOptions.h"
+
+namespace kestrel_llvm {
+
+void initTargets() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    llvm::InitializeAllTargetInfos();
+    llvm::InitializeAllTargets();
+    llvm::InitializeAllTargetMCs();
+    llvm::InitializeAllAsmPrinters();
+    llvm::InitializeAllAsmParsers();
+  });
+}
+
+HostInfo hostInfo() {
+  HostInfo info;
+  info.cpu = llvm::sys::getHostCPUName().str();
+  info.triple = llvm::sys::getDefaultTargetTriple();
+  llvm::StringMap<bool> feats;
+  if (llvm::sys::getHostCPUFeatures(feats)) {
+    for (const auto& f : feats) {
+      if (!info.features.empty()) info.features += ",";
+      info.features += (f.getValue() ? "+" : "-") + f.getKey().str();
+    }
+  }
+  return info;
+}
+
+namespace {
+
+std::unique_ptr<llvm::TargetMachine> makeTargetMachine(const std::string& triple,
+                                                       const std::string& cpu,
+                                                       const std::string& features, int optLevel,
+                                                       std::string* err) {
+  initTargets();
+  const llvm::Target* target = llvm::TargetRegistry::lookupTarget(triple, *err);
+  if (!target) return nullptr;
+  llvm::TargetOptions options;
+  // Contraction is decided per instruction by the IR's `contract` flags, not globally.
+  options.AllowFPOpFusion = llvm::FPOpFusion::Standard;
+  llvm::CodeGenOpt::Level level = optLevel >= 3   ? llvm::CodeGenOpt::Aggressive
+                                  : optLevel == 0 ? llvm::CodeGenOpt::None
+                                                  : llvm::CodeGenOpt::Default;
+  return std::unique_ptr<llvm::TargetMachine>(target->createTargetMachine(
+      triple, cpu, features, options, llvm::Reloc::PIC_, llvm::None, level));
+}
+
+llvm::OptimizationLevel toLevel(int optLevel) {
+  switch (optLevel) {
+    case 1: return llvm::OptimizationLevel::O1;
+    case 2: return llvm::OptimizationLevel::O2;
+    default: return llvm::OptimizationLevel::O3;
+  }
+}
+
+void optimize(llvm::Module& mod, llvm::TargetMachine* tm, int optLevel) {
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PipelineTuningOptions pto;
+  pto.LoopVectorization = optLevel >= 2;
+  pto.SLPVectorization = optLevel >= 2;
+  llvm::PassBuilder pb(tm, pto);
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  llvm::ModulePassManager mpm = optLevel == 0
+                                    ? pb.buildO0DefaultPipeline(llvm::OptimizationLevel::O0)
+                                    : pb.buildPerModuleDefaultPipeline(toLevel(optLevel));
+  mpm.run(mod, mam);
+}
+
+}  // namespace
+
+// Shared with llvm_data.cc: runs codegen for `mod` on `tm` into `out`.
+std::string emitModule(llvm::Module& mod, llvm::TargetMachine* tm, bool assembly,
+                       std::string* out) {
+  llvm::SmallVector<char, 0> buffer;
+  llvm::raw_svector_ostream os(buffer);
+  llvm::legacy::PassManager cpm;
+  auto kind = assembly ? llvm::CGFT_AssemblyFile : llvm::CGFT_ObjectFile;
+  if (tm->addPassesToEmitFile(cpm, os, nullptr, kind)) {
+    return "target machine cannot emit this file type";
+  }
+  cpm.run(mod);
+  out->assign(buffer.data(), buffer.size());
+  return "";
+}
+
+std::unique_ptr<llvm::TargetMachine> targetMachineFor(const std::string& triple,
+                                                      const std::string& cpu,
+                                                      const std::string& features, int optLevel,
+                                                      std::string* err) {
+  return makeTargetMachine(triple, cpu, features, optLevel, err);
+}
+
+std::string compileIR(const CompileOptions& opts, std::string* out) {
+  std::string err;
+  auto tm = makeTargetMachine(opts.triple, opts.cpu, opts.features, opts.optLevel, &err);
+  if (!tm) return "no target for '" + opts.triple + "': " + err;
+  llvm::LLVMContext ctx;
+  llvm::SMDiagnostic diag;
+  auto buf = llvm::MemoryBuffer::getMemBuffer(opts.ir, "kestrel-module", false);
+  std::unique_ptr<llvm::Module> mod = llvm::parseIR(buf->getMemBufferRef(), diag, ctx);
+  if (!mod) {
+    llvm::raw_string_ostream os(err);
+    diag.print("kestrel-module", os, false);
+    return "LLVM IR parse error: " + os.str();
+  }
+  {
+    llvm::raw_string_ostream os(err);
+    if (llvm::verifyModule(*mod, &os)) return "LLVM IR verifier error: " + os.str();
+  }
+  mod->setTargetTriple(opts.triple);
+  mod->setDataLayout(tm->createDataLayout());
+  optimize(*mod, tm.get(), opts.optLevel);
+  return emitModule(*mod, tm.get(), opts.assembly, out);
+}
+
+}  // namespace kestrel_llvm

@@ -1,0 +1,44 @@
+// Plain C++ API of the LLVM backend (no N-API, no exceptions across it): functions return an
+// empty string on success or an LLVM diagnostic on failure, and write their result to `out`.
+// The N-API binding in llvm_addon.cc only converts arguments to and from these.
+#ifndef KESTREL_LLVM_BACKEND_H_
+#define KESTREL_LLVM_BACKEND_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace kestrel_llvm {
+
+struct HostInfo {
+  std::string cpu, features, triple;
+};
+
+struct CompileOptions {
+  std::string ir, triple, cpu, features;
+  int optLevel = 3;
+  bool assembly = false;  // emit assembly text instead of an ELF object
+};
+
+struct DataSection {
+  std::string symbol, section;
+  const uint8_t* bytes = nullptr;
+  size_t size = 0;
+  unsigned align = 1;
+};
+
+struct DataExport {
+  std::string symbol;
+  uint64_t value = 0;
+};
+
+// Initialises every configured LLVM target once (X86, AArch64, NVPTX here). Thread-compatible.
+void initTargets();
+HostInfo hostInfo();
+std::string compileIR(const CompileOptions& opts, std::string* out);
+std::string emitDataObject(const std::string& triple, const std::vector<DataSection>& sections,
+                           const std::vector<DataExport>& exports, std::string* out);
+
+}  // namespace kestrel_llvm
+
+#endif  // KESTREL_LLVM_BACKEND_H_

@@ -1,0 +1,172 @@
+// Shared attribute readers, validators and window arithmetic for the anchor op families
+// (conv.ts, pool.ts, matmul.ts, norm.ts).
+// Requires: attrs as produced by the ONNX frontend (complete, axes non-negative); readers still
+// take defaults so hand-built graphs and tests can omit them.
+// Guarantees: every failure goes through ctx.fail with KC0401 (attribute out of range) or
+// KC0402 (input rank/dtype/shape mismatch); window output sizes are written once over symbolic
+// dims (ir/dim.ts) so a dynamic batch or spatial dim flows through, and once more over tir
+// expressions for the pads a kernel needs at run time (auto_pad SAME on symbolic inputs).
+
+import { isFloat } from '../dtype.js';
+import type { Dim } from '../dim.js';
+import { dimAdd, dimCeilDiv, dimFloorDiv, dimMin, dimSub, isStatic } from '../dim.js';
+import type { Attrs, TensorType } from '../graph.js';
+import type { Expr } from '../tir.js';
+import { add, floordiv, imm, max, mul, sub } from '../tir-build.js';
+import type { InferCtx } from './registry.js';
+
+export const ATTR_RANGE = 'KC0401';
+export const INPUT_MISMATCH = 'KC0402';
+
+export type AutoPad = 'NOTSET' | 'SAME_UPPER' | 'SAME_LOWER' | 'VALID';
+
+export function intAttr(attrs: Attrs, name: string, dflt: number): number {
+  const v = attrs[name];
+  if (v === undefined) return dflt;
+  if (typeof v === 'boolean') return Number(v);
+  if (typeof v !== 'number') throw new Error(`attribute '${name}' is not a number`);
+  return v;
+}
+
+export const floatAttr = intAttr;
+
+export function intsAttr(attrs: Attrs, name: string, dflt: readonly number[]): readonly number[] {
+  const v = attrs[name];
+  if (v === undefined) return dflt;
+  if (!Array.isArray(v)) throw new Error(`attribute '${name}' is not a list`);
+  return v as readonly number[];
+}
+
+export function strAttr(attrs: Attrs, name: string, dflt: string): string {
+  const v = attrs[name];
+  return typeof v === 'string' ? v : dflt;
+}
+
+/** Input `i` must be present and of floating dtype with a rank in [minRank, maxRank]. */
+export function requireFloat(
+  ins: readonly (TensorType | null)[], i: number, what: string, ctx: InferCtx,
+  minRank = 0, maxRank = Infinity,
+): TensorType {
+  const t = ins[i];
+  if (!t) return ctx.fail(INPUT_MISMATCH, `missing input ${i} (${what})`);
+  if (!isFloat(t.dtype)) ctx.fail(INPUT_MISMATCH, `${what} must be a float tensor, got ${t.dtype}`);
+  const r = t.shape.length;
+  if (r < minRank || r > maxRank) {
+    const want = maxRank === minRank ? `${minRank}` : `${minRank}..${maxRank === Infinity ? '' : maxRank}`;
+    ctx.fail(INPUT_MISMATCH, `${what} must have rank ${want}, got ${r}`);
+  }
+  return t;
+}
+
+/** Checks `a == b` when both are static (symbolic dims are checked at run time by the VM). */
+export function checkDimEq(a: Dim, b: Dim, what: string, ctx: InferCtx): void {
+  if (isStatic(a) && isStatic(b) && a !== b) ctx.fail(INPUT_MISMATCH, `${what}: ${a} vs ${b}`);
+}
+
+/** Validated window attributes of a conv or pool over `spatial` axes. */
+export interface Window {
+  readonly kernel: readonly number[];
+  readonly strides: readonly number[];
+  readonly dilations: readonly number[];
+  /** All begins then all ends (ONNX order); ignored unless autoPad is NOTSET. */
+  readonly pads: readonly number[];
+  readonly autoPad: AutoPad;
+  readonly ceilMode: boolean;
+}
+
+const AUTO_PADS: readonly string[] = ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'];
+
+function checkList(xs: readonly number[], len: number, name: string, lo: number, ctx: InferCtx): void {
+  if (xs.length !== len) ctx.fail(ATTR_RANGE, `${name} has ${xs.length} entries, expected ${len}`);
+  for (const x of xs) {
+    if (!Number.isInteger(x) || x < lo) ctx.fail(ATTR_RANGE, `${name} entries must be integers >= ${lo}`);
+  }
+}
+
+/** Reads and validates kernel/strides/dilations/pads/autoPad/ceilMode for `spatial` axes. */
+export function readWindow(attrs: Attrs, spatial: number, ctx: InferCtx): Window {
+  const kernel = intsAttr(attrs, 'kernel', []);
+  const ones = new Array<number>(spatial).fill(1);
+  const strides = intsAttr(attrs, 'strides', ones);
+  const dilations = intsAttr(attrs, 'dilations', ones);
+  const pads = intsAttr(attrs, 'pads', new Array<number>(2 * spatial).fill(0));
+  const autoPad = strAttr(attrs, 'autoPad', 'NOTSET');
+  checkList(kernel, spatial, 'kernel', 1, ctx);
+  checkList(strides, spatial, 'strides', 1, ctx);
+  checkList(dilations, spatial, 'dilations', 1, ctx);
+  checkList(pads, 2 * spatial, 'pads', 0, ctx);
+  if (!AUTO_PADS.includes(autoPad)) ctx.fail(ATTR_RANGE, `unknown autoPad '${autoPad}'`);
+  const ceilMode = intAttr(attrs, 'ceilMode', 0) !== 0;
+  return { kernel, strides, dilations, pads, autoPad: autoPad as AutoPad, ceilMode };
+}
+
+/** Extent covered by one dilated window along axis `i`. */
+export const effKernel = (w: Window, i: number): number => w.dilations[i] * (w.kernel[i] - 1) + 1;
+
+/** Output extent along spatial axis `i` for input extent `x` (ONNX Conv/Pool rules). */
+export function windowOut(w: Window, i: number, x: Dim): Dim {
+  const s = w.strides[i];
+  if (w.autoPad === 'SAME_UPPER' || w.autoPad === 'SAME_LOWER') return dimCeilDiv(x, s);
+  const pb = w.autoPad === 'VALID' ? 0 : w.pads[i];
+  const pe = w.autoPad === 'VALID' ? 0 : w.pads[i + w.kernel.length];
+  const span = dimSub(dimAdd(x, pb + pe), effKernel(w, i));
+  if (!w.ceilMode) return dimAdd(dimFloorDiv(span, s), 1);
+  // ceil mode: the last window must start inside the input or its begin padding.
+  return dimMin(dimAdd(dimCeilDiv(span, s), 1), dimCeilDiv(dimAdd(x, pb), s));
+}
+
+/** Fails with KC0401 when some output extent is statically below 1. */
+export function checkOutPositive(out: readonly Dim[], ctx: InferCtx): void {
+  for (const d of out) {
+    if (isStatic(d) && d < 1) ctx.fail(ATTR_RANGE, `window larger than padded input (output extent ${d})`);
+  }
+}
+
+/**
+ * Begin padding along axis `i` as an int64 expression, given the input extent `x` and output
+ * extent `out`: a constant except for auto_pad SAME on a symbolic input.
+ */
+export function padBeginExpr(w: Window, i: number, x: Expr, out: Expr): Expr {
+  if (w.autoPad === 'VALID') return imm(0);
+  if (w.autoPad === 'NOTSET') return imm(w.pads[i]);
+  const total = max(sub(add(mul(sub(out, 1), w.strides[i]), effKernel(w, i)), x), 0);
+  const half = floordiv(total, 2);
+  return w.autoPad === 'SAME_UPPER' ? half : sub(total, half);
+}
+
+/** End padding along axis `i` (see padBeginExpr). */
+export function padEndExpr(w: Window, i: number, x: Expr, out: Expr): Expr {
+  if (w.autoPad === 'VALID') return imm(0);
+  if (w.autoPad === 'NOTSET') return imm(w.pads[i + w.kernel.length]);
+  const total = max(sub(add(mul(sub(out, 1), w.strides[i]), effKernel(w, i)), x), 0);
+  return sub(total, padBeginExpr(w, i, x, out));
+}
+
+/** Reads a tunable knob with its default; non-positive or non-integer values fall back. */
+export function knob(knobs: Readonly<Record<string, number>>, name: string, dflt: number): number {
+  const v = knobs[name];
+  return v !== undefined && Number.isInteger(v) && v > 0 ? v : dflt;
+}
+
+/** ceil(a / b) over int64 expressions, b a positive constant. */
+export function ceilDivExpr(a: Expr, b: number): Expr {
+  return floordiv(add(a, b - 1), b);
+}
+
+/** Product of int64 expressions (1 for none). */
+export function prodExpr(xs: readonly Expr[]): Expr {
+  return xs.reduce<Expr>((p, x) => mul(p, x), imm(1));
+}
+
+/** Used when lowering re-reads attributes that infer already validated: failure is a bug. */
+export const LOWER_FAIL: InferCtx = {
+  fail(code: string, message: string): never {
+    throw new Error(`internal: ${code} at lowering (infer should have caught it): ${message}`);
+  },
+  constant: () => undefined,
+};
+
+/** Static value of an int64 expression, if it is a constant. */
+export function constOf(e: Expr): number | undefined {
+  return e.kind === 'const' ? e.value : undefined;
+}

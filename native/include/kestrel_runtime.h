@@ -1,0 +1,103 @@
+/* kestrel runtime C API: load a compiled artifact (.so), describe its inputs/outputs, run it.
+ *
+ * Errors. No function throws or aborts on bad input. Functions that can fail return a
+ * kestrel_status (0 = success); the error's stable code ("KR0104", see runtime-vm/errors.ts) and a
+ * message naming the input / symbol / kernel concerned are then available from
+ * kestrel_last_error_code() / kestrel_last_error_message(), which are THREAD-LOCAL: read them on
+ * the thread that made the failing call, before making another call on that thread.
+ *
+ * Loading. kestrel_load reads the file and checks its ELF headers and its ".kestrel_manifest"
+ * section (format, kestrel version, bytecode format, architecture) BEFORE dlopen; after dlopen it
+ * checks the exported symbols, the kernel count and the FNV-1a 64 hashes of bytecode and constants,
+ * then verifies the bytecode. Nothing in the artifact is executed by kestrel before these pass
+ * (dlopen itself runs the library's ELF constructors; kestrel artifacts have none).
+ *
+ * Ownership. A session owns the library, a storage pool and a thread pool. kestrel_run copies each
+ * input into pool storage (so inputs need no alignment and may be freed when kestrel_run returns)
+ * and returns a kestrel_outputs the caller must release with kestrel_outputs_free. Output tensors
+ * are runtime-owned, read-only and 64-byte aligned (non-NULL even when zero-sized); they stay
+ * valid until kestrel_outputs_free, even after kestrel_unload. Strings and arrays returned by
+ * kestrel_session_io stay valid until kestrel_unload.
+ *
+ * Threading. Calls on one session may come from any thread. Runs on one session are serialised by
+ * a mutex (one run executes at a time; the others wait), so concurrent runs give serial results.
+ * kestrel_unload must not be called while a kestrel_run on the same session is in progress
+ * (callers that cannot guarantee that, such as the Node addon, keep a count of runs in flight and
+ * unload when it drops to zero). Different sessions are independent.
+ *
+ * Memory. Allocation is checked against the session's memory limit BEFORE allocating, with
+ * overflow-checked size arithmetic (KR0201 over the limit, KR0203 on overflow or a negative dim).
+ * Freed storage returns to a size-class pool and is reused by later runs, so repeated runs do not
+ * grow resident memory.
+ */
+#ifndef KESTREL_RUNTIME_H_
+#define KESTREL_RUNTIME_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef int32_t kestrel_status; /* 0 = ok, otherwise failed: see kestrel_last_error_* */
+#define KESTREL_OK 0
+#define KESTREL_ERROR 1
+
+typedef struct kestrel_session kestrel_session;
+typedef struct kestrel_outputs kestrel_outputs;
+
+typedef struct kestrel_options {
+  int32_t threads;             /* worker count incl. the caller; 0 = hardware concurrency; 1 = none */
+  uint64_t memory_limit_bytes; /* 0 = default (16 GiB) */
+  uint64_t max_steps;          /* instruction limit per run (KR0302 when hit); 0 = unlimited */
+} kestrel_options;
+
+/* Describes one input or output as declared in the manifest. dims[i] is -1 where symbols[i] is a
+ * symbolic dim expression (e.g. "batch"); symbols[i] is NULL for static dims. */
+typedef struct kestrel_io_info {
+  const char* name;
+  int32_t dtype; /* dtype code, as ir/dtype.ts: float32=0 ... uint64=11 */
+  size_t rank;
+  const int64_t* dims;
+  const char* const* symbols;
+} kestrel_io_info;
+
+/* A tensor passed in (inputs) or handed out (outputs). */
+typedef struct kestrel_tensor {
+  int32_t dtype;
+  size_t rank;
+  const int64_t* dims;
+  void* data;     /* inputs: read only by the runtime; outputs: runtime-owned */
+  uint64_t nbytes; /* must equal product(dims) * element size */
+} kestrel_tensor;
+
+void kestrel_options_init(kestrel_options* options);
+
+kestrel_status kestrel_load(const char* path, const kestrel_options* options /* NULL = defaults */,
+                            kestrel_session** out);
+void kestrel_unload(kestrel_session* session); /* NULL is fine */
+
+size_t kestrel_input_count(const kestrel_session* session);
+size_t kestrel_output_count(const kestrel_session* session);
+kestrel_status kestrel_session_io(const kestrel_session* session, int is_output, size_t index,
+                                  kestrel_io_info* out);
+
+/* inputs[i] is the i-th manifest input; n_inputs must equal kestrel_input_count. */
+kestrel_status kestrel_run(kestrel_session* session, const kestrel_tensor* inputs, size_t n_inputs,
+                           kestrel_outputs** out);
+size_t kestrel_outputs_count(const kestrel_outputs* outputs);
+const kestrel_tensor* kestrel_outputs_get(const kestrel_outputs* outputs, size_t index);
+void kestrel_outputs_free(kestrel_outputs* outputs); /* NULL is fine */
+
+const char* kestrel_last_error_code(void);    /* "" when the last call succeeded */
+const char* kestrel_last_error_message(void); /* "" when the last call succeeded */
+
+/* Size in bytes of one element of `dtype`, or 0 when the code is unknown. */
+size_t kestrel_dtype_size(int32_t dtype);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KESTREL_RUNTIME_H_ */

@@ -1,0 +1,398 @@
+// The instruction loop (see vm.h). One flat switch over opcodes; each case decodes its operands
+// in isa.json order and calls a small helper.
+#include <cstring>
+
+#include "dtype.h"
+#include "isa_generated.h"
+#include "vm.h"
+
+namespace kestrel {
+
+Status element_count(const int64_t* dims, size_t rank, const std::string& what, uint64_t* count) {
+  uint64_t n = 1;
+  for (size_t i = 0; i < rank; ++i) {
+    if (dims[i] < 0) {
+      return Fail(code::kShapeArith, what + ": dimension " + std::to_string(i) + " is negative (" +
+                                         std::to_string(dims[i]) + ")");
+    }
+    if (__builtin_mul_overflow(n, static_cast<uint64_t>(dims[i]), &n) || n > (uint64_t{1} << 62)) {
+      return Fail(code::kShapeArith, what + ": element count overflows");
+    }
+  }
+  *count = n;
+  return Ok();
+}
+
+Status byte_size(uint32_t dtype, uint64_t count, const std::string& what, uint64_t* bytes) {
+  if (__builtin_mul_overflow(count, uint64_t{dtype_size(dtype)}, bytes)) {
+    return Fail(code::kShapeArith, what + ": byte size overflows");
+  }
+  return Ok();
+}
+
+namespace {
+
+using isa::Op;
+
+struct Span {
+  const uint32_t* p;
+  uint32_t n;
+};
+
+class Machine {
+ public:
+  Machine(const Executable& ex, std::vector<Tensor>* inputs, std::vector<Value>* regs)
+      : ex_(ex), prog_(*ex.program), code_(prog_.code.data()), inputs_(*inputs), r_(*regs) {
+    ctx_.parallel_for = &ThreadPool::parallel_for_c;
+    ctx_.pool = ex.threads;
+  }
+
+  Status run(std::vector<Tensor>* outputs);
+
+ private:
+  const Executable& ex_;
+  const Program& prog_;
+  const uint32_t* code_;
+  std::vector<Tensor>& inputs_;
+  std::vector<Value>& r_;
+  uint64_t pc_ = 0;
+  uint64_t op_pc_ = 0;
+  kestrel_kernel_ctx ctx_{};
+  std::vector<void*> bufs_;
+  std::vector<int64_t> scalars_;
+  std::vector<int64_t> dims_;
+
+  uint32_t w() { return code_[pc_++]; }
+  int64_t imm() {
+    const uint64_t lo = w();
+    const uint64_t hi = w();
+    return static_cast<int64_t>(lo | (hi << 32));
+  }
+  Span span() {
+    const uint32_t n = w();
+    Span s{code_ + pc_, n};
+    pc_ += n;
+    return s;
+  }
+  const std::string& str(uint32_t i) const { return prog_.strings[i]; }
+
+  Status bad(const std::string& why) const {
+    const isa::OpInfo* op = isa::find_op(code_[op_pc_]);
+    return Fail(code::kBytecodeInvalid, "at word " + std::to_string(op_pc_) + " (" + op->name +
+                                            "): " + why);
+  }
+  Status want_int(uint32_t reg, int64_t* v) const {
+    if (r_[reg].kind != Value::kInt) return bad("register r" + std::to_string(reg) + " is not an integer");
+    *v = r_[reg].i;
+    return Ok();
+  }
+  Status want_tensor(uint32_t reg, const Tensor** t) const {
+    if (r_[reg].kind != Value::kTensor) return bad("register r" + std::to_string(reg) + " is not a tensor");
+    *t = &r_[reg].t;
+    return Ok();
+  }
+  void set_int(uint32_t reg, int64_t v) {
+    r_[reg] = Value{};
+    r_[reg].kind = Value::kInt;
+    r_[reg].i = v;
+  }
+  void set_tensor(uint32_t reg, Tensor t) {
+    Value v;
+    v.kind = Value::kTensor;
+    v.t = std::move(t);
+    r_[reg] = std::move(v);
+  }
+  Status int_dims(Span s) {
+    dims_.resize(s.n);
+    for (uint32_t k = 0; k < s.n; ++k) KESTREL_TRY(want_int(s.p[k], &dims_[k]));
+    return Ok();
+  }
+  Status new_tensor(uint32_t dtype, const std::string& what, Tensor* t);
+
+  Status op_input();
+  Status op_check_dim();
+  Status op_dim();
+  Status op_int_op();
+  Status op_const_tensor();
+  Status op_alloc();
+  Status op_reshape();
+  Status op_copy();
+  Status op_call_kernel();
+  Status op_check();
+  Status op_fail();
+  Status op_ret(std::vector<Tensor>* outputs);
+  Status owned(const Tensor& t, Tensor* out);
+};
+
+Status Machine::new_tensor(uint32_t dtype, const std::string& what, Tensor* t) {
+  uint64_t count = 0, bytes = 0;
+  KESTREL_TRY(element_count(dims_.data(), dims_.size(), what, &count));
+  KESTREL_TRY(byte_size(dtype, count, what, &bytes));
+  t->dtype = dtype;
+  t->shape = dims_;
+  KESTREL_TRY(ex_.pool->allocate(bytes, what, &t->storage));
+  t->data = t->storage->data;
+  return Ok();
+}
+
+Status Machine::op_input() {
+  const uint32_t dst = w(), index = w(), dtype = w(), rank = w();
+  const Tensor& in = inputs_[index];
+  const std::string& name = ex_.manifest->inputs[index].name;
+  if (in.dtype != dtype) {
+    return Fail(code::kInputDtype, "input '" + name + "' has dtype " + dtype_name(in.dtype) +
+                                       ", expected " + dtype_name(dtype));
+  }
+  if (in.shape.size() != rank) {
+    return Fail(code::kInputShape, "input '" + name + "' has rank " + std::to_string(in.shape.size()) +
+                                       ", expected " + std::to_string(rank));
+  }
+  set_tensor(dst, in);
+  return Ok();
+}
+
+Status Machine::op_check_dim() {
+  const uint32_t reg = w(), axis = w(), expected_reg = w(), what = w();
+  const Tensor* t = nullptr;
+  int64_t expected = 0;
+  KESTREL_TRY(want_tensor(reg, &t));
+  KESTREL_TRY(want_int(expected_reg, &expected));
+  if (axis >= t->shape.size()) return bad("axis " + std::to_string(axis) + " out of range");
+  if (t->shape[axis] == expected) return Ok();
+  return Fail(code::kInputSymbol, str(what) + ": dimension " + std::to_string(axis) + " is " +
+                                      std::to_string(t->shape[axis]) + ", expected " +
+                                      std::to_string(expected));
+}
+
+Status Machine::op_dim() {
+  const uint32_t dst = w(), reg = w(), axis = w();
+  const Tensor* t = nullptr;
+  KESTREL_TRY(want_tensor(reg, &t));
+  if (axis >= t->shape.size()) return bad("axis " + std::to_string(axis) + " out of range");
+  set_int(dst, t->shape[axis]);
+  return Ok();
+}
+
+// Floor division and modulo; false on division by zero or INT64_MIN / -1.
+bool floor_divmod(int64_t a, int64_t b, int64_t* q, int64_t* m) {
+  if (b == 0 || (a == INT64_MIN && b == -1)) return false;
+  *q = a / b;
+  *m = a % b;
+  if (*m != 0 && ((*m < 0) != (b < 0))) {
+    *q -= 1;
+    *m += b;
+  }
+  return true;
+}
+
+Status Machine::op_int_op() {
+  const uint32_t op = w(), dst = w(), ra = w(), rb = w();
+  int64_t a = 0, b = 0, v = 0, q = 0, m = 0;
+  KESTREL_TRY(want_int(ra, &a));
+  KESTREL_TRY(want_int(rb, &b));
+  bool ok = true;
+  switch (static_cast<isa::IntOp>(op)) {
+    case isa::IntOp::kAdd: ok = !__builtin_add_overflow(a, b, &v); break;
+    case isa::IntOp::kSub: ok = !__builtin_sub_overflow(a, b, &v); break;
+    case isa::IntOp::kMul: ok = !__builtin_mul_overflow(a, b, &v); break;
+    case isa::IntOp::kFloordiv: ok = floor_divmod(a, b, &q, &m); v = q; break;
+    case isa::IntOp::kMod: ok = floor_divmod(a, b, &q, &m); v = m; break;
+    case isa::IntOp::kMin: v = a < b ? a : b; break;
+    case isa::IntOp::kMax: v = a > b ? a : b; break;
+    case isa::IntOp::kEq: v = a == b; break;
+    case isa::IntOp::kNe: v = a != b; break;
+    case isa::IntOp::kLt: v = a < b; break;
+    case isa::IntOp::kLe: v = a <= b; break;
+    case isa::IntOp::kGt: v = a > b; break;
+    case isa::IntOp::kGe: v = a >= b; break;
+    case isa::IntOp::kAnd: v = (a != 0) && (b != 0); break;
+    case isa::IntOp::kOr: v = (a != 0) || (b != 0); break;
+  }
+  if (!ok) {
+    return Fail(code::kShapeArith, std::string("integer ") + isa::kIntOpNames[op] + "(" +
+                                       std::to_string(a) + ", " + std::to_string(b) +
+                                       ") overflows or divides by zero");
+  }
+  set_int(dst, v);
+  return Ok();
+}
+
+alignas(64) uint8_t g_empty_constant[64];
+
+Status Machine::op_const_tensor() {
+  const uint32_t dst = w(), dtype = w();
+  const int64_t offset = imm();
+  const uint32_t rank = w();
+  dims_.resize(rank);
+  for (uint32_t k = 0; k < rank; ++k) dims_[k] = imm();
+  uint64_t count = 0, bytes = 0;
+  KESTREL_TRY(element_count(dims_.data(), rank, "constant", &count));
+  KESTREL_TRY(byte_size(dtype, count, "constant", &bytes));
+  const uint64_t off = static_cast<uint64_t>(offset);
+  if (offset < 0 || off > ex_.constants_size || bytes > ex_.constants_size - off) {
+    return bad("constant at offset " + std::to_string(offset) + " lies outside the constants");
+  }
+  if (off % 64 != 0) return bad("constant offset " + std::to_string(offset) + " is not 64-aligned");
+  Tensor t;
+  t.dtype = dtype;
+  t.shape = dims_;
+  t.data = bytes == 0 ? g_empty_constant : const_cast<uint8_t*>(ex_.constants + off);
+  set_tensor(dst, std::move(t));
+  return Ok();
+}
+
+Status Machine::op_alloc() {
+  const uint32_t dst = w(), dtype = w();
+  KESTREL_TRY(int_dims(span()));
+  Tensor t;
+  KESTREL_TRY(new_tensor(dtype, "tensor r" + std::to_string(dst), &t));
+  set_tensor(dst, std::move(t));
+  return Ok();
+}
+
+Status Machine::op_reshape() {
+  const uint32_t dst = w(), src = w();
+  KESTREL_TRY(int_dims(span()));
+  const Tensor* t = nullptr;
+  KESTREL_TRY(want_tensor(src, &t));
+  uint64_t before = 0, after = 0;
+  KESTREL_TRY(element_count(t->shape.data(), t->shape.size(), "reshape source", &before));
+  KESTREL_TRY(element_count(dims_.data(), dims_.size(), "reshape target", &after));
+  if (before != after) {
+    return Fail(code::kShapeCheck, "reshape of " + std::to_string(before) + " elements to a shape of " +
+                                       std::to_string(after) + " elements");
+  }
+  Tensor view = *t;
+  view.shape = dims_;
+  set_tensor(dst, std::move(view));
+  return Ok();
+}
+
+Status Machine::op_copy() {
+  const uint32_t dst = w(), src = w();
+  const Tensor* t = nullptr;
+  KESTREL_TRY(want_tensor(src, &t));
+  Tensor out;
+  KESTREL_TRY(owned(*t, &out));
+  set_tensor(dst, std::move(out));
+  return Ok();
+}
+
+// A tensor with the contents of `t` in fresh pool storage.
+Status Machine::owned(const Tensor& t, Tensor* out) {
+  dims_ = t.shape;
+  KESTREL_TRY(new_tensor(t.dtype, "copy", out));
+  uint64_t count = 0;
+  element_count(t.shape.data(), t.shape.size(), "copy", &count);
+  std::memcpy(out->data, t.data, count * dtype_size(t.dtype));
+  return Ok();
+}
+
+Status Machine::op_call_kernel() {
+  const uint32_t kernel = w();
+  const Span ts = span(), ss = span();
+  bufs_.resize(ts.n);
+  scalars_.resize(ss.n);
+  for (uint32_t k = 0; k < ts.n; ++k) {
+    const Tensor* t = nullptr;
+    KESTREL_TRY(want_tensor(ts.p[k], &t));
+    bufs_[k] = t->data;
+  }
+  for (uint32_t k = 0; k < ss.n; ++k) KESTREL_TRY(want_int(ss.p[k], &scalars_[k]));
+  const int32_t status = ex_.kernels[kernel](&ctx_, bufs_.data(), scalars_.data());
+  if (status == 0) return Ok();
+  const auto& names = ex_.manifest->kernel_names;
+  const std::string name = kernel < names.size() && !names[kernel].empty()
+                               ? " (" + names[kernel] + ")" : "";
+  return Fail(code::kKernelFailed, "kernel " + std::to_string(kernel) + name +
+                                       " failed a run-time check (status " + std::to_string(status) + ")");
+}
+
+std::string kr_code(uint32_t c) {
+  std::string digits = std::to_string(c % 10000);
+  return "KR" + std::string(4 - digits.size(), '0') + digits;
+}
+
+Status Machine::op_check() {
+  const uint32_t cond = w(), c = w(), msg = w();
+  int64_t v = 0;
+  KESTREL_TRY(want_int(cond, &v));
+  if (v != 0) return Ok();
+  Status s;
+  s.code = kr_code(c);
+  s.message = str(msg);
+  return s;
+}
+
+Status Machine::op_fail() {
+  const uint32_t c = w(), msg = w();
+  Status s;
+  s.code = kr_code(c);
+  s.message = str(msg);
+  return s;
+}
+
+Status Machine::op_ret(std::vector<Tensor>* outputs) {
+  const Span s = span();
+  outputs->clear();
+  for (uint32_t k = 0; k < s.n; ++k) {
+    const Tensor* t = nullptr;
+    KESTREL_TRY(want_tensor(s.p[k], &t));
+    if (t->storage) {
+      outputs->push_back(*t);
+    } else {
+      outputs->emplace_back();
+      KESTREL_TRY(owned(*t, &outputs->back()));
+    }
+  }
+  return Ok();
+}
+
+Status Machine::run(std::vector<Tensor>* outputs) {
+  uint64_t steps = 0;
+  for (;;) {
+    if (ex_.max_steps != 0 && ++steps > ex_.max_steps) {
+      return Fail(code::kCancelled, "the run exceeded the limit of " + std::to_string(ex_.max_steps) +
+                                        " instructions");
+    }
+    op_pc_ = pc_;
+    switch (static_cast<Op>(w())) {
+      case Op::kRet: return op_ret(outputs);
+      case Op::kJump: pc_ = w(); break;
+      case Op::kJumpIf: {
+        const uint32_t cond = w(), target = w();
+        int64_t v = 0;
+        KESTREL_TRY(want_int(cond, &v));
+        if (v != 0) pc_ = target;
+        break;
+      }
+      case Op::kCallKernel: KESTREL_TRY(op_call_kernel()); break;
+      case Op::kInput: KESTREL_TRY(op_input()); break;
+      case Op::kCheckDim: KESTREL_TRY(op_check_dim()); break;
+      case Op::kDim: KESTREL_TRY(op_dim()); break;
+      case Op::kIntConst: { const uint32_t dst = w(); set_int(dst, imm()); break; }
+      case Op::kIntOp: KESTREL_TRY(op_int_op()); break;
+      case Op::kConstTensor: KESTREL_TRY(op_const_tensor()); break;
+      case Op::kAlloc: KESTREL_TRY(op_alloc()); break;
+      case Op::kReshape: KESTREL_TRY(op_reshape()); break;
+      case Op::kCopy: KESTREL_TRY(op_copy()); break;
+      case Op::kFree: r_[w()] = Value{}; break;
+      case Op::kMove: { const uint32_t dst = w(), src = w(); r_[dst] = r_[src]; break; }
+      case Op::kCheck: KESTREL_TRY(op_check()); break;
+      case Op::kFail: return op_fail();
+    }
+  }
+}
+
+}  // namespace
+
+Status execute(const Executable& ex, std::vector<Tensor>* inputs, std::vector<Value>* regs,
+               std::vector<Tensor>* outputs) {
+  regs->assign(ex.program->n_regs, Value{});
+  Status s = Machine(ex, inputs, regs).run(outputs);
+  for (Value& v : *regs) v = Value{};
+  if (!s.ok()) outputs->clear();
+  return s;
+}
+
+}  // namespace kestrel

@@ -1,0 +1,70 @@
+// Storage pool (Nimble style). Tensors get their memory from here as ref-counted Storage blocks.
+//
+// Invariants: every block is 64-byte aligned and at least 64 bytes, so zero-sized tensors get a
+// valid non-null pointer. Requests are rounded up to a size class (64 bytes, then four classes
+// per power of two, so at most 25% waste); a freed block goes onto the free list of its class and
+// is handed out again by the next request of that class, so repeated runs with the same shapes
+// allocate nothing from the OS after the first. `live` counts the bytes of blocks in use; a
+// request that would take `live` past the limit fails with KR0201 before anything is allocated.
+// Cached free blocks are trimmed when the cache exceeds the limit. All size math is checked for
+// overflow. Thread-safe (a mutex): storage may be released on any thread. A Storage keeps its pool
+// alive (shared_ptr), so tensors handed to callers stay valid after the session is gone.
+#ifndef KESTREL_POOL_H_
+#define KESTREL_POOL_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "status.h"
+
+namespace kestrel {
+
+class Pool;
+
+struct Storage {
+  uint8_t* data = nullptr;
+  size_t size_class = 0;
+  std::shared_ptr<Pool> pool;
+  ~Storage();
+};
+
+struct PoolStats {
+  uint64_t live_bytes;
+  uint64_t cached_bytes;
+  uint64_t os_allocations;
+};
+
+class Pool : public std::enable_shared_from_this<Pool> {
+ public:
+  explicit Pool(uint64_t limit_bytes) : limit_(limit_bytes) {}
+  ~Pool();
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
+  // A block of at least `bytes` bytes. `what` names the tensor for the error message.
+  Status allocate(uint64_t bytes, const std::string& what, std::shared_ptr<Storage>* out);
+  void release(uint8_t* data, size_t size_class);
+  PoolStats stats();
+  uint64_t limit() const { return limit_; }
+
+  // The size class for `bytes`, or 0 when it overflows.
+  static size_t size_class(uint64_t bytes);
+
+ private:
+  std::mutex mu_;
+  const uint64_t limit_;
+  uint64_t live_ = 0;
+  uint64_t cached_ = 0;
+  uint64_t os_allocations_ = 0;
+  std::unordered_map<size_t, std::vector<uint8_t*>> free_;
+
+  void trim_locked();
+};
+
+}  // namespace kestrel
+
+#endif

@@ -1,0 +1,327 @@
+// The C API (kestrel_runtime.h): loading with all checks in order, input validation, runs, and
+// thread-local error reporting. No C++ exception crosses this boundary (bad_alloc included).
+#include <dlfcn.h>
+
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <new>
+
+#include "artifact.h"
+#include "bytecode.h"
+#include "dtype.h"
+#include "kestrel_runtime.h"
+#include "vm.h"
+
+namespace kestrel {
+namespace {
+
+constexpr uint64_t kDefaultMemoryLimit = uint64_t{16} << 30;
+
+thread_local std::string t_error_code;
+thread_local std::string t_error_message;
+
+kestrel_status report(const Status& s) {
+  t_error_code = s.code;
+  t_error_message = s.message;
+  return s.ok() ? KESTREL_OK : KESTREL_ERROR;
+}
+
+struct IoView {  // C views of one IoSpec, kept alive with the session
+  std::vector<const char*> symbols;
+};
+
+struct Symbols {
+  const kestrel_kernel_fn* kernels = nullptr;
+  const uint64_t* kernel_count = nullptr;
+  const uint8_t* bytecode = nullptr;
+  const uint64_t* bytecode_size = nullptr;
+  const uint8_t* constants = nullptr;
+  const uint64_t* constants_size = nullptr;
+  const uint8_t* manifest = nullptr;
+  const uint64_t* manifest_size = nullptr;
+};
+
+}  // namespace
+}  // namespace kestrel
+
+struct kestrel_session {
+  std::string path;
+  void* handle = nullptr;
+  kestrel::Manifest manifest;
+  kestrel::Program program;
+  std::unique_ptr<kestrel::ThreadPool> threads;
+  kestrel::Executable exec;
+  std::vector<kestrel::IoView> input_views, output_views;
+  std::mutex run_mu;  // serialises runs (register file and thread pool are per session)
+  std::vector<kestrel::Value> regs;
+
+  ~kestrel_session() {
+    threads.reset();
+    if (handle) dlclose(handle);
+  }
+};
+
+struct kestrel_outputs {
+  std::vector<kestrel::Tensor> tensors;
+  std::vector<kestrel_tensor> views;
+};
+
+namespace kestrel {
+namespace {
+
+template <typename T>
+Status sym(void* h, const char* name, const T** out) {
+  *out = static_cast<const T*>(dlsym(h, name));
+  if (!*out) return Fail(code::kArtifactInvalid, std::string("artifact does not export '") + name + "'");
+  return Ok();
+}
+
+Status find_symbols(void* h, Symbols* s) {
+  KESTREL_TRY(sym(h, "kestrel_kernels", &s->kernels));
+  KESTREL_TRY(sym(h, "kestrel_kernel_count", &s->kernel_count));
+  KESTREL_TRY(sym(h, "kestrel_bytecode", &s->bytecode));
+  KESTREL_TRY(sym(h, "kestrel_bytecode_size", &s->bytecode_size));
+  KESTREL_TRY(sym(h, "kestrel_constants", &s->constants));
+  KESTREL_TRY(sym(h, "kestrel_constants_size", &s->constants_size));
+  KESTREL_TRY(sym(h, "kestrel_manifest", &s->manifest));
+  return sym(h, "kestrel_manifest_size", &s->manifest_size);
+}
+
+Status check_hashes(const Manifest& m, const Symbols& s) {
+  if (fnv1a64_hex(s.bytecode, *s.bytecode_size) != m.bytecode_fnv1a64) {
+    return Fail(code::kManifestInvalid, "bytecode hash does not match the manifest (tampered artifact?)");
+  }
+  if (fnv1a64_hex(s.constants, *s.constants_size) != m.constants_fnv1a64) {
+    return Fail(code::kManifestInvalid, "constants hash does not match the manifest (tampered artifact?)");
+  }
+  if (reinterpret_cast<uintptr_t>(s.constants) % 64 != 0) {
+    return Fail(code::kArtifactInvalid, "artifact constants are not 64-byte aligned");
+  }
+  return Ok();
+}
+
+// Consistency between the manifest, the exported symbols and the program.
+Status check_program(const Manifest& m, const Symbols& s, const Program& p) {
+  if (*s.kernel_count != p.n_kernels) {
+    return Fail(code::kBytecodeInvalid, "bytecode uses " + std::to_string(p.n_kernels) +
+                                            " kernels, artifact exports " + std::to_string(*s.kernel_count));
+  }
+  for (uint64_t k = 0; k < *s.kernel_count; ++k) {
+    if (!s.kernels[k]) return Fail(code::kArtifactInvalid, "kernel " + std::to_string(k) + " is null");
+  }
+  if (p.n_inputs != m.inputs.size() || p.n_outputs != m.outputs.size()) {
+    return Fail(code::kBytecodeInvalid, "bytecode and manifest disagree on input/output counts");
+  }
+  return Ok();
+}
+
+void make_views(const std::vector<IoSpec>& specs, std::vector<IoView>* views) {
+  for (const IoSpec& io : specs) {
+    views->emplace_back();
+    for (const std::string& sym : io.symbols) views->back().symbols.push_back(sym.empty() ? nullptr : sym.c_str());
+  }
+}
+
+Status open_library(kestrel_session* s, Symbols* syms) {
+  s->handle = dlopen(s->path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!s->handle) {
+    const char* e = dlerror();
+    return Fail(code::kArtifactInvalid, "cannot load artifact '" + s->path + "': " + (e ? e : "?"));
+  }
+  KESTREL_TRY(find_symbols(s->handle, syms));
+  KESTREL_TRY(check_hashes(s->manifest, *syms));
+  return Ok();
+}
+
+Status load(const char* path, const kestrel_options& o, kestrel_session* s) {
+  s->path = path ? path : "";
+  ElfFacts elf;
+  KESTREL_TRY(read_elf(s->path, &elf));
+  KESTREL_TRY(parse_manifest(elf.manifest, &s->manifest));
+  KESTREL_TRY(check_manifest(s->manifest, elf.machine));
+  Symbols syms;
+  KESTREL_TRY(open_library(s, &syms));
+  if (*syms.manifest_size != elf.manifest.size() ||
+      std::memcmp(syms.manifest, elf.manifest.data(), elf.manifest.size()) != 0) {
+    return Fail(code::kManifestInvalid, "kestrel_manifest differs from the .kestrel_manifest section");
+  }
+  KESTREL_TRY(load_program(syms.bytecode, *syms.bytecode_size, &s->program));
+  KESTREL_TRY(check_program(s->manifest, syms, s->program));
+  s->threads = std::make_unique<ThreadPool>(o.threads);
+  s->exec.program = &s->program;
+  s->exec.manifest = &s->manifest;
+  s->exec.kernels = syms.kernels;
+  s->exec.constants = syms.constants;
+  s->exec.constants_size = *syms.constants_size;
+  s->exec.pool = std::make_shared<Pool>(o.memory_limit_bytes ? o.memory_limit_bytes : kDefaultMemoryLimit);
+  s->exec.threads = s->threads.get();
+  s->exec.max_steps = o.max_steps;
+  make_views(s->manifest.inputs, &s->input_views);
+  make_views(s->manifest.outputs, &s->output_views);
+  return Ok();
+}
+
+std::string expected_shape(const IoSpec& io) {
+  std::string out = "[";
+  for (size_t i = 0; i < io.dims.size(); ++i) {
+    out += (i ? ", " : "") + (io.symbols[i].empty() ? std::to_string(io.dims[i]) : io.symbols[i]);
+  }
+  return out + "]";
+}
+
+// Checks one input against its manifest entry; records symbol bindings in `bound`.
+Status check_input(const IoSpec& io, const kestrel_tensor& t,
+                   std::map<std::string, std::pair<int64_t, std::string>>* bound) {
+  const std::string what = "input '" + io.name + "'";
+  if (static_cast<uint32_t>(t.dtype) != io.dtype) {
+    return Fail(code::kInputDtype, what + " has dtype " + dtype_name(static_cast<uint32_t>(t.dtype)) +
+                                       ", expected " + dtype_name(io.dtype));
+  }
+  if (t.rank != io.dims.size()) {
+    return Fail(code::kInputShape, what + " has rank " + std::to_string(t.rank) + ", expected rank " +
+                                       std::to_string(io.dims.size()) + " " + expected_shape(io));
+  }
+  if (t.rank > 0 && !t.dims) return Fail(code::kInputShape, what + ": dims is NULL");
+  for (size_t i = 0; i < t.rank; ++i) {
+    if (t.dims[i] < 0) return Fail(code::kInputShape, what + ": dimension " + std::to_string(i) + " is negative");
+    if (io.symbols[i].empty()) {
+      if (t.dims[i] == io.dims[i]) continue;
+      return Fail(code::kInputShape, what + ": dimension " + std::to_string(i) + " is " +
+                                         std::to_string(t.dims[i]) + ", expected " + expected_shape(io));
+    }
+    auto [it, fresh] = bound->emplace(io.symbols[i], std::make_pair(t.dims[i], io.name));
+    if (!fresh && it->second.first != t.dims[i]) {
+      return Fail(code::kInputSymbol, what + ": symbol '" + io.symbols[i] + "' is " +
+                                          std::to_string(t.dims[i]) + " here but " +
+                                          std::to_string(it->second.first) + " in input '" +
+                                          it->second.second + "'");
+    }
+  }
+  uint64_t count = 0, bytes = 0;
+  KESTREL_TRY(element_count(t.dims, t.rank, what, &count));
+  KESTREL_TRY(byte_size(io.dtype, count, what, &bytes));
+  if (bytes != t.nbytes) {
+    return Fail(code::kInputData, what + " has " + std::to_string(t.nbytes) + " bytes of data, its dims " +
+                                      "need " + std::to_string(bytes));
+  }
+  if (bytes > 0 && !t.data) return Fail(code::kInputData, what + ": data is NULL");
+  return Ok();
+}
+
+Status stage_inputs(kestrel_session* s, const kestrel_tensor* in, size_t n, std::vector<Tensor>* out) {
+  const auto& specs = s->manifest.inputs;
+  if (n != specs.size() || (n > 0 && !in)) {
+    std::string names;
+    for (const IoSpec& io : specs) names += (names.empty() ? "'" : ", '") + io.name + "'";
+    return Fail(code::kInputNames, "expected " + std::to_string(specs.size()) + " inputs (" + names +
+                                       "), got " + std::to_string(n));
+  }
+  std::map<std::string, std::pair<int64_t, std::string>> bound;
+  for (size_t i = 0; i < n; ++i) KESTREL_TRY(check_input(specs[i], in[i], &bound));
+  for (size_t i = 0; i < n; ++i) {
+    Tensor t;
+    t.dtype = static_cast<uint32_t>(in[i].dtype);
+    t.shape.assign(in[i].dims, in[i].dims + in[i].rank);
+    KESTREL_TRY(s->exec.pool->allocate(in[i].nbytes, "input '" + specs[i].name + "'", &t.storage));
+    t.data = t.storage->data;
+    if (in[i].nbytes) std::memcpy(t.data, in[i].data, in[i].nbytes);
+    out->push_back(std::move(t));
+  }
+  return Ok();
+}
+
+kestrel_outputs* wrap_outputs(std::vector<Tensor>* tensors) {
+  auto* o = new kestrel_outputs;
+  o->tensors = std::move(*tensors);
+  for (const Tensor& t : o->tensors) {
+    uint64_t count = 0;
+    element_count(t.shape.data(), t.shape.size(), "output", &count);
+    o->views.push_back(kestrel_tensor{static_cast<int32_t>(t.dtype), t.shape.size(), t.shape.data(),
+                                      t.data, count * dtype_size(t.dtype)});
+  }
+  return o;
+}
+
+}  // namespace
+}  // namespace kestrel
+
+extern "C" {
+
+void kestrel_options_init(kestrel_options* o) {
+  if (o) *o = kestrel_options{0, 0, 0};
+}
+
+kestrel_status kestrel_load(const char* path, const kestrel_options* options, kestrel_session** out) {
+  using namespace kestrel;
+  if (!out) return report(Fail(code::kArtifactInvalid, "kestrel_load: out is NULL"));
+  *out = nullptr;
+  kestrel_options o;
+  kestrel_options_init(&o);
+  if (options) o = *options;
+  try {
+    auto s = std::make_unique<kestrel_session>();
+    Status st = load(path, o, s.get());
+    if (st.ok()) *out = s.release();
+    return report(st);
+  } catch (const std::bad_alloc&) {
+    return report(Fail(code::kOutOfMemory, "out of memory while loading the artifact"));
+  } catch (...) {
+    return report(Fail(code::kArtifactInvalid, "unexpected failure while loading the artifact"));
+  }
+}
+
+void kestrel_unload(kestrel_session* s) { delete s; }
+
+size_t kestrel_input_count(const kestrel_session* s) { return s ? s->manifest.inputs.size() : 0; }
+size_t kestrel_output_count(const kestrel_session* s) { return s ? s->manifest.outputs.size() : 0; }
+
+kestrel_status kestrel_session_io(const kestrel_session* s, int is_output, size_t index,
+                                  kestrel_io_info* out) {
+  using namespace kestrel;
+  const auto* specs = s ? (is_output ? &s->manifest.outputs : &s->manifest.inputs) : nullptr;
+  if (!specs || !out || index >= specs->size()) {
+    return report(Fail(code::kInputNames, "kestrel_session_io: index out of range"));
+  }
+  const IoSpec& io = (*specs)[index];
+  const IoView& view = (is_output ? s->output_views : s->input_views)[index];
+  *out = kestrel_io_info{io.name.c_str(), static_cast<int32_t>(io.dtype), io.dims.size(), io.dims.data(),
+                         view.symbols.data()};
+  return report(Ok());
+}
+
+kestrel_status kestrel_run(kestrel_session* s, const kestrel_tensor* inputs, size_t n_inputs,
+                           kestrel_outputs** out) {
+  using namespace kestrel;
+  if (!s || !out) return report(Fail(code::kDisposed, "kestrel_run: no session"));
+  *out = nullptr;
+  try {
+    std::lock_guard<std::mutex> lock(s->run_mu);
+    std::vector<Tensor> staged, results;
+    Status st = stage_inputs(s, inputs, n_inputs, &staged);
+    if (st.ok()) st = execute(s->exec, &staged, &s->regs, &results);
+    if (st.ok()) *out = wrap_outputs(&results);
+    return report(st);
+  } catch (const std::bad_alloc&) {
+    return report(Fail(code::kOutOfMemory, "out of memory during the run"));
+  } catch (...) {
+    return report(Fail(code::kKernelFailed, "unexpected failure during the run"));
+  }
+}
+
+size_t kestrel_outputs_count(const kestrel_outputs* o) { return o ? o->views.size() : 0; }
+
+const kestrel_tensor* kestrel_outputs_get(const kestrel_outputs* o, size_t i) {
+  return o && i < o->views.size() ? &o->views[i] : nullptr;
+}
+
+void kestrel_outputs_free(kestrel_outputs* o) { delete o; }
+
+const char* kestrel_last_error_code(void) { return kestrel::t_error_code.c_str(); }
+const char* kestrel_last_error_message(void) { return kestrel::t_error_message.c_str(); }
+
+size_t kestrel_dtype_size(int32_t dtype) {
+  return dtype < 0 ? 0 : kestrel::dtype_size(static_cast<uint32_t>(dtype));
+}
+
+}  // extern "C"

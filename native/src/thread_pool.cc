@@ -1,0 +1,82 @@
+// Thread pool implementation (see thread_pool.h for the protocol).
+#include "thread_pool.h"
+
+#include <algorithm>
+
+namespace kestrel {
+namespace {
+thread_local bool t_in_parallel = false;
+
+void run_chunk(kestrel_task_fn fn, void* closure, int64_t n, int chunks, int index) {
+  const int64_t begin = n / chunks * index + std::min<int64_t>(index, n % chunks);
+  const int64_t end = begin + n / chunks + (index < n % chunks ? 1 : 0);
+  if (begin < end) fn(closure, begin, end);
+}
+}  // namespace
+
+ThreadPool::ThreadPool(int threads) {
+  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  threads = std::min(threads, 256);
+  for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { worker(i); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  for (std::thread& t : workers_) t.join();
+}
+
+void ThreadPool::worker(int index) {
+  uint64_t seen = 0;
+  for (;;) {
+    std::unique_lock<std::mutex> lock(mu_);
+    wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
+    if (stop_) return;
+    seen = generation_;
+    if (index >= chunks_) continue;
+    kestrel_task_fn fn = fn_;
+    void* closure = closure_;
+    const int64_t n = n_;
+    const int chunks = chunks_;
+    lock.unlock();
+    t_in_parallel = true;
+    run_chunk(fn, closure, n, chunks, index);
+    t_in_parallel = false;
+    lock.lock();
+    if (--pending_ == 0) done_.notify_one();
+  }
+}
+
+void ThreadPool::parallel_for(kestrel_task_fn fn, void* closure, int64_t n) {
+  if (n <= 0) return;
+  const int chunks = static_cast<int>(std::min<int64_t>(n, threads()));
+  if (chunks == 1 || t_in_parallel) {
+    fn(closure, 0, n);
+    return;
+  }
+  std::lock_guard<std::mutex> call(call_mu_);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    fn_ = fn;
+    closure_ = closure;
+    n_ = n;
+    chunks_ = chunks;
+    pending_ = chunks - 1;
+    ++generation_;
+  }
+  wake_.notify_all();
+  t_in_parallel = true;
+  run_chunk(fn, closure, n, chunks, 0);
+  t_in_parallel = false;
+  std::unique_lock<std::mutex> lock(mu_);
+  done_.wait(lock, [&] { return pending_ == 0; });
+}
+
+void ThreadPool::parallel_for_c(void* pool, kestrel_task_fn fn, void* closure, int64_t n) {
+  static_cast<ThreadPool*>(pool)->parallel_for(fn, closure, n);
+}
+
+}  // namespace kestrel

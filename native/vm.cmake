@@ -1,0 +1,15 @@
+# kestrel_vm: the VM core as a static library (no Node, no LLVM): loader, verifier, interpreter,
+# storage pool, thread pool and the C API of include/kestrel_runtime.h. kestrel-run: the standalone
+# runner on that API. Both build with -Wall -Wextra clean, also with an AArch64 cross compiler.
+find_package(Threads REQUIRED)
+add_library(kestrel_vm STATIC
+  src/json.cc src/elf.cc src/manifest.cc src/bytecode.cc src/pool.cc src/thread_pool.cc
+  src/interpreter.cc src/runtime.cc)
+target_include_directories(kestrel_vm PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include
+  PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)
+target_compile_options(kestrel_vm PRIVATE -Wall -Wextra)
+target_link_libraries(kestrel_vm PUBLIC Threads::Threads ${CMAKE_DL_LIBS})
+
+add_executable(kestrel-run tools/kestrel-run.cc)
+target_compile_options(kestrel-run PRIVATE -Wall -Wextra)
+target_link_libraries(kestrel-run PRIVATE kestrel_vm)

@@ -51,3 +51,45 @@ export function convRef(
   });
   return y;
 }
+
+/** Numpy matmul on row-major arrays (1-D promotion, batch broadcasting). */
+export function matmulRef(a: Float32Array, as: number[], b: Float32Array, bs: number[]): { y: Float32Array; shape: number[] } {
+  const A = as.length === 1 ? [1, as[0]] : as, B = bs.length === 1 ? [bs[0], 1] : bs;
+  const M = A[A.length - 2], K = A[A.length - 1], N = B[B.length - 1];
+  const ab = A.slice(0, -2), bb = B.slice(0, -2), r = Math.max(ab.length, bb.length);
+  const batch: number[] = [];
+  for (let i = 0; i < r; i++) batch.push(Math.max(ab[ab.length - r + i] ?? 1, bb[bb.length - r + i] ?? 1));
+  const y = new Float32Array(prod(batch) * M * N);
+  let o = 0;
+  forEachIndex(batch, (bc) => {
+    const off = (own: number[]) => own.reduce((acc, d, x) => acc * d + (d === 1 ? 0 : bc[bc.length - own.length + x]), 0);
+    const ao = off(ab) * M * K, bo = off(bb) * K * N;
+    for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) s += a[ao + i * K + k] * b[bo + k * N + j];
+      y[o++] = s;
+    }
+  });
+  const shape = [...batch, ...(as.length > 1 ? [M] : []), ...(bs.length > 1 ? [N] : [])];
+  return { y, shape };
+}
+
+export function gemmRef(
+  a: Float32Array, as: number[], b: Float32Array, bs: number[], c: Float32Array | null, cs: number[],
+  tA: boolean, tB: boolean, alpha: number, beta: number,
+): Float32Array {
+  const M = tA ? as[1] : as[0], K = tA ? as[0] : as[1], N = tB ? bs[0] : bs[1];
+  const y = new Float32Array(M * N);
+  for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
+    let s = 0;
+    for (let k = 0; k < K; k++) s += (tA ? a[k * M + i] : a[i * K + k]) * (tB ? b[j * K + k] : b[k * N + j]);
+    let cv = 0;
+    if (c) {
+      const ci = cs.length === 2 ? (cs[0] === 1 ? 0 : i) * cs[1] + (cs[1] === 1 ? 0 : j)
+        : cs.length === 1 ? (cs[0] === 1 ? 0 : j) : 0;
+      cv = c[ci];
+    }
+    y[i * N + j] = alpha * s + beta * cv;
+  }
+  return y;
+}

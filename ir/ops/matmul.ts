@@ -1,0 +1,184 @@
+// Op records for `gemm` (ONNX Gemm: alpha*A'B' + beta*C, C unidirectionally broadcast to (M, N))
+// and `matmul` (numpy semantics: 1-D promotion, broadcasting of leading batch dims), sharing one
+// register-tiled micro-kernel.
+// Requires: float inputs of one dtype; anchors get materialised row-major inputs.
+// Guarantees: every output element is written once through the sink after an f32 reduction over
+// k in increasing order; FMAs are add(mul(a, b), acc) on a broadcast A element and a vector of B.
+//
+// Schedule (knobs):
+//   mm.vec  lanes per vector along N (V)            (default target.vectorLanes)
+//   mm.tn   vectors per register tile along N (TN)  (default 2, clamped to ceil(N/V))
+//   mm.tm   rows per register tile (TM)             (default 6, clamped to M)
+// The parallel axis fuses (batch, row block, column block); each task keeps a TM x TN*V tile of
+// accumulators in registers across the whole K loop. Tails along M clamp the A row (results are
+// discarded), tails along N mask the B loads and the stores.
+// TODO(#perf): transB=1 reads B with a strided gather; weights are usually constant, so pack them
+// at compile time into (N/V, K, V) panels (and A into TM-row panels for large K).
+
+import type { Dim } from '../dim.js';
+import { dimEq, isStatic } from '../dim.js';
+import type { Attrs, TensorType } from '../graph.js';
+import type { LowerCtx, Lowering, TensorAccess } from '../te.js';
+import type { Buffer, Expr, Stmt } from '../tir.js';
+import {
+  add, alloc, and, flatIndex, ifThen, imm, letIn, load, loop, lt, min, mul, select, seq, store, sub,
+  unflatten,
+} from '../tir-build.js';
+import {
+  INPUT_MISMATCH, ceilDivExpr, checkDimEq, constOf, floatAttr, intAttr, knob, prodExpr, requireFloat,
+} from './attrs.js';
+import type { InferCtx } from './registry.js';
+import { defineOps } from './registry.js';
+
+/** Numpy broadcast of two dims; static conflicts fail, symbolic ones are checked at run time. */
+function broadcastDim(a: Dim, b: Dim, ctx: InferCtx): Dim {
+  if (a === 1) return b;
+  if (b === 1 || dimEq(a, b)) return a;
+  if (isStatic(a) && isStatic(b)) return ctx.fail(INPUT_MISMATCH, `cannot broadcast ${a} with ${b}`);
+  return isStatic(a) ? a : b;
+}
+
+function broadcastShapes(a: readonly Dim[], b: readonly Dim[], ctx: InferCtx): Dim[] {
+  const r = Math.max(a.length, b.length), out: Dim[] = [];
+  for (let i = 0; i < r; i++) {
+    const da = a[a.length - r + i] ?? 1, db = b[b.length - r + i] ?? 1;
+    out.push(broadcastDim(da, db, ctx));
+  }
+  return out;
+}
+
+function inferMatmul(ins: readonly (TensorType | null)[], _attrs: Attrs, ctx: InferCtx): TensorType[] {
+  const a = requireFloat(ins, 0, 'matmul A', ctx, 1), b = requireFloat(ins, 1, 'matmul B', ctx, 1);
+  if (a.dtype !== b.dtype) ctx.fail(INPUT_MISMATCH, `matmul dtypes differ: ${a.dtype} vs ${b.dtype}`);
+  const ra = a.shape.length, rb = b.shape.length;
+  const ka = a.shape[ra - 1], kb = rb === 1 ? b.shape[0] : b.shape[rb - 2];
+  checkDimEq(ka, kb, 'matmul inner dims', ctx);
+  const batch = broadcastShapes(a.shape.slice(0, Math.max(0, ra - 2)), b.shape.slice(0, Math.max(0, rb - 2)), ctx);
+  const rows = ra > 1 ? [a.shape[ra - 2]] : [], cols = rb > 1 ? [b.shape[rb - 1]] : [];
+  return [{ dtype: a.dtype, shape: [...batch, ...rows, ...cols] }];
+}
+
+function inferGemm(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
+  const a = requireFloat(ins, 0, 'gemm A', ctx, 2, 2), b = requireFloat(ins, 1, 'gemm B', ctx, 2, 2);
+  if (a.dtype !== b.dtype) ctx.fail(INPUT_MISMATCH, `gemm dtypes differ: ${a.dtype} vs ${b.dtype}`);
+  const tA = intAttr(attrs, 'transA', 0) !== 0, tB = intAttr(attrs, 'transB', 0) !== 0;
+  const [m, ka] = tA ? [a.shape[1], a.shape[0]] : a.shape;
+  const [kb, n] = tB ? [b.shape[1], b.shape[0]] : b.shape;
+  checkDimEq(ka, kb, 'gemm inner dims', ctx);
+  const c = ins[2];
+  if (c) {
+    if (c.shape.length > 2) ctx.fail(INPUT_MISMATCH, `gemm C must have rank <= 2, got ${c.shape.length}`);
+    const want = [m, n].slice(2 - c.shape.length);
+    c.shape.forEach((d, i) => { if (d !== 1) checkDimEq(d, want[i], 'gemm C broadcast to (M, N)', ctx); });
+  }
+  return [{ dtype: a.dtype, shape: [m, n] }];
+}
+
+/** Index of a broadcast input dim given the output coordinate along it. */
+function bcastCoord(coord: Expr, dim: Expr): Expr {
+  const c = constOf(dim);
+  if (c === 1) return imm(0);
+  return c !== undefined ? coord : min(coord, sub(dim, 1)); // symbolic: 1 or equal to the output
+}
+
+/** One matrix product as the micro-kernel sees it; indices are flat element offsets. */
+interface MMSpec {
+  readonly a: Buffer; readonly b: Buffer; readonly dtype: TensorType['dtype'];
+  readonly batch: readonly Expr[];
+  readonly M: Expr; readonly N: Expr; readonly K: Expr;
+  aIndex(bc: readonly Expr[], i: Expr, k: Expr): Expr;
+  bIndex(bc: readonly Expr[], k: Expr, j: Expr): Expr;
+  /** Store of the finished accumulator `acc` for element (bc, i, j). */
+  emit(bc: readonly Expr[], i: Expr, j: Expr, acc: Expr): Stmt;
+  readonly vectorizable: boolean;
+}
+
+function microKernel(ctx: LowerCtx, s: MMSpec): Stmt {
+  const V = knob(ctx.knobs, 'mm.vec', ctx.target.vectorLanes);
+  const nC = constOf(s.N), mC = constOf(s.M);
+  const TN = Math.max(1, Math.min(knob(ctx.knobs, 'mm.tn', 2), nC !== undefined ? Math.ceil(nC / V) : 99));
+  const TM = Math.max(1, Math.min(knob(ctx.knobs, 'mm.tm', 6), mC ?? 99));
+  const nTail = nC === undefined || nC % (TN * V) !== 0, mTail = mC === undefined || mC % TM !== 0;
+  const MB = ceilDivExpr(s.M, TM), NB = ceilDivExpr(s.N, TN * V);
+  const pv = ctx.fresh('p'), kv = ctx.fresh('k'), tm = ctx.fresh('tm'), tn = ctx.fresh('tn');
+  const lv = ctx.fresh('v'), av = ctx.fresh('a', s.dtype);
+  const acc = ctx.scratch('acc', s.dtype);
+  const [flatB, mb, nb] = unflatten(pv, [prodExpr(s.batch), MB, NB]);
+  const bc = s.batch.length ? unflatten(flatB, s.batch) : [];
+  const i = add(mul(mb, TM), tm), j = add(mul(add(mul(nb, TN), tn), V), lv);
+  const accIdx = add(mul(add(mul(tm, TN), tn), V), lv);
+  const lanes = (body: Stmt, kind: 'vectorize' | 'serial' = 'vectorize'): Stmt =>
+    loop(tm, TM, loop(tn, TN, loop(lv, V, body, kind), 'unroll'), 'unroll');
+
+  const init = lanes(store(acc, accIdx, imm(0, s.dtype)));
+  const bLoad = load(s.b, s.bIndex(bc, kv, j));
+  const bv = nTail ? select(lt(j, s.N), bLoad, imm(0, s.dtype)) : bLoad;
+  const fma = store(acc, accIdx, add(mul(av, bv), load(acc, accIdx)));
+  const aRow = mTail ? min(i, sub(s.M, 1)) : i;
+  const body = loop(tm, TM, letIn(av, load(s.a, s.aIndex(bc, aRow, kv)),
+    loop(tn, TN, loop(lv, V, fma, 'vectorize'), 'unroll')), 'unroll');
+  const red = loop(kv, s.K, body);
+  const conds = [mTail ? lt(i, s.M) : null, nTail ? lt(j, s.N) : null].filter((e): e is Expr => !!e);
+  const st = s.emit(bc, i, j, load(acc, accIdx));
+  const fin = lanes(conds.length ? ifThen(conds.reduce((x, y) => and(x, y)), st) : st,
+    s.vectorizable ? 'vectorize' : 'serial');
+  const tile = alloc(acc, TM * TN * V, seq(init, red, fin));
+  return loop(pv, prodExpr([prodExpr(s.batch), MB, NB]), tile, 'parallel');
+}
+
+const materialised = (t: TensorAccess | null | undefined, what: string): Buffer => {
+  if (!t?.buffer) throw new Error(`internal: ${what} must be materialised`);
+  return t.buffer;
+};
+
+function lowerGemm(ctx: LowerCtx): Lowering {
+  const a = ctx.inputs[0]!, b = ctx.inputs[1]!, c = ctx.inputs[2];
+  const tA = intAttr(ctx.attrs, 'transA', 0) !== 0, tB = intAttr(ctx.attrs, 'transB', 0) !== 0;
+  const alpha = floatAttr(ctx.attrs, 'alpha', 1), beta = floatAttr(ctx.attrs, 'beta', 1);
+  const out = ctx.outputs[0];
+  const [M, N] = out.shape;
+  const K = tA ? a.shape[0] : a.shape[1];
+  const dt = a.dtype;
+  const emit = (_bc: readonly Expr[], i: Expr, j: Expr, acc: Expr): Stmt => {
+    let v = alpha === 1 ? acc : mul(imm(alpha, dt), acc);
+    if (c && beta !== 0) {
+      const cIdx = [i, j].slice(2 - c.shape.length).map((e, d) => bcastCoord(e, c.shape[d]));
+      const cv = c.at(cIdx);
+      v = add(v, beta === 1 ? cv : mul(imm(beta, dt), cv));
+    }
+    return out.store([i, j], v);
+  };
+  const body = microKernel(ctx, {
+    a: materialised(a, 'gemm A'), b: materialised(b, 'gemm B'), dtype: dt, batch: [], M, N, K,
+    aIndex: (_bc, i, k) => (tA ? add(mul(k, M), i) : add(mul(i, K), k)),
+    bIndex: (_bc, k, j) => (tB ? add(mul(j, K), k) : add(mul(k, N), j)),
+    emit, vectorizable: out.vectorizable,
+  });
+  return { kind: 'kernel', body };
+}
+
+function lowerMatmul(ctx: LowerCtx): Lowering {
+  const a = ctx.inputs[0]!, b = ctx.inputs[1]!, out = ctx.outputs[0];
+  const ra = a.shape.length, rb = b.shape.length;
+  const M = ra > 1 ? a.shape[ra - 2] : imm(1), K = a.shape[ra - 1];
+  const N = rb > 1 ? b.shape[rb - 1] : imm(1);
+  const aBatch = a.shape.slice(0, Math.max(0, ra - 2)), bBatch = b.shape.slice(0, Math.max(0, rb - 2));
+  const nb = out.shape.length - (ra > 1 ? 1 : 0) - (rb > 1 ? 1 : 0);
+  const batch = out.shape.slice(0, nb);
+  // Batch offset of an operand: its own (right-aligned, broadcast) coordinates, row-major.
+  const offset = (own: readonly Expr[], bc: readonly Expr[]): Expr =>
+    flatIndex(own.map((d, x) => bcastCoord(bc[bc.length - own.length + x], d)), own);
+  const body = microKernel(ctx, {
+    a: materialised(a, 'matmul A'), b: materialised(b, 'matmul B'), dtype: a.dtype, batch, M, N, K,
+    aIndex: (bc, i, k) => add(mul(add(mul(offset(aBatch, bc), M), i), K), k),
+    bIndex: (bc, k, j) => add(mul(add(mul(offset(bBatch, bc), K), k), N), j),
+    emit: (bc, i, j, acc) => out.store([...bc, ...(ra > 1 ? [i] : []), ...(rb > 1 ? [j] : [])], acc),
+    vectorizable: out.vectorizable,
+  });
+  return { kind: 'kernel', body };
+}
+
+defineOps([
+  { name: 'gemm', traits: ['anchor'], infer: inferGemm, lower: lowerGemm },
+  { name: 'matmul', traits: ['anchor'], infer: inferMatmul, lower: lowerMatmul },
+]);

@@ -1,0 +1,81 @@
+// gemm and matmul: lowering vs JS references, infer with symbolic batch, shape errors.
+import { describe, expect, it } from 'vitest';
+import '../../ir/ops/matmul.js';
+import { dimKey, sym } from '../../ir/dim.js';
+import { expectClose, inferOp, runOp, tensor } from './harness.js';
+import { gemmRef, matmulRef } from './ref.js';
+
+describe('gemm lowering', () => {
+  const M = 7, N = 19, K = 5;
+  for (const tA of [0, 1]) for (const tB of [0, 1]) {
+    it(`transA=${tA} transB=${tB} alpha/beta, C (M,N)`, () => {
+      const as = tA ? [K, M] : [M, K], bs = tB ? [N, K] : [K, N];
+      const a = tensor(as, 1), b = tensor(bs, 2), c = tensor([M, N], 3);
+      const attrs = { transA: tA, transB: tB, alpha: 0.5, beta: 2 };
+      const r = runOp('gemm', [a, b, c], attrs);
+      expect(r.shapes[0]).toEqual([M, N]);
+      expectClose(r.outputs[0], gemmRef(a.data, as, b.data, bs, c.data, [M, N], !!tA, !!tB, 0.5, 2));
+    });
+  }
+  for (const cs of [[N], [1, N], [M, 1], [1], []]) {
+    it(`broadcast C ${JSON.stringify(cs)}`, () => {
+      const a = tensor([M, K], 1), b = tensor([K, N], 2), c = tensor(cs, 3);
+      const r = runOp('gemm', [a, b, c], { transA: 0, transB: 0, alpha: 1, beta: 1 });
+      expectClose(r.outputs[0], gemmRef(a.data, [M, K], b.data, [K, N], c.data, cs, false, false, 1, 1));
+    });
+  }
+  it('no C, exact tiles (M=12, N=64), knobs tm=4 tn=1 vec=8', () => {
+    const a = tensor([12, 9], 1), b = tensor([9, 64], 2);
+    const r = runOp('gemm', [a, b, null], { transA: 0, transB: 0, alpha: 1, beta: 1 },
+      { knobs: { 'mm.tm': 4, 'mm.tn': 1, 'mm.vec': 8 } });
+    expectClose(r.outputs[0], gemmRef(a.data, [12, 9], b.data, [9, 64], null, [], false, false, 1, 1));
+  });
+  it('scalar sink', () => {
+    const a = tensor([3, 4], 1), b = tensor([4, 5], 2);
+    const r = runOp('gemm', [a, b, null], {}, { vectorizable: false });
+    expectClose(r.outputs[0], gemmRef(a.data, [3, 4], b.data, [4, 5], null, [], false, false, 1, 1));
+  });
+});
+
+describe('matmul lowering', () => {
+  const cases: [number[], number[]][] = [
+    [[5, 7], [7, 20]], [[2, 3, 4, 6], [6, 17]], [[3, 1, 5, 4], [2, 4, 9]], [[6], [6, 18]],
+    [[3, 4, 6], [6]], [[6], [6]], [[1, 5, 8], [3, 8, 33]],
+  ];
+  for (const [as, bs] of cases) {
+    it(`${JSON.stringify(as)} x ${JSON.stringify(bs)}`, () => {
+      const a = tensor(as, 1), b = tensor(bs, 2);
+      const r = runOp('matmul', [a, b], {});
+      const ref = matmulRef(a.data, as, b.data, bs);
+      expect(r.shapes[0]).toEqual(ref.shape);
+      expectClose(r.outputs[0], ref.y);
+    });
+  }
+  it('symbolic batch and rows at run time', () => {
+    const a = { ...tensor([2, 5, 7], 1), dims: [sym('batch'), sym('seq'), 7] };
+    const b = tensor([7, 21], 2);
+    const r = runOp('matmul', [a, b], {});
+    expectClose(r.outputs[0], matmulRef(a.data, [2, 5, 7], b.data, [7, 21]).y);
+  });
+});
+
+describe('matmul/gemm infer', () => {
+  const f32 = 'float32' as const;
+  it('symbolic batch flows through', () => {
+    const [y] = inferOp('matmul', [{ dtype: f32, shape: [sym('batch'), 1, 4, 6] }, { dtype: f32, shape: [3, 6, 2] }], {});
+    expect(y.shape.map(dimKey)).toEqual(['batch', '3', '4', '2']);
+  });
+  it('inner dim mismatch -> KC0402', () => {
+    expect(() => inferOp('matmul', [{ dtype: f32, shape: [4, 5] }, { dtype: f32, shape: [6, 2] }], {})).toThrow(/KC0402/);
+    expect(() => inferOp('gemm', [{ dtype: f32, shape: [4, 5] }, { dtype: f32, shape: [2, 6] }], { transB: 1 }))
+      .toThrow(/KC0402/);
+  });
+  it('batch conflict -> KC0402', () => {
+    expect(() => inferOp('matmul', [{ dtype: f32, shape: [2, 4, 5] }, { dtype: f32, shape: [3, 5, 2] }], {}))
+      .toThrow(/KC0402/);
+  });
+  it('bad C -> KC0402', () => {
+    expect(() => inferOp('gemm', [{ dtype: f32, shape: [4, 5] }, { dtype: f32, shape: [5, 6] }, { dtype: f32, shape: [3, 6] }],
+      {})).toThrow(/KC0402/);
+  });
+});

@@ -1,0 +1,97 @@
+// The compiler's catalogue of stable error codes and the one helper that throws them.
+// Requires: runtime-vm/errors.ts (KestrelError). Guarantees: every compiler error is a KestrelError
+// whose code is listed here and never changes meaning; details name the ONNX node, op type, tensor
+// or input concerned so messages speak the user's language (DESIGN.md decision 10).
+// Ranges: KC00xx model bytes, KC01xx protobuf/structure, KC02xx tensors and external data,
+// KC03xx unsupported ops/domains/opsets, KC04xx attributes/shape inference, KC05xx graph structure.
+
+import { KestrelError } from '../runtime-vm/errors.js';
+
+export const Codes = Object.freeze({
+  /** The model bytes are empty, too short, unreadable or not a file. */
+  MODEL_BYTES: 'KC0001',
+  /** The model file could not be read. */
+  MODEL_READ: 'KC0002',
+  /** The protobuf wire format is malformed (bad tag, wire type, varint or truncated field). */
+  PROTO_MALFORMED: 'KC0101',
+  /** Sub-messages nest deeper than the limit (protobuf nesting bomb). */
+  PROTO_DEPTH: 'KC0102',
+  /** A length-delimited field claims more bytes than remain. */
+  PROTO_LENGTH: 'KC0103',
+  /** The decoded model lacks a required part (graph, opset import, value type). */
+  MODEL_STRUCTURE: 'KC0104',
+  /** The IR version is unknown to kestrel. */
+  IR_VERSION: 'KC0105',
+  /** A tensor's dtype code is out of range or not supported (string, bfloat16, ...). */
+  TENSOR_DTYPE: 'KC0201',
+  /** Negative dims, rank above the limit, or an element count that overflows. */
+  TENSOR_DIMS: 'KC0202',
+  /** The tensor's data length or typed-field count disagrees with its dims. */
+  TENSOR_DATA: 'KC0203',
+  /** External data location is not a relative path to a regular file inside the model dir. */
+  EXTERNAL_PATH: 'KC0204',
+  /** External data offset/length are malformed, overflow, or fall outside the file. */
+  EXTERNAL_RANGE: 'KC0205',
+  /** External data could not be read. */
+  EXTERNAL_READ: 'KC0206',
+  /** Sparse tensors are not supported. */
+  TENSOR_SPARSE: 'KC0207',
+  /** One or more ops have no converter or no kestrel op; details.unsupported lists them all. */
+  UNSUPPORTED_OPS: 'KC0301',
+  /** A node uses a domain the model does not import. */
+  UNKNOWN_DOMAIN: 'KC0302',
+  /** The default-domain opset is missing or outside the supported range. */
+  OPSET: 'KC0303',
+  /** An attribute is missing, has the wrong type, or is out of range. */
+  ATTRIBUTE: 'KC0401',
+  /** Type/shape inference of a node failed. */
+  SHAPE_INFERENCE: 'KC0402',
+  /** A graph input has no usable tensor type. */
+  INPUT_TYPE: 'KC0403',
+  /** The graph has a cycle. */
+  GRAPH_CYCLE: 'KC0501',
+  /** A value is consumed but never produced. */
+  GRAPH_UNDEFINED: 'KC0502',
+  /** Two producers (nodes, inputs or initializers) define the same name. */
+  GRAPH_DUPLICATE: 'KC0503',
+  /** Subgraphs nest deeper than the limit. */
+  GRAPH_DEPTH: 'KC0504',
+  /** The graph has more nodes than the limit. */
+  GRAPH_SIZE: 'KC0505',
+  /** A symbolic dimension needed at run time is not bound by any model input. */
+  SHAPE_UNBOUND: 'KC0601',
+  /** Code generation, optimisation or object emission failed (an internal error). */
+  CODEGEN: 'KC0901',
+  /** The artifact could not be written (disk full, permission denied, linker failure). */
+  ARTIFACT_WRITE: 'KC0902',
+});
+
+export type Code = (typeof Codes)[keyof typeof Codes];
+
+/** Context attached to an error; all fields optional. */
+export interface Where {
+  node?: string;
+  opType?: string;
+  tensor?: string;
+  input?: string;
+  [key: string]: unknown;
+}
+
+/** Formats the location prefix of a message, e.g. "node 'conv1' (Conv): ". */
+export function describe(w: Where): string {
+  if (w.node !== undefined || w.opType !== undefined) {
+    return `node '${w.node ?? '?'}' (${w.opType ?? '?'}): `;
+  }
+  if (w.tensor !== undefined) return `tensor '${w.tensor}': `;
+  if (w.input !== undefined) return `input '${w.input}': `;
+  return '';
+}
+
+/** Throws a KestrelError with the code, a located message and the details. */
+export function fail(code: Code, message: string, where: Where = {}): never {
+  throw new KestrelError(code, describe(where) + message, where);
+}
+
+export function isKestrelError(e: unknown): e is KestrelError {
+  return e instanceof KestrelError;
+}

@@ -1,0 +1,178 @@
+// The conversion context handed to ONNX converters: typed access to the ONNX node's inputs and
+// attributes, and `emit`, which creates kestrel nodes after checking their types with the op's
+// `infer`. Requires: ops registered in ir/ops/registry.ts. Guarantees: every node emitted has
+// complete output types and an `origin` naming the ONNX node; infer failures become KestrelErrors
+// (KC0402) naming the ONNX node name and op type; an unregistered op raises `UnsupportedOp`.
+
+import { byteSize, type DType } from '../../../ir/dtype.js';
+import { makeValue, type Attrs, type ConstData, type IdGen, type Node, type TensorType, type Value }
+  from '../../../ir/graph.js';
+import { getOp } from '../../../ir/ops/registry.js';
+import { KestrelError } from '../../../runtime-vm/errors.js';
+import { Codes, fail, type Code, type Where } from '../../diagnostics.js';
+import type { AttrReader } from './attributes.js';
+
+/** Thrown by converters (through ctx.unsupported) for ops or op forms kestrel cannot convert. */
+export class UnsupportedOp extends Error {
+  constructor(readonly reason: string) { super(reason); }
+}
+
+export interface OnnxNodeInfo {
+  readonly name: string;
+  readonly opType: string;
+  readonly domain: string;
+}
+
+export interface ConvertCtx {
+  readonly node: OnnxNodeInfo;
+  readonly opset: number;
+  readonly attrs: AttrReader;
+  /** ONNX inputs in order; null where ONNX leaves an optional input empty. */
+  readonly inputs: readonly (Value | null)[];
+  /** ONNX output names in order; '' where an optional output is not requested. */
+  readonly outputNames: readonly string[];
+  input(i: number): Value;
+  optInput(i: number): Value | null;
+  /** Compile-time data of input i when it is a constant. */
+  constInput(i: number): ConstData | undefined;
+  rank(v: Value): number;
+  /** Normalises a possibly negative axis against `rank`; fails (KC0401) when out of range. */
+  axis(a: number, rank: number, attr?: string): number;
+  emit(op: string, inputs: readonly (Value | null)[], attrs: Attrs, names?: readonly string[]): Value[];
+  /** `emit` whose outputs take the ONNX node's output names. */
+  result(op: string, inputs: readonly (Value | null)[], attrs: Attrs): Value[];
+  constant(data: ConstData, hint?: string): Value;
+  scalar(dtype: DType, value: number, hint?: string): Value;
+  unsupported(reason: string): never;
+  fail(code: Code, message: string): never;
+}
+
+export interface ContextDeps {
+  readonly ids: IdGen;
+  readonly nodes: Node[];
+  readonly opset: number;
+}
+
+export function makeContext(deps: ContextDeps, node: OnnxNodeInfo, attrs: AttrReader,
+  inputs: readonly (Value | null)[], outputNames: readonly string[]): ConvertCtx {
+  const where: Where = { node: node.name, opType: node.opType };
+  let count = 0;
+  const ctx: ConvertCtx = {
+    node, opset: deps.opset, attrs, inputs, outputNames,
+    input(i) {
+      return inputs[i] ?? fail(Codes.SHAPE_INFERENCE, `required input ${i} is missing`, where);
+    },
+    optInput: (i) => inputs[i] ?? null,
+    constInput: (i) => inputs[i]?.data,
+    rank: (v) => v.type.shape.length,
+    axis(a, rank, attr = 'axis') {
+      if (!Number.isInteger(a) || a < -rank || a >= Math.max(rank, 1)) {
+        attrs.fail(attr, `value ${a} is out of range for rank ${rank}`);
+      }
+      return a < 0 ? a + rank : a;
+    },
+    emit(op, ins, a, names) {
+      const outs = emitNode(deps, where, op, ins, a, (k) => names?.[k] || `${node.name}/${op}_${count++}`);
+      return outs;
+    },
+    result(op, ins, a) { return ctx.emit(op, ins, a, outputNames); },
+    constant: (data, hint) => makeValue(deps.ids, hint ?? `${node.name}/const_${count++}`,
+      { dtype: data.dtype, shape: data.shape }, data),
+    scalar: (dtype, value, hint) => ctx.constant(scalarData(dtype, value), hint),
+    unsupported(reason) { throw new UnsupportedOp(reason); },
+    fail: (code, message) => fail(code, message, where),
+  };
+  return ctx;
+}
+
+function emitNode(deps: ContextDeps, where: Where, op: string, ins: readonly (Value | null)[],
+  attrs: Attrs, name: (k: number) => string): Value[] {
+  const def = getOp(op);
+  if (!def) throw new UnsupportedOp(`kestrel op '${op}' is not registered`);
+  const frozenAttrs = Object.freeze({ ...attrs });
+  const types = inferTypes(def.infer, ins, frozenAttrs, where, op);
+  const outputs = types.map((t, k) => makeValue(deps.ids, name(k), t));
+  deps.nodes.push(Object.freeze({
+    id: deps.ids.id(), op, inputs: Object.freeze([...ins]), outputs: Object.freeze(outputs),
+    attrs: frozenAttrs, origin: Object.freeze({ name: String(where.node), opType: String(where.opType) }),
+  }));
+  return outputs;
+}
+
+type InferFn = NonNullable<ReturnType<typeof getOp>>['infer'];
+
+function inferTypes(infer: InferFn, ins: readonly (Value | null)[], attrs: Attrs, where: Where,
+  op: string): TensorType[] {
+  const ictx = {
+    fail: (code: string, message: string): never => {
+      throw new KestrelError(code, `node '${where.node}' (${where.opType}): ${message}`, { ...where, op });
+    },
+    constant: (i: number) => ins[i]?.data,
+  };
+  try {
+    return infer(ins.map((v) => v?.type ?? null), attrs, ictx);
+  } catch (e) {
+    if (e instanceof KestrelError) throw e;
+    return fail(Codes.SHAPE_INFERENCE, `type inference of kestrel op '${op}' failed: ${(e as Error).message}`,
+      { ...where, op });
+  }
+}
+
+/** A rank-0 constant of `dtype` holding `value`. */
+export function scalarData(dtype: DType, value: number): ConstData {
+  const bytes = new Uint8Array(byteSize(dtype));
+  const dv = new DataView(bytes.buffer);
+  switch (dtype) {
+    case 'float32': dv.setFloat32(0, value, true); break;
+    case 'float64': dv.setFloat64(0, value, true); break;
+    case 'float16': dv.setUint16(0, toHalf(value), true); break;
+    case 'int64': dv.setBigInt64(0, BigInt(Math.trunc(value)), true); break;
+    case 'uint64': dv.setBigUint64(0, BigInt(Math.trunc(value)), true); break;
+    case 'int32': dv.setInt32(0, value, true); break;
+    case 'uint32': dv.setUint32(0, value, true); break;
+    case 'int16': dv.setInt16(0, value, true); break;
+    case 'uint16': dv.setUint16(0, value, true); break;
+    case 'int8': dv.setInt8(0, value); break;
+    case 'uint8': case 'bool': dv.setUint8(0, value); break;
+  }
+  return Object.freeze({ dtype, shape: Object.freeze([]), bytes });
+}
+
+/** Constant int64 vector (shapes, pads given as attributes in old opsets). */
+export function int64Data(values: readonly number[]): ConstData {
+  const a = BigInt64Array.from(values, (v) => BigInt(v));
+  return Object.freeze({ dtype: 'int64', shape: Object.freeze([values.length]), bytes: new Uint8Array(a.buffer) });
+}
+
+/** Reads an integer constant (int32/int64) as numbers; undefined for other dtypes. */
+export function constInts(d: ConstData): number[] | undefined {
+  const buf = d.bytes.buffer.slice(d.bytes.byteOffset, d.bytes.byteOffset + d.bytes.byteLength);
+  if (d.dtype === 'int64') return Array.from(new BigInt64Array(buf), (v) => Number(v));
+  if (d.dtype === 'int32') return Array.from(new Int32Array(buf));
+  return undefined;
+}
+
+/** Reads a float constant as numbers; undefined for other dtypes. */
+export function constFloats(d: ConstData): number[] | undefined {
+  const buf = d.bytes.buffer.slice(d.bytes.byteOffset, d.bytes.byteOffset + d.bytes.byteLength);
+  if (d.dtype === 'float32') return Array.from(new Float32Array(buf));
+  if (d.dtype === 'float64') return Array.from(new Float64Array(buf));
+  return constInts(d);
+}
+
+/** Rounds a number to IEEE half precision bits (round to nearest even). */
+function toHalf(v: number): number {
+  const f = new Float32Array([v]);
+  const x = new Uint32Array(f.buffer)[0]!;
+  const sign = (x >>> 16) & 0x8000, exp = (x >>> 23) & 0xff, man = x & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (man ? 0x200 : 0);
+  const e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    const m = (man | 0x800000) >> (1 - e);
+    return sign | ((m + 0x1000) >> 13);
+  }
+  const h = sign | (e << 10) | (man >> 13);
+  return h + ((man & 0x1fff) > 0x1000 || ((man & 0x1fff) === 0x1000 && (h & 1)) ? 1 : 0);
+}

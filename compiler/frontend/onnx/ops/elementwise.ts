@@ -1,0 +1,112 @@
+// Converters for elementwise ONNX ops: unary math and activations, binary arithmetic and
+// comparisons with numpy broadcasting, variadic Sum/Max/Min/Mean as chains, Clip, Cast, Where,
+// Identity and inference-mode Dropout. Requires: the kestrel elementwise ops. Guarantees: every
+// emitted node has complete attributes (ONNX defaults filled in).
+
+import { dtypeFromOnnx } from '../../../../ir/dtype.js';
+import type { Value } from '../../../../ir/graph.js';
+import type { ConvertCtx } from '../context.js';
+import { row, type ConverterRow } from './types.js';
+
+const UNARY: readonly (readonly [string, string])[] = [
+  ['Relu', 'relu'], ['Sigmoid', 'sigmoid'], ['Tanh', 'tanh'], ['Exp', 'exp'], ['Log', 'log'],
+  ['Sqrt', 'sqrt'], ['Abs', 'abs'], ['Neg', 'neg'], ['Erf', 'erf'], ['Floor', 'floor'],
+  ['Ceil', 'ceil'], ['Reciprocal', 'reciprocal'], ['Not', 'not'], ['Sin', 'sin'], ['Cos', 'cos'],
+  ['Softplus', 'softplus'], ['Sign', 'sign'],
+];
+
+const BINARY: readonly (readonly [string, string])[] = [
+  ['Add', 'add'], ['Sub', 'sub'], ['Mul', 'mul'], ['Div', 'div'], ['Pow', 'pow'], ['Equal', 'equal'],
+  ['Less', 'less'], ['LessOrEqual', 'less_or_equal'], ['Greater', 'greater'],
+  ['GreaterOrEqual', 'greater_or_equal'], ['And', 'and'], ['Or', 'or'], ['Xor', 'xor'],
+];
+
+/** Activations with float attributes: ONNX name, kestrel name, [attr, default] pairs. */
+const ACTIVATIONS: readonly (readonly [string, string, readonly (readonly [string, number])[]])[] = [
+  ['LeakyRelu', 'leaky_relu', [['alpha', 0.01]]],
+  ['Elu', 'elu', [['alpha', 1.0]]],
+  ['HardSigmoid', 'hard_sigmoid', [['alpha', 0.2], ['beta', 0.5]]],
+  ['Selu', 'selu', [['alpha', 1.67326319217681884765625], ['gamma', 1.05070102214813232421875]]],
+];
+
+function unary(op: string) {
+  return (ctx: ConvertCtx) => ctx.result(op, [ctx.input(0)], {});
+}
+
+function activation(op: string, params: readonly (readonly [string, number])[]) {
+  return (ctx: ConvertCtx) => ctx.result(op, [ctx.input(0)],
+    Object.fromEntries(params.map(([k, d]) => [k, ctx.attrs.float(k, d)])));
+}
+
+/** Opset < 7 binary ops may carry legacy `broadcast`/`axis`; only suffix broadcasting maps. */
+function binary(op: string) {
+  return (ctx: ConvertCtx) => {
+    if (ctx.opset < 7 && ctx.attrs.int('broadcast', 0) === 1 && ctx.attrs.has('axis')) {
+      const a = ctx.input(0), b = ctx.input(1);
+      const axis = ctx.axis(ctx.attrs.int('axis'), ctx.rank(a));
+      if (axis + ctx.rank(b) !== ctx.rank(a)) ctx.unsupported('legacy broadcast with a non-suffix axis');
+    }
+    return ctx.result(op, [ctx.input(0), ctx.input(1)], {});
+  };
+}
+
+/** Folds Sum/Max/Min over all inputs into a chain of binary ops; the last takes the output name. */
+function chain(ctx: ConvertCtx, op: string, last: boolean): Value {
+  const ins = ctx.inputs.filter((v): v is Value => v !== null);
+  if (ins.length === 0) ctx.fail('KC0402', 'needs at least one input');
+  if (ins.length === 1) return last ? ctx.result('identity', [ins[0]!], {})[0]! : ins[0]!;
+  let acc = ins[0]!;
+  for (let i = 1; i < ins.length; i++) {
+    const final = last && i === ins.length - 1;
+    acc = (final ? ctx.result(op, [acc, ins[i]!], {}) : ctx.emit(op, [acc, ins[i]!], {}))[0]!;
+  }
+  return acc;
+}
+
+function mean(ctx: ConvertCtx): Value[] {
+  const n = ctx.inputs.filter((v) => v !== null).length;
+  const sum = chain(ctx, 'add', false);
+  return ctx.result('div', [sum, ctx.scalar(sum.type.dtype, n)], {});
+}
+
+/** Clip: opset >= 11 takes min/max inputs; older opsets attributes, made into constants. */
+function clip(ctx: ConvertCtx): Value[] {
+  const x = ctx.input(0);
+  if (ctx.opset >= 11) return ctx.result('clip', [x, ctx.optInput(1), ctx.optInput(2)], {});
+  const bound = (k: string) => (ctx.attrs.has(k) ? ctx.scalar(x.type.dtype, ctx.attrs.float(k)) : null);
+  return ctx.result('clip', [x, bound('min'), bound('max')], {});
+}
+
+function cast(ctx: ConvertCtx): Value[] {
+  const code = ctx.attrs.int('to');
+  const to = dtypeFromOnnx(code);
+  if (!to) ctx.unsupported(`Cast to ONNX data type ${code}`);
+  return ctx.result('cast', [ctx.input(0)], { to });
+}
+
+/** Dropout at inference is identity; a requested mask or training mode is unsupported. */
+function dropout(ctx: ConvertCtx): Value[] {
+  if (ctx.outputNames[1]) ctx.unsupported('Dropout mask output');
+  const training = ctx.optInput(2);
+  if (training && (!training.data || training.data.bytes.some((b) => b !== 0))) {
+    ctx.unsupported('Dropout in training mode');
+  }
+  return ctx.result('identity', [ctx.input(0)], {});
+}
+
+export const ELEMENTWISE_ROWS: readonly ConverterRow[] = [
+  ...UNARY.map(([onnx, op]) => row(onnx, [op], unary(op))),
+  ...ACTIVATIONS.map(([onnx, op, ps]) => row(onnx, [op], activation(op, ps))),
+  ...BINARY.map(([onnx, op]) => row(onnx, [op], binary(op))),
+  row('Mod', ['mod'], (ctx) => ctx.result('mod', [ctx.input(0), ctx.input(1)],
+    { fmod: ctx.attrs.int('fmod', 0) })),
+  row('Sum', ['add', 'identity'], (ctx) => [chain(ctx, 'add', true)]),
+  row('Max', ['max', 'identity'], (ctx) => [chain(ctx, 'max', true)]),
+  row('Min', ['min', 'identity'], (ctx) => [chain(ctx, 'min', true)]),
+  row('Mean', ['add', 'div'], mean),
+  row('Clip', ['clip'], clip),
+  row('Cast', ['cast'], cast),
+  row('Where', ['where'], (ctx) => ctx.result('where', [ctx.input(0), ctx.input(1), ctx.input(2)], {})),
+  row('Identity', ['identity'], (ctx) => ctx.result('identity', [ctx.input(0)], {})),
+  row('Dropout', ['identity'], dropout),
+];

@@ -1,0 +1,27 @@
+// The ONNX converter table: ONNX op type -> converter entries by opset range, assembled from the
+// per-family files beside this one. Adding an ONNX op: add a row to its family file (or a new
+// family file listed here). Guarantees: the table is frozen; lookups never consult prototypes.
+
+import { ELEMENTWISE_ROWS } from './elementwise.js';
+import { LINALG_ROWS } from './linalg.js';
+import { NN_ROWS } from './nn.js';
+import { SHAPE_ROWS } from './shape.js';
+import type { ConverterEntry, ConverterRow } from './types.js';
+
+export type { Converter, ConverterEntry, ConverterRow } from './types.js';
+
+function build(rows: readonly ConverterRow[]): ReadonlyMap<string, readonly ConverterEntry[]> {
+  const m = new Map<string, ConverterEntry[]>();
+  for (const [op, e] of rows) m.set(op, [...(m.get(op) ?? []), e]);
+  for (const list of m.values()) Object.freeze(list.sort((a, b) => a.since - b.since));
+  return m;
+}
+
+export const CONVERTERS: ReadonlyMap<string, readonly ConverterEntry[]> = build([
+  ...ELEMENTWISE_ROWS, ...NN_ROWS, ...LINALG_ROWS, ...SHAPE_ROWS,
+]);
+
+/** The converter entry for an ONNX op at a default-domain opset, if any. */
+export function findConverter(opType: string, opset: number): ConverterEntry | undefined {
+  return CONVERTERS.get(opType)?.find((e) => e.since <= opset && (e.until === undefined || opset <= e.until));
+}

@@ -1,0 +1,130 @@
+// Decodes ONNX TensorProto messages (initializers, Constant values, test-data .pb files) into
+// kestrel ConstData: little-endian, row-major bytes in a fresh, aligned buffer.
+// Requires: a decoded TensorMsg (or the bytes of one), the model directory for external data.
+// Guarantees (RELIABILITY.md §10-11): dims are non-negative, rank <= 64, the element count does not
+// overflow, dtype codes are known, and the data length equals dims x element size before use.
+
+import { constants as bufferConstants } from 'node:buffer';
+import { byteSize, dtypeFromOnnx, type DType } from '../../../ir/dtype.js';
+import type { ConstData } from '../../../ir/graph.js';
+import { Codes, fail } from '../../diagnostics.js';
+import { parseExternalRef, readExternal } from './external-data.js';
+import { int64ToBigInt, TensorType, type TensorMsg } from './schema.js';
+import { checkWire } from './wire-guard.js';
+
+export const MAX_RANK = 64;
+const MAX_BYTES = BigInt(bufferConstants.MAX_LENGTH);
+/** Highest TensorProto.DataType code in ONNX 1.23 (codes above are invalid, not unsupported). */
+const MAX_ONNX_DTYPE = 26;
+
+export interface NamedConst extends ConstData { readonly name: string }
+
+export interface TensorOpts { readonly modelDir?: string }
+
+/** Maps an ONNX dtype code to a kestrel dtype or throws KC0201 naming the tensor. */
+export function dtypeOf(code: number | undefined, tensor: string): DType {
+  const c = code ?? 0;
+  const d = dtypeFromOnnx(c);
+  if (d) return d;
+  const why = c <= 0 || c > MAX_ONNX_DTYPE || !Number.isInteger(c) ? 'is not a valid ONNX data type'
+    : 'is not supported by kestrel (string, bfloat16, complex and float8 types are not)';
+  return fail(Codes.TENSOR_DTYPE, `data type code ${c} ${why}`, { tensor });
+}
+
+/** Checks dims; returns them as numbers and the total byte size. */
+export function checkDims(dims: readonly (number | bigint | object)[], dtype: DType, tensor: string):
+  { shape: number[]; nbytes: number } {
+  if (dims.length > MAX_RANK) fail(Codes.TENSOR_DIMS, `rank ${dims.length} exceeds ${MAX_RANK}`, { tensor });
+  let total = BigInt(byteSize(dtype));
+  const shape: number[] = [];
+  for (const d of dims) {
+    const b = typeof d === 'bigint' ? d : int64ToBigInt(d as never);
+    if (b < 0n) fail(Codes.TENSOR_DIMS, `negative dim ${b}`, { tensor });
+    total *= b;
+    if (total > MAX_BYTES) {
+      fail(Codes.TENSOR_DIMS, `dims [${dims.map(String).join(', ')}] describe more than ${MAX_BYTES} bytes`,
+        { tensor });
+    }
+    shape.push(Number(b));
+  }
+  return { shape, nbytes: Number(total) };
+}
+
+/** Decodes a TensorMsg; `fallbackName` names tensors whose name field is empty. */
+export function tensorFromMsg(t: TensorMsg, opts: TensorOpts = {}, fallbackName = ''): NamedConst {
+  const name = t.name || fallbackName;
+  const dtype = dtypeOf(t.dataType, name);
+  const { shape, nbytes } = checkDims(t.dims ?? [], dtype, name);
+  const bytes = tensorBytes(t, dtype, shape, nbytes, opts, name);
+  return Object.freeze({ name, dtype, shape: Object.freeze(shape), bytes });
+}
+
+function tensorBytes(t: TensorMsg, dtype: DType, shape: number[], nbytes: number, opts: TensorOpts,
+  name: string): Uint8Array {
+  if (t.dataLocation === 1) {
+    return readExternal(parseExternalRef(t.externalData ?? [], name), opts.modelDir, nbytes, name);
+  }
+  if (t.segment) fail(Codes.TENSOR_DATA, 'segmented tensors are not supported', { tensor: name });
+  if (t.rawData && t.rawData.length > 0) {
+    if (t.rawData.length !== nbytes) {
+      fail(Codes.TENSOR_DATA, `raw_data has ${t.rawData.length} bytes but dims x element size is `
+        + `${nbytes}`, { tensor: name });
+    }
+    return new Uint8Array(t.rawData); // copy: aligned and detached from the model buffer
+  }
+  return typedFieldBytes(t, dtype, nbytes / byteSize(dtype), name);
+}
+
+function typedFieldBytes(t: TensorMsg, dtype: DType, count: number, name: string): Uint8Array {
+  const src = typedSource(t, dtype);
+  if (src.length !== count) {
+    fail(Codes.TENSOR_DATA, `typed data has ${src.length} elements but dims say ${count}`, { tensor: name });
+  }
+  return encode(dtype, src);
+}
+
+/** The typed field ONNX stores a dtype in. */
+function typedSource(t: TensorMsg, dtype: DType): readonly unknown[] {
+  switch (dtype) {
+    case 'float32': return t.floatData ?? [];
+    case 'float64': return t.doubleData ?? [];
+    case 'int64': return t.int64Data ?? [];
+    case 'uint32': case 'uint64': return t.uint64Data ?? [];
+    default: return t.int32Data ?? []; // int8/16/32, uint8/16, bool, float16 bits
+  }
+}
+
+function encode(dtype: DType, src: readonly unknown[]): Uint8Array {
+  const n = src.length;
+  switch (dtype) {
+    case 'float32': return bytesOf(Float32Array.from(src as number[]));
+    case 'float64': return bytesOf(Float64Array.from(src as number[]));
+    case 'int64': return bytesOf(BigInt64Array.from(src as never[], (v) => BigInt.asIntN(64, int64ToBigInt(v))));
+    case 'uint64': return bytesOf(BigUint64Array.from(src as never[], (v) => BigInt.asUintN(64, int64ToBigInt(v))));
+    case 'uint32': return bytesOf(Uint32Array.from(src as never[], (v) => Number(BigInt.asUintN(32, int64ToBigInt(v)))));
+    case 'int32': return bytesOf(Int32Array.from(src as number[]));
+    case 'int16': return bytesOf(Int16Array.from(src as number[]));
+    case 'int8': return bytesOf(Int8Array.from(src as number[]));
+    case 'uint16': case 'float16': return bytesOf(Uint16Array.from(src as number[]));
+    case 'uint8': return bytesOf(Uint8Array.from(src as number[]));
+    case 'bool': return Uint8Array.from(src as number[], (v) => (v ? 1 : 0));
+  }
+  void n;
+}
+
+function bytesOf(a: ArrayBufferView): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+/** Decodes the bytes of a serialized TensorProto (e.g. test_data_set_K/input_J.pb). */
+export function decodeTensorProto(bytes: Uint8Array, opts: TensorOpts = {}): NamedConst {
+  if (bytes.length === 0) fail(Codes.MODEL_BYTES, 'tensor file is empty');
+  checkWire(bytes, TensorType);
+  let msg: TensorMsg;
+  try {
+    msg = TensorType.decode(bytes) as unknown as TensorMsg;
+  } catch (e) {
+    return fail(Codes.PROTO_MALFORMED, `cannot decode TensorProto: ${(e as Error).message}`);
+  }
+  return tensorFromMsg(msg, opts);
+}

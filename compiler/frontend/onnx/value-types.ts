@@ -1,0 +1,44 @@
+// ONNX ValueInfo types -> kestrel TensorTypes for graph inputs. Requires: decoded ValueInfoMsg.
+// Guarantees: dim_value -> integer, dim_param -> sym(name), missing dims -> fresh `unkN` symbols;
+// in dynamic mode every dim is a symbol `<input>_d<axis>`; non-tensor types fail with KC0403.
+
+import { sym, type Dim } from '../../../ir/dim.js';
+import type { TensorType } from '../../../ir/graph.js';
+import { Codes, fail } from '../../diagnostics.js';
+import { int64ToSafe, type DimMsg, type ValueInfoMsg } from './schema.js';
+import { MAX_RANK, dtypeOf } from './tensor.js';
+
+export interface SymbolNamer {
+  fresh(): string;
+  readonly dynamic: boolean;
+}
+
+const own = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+
+/** Symbol names must stay plain identifiers so dim keys cannot collide. */
+function cleanName(s: string): string {
+  return s.replace(/[^A-Za-z0-9_]/g, '_') || '_';
+}
+
+export function inputType(vi: ValueInfoMsg, namer: SymbolNamer): TensorType {
+  const name = vi.name ?? '';
+  const t = vi.type?.tensorType;
+  if (!t) fail(Codes.INPUT_TYPE, 'graph input is not a tensor (sequence, map and optional inputs are '
+    + 'not supported) or has no type', { input: name });
+  const dtype = dtypeOf(t.elemType, name);
+  if (!t.shape) fail(Codes.INPUT_TYPE, 'graph input has no shape (unknown rank)', { input: name });
+  const dims = t.shape.dim ?? [];
+  if (dims.length > MAX_RANK) fail(Codes.INPUT_TYPE, `rank ${dims.length} exceeds ${MAX_RANK}`, { input: name });
+  const shape = dims.map((d, axis) => namer.dynamic ? sym(`${cleanName(name)}_d${axis}`) : dimOf(d, namer, name));
+  return Object.freeze({ dtype, shape: Object.freeze(shape) });
+}
+
+function dimOf(d: DimMsg, namer: SymbolNamer, input: string): Dim {
+  if (own(d, 'dimValue')) {
+    const v = int64ToSafe(d.dimValue);
+    if (v === undefined || v < 0) fail(Codes.INPUT_TYPE, `invalid dim ${String(d.dimValue)}`, { input });
+    return v;
+  }
+  if (own(d, 'dimParam') && d.dimParam) return sym(cleanName(d.dimParam));
+  return sym(namer.fresh());
+}

@@ -1,0 +1,215 @@
+// kestrel_runtime.node: a thin node-addon-api layer over the C API (kestrel_runtime.h). It only
+// converts arguments; all checks and semantics live behind the C API.
+//
+// JS surface (used by runtime-vm/session.ts):
+//   new NativeSession(path, threads, memoryLimitBytes, maxSteps)   throws Error{code}
+//   .info() -> { inputs: Io[], outputs: Io[] }   Io = { name, dtype: code, shape: (number|string)[] }
+//   .run([{ dtype, dims: number[], data: TypedArray }]) -> Promise<[{ dtype, dims, data: ArrayBuffer }]>
+//   .dispose()
+// Lifetime: run() copies the input bytes on the JS thread, then runs on a libuv worker
+// (AsyncWorker) holding a strong reference to the session object. dispose() marks the session
+// disposed and unloads it at once if no run is in flight, otherwise when the last run finishes,
+// so memory is never freed under a running kernel. Runs after dispose() reject with KR0301.
+#include <napi.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "kestrel_runtime.h"
+
+namespace {
+
+Napi::Error make_error(Napi::Env env, const std::string& code, const std::string& message) {
+  Napi::Error e = Napi::Error::New(env, message);
+  e.Set("code", Napi::String::New(env, code));
+  return e;
+}
+
+Napi::Error last_error(Napi::Env env) {
+  return make_error(env, kestrel_last_error_code(), kestrel_last_error_message());
+}
+
+class NativeSession : public Napi::ObjectWrap<NativeSession> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NativeSession",
+                       {InstanceMethod("info", &NativeSession::Info), InstanceMethod("run", &NativeSession::Run),
+                        InstanceMethod("dispose", &NativeSession::Dispose)});
+  }
+
+  explicit NativeSession(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeSession>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsString()) throw make_error(env, "KR0001", "path must be a string");
+    kestrel_options o;
+    kestrel_options_init(&o);
+    if (info.Length() > 1 && info[1].IsNumber()) o.threads = info[1].As<Napi::Number>().Int32Value();
+    if (info.Length() > 2 && info[2].IsNumber()) o.memory_limit_bytes = number_u64(info[2]);
+    if (info.Length() > 3 && info[3].IsNumber()) o.max_steps = number_u64(info[3]);
+    const std::string path = info[0].As<Napi::String>().Utf8Value();
+    if (kestrel_load(path.c_str(), &o, &session_) != KESTREL_OK) throw last_error(env);
+  }
+
+  ~NativeSession() override { kestrel_unload(session_); }
+
+  kestrel_session* session() const { return session_; }
+  void RunFinished() {
+    if (--in_flight_ == 0 && disposed_) Unload();
+  }
+
+ private:
+  kestrel_session* session_ = nullptr;
+  int in_flight_ = 0;
+  bool disposed_ = false;
+
+  static uint64_t number_u64(const Napi::Value& v) {
+    const double d = v.As<Napi::Number>().DoubleValue();
+    return d > 0 ? static_cast<uint64_t>(d) : 0;
+  }
+
+  void Unload() {
+    kestrel_unload(session_);
+    session_ = nullptr;
+  }
+
+  Napi::Array Ios(Napi::Env env, int is_output) {
+    const size_t n = is_output ? kestrel_output_count(session_) : kestrel_input_count(session_);
+    Napi::Array arr = Napi::Array::New(env, n);
+    for (size_t i = 0; i < n; ++i) {
+      kestrel_io_info io;
+      kestrel_session_io(session_, is_output, i, &io);
+      Napi::Array shape = Napi::Array::New(env, io.rank);
+      for (size_t d = 0; d < io.rank; ++d) {
+        if (io.symbols[d]) shape.Set(d, Napi::String::New(env, io.symbols[d]));
+        else shape.Set(d, Napi::Number::New(env, static_cast<double>(io.dims[d])));
+      }
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("name", io.name);
+      o.Set("dtype", io.dtype);
+      o.Set("shape", shape);
+      arr.Set(i, o);
+    }
+    return arr;
+  }
+
+  Napi::Value Info(const Napi::CallbackInfo& info) {
+    if (!session_) throw make_error(info.Env(), "KR0301", "the session was disposed");
+    Napi::Object o = Napi::Object::New(info.Env());
+    o.Set("inputs", Ios(info.Env(), 0));
+    o.Set("outputs", Ios(info.Env(), 1));
+    return o;
+  }
+
+  Napi::Value Dispose(const Napi::CallbackInfo& info) {
+    if (!disposed_) {
+      disposed_ = true;
+      if (in_flight_ == 0) Unload();
+    }
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Run(const Napi::CallbackInfo& info);
+};
+
+struct OwnedInput {
+  int32_t dtype;
+  std::vector<int64_t> dims;
+  std::vector<uint8_t> data;
+};
+
+class RunWorker : public Napi::AsyncWorker {
+ public:
+  RunWorker(Napi::Env env, NativeSession* owner, Napi::Object self, std::vector<OwnedInput> inputs)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), owner_(owner),
+        self_(Napi::Persistent(self)), inputs_(std::move(inputs)) {}
+  ~RunWorker() override { kestrel_outputs_free(outputs_); }
+
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    std::vector<kestrel_tensor> feeds;
+    for (OwnedInput& in : inputs_) {
+      feeds.push_back(kestrel_tensor{in.dtype, in.dims.size(), in.dims.data(), in.data.data(), in.data.size()});
+    }
+    if (kestrel_run(owner_->session(), feeds.data(), feeds.size(), &outputs_) != KESTREL_OK) {
+      code_ = kestrel_last_error_code();
+      SetError(kestrel_last_error_message());
+    }
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    const size_t n = kestrel_outputs_count(outputs_);
+    Napi::Array arr = Napi::Array::New(env, n);
+    for (size_t i = 0; i < n; ++i) arr.Set(i, Output(env, kestrel_outputs_get(outputs_, i)));
+    kestrel_outputs_free(outputs_);
+    outputs_ = nullptr;
+    owner_->RunFinished();
+    deferred_.Resolve(arr);
+  }
+
+  void OnError(const Napi::Error& e) override {
+    owner_->RunFinished();
+    deferred_.Reject(make_error(Env(), code_, e.Message()).Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  NativeSession* owner_;
+  Napi::ObjectReference self_;  // keeps the session object (and so the session) alive
+  std::vector<OwnedInput> inputs_;
+  kestrel_outputs* outputs_ = nullptr;
+  std::string code_;
+
+  static Napi::Object Output(Napi::Env env, const kestrel_tensor* t) {
+    Napi::ArrayBuffer buf = Napi::ArrayBuffer::New(env, t->nbytes);
+    if (t->nbytes) std::memcpy(buf.Data(), t->data, t->nbytes);
+    Napi::Array dims = Napi::Array::New(env, t->rank);
+    for (size_t d = 0; d < t->rank; ++d) dims.Set(d, Napi::Number::New(env, static_cast<double>(t->dims[d])));
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("dtype", t->dtype);
+    o.Set("dims", dims);
+    o.Set("data", buf);
+    return o;
+  }
+};
+
+OwnedInput convert_input(Napi::Env env, const Napi::Value& v, uint32_t index) {
+  const std::string where = "input #" + std::to_string(index);
+  if (!v.IsObject()) throw make_error(env, "KR0105", where + " is not an object");
+  Napi::Object o = v.As<Napi::Object>();
+  OwnedInput in;
+  in.dtype = o.Get("dtype").As<Napi::Number>().Int32Value();
+  Napi::Value dims = o.Get("dims");
+  if (!dims.IsArray()) throw make_error(env, "KR0105", where + ": dims must be an array");
+  Napi::Array d = dims.As<Napi::Array>();
+  for (uint32_t k = 0; k < d.Length(); ++k) in.dims.push_back(d.Get(k).As<Napi::Number>().Int64Value());
+  Napi::Value data = o.Get("data");
+  if (!data.IsTypedArray()) throw make_error(env, "KR0105", where + ": data must be a TypedArray");
+  Napi::TypedArray ta = data.As<Napi::TypedArray>();
+  const uint8_t* p = static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+  in.data.assign(p, p + ta.ByteLength());
+  return in;
+}
+
+Napi::Value NativeSession::Run(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!session_ || disposed_) throw make_error(env, "KR0301", "the session was disposed");
+  if (info.Length() < 1 || !info[0].IsArray()) throw make_error(env, "KR0101", "run expects an array");
+  Napi::Array arr = info[0].As<Napi::Array>();
+  std::vector<OwnedInput> inputs;
+  for (uint32_t i = 0; i < arr.Length(); ++i) inputs.push_back(convert_input(env, arr.Get(i), i));
+  auto* worker = new RunWorker(env, this, info.This().As<Napi::Object>(), std::move(inputs));
+  ++in_flight_;
+  worker->Queue();
+  return worker->promise();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("NativeSession", NativeSession::Define(env));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(kestrel_runtime, Init)

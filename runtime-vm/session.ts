@@ -1,0 +1,162 @@
+// Session: a loaded artifact and the way to run it, on top of the native addon
+// (native/build/Release/kestrel_runtime.node, see native/src/addon_runtime.cc).
+//
+// Requires the addon to be built (`npm run build:native`); load() says so clearly when it is not.
+// Guarantees: run() checks input names here (KR0101, listing the expected names) and the native
+// side checks dtypes (KR0102), ranks and static dims (KR0103), symbols consistent across inputs
+// (KR0104) and data sizes (KR0105), naming the input and symbol; every failure is a KestrelError.
+// Runs execute off the JS thread. dispose() is idempotent; run() after it rejects with KR0301;
+// dispose() during a run frees native memory only after that run finishes.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runtimeDType, runtimeDTypeFromCode, type TensorType } from './dtypes.js';
+import { KestrelError, RuntimeCodes } from './errors.js';
+import { Tensor } from './tensor.js';
+
+export interface IoInfo {
+  readonly name: string;
+  readonly dtype: TensorType;
+  /** Static dims as numbers, symbolic dims as their expression ("batch", "seq*4"). */
+  readonly shape: readonly (number | string)[];
+}
+
+export interface LoadOptions {
+  /** Threads for parallel kernels, the caller included; 0 or absent = all cores, 1 = no workers. */
+  threads?: number;
+  /** Most bytes of tensor storage a run may hold at once (default 16 GiB). */
+  memoryLimitBytes?: number;
+  /** Most VM instructions per run (KR0302 beyond it); absent = unlimited. */
+  maxSteps?: number;
+}
+
+interface NativeIo { name: string; dtype: number; shape: (number | string)[] }
+interface NativeOut { dtype: number; dims: number[]; data: ArrayBuffer }
+interface NativeSession {
+  info(): { inputs: NativeIo[]; outputs: NativeIo[] };
+  run(inputs: { dtype: number; dims: readonly number[]; data: ArrayBufferView }[]): Promise<NativeOut[]>;
+  dispose(): void;
+}
+interface Addon { NativeSession: new (path: string, threads: number, mem: number, steps: number) => NativeSession }
+
+const ADDON_PATH = 'native/build/Release/kestrel_runtime.node';
+let addon: Addon | undefined;
+
+function findAddon(): string | undefined {
+  if (process.env.KESTREL_RUNTIME_ADDON) return process.env.KESTREL_RUNTIME_ADDON;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let up = 0; up < 4; up++, dir = dirname(dir)) {
+    if (existsSync(join(dir, ADDON_PATH))) return join(dir, ADDON_PATH);
+  }
+  return undefined;
+}
+
+function loadAddon(): Addon {
+  if (addon) return addon;
+  const path = findAddon();
+  if (!path) {
+    throw new KestrelError(RuntimeCodes.ARTIFACT_INVALID, `the kestrel runtime addon is not built ` +
+      `(${ADDON_PATH} not found); run 'npm run build:native'`);
+  }
+  addon = createRequire(import.meta.url)(path) as Addon;
+  return addon;
+}
+
+function toKestrel(e: unknown): unknown {
+  if (e instanceof KestrelError || !(e instanceof Error)) return e;
+  const code = (e as Error & { code?: unknown }).code;
+  return typeof code === 'string' && /^K[RC]\d{4}$/.test(code) ? new KestrelError(code, e.message) : e;
+}
+
+function ioInfo(n: NativeIo): IoInfo {
+  const dtype = runtimeDTypeFromCode(n.dtype)?.name;
+  if (!dtype) throw new KestrelError(RuntimeCodes.MANIFEST_INVALID, `unknown dtype code ${n.dtype}`);
+  return Object.freeze({ name: n.name, dtype, shape: Object.freeze([...n.shape]) });
+}
+
+function outputTensor(info: IoInfo, o: NativeOut): Tensor {
+  const dt = runtimeDTypeFromCode(o.dtype);
+  if (!dt) throw new KestrelError(RuntimeCodes.MANIFEST_INVALID, `output '${info.name}': dtype ${o.dtype}`);
+  return new Tensor(dt.name, new dt.array(o.data), o.dims);
+}
+
+export class Session {
+  readonly inputs: readonly IoInfo[];
+  readonly outputs: readonly IoInfo[];
+  private native: NativeSession | undefined;
+
+  /** Use load(). */
+  constructor(native: NativeSession) {
+    this.native = native;
+    const info = native.info();
+    this.inputs = Object.freeze(info.inputs.map(ioInfo));
+    this.outputs = Object.freeze(info.outputs.map(ioInfo));
+  }
+
+  get disposed(): boolean {
+    return this.native === undefined;
+  }
+
+  async run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+    const native = this.native;
+    if (!native) throw new KestrelError(RuntimeCodes.DISPOSED, 'run() on a disposed session');
+    const ordered = this.order(feeds);
+    let outs: NativeOut[];
+    try {
+      outs = await native.run(ordered.map((t) => ({
+        dtype: runtimeDType(t.type)!.code, dims: t.dims, data: t.data,
+      })));
+    } catch (e) {
+      throw toKestrel(e);
+    }
+    const result: Record<string, Tensor> = {};
+    this.outputs.forEach((info, i) => { result[info.name] = outputTensor(info, outs[i]); });
+    return result;
+  }
+
+  /** Frees the native session; idempotent. A run in flight finishes first. */
+  dispose(): void {
+    this.native?.dispose();
+    this.native = undefined;
+  }
+
+  // Feeds in manifest order, or KR0101 naming the missing/unknown names and what was expected.
+  private order(feeds: Record<string, Tensor>): Tensor[] {
+    if (typeof feeds !== 'object' || feeds === null) {
+      throw new KestrelError(RuntimeCodes.INPUT_NAMES, 'run() expects a record of named tensors');
+    }
+    const expected = this.inputs.map((i) => i.name);
+    const given = Object.keys(feeds);
+    const unknown = given.filter((n) => !expected.includes(n));
+    const missing = expected.filter((n) => !given.includes(n));
+    if (unknown.length || missing.length) {
+      const parts = [unknown.length ? `unknown input(s) ${unknown.map((n) => `'${n}'`).join(', ')}` : '',
+        missing.length ? `missing input(s) ${missing.map((n) => `'${n}'`).join(', ')}` : ''];
+      throw new KestrelError(RuntimeCodes.INPUT_NAMES, `${parts.filter(Boolean).join('; ')}; expected ` +
+        `inputs: ${this.describeInputs()}`, { unknown, missing, expected });
+    }
+    return expected.map((name) => {
+      const t = feeds[name];
+      if (!(t instanceof Tensor)) {
+        throw new KestrelError(RuntimeCodes.INPUT_DATA, `input '${name}' is not a Tensor`, { input: name });
+      }
+      return t;
+    });
+  }
+
+  private describeInputs(): string {
+    return this.inputs.map((i) => `${i.name}: ${i.dtype}[${i.shape.join(', ')}]`).join(', ');
+  }
+}
+
+/** Loads a compiled artifact (.so), checking it before any of its code runs. */
+export async function load(path: string, options: LoadOptions = {}): Promise<Session> {
+  const { NativeSession } = loadAddon();
+  try {
+    return new Session(new NativeSession(path, options.threads ?? 0, options.memoryLimitBytes ?? 0,
+      options.maxSteps ?? 0));
+  } catch (e) {
+    throw toKestrel(e);
+  }
+}

@@ -12,7 +12,7 @@ import type { Dim } from '../dim.js';
 import { dimAdd, dimCeilDiv, dimFloorDiv, dimMin, dimSub, isStatic } from '../dim.js';
 import type { Attrs, TensorType } from '../graph.js';
 import type { Expr } from '../tir.js';
-import { add, floordiv, imm, max, mul, sub } from '../tir-build.js';
+import { add, and, floordiv, ge, imm, lt, max, mul, sub } from '../tir-build.js';
 import type { InferCtx } from './registry.js';
 
 export const ATTR_RANGE = 'KC0401';
@@ -169,4 +169,14 @@ export const LOWER_FAIL: InferCtx = {
 /** Static value of an int64 expression, if it is a constant. */
 export function constOf(e: Expr): number | undefined {
   return e.kind === 'const' ? e.value : undefined;
+}
+
+export const isZero = (e: Expr): boolean => constOf(e) === 0;
+
+/** `0 <= i < extent`, dropping the sides that padding and tails cannot violate. */
+export function inBounds(i: Expr, extent: Expr, checkLo: boolean, checkHi: boolean): Expr {
+  const conds: Expr[] = [];
+  if (checkLo) conds.push(ge(i, 0));
+  if (checkHi) conds.push(lt(i, extent));
+  return conds.length === 0 ? imm(1, 'bool') : conds.reduce((a, b) => and(a, b));
 }

@@ -21,12 +21,12 @@ import type { Attrs, TensorType } from '../graph.js';
 import type { LowerCtx, Lowering, TensorAccess } from '../te.js';
 import type { Buffer, Expr, Stmt, Var } from '../tir.js';
 import {
-  add, alloc, and, flatIndex, ge, ifThen, imm, letIn, load, loop, lt, min, mul, select, seq, store, sub,
+  add, alloc, and, flatIndex, ifThen, imm, letIn, load, loop, lt, min, mul, select, seq, store, sub,
   unflatten,
 } from '../tir-build.js';
 import {
   ATTR_RANGE, INPUT_MISMATCH, LOWER_FAIL, type Window, ceilDivExpr, checkDimEq, checkOutPositive,
-  constOf, intAttr, knob, padBeginExpr, padEndExpr, prodExpr, readWindow, requireFloat, windowOut,
+  constOf, inBounds, intAttr, isZero, knob, padBeginExpr, padEndExpr, prodExpr, readWindow, requireFloat, windowOut,
 } from './attrs.js';
 import type { InferCtx } from './registry.js';
 import { defineOps } from './registry.js';
@@ -93,16 +93,6 @@ function planConv(ctx: LowerCtx): ConvPlan {
     x: x as ConvPlan['x'], w: w as ConvPlan['w'],
   };
 }
-
-/** `0 <= i < extent`, dropping the sides that padding and tails cannot violate. */
-function inBounds(i: Expr, extent: Expr, checkLo: boolean, checkHi: boolean): Expr {
-  const conds: Expr[] = [];
-  if (checkLo) conds.push(ge(i, 0));
-  if (checkHi) conds.push(lt(i, extent));
-  return conds.length === 0 ? imm(1, 'bool') : conds.reduce((a, b) => and(a, b));
-}
-
-const isZero = (e: Expr): boolean => constOf(e) === 0;
 
 function lowerConv(ctx: LowerCtx): Lowering {
   const p = planConv(ctx);

@@ -93,3 +93,27 @@ export function gemmRef(
   }
   return y;
 }
+
+export interface PoolRef extends WinRef { padsEnd: number[]; isMax: boolean; includePad: boolean }
+
+export function poolRef(x: Float32Array, xs: number[], p: PoolRef): Float32Array {
+  const [N, C] = xs, X = xs.slice(2), outShape = [N, C, ...p.out];
+  const y = new Float32Array(prod(outShape)), xst = strides(xs);
+  let o = 0;
+  forEachIndex(outShape, ([n, c, ...os]) => {
+    let acc = p.isMax ? -Infinity : 0, cnt = 0;
+    forEachIndex(p.kernel, (ks) => {
+      let xi = n * xst[0] + c * xst[1], inside = true, padded = true;
+      ks.forEach((k, i) => {
+        const q = os[i] * p.strides[i] + k * p.dilations[i] - p.padsBegin[i];
+        if (q < 0 || q >= X[i]) inside = false;
+        if (q < -p.padsBegin[i] || q >= X[i] + p.padsEnd[i]) padded = false;
+        xi += q * xst[2 + i];
+      });
+      if (inside) acc = p.isMax ? Math.max(acc, x[xi]) : acc + x[xi];
+      if (p.includePad ? padded : inside) cnt++;
+    });
+    y[o++] = p.isMax ? acc : acc / cnt;
+  });
+  return y;
+}

@@ -18,6 +18,8 @@ export type Trait =
 export interface InferCtx {
   /** Throws a KestrelError naming the node being inferred. */
   fail(code: string, message: string): never;
+  /** The compile-time data of input `i` when it is a constant (shape tensors, axes, pads). */
+  constant(i: number): ConstData | undefined;
 }
 
 export interface OpDef {

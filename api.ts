@@ -1,0 +1,12 @@
+// kestrel's public API: compile an ONNX model to one .so, load it, run it.
+//
+//   import { compile, load, Tensor } from 'kestrel';
+//   await compile('model.onnx', { output: 'model.so' });
+//   const session = await load('model.so');
+//   const out = await session.run({ input: new Tensor('float32', data, [1, 3, 224, 224]) });
+//   session.dispose();
+//
+// The runtime half (load, Tensor, Session) lives in runtime-vm/ and does not need the compiler.
+
+export { compile, compileModule, type CompileOptions, type CompileReport } from './compiler/driver.js';
+export * from './runtime-vm/index.js';

@@ -1,0 +1,70 @@
+// Numpy-style broadcasting, shared by every multi-input elementwise op: the output shape over
+// symbolic dims, and the index map from an output position to an input position.
+
+import { type Dim, dimEq, dimMax, isStatic, shapeToString } from '../dim.js';
+import type { TensorType } from '../graph.js';
+import { imm } from '../tir-build.js';
+import type { Expr } from '../tir.js';
+import type { TensorAccess } from '../te.js';
+import type { InferCtx } from './registry.js';
+
+/** Broadcast result of two dims, or undefined when they are statically incompatible. */
+export function broadcastDim(a: Dim, b: Dim): Dim | undefined {
+  if (a === 1) return b;
+  if (b === 1) return a;
+  if (dimEq(a, b)) return a;
+  if (isStatic(a) && isStatic(b)) return undefined;
+  // One side symbolic: it must equal the static side at run time (a symbolic 1 is not supported).
+  if (isStatic(a)) return a;
+  if (isStatic(b)) return b;
+  return dimMax(a, b);
+}
+
+export function broadcastShapes(shapes: readonly (readonly Dim[])[], ctx: InferCtx): Dim[] {
+  const rank = Math.max(0, ...shapes.map((s) => s.length));
+  const out: Dim[] = [];
+  for (let i = 0; i < rank; i++) {
+    let d: Dim = 1;
+    for (const s of shapes) {
+      const k = i - (rank - s.length);
+      if (k < 0) continue;
+      const r = broadcastDim(d, s[k]);
+      if (r === undefined) {
+        ctx.fail('KC0402', `shapes ${shapes.map(shapeToString).join(' and ')} cannot be broadcast`);
+      }
+      d = r;
+    }
+    out.push(d);
+  }
+  return out;
+}
+
+/** Output types agree on dtype: all inputs must share one. */
+export function sameDType(inputs: readonly (TensorType | null)[], ctx: InferCtx): TensorType['dtype'] {
+  const present = inputs.filter((t): t is TensorType => t !== null);
+  const d = present[0].dtype;
+  for (const t of present) {
+    if (t.dtype !== d) ctx.fail('KC0402', `input dtypes differ: ${d} and ${t.dtype}`);
+  }
+  return d;
+}
+
+/**
+ * Reads `input` at an output position of rank `outRank`, broadcasting: leading axes the input
+ * lacks are dropped and its static size-1 axes read index 0. When nothing broadcasts, the very
+ * same index array is passed through (so flat-index shortcuts stay recognisable).
+ */
+export function broadcastAt(input: TensorAccess, idx: readonly Expr[]): Expr {
+  const r = input.shape.length;
+  const lead = idx.length - r;
+  let changed = lead !== 0;
+  const mapped = input.shape.map((ext, k) => {
+    const one = ext.kind === 'const' && ext.value === 1;
+    if (one && !(idx[lead + k].kind === 'const' && (idx[lead + k] as { value: number }).value === 0)) {
+      changed = true;
+      return imm(0);
+    }
+    return idx[lead + k];
+  });
+  return input.at(changed ? mapped : idx);
+}

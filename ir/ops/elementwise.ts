@@ -1,0 +1,129 @@
+// Elementwise ops, written as tables: each entry gives the scalar formula once; the record
+// (traits, broadcasting shape relation, lowering to a `compute`) is generated from it. Formulas
+// follow the ONNX operator definitions (e.g. Relu keeps NaN, LeakyRelu uses alpha on x < 0).
+
+import type { DType } from '../dtype.js';
+import { isFloat } from '../dtype.js';
+import type { Attrs, TensorType } from '../graph.js';
+import * as t from '../tir-build.js';
+import type { Expr } from '../tir.js';
+import type { LowerCtx, Lowering } from '../te.js';
+import { broadcastAt, broadcastShapes, sameDType } from './broadcast.js';
+import { defineOps, type InferCtx, type OpDef } from './registry.js';
+
+const num = (attrs: Attrs, k: string, dflt: number): number => (typeof attrs[k] === 'number' ? attrs[k] as number : dflt);
+const c = (x: Expr, v: number): Expr => t.imm(v, x.dtype);
+const u = (op: Parameters<typeof t.unary>[0]) => (x: Expr): Expr => t.unary(op, x);
+
+type Unary = (x: Expr, attrs: Attrs) => Expr;
+
+const UNARY: Readonly<Record<string, Unary>> = {
+  relu: (x) => t.select(t.lt(x, c(x, 0)), c(x, 0), x),
+  sigmoid: u('sigmoid'), tanh: u('tanh'), exp: u('exp'), log: u('log'), sqrt: u('sqrt'),
+  abs: u('abs'), neg: u('neg'), erf: u('erf'), floor: u('floor'), ceil: u('ceil'),
+  reciprocal: u('reciprocal'), not: u('not'), sin: u('sin'), cos: u('cos'), sign: u('sign'),
+  softplus: (x) => t.unary('log', t.add(t.unary('exp', x), c(x, 1))),
+  leaky_relu: (x, a) => t.select(t.lt(x, c(x, 0)), t.mul(c(x, num(a, 'alpha', 0.01)), x), x),
+  elu: (x, a) => t.select(t.lt(x, c(x, 0)), t.mul(c(x, num(a, 'alpha', 1)), t.sub(t.unary('exp', x), c(x, 1))), x),
+  hard_sigmoid: (x, a) => t.max(c(x, 0), t.min(c(x, 1), t.add(t.mul(c(x, num(a, 'alpha', 0.2)), x), c(x, num(a, 'beta', 0.5))))),
+  selu: (x, a) => t.mul(c(x, num(a, 'gamma', 1.0507009873554805)),
+    t.select(t.le(x, c(x, 0)), t.mul(c(x, num(a, 'alpha', 1.6732632423543772)), t.sub(t.unary('exp', x), c(x, 1))), x)),
+  identity_compute: (x) => x,
+};
+
+/** trunc(x) for floats: toward zero. */
+const trunc = (x: Expr): Expr => t.select(t.lt(x, c(x, 0)), t.unary('ceil', x), t.unary('floor', x));
+
+type Binary = (a: Expr, b: Expr, attrs: Attrs) => Expr;
+
+const BINARY: Readonly<Record<string, Binary>> = {
+  add: t.add, sub: t.sub, mul: t.mul, div: t.div, max: t.max, min: t.min,
+  pow: (a, b) => t.binary('pow', a, t.cast(b, a.dtype)),
+  equal: t.eq, less: t.lt, less_or_equal: t.le, greater: t.gt, greater_or_equal: t.ge,
+  and: t.and, or: (a, b) => t.binary('or', a, b), xor: (a, b) => t.binary('xor', a, b),
+  mod: (a, b, attrs) => {
+    if (num(attrs, 'fmod', 0) === 0) return t.mod(a, b);
+    if (!isFloat(a.dtype)) return t.sub(a, t.mul(b, t.div(a, b)));
+    return t.sub(a, t.mul(b, trunc(t.div(a, b))));
+  },
+};
+
+const BOOL_RESULT = new Set(['equal', 'less', 'less_or_equal', 'greater', 'greater_or_equal']);
+
+function elementwiseInfer(outDType?: (ins: DType) => DType) {
+  return (inputs: readonly (TensorType | null)[], _attrs: Attrs, ctx: InferCtx): TensorType[] => {
+    const present = inputs.filter((x): x is TensorType => x !== null);
+    const dtype = sameDType(present, ctx);
+    return [{ dtype: outDType ? outDType(dtype) : dtype, shape: broadcastShapes(present.map((x) => x.shape), ctx) }];
+  };
+}
+
+function unaryDef(name: string, f: Unary): OpDef {
+  return {
+    name, traits: ['elementwise'], infer: elementwiseInfer(),
+    lower: (ctx: LowerCtx): Lowering => ({ kind: 'compute', at: (idx) => f(ctx.inputs[0]!.at(idx), ctx.attrs) }),
+  };
+}
+
+function binaryDef(name: string, f: Binary): OpDef {
+  return {
+    name, traits: ['elementwise'],
+    infer: name === 'pow'
+      ? (inputs, _a, ctx) => [{ dtype: inputs[0]!.dtype, shape: broadcastShapes(inputs.map((x) => x!.shape), ctx) }]
+      : elementwiseInfer(BOOL_RESULT.has(name) ? () => 'bool' : undefined),
+    lower: (ctx: LowerCtx): Lowering => ({
+      kind: 'compute',
+      at: (idx) => f(broadcastAt(ctx.inputs[0]!, idx), broadcastAt(ctx.inputs[1]!, idx), ctx.attrs),
+    }),
+  };
+}
+
+const clip: OpDef = {
+  name: 'clip', traits: ['elementwise'],
+  infer: (inputs, _attrs, ctx) => {
+    const x = inputs[0]!;
+    for (const b of inputs.slice(1)) {
+      if (b && b.dtype !== x.dtype) ctx.fail('KC0402', `clip bound dtype ${b.dtype} differs from ${x.dtype}`);
+    }
+    return [{ dtype: x.dtype, shape: x.shape }];
+  },
+  lower: (ctx) => ({
+    kind: 'compute',
+    at: (idx) => {
+      let v = ctx.inputs[0]!.at(idx);
+      const [lo, hi] = [ctx.inputs[1], ctx.inputs[2]].map((b) => (b ? b.at(b.shape.map(() => t.imm(0))) : null));
+      if (lo) v = t.select(t.lt(v, lo), lo, v);
+      if (hi) v = t.select(t.gt(v, hi), hi, v);
+      return v;
+    },
+  }),
+};
+
+const where: OpDef = {
+  name: 'where', traits: ['elementwise'],
+  infer: (inputs, _attrs, ctx) => {
+    const [cond, a, b] = inputs as TensorType[];
+    if (cond.dtype !== 'bool') ctx.fail('KC0402', `where condition must be bool, got ${cond.dtype}`);
+    const dtype = sameDType([a, b], ctx);
+    return [{ dtype, shape: broadcastShapes([cond.shape, a.shape, b.shape], ctx) }];
+  },
+  lower: (ctx) => ({
+    kind: 'compute',
+    at: (idx) => {
+      const [cond, a, b] = ctx.inputs.map((x) => broadcastAt(x!, idx));
+      return t.select(cond, a, b);
+    },
+  }),
+};
+
+const cast: OpDef = {
+  name: 'cast', traits: ['elementwise'],
+  infer: (inputs, attrs) => [{ dtype: attrs.to as DType, shape: inputs[0]!.shape }],
+  lower: (ctx) => ({ kind: 'compute', at: (idx) => t.cast(ctx.inputs[0]!.at(idx), ctx.attrs.to as DType) }),
+};
+
+defineOps([
+  ...Object.entries(UNARY).map(([n, f]) => unaryDef(n, f)),
+  ...Object.entries(BINARY).map(([n, f]) => binaryDef(n, f)),
+  clip, where, cast,
+]);

@@ -1,0 +1,10 @@
+// Loads every op family so the registry is complete. Import this (not the families) from passes.
+import './elementwise.js';
+import './shape.js';
+import './conv.js';
+import './pool.js';
+import './matmul.js';
+import './norm.js';
+
+export { getOp, hasTrait, allOps } from './registry.js';
+export type { OpDef, Trait, InferCtx } from './registry.js';

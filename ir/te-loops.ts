@@ -1,0 +1,55 @@
+// Default loop nests over a tensor's elements, and buffer-backed TensorAccess.
+// `elementLoops` visits every element of a row-major shape: the flat index is split into
+// parallel tasks of whole vectors, each vector a 'vectorize' loop whose tail lanes are predicated.
+// The coordinates it hands to `body` remember the flat index they came from, so an access to a
+// buffer of the very same shape loads at the flat index (a contiguous vector) instead of
+// recomputing it from coordinates (which would need div/mod and gathers).
+
+import * as t from './tir-build.js';
+import type { Buffer, Expr, Stmt, Var } from './tir.js';
+import type { DType } from './dtype.js';
+import type { TensorAccess } from './te.js';
+
+const FLAT = new WeakMap<readonly Expr[], { flat: Expr; shapeKey: string }>();
+
+export const shapeKey = (shape: readonly Expr[]): string => JSON.stringify(shape);
+
+/** Coordinates of `flat` in `shape`, remembered as such for flat-index loads. */
+export function coordsOf(flat: Expr, shape: readonly Expr[]): Expr[] {
+  const idx = t.unflatten(flat, shape);
+  FLAT.set(idx, { flat, shapeKey: shapeKey(shape) });
+  return idx;
+}
+
+/** Flat offset of `idx` in `shape`, using the remembered flat index when it applies. */
+export function offsetOf(idx: readonly Expr[], shape: readonly Expr[]): Expr {
+  const f = FLAT.get(idx);
+  if (f && f.shapeKey === shapeKey(shape)) return f.flat;
+  return t.flatIndex(idx, shape);
+}
+
+export function bufferAccess(buf: Buffer, shape: readonly Expr[]): TensorAccess {
+  return { dtype: buf.dtype, shape, buffer: buf, at: (idx) => t.load(buf, offsetOf(idx, shape)) };
+}
+
+export interface LoopEnv {
+  fresh(hint: string, dtype?: DType): Var;
+  readonly lanes: number;
+}
+
+/** Vectors per parallel task (a task is lanes*VECS_PER_TASK elements). */
+const VECS_PER_TASK = 64;
+
+/** Visits every element of `shape` once; `body` gets its coordinates. */
+export function elementLoops(env: LoopEnv, shape: readonly Expr[], body: (idx: readonly Expr[]) => Stmt): Stmt {
+  if (shape.length === 0) return body([]);
+  const total = shape.reduce<Expr>((a, b) => t.mul(a, b), t.imm(1));
+  const V = env.lanes;
+  const chunk = V * VECS_PER_TASK;
+  const [task, blk, lane] = [env.fresh('task'), env.fresh('blk'), env.fresh('lane')];
+  const i = t.add(t.add(t.mul(task, chunk), t.mul(blk, V)), lane);
+  const inner = t.loop(lane, V, t.ifThen(t.lt(i, total), body(coordsOf(i, shape))), 'vectorize');
+  const blocks = t.min(VECS_PER_TASK, t.floordiv(t.add(t.sub(total, t.mul(task, chunk)), V - 1), V));
+  const ntasks = t.floordiv(t.add(total, chunk - 1), chunk);
+  return t.loop(task, ntasks, t.loop(blk, blocks, inner), 'parallel');
+}

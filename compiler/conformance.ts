@@ -1,0 +1,300 @@
+// The conformance runner: `npm run conformance -- DIR... [--dynamic] [--report path.json]
+// [--filter regex] [--timeout s] [--jobs n]`. Finds ONNX test cases (model.onnx +
+// test_data_set_K/{input,output}_J.pb), compiles and runs each in a child process (a crash or hang
+// fails one case, never the run), compares with the references and prints PASS/FAIL/SKIP lines
+// and a final `N passed, N failed, N skipped`. Requires: compiler/driver.ts `compile` and
+// runtime-vm `load` (imported lazily, in the child only). Guarantees: exit code 0 iff no case
+// failed (unsupported ops are skips); a JSON report lists every case and unsupported op -> cases.
+
+import { fork, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { typedView, type DType } from '../ir/dtype.js';
+import { decodeTensorProto, type NamedConst } from './frontend/onnx/tensor.js';
+
+export interface Case { readonly name: string; readonly dir: string }
+export interface DataSet { readonly inputs: readonly string[]; readonly outputs: readonly string[] }
+export type Status = 'PASS' | 'FAIL' | 'SKIP';
+export interface CaseResult {
+  readonly name: string;
+  readonly status: Status;
+  readonly message?: string;
+  readonly unsupported?: readonly string[];
+  readonly ms?: number;
+}
+
+// ---- finding cases ------------------------------------------------------------------------
+
+/** Every directory holding model.onnx under `roots` (a root may itself be a case), sorted. */
+export function findCases(roots: readonly string[], filter?: RegExp): Case[] {
+  const out: Case[] = [];
+  for (const root of roots) {
+    const base = path.resolve(root);
+    const stack = [base];
+    while (stack.length > 0) {
+      const dir = stack.pop()!;
+      if (fs.existsSync(path.join(dir, 'model.onnx'))) {
+        const rel = path.relative(path.dirname(base), dir);
+        out.push({ name: rel || path.basename(dir), dir });
+        continue;
+      }
+      for (const e of safeReaddir(dir)) if (e.isDirectory()) stack.push(path.join(dir, e.name));
+    }
+  }
+  return out.filter((c) => !filter || filter.test(c.name)).sort((a, b) => (a.name < b.name ? -1 : 1));
+}
+
+function safeReaddir(dir: string): fs.Dirent[] {
+  try { return fs.readdirSync(dir, { withFileTypes: true }); } catch { return []; }
+}
+
+const byIndex = (re: RegExp) => (a: string, b: string) => Number(re.exec(a)![1]) - Number(re.exec(b)![1]);
+
+/** The data sets of a case, inputs/outputs ordered by their index J. */
+export function dataSets(caseDir: string): DataSet[] {
+  const sets = safeReaddir(caseDir).map((e) => e.name).filter((n) => /^test_data_set_\d+$/.test(n))
+    .sort(byIndex(/(\d+)$/));
+  return sets.map((s) => {
+    const files = safeReaddir(path.join(caseDir, s)).map((e) => e.name);
+    const pick = (kind: string) => {
+      const re = new RegExp(`^${kind}_(\\d+)\\.pb$`);
+      return files.filter((f) => re.test(f)).sort(byIndex(re)).map((f) => path.join(caseDir, s, f));
+    };
+    return { inputs: pick('input'), outputs: pick('output') };
+  });
+}
+
+// ---- comparing ------------------------------------------------------------------------------
+
+export interface Actual { readonly dtype: string; readonly dims: readonly number[]; readonly data: ArrayLike<unknown> }
+
+function halfToFloat(h: number): number {
+  const s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, m = h & 0x3ff;
+  if (e === 0) return s * m * 2 ** -24;
+  if (e === 31) return m ? NaN : s * Infinity;
+  return s * (1 + m / 1024) * 2 ** (e - 15);
+}
+
+/** Reference tensor as JS values (float16 decoded to numbers). */
+export function refValues(ref: NamedConst): ArrayLike<unknown> {
+  const b = ref.bytes;
+  const copy = b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
+  const n = ref.shape.reduce((a, d) => a * d, 1);
+  const view = typedView(ref.dtype, copy, 0, n);
+  return ref.dtype === 'float16' ? Array.from(view as Uint16Array, halfToFloat) : view;
+}
+
+/** Compares one output with its reference; returns undefined when it matches, else why not. */
+export function compareOutput(name: string, got: Actual, ref: NamedConst): string | undefined {
+  if (got.dtype !== ref.dtype) return `mismatch: output '${name}' dtype ${got.dtype}, expected ${ref.dtype}`;
+  if (got.dims.length !== ref.shape.length || got.dims.some((d, i) => d !== ref.shape[i])) {
+    return `mismatch: output '${name}' shape [${got.dims}], expected [${ref.shape}]`;
+  }
+  const want = refValues(ref);
+  const have = got.dtype === 'float16' ? Array.from(got.data as Uint16Array, halfToFloat) : got.data;
+  return isFloatType(ref.dtype) ? compareFloats(name, have as ArrayLike<number>, want as ArrayLike<number>)
+    : compareExact(name, have, want);
+}
+
+const isFloatType = (d: DType) => d === 'float32' || d === 'float64' || d === 'float16';
+
+export function compareFloats(name: string, got: ArrayLike<number>, ref: ArrayLike<number>): string | undefined {
+  let maxRef = 0;
+  for (let i = 0; i < ref.length; i++) if (Number.isFinite(ref[i]!)) maxRef = Math.max(maxRef, Math.abs(ref[i]!));
+  const tol = 1e-4 + 1e-3 * maxRef;
+  let maxErr = 0, at = -1;
+  for (let i = 0; i < ref.length; i++) {
+    const a = got[i]!, r = ref[i]!;
+    if (Number.isNaN(r) !== Number.isNaN(a)) return `mismatch: output '${name}' NaN differs at ${i} (${a} vs ${r})`;
+    if (a === r || Number.isNaN(r)) continue;
+    const err = Math.abs(a - r);
+    if (!(err <= maxErr)) { maxErr = err; at = i; }
+  }
+  if (maxErr > tol || Number.isNaN(maxErr)) {
+    return `mismatch: output '${name}' max err ${maxErr} at ${at} (${got[at]} vs ${ref[at]}), tolerance ${tol}`;
+  }
+  return undefined;
+}
+
+function compareExact(name: string, got: ArrayLike<unknown>, ref: ArrayLike<unknown>): string | undefined {
+  for (let i = 0; i < ref.length; i++) {
+    if (got[i] !== ref[i]) return `mismatch: output '${name}' differs at ${i} (${got[i]} vs ${ref[i]})`;
+  }
+  return undefined;
+}
+
+// ---- running one case (in a child process) --------------------------------------------------
+
+interface ErrorLike { code?: string; message?: string; details?: { unsupported?: { op: string }[] } }
+
+/** Compiles and runs one case in this process. */
+export async function runCaseHere(c: Case, dynamic: boolean): Promise<CaseResult> {
+  const t0 = Date.now();
+  const so = path.join(os.tmpdir(), `kestrel-conf-${process.pid}-${Math.random().toString(36).slice(2)}.so`);
+  try {
+    const { compile } = await import('./driver.js');
+    await compile(path.join(c.dir, 'model.onnx'), { output: so, dynamic });
+    const msg = await runDataSets(c, so);
+    return { name: c.name, status: msg ? 'FAIL' : 'PASS', ...(msg ? { message: msg } : {}), ms: Date.now() - t0 };
+  } catch (e) {
+    return { ...errorResult(c.name, e as ErrorLike), ms: Date.now() - t0 };
+  } finally {
+    fs.rmSync(so, { force: true });
+  }
+}
+
+export function errorResult(name: string, e: ErrorLike): CaseResult {
+  if (e?.code === 'KC0301') {
+    const ops = [...new Set((e.details?.unsupported ?? []).map((u) => u.op))];
+    return { name, status: 'SKIP', message: `unsupported ${ops.join(', ')}`, unsupported: ops };
+  }
+  return { name, status: 'FAIL', message: e?.message ?? String(e) };
+}
+
+async function runDataSets(c: Case, so: string): Promise<string | undefined> {
+  const { load, Tensor } = await import('../runtime-vm/index.js');
+  const s = await load(so);
+  try {
+    for (const [k, ds] of dataSets(c.dir).entries()) {
+      const feeds: Record<string, InstanceType<typeof Tensor>> = {};
+      ds.inputs.forEach((f, j) => {
+        const t = decodeTensorProto(fs.readFileSync(f));
+        const copy = t.bytes.buffer.slice(t.bytes.byteOffset, t.bytes.byteOffset + t.bytes.byteLength);
+        const n = t.shape.reduce((a, d) => a * d, 1);
+        feeds[t.name || s.inputs[j]!.name] = new Tensor(t.dtype, typedView(t.dtype, copy, 0, n), t.shape);
+      });
+      const out = await s.run(feeds);
+      for (const [j, f] of ds.outputs.entries()) {
+        const ref = decodeTensorProto(fs.readFileSync(f));
+        const name = ref.name && out[ref.name] ? ref.name : s.outputs[j]!.name;
+        const got = out[name];
+        if (!got) return `data set ${k}: output '${name}' missing`;
+        const why = compareOutput(name, { dtype: got.type, dims: got.dims, data: got.data }, ref);
+        if (why) return `data set ${k}: ${why}`;
+      }
+    }
+  } finally {
+    s.dispose();
+  }
+  return undefined;
+}
+
+/** Child-process entry: answers {case, dynamic} messages with CaseResults. */
+function childMain(): void {
+  process.on('message', (m: { c: Case; dynamic: boolean }) => {
+    void runCaseHere(m.c, m.dynamic).then((r) => process.send!(r));
+  });
+}
+
+// ---- the pool -------------------------------------------------------------------------------
+
+export interface PoolOptions {
+  readonly jobs: number;
+  readonly timeoutMs: number;
+  readonly dynamic: boolean;
+  /** Script forked per worker; it must answer each {c, dynamic} message with one CaseResult. */
+  readonly workerScript: string;
+  readonly workerArgs?: readonly string[];
+  readonly onResult?: (r: CaseResult) => void;
+}
+
+/** Runs cases on `jobs` child processes; a crash or timeout fails the case and respawns. */
+export function runPool(cases: readonly Case[], o: PoolOptions): Promise<CaseResult[]> {
+  const results = new Array<CaseResult>(cases.length);
+  let next = 0, done = 0;
+  return new Promise((resolve) => {
+    if (cases.length === 0) { resolve([]); return; }
+    const finish = (i: number, r: CaseResult) => {
+      results[i] = r; done++; o.onResult?.(r);
+      if (done === cases.length) resolve(results);
+    };
+    const startWorker = (): void => {
+      if (next >= cases.length) return;
+      const child = fork(o.workerScript, [...(o.workerArgs ?? [])], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+      child.stderr?.resume();
+      feed(child);
+    };
+    const feed = (child: ChildProcess): void => {
+      if (next >= cases.length) { child.kill(); return; }
+      const i = next++;
+      let settled = false;
+      const settle = (r: CaseResult, restart: boolean) => {
+        if (settled) return;
+        settled = true; clearTimeout(timer);
+        child.removeAllListeners('message'); child.removeAllListeners('exit');
+        if (restart) { child.kill('SIGKILL'); startWorker(); } else feed(child);
+        finish(i, r);
+      };
+      const timer = setTimeout(() => settle({ name: cases[i]!.name, status: 'FAIL',
+        message: `timeout after ${o.timeoutMs / 1000} s` }, true), o.timeoutMs);
+      child.once('message', (r) => settle(r as CaseResult, false));
+      child.once('exit', (code, sig) => settle({ name: cases[i]!.name, status: 'FAIL',
+        message: `worker crashed (${sig ?? `exit ${code}`})` }, true));
+      child.send({ c: cases[i], dynamic: o.dynamic });
+    };
+    for (let k = 0; k < Math.min(o.jobs, cases.length); k++) startWorker();
+  });
+}
+
+// ---- report and CLI -------------------------------------------------------------------------
+
+export function resultLine(r: CaseResult): string {
+  return r.status === 'PASS' ? `PASS ${r.name}` : `${r.status} ${r.name}: ${r.message ?? ''}`;
+}
+
+export function makeReport(results: readonly CaseResult[]): Record<string, unknown> {
+  const unsupported: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
+  for (const r of results) for (const op of r.unsupported ?? []) (unsupported[op] ??= []).push(r.name);
+  const count = (s: Status) => results.filter((r) => r.status === s).length;
+  return {
+    summary: { passed: count('PASS'), failed: count('FAIL'), skipped: count('SKIP') },
+    cases: results, unsupported,
+  };
+}
+
+export function summaryLine(results: readonly CaseResult[]): string {
+  const count = (s: Status) => results.filter((r) => r.status === s).length;
+  return `${count('PASS')} passed, ${count('FAIL')} failed, ${count('SKIP')} skipped`;
+}
+
+interface CliArgs { dirs: string[]; dynamic: boolean; report: string; filter?: RegExp; timeout: number; jobs: number }
+
+export function parseArgs(argv: readonly string[]): CliArgs {
+  const a: CliArgs = { dirs: [], dynamic: false, report: 'conformance-report.json', timeout: 60, jobs: 2 };
+  for (let i = 0; i < argv.length; i++) {
+    const v = argv[i]!;
+    if (v === '--dynamic') a.dynamic = true;
+    else if (v === '--report') a.report = argv[++i] ?? a.report;
+    else if (v === '--filter') a.filter = new RegExp(argv[++i] ?? '');
+    else if (v === '--timeout') a.timeout = Number(argv[++i]);
+    else if (v === '--jobs') a.jobs = Math.max(1, Number(argv[++i]));
+    else if (v.startsWith('--')) throw new Error(`unknown option ${v}`);
+    else a.dirs.push(v);
+  }
+  if (a.dirs.length === 0) throw new Error('usage: conformance DIR... [--dynamic] [--report f] [--filter re]');
+  return a;
+}
+
+async function cliMain(argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv);
+  const cases = findCases(args.dirs, args.filter);
+  const results = await runPool(cases, {
+    jobs: args.jobs, timeoutMs: args.timeout * 1000, dynamic: args.dynamic,
+    workerScript: fileURLToPath(import.meta.url), workerArgs: ['--child'],
+    onResult: (r) => console.log(resultLine(r)),
+  });
+  fs.writeFileSync(args.report, JSON.stringify(makeReport(results), null, 2) + '\n');
+  console.log(summaryLine(results));
+  return results.some((r) => r.status === 'FAIL') ? 1 : 0;
+}
+
+const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href;
+if (isMain && process.argv.includes('--child')) childMain();
+else if (isMain) {
+  cliMain(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: Error) => {
+    console.error(e.message);
+    process.exitCode = 2;
+  });
+}

@@ -1,0 +1,67 @@
+// Human-readable dump of a typed graph: one line per node (outputs with dtype and shape, op, inputs,
+// compact attributes, ONNX origin) and a summary (op counts, parameters, symbolic inputs,
+// unsupported ops). Requires: a Module (and optionally the unsupported list from
+// importOnnxCollect). Guarantees: pure; output is deterministic for a given module.
+
+import { shapeToString } from '../ir/dim.js';
+import { byteSize } from '../ir/dtype.js';
+import { numel, type AttrValue, type Module, type Node, type Value } from '../ir/graph.js';
+import type { UnsupportedOpInfo } from './frontend/onnx/import.js';
+
+const typeStr = (v: Value) => `${v.type.dtype}${shapeToString(v.type.shape)}`;
+
+function attrStr(v: AttrValue): string {
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.join(',')}]`;
+  if ('bytes' in (v as object)) return `<const ${(v as { dtype: string }).dtype}>`;
+  return `<func ${(v as { name: string }).name}>`;
+}
+
+function operand(v: Value | null): string {
+  if (!v) return '_';
+  return v.data ? `%${v.name}:const` : `%${v.name}`;
+}
+
+export function nodeLine(n: Node): string {
+  const outs = n.outputs.map((o) => `%${o.name}: ${typeStr(o)}`).join(', ');
+  const attrs = Object.entries(n.attrs).map(([k, v]) => `${k}=${attrStr(v)}`).join(' ');
+  const ins = n.inputs.map(operand).join(', ');
+  return `${outs} = ${n.op}(${ins})${attrs ? ` {${attrs}}` : ''}  # ${n.origin.opType} '${n.origin.name}'`;
+}
+
+/** Distinct constant inputs of the graph (parameters). */
+function constants(m: Module): Value[] {
+  const seen = new Map<number, Value>();
+  for (const n of m.main.nodes) for (const v of n.inputs) if (v?.data) seen.set(v.id, v);
+  for (const v of m.main.outputs) if (v.data) seen.set(v.id, v);
+  return [...seen.values()];
+}
+
+export function summary(m: Module, unsupported: readonly UnsupportedOpInfo[] = []): string[] {
+  const counts = new Map<string, number>();
+  for (const n of m.main.nodes) counts.set(n.op, (counts.get(n.op) ?? 0) + 1);
+  const params = constants(m);
+  const elems = params.reduce((a, v) => a + numel(v.data!.shape), 0);
+  const bytes = params.reduce((a, v) => a + numel(v.data!.shape) * byteSize(v.data!.dtype), 0);
+  const lines = [
+    `# ops: ${[...counts].sort().map(([k, c]) => `${k} x${c}`).join(', ') || '(none)'}`,
+    `# parameters: ${elems} elements, ${bytes} bytes in ${params.length} constants`,
+    `# symbols: ${m.symbols.join(', ') || '(none: static shapes)'}`,
+  ];
+  if (unsupported.length > 0) {
+    lines.push(`# unsupported: ${unsupported.length} node(s)`);
+    for (const u of unsupported) lines.push(`#   ${u.op} '${u.node}': ${u.reason}`);
+  }
+  return lines;
+}
+
+export function inspectModule(m: Module, unsupported: readonly UnsupportedOpInfo[] = []): string {
+  const head = [
+    `# source: ${m.source.producer || '(unknown producer)'}, opset ${m.source.opset}, sha256 ${m.source.sha256}`,
+    `func ${m.main.name}(${m.main.inputs.map((v) => `%${v.name}: ${typeStr(v)}`).join(', ')}) {`,
+  ];
+  const body = m.main.nodes.map((n) => `  ${nodeLine(n)}`);
+  const ret = `  return ${m.main.outputs.map((v) => `%${v.name}: ${typeStr(v)}`).join(', ')}`;
+  return [...head, ...body, ret, '}', ...summary(m, unsupported)].join('\n') + '\n';
+}

@@ -109,6 +109,19 @@ function opsetMap(model: ModelMsg): Map<string, number> {
   return m;
 }
 
+/** Every name read by a node of `g` or its subgraphs, or listed as an output of `g`. */
+function usedNames(g: GraphMsg): Set<string> {
+  const used = new Set<string>((g.output ?? []).map((o) => o.name ?? ''));
+  const stack = [g];
+  while (stack.length > 0) {
+    for (const n of stack.pop()!.node ?? []) {
+      for (const i of n.input ?? []) used.add(i);
+      for (const a of n.attribute ?? []) stack.push(...(a.g ? [a.g] : []), ...(a.graphs ?? []));
+    }
+  }
+  return used;
+}
+
 function symbolsOf(inputs: readonly Value[]): string[] {
   const seen = new Set<string>();
   for (const v of inputs) for (const d of v.type.shape) for (const s of dimVars(d)) seen.add(s);
@@ -125,6 +138,8 @@ class Builder {
   readonly inputs: Value[] = [];
   readonly unsupported: UnsupportedOpInfo[] = [];
   private readonly env = new Map<string, Slot>();
+  /** Names consumed anywhere (nodes, subgraphs, graph outputs); other outputs count as unrequested. */
+  private used = new Set<string>();
   readonly opset: number;
   private readonly namer: SymbolNamer;
 
@@ -160,6 +175,7 @@ class Builder {
   convertNodes(g: GraphMsg): void {
     const nodes = g.node ?? [];
     const order = topoOrder(nodes, new Set(this.env.keys()));
+    this.used = usedNames(g);
     const statics = order.map((i) => this.staticCheck(nodes[i]!, i));
     order.forEach((i, k) => this.convertNode(nodes[i]!, i, statics[k]!));
   }
@@ -187,7 +203,7 @@ class Builder {
   }
 
   private convertNode(n: NodeMsg, i: number, gap: string | undefined): void {
-    const outs = n.output ?? [];
+    const outs = (n.output ?? []).map((o) => (this.used.has(o) ? o : ''));
     const ins = (n.input ?? []).map((x) => (x ? this.env.get(x)! : null));
     const poison = () => outs.forEach((o) => o && this.env.set(o, POISON));
     if (gap !== undefined) { this.record(n, i, gap); poison(); return; }

@@ -12,7 +12,7 @@ import type { Dim } from '../dim.js';
 import { dimAdd, dimCeilDiv, dimFloorDiv, dimMin, dimSub, isStatic } from '../dim.js';
 import type { Attrs, TensorType } from '../graph.js';
 import type { Expr } from '../tir.js';
-import { add, and, floordiv, ge, imm, lt, max, mul, sub } from '../tir-build.js';
+import { add, and, floordiv, ge, imm, lt, max, min, mul, sub } from '../tir-build.js';
 import type { InferCtx } from './registry.js';
 
 export const ATTR_RANGE = 'KC0401';
@@ -179,4 +179,11 @@ export function inBounds(i: Expr, extent: Expr, checkLo: boolean, checkHi: boole
   if (checkLo) conds.push(ge(i, 0));
   if (checkHi) conds.push(lt(i, extent));
   return conds.length === 0 ? imm(1, 'bool') : conds.reduce((a, b) => and(a, b));
+}
+
+/** Index along a broadcast input dim given the output coordinate along it. */
+export function bcastCoord(coord: Expr, dim: Expr): Expr {
+  const c = constOf(dim);
+  if (c === 1) return imm(0);
+  return c !== undefined ? coord : min(coord, sub(dim, 1)); // symbolic: 1 or equal to the output
 }

@@ -25,7 +25,7 @@ import {
   unflatten,
 } from '../tir-build.js';
 import {
-  INPUT_MISMATCH, ceilDivExpr, checkDimEq, constOf, floatAttr, intAttr, knob, prodExpr, requireFloat,
+  INPUT_MISMATCH, bcastCoord, ceilDivExpr, checkDimEq, constOf, floatAttr, intAttr, knob, prodExpr, requireFloat,
 } from './attrs.js';
 import type { InferCtx } from './registry.js';
 import { defineOps } from './registry.js';
@@ -72,13 +72,6 @@ function inferGemm(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: Infer
     c.shape.forEach((d, i) => { if (d !== 1) checkDimEq(d, want[i], 'gemm C broadcast to (M, N)', ctx); });
   }
   return [{ dtype: a.dtype, shape: [m, n] }];
-}
-
-/** Index of a broadcast input dim given the output coordinate along it. */
-function bcastCoord(coord: Expr, dim: Expr): Expr {
-  const c = constOf(dim);
-  if (c === 1) return imm(0);
-  return c !== undefined ? coord : min(coord, sub(dim, 1)); // symbolic: 1 or equal to the output
 }
 
 /** One matrix product as the micro-kernel sees it; indices are flat element offsets. */

@@ -1,0 +1,229 @@
+// Op records for normalisations: `softmax`, `log_softmax` (axis; coerce2d=1 gives the opset<13
+// flatten-at-axis semantics), `lrn` (ONNX LRN), `batch_norm` (inference, a per-channel affine
+// `compute` so it fuses) and `layer_norm` (axis, epsilon; output Y only).
+// Requires: float inputs; anchors get materialised row-major inputs; axes non-negative.
+// Guarantees: reductions accumulate in the input dtype (f32) in a fixed order: V lane-partial
+// accumulators over the row in chunks, then a serial sum over the lanes; softmax subtracts the row
+// max before exp.
+//
+// Schedule (knobs):
+//   norm.vec  lanes for row reductions and LRN's spatial axis (default target.vectorLanes)
+// Rows run in parallel. A row is contiguous when the reduced axes are innermost (inner == 1) and
+// is then vectorised; otherwise it is reduced with stride `inner`, one lane at a time.
+
+import type { Attrs, TensorType } from '../graph.js';
+import type { LowerCtx, Lowering, TensorAccess } from '../te.js';
+import type { Buffer, Expr, Stmt, Var } from '../tir.js';
+import {
+  add, alloc, and, binary, cast, div, floordiv, ge, ifThen, imm, letIn, load, loop, lt, max, mod, mul, select, seq,
+  store, sub, unary, unflatten,
+} from '../tir-build.js';
+import {
+  ATTR_RANGE, INPUT_MISMATCH, bcastCoord, ceilDivExpr, checkDimEq, constOf, floatAttr, intAttr, knob,
+  prodExpr, requireFloat,
+} from './attrs.js';
+import type { InferCtx } from './registry.js';
+import { defineOps } from './registry.js';
+
+function checkAxis(axis: number, rank: number, ctx: InferCtx): void {
+  if (!Number.isInteger(axis) || axis < 0 || axis >= rank) ctx.fail(ATTR_RANGE, `axis ${axis} out of range for rank ${rank}`);
+}
+
+function inferSoftmax(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
+  const x = requireFloat(ins, 0, 'softmax input', ctx, 1);
+  checkAxis(intAttr(attrs, 'axis', x.shape.length - 1), x.shape.length, ctx);
+  return [x];
+}
+
+/** A tensor viewed as (outer, L, inner) rows around its reduced axes. */
+interface Rows {
+  readonly pre: readonly Expr[]; readonly mid: readonly Expr[]; readonly post: readonly Expr[];
+  readonly outer: Expr; readonly L: Expr; readonly inner: Expr;
+}
+
+function rowsOf(shape: readonly Expr[], axis: number, toEnd: boolean): Rows {
+  const pre = shape.slice(0, axis), mid = toEnd ? shape.slice(axis) : [shape[axis]];
+  const post = toEnd ? [] : shape.slice(axis + 1);
+  return { pre, mid, post, outer: prodExpr(pre), L: prodExpr(mid), inner: prodExpr(post) };
+}
+
+/**
+ * Loops over a row's elements: `V` lanes per chunk (vectorised when V > 1), `body(i, inRow)` gets
+ * the element index along the row and whether it is inside the row (tail lanes are not).
+ */
+function rowLoop(
+  ctx: LowerCtx, L: Expr, V: number, body: (i: Expr, inRow: Expr | null, lane: Var) => Stmt,
+): Stmt {
+  const ch = ctx.fresh('chunk'), lv = ctx.fresh('v');
+  const i = add(mul(ch, V), lv);
+  const lc = constOf(L);
+  const inRow = lc !== undefined && lc % V === 0 ? null : lt(i, L);
+  return loop(ch, ceilDivExpr(L, V), loop(lv, V, body(i, inRow, lv), V > 1 ? 'vectorize' : 'serial'));
+}
+
+/** Reduces f(i) over a row with `combine` into a fresh let-bound var; `then` uses it. */
+function rowReduce(
+  ctx: LowerCtx, L: Expr, V: number, dt: TensorType['dtype'], identity: number,
+  combine: (a: Expr, b: Expr) => Expr, f: (i: Expr) => Expr, then: (r: Var) => Stmt,
+): Stmt {
+  const acc = ctx.scratch('acc', dt), tot = ctx.scratch('tot', dt);
+  const lv = ctx.fresh('v'), l2 = ctx.fresh('l'), r = ctx.fresh('r', dt);
+  const id = imm(identity, dt);
+  const red = seq(
+    loop(lv, V, store(acc, lv, id), V > 1 ? 'vectorize' : 'serial'),
+    rowLoop(ctx, L, V, (i, inRow, lane) => {
+      const v = inRow ? select(inRow, f(i), id) : f(i);
+      return store(acc, lane, combine(load(acc, lane), v));
+    }),
+    store(tot, 0, id),
+    loop(l2, V, store(tot, 0, combine(load(tot, 0), load(acc, l2)))),
+  );
+  return alloc(acc, V, alloc(tot, 1, seq(red, letIn(r, load(tot, 0), then(r)))));
+}
+
+function lowerSoftmax(ctx: LowerCtx, log: boolean): Lowering {
+  const x = ctx.inputs[0]!, out = ctx.outputs[0], dt = x.dtype;
+  const buf = x.buffer!;
+  const axis = intAttr(ctx.attrs, 'axis', x.shape.length - 1);
+  const rows = rowsOf(x.shape, axis, intAttr(ctx.attrs, 'coerce2d', 0) !== 0);
+  const contiguous = constOf(rows.inner) === 1;
+  const V = contiguous ? knob(ctx.knobs, 'norm.vec', ctx.target.vectorLanes) : 1;
+  const rv = ctx.fresh('row');
+  const o = floordiv(rv, rows.inner), inn = mod(rv, rows.inner);
+  const xAt = (i: Expr): Expr => load(buf, add(mul(add(mul(o, rows.L), i), rows.inner), inn));
+  const outIdx = (i: Expr): Expr[] => [...unflatten(o, rows.pre), ...unflatten(i, rows.mid), ...unflatten(inn, rows.post)];
+  const body = rowReduce(ctx, rows.L, V, dt, -Infinity, max, xAt, (mx) =>
+    rowReduce(ctx, rows.L, V, dt, 0, add, (i) => unary('exp', sub(xAt(i), mx)), (sum) => {
+      const k = ctx.fresh(log ? 'lse' : 'inv', dt);
+      const kv = log ? add(mx, unary('log', sum)) : div(imm(1, dt), sum);
+      const val = (i: Expr): Expr => (log ? sub(xAt(i), k) : mul(unary('exp', sub(xAt(i), mx)), k));
+      return letIn(k, kv, rowLoop(ctx, rows.L, V, (i, inRow) => {
+        const st = out.store(outIdx(i), val(i));
+        return inRow ? ifThen(inRow, st) : st;
+      }));
+    }));
+  return { kind: 'kernel', body: loop(rv, mul(rows.outer, rows.inner), body, 'parallel') };
+}
+
+function inferLrn(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
+  const x = requireFloat(ins, 0, 'lrn input', ctx, 3);
+  const size = intAttr(attrs, 'size', 0);
+  if (!Number.isInteger(size) || size < 1) ctx.fail(ATTR_RANGE, `lrn size must be >= 1, got ${size}`);
+  return [x];
+}
+
+/** y = x / (bias + alpha/size * sum_{c' in window} x[c']^2)^beta, window [c - (size-1)/2, ...]. */
+function lowerLrn(ctx: LowerCtx): Lowering {
+  const x = ctx.inputs[0]!, dt = x.dtype;
+  const size = intAttr(ctx.attrs, 'size', 1);
+  const V = knob(ctx.knobs, 'norm.vec', ctx.target.vectorLanes);
+  const [N, C] = x.shape, S = prodExpr(x.shape.slice(2));
+  const pv = ctx.fresh('p'), kc = ctx.fresh('kc');
+  const [n, c] = unflatten(pv, [N, C]);
+  const cc = add(sub(c, Math.floor((size - 1) / 2)), kc);
+  const tile = lrnTile(ctx, S, V, ctx.scratch('sq', dt), kc, size, pv, n, c, cc);
+  return { kind: 'kernel', body: loop(pv, mul(N, C), tile, 'parallel') };
+}
+
+function binaryPow(a: Expr, beta: number, dt: TensorType['dtype']): Expr {
+  return binary('pow', a, imm(beta, dt));
+}
+
+/** One (n, c) plane of LRN: per chunk, sum squares over the channel window, then scale. */
+function lrnTile(
+  ctx: LowerCtx, S: Expr, V: number, acc: Buffer, kc: Var, size: number, pv: Expr, n: Expr, c: Expr, cc: Expr,
+): Stmt {
+  const x = ctx.inputs[0]!, out = ctx.outputs[0], dt = x.dtype, buf = x.buffer!;
+  const [, C] = x.shape;
+  const alpha = floatAttr(ctx.attrs, 'alpha', 1e-4), beta = floatAttr(ctx.attrs, 'beta', 0.75);
+  const bias = floatAttr(ctx.attrs, 'bias', 1);
+  const ch = ctx.fresh('chunk'), lv = ctx.fresh('v');
+  const i = add(mul(ch, V), lv);
+  const sc = constOf(S), inRow = sc !== undefined && sc % V === 0 ? null : lt(i, S);
+  const inC = and(ge(cc, 0), lt(cc, C));
+  const xv = load(buf, add(mul(add(mul(n, C), cc), S), i));
+  const sq = select(inRow ? and(inC, inRow) : inC, mul(xv, xv), imm(0, dt));
+  const own = load(buf, add(mul(pv, S), i));
+  const den = binaryPow(add(imm(bias, dt), mul(imm(alpha / size, dt), load(acc, lv))), beta, dt);
+  const st = out.store([n, c, ...unflatten(i, x.shape.slice(2))], div(own, den));
+  const kind = V > 1 ? 'vectorize' : 'serial';
+  const chunk = seq(
+    loop(lv, V, store(acc, lv, imm(0, dt)), kind),
+    loop(kc, size, loop(lv, V, store(acc, lv, add(load(acc, lv), sq)), kind)),
+    loop(lv, V, inRow ? ifThen(inRow, st) : st, kind),
+  );
+  return alloc(acc, V, loop(ch, ceilDivExpr(S, V), chunk));
+}
+
+function inferBatchNorm(ins: readonly (TensorType | null)[], _attrs: Attrs, ctx: InferCtx): TensorType[] {
+  const x = requireFloat(ins, 0, 'batch_norm input', ctx, 2);
+  ['scale', 'bias', 'mean', 'var'].forEach((what, k) => {
+    const t = requireFloat(ins, k + 1, `batch_norm ${what}`, ctx, 1, 1);
+    checkDimEq(t.shape[0], x.shape[1], `batch_norm ${what} length vs channels`, ctx);
+  });
+  return [x];
+}
+
+/** y = (x - mean[c]) * scale[c] / sqrt(var[c] + eps) + bias[c], c = axis 1. */
+function lowerBatchNorm(ctx: LowerCtx): Lowering {
+  const [x, scale, bias, mean, variance] = ctx.inputs as readonly TensorAccess[];
+  const eps = floatAttr(ctx.attrs, 'epsilon', 1e-5), dt = x.dtype;
+  return {
+    kind: 'compute',
+    at: (idx) => {
+      const c = [idx[1]];
+      const k = mul(scale.at(c), unary('rsqrt', add(variance.at(c), imm(eps, dt))));
+      return add(mul(sub(x.at(idx), mean.at(c)), k), bias.at(c));
+    },
+  };
+}
+
+function inferLayerNorm(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
+  const x = requireFloat(ins, 0, 'layer_norm input', ctx, 1);
+  const axis = intAttr(attrs, 'axis', x.shape.length - 1);
+  checkAxis(axis, x.shape.length, ctx);
+  const norm = x.shape.slice(axis);
+  for (const [k, what] of [[1, 'scale'], [2, 'bias']] as const) {
+    const t = ins[k];
+    if (!t) { if (k === 1) ctx.fail(INPUT_MISMATCH, 'layer_norm needs a scale'); continue; }
+    if (t.shape.length > norm.length) ctx.fail(INPUT_MISMATCH, `layer_norm ${what} rank exceeds normalised rank`);
+    t.shape.forEach((d, i) => { if (d !== 1) checkDimEq(d, norm[norm.length - t.shape.length + i], `layer_norm ${what}`, ctx); });
+  }
+  return [x];
+}
+
+function lowerLayerNorm(ctx: LowerCtx): Lowering {
+  const x = ctx.inputs[0]!, scale = ctx.inputs[1]!, bias = ctx.inputs[2], out = ctx.outputs[0];
+  const dt = x.dtype, buf = x.buffer!;
+  const eps = floatAttr(ctx.attrs, 'epsilon', 1e-5);
+  const rows = rowsOf(x.shape, intAttr(ctx.attrs, 'axis', x.shape.length - 1), true);
+  const V = knob(ctx.knobs, 'norm.vec', ctx.target.vectorLanes);
+  const rv = ctx.fresh('row');
+  const xAt = (i: Expr): Expr => load(buf, add(mul(rv, rows.L), i));
+  const param = (t: TensorAccess, i: Expr): Expr => {
+    const coords = unflatten(i, rows.mid);
+    return t.at(t.shape.map((d, k) => bcastCoord(coords[coords.length - t.shape.length + k], d)));
+  };
+  const n = cast(rows.L, dt);
+  const body = rowReduce(ctx, rows.L, V, dt, 0, add, xAt, (sum) => {
+    const mean = ctx.fresh('mean', dt), rstd = ctx.fresh('rstd', dt);
+    return letIn(mean, div(sum, n), rowReduce(ctx, rows.L, V, dt, 0, add, (i) => {
+      const d = sub(xAt(i), mean);
+      return mul(d, d);
+    }, (ss) => letIn(rstd, unary('rsqrt', add(div(ss, n), imm(eps, dt))), rowLoop(ctx, rows.L, V, (i, inRow) => {
+      let v = mul(mul(sub(xAt(i), mean), rstd), param(scale, i));
+      if (bias) v = add(v, param(bias, i));
+      const st = out.store([...unflatten(rv, rows.pre), ...unflatten(i, rows.mid)], v);
+      return inRow ? ifThen(inRow, st) : st;
+    }))));
+  });
+  return { kind: 'kernel', body: loop(rv, rows.outer, body, 'parallel') };
+}
+
+defineOps([
+  { name: 'softmax', traits: ['anchor'], infer: inferSoftmax, lower: (ctx) => lowerSoftmax(ctx, false) },
+  { name: 'log_softmax', traits: ['anchor'], infer: inferSoftmax, lower: (ctx) => lowerSoftmax(ctx, true) },
+  { name: 'lrn', traits: ['anchor'], infer: inferLrn, lower: lowerLrn },
+  { name: 'batch_norm', traits: ['elementwise'], infer: inferBatchNorm, lower: lowerBatchNorm },
+  { name: 'layer_norm', traits: ['anchor'], infer: inferLayerNorm, lower: lowerLayerNorm },
+]);

@@ -1,0 +1,104 @@
+// Typed wrappers over the kestrel_llvm native addon (native/src/llvm_*.cc): LLVM 14 parsing,
+// verification, the O3 pipeline and object/assembly emission, plus constant-data objects.
+// Requires: the addon built at native/build/Release/kestrel_llvm.node (`npm run build:native`).
+// Guarantees: backend failures throw KestrelError with code KC0901 carrying LLVM's diagnostic.
+
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { KestrelError } from '../../runtime-vm/errors.js';
+
+export interface HostInfo {
+  readonly cpu: string;
+  readonly features: string;
+  readonly triple: string;
+}
+
+export interface CompileIROptions {
+  readonly ir: string;
+  readonly triple: string;
+  readonly cpu: string;
+  readonly features: string;
+  /** 0-3; default 3. */
+  readonly optLevel?: number;
+}
+
+export interface DataSection {
+  readonly symbol: string;
+  /** ELF section name, e.g. ".kestrel_manifest"; default: the usual read-only data section. */
+  readonly section?: string;
+  readonly bytes: Uint8Array;
+  readonly align: number;
+}
+
+export interface DataObjectOptions {
+  readonly triple: string;
+  readonly sections: readonly DataSection[];
+  /** i64 constant globals, e.g. { symbol: 'kestrel_constants_size', value: 1024n }. */
+  readonly exports: readonly { readonly symbol: string; readonly value: bigint | number }[];
+}
+
+interface Addon {
+  hostInfo(): HostInfo;
+  compileIR(o: CompileIROptions): Buffer;
+  emitAsm(o: CompileIROptions): string;
+  emitDataObject(o: DataObjectOptions): Buffer;
+}
+
+export const BACKEND_ERROR = 'KC0901';
+
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('kestrel: cannot find the package root');
+    dir = up;
+  }
+  return dir;
+}
+
+let cached: Addon | undefined;
+
+function addon(): Addon {
+  if (cached) return cached;
+  const path = join(packageRoot(), 'native', 'build', 'Release', 'kestrel_llvm.node');
+  if (!existsSync(path)) {
+    throw new KestrelError(BACKEND_ERROR, `the LLVM backend addon is not built (${path} is missing); ` +
+      'run `npm run build:native` (needs llvm-14-dev, cmake and a C++ compiler)');
+  }
+  cached = createRequire(import.meta.url)(path) as Addon;
+  return cached;
+}
+
+function wrap<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof KestrelError) throw e;
+    const err = e as Error & { code?: string };
+    if (err.code === BACKEND_ERROR) {
+      throw new KestrelError(BACKEND_ERROR, err.message.replace(/^KC0901: /, ''));
+    }
+    throw e;
+  }
+}
+
+export function llvmHostInfo(): HostInfo {
+  return addon().hostInfo();
+}
+
+/** Textual LLVM 14 IR -> optimised ELF object bytes. */
+export function compileIR(o: CompileIROptions): Uint8Array {
+  return wrap(() => new Uint8Array(addon().compileIR({ ...o, optLevel: o.optLevel ?? 3 })));
+}
+
+/** Textual LLVM 14 IR -> optimised assembly text (for tests and dumps). */
+export function emitAsm(o: CompileIROptions): string {
+  return wrap(() => addon().emitAsm({ ...o, optLevel: o.optLevel ?? 3 }));
+}
+
+/** Constant globals (+ i64 value globals) -> ELF object bytes. */
+export function emitDataObject(o: DataObjectOptions): Uint8Array {
+  return wrap(() => new Uint8Array(addon().emitDataObject(o)));
+}

@@ -1,0 +1,300 @@
+// Tensor-IR expressions -> LLVM instructions, lane-aware (see lanes.ts). Integer add/sub/mul of
+// ramps and uniforms stay ramps (so `base + lane` indices become one vector load); everything
+// else is computed per lane. Float `a*b + c` becomes llvm.fmuladd so the backend emits FMA.
+// Requires: a well-typed expression whose variables are bound in cx.scope. Guarantees: a
+// `select` never lets an unselected arm's load touch memory (branches when the condition is
+// uniform, masked loads when it varies by lane).
+
+import type { DType } from '../../ir/dtype.js';
+import type { BinOp, Expr, UnOp } from '../../ir/tir.js';
+import { andMask, isLiteral, lift, liftN, notMask, toVec, uni } from './lanes.js';
+import type { Cx, Val } from './lanes.js';
+import { emitLoad } from './memory.js';
+import { emitErfF32, emitExpF32, emitLogF32, emitSigmoidF32, emitTanhF32 } from './math.js';
+import { FM, callIntrinsic, emitFMinMax, emitFloatFloorOp, emitIMinMax, emitIntDiv, emitLibmCall,
+  splatOf } from './ops.js';
+import { assertNever, isFloatDT, isSignedDT, lit, regTy, vecTy } from './types.js';
+
+type BinExpr = Extract<Expr, { kind: 'binary' }>;
+
+export function emitExpr(cx: Cx, e: Expr): Val {
+  switch (e.kind) {
+    case 'const': return uni(regTy(e.dtype), lit(regTy(e.dtype), e.value));
+    case 'var': return cx.scope.get(e.name);
+    case 'binary': return roundF16(cx, e.dtype, emitBinary(cx, e));
+    case 'unary': return roundF16(cx, e.dtype, emitUnary(cx, e.op, e.a.dtype, emitExpr(cx, e.a)));
+    case 'cast': return emitCast(cx, emitExpr(cx, e.a), e.a.dtype, e.dtype);
+    case 'select': return emitSelect(cx, e.cond, e.a, e.b);
+    case 'load': return emitLoad(cx, e.buf, toI64(cx, e.index));
+    default: return assertNever(e);
+  }
+}
+
+/** Evaluates an index expression as int64. */
+export function toI64(cx: Cx, e: Expr): Val {
+  const v = emitExpr(cx, e);
+  if (v.t === 'i64') return v;
+  const op = isSignedDT(e.dtype) ? 'sext' : 'zext';
+  return lift(cx, [v], 'i64', ([T], [r], R) => `${op} ${T} ${r} to ${R}`);
+}
+
+/** float16 computes in float; round results back to half precision like the interpreter. */
+function roundF16(cx: Cx, d: DType, v: Val): Val {
+  if (d !== 'float16') return v;
+  return liftN(cx, [v], 'float', (w, [r]) => {
+    const h = cx.f.b.emit(`fptrunc ${vecTy(w, 'float')} ${r} to ${vecTy(w, 'half')}`);
+    return cx.f.b.emit(`fpext ${vecTy(w, 'half')} ${h} to ${vecTy(w, 'float')}`);
+  });
+}
+
+const asMul = (e: Expr): BinExpr | null =>
+  e.kind === 'binary' && e.op === 'mul' ? e : null;
+
+function emitBinary(cx: Cx, e: BinExpr): Val {
+  const d = e.a.dtype;
+  const t = regTy(d);
+  if (isFloatDT(d) && d !== 'float16' && e.op === 'add') {
+    const m = asMul(e.a) ?? asMul(e.b);
+    if (m) {
+      const c = m === e.a ? e.b : e.a;
+      const args = [emitExpr(cx, m.a), emitExpr(cx, m.b), emitExpr(cx, c)];
+      return liftN(cx, args, t, (w, refs) => callIntrinsic(cx.f.b, 'fmuladd', vecTy(w, t), refs));
+    }
+  }
+  const a = emitExpr(cx, e.a);
+  const b = emitExpr(cx, e.b);
+  if (!isFloatDT(d)) {
+    const r = rampOp(cx, e.op, a, b);
+    if (r) return r;
+  }
+  return binaryOp(cx, e.op, d, a, b);
+}
+
+/** add/sub/mul that keep ramps as ramps; null when the result is not a ramp. */
+function rampOp(cx: Cx, op: BinOp, a: Val, b: Val): Val | null {
+  if (a.k !== 'r' && b.k !== 'r') return null;
+  if (a.k === 'v' || b.k === 'v') return null;
+  const t = a.t;
+  const base = (x: Val): string => (x.k === 'r' ? x.base : (x as { v: string }).v);
+  const stride = (x: Val): number => (x.k === 'r' ? x.stride : 0);
+  const s = (o: string): string => cx.f.b.emit(`${o} ${t} ${base(a)}, ${base(b)}`);
+  switch (op) {
+    case 'add': return { k: 'r', t, base: s('add'), stride: stride(a) + stride(b) };
+    case 'sub': return { k: 'r', t, base: s('sub'), stride: stride(a) - stride(b) };
+    case 'mul': {
+      const c = a.k === 'u' ? a : b.k === 'u' ? b : null;
+      if (!c || !isLiteral(c.v) || !/^-?\d+$/.test(c.v)) return null;
+      return { k: 'r', t, base: s('mul'), stride: (a.k === 'r' ? a.stride : (b as { stride: number }).stride) * Number(c.v) };
+    }
+    default: return null;
+  }
+}
+
+const FCMP: Partial<Record<BinOp, string>> = { eq: 'oeq', ne: 'une', lt: 'olt', le: 'ole', gt: 'ogt', ge: 'oge' };
+const ICMP: Partial<Record<BinOp, string>> = { eq: 'eq', ne: 'ne', lt: 'lt', le: 'le', gt: 'gt', ge: 'ge' };
+
+function binaryOp(cx: Cx, op: BinOp, d: DType, a: Val, b: Val): Val {
+  const t = regTy(d);
+  const fl = isFloatDT(d);
+  const signed = isSignedDT(d);
+  const simple = (o: string): Val => lift(cx, [a, b], t, ([T], [x, y]) => `${o} ${T} ${x}, ${y}`);
+  switch (op) {
+    case 'add': return simple(fl ? `fadd ${FM}` : 'add');
+    case 'sub': return simple(fl ? `fsub ${FM}` : 'sub');
+    case 'mul': return simple(fl ? `fmul ${FM}` : 'mul');
+    case 'div': case 'floordiv': case 'mod':
+      if (fl && op === 'div') return simple(`fdiv ${FM}`);
+      if (fl) return liftN(cx, [a, b], t, (w, [x, y]) => emitFloatFloorOp(cx.f.b, w, t, op as 'floordiv' | 'mod', x, y));
+      return liftN(cx, [a, b], t, (w, [x, y]) => emitIntDiv(cx.f.b, w, t, signed, op, x, y));
+    case 'min': case 'max':
+      return liftN(cx, [a, b], t, (w, [x, y]) => (fl ? emitFMinMax(cx.f.b, w, t, op, x, y)
+        : emitIMinMax(cx.f.b, w, t, signed, op, x, y)));
+    case 'pow': return emitPow(cx, d, a, b);
+    case 'eq': case 'ne': case 'lt': case 'le': case 'gt': case 'ge': {
+      const pred = fl ? FCMP[op] : (op === 'eq' || op === 'ne' ? '' : signed ? 's' : 'u') + ICMP[op];
+      return lift(cx, [a, b], 'i1', ([T], [x, y]) => `${fl ? 'fcmp' : 'icmp'} ${pred} ${T} ${x}, ${y}`);
+    }
+    case 'and': case 'or': case 'xor': return simple(op);
+    default: return assertNever(op);
+  }
+}
+
+function emitPow(cx: Cx, d: DType, a: Val, b: Val): Val {
+  const t = regTy(d);
+  if (isFloatDT(d)) return liftN(cx, [a, b], t, (w, r) => callIntrinsic(cx.f.b, 'pow', vecTy(w, t), r));
+  const ad = emitCast(cx, a, d, 'float64');
+  const bd = emitCast(cx, b, d, 'float64');
+  const p = liftN(cx, [ad, bd], 'double', (w, r) => callIntrinsic(cx.f.b, 'pow', vecTy(w, 'double'), r));
+  return emitCast(cx, p, 'float64', d);
+}
+
+function emitUnary(cx: Cx, op: UnOp, d: DType, a: Val): Val {
+  const t = regTy(d);
+  if (!isFloatDT(d)) return intUnary(cx, op, d, a);
+  const b = cx.f.b;
+  const f1 = (name: string): Val => liftN(cx, [a], t, (w, [x]) => callIntrinsic(b, name, vecTy(w, t), [x]));
+  const calc = (g: (w: number, x: string) => string): Val => liftN(cx, [a], t, (w, [x]) => g(w, x));
+  const one = (w: number): string => splatOf(w, t, 1);
+  const f32 = t === 'float';
+  switch (op) {
+    case 'neg': return lift(cx, [a], t, ([T], [x]) => `fneg ${T} ${x}`);
+    case 'abs': return f1('fabs');
+    case 'sqrt': return f1('sqrt');
+    case 'floor': return f1('floor');
+    case 'ceil': return f1('ceil');
+    case 'round': return f1('roundeven');
+    case 'sin': return f1('sin');
+    case 'cos': return f1('cos');
+    case 'exp': return f32 ? calc((w, x) => emitExpF32(b, w, x)) : f1('exp');
+    case 'log': return f32 ? calc((w, x) => emitLogF32(b, w, x)) : f1('log');
+    case 'tanh': return f32 ? calc((w, x) => emitTanhF32(b, w, x)) : calc((w, x) => emitLibmCall(b, w, t, 'tanh', x));
+    case 'erf': return f32 ? calc((w, x) => emitErfF32(b, w, x)) : calc((w, x) => emitLibmCall(b, w, t, 'erf', x));
+    case 'sigmoid': return f32 ? calc((w, x) => emitSigmoidF32(b, w, x)) : calc((w, x) => {
+      const T = vecTy(w, t);
+      const e = callIntrinsic(b, 'exp', T, [b.emit(`fneg ${T} ${x}`)]);
+      return b.emit(`fdiv ${FM} ${T} ${one(w)}, ${b.emit(`fadd ${FM} ${T} ${e}, ${one(w)}`)}`);
+    });
+    case 'rsqrt': return calc((w, x) => b.emit(`fdiv ${FM} ${vecTy(w, t)} ${one(w)}, ${callIntrinsic(b, 'sqrt', vecTy(w, t), [x])}`));
+    case 'reciprocal': return calc((w, x) => b.emit(`fdiv ${FM} ${vecTy(w, t)} ${one(w)}, ${x}`));
+    case 'sign': return calc((w, x) => floatSign(cx, w, t, x));
+    case 'isnan': return lift(cx, [a], 'i1', ([T], [x]) => `fcmp uno ${T} ${x}, ${x}`);
+    case 'isinf': return liftN(cx, [a], 'i1', (w, [x]) => {
+      const ax = callIntrinsic(b, 'fabs', vecTy(w, t), [x]);
+      return b.emit(`fcmp oeq ${vecTy(w, t)} ${ax}, ${splatOf(w, t, Infinity)}`);
+    });
+    case 'not': throw new Error('codegen: `not` on a float');
+    default: return assertNever(op);
+  }
+}
+
+function floatSign(cx: Cx, w: number, t: string, x: string): string {
+  const b = cx.f.b;
+  const T = vecTy(w, t);
+  const B = vecTy(w, 'i1');
+  const zero = splatOf(w, t, 0);
+  const neg = b.emit(`select ${B} ${b.emit(`fcmp olt ${T} ${x}, ${zero}`)}, ${T} ${splatOf(w, t, -1)}, ${T} ${x}`);
+  return b.emit(`select ${B} ${b.emit(`fcmp ogt ${T} ${x}, ${zero}`)}, ${T} ${splatOf(w, t, 1)}, ${T} ${neg}`);
+}
+
+function intUnary(cx: Cx, op: UnOp, d: DType, a: Val): Val {
+  const t = regTy(d);
+  const b = cx.f.b;
+  switch (op) {
+    case 'neg': return lift(cx, [a], t, ([T], [x]) => `sub ${T} ${T === t ? '0' : 'zeroinitializer'}, ${x}`);
+    case 'not': return lift(cx, [a], t, ([T], [x]) => `xor ${T} ${x}, ${T === t ? lit(t, -1) : splatOf(cx.w, t, -1)}`);
+    case 'abs': case 'sign':
+      if (!isSignedDT(d)) return op === 'abs' ? a : emitCast(cx, emitCast(cx, a, d, 'bool'), 'bool', d);
+      return liftN(cx, [a], t, (w, [x]) => {
+        const T = vecTy(w, t);
+        const B = vecTy(w, 'i1');
+        const z = splatOf(w, t, 0);
+        const isNeg = b.emit(`icmp slt ${T} ${x}, ${z}`);
+        if (op === 'abs') return b.emit(`select ${B} ${isNeg}, ${T} ${b.emit(`sub ${T} ${z}, ${x}`)}, ${T} ${x}`);
+        const pos = b.emit(`zext ${B} ${b.emit(`icmp sgt ${T} ${x}, ${z}`)} to ${T}`);
+        return b.emit(`select ${B} ${isNeg}, ${T} ${splatOf(w, t, -1)}, ${T} ${pos}`);
+      });
+    case 'isnan': case 'isinf': return uni('i1', 'false');
+    default: {
+      // Transcendentals on integers: compute in double, truncate back (rare; ONNX forbids most).
+      const r = emitUnary(cx, op, 'float64', emitCast(cx, a, d, 'float64'));
+      return emitCast(cx, r, 'float64', d);
+    }
+  }
+}
+
+/** dtype conversion (see ir/tir-interp.ts castValue for the semantics). */
+export function emitCast(cx: Cx, a: Val, from: DType, to: DType): Val {
+  const ft = regTy(from);
+  const tt = regTy(to);
+  if (from === to) return a;
+  const b = cx.f.b;
+  const conv = (o: string): Val => lift(cx, [a], tt, ([T], [x], R) => `${o} ${T} ${x} to ${R}`);
+  if (to === 'bool') {
+    return isFloatDT(from)
+      ? lift(cx, [a], 'i1', ([T], [x]) => `fcmp une ${T} ${x}, ${T === ft ? lit(ft, 0) : 'zeroinitializer'}`)
+      : lift(cx, [a], 'i1', ([T], [x]) => `icmp ne ${T} ${x}, ${T === ft ? '0' : 'zeroinitializer'}`);
+  }
+  if (isFloatDT(from) && isFloatDT(to)) {
+    if (to === 'float16') return roundF16(cx, to, ft === 'float' ? a : conv('fptrunc'));
+    if (ft === tt) return a;
+    return conv(ft === 'float' ? 'fpext' : 'fptrunc');
+  }
+  if (isFloatDT(from)) {
+    const sat = isSignedDT(to) ? 'fptosi.sat' : 'fptoui.sat';
+    return liftN(cx, [a], tt, (w, [x]) => {
+      const name = `llvm.${sat}.${w === 1 ? tt : `v${w}${tt}`}.${w === 1 ? mt(ft) : `v${w}${mt(ft)}`}`;
+      return b.intrinsic(name, vecTy(w, tt), [[vecTy(w, ft), x]]);
+    });
+  }
+  if (isFloatDT(to)) return roundF16(cx, to, conv(isSignedDT(from) ? 'sitofp' : 'uitofp'));
+  const fb = Number(ft.slice(1));
+  const tb = Number(tt.slice(1));
+  if (fb === tb) return a.k === 'r' ? { ...a, t: tt } : a;
+  if (fb > tb) return conv('trunc');
+  return conv(isSignedDT(from) ? 'sext' : 'zext');
+}
+
+const mt = (t: string): string => (t === 'float' ? 'f32' : t === 'double' ? 'f64' : t);
+
+/** Does `e` contain a load (whose unselected evaluation must not touch memory)? */
+export function hasLoad(e: Expr): boolean {
+  switch (e.kind) {
+    case 'load': return true;
+    case 'const': case 'var': return false;
+    case 'binary': return hasLoad(e.a) || hasLoad(e.b);
+    case 'unary': case 'cast': return hasLoad(e.a);
+    case 'select': return hasLoad(e.cond) || hasLoad(e.a) || hasLoad(e.b);
+    default: return assertNever(e);
+  }
+}
+
+/** Does `e` vary by lane in this context (i.e. reference a non-uniform variable)? */
+export function varies(cx: Cx, e: Expr): boolean {
+  switch (e.kind) {
+    case 'const': return false;
+    case 'var': return cx.scope.get(e.name).k !== 'u';
+    case 'load': return varies(cx, e.index);
+    case 'binary': return varies(cx, e.a) || varies(cx, e.b);
+    case 'unary': case 'cast': return varies(cx, e.a);
+    case 'select': return varies(cx, e.cond) || varies(cx, e.a) || varies(cx, e.b);
+    default: return assertNever(e);
+  }
+}
+
+function emitSelect(cx: Cx, cond: Expr, ea: Expr, eb: Expr): Val {
+  const c = emitExpr(cx, cond);
+  const loads = hasLoad(ea) || hasLoad(eb);
+  if (c.k === 'u' && loads) return branchSelect(cx, c.v, ea, eb);
+  if (c.k === 'u') {
+    const a = emitExpr(cx, ea);
+    const b = emitExpr(cx, eb);
+    return lift(cx, [a, b], a.t, ([T], [x, y]) => `select i1 ${c.v}, ${T} ${x}, ${T} ${y}`);
+  }
+  const cv = toVec(cx, c);
+  const a = emitExpr(loads ? { ...cx, mask: andMask(cx, cx.mask, cv) } : cx, ea);
+  const b = emitExpr(loads ? { ...cx, mask: andMask(cx, cx.mask, notMask(cx, cv)) } : cx, eb);
+  const T = vecTy(cx.w, a.t);
+  return { k: 'v', t: a.t, v: cx.f.b.emit(`select <${cx.w} x i1> ${cv}, ${T} ${toVec(cx, a)}, ${T} ${toVec(cx, b)}`) };
+}
+
+/** Uniform condition with loads in the arms: real control flow, joined by a phi. */
+function branchSelect(cx: Cx, c: string, ea: Expr, eb: Expr): Val {
+  const b = cx.f.b;
+  const [lt, lf, lj] = [b.label('sel.t'), b.label('sel.f'), b.label('sel.j')];
+  const vec = varies(cx, ea) || varies(cx, eb);
+  const arm = (label: string, e: Expr): [string, string, string] => {
+    b.block(label);
+    const v = emitExpr(cx, e);
+    const r = vec ? toVec(cx, v) : (v as { v: string }).v;
+    const end = b.current;
+    b.br(lj);
+    return [r, end, v.t];
+  };
+  b.condBr(c, lt, lf);
+  const [ra, ea2, t] = arm(lt, ea);
+  const [rb, eb2] = arm(lf, eb);
+  b.block(lj);
+  const T = vec ? vecTy(cx.w, t) : t;
+  const v = b.emit(`phi ${T} [ ${ra}, %${ea2} ], [ ${rb}, %${eb2} ]`);
+  return vec ? { k: 'v', t, v } : uni(t, v);
+}

@@ -1,0 +1,104 @@
+// Loads and stores of tensor-IR buffers, lane-aware. In a vector context (W lanes, active-lane
+// mask M or all lanes):
+//   index uniform, no mask        -> scalar load (broadcast later only if needed) / scalar store
+//   index uniform, partial mask   -> masked gather/scatter through splatted pointers
+//   index ramp with stride 1      -> one vector load/store (llvm.masked.load/store under a mask)
+//   any other index               -> llvm.masked.gather / llvm.masked.scatter
+// A store of lane-varying values to a uniform index writes the last active lane (lanes must be
+// independent; see ir/tir-interp.ts). Memory types: bool is i8 (0/1), float16 is half.
+// Requires: buffer pointers typed as memTy(dtype)*. Guarantees: inactive lanes never touch
+// memory; element alignment only (offsets are not known to be vector aligned).
+
+import type { DType } from '../../ir/dtype.js';
+import type { Buffer } from '../../ir/tir.js';
+import { allOnes, broadcast, toVec, uni } from './lanes.js';
+import type { Cx, Val } from './lanes.js';
+import { alignOf, mangle, memTy, regTy, vecTy } from './types.js';
+
+function elemPtr(cx: Cx, buf: Buffer, idx: string): string {
+  const ref = cx.scope.buf(buf.name);
+  const mt = memTy(ref.dtype);
+  return cx.f.b.emit(`getelementptr inbounds ${mt}, ${mt}* ${ref.ptr}, i64 ${idx}`);
+}
+
+/** Memory value (mt or <W x mt>) -> register value. */
+function fromMem(cx: Cx, d: DType, w: number, v: string): string {
+  const mt = memTy(d);
+  if (d === 'bool') return cx.f.b.emit(`icmp ne ${vecTy(w, mt)} ${v}, ${w === 1 ? '0' : 'zeroinitializer'}`);
+  if (d === 'float16') return cx.f.b.emit(`fpext ${vecTy(w, mt)} ${v} to ${vecTy(w, 'float')}`);
+  return v;
+}
+
+/** Register value -> memory value. */
+function toMem(cx: Cx, d: DType, w: number, v: string): string {
+  const mt = memTy(d);
+  if (d === 'bool') return cx.f.b.emit(`zext ${vecTy(w, 'i1')} ${v} to ${vecTy(w, mt)}`);
+  if (d === 'float16') return cx.f.b.emit(`fptrunc ${vecTy(w, 'float')} ${v} to ${vecTy(w, mt)}`);
+  return v;
+}
+
+/** <W x mt*> pointers for a general index value. */
+function lanePtrs(cx: Cx, buf: Buffer, idx: Val): string {
+  const ref = cx.scope.buf(buf.name);
+  const mt = memTy(ref.dtype);
+  if (idx.k === 'u') {
+    const p = elemPtr(cx, buf, idx.v);
+    return broadcast(cx.f.b, cx.w, `${mt}*`, p);
+  }
+  const iv = toVec(cx, idx);
+  return cx.f.b.emit(`getelementptr inbounds ${mt}, ${mt}* ${ref.ptr}, <${cx.w} x i64> ${iv}`);
+}
+
+export function emitLoad(cx: Cx, buf: Buffer, idx: Val): Val {
+  const d = cx.scope.buf(buf.name).dtype;
+  const mt = memTy(d);
+  const rt = regTy(d);
+  const b = cx.f.b;
+  const al = alignOf(mt);
+  if (idx.k === 'u' && (cx.w === 1 || cx.mask === null)) {
+    const v = b.emit(`load ${mt}, ${mt}* ${elemPtr(cx, buf, idx.v)}, align ${al}`);
+    return uni(rt, fromMem(cx, d, 1, v));
+  }
+  const VT = vecTy(cx.w, mt);
+  const M = `<${cx.w} x i1>`;
+  const mask = cx.mask ?? allOnes(cx.w);
+  if (idx.k === 'r' && idx.stride === 1) {
+    const vp = b.emit(`bitcast ${mt}* ${elemPtr(cx, buf, idx.base)} to ${VT}*`);
+    const v = cx.mask === null
+      ? b.emit(`load ${VT}, ${VT}* ${vp}, align ${al}`)
+      : b.intrinsic(`llvm.masked.load.${mangle(VT)}.${mangle(VT + '*')}`, VT,
+        [[`${VT}*`, vp], ['i32', String(al)], [M, mask], [VT, 'undef']]);
+    return { k: 'v', t: rt, v: fromMem(cx, d, cx.w, v) };
+  }
+  const PT = vecTy(cx.w, `${mt}*`);
+  const v = b.intrinsic(`llvm.masked.gather.${mangle(VT)}.${mangle(PT)}`, VT,
+    [[PT, lanePtrs(cx, buf, idx)], ['i32', String(al)], [M, mask], [VT, 'undef']]);
+  return { k: 'v', t: rt, v: fromMem(cx, d, cx.w, v) };
+}
+
+export function emitStore(cx: Cx, buf: Buffer, idx: Val, value: Val): void {
+  const d = cx.scope.buf(buf.name).dtype;
+  const mt = memTy(d);
+  const b = cx.f.b;
+  const al = alignOf(mt);
+  if (idx.k === 'u' && value.k === 'u' && (cx.w === 1 || cx.mask === null)) {
+    const v = toMem(cx, d, 1, value.v);
+    b.instr(`store ${mt} ${v}, ${mt}* ${elemPtr(cx, buf, idx.v)}, align ${al}`);
+    return;
+  }
+  const VT = vecTy(cx.w, mt);
+  const M = `<${cx.w} x i1>`;
+  const v = toMem(cx, d, cx.w, toVec(cx, value));
+  if (idx.k === 'r' && idx.stride === 1) {
+    const vp = b.emit(`bitcast ${mt}* ${elemPtr(cx, buf, idx.base)} to ${VT}*`);
+    if (cx.mask === null) b.instr(`store ${VT} ${v}, ${VT}* ${vp}, align ${al}`);
+    else {
+      b.intrinsic(`llvm.masked.store.${mangle(VT)}.${mangle(VT + '*')}`, 'void',
+        [[VT, v], [`${VT}*`, vp], ['i32', String(al)], [M, cx.mask]]);
+    }
+    return;
+  }
+  const PT = vecTy(cx.w, `${mt}*`);
+  b.intrinsic(`llvm.masked.scatter.${mangle(VT)}.${mangle(PT)}`, 'void',
+    [[VT, v], [PT, lanePtrs(cx, buf, idx)], ['i32', String(al)], [M, cx.mask ?? allOnes(cx.w)]]);
+}

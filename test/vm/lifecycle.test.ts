@@ -1,0 +1,106 @@
+// Resources and lifecycle: storage reuse (same block after free, 64-byte alignment, zero-sized
+// tensors non-null), dispose semantics (idempotent, run after dispose, dispose during a run), and
+// resident memory roughly flat over many runs.
+import { describe, expect, it } from 'vitest';
+import { Assembler } from '../../codegen/bytecode.js';
+import { load, Tensor } from '../../runtime-vm/index.js';
+import { buildArtifact, K, KERNEL_NAMES, KERNELS_C } from './artifact.js';
+import { F32, vaddArtifact, withKernels } from './programs.js';
+
+const ADDR_C = `#include <stdint.h>
+#include "kestrel_kernel.h"
+/* out[0] = address of bufs[0] */
+int32_t addr(const kestrel_kernel_ctx* ctx, void* const* bufs, const int64_t* scalars) {
+  (void)ctx; (void)scalars;
+  *(int64_t*)bufs[1] = (int64_t)(intptr_t)bufs[0];
+  return 0;
+}`;
+
+function addrArtifact(): string {
+  const a = new Assembler();
+  const [x, n, one, t, p1, p2, z, zero, p3] = a.regs(9);
+  a.emit('input', { dst: x, index: 0, dtype: F32, rank: 1 });
+  a.emit('dim', { dst: n, tensor: x, axis: 0 });
+  a.emit('int_const', { dst: one, value: 1 });
+  a.emit('int_const', { dst: zero, value: 0 });
+  a.emit('alloc', { dst: p1, dtype: 6, shape: [one] });
+  a.emit('alloc', { dst: p2, dtype: 6, shape: [one] });
+  a.emit('alloc', { dst: p3, dtype: 6, shape: [one] });
+  a.emit('alloc', { dst: t, dtype: F32, shape: [n] });
+  a.emit('call_kernel', { kernel: 0, tensors: [t, p1], scalars: [] });
+  a.emit('free', { reg: t });
+  a.emit('alloc', { dst: t, dtype: F32, shape: [n] });
+  a.emit('call_kernel', { kernel: 0, tensors: [t, p2], scalars: [] });
+  a.emit('alloc', { dst: z, dtype: F32, shape: [zero, n] });
+  a.emit('call_kernel', { kernel: 0, tensors: [z, p3], scalars: [] });
+  a.emit('ret', { outputs: [p1, p2, p3] });
+  const io = (name: string) => ({ name, dtype: 'int64', shape: [1] });
+  return buildArtifact({ kernels: ADDR_C, kernelNames: ['addr'], bytecode: a.finish({ nInputs: 1, nOutputs: 3,
+    nKernels: 1 }), inputs: [{ name: 'x', dtype: 'float32', shape: ['n'] }], outputs: [io('a'), io('b'), io('z')] });
+}
+
+function slowArtifact(): string {
+  const a = new Assembler();
+  const [x, ms] = a.regs(2);
+  a.emit('input', { dst: x, index: 0, dtype: F32, rank: 1 });
+  a.emit('int_const', { dst: ms, value: 150 });
+  a.emit('call_kernel', { kernel: K.slow, tensors: [], scalars: [ms] });
+  a.emit('ret', { outputs: [x] });
+  return withKernels(a.finish({ nInputs: 1, nOutputs: 1, nKernels: KERNEL_NAMES.length }),
+    [{ name: 'x', dtype: 'float32', shape: [3] }], [{ name: 'y', dtype: 'float32', shape: [3] }]);
+}
+
+describe('storage pool', () => {
+  it('reuses a freed block, aligns to 64 bytes and gives zero-sized tensors a pointer', async () => {
+    const s = await load(addrArtifact(), { threads: 1 });
+    const x = new Tensor('float32', new Float32Array(1000), [1000]);
+    const first = await s.run({ x });
+    const [a, b, z] = ['a', 'b', 'z'].map((k) => (first[k].data as BigInt64Array)[0]);
+    expect(a).toBe(b);
+    expect(a % 64n).toBe(0n);
+    expect(z).not.toBe(0n);
+    expect(z % 64n).toBe(0n);
+    const again = await s.run({ x });
+    expect((again.a.data as BigInt64Array)[0]).toBe(a); // reused across runs too
+    s.dispose();
+  });
+});
+
+describe('dispose', () => {
+  it('is idempotent and run() after it fails with KR0301', async () => {
+    const s = await load(vaddArtifact());
+    s.dispose();
+    s.dispose();
+    expect(s.disposed).toBe(true);
+    const t = new Tensor('float32', new Float32Array(1), [1]);
+    await expect(s.run({ x: t, y: t })).rejects.toMatchObject({ code: 'KR0301' });
+  });
+
+  it('during a run frees nothing under it: the run completes with correct outputs', async () => {
+    const s = await load(slowArtifact());
+    const pending = s.run({ x: new Tensor('float32', Float32Array.from([1, 2, 3]), [3]) });
+    s.dispose();
+    const out = await pending;
+    expect(Array.from(out.y.data as Float32Array)).toEqual([1, 2, 3]);
+    await expect(s.run({})).rejects.toMatchObject({ code: 'KR0301' });
+  });
+});
+
+describe('memory', () => {
+  it('keeps resident memory roughly flat over 2,000 runs', async () => {
+    const s = await load(vaddArtifact(), { threads: 2 });
+    const n = 4096;
+    const feeds = { x: new Tensor('float32', new Float32Array(n).fill(1), [n]),
+      y: new Tensor('float32', new Float32Array(n).fill(2), [n]) };
+    for (let i = 0; i < 200; i++) await s.run(feeds); // warm-up
+    const before = process.memoryUsage().rss;
+    for (let i = 0; i < 2000; i++) {
+      const out = await s.run(feeds);
+      if (i % 500 === 0) expect((out.z.data as Float32Array)[n - 1]).toBe(3);
+    }
+    const grown = process.memoryUsage().rss - before;
+    s.dispose();
+    // 2,000 runs leaking one 16 KiB output each would grow by ~32 MiB.
+    expect(grown).toBeLessThan(24 << 20);
+  }, 60_000);
+});

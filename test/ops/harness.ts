@@ -82,7 +82,8 @@ export function runOp(
   const low = getOp(op)!.lower!(ctx);
   const body = low.kind === 'kernel' ? low.body : computeNest(sinks[0], low.at, ctx);
   const buffers = [...accesses.filter((a): a is TensorAccess => !!a).map((a) => a.buffer!), ...outBufs];
-  const kernel: Kernel = { name: op, buffers, scalars: [], body };
+  const scalars = [...env.keys()].map((k) => t.variable(k));
+  const kernel: Kernel = { name: op, buffers, scalars, body };
   const mem = new Map<string, Float32Array>();
   ins.forEach((s, i) => s && mem.set(`in${i}`, s.data));
   const outputs = outShapes.map((sh, i) => {
@@ -91,7 +92,22 @@ export function runOp(
     return a;
   });
   new Interp(mem, env).stmt(body, false, false);
+  if (sharedInterp) crossCheck(kernel, ins, outputs, [...env.values()]);
   return { outputs, shapes: outShapes, kernel };
+}
+
+// The project's reference interpreter, when present: every kernel is run by both and must agree.
+type RunKernel = (k: Kernel, bufs: readonly Float32Array[], scalars: readonly number[]) => number;
+const interpPath = '../../ir/tir-interp.js';
+export const sharedInterp: RunKernel | undefined = await import(/* @vite-ignore */ interpPath)
+  .then((m: { runKernel?: RunKernel }) => m.runKernel, () => undefined);
+
+function crossCheck(k: Kernel, ins: readonly (InSpec | null)[], outs: Float32Array[], scalars: number[]): void {
+  const copies = outs.map((o) => new Float32Array(o.length).fill(NaN));
+  const bufs = [...ins.filter((s): s is InSpec => !!s).map((s) => s.data), ...copies];
+  const status = sharedInterp!(k, bufs, scalars);
+  if (status !== 0) throw new Error(`ir/tir-interp: kernel returned status ${status}`);
+  copies.forEach((c, i) => expectClose(c, outs[i]));
 }
 
 function access(buf: Buffer, shape: readonly Expr[]): TensorAccess {

@@ -7,7 +7,8 @@
 import protobuf from 'protobufjs';
 import { Codes, fail } from '../../diagnostics.js';
 
-export const MAX_MESSAGE_DEPTH = 128;
+// Below protobufjs' own recursion limit (100), so our clear error fires first.
+export const MAX_MESSAGE_DEPTH = 96;
 
 interface Frame { readonly type: protobuf.Type; readonly end: number }
 

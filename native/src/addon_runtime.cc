@@ -6,13 +6,16 @@
 //   .info() -> { inputs: Io[], outputs: Io[] }   Io = { name, dtype: code, shape: (number|string)[] }
 //   .run([{ dtype, dims: number[], data: TypedArray }]) -> Promise<[{ dtype, dims, data: ArrayBuffer }]>
 //   .dispose()
-// Lifetime: run() copies the input bytes on the JS thread, then runs on a libuv worker
-// (AsyncWorker) holding a strong reference to the session object. dispose() marks the session
-// disposed and unloads it at once if no run is in flight, otherwise when the last run finishes,
-// so memory is never freed under a running kernel. Runs after dispose() reject with KR0301.
+// Lifetime: the C session lives in a ref-counted State shared by the JS object and every run in
+// flight. run() copies the input bytes on the JS thread, then runs on a libuv worker
+// (AsyncWorker). dispose() marks the state disposed and unloads at once if no run is in flight,
+// otherwise when the last run finishes; if the JS object is collected or its environment torn
+// down first, the last State owner unloads. So memory is never freed under a running kernel.
+// Runs after dispose() reject with KR0301. State is only mutated on the JS thread.
 #include <napi.h>
 
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -29,6 +32,20 @@ Napi::Error make_error(Napi::Env env, const std::string& code, const std::string
 Napi::Error last_error(Napi::Env env) {
   return make_error(env, kestrel_last_error_code(), kestrel_last_error_message());
 }
+
+struct State {
+  kestrel_session* session = nullptr;
+  int in_flight = 0;
+  bool disposed = false;
+  ~State() { kestrel_unload(session); }
+  void unload() {
+    kestrel_unload(session);
+    session = nullptr;
+  }
+  void run_finished() {
+    if (--in_flight == 0 && disposed) unload();
+  }
+};
 
 class NativeSession : public Napi::ObjectWrap<NativeSession> {
  public:
@@ -47,37 +64,23 @@ class NativeSession : public Napi::ObjectWrap<NativeSession> {
     if (info.Length() > 2 && info[2].IsNumber()) o.memory_limit_bytes = number_u64(info[2]);
     if (info.Length() > 3 && info[3].IsNumber()) o.max_steps = number_u64(info[3]);
     const std::string path = info[0].As<Napi::String>().Utf8Value();
-    if (kestrel_load(path.c_str(), &o, &session_) != KESTREL_OK) throw last_error(env);
-  }
-
-  ~NativeSession() override { kestrel_unload(session_); }
-
-  kestrel_session* session() const { return session_; }
-  void RunFinished() {
-    if (--in_flight_ == 0 && disposed_) Unload();
+    if (kestrel_load(path.c_str(), &o, &state_->session) != KESTREL_OK) throw last_error(env);
   }
 
  private:
-  kestrel_session* session_ = nullptr;
-  int in_flight_ = 0;
-  bool disposed_ = false;
+  std::shared_ptr<State> state_ = std::make_shared<State>();
 
   static uint64_t number_u64(const Napi::Value& v) {
     const double d = v.As<Napi::Number>().DoubleValue();
     return d > 0 ? static_cast<uint64_t>(d) : 0;
   }
 
-  void Unload() {
-    kestrel_unload(session_);
-    session_ = nullptr;
-  }
-
   Napi::Array Ios(Napi::Env env, int is_output) {
-    const size_t n = is_output ? kestrel_output_count(session_) : kestrel_input_count(session_);
+    const size_t n = is_output ? kestrel_output_count(state_->session) : kestrel_input_count(state_->session);
     Napi::Array arr = Napi::Array::New(env, n);
     for (size_t i = 0; i < n; ++i) {
       kestrel_io_info io;
-      kestrel_session_io(session_, is_output, i, &io);
+      kestrel_session_io(state_->session, is_output, i, &io);
       Napi::Array shape = Napi::Array::New(env, io.rank);
       for (size_t d = 0; d < io.rank; ++d) {
         if (io.symbols[d]) shape.Set(d, Napi::String::New(env, io.symbols[d]));
@@ -93,7 +96,7 @@ class NativeSession : public Napi::ObjectWrap<NativeSession> {
   }
 
   Napi::Value Info(const Napi::CallbackInfo& info) {
-    if (!session_) throw make_error(info.Env(), "KR0301", "the session was disposed");
+    if (!state_->session) throw make_error(info.Env(), "KR0301", "the session was disposed");
     Napi::Object o = Napi::Object::New(info.Env());
     o.Set("inputs", Ios(info.Env(), 0));
     o.Set("outputs", Ios(info.Env(), 1));
@@ -101,9 +104,9 @@ class NativeSession : public Napi::ObjectWrap<NativeSession> {
   }
 
   Napi::Value Dispose(const Napi::CallbackInfo& info) {
-    if (!disposed_) {
-      disposed_ = true;
-      if (in_flight_ == 0) Unload();
+    if (!state_->disposed) {
+      state_->disposed = true;
+      if (state_->in_flight == 0) state_->unload();
     }
     return info.Env().Undefined();
   }
@@ -119,9 +122,11 @@ struct OwnedInput {
 
 class RunWorker : public Napi::AsyncWorker {
  public:
-  RunWorker(Napi::Env env, NativeSession* owner, Napi::Object self, std::vector<OwnedInput> inputs)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), owner_(owner),
-        self_(Napi::Persistent(self)), inputs_(std::move(inputs)) {}
+  RunWorker(Napi::Env env, std::shared_ptr<State> state, std::vector<OwnedInput> inputs)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), state_(std::move(state)),
+        inputs_(std::move(inputs)) {
+    ++state_->in_flight;
+  }
   ~RunWorker() override { kestrel_outputs_free(outputs_); }
 
   Napi::Promise promise() { return deferred_.Promise(); }
@@ -131,7 +136,7 @@ class RunWorker : public Napi::AsyncWorker {
     for (OwnedInput& in : inputs_) {
       feeds.push_back(kestrel_tensor{in.dtype, in.dims.size(), in.dims.data(), in.data.data(), in.data.size()});
     }
-    if (kestrel_run(owner_->session(), feeds.data(), feeds.size(), &outputs_) != KESTREL_OK) {
+    if (kestrel_run(state_->session, feeds.data(), feeds.size(), &outputs_) != KESTREL_OK) {
       code_ = kestrel_last_error_code();
       SetError(kestrel_last_error_message());
     }
@@ -144,19 +149,18 @@ class RunWorker : public Napi::AsyncWorker {
     for (size_t i = 0; i < n; ++i) arr.Set(i, Output(env, kestrel_outputs_get(outputs_, i)));
     kestrel_outputs_free(outputs_);
     outputs_ = nullptr;
-    owner_->RunFinished();
+    state_->run_finished();
     deferred_.Resolve(arr);
   }
 
   void OnError(const Napi::Error& e) override {
-    owner_->RunFinished();
+    state_->run_finished();
     deferred_.Reject(make_error(Env(), code_, e.Message()).Value());
   }
 
  private:
   Napi::Promise::Deferred deferred_;
-  NativeSession* owner_;
-  Napi::ObjectReference self_;  // keeps the session object (and so the session) alive
+  std::shared_ptr<State> state_;  // keeps the C session alive while this run is in flight
   std::vector<OwnedInput> inputs_;
   kestrel_outputs* outputs_ = nullptr;
   std::string code_;
@@ -194,13 +198,12 @@ OwnedInput convert_input(Napi::Env env, const Napi::Value& v, uint32_t index) {
 
 Napi::Value NativeSession::Run(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!session_ || disposed_) throw make_error(env, "KR0301", "the session was disposed");
+  if (!state_->session || state_->disposed) throw make_error(env, "KR0301", "the session was disposed");
   if (info.Length() < 1 || !info[0].IsArray()) throw make_error(env, "KR0101", "run expects an array");
   Napi::Array arr = info[0].As<Napi::Array>();
   std::vector<OwnedInput> inputs;
   for (uint32_t i = 0; i < arr.Length(); ++i) inputs.push_back(convert_input(env, arr.Get(i), i));
-  auto* worker = new RunWorker(env, this, info.This().As<Napi::Object>(), std::move(inputs));
-  ++in_flight_;
+  auto* worker = new RunWorker(env, state_, std::move(inputs));
   worker->Queue();
   return worker->promise();
 }

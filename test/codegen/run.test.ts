@@ -1,0 +1,145 @@
+// Compiles tensor-IR kernels for the host, runs them through driver.c and compares with the
+// reference interpreter (ir/tir-interp.ts) on pseudo-random data.
+
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { TypedArrayOf } from '../../ir/dtype.js';
+import type { Kernel } from '../../ir/tir.js';
+import { runKernel } from '../../ir/tir-interp.js';
+import { printKernel } from '../../ir/tir-print.js';
+import { hostTarget } from '../../codegen/target.js';
+import { buildSo, clone, compare, rand, runNative } from './harness.js';
+import * as K from './kernels.js';
+
+const target = hostTarget();
+const W = target.vectorLanesF32;
+
+const KERNELS: Kernel[] = [
+  K.vaddTail(W), K.broadcastAffine(), K.rowReduce(), K.paddedConv1d(W), K.padShift(),
+  K.parallelScale(), K.tiledMatmul(4, W), K.convNest(W), K.intDivision('int32', 1),
+  K.intDivision('int32', 8), K.intDivision('int8', 16), K.intDivision('int64', 4),
+  K.intDivision('uint16', 8), K.nanSelect(1), K.nanSelect(W), K.unaryMath(1), K.unaryMath(W),
+];
+const index = (name: string): number => KERNELS.findIndex((k) => k.name === name);
+let so = '';
+
+beforeAll(async () => {
+  so = await buildSo(KERNELS, target, 'run');
+});
+
+function check(k: Kernel, bufs: TypedArrayOf[], scalars: number[], tol = { atol: 1e-5, rtol: 1e-5 },
+  status = 0): void {
+  const ref = clone(bufs);
+  const refStatus = runKernel(k, ref, scalars);
+  const got = runNative(so, index(k.name), bufs, scalars);
+  expect(refStatus).toBe(status);
+  expect(got.status).toBe(status);
+  got.bufs.forEach((b, i) => {
+    const msg = compare(b as ArrayLike<number>, ref[i] as ArrayLike<number>, tol.atol, tol.rtol);
+    if (msg) throw new Error(`${k.name} buffer ${k.buffers[i].name}${msg}\n${printKernel(k)}`);
+  });
+}
+
+describe('codegen runs and matches the interpreter', () => {
+  it('elementwise add with a masked tail', () => {
+    for (const n of [1, W - 1, W, 3 * W + 5]) {
+      check(K.vaddTail(W), [rand(n, -1, 1, 1), rand(n, -1, 1, 2), new Float32Array(n)], [n]);
+    }
+  });
+
+  it('broadcast affine with a tail', () => {
+    const R = 3;
+    check(K.broadcastAffine(), [rand(R * 37, -1, 1, 3), rand(37, -1, 1, 4), rand(37, -1, 1, 5),
+      new Float32Array(R * 37)], [R]);
+  });
+
+  it('row reduction (sum and NaN-propagating max) in a parallel loop', () => {
+    const [R, Kd] = [5, 33];
+    const x = rand(R * Kd, -2, 2, 6);
+    x[2 * Kd + 7] = NaN;
+    check(K.rowReduce(), [x, new Float32Array(R), new Float32Array(R)], [R, Kd], { atol: 1e-5, rtol: 1e-5 });
+  });
+
+  it('padded conv1d masks out-of-bounds loads', () => {
+    for (const n of [1, 5, 2 * W + 3]) {
+      check(K.paddedConv1d(W), [rand(n, -1, 1, 7), rand(3, -1, 1, 8), new Float32Array(n)], [n]);
+    }
+  });
+
+  it('padded 2-D shift with a uniform condition', () => {
+    const [H, Wd] = [4, 3];
+    check(K.padShift(), [rand(H * Wd * 16, -1, 1, 9), new Float32Array(H * Wd * 16)], [H, Wd]);
+  });
+
+  it('parallel loop and assert status from inside a task', () => {
+    const R = 10;
+    check(K.parallelScale(), [rand(R, 0, 1, 10), new Float32Array(R)], [R]);
+    const bad = rand(R, 0, 1, 11);
+    bad[8] = -1;
+    const got = runNative(so, index('parallel_scale'), [bad, new Float32Array(R)], [R]);
+    expect(got.status).toBe(7);
+  });
+
+  it('register-tiled matmul', () => {
+    const [M, N, Kd] = [8, 2 * W, 19];
+    check(K.tiledMatmul(4, W), [rand(M * Kd, -1, 1, 12), rand(Kd * N, -1, 1, 13), new Float32Array(M * N)],
+      [M, N, Kd], { atol: 1e-5, rtol: 1e-5 });
+  });
+
+  it('conv-like loop nest', () => {
+    const [IC, OH, OW] = [3, 2, 8];
+    const x = rand(IC * (OH + 2) * (OW + 2), -1, 1, 14);
+    const w = rand(IC * 9 * W, -1, 1, 15);
+    check(K.convNest(W), [x, w, new Float32Array(OH * OW * W)], [IC, OH, OW]);
+  });
+
+  it('integer div/floordiv/mod: by zero gives 0, INT_MIN / -1 wraps', () => {
+    const cases: [string, TypedArrayOf, TypedArrayOf][] = [
+      ['intdiv_int32_w1', Int32Array.from([7, -7, 7, -7, -2147483648, 5, 0, 9]), Int32Array.from([2, 2, -2, -2, -1, 0, 3, -1])],
+      ['intdiv_int32_w8', Int32Array.from([7, -7, 7, -7, -2147483648, 5, 0, 9]), Int32Array.from([2, 2, -2, -2, -1, 0, 3, -1])],
+      ['intdiv_int8_w16', Int8Array.from({ length: 16 }, (_, i) => (i * 37) % 256 - 128), Int8Array.from({ length: 16 }, (_, i) => (i % 5) - 2)],
+      ['intdiv_int64_w4', BigInt64Array.from([7n, -7n, -9n, 5n]), BigInt64Array.from([-2n, 0n, 4n, -1n])],
+      ['intdiv_uint16_w8', Uint16Array.from([7, 65535, 9, 5, 0, 100, 3, 8]), Uint16Array.from([2, 3, 0, 5, 1, 7, 65535, 3])],
+    ];
+    for (const [name, a, b] of cases) {
+      const k = KERNELS[index(name)];
+      const z = (): TypedArrayOf => new (a.constructor as new (n: number) => TypedArrayOf)(a.length);
+      check(k, [a, b, z(), z(), z()], [a.length]);
+    }
+  });
+
+  it('NaN-propagating min/max, isnan select, saturating float->int casts', () => {
+    const x = Float32Array.from([NaN, -1, 0, 2.5, -3e9, 3e9, -0.5, 7, 1, NaN, -2, 4, 5, 6, -7, 8]);
+    const y = Float32Array.from([1, NaN, -1, 3, 0, 1, -0.25, 9, 1, NaN, 3, -4, 5, 0, 0, 0]);
+    const n = 16;
+    for (const name of ['nan_select_w1', `nan_select_w${W}`]) {
+      const k = KERNELS[index(name)];
+      const nn = Math.floor(n / Math.max(1, Number(name.split('_w')[1]))) * Number(name.split('_w')[1]);
+      check(k, [x, y, new Float32Array(n), new Float32Array(n), new Float32Array(n), new Int32Array(n),
+        new Uint8Array(n)], [nn]);
+    }
+  });
+
+  it('vectorisable exp/log/tanh/erf/sigmoid approximations match Math.* (scalar and vector)', () => {
+    const n = 16 * 64;
+    const x = rand(n, -10, 10, 16);
+    const special = [0, -0, 1e-30, -1e-30, 88.7, -87.5, 89, -100, 1e-40, Infinity, -Infinity, NaN, 0.5, 2.5, -2.5, 20];
+    x.set(special, 0);
+    for (const name of ['unary_math_w1', `unary_math_w${W}`]) {
+      const k = KERNELS[index(name)];
+      const outs = K.UNARY_MATH.map(() => new Float32Array(n));
+      const bufs = [x, ...outs];
+      const ref = clone(bufs);
+      runKernel(k, ref, [n]);
+      const got = runNative(so, index(k.name), bufs, [n]);
+      K.UNARY_MATH.forEach((op, j) => {
+        for (let i = 0; i < n; i++) {
+          const [g, r] = [got.bufs[j + 1][i] as number, ref[j + 1][i] as number];
+          if (Number.isNaN(r) && Number.isNaN(g)) continue;
+          // ~2 ulp of float32 per element, plus an absolute floor below the normal range.
+          const ok = g === r || Math.abs(g - r) <= 2.5e-7 * Math.abs(r) + 1e-37;
+          if (!ok) throw new Error(`${name} ${op}(${x[i]}) = ${g}, want ${r}`);
+        }
+      });
+    }
+  });
+});

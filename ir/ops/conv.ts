@@ -21,7 +21,7 @@ import type { Attrs, TensorType } from '../graph.js';
 import type { LowerCtx, Lowering, TensorAccess } from '../te.js';
 import type { Buffer, Expr, Stmt, Var } from '../tir.js';
 import {
-  add, alloc, and, flatIndex, ifThen, imm, letIn, load, loop, lt, min, mul, select, seq, store, sub,
+  add, alloc, and, flatIndex, ge, ifThen, imm, le, letIn, load, loop, lt, min, mul, select, seq, store, sub,
   unflatten,
 } from '../tir-build.js';
 import {
@@ -121,11 +121,14 @@ function lowerConv(ctx: LowerCtx): Lowering {
   // Input coordinates per spatial axis and the bounds checks padding makes necessary.
   const oAll = [...oo, ol];
   const iCoord = oAll.map((o, i) => sub(add(mul(o, win.strides[i]), mul(kv[i], win.dilations[i])), p.padB[i]));
+  // Bounds per axis; the last axis gets a masked and an unmasked variant (interior tiles).
   const conds = iCoord.map((ii, i) =>
     inBounds(ii, X[i], !isZero(p.padB[i]), !isZero(p.padE[i]) || (i === S - 1 && tail)));
-  const cond = conds.reduce((a, b) => and(a, b));
+  const outerCond = conds.slice(0, S - 1).reduce((a, b) => and(a, b), imm(1, 'bool'));
+  const condFor = (masked: boolean): Expr => (masked ? and(outerCond, conds[S - 1]) : outerCond);
   const cIdx = add(mul(g, p.icg), ic);
-  const xv = select(cond, load(x.buffer, flatIndex([n, cIdx, ...iCoord], x.shape)), imm(0, x.dtype));
+  const xLoad = load(x.buffer, flatIndex([n, cIdx, ...iCoord], x.shape));
+  const xvFor = (masked: boolean): Expr => select(condFor(masked), xLoad, imm(0, x.dtype));
   const mW = ocTail ? min(mIn, sub(p.ocg, 1)) : mIn; // clamp so tail channels never read past w
   const wIdx = flatIndex([add(mul(g, p.ocg), mW), ic, ...kv], w.shape);
   const wv = ctx.fresh('wv', x.dtype);
@@ -133,12 +136,20 @@ function lowerConv(ctx: LowerCtx): Lowering {
   const lanes = (body: Stmt, kind: 'vectorize' | 'serial' = 'vectorize'): Stmt =>
     loop(to, TO, loop(tw, TW, loop(lv, V, body, kind), 'unroll'), 'unroll');
   const init = lanes(store(acc, accIdx, imm(0, x.dtype)));
-  const fma = store(acc, accIdx, add(mul(wv, xv), load(acc, accIdx)));
-  const inner = loop(to, TO, letIn(wv, load(w.buffer, wIdx), loop(tw, TW, loop(lv, V, fma, 'vectorize'), 'unroll')), 'unroll');
-  let red: Stmt = inner;
-  for (let i = S - 1; i >= 0; i--) red = loop(kv[i], win.kernel[i], red);
-  red = loop(ic, p.icg, red);
-
+  const reduction = (masked: boolean): Stmt => {
+    const fma = store(acc, accIdx, add(mul(wv, xvFor(masked)), load(acc, accIdx)));
+    const vec = loop(tw, TW, loop(lv, V, fma, 'vectorize'), 'unroll');
+    let red: Stmt = loop(to, TO, letIn(wv, load(w.buffer, wIdx), vec), 'unroll');
+    for (let i = S - 1; i >= 0; i--) red = loop(kv[i], win.kernel[i], red);
+    return loop(ic, p.icg, red);
+  };
+  // A width tile is interior when every tap of every lane lies inside the row: no lane masks.
+  const lastK = win.dilations[S - 1] * (win.kernel[S - 1] - 1), sL = win.strides[S - 1];
+  const firstIn = sub(mul(mul(wt, TWV), sL), p.padB[S - 1]);
+  const lastIn = add(sub(mul(sub(mul(add(wt, 1), TWV), 1), sL), p.padB[S - 1]), lastK);
+  const interior = and(and(ge(firstIn, 0), lt(lastIn, X[S - 1])), le(mul(add(wt, 1), TWV), OL));
+  const needsMask = conds[S - 1].kind !== 'const';
+  const red = needsMask ? ifThen(interior, reduction(false), reduction(true)) : reduction(false);
   const bias = ctx.inputs[2];
   const accV = load(acc, accIdx);
   const value = bias ? add(accV, bias.at([mGlobal])) : accV;

@@ -59,6 +59,10 @@ const CASES: Case[] = [
   { name: '3-D', x: [1, 2, 4, 5, 6], w: [3, 2, 2, 3, 3], pads: [1, 1, 0, 0, 1, 1], bias: true },
   { name: 'knobs oc=3 wv=1 vec=8', x: [1, 3, 5, 20], w: [7, 3, 3, 3], pads: [1, 1, 1, 1],
     knobs: { 'conv.oc': 3, 'conv.wv': 1, 'conv.vec': 8 } },
+  { name: 'wide rows: interior (unmasked) and border tiles', x: [1, 2, 5, 70], w: [3, 2, 3, 3],
+    pads: [1, 1, 1, 1], knobs: { 'conv.wv': 1 } },
+  { name: 'wide depthwise stride 2 dilation 2', x: [1, 3, 4, 150], w: [3, 1, 3, 3], group: 3,
+    strides: [1, 2], dilations: [1, 2], pads: [1, 2, 1, 2] },
   { name: 'scalar sink', x: [1, 2, 4, 11], w: [3, 2, 3, 3], pads: [1, 1, 1, 1], vectorizable: false },
 ];
 

@@ -26,7 +26,8 @@ import {
 } from '../tir-build.js';
 import {
   ATTR_RANGE, INPUT_MISMATCH, LOWER_FAIL, type Window, ceilDivExpr, checkDimEq, checkOutPositive,
-  constOf, inBounds, intAttr, isZero, knob, padBeginExpr, padEndExpr, prodExpr, readWindow, requireFloat, windowOut,
+  constOf, inBounds, intAttr, isZero, knob, padBeginExpr, padEndExpr, prodExpr, readWindow, requireFloat,
+  windowOut,
 } from './attrs.js';
 import type { InferCtx } from './registry.js';
 import { defineOps } from './registry.js';
@@ -35,17 +36,25 @@ function inferConv(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: Infer
   const x = requireFloat(ins, 0, 'conv input', ctx, 3, 5);
   const w = requireFloat(ins, 1, 'conv weight', ctx, 3, 5);
   const rank = x.shape.length, S = rank - 2;
-  if (w.shape.length !== rank) ctx.fail(INPUT_MISMATCH, `conv weight rank ${w.shape.length} != input rank ${rank}`);
+  if (w.shape.length !== rank) {
+    ctx.fail(INPUT_MISMATCH, `conv weight rank ${w.shape.length} != input rank ${rank}`);
+  }
   if (w.dtype !== x.dtype) ctx.fail(INPUT_MISMATCH, `conv weight dtype ${w.dtype} != input dtype ${x.dtype}`);
   const win = readWindow(attrs, S, ctx);
   const group = intAttr(attrs, 'group', 1);
   if (!Number.isInteger(group) || group < 1) ctx.fail(ATTR_RANGE, `conv group must be >= 1, got ${group}`);
   const [n, c] = x.shape;
   const m = w.shape[0];
-  checkDimEq(w.shape[1], isStatic(c) ? c / group : w.shape[1], 'conv weight channels vs input channels/group', ctx);
-  if (isStatic(c) && c % group !== 0) ctx.fail(INPUT_MISMATCH, `conv input channels ${c} not divisible by group ${group}`);
-  if (isStatic(m) && m % group !== 0) ctx.fail(INPUT_MISMATCH, `conv output channels ${m} not divisible by group ${group}`);
-  for (let i = 0; i < S; i++) checkDimEq(w.shape[2 + i], win.kernel[i], `conv kernel extent on axis ${i}`, ctx);
+  const icg = isStatic(c) ? c / group : w.shape[1];
+  checkDimEq(w.shape[1], icg, 'conv weight channels vs input channels/group', ctx);
+  for (const [d, what] of [[c, 'input'], [m, 'output']] as const) {
+    if (isStatic(d) && d % group !== 0) {
+      ctx.fail(INPUT_MISMATCH, `conv ${what} channels ${d} not divisible by group ${group}`);
+    }
+  }
+  for (let i = 0; i < S; i++) {
+    checkDimEq(w.shape[2 + i], win.kernel[i], `conv kernel extent on axis ${i}`, ctx);
+  }
   const b = ins[2];
   if (b) {
     if (b.shape.length !== 1) ctx.fail(INPUT_MISMATCH, `conv bias must be 1-D, got rank ${b.shape.length}`);
@@ -120,7 +129,8 @@ function lowerConv(ctx: LowerCtx): Lowering {
 
   // Input coordinates per spatial axis and the bounds checks padding makes necessary.
   const oAll = [...oo, ol];
-  const iCoord = oAll.map((o, i) => sub(add(mul(o, win.strides[i]), mul(kv[i], win.dilations[i])), p.padB[i]));
+  const iCoord = oAll.map((o, i) =>
+    sub(add(mul(o, win.strides[i]), mul(kv[i], win.dilations[i])), p.padB[i]));
   // Bounds per axis; the last axis gets a masked and an unmasked variant (interior tiles).
   const conds = iCoord.map((ii, i) =>
     inBounds(ii, X[i], !isZero(p.padB[i]), !isZero(p.padE[i]) || (i === S - 1 && tail)));

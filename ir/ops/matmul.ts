@@ -25,7 +25,8 @@ import {
   unflatten,
 } from '../tir-build.js';
 import {
-  INPUT_MISMATCH, bcastCoord, ceilDivExpr, checkDimEq, constOf, floatAttr, intAttr, knob, prodExpr, requireFloat,
+  INPUT_MISMATCH, bcastCoord, ceilDivExpr, checkDimEq, constOf, floatAttr, intAttr, knob, prodExpr,
+  requireFloat,
 } from './attrs.js';
 import type { InferCtx } from './registry.js';
 import { defineOps } from './registry.js';
@@ -53,7 +54,8 @@ function inferMatmul(ins: readonly (TensorType | null)[], _attrs: Attrs, ctx: In
   const ra = a.shape.length, rb = b.shape.length;
   const ka = a.shape[ra - 1], kb = rb === 1 ? b.shape[0] : b.shape[rb - 2];
   checkDimEq(ka, kb, 'matmul inner dims', ctx);
-  const batch = broadcastShapes(a.shape.slice(0, Math.max(0, ra - 2)), b.shape.slice(0, Math.max(0, rb - 2)), ctx);
+  const lead = (s: readonly Dim[]): Dim[] => s.slice(0, Math.max(0, s.length - 2));
+  const batch = broadcastShapes(lead(a.shape), lead(b.shape), ctx);
   const rows = ra > 1 ? [a.shape[ra - 2]] : [], cols = rb > 1 ? [b.shape[rb - 1]] : [];
   return [{ dtype: a.dtype, shape: [...batch, ...rows, ...cols] }];
 }

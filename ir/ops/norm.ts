@@ -15,7 +15,8 @@ import type { Attrs, TensorType } from '../graph.js';
 import type { LowerCtx, Lowering, TensorAccess } from '../te.js';
 import type { Buffer, Expr, Stmt, Var } from '../tir.js';
 import {
-  add, alloc, and, binary, cast, div, floordiv, ge, ifThen, imm, letIn, load, loop, lt, max, mod, mul, select, seq,
+  add, alloc, and, binary, cast, div, floordiv, ge, ifThen, imm, letIn, load, loop, lt, max, mod, mul,
+  select, seq,
   store, sub, unary, unflatten,
 } from '../tir-build.js';
 import {
@@ -26,7 +27,9 @@ import type { InferCtx } from './registry.js';
 import { defineOps } from './registry.js';
 
 function checkAxis(axis: number, rank: number, ctx: InferCtx): void {
-  if (!Number.isInteger(axis) || axis < 0 || axis >= rank) ctx.fail(ATTR_RANGE, `axis ${axis} out of range for rank ${rank}`);
+  if (!Number.isInteger(axis) || axis < 0 || axis >= rank) {
+    ctx.fail(ATTR_RANGE, `axis ${axis} out of range for rank ${rank}`);
+  }
 }
 
 function inferSoftmax(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
@@ -91,7 +94,8 @@ function lowerSoftmax(ctx: LowerCtx, log: boolean): Lowering {
   const rv = ctx.fresh('row');
   const o = floordiv(rv, rows.inner), inn = mod(rv, rows.inner);
   const xAt = (i: Expr): Expr => load(buf, add(mul(add(mul(o, rows.L), i), rows.inner), inn));
-  const outIdx = (i: Expr): Expr[] => [...unflatten(o, rows.pre), ...unflatten(i, rows.mid), ...unflatten(inn, rows.post)];
+  const outIdx = (i: Expr): Expr[] =>
+    [...unflatten(o, rows.pre), ...unflatten(i, rows.mid), ...unflatten(inn, rows.post)];
   const body = rowReduce(ctx, rows.L, V, dt, -Infinity, max, xAt, (mx) =>
     rowReduce(ctx, rows.L, V, dt, 0, add, (i) => unary('exp', sub(xAt(i), mx)), (sum) => {
       const k = ctx.fresh(log ? 'lse' : 'inv', dt);
@@ -186,8 +190,11 @@ function inferLayerNorm(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: 
   for (const [k, what] of [[1, 'scale'], [2, 'bias']] as const) {
     const t = ins[k];
     if (!t) { if (k === 1) ctx.fail(INPUT_MISMATCH, 'layer_norm needs a scale'); continue; }
-    if (t.shape.length > norm.length) ctx.fail(INPUT_MISMATCH, `layer_norm ${what} rank exceeds normalised rank`);
-    t.shape.forEach((d, i) => { if (d !== 1) checkDimEq(d, norm[norm.length - t.shape.length + i], `layer_norm ${what}`, ctx); });
+    if (t.shape.length > norm.length) {
+      ctx.fail(INPUT_MISMATCH, `layer_norm ${what} rank exceeds normalised rank`);
+    }
+    const want = norm.slice(norm.length - t.shape.length);
+    t.shape.forEach((d, i) => { if (d !== 1) checkDimEq(d, want[i], `layer_norm ${what}`, ctx); });
   }
   return [x];
 }
@@ -210,7 +217,8 @@ function lowerLayerNorm(ctx: LowerCtx): Lowering {
     return letIn(mean, div(sum, n), rowReduce(ctx, rows.L, V, dt, 0, add, (i) => {
       const d = sub(xAt(i), mean);
       return mul(d, d);
-    }, (ss) => letIn(rstd, unary('rsqrt', add(div(ss, n), imm(eps, dt))), rowLoop(ctx, rows.L, V, (i, inRow) => {
+    }, (ss) => letIn(rstd, unary('rsqrt', add(div(ss, n), imm(eps, dt))),
+      rowLoop(ctx, rows.L, V, (i, inRow) => {
       let v = mul(mul(sub(xAt(i), mean), rstd), param(scale, i));
       if (bias) v = add(v, param(bias, i));
       const st = out.store([...unflatten(rv, rows.pre), ...unflatten(i, rows.mid)], v);

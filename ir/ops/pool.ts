@@ -53,7 +53,8 @@ function lowerPool(ctx: LowerCtx, isMax: boolean): Lowering {
   const padE = X.map((d, i) => padEndExpr(win, i, d, O[i]));
   const V = knob(ctx.knobs, 'pool.vec', ctx.target.vectorLanes);
   const olC = constOf(O[S - 1]);
-  const TW = Math.max(1, Math.min(knob(ctx.knobs, 'pool.wv', 2), olC !== undefined ? Math.ceil(olC / V) : 99));
+  const maxTW = olC !== undefined ? Math.ceil(olC / V) : 99;
+  const TW = Math.max(1, Math.min(knob(ctx.knobs, 'pool.wv', 2), maxTW));
   const TWV = TW * V, tail = olC === undefined || olC % TWV !== 0;
 
   const pv = ctx.fresh('p'), wt = ctx.fresh('wt'), tw = ctx.fresh('tw'), lv = ctx.fresh('v');
@@ -132,5 +133,8 @@ defineOps([
   { name: 'max_pool', traits: ['anchor'], infer: inferPool, lower: (ctx) => lowerPool(ctx, true) },
   { name: 'avg_pool', traits: ['anchor'], infer: inferPool, lower: (ctx) => lowerPool(ctx, false) },
   { name: 'global_max_pool', traits: ['anchor'], infer: inferGlobal, lower: (ctx) => lowerGlobal(ctx, true) },
-  { name: 'global_avg_pool', traits: ['anchor'], infer: inferGlobal, lower: (ctx) => lowerGlobal(ctx, false) },
+  {
+    name: 'global_avg_pool', traits: ['anchor'], infer: inferGlobal,
+    lower: (ctx) => lowerGlobal(ctx, false),
+  },
 ]);

@@ -72,8 +72,9 @@ function emitEntry(mod: ModuleBuilder, k: Kernel): void {
 function kernelTable(kernels: readonly Kernel[]): string[] {
   const fnTy = 'i32 (%kestrel.ctx*, i8**, i64*)*';
   const entries = kernels.map((k) => `i8* bitcast (${fnTy} @${k.name} to i8*)`);
+  const init = entries.length ? `[${entries.join(', ')}]` : 'zeroinitializer';
   return [
-    `@kestrel_kernels = constant [${kernels.length} x i8*] [${entries.join(', ')}], align 8`,
+    `@kestrel_kernels = constant [${kernels.length} x i8*] ${init}, align 8`,
     `@kestrel_kernel_count = constant i64 ${kernels.length}, align 8`,
   ];
 }

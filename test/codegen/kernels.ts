@@ -162,3 +162,42 @@ export function unaryMath(w: number): Kernel {
   const body = loop(o, floordiv(n, w), loop(v, w, letIn(i, add(mul(o, w), v), s), w > 1 ? 'vectorize' : 'serial'));
   return { name: `unary_math_w${w}`, buffers: [X, ...outs], scalars: [n], body };
 }
+
+/** Mixed dtypes: float16 and float64 arithmetic, uint8 wrap-around, bool logic, int64 casts. */
+export function mixedTypes(w: number): Kernel {
+  const H = buffer('H', 'float16');
+  const U = buffer('U', 'uint8');
+  const Bo = buffer('Bo', 'bool');
+  const D = buffer('D', 'float64');
+  const [Ho, Uo, Bout, Do, Io] = [buffer('Ho', 'float16'), buffer('Uo', 'uint8'), buffer('Bout', 'bool'),
+    buffer('Do', 'float64'), buffer('Io', 'int64')];
+  const [n, o, v, i] = ['n', 'o', 'v', 'i'].map((x) => variable(x));
+  const d = load(D, i);
+  const s = seq(
+    store(Ho, i, mul(load(H, i), imm(1.5, 'float16'))),
+    store(Uo, i, add(load(U, i), imm(200, 'uint8'))),
+    store(Bout, i, binary('xor', unary('not', load(Bo, i)), binary('gt', load(U, i), imm(100, 'uint8')))),
+    store(Do, i, add(add(unary('tanh', d), unary('erf', d)), add(unary('exp', d), cast(load(H, i), 'float64')))),
+    store(Io, i, add(cast(mul(d, imm(1000, 'float64')), 'int64'), cast(load(U, i), 'int64'))));
+  const kind = w > 1 ? 'vectorize' : 'serial';
+  const body = loop(o, floordiv(n, w), loop(v, w, letIn(i, add(mul(o, w), v), s), kind));
+  return { name: `mixed_types_w${w}`, buffers: [H, U, Bo, D, Ho, Uo, Bout, Do, Io], scalars: [n], body };
+}
+
+/**
+ * A serial reduction loop inside a vector loop (uniform bounds, lane-varying accumulators in
+ * the output), a lane-varying `if` with an else arm, and an assert evaluated over lanes.
+ */
+export function vecInnerLoop(w: number): Kernel {
+  const [A, B, C] = ['A', 'B', 'C'].map((x) => buffer(x, 'float32'));
+  const [N, Kd, jo, j, k, col] = ['N', 'K', 'jo', 'j', 'k', 'col'].map((x) => variable(x));
+  const cidx = col;
+  const inner = letIn(col, add(mul(jo, w), j), ifThen(lt(col, N), seq(
+    { kind: 'assert', cond: binary('ne', load(B, col), f32(100)), code: 9 } as Stmt,
+    store(C, cidx, f32(0)),
+    loop(k, Kd, store(C, cidx, add(mul(load(A, k), load(B, add(mul(k, N), col))), load(C, cidx)))),
+    ifThen(lt(load(C, cidx), f32(0)), store(C, cidx, unary('neg', load(C, cidx))),
+      store(C, cidx, mul(load(C, cidx), f32(2)))))));
+  const body = loop(jo, floordiv(add(N, w - 1), w), loop(j, w, inner, 'vectorize'));
+  return { name: `vec_inner_loop_w${w}`, buffers: [A, B, C], scalars: [N, Kd], body };
+}

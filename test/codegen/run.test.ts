@@ -18,6 +18,7 @@ const KERNELS: Kernel[] = [
   K.parallelScale(), K.tiledMatmul(4, W), K.convNest(W), K.intDivision('int32', 1),
   K.intDivision('int32', 8), K.intDivision('int8', 16), K.intDivision('int64', 4),
   K.intDivision('uint16', 8), K.nanSelect(1), K.nanSelect(W), K.unaryMath(1), K.unaryMath(W),
+  K.mixedTypes(1), K.mixedTypes(8), K.vecInnerLoop(W),
 ];
 const index = (name: string): number => KERNELS.findIndex((k) => k.name === name);
 let so = '';
@@ -141,5 +142,26 @@ describe('codegen runs and matches the interpreter', () => {
         }
       });
     }
+  });
+
+  it('mixed dtypes: float16, float64 (libm tanh/erf), uint8 wrap, bool logic, int64 casts', () => {
+    const n = 16;
+    const h = Uint16Array.from({ length: n }, (_, i) => [0x3c00, 0xc000, 0x3555, 0x7bff, 0x0001, 0x8000][i % 6]);
+    const u = Uint8Array.from({ length: n }, (_, i) => (i * 47) % 256);
+    const bo = Uint8Array.from({ length: n }, (_, i) => i % 3 === 0 ? 1 : 0);
+    const d = Float64Array.from(rand(n, -3, 3, 21));
+    for (const w of [1, 8]) {
+      check(KERNELS[index(`mixed_types_w${w}`)], [h, u, bo, d, new Uint16Array(n), new Uint8Array(n),
+        new Uint8Array(n), new Float64Array(n), new BigInt64Array(n)], [n], { atol: 1e-3, rtol: 1e-3 });
+    }
+  });
+
+  it('serial loop, lane-varying if/else and assert inside a vector loop', () => {
+    const [N, Kd] = [W + 3, 5];
+    const k = KERNELS[index(`vec_inner_loop_w${W}`)];
+    check(k, [rand(Kd, -1, 1, 22), rand(Kd * N, -1, 1, 23), new Float32Array(N)], [N, Kd]);
+    const b = rand(Kd * N, -1, 1, 24);
+    b[N - 1] = 100;
+    expect(runNative(so, index(k.name), [rand(Kd, -1, 1, 22), b, new Float32Array(N)], [N, Kd]).status).toBe(9);
   });
 });

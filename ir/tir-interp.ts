@@ -158,7 +158,9 @@ function binop(op: BinOp, a: number, b: number, d: DType): number {
     case 'div': return fl ? fin(a / b) : intDivide('div', a, b, d);
     case 'floordiv': return fl ? fin(Math.floor(a / b)) : intDivide('floordiv', a, b, d);
     case 'mod': return fl ? fin(a - b * Math.floor(a / b)) : intDivide('mod', a, b, d);
-    case 'min': case 'max': return fl ? floatMinMax(op, a, b) : op === 'min' ? Math.min(a, b) : Math.max(a, b);
+    case 'min': case 'max':
+      if (fl) return floatMinMax(op, a, b);
+      return op === 'min' ? Math.min(a, b) : Math.max(a, b);
     case 'pow': return fl ? fin(Math.pow(a, b)) : wrapInt(Math.trunc(Math.pow(a, b)), d);
     case 'eq': return Number(a === b);
     case 'ne': return Number(a !== b);
@@ -327,9 +329,11 @@ export function newTypedArray(d: DType, n: number): TypedArrayOf {
  * Runs `k` in place over `buffers` (mutating them) and returns the kernel status: 0, or the code
  * of the first failed assert.
  */
-export function runKernel(k: Kernel, buffers: readonly TypedArrayOf[], scalars: readonly (number | bigint)[]): number {
+export function runKernel(k: Kernel, buffers: readonly TypedArrayOf[],
+  scalars: readonly (number | bigint)[]): number {
   if (buffers.length !== k.buffers.length || scalars.length !== k.scalars.length) {
-    throw new Error(`tir-interp: ${k.name} takes ${k.buffers.length} buffers and ${k.scalars.length} scalars`);
+    const want = `${k.buffers.length} buffers and ${k.scalars.length} scalars`;
+    throw new Error(`tir-interp: ${k.name} takes ${want}`);
   }
   const mem: Mem = new Map(k.buffers.map((b, i) => [b.name, { dtype: b.dtype, data: buffers[i] }]));
   const env: Env = new Map(k.scalars.map((v, i) => [v.name, wrapInt(Number(scalars[i]), v.dtype)]));

@@ -47,7 +47,8 @@ function emitBody(mod: ModuleBuilder, k: Kernel, target: TargetDesc): void {
   });
   emitStmt(cx, k.body);
   b.instr('ret i32 0');
-  mod.functions.push(b.finish(`define internal i32 @${k.name}.body(${params.join(', ')}) alwaysinline nounwind`));
+  const head = `define internal i32 @${k.name}.body(${params.join(', ')}) alwaysinline nounwind`;
+  mod.functions.push(b.finish(head));
 }
 
 function emitEntry(mod: ModuleBuilder, k: Kernel): void {
@@ -65,8 +66,8 @@ function emitEntry(mod: ModuleBuilder, k: Kernel): void {
   });
   const r = b.emit(`call i32 @${k.name}.body(${args.join(', ')})`);
   b.instr(`ret i32 ${r}`);
-  mod.functions.push(b.finish(
-    `define i32 @${k.name}(%kestrel.ctx* %ctx, i8** nocapture readonly %bufs, i64* nocapture readonly %scalars) nounwind`));
+  const params = '%kestrel.ctx* %ctx, i8** nocapture readonly %bufs, i64* nocapture readonly %scalars';
+  mod.functions.push(b.finish(`define i32 @${k.name}(${params}) nounwind`));
 }
 
 function kernelTable(kernels: readonly Kernel[]): string[] {

@@ -84,13 +84,16 @@ function rampOp(cx: Cx, op: BinOp, a: Val, b: Val): Val | null {
     case 'mul': {
       const c = a.k === 'u' ? a : b.k === 'u' ? b : null;
       if (!c || !isLiteral(c.v) || !/^-?\d+$/.test(c.v)) return null;
-      return { k: 'r', t, base: s('mul'), stride: (a.k === 'r' ? a.stride : (b as { stride: number }).stride) * Number(c.v) };
+      const r = (a.k === 'r' ? a : b) as { stride: number };
+      return { k: 'r', t, base: s('mul'), stride: r.stride * Number(c.v) };
     }
     default: return null;
   }
 }
 
-const FCMP: Partial<Record<BinOp, string>> = { eq: 'oeq', ne: 'une', lt: 'olt', le: 'ole', gt: 'ogt', ge: 'oge' };
+const FCMP: Partial<Record<BinOp, string>> = {
+  eq: 'oeq', ne: 'une', lt: 'olt', le: 'ole', gt: 'ogt', ge: 'oge',
+};
 const ICMP: Partial<Record<BinOp, string>> = { eq: 'eq', ne: 'ne', lt: 'lt', le: 'le', gt: 'gt', ge: 'ge' };
 
 function binaryOp(cx: Cx, op: BinOp, d: DType, a: Val, b: Val): Val {
@@ -104,7 +107,10 @@ function binaryOp(cx: Cx, op: BinOp, d: DType, a: Val, b: Val): Val {
     case 'mul': return simple(fl ? `fmul ${FM}` : 'mul');
     case 'div': case 'floordiv': case 'mod':
       if (fl && op === 'div') return simple(`fdiv ${FM}`);
-      if (fl) return liftN(cx, [a, b], t, (w, [x, y]) => emitFloatFloorOp(cx.f.b, w, t, op as 'floordiv' | 'mod', x, y));
+      if (fl) {
+        const fop = op as 'floordiv' | 'mod';
+        return liftN(cx, [a, b], t, (w, [x, y]) => emitFloatFloorOp(cx.f.b, w, t, fop, x, y));
+      }
       return liftN(cx, [a, b], t, (w, [x, y]) => emitIntDiv(cx.f.b, w, t, signed, op, x, y));
     case 'min': case 'max':
       return liftN(cx, [a, b], t, (w, [x, y]) => (fl ? emitFMinMax(cx.f.b, w, t, op, x, y)
@@ -147,14 +153,17 @@ function emitUnary(cx: Cx, op: UnOp, d: DType, a: Val): Val {
     case 'cos': return f1('cos');
     case 'exp': return f32 ? calc((w, x) => emitExpF32(b, w, x)) : f1('exp');
     case 'log': return f32 ? calc((w, x) => emitLogF32(b, w, x)) : f1('log');
-    case 'tanh': return f32 ? calc((w, x) => emitTanhF32(b, w, x)) : calc((w, x) => emitLibmCall(b, w, t, 'tanh', x));
-    case 'erf': return f32 ? calc((w, x) => emitErfF32(b, w, x)) : calc((w, x) => emitLibmCall(b, w, t, 'erf', x));
+    case 'tanh': return calc((w, x) => (f32 ? emitTanhF32(b, w, x) : emitLibmCall(b, w, t, 'tanh', x)));
+    case 'erf': return calc((w, x) => (f32 ? emitErfF32(b, w, x) : emitLibmCall(b, w, t, 'erf', x)));
     case 'sigmoid': return f32 ? calc((w, x) => emitSigmoidF32(b, w, x)) : calc((w, x) => {
       const T = vecTy(w, t);
       const e = callIntrinsic(b, 'exp', T, [b.emit(`fneg ${T} ${x}`)]);
       return b.emit(`fdiv ${FM} ${T} ${one(w)}, ${b.emit(`fadd ${FM} ${T} ${e}, ${one(w)}`)}`);
     });
-    case 'rsqrt': return calc((w, x) => b.emit(`fdiv ${FM} ${vecTy(w, t)} ${one(w)}, ${callIntrinsic(b, 'sqrt', vecTy(w, t), [x])}`));
+    case 'rsqrt': return calc((w, x) => {
+      const r = callIntrinsic(b, 'sqrt', vecTy(w, t), [x]);
+      return b.emit(`fdiv ${FM} ${vecTy(w, t)} ${one(w)}, ${r}`);
+    });
     case 'reciprocal': return calc((w, x) => b.emit(`fdiv ${FM} ${vecTy(w, t)} ${one(w)}, ${x}`));
     case 'sign': return calc((w, x) => floatSign(cx, w, t, x));
     case 'isnan': return lift(cx, [a], 'i1', ([T], [x]) => `fcmp uno ${T} ${x}, ${x}`);
@@ -172,8 +181,10 @@ function floatSign(cx: Cx, w: number, t: string, x: string): string {
   const T = vecTy(w, t);
   const B = vecTy(w, 'i1');
   const zero = splatOf(w, t, 0);
-  const neg = b.emit(`select ${B} ${b.emit(`fcmp olt ${T} ${x}, ${zero}`)}, ${T} ${splatOf(w, t, -1)}, ${T} ${x}`);
-  return b.emit(`select ${B} ${b.emit(`fcmp ogt ${T} ${x}, ${zero}`)}, ${T} ${splatOf(w, t, 1)}, ${T} ${neg}`);
+  const isNeg = b.emit(`fcmp olt ${T} ${x}, ${zero}`);
+  const neg = b.emit(`select ${B} ${isNeg}, ${T} ${splatOf(w, t, -1)}, ${T} ${x}`);
+  const isPos = b.emit(`fcmp ogt ${T} ${x}, ${zero}`);
+  return b.emit(`select ${B} ${isPos}, ${T} ${splatOf(w, t, 1)}, ${T} ${neg}`);
 }
 
 function intUnary(cx: Cx, op: UnOp, d: DType, a: Val): Val {
@@ -181,7 +192,8 @@ function intUnary(cx: Cx, op: UnOp, d: DType, a: Val): Val {
   const b = cx.f.b;
   switch (op) {
     case 'neg': return lift(cx, [a], t, ([T], [x]) => `sub ${T} ${T === t ? '0' : 'zeroinitializer'}, ${x}`);
-    case 'not': return lift(cx, [a], t, ([T], [x]) => `xor ${T} ${x}, ${T === t ? lit(t, -1) : splatOf(cx.w, t, -1)}`);
+    case 'not':
+      return lift(cx, [a], t, ([T], [x]) => `xor ${T} ${x}, ${T === t ? lit(t, -1) : splatOf(cx.w, t, -1)}`);
     case 'abs': case 'sign':
       if (!isSignedDT(d)) return op === 'abs' ? a : emitCast(cx, emitCast(cx, a, d, 'bool'), 'bool', d);
       return liftN(cx, [a], t, (w, [x]) => {
@@ -189,7 +201,10 @@ function intUnary(cx: Cx, op: UnOp, d: DType, a: Val): Val {
         const B = vecTy(w, 'i1');
         const z = splatOf(w, t, 0);
         const isNeg = b.emit(`icmp slt ${T} ${x}, ${z}`);
-        if (op === 'abs') return b.emit(`select ${B} ${isNeg}, ${T} ${b.emit(`sub ${T} ${z}, ${x}`)}, ${T} ${x}`);
+        if (op === 'abs') {
+          const nx = b.emit(`sub ${T} ${z}, ${x}`);
+          return b.emit(`select ${B} ${isNeg}, ${T} ${nx}, ${T} ${x}`);
+        }
         const pos = b.emit(`zext ${B} ${b.emit(`icmp sgt ${T} ${x}, ${z}`)} to ${T}`);
         return b.emit(`select ${B} ${isNeg}, ${T} ${splatOf(w, t, -1)}, ${T} ${pos}`);
       });
@@ -274,7 +289,8 @@ function emitSelect(cx: Cx, cond: Expr, ea: Expr, eb: Expr): Val {
   const a = emitExpr(loads ? { ...cx, mask: andMask(cx, cx.mask, cv) } : cx, ea);
   const b = emitExpr(loads ? { ...cx, mask: andMask(cx, cx.mask, notMask(cx, cv)) } : cx, eb);
   const T = vecTy(cx.w, a.t);
-  return { k: 'v', t: a.t, v: cx.f.b.emit(`select <${cx.w} x i1> ${cv}, ${T} ${toVec(cx, a)}, ${T} ${toVec(cx, b)}`) };
+  const [va, vb] = [toVec(cx, a), toVec(cx, b)];
+  return { k: 'v', t: a.t, v: cx.f.b.emit(`select <${cx.w} x i1> ${cv}, ${T} ${va}, ${T} ${vb}`) };
 }
 
 /** Uniform condition with loads in the arms: real control flow, joined by a phi. */

@@ -36,10 +36,22 @@ function exprNames(e: Expr, vars: Set<string>, bufs: Set<string>): void {
 /** Names of all variables and buffers a statement mentions. */
 export function stmtNames(s: Stmt, vars: Set<string>, bufs: Set<string>): void {
   switch (s.kind) {
-    case 'for': exprNames(s.min, vars, bufs); exprNames(s.extent, vars, bufs); stmtNames(s.body, vars, bufs); return;
-    case 'store': bufs.add(s.buf.name); exprNames(s.index, vars, bufs); exprNames(s.value, vars, bufs); return;
+    case 'for':
+      exprNames(s.min, vars, bufs);
+      exprNames(s.extent, vars, bufs);
+      stmtNames(s.body, vars, bufs);
+      return;
+    case 'store':
+      bufs.add(s.buf.name);
+      exprNames(s.index, vars, bufs);
+      exprNames(s.value, vars, bufs);
+      return;
     case 'seq': for (const b of s.body) stmtNames(b, vars, bufs); return;
-    case 'if': exprNames(s.cond, vars, bufs); stmtNames(s.then, vars, bufs); if (s.else) stmtNames(s.else, vars, bufs); return;
+    case 'if':
+      exprNames(s.cond, vars, bufs);
+      stmtNames(s.then, vars, bufs);
+      if (s.else) stmtNames(s.else, vars, bufs);
+      return;
     case 'let': exprNames(s.value, vars, bufs); stmtNames(s.body, vars, bufs); return;
     case 'alloc': stmtNames(s.body, vars, bufs); return;
     case 'assert': exprNames(s.cond, vars, bufs); return;
@@ -88,7 +100,8 @@ function closureType(caps: readonly Capture[], t: string): string {
   return `{ i32*, ${[...caps.map((c) => c.ty), t].join(', ')} }`;
 }
 
-function emitTaskBody(cx: Cx, s: ForStmt, task: string, caps: readonly Capture[], emitStmt: StmtEmitter): void {
+function emitTaskBody(cx: Cx, s: ForStmt, task: string, caps: readonly Capture[],
+  emitStmt: StmtEmitter): void {
   const b = new FnBuilder(cx.f.mod);
   const t = regTy(s.var.dtype);
   const f: FnState = { ...cx.f, b, kind: 'task', status: '%status', ctx: undefined };
@@ -109,7 +122,8 @@ function emitTaskBody(cx: Cx, s: ForStmt, task: string, caps: readonly Capture[]
     emitStmt({ ...tcx, scope: scope.withVar(s.var.name, uni(t, v)) }, s.body);
   });
   b.instr('ret void');
-  cx.f.mod.functions.push(b.finish(`define internal void @${task}.body(${params.join(', ')}) alwaysinline nounwind`));
+  const head = `define internal void @${task}.body(${params.join(', ')}) alwaysinline nounwind`;
+  cx.f.mod.functions.push(b.finish(head));
 }
 
 function emitTaskThunk(cx: Cx, task: string, caps: readonly Capture[], t: string): void {
@@ -123,7 +137,8 @@ function emitTaskThunk(cx: Cx, task: string, caps: readonly Capture[], t: string
   const args = [field(0, 'i32*'), ...caps.map((c, i) => field(i + 1, c.ty)), field(caps.length + 1, t)];
   b.instr(`call void @${task}.body(${[...args, 'i64 %begin', 'i64 %end'].join(', ')})`);
   b.instr('ret void');
-  cx.f.mod.functions.push(b.finish(`define internal void @${task}(i8* %closure, i64 %begin, i64 %end) nounwind`));
+  const head = `define internal void @${task}(i8* %closure, i64 %begin, i64 %end) nounwind`;
+  cx.f.mod.functions.push(b.finish(head));
 }
 
 const TASK_FN = 'void (i8*, i64, i64)*';

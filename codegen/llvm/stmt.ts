@@ -24,7 +24,9 @@ export function emitStmt(cx: Cx, s: Stmt): void {
     case 'store': emitStore(cx, s.buf, toI64(cx, s.index), emitExpr(cx, s.value)); return;
     case 'seq': for (const b of s.body) emitStmt(cx, b); return;
     case 'if': emitIf(cx, s.cond, s.then, s.else); return;
-    case 'let': emitStmt({ ...cx, scope: cx.scope.withVar(s.var.name, emitExpr(cx, s.value)) }, s.body); return;
+    case 'let':
+      emitStmt({ ...cx, scope: cx.scope.withVar(s.var.name, emitExpr(cx, s.value)) }, s.body);
+      return;
     case 'alloc': emitAlloc(cx, s); return;
     case 'assert': emitAssert(cx, s.cond, s.code); return;
     default: assertNever(s);

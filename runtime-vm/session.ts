@@ -38,7 +38,9 @@ interface NativeSession {
   run(inputs: { dtype: number; dims: readonly number[]; data: ArrayBufferView }[]): Promise<NativeOut[]>;
   dispose(): void;
 }
-interface Addon { NativeSession: new (path: string, threads: number, mem: number, steps: number) => NativeSession }
+interface Addon {
+  NativeSession: new (path: string, threads: number, mem: number, steps: number) => NativeSession;
+}
 
 const ADDON_PATH = 'native/build/Release/kestrel_runtime.node';
 let addon: Addon | undefined;

@@ -51,7 +51,8 @@ class NativeSession : public Napi::ObjectWrap<NativeSession> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "NativeSession",
-                       {InstanceMethod("info", &NativeSession::Info), InstanceMethod("run", &NativeSession::Run),
+                       {InstanceMethod("info", &NativeSession::Info),
+                        InstanceMethod("run", &NativeSession::Run),
                         InstanceMethod("dispose", &NativeSession::Dispose)});
   }
 
@@ -76,7 +77,8 @@ class NativeSession : public Napi::ObjectWrap<NativeSession> {
   }
 
   Napi::Array Ios(Napi::Env env, int is_output) {
-    const size_t n = is_output ? kestrel_output_count(state_->session) : kestrel_input_count(state_->session);
+    kestrel_session* s = state_->session;
+    const size_t n = is_output ? kestrel_output_count(s) : kestrel_input_count(s);
     Napi::Array arr = Napi::Array::New(env, n);
     for (size_t i = 0; i < n; ++i) {
       kestrel_io_info io;
@@ -134,7 +136,8 @@ class RunWorker : public Napi::AsyncWorker {
   void Execute() override {
     std::vector<kestrel_tensor> feeds;
     for (OwnedInput& in : inputs_) {
-      feeds.push_back(kestrel_tensor{in.dtype, in.dims.size(), in.dims.data(), in.data.data(), in.data.size()});
+      feeds.push_back(
+          kestrel_tensor{in.dtype, in.dims.size(), in.dims.data(), in.data.data(), in.data.size()});
     }
     if (kestrel_run(state_->session, feeds.data(), feeds.size(), &outputs_) != KESTREL_OK) {
       code_ = kestrel_last_error_code();
@@ -169,7 +172,9 @@ class RunWorker : public Napi::AsyncWorker {
     Napi::ArrayBuffer buf = Napi::ArrayBuffer::New(env, t->nbytes);
     if (t->nbytes) std::memcpy(buf.Data(), t->data, t->nbytes);
     Napi::Array dims = Napi::Array::New(env, t->rank);
-    for (size_t d = 0; d < t->rank; ++d) dims.Set(d, Napi::Number::New(env, static_cast<double>(t->dims[d])));
+    for (size_t d = 0; d < t->rank; ++d) {
+      dims.Set(d, Napi::Number::New(env, static_cast<double>(t->dims[d])));
+    }
     Napi::Object o = Napi::Object::New(env);
     o.Set("dtype", t->dtype);
     o.Set("dims", dims);

@@ -86,7 +86,10 @@ enum class IntOp : uint32_t {
   kOr = 14,
 };
 constexpr uint32_t kIntOpCount = 15;
-constexpr const char* kIntOpNames[] = {"add", "sub", "mul", "floordiv", "mod", "min", "max", "eq", "ne", "lt", "le", "gt", "ge", "and", "or"};
+constexpr const char* kIntOpNames[] = {
+    "add", "sub", "mul", "floordiv", "mod", "min", "max", "eq", "ne", "lt",
+    "le", "gt", "ge", "and", "or",
+};
 
 // The table entry for an opcode word, or nullptr when the opcode is unknown.
 inline const OpInfo* find_op(uint32_t code) {

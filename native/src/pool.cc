@@ -42,7 +42,9 @@ Status Pool::allocate(uint64_t bytes, const std::string& what, std::shared_ptr<S
     lock.unlock();
     data = static_cast<uint8_t*>(std::aligned_alloc(64, cls));
     lock.lock();
-    if (!data) return Fail(code::kOutOfMemory, what + ": the system refused " + std::to_string(cls) + " bytes");
+    if (!data) {
+      return Fail(code::kOutOfMemory, what + ": the system refused " + std::to_string(cls) + " bytes");
+    }
     ++os_allocations_;
   }
   live_ += cls;

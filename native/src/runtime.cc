@@ -119,7 +119,9 @@ Status check_program(const Manifest& m, const Symbols& s, const Program& p) {
 void make_views(const std::vector<IoSpec>& specs, std::vector<IoView>* views) {
   for (const IoSpec& io : specs) {
     views->emplace_back();
-    for (const std::string& sym : io.symbols) views->back().symbols.push_back(sym.empty() ? nullptr : sym.c_str());
+    for (const std::string& sym : io.symbols) {
+      views->back().symbols.push_back(sym.empty() ? nullptr : sym.c_str());
+    }
   }
 }
 
@@ -184,7 +186,9 @@ Status check_input(const IoSpec& io, const kestrel_tensor& t,
   }
   if (t.rank > 0 && !t.dims) return Fail(code::kInputShape, what + ": dims is NULL");
   for (size_t i = 0; i < t.rank; ++i) {
-    if (t.dims[i] < 0) return Fail(code::kInputShape, what + ": dimension " + std::to_string(i) + " is negative");
+    if (t.dims[i] < 0) {
+      return Fail(code::kInputShape, what + ": dimension " + std::to_string(i) + " is negative");
+    }
     if (io.symbols[i].empty()) {
       if (t.dims[i] == io.dims[i]) continue;
       return Fail(code::kInputShape, what + ": dimension " + std::to_string(i) + " is " +

@@ -62,12 +62,14 @@ bool order_inputs(kestrel_session* s, std::vector<Input>& given, std::vector<kes
   for (size_t i = 0; i < kestrel_input_count(s); ++i) {
     kestrel_io_info info;
     kestrel_session_io(s, 0, i, &info);
-    auto it = std::find_if(given.begin(), given.end(), [&](const Input& in) { return in.name == info.name; });
+    auto it = std::find_if(given.begin(), given.end(),
+                           [&](const Input& in) { return in.name == info.name; });
     if (it == given.end()) {
       std::fprintf(stderr, "kestrel-run: missing --input %s\n", info.name);
       return false;
     }
-    out->push_back(kestrel_tensor{it->dtype, it->dims.size(), it->dims.data(), it->data.data(), it->data.size()});
+    out->push_back(
+        kestrel_tensor{it->dtype, it->dims.size(), it->dims.data(), it->data.data(), it->data.size()});
   }
   return true;
 }
@@ -78,7 +80,9 @@ void report(kestrel_session* s, kestrel_outputs* outs, const char* dir) {
     kestrel_io_info info;
     kestrel_session_io(s, 1, i, &info);
     std::printf("%s %s [", info.name, kDTypes[t->dtype]);
-    for (size_t d = 0; d < t->rank; ++d) std::printf("%s%lld", d ? ", " : "", static_cast<long long>(t->dims[d]));
+    for (size_t d = 0; d < t->rank; ++d) {
+      std::printf("%s%lld", d ? ", " : "", static_cast<long long>(t->dims[d]));
+    }
     std::printf("]\n");
     if (dir) {
       std::ofstream f(std::string(dir) + "/" + info.name + ".bin", std::ios::binary);
@@ -90,7 +94,9 @@ void report(kestrel_session* s, kestrel_outputs* outs, const char* dir) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) return die("usage: kestrel-run model.so --input name=file.bin:dtype:d0,d1 [--outputs DIR] [--bench N]");
+  if (argc < 2) {
+    return die("usage: kestrel-run model.so --input name=file.bin:dtype:d0,d1 [--outputs DIR] [--bench N]");
+  }
   std::vector<Input> inputs;
   const char* out_dir = nullptr;
   int bench = 0;

@@ -78,7 +78,8 @@ function symbolsC(spec: ArtifactSpec): string {
 export function buildArtifact(spec: ArtifactSpec): string {
   const base = join(tempDir(), `a${counter++}`);
   writeFileSync(`${base}.c`, symbolsC(spec));
-  execFileSync('cc', ['-shared', '-fPIC', '-O2', '-pthread', `-I${INCLUDE}`, '-o', `${base}.so`, `${base}.c`]);
+  execFileSync('cc', ['-shared', '-fPIC', '-O2', '-pthread', `-I${INCLUDE}`, '-o', `${base}.so`,
+    `${base}.c`]);
   return `${base}.so`;
 }
 

@@ -53,7 +53,8 @@ describe('input validation', () => {
     a.emit('input', { dst: x, index: 0, dtype: F32, rank: 2 });
     a.emit('ret', { outputs: [x] });
     const s = await open(withKernels(a.finish({ nInputs: 1, nOutputs: 1, nKernels: 5 }),
-      [{ name: 'img', dtype: 'float32', shape: ['batch', 3] }], [{ name: 'o', dtype: 'float32', shape: ['batch', 3] }]));
+      [{ name: 'img', dtype: 'float32', shape: ['batch', 3] }],
+      [{ name: 'o', dtype: 'float32', shape: ['batch', 3] }]));
     const e = await runError(s, { img: new Tensor('float32', new Float32Array(8), [2, 4]) });
     expect(e.code).toBe('KR0103');
     expect(e.message).toMatch(/input 'img': dimension 1 is 4, expected \[batch, 3\]/);
@@ -69,7 +70,8 @@ describe('input validation', () => {
   it('check_dim in bytecode names the input and symbol (KR0104)', async () => {
     // Manifest declares independent symbols, so only the bytecode's check_dim catches it.
     const s = await open(vaddArtifact({ manifest: (m) => {
-      m.inputs = [{ name: 'x', dtype: 'float32', shape: ['n'] }, { name: 'y', dtype: 'float32', shape: ['m'] }];
+      m.inputs = [{ name: 'x', dtype: 'float32', shape: ['n'] },
+        { name: 'y', dtype: 'float32', shape: ['m'] }];
     } }));
     const e = await runError(s, { x: t(4), y: t(3) });
     expect(e.code).toBe('KR0104');
@@ -86,7 +88,8 @@ describe('input validation', () => {
 });
 
 describe('run-time failures', () => {
-  function single(emit: (a: Assembler) => void, inputs = [] as { name: string; dtype: string; shape: (number | string)[] }[]) {
+  type Io = { name: string; dtype: string; shape: (number | string)[] };
+  function single(emit: (a: Assembler) => void, inputs: Io[] = []) {
     const a = new Assembler();
     emit(a);
     a.emit('ret', { outputs: [] });

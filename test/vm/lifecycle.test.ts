@@ -35,8 +35,9 @@ function addrArtifact(): string {
   a.emit('call_kernel', { kernel: 0, tensors: [z, p3], scalars: [] });
   a.emit('ret', { outputs: [p1, p2, p3] });
   const io = (name: string) => ({ name, dtype: 'int64', shape: [1] });
-  return buildArtifact({ kernels: ADDR_C, kernelNames: ['addr'], bytecode: a.finish({ nInputs: 1, nOutputs: 3,
-    nKernels: 1 }), inputs: [{ name: 'x', dtype: 'float32', shape: ['n'] }], outputs: [io('a'), io('b'), io('z')] });
+  const bytecode = a.finish({ nInputs: 1, nOutputs: 3, nKernels: 1 });
+  return buildArtifact({ kernels: ADDR_C, kernelNames: ['addr'], bytecode,
+    inputs: [{ name: 'x', dtype: 'float32', shape: ['n'] }], outputs: [io('a'), io('b'), io('z')] });
 }
 
 function slowArtifact(): string {

@@ -26,17 +26,15 @@ export const VADD_IO: Pick<ArtifactSpec, 'inputs' | 'outputs'> = {
 /** Builds an artifact with the shared kernels. */
 export function withKernels(bytecode: Uint8Array, inputs: Io[], outputs: Io[],
   extra: Partial<ArtifactSpec> = {}): string {
-  return buildArtifact({ kernels: KERNELS_C, kernelNames: KERNEL_NAMES, bytecode, inputs, outputs, ...extra });
+  return buildArtifact({ kernels: KERNELS_C, kernelNames: KERNEL_NAMES, bytecode, inputs, outputs,
+    ...extra });
 }
 
 export function vaddArtifact(extra: Partial<ArtifactSpec> = {}): string {
   return withKernels(vaddProgram(), VADD_IO.inputs, VADD_IO.outputs, extra);
 }
 
-/**
- * out[len] = count, by a loop calling `inc` count times on a zero-filled buffer, where len is the
- * length of input `v` (int64 shape [1] holding count... read from dim 0 of input `c`).
- */
+/** out[len] = k: a counted loop calls `inc` k times on a zero-filled buffer; input `c` is [k, len]. */
 export function loopProgram(): Uint8Array {
   const a = new Assembler();
   const [c, count, len, buf, i, one, zero, more] = a.regs(8);

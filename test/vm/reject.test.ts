@@ -99,7 +99,8 @@ describe('artifact checks', () => {
   });
 
   it('rejects constants that do not match their hash', async () => {
-    const e = await loadError(vaddArtifact({ manifest: (m) => { m.constants_fnv1a64 = '0123456789abcdef'; } }));
+    const wrong = (m: Record<string, unknown>) => { m.constants_fnv1a64 = '0123456789abcdef'; };
+    const e = await loadError(vaddArtifact({ manifest: wrong }));
     expect(e.code).toBe('KR0002');
     expect(e.message).toMatch(/constants hash/);
   });
@@ -134,7 +135,8 @@ describe('artifact checks', () => {
     const fmt = await loadError(vaddArtifact({ manifest: (m) => { m.format = 2; } }));
     expect(fmt.code).toBe('KR0002');
     const dt = await loadError(vaddArtifact({ manifest: (m) => {
-      m.inputs = [{ name: 'x', dtype: 'complex64', shape: ['n'] }, { name: 'y', dtype: 'float32', shape: ['n'] }];
+      m.inputs = [{ name: 'x', dtype: 'complex64', shape: ['n'] },
+        { name: 'y', dtype: 'float32', shape: ['n'] }];
     } }));
     expect(dt.code).toBe('KR0002');
     expect(dt.message).toMatch(/complex64/);

@@ -17,7 +17,8 @@ async function open(path: string, threads = 2): Promise<Session> {
   return s;
 }
 
-const f32 = (n: number, f: (i: number) => number): Float32Array => Float32Array.from({ length: n }, (_, i) => f(i));
+const f32 = (n: number, f: (i: number) => number): Float32Array =>
+  Float32Array.from({ length: n }, (_, i) => f(i));
 
 describe('running programs', () => {
   it('adds vectors with a parallel kernel and reports io metadata', async () => {

@@ -12,6 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { typedView, type DType } from '../ir/dtype.js';
+import { UNSUPPORTED_CODES } from './diagnostics.js';
 import { decodeTensorProto, type NamedConst } from './frontend/onnx/tensor.js';
 
 export interface Case { readonly name: string; readonly dir: string }
@@ -127,7 +128,9 @@ function compareExact(name: string, got: ArrayLike<unknown>, ref: ArrayLike<unkn
 
 // ---- running one case (in a child process) --------------------------------------------------
 
-interface ErrorLike { code?: string; message?: string; details?: { unsupported?: { op: string }[] } }
+interface ErrorLike {
+  code?: string; message?: string; details?: { unsupported?: { op: string }[]; dtype?: unknown };
+}
 
 /** Compiles and runs one case in this process. */
 export async function runCaseHere(c: Case, dynamic: boolean): Promise<CaseResult> {
@@ -146,6 +149,10 @@ export async function runCaseHere(c: Case, dynamic: boolean): Promise<CaseResult
 }
 
 export function errorResult(name: string, e: ErrorLike): CaseResult {
+  if (e?.code && e.code !== 'KC0301' && UNSUPPORTED_CODES.has(e.code)) {
+    const what = e.code === 'KC0208' ? `dtype:${String(e.details?.dtype ?? '?')}` : `feature:${e.code}`;
+    return { name, status: 'SKIP', message: `unsupported ${what} (${e.message ?? ''})`, unsupported: [what] };
+  }
   if (e?.code === 'KC0301') {
     const ops = [...new Set((e.details?.unsupported ?? []).map((u) => u.op))];
     return { name, status: 'SKIP', message: `unsupported ${ops.join(', ')}`, unsupported: ops };

@@ -34,6 +34,8 @@ export const Codes = Object.freeze({
   EXTERNAL_RANGE: 'KC0205',
   /** External data could not be read. */
   EXTERNAL_READ: 'KC0206',
+  /** A valid ONNX data type kestrel does not support (string, bfloat16, complex, float8, ...). */
+  TENSOR_DTYPE_UNSUPPORTED: 'KC0208',
   /** Sparse tensors are not supported. */
   TENSOR_SPARSE: 'KC0207',
   /** One or more ops have no converter or no kestrel op; details.unsupported lists them all. */
@@ -42,6 +44,8 @@ export const Codes = Object.freeze({
   UNKNOWN_DOMAIN: 'KC0302',
   /** The default-domain opset is missing or outside the supported range. */
   OPSET: 'KC0303',
+  /** A graph input or output is a sequence, map or optional value (not supported yet). */
+  VALUE_TYPE_UNSUPPORTED: 'KC0304',
   /** An attribute is missing, has the wrong type, or is out of range. */
   ATTRIBUTE: 'KC0401',
   /** Type/shape inference of a node failed. */
@@ -65,6 +69,11 @@ export const Codes = Object.freeze({
   /** The artifact could not be written (disk full, permission denied, linker failure). */
   ARTIFACT_WRITE: 'KC0902',
 });
+
+/** Codes that mean "kestrel does not support this yet" rather than "the model is wrong". */
+export const UNSUPPORTED_CODES: ReadonlySet<string> = new Set([
+  Codes.UNSUPPORTED_OPS, Codes.TENSOR_DTYPE_UNSUPPORTED, Codes.VALUE_TYPE_UNSUPPORTED, Codes.TENSOR_SPARSE,
+]);
 
 export type Code = (typeof Codes)[keyof typeof Codes];
 

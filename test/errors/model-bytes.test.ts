@@ -143,7 +143,8 @@ describe('tensors', () => {
     expect(bad({ dims: new Array(65).fill(1), dataType: FLOAT })).toBe('KC0202');
     expect(bad({ dims: [1], dataType: 99 })).toBe('KC0201');
     expect(bad({ dims: [1], dataType: 0 })).toBe('KC0201');
-    expect(bad({ dims: [1], dataType: STRING, stringData: [new Uint8Array([65])] })).toBe('KC0201');
+    expect(bad({ dims: [1], dataType: STRING, stringData: [new Uint8Array([65])] })).toBe('KC0208');
+    expect(bad({ dims: [1], dataType: 16, int32Data: [0] })).toBe('KC0208');
   });
   it('an initializer error names the tensor', () => {
     const bytes = encodeModel({ nodes: [node('Add', ['x', 'w'], ['y'])], inputs: [vi('x', FLOAT, [2])],

@@ -73,7 +73,7 @@ export function importOnnxCollect(bytes: Uint8Array, opts: ImportOptions = {}): 
     symbols: Object.freeze(symbolsOf(b.inputs)),
     source: Object.freeze({
       producer: `${model.producerName ?? ''} ${model.producerVersion ?? ''}`.trim(),
-      opset: opsets.get('')!, sha256: createHash('sha256').update(bytes).digest('hex'),
+      opset: opsets.get('') ?? 0, sha256: createHash('sha256').update(bytes).digest('hex'),
     }),
   });
   return { module, unsupported: Object.freeze(b.unsupported) };
@@ -104,7 +104,7 @@ function opsetMap(model: ModelMsg): Map<string, number> {
     m.set(d, int64ToSafe(o.version) ?? -1);
   }
   const v = m.get('');
-  if (v === undefined) fail(Codes.OPSET, 'model imports no default-domain (ai.onnx) opset');
+  if (v === undefined) return m; // only non-default domains: their nodes are reported unsupported
   if (v < 1 || v > MAX_OPSET) fail(Codes.OPSET, `default-domain opset ${v} is not supported (1..${MAX_OPSET})`);
   return m;
 }
@@ -144,7 +144,7 @@ class Builder {
   private readonly namer: SymbolNamer;
 
   constructor(private readonly opsets: Map<string, number>, private readonly opts: ImportOptions) {
-    this.opset = opsets.get('')!;
+    this.opset = opsets.get('') ?? 0;
     let unk = 0;
     this.namer = { fresh: () => `unk${unk++}`, dynamic: opts.dynamic === true };
   }
@@ -189,6 +189,10 @@ class Builder {
           { node: nodeName(n, i), opType: op, domain });
       }
       return `domain '${domain}' is not supported`;
+    }
+    if (this.opset === 0) {
+      fail(Codes.OPSET, 'uses the default domain, which the model does not import',
+        { node: nodeName(n, i), opType: op });
     }
     const entry = findConverter(op, this.opset);
     if (!entry) return `no converter for ${op} at opset ${this.opset}`;

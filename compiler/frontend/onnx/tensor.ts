@@ -17,6 +17,13 @@ const MAX_BYTES = BigInt(bufferConstants.MAX_LENGTH);
 /** Highest TensorProto.DataType code in ONNX 1.23 (codes above are invalid, not unsupported). */
 const MAX_ONNX_DTYPE = 26;
 
+/** Names of the ONNX data types kestrel does not support, by code (for messages and reports). */
+const ONNX_DTYPE_NAMES: Readonly<Record<number, string>> = Object.freeze({
+  8: 'string', 14: 'complex64', 15: 'complex128', 16: 'bfloat16', 17: 'float8e4m3fn',
+  18: 'float8e4m3fnuz', 19: 'float8e5m2', 20: 'float8e5m2fnuz', 21: 'uint4', 22: 'int4',
+  23: 'float4e2m1', 24: 'float8e8m0', 25: 'uint2', 26: 'int2',
+});
+
 export interface NamedConst extends ConstData { readonly name: string }
 
 export interface TensorOpts { readonly modelDir?: string }
@@ -26,9 +33,12 @@ export function dtypeOf(code: number | undefined, tensor: string): DType {
   const c = code ?? 0;
   const d = dtypeFromOnnx(c);
   if (d) return d;
-  const why = c <= 0 || c > MAX_ONNX_DTYPE || !Number.isInteger(c) ? 'is not a valid ONNX data type'
-    : 'is not supported by kestrel (string, bfloat16, complex and float8 types are not)';
-  return fail(Codes.TENSOR_DTYPE, `data type code ${c} ${why}`, { tensor });
+  if (c <= 0 || c > MAX_ONNX_DTYPE || !Number.isInteger(c)) {
+    fail(Codes.TENSOR_DTYPE, `data type code ${c} is not a valid ONNX data type`, { tensor });
+  }
+  const name = ONNX_DTYPE_NAMES[c] ?? String(c);
+  return fail(Codes.TENSOR_DTYPE_UNSUPPORTED, `data type ${name} (code ${c}) is not supported by kestrel`,
+    { tensor, dtype: name });
 }
 
 /** Checks dims; returns them as numbers and the total byte size. */

@@ -23,8 +23,12 @@ function cleanName(s: string): string {
 export function inputType(vi: ValueInfoMsg, namer: SymbolNamer): TensorType {
   const name = vi.name ?? '';
   const t = vi.type?.tensorType;
-  if (!t) fail(Codes.INPUT_TYPE, 'graph input is not a tensor (sequence, map and optional inputs are '
-    + 'not supported) or has no type', { input: name });
+  if (!t && vi.type && (vi.type.sequenceType || vi.type.mapType || vi.type.optionalType
+    || vi.type.sparseTensorType)) {
+    fail(Codes.VALUE_TYPE_UNSUPPORTED, 'graph input is a sequence, map, optional or sparse value, which '
+      + 'kestrel does not support yet', { input: name });
+  }
+  if (!t) fail(Codes.INPUT_TYPE, 'graph input has no tensor type', { input: name });
   const dtype = dtypeOf(t.elemType, name);
   if (!t.shape) fail(Codes.INPUT_TYPE, 'graph input has no shape (unknown rank)', { input: name });
   const dims = t.shape.dim ?? [];

@@ -21,7 +21,8 @@ function hotLoop(lines: string[], re: RegExp): string[] {
   while (start > 0 && !/^\.LBB/.test(lines[start])) start--;
   const label = lines[start].replace(':', '').trim();
   let end = at;
-  while (end < lines.length && !new RegExp(`\\bj\\w*\\s+${label.replace('.', '\\.')}$`).test(lines[end].trim())) end++;
+  const back = new RegExp(`\\bj\\w*\\s+${label.replace('.', '\\.')}$`);
+  while (end < lines.length && !back.test(lines[end].trim())) end++;
   return lines.slice(start, end + 1);
 }
 

@@ -91,7 +91,8 @@ describe('linkSharedObject', () => {
 
   it('cross-compiles aarch64 objects', () => {
     const a = makeTarget('aarch64', 'generic', '+neon');
-    const obj = compileIR({ ir: emitModule([K.tiledMatmul(4, 4)], { target: a }), triple: a.triple, cpu: a.cpu,
+    const ir = emitModule([K.tiledMatmul(4, 4)], { target: a });
+    const obj = compileIR({ ir, triple: a.triple, cpu: a.cpu,
       features: a.features });
     expect(Buffer.from(obj.subarray(0, 4)).toString('latin1')).toBe('\x7fELF');
     expect(obj[18] | (obj[19] << 8)).toBe(183); // EM_AARCH64

@@ -44,7 +44,8 @@ export function runNative(so: string, index: number, bufs: readonly TypedArrayOf
     writeFileSync(f, new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
     return f;
   });
-  const args = [so, String(index), String(bufs.length), ...files, String(scalars.length), ...scalars.map(String)];
+  const args = [so, String(index), String(bufs.length), ...files, String(scalars.length),
+    ...scalars.map(String)];
   const status = Number(execFileSync(driver(), args).toString().trim());
   const out = bufs.map((b, i) => {
     const bytes = readFileSync(files[i]);
@@ -71,9 +72,12 @@ export function rand(n: number, lo = -1, hi = 1, seed = 1): Float32Array {
 }
 
 /** max |a - b| <= atol + rtol * max|b|, NaNs must match; returns a message or null. */
-export function compare(a: ArrayLike<number | bigint>, b: ArrayLike<number | bigint>, atol = 1e-5, rtol = 1e-5): string | null {
+export function compare(a: ArrayLike<number | bigint>, b: ArrayLike<number | bigint>,
+  atol = 1e-5, rtol = 1e-5): string | null {
   let maxRef = 0;
-  for (let i = 0; i < b.length; i++) if (Number.isFinite(Number(b[i]))) maxRef = Math.max(maxRef, Math.abs(Number(b[i])));
+  for (let i = 0; i < b.length; i++) {
+    if (Number.isFinite(Number(b[i]))) maxRef = Math.max(maxRef, Math.abs(Number(b[i])));
+  }
   for (let i = 0; i < a.length; i++) {
     const x = Number(a[i]);
     const y = Number(b[i]);

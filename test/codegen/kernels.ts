@@ -3,13 +3,19 @@
 // register-tiled matmul and conv micro-kernels, integer division corner cases, NaN selects.
 
 import type { DType } from '../../ir/dtype.js';
-import type { Expr, Kernel, Stmt, UnOp } from '../../ir/tir.js';
+import type { Expr, Kernel, Stmt, UnOp, Var } from '../../ir/tir.js';
 import {
   add, alloc, and, buffer, cast, div, floordiv, ge, ifThen, imm, load, loop, lt, max, min, mod,
   mul, select, seq, store, sub, unary, variable, letIn, binary,
 } from '../../ir/tir-build.js';
 
 const f32 = (v: number): Expr => imm(v, 'float32');
+
+/** for o in [0, n/w): for v in [0, w) (vectorised when w > 1): let i = o*w + v in s. */
+function lanesLoop(n: Var, w: number, i: Var, s: Stmt): Stmt {
+  const [o, v] = [variable(`${i.name}_o`), variable(`${i.name}_v`)];
+  return loop(o, floordiv(n, w), loop(v, w, letIn(i, add(mul(o, w), v), s), w > 1 ? 'vectorize' : 'serial'));
+}
 
 /** C[i] = A[i] + B[i] for i < n, vectorised by w with a masked tail. */
 export function vaddTail(w: number): Kernel {
@@ -69,7 +75,8 @@ export function padShift(): Kernel {
   const inb = and(and(ge(ih, 0), lt(ih, H)), and(ge(iw, 0), lt(iw, W)));
   const src = add(mul(add(mul(ih, W), iw), 16), c);
   const dst = add(mul(add(mul(h, W), w), 16), c);
-  const body = loop(h, H, loop(w, W, loop(c, 16, store(Y, dst, select(inb, load(X, src), f32(0))), 'vectorize')));
+  const inner = loop(c, 16, store(Y, dst, select(inb, load(X, src), f32(0))), 'vectorize');
+  const body = loop(h, H, loop(w, W, inner));
   return { name: 'pad_shift', buffers: [X, Y], scalars: [H, W], body };
 }
 
@@ -130,10 +137,10 @@ export function convNest(W: number): Kernel {
 /** Integer division family on dtype d, scalar (w = 1) or vectorised. */
 export function intDivision(d: DType, w: number): Kernel {
   const [A, B, Q, F, M] = ['A', 'B', 'Q', 'F', 'M'].map((n) => buffer(n, d));
-  const [n, o, v, i] = ['n', 'o', 'v', 'i'].map((x) => variable(x));
+  const [n, i] = ['n', 'i'].map((x) => variable(x));
   const s = seq(store(Q, i, div(load(A, i), load(B, i))), store(F, i, floordiv(load(A, i), load(B, i))),
     store(M, i, mod(load(A, i), load(B, i))));
-  const body = loop(o, floordiv(n, w), loop(v, w, letIn(i, add(mul(o, w), v), s), w > 1 ? 'vectorize' : 'serial'));
+  const body = lanesLoop(n, w, i, s);
   return { name: `intdiv_${d}_w${w}`, buffers: [A, B, Q, F, M], scalars: [n], body };
 }
 
@@ -141,12 +148,12 @@ export function intDivision(d: DType, w: number): Kernel {
 export function nanSelect(w: number): Kernel {
   const [X, Yb, R, Mn, S, I, Bo] = [buffer('X', 'float32'), buffer('Yb', 'float32'), buffer('R', 'float32'),
     buffer('Mn', 'float32'), buffer('S', 'float32'), buffer('I', 'int32'), buffer('Bo', 'bool')];
-  const [n, o, v, i] = ['n', 'o', 'v', 'i'].map((x) => variable(x));
+  const [n, i] = ['n', 'i'].map((x) => variable(x));
   const x = load(X, i);
   const s = seq(store(R, i, max(x, f32(0))), store(Mn, i, min(x, load(Yb, i))),
     store(S, i, select(unary('isnan', x), f32(-1), x)), store(I, i, cast(x, 'int32')),
     store(Bo, i, binary('gt', x, load(Yb, i))));
-  const body = loop(o, floordiv(n, w), loop(v, w, letIn(i, add(mul(o, w), v), s), w > 1 ? 'vectorize' : 'serial'));
+  const body = lanesLoop(n, w, i, s);
   return { name: `nan_select_w${w}`, buffers: [X, Yb, R, Mn, S, I, Bo], scalars: [n], body };
 }
 
@@ -157,9 +164,9 @@ export const UNARY_MATH: readonly UnOp[] = ['exp', 'log', 'tanh', 'erf', 'sigmoi
 export function unaryMath(w: number): Kernel {
   const X = buffer('X', 'float32');
   const outs = UNARY_MATH.map((op) => buffer(`Y_${op}`, 'float32'));
-  const [n, o, v, i] = ['n', 'o', 'v', 'i'].map((x) => variable(x));
+  const [n, i] = ['n', 'i'].map((x) => variable(x));
   const s = seq(UNARY_MATH.map((op, k) => store(outs[k], i, unary(op, load(X, i)))));
-  const body = loop(o, floordiv(n, w), loop(v, w, letIn(i, add(mul(o, w), v), s), w > 1 ? 'vectorize' : 'serial'));
+  const body = lanesLoop(n, w, i, s);
   return { name: `unary_math_w${w}`, buffers: [X, ...outs], scalars: [n], body };
 }
 
@@ -171,16 +178,16 @@ export function mixedTypes(w: number): Kernel {
   const D = buffer('D', 'float64');
   const [Ho, Uo, Bout, Do, Io] = [buffer('Ho', 'float16'), buffer('Uo', 'uint8'), buffer('Bout', 'bool'),
     buffer('Do', 'float64'), buffer('Io', 'int64')];
-  const [n, o, v, i] = ['n', 'o', 'v', 'i'].map((x) => variable(x));
+  const [n, i] = ['n', 'i'].map((x) => variable(x));
   const d = load(D, i);
   const s = seq(
     store(Ho, i, mul(load(H, i), imm(1.5, 'float16'))),
     store(Uo, i, add(load(U, i), imm(200, 'uint8'))),
     store(Bout, i, binary('xor', unary('not', load(Bo, i)), binary('gt', load(U, i), imm(100, 'uint8')))),
-    store(Do, i, add(add(unary('tanh', d), unary('erf', d)), add(unary('exp', d), cast(load(H, i), 'float64')))),
+    store(Do, i, add(add(unary('tanh', d), unary('erf', d)),
+      add(unary('exp', d), cast(load(H, i), 'float64')))),
     store(Io, i, add(cast(mul(d, imm(1000, 'float64')), 'int64'), cast(load(U, i), 'int64'))));
-  const kind = w > 1 ? 'vectorize' : 'serial';
-  const body = loop(o, floordiv(n, w), loop(v, w, letIn(i, add(mul(o, w), v), s), kind));
+  const body = lanesLoop(n, w, i, s);
   return { name: `mixed_types_w${w}`, buffers: [H, U, Bo, D, Ho, Uo, Bout, Do, Io], scalars: [n], body };
 }
 

@@ -141,24 +141,24 @@ class RunWorker : public Napi::AsyncWorker {
     }
     if (kestrel_run(state_->session, feeds.data(), feeds.size(), &outputs_) != KESTREL_OK) {
       code_ = kestrel_last_error_code();
-      SetError(kestrel_last_error_message());
+      message_ = kestrel_last_error_message();
     }
   }
 
-  void OnOK() override {
-    Napi::Env env = Env();
-    const size_t n = kestrel_outputs_count(outputs_);
-    Napi::Array arr = Napi::Array::New(env, n);
-    for (size_t i = 0; i < n; ++i) arr.Set(i, Output(env, kestrel_outputs_get(outputs_, i)));
-    kestrel_outputs_free(outputs_);
-    outputs_ = nullptr;
+  // Replaces AsyncWorker's completion so that nothing can throw out of it: when the environment
+  // is being torn down (a worker thread terminated mid-run) N-API calls fail, and the run is then
+  // only accounted for, never settled.
+  void OnWorkComplete(Napi::Env env, napi_status status) override {
     state_->run_finished();
-    deferred_.Resolve(arr);
-  }
-
-  void OnError(const Napi::Error& e) override {
-    state_->run_finished();
-    deferred_.Reject(make_error(Env(), code_, e.Message()).Value());
+    if (status != napi_cancelled) {
+      try {
+        Napi::HandleScope scope(env);
+        Settle(env);
+      } catch (...) {
+        // environment shutting down: nobody is left to observe the promise
+      }
+    }
+    Destroy();
   }
 
  private:
@@ -166,7 +166,19 @@ class RunWorker : public Napi::AsyncWorker {
   std::shared_ptr<State> state_;  // keeps the C session alive while this run is in flight
   std::vector<OwnedInput> inputs_;
   kestrel_outputs* outputs_ = nullptr;
-  std::string code_;
+  std::string code_;  // empty on success
+  std::string message_;
+
+  void Settle(Napi::Env env) {
+    if (!code_.empty()) {
+      deferred_.Reject(make_error(env, code_, message_).Value());
+      return;
+    }
+    const size_t n = kestrel_outputs_count(outputs_);
+    Napi::Array arr = Napi::Array::New(env, n);
+    for (size_t i = 0; i < n; ++i) arr.Set(i, Output(env, kestrel_outputs_get(outputs_, i)));
+    deferred_.Resolve(arr);
+  }
 
   static Napi::Object Output(Napi::Env env, const kestrel_tensor* t) {
     Napi::ArrayBuffer buf = Napi::ArrayBuffer::New(env, t->nbytes);

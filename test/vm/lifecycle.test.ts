@@ -105,3 +105,32 @@ describe('memory', () => {
     expect(grown).toBeLessThan(24 << 20);
   }, 60_000);
 });
+
+describe('worker threads', () => {
+  it('runs in a worker and survives the worker being terminated mid-run', async () => {
+    const { Worker } = await import('node:worker_threads');
+    const { join } = await import('node:path');
+    const { ROOT } = await import('./artifact.js');
+    const addonPath = join(ROOT, 'native/build/Release/kestrel_runtime.node');
+    const src = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const { NativeSession } = require(workerData.addon);
+      const s = new NativeSession(workerData.path, 2, 0, 0);
+      const x = { dtype: 0, dims: [3], data: new Float32Array([1, 2, 3]) };
+      s.run([x]).then((o) => parentPort.postMessage(Array.from(new Float32Array(o[0].data))));
+      if (workerData.kill) parentPort.postMessage('started');`;
+    const path = slowArtifact();
+    const once = (kill: boolean) => new Promise<unknown>((resolve, reject) => {
+      const w = new Worker(src, { eval: true, workerData: { addon: addonPath, path, kill } });
+      w.on('message', (m) => {
+        if (m === 'started') void w.terminate().then(() => resolve('terminated'));
+        else { resolve(m); void w.terminate(); }
+      });
+      w.on('error', reject);
+    });
+    expect(await once(false)).toEqual([1, 2, 3]);
+    expect(await once(true)).toBe('terminated');
+    await new Promise((r) => setTimeout(r, 300)); // the abandoned run finishes in the background
+    expect(await once(false)).toEqual([1, 2, 3]);
+  });
+});

@@ -8,6 +8,8 @@
 // `ret` is copied into pool storage first.
 //
 // Requires: a Program that passed verification (operands are decoded without bounds checks).
+// Error codes: `check` and `fail` carry the numeric part of a runtime code (204 -> "KR0204");
+// check_dim fails with KR0104 and its `what` string; a wrong register kind is KR0005.
 // Run-time checks: register kinds (integer vs tensor), dims, sizes, axes, constant bounds and
 // alignment, kernel status, integer overflow and division by zero, and an optional step limit.
 #ifndef KESTREL_VM_H_

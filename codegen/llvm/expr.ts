@@ -297,7 +297,8 @@ function emitSelect(cx: Cx, cond: Expr, ea: Expr, eb: Expr): Val {
 function branchSelect(cx: Cx, c: string, ea: Expr, eb: Expr): Val {
   const b = cx.f.b;
   const [lt, lf, lj] = [b.label('sel.t'), b.label('sel.f'), b.label('sel.j')];
-  const vec = varies(cx, ea) || varies(cx, eb);
+  // Under a partial mask even a uniform load comes back as a (gathered) vector.
+  const vec = cx.w > 1 && (cx.mask !== null || varies(cx, ea) || varies(cx, eb));
   const arm = (label: string, e: Expr): [string, string, string] => {
     b.block(label);
     const v = emitExpr(cx, e);

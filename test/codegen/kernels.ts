@@ -204,7 +204,7 @@ export function vecInnerLoop(w: number): Kernel {
     store(C, cidx, f32(0)),
     loop(k, Kd, store(C, cidx, add(mul(load(A, k), load(B, add(mul(k, N), col))), load(C, cidx)))),
     ifThen(lt(load(C, cidx), f32(0)), store(C, cidx, unary('neg', load(C, cidx))),
-      store(C, cidx, mul(load(C, cidx), f32(2)))))));
+      store(C, cidx, mul(load(C, cidx), select(binary('gt', Kd, 2), load(A, 0), f32(2))))))));
   const body = loop(jo, floordiv(add(N, w - 1), w), loop(j, w, inner, 'vectorize'));
   return { name: `vec_inner_loop_w${w}`, buffers: [A, B, C], scalars: [N, Kd], body };
 }

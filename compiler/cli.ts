@@ -1,0 +1,149 @@
+#!/usr/bin/env node
+// The kestrel command line: compile, run, inspect.
+//   kestrel compile model.onnx -o model.so [--target host|x86_64|aarch64] [--dynamic]
+//   kestrel run model.so --inputs DIR [--outputs DIR] [--check] [--bench N] [--threads N]
+//   kestrel inspect model.onnx|model.so
+// Errors print as `error KCxxxx: message` and exit with status 1.
+
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { dtypeInfo, type DType } from '../ir/dtype.js';
+import { load } from '../runtime-vm/session.js';
+import type { Tensor } from '../runtime-vm/tensor.js';
+import { KestrelError } from '../runtime-vm/errors.js';
+import { compile } from './driver.js';
+import { importOnnxCollect } from './frontend/onnx/import.js';
+import { TensorType as TensorProto } from './frontend/onnx/schema.js';
+import { inspectModule } from './inspect.js';
+import { compareTensors, readDataSet } from './testdata.js';
+import type { TargetName } from '../codegen/target.js';
+
+const USAGE = `usage:
+  kestrel compile model.onnx -o model.so [--target host|x86_64|aarch64] [--dynamic]
+  kestrel run model.so --inputs DIR [--outputs DIR] [--check] [--bench N] [--threads N]
+  kestrel inspect model.onnx|model.so`;
+
+interface Args { positional: string[]; flags: Map<string, string | true> }
+
+const VALUED = new Set(['-o', '--output', '--target', '--inputs', '--outputs', '--bench', '--threads']);
+
+function parseArgs(argv: readonly string[]): Args {
+  const positional: string[] = [];
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('-')) positional.push(a);
+    else if (VALUED.has(a)) {
+      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
+      flags.set(a, argv[++i]);
+    } else flags.set(a, true);
+  }
+  return { positional, flags };
+}
+
+const str = (a: Args, ...names: string[]): string | undefined => {
+  for (const n of names) { const v = a.flags.get(n); if (typeof v === 'string') return v; }
+  return undefined;
+};
+
+async function cmdCompile(a: Args): Promise<void> {
+  const model = a.positional[0];
+  const output = str(a, '-o', '--output') ?? join(dirname(model ?? '.'), `${basename(model ?? 'model', '.onnx')}.so`);
+  if (!model) throw new Error('compile needs a model path');
+  const r = await compile(model, { output, target: (str(a, '--target') ?? 'host') as TargetName, dynamic: a.flags.has('--dynamic') });
+  console.log(`compiled ${model} -> ${r.output}: ${r.kernels} kernels, ${(r.constantsBytes / 1e6).toFixed(2)} MB constants, ${r.seconds.toFixed(2)} s`);
+}
+
+function describe(t: Tensor): string {
+  return `${t.type}[${t.dims.join(', ')}]`;
+}
+
+function writeTensor(path: string, name: string, t: Tensor): void {
+  const d = t.data;
+  const bytes = new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+  const msg = TensorProto.create({ name, dims: [...t.dims], dataType: dtypeInfo(t.type as DType).onnx, rawData: bytes });
+  writeFileSync(path, TensorProto.encode(msg).finish());
+}
+
+async function cmdRun(a: Args): Promise<number> {
+  const so = a.positional[0];
+  const dir = str(a, '--inputs');
+  if (!so || !dir) throw new Error('run needs an artifact and --inputs DIR');
+  const threads = str(a, '--threads');
+  const session = await load(so, threads ? { threads: Number(threads) } : {});
+  try {
+    const data = readDataSet(dir);
+    if (data.inputs.length !== session.inputs.length) {
+      throw new Error(`${dir} holds ${data.inputs.length} inputs; the model takes ${session.inputs.length}`);
+    }
+    const feeds = Object.fromEntries(session.inputs.map((io, i) => [io.name, data.inputs[i].tensor]));
+    const out = await session.run(feeds);
+    let failed = 0;
+    session.outputs.forEach((io, i) => {
+      let line = `${io.name}: ${describe(out[io.name])}`;
+      if (a.flags.has('--check') && data.outputs[i]) {
+        const c = compareTensors(out[io.name], data.outputs[i].tensor);
+        line += c.ok ? `  matches reference (${c.message})` : `  MISMATCH: ${c.message}`;
+        if (!c.ok) failed++;
+      }
+      console.log(line);
+    });
+    const outDir = str(a, '--outputs');
+    if (outDir) {
+      mkdirSync(outDir, { recursive: true });
+      session.outputs.forEach((io, i) => writeTensor(join(outDir, `output_${i}.pb`), io.name, out[io.name]));
+    }
+    const bench = Number(str(a, '--bench') ?? 0);
+    if (bench > 0) await runBench(bench, () => session.run(feeds));
+    return failed ? 1 : 0;
+  } finally {
+    session.dispose();
+  }
+}
+
+async function runBench(n: number, run: () => Promise<unknown>): Promise<void> {
+  await run();
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await run();
+    times.push(performance.now() - t0);
+  }
+  times.sort((x, y) => x - y);
+  console.log(`bench: ${n} runs, median ${times[n >> 1].toFixed(3)} ms, min ${times[0].toFixed(3)} ms`);
+}
+
+async function cmdInspect(a: Args): Promise<void> {
+  const path = a.positional[0];
+  if (!path) throw new Error('inspect needs a path');
+  if (path.endsWith('.so')) {
+    const s = await load(path, { threads: 1 });
+    const sig = (xs: typeof s.inputs) => xs.map((x) => `  ${x.name}: ${x.dtype}[${x.shape.join(', ')}]`).join('\n');
+    console.log(`artifact ${path}\ninputs:\n${sig(s.inputs)}\noutputs:\n${sig(s.outputs)}`);
+    s.dispose();
+    return;
+  }
+  const r = importOnnxCollect(new Uint8Array(readFileSync(path)), { modelDir: dirname(path) });
+  console.log(inspectModule(r.module, r.unsupported));
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    const a = parseArgs(rest);
+    switch (cmd) {
+      case 'compile': await cmdCompile(a); return 0;
+      case 'run': return await cmdRun(a);
+      case 'inspect': await cmdInspect(a); return 0;
+      default:
+        console.error(USAGE);
+        return cmd === undefined || cmd === '--help' || cmd === '-h' ? 0 : 2;
+    }
+  } catch (e) {
+    if (e instanceof KestrelError) console.error(`error ${e.message}`);
+    else console.error(`error: ${(e as Error).message}`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => { process.exitCode = code; });

@@ -1,0 +1,37 @@
+// Whole models from shared/models: compiled once each, every data set (batch 1 and batch 3 for
+// the dynamic-batch models) run from that one artifact and compared with the reference outputs.
+
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compile } from '../../compiler/driver.js';
+import { compareTensors, dataSetDirs, readDataSet } from '../../compiler/testdata.js';
+import { load } from '../../runtime-vm/session.js';
+import { sharedDir, tempDir } from '../helpers/shared.js';
+
+const MODELS = ['resnet18', 'mobilenetv2', 'zoo_inception_v1', 'zoo_shufflenet', 'zoo_squeezenet'];
+
+describe('e2e: CNN models', () => {
+  for (const name of MODELS) {
+    it(`${name}: one artifact matches every data set`, async () => {
+      const dir = join(sharedDir(), 'models', name);
+      const so = join(tempDir(), `${name}.so`);
+      await compile(join(dir, 'model.onnx'), { output: so });
+      const session = await load(so);
+      try {
+        const sets = dataSetDirs(dir);
+        expect(sets.length).toBeGreaterThan(0);
+        for (const set of sets) {
+          const data = readDataSet(set);
+          const feeds = Object.fromEntries(session.inputs.map((io, i) => [io.name, data.inputs[i].tensor]));
+          const out = await session.run(feeds);
+          session.outputs.forEach((io, i) => {
+            const c = compareTensors(out[io.name], data.outputs[i].tensor);
+            expect(c.ok, `${name} ${set} ${io.name}: ${c.message}`).toBe(true);
+          });
+        }
+      } finally {
+        session.dispose();
+      }
+    });
+  }
+});

@@ -69,7 +69,11 @@ export function dataSets(caseDir: string): DataSet[] {
 
 // ---- comparing ------------------------------------------------------------------------------
 
-export interface Actual { readonly dtype: string; readonly dims: readonly number[]; readonly data: ArrayLike<unknown> }
+export interface Actual {
+  readonly dtype: string;
+  readonly dims: readonly number[];
+  readonly data: ArrayLike<unknown>;
+}
 
 function halfToFloat(h: number): number {
   const s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, m = h & 0x3ff;
@@ -101,20 +105,26 @@ export function compareOutput(name: string, got: Actual, ref: NamedConst): strin
 
 const isFloatType = (d: DType) => d === 'float32' || d === 'float64' || d === 'float16';
 
-export function compareFloats(name: string, got: ArrayLike<number>, ref: ArrayLike<number>): string | undefined {
+export function compareFloats(name: string, got: ArrayLike<number>, ref: ArrayLike<number>):
+  string | undefined {
   let maxRef = 0;
-  for (let i = 0; i < ref.length; i++) if (Number.isFinite(ref[i]!)) maxRef = Math.max(maxRef, Math.abs(ref[i]!));
+  for (let i = 0; i < ref.length; i++) {
+    if (Number.isFinite(ref[i]!)) maxRef = Math.max(maxRef, Math.abs(ref[i]!));
+  }
   const tol = 1e-4 + 1e-3 * maxRef;
   let maxErr = 0, at = -1;
   for (let i = 0; i < ref.length; i++) {
     const a = got[i]!, r = ref[i]!;
-    if (Number.isNaN(r) !== Number.isNaN(a)) return `mismatch: output '${name}' NaN differs at ${i} (${a} vs ${r})`;
+    if (Number.isNaN(r) !== Number.isNaN(a)) {
+      return `mismatch: output '${name}' NaN differs at ${i} (${a} vs ${r})`;
+    }
     if (a === r || Number.isNaN(r)) continue;
     const err = Math.abs(a - r);
     if (!(err <= maxErr)) { maxErr = err; at = i; }
   }
   if (maxErr > tol || Number.isNaN(maxErr)) {
-    return `mismatch: output '${name}' max err ${maxErr} at ${at} (${got[at]} vs ${ref[at]}), tolerance ${tol}`;
+    return `mismatch: output '${name}' max err ${maxErr} at ${at} (${got[at]} vs ${ref[at]}), `
+      + `tolerance ${tol}`;
   }
   return undefined;
 }
@@ -140,7 +150,8 @@ export async function runCaseHere(c: Case, dynamic: boolean): Promise<CaseResult
     const { compile } = await import('./driver.js');
     await compile(path.join(c.dir, 'model.onnx'), { output: so, dynamic });
     const msg = await runDataSets(c, so);
-    return { name: c.name, status: msg ? 'FAIL' : 'PASS', ...(msg ? { message: msg } : {}), ms: Date.now() - t0 };
+    const ms = Date.now() - t0;
+    return { name: c.name, status: msg ? 'FAIL' : 'PASS', ...(msg ? { message: msg } : {}), ms };
   } catch (e) {
     return { ...errorResult(c.name, e as ErrorLike), ms: Date.now() - t0 };
   } finally {
@@ -219,7 +230,8 @@ export function runPool(cases: readonly Case[], o: PoolOptions): Promise<CaseRes
     };
     const startWorker = (): void => {
       if (next >= cases.length) return;
-      const child = fork(o.workerScript, [...(o.workerArgs ?? [])], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+      const child = fork(o.workerScript, [...(o.workerArgs ?? [])],
+        { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
       child.stderr?.resume();
       feed(child);
     };
@@ -266,7 +278,9 @@ export function summaryLine(results: readonly CaseResult[]): string {
   return `${count('PASS')} passed, ${count('FAIL')} failed, ${count('SKIP')} skipped`;
 }
 
-interface CliArgs { dirs: string[]; dynamic: boolean; report: string; filter?: RegExp; timeout: number; jobs: number }
+interface CliArgs {
+  dirs: string[]; dynamic: boolean; report: string; filter?: RegExp; timeout: number; jobs: number;
+}
 
 export function parseArgs(argv: readonly string[]): CliArgs {
   const a: CliArgs = { dirs: [], dynamic: false, report: 'conformance-report.json', timeout: 60, jobs: 2 };
@@ -280,7 +294,9 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     else if (v.startsWith('--')) throw new Error(`unknown option ${v}`);
     else a.dirs.push(v);
   }
-  if (a.dirs.length === 0) throw new Error('usage: conformance DIR... [--dynamic] [--report f] [--filter re]');
+  if (a.dirs.length === 0) {
+    throw new Error('usage: conformance DIR... [--dynamic] [--report f] [--filter re]');
+  }
   return a;
 }
 
@@ -297,7 +313,8 @@ async function cliMain(argv: readonly string[]): Promise<number> {
   return results.some((r) => r.status === 'FAIL') ? 1 : 0;
 }
 
-const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href;
+const isMain = process.argv[1] !== undefined
+  && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href;
 if (isMain && process.argv.includes('--child')) childMain();
 else if (isMain) {
   cliMain(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: Error) => {

@@ -58,7 +58,8 @@ export function summary(m: Module, unsupported: readonly UnsupportedOpInfo[] = [
 
 export function inspectModule(m: Module, unsupported: readonly UnsupportedOpInfo[] = []): string {
   const head = [
-    `# source: ${m.source.producer || '(unknown producer)'}, opset ${m.source.opset}, sha256 ${m.source.sha256}`,
+    `# source: ${m.source.producer || '(unknown producer)'}, opset ${m.source.opset}, `
+      + `sha256 ${m.source.sha256}`,
     `func ${m.main.name}(${m.main.inputs.map((v) => `%${v.name}: ${typeStr(v)}`).join(', ')}) {`,
   ];
   const body = m.main.nodes.map((n) => `  ${nodeLine(n)}`);

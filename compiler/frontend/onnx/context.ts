@@ -141,7 +141,8 @@ export function scalarData(dtype: DType, value: number): ConstData {
 /** Constant int64 vector (shapes, pads given as attributes in old opsets). */
 export function int64Data(values: readonly number[]): ConstData {
   const a = BigInt64Array.from(values, (v) => BigInt(v));
-  return Object.freeze({ dtype: 'int64', shape: Object.freeze([values.length]), bytes: new Uint8Array(a.buffer) });
+  const bytes = new Uint8Array(a.buffer);
+  return Object.freeze({ dtype: 'int64', shape: Object.freeze([values.length]), bytes });
 }
 
 /** Reads an integer constant (int32/int64) as numbers; undefined for other dtypes. */

@@ -48,7 +48,8 @@ export function checkLocation(loc: string, tensor: string): string[] {
 }
 
 /** lstat-walks the components: directories on the way, a regular single-link file at the end. */
-function checkComponents(dir: string, parts: readonly string[], tensor: string): { path: string; st: fs.Stats } {
+function checkComponents(dir: string, parts: readonly string[], tensor: string):
+  { path: string; st: fs.Stats } {
   let cur = dir;
   for (let i = 0; i < parts.length; i++) {
     cur = path.join(cur, parts[i]!);

@@ -69,7 +69,8 @@ export function topoOrder(nodes: readonly NodeMsg[], defined: ReadonlySet<string
       users.set(p, [...(users.get(p) ?? []), i]);
     }
   });
-  const sorted = nodes.every((n, i) => (n.input ?? []).every((x) => !x || defined.has(x) || prod.get(x)! < i));
+  const sorted = nodes.every((n, i) =>
+    (n.input ?? []).every((x) => !x || defined.has(x) || prod.get(x)! < i));
   return sorted ? nodes.map((_, i) => i) : kahn(nodes, pending, users);
 }
 

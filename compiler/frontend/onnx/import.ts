@@ -105,7 +105,9 @@ function opsetMap(model: ModelMsg): Map<string, number> {
   }
   const v = m.get('');
   if (v === undefined) return m; // only non-default domains: their nodes are reported unsupported
-  if (v < 1 || v > MAX_OPSET) fail(Codes.OPSET, `default-domain opset ${v} is not supported (1..${MAX_OPSET})`);
+  if (v < 1 || v > MAX_OPSET) {
+    fail(Codes.OPSET, `default-domain opset ${v} is not supported (1..${MAX_OPSET})`);
+  }
   return m;
 }
 
@@ -150,12 +152,17 @@ class Builder {
   }
 
   addInitializers(g: GraphMsg): void {
-    if ((g.sparseInitializer ?? []).length > 0) fail(Codes.TENSOR_SPARSE, 'sparse initializers are not supported');
+    if ((g.sparseInitializer ?? []).length > 0) {
+      fail(Codes.TENSOR_SPARSE, 'sparse initializers are not supported');
+    }
     (g.initializer ?? []).forEach((t, i) => {
       const data = tensorFromMsg(t, { modelDir: this.opts.modelDir }, `initializer_${i}`);
-      if (this.env.has(data.name)) fail(Codes.GRAPH_DUPLICATE, 'initializer name is defined twice', { tensor: data.name });
+      if (this.env.has(data.name)) {
+        fail(Codes.GRAPH_DUPLICATE, 'initializer name is defined twice', { tensor: data.name });
+      }
       const { name: _n, ...plain } = data;
-      this.env.set(data.name, makeValue(this.ids, data.name, { dtype: data.dtype, shape: data.shape }, plain));
+      const type = { dtype: data.dtype, shape: data.shape };
+      this.env.set(data.name, makeValue(this.ids, data.name, type, plain));
     });
   }
 
@@ -218,7 +225,7 @@ class Builder {
     const mark = this.nodes.length;
     try {
       const results = findConverter(info.opType, this.opset)!.convert(ctx);
-      this.bindOutputs(n, i, outs, results);
+      this.bindOutputs(outs, results);
     } catch (e) {
       if (!(e instanceof UnsupportedOp)) throw e;
       this.nodes.length = mark; // drop partial emissions of this node
@@ -227,7 +234,7 @@ class Builder {
     }
   }
 
-  private bindOutputs(n: NodeMsg, i: number, outs: readonly string[], results: readonly (Value | null)[]): void {
+  private bindOutputs(outs: readonly string[], results: readonly (Value | null)[]): void {
     outs.forEach((o, k) => {
       if (!o) return;
       const v = results[k];
@@ -251,7 +258,8 @@ class Builder {
 
   private rename(v: Value, name: string): Value {
     const info = { name: `output:${name}`, opType: 'Identity', domain: '' };
-    const ctx = makeContext(this, info, new AttrReader([], { node: info.name, opType: 'Identity' }), [v], [name]);
+    const attrs = new AttrReader([], { node: info.name, opType: 'Identity' });
+    const ctx = makeContext(this, info, attrs, [v], [name]);
     try {
       return ctx.result('identity', [v], {})[0]!;
     } catch (e) {

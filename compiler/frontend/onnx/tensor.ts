@@ -109,9 +109,10 @@ function encode(dtype: DType, src: readonly unknown[]): Uint8Array {
   switch (dtype) {
     case 'float32': return bytesOf(Float32Array.from(src as number[]));
     case 'float64': return bytesOf(Float64Array.from(src as number[]));
-    case 'int64': return bytesOf(BigInt64Array.from(src as never[], (v) => BigInt.asIntN(64, int64ToBigInt(v))));
-    case 'uint64': return bytesOf(BigUint64Array.from(src as never[], (v) => BigInt.asUintN(64, int64ToBigInt(v))));
-    case 'uint32': return bytesOf(Uint32Array.from(src as never[], (v) => Number(BigInt.asUintN(32, int64ToBigInt(v)))));
+    case 'int64': return bytesOf(BigInt64Array.from(src as never[], (v) => BigInt.asIntN(64, big(v))));
+    case 'uint64': return bytesOf(BigUint64Array.from(src as never[], (v) => BigInt.asUintN(64, big(v))));
+    case 'uint32':
+      return bytesOf(Uint32Array.from(src as never[], (v) => Number(BigInt.asUintN(32, big(v)))));
     case 'int32': return bytesOf(Int32Array.from(src as number[]));
     case 'int16': return bytesOf(Int16Array.from(src as number[]));
     case 'int8': return bytesOf(Int8Array.from(src as number[]));
@@ -121,6 +122,8 @@ function encode(dtype: DType, src: readonly unknown[]): Uint8Array {
   }
   void n;
 }
+
+const big = int64ToBigInt;
 
 function bytesOf(a: ArrayBufferView): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);

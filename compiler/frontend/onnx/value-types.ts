@@ -32,8 +32,11 @@ export function inputType(vi: ValueInfoMsg, namer: SymbolNamer): TensorType {
   const dtype = dtypeOf(t.elemType, name);
   if (!t.shape) fail(Codes.INPUT_TYPE, 'graph input has no shape (unknown rank)', { input: name });
   const dims = t.shape.dim ?? [];
-  if (dims.length > MAX_RANK) fail(Codes.INPUT_TYPE, `rank ${dims.length} exceeds ${MAX_RANK}`, { input: name });
-  const shape = dims.map((d, axis) => namer.dynamic ? sym(`${cleanName(name)}_d${axis}`) : dimOf(d, namer, name));
+  if (dims.length > MAX_RANK) {
+    fail(Codes.INPUT_TYPE, `rank ${dims.length} exceeds ${MAX_RANK}`, { input: name });
+  }
+  const shape = dims.map((d, axis) =>
+    (namer.dynamic ? sym(`${cleanName(name)}_d${axis}`) : dimOf(d, namer, name)));
   return Object.freeze({ dtype, shape: Object.freeze(shape) });
 }
 

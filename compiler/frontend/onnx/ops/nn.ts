@@ -27,7 +27,8 @@ function kernelOf(ctx: ConvertCtx, w: Value | null): number[] {
 function windowAttrs(ctx: ConvertCtx, kernel: number[], x: Value): Window {
   const n = kernel.length, a = ctx.attrs;
   if (n !== ctx.rank(x) - 2) {
-    a.fail('kernel_shape', `has ${n} dims but the input has rank ${ctx.rank(x)} (expected ${ctx.rank(x) - 2})`);
+    a.fail('kernel_shape', `has ${n} dims but the input has rank ${ctx.rank(x)} `
+      + `(expected ${ctx.rank(x) - 2})`);
   }
   const w: Window = {
     kernel, strides: a.ints('strides', ones(n)), pads: a.ints('pads', zeros(2 * n)),

@@ -9,7 +9,7 @@
 // dispose() during a run frees native memory only after that run finishes.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runtimeDType, runtimeDTypeFromCode, type TensorType } from './dtypes.js';
 import { KestrelError, RuntimeCodes } from './errors.js';
@@ -156,7 +156,7 @@ export class Session {
 export async function load(path: string, options: LoadOptions = {}): Promise<Session> {
   const { NativeSession } = loadAddon();
   try {
-    return new Session(new NativeSession(path, options.threads ?? 0, options.memoryLimitBytes ?? 0,
+    return new Session(new NativeSession(resolve(path), options.threads ?? 0, options.memoryLimitBytes ?? 0,
       options.maxSteps ?? 0));
   } catch (e) {
     throw toKestrel(e);

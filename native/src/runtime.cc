@@ -126,7 +126,9 @@ void make_views(const std::vector<IoSpec>& specs, std::vector<IoView>* views) {
 }
 
 Status open_library(kestrel_session* s, Symbols* syms) {
-  s->handle = dlopen(s->path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  // A path without a slash would make dlopen search the library path instead of this file.
+  const std::string where = s->path.find('/') == std::string::npos ? "./" + s->path : s->path;
+  s->handle = dlopen(where.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!s->handle) {
     const char* e = dlerror();
     return Fail(code::kArtifactInvalid, "cannot load artifact '" + s->path + "': " + (e ? e : "?"));

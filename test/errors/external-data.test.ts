@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { importOnnxFile } from '../../compiler/frontend/onnx/import.js';
 import { ensureOps } from '../fixtures/ops-setup.js';
 import { encodeModel, FLOAT, node, tmpDir, vi } from '../fixtures/onnx-builder.js';
@@ -51,6 +51,8 @@ function wValues(p: string): number[] {
 }
 
 describe('external data', () => {
+  afterEach(() => { expect(wValues(modelWith([['location', 'w.bin']], 'good.onnx'))).toEqual([1, 2, 3, 4]); });
+
   it('reads a good location, with offset, and ignores unknown keys', () => {
     expect(wValues(modelWith([['location', 'w.bin']]))).toEqual([1, 2, 3, 4]);
     expect(wValues(modelWith([['location', 'sub/w.bin'], ['offset', '16'], ['length', '16'],

@@ -213,3 +213,19 @@ export function dimToString(d: Dim): string {
 export function shapeToString(shape: readonly Dim[]): string {
   return `[${shape.map(dimToString).join(', ')}]`;
 }
+
+// Data symbols: a dim whose value is element `index` of the tensor value with id `valueId`, read
+// by the VM at run time (a Reshape whose target shape is a graph input, a Range whose limit is
+// computed by a kernel). They are plain variables with a reserved name, so all dim algebra
+// applies; the program lowering binds them with `load_int` right after the tensor is computed.
+
+const DATA_PREFIX = '@';
+
+export function dataSymbol(valueId: number, index: number): Dim {
+  return sym(`${DATA_PREFIX}${valueId}.${index}`);
+}
+
+export function parseDataSymbol(name: string): { valueId: number; index: number } | undefined {
+  const m = /^@(\d+)\.(\d+)$/.exec(name);
+  return m ? { valueId: Number(m[1]), index: Number(m[2]) } : undefined;
+}

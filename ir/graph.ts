@@ -10,6 +10,12 @@ import type { Dim } from './dim.js';
 export interface TensorType {
   readonly dtype: DType;
   readonly shape: readonly Dim[];
+  /**
+   * Known contents of a small integer tensor (rank 0 or 1), element by element, as dims: what
+   * Shape, Gather-on-a-shape, Concat of shapes... compute. Values with known contents never need a
+   * kernel: the VM computes their elements with integer instructions when anything reads them.
+   */
+  readonly elems?: readonly Dim[];
 }
 
 /** Constant tensor data: little-endian bytes of a row-major tensor with static dims. */

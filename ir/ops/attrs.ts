@@ -164,6 +164,7 @@ export const LOWER_FAIL: InferCtx = {
     throw new Error(`internal: ${code} at lowering (infer should have caught it): ${message}`);
   },
   constant: () => undefined,
+  values: () => undefined,
 };
 
 /** Static value of an int64 expression, if it is a constant. */

@@ -3,6 +3,7 @@
 // switching on names), its type/shape relation over symbolic dims, optional constant folding,
 // and its lowering to tensor expressions. ONNX import is separate (compiler/frontend/onnx).
 
+import type { Dim } from '../dim.js';
 import type { Attrs, ConstData, TensorType } from '../graph.js';
 import type { LowerCtx, Lowering } from '../te.js';
 
@@ -20,6 +21,13 @@ export interface InferCtx {
   fail(code: string, message: string): never;
   /** The compile-time data of input `i` when it is a constant (shape tensors, axes, pads). */
   constant(i: number): ConstData | undefined;
+  /**
+   * The contents of integer input `i` (rank 0 or 1, static length) as dims: numbers for constants,
+   * symbolic dims for shape computations (TensorType.elems), and otherwise data symbols that the
+   * VM reads from the tensor at run time (see dataSymbol in ir/dim.ts). Undefined for inputs that
+   * are absent, not integers, or too long. Use it wherever an ONNX op takes a shape as a tensor.
+   */
+  values(i: number): readonly Dim[] | undefined;
 }
 
 export interface OpDef {

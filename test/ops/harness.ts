@@ -48,6 +48,7 @@ export function inferOp(op: string, ins: readonly (TensorType | null)[], attrs: 
   return def.infer(ins, attrs, {
     fail(code, message): never { throw Object.assign(new Error(`${code}: ${message}`), { code }); },
     constant: () => undefined,
+    values: () => undefined,
   });
 }
 

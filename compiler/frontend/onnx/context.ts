@@ -8,6 +8,7 @@ import { byteSize, type DType } from '../../../ir/dtype.js';
 import { makeValue, type Attrs, type ConstData, type IdGen, type Node, type TensorType, type Value }
   from '../../../ir/graph.js';
 import { getOp } from '../../../ir/ops/registry.js';
+import { valuesOf } from '../../../ir/values.js';
 import { KestrelError } from '../../../runtime-vm/errors.js';
 import { Codes, fail, type Code, type Where } from '../../diagnostics.js';
 import type { AttrReader } from './attributes.js';
@@ -108,6 +109,7 @@ function inferTypes(infer: InferFn, ins: readonly (Value | null)[], attrs: Attrs
       throw new KestrelError(code, `node '${where.node}' (${where.opType}): ${message}`, { ...where, op });
     },
     constant: (i: number) => ins[i]?.data,
+    values: (i: number) => valuesOf(ins[i]),
   };
   try {
     return infer(ins.map((v) => v?.type ?? null), attrs, ictx);

@@ -46,6 +46,8 @@ export const Codes = Object.freeze({
   OPSET: 'KC0303',
   /** A graph input or output is a sequence, map or optional value (not supported yet). */
   VALUE_TYPE_UNSUPPORTED: 'KC0304',
+  /** An output's rank would depend on a symbolic dim (e.g. a Reshape target of symbolic length). */
+  SYMBOLIC_RANK: 'KC0305',
   /** An attribute is missing, has the wrong type, or is out of range. */
   ATTRIBUTE: 'KC0401',
   /** Type/shape inference of a node failed. */
@@ -73,6 +75,7 @@ export const Codes = Object.freeze({
 /** Codes that mean "kestrel does not support this yet" rather than "the model is wrong". */
 export const UNSUPPORTED_CODES: ReadonlySet<string> = new Set([
   Codes.UNSUPPORTED_OPS, Codes.TENSOR_DTYPE_UNSUPPORTED, Codes.VALUE_TYPE_UNSUPPORTED, Codes.TENSOR_SPARSE,
+  Codes.SYMBOLIC_RANK,
 ]);
 
 export type Code = (typeof Codes)[keyof typeof Codes];

@@ -1,7 +1,7 @@
 // The known contents of small integer tensors, as dims (see InferCtx.values in ops/registry.ts).
 
 import { constValues } from './const.js';
-import { type Dim, dataSymbol, isStatic } from './dim.js';
+import { type Dim, dataSymbol, dimVars, isStatic, parseDataSymbol } from './dim.js';
 import type { Value } from './graph.js';
 
 /** Longest integer tensor whose elements are tracked as dims. */
@@ -18,4 +18,9 @@ export function valuesOf(v: Value | null | undefined): readonly Dim[] | undefine
   if (v.data) return constValues(v.data);
   if (v.type.elems) return v.type.elems;
   return Array.from({ length: n }, (_, k) => dataSymbol(v.id, k));
+}
+
+/** True when none of the dims is read from tensor data at run time (no data symbols). */
+export function knownDims(ds: readonly Dim[]): boolean {
+  return ds.every((d) => dimVars(d).every((v) => !parseDataSymbol(v)));
 }

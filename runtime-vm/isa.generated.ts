@@ -52,5 +52,12 @@ export const OPCODES = {
   move: { code: 26, class: 'builtin', operands: [['dst', 'reg'], ['src', 'reg']] },
   check: { code: 27, class: 'builtin', operands: [['cond', 'reg'], ['code', 'u32'], ['message', 'str']] },
   fail: { code: 28, class: 'builtin', operands: [['code', 'u32'], ['message', 'str']] },
+  load_int: { code: 29, class: 'builtin', operands: [['dst', 'reg'], ['tensor', 'reg'], ['index', 'u32']] },
+  make_ints: { code: 30, class: 'builtin', operands: [
+    ['dst', 'reg'],
+    ['dtype', 'dtype'],
+    ['rank', 'u32'],
+    ['values', 'regs'],
+  ] },
 } as const;
 export type OpName = keyof typeof OPCODES;

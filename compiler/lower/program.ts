@@ -4,7 +4,7 @@
 // values after their last use, and return the outputs. Outputs that would alias an input or a
 // constant are copied, so callers own what they get back.
 
-import { type Dim, dimKey, isStatic, type Atom } from '../../ir/dim.js';
+import { type Atom, type Dim, dimKey, dimVars, isStatic, parseDataSymbol, sym, dataSymbol } from '../../ir/dim.js';
 import { dtypeInfo } from '../../ir/dtype.js';
 import { type Func, isConst, type Value } from '../../ir/graph.js';
 import { fail, Codes } from '../diagnostics.js';
@@ -35,7 +35,12 @@ class ProgramBuilder {
   private readonly dimRegs = new Map<string, number>();
   private readonly aliased = new Set<number>();
 
-  constructor(private readonly a: Assembler, private readonly constants: ConstantPool) {}
+  constructor(
+    private readonly a: Assembler,
+    private readonly constants: ConstantPool,
+    /** Value id -> element indices read by data symbols. */
+    private readonly dataRefs: ReadonlyMap<number, readonly number[]>,
+  ) {}
 
   bindInputs(inputs: readonly Value[]): void {
     const binder = new Map<string, string>();
@@ -45,6 +50,7 @@ class ProgramBuilder {
       this.aliased.add(v.id);
       this.a.emit('input', { dst: r, index: i, dtype: dtypeInfo(v.type.dtype).code, rank: v.type.shape.length });
       v.type.shape.forEach((d, axis) => this.bindDim(v, r, axis, d, binder));
+      this.bindData(v);
     });
   }
 
@@ -106,6 +112,7 @@ class ProgramBuilder {
   tensor(v: Value): number {
     const r = this.tensorRegs.get(v.id);
     if (r !== undefined) return r;
+    if (v.type.elems && !isConst(v)) return this.materialise(v, v.type.elems);
     if (!isConst(v)) throw new Error(`value '${v.name}' used before it is computed`);
     const dst = this.a.reg();
     const offset = this.constants.offsetOf(v);
@@ -113,6 +120,27 @@ class ProgramBuilder {
     this.tensorRegs.set(v.id, dst);
     this.aliased.add(v.id);
     return dst;
+  }
+
+  /** A shape computation's result as a tensor, built from its elements' registers. */
+  private materialise(v: Value, elems: readonly Dim[]): number {
+    const values = elems.map((d) => this.dimReg(d));
+    const dst = this.a.reg();
+    const dtype = v.type.dtype === 'int32' ? 'int32' : 'int64';
+    this.a.emit('make_ints', { dst, dtype: dtypeInfo(dtype).code, rank: v.type.shape.length, values });
+    this.tensorRegs.set(v.id, dst);
+    return dst;
+  }
+
+  /** Reads the elements of `v` that data symbols refer to, right after `v` is defined. */
+  bindData(v: Value): void {
+    for (const index of this.dataRefs.get(v.id) ?? []) {
+      const dst = this.a.reg();
+      this.a.emit('load_int', { dst, tensor: this.tensor(v), index });
+      const name = dimKey(dataSymbol(v.id, index));
+      this.symRegs.set(name, dst);
+      this.dimRegs.set(name, dst);
+    }
   }
 
   define(v: Value, aliasOf?: Value): number {
@@ -128,6 +156,7 @@ class ProgramBuilder {
     const s = this.tensor(src);
     const shape = out.type.shape.map((d) => this.dimReg(d));
     this.a.emit('reshape', { dst: this.define(out, src), src: s, shape });
+    this.bindData(out);
   }
 
   kernel(g: Group, call: ProgramKernel): void {
@@ -136,14 +165,9 @@ class ProgramBuilder {
       this.a.emit('alloc', { dst: this.define(v), dtype: dtypeInfo(v.type.dtype).code, shape });
     }
     const tensors = call.tensors.map((v) => this.tensor(v));
-    const scalars = call.symbols.map((s) => this.dimReg(this.symDim(s)));
+    const scalars = call.symbols.map((s) => this.dimReg(sym(s)));
     this.a.emit('call_kernel', { kernel: call.index, tensors, scalars });
-  }
-
-  private symDim(s: string): Dim {
-    const r = this.symRegs.get(s);
-    if (r === undefined) fail(Codes.SHAPE_UNBOUND, `dimension symbol '${s}' is not bound by any input`, {});
-    return { kind: 'sym', terms: [{ coef: 1, atoms: [{ kind: 'var', name: s }] }], constant: 0, key: s };
+    for (const v of g.outputs) this.bindData(v);
   }
 
   free(v: Value): void {
@@ -178,8 +202,23 @@ function lastUses(groups: readonly Group[]): Map<number, number> {
   return last;
 }
 
+/** Every data symbol used by a dim of the function: value id -> element indices. */
+function dataReferences(f: Func): Map<number, number[]> {
+  const refs = new Map<number, Set<number>>();
+  const visit = (d: Dim) => {
+    for (const name of dimVars(d)) {
+      const ref = parseDataSymbol(name);
+      if (ref) refs.set(ref.valueId, (refs.get(ref.valueId) ?? new Set()).add(ref.index));
+    }
+  };
+  for (const n of f.nodes) {
+    for (const v of n.outputs) [...v.type.shape, ...(v.type.elems ?? [])].forEach(visit);
+  }
+  return new Map([...refs].map(([id, s]) => [id, [...s].sort((x, y) => x - y)]));
+}
+
 export function lowerProgram(p: ProgramInput, a: Assembler): Uint8Array {
-  const b = new ProgramBuilder(a, p.constants);
+  const b = new ProgramBuilder(a, p.constants, dataReferences(p.func));
   b.bindInputs(p.func.inputs);
   const last = lastUses(p.groups);
   const keep = new Set(p.func.outputs.map((v) => v.id));

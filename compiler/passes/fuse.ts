@@ -4,7 +4,9 @@
 // input. A node joins the epilogue of the group producing one of its inputs when that value has
 // exactly one consumer, is not a graph output, and has the node's output shape (so the epilogue
 // writes exactly the elements the root computes). Views (reshape...) form groups of their own
-// that cost no kernel. A group runs at the position of its last node, so every value it reads
+// that cost no kernel, and nodes whose outputs have known contents (TensorType.elems: shape
+// arithmetic) join no group at all: the VM materialises such values only if something reads
+// them. A group runs at the position of its last node, so every value it reads
 // is computed before it.
 
 import { dimKey } from '../../ir/dim.js';
@@ -32,6 +34,8 @@ export function fuse(f: Func): Group[] {
   const groups: { kind: 'kernel' | 'view'; root: Node; epilogue: Node[]; outputs: Value[] }[] = [];
   const openGroup = new Map<number, (typeof groups)[number]>();
   for (const n of f.nodes) {
+    // Shape computations whose results are known as dims run in the VM, not in kernels.
+    if (n.outputs.every((v) => v.type.elems !== undefined)) continue;
     if (hasTrait(n.op, 'view')) {
       groups.push({ kind: 'view', root: n, epilogue: [], outputs: [...n.outputs] });
       continue;

@@ -3,6 +3,7 @@
 
 import { type Dim, dimEq, dimMax, isStatic, shapeToString } from '../dim.js';
 import type { TensorType } from '../graph.js';
+import * as t from '../tir-build.js';
 import { imm } from '../tir-build.js';
 import type { Expr } from '../tir.js';
 import type { TensorAccess } from '../te.js';
@@ -50,21 +51,32 @@ export function sameDType(inputs: readonly (TensorType | null)[], ctx: InferCtx)
 }
 
 /**
- * Reads `input` at an output position of rank `outRank`, broadcasting: leading axes the input
- * lacks are dropped and its static size-1 axes read index 0. When nothing broadcasts, the very
- * same index array is passed through (so flat-index shortcuts stay recognisable).
+ * Reads `input` at an output position, broadcasting: leading axes the input lacks are dropped
+ * and its static size-1 axes read index 0. A symbolic input extent that is not the output's
+ * extent may be 1 at run time, so its index is clamped to extent-1 (0 when it is 1). When nothing
+ * broadcasts, the very same index array is passed through (so flat-index shortcuts stay
+ * recognisable and loads stay contiguous).
  */
-export function broadcastAt(input: TensorAccess, idx: readonly Expr[]): Expr {
+export function broadcastAt(input: TensorAccess, idx: readonly Expr[], outShape?: readonly Expr[]): Expr {
   const r = input.shape.length;
   const lead = idx.length - r;
   let changed = lead !== 0;
   const mapped = input.shape.map((ext, k) => {
-    const one = ext.kind === 'const' && ext.value === 1;
-    if (one && !(idx[lead + k].kind === 'const' && (idx[lead + k] as { value: number }).value === 0)) {
+    const i = idx[lead + k];
+    if (ext.kind === 'const') {
+      if (ext.value !== 1 || (i.kind === 'const' && i.value === 0)) return i;
       changed = true;
       return imm(0);
     }
-    return idx[lead + k];
+    const out = outShape?.[lead + k];
+    if (!out || JSON.stringify(out) === JSON.stringify(ext)) return i;
+    changed = true;
+    return t.min(i, t.sub(ext, 1));
   });
   return input.at(changed ? mapped : idx);
+}
+
+/** The output extents of a lowering as expressions (for broadcastAt). */
+export function outExtents(ctx: { outTypes: readonly TensorType[]; dim(d: Dim): Expr }): Expr[] {
+  return ctx.outTypes[0].shape.map((d) => ctx.dim(d));
 }

@@ -4,11 +4,13 @@
 
 import type { DType } from '../dtype.js';
 import { isFloat } from '../dtype.js';
+import { type Dim, dimAdd, dimFloorDiv, dimMax, dimMin, dimMul, dimSub, isStatic } from '../dim.js';
+import { knownDims } from '../values.js';
 import type { Attrs, TensorType } from '../graph.js';
 import * as t from '../tir-build.js';
 import type { Expr } from '../tir.js';
 import type { LowerCtx, Lowering } from '../te.js';
-import { broadcastAt, broadcastShapes, sameDType } from './broadcast.js';
+import { broadcastAt, broadcastShapes, outExtents, sameDType } from './broadcast.js';
 import { defineOps, type InferCtx, type OpDef } from './registry.js';
 
 const num = (attrs: Attrs, k: string, dflt: number): number => (typeof attrs[k] === 'number' ? attrs[k] as number : dflt);
@@ -50,6 +52,33 @@ const BINARY: Readonly<Record<string, Binary>> = {
 
 const BOOL_RESULT = new Set(['equal', 'less', 'less_or_equal', 'greater', 'greater_or_equal']);
 
+/** Dim arithmetic for integer shape computations (elements known as dims). */
+const SHAPE_ARITH: Readonly<Record<string, (a: Dim, b: Dim) => Dim | undefined>> = {
+  add: dimAdd, sub: dimSub, mul: dimMul, max: dimMax, min: dimMin,
+  // ONNX integer Div truncates; shape values are non-negative, where floor and trunc agree.
+  div: (a, b) => (isStatic(a) && isStatic(b) ? (b === 0 ? undefined : Math.trunc(a / b)) : dimFloorDiv(a, b)),
+};
+
+
+/**
+ * Elements of an integer binary op's result when both inputs' elements are known from shape
+ * computations (scalars broadcast); undefined otherwise.
+ */
+function shapeArith(name: string, out: TensorType, ctx: InferCtx): readonly Dim[] | undefined {
+  const f = SHAPE_ARITH[name];
+  const [a, b] = [ctx.values(0), ctx.values(1)];
+  if (!f || !a || !b || isFloat(out.dtype) || !knownDims(a) || !knownDims(b)) return undefined;
+  const n = Math.max(a.length, b.length);
+  if ((a.length !== n && a.length !== 1) || (b.length !== n && b.length !== 1) || out.shape.length > 1) return undefined;
+  const elems: Dim[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = f(a[a.length === 1 ? 0 : i], b[b.length === 1 ? 0 : i]);
+    if (r === undefined) return undefined;
+    elems.push(r);
+  }
+  return elems;
+}
+
 function elementwiseInfer(outDType?: (ins: DType) => DType) {
   return (inputs: readonly (TensorType | null)[], _attrs: Attrs, ctx: InferCtx): TensorType[] => {
     const present = inputs.filter((x): x is TensorType => x !== null);
@@ -70,10 +99,17 @@ function binaryDef(name: string, f: Binary): OpDef {
     name, traits: ['elementwise'],
     infer: name === 'pow'
       ? (inputs, _a, ctx) => [{ dtype: inputs[0]!.dtype, shape: broadcastShapes(inputs.map((x) => x!.shape), ctx) }]
-      : elementwiseInfer(BOOL_RESULT.has(name) ? () => 'bool' : undefined),
+      : (inputs, attrs, ctx) => {
+        const [out] = elementwiseInfer(BOOL_RESULT.has(name) ? () => 'bool' : undefined)(inputs, attrs, ctx);
+        const elems = shapeArith(name, out, ctx);
+        return [elems ? { ...out, elems } : out];
+      },
     lower: (ctx: LowerCtx): Lowering => ({
       kind: 'compute',
-      at: (idx) => f(broadcastAt(ctx.inputs[0]!, idx), broadcastAt(ctx.inputs[1]!, idx), ctx.attrs),
+      at: (idx) => {
+        const out = outExtents(ctx);
+        return f(broadcastAt(ctx.inputs[0]!, idx, out), broadcastAt(ctx.inputs[1]!, idx, out), ctx.attrs);
+      },
     }),
   };
 }
@@ -110,7 +146,8 @@ const where: OpDef = {
   lower: (ctx) => ({
     kind: 'compute',
     at: (idx) => {
-      const [cond, a, b] = ctx.inputs.map((x) => broadcastAt(x!, idx));
+      const out = outExtents(ctx);
+      const [cond, a, b] = ctx.inputs.map((x) => broadcastAt(x!, idx, out));
       return t.select(cond, a, b);
     },
   }),
@@ -118,7 +155,11 @@ const where: OpDef = {
 
 const cast: OpDef = {
   name: 'cast', traits: ['elementwise'],
-  infer: (inputs, attrs) => [{ dtype: attrs.to as DType, shape: inputs[0]!.shape }],
+  infer: (inputs, attrs, ctx) => {
+    const to = attrs.to as DType;
+    const elems = to === 'int64' || to === 'int32' ? ctx.values(0) : undefined;
+    return [{ dtype: to, shape: inputs[0]!.shape, ...(elems && knownDims(elems) ? { elems } : {}) }];
+  },
   lower: (ctx) => ({ kind: 'compute', at: (idx) => t.cast(ctx.inputs[0]!.at(idx), ctx.attrs.to as DType) }),
 };
 

@@ -2,8 +2,11 @@
 // input's storage and lower to a VM reshape, never a kernel; transpose and pad are injective
 // computes that fuse; concat writes each input's region with its own loop nest.
 
-import { type Dim, dimEq, dimFloorDiv, dimProduct, dimAdd, isStatic, shapeToString } from '../dim.js';
-import { constValues } from '../const.js';
+import {
+  type Dim, dimAdd, dimEq, dimFloorDiv, dimMax, dimMin, dimMul, dimNeg, dimProduct, dimSub, dimVars, isStatic,
+  parseDataSymbol, shapeToString, dimKey,
+} from '../dim.js';
+import { knownDims } from '../values.js';
 import type { Attrs, TensorType } from '../graph.js';
 import * as t from '../tir-build.js';
 import { elementLoops } from '../te-loops.js';
@@ -19,29 +22,73 @@ function checkAxis(axis: number, rank: number, ctx: InferCtx, what = 'axis'): nu
 
 const identity: OpDef = {
   name: 'identity', traits: ['view'],
-  infer: (inputs) => [inputs[0]!],
+  infer: (inputs, _attrs, ctx) => [viewElems(inputs[0]!, ctx)],
 };
 
-function reshapeTarget(x: TensorType, target: number[], allowzero: boolean, ctx: InferCtx): Dim[] {
+/** ONNX Shape: the input's dims (optionally a [start, end) slice), always known as dims. */
+const shape: OpDef = {
+  name: 'shape', traits: ['view'],
+  infer: (inputs, attrs) => {
+    const dims = inputs[0]!.shape;
+    const r = dims.length;
+    const clamp = (a: number) => Math.min(Math.max(a < 0 ? a + r : a, 0), r);
+    const start = clamp(typeof attrs.start === 'number' ? attrs.start : 0);
+    const end = clamp(typeof attrs.end === 'number' ? attrs.end : r);
+    const elems = dims.slice(start, Math.max(start, end));
+    return [{ dtype: 'int64', shape: [elems.length], elems }];
+  },
+};
+
+/** ONNX Size: the input's element count as an int64 scalar. */
+const size: OpDef = {
+  name: 'size', traits: ['view'],
+  infer: (inputs) => [{ dtype: 'int64', shape: [], elems: [dimProduct(inputs[0]!.shape)] }],
+};
+
+/** Encodes "t == 0 ? a : b" style choices for integer dims known to be >= -1. */
+const isZero = (t: Dim): Dim => dimSub(1, dimMin(dimMax(t, dimNeg(t)), 1));
+const isMinusOne = (t: Dim): Dim => dimMax(dimNeg(t), 0);
+
+/**
+ * Output dims of Reshape. Static targets follow ONNX directly (0 copies the input dim unless
+ * allowzero, -1 is inferred). Targets read from data at run time may be 0 or -1 too, so their
+ * dims are written as arithmetic that takes every case into account when the VM evaluates it.
+ */
+function reshapeTarget(x: TensorType, target: readonly Dim[], allowzero: boolean, ctx: InferCtx): Dim[] {
+  const total = dimProduct(x.shape);
+  const dynamic = target.map((d) => !isStatic(d) && dimVars(d).some((v) => parseDataSymbol(v)));
+  const inDim = (i: number): Dim => (i < x.shape.length ? x.shape[i] : 0);
+  const known: Dim[] = [];
   const out: (Dim | null)[] = target.map((d, i) => {
+    if (dynamic[i]) {
+      const z = allowzero ? 0 : isZero(d);
+      known.push(dimAdd(dimAdd(d, dimMul(z, inDim(i))), dimMul(isMinusOne(d), 2)));
+      return null;
+    }
     if (d === 0 && !allowzero) {
       if (i >= x.shape.length) ctx.fail('KC0402', `reshape: 0 at position ${i} but input rank is ${x.shape.length}`);
+      known.push(x.shape[i]);
       return x.shape[i];
     }
     if (d === -1) return null;
-    if (d < 0) ctx.fail('KC0401', `reshape: invalid target dim ${d}`);
+    if (isStatic(d) && d < 0) ctx.fail('KC0401', `reshape: invalid target dim ${d}`);
+    known.push(d);
     return d;
   });
-  const holes = out.filter((d) => d === null).length;
+  const holes = target.filter((d) => d === -1).length;
   if (holes > 1) ctx.fail('KC0401', 'reshape: more than one -1 in the target shape');
-  const total = dimProduct(x.shape);
-  if (holes === 1) {
-    const known = dimProduct(out.filter((d): d is Dim => d !== null));
-    if (known === 0) ctx.fail('KC0401', 'reshape: cannot infer -1 next to a zero dim');
-    const fill = dimFloorDiv(total, known);
-    return out.map((d) => (d === null ? fill : d));
+  const product = dimProduct(known);
+  if (product === 0 && (holes === 1 || dynamic.some(Boolean))) {
+    ctx.fail('KC0401', 'reshape: cannot infer -1 next to a zero dim');
   }
-  const dims = out as Dim[];
+  // With no -1 the fill is unused; max(.., 1) keeps an all-zero target from dividing by zero.
+  const fill = dimFloorDiv(total, dimMax(product, 1));
+  const dims = out.map((d, i) => {
+    if (d !== null) return d;
+    if (!dynamic[i]) return fill;
+    const t = target[i];
+    return dimAdd(dimAdd(t, dimMul(allowzero ? 0 : isZero(t), inDim(i))), dimMul(isMinusOne(t), dimAdd(fill, 1)));
+  });
   const prod = dimProduct(dims);
   if (isStatic(prod) && isStatic(total) && prod !== total) {
     ctx.fail('KC0402', `reshape: cannot reshape ${shapeToString(x.shape)} to ${shapeToString(dims)}`);
@@ -49,12 +96,27 @@ function reshapeTarget(x: TensorType, target: number[], allowzero: boolean, ctx:
   return dims;
 }
 
+/** A view of a small integer tensor keeps its known elements. */
+function viewElems(out: TensorType, ctx: InferCtx): TensorType {
+  const elems = out.shape.length <= 1 ? ctx.values(0) : undefined;
+  const n = out.shape.length === 0 ? 1 : out.shape[0];
+  return elems && elems.length === n ? { ...out, elems } : out;
+}
+
 const reshape: OpDef = {
   name: 'reshape', traits: ['view'],
   infer: (inputs, attrs, ctx) => {
-    const target = ctx.constant(1);
-    if (!target) return ctx.fail('KC0402', 'reshape: the target shape must be a compile-time constant');
-    return [{ dtype: inputs[0]!.dtype, shape: reshapeTarget(inputs[0]!, constValues(target), attrs.allowzero === 1, ctx) }];
+    const target = ctx.values(1);
+    if (!target) {
+      const t = inputs[1]!;
+      if (t.shape.length === 1 && !isStatic(t.shape[0])) {
+        return ctx.fail('KC0305', `reshape: the target shape has symbolic length ${dimKey(t.shape[0])}, `
+          + 'so the output rank is not known at compile time');
+      }
+      return ctx.fail('KC0402', 'reshape: the target shape must be a 1-D integer tensor of static length');
+    }
+    const out = { dtype: inputs[0]!.dtype, shape: reshapeTarget(inputs[0]!, target, attrs.allowzero === 1, ctx) };
+    return [viewElems(out, ctx)];
   },
 };
 
@@ -64,7 +126,7 @@ const flatten: OpDef = {
     const x = inputs[0]!;
     const axis = attrs.axis as number;
     if (axis < 0 || axis > x.shape.length) ctx.fail('KC0401', `flatten: axis ${axis} out of range`);
-    return [{ dtype: x.dtype, shape: [dimProduct(x.shape.slice(0, axis)), dimProduct(x.shape.slice(axis))] }];
+    return [viewElems({ dtype: x.dtype, shape: [dimProduct(x.shape.slice(0, axis)), dimProduct(x.shape.slice(axis))] }, ctx)];
   },
 };
 
@@ -75,7 +137,7 @@ const squeeze: OpDef = {
     const axes = ints(attrs, 'axes').map((a) => checkAxis(a, x.shape.length, ctx));
     for (const a of axes) if (x.shape[a] !== 1 && isStatic(x.shape[a])) ctx.fail('KC0401', `squeeze: axis ${a} has size ${x.shape[a]}`);
     const drop = axes.length ? new Set(axes) : new Set(x.shape.flatMap((d, i) => (d === 1 ? [i] : [])));
-    return [{ dtype: x.dtype, shape: x.shape.filter((_, i) => !drop.has(i)) }];
+    return [viewElems({ dtype: x.dtype, shape: x.shape.filter((_, i) => !drop.has(i)) }, ctx)];
   },
 };
 
@@ -88,7 +150,7 @@ const unsqueeze: OpDef = {
     const out: Dim[] = [];
     let k = 0;
     for (let i = 0; i < rank; i++) out.push(axes.has(i) ? 1 : x.shape[k++]);
-    return [{ dtype: x.dtype, shape: out }];
+    return [viewElems({ dtype: x.dtype, shape: out }, ctx)];
   },
 };
 
@@ -134,7 +196,10 @@ const concat: OpDef = {
       });
       along = dimAdd(along, x.shape[axis]);
     }
-    return [{ dtype: xs[0].dtype, shape: xs[0].shape.map((d, i) => (i === axis ? along : d)) }];
+    const out = { dtype: xs[0].dtype, shape: xs[0].shape.map((d, i) => (i === axis ? along : d)) };
+    const parts = rank === 1 ? inputs.map((_, i) => (inputs[i] ? ctx.values(i) : [])) : [];
+    const known = parts.length > 0 && parts.every((p) => p !== undefined && knownDims(p));
+    return [known ? { ...out, elems: parts.flatMap((p) => [...p!]) } : out];
   },
   lower: (ctx) => {
     const axis = ctx.attrs.axis as number;
@@ -180,4 +245,4 @@ const pad: OpDef = {
   },
 };
 
-defineOps([identity, reshape, flatten, squeeze, unsqueeze, transpose, concat, pad]);
+defineOps([identity, shape, size, reshape, flatten, squeeze, unsqueeze, transpose, concat, pad]);

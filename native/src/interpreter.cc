@@ -117,6 +117,8 @@ class Machine {
   Status op_alloc();
   Status op_reshape();
   Status op_copy();
+  Status op_load_int();
+  Status op_make_ints();
   Status op_call_kernel();
   Status op_check();
   Status op_fail();
@@ -278,6 +280,56 @@ Status Machine::op_copy() {
   return Ok();
 }
 
+// Element `i` of an integer tensor as int64; false for non-integer dtypes.
+bool read_int(const Tensor& t, uint64_t i, int64_t* v) {
+  switch (t.dtype) {
+    case 1: case 7: *v = reinterpret_cast<const uint8_t*>(t.data)[i]; return true;   // uint8, bool
+    case 2: *v = reinterpret_cast<const int8_t*>(t.data)[i]; return true;
+    case 3: *v = reinterpret_cast<const uint16_t*>(t.data)[i]; return true;
+    case 4: *v = reinterpret_cast<const int16_t*>(t.data)[i]; return true;
+    case 5: *v = reinterpret_cast<const int32_t*>(t.data)[i]; return true;
+    case 6: case 11: std::memcpy(v, t.data + 8 * i, 8); return true;                 // int64, uint64
+    case 10: *v = reinterpret_cast<const uint32_t*>(t.data)[i]; return true;
+    default: return false;
+  }
+}
+
+Status Machine::op_load_int() {
+  const uint32_t dst = w(), src = w(), index = w();
+  const Tensor* t = nullptr;
+  KESTREL_TRY(want_tensor(src, &t));
+  uint64_t count = 0;
+  KESTREL_TRY(element_count(t->shape.data(), t->shape.size(), "load_int source", &count));
+  if (index >= count) {
+    return Fail(code::kShapeCheck, "shape tensor has " + std::to_string(count) + " elements; element " +
+                                       std::to_string(index) + " was read");
+  }
+  int64_t v = 0;
+  if (!read_int(*t, index, &v)) {
+    return Fail(code::kShapeCheck, std::string("a ") + dtype_name(t->dtype) + " tensor used as a shape");
+  }
+  set_int(dst, v);
+  return Ok();
+}
+
+Status Machine::op_make_ints() {
+  const uint32_t dst = w(), dtype = w(), rank = w();
+  const Span vs = span();
+  if (rank > 1 || (rank == 0 && vs.n != 1)) return bad("make_ints needs rank 0 with one value, or rank 1");
+  if (dtype != 5 && dtype != 6) return bad("make_ints makes int32 or int64 tensors");
+  std::vector<int64_t> values(vs.n);
+  for (uint32_t k = 0; k < vs.n; ++k) KESTREL_TRY(want_int(vs.p[k], &values[k]));
+  dims_.assign(rank, static_cast<int64_t>(vs.n));
+  Tensor t;
+  KESTREL_TRY(new_tensor(dtype, "shape tensor", &t));
+  for (uint32_t k = 0; k < vs.n; ++k) {
+    if (dtype == 6) std::memcpy(t.data + 8 * k, &values[k], 8);
+    else reinterpret_cast<int32_t*>(t.data)[k] = static_cast<int32_t>(values[k]);
+  }
+  set_tensor(dst, std::move(t));
+  return Ok();
+}
+
 // A tensor with the contents of `t` in fresh pool storage.
 Status Machine::owned(const Tensor& t, Tensor* out) {
   dims_ = t.shape;
@@ -376,6 +428,8 @@ Status Machine::run(std::vector<Tensor>* outputs) {
       case Op::kAlloc: KESTREL_TRY(op_alloc()); break;
       case Op::kReshape: KESTREL_TRY(op_reshape()); break;
       case Op::kCopy: KESTREL_TRY(op_copy()); break;
+      case Op::kLoadInt: KESTREL_TRY(op_load_int()); break;
+      case Op::kMakeInts: KESTREL_TRY(op_make_ints()); break;
       case Op::kFree: r_[w()] = Value{}; break;
       case Op::kMove: { const uint32_t dst = w(), src = w(); r_[dst] = r_[src]; break; }
       case Op::kCheck: KESTREL_TRY(op_check()); break;

@@ -27,6 +27,8 @@ enum class Op : uint32_t {
   kMove = 26,
   kCheck = 27,
   kFail = 28,
+  kLoadInt = 29,
+  kMakeInts = 30,
 };
 
 enum class Kind : uint8_t {
@@ -66,6 +68,8 @@ constexpr OpInfo kOps[] = {
   {"move", 26, 2, {Kind::kReg, Kind::kReg}},
   {"check", 27, 3, {Kind::kReg, Kind::kU32, Kind::kStr}},
   {"fail", 28, 2, {Kind::kU32, Kind::kStr}},
+  {"load_int", 29, 3, {Kind::kReg, Kind::kReg, Kind::kU32}},
+  {"make_ints", 30, 4, {Kind::kReg, Kind::kDtype, Kind::kU32, Kind::kRegs}},
 };
 
 enum class IntOp : uint32_t {

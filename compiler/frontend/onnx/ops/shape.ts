@@ -122,4 +122,8 @@ export const SHAPE_ROWS: readonly ConverterRow[] = [
   row('Unsqueeze', ['unsqueeze'], unsqueeze),
   row('Pad', ['pad'], pad),
   row('Constant', [], constant),
+  row('Shape', ['shape'], (ctx) => ctx.result('shape', [ctx.input(0)], {
+    start: ctx.attrs.int('start', 0), ...(ctx.attrs.has('end') ? { end: ctx.attrs.int('end') } : {}),
+  })),
+  row('Size', ['size'], (ctx) => ctx.result('size', [ctx.input(0)], {})),
 ];

@@ -19,13 +19,13 @@ import { compareTensors, readDataSet } from './testdata.js';
 import type { TargetName } from '../codegen/target.js';
 
 const USAGE = `usage:
-  kestrel compile model.onnx -o model.so [--target host|x86_64|aarch64] [--dynamic]
+  kestrel compile model.onnx -o model.so [--target host|x86_64|aarch64] [--dynamic] [--fix sym=N,...]
   kestrel run model.so --inputs DIR [--outputs DIR] [--check] [--bench N] [--threads N]
   kestrel inspect model.onnx|model.so`;
 
 interface Args { positional: string[]; flags: Map<string, string | true> }
 
-const VALUED = new Set(['-o', '--output', '--target', '--inputs', '--outputs', '--bench', '--threads']);
+const VALUED = new Set(['-o', '--output', '--target', '--fix', '--inputs', '--outputs', '--bench', '--threads']);
 
 function parseArgs(argv: readonly string[]): Args {
   const positional: string[] = [];
@@ -50,7 +50,15 @@ async function cmdCompile(a: Args): Promise<void> {
   const model = a.positional[0];
   const output = str(a, '-o', '--output') ?? join(dirname(model ?? '.'), `${basename(model ?? 'model', '.onnx')}.so`);
   if (!model) throw new Error('compile needs a model path');
-  const r = await compile(model, { output, target: (str(a, '--target') ?? 'host') as TargetName, dynamic: a.flags.has('--dynamic') });
+  const fixed = str(a, '--fix');
+  const fixedDims = fixed ? Object.fromEntries(fixed.split(',').map((kv) => {
+    const [k, v] = kv.split('=');
+    if (!k || !/^\d+$/.test(v ?? '')) throw new Error(`--fix expects name=value[,name=value], got '${kv}'`);
+    return [k, Number(v)];
+  })) : undefined;
+  const r = await compile(model, {
+    output, target: (str(a, '--target') ?? 'host') as TargetName, dynamic: a.flags.has('--dynamic'), fixedDims,
+  });
   console.log(`compiled ${model} -> ${r.output}: ${r.kernels} kernels, ${(r.constantsBytes / 1e6).toFixed(2)} MB constants, ${r.seconds.toFixed(2)} s`);
 }
 

@@ -22,7 +22,10 @@ import { runPipeline } from './pipeline.js';
 
 function packageVersion(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
+  while (!existsSync(join(dir, 'package.json'))) {
+    if (dirname(dir) === dir) return '0.0.0';
+    dir = dirname(dir);
+  }
   return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
@@ -36,6 +39,8 @@ export interface CompileOptions {
   readonly dynamic?: boolean;
   /** Worker threads the schedules should plan for (default: the target's core count). */
   readonly threads?: number;
+  /** Fix symbolic input dims (`{ batch: 1, seq: 16 }`) to compile for one shape only. */
+  readonly fixedDims?: Readonly<Record<string, number>>;
 }
 
 export interface CompileReport {
@@ -109,7 +114,7 @@ export async function compileModule(m: Module, opts: CompileOptions): Promise<Co
 
 /** Compiles an ONNX model file to a kestrel artifact. */
 export async function compile(modelPath: string, opts: CompileOptions): Promise<CompileReport> {
-  const m = importOnnxFile(modelPath, { dynamic: opts.dynamic });
+  const m = importOnnxFile(modelPath, { dynamic: opts.dynamic, fixedDims: opts.fixedDims });
   return compileModule(m, opts);
 }
 

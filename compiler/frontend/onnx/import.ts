@@ -28,6 +28,8 @@ export interface ImportOptions {
   readonly modelDir?: string;
   /** Make every input dim symbolic, named `<input>_d<axis>`. */
   readonly dynamic?: boolean;
+  /** Fix symbolic input dims to values (`{ batch: 1, seq: 16 }`): a static compile for one shape. */
+  readonly fixedDims?: Readonly<Record<string, number>>;
 }
 
 export interface UnsupportedOpInfo {
@@ -148,7 +150,8 @@ class Builder {
   constructor(private readonly opsets: Map<string, number>, private readonly opts: ImportOptions) {
     this.opset = opsets.get('') ?? 0;
     let unk = 0;
-    this.namer = { fresh: () => `unk${unk++}`, dynamic: opts.dynamic === true };
+    const fixed = new Map(Object.entries(opts.fixedDims ?? {}));
+    this.namer = { fresh: () => `unk${unk++}`, dynamic: opts.dynamic === true, fixed };
   }
 
   addInitializers(g: GraphMsg): void {

@@ -11,6 +11,8 @@ import { MAX_RANK, dtypeOf } from './tensor.js';
 export interface SymbolNamer {
   fresh(): string;
   readonly dynamic: boolean;
+  /** Symbols given a fixed value (a static compile for one shape). */
+  readonly fixed?: ReadonlyMap<string, number>;
 }
 
 const own = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
@@ -35,8 +37,10 @@ export function inputType(vi: ValueInfoMsg, namer: SymbolNamer): TensorType {
   if (dims.length > MAX_RANK) {
     fail(Codes.INPUT_TYPE, `rank ${dims.length} exceeds ${MAX_RANK}`, { input: name });
   }
-  const shape = dims.map((d, axis) =>
-    (namer.dynamic ? sym(`${cleanName(name)}_d${axis}`) : dimOf(d, namer, name)));
+  const shape = dims.map((d, axis) => {
+    const dim = namer.dynamic ? sym(`${cleanName(name)}_d${axis}`) : dimOf(d, namer, name);
+    return typeof dim === 'number' ? dim : namer.fixed?.get(dim.key) ?? dim;
+  });
   return Object.freeze({ dtype, shape: Object.freeze(shape) });
 }
 

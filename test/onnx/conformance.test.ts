@@ -1,0 +1,45 @@
+// The ONNX backend conformance cases (shared/onnx-tests), static and with every input dim made
+// symbolic (--dynamic): no case may fail, and every case listed in the baseline must pass.
+// Unsupported cases are skipped by the runner and listed in its report, never counted as passes.
+// Regenerate the baselines with `node scripts/conformance-baseline.mjs` and review the diff.
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT, sharedDir, tempDir } from '../helpers/shared.js';
+
+interface Report {
+  summary: { passed: number; failed: number; skipped: number };
+  cases: { name: string; status: string; message?: string }[];
+}
+
+function runConformance(dynamic: boolean): Report {
+  const runner = join(REPO_ROOT, 'dist', 'compiler', 'conformance.js');
+  if (!existsSync(runner)) throw new Error(`${runner} is missing: run \`npm run build:ts\` first`);
+  const dirs = ['node', 'pytorch-converted', 'pytorch-operator', 'simple'].map((d) => join(sharedDir(), 'onnx-tests', d));
+  const report = join(tempDir(), 'report.json');
+  try {
+    execFileSync('node', [runner, ...dirs, '--report', report, ...(dynamic ? ['--dynamic'] : [])],
+      { stdio: 'ignore', cwd: REPO_ROOT, timeout: 1_500_000 });
+  } catch { /* a nonzero exit means failures: the assertions below list them */ }
+  return JSON.parse(readFileSync(report, 'utf8')) as Report;
+}
+
+function baseline(mode: string): string[] {
+  return readFileSync(join(REPO_ROOT, 'test', 'onnx', `baseline-${mode}.txt`), 'utf8').split('\n').filter(Boolean);
+}
+
+describe('ONNX conformance', () => {
+  for (const mode of ['static', 'dynamic']) {
+    it(`${mode}: no failures, and every baseline case passes`, () => {
+      const r = runConformance(mode === 'dynamic');
+      const failed = r.cases.filter((c) => c.status === 'FAIL').map((c) => `${c.name}: ${c.message}`);
+      expect(failed).toEqual([]);
+      const passed = new Set(r.cases.filter((c) => c.status === 'PASS').map((c) => c.name));
+      const lost = baseline(mode).filter((n) => !passed.has(n));
+      expect(lost).toEqual([]);
+      expect(r.summary.passed).toBeGreaterThan(0);
+    }, 1_800_000);
+  }
+});

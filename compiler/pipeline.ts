@@ -10,6 +10,8 @@ import { verifyFunc } from '../ir/verify.js';
 import { eliminateIdentity } from './passes/eliminate-identity.js';
 import { foldBatchNorm } from './passes/fold-batchnorm.js';
 import { fuse, type Group } from './passes/fuse.js';
+import { packConvWeights } from './passes/pack-conv-weights.js';
+import { padConvInputs } from './passes/pad-conv-inputs.js';
 import { idsAfter } from './passes/graph-util.js';
 import { ConstantPool } from './lower/constants.js';
 import { lowerGroup } from './lower/kernel.js';
@@ -69,6 +71,8 @@ export function runPipeline(m: Module, target: TargetInfo): CompiledModel {
   let f = m.main;
   f = graphPass('eliminate-identity', f, eliminateIdentity);
   f = graphPass('fold-batchnorm', f, (x) => foldBatchNorm(x, ids));
+  f = graphPass('pad-conv-inputs', f, (x) => padConvInputs(x, ids));
+  f = graphPass('pack-conv-weights', f, (x) => packConvWeights(x, ids, target.vectorLanes));
   const groups = step('fuse', () => fuse(f));
   const { kernels, calls } = step('lower-kernels', () => lowerKernels(groups, target));
   const constants = new ConstantPool();

@@ -16,7 +16,7 @@
 // unrolled and vectorised loop vars so they become registers.
 
 import type { Dim } from '../dim.js';
-import { isStatic } from '../dim.js';
+import { dimAdd, isStatic } from '../dim.js';
 import type { Attrs, TensorType } from '../graph.js';
 import type { LowerCtx, Lowering, TensorAccess } from '../te.js';
 import type { Buffer, Expr, Stmt, Var } from '../tir.js';
@@ -34,17 +34,23 @@ import { defineOps } from './registry.js';
 
 function inferConv(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
   const x = requireFloat(ins, 0, 'conv input', ctx, 3, 5);
-  const w = requireFloat(ins, 1, 'conv weight', ctx, 3, 5);
+  const w = requireFloat(ins, 1, 'conv weight', ctx, 3, 6);
   const rank = x.shape.length, S = rank - 2;
-  if (w.shape.length !== rank) {
-    ctx.fail(INPUT_MISMATCH, `conv weight rank ${w.shape.length} != input rank ${rank}`);
-  }
   if (w.dtype !== x.dtype) ctx.fail(INPUT_MISMATCH, `conv weight dtype ${w.dtype} != input dtype ${x.dtype}`);
   const win = readWindow(attrs, S, ctx);
   const group = intAttr(attrs, 'group', 1);
   if (!Number.isInteger(group) || group < 1) ctx.fail(ATTR_RANGE, `conv group must be >= 1, got ${group}`);
   const [n, c] = x.shape;
-  const m = w.shape[0];
+  // Packed weights (compiler/passes/pack-conv-weights.ts): [ceil(M/L), C, k..., L].
+  const L = intAttr(attrs, 'packedOc', 0);
+  const m: Dim = L ? intAttr(attrs, 'outChannels', 0) : w.shape[0];
+  if (L) {
+    if (w.shape.length !== rank + 1 || group !== 1) ctx.fail(INPUT_MISMATCH, 'conv packed weight layout');
+    checkDimEq(w.shape[0], Math.ceil((m as number) / L), 'conv packed weight blocks', ctx);
+    checkDimEq(w.shape[rank], L, 'conv packed weight lanes', ctx);
+  } else if (w.shape.length !== rank) {
+    ctx.fail(INPUT_MISMATCH, `conv weight rank ${w.shape.length} != input rank ${rank}`);
+  }
   const icg = isStatic(c) ? c / group : w.shape[1];
   checkDimEq(w.shape[1], icg, 'conv weight channels vs input channels/group', ctx);
   for (const [d, what] of [[c, 'input'], [m, 'output']] as const) {
@@ -173,6 +179,102 @@ function lowerConv(ctx: LowerCtx): Lowering {
   return { kind: 'kernel', body: loop(pv, P, loop(wt, ceilDivExpr(OL, TWV), tile), 'parallel') };
 }
 
+/**
+ * The output-channel-vectorised kernel for packed weights (attr packedOc = V, 2-D, group 1).
+ * A register tile is TOV*V output channels x TP consecutive pixels of one output row: per tap
+ * (ic, kh, kw) it loads TOV weight vectors and broadcasts TP scalar input pixels (any stride, no
+ * gathers), TOV*TP FMAs. Stores go along the channel axis (a scatter per pixel, amortised over
+ * the C*KH*KW-long reduction). Tails: channel blocks past M clamp their weight reads and mask
+ * their stores; pixels past OW clamp their reads and skip their stores.
+ *   conv.ocv  channel vectors per tile (TOV, default 2)    conv.px  max pixels per tile (default 8:
+ *   more spills: 2*TP accumulators + 2 weights + TP broadcasts must fit 32 registers)
+ */
+function lowerPacked(ctx: LowerCtx, V: number): Lowering {
+  const x = ctx.inputs[0]!, w = ctx.inputs[1]!, out = ctx.outputs[0], bias = ctx.inputs[2];
+  if (!x.buffer || !w.buffer) throw new Error('internal: conv inputs must be materialised');
+  const win = readWindow(ctx.attrs, 2, LOWER_FAIL);
+  const M = intAttr(ctx.attrs, 'outChannels', 0), MB = Math.ceil(M / V);
+  const [N, C, H, W] = x.shape, [OH, OW] = out.shape.slice(2);
+  const [KH, KW] = win.kernel, [sH, sW] = win.strides, [dH, dW] = win.dilations;
+  const [pT, pL] = [padBeginExpr(win, 0, H, OH), padBeginExpr(win, 1, W, OW)];
+  if (!isZero(pT) || !isZero(pL)) throw new Error('internal: packed conv expects explicit padding');
+  const TOV = Math.min(knob(ctx.knobs, 'conv.ocv', 2), MB), MT = Math.ceil(MB / TOV);
+  const owC = constOf(OW), TPmax = knob(ctx.knobs, 'conv.px', 8);
+  const TP = owC === undefined ? TPmax : Math.ceil(owC / Math.ceil(owC / TPmax));
+  const pxTail = owC === undefined || owC % TP !== 0, ocTail = M % (TOV * V) !== 0;
+
+  const pv = ctx.fresh('p'), pt = ctx.fresh('pt'), ic = ctx.fresh('ic'), kh = ctx.fresh('kh');
+  const kw = ctx.fresh('kw'), px = ctx.fresh('px'), lv = ctx.fresh('v');
+  const acc = ctx.scratch('acc', x.dtype);
+  const [n, mt, oh] = unflatten(pv, [N, imm(MT), OH]);
+  const owRaw = add(mul(pt, TP), px);
+  const ow = pxTail ? min(owRaw, sub(OW, 1)) : owRaw;
+  const accAt = (j: number): Expr => add(mul(add(mul(px, TOV), j), V), lv);
+  const wv = Array.from({ length: TOV }, (_, j) => ctx.fresh(`w${j}`, x.dtype));
+  const block = (j: number): Expr => (MB % TOV !== 0 ? min(add(mul(mt, TOV), j), MB - 1) : add(mul(mt, TOV), j));
+  const wIdx = (j: number): Expr => add(mul(flatIndex([block(j), ic, kh, kw], [imm(MB), C, imm(KH), imm(KW)]), V), lv);
+  const xIdx = flatIndex([n, ic, add(mul(oh, sH), mul(kh, dH)), add(mul(ow, sW), mul(kw, dW))], x.shape);
+  const xs = ctx.fresh('xs', x.dtype);
+  const fmas = seq(Array.from({ length: TOV }, (_, j) =>
+    store(acc, accAt(j), add(mul(wv[j], xs), load(acc, accAt(j))))));
+  // The weight vectors are reloaded per pixel in tir (no loops inside vector loops); LLVM's GVN
+  // keeps one load each per tap.
+  let tap: Stmt = letIn(xs, load(x.buffer, xIdx), fmas);
+  for (let j = TOV - 1; j >= 0; j--) tap = letIn(wv[j], load(w.buffer, wIdx(j)), tap);
+  const red = loop(ic, C, loop(kh, KH, loop(kw, KW, loop(px, TP, loop(lv, V, tap, 'vectorize'), 'unroll'),
+    KW <= 3 ? 'unroll' : 'serial'), KH === 1 ? 'unroll' : 'serial'));
+  const all = (body: (j: number) => Stmt, kind: 'vectorize' | 'serial'): Stmt =>
+    loop(px, TP, seq(Array.from({ length: TOV }, (_, j) => loop(lv, V, body(j), kind))), 'unroll');
+  const init = all((j) => store(acc, accAt(j), imm(0, x.dtype)), 'vectorize');
+  const fin = all((j) => {
+    const oc = add(mul(add(mul(mt, TOV), j), V), lv);
+    const v = load(acc, accAt(j));
+    const st = out.store([n, oc, oh, owRaw], bias ? add(v, bias.at([oc])) : v);
+    const ok = [ocTail ? lt(oc, M) : null, pxTail ? lt(owRaw, OW) : null].filter((e): e is Expr => !!e);
+    return ok.length ? ifThen(ok.reduce((a, b) => and(a, b)), st) : st;
+  }, out.vectorizable ? 'vectorize' : 'serial');
+  const tile = alloc(acc, TP * TOV * V, seq(init, red, fin));
+  const body = loop(pv, prodExpr([N, imm(MT), OH]), loop(pt, ceilDivExpr(OW, TP), tile), 'parallel');
+  return { kind: 'kernel', body };
+}
+
+function inferPad2d(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
+  const x = requireFloat(ins, 0, 'pad2d input', ctx, 4, 4);
+  const [t, l, b, r] = attrs.pads as readonly number[];
+  const [n, c, h, w] = x.shape;
+  return [{ dtype: x.dtype, shape: [n, c, dimAdd(h, t + b), dimAdd(w, l + r)] }];
+}
+
+/**
+ * `pad2d` (made by compiler/passes/pad-conv-inputs.ts): constant padding of the two spatial axes
+ * of an NCHW tensor, row by row: pad rows are plain vector stores, inner rows one contiguous
+ * masked load per vector (lanes in the left/right padding read nothing).
+ */
+function lowerPad2d(ctx: LowerCtx): Lowering {
+  const x = ctx.inputs[0]!, out = ctx.outputs[0];
+  if (!x.buffer) throw new Error('internal: pad2d input must be materialised');
+  const [t, l] = ctx.attrs.pads as readonly number[];
+  const fill = imm(typeof ctx.attrs.value === 'number' ? ctx.attrs.value : 0, x.dtype);
+  const [N, C, H, W] = x.shape, [OH, OW] = out.shape.slice(2);
+  const V = knob(ctx.knobs, 'pad.vec', ctx.target.vectorLanes);
+  const pv = ctx.fresh('p'), oh = ctx.fresh('oh'), ch = ctx.fresh('ch'), lv = ctx.fresh('v');
+  const ow = add(mul(ch, V), lv), ih = sub(oh, t), iw = sub(ow, l);
+  const owc = constOf(OW);
+  const inRow = and(ge(ih, 0), lt(ih, H));
+  const inCol = and(ge(iw, 0), lt(iw, W));
+  const xv = select(and(inRow, inCol), load(x.buffer, add(mul(add(mul(pv, H), ih), W), iw)), fill);
+  const st = out.store([imm(0), pv, oh, ow], xv);
+  const body = owc !== undefined && owc % V === 0 ? st : ifThen(lt(ow, OW), st);
+  const row = loop(oh, OH, loop(ch, ceilDivExpr(OW, V), loop(lv, V, body, out.vectorizable ? 'vectorize' : 'serial')));
+  return { kind: 'kernel', body: loop(pv, mul(N, C), row, 'parallel') };
+}
+
+function lowerAnyConv(ctx: LowerCtx): Lowering {
+  const L = intAttr(ctx.attrs, 'packedOc', 0);
+  return L ? lowerPacked(ctx, L) : lowerConv(ctx);
+}
+
 defineOps([
-  { name: 'conv', traits: ['anchor'], infer: inferConv, lower: lowerConv },
+  { name: 'conv', traits: ['anchor'], infer: inferConv, lower: lowerAnyConv },
+  { name: 'pad2d', traits: ['anchor'], infer: inferPad2d, lower: lowerPad2d },
 ]);

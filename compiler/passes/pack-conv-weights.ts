@@ -1,0 +1,52 @@
+// Packs the constant weights of dense 2-D convolutions for the output-channel-vectorised kernel
+// (ir/ops/conv.ts, lowerPacked): w[M][C][KH][KW] becomes w'[ceil(M/L)][C][KH][KW][L], L the
+// target's f32 vector lanes, zero-filled past M, so the L weights of one output-channel block at
+// one tap are one contiguous vector load. The conv gets attrs packedOc = L and outChannels = M.
+// Requires: pad-conv-inputs has run (only unpadded convs are packed); weights float32 constants.
+// Guarantees: same function; conv output types unchanged. Convs with groups, 1-D/3-D, or a
+// reduction shorter than MIN_K (C*KH*KW; those stay on the width-vectorised kernel, whose
+// contiguous stores win when each output sums few products) are left alone.
+
+import { constFloat32, constFromFloat32 } from '../../ir/const.js';
+import type { Func, IdGen, Node } from '../../ir/graph.js';
+import { isConst, makeValue } from '../../ir/graph.js';
+
+const MIN_K = 64;
+
+function packable(n: Node): boolean {
+  const w = n.inputs[1];
+  if (n.op !== 'conv' || !isConst(w) || w.data.dtype !== 'float32' || w.data.shape.length !== 4) return false;
+  if ((n.attrs.group ?? 1) !== 1 || n.attrs.packedOc !== undefined) return false;
+  const pads = (n.attrs.pads as readonly number[] | undefined) ?? [];
+  if (pads.some((p) => p !== 0) || (n.attrs.autoPad ?? 'NOTSET') === 'SAME_UPPER'
+    || (n.attrs.autoPad ?? 'NOTSET') === 'SAME_LOWER') return false;
+  const [, c, kh, kw] = w.data.shape;
+  return c * kh * kw >= MIN_K;
+}
+
+/** w[M][K] (K = C*KH*KW) -> w'[ceil(M/L)][K][L]. */
+export function packOc(w: Float32Array, m: number, k: number, lanes: number): Float32Array {
+  const mb = Math.ceil(m / lanes);
+  const out = new Float32Array(mb * k * lanes);
+  for (let o = 0; o < m; o++) {
+    const base = Math.floor(o / lanes) * k * lanes + (o % lanes);
+    for (let i = 0; i < k; i++) out[base + i * lanes] = w[o * k + i];
+  }
+  return out;
+}
+
+export function packConvWeights(f: Func, ids: IdGen, lanes: number): Func {
+  const nodes = f.nodes.map((n) => {
+    if (lanes <= 1 || !packable(n)) return n;
+    const w = n.inputs[1]!;
+    const [m, c, kh, kw] = w.data!.shape;
+    const shape = [Math.ceil(m / lanes), c, kh, kw, lanes];
+    const data = constFromFloat32(shape, packOc(constFloat32(w.data!), m, c * kh * kw, lanes));
+    const wp = makeValue(ids, `${w.name}_packed`, { dtype: 'float32', shape }, data);
+    return Object.freeze({
+      ...n, inputs: [n.inputs[0], wp, ...n.inputs.slice(2)],
+      attrs: { ...n.attrs, packedOc: lanes, outChannels: m },
+    });
+  });
+  return Object.freeze({ ...f, nodes });
+}

@@ -1,0 +1,82 @@
+// conv with packed weights (compiler/passes/pack-conv-weights.ts: the output-channel-vectorised
+// kernel) and pad2d (compiler/passes/pad-conv-inputs.ts), against the JS reference: channel and
+// pixel tails, strides, dilations, bias, symbolic batch, scalar sinks and knobs.
+import { describe, expect, it } from 'vitest';
+import '../../ir/ops/conv.js';
+import { sym } from '../../ir/dim.js';
+import { packOc } from '../../compiler/passes/pack-conv-weights.js';
+import { expectClose, inferOp, runOp, tensor } from './harness.js';
+import { convRef } from './ref.js';
+
+interface Case {
+  name: string; x: number[]; w: number[]; bias?: boolean; strides?: number[]; dilations?: number[];
+  knobs?: Record<string, number>; vectorizable?: boolean; lanes?: number; batchSym?: boolean;
+}
+
+function runPacked(c: Case): void {
+  const L = c.lanes ?? 16;
+  const [m, ch, kh, kw] = c.w;
+  const strides = c.strides ?? [1, 1], dilations = c.dilations ?? [1, 1];
+  const out = [0, 1].map((i) => Math.floor((c.x[2 + i] - dilations[i] * (c.w[2 + i] - 1) - 1) / strides[i]) + 1);
+  const x = tensor(c.x, 3, c.batchSym ? [sym('batch'), ...c.x.slice(1)] : undefined);
+  const w = tensor(c.w, 5), b = c.bias ? tensor([m], 7) : null;
+  const wp = { data: packOc(w.data, m, ch * kh * kw, L), shape: [Math.ceil(m / L), ch, kh, kw, L] };
+  const attrs = { kernel: [kh, kw], strides, dilations, pads: [0, 0, 0, 0], group: 1, autoPad: 'NOTSET',
+    packedOc: L, outChannels: m };
+  const r = runOp('conv', [x, wp, b], attrs, { knobs: c.knobs, vectorizable: c.vectorizable, lanes: L });
+  expect(r.shapes[0]).toEqual([c.x[0], m, ...out]);
+  const ref = convRef(x.data, c.x, w.data, c.w, b?.data ?? null, 1,
+    { kernel: [kh, kw], strides, dilations, padsBegin: [0, 0], out });
+  expectClose(r.outputs[0], ref);
+}
+
+const CASES: Case[] = [
+  { name: '3x3 bias, channel tail (M=20) and pixel tail', x: [1, 8, 6, 13], w: [20, 8, 3, 3], bias: true },
+  { name: 'exact tiles', x: [1, 4, 5, 10], w: [32, 4, 3, 3], knobs: { 'conv.px': 5 } },
+  { name: 'stride 2 dilation 2, odd block count', x: [2, 5, 11, 17], w: [40, 5, 3, 3], strides: [2, 2],
+    dilations: [2, 2] },
+  { name: '1x1 stride 2', x: [1, 70, 6, 9], w: [17, 70, 1, 1], strides: [2, 2], bias: true },
+  { name: '7x7 serial kw, one channel vector', x: [1, 3, 12, 15], w: [9, 3, 7, 7], knobs: { 'conv.ocv': 1 } },
+  { name: '8 lanes, 3 vectors per tile', x: [1, 3, 5, 9], w: [30, 3, 3, 3], lanes: 8, knobs: { 'conv.ocv': 3 } },
+  { name: 'scalar sink', x: [1, 2, 4, 11], w: [5, 2, 3, 3], vectorizable: false },
+  { name: 'symbolic batch', x: [2, 3, 5, 9], w: [6, 3, 3, 3], batchSym: true, bias: true },
+];
+
+describe('conv with packed weights', () => {
+  for (const c of CASES) it(c.name, () => runPacked(c));
+  it('infers outChannels from the attribute and checks the packed layout', () => {
+    const f32 = 'float32' as const;
+    const attrs = { kernel: [3, 3], strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], group: 1,
+      autoPad: 'NOTSET', packedOc: 16, outChannels: 20 };
+    const [y] = inferOp('conv', [{ dtype: f32, shape: [1, 3, 8, 8] }, { dtype: f32, shape: [2, 3, 3, 3, 16] }, null], attrs);
+    expect(y.shape).toEqual([1, 20, 6, 6]);
+    expect(() => inferOp('conv', [{ dtype: f32, shape: [1, 3, 8, 8] },
+      { dtype: f32, shape: [3, 3, 3, 3, 16] }, null], attrs)).toThrow(/packed weight blocks/);
+  });
+});
+
+describe('pad2d', () => {
+  const padRef = (x: Float32Array, s: number[], p: number[], fill: number): Float32Array => {
+    const [n, c, h, w] = s, oh = h + p[0] + p[2], ow = w + p[1] + p[3];
+    const out = new Float32Array(n * c * oh * ow).fill(fill);
+    for (let i = 0; i < n * c; i++) {
+      for (let y = 0; y < h; y++) {
+        for (let z = 0; z < w; z++) out[(i * oh + y + p[0]) * ow + z + p[1]] = x[(i * h + y) * w + z];
+      }
+    }
+    return out;
+  };
+  const cases: [string, number[], number[], number][] = [
+    ['symmetric', [1, 3, 5, 7], [1, 1, 1, 1], 0],
+    ['asymmetric, wide rows', [2, 2, 3, 40], [0, 2, 3, 1], 0],
+    ['fill value, exact vectors', [1, 2, 4, 14], [2, 1, 0, 1], -Infinity],
+  ];
+  for (const [name, shape, pads, value] of cases) {
+    it(name, () => {
+      const x = tensor(shape, 4);
+      const r = runOp('pad2d', [x], { pads, value });
+      expect(r.shapes[0]).toEqual([shape[0], shape[1], shape[2] + pads[0] + pads[2], shape[3] + pads[1] + pads[3]]);
+      expectClose(r.outputs[0], padRef(x.data, shape, pads, value));
+    });
+  }
+});

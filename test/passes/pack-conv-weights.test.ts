@@ -1,0 +1,45 @@
+// pack-conv-weights: dense unpadded 2-D convs with long reductions get [M/L][C][KH][KW][L] weights.
+import { describe, expect, it } from 'vitest';
+import '../../ir/ops/index.js';
+import { importOnnx } from '../../compiler/frontend/onnx/import.js';
+import { idsAfter } from '../../compiler/passes/graph-util.js';
+import { packConvWeights, packOc } from '../../compiler/passes/pack-conv-weights.js';
+import { constFloat32 } from '../../ir/const.js';
+import { verifyFunc } from '../../ir/verify.js';
+import { attrInt, attrInts, encodeModel, floatTensor, FLOAT, node, vi } from '../fixtures/onnx-builder.js';
+
+const convModel = (c: number, m: number, group = 1) => importOnnx(encodeModel({
+  nodes: [node('Conv', ['x', 'w'], ['y'], [attrInts('kernel_shape', [3, 3]), attrInt('group', group)])],
+  inputs: [vi('x', FLOAT, [1, c, 8, 8])],
+  outputs: [vi('y', FLOAT, [1, m, 6, 6])],
+  initializers: [floatTensor('w', [m, c / group, 3, 3], Array.from({ length: m * (c / group) * 9 }, (_, i) => i))],
+}));
+
+describe('pack-conv-weights', () => {
+  it('packs output channels into lane blocks, zero-filled past M', () => {
+    const m = convModel(8, 20);
+    const f = packConvWeights(m.main, idsAfter(m), 16);
+    expect(verifyFunc(f)).toEqual([]);
+    const conv = f.nodes[0];
+    expect(conv.attrs.packedOc).toBe(16);
+    expect(conv.attrs.outChannels).toBe(20);
+    const w = conv.inputs[1]!;
+    expect(w.type.shape).toEqual([2, 8, 3, 3, 16]);
+    const d = constFloat32(w.data!);
+    const k = 8 * 9;
+    expect(d[5 * 16 + 3]).toBe(3 * k + 5); // block 0, tap 5, channel 3
+    expect(d[16 * k + 7 * 16 + 2]).toBe(18 * k + 7); // block 1, tap 7, channel 18
+    expect(d[16 * k + 7 * 16 + 4]).toBe(0); // channel 20: padding
+    expect(conv.outputs[0].type).toEqual(m.main.nodes[0].outputs[0].type);
+  });
+  it('skips grouped convs and short reductions', () => {
+    for (const m of [convModel(8, 8, 2), convModel(4, 16)]) {
+      expect(packConvWeights(m.main, idsAfter(m), 16).nodes).toEqual(m.main.nodes);
+    }
+  });
+  it('packOc round-trips a [M][K] matrix', () => {
+    const w = Float32Array.from({ length: 3 * 5 }, (_, i) => i + 1);
+    const p = packOc(w, 3, 5, 4);
+    expect([...p.slice(0, 8)]).toEqual([1, 6, 11, 0, 2, 7, 12, 0]);
+  });
+});

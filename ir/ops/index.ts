@@ -5,6 +5,10 @@ import './conv.js';
 import './pool.js';
 import './matmul.js';
 import './norm.js';
+import './reduce.js';
+import './gather.js';
+import './generate.js';
+import './slice.js';
 
 export { getOp, hasTrait, allOps } from './registry.js';
 export type { OpDef, Trait, InferCtx } from './registry.js';

@@ -3,8 +3,11 @@
 // family file listed here). Guarantees: the table is frozen; lookups never consult prototypes.
 
 import { ELEMENTWISE_ROWS } from './elementwise.js';
+import { GENERATE_ROWS } from './generate.js';
+import { INDEXING_ROWS } from './indexing.js';
 import { LINALG_ROWS } from './linalg.js';
 import { NN_ROWS } from './nn.js';
+import { REDUCE_ROWS } from './reduce.js';
 import { SHAPE_ROWS } from './shape.js';
 import type { ConverterEntry, ConverterRow } from './types.js';
 
@@ -19,6 +22,7 @@ function build(rows: readonly ConverterRow[]): ReadonlyMap<string, readonly Conv
 
 export const CONVERTERS: ReadonlyMap<string, readonly ConverterEntry[]> = build([
   ...ELEMENTWISE_ROWS, ...NN_ROWS, ...LINALG_ROWS, ...SHAPE_ROWS,
+  ...REDUCE_ROWS, ...INDEXING_ROWS, ...GENERATE_ROWS,
 ]);
 
 /** The converter entry for an ONNX op at a default-domain opset, if any. */

@@ -1,0 +1,48 @@
+// Converters for ONNX ops that make tensors from shapes and scalars (Range, ConstantOfShape,
+// Expand, Trilu) and for ONNX ops whose kestrel record lives elsewhere but had no converter:
+// LayerNormalization (-> layer_norm) and CastLike (-> cast). Requires: ir/ops/generate.ts,
+// ir/ops/norm.ts, ir/ops/elementwise.ts. Guarantees: attributes complete and normalised; a float
+// Range with run-time bounds (its length would be data-dependent float arithmetic) and
+// LayerNormalization's Mean/InvStdDev outputs are reported unsupported.
+
+import { isFloat } from '../../../../ir/dtype.js';
+import type { Value } from '../../../../ir/graph.js';
+import type { ConvertCtx } from '../context.js';
+import { tensorFromMsg } from '../tensor.js';
+import { row, type ConverterRow } from './types.js';
+
+function range(ctx: ConvertCtx): Value[] {
+  const ins = [0, 1, 2].map((i) => ctx.input(i));
+  if (isFloat(ins[0]!.type.dtype) && ins.some((v) => !v.data)) ctx.unsupported('Range over run-time float bounds');
+  return ctx.result('range', ins, {});
+}
+
+function constantOfShape(ctx: ConvertCtx): Value[] {
+  const t = ctx.attrs.tensor('value');
+  if (!t) return ctx.result('constant_of_shape', [ctx.input(0)], {});
+  const { dtype, shape, bytes } = tensorFromMsg(t, {}, 'value');
+  if (dtype === 'float16') ctx.unsupported('ConstantOfShape with a float16 value');
+  return ctx.result('constant_of_shape', [ctx.input(0)], { value: { dtype, shape, bytes } });
+}
+
+function layerNorm(ctx: ConvertCtx): Value[] {
+  if (ctx.outputNames.slice(1).some((n) => n)) ctx.unsupported('LayerNormalization Mean/InvStdDev outputs');
+  const x = ctx.input(0);
+  const axis = ctx.axis(ctx.attrs.int('axis', -1), ctx.rank(x));
+  return ctx.result('layer_norm', [x, ctx.input(1), ctx.optInput(2)],
+    { axis, epsilon: ctx.attrs.float('epsilon', 1e-5) });
+}
+
+function castLike(ctx: ConvertCtx): Value[] {
+  return ctx.result('cast', [ctx.input(0)], { to: ctx.input(1).type.dtype });
+}
+
+export const GENERATE_ROWS: readonly ConverterRow[] = [
+  row('Range', ['range'], range),
+  row('ConstantOfShape', ['constant_of_shape'], constantOfShape),
+  row('Expand', ['expand'], (ctx) => ctx.result('expand', [ctx.input(0), ctx.input(1)], {})),
+  row('Trilu', ['trilu'], (ctx) => ctx.result('trilu', [ctx.input(0), ctx.optInput(1)],
+    { upper: ctx.attrs.int('upper', 1) })),
+  row('LayerNormalization', ['layer_norm'], layerNorm),
+  row('CastLike', ['cast'], castLike),
+];

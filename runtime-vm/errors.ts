@@ -46,8 +46,10 @@ export const RuntimeCodes = Object.freeze({
   SHAPE_ARITH: 'KR0203',
   /** A run-time shape check failed (incompatible broadcast, reshape count, ...). */
   SHAPE_CHECK: 'KR0204',
+  /** A data-dependent position or index is out of range (sequence position, Scan/index_view index). */
+  INDEX_RANGE: 'KR0205',
   /** The session was disposed. */
   DISPOSED: 'KR0301',
-  /** The run was cancelled or hit an iteration limit. */
+  /** The run was cancelled (kestrel_cancel, AbortSignal) or hit an iteration or step limit. */
   CANCELLED: 'KR0302',
 });

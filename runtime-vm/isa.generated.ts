@@ -59,5 +59,30 @@ export const OPCODES = {
     ['rank', 'u32'],
     ['values', 'regs'],
   ] },
+  seq_empty: { code: 31, class: 'builtin', operands: [['dst', 'reg'], ['dtype', 'dtype']] },
+  seq_construct: { code: 32, class: 'builtin', operands: [['dst', 'reg'], ['tensors', 'regs']] },
+  seq_insert: { code: 33, class: 'builtin', operands: [
+    ['dst', 'reg'],
+    ['seq', 'reg'],
+    ['tensor', 'reg'],
+    ['pos', 'regs'],
+  ] },
+  seq_erase: { code: 34, class: 'builtin', operands: [['dst', 'reg'], ['seq', 'reg'], ['pos', 'regs']] },
+  seq_at: { code: 35, class: 'builtin', operands: [['dst', 'reg'], ['seq', 'reg'], ['pos', 'reg']] },
+  seq_length: { code: 36, class: 'builtin', operands: [['dst', 'reg'], ['seq', 'reg']] },
+  seq_concat: { code: 37, class: 'builtin', operands: [
+    ['dst', 'reg'],
+    ['seq', 'reg'],
+    ['axis', 'u32'],
+    ['new_axis', 'u32'],
+  ] },
+  seq_split: { code: 38, class: 'builtin', operands: [
+    ['dst', 'reg'],
+    ['tensor', 'reg'],
+    ['axis', 'u32'],
+    ['sizes', 'regs'],
+    ['keepdims', 'u32'],
+  ] },
+  index_view: { code: 39, class: 'builtin', operands: [['dst', 'reg'], ['src', 'reg'], ['index', 'reg']] },
 } as const;
 export type OpName = keyof typeof OPCODES;

@@ -7,6 +7,12 @@
 // (KR0104) and data sizes (KR0105), naming the input and symbol; every failure is a KestrelError.
 // Runs execute off the JS thread. dispose() is idempotent; run() after it rejects with KR0301;
 // dispose() during a run frees native memory only after that run finishes.
+// Loops: every run counts its loop iterations (backward jumps of the VM) and fails with KR0302 past
+// maxIterations (LoadOptions, or RunOptions per run, which replaces it; default 1e9). run() with
+// an AbortSignal: already aborted -> rejects at once with KR0302 (nothing is started); aborted
+// during the run -> the native run is cancelled (seen at the next loop iteration or kernel call)
+// and the promise rejects with KR0302, also when the run happened to finish first. The session
+// stays usable; other runs are not affected.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -29,17 +35,31 @@ export interface LoadOptions {
   memoryLimitBytes?: number;
   /** Most VM instructions per run (KR0302 beyond it); absent = unlimited. */
   maxSteps?: number;
+  /**
+   * Most loop iterations (backward jumps of the VM: Loop/Scan trips, summed over all loops) per
+   * run; KR0302 "loop iteration limit N exceeded" beyond it. Absent or 0 = 1e9; Infinity = none.
+   */
+  maxIterations?: number;
+}
+
+export interface RunOptions {
+  /** Cancels the run: the promise rejects with KR0302 and the session stays usable. */
+  signal?: AbortSignal;
+  /** Replaces LoadOptions.maxIterations for this run (absent or 0 = the session's). */
+  maxIterations?: number;
 }
 
 interface NativeIo { name: string; dtype: number; shape: (number | string)[] }
 interface NativeOut { dtype: number; dims: number[]; data: ArrayBuffer }
 interface NativeSession {
   info(): { inputs: NativeIo[]; outputs: NativeIo[] };
-  run(inputs: { dtype: number; dims: readonly number[]; data: ArrayBufferView }[]): Promise<NativeOut[]>;
+  run(inputs: { dtype: number; dims: readonly number[]; data: ArrayBufferView }[], maxIterations?: number):
+    Promise<NativeOut[]> & { cancel(): void };
   dispose(): void;
 }
 interface Addon {
-  NativeSession: new (path: string, threads: number, mem: number, steps: number) => NativeSession;
+  NativeSession: new (path: string, threads: number, mem: number, steps: number, iterations: number) =>
+    NativeSession;
 }
 
 const ADDON_PATH = 'native/build/Release/kestrel_runtime.node';
@@ -71,6 +91,16 @@ function toKestrel(e: unknown): unknown {
   return typeof code === 'string' && /^K[RC]\d{4}$/.test(code) ? new KestrelError(code, e.message) : e;
 }
 
+function cancelled(): KestrelError {
+  return new KestrelError(RuntimeCodes.CANCELLED, 'cancelled (the AbortSignal was aborted)');
+}
+
+function checkLimit(v: number | undefined, what: string): void {
+  if (v !== undefined && (typeof v !== 'number' || Number.isNaN(v) || v < 0)) {
+    throw new KestrelError(RuntimeCodes.CANCELLED, `${what} must be a non-negative number, got ${String(v)}`);
+  }
+}
+
 function ioInfo(n: NativeIo): IoInfo {
   const dtype = runtimeDTypeFromCode(n.dtype)?.name;
   if (!dtype) throw new KestrelError(RuntimeCodes.MANIFEST_INVALID, `unknown dtype code ${n.dtype}`);
@@ -100,18 +130,32 @@ export class Session {
     return this.native === undefined;
   }
 
-  async run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+  async run(feeds: Record<string, Tensor>, options: RunOptions = {}): Promise<Record<string, Tensor>> {
     const native = this.native;
     if (!native) throw new KestrelError(RuntimeCodes.DISPOSED, 'run() on a disposed session');
+    const { signal, maxIterations } = options ?? {};
+    checkLimit(maxIterations, 'maxIterations');
+    if (signal?.aborted) throw cancelled();
     const ordered = this.order(feeds);
     let outs: NativeOut[];
+    let pending: ReturnType<NativeSession['run']>;
     try {
-      outs = await native.run(ordered.map((t) => ({
+      pending = native.run(ordered.map((t) => ({
         dtype: runtimeDType(t.type)!.code, dims: t.dims, data: t.data,
-      })));
+      })), maxIterations ?? 0);
     } catch (e) {
       throw toKestrel(e);
     }
+    const onAbort = (): void => pending.cancel();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      outs = await pending;
+    } catch (e) {
+      throw toKestrel(e);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+    if (signal?.aborted) throw cancelled();
     const result: Record<string, Tensor> = {};
     this.outputs.forEach((info, i) => { result[info.name] = outputTensor(info, outs[i]); });
     return result;
@@ -155,9 +199,10 @@ export class Session {
 /** Loads a compiled artifact (.so), checking it before any of its code runs. */
 export async function load(path: string, options: LoadOptions = {}): Promise<Session> {
   const { NativeSession } = loadAddon();
+  checkLimit(options.maxIterations, 'maxIterations');
   try {
     return new Session(new NativeSession(resolve(path), options.threads ?? 0, options.memoryLimitBytes ?? 0,
-      options.maxSteps ?? 0));
+      options.maxSteps ?? 0, options.maxIterations ?? 0));
   } catch (e) {
     throw toKestrel(e);
   }

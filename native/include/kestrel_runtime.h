@@ -25,6 +25,19 @@
  * (callers that cannot guarantee that, such as the Node addon, keep a count of runs in flight and
  * unload when it drops to zero). Different sessions are independent.
  *
+ * Loops and cancellation. The VM counts the backward jumps (loop iterations) of each run and fails
+ * it with KR0302 "loop iteration limit N exceeded" beyond kestrel_options.max_iterations (0 =
+ * default, 1e9; UINT64_MAX = no limit), or beyond kestrel_run_options.max_iterations when that is
+ * nonzero (a per-run override, larger or smaller). kestrel_cancel(session), callable from any
+ * thread at any time, sets a flag that the running VM reads at every backward jump and before
+ * every kernel call; the run then fails with KR0302 "cancelled" and the session stays usable. The
+ * flag is cleared when each run starts (after it acquires the session), so it cancels the run in
+ * progress only: a cancel that arrives between runs is dropped. To cancel one particular run, which
+ * may still be waiting for the session, pass a kestrel_cancel_token in kestrel_run_options and call
+ * kestrel_cancel_token_cancel: a token is never cleared, and a run whose token is already set fails
+ * before executing anything. A kernel already running is not interrupted; the run stops when it
+ * returns.
+ *
  * Memory. Allocation is checked against the session's memory limit BEFORE allocating, with
  * overflow-checked size arithmetic (KR0201 over the limit, KR0203 on overflow or a negative dim).
  * Freed storage returns to a size-class pool and is reused by later runs, so repeated runs do not
@@ -51,7 +64,16 @@ typedef struct kestrel_options {
   int32_t threads;             /* worker count incl. the caller; 0 = hardware concurrency; 1 = none */
   uint64_t memory_limit_bytes; /* 0 = default (16 GiB) */
   uint64_t max_steps;          /* instruction limit per run (KR0302 when hit); 0 = unlimited */
+  uint64_t max_iterations;     /* backward jumps per run (KR0302 beyond); 0 = default 1e9 */
 } kestrel_options;
+
+typedef struct kestrel_cancel_token kestrel_cancel_token;
+
+/* Per-run options for kestrel_run_ex; initialise with kestrel_run_options_init. */
+typedef struct kestrel_run_options {
+  uint64_t max_iterations;      /* 0 = the session's max_iterations; otherwise replaces it */
+  kestrel_cancel_token* cancel; /* NULL = none; must outlive the call */
+} kestrel_run_options;
 
 /* Describes one input or output as declared in the manifest. dims[i] is -1 where symbols[i] is a
  * symbolic dim expression (e.g. "batch"); symbols[i] is NULL for static dims. */
@@ -86,6 +108,19 @@ kestrel_status kestrel_session_io(const kestrel_session* session, int is_output,
 /* inputs[i] is the i-th manifest input; n_inputs must equal kestrel_input_count. */
 kestrel_status kestrel_run(kestrel_session* session, const kestrel_tensor* inputs, size_t n_inputs,
                            kestrel_outputs** out);
+/* kestrel_run with per-run options (NULL = defaults). */
+kestrel_status kestrel_run_ex(kestrel_session* session, const kestrel_tensor* inputs, size_t n_inputs,
+                              const kestrel_run_options* options, kestrel_outputs** out);
+void kestrel_run_options_init(kestrel_run_options* options);
+
+/* Cancels the run executing now on `session` (KR0302); thread-safe; NULL is fine. */
+void kestrel_cancel(kestrel_session* session);
+/* A cancellation token for one run: new returns NULL when out of memory; cancel is thread-safe and
+ * idempotent; free it only after every run using it has returned. */
+kestrel_cancel_token* kestrel_cancel_token_new(void);
+void kestrel_cancel_token_cancel(kestrel_cancel_token* token);
+void kestrel_cancel_token_free(kestrel_cancel_token* token);
+
 size_t kestrel_outputs_count(const kestrel_outputs* outputs);
 const kestrel_tensor* kestrel_outputs_get(const kestrel_outputs* outputs, size_t index);
 void kestrel_outputs_free(kestrel_outputs* outputs); /* NULL is fine */

@@ -2,10 +2,15 @@
 // converts arguments; all checks and semantics live behind the C API.
 //
 // JS surface (used by runtime-vm/session.ts):
-//   new NativeSession(path, threads, memoryLimitBytes, maxSteps)   throws Error{code}
+//   new NativeSession(path, threads, memoryLimitBytes, maxSteps, maxIterations)   throws Error{code}
 //   .info() -> { inputs: Io[], outputs: Io[] }   Io = { name, dtype: code, shape: (number|string)[] }
-//   .run([{ dtype, dims: number[], data: TypedArray }]) -> Promise<[{ dtype, dims, data: ArrayBuffer }]>
+//   .run([{ dtype, dims: number[], data: TypedArray }], maxIterations?)
+//       -> Promise<[{ dtype, dims, data: ArrayBuffer }]> & { cancel(): void }
 //   .dispose()
+// Numbers for limits: 0 / absent = default; Infinity (or >= 2^64) = no limit. run()'s promise
+// carries cancel(): it cancels that run only (a kestrel_cancel_token per run, so a run still
+// waiting for the session is cancelled too, and other runs are not), rejecting it with KR0302;
+// calling it after the run settled does nothing.
 // Lifetime: the C session lives in a ref-counted State shared by the JS object and every run in
 // flight. run() copies the input bytes on the JS thread, then runs on a libuv worker
 // (AsyncWorker). dispose() marks the state disposed and unloads at once if no run is in flight,
@@ -64,6 +69,7 @@ class NativeSession : public Napi::ObjectWrap<NativeSession> {
     if (info.Length() > 1 && info[1].IsNumber()) o.threads = info[1].As<Napi::Number>().Int32Value();
     if (info.Length() > 2 && info[2].IsNumber()) o.memory_limit_bytes = number_u64(info[2]);
     if (info.Length() > 3 && info[3].IsNumber()) o.max_steps = number_u64(info[3]);
+    if (info.Length() > 4 && info[4].IsNumber()) o.max_iterations = number_u64(info[4]);
     const std::string path = info[0].As<Napi::String>().Utf8Value();
     if (kestrel_load(path.c_str(), &o, &state_->session) != KESTREL_OK) throw last_error(env);
   }
@@ -73,8 +79,16 @@ class NativeSession : public Napi::ObjectWrap<NativeSession> {
 
   static uint64_t number_u64(const Napi::Value& v) {
     const double d = v.As<Napi::Number>().DoubleValue();
-    return d > 0 ? static_cast<uint64_t>(d) : 0;
+    if (!(d > 0)) return 0;  // NaN, negative, zero
+    return d >= 18446744073709551616.0 ? UINT64_MAX : static_cast<uint64_t>(d);
   }
+
+ public:
+  static uint64_t arg_u64(const Napi::CallbackInfo& info, size_t i) {
+    return info.Length() > i && info[i].IsNumber() ? number_u64(info[i]) : 0;
+  }
+
+ private:
 
   Napi::Array Ios(Napi::Env env, int is_output) {
     kestrel_session* s = state_->session;
@@ -124,10 +138,14 @@ struct OwnedInput {
 
 class RunWorker : public Napi::AsyncWorker {
  public:
-  RunWorker(Napi::Env env, std::shared_ptr<State> state, std::vector<OwnedInput> inputs)
+  RunWorker(Napi::Env env, std::shared_ptr<State> state, std::vector<OwnedInput> inputs,
+            uint64_t max_iterations, std::shared_ptr<kestrel_cancel_token> token)
       : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), state_(std::move(state)),
-        inputs_(std::move(inputs)) {
+        inputs_(std::move(inputs)), token_(std::move(token)) {
     ++state_->in_flight;
+    kestrel_run_options_init(&options_);
+    options_.max_iterations = max_iterations;
+    options_.cancel = token_.get();
   }
   ~RunWorker() override { kestrel_outputs_free(outputs_); }
 
@@ -139,7 +157,7 @@ class RunWorker : public Napi::AsyncWorker {
       feeds.push_back(
           kestrel_tensor{in.dtype, in.dims.size(), in.dims.data(), in.data.data(), in.data.size()});
     }
-    if (kestrel_run(state_->session, feeds.data(), feeds.size(), &outputs_) != KESTREL_OK) {
+    if (kestrel_run_ex(state_->session, feeds.data(), feeds.size(), &options_, &outputs_) != KESTREL_OK) {
       code_ = kestrel_last_error_code();
       message_ = kestrel_last_error_message();
     }
@@ -165,6 +183,8 @@ class RunWorker : public Napi::AsyncWorker {
   Napi::Promise::Deferred deferred_;
   std::shared_ptr<State> state_;  // keeps the C session alive while this run is in flight
   std::vector<OwnedInput> inputs_;
+  std::shared_ptr<kestrel_cancel_token> token_;  // shared with the promise's cancel()
+  kestrel_run_options options_;
   kestrel_outputs* outputs_ = nullptr;
   std::string code_;  // empty on success
   std::string message_;
@@ -220,9 +240,17 @@ Napi::Value NativeSession::Run(const Napi::CallbackInfo& info) {
   Napi::Array arr = info[0].As<Napi::Array>();
   std::vector<OwnedInput> inputs;
   for (uint32_t i = 0; i < arr.Length(); ++i) inputs.push_back(convert_input(env, arr.Get(i), i));
-  auto* worker = new RunWorker(env, state_, std::move(inputs));
+  std::shared_ptr<kestrel_cancel_token> token(kestrel_cancel_token_new(), kestrel_cancel_token_free);
+  if (!token) throw make_error(env, "KR0201", "out of memory");
+  Napi::Function cancel = Napi::Function::New(env, [token](const Napi::CallbackInfo& ci) -> Napi::Value {
+    kestrel_cancel_token_cancel(token.get());
+    return ci.Env().Undefined();
+  }, "cancel");
+  auto* worker = new RunWorker(env, state_, std::move(inputs), arg_u64(info, 1), token);
+  Napi::Promise promise = worker->promise();
+  promise.Set("cancel", cancel);
   worker->Queue();
-  return worker->promise();
+  return promise;
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {

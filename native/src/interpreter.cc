@@ -4,6 +4,7 @@
 
 #include "dtype.h"
 #include "isa_generated.h"
+#include "sequence.h"
 #include "vm.h"
 
 namespace kestrel {
@@ -41,8 +42,8 @@ struct Span {
 
 class Machine {
  public:
-  Machine(const Executable& ex, std::vector<Tensor>* inputs, std::vector<Value>* regs)
-      : ex_(ex), prog_(*ex.program), code_(prog_.code.data()), inputs_(*inputs), r_(*regs) {
+  Machine(const Executable& ex, const RunControl& ctl, std::vector<Tensor>* inputs, std::vector<Value>* regs)
+      : ex_(ex), ctl_(ctl), prog_(*ex.program), code_(prog_.code.data()), inputs_(*inputs), r_(*regs) {
     ctx_.parallel_for = &ThreadPool::parallel_for_c;
     ctx_.pool = ex.threads;
   }
@@ -51,6 +52,7 @@ class Machine {
 
  private:
   const Executable& ex_;
+  const RunControl& ctl_;
   const Program& prog_;
   const uint32_t* code_;
   std::vector<Tensor>& inputs_;
@@ -61,6 +63,7 @@ class Machine {
   std::vector<void*> bufs_;
   std::vector<int64_t> scalars_;
   std::vector<int64_t> dims_;
+  uint64_t iterations_ = 0;  // backward jumps taken
 
   uint32_t w() { return code_[pc_++]; }
   int64_t imm() {
@@ -81,15 +84,77 @@ class Machine {
     return Fail(code::kBytecodeInvalid, "at word " + std::to_string(op_pc_) + " (" + op->name +
                                             "): " + why);
   }
+  static const char* kind_name(Value::Kind k) {
+    switch (k) {
+      case Value::kEmpty: return "nothing";
+      case Value::kInt: return "an integer";
+      case Value::kTensor: return "a tensor";
+      case Value::kSequence: return "a sequence";
+    }
+    return "?";
+  }
+  Status wrong_kind(uint32_t reg, const char* wanted) const {
+    return bad("register r" + std::to_string(reg) + " is not " + wanted + " (it holds " +
+               kind_name(r_[reg].kind) + ")");
+  }
   Status want_int(uint32_t reg, int64_t* v) const {
-    if (r_[reg].kind != Value::kInt) return bad("register r" + std::to_string(reg) + " is not an integer");
+    if (r_[reg].kind != Value::kInt) return wrong_kind(reg, "an integer");
     *v = r_[reg].i;
     return Ok();
   }
   Status want_tensor(uint32_t reg, const Tensor** t) const {
-    if (r_[reg].kind != Value::kTensor) return bad("register r" + std::to_string(reg) + " is not a tensor");
+    if (r_[reg].kind != Value::kTensor) return wrong_kind(reg, "a tensor");
     *t = &r_[reg].t;
     return Ok();
+  }
+  Status want_seq(uint32_t reg, std::shared_ptr<Sequence>* s) const {
+    if (r_[reg].kind != Value::kSequence) return wrong_kind(reg, "a sequence");
+    *s = r_[reg].seq;
+    return Ok();
+  }
+  void set_seq(uint32_t reg, std::shared_ptr<Sequence> s) {
+    Value v;
+    v.kind = Value::kSequence;
+    v.seq = std::move(s);
+    r_[reg] = std::move(v);
+  }
+  // The sequence in `src`, ready to be changed and stored in `dst`: the same object when dst ==
+  // src and nothing else refers to it (copy-on-write), otherwise a copy.
+  Status writable_seq(uint32_t dst, uint32_t src, std::shared_ptr<Sequence>* out) {
+    KESTREL_TRY(want_seq(src, out));
+    if (dst == src && out->use_count() == 2) {  // the register and *out
+      r_[src] = Value{};
+      return Ok();
+    }
+    *out = std::make_shared<Sequence>(**out);
+    return Ok();
+  }
+  // Optional position operand (`regs` of 0 or 1 registers).
+  Status optional_pos(Span s, bool* has, int64_t* pos) {
+    if (s.n > 1) return bad("pos lists " + std::to_string(s.n) + " registers (0 or 1 allowed)");
+    *has = s.n == 1;
+    return *has ? want_int(s.p[0], pos) : Ok();
+  }
+  Status flag(uint32_t v, const char* what, bool* out) const {
+    if (v > 1) return bad(std::string(what) + " is " + std::to_string(v) + " (0 or 1 allowed)");
+    *out = v == 1;
+    return Ok();
+  }
+  Status check_cancel() const {
+    if ((ctl_.cancel && ctl_.cancel->load(std::memory_order_relaxed)) ||
+        (ctl_.cancel_run && ctl_.cancel_run->load(std::memory_order_relaxed))) {
+      return Fail(code::kCancelled, "cancelled");
+    }
+    return Ok();
+  }
+  // Called when a jump to `target` is taken.
+  Status jumped(uint32_t target) {
+    if (target > op_pc_) return Ok();
+    if (++iterations_ > ctl_.max_iterations) {
+      return Fail(code::kCancelled, "loop iteration limit " + std::to_string(ctl_.max_iterations) +
+                                        " exceeded");
+    }
+    return check_cancel();
   }
   void set_int(uint32_t reg, int64_t v) {
     r_[reg] = Value{};
@@ -120,6 +185,15 @@ class Machine {
   Status op_load_int();
   Status op_make_ints();
   Status op_call_kernel();
+  Status op_seq_empty();
+  Status op_seq_construct();
+  Status op_seq_insert();
+  Status op_seq_erase();
+  Status op_seq_at();
+  Status op_seq_length();
+  Status op_seq_concat();
+  Status op_seq_split();
+  Status op_index_view();
   Status op_check();
   Status op_fail();
   Status op_ret(std::vector<Tensor>* outputs);
@@ -316,7 +390,7 @@ Status Machine::op_make_ints() {
   const uint32_t dst = w(), dtype = w(), rank = w();
   const Span vs = span();
   if (rank > 1 || (rank == 0 && vs.n != 1)) return bad("make_ints needs rank 0 with one value, or rank 1");
-  if (dtype != 5 && dtype != 6) return bad("make_ints makes int32 or int64 tensors");
+  if (dtype != 5 && dtype != 6 && dtype != 7) return bad("make_ints makes int32, int64 or bool tensors");
   std::vector<int64_t> values(vs.n);
   for (uint32_t k = 0; k < vs.n; ++k) KESTREL_TRY(want_int(vs.p[k], &values[k]));
   dims_.assign(rank, static_cast<int64_t>(vs.n));
@@ -324,6 +398,7 @@ Status Machine::op_make_ints() {
   KESTREL_TRY(new_tensor(dtype, "shape tensor", &t));
   for (uint32_t k = 0; k < vs.n; ++k) {
     if (dtype == 6) std::memcpy(t.data + 8 * k, &values[k], 8);
+    else if (dtype == 7) t.data[k] = values[k] != 0 ? 1 : 0;
     else reinterpret_cast<int32_t*>(t.data)[k] = static_cast<int32_t>(values[k]);
   }
   set_tensor(dst, std::move(t));
@@ -345,6 +420,7 @@ Status Machine::op_call_kernel() {
   const Span ts = span(), ss = span();
   bufs_.resize(ts.n);
   scalars_.resize(ss.n);
+  KESTREL_TRY(check_cancel());
   for (uint32_t k = 0; k < ts.n; ++k) {
     const Tensor* t = nullptr;
     KESTREL_TRY(want_tensor(ts.p[k], &t));
@@ -390,7 +466,7 @@ Status Machine::op_ret(std::vector<Tensor>* outputs) {
   for (uint32_t k = 0; k < s.n; ++k) {
     const Tensor* t = nullptr;
     KESTREL_TRY(want_tensor(s.p[k], &t));
-    if (t->storage) {
+    if (t->storage && reinterpret_cast<uintptr_t>(t->data) % 64 == 0) {
       outputs->push_back(*t);
     } else {
       outputs->emplace_back();
@@ -400,8 +476,138 @@ Status Machine::op_ret(std::vector<Tensor>* outputs) {
   return Ok();
 }
 
+Status Machine::op_seq_empty() {
+  const uint32_t dst = w(), dtype = w();
+  auto s = std::make_shared<Sequence>();
+  s->dtype = dtype;
+  set_seq(dst, std::move(s));
+  return Ok();
+}
+
+Status Machine::op_seq_construct() {
+  const uint32_t dst = w();
+  const Span ts = span();
+  if (ts.n == 0) return bad("seq_construct needs at least one tensor (use seq_empty)");
+  auto s = std::make_shared<Sequence>();
+  s->items.reserve(ts.n);
+  for (uint32_t k = 0; k < ts.n; ++k) {
+    const Tensor* t = nullptr;
+    KESTREL_TRY(want_tensor(ts.p[k], &t));
+    if (k > 0 && t->dtype != s->dtype) {
+      return Fail(code::kShapeCheck, std::string("seq_construct: tensor ") + std::to_string(k) + " is " +
+                                         dtype_name(t->dtype) + ", tensor 0 is " + dtype_name(s->dtype) +
+                                         " (a sequence holds one dtype)");
+    }
+    s->dtype = t->dtype;
+    s->items.push_back(*t);
+  }
+  set_seq(dst, std::move(s));
+  return Ok();
+}
+
+Status Machine::op_seq_insert() {
+  const uint32_t dst = w(), src = w(), treg = w();
+  const Span ps = span();
+  const Tensor* t = nullptr;
+  bool has = false;
+  int64_t pos = 0;
+  KESTREL_TRY(want_tensor(treg, &t));
+  KESTREL_TRY(optional_pos(ps, &has, &pos));
+  std::shared_ptr<Sequence> seq;
+  KESTREL_TRY(want_seq(src, &seq));
+  if (t->dtype != seq->dtype) {
+    return Fail(code::kShapeCheck, std::string("seq_insert: a ") + dtype_name(t->dtype) +
+                                       " tensor into a sequence of " + dtype_name(seq->dtype));
+  }
+  uint64_t at = seq->items.size();
+  if (has) KESTREL_TRY(normalize_position(pos, seq->items.size(), true, "seq_insert: position", &at));
+  Tensor item = *t;  // copied before the register may be cleared by writable_seq (treg == src is a kind error above)
+  seq.reset();
+  KESTREL_TRY(writable_seq(dst, src, &seq));
+  seq->items.insert(seq->items.begin() + static_cast<ptrdiff_t>(at), std::move(item));
+  set_seq(dst, std::move(seq));
+  return Ok();
+}
+
+Status Machine::op_seq_erase() {
+  const uint32_t dst = w(), src = w();
+  const Span ps = span();
+  bool has = false;
+  int64_t pos = -1;
+  KESTREL_TRY(optional_pos(ps, &has, &pos));
+  std::shared_ptr<Sequence> seq;
+  KESTREL_TRY(want_seq(src, &seq));
+  uint64_t at = 0;
+  KESTREL_TRY(normalize_position(has ? pos : -1, seq->items.size(), false, "seq_erase: position", &at));
+  seq.reset();
+  KESTREL_TRY(writable_seq(dst, src, &seq));
+  seq->items.erase(seq->items.begin() + static_cast<ptrdiff_t>(at));
+  set_seq(dst, std::move(seq));
+  return Ok();
+}
+
+Status Machine::op_seq_at() {
+  const uint32_t dst = w(), src = w(), preg = w();
+  std::shared_ptr<Sequence> seq;
+  int64_t pos = 0;
+  KESTREL_TRY(want_seq(src, &seq));
+  KESTREL_TRY(want_int(preg, &pos));
+  uint64_t at = 0;
+  KESTREL_TRY(normalize_position(pos, seq->items.size(), false, "seq_at: position", &at));
+  set_tensor(dst, seq->items[at]);
+  return Ok();
+}
+
+Status Machine::op_seq_length() {
+  const uint32_t dst = w(), src = w();
+  std::shared_ptr<Sequence> seq;
+  KESTREL_TRY(want_seq(src, &seq));
+  set_int(dst, static_cast<int64_t>(seq->items.size()));
+  return Ok();
+}
+
+Status Machine::op_seq_concat() {
+  const uint32_t dst = w(), src = w(), axis = w(), new_axis = w();
+  std::shared_ptr<Sequence> seq;
+  bool stack = false;
+  KESTREL_TRY(want_seq(src, &seq));
+  KESTREL_TRY(flag(new_axis, "new_axis", &stack));
+  Tensor out;
+  KESTREL_TRY(sequence_concat(*seq, axis, stack, ex_.pool.get(), &out));
+  set_tensor(dst, std::move(out));
+  return Ok();
+}
+
+Status Machine::op_seq_split() {
+  const uint32_t dst = w(), src = w(), axis = w();
+  const Span sizes = span();
+  const uint32_t keepdims = w();
+  const Tensor* t = nullptr;
+  bool keep = true;
+  KESTREL_TRY(want_tensor(src, &t));
+  KESTREL_TRY(flag(keepdims, "keepdims", &keep));
+  KESTREL_TRY(int_dims(sizes));
+  auto seq = std::make_shared<Sequence>();
+  KESTREL_TRY(sequence_split(*t, axis, dims_, keep, ex_.pool.get(), seq.get()));
+  set_seq(dst, std::move(seq));
+  return Ok();
+}
+
+Status Machine::op_index_view() {
+  const uint32_t dst = w(), src = w(), ireg = w();
+  const Tensor* t = nullptr;
+  int64_t index = 0;
+  KESTREL_TRY(want_tensor(src, &t));
+  KESTREL_TRY(want_int(ireg, &index));
+  Tensor view;
+  KESTREL_TRY(index_view(*t, index, &view));
+  set_tensor(dst, std::move(view));
+  return Ok();
+}
+
 Status Machine::run(std::vector<Tensor>* outputs) {
   uint64_t steps = 0;
+  KESTREL_TRY(check_cancel());  // a run cancelled before it started
   for (;;) {
     if (ex_.max_steps != 0 && ++steps > ex_.max_steps) {
       return Fail(code::kCancelled, "the run exceeded the limit of " + std::to_string(ex_.max_steps) +
@@ -410,12 +616,20 @@ Status Machine::run(std::vector<Tensor>* outputs) {
     op_pc_ = pc_;
     switch (static_cast<Op>(w())) {
       case Op::kRet: return op_ret(outputs);
-      case Op::kJump: pc_ = w(); break;
+      case Op::kJump: {
+        const uint32_t target = w();
+        KESTREL_TRY(jumped(target));
+        pc_ = target;
+        break;
+      }
       case Op::kJumpIf: {
         const uint32_t cond = w(), target = w();
         int64_t v = 0;
         KESTREL_TRY(want_int(cond, &v));
-        if (v != 0) pc_ = target;
+        if (v != 0) {
+          KESTREL_TRY(jumped(target));
+          pc_ = target;
+        }
         break;
       }
       case Op::kCallKernel: KESTREL_TRY(op_call_kernel()); break;
@@ -434,6 +648,15 @@ Status Machine::run(std::vector<Tensor>* outputs) {
       case Op::kMove: { const uint32_t dst = w(), src = w(); r_[dst] = r_[src]; break; }
       case Op::kCheck: KESTREL_TRY(op_check()); break;
       case Op::kFail: return op_fail();
+      case Op::kSeqEmpty: KESTREL_TRY(op_seq_empty()); break;
+      case Op::kSeqConstruct: KESTREL_TRY(op_seq_construct()); break;
+      case Op::kSeqInsert: KESTREL_TRY(op_seq_insert()); break;
+      case Op::kSeqErase: KESTREL_TRY(op_seq_erase()); break;
+      case Op::kSeqAt: KESTREL_TRY(op_seq_at()); break;
+      case Op::kSeqLength: KESTREL_TRY(op_seq_length()); break;
+      case Op::kSeqConcat: KESTREL_TRY(op_seq_concat()); break;
+      case Op::kSeqSplit: KESTREL_TRY(op_seq_split()); break;
+      case Op::kIndexView: KESTREL_TRY(op_index_view()); break;
     }
   }
 }
@@ -441,9 +664,10 @@ Status Machine::run(std::vector<Tensor>* outputs) {
 }  // namespace
 
 Status execute(const Executable& ex, std::vector<Tensor>* inputs, std::vector<Value>* regs,
-               std::vector<Tensor>* outputs) {
+               std::vector<Tensor>* outputs, const RunControl* ctl) {
+  const RunControl defaults;
   regs->assign(ex.program->n_regs, Value{});
-  Status s = Machine(ex, inputs, regs).run(outputs);
+  Status s = Machine(ex, ctl ? *ctl : defaults, inputs, regs).run(outputs);
   for (Value& v : *regs) v = Value{};
   if (!s.ok()) outputs->clear();
   return s;

@@ -7,7 +7,7 @@ namespace kestrel::isa {
 
 constexpr uint32_t kFormatVersion = 1;
 constexpr uint32_t kMagic = 0x4342534Bu;  // "KSBC" as a little-endian word
-constexpr int kMaxOperands = 4;
+constexpr int kMaxOperands = 5;
 
 enum class Op : uint32_t {
   kRet = 0,
@@ -29,6 +29,15 @@ enum class Op : uint32_t {
   kFail = 28,
   kLoadInt = 29,
   kMakeInts = 30,
+  kSeqEmpty = 31,
+  kSeqConstruct = 32,
+  kSeqInsert = 33,
+  kSeqErase = 34,
+  kSeqAt = 35,
+  kSeqLength = 36,
+  kSeqConcat = 37,
+  kSeqSplit = 38,
+  kIndexView = 39,
 };
 
 enum class Kind : uint8_t {
@@ -47,7 +56,7 @@ struct OpInfo {
   const char* name;
   uint32_t code;
   int n_operands;
-  Kind operands[4];
+  Kind operands[5];
 };
 
 constexpr OpInfo kOps[] = {
@@ -70,6 +79,15 @@ constexpr OpInfo kOps[] = {
   {"fail", 28, 2, {Kind::kU32, Kind::kStr}},
   {"load_int", 29, 3, {Kind::kReg, Kind::kReg, Kind::kU32}},
   {"make_ints", 30, 4, {Kind::kReg, Kind::kDtype, Kind::kU32, Kind::kRegs}},
+  {"seq_empty", 31, 2, {Kind::kReg, Kind::kDtype}},
+  {"seq_construct", 32, 2, {Kind::kReg, Kind::kRegs}},
+  {"seq_insert", 33, 4, {Kind::kReg, Kind::kReg, Kind::kReg, Kind::kRegs}},
+  {"seq_erase", 34, 3, {Kind::kReg, Kind::kReg, Kind::kRegs}},
+  {"seq_at", 35, 3, {Kind::kReg, Kind::kReg, Kind::kReg}},
+  {"seq_length", 36, 2, {Kind::kReg, Kind::kReg}},
+  {"seq_concat", 37, 4, {Kind::kReg, Kind::kReg, Kind::kU32, Kind::kU32}},
+  {"seq_split", 38, 5, {Kind::kReg, Kind::kReg, Kind::kU32, Kind::kRegs, Kind::kU32}},
+  {"index_view", 39, 3, {Kind::kReg, Kind::kReg, Kind::kReg}},
 };
 
 enum class IntOp : uint32_t {

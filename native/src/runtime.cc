@@ -2,6 +2,7 @@
 // thread-local error reporting. No C++ exception crosses this boundary (bad_alloc included).
 #include <dlfcn.h>
 
+#include <atomic>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -55,11 +56,17 @@ struct kestrel_session {
   std::vector<kestrel::IoView> input_views, output_views;
   std::mutex run_mu;  // serialises runs (register file and thread pool are per session)
   std::vector<kestrel::Value> regs;
+  uint64_t max_iterations = kestrel::kDefaultMaxIterations;
+  std::atomic<bool> cancel{false};  // kestrel_cancel; cleared when a run starts
 
   ~kestrel_session() {
     threads.reset();
     if (handle) dlclose(handle);
   }
+};
+
+struct kestrel_cancel_token {
+  std::atomic<bool> flag{false};
 };
 
 struct kestrel_outputs {
@@ -161,6 +168,7 @@ Status load(const char* path, const kestrel_options& o, kestrel_session* s) {
   s->exec.pool = std::make_shared<Pool>(o.memory_limit_bytes ? o.memory_limit_bytes : kDefaultMemoryLimit);
   s->exec.threads = s->threads.get();
   s->exec.max_steps = o.max_steps;
+  s->max_iterations = o.max_iterations ? o.max_iterations : kDefaultMaxIterations;
   make_views(s->manifest.inputs, &s->input_views);
   make_views(s->manifest.outputs, &s->output_views);
   return Ok();
@@ -255,7 +263,7 @@ kestrel_outputs* wrap_outputs(std::vector<Tensor>* tensors) {
 extern "C" {
 
 void kestrel_options_init(kestrel_options* o) {
-  if (o) *o = kestrel_options{0, 0, 0};
+  if (o) *o = kestrel_options{0, 0, 0, 0};
 }
 
 kestrel_status kestrel_load(const char* path, const kestrel_options* options, kestrel_session** out) {
@@ -296,16 +304,40 @@ kestrel_status kestrel_session_io(const kestrel_session* s, int is_output, size_
   return report(Ok());
 }
 
+void kestrel_run_options_init(kestrel_run_options* o) {
+  if (o) *o = kestrel_run_options{0, nullptr};
+}
+
+kestrel_cancel_token* kestrel_cancel_token_new(void) { return new (std::nothrow) kestrel_cancel_token; }
+void kestrel_cancel_token_cancel(kestrel_cancel_token* t) {
+  if (t) t->flag.store(true, std::memory_order_relaxed);
+}
+void kestrel_cancel_token_free(kestrel_cancel_token* t) { delete t; }
+
+void kestrel_cancel(kestrel_session* s) {
+  if (s) s->cancel.store(true, std::memory_order_relaxed);
+}
+
 kestrel_status kestrel_run(kestrel_session* s, const kestrel_tensor* inputs, size_t n_inputs,
                            kestrel_outputs** out) {
+  return kestrel_run_ex(s, inputs, n_inputs, nullptr, out);
+}
+
+kestrel_status kestrel_run_ex(kestrel_session* s, const kestrel_tensor* inputs, size_t n_inputs,
+                              const kestrel_run_options* options, kestrel_outputs** out) {
   using namespace kestrel;
   if (!s || !out) return report(Fail(code::kDisposed, "kestrel_run: no session"));
   *out = nullptr;
   try {
     std::lock_guard<std::mutex> lock(s->run_mu);
+    s->cancel.store(false, std::memory_order_relaxed);
+    RunControl ctl;
+    ctl.max_iterations = options && options->max_iterations ? options->max_iterations : s->max_iterations;
+    ctl.cancel = &s->cancel;
+    ctl.cancel_run = options && options->cancel ? &options->cancel->flag : nullptr;
     std::vector<Tensor> staged, results;
     Status st = stage_inputs(s, inputs, n_inputs, &staged);
-    if (st.ok()) st = execute(s->exec, &staged, &s->regs, &results);
+    if (st.ok()) st = execute(s->exec, &staged, &s->regs, &results, &ctl);
     if (st.ok()) *out = wrap_outputs(&results);
     return report(st);
   } catch (const std::bad_alloc&) {

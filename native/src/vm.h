@@ -1,20 +1,44 @@
-// The interpreter: values, tensors and the instruction loop.
+// The interpreter: values, tensors, sequences and the instruction loop.
 //
-// Register lifetime: the register file holds Values (empty | int64 | tensor). A tensor is a dtype,
-// a shape and a data pointer into ref-counted Storage from the pool; views (reshape, move) share
-// the Storage, constants are views into the artifact's constants blob with no Storage owner. When
-// a run ends, successfully or not, every register is cleared, so all storage not returned as an
-// output goes back to the pool. Outputs never point into the artifact: a constant returned by
-// `ret` is copied into pool storage first.
+// Register kinds: the register file holds Values: empty | int (int64) | tensor | sequence.
+// Instructions check the kind of every register they read at run time (KR0005 naming the register
+// and the kind it holds); a sequence register cannot be returned by `ret`, passed to a kernel or
+// used as an integer.
+//
+// Tensors: a dtype, a shape and a data pointer into ref-counted Storage from the pool; views
+// (reshape, move, index_view, seq_at, seq_split along axis 0) share the Storage, constants are views
+// into the artifact's constants blob with no Storage owner. Views made by index_view / seq_split
+// point at an element offset, so a kernel receiving one may only assume element alignment (which
+// is what codegen assumes); `ret` copies such a view (and any constant) into fresh 64-aligned pool
+// storage, so outputs are always 64-aligned and never point into the artifact.
+//
+// Sequences (sequence.h): an immutable, ref-counted list of tensors of one dtype, held by
+// shared_ptr; `move` shares it. Every seq_* instruction produces a new sequence, except that
+// seq_insert / seq_erase with dst == seq update in place when that register holds the only
+// reference (copy-on-write). A sequence holds tensors the way a register does (sharing storage),
+// so the compiler must not write into a tensor after inserting it, nor into a tensor read back by
+// seq_at (copy first), just as for any other shared view.
+//
+// When a run ends, successfully or not, every register is cleared, so all storage not returned as
+// an output (sequence elements included) goes back to the pool.
 //
 // Requires: a Program that passed verification (operands are decoded without bounds checks).
 // Error codes: `check` and `fail` carry the numeric part of a runtime code (204 -> "KR0204");
-// check_dim fails with KR0104 and its `what` string; a wrong register kind is KR0005.
-// Run-time checks: register kinds (integer vs tensor), dims, sizes, axes, constant bounds and
-// alignment, kernel status, integer overflow and division by zero, and an optional step limit.
+// check_dim fails with KR0104 and its `what` string; a wrong register kind or a malformed operand
+// the verifier cannot see (a flag not 0/1, an axis out of range, two `pos` registers) is KR0005;
+// shape/dtype disagreements in sequence ops KR0204; positions and indices out of range KR0205.
+// Run-time checks: register kinds, dims, sizes, axes, constant bounds and alignment, kernel
+// status, integer overflow and division by zero, an optional step limit, and run control (below).
+//
+// Run control (RunControl): cancellation flags are read (relaxed atomics) at every backward jump
+// (a jump/jump_if whose target is at or before itself) and before every call_kernel; a set flag
+// fails the run with KR0302 "cancelled". Backward jumps taken are counted per run; more than
+// max_iterations fails with KR0302 "loop iteration limit N exceeded". A kernel already running is
+// not interrupted: cancellation takes effect when it returns.
 #ifndef KESTREL_VM_H_
 #define KESTREL_VM_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -36,11 +60,30 @@ struct Tensor {
   std::shared_ptr<Storage> storage;  // null for constant views
 };
 
+struct Sequence;  // sequence.h
+
 struct Value {
-  enum Kind : uint8_t { kEmpty, kInt, kTensor };
+  enum Kind : uint8_t { kEmpty, kInt, kTensor, kSequence };
   Kind kind = kEmpty;
   int64_t i = 0;
   Tensor t;
+  std::shared_ptr<Sequence> seq;  // kSequence only; treated as immutable unless use_count() == 1
+};
+
+namespace code {
+// Belongs with the others in status.h (listed in runtime-vm/errors.ts as INDEX_RANGE).
+constexpr const char* kIndexRange = "KR0205";
+}  // namespace code
+
+// Default for max_iterations when the options give 0: a safety net against loops that never end
+// (about seconds of a tight VM loop), far above what real models iterate.
+constexpr uint64_t kDefaultMaxIterations = 1000000000;
+
+// Per-run limits and cancellation, owned by the caller for the duration of execute().
+struct RunControl {
+  uint64_t max_iterations = kDefaultMaxIterations;  // backward jumps per run (UINT64_MAX: no limit)
+  const std::atomic<bool>* cancel = nullptr;        // session-wide flag (kestrel_cancel)
+  const std::atomic<bool>* cancel_run = nullptr;    // this run's token (kestrel_cancel_token)
 };
 
 // Everything a run reads; owned by the session, immutable after load.
@@ -61,9 +104,9 @@ Status element_count(const int64_t* dims, size_t rank, const std::string& what, 
 Status byte_size(uint32_t dtype, uint64_t count, const std::string& what, uint64_t* bytes);
 
 // Runs the program on `inputs` (already validated and in pool storage). `regs` is scratch the
-// caller keeps between runs (resized to n_regs, cleared on return).
+// caller keeps between runs (resized to n_regs, cleared on return). `ctl` may be null (defaults).
 Status execute(const Executable& ex, std::vector<Tensor>* inputs, std::vector<Value>* regs,
-               std::vector<Tensor>* outputs);
+               std::vector<Tensor>* outputs, const RunControl* ctl = nullptr);
 
 }  // namespace kestrel
 

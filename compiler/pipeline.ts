@@ -1,12 +1,15 @@
 // The compiler pipeline, in order. Every pass is listed here; the graph is verified after each
-// graph pass. KESTREL_DUMP_IR=after:<pass> (or after:all) prints the IR after a pass;
+// graph pass. Graph passes and fusion run inside control-flow bodies too.
+// KESTREL_DUMP_IR=after:<pass> (or after:all) prints the IR after a pass;
 // KESTREL_TIME_PASSES=1 prints how long each step took.
 
-import type { Func, Module } from '../ir/graph.js';
+import { type Func, IdGen, isFunc, type Module, type Node } from '../ir/graph.js';
 import '../ir/ops/index.js';
 import type { Kernel } from '../ir/tir.js';
 import type { TargetInfo } from '../ir/te.js';
 import { verifyFunc } from '../ir/verify.js';
+import { printFunc } from '../ir/print.js';
+import { Assembler } from '../codegen/bytecode.js';
 import { eliminateIdentity } from './passes/eliminate-identity.js';
 import { foldBatchNorm } from './passes/fold-batchnorm.js';
 import { fuse, type Group } from './passes/fuse.js';
@@ -15,9 +18,7 @@ import { padConvInputs } from './passes/pad-conv-inputs.js';
 import { idsAfter } from './passes/graph-util.js';
 import { ConstantPool } from './lower/constants.js';
 import { lowerGroup } from './lower/kernel.js';
-import { lowerProgram, type ProgramKernel } from './lower/program.js';
-import { Assembler } from '../codegen/bytecode.js';
-import { printFunc } from '../ir/print.js';
+import { lowerProgram, type Plan, type ProgramKernel } from './lower/program.js';
 
 export interface CompiledModel {
   readonly kernels: readonly Kernel[];
@@ -46,37 +47,68 @@ function graphPass(name: string, f: Func, pass: (f: Func) => Func): Func {
   return out;
 }
 
-/** Kernels deduplicated by structure, named k<i>_<op>. */
-function lowerKernels(groups: readonly Group[], target: TargetInfo) {
-  const kernels: Kernel[] = [];
-  const byKey = new Map<string, number>();
-  const calls = new Map<number, ProgramKernel>();
-  groups.forEach((g, i) => {
-    if (g.kind !== 'kernel') return;
-    const low = lowerGroup(g, target);
-    let index = byKey.get(low.key);
-    if (index === undefined) {
-      index = kernels.length;
-      byKey.set(low.key, index);
-      const ops = [g.root, ...g.epilogue].map((n) => n.op).join('_');
-      kernels.push({ ...low.kernel, name: `kestrel_k${index}_${ops}`.slice(0, 120) });
+/** Applies `pass` to every control-flow body of `f` (innermost first), then to `f` itself. */
+function everywhere(pass: (f: Func) => Func): (f: Func) => Func {
+  const run = (f: Func): Func => {
+    const nodes = f.nodes.map((n): Node => {
+      if (!Object.values(n.attrs).some(isFunc)) return n;
+      const attrs = Object.fromEntries(Object.entries(n.attrs).map(([k, a]) => [k, isFunc(a) ? run(a) : a]));
+      return Object.freeze({ ...n, attrs: Object.freeze(attrs) });
+    });
+    return pass(Object.freeze({ ...f, nodes }));
+  };
+  return run;
+}
+
+/** The graph passes, in order. */
+function optimise(f: Func, ids: IdGen, target: TargetInfo): Func {
+  f = graphPass('eliminate-identity', f, everywhere(eliminateIdentity));
+  f = graphPass('fold-batchnorm', f, everywhere((x) => foldBatchNorm(x, ids)));
+  f = graphPass('pad-conv-inputs', f, everywhere((x) => padConvInputs(x, ids)));
+  f = graphPass('pack-conv-weights', f, everywhere((x) => packConvWeights(x, ids, target.vectorLanes)));
+  return f;
+}
+
+/** Kernels deduplicated by structure (named k<i>_<ops>) for every group, bodies included. */
+class KernelTable {
+  readonly kernels: Kernel[] = [];
+  private readonly byKey = new Map<string, number>();
+
+  constructor(private readonly target: TargetInfo) {}
+
+  plan(f: Func): Plan {
+    const groups = fuse(f);
+    const calls = new Map<Group, ProgramKernel>();
+    const bodies = new Map<Node, Map<string, Plan>>();
+    for (const g of groups) {
+      if (g.kind === 'kernel') calls.set(g, this.kernel(g));
+      if (g.kind === 'control') {
+        bodies.set(g.root, new Map(Object.entries(g.root.attrs).filter(([, a]) => isFunc(a))
+          .map(([k, a]) => [k, this.plan(a as Func)])));
+      }
     }
-    calls.set(i, { index, tensors: low.tensors, symbols: low.symbols });
-  });
-  return { kernels, calls };
+    return { func: f, groups, calls, bodies };
+  }
+
+  private kernel(g: Group): ProgramKernel {
+    const low = lowerGroup(g, this.target);
+    let index = this.byKey.get(low.key);
+    if (index === undefined) {
+      index = this.kernels.length;
+      this.byKey.set(low.key, index);
+      const ops = [g.root, ...g.epilogue].map((n) => n.op).join('_');
+      this.kernels.push({ ...low.kernel, name: `kestrel_k${index}_${ops}`.slice(0, 120) });
+    }
+    return { index, tensors: low.tensors, symbols: low.symbols };
+  }
 }
 
 export function runPipeline(m: Module, target: TargetInfo): CompiledModel {
-  const ids = idsAfter(m);
-  let f = m.main;
-  f = graphPass('eliminate-identity', f, eliminateIdentity);
-  f = graphPass('fold-batchnorm', f, (x) => foldBatchNorm(x, ids));
-  f = graphPass('pad-conv-inputs', f, (x) => padConvInputs(x, ids));
-  f = graphPass('pack-conv-weights', f, (x) => packConvWeights(x, ids, target.vectorLanes));
-  const groups = step('fuse', () => fuse(f));
-  const { kernels, calls } = step('lower-kernels', () => lowerKernels(groups, target));
+  const f = optimise(m.main, idsAfter(m), target);
+  const table = new KernelTable(target);
+  const plan = step('fuse+lower-kernels', () => table.plan(f));
   const constants = new ConstantPool();
-  const bytecode = step('lower-program', () => lowerProgram(
-    { func: f, groups, calls, constants, nKernels: kernels.length }, new Assembler()));
-  return { kernels, bytecode, constants: constants.bytes(), func: f };
+  const bytecode = step('lower-program', () =>
+    lowerProgram(plan, { constants, nKernels: table.kernels.length }, new Assembler()));
+  return { kernels: table.kernels, bytecode, constants: constants.bytes(), func: f };
 }

@@ -113,7 +113,30 @@ export function dimFloorDiv(a: Dim, b: Dim): Dim {
     }
   }
   if (typeof a !== 'number' && typeof b !== 'number' && a.key === b.key) return 1;
-  return atomDim({ kind: 'floordiv', a, b });
+  const exact = typeof b === 'number' ? undefined : divideByMonomial(a, b);
+  return exact ?? atomDim({ kind: 'floordiv', a, b });
+}
+
+/** a / b when b is one term (c * atoms) that divides every term of a exactly; else undefined. */
+function divideByMonomial(a: Dim, b: SymDim): Dim | undefined {
+  if (b.constant !== 0 || b.terms.length !== 1 || b.terms[0].coef <= 0) return undefined;
+  const { coef, atoms } = b.terms[0];
+  const x = termsOf(a);
+  if (x.constant !== 0) return undefined;
+  const out: Term[] = [];
+  for (const t of x.terms) {
+    if (t.coef % coef !== 0) return undefined;
+    const rest = [...t.atoms];
+    for (const at of atoms) {
+      const i = rest.findIndex((r) => atomKey(r) === atomKey(at));
+      if (i < 0) return undefined;
+      rest.splice(i, 1);
+    }
+    out.push({ coef: t.coef / coef, atoms: rest });
+  }
+  // Terms left without atoms are constants.
+  const constant = out.filter((t) => t.atoms.length === 0).reduce((c, t) => c + t.coef, 0);
+  return make(out.filter((t) => t.atoms.length > 0), constant);
 }
 
 export function dimCeilDiv(a: Dim, b: Dim): Dim {

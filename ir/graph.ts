@@ -2,7 +2,8 @@
 // topological order. Every value has a TensorType whose dims may be symbolic. Constants (ONNX
 // initializers and folded values) carry their bytes. Nodes name a kestrel op (see ir/ops) and keep
 // the ONNX node name and op type they came from, so errors can speak the user's language.
-// Control-flow nodes hold their bodies as functions in `bodies` (structured, never flattened).
+// Control-flow nodes hold their bodies as Func-valued attributes (structured, never flattened);
+// a body may read values of enclosing functions directly (captures).
 
 import type { DType } from './dtype.js';
 import type { Dim } from './dim.js';
@@ -51,8 +52,6 @@ export interface Node {
   readonly attrs: Attrs;
   /** Where the node came from, for errors: the ONNX node name and op type. */
   readonly origin: { readonly name: string; readonly opType: string };
-  /** Bodies of structured control flow (then/else branches, loop bodies). */
-  readonly bodies?: Readonly<Record<string, Func>>;
 }
 
 export interface Func {
@@ -93,4 +92,39 @@ export function isConst(v: Value | null | undefined): v is Value & { data: Const
 /** Number of elements of a static shape. */
 export function numel(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
+}
+
+export function isFunc(a: AttrValue | undefined): a is Func {
+  return typeof a === 'object' && a !== null && 'nodes' in a && 'outputs' in a;
+}
+
+/** The bodies of a control-flow node (its Func-valued attributes), in attribute order. */
+export function bodiesOf(n: Node): Func[] {
+  return Object.values(n.attrs).filter(isFunc);
+}
+
+/**
+ * Values a function (and the functions nested in it) reads without defining them: captures from
+ * enclosing scopes. Constants are excluded; they are available everywhere.
+ */
+export function capturedValues(f: Func): Value[] {
+  const defined = new Set<number>(f.inputs.map((v) => v.id));
+  const seen = new Map<number, Value>();
+  const use = (v: Value | null) => {
+    if (v && !v.data && !defined.has(v.id)) seen.set(v.id, v);
+  };
+  for (const n of f.nodes) {
+    n.inputs.forEach(use);
+    for (const b of bodiesOf(n)) capturedValues(b).forEach(use);
+    for (const v of n.outputs) defined.add(v.id);
+  }
+  f.outputs.forEach(use);
+  return [...seen.values()];
+}
+
+/** Everything a node reads: its inputs and, for control flow, the values its bodies capture. */
+export function nodeReads(n: Node): Value[] {
+  const out = n.inputs.filter((v): v is Value => v !== null);
+  for (const b of bodiesOf(n)) out.push(...capturedValues(b));
+  return out;
 }

@@ -3,15 +3,22 @@
 // with integer instructions, allocate each group's output from the pool, call its kernel, free
 // values after their last use, and return the outputs. Outputs that would alias an input or a
 // constant are copied, so callers own what they get back.
+//
+// Control flow becomes jumps. `if` evaluates one branch and moves its results into the node's
+// output registers; `loop` and `scan` keep carried values in fixed registers, run the body once
+// per iteration, and move the body's results back (through temporaries, so swaps are safe).
+// Everything a branch or body caches (shape registers, values) is dropped when it ends, and a
+// dim that only exists at run time (a fresh symbol, a data symbol) is bound from the tensor that
+// carries it right after that tensor is defined.
 
-import { type Atom, type Dim, dimKey, dimVars, isStatic, parseDataSymbol, sym, dataSymbol } from '../../ir/dim.js';
+import { type Atom, type Dim, dataSymbol, dimKey, dimVars, isStatic, parseDataSymbol, sym } from '../../ir/dim.js';
 import { dtypeInfo } from '../../ir/dtype.js';
-import { type Func, isConst, type Value } from '../../ir/graph.js';
+import { bodiesOf, type Func, isConst, type Node, nodeReads, type Value } from '../../ir/graph.js';
+import type { Assembler } from '../../codegen/bytecode.js';
+import type { IntOpName } from '../../runtime-vm/isa.generated.js';
 import { fail, Codes } from '../diagnostics.js';
 import type { Group } from '../passes/fuse.js';
 import type { ConstantPool } from './constants.js';
-import type { Assembler } from '../../codegen/bytecode.js';
-import type { IntOpName } from '../../runtime-vm/isa.generated.js';
 
 export interface ProgramKernel {
   /** Index into the artifact's kernel table. */
@@ -20,19 +27,32 @@ export interface ProgramKernel {
   readonly symbols: readonly string[];
 }
 
-export interface ProgramInput {
+/** A function ready for program lowering: its groups, their kernels, and its bodies' plans. */
+export interface Plan {
   readonly func: Func;
   readonly groups: readonly Group[];
-  /** Kernel call for each kernel group, by group index. */
-  readonly calls: ReadonlyMap<number, ProgramKernel>;
+  readonly calls: ReadonlyMap<Group, ProgramKernel>;
+  readonly bodies: ReadonlyMap<Node, ReadonlyMap<string, Plan>>;
+}
+
+export interface ProgramOptions {
   readonly constants: ConstantPool;
   readonly nKernels: number;
 }
 
+const INT64_MAX = (1n << 63n) - 1n;
+
+/** The single variable a dim consists of, if it is just that. */
+function plainVar(d: Dim): string | undefined {
+  if (isStatic(d) || d.terms.length !== 1 || d.constant !== 0) return undefined;
+  const t = d.terms[0];
+  return t.coef === 1 && t.atoms.length === 1 && t.atoms[0].kind === 'var' ? t.atoms[0].name : undefined;
+}
+
 class ProgramBuilder {
-  private readonly tensorRegs = new Map<number, number>();
-  private readonly symRegs = new Map<string, number>();
-  private readonly dimRegs = new Map<string, number>();
+  private tensorRegs = new Map<number, number>();
+  private symRegs = new Map<string, number>();
+  private dimRegs = new Map<string, number>();
   private readonly aliased = new Set<number>();
 
   constructor(
@@ -41,6 +61,13 @@ class ProgramBuilder {
     /** Value id -> element indices read by data symbols. */
     private readonly dataRefs: ReadonlyMap<number, readonly number[]>,
   ) {}
+
+  /** Runs `fn` with the register caches it adds dropped afterwards (a branch or a body). */
+  private scoped(fn: () => void): void {
+    const saved = [new Map(this.tensorRegs), new Map(this.symRegs), new Map(this.dimRegs)] as const;
+    fn();
+    [this.tensorRegs, this.symRegs, this.dimRegs] = saved;
+  }
 
   bindInputs(inputs: readonly Value[]): void {
     const binder = new Map<string, string>();
@@ -56,13 +83,9 @@ class ProgramBuilder {
 
   private bindDim(v: Value, r: number, axis: number, d: Dim, binder: Map<string, string>): void {
     const where = `input '${v.name}' dimension ${axis}`;
-    const single = !isStatic(d) && d.terms.length === 1 && d.constant === 0 && d.terms[0].coef === 1
-      && d.terms[0].atoms.length === 1 && d.terms[0].atoms[0].kind === 'var' ? d.terms[0].atoms[0].name : undefined;
+    const single = plainVar(d);
     if (single !== undefined && !this.symRegs.has(single)) {
-      const s = this.a.reg();
-      this.a.emit('dim', { dst: s, tensor: r, axis });
-      this.symRegs.set(single, s);
-      this.dimRegs.set(dimKey(d), s);
+      this.bindSymbol(single, r, axis);
       binder.set(single, where);
       return;
     }
@@ -70,6 +93,22 @@ class ProgramBuilder {
       ? `${where} (symbol '${single}', bound by ${binder.get(single)})`
       : `${where} (expected ${dimKey(d)})`;
     this.a.emit('check_dim', { tensor: r, axis, expected: this.dimReg(d), what: this.a.str(what) });
+  }
+
+  private bindSymbol(name: string, tensorReg: number, axis: number): void {
+    const s = this.a.reg();
+    this.a.emit('dim', { dst: s, tensor: tensorReg, axis });
+    this.symRegs.set(name, s);
+    this.dimRegs.set(name, s);
+  }
+
+  /** Binds the symbols of `v`'s dims that nothing bound yet (sizes known only at run time). */
+  private bindNewDims(v: Value): void {
+    v.type.shape.forEach((d, axis) => {
+      const single = plainVar(d);
+      if (single !== undefined && !this.symRegs.has(single)) this.bindSymbol(single, this.tensor(v), axis);
+    });
+    this.bindData(v);
   }
 
   dimReg(d: Dim): number {
@@ -96,7 +135,7 @@ class ProgramBuilder {
     if (a.kind === 'var') {
       const r = this.symRegs.get(a.name);
       if (r === undefined) {
-        fail(Codes.SHAPE_UNBOUND, `dimension symbol '${a.name}' is not bound by any input`, {});
+        return fail(Codes.SHAPE_UNBOUND, `dimension symbol '${a.name}' is not bound by any input`, {});
       }
       return r;
     }
@@ -107,6 +146,12 @@ class ProgramBuilder {
     const dst = this.a.reg();
     this.a.intOp(op as IntOpName, dst, x, y);
     return dst;
+  }
+
+  private intConst(v: number | bigint): number {
+    const r = this.a.reg();
+    this.a.emit('int_const', { dst: r, value: v });
+    return r;
   }
 
   tensor(v: Value): number {
@@ -133,7 +178,7 @@ class ProgramBuilder {
   }
 
   /** Reads the elements of `v` that data symbols refer to, right after `v` is defined. */
-  bindData(v: Value): void {
+  private bindData(v: Value): void {
     for (const index of this.dataRefs.get(v.id) ?? []) {
       const dst = this.a.reg();
       this.a.emit('load_int', { dst, tensor: this.tensor(v), index });
@@ -143,14 +188,14 @@ class ProgramBuilder {
     }
   }
 
-  define(v: Value, aliasOf?: Value): number {
+  private define(v: Value, aliasOf?: Value): number {
     const r = this.a.reg();
     this.tensorRegs.set(v.id, r);
     if (aliasOf && (this.aliased.has(aliasOf.id) || isConst(aliasOf))) this.aliased.add(v.id);
     return r;
   }
 
-  view(g: Group): void {
+  private view(g: Group): void {
     const src = g.root.inputs[0]!;
     const out = g.root.outputs[0];
     const s = this.tensor(src);
@@ -159,7 +204,7 @@ class ProgramBuilder {
     this.bindData(out);
   }
 
-  kernel(g: Group, call: ProgramKernel): void {
+  private kernel(g: Group, call: ProgramKernel): void {
     for (const v of g.outputs) {
       const shape = v.type.shape.map((d) => this.dimReg(d));
       this.a.emit('alloc', { dst: this.define(v), dtype: dtypeInfo(v.type.dtype).code, shape });
@@ -170,11 +215,134 @@ class ProgramBuilder {
     for (const v of g.outputs) this.bindData(v);
   }
 
-  free(v: Value): void {
+  /** The scalar element of a tensor value as an integer register. */
+  private scalar(v: Value): number {
+    const dst = this.a.reg();
+    this.a.emit('load_int', { dst, tensor: this.tensor(v), index: 0 });
+    return dst;
+  }
+
+  /** Moves `values` into `dsts` through temporaries (a body may return its inputs swapped). */
+  private moveAll(values: readonly Value[], dsts: readonly number[]): void {
+    const temps = values.map((v) => {
+      const t = this.a.reg();
+      this.a.emit('move', { dst: t, src: this.tensor(v) });
+      return t;
+    });
+    temps.forEach((t, k) => this.a.emit('move', { dst: dsts[k], src: t }));
+  }
+
+  private defineOutputs(n: Node): number[] {
+    return n.outputs.map((v) => {
+      const r = this.define(v);
+      this.aliased.add(v.id); // a branch or body may return an input or a constant as it is
+      return r;
+    });
+  }
+
+  private ifNode(n: Node, bodies: ReadonlyMap<string, Plan>): void {
+    const c = this.scalar(n.inputs[0]!);
+    const outs = this.defineOutputs(n);
+    const [onTrue, done] = [this.a.label(), this.a.label()];
+    this.a.emit('jump_if', { cond: c, target: onTrue });
+    this.branch(bodies.get('else')!, outs);
+    this.a.emit('jump', { target: done });
+    this.a.bind(onTrue);
+    this.branch(bodies.get('then')!, outs);
+    this.a.bind(done);
+    n.outputs.forEach((v) => this.bindNewDims(v));
+  }
+
+  private branch(p: Plan, outs: readonly number[]): void {
+    this.scoped(() => {
+      this.func(p, false);
+      this.moveAll(p.func.outputs, outs);
+    });
+  }
+
+  /** Binds a body's tensor inputs to registers and their run-time dims to symbols. */
+  private enterBody(inputs: readonly Value[], regs: readonly number[]): void {
+    inputs.forEach((v, k) => {
+      this.tensorRegs.set(v.id, regs[k]);
+      this.aliased.add(v.id);
+    });
+    for (const v of inputs) this.bindNewDims(v);
+  }
+
+  private makeScalar(dtype: 'int64' | 'bool', value: number): number {
+    const dst = this.a.reg();
+    this.a.emit('make_ints', { dst, dtype: dtypeInfo(dtype).code, rank: 0, values: [value] });
+    return dst;
+  }
+
+  private loopNode(n: Node, body: Plan): void {
+    const [tripIn, condIn, ...init] = n.inputs;
+    const nCarried = init.length;
+    const nScans = n.outputs.length - nCarried;
+    if (nScans > 0) fail(Codes.UNSUPPORTED_OPS, 'Loop scan outputs are not supported yet', { node: n.origin.name, opType: n.origin.opType });
+    const trips = tripIn ? this.scalar(tripIn) : this.intConst(INT64_MAX);
+    const cond = condIn ? this.scalar(condIn) : this.intConst(1);
+    const carried = init.map((v) => {
+      const r = this.a.reg();
+      this.a.emit('move', { dst: r, src: this.tensor(v!) });
+      return r;
+    });
+    const [i, one] = [this.intConst(0), this.intConst(1)];
+    const [head, enter, exit] = [this.a.label(), this.a.label(), this.a.label()];
+    this.a.bind(head);
+    this.a.emit('jump_if', { cond: this.intOp('and', this.intOp('lt', i, trips), cond), target: enter });
+    this.a.emit('jump', { target: exit });
+    this.a.bind(enter);
+    this.scoped(() => {
+      const f = body.func;
+      this.enterBody(f.inputs, [this.makeScalar('int64', i), this.makeScalar('bool', cond), ...carried]);
+      this.func(body, false);
+      const next = this.scalar(f.outputs[0]);
+      this.moveAll(f.outputs.slice(1, 1 + nCarried), carried);
+      this.a.emit('move', { dst: cond, src: next });
+    });
+    this.a.emit('move', { dst: i, src: this.intOp('add', i, one) });
+    this.a.emit('jump', { target: head });
+    this.a.bind(exit);
+    const outs = this.defineOutputs(n);
+    carried.forEach((r, k) => this.a.emit('move', { dst: outs[k], src: r }));
+    n.outputs.forEach((v) => this.bindNewDims(v));
+  }
+
+  private control(g: Group, bodies: ReadonlyMap<string, Plan>): void {
+    const n = g.root;
+    switch (n.op) {
+      case 'if': return this.ifNode(n, bodies);
+      case 'loop': return this.loopNode(n, bodies.get('body')!);
+      default:
+        return fail(Codes.UNSUPPORTED_OPS, `control-flow op '${n.op}' cannot be lowered yet`,
+          { node: n.origin.name, opType: n.origin.opType });
+    }
+  }
+
+  private free(v: Value): void {
     const r = this.tensorRegs.get(v.id);
     if (r === undefined) return;
     this.a.emit('free', { reg: r });
     this.tensorRegs.delete(v.id);
+  }
+
+  /** Emits a function's groups; frees what it defines after its last use (never its results). */
+  func(p: Plan, isMain: boolean): void {
+    const last = lastUses(p.groups);
+    const keep = new Set(p.func.outputs.map((v) => v.id));
+    const owned = new Set<number>(isMain ? p.func.inputs.map((v) => v.id) : []);
+    for (const g of p.groups) for (const v of g.outputs) owned.add(v.id);
+    p.groups.forEach((g, i) => {
+      if (g.kind === 'view') this.view(g);
+      else if (g.kind === 'control') this.control(g, p.bodies.get(g.root)!);
+      else this.kernel(g, p.calls.get(g)!);
+      for (const n of [g.root, ...g.epilogue]) {
+        for (const v of nodeReads(n)) {
+          if (last.get(v.id) === i && owned.has(v.id) && !keep.has(v.id)) this.free(v);
+        }
+      }
+    });
   }
 
   ret(outputs: readonly Value[]): void {
@@ -193,18 +361,17 @@ class ProgramBuilder {
   }
 }
 
-/** Index of the last group reading each value. */
+/** Index of the last group reading each value (body captures count as reads of the node). */
 function lastUses(groups: readonly Group[]): Map<number, number> {
   const last = new Map<number, number>();
   groups.forEach((g, i) => {
-    for (const n of [g.root, ...g.epilogue]) for (const v of n.inputs) if (v) last.set(v.id, i);
+    for (const n of [g.root, ...g.epilogue]) for (const v of nodeReads(n)) last.set(v.id, i);
   });
   return last;
 }
 
-/** Every data symbol used by a dim of the function: value id -> element indices. */
-function dataReferences(f: Func): Map<number, number[]> {
-  const refs = new Map<number, Set<number>>();
+/** Every data symbol used by a dim of the function or its bodies: value id -> element indices. */
+function dataReferences(f: Func, refs = new Map<number, Set<number>>()): Map<number, Set<number>> {
   const visit = (d: Dim) => {
     for (const name of dimVars(d)) {
       const ref = parseDataSymbol(name);
@@ -213,24 +380,16 @@ function dataReferences(f: Func): Map<number, number[]> {
   };
   for (const n of f.nodes) {
     for (const v of n.outputs) [...v.type.shape, ...(v.type.elems ?? [])].forEach(visit);
+    for (const b of bodiesOf(n)) dataReferences(b, refs);
   }
-  return new Map([...refs].map(([id, s]) => [id, [...s].sort((x, y) => x - y)]));
+  return refs;
 }
 
-export function lowerProgram(p: ProgramInput, a: Assembler): Uint8Array {
-  const b = new ProgramBuilder(a, p.constants, dataReferences(p.func));
-  b.bindInputs(p.func.inputs);
-  const last = lastUses(p.groups);
-  const keep = new Set(p.func.outputs.map((v) => v.id));
-  p.groups.forEach((g, i) => {
-    if (g.kind === 'view') b.view(g);
-    else b.kernel(g, p.calls.get(i)!);
-    for (const n of [g.root, ...g.epilogue]) {
-      for (const v of n.inputs) {
-        if (v && last.get(v.id) === i && !keep.has(v.id) && !isConst(v)) b.free(v);
-      }
-    }
-  });
-  b.ret(p.func.outputs);
-  return a.finish({ nInputs: p.func.inputs.length, nOutputs: p.func.outputs.length, nKernels: p.nKernels });
+export function lowerProgram(plan: Plan, o: ProgramOptions, a: Assembler): Uint8Array {
+  const refs = new Map([...dataReferences(plan.func)].map(([id, s]) => [id, [...s].sort((x, y) => x - y)]));
+  const b = new ProgramBuilder(a, o.constants, refs);
+  b.bindInputs(plan.func.inputs);
+  b.func(plan, true);
+  b.ret(plan.func.outputs);
+  return a.finish({ nInputs: plan.func.inputs.length, nOutputs: plan.func.outputs.length, nKernels: o.nKernels });
 }

@@ -15,7 +15,8 @@ import { hasTrait } from '../../ir/ops/index.js';
 import { consumers, outputIds } from './graph-util.js';
 
 export interface Group {
-  readonly kind: 'kernel' | 'view';
+  /** kernel: one compiled kernel; view: a VM reshape; control: If/Loop/Scan lowered to jumps. */
+  readonly kind: 'kernel' | 'view' | 'control';
   readonly root: Node;
   readonly epilogue: readonly Node[];
   /** The value the group materialises (the last epilogue node's output, or the root's outputs). */
@@ -31,13 +32,13 @@ function fusible(n: Node): boolean {
 export function fuse(f: Func): Group[] {
   const uses = consumers(f);
   const outs = outputIds(f);
-  const groups: { kind: 'kernel' | 'view'; root: Node; epilogue: Node[]; outputs: Value[] }[] = [];
+  const groups: { kind: Group['kind']; root: Node; epilogue: Node[]; outputs: Value[] }[] = [];
   const openGroup = new Map<number, (typeof groups)[number]>();
   for (const n of f.nodes) {
     // Shape computations whose results are known as dims run in the VM, not in kernels.
     if (n.outputs.every((v) => v.type.elems !== undefined)) continue;
-    if (hasTrait(n.op, 'view')) {
-      groups.push({ kind: 'view', root: n, epilogue: [], outputs: [...n.outputs] });
+    if (hasTrait(n.op, 'view') || hasTrait(n.op, 'control')) {
+      groups.push({ kind: hasTrait(n.op, 'view') ? 'view' : 'control', root: n, epilogue: [], outputs: [...n.outputs] });
       continue;
     }
     if (fusible(n)) {

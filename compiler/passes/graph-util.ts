@@ -1,13 +1,16 @@
 // Small helpers shared by graph passes: use lists, value substitution, id allocation.
 
-import { type Func, IdGen, type Module, type Node, type Value } from '../../ir/graph.js';
+import { bodiesOf, type Func, IdGen, isFunc, type Module, type Node, nodeReads, type Value }
+  from '../../ir/graph.js';
 
-/** Consumers of each value id, in node order (a node appears once per input slot). */
+/**
+ * Consumers of each value id, in node order (a node appears once per input slot; a control-flow
+ * node also once per value its bodies capture).
+ */
 export function consumers(f: Func): Map<number, Node[]> {
   const m = new Map<number, Node[]>();
   for (const n of f.nodes) {
-    for (const v of n.inputs) {
-      if (!v) continue;
+    for (const v of nodeReads(n)) {
       const list = m.get(v.id) ?? [];
       list.push(n);
       m.set(v.id, list);
@@ -20,17 +23,23 @@ export function outputIds(f: Func): Set<number> {
   return new Set(f.outputs.map((v) => v.id));
 }
 
-/** Rewrites node inputs and function outputs through `subst` (value id -> replacement). */
+/**
+ * Rewrites node inputs and function outputs through `subst` (value id -> replacement), inside
+ * control-flow bodies too (they may capture a replaced value).
+ */
 export function substitute(f: Func, nodes: readonly Node[], subst: ReadonlyMap<number, Value>): Func {
+  if (subst.size === 0) return Object.freeze({ ...f, nodes });
   const map = (v: Value): Value => {
     let cur = v;
     for (let r = subst.get(cur.id); r; r = subst.get(cur.id)) cur = r;
     return cur;
   };
-  const rewritten = nodes.map((n) => (n.inputs.some((v) => v && subst.has(v.id))
-    ? Object.freeze({ ...n, inputs: n.inputs.map((v) => (v ? map(v) : null)) })
-    : n));
-  return Object.freeze({ ...f, nodes: rewritten, outputs: f.outputs.map(map) });
+  const rewriteNode = (n: Node): Node => {
+    const attrs = Object.fromEntries(Object.entries(n.attrs).map(([k, a]) =>
+      [k, isFunc(a) ? substitute(a, a.nodes, subst) : a]));
+    return Object.freeze({ ...n, inputs: n.inputs.map((v) => (v ? map(v) : null)), attrs: Object.freeze(attrs) });
+  };
+  return Object.freeze({ ...f, nodes: nodes.map(rewriteNode), outputs: f.outputs.map(map) });
 }
 
 /** An id generator past every id used in the module (bodies included). */
@@ -42,7 +51,7 @@ export function idsAfter(m: Module): IdGen {
       max = Math.max(max, n.id);
       for (const v of n.inputs) if (v) max = Math.max(max, v.id);
       for (const v of n.outputs) max = Math.max(max, v.id);
-      for (const b of Object.values(n.bodies ?? {})) visit(b);
+      for (const b of bodiesOf(n)) visit(b);
     }
   };
   visit(m.main);
@@ -57,7 +66,7 @@ export function removeDeadNodes(f: Func): Func {
     const n = f.nodes[i];
     if (!n.outputs.some((v) => live.has(v.id))) continue;
     kept.push(n);
-    for (const v of n.inputs) if (v) live.add(v.id);
+    for (const v of nodeReads(n)) live.add(v.id);
   }
   return Object.freeze({ ...f, nodes: kept.reverse() });
 }

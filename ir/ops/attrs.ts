@@ -165,6 +165,7 @@ export const LOWER_FAIL: InferCtx = {
   },
   constant: () => undefined,
   values: () => undefined,
+  fresh: () => { throw new Error('internal: fresh dims are made by infer only'); },
 };
 
 /** Static value of an int64 expression, if it is a constant. */

@@ -5,6 +5,7 @@ import './conv.js';
 import './pool.js';
 import './matmul.js';
 import './norm.js';
+import './control.js';
 import './reduce.js';
 import './gather.js';
 import './generate.js';

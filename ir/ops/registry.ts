@@ -28,6 +28,11 @@ export interface InferCtx {
    * are absent, not integers, or too long. Use it wherever an ONNX op takes a shape as a tensor.
    */
   values(i: number): readonly Dim[] | undefined;
+  /**
+   * A new symbolic dim for a size known only once the op has run (a loop's trip count, a branch's
+   * result shape). The VM binds it from the first tensor that has it as a dim.
+   */
+  fresh(hint: string): Dim;
 }
 
 export interface OpDef {

@@ -81,8 +81,9 @@ function reshapeTarget(x: TensorType, target: readonly Dim[], allowzero: boolean
   if (product === 0 && (holes === 1 || dynamic.some(Boolean))) {
     ctx.fail('KC0401', 'reshape: cannot infer -1 next to a zero dim');
   }
-  // With no -1 the fill is unused; max(.., 1) keeps an all-zero target from dividing by zero.
-  const fill = dimFloorDiv(total, dimMax(product, 1));
+  // Targets read at run time may all be 0 (with no -1 the fill is unused): max(.., 1) keeps that
+  // from dividing by zero. Shape-derived targets divide exactly and simplify.
+  const fill = dimFloorDiv(total, dynamic.some(Boolean) ? dimMax(product, 1) : product);
   const dims = out.map((d, i) => {
     if (d !== null) return d;
     if (!dynamic[i]) return fill;

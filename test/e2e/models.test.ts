@@ -1,5 +1,5 @@
-// Whole models from shared/models: compiled once each, every data set (batch 1 and batch 3 for
-// the dynamic-batch models) run from that one artifact and compared with the reference outputs.
+// Whole models from shared/models: compiled once each, every data set (different batch and
+// sequence lengths) run from that one artifact and compared with the reference outputs.
 
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,9 +8,13 @@ import { compareTensors, dataSetDirs, readDataSet } from '../../compiler/testdat
 import { load } from '../../runtime-vm/session.js';
 import { sharedDir, tempDir } from '../helpers/shared.js';
 
-const MODELS = ['resnet18', 'mobilenetv2', 'zoo_inception_v1', 'zoo_shufflenet', 'zoo_squeezenet'];
+const MODELS = [
+  'resnet18', 'mobilenetv2', 'zoo_inception_v1', 'zoo_shufflenet', 'zoo_squeezenet', // CNNs, dynamic batch
+  'bert_mini', 'gpt2_tiny', // dynamic batch and sequence
+  'ctrl_loop_if', // a data-dependent Loop whose body holds an If
+];
 
-describe('e2e: CNN models', () => {
+describe('e2e: whole models, one artifact each', () => {
   for (const name of MODELS) {
     it(`${name}: one artifact matches every data set`, async () => {
       const dir = join(sharedDir(), 'models', name);

@@ -8,7 +8,7 @@
 // bodies (the only kind the lowerings emit).
 
 import type { Atom, Dim } from '../../ir/dim.js';
-import { evalDim, isStatic } from '../../ir/dim.js';
+import { evalDim, isStatic, sym } from '../../ir/dim.js';
 import type { DType } from '../../ir/dtype.js';
 import type { Attrs, TensorType } from '../../ir/graph.js';
 import { getOp } from '../../ir/ops/registry.js';
@@ -49,6 +49,7 @@ export function inferOp(op: string, ins: readonly (TensorType | null)[], attrs: 
     fail(code, message): never { throw Object.assign(new Error(`${code}: ${message}`), { code }); },
     constant: () => undefined,
     values: () => undefined,
+    fresh: (hint) => sym(`${hint}_fresh`),
   });
 }
 

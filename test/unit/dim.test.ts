@@ -27,6 +27,13 @@ describe('symbolic dims', () => {
     expect(dimMod(dimMul(batch, 4), 2)).toBe(0);
   });
 
+  it('divides by a monomial that divides every term', () => {
+    expect(dimFloorDiv(dimMul(dimMul(batch, seq), 256), dimMul(dimMul(batch, seq), 64))).toBe(4);
+    expect(dimKey(dimFloorDiv(dimAdd(dimMul(batch, 6), dimMul(dimMul(batch, seq), 3)), dimMul(batch, 3))))
+      .toBe(dimKey(dimAdd(2, seq)));
+    expect(typeof dimFloorDiv(dimAdd(dimMul(batch, 6), 1), batch)).toBe('object');
+  });
+
   it('keeps inexact division symbolic and evaluates it with floor semantics', () => {
     const out = dimAdd(dimFloorDiv(dimSub(seq, 3), 2), 1); // conv output length, k=3 s=2
     expect(typeof out).toBe('object');

@@ -82,6 +82,10 @@ export class AttrReader {
     return this.get(name, AttrKind.TENSOR)?.t;
   }
 
+  graph(name: string): GraphMsg | undefined {
+    return this.get(name, AttrKind.GRAPH)?.g ?? undefined;
+  }
+
   /** Every subgraph held by attributes (for depth and size checks). */
   graphs(): GraphMsg[] {
     const out: GraphMsg[] = [];

@@ -5,10 +5,12 @@
 // (KC0402) naming the ONNX node name and op type; an unregistered op raises `UnsupportedOp`.
 
 import { byteSize, type DType } from '../../../ir/dtype.js';
-import { makeValue, type Attrs, type ConstData, type IdGen, type Node, type TensorType, type Value }
-  from '../../../ir/graph.js';
+import { makeValue, type Attrs, type ConstData, type Func, type IdGen, type Node, type TensorType,
+  type Value } from '../../../ir/graph.js';
+import type { GraphMsg } from './schema.js';
 import { getOp } from '../../../ir/ops/registry.js';
 import { valuesOf } from '../../../ir/values.js';
+import { sym } from '../../../ir/dim.js';
 import { KestrelError } from '../../../runtime-vm/errors.js';
 import { Codes, fail, type Code, type Where } from '../../diagnostics.js';
 import type { AttrReader } from './attributes.js';
@@ -46,12 +48,15 @@ export interface ConvertCtx {
   scalar(dtype: DType, value: number, hint?: string): Value;
   unsupported(reason: string): never;
   fail(code: Code, message: string): never;
+  /** Imports graph attribute `attr` as a body whose inputs have `inputTypes`. */
+  subgraph(attr: string, inputTypes: readonly TensorType[]): Func;
 }
 
 export interface ContextDeps {
   readonly ids: IdGen;
   readonly nodes: Node[];
   readonly opset: number;
+  subgraph(g: GraphMsg, inputTypes: readonly TensorType[]): Func;
 }
 
 export function makeContext(deps: ContextDeps, node: OnnxNodeInfo, attrs: AttrReader,
@@ -82,6 +87,11 @@ export function makeContext(deps: ContextDeps, node: OnnxNodeInfo, attrs: AttrRe
     scalar: (dtype, value, hint) => ctx.constant(scalarData(dtype, value), hint),
     unsupported(reason) { throw new UnsupportedOp(reason); },
     fail: (code, message) => fail(code, message, where),
+    subgraph(attr, inputTypes) {
+      const g = attrs.graph(attr);
+      if (!g) return attrs.fail(attr, 'is required');
+      return deps.subgraph(g, inputTypes);
+    },
   };
   return ctx;
 }
@@ -102,6 +112,9 @@ function emitNode(deps: ContextDeps, where: Where, op: string, ins: readonly (Va
 
 type InferFn = NonNullable<ReturnType<typeof getOp>>['infer'];
 
+let freshCount = 0;
+const cleanSymbol = (s: string): string => s.replace(/[^A-Za-z0-9_]/g, '_');
+
 function inferTypes(infer: InferFn, ins: readonly (Value | null)[], attrs: Attrs, where: Where,
   op: string): TensorType[] {
   const ictx = {
@@ -110,6 +123,7 @@ function inferTypes(infer: InferFn, ins: readonly (Value | null)[], attrs: Attrs
     },
     constant: (i: number) => ins[i]?.data,
     values: (i: number) => valuesOf(ins[i]),
+    fresh: (hint: string) => sym(`${cleanSymbol(String(where.node))}_${hint}_${freshCount++}`),
   };
   try {
     return infer(ins.map((v) => v?.type ?? null), attrs, ictx);

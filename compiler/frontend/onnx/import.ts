@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { dimVars } from '../../../ir/dim.js';
-import { IdGen, makeValue, type Module, type Node, type Value } from '../../../ir/graph.js';
+import { type Func, IdGen, makeValue, type Module, type Node, type TensorType, type Value }
+  from '../../../ir/graph.js';
 import { getOp } from '../../../ir/ops/registry.js';
 import { Codes, fail } from '../../diagnostics.js';
 import { AttrReader } from './attributes.js';
@@ -137,21 +138,61 @@ const POISON = Symbol('unconverted');
 type Slot = Value | typeof POISON;
 
 class Builder {
-  readonly ids = new IdGen();
+  readonly ids: IdGen;
   readonly nodes: Node[] = [];
   readonly inputs: Value[] = [];
-  readonly unsupported: UnsupportedOpInfo[] = [];
+  readonly unsupported: UnsupportedOpInfo[];
   private readonly env = new Map<string, Slot>();
   /** Names consumed anywhere (nodes, subgraphs, graph outputs); other outputs count as unrequested. */
   private used = new Set<string>();
   readonly opset: number;
   private readonly namer: SymbolNamer;
 
-  constructor(private readonly opsets: Map<string, number>, private readonly opts: ImportOptions) {
+  constructor(private readonly opsets: Map<string, number>, private readonly opts: ImportOptions,
+    private readonly parent?: Builder) {
     this.opset = opsets.get('') ?? 0;
+    this.ids = parent?.ids ?? new IdGen();
+    this.unsupported = parent?.unsupported ?? [];
     let unk = 0;
     const fixed = new Map(Object.entries(opts.fixedDims ?? {}));
-    this.namer = { fresh: () => `unk${unk++}`, dynamic: opts.dynamic === true, fixed };
+    this.namer = parent?.namer ?? { fresh: () => `unk${unk++}`, dynamic: opts.dynamic === true, fixed };
+  }
+
+  /** A name's value in this scope or an enclosing one (bodies read outer values directly). */
+  private lookup(name: string): Slot | undefined {
+    return this.env.get(name) ?? this.parent?.lookup(name);
+  }
+
+  private visibleNames(): Set<string> {
+    const names = this.parent ? this.parent.visibleNames() : new Set<string>();
+    for (const k of this.env.keys()) names.add(k);
+    return names;
+  }
+
+  /**
+   * Imports a subgraph (If branch, Loop/Scan body) as a Func whose inputs take `inputTypes`.
+   * Unsupported ops inside are recorded with the rest; the body then counts as unsupported.
+   */
+  subgraph(g: GraphMsg, inputTypes: readonly TensorType[]): Func {
+    const b = new Builder(this.opsets, this.opts, this);
+    const before = this.unsupported.length;
+    b.addInitializers(g);
+    const declared = g.input ?? [];
+    if (declared.length !== inputTypes.length) {
+      throw new UnsupportedOp(`body '${g.name ?? ''}' declares ${declared.length} inputs, ${inputTypes.length} given`);
+    }
+    declared.forEach((vi, k) => {
+      const v = makeValue(this.ids, vi.name ?? `in${k}`, inputTypes[k]);
+      b.env.set(vi.name ?? `in${k}`, v);
+      b.inputs.push(v);
+    });
+    b.convertNodes(g);
+    const outputs = (g.output ?? []).map((vi) => b.lookup(vi.name ?? ''));
+    if (this.unsupported.length > before || outputs.some((v) => v === undefined || v === POISON)) {
+      throw new UnsupportedOp(`body '${g.name ?? ''}' contains unsupported ops`);
+    }
+    return Object.freeze({ name: g.name || 'body', inputs: Object.freeze(b.inputs),
+      outputs: Object.freeze(outputs as Value[]), nodes: Object.freeze(b.nodes) });
   }
 
   addInitializers(g: GraphMsg): void {
@@ -184,7 +225,7 @@ class Builder {
 
   convertNodes(g: GraphMsg): void {
     const nodes = g.node ?? [];
-    const order = topoOrder(nodes, new Set(this.env.keys()));
+    const order = topoOrder(nodes, this.visibleNames());
     this.used = usedNames(g);
     const statics = order.map((i) => this.staticCheck(nodes[i]!, i));
     order.forEach((i, k) => this.convertNode(nodes[i]!, i, statics[k]!));
@@ -218,7 +259,7 @@ class Builder {
 
   private convertNode(n: NodeMsg, i: number, gap: string | undefined): void {
     const outs = (n.output ?? []).map((o) => (this.used.has(o) ? o : ''));
-    const ins = (n.input ?? []).map((x) => (x ? this.env.get(x)! : null));
+    const ins = (n.input ?? []).map((x) => (x ? this.lookup(x)! : null));
     const poison = () => outs.forEach((o) => o && this.env.set(o, POISON));
     if (gap !== undefined) { this.record(n, i, gap); poison(); return; }
     if (ins.includes(POISON)) { poison(); return; }

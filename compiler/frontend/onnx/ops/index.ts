@@ -2,6 +2,7 @@
 // per-family files beside this one. Adding an ONNX op: add a row to its family file (or a new
 // family file listed here). Guarantees: the table is frozen; lookups never consult prototypes.
 
+import { CONTROL_ROWS } from './control.js';
 import { ELEMENTWISE_ROWS } from './elementwise.js';
 import { GENERATE_ROWS } from './generate.js';
 import { INDEXING_ROWS } from './indexing.js';
@@ -22,7 +23,7 @@ function build(rows: readonly ConverterRow[]): ReadonlyMap<string, readonly Conv
 
 export const CONVERTERS: ReadonlyMap<string, readonly ConverterEntry[]> = build([
   ...ELEMENTWISE_ROWS, ...NN_ROWS, ...LINALG_ROWS, ...SHAPE_ROWS,
-  ...REDUCE_ROWS, ...INDEXING_ROWS, ...GENERATE_ROWS,
+  ...REDUCE_ROWS, ...INDEXING_ROWS, ...GENERATE_ROWS, ...CONTROL_ROWS,
 ]);
 
 /** The converter entry for an ONNX op at a default-domain opset, if any. */

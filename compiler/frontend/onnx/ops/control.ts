@@ -1,0 +1,104 @@
+// Converters for ONNX control flow: If, Loop and Scan. Bodies are imported as Funcs that read
+// enclosing values directly. Loop-carried values whose shapes change from one iteration to the
+// next are generalised: the body is imported with the initial types, each dim that the body's
+// result does not preserve becomes a symbol, and the body is imported again until the types are
+// stable. Scan inputs and outputs on axes other than 0 are moved there with transposes, so the
+// `scan` op itself only ever slices and stacks along axis 0.
+
+import { type Dim, dimEq, sym } from '../../../../ir/dim.js';
+import type { Func, TensorType, Value } from '../../../../ir/graph.js';
+import type { ConvertCtx } from '../context.js';
+import { row, type ConverterRow } from './types.js';
+
+const I64_SCALAR: TensorType = { dtype: 'int64', shape: [] };
+const BOOL_SCALAR: TensorType = { dtype: 'bool', shape: [] };
+const MAX_ROUNDS = 4;
+
+const clean = (s: string): string => s.replace(/[^A-Za-z0-9_]/g, '_');
+
+/** `from` widened so that it also describes `to`: dims that differ become symbols. */
+function widen(ctx: ConvertCtx, from: TensorType, to: TensorType, k: number): TensorType {
+  if (from.dtype !== to.dtype) ctx.fail('KC0402', `carried value ${k} changes dtype from ${from.dtype} to ${to.dtype}`);
+  if (from.shape.length !== to.shape.length) {
+    ctx.fail('KC0305', `carried value ${k} changes rank from ${from.shape.length} to ${to.shape.length}`);
+  }
+  const shape = from.shape.map((d, axis): Dim =>
+    (dimEq(d, to.shape[axis]) ? d : sym(`${clean(ctx.node.name)}_c${k}_d${axis}`)));
+  return { dtype: from.dtype, shape };
+}
+
+const sameTypes = (a: readonly TensorType[], b: readonly TensorType[]): boolean =>
+  a.every((t, k) => t.shape.every((d, i) => dimEq(d, b[k].shape[i])));
+
+/**
+ * Imports a body whose inputs are `fixed` followed by the carried values, widening the carried
+ * types until the body maps them onto themselves. Carried results start at output `firstOut`.
+ */
+function carriedBody(ctx: ConvertCtx, attr: string, fixed: readonly TensorType[], initial: readonly TensorType[],
+  firstOut: number, extra: readonly TensorType[] = []): Func {
+  let carried = initial;
+  for (let round = 0; ; round++) {
+    const f = ctx.subgraph(attr, [...fixed, ...carried, ...extra]);
+    const results = f.outputs.slice(firstOut, firstOut + carried.length).map((v) => v.type);
+    if (results.length !== carried.length) ctx.fail('KC0402', `body returns ${results.length} of ${carried.length} carried values`);
+    const next = carried.map((t, k) => widen(ctx, t, results[k], k));
+    if (sameTypes(next, carried)) return f;
+    if (round === MAX_ROUNDS) ctx.fail('KC0305', 'carried shapes did not settle');
+    carried = next;
+  }
+}
+
+function ifConvert(ctx: ConvertCtx): (Value | null)[] {
+  const then = ctx.subgraph('then_branch', []);
+  const otherwise = ctx.subgraph('else_branch', []);
+  return ctx.result('if', [ctx.input(0)], { then, else: otherwise });
+}
+
+function loopConvert(ctx: ConvertCtx): (Value | null)[] {
+  const carried = ctx.inputs.slice(2).map((v) => v!);
+  const body = carriedBody(ctx, 'body', [I64_SCALAR, BOOL_SCALAR], carried.map((v) => v.type), 1);
+  return ctx.result('loop', [ctx.optInput(0), ctx.optInput(1), ...carried], { body });
+}
+
+/** Permutation moving axis `a` of a rank-`r` tensor to the front (or back from it). */
+function toFront(a: number, r: number): number[] {
+  return [a, ...[...Array(r).keys()].filter((i) => i !== a)];
+}
+function fromFront(a: number, r: number): number[] {
+  const p = [...Array(r).keys()].slice(1);
+  p.splice(a, 0, 0);
+  return p;
+}
+
+function scanConvert(ctx: ConvertCtx): (Value | null)[] {
+  const m = ctx.attrs.int('num_scan_inputs');
+  const ins = ctx.inputs.map((v) => v!);
+  const nStates = ins.length - m;
+  if (m < 1 || nStates < 0) ctx.attrs.fail('num_scan_inputs', `is ${m} for ${ins.length} inputs`);
+  const inAxes = ctx.attrs.ints('scan_input_axes', Array(m).fill(0));
+  const scans = ins.slice(nStates).map((v, k) => {
+    const a = ctx.axis(inAxes[k] ?? 0, ctx.rank(v), 'scan_input_axes');
+    return a === 0 ? v : ctx.emit('transpose', [v], { perm: toFront(a, ctx.rank(v)) })[0];
+  });
+  const elems = scans.map((v) => ({ dtype: v.type.dtype, shape: v.type.shape.slice(1) }));
+  const states = ins.slice(0, nStates);
+  const body = carriedBody(ctx, 'body', [], states.map((v) => v.type), 0, elems);
+  const outs = ctx.emit('scan', [...states, ...scans], {
+    body, numScanInputs: m,
+    inputDirections: ctx.attrs.ints('scan_input_directions', Array(m).fill(0)),
+    outputDirections: ctx.attrs.ints('scan_output_directions', Array(body.outputs.length - nStates).fill(0)),
+  }, ctx.outputNames);
+  const outAxes = ctx.attrs.ints('scan_output_axes', []);
+  return outs.map((v, k) => {
+    if (k < nStates) return v;
+    const r = ctx.rank(v);
+    const a = outAxes[k - nStates] === undefined ? 0 : ctx.axis(outAxes[k - nStates], r, 'scan_output_axes');
+    return a === 0 ? v : ctx.emit('transpose', [v], { perm: fromFront(a, r) }, [ctx.outputNames[k]])[0];
+  });
+}
+
+export const CONTROL_ROWS: readonly ConverterRow[] = [
+  row('If', ['if'], ifConvert),
+  row('Loop', ['loop'], loopConvert),
+  row('Scan', ['scan', 'transpose'], scanConvert, 9),
+];

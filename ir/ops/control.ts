@@ -1,0 +1,93 @@
+// Structured control flow: `if`, `loop` and `scan`. Their bodies are Funcs held as attributes;
+// the VM program lowering turns them into jumps (compiler/lower/program.ts), and graph passes
+// run inside the bodies. Output types: a dim the outer scope cannot know (a branch-dependent
+// size, a trip count, a size that changes from one iteration to the next) becomes a fresh symbol,
+// bound at run time from the tensor that carries it.
+
+import { type Dim, dimEq, dimVars, isStatic } from '../dim.js';
+import { type Attrs, type Func, isFunc, type TensorType } from '../graph.js';
+import { defineOps, type InferCtx, type OpDef } from './registry.js';
+
+function body(attrs: Attrs, name: string, ctx: InferCtx): Func {
+  const f = attrs[name];
+  return isFunc(f) ? f : ctx.fail('KC0401', `missing body '${name}'`);
+}
+
+/** Symbols visible in the enclosing scope: those of the node's inputs. */
+function outerSymbols(inputs: readonly (TensorType | null)[]): Set<string> {
+  const out = new Set<string>();
+  for (const t of inputs) for (const d of t?.shape ?? []) for (const s of dimVars(d)) out.add(s);
+  return out;
+}
+
+/** `t` as seen from outside a body: dims that use body-only symbols become fresh symbols. */
+function outward(t: TensorType, outer: ReadonlySet<string>, ctx: InferCtx, hint: string): TensorType {
+  const shape = t.shape.map((d, axis): Dim =>
+    (isStatic(d) || dimVars(d).every((s) => outer.has(s)) ? d : ctx.fresh(`${hint}_d${axis}`)));
+  return { dtype: t.dtype, shape };
+}
+
+const ifOp: OpDef = {
+  name: 'if', traits: ['control'],
+  infer: (inputs, attrs, ctx) => {
+    const cond = inputs[0]!;
+    if (cond.dtype !== 'bool') ctx.fail('KC0402', `if: condition must be bool, got ${cond.dtype}`);
+    const [a, b] = [body(attrs, 'then', ctx), body(attrs, 'else', ctx)];
+    if (a.outputs.length !== b.outputs.length) {
+      ctx.fail('KC0402', `if: branches have ${a.outputs.length} and ${b.outputs.length} outputs`);
+    }
+    const outer = outerSymbols(inputs);
+    return a.outputs.map((va, k) => {
+      const [ta, tb] = [va.type, b.outputs[k].type];
+      if (ta.dtype !== tb.dtype) ctx.fail('KC0402', `if: output ${k} is ${ta.dtype} in one branch, ${tb.dtype} in the other`);
+      if (ta.shape.length !== tb.shape.length) {
+        ctx.fail('KC0305', `if: output ${k} has rank ${ta.shape.length} in one branch and ${tb.shape.length} in the other`);
+      }
+      const shape = ta.shape.map((d, axis) => (dimEq(d, tb.shape[axis]) ? d : ctx.fresh(`if_out${k}_d${axis}`)));
+      return outward({ dtype: ta.dtype, shape }, outer, ctx, `if_out${k}`);
+    });
+  },
+};
+
+/** Loop: inputs [trip count | null, condition | null, carried...]; body (i, cond, carried...). */
+const loop: OpDef = {
+  name: 'loop', traits: ['control'],
+  infer: (inputs, attrs, ctx) => {
+    const f = body(attrs, 'body', ctx);
+    const n = inputs.length - 2;
+    if (f.inputs.length !== n + 2 || f.outputs.length < n + 1) {
+      ctx.fail('KC0402', `loop: body signature (${f.inputs.length} in, ${f.outputs.length} out) does not fit ${n} carried values`);
+    }
+    const outer = outerSymbols(inputs);
+    const carried = f.inputs.slice(2).map((v, k) => outward(v.type, outer, ctx, `loop_v${k}`));
+    const trips = ctx.fresh('loop_trips');
+    const scans = f.outputs.slice(n + 1).map((v, k) => {
+      const e = outward(v.type, outer, ctx, `loop_scan${k}`);
+      return { dtype: e.dtype, shape: [trips, ...e.shape] };
+    });
+    return [...carried, ...scans];
+  },
+};
+
+/** Scan (axis 0, directions as attributes): inputs [states..., scan inputs...]. */
+const scan: OpDef = {
+  name: 'scan', traits: ['control'],
+  infer: (inputs, attrs, ctx) => {
+    const f = body(attrs, 'body', ctx);
+    const m = attrs.numScanInputs as number;
+    const nStates = inputs.length - m;
+    if (m < 1 || nStates < 0 || f.inputs.length !== inputs.length) {
+      ctx.fail('KC0402', `scan: body takes ${f.inputs.length} inputs, node has ${inputs.length}`);
+    }
+    const outer = outerSymbols(inputs);
+    const length = inputs[nStates]!.shape[0];
+    const states = f.inputs.slice(0, nStates).map((v, k) => outward(v.type, outer, ctx, `scan_s${k}`));
+    const scans = f.outputs.slice(nStates).map((v, k) => {
+      const e = outward(v.type, outer, ctx, `scan_out${k}`);
+      return { dtype: e.dtype, shape: [length, ...e.shape] };
+    });
+    return [...states, ...scans];
+  },
+};
+
+defineOps([ifOp, loop, scan]);

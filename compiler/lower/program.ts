@@ -278,8 +278,7 @@ class ProgramBuilder {
   private loopNode(n: Node, body: Plan): void {
     const [tripIn, condIn, ...init] = n.inputs;
     const nCarried = init.length;
-    const nScans = n.outputs.length - nCarried;
-    if (nScans > 0) fail(Codes.UNSUPPORTED_OPS, 'Loop scan outputs are not supported yet', { node: n.origin.name, opType: n.origin.opType });
+    const scans = this.scanSequences(n.outputs.slice(nCarried));
     const trips = tripIn ? this.scalar(tripIn) : this.intConst(INT64_MAX);
     const cond = condIn ? this.scalar(condIn) : this.intConst(1);
     const carried = init.map((v) => {
@@ -298,15 +297,94 @@ class ProgramBuilder {
       this.enterBody(f.inputs, [this.makeScalar('int64', i), this.makeScalar('bool', cond), ...carried]);
       this.func(body, false);
       const next = this.scalar(f.outputs[0]);
+      this.appendScans(scans, f.outputs.slice(1 + nCarried), []);
       this.moveAll(f.outputs.slice(1, 1 + nCarried), carried);
       this.a.emit('move', { dst: cond, src: next });
     });
     this.a.emit('move', { dst: i, src: this.intOp('add', i, one) });
     this.a.emit('jump', { target: head });
     this.a.bind(exit);
+    this.finishLoop(n, carried, scans);
+  }
+
+  /** One empty sequence per scan output, collecting its per-iteration values. */
+  private scanSequences(outs: readonly Value[]): number[] {
+    return outs.map((v) => {
+      const r = this.a.reg();
+      this.a.emit('seq_empty', { dst: r, dtype: dtypeInfo(v.type.dtype).code });
+      return r;
+    });
+  }
+
+  /** Adds this iteration's scan values (at the front where `front` is set: reversed scans). */
+  private appendScans(seqs: readonly number[], values: readonly Value[], front: readonly boolean[]): void {
+    seqs.forEach((s, k) => {
+      const pos = front[k] ? [this.intConst(0)] : [];
+      this.a.emit('seq_insert', { dst: s, seq: s, tensor: this.tensor(values[k]), pos });
+    });
+  }
+
+  /** Moves carried values to the node's outputs and stacks the scan sequences. */
+  private finishLoop(n: Node, carried: readonly number[], seqs: readonly number[]): void {
     const outs = this.defineOutputs(n);
     carried.forEach((r, k) => this.a.emit('move', { dst: outs[k], src: r }));
+    seqs.forEach((s, k) => this.stack(n.outputs[carried.length + k], outs[carried.length + k], s));
     n.outputs.forEach((v) => this.bindNewDims(v));
+  }
+
+  /** dst = the sequence's tensors stacked on a new axis 0; [0, ...] when no iteration ran. */
+  private stack(v: Value, dst: number, seq: number): void {
+    const [nonEmpty, done] = [this.a.label(), this.a.label()];
+    const count = this.a.reg();
+    this.a.emit('seq_length', { dst: count, seq });
+    this.a.emit('jump_if', { cond: count, target: nonEmpty });
+    // Element dims only the body knew are 0 here: the tensor is empty either way.
+    const known = (d: Dim) => dimVars(d).every((x) => this.symRegs.has(x));
+    const shape = v.type.shape.map((d, axis) => this.dimReg(axis > 0 && known(d) ? d : 0));
+    this.a.emit('alloc', { dst, dtype: dtypeInfo(v.type.dtype).code, shape });
+    this.a.emit('jump', { target: done });
+    this.a.bind(nonEmpty);
+    this.a.emit('seq_concat', { dst, seq, axis: 0, new_axis: 1 });
+    this.a.bind(done);
+  }
+
+  private scanNode(n: Node, body: Plan): void {
+    const m = n.attrs.numScanInputs as number;
+    const nStates = n.inputs.length - m;
+    const inDirs = (n.attrs.inputDirections as readonly number[] | undefined) ?? [];
+    const outDirs = (n.attrs.outputDirections as readonly number[] | undefined) ?? [];
+    const carried = n.inputs.slice(0, nStates).map((v) => {
+      const r = this.a.reg();
+      this.a.emit('move', { dst: r, src: this.tensor(v!) });
+      return r;
+    });
+    const sources = n.inputs.slice(nStates).map((v) => this.tensor(v!));
+    const length = this.dimReg(n.inputs[nStates]!.type.shape[0]);
+    const seqs = this.scanSequences(n.outputs.slice(nStates));
+    const [i, one] = [this.intConst(0), this.intConst(1)];
+    const last = this.intOp('sub', length, one);
+    const [head, enter, exit] = [this.a.label(), this.a.label(), this.a.label()];
+    this.a.bind(head);
+    this.a.emit('jump_if', { cond: this.intOp('lt', i, length), target: enter });
+    this.a.emit('jump', { target: exit });
+    this.a.bind(enter);
+    this.scoped(() => {
+      const f = body.func;
+      const slices = sources.map((src, k) => {
+        const dst = this.a.reg();
+        const index = inDirs[k] === 1 ? this.intOp('sub', last, i) : i;
+        this.a.emit('index_view', { dst, src, index });
+        return dst;
+      });
+      this.enterBody(f.inputs, [...carried, ...slices]);
+      this.func(body, false);
+      this.appendScans(seqs, f.outputs.slice(nStates), outDirs.map((d) => d === 1));
+      this.moveAll(f.outputs.slice(0, nStates), carried);
+    });
+    this.a.emit('move', { dst: i, src: this.intOp('add', i, one) });
+    this.a.emit('jump', { target: head });
+    this.a.bind(exit);
+    this.finishLoop(n, carried, seqs);
   }
 
   private control(g: Group, bodies: ReadonlyMap<string, Plan>): void {
@@ -314,6 +392,7 @@ class ProgramBuilder {
     switch (n.op) {
       case 'if': return this.ifNode(n, bodies);
       case 'loop': return this.loopNode(n, bodies.get('body')!);
+      case 'scan': return this.scanNode(n, bodies.get('body')!);
       default:
         return fail(Codes.UNSUPPORTED_OPS, `control-flow op '${n.op}' cannot be lowered yet`,
           { node: n.origin.name, opType: n.origin.opType });

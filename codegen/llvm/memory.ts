@@ -3,6 +3,7 @@
 //   index uniform, no mask        -> scalar load (broadcast later only if needed) / scalar store
 //   index uniform, partial mask   -> masked gather/scatter through splatted pointers
 //   index ramp with stride 1      -> one vector load/store (llvm.masked.load/store under a mask)
+//   load, ramp with stride 2..4    -> one masked load of W*stride elements + a shuffle
 //   any other index               -> llvm.masked.gather / llvm.masked.scatter
 // A store of lane-varying values to a uniform index writes the last active lane (lanes must be
 // independent; see ir/tir-interp.ts). Memory types: bool is i8 (0/1), float16 is half.
@@ -70,10 +71,33 @@ export function emitLoad(cx: Cx, buf: Buffer, idx: Val): Val {
         [[`${VT}*`, vp], ['i32', String(al)], [M, mask], [VT, 'undef']]);
     return { k: 'v', t: rt, v: fromMem(cx, d, cx.w, v) };
   }
+  if (idx.k === 'r' && idx.stride >= 2 && idx.stride <= 4) return stridedLoad(cx, buf, idx.base, idx.stride);
   const PT = vecTy(cx.w, `${mt}*`);
   const v = b.intrinsic(`llvm.masked.gather.${mangle(VT)}.${mangle(PT)}`, VT,
     [[PT, lanePtrs(cx, buf, idx)], ['i32', String(al)], [M, mask], [VT, 'undef']]);
   return { k: 'v', t: rt, v: fromMem(cx, d, cx.w, v) };
+}
+
+/**
+ * A ramp load with a small constant stride s: one masked load of W*s contiguous elements whose
+ * active lanes are exactly the W wanted ones (so nothing else is touched), then a shuffle that
+ * keeps every s-th lane. Cheaper than a gather where gathers are microcoded.
+ */
+function stridedLoad(cx: Cx, buf: Buffer, base: string, s: number): Val {
+  const d = cx.scope.buf(buf.name).dtype;
+  const mt = memTy(d), al = alignOf(mt), b = cx.f.b, W = cx.w * s;
+  const WT = vecTy(W, mt), M = `<${W} x i1>`;
+  const picks = Array.from({ length: W }, (_, i) => (i % s === 0 ? i / s : cx.w));
+  const mask = cx.mask === null
+    ? `<${picks.map((p) => `i1 ${p < cx.w ? 'true' : 'false'}`).join(', ')}>`
+    : b.emit(`shufflevector <${cx.w} x i1> ${cx.mask}, <${cx.w} x i1> zeroinitializer, `
+      + `<${W} x i32> <${picks.map((p) => `i32 ${p}`).join(', ')}>`);
+  const vp = b.emit(`bitcast ${mt}* ${elemPtr(cx, buf, base)} to ${WT}*`);
+  const wide = b.intrinsic(`llvm.masked.load.${mangle(WT)}.${mangle(WT + '*')}`, WT,
+    [[`${WT}*`, vp], ['i32', String(al)], [M, mask], [WT, 'undef']]);
+  const keep = Array.from({ length: cx.w }, (_, i) => `i32 ${i * s}`).join(', ');
+  const v = b.emit(`shufflevector ${WT} ${wide}, ${WT} undef, <${cx.w} x i32> <${keep}>`);
+  return { k: 'v', t: regTy(d), v: fromMem(cx, d, cx.w, v) };
 }
 
 export function emitStore(cx: Cx, buf: Buffer, idx: Val, value: Val): void {

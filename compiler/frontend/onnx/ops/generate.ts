@@ -7,6 +7,7 @@
 
 import { isFloat } from '../../../../ir/dtype.js';
 import type { Value } from '../../../../ir/graph.js';
+import { valuesOf } from '../../../../ir/values.js';
 import type { ConvertCtx } from '../context.js';
 import { tensorFromMsg } from '../tensor.js';
 import { row, type ConverterRow } from './types.js';
@@ -17,7 +18,15 @@ function range(ctx: ConvertCtx): Value[] {
   return ctx.result('range', ins, {});
 }
 
+/** Input i as a shape: its length must be known at compile time (it fixes the output rank). */
+function shapeInput(ctx: ConvertCtx, i: number): Value {
+  const v = ctx.input(i);
+  if (!valuesOf(v)) ctx.unsupported(`${ctx.node.opType} with a shape input of run-time length`);
+  return v;
+}
+
 function constantOfShape(ctx: ConvertCtx): Value[] {
+  shapeInput(ctx, 0);
   const t = ctx.attrs.tensor('value');
   if (!t) return ctx.result('constant_of_shape', [ctx.input(0)], {});
   const { dtype, shape, bytes } = tensorFromMsg(t, {}, 'value');
@@ -40,7 +49,7 @@ function castLike(ctx: ConvertCtx): Value[] {
 export const GENERATE_ROWS: readonly ConverterRow[] = [
   row('Range', ['range'], range),
   row('ConstantOfShape', ['constant_of_shape'], constantOfShape),
-  row('Expand', ['expand'], (ctx) => ctx.result('expand', [ctx.input(0), ctx.input(1)], {})),
+  row('Expand', ['expand'], (ctx) => ctx.result('expand', [ctx.input(0), shapeInput(ctx, 1)], {})),
   row('Trilu', ['trilu'], (ctx) => ctx.result('trilu', [ctx.input(0), ctx.optInput(1)],
     { upper: ctx.attrs.int('upper', 1) })),
   row('LayerNormalization', ['layer_norm'], layerNorm),

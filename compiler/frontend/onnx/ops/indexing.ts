@@ -40,6 +40,7 @@ function split(ctx: ConvertCtx): Value[] {
   const attr = ctx.opset < 13 && ctx.attrs.has('split') ? ctx.attrs.ints('split') : known;
   const numOutputs = ctx.attrs.int('num_outputs', outs);
   const runtime = sizesIn && !known ? sizesIn : null;
+  if (runtime && !valuesOf(runtime)) ctx.unsupported('Split sizes of run-time length');
   return ctx.result('split', runtime ? [x, runtime] : [x], { axis, split: attr ?? [], numOutputs });
 }
 

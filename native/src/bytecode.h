@@ -6,8 +6,11 @@
 // every jump target is the start of an instruction; the code ends exactly on an instruction
 // boundary; the last instruction is ret, jump or fail, so control can never run off the end;
 // `ret` returns exactly n_outputs registers. The interpreter therefore decodes without bounds
-// checks. What it cannot know statically (whether a register holds an integer or a tensor) is
-// checked at run time.
+// checks. What it cannot know statically is checked at run time: register kinds (integer, tensor,
+// sequence; so `ret` of a sequence register fails when it runs), the 0/1 flags and signed axes of
+// the sequence builtins, and the 0-or-1 `pos` lists of seq_insert / seq_erase. New instructions
+// are verified through their operand kinds in the generated table (isa_generated.h); only checks
+// that need an operand's meaning go in Verifier::semantic.
 #ifndef KESTREL_BYTECODE_H_
 #define KESTREL_BYTECODE_H_
 

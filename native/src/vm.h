@@ -22,6 +22,9 @@
 // When a run ends, successfully or not, every register is cleared, so all storage not returned as
 // an output (sequence elements included) goes back to the pool.
 //
+// make_ints makes int32, int64 or bool (dtype 7: value != 0 -> 1, how Loop's condition reaches
+// its body) tensors; the isa.json doc of make_ints predates bool and cannot be edited in place.
+//
 // Requires: a Program that passed verification (operands are decoded without bounds checks).
 // Error codes: `check` and `fail` carry the numeric part of a runtime code (204 -> "KR0204");
 // check_dim fails with KR0104 and its `what` string; a wrong register kind or a malformed operand

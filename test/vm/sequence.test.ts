@@ -312,3 +312,63 @@ describe('sequence and index errors', () => {
     });
   }
 });
+
+describe('split/concat round trips on random shapes', () => {
+  // x: float32 rank 3, s: int64 [3] piece sizes. Per axis: concat(split(x, s), axis) == x, and
+  // stack(split(x, ones, keepdims=0), axis) == x; wrong sizes fail with KR0204, never crash.
+  const programs = async (axis: number): Promise<[Session, Session]> => {
+    const io: Io[] = [{ name: 'x', dtype: 'float32', shape: ['a', 'b', 'c'] }, { name: 's', dtype: 'int64', shape: [3] }];
+    const joinSplit = await build((a) => {
+      const [x, s, parts, y, s0, s1, s2] = a.regs(7);
+      a.emit('input', { dst: x, index: 0, dtype: F32, rank: 3 });
+      a.emit('input', { dst: s, index: 1, dtype: I64, rank: 1 });
+      [s0, s1, s2].forEach((r, i) => a.emit('load_int', { dst: r, tensor: s, index: i }));
+      a.emit('seq_split', { dst: parts, tensor: x, axis: (axis - 3) >>> 0, sizes: [s0, s1, s2], keepdims: 1 });
+      a.emit('seq_concat', { dst: y, seq: parts, axis, new_axis: 0 });
+      a.emit('ret', { outputs: [y] });
+    }, io, [out('y', ['a', 'b', 'c'])]);
+    const stackRows = await build((a) => {
+      const [x, s, rows, y] = a.regs(4);
+      a.emit('input', { dst: x, index: 0, dtype: F32, rank: 3 });
+      a.emit('input', { dst: s, index: 1, dtype: I64, rank: 1 });
+      a.emit('seq_split', { dst: rows, tensor: x, axis, sizes: [], keepdims: 0 });
+      a.emit('seq_concat', { dst: y, seq: rows, axis, new_axis: 1 });
+      a.emit('ret', { outputs: [y] });
+    }, io, [out('y', ['a', 'b', 'c'])]);
+    return [joinSplit, stackRows];
+  };
+  let seed = 12345;
+  const rnd = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+
+  it('holds for 3 axes x 40 random cases', async () => {
+    for (const axis of [0, 1, 2]) {
+      const [joinSplit, stackRows] = await programs(axis);
+      for (let c = 0; c < 40; c++) {
+        const dims = [rnd(5), rnd(5), rnd(5)];
+        const x = f32(dims);
+        const d = dims[axis], cut1 = rnd(d + 1), cut2 = cut1 + rnd(d - cut1 + 1);
+        const sizes = [cut1, cut2 - cut1, d - cut2];
+        const bad = rnd(4) === 0;
+        if (bad) sizes[rnd(3)] += rnd(2) ? 1 : -1;
+        const s = new Tensor('int64', BigInt64Array.from(sizes.map(BigInt)), [3]);
+        if (bad) {
+          expect((await runError(joinSplit.run({ x, s }))).code).toBe('KR0204');
+        } else {
+          const y = (await joinSplit.run({ x, s })).y;
+          expect(y.dims).toEqual(dims);
+          expect(vals(y)).toEqual(vals(x));
+        }
+        if (d === 0) {
+          expect((await runError(stackRows.run({ x, s }))).code).toBe('KR0204');
+        } else {
+          const z = (await stackRows.run({ x, s })).y;
+          expect(z.dims).toEqual(dims);
+          expect(vals(z)).toEqual(vals(x));
+        }
+      }
+    }
+  });
+});

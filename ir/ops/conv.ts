@@ -9,8 +9,9 @@
 //
 // Schedule (knobs, read with defaults so a tuner can sweep them):
 //   conv.vec     lanes per vector along the last output axis   (default target.vectorLanes)
-//   conv.oc      output channels per register tile (TO)         (default 4; 1 when depthwise)
-//   conv.wv      vectors per register tile along the width (TW) (default 2; 4 when depthwise)
+//   conv.oc      output channels per register tile (TO)         (default 6; 1 when depthwise)
+//   conv.wv      max vectors per register tile along the width (TW) (default 3; 4 when depthwise),
+//                balanced over the row
 // The parallel axis fuses (n, group, channel tile, all output spatial axes but the last); inside,
 // the last output axis is tiled by TW*V; TO*TW*V accumulators live in a local scratch indexed by
 // unrolled and vectorised loop vars so they become registers.
@@ -94,11 +95,14 @@ function planConv(ctx: LowerCtx): ConvPlan {
   const ocgStatic = isStatic(wOut) ? wOut / group : undefined;
   const depthwise = ocgStatic === 1;
   const V = knob(ctx.knobs, 'conv.vec', ctx.target.vectorLanes);
-  let TO = depthwise ? 1 : knob(ctx.knobs, 'conv.oc', 4);
+  let TO = depthwise ? 1 : knob(ctx.knobs, 'conv.oc', 6);
   if (ocgStatic !== undefined) TO = Math.min(TO, ocgStatic);
-  let TW = knob(ctx.knobs, 'conv.wv', depthwise ? 4 : 2);
+  let TW = knob(ctx.knobs, 'conv.wv', depthwise ? 4 : 3);
   const lastOut = constOf(ctx.outputs[0].shape[S + 1]);
-  if (lastOut !== undefined) TW = Math.max(1, Math.min(TW, Math.ceil(lastOut / V)));
+  if (lastOut !== undefined) {
+    const nv = Math.ceil(lastOut / V); // balanced tiles of at most TW vectors: 4 -> 2+2, not 3+1
+    TW = Math.max(1, Math.ceil(nv / Math.ceil(nv / TW)));
+  }
   const outSp = ctx.outputs[0].shape.slice(2), inSp = x.shape.slice(2);
   const padB = inSp.map((d, i) => padBeginExpr(win, i, d, outSp[i]));
   const padE = inSp.map((d, i) => padEndExpr(win, i, d, outSp[i]));

@@ -1,0 +1,450 @@
+// Op records for operators whose output shapes depend on data: NonZero, Compress, TopK (k given
+// as a run-time tensor) and Unique.
+//
+// Mechanism — shape function before allocation, as a separate kernel (DESIGN.md decision 2).
+// The ONNX frontend (compiler/frontend/onnx/ops/select.ts) splits each op into
+//   (1) a counting node whose kernel writes the data-dependent size into an int64 scalar tensor
+//       (`nonzero_count`, `compress_count`, `unique_count`; for TopK the k input itself, or
+//       `to_scalar_int` of it when its length is not known at compile time), and
+//   (2) the op proper, which takes that count as an extra input. Its `infer` reads it with
+//       ctx.values(i): a number for a constant, otherwise a data symbol (`@<id>.0`, ir/dim.ts),
+//       so the output shape is e.g. [rank(x), @count]. The VM reads the count with `load_int`
+//       right after the counting kernel (compiler/lower/program.ts), allocates every output at
+//       exactly its size, and the op's kernel fills it. Nothing is allocated for an upper bound.
+// Kernels never trust the count blindly: every write into a count-sized output is guarded by
+// `pos < count`, so a disagreement could only leave elements unwritten, never write outside.
+//
+// Sorting (TopK, Unique) is a real O(n log n) stable bottom-up merge sort of int64 *indices*
+// (keys are compared through loads of x), ping-ponging between two index buffers. tir has no
+// kernel-local buffers of run-time size, so both index buffers are extra outputs of the sorting
+// op (graph values the VM allocates at the input's size; the frontend never exposes them). They
+// are read back through `sinkBuffer`, which requires the sink to be a plain store: ops with more
+// than one output never take a fused epilogue (compiler/passes/fuse.ts), and sinkBuffer throws if
+// that ever changes. Stability gives ONNX's tie order (lower index first) for free.
+//
+// Ops (axis -1 means "x flattened"; otherwise normalised, non-negative):
+//   nonzero_count [x] -> int64[]            nonzero [x, count] -> int64[rank, count]
+//   compress_count {axis} [x, cond] -> int64[]
+//   compress {axis} [x, cond, count] -> x with axis extent `count` ([count] when flattened)
+//   to_scalar_int [t] -> int64[]            (element 0 of a one-element integer tensor)
+//   top_k {axis, largest} [x, k] -> values, indices (axis extent k), scratch A, B (int64, x.shape)
+//   unique_sort {axis} [x] -> perm int64[n] (stable order of the n slices), scratch int64[n]
+//   unique_count {axis} [x, perm] -> int64[]  (number of distinct slices)
+//   unique {axis, sorted} [x, perm, count] -> Y, indices[count], inverse[n], counts[count]
+//                                             (+ rep, id, cnt int64[n] scratch when sorted=0)
+// Run-time checks (tir `assert`, clean KR0202 failure): top_k k outside [0, axis extent] ->
+// status TOPK_K_OUT_OF_RANGE; to_scalar_int of a tensor that does not hold exactly one element ->
+// status NOT_A_SCALAR.
+// Parallelism: top_k runs rows in parallel (each row sorted serially); compress runs the
+// slices before the axis in parallel; the counting kernels, nonzero and unique are serial scans
+// (a prefix scan over the data), which is what they are.
+// NaN keys compare neither less nor greater than anything (they tie by index).
+
+import { type Dim, dimEq, dimProduct, isStatic } from '../dim.js';
+import type { Attrs, TensorType } from '../graph.js';
+import type { LowerCtx, Lowering, OutputSink, TensorAccess } from '../te.js';
+import {
+  add, alloc, and, binary, cast, eq, floordiv, ge, gt, ifThen, imm, letIn, load, loop, lt, min, mod, mul,
+  select, seq, store, sub, unflatten,
+} from '../tir-build.js';
+import type { Buffer, Expr, Stmt } from '../tir.js';
+import { ATTR_RANGE, INPUT_MISMATCH, intAttr, prodExpr } from './attrs.js';
+import { defineOps, type InferCtx, type OpDef } from './registry.js';
+
+/** Kernel status: top_k's k is negative or larger than the axis extent. */
+export const TOPK_K_OUT_OF_RANGE = 5;
+/** Kernel status: to_scalar_int got a tensor with other than one element. */
+export const NOT_A_SCALAR = 6;
+
+const ne0 = (a: Expr, b: Expr | number): Expr => binary('ne', a, b);
+const or = (a: Expr, b: Expr): Expr => binary('or', a, b);
+const I = (v: number): Expr => imm(v);
+
+// ---- shape relations --------------------------------------------------------------------------
+
+function need(t: TensorType | null, what: string, ctx: InferCtx): TensorType {
+  return t ?? ctx.fail(INPUT_MISMATCH, `missing ${what}`);
+}
+
+/** The count input `i` as a dim (number or data symbol). */
+function countDim(i: number, ctx: InferCtx): Dim {
+  const v = ctx.values(i);
+  if (!v || v.length !== 1) return ctx.fail(INPUT_MISMATCH, `input ${i} must be a one-element integer tensor`);
+  if (isStatic(v[0]) && v[0] < 0) ctx.fail(ATTR_RANGE, `count ${v[0]} is negative`);
+  return v[0];
+}
+
+function axisAttr(attrs: Attrs, rank: number, ctx: InferCtx): number {
+  const a = intAttr(attrs, 'axis', -1);
+  if (a !== -1 && (!Number.isInteger(a) || a < 0 || a >= rank)) ctx.fail(ATTR_RANGE, `axis ${a} out of range for rank ${rank}`);
+  return a;
+}
+
+const SCALAR_I64: TensorType = { dtype: 'int64', shape: [] };
+
+
+/** The shape with the axis extent replaced (or [n] when flattened). */
+const withAxis = (shape: readonly Dim[], axis: number, n: Dim): Dim[] =>
+  (axis < 0 ? [n] : shape.map((d, i) => (i === axis ? n : d)));
+
+/** Number of slices along `axis` (elements when flattened). */
+const sliceCount = (shape: readonly Dim[], axis: number): Dim => (axis < 0 ? dimProduct(shape) : shape[axis]);
+
+function inferNonzeroCount(ins: readonly (TensorType | null)[], _a: Attrs, ctx: InferCtx): TensorType[] {
+  need(ins[0], 'x', ctx);
+  return [SCALAR_I64];
+}
+
+function inferNonzero(ins: readonly (TensorType | null)[], _a: Attrs, ctx: InferCtx): TensorType[] {
+  const x = need(ins[0], 'x', ctx);
+  return [{ dtype: 'int64', shape: [Math.max(x.shape.length, 1), countDim(1, ctx)] }];
+}
+
+function condOf(ins: readonly (TensorType | null)[], ctx: InferCtx): TensorType {
+  const c = need(ins[1], 'condition', ctx);
+  if (c.shape.length !== 1) ctx.fail(INPUT_MISMATCH, `condition must be 1-D, got rank ${c.shape.length}`);
+  return c;
+}
+
+function inferCompressCount(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
+  const x = need(ins[0], 'x', ctx);
+  axisAttr(attrs, x.shape.length, ctx);
+  condOf(ins, ctx);
+  return [SCALAR_I64];
+}
+
+function inferCompress(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
+  const x = need(ins[0], 'x', ctx);
+  const axis = axisAttr(attrs, x.shape.length, ctx);
+  condOf(ins, ctx);
+  return [{ dtype: x.dtype, shape: withAxis(x.shape, axis, countDim(2, ctx)) }];
+}
+
+function inferToScalar(ins: readonly (TensorType | null)[], _a: Attrs, ctx: InferCtx): TensorType[] {
+  const t = need(ins[0], 'tensor', ctx);
+  if (!['int64', 'int32'].includes(t.dtype)) ctx.fail(INPUT_MISMATCH, `expected int32/int64, got ${t.dtype}`);
+  return [SCALAR_I64];
+}
+
+function inferTopK(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
+  const x = need(ins[0], 'x', ctx);
+  if (x.shape.length === 0) ctx.fail(INPUT_MISMATCH, 'top_k needs rank >= 1');
+  const axis = intAttr(attrs, 'axis', x.shape.length - 1);
+  if (!Number.isInteger(axis) || axis < 0 || axis >= x.shape.length) ctx.fail(ATTR_RANGE, `axis ${axis} out of range`);
+  const k = countDim(1, ctx), L = x.shape[axis];
+  if (isStatic(k) && isStatic(L) && k > L) ctx.fail(ATTR_RANGE, `k = ${k} exceeds the axis extent ${L}`);
+  const shape = withAxis(x.shape, axis, k);
+  return [{ dtype: x.dtype, shape }, { dtype: 'int64', shape },
+    { dtype: 'int64', shape: x.shape }, { dtype: 'int64', shape: x.shape }];
+}
+
+function inferUniqueSort(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
+  const x = need(ins[0], 'x', ctx);
+  const n = sliceCount(x.shape, axisAttr(attrs, x.shape.length, ctx));
+  return [{ dtype: 'int64', shape: [n] }, { dtype: 'int64', shape: [n] }];
+}
+
+function permOf(ins: readonly (TensorType | null)[], x: TensorType, axis: number, ctx: InferCtx): Dim {
+  const p = need(ins[1], 'perm', ctx), n = sliceCount(x.shape, axis);
+  if (p.dtype !== 'int64' || p.shape.length !== 1 || !dimEq(p.shape[0], n)) {
+    ctx.fail(INPUT_MISMATCH, 'perm must be int64 with one entry per slice');
+  }
+  return n;
+}
+
+function inferUniqueCount(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
+  const x = need(ins[0], 'x', ctx);
+  permOf(ins, x, axisAttr(attrs, x.shape.length, ctx), ctx);
+  return [SCALAR_I64];
+}
+
+function inferUnique(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
+  const x = need(ins[0], 'x', ctx);
+  const axis = axisAttr(attrs, x.shape.length, ctx);
+  const n = permOf(ins, x, axis, ctx), c = countDim(2, ctx);
+  const outs: TensorType[] = [{ dtype: x.dtype, shape: withAxis(x.shape, axis, c) },
+    { dtype: 'int64', shape: [c] }, { dtype: 'int64', shape: [n] }, { dtype: 'int64', shape: [c] }];
+  if (intAttr(attrs, 'sorted', 1) === 0) for (let k = 0; k < 3; k++) outs.push({ dtype: 'int64', shape: [n] });
+  return outs;
+}
+
+// ---- lowering helpers -------------------------------------------------------------------------
+
+/** The buffer behind a plain-store sink (scratch outputs are read back); throws otherwise. */
+export function sinkBuffer(s: OutputSink): Buffer {
+  const probe = imm(0, s.dtype);
+  const st = s.store(s.shape.map(() => I(0)), probe);
+  if (st.kind !== 'store' || st.value !== probe) {
+    throw new Error('select ops: a scratch output must be a plain buffer (no fused epilogue)');
+  }
+  return st.buf;
+}
+
+/** x viewed as (outer, L, inner) around `axis` (L = every element when flattened). */
+interface Layout {
+  readonly x: TensorAccess;
+  readonly outer: Expr; readonly L: Expr; readonly inner: Expr;
+  readonly outerShape: readonly Expr[]; readonly innerShape: readonly Expr[];
+  readonly flat: boolean;
+}
+
+function layoutOf(x: TensorAccess, axis: number): Layout {
+  const s = x.shape;
+  if (axis < 0) return { x, outer: I(1), L: prodExpr(s), inner: I(1), outerShape: [], innerShape: [], flat: true };
+  return {
+    x, outer: prodExpr(s.slice(0, axis)), L: s[axis], inner: prodExpr(s.slice(axis + 1)),
+    outerShape: s.slice(0, axis), innerShape: s.slice(axis + 1), flat: false,
+  };
+}
+
+/** Element at a flat row-major offset of x. */
+const xFlat = (x: TensorAccess, f: Expr): Expr => (x.buffer ? load(x.buffer, f) : x.at(unflatten(f, x.shape)));
+
+/** x at (outer o, axis position l, inner j). */
+const xAt = (y: Layout, o: Expr, l: Expr, j: Expr): Expr => xFlat(y.x, add(mul(add(mul(o, y.L), l), y.inner), j));
+
+/** Output multi-index for (o, p, j) in a tensor shaped like x with its axis extent replaced. */
+const outIdx = (y: Layout, o: Expr, p: Expr, j: Expr): Expr[] =>
+  (y.flat ? [p] : [...unflatten(o, y.outerShape), p, ...unflatten(j, y.innerShape)]);
+
+const sign = (a: Expr, b: Expr): Expr => select(lt(a, b), I(-1), select(gt(a, b), I(1), I(0)));
+
+/** Compares the keys of slices p and q: `result` < 0 when p sorts strictly before q. */
+type Cmp = (p: Expr, q: Expr) => { pre: Stmt; result: Expr };
+
+/** Lexicographic comparison of whole slices (one element when inner and outer are 1). */
+function sliceCmp(ctx: LowerCtx, y: Layout, cell: Buffer): Cmp {
+  const S = mul(y.outer, y.inner);
+  return (p, q) => {
+    if (S.kind === 'const' && S.value === 1) return { pre: seq(), result: sign(xAt(y, I(0), p, I(0)), xAt(y, I(0), q, I(0))) };
+    const e = ctx.fresh('e'), o = floordiv(e, y.inner), j = mod(e, y.inner);
+    const pre = seq(store(cell, 0, I(0)),
+      loop(e, S, ifThen(eq(load(cell, 0), 0), store(cell, 0, sign(xAt(y, o, p, j), xAt(y, o, q, j))))));
+    return { pre, result: load(cell, 0) };
+  };
+}
+
+/**
+ * Stable bottom-up merge sort of the indices 0..n-1 by `cmp`, in A (B is the ping-pong buffer);
+ * `pos(l)` is the offset of entry l in both. `st` is an int64 scratch of 4 cells.
+ */
+function mergeSort(ctx: LowerCtx, n: Expr, A: Buffer, B: Buffer, pos: (l: Expr) => Expr, cmp: Cmp, st: Buffer): Stmt {
+  const last = sub(n, 1);
+  const pass = (S: Buffer, D: Buffer, w: Expr): Stmt => {
+    const [blk, lo, mid, hi, k, i, j, pa, pb] = ['blk', 'lo', 'mid', 'hi', 'k', 'i', 'j', 'pa', 'pb'].map((h) => ctx.fresh(h));
+    const take = ctx.fresh('take', 'bool');
+    const w2 = mul(w, 2);
+    const c = cmp(pb, pa);
+    const step = letIn(i, load(st, 0), letIn(j, load(st, 1),
+      letIn(pa, load(S, pos(min(i, last))), letIn(pb, load(S, pos(min(j, last))), seq(
+        c.pre,
+        // Take from the right run only when its key is strictly smaller: stable.
+        letIn(take, and(lt(j, hi), or(ge(i, mid), lt(c.result, 0))), seq(
+          store(D, pos(k), select(take, pb, pa)),
+          store(st, 0, add(i, select(take, I(0), I(1)))),
+          store(st, 1, add(j, select(take, I(1), I(0)))),
+        )))))));
+    return loop(blk, floordiv(add(n, sub(w2, 1)), w2), letIn(lo, mul(blk, w2), letIn(mid, min(add(lo, w), n),
+      letIn(hi, min(add(lo, w2), n), seq(store(st, 0, lo), store(st, 1, mid), loop(k, sub(hi, lo), step, 'serial', lo))))));
+  };
+  const [p, w, l, l2] = [ctx.fresh('pass'), ctx.fresh('w'), ctx.fresh('l'), ctx.fresh('l')];
+  return seq(
+    loop(l, n, store(A, pos(l), l)),
+    store(st, 2, I(1)), store(st, 3, I(0)),
+    // Width doubles each pass; 62 passes cover any extent below 2^62.
+    loop(p, 62, letIn(w, load(st, 2), ifThen(lt(w, n), seq(
+      ifThen(eq(load(st, 3), 0), pass(A, B, w), pass(B, A, w)),
+      store(st, 3, sub(I(1), load(st, 3))),
+      store(st, 2, mul(w, 2)),
+    )))),
+    ifThen(eq(load(st, 3), 1), loop(l2, n, store(A, pos(l2), load(B, pos(l2))))),
+  );
+}
+
+// ---- lowerings --------------------------------------------------------------------------------
+
+const nonzeroOf = (v: Expr): Expr => ne0(v, imm(0, v.dtype));
+
+function lowerNonzeroCount(ctx: LowerCtx): Lowering {
+  const x = ctx.inputs[0]!, acc = ctx.scratch('acc', 'int64'), i = ctx.fresh('i');
+  const body = alloc(acc, 1, seq(
+    store(acc, 0, I(0)),
+    loop(i, prodExpr(x.shape), store(acc, 0, add(load(acc, 0), cast(nonzeroOf(xFlat(x, i)), 'int64')))),
+    ctx.outputs[0].store([], load(acc, 0)),
+  ));
+  return { kind: 'kernel', body };
+}
+
+function lowerNonzero(ctx: LowerCtx): Lowering {
+  const x = ctx.inputs[0]!, out = ctx.outputs[0], count = out.shape[1];
+  const pos = ctx.scratch('pos', 'int64'), i = ctx.fresh('i'), p = ctx.fresh('p');
+  const shape = x.shape.length ? x.shape : [I(1)];
+  const coords = unflatten(i, shape);
+  const body = alloc(pos, 1, seq(
+    store(pos, 0, I(0)),
+    loop(i, prodExpr(x.shape), letIn(p, load(pos, 0), ifThen(and(nonzeroOf(xFlat(x, i)), lt(p, count)), seq(
+      ...coords.map((c, d) => out.store([I(d), p], c)),
+      store(pos, 0, add(p, 1)),
+    )))),
+  ));
+  return { kind: 'kernel', body };
+}
+
+/** Slices compress reads: min(len(cond), slice count). */
+function compressExtent(ctx: LowerCtx, y: Layout): Expr {
+  return min(ctx.inputs[1]!.shape[0], y.L);
+}
+
+function lowerCompressCount(ctx: LowerCtx): Lowering {
+  const axis = intAttr(ctx.attrs, 'axis', -1);
+  const y = layoutOf(ctx.inputs[0]!, axis), cond = ctx.inputs[1]!;
+  const acc = ctx.scratch('acc', 'int64'), i = ctx.fresh('i');
+  const body = alloc(acc, 1, seq(
+    store(acc, 0, I(0)),
+    loop(i, compressExtent(ctx, y), store(acc, 0, add(load(acc, 0), cast(nonzeroOf(cond.at([i])), 'int64')))),
+    ctx.outputs[0].store([], load(acc, 0)),
+  ));
+  return { kind: 'kernel', body };
+}
+
+function lowerCompress(ctx: LowerCtx): Lowering {
+  const axis = intAttr(ctx.attrs, 'axis', -1);
+  const y = layoutOf(ctx.inputs[0]!, axis), cond = ctx.inputs[1]!, out = ctx.outputs[0];
+  const count = y.flat ? out.shape[0] : out.shape[axis];
+  const pos = ctx.scratch('pos', 'int64');
+  const [o, i, j, p] = [ctx.fresh('o'), ctx.fresh('i'), ctx.fresh('j'), ctx.fresh('p')];
+  const copy = loop(j, y.inner, out.store(outIdx(y, o, p, j), xAt(y, o, i, j)));
+  const row = alloc(pos, 1, seq(
+    store(pos, 0, I(0)),
+    loop(i, compressExtent(ctx, y), letIn(p, load(pos, 0), ifThen(and(nonzeroOf(cond.at([i])), lt(p, count)), seq(
+      copy, store(pos, 0, add(p, 1)),
+    )))),
+  ));
+  return { kind: 'kernel', body: loop(o, y.outer, row, 'parallel') };
+}
+
+function lowerToScalar(ctx: LowerCtx): Lowering {
+  const t = ctx.inputs[0]!;
+  const n = prodExpr(t.shape);
+  return {
+    kind: 'kernel',
+    body: seq({ kind: 'assert', cond: eq(n, 1), code: NOT_A_SCALAR },
+      ctx.outputs[0].store([], cast(t.at(t.shape.map(() => I(0))), 'int64'))),
+  };
+}
+
+function lowerTopK(ctx: LowerCtx): Lowering {
+  const x = ctx.inputs[0]!, axis = intAttr(ctx.attrs, 'axis', x.shape.length - 1);
+  const largest = intAttr(ctx.attrs, 'largest', 1) !== 0;
+  const y = layoutOf(x, axis);
+  const [vals, idxs] = ctx.outputs;
+  const A = sinkBuffer(ctx.outputs[2]), B = sinkBuffer(ctx.outputs[3]);
+  const k = vals.shape[axis];
+  const [row, r, q] = [ctx.fresh('row'), ctx.fresh('r'), ctx.fresh('q')];
+  const o = floordiv(row, y.inner), j = mod(row, y.inner);
+  const pos = (l: Expr): Expr => add(mul(add(mul(o, y.L), l), y.inner), j);
+  const st = ctx.scratch('st', 'int64');
+  const key = (p: Expr): Expr => xAt(y, o, p, j);
+  const cmp: Cmp = (p, q2) => {
+    const a = key(p), b = key(q2);
+    return { pre: seq(), result: largest ? select(gt(a, b), I(-1), select(lt(a, b), I(1), I(0))) : sign(a, b) };
+  };
+  const emitRow = alloc(st, 4, seq(
+    mergeSort(ctx, y.L, A, B, pos, cmp, st),
+    loop(r, k, letIn(q, load(A, pos(r)), seq(
+      vals.store(outIdx(y, o, r, j), key(q)),
+      idxs.store(outIdx(y, o, r, j), q),
+    ))),
+  ));
+  const check: Stmt = { kind: 'assert', cond: and(ge(k, 0), binary('le', k, y.L)), code: TOPK_K_OUT_OF_RANGE };
+  return { kind: 'kernel', body: seq(check, loop(row, mul(y.outer, y.inner), emitRow, 'parallel')) };
+}
+
+function lowerUniqueSort(ctx: LowerCtx): Lowering {
+  const y = layoutOf(ctx.inputs[0]!, intAttr(ctx.attrs, 'axis', -1));
+  const A = sinkBuffer(ctx.outputs[0]), B = sinkBuffer(ctx.outputs[1]);
+  const st = ctx.scratch('st', 'int64'), cell = ctx.scratch('cmp', 'int64');
+  const body = alloc(st, 4, alloc(cell, 1, mergeSort(ctx, y.L, A, B, (l) => l, sliceCmp(ctx, y, cell), st)));
+  return { kind: 'kernel', body };
+}
+
+/** A statement computing whether sorted position r starts a new run, then `then(isNew)`. */
+function runStart(ctx: LowerCtx, y: Layout, perm: TensorAccess, r: Expr, cell: Buffer, then: (isNew: Expr) => Stmt): Stmt {
+  const prev = ctx.fresh('prev'), cur = ctx.fresh('cur');
+  const c = sliceCmp(ctx, y, cell)(prev, cur);
+  return letIn(prev, perm.at([binary('max', sub(r, 1), I(0))]), letIn(cur, perm.at([r]), seq(
+    c.pre, then(or(eq(r, 0), ne0(c.result, I(0)))),
+  )));
+}
+
+function lowerUniqueCount(ctx: LowerCtx): Lowering {
+  const y = layoutOf(ctx.inputs[0]!, intAttr(ctx.attrs, 'axis', -1)), perm = ctx.inputs[1]!;
+  const acc = ctx.scratch('acc', 'int64'), cell = ctx.scratch('cmp', 'int64'), r = ctx.fresh('r');
+  const body = alloc(acc, 1, alloc(cell, 1, seq(
+    store(acc, 0, I(0)),
+    loop(r, y.L, runStart(ctx, y, perm, r, cell, (isNew) => store(acc, 0, add(load(acc, 0), cast(isNew, 'int64'))))),
+    ctx.outputs[0].store([], load(acc, 0)),
+  )));
+  return { kind: 'kernel', body };
+}
+
+function lowerUnique(ctx: LowerCtx): Lowering {
+  const y = layoutOf(ctx.inputs[0]!, intAttr(ctx.attrs, 'axis', -1)), perm = ctx.inputs[1]!;
+  const [Y, indices, inverse, counts] = ctx.outputs;
+  const c = indices.shape[0];
+  const st = ctx.scratch('st', 'int64'), cell = ctx.scratch('cmp', 'int64');
+  const S = mul(y.outer, y.inner);
+  /** Y[u] = slice src (u < count checked by the caller). */
+  const copySlice = (u: Expr, src: Expr): Stmt => {
+    const e = ctx.fresh('e'), o = floordiv(e, y.inner), j = mod(e, y.inner);
+    return loop(e, S, Y.store(outIdx(y, o, u, j), xAt(y, o, src, j)));
+  };
+  const [r, i, u, pr, ri, v] = ['r', 'i', 'u', 'pr', 'ri', 'v'].map((h) => ctx.fresh(h));
+  if (intAttr(ctx.attrs, 'sorted', 1) !== 0) {
+    // Walk the stable sort: each run is one unique slice; its first entry is the first occurrence.
+    const walk = loop(r, y.L, letIn(pr, perm.at([r]), seq(
+      runStart(ctx, y, perm, r, cell, (isNew) => ifThen(isNew, seq(
+        store(st, 0, add(load(st, 0), 1)), store(st, 1, r),
+        letIn(u, load(st, 0), ifThen(lt(u, c), seq(copySlice(u, pr), indices.store([u], pr)))),
+      ))),
+      letIn(u, load(st, 0), seq(
+        inverse.store([pr], u),
+        ifThen(and(ge(u, 0), lt(u, c)), counts.store([u], add(sub(r, load(st, 1)), 1))),
+      )),
+    )));
+    return { kind: 'kernel', body: alloc(st, 2, alloc(cell, 1, seq(store(st, 0, I(-1)), store(st, 1, I(0)), walk))) };
+  }
+  // First-occurrence order: rep[i] = first occurrence of x[i]'s slice (runs of the stable sort),
+  // then one walk in index order numbers first occurrences as they appear.
+  const [rep, id, cnt] = [4, 5, 6].map((k) => sinkBuffer(ctx.outputs[k]));
+  const pass1 = loop(r, y.L, letIn(pr, perm.at([r]), seq(
+    runStart(ctx, y, perm, r, cell, (isNew) => ifThen(isNew, store(st, 1, r))),
+    store(rep, pr, perm.at([load(st, 1)])),
+  )));
+  const pass2 = loop(i, y.L, letIn(ri, load(rep, i), seq(
+    ifThen(eq(ri, i), letIn(u, load(st, 0), seq(
+      store(id, i, u), store(cnt, u, I(0)), store(st, 0, add(u, 1)),
+      ifThen(lt(u, c), seq(copySlice(u, i), indices.store([u], i))),
+    ))),
+    letIn(v, load(id, ri), seq(
+      inverse.store([i], v),
+      store(cnt, v, add(load(cnt, v), 1)),
+      ifThen(lt(v, c), counts.store([v], load(cnt, v))),
+    )),
+  )));
+  return { kind: 'kernel', body: alloc(st, 2, alloc(cell, 1, seq(store(st, 0, I(0)), store(st, 1, I(0)), pass1, pass2))) };
+}
+
+export const SELECT_OPS: readonly OpDef[] = [
+  { name: 'nonzero_count', traits: ['opaque'], infer: inferNonzeroCount, lower: lowerNonzeroCount },
+  { name: 'nonzero', traits: ['opaque'], infer: inferNonzero, lower: lowerNonzero },
+  { name: 'compress_count', traits: ['opaque'], infer: inferCompressCount, lower: lowerCompressCount },
+  { name: 'compress', traits: ['opaque'], infer: inferCompress, lower: lowerCompress },
+  { name: 'to_scalar_int', traits: ['opaque'], infer: inferToScalar, lower: lowerToScalar },
+  { name: 'top_k', traits: ['opaque'], infer: inferTopK, lower: lowerTopK },
+  { name: 'unique_sort', traits: ['opaque'], infer: inferUniqueSort, lower: lowerUniqueSort },
+  { name: 'unique_count', traits: ['opaque'], infer: inferUniqueCount, lower: lowerUniqueCount },
+  { name: 'unique', traits: ['opaque'], infer: inferUnique, lower: lowerUnique },
+];
+
+defineOps(SELECT_OPS);

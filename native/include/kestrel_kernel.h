@@ -1,7 +1,8 @@
 /* kestrel kernel ABI: how the VM calls compiled kernels and what an artifact exports.
  *
  * Every kernel compiled by kestrel has the signature of kestrel_kernel_fn. `bufs[i]` is the data
- * pointer of the i-th tensor argument (64-byte aligned, never NULL even for zero-sized tensors),
+ * pointer of the i-th tensor argument (never NULL even for zero-sized tensors; 64-byte aligned when
+ * freshly allocated, element-aligned when it is a view such as a Scan slice),
  * `scalars[i]` the i-th int64 argument (symbolic extents). A kernel returns 0, or a nonzero
  * status code when a run-time check inside it failed (e.g. an index out of range).
  *

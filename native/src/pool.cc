@@ -40,7 +40,8 @@ Status Pool::allocate(uint64_t bytes, const std::string& what, std::shared_ptr<S
     cached_ -= cls;
   } else {
     lock.unlock();
-    data = static_cast<uint8_t*>(std::aligned_alloc(64, cls));
+    // aligned_alloc wants a size that is a multiple of the alignment.
+    data = static_cast<uint8_t*>(std::aligned_alloc(64, (cls + 63) / 64 * 64));
     lock.lock();
     if (!data) {
       return Fail(code::kOutOfMemory, what + ": the system refused " + std::to_string(cls) + " bytes");

@@ -17,6 +17,11 @@ export interface TensorType {
    * kernel: the VM computes their elements with integer instructions when anything reads them.
    */
   readonly elems?: readonly Dim[];
+  /**
+   * The value is an ONNX sequence of tensors (a VM sequence register), not a tensor: `dtype` and
+   * `shape` then describe its elements (dims that differ between elements are symbols).
+   */
+  readonly sequence?: boolean;
 }
 
 /** Constant tensor data: little-endian bytes of a row-major tensor with static dims. */

@@ -19,6 +19,7 @@ import type { IntOpName } from '../../runtime-vm/isa.generated.js';
 import { fail, Codes } from '../diagnostics.js';
 import type { Group } from '../passes/fuse.js';
 import type { ConstantPool } from './constants.js';
+import { VM_OPS } from './vm-ops.js';
 
 export interface ProgramKernel {
   /** Index into the artifact's kernel table. */
@@ -399,6 +400,18 @@ class ProgramBuilder {
     }
   }
 
+  /** An op run by VM builtins (sequences): see vm-ops.ts. */
+  private vmOp(g: Group): void {
+    const n = g.root;
+    const lower = VM_OPS.get(n.op);
+    if (!lower) return fail(Codes.UNSUPPORTED_OPS, `op '${n.op}' has no VM lowering`, { node: n.origin.name, opType: n.origin.opType });
+    lower(n, {
+      a: this.a, tensor: (v) => this.tensor(v), define: (v) => this.define(v), scalar: (v) => this.scalar(v),
+      intConst: (x) => this.intConst(x), dimReg: (d) => this.dimReg(d),
+    });
+    for (const v of n.outputs) if (!v.type.sequence) this.bindNewDims(v);
+  }
+
   private free(v: Value): void {
     const r = this.tensorRegs.get(v.id);
     if (r === undefined) return;
@@ -415,6 +428,7 @@ class ProgramBuilder {
     p.groups.forEach((g, i) => {
       if (g.kind === 'view') this.view(g);
       else if (g.kind === 'control') this.control(g, p.bodies.get(g.root)!);
+      else if (g.kind === 'vm') this.vmOp(g);
       else this.kernel(g, p.calls.get(g)!);
       for (const n of [g.root, ...g.epilogue]) {
         for (const v of nodeReads(n)) {

@@ -15,8 +15,11 @@ import { hasTrait } from '../../ir/ops/index.js';
 import { consumers, outputIds } from './graph-util.js';
 
 export interface Group {
-  /** kernel: one compiled kernel; view: a VM reshape; control: If/Loop/Scan lowered to jumps. */
-  readonly kind: 'kernel' | 'view' | 'control';
+  /**
+   * kernel: one compiled kernel; view: a VM reshape; control: If/Loop/Scan lowered to jumps;
+   * vm: VM builtins (sequence ops).
+   */
+  readonly kind: 'kernel' | 'view' | 'control' | 'vm';
   readonly root: Node;
   readonly epilogue: readonly Node[];
   /** The value the group materialises (the last epilogue node's output, or the root's outputs). */
@@ -37,8 +40,9 @@ export function fuse(f: Func): Group[] {
   for (const n of f.nodes) {
     // Shape computations whose results are known as dims run in the VM, not in kernels.
     if (n.outputs.every((v) => v.type.elems !== undefined)) continue;
-    if (hasTrait(n.op, 'view') || hasTrait(n.op, 'control')) {
-      groups.push({ kind: hasTrait(n.op, 'view') ? 'view' : 'control', root: n, epilogue: [], outputs: [...n.outputs] });
+    const own = (['view', 'control', 'vm'] as const).find((t) => hasTrait(n.op, t));
+    if (own) {
+      groups.push({ kind: own, root: n, epilogue: [], outputs: [...n.outputs] });
       continue;
     }
     if (fusible(n)) {

@@ -14,7 +14,8 @@ export type Trait =
   | 'anchor' // heavy op with its own loop nest (conv, matmul, pool); may take an epilogue
   | 'view' // output shares storage with input 0 (reshape, flatten, squeeze, identity)
   | 'opaque' // none of the above; never fused
-  | 'control'; // structured control flow with bodies
+  | 'control' // structured control flow with bodies
+  | 'vm'; // run by VM builtins, no kernel (sequence ops): compiler/lower/vm-ops.ts
 
 export interface InferCtx {
   /** Throws a KestrelError naming the node being inferred. */

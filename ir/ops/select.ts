@@ -249,7 +249,8 @@ function mergeSort(ctx: LowerCtx, n: Expr, A: Buffer, B: Buffer, pos: (l: Expr) 
   };
   const [p, w, l, l2] = [ctx.fresh('pass'), ctx.fresh('w'), ctx.fresh('l'), ctx.fresh('l')];
   return seq(
-    loop(l, n, store(A, pos(l), l)),
+    // B is initialised too, so no scratch element is ever left unwritten (deterministic outputs).
+    loop(l, n, seq(store(A, pos(l), l), store(B, pos(l), l))),
     store(st, 2, I(1)), store(st, 3, I(0)),
     // Width doubles each pass; 62 passes cover any extent below 2^62.
     loop(p, 62, letIn(w, load(st, 2), ifThen(lt(w, n), seq(

@@ -10,6 +10,7 @@ import './reduce.js';
 import './gather.js';
 import './generate.js';
 import './slice.js';
+import './rnn.js';
 import './select.js';
 
 export { getOp, hasTrait, allOps } from './registry.js';

@@ -226,9 +226,11 @@ function sliceCmp(ctx: LowerCtx, y: Layout, cell: Buffer): Cmp {
 
 /**
  * Stable bottom-up merge sort of the indices 0..n-1 by `cmp`, in A (B is the ping-pong buffer);
- * `pos(l)` is the offset of entry l in both. `st` is an int64 scratch of 4 cells.
+ * `pos(l)` is the offset of entry l in both. `st` is an int64 scratch of 4 cells. With `init`
+ * false, A already holds the indices to sort (stability then keeps A's order for ties).
  */
-function mergeSort(ctx: LowerCtx, n: Expr, A: Buffer, B: Buffer, pos: (l: Expr) => Expr, cmp: Cmp, st: Buffer): Stmt {
+function mergeSort(ctx: LowerCtx, n: Expr, A: Buffer, B: Buffer, pos: (l: Expr) => Expr, cmp: Cmp, st: Buffer,
+  init = true): Stmt {
   const last = sub(n, 1);
   const pass = (S: Buffer, D: Buffer, w: Expr): Stmt => {
     const [blk, lo, mid, hi, k, i, j, pa, pb] = ['blk', 'lo', 'mid', 'hi', 'k', 'i', 'j', 'pa', 'pb'].map((h) => ctx.fresh(h));
@@ -250,7 +252,7 @@ function mergeSort(ctx: LowerCtx, n: Expr, A: Buffer, B: Buffer, pos: (l: Expr) 
   const [p, w, l, l2] = [ctx.fresh('pass'), ctx.fresh('w'), ctx.fresh('l'), ctx.fresh('l')];
   return seq(
     // B is initialised too, so no scratch element is ever left unwritten (deterministic outputs).
-    loop(l, n, seq(store(A, pos(l), l), store(B, pos(l), l))),
+    init ? loop(l, n, seq(store(A, pos(l), l), store(B, pos(l), l))) : seq(),
     store(st, 2, I(1)), store(st, 3, I(0)),
     // Width doubles each pass; 62 passes cover any extent below 2^62.
     loop(p, 62, letIn(w, load(st, 2), ifThen(lt(w, n), seq(
@@ -334,6 +336,12 @@ function lowerToScalar(ctx: LowerCtx): Lowering {
   };
 }
 
+/**
+ * top_k, per row: a binary heap of the k best indices (root = the worst of them) under the total
+ * order "key, then index" selects the top k in O(L log k) with one comparison per element in the
+ * common case; the k survivors are then merge-sorted by the same order. Heap and merge buffers
+ * are the row's first k entries of the scratch outputs A and B.
+ */
 function lowerTopK(ctx: LowerCtx): Lowering {
   const x = ctx.inputs[0]!, axis = intAttr(ctx.attrs, 'axis', x.shape.length - 1);
   const largest = intAttr(ctx.attrs, 'largest', 1) !== 0;
@@ -341,17 +349,50 @@ function lowerTopK(ctx: LowerCtx): Lowering {
   const [vals, idxs] = ctx.outputs;
   const A = sinkBuffer(ctx.outputs[2]), B = sinkBuffer(ctx.outputs[3]);
   const k = vals.shape[axis];
-  const [row, r, q] = [ctx.fresh('row'), ctx.fresh('r'), ctx.fresh('q')];
+  const [row, r, q, l] = [ctx.fresh('row'), ctx.fresh('r'), ctx.fresh('q'), ctx.fresh('l')];
   const o = floordiv(row, y.inner), j = mod(row, y.inner);
-  const pos = (l: Expr): Expr => add(mul(add(mul(o, y.L), l), y.inner), j);
+  const pos = (i: Expr): Expr => add(mul(add(mul(o, y.L), i), y.inner), j);
   const st = ctx.scratch('st', 'int64');
+  const [M, CUR, D, W] = [4, 5, 6, 7];
   const key = (p: Expr): Expr => xAt(y, o, p, j);
-  const cmp: Cmp = (p, q2) => {
+  /** Total order: -1 when p comes first (better key, or equal key and lower index), else 1. */
+  const total = (p: Expr, q2: Expr): Expr => {
     const a = key(p), b = key(q2);
-    return { pre: seq(), result: largest ? select(gt(a, b), I(-1), select(lt(a, b), I(1), I(0))) : sign(a, b) };
+    const [first, second] = largest ? [gt(a, b), lt(a, b)] : [lt(a, b), gt(a, b)];
+    return select(first, I(-1), select(second, I(1), select(lt(p, q2), I(-1), I(1))));
   };
-  const emitRow = alloc(st, 4, seq(
-    mergeSort(ctx, y.L, A, B, pos, cmp, st),
+  const worse = (p: Expr, q2: Expr): Expr => gt(total(p, q2), 0);
+  const at = (i: Expr): Expr => load(A, pos(i));
+  const last = sub(k, 1);
+  const swap = (a: Expr, b: Expr, pa: Expr, pb: Expr): Stmt => seq(store(A, pos(a), pb), store(A, pos(b), pa));
+  const siftUp = (): Stmt => {
+    const [step, c, par, pc, pp] = ['step', 'c', 'par', 'pc', 'pp'].map((h) => ctx.fresh(h));
+    return loop(step, load(st, D), letIn(c, load(st, CUR), ifThen(gt(c, 0),
+      letIn(par, floordiv(sub(c, 1), 2), letIn(pc, at(c), letIn(pp, at(par),
+        ifThen(worse(pc, pp), seq(swap(c, par, pc, pp), store(st, CUR, par)), store(st, CUR, I(0)))))))));
+  };
+  const siftDown = (): Stmt => {
+    const [step, c, lc, rc, w, pw, pc] = ['step', 'c', 'lc', 'rc', 'w', 'pw', 'pc'].map((h) => ctx.fresh(h));
+    return loop(step, load(st, D), letIn(c, load(st, CUR), ifThen(ge(c, 0),
+      letIn(lc, add(mul(c, 2), 1), letIn(rc, add(mul(c, 2), 2),
+        letIn(w, select(and(lt(rc, k), worse(at(min(rc, last)), at(min(lc, last)))), rc, lc),
+          letIn(pw, at(min(w, last)), letIn(pc, at(c),
+            ifThen(and(lt(lc, k), worse(pw, pc)), seq(swap(c, w, pc, pw), store(st, CUR, w)), store(st, CUR, I(-1)))))))))));
+  };
+  const m = ctx.fresh('m'), step0 = ctx.fresh('step');
+  const select_ = seq(
+    // D = floor(log2(k)): the deepest level of a heap of k entries.
+    store(st, D, I(0)), store(st, W, I(1)),
+    loop(step0, 62, ifThen(binary('le', mul(load(st, W), 2), k),
+      seq(store(st, D, add(load(st, D), 1)), store(st, W, mul(load(st, W), 2))))),
+    store(st, M, I(0)),
+    loop(l, y.L, letIn(m, load(st, M), ifThen(lt(m, k),
+      seq(store(A, pos(m), l), store(st, CUR, m), siftUp(), store(st, M, add(m, 1))),
+      ifThen(and(gt(k, 0), lt(total(l, at(I(0))), 0)), seq(store(A, pos(I(0)), l), store(st, CUR, I(0)), siftDown()))))),
+  );
+  const emitRow = alloc(st, 8, seq(
+    select_,
+    mergeSort(ctx, k, A, B, pos, (p, q2) => ({ pre: seq(), result: total(p, q2) }), st, false),
     loop(r, k, letIn(q, load(A, pos(r)), seq(
       vals.store(outIdx(y, o, r, j), key(q)),
       idxs.store(outIdx(y, o, r, j), q),

@@ -11,22 +11,22 @@
 //   initial_h/initial_c optional, p optional (D, 3H) peepholes (i, o, f); c and p for LSTM only
 // Outputs: Y, Y_h, (Y_c for LSTM), ws. `ws` (slots, D, B, H) is the kernel's workspace (the
 // state must be a graph value because its size is symbolic): slots 0/1 hold h ping-pong (step s
-// reads slot s%2 and writes the other, so every task can read all of h_{t-1} while others write
-// h_t), slot 2 the LSTM cell state (or GRU z) and slot 3 GRU's r⊙h_{t-1} (linear_before_reset=0).
+// reads slot s%2 and writes the other, so panels can read all of h_{t-1} while h_t is written),
+// slot 2 the LSTM cell state (or GRU z), slot 3 GRU's r⊙h_{t-1} (linear_before_reset=0).
 // Attributes: hidden (H), direction, layout, clip (< 0: none), input_forget (LSTM), lbr (GRU
 // linear_before_reset), acts/act_alpha/act_beta (per direction, alphas/betas already resolved
 // per activation by the converter), ub (units per panel; the converter packs with it).
 //
 // Schedule (knobs):
-//   rnn.tb   batch rows per register tile (default 4; a remainder tile of one row follows)
-//   rnn.par  parallelise a step over (direction, unit panel) when there are at least this many
-//            tasks (default 2)
-// One serial loop over time steps; per step one parallel loop over (direction, panel of UB
-// hidden units) (GRU with linear_before_reset=0 needs two: r of every unit before the n gate).
-// A task keeps TB x G accumulator vectors for its units across the k loop over h_{t-1} (a
-// broadcast of h[b, k] times a UB-wide vector of its contiguous R panel), then applies the cell
-// update to its units, vectorised along the units. The parallel loop's end is the barrier that
-// makes h_t complete before step t+1.
+//   rnn.tb     batch rows per register tile (default 4; single rows follow for the remainder)
+//   rnn.parts  batch rows are split into this many parts (default max(2, target threads))
+// One parallel loop over tasks (direction, part of the batch rows): rows and directions are
+// independent, so each task runs the whole serial time loop with no barrier (measured: a
+// parallel_for per step costs more than the step itself with the runtime's sleeping pool). Per
+// step a task walks its panels of UB hidden units; per panel it keeps TB x G accumulator vectors
+// across the k loop over h_{t-1} (a broadcast of h[b, k] times a UB-wide vector of its contiguous
+// R panel), then applies the cell update to those units, vectorised along the units. GRU with
+// linear_before_reset=0 makes two passes per step (r of every unit before the n gate).
 // sequence_lens (per ONNX): for batch row b, step s is valid iff s < len[b]; a forward direction
 // works at time s, a reverse one at len[b]-1-s; an invalid step writes zeros to Y at time s and
 // keeps the state. Lengths outside [0, S] fail with status 3 (index out of range).
@@ -143,7 +143,14 @@ interface Rec {
 }
 
 /** Per-task, per-step coordinates. */
-interface At { readonly d: Expr; readonly nb: Expr; readonly s: Expr; readonly hp: Expr; readonly hn: Expr }
+interface At {
+  readonly d: Expr; readonly nb: Expr; readonly s: Expr; readonly hp: Expr; readonly hn: Expr;
+  /** The task's batch rows [lo, hi). */
+  readonly lo: Expr; readonly hi: Expr;
+}
+
+/** One parallel task: a direction and a range of batch rows, for all time steps. */
+interface Part { readonly d: Expr; readonly lo: Expr; readonly hi: Expr }
 
 const F32 = 'float32';
 
@@ -167,21 +174,21 @@ function unitVectors(r: Rec, body: (j: Expr, inUnit: Expr | null) => Stmt): Stmt
 const masked = (inUnit: Expr | null, e: Expr): Expr => (inUnit ? select(inUnit, e, imm(0, e.dtype)) : e);
 const guard = (inUnit: Expr | null, s: Stmt): Stmt => (inUnit ? ifThen(inUnit, s) : s);
 
-/** Copies initial states (or zeros) into the workspace. */
-function initState(r: Rec): Stmt {
-  const dv = r.ctx.fresh('d'), bv = r.ctx.fresh('bat');
+/** Copies the task's initial states (or zeros) into the workspace. */
+function initState(r: Rec, part: Part): Stmt {
+  const dv = part.d, bv = r.ctx.fresh('bat');
   const fill = unitVectors(r, (j, inU) => {
     const from = (buf?: Buffer): Expr => (buf ? masked(inU, load(buf, stIdx(r, dv, bv, j))) : imm(0, F32));
     const sts = [guard(inU, store(r.ws, wsIdx(r, 0, dv, bv, j), from(r.h0)))];
     if (r.cell === 'lstm') sts.push(guard(inU, store(r.ws, wsIdx(r, 2, dv, bv, j), from(r.c0))));
     return seq(sts);
   });
-  return loop(dv, r.D, loop(bv, r.B, fill));
+  return loop(bv, sub(part.hi, part.lo), fill, 'serial', part.lo);
 }
 
 /** Writes Y_h (and Y_c) from the workspace after the last step. */
-function finalState(r: Rec): Stmt {
-  const dv = r.ctx.fresh('d'), bv = r.ctx.fresh('bat');
+function finalState(r: Rec, part: Part): Stmt {
+  const dv = part.d, bv = r.ctx.fresh('bat');
   const last = mod(r.S, 2);
   const outs = r.ctx.outputs;
   const copy = unitVectors(r, (j, inU) => {
@@ -191,7 +198,7 @@ function finalState(r: Rec): Stmt {
     }
     return seq(sts);
   });
-  return loop(dv, r.D, loop(bv, r.B, copy));
+  return loop(bv, sub(part.hi, part.lo), copy, 'serial', part.lo);
 }
 
 /** Fails the kernel when a sequence length is outside [0, S]. */
@@ -242,28 +249,23 @@ function tile(
   return alloc(acc, TB * nG * UB, seq(init, red, ups));
 }
 
-/** Runs `tileFn(b0, TB)` over all batch rows: full tiles of TB, then single rows. */
-function batchTiles(r: Rec, tileFn: (b0: Expr, tb: number) => Stmt): Stmt {
+/** Runs `tileFn(b0, TB)` over the task's batch rows: full tiles of TB, then single rows. */
+function batchTiles(r: Rec, at: At, tileFn: (b0: Expr, tb: number) => Stmt): Stmt {
   const TB = knob(r.ctx.knobs, 'rnn.tb', 4);
   const bt = r.ctx.fresh('bt'), br = r.ctx.fresh('br');
-  const full = floordiv(r.B, TB);
-  const bc = constOf(r.B);
+  const n = sub(at.hi, at.lo), full = floordiv(n, TB);
+  const nc = constOf(n);
   const parts: Stmt[] = [];
-  if (TB > 1 && (bc === undefined || bc >= TB)) parts.push(loop(bt, full, tileFn(mul(bt, TB), TB)));
-  const rest = TB > 1 ? mul(full, TB) : imm(0);
-  if (bc === undefined || bc % TB !== 0 || TB === 1) parts.push(loop(br, sub(r.B, rest), tileFn(add(rest, br), 1)));
+  if (TB > 1 && (nc === undefined || nc >= TB)) parts.push(loop(bt, full, tileFn(add(at.lo, mul(bt, TB)), TB)));
+  const rest = add(at.lo, TB > 1 ? mul(full, TB) : imm(0));
+  if (nc === undefined || nc % TB !== 0 || TB === 1) parts.push(loop(br, sub(at.hi, rest), tileFn(add(rest, br), 1)));
   return seq(parts);
 }
 
-/** One parallel pass over (direction, unit panel) tasks at step `s`. */
-function taskLoop(r: Rec, s: Expr, hp: Expr, hn: Expr, body: (at: At) => Stmt): Stmt {
-  const task = r.ctx.fresh('task');
-  const n = r.D * r.NB;
-  const at: At = {
-    d: r.D === 1 ? imm(0) : floordiv(task, r.NB), nb: r.D === 1 ? task : mod(task, r.NB), s, hp, hn,
-  };
-  const par = n >= knob(r.ctx.knobs, 'rnn.par', 2);
-  return loop(task, n, body(at), par ? 'parallel' : 'serial');
+/** One pass of a task's step over its unit panels. */
+function taskLoop(r: Rec, part: Part, s: Expr, hp: Expr, hn: Expr, body: (at: At) => Stmt): Stmt {
+  const nb = r.ctx.fresh('nb');
+  return loop(nb, r.NB, body({ ...part, nb, s, hp, hn }));
 }
 
 /** Gate g's pre-activation input from X and the biases: xw + Wb (+ Rb when `withRb`). */
@@ -312,7 +314,7 @@ function emitH(r: Rec, at: At, b: Expr, j: Expr, inU: Expr | null, valid: Expr, 
 function lstmStep(r: Rec, at: At): Stmt {
   const forget = intAttr(r.attrs, 'input_forget', 0) !== 0;
   const hsrc = (b: Expr, k: Expr): Expr => load(r.ws, wsIdx(r, at.hp, at.d, b, k));
-  return batchTiles(r, (b0, TB) => tile(r, at, b0, TB, [0, 1, 2, 3], hsrc, (b, acc, lane) => {
+  return batchTiles(r, at, (b0, TB) => tile(r, at, b0, TB, [0, 1, 2, 3], hsrc, (b, acc, lane) => {
     const j = add(mul(at.nb, r.UB), lane);
     const inU = r.H % r.UB === 0 ? null : lt(j, r.H);
     const { valid, pos } = timeOf(r, at, b);
@@ -336,7 +338,7 @@ function lstmStep(r: Rec, at: At): Stmt {
 
 function rnnStep(r: Rec, at: At): Stmt {
   const hsrc = (b: Expr, k: Expr): Expr => load(r.ws, wsIdx(r, at.hp, at.d, b, k));
-  return batchTiles(r, (b0, TB) => tile(r, at, b0, TB, [0], hsrc, (b, acc, lane) => {
+  return batchTiles(r, at, (b0, TB) => tile(r, at, b0, TB, [0], hsrc, (b, acc, lane) => {
     const j = add(mul(at.nb, r.UB), lane);
     const inU = r.H % r.UB === 0 ? null : lt(j, r.H);
     const { valid, pos } = timeOf(r, at, b);
@@ -346,7 +348,7 @@ function rnnStep(r: Rec, at: At): Stmt {
 }
 
 /** GRU, gates z, r, h. Returns the statements of one step (one or two parallel passes). */
-function gruStep(r: Rec, s: Expr, hp: Expr, hn: Expr): Stmt {
+function gruStep(r: Rec, part: Part, s: Expr, hp: Expr, hn: Expr): Stmt {
   const lbr = intAttr(r.attrs, 'lbr', 0) !== 0;
   const one = imm(1, F32);
   const hsrc = (at: At) => (b: Expr, k: Expr): Expr => load(r.ws, wsIdx(r, at.hp, at.d, b, k));
@@ -361,7 +363,7 @@ function gruStep(r: Rec, s: Expr, hp: Expr, hn: Expr): Stmt {
       emitH(r, at, b, j, inU, valid, pos, add(mul(sub(one, zv), nv), mul(zv, hp0)), hp0))));
   };
   if (lbr) {
-    return taskLoop(r, s, hp, hn, (at) => batchTiles(r, (b0, TB) =>
+    return taskLoop(r, part, s, hp, hn, (at) => batchTiles(r, at, (b0, TB) =>
       tile(r, at, b0, TB, [0, 1, 2], hsrc(at), (b, acc, lane) => {
         const { j, inU } = lanes(at, lane);
         const row = xRow(r, b, timeOf(r, at, b).pos);
@@ -373,7 +375,7 @@ function gruStep(r: Rec, s: Expr, hp: Expr, hn: Expr): Stmt {
   }
   // linear_before_reset = 0: pass 1 stores z (slot 2) and r⊙h_{t-1} (slot 3) of every unit;
   // pass 2 multiplies r⊙h_{t-1} by Rh.
-  const pass1 = taskLoop(r, s, hp, hn, (at) => batchTiles(r, (b0, TB) =>
+  const pass1 = taskLoop(r, part, s, hp, hn, (at) => batchTiles(r, at, (b0, TB) =>
     tile(r, at, b0, TB, [0, 1], hsrc(at), (b, acc, lane) => {
       const { j, inU } = lanes(at, lane);
       const row = xRow(r, b, timeOf(r, at, b).pos);
@@ -385,7 +387,7 @@ function gruStep(r: Rec, s: Expr, hp: Expr, hn: Expr): Stmt {
       ));
     })));
   const rh = (at: At) => (b: Expr, k: Expr): Expr => load(r.ws, wsIdx(r, 3, at.d, b, k));
-  const pass2 = taskLoop(r, s, hp, hn, (at) => batchTiles(r, (b0, TB) =>
+  const pass2 = taskLoop(r, part, s, hp, hn, (at) => batchTiles(r, at, (b0, TB) =>
     tile(r, at, b0, TB, [2], rh(at), (b, acc, lane) => {
       const { j, inU } = lanes(at, lane);
       const row = xRow(r, b, timeOf(r, at, b).pos);
@@ -410,11 +412,22 @@ function lowerSeq(cell: Cell) {
       p: cell === 'lstm' ? buf(7) : undefined,
       rev: (d) => (dir === 'reverse' ? imm(1, 'bool') : dir === 'bidirectional' ? eq(d, 1) : imm(0, 'bool')),
     };
-    const sv = ctx.fresh('step'), hp = ctx.fresh('hp'), hn = ctx.fresh('hn');
-    const step = cell === 'gru' ? gruStep(r, sv, hp, hn)
-      : taskLoop(r, sv, hp, hn, (at) => (cell === 'lstm' ? lstmStep(r, at) : rnnStep(r, at)));
+    // Tasks: (direction, range of RP batch rows); rows and directions are independent, so a
+    // task runs every time step with no barrier (a per-step parallel_for costs more than a
+    // step at these sizes).
+    const P = knob(ctx.knobs, 'rnn.parts', Math.max(2, ctx.target.threads));
+    const RP = max(1, floordiv(add(B, P - 1), P));
+    const nParts = floordiv(add(B, sub(RP, 1)), RP);
+    const task = ctx.fresh('task'), sv = ctx.fresh('step'), hp = ctx.fresh('hp'), hn = ctx.fresh('hn');
+    const d = D === 1 ? imm(0) : floordiv(task, nParts), pi = D === 1 ? task : mod(task, nParts);
+    const lo = mul(pi, RP);
+    const part: Part = { d, lo, hi: min(B, add(lo, RP)) };
+    const step = cell === 'gru' ? gruStep(r, part, sv, hp, hn)
+      : taskLoop(r, part, sv, hp, hn, (at) => (cell === 'lstm' ? lstmStep(r, at) : rnnStep(r, at)));
     const time = loop(sv, S, letIn(hp, mod(sv, 2), letIn(hn, sub(1, mod(sv, 2)), step)));
-    return { kind: 'kernel', body: seq(checkLens(r), initState(r), time, finalState(r)) };
+    const nTasks = mul(D, nParts);
+    const body = seq(initState(r, part), time, finalState(r, part));
+    return { kind: 'kernel', body: seq(checkLens(r), loop(task, nTasks, body, constOf(nTasks) === 1 ? 'serial' : 'parallel')) };
   };
 }
 

@@ -1,0 +1,68 @@
+// Benchmarks kestrel against onnxruntime-node on lstm_2layer (2 LSTM layers, hidden 128) at
+// sequence 200, in the same process, alternating the two, and reports the ratio of medians.
+//   node bench/lstm.mjs [--seq 200 --batches 1,3 --runs 30 --threads 2]
+// Batch 1 and the data sets' batch (3); inputs are deterministic pseudo-random values.
+// Needs `npm run build` first and the shared models ($KESTREL_SHARED or ../shared).
+
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { compile, load, Tensor } from '../dist/api.js';
+
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const shared = process.env.KESTREL_SHARED ?? resolve('..', 'shared');
+const seq = Number(opt('seq', '200'));
+const batches = opt('batches', '1,3').split(',').map(Number);
+const runs = Number(opt('runs', '30'));
+const threads = Number(opt('threads', '2'));
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+async function time(fn) {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+}
+
+function input(batch) {
+  const data = new Float32Array(batch * seq * 64);
+  let s = 12345;
+  for (let i = 0; i < data.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    data[i] = (s / 2 ** 32) * 2 - 1;
+  }
+  return data;
+}
+
+const dir = join(shared, 'models', 'lstm_2layer');
+if (!existsSync(dir)) throw new Error(`missing model ${dir}`);
+const so = join(mkdtempSync(join(tmpdir(), 'kestrel-bench-')), 'lstm_2layer.so');
+await compile(join(dir, 'model.onnx'), { output: so });
+const session = await load(so, { threads });
+const ortSession = await ort.InferenceSession.create(join(dir, 'model.onnx'),
+  { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+
+console.log(`lstm_2layer, threads ${threads}, ${runs} alternating runs each; ratio = kestrel median / onnxruntime median`);
+for (const batch of batches) {
+  const data = input(batch), dims = [batch, seq, 64];
+  const feeds = { [session.inputs[0].name]: new Tensor('float32', data, dims) };
+  const ortFeeds = { [ortSession.inputNames[0]]: new ort.Tensor('float32', data, dims) };
+  const a = (await session.run(feeds)).y.data, b = (await ortSession.run(ortFeeds)).y.data;
+  const err = a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+  const k = [], o = [];
+  for (let i = 0; i < 3; i++) { await session.run(feeds); await ortSession.run(ortFeeds); }
+  for (let i = 0; i < runs; i++) {
+    k.push(await time(() => session.run(feeds)));
+    o.push(await time(() => ortSession.run(ortFeeds)));
+  }
+  const km = median(k), om = median(o);
+  console.log(`${dims.join('x').padEnd(12)} kestrel ${km.toFixed(3).padStart(8)} ms  ` +
+    `onnxruntime ${om.toFixed(3).padStart(8)} ms  ratio ${(km / om).toFixed(2)}  max|diff| ${err.toExponential(1)}`);
+}
+session.dispose();
+await ortSession.release();

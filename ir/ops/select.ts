@@ -14,13 +14,16 @@
 // Kernels never trust the count blindly: every write into a count-sized output is guarded by
 // `pos < count`, so a disagreement could only leave elements unwritten, never write outside.
 //
-// Sorting (TopK, Unique) is a real O(n log n) stable bottom-up merge sort of int64 *indices*
-// (keys are compared through loads of x), ping-ponging between two index buffers. tir has no
+// Sorting is a real O(n log n) stable bottom-up merge sort of int64 *indices* (keys are compared
+// through loads of x), ping-ponging between two index buffers: Unique sorts all n slices; TopK
+// first selects the k best of each row with a binary heap (O(L log k), one comparison per
+// element in the common case) and merge-sorts only those k. tir has no
 // kernel-local buffers of run-time size, so both index buffers are extra outputs of the sorting
 // op (graph values the VM allocates at the input's size; the frontend never exposes them). They
 // are read back through `sinkBuffer`, which requires the sink to be a plain store: ops with more
 // than one output never take a fused epilogue (compiler/passes/fuse.ts), and sinkBuffer throws if
-// that ever changes. Stability gives ONNX's tie order (lower index first) for free.
+// that ever changes. Ties go to the lower index, as ONNX says: by stability in Unique's sort, by
+// comparing "key, then index" in TopK's heap and final sort.
 //
 // Ops (axis -1 means "x flattened"; otherwise normalised, non-negative):
 //   nonzero_count [x] -> int64[]            nonzero [x, count] -> int64[rank, count]
@@ -35,7 +38,7 @@
 // Run-time checks (tir `assert`, clean KR0202 failure): top_k k outside [0, axis extent] ->
 // status TOPK_K_OUT_OF_RANGE; to_scalar_int of a tensor that does not hold exactly one element ->
 // status NOT_A_SCALAR.
-// Parallelism: top_k runs rows in parallel (each row sorted serially); compress runs the
+// Parallelism: top_k runs rows in parallel (each row selected and sorted serially); compress runs the
 // slices before the axis in parallel; the counting kernels, nonzero and unique are serial scans
 // (a prefix scan over the data), which is what they are.
 // NaN keys compare neither less nor greater than anything (they tie by index).

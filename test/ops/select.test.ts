@@ -173,6 +173,18 @@ describe('top_k', () => {
       expect(nums(r.outs[1])).toEqual(ref.ix);
     });
   }
+  for (const [name, gen] of [['ascending', (i: number) => i], ['descending', (i: number) => -i], ['all equal', () => 2],
+    ['sawtooth', (i: number) => i % 7]] as [string, (i: number) => number][]) {
+    for (const [k, largest] of [[1, true], [13, true], [13, false], [40, false], [64, true]] as [number, boolean][]) {
+      it(`${name} row of 64, k=${k} ${largest ? 'largest' : 'smallest'} (heap worst cases)`, () => {
+        const x = Array.from({ length: 128 }, (_, i) => gen(i % 64));
+        const r = runTyped('top_k', [f32([2, 64], x), i64([1], [k])], { axis: 1, largest: Number(largest) }, { 1: k });
+        const ref = topkRef(x, [2, 64], 1, k, largest);
+        expect(nums(r.outs[0])).toEqual(ref.v);
+        expect(nums(r.outs[1])).toEqual(ref.ix);
+      });
+    }
+  }
   it('distinct floats, symbolic row length', () => {
     const shape = [3, 20], x = Array.from(rand(60, 7));
     const r = runTyped('top_k', [f32(shape, x, [3, sym('n')]), i64([1], [6])], { axis: 1, largest: 1 }, { 1: 6 });

@@ -50,10 +50,18 @@ export interface CompileReport {
   readonly seconds: number;
 }
 
+/**
+ * One manifest input/output. `kind` is 'tensor', 'sequence' (a list of tensors of `dtype`; `shape`
+ * then describes the elements, `rank: -1` when even their rank is unknown) or 'optional' (a value
+ * that may be absent; `optional_of` says whether it holds a tensor or a sequence).
+ */
 const signature = (v: Value) => ({
   name: v.name,
   dtype: v.type.dtype,
   shape: v.type.shape.map((d) => (isStatic(d) ? d : dimKey(d))),
+  ...(v.type.optional ? { kind: 'optional', optional_of: v.type.sequence ? 'sequence' : 'tensor' }
+    : v.type.sequence ? { kind: 'sequence' } : {}),
+  ...(v.type.unranked ? { rank: -1 } : {}),
 });
 
 function manifest(m: Module, outputs: readonly Value[], t: TargetDesc, bytecode: Uint8Array, constants: Uint8Array) {

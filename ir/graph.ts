@@ -22,6 +22,10 @@ export interface TensorType {
    * `shape` then describe its elements (dims that differ between elements are symbols).
    */
   readonly sequence?: boolean;
+  /** Sequences only: the elements' rank is not known (an empty sequence, an undeclared shape). */
+  readonly unranked?: boolean;
+  /** An ONNX optional: a register that is empty or holds a value of the rest of this type. */
+  readonly optional?: boolean;
 }
 
 /** Constant tensor data: little-endian bytes of a row-major tensor with static dims. */

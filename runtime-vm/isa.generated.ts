@@ -84,5 +84,12 @@ export const OPCODES = {
     ['keepdims', 'u32'],
   ] },
   index_view: { code: 39, class: 'builtin', operands: [['dst', 'reg'], ['src', 'reg'], ['index', 'reg']] },
+  input_seq: { code: 40, class: 'builtin', operands: [
+    ['dst', 'reg'],
+    ['index', 'u32'],
+    ['dtype', 'dtype'],
+  ] },
+  has_value: { code: 41, class: 'builtin', operands: [['dst', 'reg'], ['src', 'reg']] },
+  input_opt: { code: 42, class: 'builtin', operands: [['dst', 'reg'], ['index', 'u32']] },
 } as const;
 export type OpName = keyof typeof OPCODES;

@@ -76,7 +76,11 @@ class ProgramBuilder {
       const r = this.a.reg();
       this.tensorRegs.set(v.id, r);
       this.aliased.add(v.id);
-      this.a.emit('input', { dst: r, index: i, dtype: dtypeInfo(v.type.dtype).code, rank: v.type.shape.length });
+      const dtype = dtypeInfo(v.type.dtype).code;
+      // Optionals and sequences carry no dims to bind (their elements' dims are never bound).
+      if (v.type.optional) return this.a.emit('input_opt', { dst: r, index: i });
+      if (v.type.sequence) return this.a.emit('input_seq', { dst: r, index: i, dtype });
+      this.a.emit('input', { dst: r, index: i, dtype, rank: v.type.shape.length });
       v.type.shape.forEach((d, axis) => this.bindDim(v, r, axis, d, binder));
       this.bindData(v);
     });
@@ -105,6 +109,7 @@ class ProgramBuilder {
 
   /** Binds the symbols of `v`'s dims that nothing bound yet (sizes known only at run time). */
   private bindNewDims(v: Value): void {
+    if (v.type.sequence || v.type.optional) return;
     v.type.shape.forEach((d, axis) => {
       const single = plainVar(d);
       if (single !== undefined && !this.symRegs.has(single)) this.bindSymbol(single, this.tensor(v), axis);
@@ -200,6 +205,7 @@ class ProgramBuilder {
     const src = g.root.inputs[0]!;
     const out = g.root.outputs[0];
     const s = this.tensor(src);
+    if (src.type.sequence || src.type.optional) return this.a.emit('move', { dst: this.define(out, src), src: s });
     const shape = out.type.shape.map((d) => this.dimReg(d));
     this.a.emit('reshape', { dst: this.define(out, src), src: s, shape });
     this.bindData(out);
@@ -442,7 +448,8 @@ class ProgramBuilder {
     const seen = new Set<number>();
     const regs = outputs.map((v) => {
       const r = this.tensor(v);
-      if (!this.aliased.has(v.id) && !seen.has(v.id)) {
+      // Sequences are immutable and `ret` copies their views itself: never copied here.
+      if ((!this.aliased.has(v.id) && !seen.has(v.id)) || v.type.sequence || v.type.optional) {
         seen.add(v.id);
         return r;
       }

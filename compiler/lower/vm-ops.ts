@@ -1,8 +1,12 @@
 // Program lowering of ops that run as VM builtins rather than kernels (trait 'vm': the ONNX
-// sequence ops). Each entry emits the builtins for one node through the VmEmitter that
-// compiler/lower/program.ts hands it; program.ts then binds run-time dims of tensor outputs.
+// sequence and optional ops, ir/ops/sequence.ts). Each entry emits the builtins for one node
+// through the VmEmitter that compiler/lower/program.ts hands it; program.ts then binds run-time
+// dims of tensor outputs. Positions are integer registers read with `load_int` (e.scalar).
+// Sequences are immutable in the VM (seq_insert/seq_erase write a new register), so no entry
+// copies a tensor before putting it into a sequence: kernels never write into their inputs.
 
 import type { Dim } from '../../ir/dim.js';
+import { dtypeInfo } from '../../ir/dtype.js';
 import type { Node, Value } from '../../ir/graph.js';
 import type { Assembler } from '../../codegen/bytecode.js';
 
@@ -20,5 +24,118 @@ export interface VmEmitter {
 
 export type VmLowering = (n: Node, e: VmEmitter) => void;
 
+const code = (v: Value) => dtypeInfo(v.type.dtype).code;
+const attrInt = (n: Node, k: string, dflt: number) => (typeof n.attrs[k] === 'number' ? n.attrs[k] as number : dflt);
+/** The `pos` operand: 0 registers when the position input is absent, else 1. */
+const pos = (e: VmEmitter, v: Value | null | undefined) => (v ? [e.scalar(v)] : []);
+
+function intOp(e: VmEmitter, op: Parameters<Assembler['intOp']>[0], x: number, y: number): number {
+  const dst = e.a.reg();
+  e.a.intOp(op, dst, x, y);
+  return dst;
+}
+
+function splitToSequence(n: Node, e: VmEmitter): void {
+  const [x, split] = n.inputs;
+  const src = e.tensor(x!);
+  const axis = attrInt(n, 'axis', 0);
+  const dst = e.define(n.outputs[0]);
+  if (!split || split.type.shape.length === 1) {
+    const sizes = split ? Array.from({ length: split.type.shape[0] as number }, (_, index) => {
+      const r = e.a.reg();
+      e.a.emit('load_int', { dst: r, tensor: e.tensor(split), index });
+      return r;
+    }) : [];
+    const keepdims = split ? 1 : attrInt(n, 'keepdims', 1);
+    e.a.emit('seq_split', { dst, tensor: src, axis: axis >>> 0, sizes, keepdims });
+    return;
+  }
+  splitEvenly(e, dst, src, x!, axis, e.scalar(split));
+}
+
+/**
+ * A scalar split: pieces of `size` along `axis` (the last one smaller), as many as the run time
+ * extent needs. A VM loop cuts [offset, size, rest] with seq_split and keeps the middle piece.
+ */
+function splitEvenly(e: VmEmitter, dst: number, src: number, x: Value, axis: number, size: number): void {
+  const a = e.a;
+  const rank = x.type.shape.length;
+  const extent = a.reg();
+  a.emit('dim', { dst: extent, tensor: src, axis: axis < 0 ? axis + rank : axis });
+  const [zero, one] = [e.intConst(0), e.intConst(1)];
+  a.emit('check', { cond: intOp(e, 'gt', size, zero), code: 204, message: a.str('SplitToSequence: split must be positive') });
+  a.emit('seq_empty', { dst, dtype: code(x) });
+  const off = a.reg();
+  a.emit('move', { dst: off, src: zero });
+  const [head, body, exit] = [a.label(), a.label(), a.label()];
+  a.bind(head);
+  a.emit('jump_if', { cond: intOp(e, 'lt', off, extent), target: body });
+  a.emit('jump', { target: exit });
+  a.bind(body);
+  const left = intOp(e, 'sub', extent, off);
+  const take = intOp(e, 'min', size, left);
+  const pieces = a.reg(), piece = a.reg();
+  a.emit('seq_split', { dst: pieces, tensor: src, axis: axis >>> 0, sizes: [off, take, intOp(e, 'sub', left, take)], keepdims: 1 });
+  a.emit('seq_at', { dst: piece, seq: pieces, pos: one });
+  a.emit('seq_insert', { dst, seq: dst, tensor: piece, pos: [] });
+  a.emit('free', { reg: pieces });
+  a.emit('move', { dst: off, src: intOp(e, 'add', off, take) });
+  a.emit('jump', { target: head });
+  a.bind(exit);
+}
+
 /** kestrel op name -> how to emit it. */
-export const VM_OPS: ReadonlyMap<string, VmLowering> = new Map<string, VmLowering>([]);
+export const VM_OPS: ReadonlyMap<string, VmLowering> = new Map<string, VmLowering>([
+  ['sequence_empty', (n, e) => e.a.emit('seq_empty', { dst: e.define(n.outputs[0]), dtype: code(n.outputs[0]) })],
+  ['sequence_construct', (n, e) => {
+    const tensors = n.inputs.map((v) => e.tensor(v!));
+    e.a.emit('seq_construct', { dst: e.define(n.outputs[0]), tensors });
+  }],
+  ['sequence_insert', (n, e) => {
+    const [s, t, p] = n.inputs;
+    const operands = { seq: e.tensor(s!), tensor: e.tensor(t!), pos: pos(e, p) };
+    e.a.emit('seq_insert', { dst: e.define(n.outputs[0]), ...operands });
+  }],
+  ['sequence_erase', (n, e) => {
+    const [s, p] = n.inputs;
+    const operands = { seq: e.tensor(s!), pos: pos(e, p) };
+    e.a.emit('seq_erase', { dst: e.define(n.outputs[0]), ...operands });
+  }],
+  ['sequence_at', (n, e) => {
+    const operands = { seq: e.tensor(n.inputs[0]!), pos: e.scalar(n.inputs[1]!) };
+    e.a.emit('seq_at', { dst: e.define(n.outputs[0]), ...operands });
+  }],
+  ['sequence_length', (n, e) => {
+    const count = e.a.reg();
+    e.a.emit('seq_length', { dst: count, seq: e.tensor(n.inputs[0]!) });
+    e.a.emit('make_ints', { dst: e.define(n.outputs[0]), dtype: dtypeInfo('int64').code, rank: 0, values: [count] });
+  }],
+  ['concat_from_sequence', (n, e) => {
+    const seq = e.tensor(n.inputs[0]!);
+    const axis = attrInt(n, 'axis', 0) >>> 0;
+    e.a.emit('seq_concat', { dst: e.define(n.outputs[0]), seq, axis, new_axis: attrInt(n, 'newAxis', 0) });
+  }],
+  ['split_to_sequence', splitToSequence],
+  ['optional', (n, e) => {
+    const v = n.inputs[0];
+    const dst = e.define(n.outputs[0]);
+    if (v) e.a.emit('move', { dst, src: e.tensor(v) });
+    else e.a.emit('free', { reg: dst });
+  }],
+  ['optional_has_element', (n, e) => {
+    const v = n.inputs[0];
+    const has = v ? e.a.reg() : e.intConst(0);
+    if (v) e.a.emit('has_value', { dst: has, src: e.tensor(v) });
+    e.a.emit('make_ints', { dst: e.define(n.outputs[0]), dtype: dtypeInfo('bool').code, rank: 0, values: [has] });
+  }],
+  ['optional_get_element', (n, e) => {
+    const src = e.tensor(n.inputs[0]!);
+    const dst = e.define(n.outputs[0]);
+    if (n.inputs[0]!.type.optional) {
+      const has = e.a.reg();
+      e.a.emit('has_value', { dst: has, src });
+      e.a.emit('check', { cond: has, code: 204, message: e.a.str('OptionalGetElement: the optional is empty') });
+    }
+    e.a.emit('move', { dst, src });
+  }],
+]);

@@ -24,7 +24,13 @@ function outerSymbols(inputs: readonly (TensorType | null)[]): Set<string> {
 function outward(t: TensorType, outer: ReadonlySet<string>, ctx: InferCtx, hint: string): TensorType {
   const shape = t.shape.map((d, axis): Dim =>
     (isStatic(d) || dimVars(d).every((s) => outer.has(s)) ? d : ctx.fresh(`${hint}_d${axis}`)));
-  return { dtype: t.dtype, shape };
+  return { ...wrapping(t), dtype: t.dtype, shape };
+}
+
+/** The sequence/optional marks of a type (ir/ops/sequence.ts), which results keep. */
+function wrapping(t: TensorType): Partial<TensorType> {
+  return { ...(t.sequence ? { sequence: true } : {}), ...(t.unranked ? { unranked: true } : {}),
+    ...(t.optional ? { optional: true } : {}) };
 }
 
 const ifOp: OpDef = {
@@ -40,11 +46,15 @@ const ifOp: OpDef = {
     return a.outputs.map((va, k) => {
       const [ta, tb] = [va.type, b.outputs[k].type];
       if (ta.dtype !== tb.dtype) ctx.fail('KC0402', `if: output ${k} is ${ta.dtype} in one branch, ${tb.dtype} in the other`);
+      if (ta.sequence !== tb.sequence) ctx.fail('KC0402', `if: output ${k} is a sequence in one branch only`);
+      if (ta.sequence && (ta.unranked || tb.unranked || ta.shape.length !== tb.shape.length)) {
+        return { ...wrapping(ta), dtype: ta.dtype, shape: [], unranked: true };
+      }
       if (ta.shape.length !== tb.shape.length) {
         ctx.fail('KC0305', `if: output ${k} has rank ${ta.shape.length} in one branch and ${tb.shape.length} in the other`);
       }
       const shape = ta.shape.map((d, axis) => (dimEq(d, tb.shape[axis]) ? d : ctx.fresh(`if_out${k}_d${axis}`)));
-      return outward({ dtype: ta.dtype, shape }, outer, ctx, `if_out${k}`);
+      return outward({ ...wrapping(ta), dtype: ta.dtype, shape }, outer, ctx, `if_out${k}`);
     });
   },
 };

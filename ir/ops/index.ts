@@ -12,6 +12,7 @@ import './generate.js';
 import './slice.js';
 import './rnn.js';
 import './select.js';
+import './sequence.js';
 
 export { getOp, hasTrait, allOps } from './registry.js';
 export type { OpDef, Trait, InferCtx } from './registry.js';

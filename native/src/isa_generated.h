@@ -38,6 +38,9 @@ enum class Op : uint32_t {
   kSeqConcat = 37,
   kSeqSplit = 38,
   kIndexView = 39,
+  kInputSeq = 40,
+  kHasValue = 41,
+  kInputOpt = 42,
 };
 
 enum class Kind : uint8_t {
@@ -88,6 +91,9 @@ constexpr OpInfo kOps[] = {
   {"seq_concat", 37, 4, {Kind::kReg, Kind::kReg, Kind::kU32, Kind::kU32}},
   {"seq_split", 38, 5, {Kind::kReg, Kind::kReg, Kind::kU32, Kind::kRegs, Kind::kU32}},
   {"index_view", 39, 3, {Kind::kReg, Kind::kReg, Kind::kReg}},
+  {"input_seq", 40, 3, {Kind::kReg, Kind::kU32, Kind::kDtype}},
+  {"has_value", 41, 2, {Kind::kReg, Kind::kReg}},
+  {"input_opt", 42, 2, {Kind::kReg, Kind::kU32}},
 };
 
 enum class IntOp : uint32_t {

@@ -48,8 +48,8 @@ export interface ConvertCtx {
   scalar(dtype: DType, value: number, hint?: string): Value;
   unsupported(reason: string): never;
   fail(code: Code, message: string): never;
-  /** Imports graph attribute `attr` as a body whose inputs have `inputTypes`. */
-  subgraph(attr: string, inputTypes: readonly TensorType[]): Func;
+  /** Imports graph attribute `attr` (or a graph built by the converter) as a body whose inputs have `inputTypes`. */
+  subgraph(attr: string | GraphMsg, inputTypes: readonly TensorType[]): Func;
 }
 
 export interface ContextDeps {
@@ -88,8 +88,8 @@ export function makeContext(deps: ContextDeps, node: OnnxNodeInfo, attrs: AttrRe
     unsupported(reason) { throw new UnsupportedOp(reason); },
     fail: (code, message) => fail(code, message, where),
     subgraph(attr, inputTypes) {
-      const g = attrs.graph(attr);
-      if (!g) return attrs.fail(attr, 'is required');
+      const g = typeof attr === 'string' ? attrs.graph(attr) : attr;
+      if (!g) return attrs.fail(String(attr), 'is required');
       return deps.subgraph(g, inputTypes);
     },
   };

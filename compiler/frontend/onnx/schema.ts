@@ -88,6 +88,21 @@ const descriptor = {
           },
           nested: { Segment: { fields: { begin: one('int64', 1), end: one('int64', 2) } } },
         },
+        // Test data of sequence / optional values (onnx-ml.proto's SequenceProto, OptionalProto).
+        SequenceProto: {
+          fields: {
+            name: one('string', 1), elemType: one('int32', 2), tensorValues: rep('TensorProto', 3),
+            sparseTensorValues: rep('SparseTensorProto', 4), sequenceValues: rep('SequenceProto', 5),
+            optionalValues: rep('OptionalProto', 7),
+          },
+        },
+        OptionalProto: {
+          fields: {
+            name: one('string', 1), elemType: one('int32', 2), tensorValue: one('TensorProto', 3),
+            sparseTensorValue: one('SparseTensorProto', 4), sequenceValue: one('SequenceProto', 5),
+            optionalValue: one('OptionalProto', 7),
+          },
+        },
         SparseTensorProto: {
           fields: { values: one('TensorProto', 1), indices: one('TensorProto', 2), dims: rep('int64', 3) },
         },
@@ -101,6 +116,19 @@ onnxRoot.resolveAll();
 
 export const ModelType = onnxRoot.lookupType('onnx.ModelProto');
 export const TensorType = onnxRoot.lookupType('onnx.TensorProto');
+export const SequenceType = onnxRoot.lookupType('onnx.SequenceProto');
+export const OptionalType = onnxRoot.lookupType('onnx.OptionalProto');
+
+/** SequenceProto / OptionalProto elem_type values. */
+export const ValueElemType = { TENSOR: 1, SEQUENCE: 2, MAP: 3, OPTIONAL: 4, SPARSE_TENSOR: 5 } as const;
+export interface SequenceMsg {
+  name?: string; elemType?: number; tensorValues?: TensorMsg[]; sequenceValues?: SequenceMsg[];
+  optionalValues?: OptionalMsg[];
+}
+export interface OptionalMsg {
+  name?: string; elemType?: number; tensorValue?: TensorMsg; sequenceValue?: SequenceMsg;
+  optionalValue?: OptionalMsg;
+}
 
 /** protobufjs int64 values arrive as numbers or Long objects. */
 export type Int64 = number | { toString(): string; low: number; high: number; unsigned: boolean };
@@ -116,7 +144,8 @@ export interface TensorMsg {
 export interface DimMsg { dimValue?: Int64; dimParam?: string }
 export interface TypeMsg {
   tensorType?: { elemType?: number; shape?: { dim?: DimMsg[] } };
-  sequenceType?: unknown; mapType?: unknown; optionalType?: unknown; sparseTensorType?: unknown;
+  sequenceType?: { elemType?: TypeMsg }; mapType?: unknown; optionalType?: { elemType?: TypeMsg };
+  sparseTensorType?: unknown;
 }
 export interface ValueInfoMsg { name?: string; type?: TypeMsg }
 export interface AttributeMsg {

@@ -1,11 +1,12 @@
 // ONNX ValueInfo types -> kestrel TensorTypes for graph inputs. Requires: decoded ValueInfoMsg.
 // Guarantees: dim_value -> integer, dim_param -> sym(name), missing dims -> fresh `unkN` symbols;
-// in dynamic mode every dim is a symbol `<input>_d<axis>`; non-tensor types fail with KC0403.
+// in dynamic mode every dim is a symbol `<input>_d<axis>`; sequences and optionals of tensors
+// become sequence/optional types (wrappedType); other non-tensor types fail with KC0403.
 
 import { sym, type Dim } from '../../../ir/dim.js';
 import type { TensorType } from '../../../ir/graph.js';
 import { Codes, fail } from '../../diagnostics.js';
-import { int64ToSafe, type DimMsg, type ValueInfoMsg } from './schema.js';
+import { int64ToSafe, type DimMsg, type TypeMsg, type ValueInfoMsg } from './schema.js';
 import { MAX_RANK, dtypeOf } from './tensor.js';
 
 export interface SymbolNamer {
@@ -24,11 +25,13 @@ function cleanName(s: string): string {
 
 export function inputType(vi: ValueInfoMsg, namer: SymbolNamer): TensorType {
   const name = vi.name ?? '';
+  const wrapped = vi.type && (vi.type.sequenceType || vi.type.optionalType) ? wrappedType(vi.type, name) : undefined;
+  if (wrapped) return wrapped;
   const t = vi.type?.tensorType;
   if (!t && vi.type && (vi.type.sequenceType || vi.type.mapType || vi.type.optionalType
     || vi.type.sparseTensorType)) {
-    fail(Codes.VALUE_TYPE_UNSUPPORTED, 'graph input is a sequence, map, optional or sparse value, which '
-      + 'kestrel does not support yet', { input: name });
+    fail(Codes.VALUE_TYPE_UNSUPPORTED, 'graph input is a map, sparse tensor, or a sequence/optional of '
+      + 'something other than tensors, which kestrel does not support yet', { input: name });
   }
   if (!t) fail(Codes.INPUT_TYPE, 'graph input has no tensor type', { input: name });
   const dtype = dtypeOf(t.elemType, name);
@@ -52,4 +55,25 @@ function dimOf(d: DimMsg, namer: SymbolNamer, input: string): Dim {
   }
   if (own(d, 'dimParam') && d.dimParam) return sym(cleanName(d.dimParam));
   return sym(namer.fresh());
+}
+
+/**
+ * A sequence of tensors, an optional tensor or an optional sequence of tensors (graph inputs, and
+ * body inputs declared that way); undefined for other nestings. Only the element dtype and rank are
+ * trusted: element dims become symbols that nothing binds (a tensor read out of the value gets
+ * fresh symbols bound at run time), and an element type without a shape makes the sequence unranked.
+ */
+function wrappedType(type: TypeMsg, input: string): TensorType | undefined {
+  const inner = type.optionalType ? type.optionalType.elemType : type;
+  const seq = inner?.sequenceType;
+  const tensor = seq ? seq.elemType?.tensorType : inner?.tensorType;
+  if (!tensor || (seq && seq.elemType?.sequenceType)) return undefined;
+  const dtype = dtypeOf(tensor.elemType, input);
+  const dims = tensor.shape?.dim;
+  const shape = (dims ?? []).map((_d, axis) => sym(`${cleanName(input)}_e${axis}`));
+  return Object.freeze({
+    dtype, shape: Object.freeze(shape),
+    ...(seq ? { sequence: true } : {}), ...(seq && !dims ? { unranked: true } : {}),
+    ...(type.optionalType ? { optional: true } : {}),
+  });
 }

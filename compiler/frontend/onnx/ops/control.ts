@@ -19,6 +19,7 @@ const clean = (s: string): string => s.replace(/[^A-Za-z0-9_]/g, '_');
 /** `from` widened so that it also describes `to`: dims that differ become symbols. */
 function widen(ctx: ConvertCtx, from: TensorType, to: TensorType, k: number): TensorType {
   if (from.dtype !== to.dtype) ctx.fail('KC0402', `carried value ${k} changes dtype from ${from.dtype} to ${to.dtype}`);
+  if (from.sequence || to.sequence) return widenSequence(ctx, from, to, k);
   if (from.shape.length !== to.shape.length) {
     ctx.fail('KC0305', `carried value ${k} changes rank from ${from.shape.length} to ${to.shape.length}`);
   }
@@ -27,8 +28,20 @@ function widen(ctx: ConvertCtx, from: TensorType, to: TensorType, k: number): Te
   return { dtype: from.dtype, shape };
 }
 
+/** A carried sequence's elements may change rank (an empty sequence grows): it becomes unranked. */
+function widenSequence(ctx: ConvertCtx, from: TensorType, to: TensorType, k: number): TensorType {
+  if (!from.sequence || !to.sequence) ctx.fail('KC0402', `carried value ${k} is a sequence on one side only`);
+  if (from.unranked || to.unranked || from.shape.length !== to.shape.length) {
+    return { dtype: from.dtype, shape: [], sequence: true, unranked: true };
+  }
+  const shape = from.shape.map((d, axis): Dim =>
+    (dimEq(d, to.shape[axis]) ? d : sym(`${clean(ctx.node.name)}_c${k}_e${axis}`)));
+  return { dtype: from.dtype, shape, sequence: true };
+}
+
 const sameTypes = (a: readonly TensorType[], b: readonly TensorType[]): boolean =>
-  a.every((t, k) => t.shape.every((d, i) => dimEq(d, b[k].shape[i])));
+  a.every((t, k) => !!t.unranked === !!b[k].unranked && t.shape.length === b[k].shape.length
+    && t.shape.every((d, i) => dimEq(d, b[k].shape[i])));
 
 /**
  * Imports a body whose inputs are `fixed` followed by the carried values, widening the carried

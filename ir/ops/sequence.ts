@@ -1,0 +1,186 @@
+// ONNX tensor sequences (and optionals): ops run by VM builtins, never kernels (trait 'vm', lowered
+// by compiler/lower/vm-ops.ts). A sequence value's TensorType has `sequence: true` and describes
+// its elements: dtype, and a shape whose dims hold for every element (dims that can differ between
+// elements are fresh symbols, never bound), or `unranked` when even the rank is unknown (an empty
+// sequence, a graph input declared without a shape). Tensors read out of a sequence (sequence_at,
+// concat_from_sequence) get fresh symbols for every dim not known statically; the program lowering
+// binds them from the result tensor, so an element shape declared wrongly cannot reach a kernel.
+// An optional value (`optional: true` on top of a tensor or sequence type) is a register that is
+// either empty or holds its element.
+
+import { type Dim, dimEq, isStatic } from '../dim.js';
+import type { DType } from '../dtype.js';
+import type { TensorType } from '../graph.js';
+import { defineOps, type InferCtx, type OpDef } from './registry.js';
+
+const MISMATCH = 'KC0402';
+
+const seqType = (dtype: DType, shape: readonly Dim[], unranked = false): TensorType =>
+  Object.freeze({ dtype, shape: Object.freeze([...shape]), sequence: true, ...(unranked ? { unranked } : {}) });
+
+function wantSeq(t: TensorType | null, op: string, ctx: InferCtx): TensorType {
+  if (!t?.sequence) ctx.fail(MISMATCH, `${op}: input 0 must be a sequence`);
+  return t;
+}
+
+function wantTensor(t: TensorType | null, i: number, op: string, ctx: InferCtx): TensorType {
+  if (!t || t.sequence) ctx.fail(MISMATCH, `${op}: input ${i} must be a tensor`);
+  return t;
+}
+
+/** An integer scalar (or one-element vector) position input. */
+function wantPos(t: TensorType | null, op: string, ctx: InferCtx): void {
+  if (!t) return;
+  if (t.sequence || (t.dtype !== 'int64' && t.dtype !== 'int32') || t.shape.length > 1) {
+    ctx.fail(MISMATCH, `${op}: position must be an int32/int64 scalar`);
+  }
+}
+
+/** The element type of a sequence holding tensors of types `a` and `b` (same dtype). */
+export function joinElements(a: TensorType, b: TensorType, ctx: InferCtx, hint: string): TensorType {
+  if (a.dtype !== b.dtype) ctx.fail(MISMATCH, `sequence of ${a.dtype} cannot hold a ${b.dtype} tensor`);
+  if (a.unranked || b.unranked || a.shape.length !== b.shape.length) return seqType(a.dtype, [], true);
+  const shape = a.shape.map((d, k) => (dimEq(d, b.shape[k]) ? d : ctx.fresh(`${hint}_d${k}`)));
+  return seqType(a.dtype, shape);
+}
+
+/** A tensor of the sequence's element type, its symbolic dims replaced by fresh symbols. */
+function elementTensor(s: TensorType, op: string, ctx: InferCtx): TensorType {
+  if (s.unranked) ctx.fail('KC0305', `${op}: the rank of the sequence's tensors is not known`);
+  const shape = s.shape.map((d, k) => (isStatic(d) ? d : ctx.fresh(`${op}_d${k}`)));
+  return { dtype: s.dtype, shape };
+}
+
+const intAttr = (v: unknown, dflt: number): number => (typeof v === 'number' ? v : typeof v === 'boolean' ? Number(v) : dflt);
+
+function normAxis(axis: number, rank: number, op: string, ctx: InferCtx): number {
+  const a = axis < 0 ? axis + rank : axis;
+  if (!Number.isInteger(a) || a < 0 || a >= rank) ctx.fail('KC0401', `${op}: axis ${axis} out of range for rank ${rank}`);
+  return a;
+}
+
+const sequenceEmpty: OpDef = {
+  name: 'sequence_empty', traits: ['vm'],
+  infer: (_inputs, attrs) => [seqType((attrs.dtype as DType | undefined) ?? 'float32', [], true)],
+};
+
+const sequenceConstruct: OpDef = {
+  name: 'sequence_construct', traits: ['vm'],
+  infer: (inputs, _attrs, ctx) => {
+    if (inputs.length === 0) ctx.fail(MISMATCH, 'sequence_construct: needs at least one tensor');
+    const ts = inputs.map((t, i) => wantTensor(t, i, 'sequence_construct', ctx));
+    let s = seqType(ts[0].dtype, ts[0].shape);
+    for (const t of ts.slice(1)) s = joinElements(s, t, ctx, 'seq');
+    return [s];
+  },
+};
+
+/** [seq, tensor, pos | null] */
+const sequenceInsert: OpDef = {
+  name: 'sequence_insert', traits: ['vm'],
+  infer: (inputs, _attrs, ctx) => {
+    const s = wantSeq(inputs[0], 'sequence_insert', ctx);
+    const t = wantTensor(inputs[1], 1, 'sequence_insert', ctx);
+    wantPos(inputs[2] ?? null, 'sequence_insert', ctx);
+    return [joinElements(s, t, ctx, 'seq')];
+  },
+};
+
+/** [seq, pos | null] */
+const sequenceErase: OpDef = {
+  name: 'sequence_erase', traits: ['vm'],
+  infer: (inputs, _attrs, ctx) => {
+    const s = wantSeq(inputs[0], 'sequence_erase', ctx);
+    wantPos(inputs[1] ?? null, 'sequence_erase', ctx);
+    return [s];
+  },
+};
+
+/** [seq, pos] */
+const sequenceAt: OpDef = {
+  name: 'sequence_at', traits: ['vm'],
+  infer: (inputs, _attrs, ctx) => {
+    const s = wantSeq(inputs[0], 'sequence_at', ctx);
+    if (!inputs[1]) ctx.fail(MISMATCH, 'sequence_at: position is required');
+    wantPos(inputs[1], 'sequence_at', ctx);
+    return [elementTensor(s, 'seq_at', ctx)];
+  },
+};
+
+const sequenceLength: OpDef = {
+  name: 'sequence_length', traits: ['vm'],
+  infer: (inputs, _attrs, ctx) => {
+    wantSeq(inputs[0], 'sequence_length', ctx);
+    return [{ dtype: 'int64', shape: [] }];
+  },
+};
+
+/** {axis, newAxis}: join (or stack, newAxis 1) the sequence's tensors. */
+const concatFromSequence: OpDef = {
+  name: 'concat_from_sequence', traits: ['vm'],
+  infer: (inputs, attrs, ctx) => {
+    const s = wantSeq(inputs[0], 'concat_from_sequence', ctx);
+    const e = elementTensor(s, 'concat_seq', ctx);
+    const stack = intAttr(attrs.newAxis, 0) === 1;
+    const r = e.shape.length;
+    const axis = normAxis(intAttr(attrs.axis, 0), stack ? r + 1 : r, 'concat_from_sequence', ctx);
+    const shape = [...e.shape];
+    if (stack) shape.splice(axis, 0, ctx.fresh('concat_seq_n'));
+    else shape[axis] = ctx.fresh('concat_seq_axis');
+    return [{ dtype: e.dtype, shape }];
+  },
+};
+
+/** {axis, keepdims} [x, split | null] */
+const splitToSequence: OpDef = {
+  name: 'split_to_sequence', traits: ['vm'],
+  infer: (inputs, attrs, ctx) => {
+    const x = wantTensor(inputs[0], 0, 'split_to_sequence', ctx);
+    const axis = normAxis(intAttr(attrs.axis, 0), x.shape.length, 'split_to_sequence', ctx);
+    const split = inputs[1] ?? null;
+    if (split && (split.sequence || split.shape.length > 1 || (split.dtype !== 'int64' && split.dtype !== 'int32'))) {
+      ctx.fail(MISMATCH, 'split_to_sequence: split must be an int32/int64 scalar or vector');
+    }
+    if (split?.shape.length === 1 && !isStatic(split.shape[0])) {
+      ctx.fail('KC0305', 'split_to_sequence: the number of pieces (the length of split) must be known');
+    }
+    const shape = [...x.shape];
+    if (!split && intAttr(attrs.keepdims, 1) === 0) shape.splice(axis, 1);
+    else shape[axis] = split ? ctx.fresh('split_seq') : 1;
+    return [seqType(x.dtype, shape)];
+  },
+};
+
+/**
+ * Optional values: [element | null]; without an input, an empty optional of the type given by the
+ * attributes {dtype, sequence (0/1), shape (static dims; a sequence without it is unranked)}.
+ */
+const optional: OpDef = {
+  name: 'optional', traits: ['vm'],
+  infer: (inputs, attrs) => {
+    const t = inputs[0];
+    if (t) return [{ ...t, optional: true }];
+    const dtype = (attrs.dtype as DType | undefined) ?? 'float32';
+    const shape = Array.isArray(attrs.shape) ? (attrs.shape as number[]) : undefined;
+    if (attrs.sequence) return [{ ...seqType(dtype, shape ?? [], !shape), optional: true }];
+    return [{ dtype, shape: shape ?? [], optional: true }];
+  },
+};
+
+const optionalHasElement: OpDef = {
+  name: 'optional_has_element', traits: ['vm'],
+  infer: () => [{ dtype: 'bool', shape: [] }],
+};
+
+const optionalGetElement: OpDef = {
+  name: 'optional_get_element', traits: ['vm'],
+  infer: (inputs, _attrs, ctx) => {
+    const t = inputs[0];
+    if (!t) return ctx.fail(MISMATCH, 'optional_get_element: input is required');
+    const { optional: _o, ...rest } = t;
+    return [rest];
+  },
+};
+
+defineOps([sequenceEmpty, sequenceConstruct, sequenceInsert, sequenceErase, sequenceAt, sequenceLength,
+  concatFromSequence, splitToSequence, optional, optionalHasElement, optionalGetElement]);

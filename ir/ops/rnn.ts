@@ -227,38 +227,52 @@ function tile(
 ): Stmt {
   const { ctx, UB, G } = r;
   const nG = gates.length;
+  // Fewer than 8 accumulator chains leave FMA latency exposed: split k into KS interleaved sets.
+  const KS = TB * nG < 8 && r.H % 2 === 0 ? 2 : 1;
   const acc = ctx.scratch('acc', F32), kv = ctx.fresh('k'), lv = ctx.fresh('l');
-  const ai = (tb: number, gi: number): Expr => add((tb * nG + gi) * UB, lv);
+  const ai = (tb: number, gi: number, ks = 0): Expr => add(((ks * TB + tb) * nG + gi) * UB, lv);
   const vec = (s: Stmt): Stmt => loop(lv, UB, s, 'vectorize');
   const init: Stmt[] = [];
-  for (let tb = 0; tb < TB; tb++) for (let gi = 0; gi < nG; gi++) init.push(vec(store(acc, ai(tb, gi), imm(0, F32))));
-  const hv = Array.from({ length: TB }, (_, tb) => ctx.fresh(`h${tb}`, F32));
-  const panel = mul(add(mul(add(mul(at.d, r.NB), at.nb), r.H), kv), G * UB);
+  for (let i = 0; i < KS * TB * nG; i++) init.push(vec(store(acc, add(i * UB, lv), imm(0, F32))));
   const fmas: Stmt[] = [];
-  for (let gi = 0; gi < nG; gi++) {
-    const rv = ctx.fresh('r', F32);
-    const upd = Array.from({ length: TB }, (_, tb) =>
-      store(acc, ai(tb, gi), add(mul(hv[tb], rv), load(acc, ai(tb, gi)))));
-    fmas.push(vec(letIn(rv, load(r.rp, add(add(panel, gates[gi] * UB), lv)), seq(upd))));
+  const hv: { v: ReturnType<LowerCtx['fresh']>; b: Expr; k: Expr }[] = [];
+  for (let ks = 0; ks < KS; ks++) {
+    const k = add(mul(kv, KS), ks);
+    const panel = mul(add(mul(add(mul(at.d, r.NB), at.nb), r.H), k), G * UB);
+    const hs = Array.from({ length: TB }, (_, tb) => ctx.fresh(`h${tb}`, F32));
+    hs.forEach((v, tb) => hv.push({ v, b: add(b0, tb), k }));
+    for (let gi = 0; gi < nG; gi++) {
+      const rv = ctx.fresh('r', F32);
+      const upd = Array.from({ length: TB }, (_, tb) =>
+        store(acc, ai(tb, gi, ks), add(mul(hs[tb], rv), load(acc, ai(tb, gi, ks)))));
+      fmas.push(vec(letIn(rv, load(r.rp, add(add(panel, gates[gi] * UB), lv)), seq(upd))));
+    }
   }
   let body: Stmt = seq(fmas);
-  for (let tb = TB - 1; tb >= 0; tb--) body = letIn(hv[tb], h(add(b0, tb), kv), body);
-  const red = loop(kv, r.H, body);
+  for (let i = hv.length - 1; i >= 0; i--) body = letIn(hv[i].v, h(hv[i].b, hv[i].k), body);
+  const red = loop(kv, r.H / KS, body);
+  const sum = (tb: number, gi: number): Expr => (KS === 1 ? load(acc, ai(tb, gi))
+    : add(load(acc, ai(tb, gi, 0)), load(acc, ai(tb, gi, 1))));
   const ups: Stmt[] = [];
-  for (let tb = 0; tb < TB; tb++) ups.push(vec(update(add(b0, tb), (gi) => load(acc, ai(tb, gi)), lv)));
-  return alloc(acc, TB * nG * UB, seq(init, red, ups));
+  for (let tb = 0; tb < TB; tb++) ups.push(vec(update(add(b0, tb), (gi) => sum(tb, gi), lv)));
+  return alloc(acc, KS * TB * nG * UB, seq(init, red, ups));
 }
 
-/** Runs `tileFn(b0, TB)` over the task's batch rows: full tiles of TB, then single rows. */
+/**
+ * Runs `tileFn(b0, TB)` over the task's batch rows: full tiles of TB, then one tile of the
+ * remaining 1..TB-1 rows (so every row of a task shares one pass over R per step).
+ */
 function batchTiles(r: Rec, at: At, tileFn: (b0: Expr, tb: number) => Stmt): Stmt {
   const TB = knob(r.ctx.knobs, 'rnn.tb', 4);
-  const bt = r.ctx.fresh('bt'), br = r.ctx.fresh('br');
+  const bt = r.ctx.fresh('bt');
   const n = sub(at.hi, at.lo), full = floordiv(n, TB);
   const nc = constOf(n);
   const parts: Stmt[] = [];
-  if (TB > 1 && (nc === undefined || nc >= TB)) parts.push(loop(bt, full, tileFn(add(at.lo, mul(bt, TB)), TB)));
-  const rest = add(at.lo, TB > 1 ? mul(full, TB) : imm(0));
-  if (nc === undefined || nc % TB !== 0 || TB === 1) parts.push(loop(br, sub(at.hi, rest), tileFn(add(rest, br), 1)));
+  if (nc === undefined || nc >= TB) parts.push(loop(bt, full, tileFn(add(at.lo, mul(bt, TB)), TB)));
+  const rest = add(at.lo, mul(full, TB)), left = sub(at.hi, rest);
+  let tail: Stmt = seq();
+  for (let k = 1; k < TB; k++) tail = ifThen(eq(left, k), tileFn(rest, k), tail);
+  if (nc === undefined || nc % TB !== 0) parts.push(tail);
   return seq(parts);
 }
 

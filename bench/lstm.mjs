@@ -20,6 +20,10 @@ const seq = Number(opt('seq', '200'));
 const batches = opt('batches', '1,3').split(',').map(Number);
 const runs = Number(opt('runs', '30'));
 const threads = Number(opt('threads', '2'));
+// onnxruntime's pool threads spin after each run; on 2 cores that steals the CPU from whatever
+// runs next. A pause between runs (default 20 ms, --gap) lets them park before each timed run.
+const gap = Number(opt('gap', '20'));
+const pause = () => new Promise((res) => setTimeout(res, gap));
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
@@ -47,7 +51,7 @@ const session = await load(so, { threads });
 const ortSession = await ort.InferenceSession.create(join(dir, 'model.onnx'),
   { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
 
-console.log(`lstm_2layer, threads ${threads}, ${runs} alternating runs each; ratio = kestrel median / onnxruntime median`);
+console.log(`lstm_2layer, threads ${threads}, ${runs} alternating runs each (${gap} ms apart); ratio = kestrel median / onnxruntime median`);
 for (const batch of batches) {
   const data = input(batch), dims = [batch, seq, 64];
   const feeds = { [session.inputs[0].name]: new Tensor('float32', data, dims) };
@@ -57,7 +61,9 @@ for (const batch of batches) {
   const k = [], o = [];
   for (let i = 0; i < 3; i++) { await session.run(feeds); await ortSession.run(ortFeeds); }
   for (let i = 0; i < runs; i++) {
+    await pause();
     k.push(await time(() => session.run(feeds)));
+    await pause();
     o.push(await time(() => ortSession.run(ortFeeds)));
   }
   const km = median(k), om = median(o);

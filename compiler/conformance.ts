@@ -13,7 +13,9 @@ import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { typedView, type DType } from '../ir/dtype.js';
 import { UNSUPPORTED_CODES } from './diagnostics.js';
-import { decodeTensorProto, type NamedConst } from './frontend/onnx/tensor.js';
+import { OptionalType, SequenceType, ValueElemType, type OptionalMsg, type SequenceMsg }
+  from './frontend/onnx/schema.js';
+import { decodeTensorProto, tensorFromMsg, type NamedConst } from './frontend/onnx/tensor.js';
 
 export interface Case { readonly name: string; readonly dir: string }
 export interface DataSet { readonly inputs: readonly string[]; readonly outputs: readonly string[] }
@@ -171,25 +173,75 @@ export function errorResult(name: string, e: ErrorLike): CaseResult {
   return { name, status: 'FAIL', message: e?.message ?? String(e) };
 }
 
+/** A test value: a tensor, a sequence of tensors, or null (an empty optional). */
+export interface TestValue { readonly name: string; readonly value: NamedConst | NamedConst[] | null }
+
+/**
+ * Decodes a test data file as the kind the model's input/output has: TensorProto for tensors,
+ * SequenceProto for sequences, OptionalProto for optionals (of tensors or sequences of tensors).
+ */
+export function decodeTestValue(bytes: Uint8Array, kind: string | undefined): TestValue {
+  if (kind === 'sequence') {
+    const m = SequenceType.decode(bytes) as unknown as SequenceMsg;
+    return { name: m.name ?? '', value: sequenceValue(m) };
+  }
+  if (kind === 'optional') {
+    const m = OptionalType.decode(bytes) as unknown as OptionalMsg;
+    const value = m.elemType === ValueElemType.SEQUENCE && m.sequenceValue ? sequenceValue(m.sequenceValue)
+      : m.elemType === ValueElemType.TENSOR && m.tensorValue ? tensorFromMsg(m.tensorValue, {}) : null;
+    return { name: m.name ?? '', value };
+  }
+  const t = decodeTensorProto(bytes);
+  return { name: t.name, value: t };
+}
+
+function sequenceValue(m: SequenceMsg): NamedConst[] {
+  if ((m.elemType ?? ValueElemType.TENSOR) !== ValueElemType.TENSOR) {
+    throw new Error(`SequenceProto of elem_type ${m.elemType} (only tensors are supported)`);
+  }
+  return (m.tensorValues ?? []).map((t, i) => tensorFromMsg(t, {}, `element_${i}`));
+}
+
+/** Compares a sequence/optional/tensor output with its reference value. */
+function compareValue(name: string, got: unknown, ref: NamedConst | NamedConst[] | null): string | undefined {
+  if (ref === null) return got === null ? undefined : `mismatch: output '${name}' should be an empty optional`;
+  if (!Array.isArray(ref)) {
+    const t = got as { type: string; dims: number[]; data: ArrayLike<unknown> } | null;
+    if (!t || Array.isArray(t)) return `mismatch: output '${name}' is not a tensor`;
+    return compareOutput(name, { dtype: t.type, dims: t.dims, data: t.data }, ref);
+  }
+  if (!Array.isArray(got)) return `mismatch: output '${name}' is not a sequence`;
+  if (got.length !== ref.length) return `mismatch: output '${name}' has ${got.length} tensors, expected ${ref.length}`;
+  for (let i = 0; i < ref.length; i++) {
+    const why = compareValue(`${name}[${i}]`, got[i], ref[i]!);
+    if (why) return why;
+  }
+  return undefined;
+}
+
 async function runDataSets(c: Case, so: string): Promise<string | undefined> {
   const { load, Tensor } = await import('../runtime-vm/index.js');
   const s = await load(so);
+  const tensor = (t: NamedConst) => {
+    const copy = t.bytes.buffer.slice(t.bytes.byteOffset, t.bytes.byteOffset + t.bytes.byteLength);
+    const n = t.shape.reduce((a, d) => a * d, 1);
+    return new Tensor(t.dtype, typedView(t.dtype, copy, 0, n), t.shape);
+  };
   try {
     for (const [k, ds] of dataSets(c.dir).entries()) {
-      const feeds: Record<string, InstanceType<typeof Tensor>> = {};
+      const feeds: Record<string, InstanceType<typeof Tensor> | InstanceType<typeof Tensor>[] | null> = {};
       ds.inputs.forEach((f, j) => {
-        const t = decodeTensorProto(fs.readFileSync(f));
-        const copy = t.bytes.buffer.slice(t.bytes.byteOffset, t.bytes.byteOffset + t.bytes.byteLength);
-        const n = t.shape.reduce((a, d) => a * d, 1);
-        feeds[t.name || s.inputs[j]!.name] = new Tensor(t.dtype, typedView(t.dtype, copy, 0, n), t.shape);
+        const info = s.inputs[j];
+        const { name, value } = decodeTestValue(fs.readFileSync(f), info?.kind);
+        const key = name && s.inputs.some((i) => i.name === name) ? name : info?.name ?? name;
+        feeds[key] = value === null ? null : Array.isArray(value) ? value.map(tensor) : tensor(value);
       });
-      const out = await s.run(feeds);
+      const out = await s.run(feeds) as Record<string, unknown>;
       for (const [j, f] of ds.outputs.entries()) {
-        const ref = decodeTensorProto(fs.readFileSync(f));
-        const name = ref.name && out[ref.name] ? ref.name : s.outputs[j]!.name;
-        const got = out[name];
-        if (!got) return `data set ${k}: output '${name}' missing`;
-        const why = compareOutput(name, { dtype: got.type, dims: got.dims, data: got.data }, ref);
+        const { name: refName, value } = decodeTestValue(fs.readFileSync(f), s.outputs[j]?.kind);
+        const name = refName && refName in out ? refName : s.outputs[j]!.name;
+        if (!(name in out)) return `data set ${k}: output '${name}' missing`;
+        const why = compareValue(name, out[name], value);
         if (why) return `data set ${k}: ${why}`;
       }
     }

@@ -24,9 +24,22 @@ import { Tensor } from './tensor.js';
 export interface IoInfo {
   readonly name: string;
   readonly dtype: TensorType;
-  /** Static dims as numbers, symbolic dims as their expression ("batch", "seq*4"). */
+  /**
+   * Static dims as numbers, symbolic dims as their expression ("batch", "seq*4"); for sequences
+   * and optionals, the elements' dims (informational).
+   */
   readonly shape: readonly (number | string)[];
+  /**
+   * 'tensor'; 'sequence' (fed and returned as Tensor[]); 'optional' (a Tensor, or a Tensor[] when
+   * `optionalOf` is 'sequence', or null when absent).
+   */
+  readonly kind: IoKind;
+  readonly optionalOf?: 'tensor' | 'sequence';
 }
+
+export type IoKind = 'tensor' | 'sequence' | 'optional';
+/** What run() takes and returns per input/output: see IoInfo.kind. */
+export type RunValue = Tensor | Tensor[] | null;
 
 export interface LoadOptions {
   /** Threads for parallel kernels, the caller included; 0 or absent = all cores, 1 = no workers. */
@@ -49,12 +62,15 @@ export interface RunOptions {
   maxIterations?: number;
 }
 
-interface NativeIo { name: string; dtype: number; shape: (number | string)[] }
+interface NativeIo {
+  name: string; dtype: number; shape: (number | string)[]; kind?: IoKind; optionalOf?: 'tensor' | 'sequence';
+}
+interface NativeIn { dtype: number; dims: readonly number[]; data: ArrayBufferView }
 interface NativeOut { dtype: number; dims: number[]; data: ArrayBuffer }
 interface NativeSession {
   info(): { inputs: NativeIo[]; outputs: NativeIo[] };
-  run(inputs: { dtype: number; dims: readonly number[]; data: ArrayBufferView }[], maxIterations?: number):
-    Promise<NativeOut[]> & { cancel(): void };
+  run(inputs: (NativeIn | NativeIn[] | null)[], maxIterations?: number):
+    Promise<(NativeOut | NativeOut[] | null)[]> & { cancel(): void };
   dispose(): void;
 }
 interface Addon {
@@ -104,8 +120,17 @@ function checkLimit(v: number | undefined, what: string): void {
 function ioInfo(n: NativeIo): IoInfo {
   const dtype = runtimeDTypeFromCode(n.dtype)?.name;
   if (!dtype) throw new KestrelError(RuntimeCodes.MANIFEST_INVALID, `unknown dtype code ${n.dtype}`);
-  return Object.freeze({ name: n.name, dtype, shape: Object.freeze([...n.shape]) });
+  const kind = n.kind ?? 'tensor';
+  return Object.freeze({ name: n.name, dtype, shape: Object.freeze([...n.shape]), kind,
+    ...(kind === 'optional' ? { optionalOf: n.optionalOf ?? 'tensor' } : {}) });
 }
+
+function outputValue(info: IoInfo, o: NativeOut | NativeOut[] | null): RunValue {
+  if (o === null) return null;
+  return Array.isArray(o) ? o.map((t) => outputTensor(info, t)) : outputTensor(info, o);
+}
+
+const nativeIn = (t: Tensor): NativeIn => ({ dtype: runtimeDType(t.type)!.code, dims: t.dims, data: t.data });
 
 function outputTensor(info: IoInfo, o: NativeOut): Tensor {
   const dt = runtimeDTypeFromCode(o.dtype);
@@ -130,19 +155,23 @@ export class Session {
     return this.native === undefined;
   }
 
-  async run(feeds: Record<string, Tensor>, options: RunOptions = {}): Promise<Record<string, Tensor>> {
+  /**
+   * Runs the model. Tensor inputs take a Tensor, sequence inputs a Tensor[], optional inputs either
+   * (or null when absent); outputs come back the same way (see IoInfo.kind). The result type says
+   * Tensor for the common case: a caller of a model with sequence outputs reads them as Tensor[].
+   */
+  async run(feeds: Record<string, RunValue>, options: RunOptions = {}): Promise<Record<string, Tensor>> {
     const native = this.native;
     if (!native) throw new KestrelError(RuntimeCodes.DISPOSED, 'run() on a disposed session');
     const { signal, maxIterations } = options ?? {};
     checkLimit(maxIterations, 'maxIterations');
     if (signal?.aborted) throw cancelled();
     const ordered = this.order(feeds);
-    let outs: NativeOut[];
+    let outs: (NativeOut | NativeOut[] | null)[];
     let pending: ReturnType<NativeSession['run']>;
     try {
-      pending = native.run(ordered.map((t) => ({
-        dtype: runtimeDType(t.type)!.code, dims: t.dims, data: t.data,
-      })), maxIterations ?? 0);
+      pending = native.run(ordered.map((v) => (v === null ? null : Array.isArray(v) ? v.map(nativeIn) : nativeIn(v))),
+        maxIterations ?? 0);
     } catch (e) {
       throw toKestrel(e);
     }
@@ -156,9 +185,9 @@ export class Session {
       signal?.removeEventListener('abort', onAbort);
     }
     if (signal?.aborted) throw cancelled();
-    const result: Record<string, Tensor> = {};
-    this.outputs.forEach((info, i) => { result[info.name] = outputTensor(info, outs[i]); });
-    return result;
+    const result: Record<string, RunValue> = {};
+    this.outputs.forEach((info, i) => { result[info.name] = outputValue(info, outs[i]); });
+    return result as Record<string, Tensor>;
   }
 
   /** Frees the native session; idempotent. A run in flight finishes first. */
@@ -168,7 +197,7 @@ export class Session {
   }
 
   // Feeds in manifest order, or KR0101 naming the missing/unknown names and what was expected.
-  private order(feeds: Record<string, Tensor>): Tensor[] {
+  private order(feeds: Record<string, RunValue>): RunValue[] {
     if (typeof feeds !== 'object' || feeds === null) {
       throw new KestrelError(RuntimeCodes.INPUT_NAMES, 'run() expects a record of named tensors');
     }
@@ -182,18 +211,25 @@ export class Session {
       throw new KestrelError(RuntimeCodes.INPUT_NAMES, `${parts.filter(Boolean).join('; ')}; expected ` +
         `inputs: ${this.describeInputs()}`, { unknown, missing, expected });
     }
-    return expected.map((name) => {
-      const t = feeds[name];
-      if (!(t instanceof Tensor)) {
-        throw new KestrelError(RuntimeCodes.INPUT_DATA, `input '${name}' is not a Tensor`, { input: name });
-      }
-      return t;
-    });
+    return this.inputs.map((info) => checkFeed(info, feeds[info.name]));
   }
 
   private describeInputs(): string {
     return this.inputs.map((i) => `${i.name}: ${i.dtype}[${i.shape.join(', ')}]`).join(', ');
   }
+}
+
+/** A feed of the kind the input takes (KR0105 otherwise). */
+function checkFeed(info: IoInfo, v: RunValue | undefined): RunValue {
+  const name = info.name;
+  const seq = info.kind === 'sequence' || (info.kind === 'optional' && info.optionalOf === 'sequence');
+  if (info.kind === 'optional' && (v === null || v === undefined)) return null;
+  const ok = seq ? Array.isArray(v) && v.every((t) => t instanceof Tensor) : v instanceof Tensor;
+  if (!ok) {
+    throw new KestrelError(RuntimeCodes.INPUT_DATA,
+      `input '${name}' is not ${seq ? 'an array of Tensors (a sequence)' : 'a Tensor'}`, { input: name });
+  }
+  return v!;
 }
 
 /** Loads a compiled artifact (.so), checking it before any of its code runs. */

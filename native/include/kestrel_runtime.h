@@ -75,14 +75,27 @@ typedef struct kestrel_run_options {
   kestrel_cancel_token* cancel; /* NULL = none; must outlive the call */
 } kestrel_run_options;
 
+/* Kinds of values (kestrel_io_info.kind, kestrel_value.kind). An ONNX sequence input/output is a
+ * list of tensors of one dtype; an optional one may be absent (KESTREL_KIND_NONE in a
+ * kestrel_value) or hold a tensor or a sequence (kestrel_io_info.optional_sequence says which). */
+#define KESTREL_KIND_TENSOR 0
+#define KESTREL_KIND_SEQUENCE 1
+#define KESTREL_KIND_OPTIONAL 2 /* kestrel_io_info only */
+#define KESTREL_KIND_NONE 3     /* kestrel_value only: an absent optional */
+
 /* Describes one input or output as declared in the manifest. dims[i] is -1 where symbols[i] is a
- * symbolic dim expression (e.g. "batch"); symbols[i] is NULL for static dims. */
+ * symbolic dim expression (e.g. "batch"); symbols[i] is NULL for static dims. For sequences and
+ * optionals, rank/dims describe the elements and are informational: the runtime checks each
+ * element's dtype, and its rank unless `unranked`. */
 typedef struct kestrel_io_info {
   const char* name;
   int32_t dtype; /* dtype code, as ir/dtype.ts: float32=0 ... uint64=11 */
   size_t rank;
   const int64_t* dims;
   const char* const* symbols;
+  int32_t kind;              /* KESTREL_KIND_TENSOR, _SEQUENCE or _OPTIONAL */
+  int32_t optional_sequence; /* kind OPTIONAL: 1 when it holds a sequence, 0 a tensor */
+  int32_t unranked;          /* sequences: 1 when the elements' rank is not known */
 } kestrel_io_info;
 
 /* A tensor passed in (inputs) or handed out (outputs). */
@@ -93,6 +106,14 @@ typedef struct kestrel_tensor {
   void* data;     /* inputs: read only by the runtime; outputs: runtime-owned */
   uint64_t nbytes; /* must equal product(dims) * element size */
 } kestrel_tensor;
+
+/* A value passed in or handed out: a tensor (count 1), a sequence (count tensors, possibly 0) or an
+ * absent optional (KESTREL_KIND_NONE, count 0). The tensors follow kestrel_tensor's rules. */
+typedef struct kestrel_value {
+  int32_t kind; /* KESTREL_KIND_TENSOR, _SEQUENCE or _NONE */
+  size_t count;
+  const kestrel_tensor* tensors;
+} kestrel_value;
 
 void kestrel_options_init(kestrel_options* options);
 
@@ -112,6 +133,10 @@ kestrel_status kestrel_run(kestrel_session* session, const kestrel_tensor* input
 kestrel_status kestrel_run_ex(kestrel_session* session, const kestrel_tensor* inputs, size_t n_inputs,
                               const kestrel_run_options* options, kestrel_outputs** out);
 void kestrel_run_options_init(kestrel_run_options* options);
+/* kestrel_run_ex with values: needed for sequence and optional inputs (kestrel_run_ex passes every
+ * input as a tensor). inputs[i] is the i-th manifest input. */
+kestrel_status kestrel_run_values(kestrel_session* session, const kestrel_value* inputs, size_t n_inputs,
+                                  const kestrel_run_options* options, kestrel_outputs** out);
 
 /* Cancels the run executing now on `session` (KR0302); thread-safe; NULL is fine. */
 void kestrel_cancel(kestrel_session* session);
@@ -122,7 +147,10 @@ void kestrel_cancel_token_cancel(kestrel_cancel_token* token);
 void kestrel_cancel_token_free(kestrel_cancel_token* token);
 
 size_t kestrel_outputs_count(const kestrel_outputs* outputs);
+/* Output `index` when it is a tensor; NULL when it is a sequence or an absent optional. */
 const kestrel_tensor* kestrel_outputs_get(const kestrel_outputs* outputs, size_t index);
+/* Output `index` of any kind, valid until kestrel_outputs_free; KESTREL_ERROR when out of range. */
+kestrel_status kestrel_outputs_value(const kestrel_outputs* outputs, size_t index, kestrel_value* out);
 void kestrel_outputs_free(kestrel_outputs* outputs); /* NULL is fine */
 
 const char* kestrel_last_error_code(void);    /* "" when the last call succeeded */

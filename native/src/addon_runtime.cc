@@ -106,6 +106,8 @@ class NativeSession : public Napi::ObjectWrap<NativeSession> {
       o.Set("name", io.name);
       o.Set("dtype", io.dtype);
       o.Set("shape", shape);
+      o.Set("kind", io.kind == KESTREL_KIND_SEQUENCE ? "sequence" : io.kind == KESTREL_KIND_OPTIONAL ? "optional" : "tensor");
+      if (io.kind == KESTREL_KIND_OPTIONAL) o.Set("optionalOf", io.optional_sequence ? "sequence" : "tensor");
       arr.Set(i, o);
     }
     return arr;
@@ -136,9 +138,15 @@ struct OwnedInput {
   std::vector<uint8_t> data;
 };
 
+// One input value: a tensor, a sequence (a JS array of tensors) or none (null: an absent optional).
+struct OwnedValue {
+  int32_t kind = KESTREL_KIND_TENSOR;
+  std::vector<OwnedInput> tensors;
+};
+
 class RunWorker : public Napi::AsyncWorker {
  public:
-  RunWorker(Napi::Env env, std::shared_ptr<State> state, std::vector<OwnedInput> inputs,
+  RunWorker(Napi::Env env, std::shared_ptr<State> state, std::vector<OwnedValue> inputs,
             uint64_t max_iterations, std::shared_ptr<kestrel_cancel_token> token)
       : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), state_(std::move(state)),
         inputs_(std::move(inputs)), token_(std::move(token)) {
@@ -152,12 +160,19 @@ class RunWorker : public Napi::AsyncWorker {
   Napi::Promise promise() { return deferred_.Promise(); }
 
   void Execute() override {
-    std::vector<kestrel_tensor> feeds;
-    for (OwnedInput& in : inputs_) {
-      feeds.push_back(
-          kestrel_tensor{in.dtype, in.dims.size(), in.dims.data(), in.data.data(), in.data.size()});
+    std::vector<std::vector<kestrel_tensor>> tensors;
+    std::vector<kestrel_value> feeds;
+    for (OwnedValue& v : inputs_) {
+      tensors.emplace_back();
+      for (OwnedInput& in : v.tensors) {
+        tensors.back().push_back(
+            kestrel_tensor{in.dtype, in.dims.size(), in.dims.data(), in.data.data(), in.data.size()});
+      }
     }
-    if (kestrel_run_ex(state_->session, feeds.data(), feeds.size(), &options_, &outputs_) != KESTREL_OK) {
+    for (size_t i = 0; i < inputs_.size(); ++i) {
+      feeds.push_back(kestrel_value{inputs_[i].kind, tensors[i].size(), tensors[i].data()});
+    }
+    if (kestrel_run_values(state_->session, feeds.data(), feeds.size(), &options_, &outputs_) != KESTREL_OK) {
       code_ = kestrel_last_error_code();
       message_ = kestrel_last_error_message();
     }
@@ -182,7 +197,7 @@ class RunWorker : public Napi::AsyncWorker {
  private:
   Napi::Promise::Deferred deferred_;
   std::shared_ptr<State> state_;  // keeps the C session alive while this run is in flight
-  std::vector<OwnedInput> inputs_;
+  std::vector<OwnedValue> inputs_;
   std::shared_ptr<kestrel_cancel_token> token_;  // shared with the promise's cancel()
   kestrel_run_options options_;
   kestrel_outputs* outputs_ = nullptr;
@@ -196,7 +211,19 @@ class RunWorker : public Napi::AsyncWorker {
     }
     const size_t n = kestrel_outputs_count(outputs_);
     Napi::Array arr = Napi::Array::New(env, n);
-    for (size_t i = 0; i < n; ++i) arr.Set(i, Output(env, kestrel_outputs_get(outputs_, i)));
+    for (size_t i = 0; i < n; ++i) {
+      kestrel_value v;
+      kestrel_outputs_value(outputs_, i, &v);
+      if (v.kind == KESTREL_KIND_TENSOR) {
+        arr.Set(i, Output(env, &v.tensors[0]));
+      } else if (v.kind == KESTREL_KIND_SEQUENCE) {
+        Napi::Array seq = Napi::Array::New(env, v.count);
+        for (size_t k = 0; k < v.count; ++k) seq.Set(k, Output(env, &v.tensors[k]));
+        arr.Set(i, seq);
+      } else {
+        arr.Set(i, env.Null());
+      }
+    }
     deferred_.Resolve(arr);
   }
 
@@ -238,8 +265,20 @@ Napi::Value NativeSession::Run(const Napi::CallbackInfo& info) {
   if (!state_->session || state_->disposed) throw make_error(env, "KR0301", "the session was disposed");
   if (info.Length() < 1 || !info[0].IsArray()) throw make_error(env, "KR0101", "run expects an array");
   Napi::Array arr = info[0].As<Napi::Array>();
-  std::vector<OwnedInput> inputs;
-  for (uint32_t i = 0; i < arr.Length(); ++i) inputs.push_back(convert_input(env, arr.Get(i), i));
+  std::vector<OwnedValue> inputs;
+  for (uint32_t i = 0; i < arr.Length(); ++i) {
+    const Napi::Value v = arr.Get(i);
+    inputs.emplace_back();
+    if (v.IsNull() || v.IsUndefined()) {
+      inputs.back().kind = KESTREL_KIND_NONE;
+    } else if (v.IsArray()) {
+      Napi::Array seq = v.As<Napi::Array>();
+      inputs.back().kind = KESTREL_KIND_SEQUENCE;
+      for (uint32_t k = 0; k < seq.Length(); ++k) inputs.back().tensors.push_back(convert_input(env, seq.Get(k), i));
+    } else {
+      inputs.back().tensors.push_back(convert_input(env, v, i));
+    }
+  }
   std::shared_ptr<kestrel_cancel_token> token(kestrel_cancel_token_new(), kestrel_cancel_token_free);
   if (!token) throw make_error(env, "KR0201", "out of memory");
   Napi::Function cancel = Napi::Function::New(env, [token](const Napi::CallbackInfo& ci) -> Napi::Value {

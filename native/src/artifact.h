@@ -21,11 +21,20 @@ struct ElfFacts {
   std::string manifest;  // the bytes of section .kestrel_manifest
 };
 
+// The manifest's "kind" of an input/output (kestrel_runtime.h KESTREL_KIND_*): a tensor; a sequence
+// of tensors of `dtype` (dims/symbols then describe the elements, informational only: the runtime
+// checks each element's dtype, and its rank unless `unranked`); an optional tensor or sequence,
+// which may be absent.
+enum class IoKind : uint32_t { kTensor = 0, kSequence = 1, kOptional = 2 };
+
 struct IoSpec {
   std::string name;
   uint32_t dtype = 0;
   std::vector<int64_t> dims;         // -1 where symbolic
   std::vector<std::string> symbols;  // "" where static
+  IoKind kind = IoKind::kTensor;
+  bool optional_sequence = false;  // kOptional: holds a sequence (else a tensor)
+  bool unranked = false;           // sequences: element rank unknown
 };
 
 struct Manifest {

@@ -42,20 +42,20 @@ struct Span {
 
 class Machine {
  public:
-  Machine(const Executable& ex, const RunControl& ctl, std::vector<Tensor>* inputs, std::vector<Value>* regs)
+  Machine(const Executable& ex, const RunControl& ctl, std::vector<Value>* inputs, std::vector<Value>* regs)
       : ex_(ex), ctl_(ctl), prog_(*ex.program), code_(prog_.code.data()), inputs_(*inputs), r_(*regs) {
     ctx_.parallel_for = &ThreadPool::parallel_for_c;
     ctx_.pool = ex.threads;
   }
 
-  Status run(std::vector<Tensor>* outputs);
+  Status run(std::vector<Value>* outputs);
 
  private:
   const Executable& ex_;
   const RunControl& ctl_;
   const Program& prog_;
   const uint32_t* code_;
-  std::vector<Tensor>& inputs_;
+  std::vector<Value>& inputs_;
   std::vector<Value>& r_;
   uint64_t pc_ = 0;
   uint64_t op_pc_ = 0;
@@ -196,7 +196,10 @@ class Machine {
   Status op_index_view();
   Status op_check();
   Status op_fail();
-  Status op_ret(std::vector<Tensor>* outputs);
+  Status op_input_seq();
+  Status op_input_opt();
+  Status op_ret(std::vector<Value>* outputs);
+  Status returned(const Tensor& t, Tensor* out);
   Status owned(const Tensor& t, Tensor* out);
 };
 
@@ -213,8 +216,12 @@ Status Machine::new_tensor(uint32_t dtype, const std::string& what, Tensor* t) {
 
 Status Machine::op_input() {
   const uint32_t dst = w(), index = w(), dtype = w(), rank = w();
-  const Tensor& in = inputs_[index];
   const std::string& name = ex_.manifest->inputs[index].name;
+  if (inputs_[index].kind != Value::kTensor) {
+    return Fail(code::kInputData, "input '" + name + "' is not a tensor (it is " +
+                                      kind_name(inputs_[index].kind) + ")");
+  }
+  const Tensor& in = inputs_[index].t;
   if (in.dtype != dtype) {
     return Fail(code::kInputDtype, "input '" + name + "' has dtype " + dtype_name(in.dtype) +
                                        ", expected " + dtype_name(dtype));
@@ -224,6 +231,27 @@ Status Machine::op_input() {
                                        ", expected " + std::to_string(rank));
   }
   set_tensor(dst, in);
+  return Ok();
+}
+
+Status Machine::op_input_seq() {
+  const uint32_t dst = w(), index = w(), dtype = w();
+  const std::string& name = ex_.manifest->inputs[index].name;
+  const Value& in = inputs_[index];
+  if (in.kind != Value::kSequence) {
+    return Fail(code::kInputData, "input '" + name + "' is not a sequence (it is " + kind_name(in.kind) + ")");
+  }
+  if (in.seq->dtype != dtype) {
+    return Fail(code::kInputDtype, "input '" + name + "' is a sequence of " + dtype_name(in.seq->dtype) +
+                                       ", expected " + dtype_name(dtype));
+  }
+  r_[dst] = in;
+  return Ok();
+}
+
+Status Machine::op_input_opt() {
+  const uint32_t dst = w(), index = w();
+  r_[dst] = inputs_[index];
   return Ok();
 }
 
@@ -460,17 +488,33 @@ Status Machine::op_fail() {
   return s;
 }
 
-Status Machine::op_ret(std::vector<Tensor>* outputs) {
+// A tensor fit to hand out: owned pool storage, 64-aligned (views and constants are copied).
+Status Machine::returned(const Tensor& t, Tensor* out) {
+  if (t.storage && reinterpret_cast<uintptr_t>(t.data) % 64 == 0) {
+    *out = t;
+    return Ok();
+  }
+  return owned(t, out);
+}
+
+Status Machine::op_ret(std::vector<Value>* outputs) {
   const Span s = span();
   outputs->clear();
   for (uint32_t k = 0; k < s.n; ++k) {
-    const Tensor* t = nullptr;
-    KESTREL_TRY(want_tensor(s.p[k], &t));
-    if (t->storage && reinterpret_cast<uintptr_t>(t->data) % 64 == 0) {
-      outputs->push_back(*t);
-    } else {
-      outputs->emplace_back();
-      KESTREL_TRY(owned(*t, &outputs->back()));
+    const Value& v = r_[s.p[k]];
+    outputs->emplace_back();
+    Value& out = outputs->back();
+    out.kind = v.kind;
+    if (v.kind == Value::kTensor) {
+      KESTREL_TRY(returned(v.t, &out.t));
+    } else if (v.kind == Value::kSequence) {
+      auto seq = std::make_shared<Sequence>();
+      seq->dtype = v.seq->dtype;
+      seq->items.resize(v.seq->items.size());
+      for (size_t i = 0; i < seq->items.size(); ++i) KESTREL_TRY(returned(v.seq->items[i], &seq->items[i]));
+      out.seq = std::move(seq);
+    } else if (v.kind != Value::kEmpty) {
+      return wrong_kind(s.p[k], "a tensor, a sequence or empty");
     }
   }
   return Ok();
@@ -605,7 +649,7 @@ Status Machine::op_index_view() {
   return Ok();
 }
 
-Status Machine::run(std::vector<Tensor>* outputs) {
+Status Machine::run(std::vector<Value>* outputs) {
   uint64_t steps = 0;
   KESTREL_TRY(check_cancel());  // a run cancelled before it started
   for (;;) {
@@ -657,14 +701,22 @@ Status Machine::run(std::vector<Tensor>* outputs) {
       case Op::kSeqConcat: KESTREL_TRY(op_seq_concat()); break;
       case Op::kSeqSplit: KESTREL_TRY(op_seq_split()); break;
       case Op::kIndexView: KESTREL_TRY(op_index_view()); break;
+      case Op::kInputSeq: KESTREL_TRY(op_input_seq()); break;
+      case Op::kInputOpt: KESTREL_TRY(op_input_opt()); break;
+      case Op::kHasValue: {
+        const uint32_t dst = w(), src = w();
+        const Value::Kind k = r_[src].kind;
+        set_int(dst, k == Value::kTensor || k == Value::kSequence ? 1 : 0);
+        break;
+      }
     }
   }
 }
 
 }  // namespace
 
-Status execute(const Executable& ex, std::vector<Tensor>* inputs, std::vector<Value>* regs,
-               std::vector<Tensor>* outputs, const RunControl* ctl) {
+Status execute(const Executable& ex, std::vector<Value>* inputs, std::vector<Value>* regs,
+               std::vector<Value>* outputs, const RunControl* ctl) {
   const RunControl defaults;
   regs->assign(ex.program->n_regs, Value{});
   Status s = Machine(ex, ctl ? *ctl : defaults, inputs, regs).run(outputs);

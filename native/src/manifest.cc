@@ -47,6 +47,23 @@ Status dim_entry(const Json& d, const std::string& where, IoSpec* io) {
   return Ok();
 }
 
+// Optional fields: "kind" ("tensor" default | "sequence" | "optional"), "optional_of"
+// ("tensor" | "sequence", for optionals), "rank": -1 (sequences whose element rank is unknown).
+Status io_kind(const Json& j, const std::string& where, IoSpec* io) {
+  const Json* kind = j.get("kind");
+  if (kind) {
+    const std::string k = kind->type == Json::kString ? kind->str : "";
+    if (k == "sequence") io->kind = IoKind::kSequence;
+    else if (k == "optional") io->kind = IoKind::kOptional;
+    else if (k != "tensor") return bad(where + ": unknown kind '" + k + "'");
+  }
+  if (const Json* of = j.get("optional_of")) {
+    io->optional_sequence = of->type == Json::kString && of->str == "sequence";
+  }
+  if (const Json* rank = j.get("rank")) io->unranked = rank->type == Json::kNumber && rank->number < 0;
+  return Ok();
+}
+
 Status io_entry(const Json& j, const std::string& where, IoSpec* io) {
   if (j.type != Json::kObject) return bad(where + " is not an object");
   KESTREL_TRY(string_field(j, "name", &io->name));
@@ -58,7 +75,7 @@ Status io_entry(const Json& j, const std::string& where, IoSpec* io) {
   const Json* shape = j.get("shape");
   if (!shape || shape->type != Json::kArray) return bad(where + ": missing 'shape' array");
   for (const Json& d : shape->array) KESTREL_TRY(dim_entry(d, where + " ('" + io->name + "')", io));
-  return Ok();
+  return io_kind(j, where, io);
 }
 
 Status io_list(const Json& root, const char* key, std::vector<IoSpec>* out) {

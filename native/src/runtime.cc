@@ -12,6 +12,7 @@
 #include "bytecode.h"
 #include "dtype.h"
 #include "kestrel_runtime.h"
+#include "sequence.h"
 #include "vm.h"
 
 namespace kestrel {
@@ -70,8 +71,8 @@ struct kestrel_cancel_token {
 };
 
 struct kestrel_outputs {
-  std::vector<kestrel::Tensor> tensors;
-  std::vector<kestrel_tensor> views;
+  std::vector<kestrel::Value> values;
+  std::vector<std::vector<kestrel_tensor>> views;  // per output: its tensors (none when absent)
 };
 
 namespace kestrel {
@@ -223,7 +224,59 @@ Status check_input(const IoSpec& io, const kestrel_tensor& t,
   return Ok();
 }
 
-Status stage_inputs(kestrel_session* s, const kestrel_tensor* in, size_t n, std::vector<Tensor>* out) {
+// One tensor of a sequence / optional input: its dtype, rank (unless unranked), dims and data size.
+Status check_element(const IoSpec& io, const kestrel_tensor& t, const std::string& what) {
+  if (static_cast<uint32_t>(t.dtype) != io.dtype) {
+    return Fail(code::kInputDtype, what + " has dtype " + dtype_name(static_cast<uint32_t>(t.dtype)) +
+                                       ", expected " + dtype_name(io.dtype));
+  }
+  if (!io.unranked && t.rank != io.dims.size()) {
+    return Fail(code::kInputShape, what + " has rank " + std::to_string(t.rank) + ", expected rank " +
+                                       std::to_string(io.dims.size()));
+  }
+  if (t.rank > 0 && !t.dims) return Fail(code::kInputShape, what + ": dims is NULL");
+  uint64_t count = 0, bytes = 0;
+  KESTREL_TRY(element_count(t.dims, t.rank, what, &count));
+  KESTREL_TRY(byte_size(io.dtype, count, what, &bytes));
+  if (bytes != t.nbytes) {
+    return Fail(code::kInputData, what + " has " + std::to_string(t.nbytes) + " bytes of data, its dims " +
+                                      "need " + std::to_string(bytes));
+  }
+  if (bytes > 0 && !t.data) return Fail(code::kInputData, what + ": data is NULL");
+  return Ok();
+}
+
+// Checks the kind of input `io` and its tensors (tensor inputs: check_input, with symbols).
+Status check_value(const IoSpec& io, const kestrel_value& v,
+                   std::map<std::string, std::pair<int64_t, std::string>>* bound) {
+  const std::string what = "input '" + io.name + "'";
+  const bool seq = io.kind == IoKind::kSequence || (io.kind == IoKind::kOptional && io.optional_sequence);
+  const int32_t want = seq ? KESTREL_KIND_SEQUENCE : KESTREL_KIND_TENSOR;
+  if (io.kind == IoKind::kOptional && v.kind == KESTREL_KIND_NONE) return Ok();
+  if (v.kind != want) {
+    return Fail(code::kInputData, what + " must be a " + (seq ? "sequence" : "tensor") + " (kind " +
+                                      std::to_string(want) + "), got kind " + std::to_string(v.kind));
+  }
+  if ((want == KESTREL_KIND_TENSOR && v.count != 1) || (v.count > 0 && !v.tensors)) {
+    return Fail(code::kInputData, what + ": a tensor value needs count 1 and a tensor");
+  }
+  if (io.kind == IoKind::kTensor) return check_input(io, v.tensors[0], bound);
+  for (size_t k = 0; k < v.count; ++k) {
+    KESTREL_TRY(check_element(io, v.tensors[k], seq ? what + " element " + std::to_string(k) : what));
+  }
+  return Ok();
+}
+
+Status stage_tensor(kestrel_session* s, const kestrel_tensor& in, const std::string& what, Tensor* t) {
+  t->dtype = static_cast<uint32_t>(in.dtype);
+  t->shape.assign(in.dims, in.dims + in.rank);
+  KESTREL_TRY(s->exec.pool->allocate(in.nbytes, what, &t->storage));
+  t->data = t->storage->data;
+  if (in.nbytes) std::memcpy(t->data, in.data, in.nbytes);
+  return Ok();
+}
+
+Status stage_inputs(kestrel_session* s, const kestrel_value* in, size_t n, std::vector<Value>* out) {
   const auto& specs = s->manifest.inputs;
   if (n != specs.size() || (n > 0 && !in)) {
     std::string names;
@@ -232,27 +285,39 @@ Status stage_inputs(kestrel_session* s, const kestrel_tensor* in, size_t n, std:
                                        "), got " + std::to_string(n));
   }
   std::map<std::string, std::pair<int64_t, std::string>> bound;
-  for (size_t i = 0; i < n; ++i) KESTREL_TRY(check_input(specs[i], in[i], &bound));
+  for (size_t i = 0; i < n; ++i) KESTREL_TRY(check_value(specs[i], in[i], &bound));
   for (size_t i = 0; i < n; ++i) {
-    Tensor t;
-    t.dtype = static_cast<uint32_t>(in[i].dtype);
-    t.shape.assign(in[i].dims, in[i].dims + in[i].rank);
-    KESTREL_TRY(s->exec.pool->allocate(in[i].nbytes, "input '" + specs[i].name + "'", &t.storage));
-    t.data = t.storage->data;
-    if (in[i].nbytes) std::memcpy(t.data, in[i].data, in[i].nbytes);
-    out->push_back(std::move(t));
+    const std::string what = "input '" + specs[i].name + "'";
+    out->emplace_back();
+    Value& v = out->back();
+    if (in[i].kind == KESTREL_KIND_TENSOR) {
+      v.kind = Value::kTensor;
+      KESTREL_TRY(stage_tensor(s, in[i].tensors[0], what, &v.t));
+    } else if (in[i].kind == KESTREL_KIND_SEQUENCE) {
+      v.kind = Value::kSequence;
+      v.seq = std::make_shared<Sequence>();
+      v.seq->dtype = specs[i].dtype;
+      v.seq->items.resize(in[i].count);
+      for (size_t k = 0; k < in[i].count; ++k) KESTREL_TRY(stage_tensor(s, in[i].tensors[k], what, &v.seq->items[k]));
+    }
   }
   return Ok();
 }
 
-kestrel_outputs* wrap_outputs(std::vector<Tensor>* tensors) {
+void view_of(const Tensor& t, std::vector<kestrel_tensor>* out) {
+  uint64_t count = 0;
+  element_count(t.shape.data(), t.shape.size(), "output", &count);
+  out->push_back(kestrel_tensor{static_cast<int32_t>(t.dtype), t.shape.size(), t.shape.data(), t.data,
+                                count * dtype_size(t.dtype)});
+}
+
+kestrel_outputs* wrap_outputs(std::vector<Value>* values) {
   auto* o = new kestrel_outputs;
-  o->tensors = std::move(*tensors);
-  for (const Tensor& t : o->tensors) {
-    uint64_t count = 0;
-    element_count(t.shape.data(), t.shape.size(), "output", &count);
-    o->views.push_back(kestrel_tensor{static_cast<int32_t>(t.dtype), t.shape.size(), t.shape.data(),
-                                      t.data, count * dtype_size(t.dtype)});
+  o->values = std::move(*values);
+  for (const Value& v : o->values) {
+    o->views.emplace_back();
+    if (v.kind == Value::kTensor) view_of(v.t, &o->views.back());
+    if (v.kind == Value::kSequence) for (const Tensor& t : v.seq->items) view_of(t, &o->views.back());
   }
   return o;
 }
@@ -300,7 +365,8 @@ kestrel_status kestrel_session_io(const kestrel_session* s, int is_output, size_
   const IoSpec& io = (*specs)[index];
   const IoView& view = (is_output ? s->output_views : s->input_views)[index];
   *out = kestrel_io_info{io.name.c_str(), static_cast<int32_t>(io.dtype), io.dims.size(), io.dims.data(),
-                         view.symbols.data()};
+                         view.symbols.data(), static_cast<int32_t>(io.kind), io.optional_sequence ? 1 : 0,
+                         io.unranked ? 1 : 0};
   return report(Ok());
 }
 
@@ -325,6 +391,17 @@ kestrel_status kestrel_run(kestrel_session* s, const kestrel_tensor* inputs, siz
 
 kestrel_status kestrel_run_ex(kestrel_session* s, const kestrel_tensor* inputs, size_t n_inputs,
                               const kestrel_run_options* options, kestrel_outputs** out) {
+  std::vector<kestrel_value> values;
+  try {
+    for (size_t i = 0; inputs && i < n_inputs; ++i) values.push_back(kestrel_value{KESTREL_KIND_TENSOR, 1, &inputs[i]});
+  } catch (const std::bad_alloc&) {
+    return kestrel::report(kestrel::Fail(kestrel::code::kOutOfMemory, "out of memory"));
+  }
+  return kestrel_run_values(s, inputs ? values.data() : nullptr, n_inputs, options, out);
+}
+
+kestrel_status kestrel_run_values(kestrel_session* s, const kestrel_value* inputs, size_t n_inputs,
+                                  const kestrel_run_options* options, kestrel_outputs** out) {
   using namespace kestrel;
   if (!s || !out) return report(Fail(code::kDisposed, "kestrel_run: no session"));
   *out = nullptr;
@@ -335,7 +412,7 @@ kestrel_status kestrel_run_ex(kestrel_session* s, const kestrel_tensor* inputs, 
     ctl.max_iterations = options && options->max_iterations ? options->max_iterations : s->max_iterations;
     ctl.cancel = &s->cancel;
     ctl.cancel_run = options && options->cancel ? &options->cancel->flag : nullptr;
-    std::vector<Tensor> staged, results;
+    std::vector<Value> staged, results;
     Status st = stage_inputs(s, inputs, n_inputs, &staged);
     if (st.ok()) st = execute(s->exec, &staged, &s->regs, &results, &ctl);
     if (st.ok()) *out = wrap_outputs(&results);
@@ -347,10 +424,23 @@ kestrel_status kestrel_run_ex(kestrel_session* s, const kestrel_tensor* inputs, 
   }
 }
 
-size_t kestrel_outputs_count(const kestrel_outputs* o) { return o ? o->views.size() : 0; }
+size_t kestrel_outputs_count(const kestrel_outputs* o) { return o ? o->values.size() : 0; }
 
 const kestrel_tensor* kestrel_outputs_get(const kestrel_outputs* o, size_t i) {
-  return o && i < o->views.size() ? &o->views[i] : nullptr;
+  if (!o || i >= o->values.size() || o->values[i].kind != kestrel::Value::kTensor) return nullptr;
+  return o->views[i].data();
+}
+
+kestrel_status kestrel_outputs_value(const kestrel_outputs* o, size_t i, kestrel_value* out) {
+  using namespace kestrel;
+  if (!o || !out || i >= o->values.size()) {
+    return report(Fail(code::kInputNames, "kestrel_outputs_value: index out of range"));
+  }
+  const Value::Kind k = o->values[i].kind;
+  const int32_t kind = k == Value::kTensor ? KESTREL_KIND_TENSOR
+                       : k == Value::kSequence ? KESTREL_KIND_SEQUENCE : KESTREL_KIND_NONE;
+  *out = kestrel_value{kind, o->views[i].size(), o->views[i].empty() ? nullptr : o->views[i].data()};
+  return report(Ok());
 }
 
 void kestrel_outputs_free(kestrel_outputs* o) { delete o; }

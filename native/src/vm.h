@@ -2,8 +2,9 @@
 //
 // Register kinds: the register file holds Values: empty | int (int64) | tensor | sequence.
 // Instructions check the kind of every register they read at run time (KR0005 naming the register
-// and the kind it holds); a sequence register cannot be returned by `ret`, passed to a kernel or
-// used as an integer.
+// and the kind it holds); a sequence register cannot be passed to a kernel or used as an integer.
+// `ret` returns tensors, sequences (manifest outputs of kind sequence) and empty registers (absent
+// optionals); `input` / `input_seq` / `input_opt` read inputs of kind tensor / sequence / optional.
 //
 // Tensors: a dtype, a shape and a data pointer into ref-counted Storage from the pool; views
 // (reshape, move, index_view, seq_at, seq_split along axis 0) share the Storage, constants are views
@@ -106,10 +107,13 @@ Status element_count(const int64_t* dims, size_t rank, const std::string& what, 
 // count * dtype size into *bytes with the same checks.
 Status byte_size(uint32_t dtype, uint64_t count, const std::string& what, uint64_t* bytes);
 
-// Runs the program on `inputs` (already validated and in pool storage). `regs` is scratch the
-// caller keeps between runs (resized to n_regs, cleared on return). `ctl` may be null (defaults).
-Status execute(const Executable& ex, std::vector<Tensor>* inputs, std::vector<Value>* regs,
-               std::vector<Tensor>* outputs, const RunControl* ctl = nullptr);
+// Runs the program on `inputs` (already validated and in pool storage): one Value per manifest
+// input, a tensor, a sequence (kind sequence) or, for an absent optional, an empty Value. `regs`
+// is scratch the caller keeps between runs (resized to n_regs, cleared on return). `ctl` may be
+// null (defaults). `outputs` gets one Value per `ret` register: a tensor, a sequence whose tensors
+// are all owned and 64-aligned, or empty (an absent optional).
+Status execute(const Executable& ex, std::vector<Value>* inputs, std::vector<Value>* regs,
+               std::vector<Value>* outputs, const RunControl* ctl = nullptr);
 
 }  // namespace kestrel
 

@@ -79,6 +79,10 @@ void report(kestrel_session* s, kestrel_outputs* outs, const char* dir) {
     const kestrel_tensor* t = kestrel_outputs_get(outs, i);
     kestrel_io_info info;
     kestrel_session_io(s, 1, i, &info);
+    if (!t) {  // a sequence or an absent optional: not written by this tool
+      std::printf("%s (not a tensor)\n", info.name);
+      continue;
+    }
     std::printf("%s %s [", info.name, kDTypes[t->dtype]);
     for (size_t d = 0; d < t->rank; ++d) {
       std::printf("%s%lld", d ? ", " : "", static_cast<long long>(t->dims[d]));

@@ -120,7 +120,7 @@ export const SequenceType = onnxRoot.lookupType('onnx.SequenceProto');
 export const OptionalType = onnxRoot.lookupType('onnx.OptionalProto');
 
 /** SequenceProto / OptionalProto elem_type values. */
-export const ValueElemType = { TENSOR: 1, SEQUENCE: 2, MAP: 3, OPTIONAL: 4, SPARSE_TENSOR: 5 } as const;
+export const ValueElemType = { TENSOR: 1, SPARSE_TENSOR: 2, SEQUENCE: 3, MAP: 4, OPTIONAL: 5 } as const;
 export interface SequenceMsg {
   name?: string; elemType?: number; tensorValues?: TensorMsg[]; sequenceValues?: SequenceMsg[];
   optionalValues?: OptionalMsg[];

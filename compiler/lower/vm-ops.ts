@@ -38,10 +38,12 @@ function intOp(e: VmEmitter, op: Parameters<Assembler['intOp']>[0], x: number, y
 function splitToSequence(n: Node, e: VmEmitter): void {
   const [x, split] = n.inputs;
   const src = e.tensor(x!);
+  const rank = x!.type.shape.length;
   const axis = attrInt(n, 'axis', 0);
   const dst = e.define(n.outputs[0]);
-  if (!split || split.type.shape.length === 1) {
-    const sizes = split ? Array.from({ length: split.type.shape[0] as number }, (_, index) => {
+  const count = split?.type.shape[0];
+  if (!split || typeof count === 'number') {
+    const sizes = split ? Array.from({ length: count as number }, (_, index) => {
       const r = e.a.reg();
       e.a.emit('load_int', { dst: r, tensor: e.tensor(split), index });
       return r;
@@ -50,38 +52,55 @@ function splitToSequence(n: Node, e: VmEmitter): void {
     e.a.emit('seq_split', { dst, tensor: src, axis: axis >>> 0, sizes, keepdims });
     return;
   }
-  splitEvenly(e, dst, src, x!, axis, e.scalar(split));
+  splitLoop(e, dst, src, code(x!), axis < 0 ? axis + rank : axis, split);
 }
 
 /**
- * A scalar split: pieces of `size` along `axis` (the last one smaller), as many as the run time
- * extent needs. A VM loop cuts [offset, size, rest] with seq_split and keeps the middle piece.
+ * Splits whose number of pieces is known only at run time: a scalar `split` (pieces of that size,
+ * the last one smaller) or a vector of run-time length. A VM loop cuts [offset, size, rest] with
+ * seq_split and keeps the middle piece; a vector's sizes must add up to the extent (KR0204).
  */
-function splitEvenly(e: VmEmitter, dst: number, src: number, x: Value, axis: number, size: number): void {
+function splitLoop(e: VmEmitter, dst: number, src: number, dtype: number, axis: number, split: Value): void {
   const a = e.a;
-  const rank = x.type.shape.length;
   const extent = a.reg();
-  a.emit('dim', { dst: extent, tensor: src, axis: axis < 0 ? axis + rank : axis });
+  a.emit('dim', { dst: extent, tensor: src, axis });
   const [zero, one] = [e.intConst(0), e.intConst(1)];
-  a.emit('check', { cond: intOp(e, 'gt', size, zero), code: 204, message: a.str('SplitToSequence: split must be positive') });
-  a.emit('seq_empty', { dst, dtype: code(x) });
+  const scalar = split.type.shape.length === 0;
+  const size = scalar ? e.scalar(split) : a.reg();
+  if (scalar) a.emit('check', { cond: intOp(e, 'gt', size, zero), code: 204, message: a.str('SplitToSequence: split must be positive') });
+  const parts = a.reg(), count = a.reg(), k = a.reg();
+  if (!scalar) {
+    a.emit('seq_split', { dst: parts, tensor: e.tensor(split), axis: 0, sizes: [], keepdims: 0 });
+    a.emit('seq_length', { dst: count, seq: parts });
+  }
+  a.emit('seq_empty', { dst, dtype });
   const off = a.reg();
   a.emit('move', { dst: off, src: zero });
+  a.emit('move', { dst: k, src: zero });
   const [head, body, exit] = [a.label(), a.label(), a.label()];
   a.bind(head);
-  a.emit('jump_if', { cond: intOp(e, 'lt', off, extent), target: body });
+  a.emit('jump_if', { cond: scalar ? intOp(e, 'lt', off, extent) : intOp(e, 'lt', k, count), target: body });
   a.emit('jump', { target: exit });
   a.bind(body);
   const left = intOp(e, 'sub', extent, off);
-  const take = intOp(e, 'min', size, left);
+  if (!scalar) {
+    const item = a.reg();
+    a.emit('seq_at', { dst: item, seq: parts, pos: k });
+    a.emit('load_int', { dst: size, tensor: item, index: 0 });
+  }
+  const take = scalar ? intOp(e, 'min', size, left) : size;
   const pieces = a.reg(), piece = a.reg();
-  a.emit('seq_split', { dst: pieces, tensor: src, axis: axis >>> 0, sizes: [off, take, intOp(e, 'sub', left, take)], keepdims: 1 });
+  a.emit('seq_split', { dst: pieces, tensor: src, axis, sizes: [off, take, intOp(e, 'sub', left, take)], keepdims: 1 });
   a.emit('seq_at', { dst: piece, seq: pieces, pos: one });
   a.emit('seq_insert', { dst, seq: dst, tensor: piece, pos: [] });
   a.emit('free', { reg: pieces });
   a.emit('move', { dst: off, src: intOp(e, 'add', off, take) });
+  a.emit('move', { dst: k, src: intOp(e, 'add', k, one) });
   a.emit('jump', { target: head });
   a.bind(exit);
+  if (!scalar) {
+    a.emit('check', { cond: intOp(e, 'eq', off, extent), code: 204, message: a.str('SplitToSequence: split sizes do not add up to the extent') });
+  }
 }
 
 /** kestrel op name -> how to emit it. */

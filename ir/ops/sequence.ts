@@ -141,9 +141,6 @@ const splitToSequence: OpDef = {
     if (split && (split.sequence || split.shape.length > 1 || (split.dtype !== 'int64' && split.dtype !== 'int32'))) {
       ctx.fail(MISMATCH, 'split_to_sequence: split must be an int32/int64 scalar or vector');
     }
-    if (split?.shape.length === 1 && !isStatic(split.shape[0])) {
-      ctx.fail('KC0305', 'split_to_sequence: the number of pieces (the length of split) must be known');
-    }
     const shape = [...x.shape];
     if (!split && intAttr(attrs.keepdims, 1) === 0) shape.splice(axis, 1);
     else shape[axis] = split ? ctx.fresh('split_seq') : 1;

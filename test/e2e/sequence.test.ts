@@ -113,21 +113,30 @@ describe('e2e: sequences', () => {
           node('SplitToSequence', ['x', 'sizes'], ['p']),
           node('SplitToSequence', ['x', 'chunk'], ['q'], [attrInt('axis', 1)]),
           node('SplitToSequence', ['x'], ['r'], [attrInt('keepdims', 0)]),
+          node('SplitToSequence', ['x', 'many'], ['u'], [attrInt('axis', 1)]),
         ],
-        inputs: [vi('x', FLOAT, [3, 'w']), vi('sizes', INT64, [2]), vi('chunk', INT64, [])],
-        outputs: [seqVi('p', FLOAT), seqVi('q', FLOAT), seqVi('r', FLOAT)],
+        inputs: [vi('x', FLOAT, [3, 'w']), vi('sizes', INT64, [2]), vi('chunk', INT64, []), vi('many', INT64, ['m'])],
+        outputs: [seqVi('p', FLOAT), seqVi('q', FLOAT), seqVi('r', FLOAT), seqVi('u', FLOAT)],
       });
     }, 120_000);
     afterAll(() => s?.dispose());
 
     it('splits', async () => {
       const x = f32([3, 5], Array.from({ length: 15 }, (_, i) => i));
-      const out = await s.run({ x, sizes: i64([2], [1, 2]), chunk: i64([], [2]) });
+      const out = await s.run({ x, sizes: i64([2], [1, 2]), chunk: i64([], [2]), many: i64([3], [0, 4, 1]) });
       expect(asSeq(out.p).map((t) => t.dims)).toEqual([[1, 5], [2, 5]]);
       expect(asSeq(out.q).map((t) => t.dims)).toEqual([[3, 2], [3, 2], [3, 1]]);
       expect(floats(asSeq(out.q)[2])).toEqual([4, 9, 14]);
       expect(asSeq(out.r).map((t) => t.dims)).toEqual([[5], [5], [5]]);
       expect(floats(asSeq(out.r)[1])).toEqual([5, 6, 7, 8, 9]);
+      expect(asSeq(out.u).map((t) => t.dims)).toEqual([[3, 0], [3, 4], [3, 1]]);
+      expect(floats(asSeq(out.u)[2])).toEqual([4, 9, 14]);
+    });
+
+    it('fails cleanly when run-time sizes do not add up (KR0204)', async () => {
+      const x = f32([3, 5], Array.from({ length: 15 }, (_, i) => i));
+      await expect(s.run({ x, sizes: i64([2], [1, 2]), chunk: i64([], [2]), many: i64([2], [1, 1]) }))
+        .rejects.toMatchObject({ code: 'KR0204' });
     });
   });
 

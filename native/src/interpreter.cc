@@ -502,6 +502,11 @@ Status Machine::op_ret(std::vector<Value>* outputs) {
   outputs->clear();
   for (uint32_t k = 0; k < s.n; ++k) {
     const Value& v = r_[s.p[k]];
+    // The register's kind must be the manifest output's: a tensor, a sequence, or for an
+    // optional either one or nothing.
+    const IoKind want = k < ex_.manifest->outputs.size() ? ex_.manifest->outputs[k].kind : IoKind::kTensor;
+    if (want == IoKind::kTensor && v.kind != Value::kTensor) return wrong_kind(s.p[k], "a tensor");
+    if (want == IoKind::kSequence && v.kind != Value::kSequence) return wrong_kind(s.p[k], "a sequence");
     outputs->emplace_back();
     Value& out = outputs->back();
     out.kind = v.kind;

@@ -23,9 +23,9 @@ const f32 = (n: number, f: (i: number) => number): Float32Array =>
 describe('running programs', () => {
   it('adds vectors with a parallel kernel and reports io metadata', async () => {
     const s = await open(vaddArtifact(), 2);
-    expect(s.inputs).toEqual([{ name: 'x', dtype: 'float32', shape: ['n'] },
-      { name: 'y', dtype: 'float32', shape: ['n'] }]);
-    expect(s.outputs).toEqual([{ name: 'z', dtype: 'float32', shape: ['n'] }]);
+    expect(s.inputs).toEqual([{ name: 'x', dtype: 'float32', shape: ['n'], kind: 'tensor' },
+      { name: 'y', dtype: 'float32', shape: ['n'], kind: 'tensor' }]);
+    expect(s.outputs).toEqual([{ name: 'z', dtype: 'float32', shape: ['n'], kind: 'tensor' }]);
     for (const n of [1, 7, 1000, 0]) {
       const x = f32(n, (i) => i), y = f32(n, (i) => 2 * i);
       const out = await s.run({ x: new Tensor('float32', x, [n]), y: new Tensor('float32', y, [n]) });

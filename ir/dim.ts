@@ -149,15 +149,37 @@ export function dimMod(a: Dim, b: Dim): Dim {
   return typeof rest === 'number' ? rest : atomDim({ kind: 'mod', a, b });
 }
 
+/** The atom `d` consists of, if it is a single min/max atom. */
+function soleAtom(d: Dim): Atom | undefined {
+  if (typeof d === 'number' || d.constant !== 0 || d.terms.length !== 1) return undefined;
+  const t = d.terms[0];
+  return t.coef === 1 && t.atoms.length === 1 ? t.atoms[0] : undefined;
+}
+
+const hasArg = (x: Atom | undefined, kind: 'max' | 'min', d: Dim): boolean =>
+  x !== undefined && x.kind === kind && (dimEq(x.a, d) || dimEq(x.b, d));
+
 export function dimMax(a: Dim, b: Dim): Dim {
   if (typeof a === 'number' && typeof b === 'number') return Math.max(a, b);
   if (dimEq(a, b)) return a;
+  // max(a, max(a, c)) = max(a, c); max(a, min(a, c)) = a.
+  const [sa, sb] = [soleAtom(a), soleAtom(b)];
+  if (hasArg(sb, 'max', a)) return b;
+  if (hasArg(sa, 'max', b)) return a;
+  if (hasArg(sb, 'min', a)) return a;
+  if (hasArg(sa, 'min', b)) return b;
   return atomDim({ kind: 'max', a, b });
 }
 
 export function dimMin(a: Dim, b: Dim): Dim {
   if (typeof a === 'number' && typeof b === 'number') return Math.min(a, b);
   if (dimEq(a, b)) return a;
+  // min(a, min(a, c)) = min(a, c); min(a, max(a, c)) = a.
+  const [sa, sb] = [soleAtom(a), soleAtom(b)];
+  if (hasArg(sb, 'min', a)) return b;
+  if (hasArg(sa, 'min', b)) return a;
+  if (hasArg(sb, 'max', a)) return a;
+  if (hasArg(sa, 'max', b)) return b;
   return atomDim({ kind: 'min', a, b });
 }
 

@@ -79,3 +79,10 @@ export function typedView(d: DType, buf: ArrayBufferLike, byteOffset: number, le
     case 'uint64': return new BigUint64Array(buf, byteOffset, length);
   }
 }
+
+/** The smallest value of a dtype: the identity of max (-Infinity for floats). */
+export function lowestValue(d: DType): number {
+  const info = dtypeInfo(d);
+  if (info.isFloat) return -Infinity;
+  return info.isSigned ? -(2 ** (8 * info.bytes - 1)) : 0;
+}

@@ -7,7 +7,7 @@ import type { Value } from './graph.js';
 /** Longest integer tensor whose elements are tracked as dims. */
 export const MAX_TRACKED_ELEMS = 64;
 
-const INT_TYPES = new Set(['int64', 'int32', 'int16', 'int8', 'uint8', 'uint16', 'uint32', 'uint64']);
+const INT_TYPES = new Set(['int64', 'int32', 'int16', 'int8', 'uint8', 'uint16', 'uint32', 'uint64', 'bool']);
 
 export function valuesOf(v: Value | null | undefined): readonly Dim[] | undefined {
   if (!v || !INT_TYPES.has(v.type.dtype)) return undefined;

@@ -105,6 +105,10 @@ function splitLoop(e: VmEmitter, dst: number, src: number, dtype: number, axis: 
 
 /** kestrel op name -> how to emit it. */
 export const VM_OPS: ReadonlyMap<string, VmLowering> = new Map<string, VmLowering>([
+  ['unreachable', (n, e) => {
+    e.a.emit('fail', { code: 204, message: `${n.origin.opType} '${n.origin.name}': ${String(n.attrs.message)}` });
+    for (const v of n.outputs) e.define(v);
+  }],
   ['sequence_empty', (n, e) => e.a.emit('seq_empty', { dst: e.define(n.outputs[0]), dtype: code(n.outputs[0]) })],
   ['sequence_construct', (n, e) => {
     const tensors = n.inputs.map((v) => e.tensor(v!));

@@ -1,6 +1,6 @@
 // Groups graph nodes into kernels. Each group has a root (an anchor such as conv or matmul, an
 // opaque op, or an elementwise/injective op that starts a chain) followed by an epilogue of
-// elementwise/injective ops, each consuming the previous group result as its only in-group
+// elementwise ops, each consuming the previous group result as its only in-group
 // input. A node joins the epilogue of the group producing one of its inputs when that value has
 // exactly one consumer, is not a graph output, and has the node's output shape (so the epilogue
 // writes exactly the elements the root computes). Views (reshape...) form groups of their own
@@ -28,8 +28,13 @@ export interface Group {
 
 const shapeKey = (v: Value): string => v.type.shape.map(dimKey).join(',');
 
+/**
+ * Only elementwise ops may join an epilogue: the epilogue computes each output element from the
+ * root's value at the same index, which an injective op that moves elements (transpose, slice)
+ * would read from the wrong place.
+ */
 function fusible(n: Node): boolean {
-  return (hasTrait(n.op, 'elementwise') || hasTrait(n.op, 'injective')) && n.outputs.length === 1;
+  return hasTrait(n.op, 'elementwise') && n.outputs.length === 1;
 }
 
 export function fuse(f: Func): Group[] {

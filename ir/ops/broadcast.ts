@@ -1,7 +1,7 @@
 // Numpy-style broadcasting, shared by every multi-input elementwise op: the output shape over
 // symbolic dims, and the index map from an output position to an input position.
 
-import { type Dim, dimEq, dimKey, dimVars, isStatic, parseDataSymbol, shapeToString } from '../dim.js';
+import { type Dim, dimEq, dimMax, isStatic, shapeToString } from '../dim.js';
 import type { TensorType } from '../graph.js';
 import * as t from '../tir-build.js';
 import { imm } from '../tir-build.js';
@@ -19,15 +19,10 @@ export function broadcastDim(a: Dim, b: Dim): Dim | undefined {
   // broadcast index handles).
   if (isStatic(a)) return a;
   if (isStatic(b)) return b;
-  // Both symbolic and different: a valid model has them equal (or one of them 1) at run time.
-  // Keep the simpler expression (a plain symbol over `min(seq, 512)`): max(a, b) would be exact
-  // but nests without bound through chains of broadcasts and reshapes.
-  return simplicity(a) <= simplicity(b) ? a : b;
-}
-
-/** Lower is simpler; dims read from data (often 1 at run time, as in masks) rank last. */
-function simplicity(d: Dim): number {
-  return (dimVars(d).some((v) => parseDataSymbol(v)) ? 1e9 : 0) + dimKey(d).length;
+  // Both symbolic and different: a valid model has them equal (or one of them 1) at run time, so
+  // max(a, b) is exact; dimMax simplifies the usual forms (`seq` with `min(seq, 512)` after a
+  // Slice is `seq`).
+  return dimMax(a, b);
 }
 
 export function broadcastShapes(shapes: readonly (readonly Dim[])[], ctx: InferCtx): Dim[] {

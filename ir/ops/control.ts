@@ -101,3 +101,14 @@ const scan: OpDef = {
 };
 
 defineOps([ifOp, loop, scan]);
+
+/**
+ * A branch that cannot run with the model's shapes (see the If converter): no inputs, outputs of
+ * the types given as JSON in `types`; the VM fails the run with `message` if it is reached.
+ */
+const unreachable: OpDef = {
+  name: 'unreachable', traits: ['vm'],
+  infer: (_inputs, attrs) => JSON.parse(String(attrs.types)) as TensorType[],
+};
+
+defineOps([unreachable]);

@@ -4,7 +4,7 @@
 
 import type { DType } from '../dtype.js';
 import { isFloat } from '../dtype.js';
-import { type Dim, dimAdd, dimFloorDiv, dimMax, dimMin, dimMul, dimSub, isStatic } from '../dim.js';
+import { type Dim, dimAdd, dimEq, dimFloorDiv, dimMax, dimMin, dimMul, dimSub, isStatic } from '../dim.js';
 import { knownDims } from '../values.js';
 import type { Attrs, TensorType } from '../graph.js';
 import * as t from '../tir-build.js';
@@ -44,11 +44,24 @@ const BINARY: Readonly<Record<string, Binary>> = {
   equal: t.eq, less: t.lt, less_or_equal: t.le, greater: t.gt, greater_or_equal: t.ge,
   and: t.and, or: (a, b) => t.binary('or', a, b), xor: (a, b) => t.binary('xor', a, b),
   mod: (a, b, attrs) => {
-    if (num(attrs, 'fmod', 0) === 0) return t.mod(a, b);
-    if (!isFloat(a.dtype)) return t.sub(a, t.mul(b, t.div(a, b)));
-    return t.sub(a, t.mul(b, trunc(t.div(a, b))));
+    const fmod = num(attrs, 'fmod', 0) !== 0;
+    if (!isFloat(a.dtype)) return fmod ? t.sub(a, t.mul(b, t.div(a, b))) : t.mod(a, b);
+    return fmod ? floatFmod(a, b) : floatMod(a, b);
   },
 };
+
+/** C fmod: the remainder with the dividend's sign; fmod(x, ±inf) = x for finite x. */
+function floatFmod(a: Expr, b: Expr): Expr {
+  const finiteByInf = t.and(t.unary('isinf', b), t.unary('not', t.unary('isinf', a)));
+  return t.select(finiteByInf, a, t.sub(a, t.mul(b, trunc(t.div(a, b)))));
+}
+
+/** Python/numpy float mod: the remainder with the divisor's sign (mod(-1, inf) = inf). */
+function floatMod(a: Expr, b: Expr): Expr {
+  const r = floatFmod(a, b);
+  const fix = t.and(t.binary('ne', r, c(r, 0)), t.binary('xor', t.lt(b, c(b, 0)), t.lt(r, c(r, 0))));
+  return t.select(fix, t.add(r, b), r);
+}
 
 const BOOL_RESULT = new Set(['equal', 'less', 'less_or_equal', 'greater', 'greater_or_equal']);
 
@@ -57,7 +70,25 @@ const SHAPE_ARITH: Readonly<Record<string, (a: Dim, b: Dim) => Dim | undefined>>
   add: dimAdd, sub: dimSub, mul: dimMul, max: dimMax, min: dimMin,
   // ONNX integer Div truncates; shape values are non-negative, where floor and trunc agree.
   div: (a, b) => (isStatic(a) && isStatic(b) ? (b === 0 ? undefined : Math.trunc(a / b)) : dimFloorDiv(a, b)),
+  equal: (a, b) => {
+    if (dimEq(a, b)) return 1;
+    if (isStatic(a) && isStatic(b)) return 0;
+    // Dims from shapes are never negative: a symbolic one cannot equal a negative number.
+    if ((isStatic(a) && a < 0) || (isStatic(b) && b < 0)) return 0;
+    return undefined;
+  },
 };
+
+/** Elements of `where` when its condition's elements are known numbers. */
+function shapeSelect(out: TensorType, ctx: InferCtx): readonly Dim[] | undefined {
+  const [c, a, b] = [ctx.values(0), ctx.values(1), ctx.values(2)];
+  if (!c || !a || !b || isFloat(out.dtype) || out.shape.length > 1) return undefined;
+  if (![c, a, b].every((x) => knownDims(x)) || !c.every(isStatic)) return undefined;
+  const n = Math.max(c.length, a.length, b.length);
+  if ([c, a, b].some((x) => x.length !== n && x.length !== 1)) return undefined;
+  const at = (x: readonly Dim[], i: number) => x[x.length === 1 ? 0 : i];
+  return Array.from({ length: n }, (_, i) => (at(c, i) !== 0 ? at(a, i) : at(b, i)));
+}
 
 
 /**
@@ -141,7 +172,9 @@ const where: OpDef = {
     const [cond, a, b] = inputs as TensorType[];
     if (cond.dtype !== 'bool') ctx.fail('KC0402', `where condition must be bool, got ${cond.dtype}`);
     const dtype = sameDType([a, b], ctx);
-    return [{ dtype, shape: broadcastShapes([cond.shape, a.shape, b.shape], ctx) }];
+    const out = { dtype, shape: broadcastShapes([cond.shape, a.shape, b.shape], ctx) };
+    const elems = shapeSelect(out, ctx);
+    return [elems ? { ...out, elems } : out];
   },
   lower: (ctx) => ({
     kind: 'compute',

@@ -16,12 +16,12 @@
 // at compile time into (N/V, K, V) panels (and A into TM-row panels for large K).
 
 import type { Dim } from '../dim.js';
-import { dimEq, isStatic } from '../dim.js';
+import { dimEq, dimKey, isStatic } from '../dim.js';
 import type { Attrs, TensorType } from '../graph.js';
 import type { LowerCtx, Lowering, TensorAccess } from '../te.js';
 import type { Buffer, Expr, Stmt } from '../tir.js';
 import {
-  add, alloc, and, flatIndex, ifThen, imm, letIn, load, loop, lt, min, mul, select, seq, store, sub,
+  add, alloc, and, cast, flatIndex, ifThen, imm, letIn, load, loop, lt, min, mul, select, seq, store, sub,
   unflatten,
 } from '../tir-build.js';
 import {
@@ -30,20 +30,13 @@ import {
 } from './attrs.js';
 import type { InferCtx } from './registry.js';
 import { defineOps } from './registry.js';
-
-/** Numpy broadcast of two dims; static conflicts fail, symbolic ones are checked at run time. */
-function broadcastDim(a: Dim, b: Dim, ctx: InferCtx): Dim {
-  if (a === 1) return b;
-  if (b === 1 || dimEq(a, b)) return a;
-  if (isStatic(a) && isStatic(b)) return ctx.fail(INPUT_MISMATCH, `cannot broadcast ${a} with ${b}`);
-  return isStatic(a) ? a : b;
-}
+import { broadcastDim } from './broadcast.js';
 
 function broadcastShapes(a: readonly Dim[], b: readonly Dim[], ctx: InferCtx): Dim[] {
   const r = Math.max(a.length, b.length), out: Dim[] = [];
   for (let i = 0; i < r; i++) {
     const da = a[a.length - r + i] ?? 1, db = b[b.length - r + i] ?? 1;
-    out.push(broadcastDim(da, db, ctx));
+    out.push(broadcastDim(da, db) ?? ctx.fail(INPUT_MISMATCH, `cannot broadcast ${dimKey(da)} with ${dimKey(db)}`));
   }
   return out;
 }
@@ -96,8 +89,10 @@ function microKernel(ctx: LowerCtx, s: MMSpec): Stmt {
   const nTail = nC === undefined || nC % (TN * V) !== 0, mTail = mC === undefined || mC % TM !== 0;
   const MB = ceilDivExpr(s.M, TM), NB = ceilDivExpr(s.N, TN * V);
   const pv = ctx.fresh('p'), kv = ctx.fresh('k'), tm = ctx.fresh('tm'), tn = ctx.fresh('tn');
-  const lv = ctx.fresh('v'), av = ctx.fresh('a', s.dtype);
-  const acc = ctx.scratch('acc', s.dtype);
+  // float16 products accumulate in float32 (rounded once, at the store), as onnxruntime does.
+  const at = s.dtype === 'float16' ? 'float32' : s.dtype;
+  const lv = ctx.fresh('v'), av = ctx.fresh('a', at);
+  const acc = ctx.scratch('acc', at);
   const [flatB, mb, nb] = unflatten(pv, [prodExpr(s.batch), MB, NB]);
   const bc = s.batch.length ? unflatten(flatB, s.batch) : [];
   const i = add(mul(mb, TM), tm), j = add(mul(add(mul(nb, TN), tn), V), lv);
@@ -105,16 +100,16 @@ function microKernel(ctx: LowerCtx, s: MMSpec): Stmt {
   const lanes = (body: Stmt, kind: 'vectorize' | 'serial' = 'vectorize'): Stmt =>
     loop(tm, TM, loop(tn, TN, loop(lv, V, body, kind), 'unroll'), 'unroll');
 
-  const init = lanes(store(acc, accIdx, imm(0, s.dtype)));
-  const bLoad = load(s.b, s.bIndex(bc, kv, j));
-  const bv = nTail ? select(lt(j, s.N), bLoad, imm(0, s.dtype)) : bLoad;
+  const init = lanes(store(acc, accIdx, imm(0, at)));
+  const bLoad = cast(load(s.b, s.bIndex(bc, kv, j)), at);
+  const bv = nTail ? select(lt(j, s.N), bLoad, imm(0, at)) : bLoad;
   const fma = store(acc, accIdx, add(mul(av, bv), load(acc, accIdx)));
   const aRow = mTail ? min(i, sub(s.M, 1)) : i;
-  const body = loop(tm, TM, letIn(av, load(s.a, s.aIndex(bc, aRow, kv)),
+  const body = loop(tm, TM, letIn(av, cast(load(s.a, s.aIndex(bc, aRow, kv)), at),
     loop(tn, TN, loop(lv, V, fma, 'vectorize'), 'unroll')), 'unroll');
   const red = loop(kv, s.K, body);
   const conds = [mTail ? lt(i, s.M) : null, nTail ? lt(j, s.N) : null].filter((e): e is Expr => !!e);
-  const st = s.emit(bc, i, j, load(acc, accIdx));
+  const st = s.emit(bc, i, j, cast(load(acc, accIdx), s.dtype));
   const fin = lanes(conds.length ? ifThen(conds.reduce((x, y) => and(x, y)), st) : st,
     s.vectorizable ? 'vectorize' : 'serial');
   const tile = alloc(acc, TM * TN * V, seq(init, red, fin));

@@ -28,9 +28,11 @@ import {
 } from './attrs.js';
 import type { InferCtx } from './registry.js';
 import { defineOps } from './registry.js';
+import { lowestValue } from '../dtype.js';
 
-function inferPool(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
-  const x = requireFloat(ins, 0, 'pool input', ctx, 3);
+function inferPool(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx, anyType = false): TensorType[] {
+  // MaxPool also takes 8-bit integers; averaging needs floats.
+  const x = anyType && ins[0] && ins[0].shape.length >= 3 ? ins[0] : requireFloat(ins, 0, 'pool input', ctx, 3);
   const win = readWindow(attrs, x.shape.length - 2, ctx);
   const spatial: Dim[] = x.shape.slice(2).map((d, i) => windowOut(win, i, d));
   checkOutPositive(spatial, ctx);
@@ -75,7 +77,7 @@ function lowerPool(ctx: LowerCtx, isMax: boolean): Lowering {
     loop(tw, TW, loop(lv, V, body, kind), 'unroll');
   let init: Stmt, step: Stmt, result: Expr;
   if (isMax) {
-    const ninf = imm(-Infinity, dt);
+    const ninf = imm(lowestValue(dt), dt);
     init = lanes(store(acc, aIdx, ninf));
     step = lanes(store(acc, aIdx, max(load(acc, aIdx), select(inside, xv, ninf))));
     result = load(acc, aIdx);
@@ -107,7 +109,7 @@ function lowerGlobal(ctx: LowerCtx, isMax: boolean): Lowering {
   if (!x.buffer) throw new Error('internal: pool input must be materialised');
   const dt = x.dtype, V = knob(ctx.knobs, 'pool.vec', ctx.target.vectorLanes);
   const size = prodExpr(x.shape.slice(2));
-  const id = imm(isMax ? -Infinity : 0, dt);
+  const id = imm(isMax ? lowestValue(dt) : 0, dt);
   const combine = (a: Expr, b: Expr): Expr => (isMax ? max(a, b) : add(a, b));
   const pv = ctx.fresh('p'), ch = ctx.fresh('chunk'), lv = ctx.fresh('v'), l2 = ctx.fresh('l');
   const acc = ctx.scratch('acc', dt), tot = ctx.scratch('tot', dt);
@@ -130,7 +132,7 @@ function lowerGlobal(ctx: LowerCtx, isMax: boolean): Lowering {
 }
 
 defineOps([
-  { name: 'max_pool', traits: ['anchor'], infer: inferPool, lower: (ctx) => lowerPool(ctx, true) },
+  { name: 'max_pool', traits: ['anchor'], infer: (i, a, c) => inferPool(i, a, c, true), lower: (ctx) => lowerPool(ctx, true) },
   { name: 'avg_pool', traits: ['anchor'], infer: inferPool, lower: (ctx) => lowerPool(ctx, false) },
   { name: 'global_max_pool', traits: ['anchor'], infer: inferGlobal, lower: (ctx) => lowerGlobal(ctx, true) },
   {

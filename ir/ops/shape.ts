@@ -8,8 +8,10 @@ import {
 } from '../dim.js';
 import { knownDims } from '../values.js';
 import type { Attrs, TensorType } from '../graph.js';
+import type { LowerCtx } from '../te.js';
 import * as t from '../tir-build.js';
 import { elementLoops } from '../te-loops.js';
+import type { Expr } from '../tir.js';
 import { defineOps, type InferCtx, type OpDef } from './registry.js';
 
 const ints = (attrs: Attrs, k: string): number[] => (Array.isArray(attrs[k]) ? [...attrs[k] as number[]] : []);
@@ -62,7 +64,9 @@ function reshapeTarget(x: TensorType, target: readonly Dim[], allowzero: boolean
   const out: (Dim | null)[] = target.map((d, i) => {
     if (dynamic[i]) {
       const z = allowzero ? 0 : isZero(d);
-      known.push(dimAdd(dimAdd(d, dimMul(z, inDim(i))), dimMul(isMinusOne(d), 2)));
+      // max(.., 0) is an atom: it keeps the product below from multiplying out (its value is >= 0
+      // anyway), which would grow exponentially with the number of run-time entries.
+      known.push(dimMax(dimAdd(dimAdd(d, dimMul(z, inDim(i))), dimMul(isMinusOne(d), 2)), 0));
       return null;
     }
     if (d === 0 && !allowzero) {
@@ -97,9 +101,10 @@ function reshapeTarget(x: TensorType, target: readonly Dim[], allowzero: boolean
   return dims;
 }
 
-/** A view of a small integer tensor keeps its known elements. */
+/** A view of a small int32/int64 tensor keeps its known elements. */
 function viewElems(out: TensorType, ctx: InferCtx): TensorType {
-  const elems = out.shape.length <= 1 ? ctx.values(0) : undefined;
+  const shapeType = out.dtype === 'int64' || out.dtype === 'int32';
+  const elems = shapeType && out.shape.length <= 1 ? ctx.values(0) : undefined;
   const n = out.shape.length === 0 ? 1 : out.shape[0];
   return elems && elems.length === n ? { ...out, elems } : out;
 }
@@ -218,26 +223,73 @@ const concat: OpDef = {
   },
 };
 
+/**
+ * Where a padded position reads from, per ONNX Pad mode (pads no larger than the input, as ONNX
+ * requires for reflect): reflect mirrors without repeating the edge, edge repeats it, wrap
+ * wraps around.
+ */
+const PAD_INDEX: Readonly<Record<string, (s: Expr, n: Expr) => Expr>> = {
+  reflect: (s, n) => {
+    const up = t.select(t.lt(s, 0), t.sub(0, s), s);
+    const folded = t.select(t.ge(up, n), t.sub(t.mul(2, t.sub(n, 1)), up), up);
+    return t.max(t.min(folded, t.sub(n, 1)), 0);
+  },
+  edge: (s, n) => t.max(t.min(s, t.sub(n, 1)), 0),
+  wrap: (s, n) => t.mod(s, n),
+};
+const PAD_MODES = new Set(['constant', ...Object.keys(PAD_INDEX)]);
+
+/**
+ * Pad amounts per axis (begins then ends) as dims: the `pads` attribute, or the run-time pads
+ * tensor (input 2) spread over `axes` (default: all axes).
+ */
+function padDims(rank: number, attrs: Attrs, ctx: InferCtx): Dim[] {
+  if (Array.isArray(attrs.pads)) return [...attrs.pads as number[]];
+  const given = ctx.values(2);
+  if (!given) {
+    return ctx.fail('KC0305', 'pad: the pads input has no static length, so the output rank is unknown');
+  }
+  const axes = Array.isArray(attrs.axes) ? attrs.axes as number[] : [...Array(rank).keys()];
+  if (given.length !== 2 * axes.length) ctx.fail('KC0401', `pad: ${given.length} pads for ${axes.length} axes`);
+  const full: Dim[] = new Array<Dim>(2 * rank).fill(0);
+  axes.forEach((a, i) => { full[a] = given[i]; full[a + rank] = given[i + axes.length]; });
+  return full;
+}
+
+/** The same pad amounts as int64 expressions for a lowering (loads from the pads tensor). */
+function padExprs(ctx: LowerCtx, rank: number): Expr[] {
+  if (Array.isArray(ctx.attrs.pads)) return (ctx.attrs.pads as number[]).map((p) => t.imm(p));
+  const src = ctx.inputs[2]!;
+  const axes = Array.isArray(ctx.attrs.axes) ? ctx.attrs.axes as number[] : [...Array(rank).keys()];
+  const full: Expr[] = new Array<Expr>(2 * rank).fill(t.imm(0));
+  const at = (k: number) => t.cast(src.at([t.imm(k)]), 'int64');
+  axes.forEach((a, i) => { full[a] = at(i); full[a + rank] = at(i + axes.length); });
+  return full;
+}
+
 const pad: OpDef = {
   name: 'pad', traits: ['injective'],
   infer: (inputs, attrs, ctx) => {
     const x = inputs[0]!;
-    const pads = ints(attrs, 'pads');
     const r = x.shape.length;
+    const pads = padDims(r, attrs, ctx);
     if (pads.length !== 2 * r) ctx.fail('KC0401', `pad: ${pads.length} pads for rank ${r}`);
-    if (attrs.mode !== undefined && attrs.mode !== 'constant') ctx.fail('KC0401', `pad: mode '${String(attrs.mode)}' is not supported yet`);
-    return [{ dtype: x.dtype, shape: x.shape.map((d, i) => dimAdd(d, pads[i] + pads[i + r])) }];
+    const mode = attrs.mode ?? 'constant';
+    if (!PAD_MODES.has(String(mode))) ctx.fail('KC0401', `pad: unknown mode '${String(mode)}'`);
+    return [{ dtype: x.dtype, shape: x.shape.map((d, i) => dimAdd(dimAdd(d, pads[i]), pads[i + r])) }];
   },
   lower: (ctx) => {
     const x = ctx.inputs[0]!;
     const v = ctx.inputs[1];
-    const pads = ints(ctx.attrs, 'pads');
     const r = x.shape.length;
+    const pads = padExprs(ctx, r);
     const fill = v ? v.at(v.shape.map(() => t.imm(0))) : t.imm(0, x.dtype);
+    const mode = String(ctx.attrs.mode ?? 'constant');
     return {
       kind: 'compute',
       at: (idx) => {
         const src = idx.map((e, i) => t.sub(e, pads[i]));
+        if (mode !== 'constant') return x.at(src.map((s, i) => PAD_INDEX[mode](s, x.shape[i])));
         const inside = src.map((s, i) => t.and(t.ge(s, 0), t.lt(s, x.shape[i]))).reduce((a, b) => t.and(a, b), t.imm(1, 'bool'));
         const safe = src.map((s) => t.select(inside, s, t.imm(0)));
         return t.select(inside, x.at(safe), fill);

@@ -10,7 +10,7 @@ import { decodeTensorProto } from '../../compiler/frontend/onnx/tensor.js';
 import { inspectModule } from '../../compiler/inspect.js';
 import { ensureOps } from '../fixtures/ops-setup.js';
 import {
-  attrFloats, attrInt, attrTensor, BOOL, DOUBLE, encodeModel, encodeTensor, FLOAT, FLOAT16, floatTensor,
+  attrFloats, attrGraph, attrInt, attrTensor, BOOL, DOUBLE, encodeModel, encodeTensor, FLOAT, FLOAT16, floatTensor,
   INT64, INT8, node, sharedDir, tinyModel, UINT64, UINT8, vi,
 } from '../fixtures/onnx-builder.js';
 
@@ -54,11 +54,26 @@ describe('real models', () => {
     expect(shapeKeys(m.main.inputs[0]!.type.shape)).toEqual(['data_0_d0', 'data_0_d1', 'data_0_d2', 'data_0_d3']);
   });
 
-  it('collects the unsupported ops of a model it cannot fully convert', () => {
+  it('imports a Loop whose body holds an If', () => {
     const bytes = fs.readFileSync(path.join(sharedDir(), 'models/ctrl_loop_if/model.onnx'));
     const r = importOnnxCollect(bytes);
-    expect(r.unsupported.map((u) => u.op)).toContain('Loop');
-    expect(() => importOnnx(bytes)).toThrow(/KC0301.*Loop/);
+    expect(r.unsupported).toEqual([]);
+    expect(r.module.main.nodes.map((n) => n.op)).toContain('loop');
+  });
+
+  it('collects unsupported ops inside a body, naming the body and the op', () => {
+    const body = {
+      name: 'body', node: [node('FrobnicateXYZ', ['x_in'], ['x_out'], [], 'inner_op')],
+      input: [vi('i', INT64, []), vi('c', BOOL, []), vi('x_in', FLOAT, [2])],
+      output: [vi('c', BOOL, []), vi('x_out', FLOAT, [2])],
+    };
+    const bytes = encodeModel({
+      nodes: [node('Loop', ['n', '', 'x'], ['y'], [attrGraph('body', body)], 'the_loop')],
+      inputs: [vi('x', FLOAT, [2]), vi('n', INT64, [])], outputs: [vi('y', FLOAT, [2])],
+    });
+    const r = importOnnxCollect(bytes);
+    expect(r.unsupported.map((u) => `${u.op}@${u.node}`)).toEqual(['FrobnicateXYZ@inner_op', 'Loop@the_loop']);
+    expect(() => importOnnx(bytes)).toThrow(/KC0301.*FrobnicateXYZ.*inner_op/);
   });
 });
 

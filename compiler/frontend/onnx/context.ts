@@ -50,6 +50,10 @@ export interface ConvertCtx {
   fail(code: Code, message: string): never;
   /** Imports graph attribute `attr` (or a graph built by the converter) as a body whose inputs have `inputTypes`. */
   subgraph(attr: string | GraphMsg, inputTypes: readonly TensorType[]): Func;
+  /** Splices a body without inputs into the current graph; returns its outputs. */
+  inline(f: Func): Value[];
+  /** Makes nodes for a new body without adding them to the current graph. */
+  emitDetached(op: string, inputs: readonly (Value | null)[], attrs: Attrs): Node[];
 }
 
 export interface ContextDeps {
@@ -87,6 +91,16 @@ export function makeContext(deps: ContextDeps, node: OnnxNodeInfo, attrs: AttrRe
     scalar: (dtype, value, hint) => ctx.constant(scalarData(dtype, value), hint),
     unsupported(reason) { throw new UnsupportedOp(reason); },
     fail: (code, message) => fail(code, message, where),
+    emitDetached(op, ins, a) {
+      const nodes: Node[] = [];
+      emitNode({ ...deps, nodes, subgraph: deps.subgraph }, where, op, ins, a, (k) => `${node.name}/${op}_${count++}_${k}`);
+      return nodes;
+    },
+    inline(f) {
+      if (f.inputs.length > 0) throw new Error('internal: only bodies without inputs can be inlined');
+      deps.nodes.push(...f.nodes);
+      return [...f.outputs];
+    },
     subgraph(attr, inputTypes) {
       const g = typeof attr === 'string' ? attrs.graph(attr) : attr;
       if (!g) return attrs.fail(String(attr), 'is required');

@@ -5,8 +5,11 @@
 // stable. Scan inputs and outputs on axes other than 0 are moved there with transposes, so the
 // `scan` op itself only ever slices and stacks along axis 0.
 
-import { type Dim, dimEq, sym } from '../../../../ir/dim.js';
+import { type Dim, dimEq, isStatic, sym } from '../../../../ir/dim.js';
+import { valuesOf } from '../../../../ir/values.js';
 import type { Func, TensorType, Value } from '../../../../ir/graph.js';
+import { KestrelError } from '../../../../runtime-vm/errors.js';
+import { Codes } from '../../../diagnostics.js';
 import type { ConvertCtx } from '../context.js';
 import { row, type ConverterRow } from './types.js';
 
@@ -62,9 +65,39 @@ function carriedBody(ctx: ConvertCtx, attr: string, fixed: readonly TensorType[]
 }
 
 function ifConvert(ctx: ConvertCtx): (Value | null)[] {
-  const then = ctx.subgraph('then_branch', []);
-  const otherwise = ctx.subgraph('else_branch', []);
-  return ctx.result('if', [ctx.input(0)], { then, else: otherwise });
+  // A condition known at compile time (often computed from shapes) selects its branch now; the
+  // other branch is never imported, so code that only makes sense for other shapes is ignored.
+  const known = valuesOf(ctx.input(0));
+  if (known && known.length === 1 && isStatic(known[0])) {
+    return ctx.inline(ctx.subgraph(known[0] !== 0 ? 'then_branch' : 'else_branch', []));
+  }
+  const [then, otherwise] = [tryBranch(ctx, 'then_branch'), tryBranch(ctx, 'else_branch')];
+  if (then instanceof KestrelError && otherwise instanceof KestrelError) throw then;
+  return ctx.result('if', [ctx.input(0)], {
+    then: then instanceof KestrelError ? unreachable(ctx, then, otherwise as Func) : then,
+    else: otherwise instanceof KestrelError ? unreachable(ctx, otherwise, then as Func) : otherwise,
+  });
+}
+
+/** A branch, or the shape error that makes it impossible for the shapes this model can have. */
+function tryBranch(ctx: ConvertCtx, attr: string): Func | KestrelError {
+  try {
+    return ctx.subgraph(attr, []);
+  } catch (e) {
+    if (e instanceof KestrelError && (e.code === Codes.SHAPE_INFERENCE || e.code === Codes.ATTRIBUTE)) return e;
+    throw e;
+  }
+}
+
+/**
+ * Exporters guard shape-specific code with If on a shape test; with symbolic shapes both branches
+ * are compiled, and the one written for other shapes may not type-check. It becomes a branch
+ * that fails the run, with the compile error as its message, should it ever be taken.
+ */
+function unreachable(ctx: ConvertCtx, why: KestrelError, other: Func): Func {
+  const types = other.outputs.map((v) => v.type);
+  const [node] = ctx.emitDetached('unreachable', [], { message: why.message, types: JSON.stringify(types) });
+  return Object.freeze({ name: 'unreachable', inputs: [], outputs: node.outputs, nodes: [node] });
 }
 
 function loopConvert(ctx: ConvertCtx): (Value | null)[] {

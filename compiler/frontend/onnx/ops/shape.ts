@@ -80,8 +80,13 @@ function pad(ctx: ConvertCtx): Value[] {
     const value = ctx.attrs.float('value', 0);
     return ctx.result('pad', [x, value === 0 ? null : ctx.scalar(x.type.dtype, value)], { mode, pads });
   }
-  let pads = constList(ctx, 1, 'pads') ?? ctx.fail('KC0402', 'Pad needs pads');
   const axes = constList(ctx, 3, 'axes');
+  if (!ctx.input(1).data) {
+    // Pads known only at run time: the op reads them from the tensor (shape via data symbols).
+    return ctx.result('pad', [x, ctx.optInput(2), ctx.input(1)],
+      { mode, ...(axes ? { axes: normAxesUnsorted(ctx, axes, r) } : {}) });
+  }
+  let pads = constList(ctx, 1, 'pads') ?? ctx.fail('KC0402', 'Pad needs pads');
   if (axes) pads = expandPads(ctx, pads, normAxesUnsorted(ctx, axes, r), r);
   if (pads.length !== 2 * r) ctx.attrs.fail('pads', `has ${pads.length} values, expected ${2 * r}`);
   return ctx.result('pad', [x, ctx.optInput(2)], { mode, pads });

@@ -34,8 +34,9 @@ class KernelBuilder {
 
   constructor(readonly target: TargetInfo) {}
 
-  fresh = (hint: string, dtype: DType = 'int64') => t.variable(`${hint}${this.counter++}`, dtype);
-  scratch = (hint: string, dtype: DType) => t.buffer(`${hint}${this.counter++}`, dtype, 'local');
+  // `_` keeps loop/let names apart from the scalar parameters `s<N>` (SymbolParams).
+  fresh = (hint: string, dtype: DType = 'int64') => t.variable(`${hint}_${this.counter++}`, dtype);
+  scratch = (hint: string, dtype: DType) => t.buffer(`${hint}_${this.counter++}`, dtype, 'local');
 
   param(v: Value): Buffer {
     let e = this.buffers.get(v.id);

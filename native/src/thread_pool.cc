@@ -7,6 +7,26 @@ namespace kestrel {
 namespace {
 thread_local bool t_in_parallel = false;
 
+// Polls of an atomic before falling back to sleeping (roughly tens of microseconds).
+constexpr int kSpin = 4000;
+
+inline void relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+template <typename Ready>
+bool spin_until(Ready ready) {
+  for (int i = 0; i < kSpin; ++i) {
+    if (ready()) return true;
+    relax();
+  }
+  return false;
+}
+
 void run_chunk(kestrel_task_fn fn, void* closure, int64_t n, int chunks, int index) {
   const int64_t begin = n / chunks * index + std::min<int64_t>(index, n % chunks);
   const int64_t end = begin + n / chunks + (index < n % chunks ? 1 : 0);
@@ -32,6 +52,7 @@ ThreadPool::~ThreadPool() {
 void ThreadPool::worker(int index) {
   uint64_t seen = 0;
   for (;;) {
+    spin_until([&] { return stop_.load(std::memory_order_relaxed) || generation_.load(std::memory_order_acquire) != seen; });
     std::unique_lock<std::mutex> lock(mu_);
     wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
     if (stop_) return;
@@ -71,6 +92,10 @@ void ThreadPool::parallel_for(kestrel_task_fn fn, void* closure, int64_t n) {
   t_in_parallel = true;
   run_chunk(fn, closure, n, chunks, 0);
   t_in_parallel = false;
+  if (spin_until([&] { return pending_.load(std::memory_order_acquire) == 0; })) {
+    std::lock_guard<std::mutex> lock(mu_);  // the last worker may still hold it to notify
+    return;
+  }
   std::unique_lock<std::mutex> lock(mu_);
   done_.wait(lock, [&] { return pending_ == 0; });
 }

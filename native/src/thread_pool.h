@@ -5,10 +5,16 @@
 // min(n, threads) contiguous chunks; the caller runs chunk 0 and workers the others, and the call
 // returns only when every chunk is done. One parallel_for at a time per pool: concurrent callers
 // are serialised by a mutex, and a nested call (from inside a chunk, detected with a thread-local
-// flag) runs inline rather than deadlocking. Workers sleep on a condition variable between loops.
+// flag) runs inline rather than deadlocking. Between loops, workers first spin briefly on the
+// generation counter (a kernel's parallel loops usually come in quick succession, e.g. one per
+// time step of a recurrence), then sleep on a condition variable; the caller likewise spins
+// briefly before sleeping while it waits for the last chunk. The counters are atomics so they can
+// be polled without the mutex, but they only change under it, so the condition variables never
+// miss a wake-up.
 #ifndef KESTREL_THREAD_POOL_H_
 #define KESTREL_THREAD_POOL_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -38,13 +44,13 @@ class ThreadPool {
   std::condition_variable wake_;
   std::condition_variable done_;
   std::vector<std::thread> workers_;
-  uint64_t generation_ = 0;
-  bool stop_ = false;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<bool> stop_{false};
   kestrel_task_fn fn_ = nullptr;
   void* closure_ = nullptr;
   int64_t n_ = 0;
   int chunks_ = 0;
-  int pending_ = 0;
+  std::atomic<int> pending_{0};
 
   void worker(int index);
 };

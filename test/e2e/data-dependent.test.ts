@@ -3,30 +3,14 @@
 // on inputs whose data give different output sizes (count kernel -> load_int -> exact
 // allocation -> fill kernel; see ir/ops/select.ts). A k outside [0, extent] fails the run cleanly.
 
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compile } from '../../compiler/driver.js';
-import { load, type Session } from '../../runtime-vm/session.js';
+import type { Session } from '../../runtime-vm/session.js';
 import { Tensor } from '../../runtime-vm/tensor.js';
 import { KestrelError } from '../../runtime-vm/errors.js';
-import { attrInt, BOOL, encodeModel, FLOAT, INT64, node, vi } from '../fixtures/onnx-builder.js';
-import { tempDir } from '../helpers/shared.js';
+import { attrInt, BOOL, FLOAT, INT64, node, vi } from '../fixtures/onnx-builder.js';
+import { buildModel, f32, floats, i64, ints } from '../helpers/models.js';
 
-type Spec = Parameters<typeof encodeModel>[0];
-
-async function build(name: string, spec: Spec): Promise<Session> {
-  const dir = tempDir('kestrel-dd-');
-  const model = join(dir, `${name}.onnx`), so = join(dir, `${name}.so`);
-  writeFileSync(model, encodeModel(spec));
-  await compile(model, { output: so });
-  return load(so);
-}
-
-const f32 = (dims: number[], data: number[]) => new Tensor('float32', Float32Array.from(data), dims);
-const i64 = (dims: number[], data: number[]) => new Tensor('int64', BigInt64Array.from(data.map(BigInt)), dims);
-const ints = (t: Tensor): number[] => Array.from(t.data as BigInt64Array, Number);
-const floats = (t: Tensor): number[] => Array.from(t.data as Float32Array);
+const build = buildModel;
 
 function nonzeroRef(x: number[], dims: number[]): number[][] {
   const rows: number[][] = dims.map(() => []);

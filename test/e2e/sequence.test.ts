@@ -2,29 +2,14 @@
 // ConcatFromSequence, SplitToSequence, a Loop carrying a sequence, SequenceMap), and sequence
 // graph inputs/outputs through session.run (Tensor[] in and out, IoInfo.kind).
 
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compile } from '../../compiler/driver.js';
-import { load, type Session } from '../../runtime-vm/session.js';
+import type { Session } from '../../runtime-vm/session.js';
 import { Tensor } from '../../runtime-vm/tensor.js';
 import { KestrelError } from '../../runtime-vm/errors.js';
-import { attrGraph, attrInt, BOOL, encodeModel, FLOAT, INT64, node, vi } from '../fixtures/onnx-builder.js';
-import { tempDir } from '../helpers/shared.js';
+import { attrGraph, attrInt, BOOL, FLOAT, INT64, node, vi } from '../fixtures/onnx-builder.js';
+import { buildModel, f32, floats, i64 } from '../helpers/models.js';
 
-type Spec = Parameters<typeof encodeModel>[0];
-
-async function build(name: string, spec: Spec): Promise<Session> {
-  const dir = tempDir('kestrel-seq-');
-  const model = join(dir, `${name}.onnx`), so = join(dir, `${name}.so`);
-  writeFileSync(model, encodeModel(spec));
-  await compile(model, { output: so });
-  return load(so);
-}
-
-const f32 = (dims: number[], data: number[]) => new Tensor('float32', Float32Array.from(data), dims);
-const i64 = (dims: number[], data: number[]) => new Tensor('int64', BigInt64Array.from(data.map(BigInt)), dims);
-const floats = (t: Tensor): number[] => Array.from(t.data as Float32Array);
+const build = buildModel;
 const seqVi = (name: string, elemType: number, dims?: (number | string)[]) => ({
   name, type: { sequenceType: { elemType: { tensorType: { elemType,
     ...(dims ? { shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } : {}) } } } },

@@ -4,7 +4,8 @@
 // Unsupported cases are skipped by the runner and listed in its report, never counted as passes.
 // Regenerate the baselines with `node scripts/conformance-baseline.mjs` and review the diff.
 
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -15,14 +16,15 @@ interface Report {
   cases: { name: string; status: string; message?: string }[];
 }
 
-function runConformance(dynamic: boolean): Report {
+/** Runs the runner in a child process without blocking this worker (vitest's RPC needs it). */
+async function runConformance(dynamic: boolean): Promise<Report> {
   const runner = join(REPO_ROOT, 'dist', 'compiler', 'conformance.js');
   if (!existsSync(runner)) throw new Error(`${runner} is missing: run \`npm run build:ts\` first`);
   const dirs = ['node', 'pytorch-converted', 'pytorch-operator', 'simple'].map((d) => join(sharedDir(), 'onnx-tests', d));
   const report = join(tempDir(), 'report.json');
   try {
-    execFileSync('node', [runner, ...dirs, '--report', report, ...(dynamic ? ['--dynamic'] : [])],
-      { stdio: 'ignore', cwd: REPO_ROOT, timeout: 1_500_000 });
+    await promisify(execFile)('node', [runner, ...dirs, '--report', report, ...(dynamic ? ['--dynamic'] : [])],
+      { cwd: REPO_ROOT, timeout: 1_500_000, maxBuffer: 64 << 20 });
   } catch { /* a nonzero exit means failures: the assertions below list them */ }
   return JSON.parse(readFileSync(report, 'utf8')) as Report;
 }
@@ -44,8 +46,8 @@ function baseline(mode: string): string[] {
 
 describe('ONNX conformance', () => {
   for (const mode of ['static', 'dynamic']) {
-    it(`${mode}: no failures, and every baseline case passes`, () => {
-      const r = runConformance(mode === 'dynamic');
+    it(`${mode}: no failures, and every baseline case passes`, async () => {
+      const r = await runConformance(mode === 'dynamic');
       const known = knownFailures(mode);
       const failed = r.cases.filter((c) => c.status === 'FAIL' && !known.has(c.name)).map((c) => `${c.name}: ${c.message}`);
       expect(failed).toEqual([]);

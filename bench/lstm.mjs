@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { ortOptions } from './ort-options.mjs';
 import { compile, load, Tensor } from '../dist/api.js';
 
 const args = process.argv.slice(2);
@@ -49,7 +50,7 @@ const so = join(mkdtempSync(join(tmpdir(), 'kestrel-bench-')), 'lstm_2layer.so')
 await compile(join(dir, 'model.onnx'), { output: so });
 const session = await load(so, { threads });
 const ortSession = await ort.InferenceSession.create(join(dir, 'model.onnx'),
-  { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+  ortOptions(threads));
 
 console.log(`lstm_2layer, threads ${threads}, ${runs} alternating runs each (${gap} ms apart); ratio = kestrel median / onnxruntime median`);
 for (const batch of batches) {

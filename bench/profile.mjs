@@ -8,6 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { ortOptions } from './ort-options.mjs';
 import { compile, load, Tensor } from '../dist/api.js';
 import { ModelType } from '../dist/compiler/frontend/onnx/schema.js';
 
@@ -80,7 +81,7 @@ for (const layer of LAYERS) {
   writeFileSync(path, bytes);
   await compile(path, { output: join(dir, `${layer[0]}.so`) });
   const session = await load(join(dir, `${layer[0]}.so`), { threads });
-  const ortS = await ort.InferenceSession.create(path, { intraOpNumThreads: threads, interOpNumThreads: 1 });
+  const ortS = await ort.InferenceSession.create(path, ortOptions(threads));
   const x = Float32Array.from(rand(xdims.reduce((a, b) => a * b), 1));
   const feeds = { x: new Tensor('float32', x, xdims) };
   const ortFeeds = { x: new ort.Tensor('float32', x, xdims) };

@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { ortOptions } from './ort-options.mjs';
 import { compile, load } from '../dist/api.js';
 import { readDataSet } from '../dist/compiler/testdata.js';
 
@@ -35,7 +36,7 @@ async function benchModel(name) {
   await compile(join(dir, 'model.onnx'), { output: so });
   const session = await load(so, { threads });
   const ortSession = await ort.InferenceSession.create(join(dir, 'model.onnx'),
-    { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+    ortOptions(threads));
   const set = readDataSet(join(dir, readdirSync(dir).filter((d) => d.startsWith('test_data_set_')).sort()[0]));
   const feeds = Object.fromEntries(session.inputs.map((io, i) => [io.name, set.inputs[i].tensor]));
   const ortFeeds = Object.fromEntries(ortSession.inputNames.map((n, i) => {

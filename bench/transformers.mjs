@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { ortOptions } from './ort-options.mjs';
 import { compile, load, Tensor } from '../dist/api.js';
 
 const args = process.argv.slice(2);
@@ -37,7 +38,7 @@ for (const model of MODELS) {
   const dynPath = join(tmp, `${model.name}.so`);
   await compile(onnx, { output: dynPath });
   const dyn = await load(dynPath, { threads });
-  const rt = await ort.InferenceSession.create(onnx, { intraOpNumThreads: threads, interOpNumThreads: 1 });
+  const rt = await ort.InferenceSession.create(onnx, ortOptions(threads));
   for (const seq of model.seqs) {
     const staticPath = join(tmp, `${model.name}_${seq}.so`);
     await compile(onnx, { output: staticPath, fixedDims: { batch: 1, seq } });

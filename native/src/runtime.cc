@@ -52,7 +52,7 @@ struct kestrel_session {
   void* handle = nullptr;
   kestrel::Manifest manifest;
   kestrel::Program program;
-  std::unique_ptr<kestrel::ThreadPool> threads;
+  std::shared_ptr<kestrel::ThreadPool> threads;
   kestrel::Executable exec;
   std::vector<kestrel::IoView> input_views, output_views;
   std::mutex run_mu;  // serialises runs (register file and thread pool are per session)
@@ -160,7 +160,7 @@ Status load(const char* path, const kestrel_options& o, kestrel_session* s) {
   }
   KESTREL_TRY(load_program(syms.bytecode, *syms.bytecode_size, &s->program));
   KESTREL_TRY(check_program(s->manifest, syms, s->program));
-  s->threads = std::make_unique<ThreadPool>(o.threads);
+  s->threads = ThreadPool::shared(o.threads);
   s->exec.program = &s->program;
   s->exec.manifest = &s->manifest;
   s->exec.kernels = syms.kernels;

@@ -7,8 +7,9 @@ namespace kestrel {
 namespace {
 thread_local bool t_in_parallel = false;
 
-// Polls of an atomic before falling back to sleeping (roughly tens of microseconds).
-constexpr int kSpin = 4000;
+// Polls of an atomic before falling back to sleeping (a few hundred microseconds): long enough to
+// stay awake between the kernels of one run, short enough not to hold a core between runs.
+constexpr int kSpin = 20000;
 
 inline void relax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -98,6 +99,19 @@ void ThreadPool::parallel_for(kestrel_task_fn fn, void* closure, int64_t n) {
   }
   std::unique_lock<std::mutex> lock(mu_);
   done_.wait(lock, [&] { return pending_ == 0; });
+}
+
+std::shared_ptr<ThreadPool> ThreadPool::shared(int threads) {
+  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  static std::mutex mu;
+  static std::map<int, std::weak_ptr<ThreadPool>> pools;
+  std::lock_guard<std::mutex> lock(mu);
+  std::shared_ptr<ThreadPool> pool = pools[threads].lock();
+  if (!pool) {
+    pool = std::make_shared<ThreadPool>(threads);
+    pools[threads] = pool;
+  }
+  return pool;
 }
 
 void ThreadPool::parallel_for_c(void* pool, kestrel_task_fn fn, void* closure, int64_t n) {

@@ -15,6 +15,8 @@
 #define KESTREL_THREAD_POOL_H_
 
 #include <atomic>
+#include <map>
+#include <memory>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -34,6 +36,11 @@ class ThreadPool {
 
   void parallel_for(kestrel_task_fn fn, void* closure, int64_t n);
   int threads() const { return static_cast<int>(workers_.size()) + 1; }
+
+  // The process-wide pool with `threads` threads (<= 0: hardware concurrency), shared by every
+  // session that asks for that many: several sessions then do not keep separate sets of workers
+  // competing for the same cores. It lives while a session holds it.
+  static std::shared_ptr<ThreadPool> shared(int threads);
 
   // The C entry point stored in kestrel_kernel_ctx (pool = this).
   static void parallel_for_c(void* pool, kestrel_task_fn fn, void* closure, int64_t n);

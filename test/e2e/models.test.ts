@@ -12,6 +12,7 @@ const MODELS = [
   'resnet18', 'mobilenetv2', 'zoo_inception_v1', 'zoo_shufflenet', 'zoo_squeezenet', // CNNs, dynamic batch
   'bert_mini', 'gpt2_tiny', // dynamic batch and sequence
   'ctrl_loop_if', // a data-dependent Loop whose body holds an If
+  'lstm_2layer', // two LSTM layers, dynamic batch and sequence (up to 200 steps)
 ];
 
 describe('e2e: whole models, one artifact each', () => {

@@ -196,7 +196,17 @@ function inferLayerNorm(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: 
     const want = norm.slice(norm.length - t.shape.length);
     t.shape.forEach((d, i) => { if (d !== 1) checkDimEq(d, want[i], `layer_norm ${what}`, ctx); });
   }
-  return [x];
+  if (intAttr(attrs, 'stats', 0) === 0) return [x];
+  // ONNX's optional Mean and InvStdDev: per row, normalised axes kept as 1, in float32.
+  const stat: TensorType = { dtype: 'float32', shape: x.shape.map((d, i) => (i < axis ? d : 1)) };
+  return [x, stat, stat];
+}
+
+/** Stores each row's statistics (mean, inverse std-dev) into outputs 1 and 2 when requested. */
+function statStores(ctx: LowerCtx, rows: { pre: readonly Expr[]; mid: readonly Expr[] }, rv: Expr,
+  stats: readonly Expr[]): Stmt[] {
+  const at = [...unflatten(rv, rows.pre), ...rows.mid.map(() => imm(0))];
+  return ctx.outputs.slice(1).map((o, k) => o.store(at, cast(stats[k], o.dtype)));
 }
 
 function lowerLayerNorm(ctx: LowerCtx): Lowering {
@@ -217,13 +227,14 @@ function lowerLayerNorm(ctx: LowerCtx): Lowering {
     return letIn(mean, div(sum, n), rowReduce(ctx, rows.L, V, dt, 0, add, (i) => {
       const d = sub(xAt(i), mean);
       return mul(d, d);
-    }, (ss) => letIn(rstd, unary('rsqrt', add(div(ss, n), imm(eps, dt))),
+    }, (ss) => letIn(rstd, unary('rsqrt', add(div(ss, n), imm(eps, dt))), seq(
+      ...statStores(ctx, rows, rv, [mean, rstd]),
       rowLoop(ctx, rows.L, V, (i, inRow) => {
-      let v = mul(mul(sub(xAt(i), mean), rstd), param(scale, i));
-      if (bias) v = add(v, param(bias, i));
-      const st = out.store([...unflatten(rv, rows.pre), ...unflatten(i, rows.mid)], v);
-      return inRow ? ifThen(inRow, st) : st;
-    }))));
+        let v = mul(mul(sub(xAt(i), mean), rstd), param(scale, i));
+        if (bias) v = add(v, param(bias, i));
+        const st = out.store([...unflatten(rv, rows.pre), ...unflatten(i, rows.mid)], v);
+        return inRow ? ifThen(inRow, st) : st;
+      })))));
   });
   return { kind: 'kernel', body: loop(rv, rows.outer, body, 'parallel') };
 }

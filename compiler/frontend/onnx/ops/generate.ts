@@ -3,7 +3,8 @@
 // LayerNormalization (-> layer_norm) and CastLike (-> cast). Requires: ir/ops/generate.ts,
 // ir/ops/norm.ts, ir/ops/elementwise.ts. Guarantees: attributes complete and normalised; a float
 // Range with run-time bounds (its length would be data-dependent float arithmetic) and
-// LayerNormalization's Mean/InvStdDev outputs are reported unsupported.
+// LayerNormalization's Mean/InvStdDev outputs with a stash_type other than float are reported
+// unsupported.
 
 import { isFloat } from '../../../../ir/dtype.js';
 import type { Value } from '../../../../ir/graph.js';
@@ -35,11 +36,12 @@ function constantOfShape(ctx: ConvertCtx): Value[] {
 }
 
 function layerNorm(ctx: ConvertCtx): Value[] {
-  if (ctx.outputNames.slice(1).some((n) => n)) ctx.unsupported('LayerNormalization Mean/InvStdDev outputs');
+  const stats = ctx.outputNames.slice(1).some((n) => n) ? 1 : 0;
+  if (stats && ctx.attrs.int('stash_type', 1) !== 1) ctx.unsupported('LayerNormalization stash_type other than float');
   const x = ctx.input(0);
   const axis = ctx.axis(ctx.attrs.int('axis', -1), ctx.rank(x));
   return ctx.result('layer_norm', [x, ctx.input(1), ctx.optInput(2)],
-    { axis, epsilon: ctx.attrs.float('epsilon', 1e-5) });
+    { axis, epsilon: ctx.attrs.float('epsilon', 1e-5), stats });
 }
 
 function castLike(ctx: ConvertCtx): Value[] {

@@ -21,7 +21,7 @@ import type { Attrs, TensorType } from '../graph.js';
 import type { LowerCtx, Lowering, TensorAccess } from '../te.js';
 import type { Buffer, Expr, Stmt } from '../tir.js';
 import {
-  add, alloc, and, cast, flatIndex, ifThen, imm, letIn, load, loop, lt, min, mul, select, seq, store, sub,
+  add, alloc, and, cast, le, flatIndex, ifThen, imm, letIn, load, loop, lt, min, mul, select, seq, store, sub,
   unflatten,
 } from '../tir-build.js';
 import {
@@ -102,17 +102,23 @@ function microKernel(ctx: LowerCtx, s: MMSpec): Stmt {
 
   const init = lanes(store(acc, accIdx, imm(0, at)));
   const bLoad = cast(load(s.b, s.bIndex(bc, kv, j)), at);
-  const bv = nTail ? select(lt(j, s.N), bLoad, imm(0, at)) : bLoad;
-  const fma = store(acc, accIdx, add(mul(av, bv), load(acc, accIdx)));
-  const aRow = mTail ? min(i, sub(s.M, 1)) : i;
-  const body = loop(tm, TM, letIn(av, cast(load(s.a, s.aIndex(bc, aRow, kv)), at),
-    loop(tn, TN, loop(lv, V, fma, 'vectorize'), 'unroll')), 'unroll');
-  const red = loop(kv, s.K, body);
-  const conds = [mTail ? lt(i, s.M) : null, nTail ? lt(j, s.N) : null].filter((e): e is Expr => !!e);
-  const st = s.emit(bc, i, j, cast(load(acc, accIdx), s.dtype));
-  const fin = lanes(conds.length ? ifThen(conds.reduce((x, y) => and(x, y)), st) : st,
-    s.vectorizable ? 'vectorize' : 'serial');
-  const tile = alloc(acc, TM * TN * V, seq(init, red, fin));
+  /** One register tile; masks only where the tile may cross the edge of the matrix. */
+  const tileBody = (nMask: boolean, mMask: boolean): Stmt => {
+    const bv = nMask ? select(lt(j, s.N), bLoad, imm(0, at)) : bLoad;
+    const fma = store(acc, accIdx, add(mul(av, bv), load(acc, accIdx)));
+    const aRow = mMask ? min(i, sub(s.M, 1)) : i;
+    const body = loop(tm, TM, letIn(av, cast(load(s.a, s.aIndex(bc, aRow, kv)), at),
+      loop(tn, TN, loop(lv, V, fma, 'vectorize'), 'unroll')), 'unroll');
+    const conds = [mMask ? lt(i, s.M) : null, nMask ? lt(j, s.N) : null].filter((e): e is Expr => !!e);
+    const st = s.emit(bc, i, j, cast(load(acc, accIdx), s.dtype));
+    const fin = lanes(conds.length ? ifThen(conds.reduce((x, y) => and(x, y)), st) : st,
+      s.vectorizable ? 'vectorize' : 'serial');
+    return seq(init, loop(kv, s.K, body), fin);
+  };
+  // Interior tiles (all but the last row/column block, and symbolic extents alike) run unmasked.
+  const interior = and(le(mul(add(mb, 1), TM), s.M), le(mul(add(nb, 1), TN * V), s.N));
+  const tiles = nTail || mTail ? ifThen(interior, tileBody(false, false), tileBody(nTail, mTail)) : tileBody(false, false);
+  const tile = alloc(acc, TM * TN * V, tiles);
   return loop(pv, prodExpr([prodExpr(s.batch), MB, NB]), tile, 'parallel');
 }
 

@@ -21,9 +21,10 @@ const seq = Number(opt('seq', '200'));
 const batches = opt('batches', '1,3').split(',').map(Number);
 const runs = Number(opt('runs', '30'));
 const threads = Number(opt('threads', '2'));
-// onnxruntime's pool threads spin after each run; on 2 cores that steals the CPU from whatever
-// runs next. A pause between runs (default 20 ms, --gap) lets them park before each timed run.
-const gap = Number(opt('gap', '20'));
+// Runs alternate back to back, as in the other benches (onnxruntime's spinning is off: see
+// ort-options.mjs). --gap N pauses N ms before each timed run: both runtimes then start from
+// sleeping threads, which on these virtual machines costs each run a few milliseconds.
+const gap = Number(opt('gap', '0'));
 const pause = () => new Promise((res) => setTimeout(res, gap));
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];

@@ -1,6 +1,5 @@
 // Default loop nests over a tensor's elements, and buffer-backed TensorAccess.
-// `elementLoops` visits every element of a row-major shape: the flat index is split into
-// parallel tasks of whole vectors, each vector a 'vectorize' loop whose tail lanes are predicated.
+// `elementLoops` visits every element of a row-major shape (see its comment for the schedule).
 // The coordinates it hands to `body` remember the flat index they came from, so an access to a
 // buffer of the very same shape loads at the flat index (a contiguous vector) instead of
 // recomputing it from coordinates (which would need div/mod and gathers).
@@ -40,9 +39,38 @@ export interface LoopEnv {
 /** Vectors per parallel task (a task is lanes*VECS_PER_TASK elements). */
 const VECS_PER_TASK = 64;
 
-/** Visits every element of `shape` once; `body` gets its coordinates. */
+/**
+ * Visits every element of `shape` once; `body` gets its coordinates. Rows of the last axis are
+ * the parallel iterations; within a row, whole vectors run unmasked and only the tail is
+ * predicated, and the other coordinates come from one division per row (never per element,
+ * which for symbolic extents would be an integer division per lane). Shapes whose last axis is
+ * shorter than a vector are walked as one flat index instead, so lanes are not wasted.
+ */
 export function elementLoops(env: LoopEnv, shape: readonly Expr[], body: (idx: readonly Expr[]) => Stmt): Stmt {
   if (shape.length === 0) return body([]);
+  const V = env.lanes;
+  const inner = shape[shape.length - 1];
+  if (inner.kind === 'const' && inner.value < V) return flatLoops(env, shape, body);
+  const outerShape = shape.slice(0, -1);
+  const rows = outerShape.reduce<Expr>((a, b) => t.mul(a, b), t.imm(1));
+  const [row, jb, lane] = [env.fresh('row'), env.fresh('jb'), env.fresh('lane')];
+  const outer = t.unflatten(row, outerShape);
+  const key = shapeKey(shape);
+  const at = (j: Expr): Stmt => {
+    const idx = [...outer, j];
+    FLAT.set(idx, { flat: t.add(t.mul(row, inner), j), shapeKey: key });
+    return body(idx);
+  };
+  const full = t.floordiv(inner, V);
+  const main = t.loop(jb, full, t.loop(lane, V, at(t.add(t.mul(jb, V), lane)), 'vectorize'));
+  const tailStart = t.mul(full, V);
+  const j = t.add(tailStart, lane);
+  const tail = t.ifThen(t.lt(tailStart, inner), t.loop(lane, V, t.ifThen(t.lt(j, inner), at(j)), 'vectorize'));
+  return t.loop(row, rows, t.seq(main, tail), 'parallel');
+}
+
+/** elementLoops over one flat index: parallel tasks of whole vectors, tail lanes predicated. */
+function flatLoops(env: LoopEnv, shape: readonly Expr[], body: (idx: readonly Expr[]) => Stmt): Stmt {
   const total = shape.reduce<Expr>((a, b) => t.mul(a, b), t.imm(1));
   const V = env.lanes;
   const chunk = V * VECS_PER_TASK;

@@ -48,10 +48,14 @@ for (const model of MODELS) {
     const o = Object.fromEntries(Object.entries(raw).map(([n, [d, s]]) => [n, new ort.Tensor('int64', d, s)]));
     const t = { dyn: [], st: [], ort: [] };
     for (let i = 0; i < 3; i++) { await dyn.run(k); await st.run(k); await rt.run(o); }
+    // The order rotates every round, so each variant follows each other one equally often (a run
+    // that follows a long one starts with sleeping worker threads).
+    const variants = [['dyn', () => dyn.run(k)], ['st', () => st.run(k)], ['ort', () => rt.run(o)]];
     for (let i = 0; i < runs; i++) {
-      t.dyn.push(await time(() => dyn.run(k)));
-      t.st.push(await time(() => st.run(k)));
-      t.ort.push(await time(() => rt.run(o)));
+      for (let v = 0; v < 3; v++) {
+        const [name, run] = variants[(i + v) % 3];
+        t[name].push(await time(run));
+      }
     }
     st.dispose();
     const [d, s, r] = [median(t.dyn), median(t.st), median(t.ort)];

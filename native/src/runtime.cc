@@ -183,6 +183,19 @@ std::string expected_shape(const IoSpec& io) {
   return out + "]";
 }
 
+// The data of `t` holds exactly dims x element size bytes, and is not NULL unless empty.
+Status check_data(uint32_t dtype, const kestrel_tensor& t, const std::string& what) {
+  uint64_t count = 0, bytes = 0;
+  KESTREL_TRY(element_count(t.dims, t.rank, what, &count));
+  KESTREL_TRY(byte_size(dtype, count, what, &bytes));
+  if (bytes != t.nbytes) {
+    return Fail(code::kInputData, what + " has " + std::to_string(t.nbytes) + " bytes of data, its dims " +
+                                      "need " + std::to_string(bytes));
+  }
+  if (bytes > 0 && !t.data) return Fail(code::kInputData, what + ": data is NULL");
+  return Ok();
+}
+
 // Checks one input against its manifest entry; records symbol bindings in `bound`.
 Status check_input(const IoSpec& io, const kestrel_tensor& t,
                    std::map<std::string, std::pair<int64_t, std::string>>* bound) {
@@ -213,15 +226,7 @@ Status check_input(const IoSpec& io, const kestrel_tensor& t,
                                           it->second.second + "'");
     }
   }
-  uint64_t count = 0, bytes = 0;
-  KESTREL_TRY(element_count(t.dims, t.rank, what, &count));
-  KESTREL_TRY(byte_size(io.dtype, count, what, &bytes));
-  if (bytes != t.nbytes) {
-    return Fail(code::kInputData, what + " has " + std::to_string(t.nbytes) + " bytes of data, its dims " +
-                                      "need " + std::to_string(bytes));
-  }
-  if (bytes > 0 && !t.data) return Fail(code::kInputData, what + ": data is NULL");
-  return Ok();
+  return check_data(io.dtype, t, what);
 }
 
 // One tensor of a sequence / optional input: its dtype, rank (unless unranked), dims and data size.
@@ -235,15 +240,7 @@ Status check_element(const IoSpec& io, const kestrel_tensor& t, const std::strin
                                        std::to_string(io.dims.size()));
   }
   if (t.rank > 0 && !t.dims) return Fail(code::kInputShape, what + ": dims is NULL");
-  uint64_t count = 0, bytes = 0;
-  KESTREL_TRY(element_count(t.dims, t.rank, what, &count));
-  KESTREL_TRY(byte_size(io.dtype, count, what, &bytes));
-  if (bytes != t.nbytes) {
-    return Fail(code::kInputData, what + " has " + std::to_string(t.nbytes) + " bytes of data, its dims " +
-                                      "need " + std::to_string(bytes));
-  }
-  if (bytes > 0 && !t.data) return Fail(code::kInputData, what + ": data is NULL");
-  return Ok();
+  return check_data(io.dtype, t, what);
 }
 
 // Checks the kind of input `io` and its tensors (tensor inputs: check_input, with symbols).

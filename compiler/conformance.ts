@@ -16,6 +16,8 @@ import { UNSUPPORTED_CODES } from './diagnostics.js';
 import { OptionalType, SequenceType, ValueElemType, type OptionalMsg, type SequenceMsg }
   from './frontend/onnx/schema.js';
 import { decodeTensorProto, tensorFromMsg, type NamedConst } from './frontend/onnx/tensor.js';
+import { decodeMessage } from './frontend/onnx/wire-guard.js';
+import { floatError, floatsMatch, halfToFloat } from './testdata.js';
 
 export interface Case { readonly name: string; readonly dir: string }
 export interface DataSet { readonly inputs: readonly string[]; readonly outputs: readonly string[] }
@@ -77,13 +79,6 @@ export interface Actual {
   readonly data: ArrayLike<unknown>;
 }
 
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
-
 /** Reference tensor as JS values (float16 decoded to numbers). */
 export function refValues(ref: NamedConst): ArrayLike<unknown> {
   const b = ref.bytes;
@@ -109,26 +104,11 @@ const isFloatType = (d: DType) => d === 'float32' || d === 'float64' || d === 'f
 
 export function compareFloats(name: string, got: ArrayLike<number>, ref: ArrayLike<number>):
   string | undefined {
-  let maxRef = 0;
-  for (let i = 0; i < ref.length; i++) {
-    if (Number.isFinite(ref[i]!)) maxRef = Math.max(maxRef, Math.abs(ref[i]!));
-  }
-  const tol = 1e-4 + 1e-3 * maxRef;
-  let maxErr = 0, at = -1;
-  for (let i = 0; i < ref.length; i++) {
-    const a = got[i]!, r = ref[i]!;
-    if (Number.isNaN(r) !== Number.isNaN(a)) {
-      return `mismatch: output '${name}' NaN differs at ${i} (${a} vs ${r})`;
-    }
-    if (a === r || Number.isNaN(r)) continue;
-    const err = Math.abs(a - r);
-    if (!(err <= maxErr)) { maxErr = err; at = i; }
-  }
-  if (maxErr > tol || Number.isNaN(maxErr)) {
-    return `mismatch: output '${name}' max err ${maxErr} at ${at} (${got[at]} vs ${ref[at]}), `
-      + `tolerance ${tol}`;
-  }
-  return undefined;
+  const e = floatError(got, ref);
+  if (e.nanAt >= 0) return `mismatch: output '${name}' NaN differs at ${e.nanAt} (${got[e.nanAt]} vs ${ref[e.nanAt]})`;
+  if (floatsMatch(e)) return undefined;
+  return `mismatch: output '${name}' max err ${e.maxErr} at ${e.at} (${got[e.at]} vs ${ref[e.at]}), `
+    + `tolerance ${e.tolerance}`;
 }
 
 function compareExact(name: string, got: ArrayLike<unknown>, ref: ArrayLike<unknown>): string | undefined {
@@ -182,11 +162,11 @@ export interface TestValue { readonly name: string; readonly value: NamedConst |
  */
 export function decodeTestValue(bytes: Uint8Array, kind: string | undefined): TestValue {
   if (kind === 'sequence') {
-    const m = SequenceType.decode(bytes) as unknown as SequenceMsg;
+    const m = decodeMessage<SequenceMsg>(bytes, SequenceType);
     return { name: m.name ?? '', value: sequenceValue(m) };
   }
   if (kind === 'optional') {
-    const m = OptionalType.decode(bytes) as unknown as OptionalMsg;
+    const m = decodeMessage<OptionalMsg>(bytes, OptionalType);
     const value = m.elemType === ValueElemType.SEQUENCE && m.sequenceValue ? sequenceValue(m.sequenceValue)
       : m.elemType === ValueElemType.TENSOR && m.tensorValue ? tensorFromMsg(m.tensorValue, {}) : null;
     return { name: m.name ?? '', value };

@@ -47,31 +47,56 @@ export interface Comparison {
 
 const isFloatType = (t: string) => t === 'float32' || t === 'float64' || t === 'float16';
 
+/** An IEEE half (raw bits) as a number. */
+export function halfToFloat(h: number): number {
+  const s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, m = h & 0x3ff;
+  if (e === 0) return s * m * 2 ** -24;
+  if (e === 31) return m ? NaN : s * Infinity;
+  return s * (1 + m / 1024) * 2 ** (e - 15);
+}
+
+export interface FloatError {
+  /** Largest |got - ref| over elements that are not equal (Infinity/NaN when they cannot match). */
+  readonly maxErr: number;
+  /** Where maxErr is (-1 when every element is equal). */
+  readonly at: number;
+  readonly tolerance: number;
+  /** First element where exactly one side is NaN, or -1. */
+  readonly nanAt: number;
+}
+
+/** The float rule, measured: NaN must meet NaN, else max|got - ref| <= 1e-4 + 1e-3 * max|ref|. */
+export function floatError(got: ArrayLike<number>, ref: ArrayLike<number>): FloatError {
+  let maxRef = 0;
+  for (let i = 0; i < ref.length; i++) if (Number.isFinite(ref[i])) maxRef = Math.max(maxRef, Math.abs(ref[i]));
+  const tolerance = 1e-4 + 1e-3 * maxRef;
+  let maxErr = 0, at = -1;
+  for (let i = 0; i < ref.length; i++) {
+    const a = got[i], r = ref[i];
+    if (Number.isNaN(r) !== Number.isNaN(a)) return { maxErr: NaN, at: i, tolerance, nanAt: i };
+    if (a === r || Number.isNaN(r)) continue;
+    const err = Math.abs(a - r);
+    if (!(err <= maxErr)) { maxErr = err; at = i; }
+  }
+  return { maxErr, at, tolerance, nanAt: -1 };
+}
+
+export const floatsMatch = (e: FloatError): boolean => e.nanAt < 0 && e.maxErr <= e.tolerance;
+
 export function compareTensors(out: Tensor, ref: Tensor): Comparison {
   const bad = (message: string): Comparison => ({ ok: false, maxErr: Infinity, tolerance: 0, message });
   if (out.type !== ref.type) return bad(`dtype ${out.type}, expected ${ref.type}`);
   if (out.dims.join(',') !== ref.dims.join(',')) return bad(`shape [${out.dims}], expected [${ref.dims}]`);
-  if (!isFloatType(ref.type) || ref.type === 'float16') {
+  if (!isFloatType(ref.type)) {
     for (let i = 0; i < ref.size; i++) {
       if (out.data[i] !== ref.data[i]) return bad(`element ${i} is ${out.data[i]}, expected ${ref.data[i]}`);
     }
     return { ok: true, maxErr: 0, tolerance: 0, message: 'exact' };
   }
-  const o = out.data as Float32Array, r = ref.data as Float32Array;
-  let maxRef = 0, maxErr = 0;
-  for (let i = 0; i < r.length; i++) if (Number.isFinite(r[i])) maxRef = Math.max(maxRef, Math.abs(r[i]));
-  for (let i = 0; i < r.length; i++) {
-    if (Number.isNaN(r[i]) || Number.isNaN(o[i])) {
-      if (Number.isNaN(r[i]) !== Number.isNaN(o[i])) return bad(`element ${i} is ${o[i]}, expected ${r[i]}`);
-      continue;
-    }
-    if (!Number.isFinite(r[i]) || !Number.isFinite(o[i])) {
-      if (o[i] !== r[i]) return bad(`element ${i} is ${o[i]}, expected ${r[i]}`);
-      continue;
-    }
-    maxErr = Math.max(maxErr, Math.abs(o[i] - r[i]));
-  }
-  const tolerance = 1e-4 + 1e-3 * maxRef;
-  const ok = maxErr <= tolerance;
-  return { ok, maxErr, tolerance, message: `max|err| ${maxErr.toExponential(3)} (tolerance ${tolerance.toExponential(3)})` };
+  const values = (t: Tensor): ArrayLike<number> =>
+    (t.type === 'float16' ? Array.from(t.data as Uint16Array, halfToFloat) : t.data as Float32Array);
+  const e = floatError(values(out), values(ref));
+  if (e.nanAt >= 0) return bad(`element ${e.nanAt} is NaN on one side only`);
+  return { ok: floatsMatch(e), maxErr: e.maxErr, tolerance: e.tolerance,
+    message: `max|err| ${e.maxErr.toExponential(3)} (tolerance ${e.tolerance.toExponential(3)})` };
 }

@@ -30,7 +30,6 @@ const UNARY: Readonly<Record<string, Unary>> = {
   hard_sigmoid: (x, a) => t.max(c(x, 0), t.min(c(x, 1), t.add(t.mul(c(x, num(a, 'alpha', 0.2)), x), c(x, num(a, 'beta', 0.5))))),
   selu: (x, a) => t.mul(c(x, num(a, 'gamma', 1.0507009873554805)),
     t.select(t.le(x, c(x, 0)), t.mul(c(x, num(a, 'alpha', 1.6732632423543772)), t.sub(t.unary('exp', x), c(x, 1))), x)),
-  identity_compute: (x) => x,
 };
 
 /** trunc(x) for floats: toward zero. */

@@ -8,9 +8,9 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Assembler } from '../../codegen/bytecode.js';
-import { KestrelError, load, Tensor, type LoadOptions, type Session } from '../../runtime-vm/index.js';
+import { load, Tensor, type LoadOptions, type Session } from '../../runtime-vm/index.js';
 import { ROOT, tempPath } from './artifact.js';
-import { F32, withKernels } from './programs.js';
+import { F32, rejected, withKernels } from './programs.js';
 
 const sessions: Session[] = [];
 afterAll(() => sessions.forEach((s) => s.dispose()));
@@ -40,15 +40,7 @@ async function spin(opts: LoadOptions = {}): Promise<Session> {
 const forever = { x: new Tensor('float32', new Float32Array(1), [1]) };
 const quick = { x: new Tensor('float32', new Float32Array(0), [0]) };
 
-async function runError(p: Promise<unknown>): Promise<KestrelError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(KestrelError);
-    return e as KestrelError;
-  }
-  throw new Error('run succeeded but should have failed');
-}
+const runError = rejected;
 
 describe('loop iteration limits', () => {
   it('stops an endless loop at LoadOptions.maxIterations; the next run works', async () => {

@@ -1,5 +1,7 @@
 // Bytecode programs shared by the VM tests, written with the Assembler.
+import { expect } from 'vitest';
 import { Assembler } from '../../codegen/bytecode.js';
+import { KestrelError } from '../../runtime-vm/index.js';
 import { buildArtifact, K, KERNEL_NAMES, KERNELS_C, type ArtifactSpec, type Io } from './artifact.js';
 
 export const F32 = 0;
@@ -60,4 +62,15 @@ export function loopProgram(): Uint8Array {
   a.bind(done);
   a.emit('ret', { outputs: [buf] });
   return a.finish({ nInputs: 1, nOutputs: 1, nKernels: KERNEL_NAMES.length });
+}
+
+/** The KestrelError a promise (usually a run) rejects with; fails the test if it resolves. */
+export async function rejected(p: Promise<unknown>): Promise<KestrelError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(KestrelError);
+    return e as KestrelError;
+  }
+  throw new Error('run succeeded but should have failed');
 }

@@ -5,7 +5,7 @@
 
 import { Codes, fail } from '../../diagnostics.js';
 import { int64ToSafe, ModelType, type ModelMsg } from './schema.js';
-import { checkWire } from './wire-guard.js';
+import { decodeMessage } from './wire-guard.js';
 
 export const MIN_IR_VERSION = 3;
 export const MAX_IR_VERSION = 14;
@@ -15,13 +15,7 @@ export function decodeModel(bytes: Uint8Array): ModelMsg {
   if (bytes.length < 2) {
     fail(Codes.MODEL_BYTES, `model is ${bytes.length === 0 ? 'empty' : 'only 1 byte'}; not an ONNX model`);
   }
-  checkWire(bytes, ModelType);
-  let msg: ModelMsg;
-  try {
-    msg = ModelType.decode(bytes) as unknown as ModelMsg;
-  } catch (e) {
-    return fail(Codes.PROTO_MALFORMED, `cannot decode ModelProto: ${(e as Error).message}`);
-  }
+  const msg = decodeMessage<ModelMsg>(bytes, ModelType);
   checkIrVersion(msg);
   if (!msg.graph) fail(Codes.MODEL_STRUCTURE, 'model has no graph (is this an ONNX model?)');
   return msg;

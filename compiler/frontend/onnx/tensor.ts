@@ -10,7 +10,7 @@ import type { ConstData } from '../../../ir/graph.js';
 import { Codes, fail } from '../../diagnostics.js';
 import { parseExternalRef, readExternal } from './external-data.js';
 import { int64ToBigInt, TensorType, type TensorMsg } from './schema.js';
-import { checkWire } from './wire-guard.js';
+import { decodeMessage } from './wire-guard.js';
 
 export const MAX_RANK = 64;
 const MAX_BYTES = BigInt(bufferConstants.MAX_LENGTH);
@@ -132,12 +132,5 @@ function bytesOf(a: ArrayBufferView): Uint8Array {
 /** Decodes the bytes of a serialized TensorProto (e.g. test_data_set_K/input_J.pb). */
 export function decodeTensorProto(bytes: Uint8Array, opts: TensorOpts = {}): NamedConst {
   if (bytes.length === 0) fail(Codes.MODEL_BYTES, 'tensor file is empty');
-  checkWire(bytes, TensorType);
-  let msg: TensorMsg;
-  try {
-    msg = TensorType.decode(bytes) as unknown as TensorMsg;
-  } catch (e) {
-    return fail(Codes.PROTO_MALFORMED, `cannot decode TensorProto: ${(e as Error).message}`);
-  }
-  return tensorFromMsg(msg, opts);
+  return tensorFromMsg(decodeMessage<TensorMsg>(bytes, TensorType), opts);
 }

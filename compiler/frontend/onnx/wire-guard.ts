@@ -83,3 +83,13 @@ export function checkWire(buf: Uint8Array, root: protobuf.Type, maxDepth = MAX_M
     pos = field(buf, pos, top, stack, maxDepth);
   }
 }
+
+/** checkWire, then protobufjs' decode, with its errors as KC0101 naming the message type. */
+export function decodeMessage<T>(bytes: Uint8Array, root: protobuf.Type): T {
+  checkWire(bytes, root);
+  try {
+    return root.decode(bytes) as unknown as T;
+  } catch (e) {
+    return fail(Codes.PROTO_MALFORMED, `cannot decode ${root.name}: ${(e as Error).message}`);
+  }
+}

@@ -33,8 +33,12 @@ export function makeTarget(arch: TargetDesc['arch'], cpu: string, features: stri
 export function hostTarget(): TargetDesc {
   const h = llvmHostInfo();
   const arch = h.triple.startsWith('aarch64') ? 'aarch64' : 'x86_64';
-  // Only enabled features matter to LLVM; the disabled list is long and noisy.
-  const features = h.features.split(',').filter((f) => f.startsWith('+')).sort().join(',');
+  // The disabled features matter too: the CPU name implies features (rocketlake implies pku) that
+  // a virtual machine may lack, and without '-pku' LLVM would enable them (and the manifest's
+  // target.requires would name them, so the artifact would not load on the host it was built on).
+  const all = h.features.split(',');
+  const features = [...all.filter((f) => f.startsWith('+')).sort(), ...all.filter((f) => f.startsWith('-')).sort()]
+    .join(',');
   return { ...makeTarget(arch, h.cpu, features), triple: h.triple };
 }
 

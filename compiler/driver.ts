@@ -13,7 +13,7 @@ import type { Kernel } from '../ir/tir.js';
 import type { TargetInfo } from '../ir/te.js';
 import { FORMAT_VERSION } from '../runtime-vm/isa.generated.js';
 import { fnv1a64 } from '../codegen/fnv.js';
-import { compileIR, emitDataObject } from '../codegen/llvm/backend.js';
+import { compileIR, emitDataObject, requiredCpuFeatures } from '../codegen/llvm/backend.js';
 import { emitModule } from '../codegen/llvm/emit.js';
 import { linkSharedObject } from '../codegen/link.js';
 import { type TargetDesc, type TargetName, targetFromName } from '../codegen/target.js';
@@ -69,7 +69,8 @@ function manifest(m: Module, outputs: readonly Value[], t: TargetDesc, bytecode:
     format: 1,
     kestrel: KESTREL_VERSION,
     bytecode_format: FORMAT_VERSION,
-    target: { arch: t.arch, triple: t.triple, cpu: t.cpu, features: t.features },
+    // requires: the CPU features the loader checks against the host before mapping the artifact.
+    target: { arch: t.arch, triple: t.triple, cpu: t.cpu, features: t.features, requires: requiredCpuFeatures(t) },
     model_sha256: m.source.sha256,
     producer: m.source.producer,
     opset: m.source.opset,

@@ -41,6 +41,7 @@ export interface DataObjectOptions {
 
 interface Addon {
   hostInfo(): HostInfo;
+  requiredFeatures(o: { triple: string; cpu: string; features: string }): string[];
   compileIR(o: CompileIROptions): Buffer;
   emitAsm(o: CompileIROptions): string;
   emitDataObject(o: DataObjectOptions): Buffer;
@@ -86,6 +87,14 @@ function wrap<T>(f: () => T): T {
 
 export function llvmHostInfo(): HostInfo {
   return addon().hostInfo();
+}
+
+/**
+ * The CPU features code compiled for (triple, cpu, features) may use, implied ones included, as
+ * far as the runtime can check them on a host (native/src/cpu_features.h): target.requires.
+ */
+export function requiredCpuFeatures(t: { triple: string; cpu: string; features: string }): string[] {
+  return wrap(() => addon().requiredFeatures({ triple: t.triple, cpu: t.cpu, features: t.features }));
 }
 
 /** Textual LLVM 14 IR -> optimised ELF object bytes. */

@@ -6,11 +6,17 @@
  * kestrel_last_error_code() / kestrel_last_error_message(), which are THREAD-LOCAL: read them on
  * the thread that made the failing call, before making another call on that thread.
  *
- * Loading. kestrel_load reads the file and checks its ELF headers and its ".kestrel_manifest"
- * section (format, kestrel version, bytecode format, architecture) BEFORE dlopen; after dlopen it
- * checks the exported symbols, the kernel count and the FNV-1a 64 hashes of bytecode and constants,
- * then verifies the bytecode. Nothing in the artifact is executed by kestrel before these pass
- * (dlopen itself runs the library's ELF constructors; kestrel artifacts have none).
+ * Loading. An artifact is native code: loading it runs its kernels in this process. So kestrel_load
+ * first reads the whole file once (a regular file only) and checks, on that copy and BEFORE anything
+ * in it is mapped: the SHA-256 digest trailer over every byte of the file (KR0001), the ELF headers
+ * (KR0001), the ".kestrel_manifest" section (KR0002), the manifest format, kestrel version rule and
+ * bytecode format (KR0004), the architecture (KR0003) and the CPU features the code was compiled
+ * for against this host's cpuid / hwcaps (KR0006, naming the missing features). Only then does it
+ * map that same checked copy (a sealed memfd, so no other writer can change it in between) with
+ * dlopen, check the exported symbols, kernel count and bytecode/constants hashes, and verify the
+ * bytecode (KR0005). A file that fails a check is never mapped. The digest proves the file is
+ * intact, not who made it: load only artifacts from a source you trust. docs/artifacts.md has the
+ * details.
  *
  * Ownership. A session owns the library, a storage pool and a thread pool. kestrel_run copies each
  * input into pool storage (so inputs need no alignment and may be freed when kestrel_run returns)
@@ -116,6 +122,15 @@ typedef struct kestrel_value {
 } kestrel_value;
 
 void kestrel_options_init(kestrel_options* options);
+
+/* Reads the artifact at `path` and checks its digest, ELF headers and manifest syntax WITHOUT
+ * mapping it; on success *manifest_json receives the manifest's JSON text (NUL-terminated; release
+ * it with kestrel_free_string). Compatibility with this host is not checked: see below. */
+kestrel_status kestrel_read_manifest(const char* path, char** manifest_json);
+/* Runs every check kestrel_load makes before mapping (the above, then version rule, architecture and
+ * CPU features), maps nothing; KESTREL_OK when kestrel_load would go on to map the file. */
+kestrel_status kestrel_check_artifact(const char* path);
+void kestrel_free_string(char* s);
 
 kestrel_status kestrel_load(const char* path, const kestrel_options* options /* NULL = defaults */,
                             kestrel_session** out);

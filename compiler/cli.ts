@@ -14,7 +14,7 @@ import { KestrelError } from '../runtime-vm/errors.js';
 import { compile } from './driver.js';
 import { importOnnxCollect } from './frontend/onnx/import.js';
 import { TensorType as TensorProto } from './frontend/onnx/schema.js';
-import { inspectModule } from './inspect.js';
+import { describeArtifact, inspectModule } from './inspect.js';
 import { compareTensors, readDataSet } from './testdata.js';
 import type { TargetName } from '../codegen/target.js';
 
@@ -125,10 +125,7 @@ async function cmdInspect(a: Args): Promise<void> {
   const path = a.positional[0];
   if (!path) throw new Error('inspect needs a path');
   if (path.endsWith('.so')) {
-    const s = await load(path, { threads: 1 });
-    const sig = (xs: typeof s.inputs) => xs.map((x) => `  ${x.name}: ${x.dtype}[${x.shape.join(', ')}]`).join('\n');
-    console.log(`artifact ${path}\ninputs:\n${sig(s.inputs)}\noutputs:\n${sig(s.outputs)}`);
-    s.dispose();
+    process.stdout.write(describeArtifact(path));
     return;
   }
   const r = importOnnxCollect(new Uint8Array(readFileSync(path)), { modelDir: dirname(path) });

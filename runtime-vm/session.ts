@@ -74,6 +74,7 @@ interface NativeSession {
   dispose(): void;
 }
 interface Addon {
+  inspect(path: string): { manifest: string; check: { code: string; message: string } | null };
   NativeSession: new (path: string, threads: number, mem: number, steps: number, iterations: number) =>
     NativeSession;
 }
@@ -232,7 +233,35 @@ function checkFeed(info: IoInfo, v: RunValue | undefined): RunValue {
   return v!;
 }
 
-/** Loads a compiled artifact (.so), checking it before any of its code runs. */
+export interface ArtifactInfo {
+  /** The artifact's manifest (its JSON, parsed): inputs, outputs, target, versions, hashes. */
+  readonly manifest: Readonly<Record<string, unknown>>;
+  /** Why load() would refuse the artifact on this host (version, architecture, CPU), or null. */
+  readonly loadError: KestrelError | null;
+}
+
+/**
+ * Reads an artifact's manifest without mapping or running anything in it, after checking its
+ * digest and ELF headers (a corrupt file throws KR0001/KR0002, as load() would).
+ */
+export function inspectArtifact(path: string): ArtifactInfo {
+  const { inspect } = loadAddon();
+  let r: ReturnType<Addon['inspect']>;
+  try {
+    r = inspect(resolve(path));
+  } catch (e) {
+    throw toKestrel(e);
+  }
+  return Object.freeze({
+    manifest: Object.freeze(JSON.parse(r.manifest) as Record<string, unknown>),
+    loadError: r.check ? new KestrelError(r.check.code, r.check.message) : null,
+  });
+}
+
+/**
+ * Loads a compiled artifact (.so). An artifact is native code; before any of it is mapped the
+ * runtime checks its digest, manifest, version, architecture and CPU features (kestrel_runtime.h).
+ */
 export async function load(path: string, options: LoadOptions = {}): Promise<Session> {
   const { NativeSession } = loadAddon();
   checkLimit(options.maxIterations, 'maxIterations');

@@ -1,0 +1,109 @@
+// Tampered and foreign artifacts are rejected before anything in them is mapped (RELIABILITY.md
+// case 14, DESIGN.md decision 5): a bit flipped in any ELF section the dynamic loader reads, in
+// the kernels, bytecode, constants, manifest or digest trailer fails the SHA-256 digest (KR0001);
+// a library with a constructor and a copied manifest is refused and its constructor never runs.
+// Loads run in a child process (test/fixtures/load-artifacts.mjs), so a crash fails the test
+// instead of killing vitest, and the child must still load a good artifact afterwards.
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TRAILER_BYTES } from '../../codegen/seal.js';
+import { compile } from '../../compiler/driver.js';
+import { encodeModel, FLOAT, floatTensor, node, vi } from '../fixtures/onnx-builder.js';
+import { section, symbolOffset } from '../helpers/elf.js';
+import { REPO_ROOT, tempDir } from '../helpers/shared.js';
+
+interface Outcome { path: string; inspect: { code: string; message: string } | null; load: Outcome['inspect'] }
+
+const dir = tempDir('kestrel-tamper-');
+let good = '';
+
+/** Runs the loader child on `paths` (then the good artifact) and returns one outcome per path. */
+async function loadInChild(paths: string[]): Promise<Outcome[]> {
+  const child = join(REPO_ROOT, 'test', 'fixtures', 'load-artifacts.mjs');
+  const { stdout } = await promisify(execFile)('node', [child, ...paths, good], { maxBuffer: 16 << 20 });
+  const outcomes = stdout.trim().split('\n').map((l) => JSON.parse(l) as Outcome);
+  expect(outcomes).toHaveLength(paths.length + 1);
+  expect(outcomes.at(-1)).toEqual({ path: good, inspect: null, load: null }); // the next good load works
+  return outcomes.slice(0, -1);
+}
+
+function variant(name: string, edit: (f: Buffer) => Buffer | void): string {
+  const f = readFileSync(good);
+  const out = edit(f) ?? f;
+  const path = join(dir, `${name}.so`);
+  writeFileSync(path, out);
+  return path;
+}
+
+const flipAt = (at: number) => (f: Buffer) => { f[at] ^= 0x40; };
+
+beforeAll(async () => {
+  const model = join(dir, 'm.onnx');
+  writeFileSync(model, encodeModel({
+    nodes: [node('Mul', ['x', 'w'], ['t']), node('Relu', ['t'], ['y'])],
+    inputs: [vi('x', FLOAT, [64])], outputs: [vi('y', FLOAT, [64])],
+    initializers: [floatTensor('w', [64], Array.from({ length: 64 }, (_, i) => i - 32))],
+  }));
+  good = join(dir, 'good.so');
+  await compile(model, { output: good });
+});
+
+describe('tampered artifacts (in a child process)', () => {
+  it('rejects a bit flip in every ELF section ld.so reads, and in kernels, bytecode and constants', async () => {
+    const f = readFileSync(good);
+    const mid = (name: string) => { const s = section(f, name); return s.offset + (s.size >> 1); };
+    const targets: Record<string, number> = {
+      text: mid('.text'), dynamic: mid('.dynamic'), rela: mid('.rela.dyn'), dynsym: mid('.dynsym'),
+      gnuhash: mid('.gnu.hash'), dynstr: mid('.dynstr'), manifest: mid('.kestrel_manifest'),
+      bytecode: symbolOffset(f, 'kestrel_bytecode') + 40, constants: symbolOffset(f, 'kestrel_constants') + 4,
+      elfHeader: 0x18 /* e_entry */, digest: f.length - 1, trailerSize: f.length - TRAILER_BYTES + 16,
+    };
+    expect(f.toString('latin1', targets.bytecode - 40, targets.bytecode - 36)).toBe('KSBC'); // bytecode magic
+    const paths = Object.entries(targets).map(([name, at]) => variant(name, flipAt(at)));
+    for (const o of await loadInChild(paths)) {
+      expect(o.load, o.path).toMatchObject({ code: 'KR0001' });
+      expect(o.inspect, o.path).toMatchObject({ code: 'KR0001' });
+      expect(o.load!.message).toMatch(/digest/);
+    }
+  });
+
+  it('rejects truncated files and files with no trailer or an appended tail', async () => {
+    const paths = [
+      variant('cut1', (f) => f.subarray(0, f.length - 1)),
+      variant('noTrailer', (f) => f.subarray(0, f.length - TRAILER_BYTES)),
+      variant('appended', (f) => Buffer.concat([f, Buffer.from('x')])),
+    ];
+    for (const o of await loadInChild(paths)) expect(o.load, o.path).toMatchObject({ code: 'KR0001' });
+  });
+});
+
+describe('a foreign library with a copied manifest', () => {
+  it('is refused and its constructor never runs', async () => {
+    const marker = join(dir, 'constructor-ran');
+    const manifest = readFileSync(good).subarray(section(readFileSync(good), '.kestrel_manifest').offset);
+    const text = manifest.subarray(0, manifest.indexOf(0) > 0 ? manifest.indexOf(0) : manifest.length);
+    const json = text.toString('latin1').slice(0, text.toString('latin1').lastIndexOf('}') + 1);
+    const src = join(dir, 'evil.c'), lib = join(dir, 'evil.so');
+    writeFileSync(src, [
+      '#include <fcntl.h>', '#include <unistd.h>',
+      `__attribute__((constructor)) static void ran(void) { close(open(${JSON.stringify(marker)}, O_CREAT | O_WRONLY, 0644)); }`,
+      `__attribute__((section(".kestrel_manifest"), used)) const char kestrel_manifest[] = ${JSON.stringify(json)};`,
+      '',
+    ].join('\n'));
+    execFileSync('cc', ['-shared', '-fPIC', '-o', lib, src]);
+    const withGoodTrailer = variant('evil-trailer', () => Buffer.concat([readFileSync(lib),
+      readFileSync(good).subarray(-TRAILER_BYTES)]));
+    const outcomes = await loadInChild([lib, withGoodTrailer]);
+    expect(outcomes[0].load).toMatchObject({ code: 'KR0001' });
+    expect(outcomes[0].load!.message).toMatch(/no kestrel digest trailer/);
+    expect(outcomes[1].load).toMatchObject({ code: 'KR0001' });
+    expect(outcomes[1].load!.message).toMatch(/digest/);
+    expect(existsSync(marker)).toBe(false);
+    // The same library loaded the ordinary way does run its constructor: the marker is a real probe.
+    execFileSync('node', ['-e', `try { process.dlopen({ exports: {} }, ${JSON.stringify(lib)}); } catch {}`]);
+    expect(existsSync(marker)).toBe(true);
+  });
+});

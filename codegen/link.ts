@@ -20,7 +20,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
-  closeSync, fsyncSync, lstatSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync,
+  closeSync, fsyncSync, lstatSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync,
+  writeSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -70,7 +71,8 @@ function checkOutputPath(output: string): void {
   }
   if (st.isFile()) return;
   const kind = st.isDirectory() ? 'a directory' : st.isSymbolicLink() ? 'a symbolic link'
-    : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isFIFO() ? 'a FIFO' : 'not a regular file';
+    : st.isCharacterDevice() || st.isBlockDevice() ? 'a device'
+    : st.isFIFO() ? 'a FIFO' : 'not a regular file';
   throw new KestrelError(LINK_ERROR, `refusing to write the artifact to ${output}: it is ${kind}; ` +
     'give a path to a regular file or a new name', { output, kind });
 }
@@ -178,7 +180,8 @@ export async function linkSharedObject(opts: LinkOptions): Promise<void> {
     left.child = undefined;
     const body = readFileSync(linked);
     checkOutputPath(output); // again: the path may have changed while the linker ran
-    left.tmp = join(dirname(output), `.${basename(output)}.kestrel-tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+    const unique = `${process.pid}-${randomBytes(4).toString('hex')}`;
+    left.tmp = join(dirname(output), `.${basename(output)}.kestrel-tmp-${unique}`);
     writeSealed(body, left.tmp, output);
     left.tmp = undefined;
   } catch (e) {

@@ -37,8 +37,8 @@ export function hostTarget(): TargetDesc {
   // a virtual machine may lack, and without '-pku' LLVM would enable them (and the manifest's
   // target.requires would name them, so the artifact would not load on the host it was built on).
   const all = h.features.split(',');
-  const features = [...all.filter((f) => f.startsWith('+')).sort(), ...all.filter((f) => f.startsWith('-')).sort()]
-    .join(',');
+  const sign = (c: string) => all.filter((f) => f.startsWith(c)).sort();
+  const features = [...sign('+'), ...sign('-')].join(',');
   return { ...makeTarget(arch, h.cpu, features), triple: h.triple };
 }
 

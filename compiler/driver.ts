@@ -70,7 +70,9 @@ function manifest(m: Module, outputs: readonly Value[], t: TargetDesc, bytecode:
     kestrel: KESTREL_VERSION,
     bytecode_format: FORMAT_VERSION,
     // requires: the CPU features the loader checks against the host before mapping the artifact.
-    target: { arch: t.arch, triple: t.triple, cpu: t.cpu, features: t.features, requires: requiredCpuFeatures(t) },
+    target: {
+      arch: t.arch, triple: t.triple, cpu: t.cpu, features: t.features, requires: requiredCpuFeatures(t),
+    },
     model_sha256: m.source.sha256,
     producer: m.source.producer,
     opset: m.source.opset,

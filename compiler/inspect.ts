@@ -74,7 +74,8 @@ interface ManifestIo { name: string; dtype: string; shape: (number | string)[]; 
 
 function ioLines(list: unknown): string[] {
   return (Array.isArray(list) ? list as ManifestIo[] : []).map((io) =>
-    `  ${io.name}: ${io.kind && io.kind !== 'tensor' ? `${io.kind} of ` : ''}${io.dtype}[${io.shape.join(', ')}]`);
+    `  ${io.name}: ${io.kind && io.kind !== 'tensor' ? `${io.kind} of ` : ''}`
+      + `${io.dtype}[${io.shape.join(', ')}]`);
 }
 
 /** The artifact's manifest in words, and whether this host would load it (KR code otherwise). */
@@ -85,7 +86,8 @@ export function describeArtifact(path: string): string {
     `artifact ${path} (SHA-256 digest verified)`,
     `built by kestrel ${String(m.kestrel)}, bytecode format ${String(m.bytecode_format)}, `
       + `model sha256 ${String(m.model_sha256 ?? '?')}`,
-    `target ${t.arch ?? '?'} (cpu ${t.cpu ?? '?'}), requires: ${(t.requires ?? []).join(', ') || '(nothing)'}`,
+    `target ${t.arch ?? '?'} (cpu ${t.cpu ?? '?'}), `
+      + `requires: ${(t.requires ?? []).join(', ') || '(nothing)'}`,
     `loads on this host: ${loadError ? `no: ${loadError.message}` : 'yes'}`,
     'inputs:', ...ioLines(m.inputs), 'outputs:', ...ioLines(m.outputs),
   ].join('\n') + '\n';

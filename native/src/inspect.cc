@@ -51,7 +51,9 @@ extern "C" {
 
 kestrel_status kestrel_read_manifest(const char* path, char** manifest_json) {
   using namespace kestrel;
-  if (!manifest_json) return report_status(Fail(code::kArtifactInvalid, "kestrel_read_manifest: out is NULL"));
+  if (!manifest_json) {
+    return report_status(Fail(code::kArtifactInvalid, "kestrel_read_manifest: out is NULL"));
+  }
   *manifest_json = nullptr;
   return guarded([&] { return read_manifest(path, manifest_json); });
 }

@@ -121,7 +121,9 @@ bool parse_version(const std::string& v, Version* out) {
   size_t at = 0;
   for (int i = 0; i < 3; ++i) {
     const size_t start = at;
-    while (at < v.size() && v[at] >= '0' && v[at] <= '9' && at - start < 9) parts[i] = parts[i] * 10 + (v[at++] - '0');
+    while (at < v.size() && v[at] >= '0' && v[at] <= '9' && at - start < 9) {
+      parts[i] = parts[i] * 10 + static_cast<uint64_t>(v[at++] - '0');
+    }
     if (at == start || (i < 2 && (at >= v.size() || v[at++] != '.'))) return false;
   }
   if (at < v.size() && v[at] != '-' && v[at] != '+') return false;
@@ -141,10 +143,10 @@ Status check_version(const std::string& artifact) {
   }
   const bool ok = a.major == r.major && (r.major == 0 ? a.minor == r.minor : a.minor <= r.minor);
   if (ok) return Ok();
-  const std::string rule = r.major == 0 ? "it reads artifacts of kestrel " + std::to_string(r.major) + "." +
-                                              std::to_string(r.minor) + ".x"
-                                        : "it reads artifacts of kestrel " + std::to_string(r.major) +
-                                              ".0 to " + std::to_string(r.major) + "." + std::to_string(r.minor);
+  const std::string major = std::to_string(r.major), minor = std::to_string(r.minor);
+  const std::string range =
+      r.major == 0 ? major + "." + minor + ".x" : major + ".0 to " + major + "." + minor;
+  const std::string rule = "it reads artifacts of kestrel " + range;
   return Fail(code::kArtifactVersion, "artifact was built by kestrel " + artifact + ", this runtime is " +
                                           kRuntimeVersion + " and " + rule + "; recompile the model");
 }

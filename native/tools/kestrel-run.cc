@@ -86,7 +86,9 @@ bool order_inputs(kestrel_session* s, std::vector<Input>& given, std::vector<kes
     names.insert(info.name);
   }
   for (const Input& in : given) {
-    const char* problem = !names.count(in.name) ? "unknown" : !seen.insert(in.name).second ? "duplicate" : nullptr;
+    const char* problem = !names.count(in.name)            ? "unknown"
+                          : !seen.insert(in.name).second ? "duplicate"
+                                                         : nullptr;
     if (problem) {
       std::fprintf(stderr, "kestrel-run: %s --input '%s'; the model's inputs are: %s\n", problem,
                    in.name.c_str(), expected_inputs(s).c_str());

@@ -4,7 +4,9 @@
 // The signal tests run the CLI (dist/, `npm run build:ts`) in a child process with a linker
 // wrapper (KESTREL_CC) that links, reports its pid and then waits to be interrupted.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DIGEST_BYTES, sealed } from '../../codegen/seal.js';
@@ -76,10 +78,13 @@ describe('artifact output paths', () => {
 });
 
 const CLI = join(REPO_ROOT, 'dist', 'compiler', 'cli.js');
-const WRAPPER = '#!/bin/sh\ncc "$@" || exit 1\necho $$ > "$KESTREL_TEST_MARK.part" && mv "$KESTREL_TEST_MARK.part" ' +
-  '"$KESTREL_TEST_MARK"\nexec sleep 60\n';
+const WRAPPER = ['#!/bin/sh', 'cc "$@" || exit 1',
+  'echo $$ > "$KESTREL_TEST_MARK.part" && mv "$KESTREL_TEST_MARK.part" "$KESTREL_TEST_MARK"',
+  'exec sleep 60', ''].join('\n');
 
-interface Killed { child: ChildProcess; out: string; tmp: string; linkerPid: number; exit: Promise<string | null> }
+interface Killed {
+  child: ChildProcess; out: string; tmp: string; linkerPid: number; exit: Promise<string | null>;
+}
 
 /** Starts `kestrel compile` in a child and resolves once its linker is running (and has linked). */
 async function compileUntilLinking(name: string): Promise<Killed> {
@@ -121,6 +126,7 @@ describe('a compile stopped during the link (child process)', () => {
     const [folder] = readdirSync(k.tmp).filter((n) => n.startsWith('kestrel-link-'));
     const linked = join(k.tmp, folder, 'linked.so');
     expect(existsSync(linked)).toBe(true);
-    await expect(load(linked)).rejects.toMatchObject({ code: 'KR0001', message: /no kestrel digest trailer/ });
+    await expect(load(linked)).rejects
+      .toMatchObject({ code: 'KR0001', message: /no kestrel digest trailer/ });
   });
 });

@@ -25,13 +25,17 @@ beforeAll(async () => {
   writeFileSync(x, Buffer.from(Float32Array.from([-1, 2, -3, 4]).buffer));
 });
 
-const floats = (path: string) => { const b = readFileSync(path); return Array.from(new Float32Array(b.buffer, b.byteOffset, 4)); };
+const floats = (path: string) => {
+  const b = readFileSync(path);
+  return Array.from(new Float32Array(b.buffer, b.byteOffset, 4));
+};
 
 describe('kestrel-run', () => {
   it('names output files by index, so an output name cannot leave --outputs', () => {
     const outDir = join(dir, 'a', 'b');
     mkdirSync(outDir, { recursive: true });
-    const out = execFileSync(TOOL, [so, '--input', `x=${x}:float32:4`, '--outputs', outDir], { encoding: 'utf8' });
+    const out = execFileSync(TOOL, [so, '--input', `x=${x}:float32:4`, '--outputs', outDir],
+      { encoding: 'utf8' });
     expect(out).toContain(`${ESCAPE} float32 [4] -> output_0.bin`);
     expect(readdirSync(outDir).sort()).toEqual(['output_0.bin', 'output_1.bin']);
     expect(floats(join(outDir, 'output_0.bin'))).toEqual([0, 2, 0, 4]);

@@ -14,8 +14,9 @@ export function sections(f: Buffer): Section[] {
   const shnum = f.readUInt16LE(60), shstrndx = f.readUInt16LE(62);
   const raw = Array.from({ length: shnum }, (_, i) => {
     const at = shoff + i * 64;
-    return { nameAt: f.readUInt32LE(at), type: f.readUInt32LE(at + 4), addr: Number(f.readBigUInt64LE(at + 16)),
-      offset: Number(f.readBigUInt64LE(at + 24)), size: Number(f.readBigUInt64LE(at + 32)) };
+    return { nameAt: f.readUInt32LE(at), type: f.readUInt32LE(at + 4),
+      addr: Number(f.readBigUInt64LE(at + 16)), offset: Number(f.readBigUInt64LE(at + 24)),
+      size: Number(f.readBigUInt64LE(at + 32)) };
   });
   const strtab = raw[shstrndx];
   const nameOf = (at: number) => {

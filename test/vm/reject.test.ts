@@ -101,7 +101,8 @@ describe('artifact checks', () => {
   });
 
   it('rejects bytecode that does not match its manifest hash (KR0002)', async () => {
-    const e = await loadError(vaddArtifact({ manifest: (m) => { m.bytecode_fnv1a64 = '0123456789abcdef'; } }));
+    const wrong = (m: Record<string, unknown>) => { m.bytecode_fnv1a64 = '0123456789abcdef'; };
+    const e = await loadError(vaddArtifact({ manifest: wrong }));
     expect(e.code).toBe('KR0002');
     expect(e.message).toMatch(/bytecode hash/);
   });
@@ -129,7 +130,8 @@ describe('artifact checks', () => {
 
   it('rejects another architecture (KR0003) and another version or format (KR0004)', async () => {
     const other = process.arch === 'arm64' ? 'x86_64' : 'aarch64';
-    const arch = await loadError(vaddArtifact({ manifest: (m) => { m.target = { arch: other, requires: [] }; } }));
+    const foreign = (m: Record<string, unknown>) => { m.target = { arch: other, requires: [] }; };
+    const arch = await loadError(vaddArtifact({ manifest: foreign }));
     expect(arch.code).toBe('KR0003');
     expect(arch.message).toContain(other);
     const ver = await loadError(vaddArtifact({ manifest: (m) => { m.kestrel = '9.0.0'; } }));

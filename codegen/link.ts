@@ -173,7 +173,10 @@ export async function linkSharedObject(opts: LinkOptions): Promise<void> {
       return f;
     });
     const linked = join(left.work, 'linked.so');
-    const args = ['-shared', '-o', linked, ...files, '-lm', '-Wl,--no-undefined', '-Wl,-z,noexecstack'];
+    // -nostartfiles: no crt init/fini code, so nothing in an artifact runs when it is mapped (the
+    // loader refuses initialisers, native/src/elf_dynamic.cc).
+    const args = ['-shared', '-nostartfiles', '-o', linked, ...files, '-lm', '-Wl,--no-undefined',
+      '-Wl,-z,noexecstack'];
     await runLinker(linkerFor(opts.target), args, (c) => { left.child = c; }).catch((e: unknown) => {
       throw writeError(output, e, 'linking failed for');
     });

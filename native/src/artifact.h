@@ -1,6 +1,7 @@
 // Reading an artifact file before it is loaded: the whole file (one read, regular files only),
-// its digest trailer, its ELF64 headers (bounds-checked against the file size) and the manifest
-// JSON in section ".kestrel_manifest", with the manifest's checks. Nothing here maps or executes
+// its digest trailer, its ELF64 headers (bounds-checked against the file size), its dynamic
+// segment (nothing may run or load at dlopen) and the manifest JSON in section ".kestrel_manifest",
+// with the manifest's checks. Nothing here maps or executes
 // anything: the loader (runtime.cc) runs all of it and maps the very bytes it checked
 // (map_verified.cc) only when every check has passed.
 //
@@ -76,6 +77,8 @@ struct CheckedFile {
 Status read_checked(const std::string& path, CheckedFile* out);
 // Validates the ELF64 headers of `f` and extracts the manifest section (used by read_checked).
 Status read_elf(const std::string& path, const std::string& f, ElfFacts* out);
+// Refuses what dlopen would run or load besides the artifact's own data (see elf_dynamic.cc).
+Status check_load_time_code(const std::string& path, const std::string& f, uint16_t machine);
 // Parses the manifest JSON and its required fields.
 Status parse_manifest(const std::string& text, Manifest* out);
 // Checks format, version rule, bytecode format, architecture (manifest and ELF) and CPU features.

@@ -79,7 +79,8 @@ Status check_digest(const std::string& path, const std::string& f) {
 Status read_checked(const std::string& path, CheckedFile* out) {
   KESTREL_TRY(read_whole(path, &out->bytes));
   KESTREL_TRY(check_digest(path, out->bytes));
-  return read_elf(path, out->bytes, &out->elf);
+  KESTREL_TRY(read_elf(path, out->bytes, &out->elf));
+  return check_load_time_code(path, out->bytes, out->elf.machine);
 }
 
 }  // namespace kestrel

@@ -1,7 +1,9 @@
 // Tampered and foreign artifacts are rejected before anything in them is mapped (RELIABILITY.md
 // case 14, DESIGN.md decision 5): a bit flipped in any ELF section the dynamic loader reads, in
 // the kernels, bytecode, constants, manifest or digest trailer fails the SHA-256 digest (KR0001);
-// a library with a constructor and a copied manifest is refused and its constructor never runs.
+// a library with a constructor and a copied manifest is refused and its constructor never runs, and
+// with a recomputed digest a library is still refused when dlopen would run or load anything of it
+// (constructors, IFUNC resolvers, other libraries, search paths: native/src/elf_dynamic.cc).
 // Loads run in a child process (test/fixtures/load-artifacts.mjs), so a crash fails the test
 // instead of killing vitest, and the child must still load a good artifact afterwards.
 import { execFile, execFileSync } from 'node:child_process';
@@ -9,7 +11,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TRAILER_BYTES } from '../../codegen/seal.js';
+import { sealed, TRAILER_BYTES } from '../../codegen/seal.js';
 import { compile } from '../../compiler/driver.js';
 import { encodeModel, FLOAT, floatTensor, node, vi } from '../fixtures/onnx-builder.js';
 import { section, symbolOffset } from '../helpers/elf.js';
@@ -81,23 +83,30 @@ describe('tampered artifacts (in a child process)', () => {
   });
 });
 
+/** The good artifact's manifest JSON, as C source that puts it in a .kestrel_manifest section. */
+function manifestC(): string {
+  const f = readFileSync(good);
+  const s = section(f, '.kestrel_manifest');
+  const json = f.toString('latin1', s.offset, s.offset + s.size).replace(/\0+$/, '');
+  return '__attribute__((section(".kestrel_manifest"), used))\n'
+    + `const char kestrel_manifest[] = ${JSON.stringify(json)};`;
+}
+
+/** Builds a shared library from C `body` (plus the copied manifest) with extra cc flags. */
+function foreignLibrary(name: string, body: string[], flags: string[] = []): string {
+  const src = join(dir, `${name}.c`), lib = join(dir, `${name}.so`);
+  writeFileSync(src, ['#include <fcntl.h>', '#include <unistd.h>', ...body, manifestC(), ''].join('\n'));
+  execFileSync('cc', ['-shared', '-fPIC', '-o', lib, src, ...flags]);
+  return lib;
+}
+
+const touch = (marker: string) => `close(open(${JSON.stringify(marker)}, O_CREAT | O_WRONLY, 0644));`;
+
 describe('a foreign library with a copied manifest', () => {
   it('is refused and its constructor never runs', async () => {
     const marker = join(dir, 'constructor-ran');
-    const manifest = readFileSync(good).subarray(section(readFileSync(good), '.kestrel_manifest').offset);
-    const text = manifest.subarray(0, manifest.indexOf(0) > 0 ? manifest.indexOf(0) : manifest.length);
-    const json = text.toString('latin1').slice(0, text.toString('latin1').lastIndexOf('}') + 1);
-    const src = join(dir, 'evil.c'), lib = join(dir, 'evil.so');
-    writeFileSync(src, [
-      '#include <fcntl.h>', '#include <unistd.h>',
-      '__attribute__((constructor)) static void ran(void) {',
-      `  close(open(${JSON.stringify(marker)}, O_CREAT | O_WRONLY, 0644));`,
-      '}',
-      '__attribute__((section(".kestrel_manifest"), used))',
-      `const char kestrel_manifest[] = ${JSON.stringify(json)};`,
-      '',
-    ].join('\n'));
-    execFileSync('cc', ['-shared', '-fPIC', '-o', lib, src]);
+    const ctor = `__attribute__((constructor)) static void ran(void) { ${touch(marker)} }`;
+    const lib = foreignLibrary('evil', [ctor]);
     const withGoodTrailer = variant('evil-trailer', () => Buffer.concat([readFileSync(lib),
       readFileSync(good).subarray(-TRAILER_BYTES)]));
     const outcomes = await loadInChild([lib, withGoodTrailer]);
@@ -109,5 +118,29 @@ describe('a foreign library with a copied manifest', () => {
     // The same library loaded the ordinary way does run its constructor: the marker is a real probe.
     execFileSync('node', ['-e', `try { process.dlopen({ exports: {} }, ${JSON.stringify(lib)}); } catch {}`]);
     expect(existsSync(marker)).toBe(true);
+  });
+
+  it('is refused even with a recomputed digest: code that would run at dlopen, other libraries', async () => {
+    const ctor = join(dir, 'sealed-ctor-ran'), ifunc = join(dir, 'ifunc-ran');
+    writeFileSync(join(dir, 'other.c'), 'int other(void) { return 1; }\n');
+    execFileSync('cc', ['-shared', '-fPIC', '-o', join(dir, 'libother.so'), join(dir, 'other.c')]);
+    const libs: [string, RegExp][] = [
+      [foreignLibrary('s-ctor', [`__attribute__((constructor)) static void ran(void) { ${touch(ctor)} }`]),
+        /an initialiser or finaliser/],
+      [foreignLibrary('s-ifunc', ['static int impl(void) { return 0; }',
+        `static void* pick(void) { ${touch(ifunc)} return (void*)impl; }`,
+        'int kestrel_kernel_count(void) __attribute__((ifunc("pick")));'], ['-nostartfiles']), /IFUNC/],
+      [foreignLibrary('s-needed', ['int other(void);', 'int use(void) { return other(); }'],
+        ['-nostartfiles', `-L${dir}`, '-lother']), /needs library 'libother\.so'/],
+      [foreignLibrary('s-runpath', ['int x = 1;'], ['-nostartfiles', '-Wl,-rpath,/tmp']), /search path/],
+    ];
+    const paths = libs.map(([lib], i) => variant(`sealed${i}`, () => Buffer.from(sealed(readFileSync(lib)))));
+    const outcomes = await loadInChild(paths);
+    outcomes.forEach((o, i) => {
+      expect(o.load, o.path).toMatchObject({ code: 'KR0001', message: libs[i][1] });
+      expect(o.inspect, o.path).toMatchObject({ code: 'KR0001' });
+    });
+    expect(existsSync(ctor)).toBe(false);
+    expect(existsSync(ifunc)).toBe(false);
   });
 });

@@ -80,8 +80,9 @@ function symbolsC(spec: ArtifactSpec): string {
 export function buildArtifact(spec: ArtifactSpec): string {
   const base = join(tempDir(), `a${counter++}`);
   writeFileSync(`${base}.c`, symbolsC(spec));
-  execFileSync('cc', ['-shared', '-fPIC', '-O2', '-pthread', `-I${INCLUDE}`, '-o', `${base}.raw.so`,
-    `${base}.c`]);
+  // -nostartfiles as the compiler links: the loader refuses initialisers (native/src/elf_dynamic.cc).
+  execFileSync('cc', ['-shared', '-nostartfiles', '-fPIC', '-O2', '-pthread', `-I${INCLUDE}`, '-o',
+    `${base}.raw.so`, `${base}.c`]);
   writeFileSync(`${base}.so`, sealed(readFileSync(`${base}.raw.so`)));
   return `${base}.so`;
 }

@@ -60,8 +60,8 @@ function writeError(output: string, cause: unknown, what = 'cannot write'): Kest
     { output, errno: e?.code });
 }
 
-/** Refuses an output path that exists and is not a regular file. */
-function checkOutputPath(output: string): void {
+/** Refuses an output path that exists and is not a regular file (KC0902). */
+export function checkOutputPath(output: string): void {
   let st;
   try {
     st = lstatSync(output);

@@ -5,7 +5,7 @@
 // so a failed compile never leaves a partial artifact behind.
 
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dimKey, isStatic } from '../ir/dim.js';
 import type { Module, Value } from '../ir/graph.js';
@@ -15,7 +15,7 @@ import { FORMAT_VERSION } from '../runtime-vm/isa.generated.js';
 import { fnv1a64 } from '../codegen/fnv.js';
 import { compileIR, emitDataObject, requiredCpuFeatures } from '../codegen/llvm/backend.js';
 import { emitModule } from '../codegen/llvm/emit.js';
-import { linkSharedObject } from '../codegen/link.js';
+import { checkOutputPath, linkSharedObject } from '../codegen/link.js';
 import { type TargetDesc, type TargetName, targetFromName } from '../codegen/target.js';
 import { importOnnxFile } from './frontend/onnx/import.js';
 import { runPipeline } from './pipeline.js';
@@ -97,6 +97,7 @@ function kernelObject(kernels: readonly Kernel[], t: TargetDesc): Uint8Array {
 
 export async function compileModule(m: Module, opts: CompileOptions): Promise<CompileReport> {
   const t0 = performance.now();
+  checkOutputPath(resolve(opts.output)); // fail before the compile, not after it (checked again at the link)
   const target = targetFromName(opts.target ?? 'host');
   // Output names are the model's, whatever the passes did to the values behind them.
   const outputs = m.main.outputs;

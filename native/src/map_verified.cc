@@ -42,8 +42,10 @@ bool write_all(int fd, const std::string& bytes) {
 }
 
 // A private file holding `bytes`, sealed where possible; -1 (errno set) when none can be made.
-int private_copy(const std::string& bytes) {
-  int fd = memfd_create("kestrel-artifact", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+// The memfd is named after the artifact ("/memfd:kestrel:model.so" in /proc/PID/maps and perf).
+int private_copy(const std::string& path, const std::string& bytes) {
+  const std::string name = "kestrel:" + path.substr(path.find_last_of('/') + 1).substr(0, 200);
+  int fd = memfd_create(name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING);
   const bool sealable = fd >= 0;
   if (fd < 0) {
     const char* dir = std::getenv("TMPDIR");
@@ -64,7 +66,7 @@ int private_copy(const std::string& bytes) {
 
 Status dlopen_verified(const std::string& path, const std::string& bytes, void** handle, int* fd) {
   *handle = nullptr;
-  *fd = private_copy(bytes);
+  *fd = private_copy(path, bytes);
   if (*fd < 0) return fail(path, std::string("no private copy could be made: ") + std::strerror(errno));
   const std::string name = "/proc/self/fd/" + std::to_string(*fd);
   *handle = dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL);

@@ -11,8 +11,10 @@ namespace kestrel {
 
 constexpr size_t kSha256Bytes = 32;
 
-// Writes the SHA-256 of `data[0, size)` to `out`.
+// Writes the SHA-256 of `data[0, size)` to `out` (with the x86 SHA extensions where the host has them).
 void sha256(const uint8_t* data, uint64_t size, uint8_t out[kSha256Bytes]);
+// The same without CPU-specific code (what sha256 uses where the extensions are missing).
+void sha256_portable(const uint8_t* data, uint64_t size, uint8_t out[kSha256Bytes]);
 
 }  // namespace kestrel
 

@@ -84,7 +84,11 @@ function runLinker(cmd: string, args: readonly string[], onChild: (c: ChildProce
     onChild(child);
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => { if (stderr.length < 16384) stderr += d.toString(); });
-    child.on('error', fail);
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      // Not an error about the output path: the linker itself could not be started.
+      const why = `cannot run the linker '${cmd}' (${e.code ?? e.message})`;
+      fail(Object.assign(new Error(e.message), { stderr: why }));
+    });
     child.on('close', (code, signal) => {
       if (code === 0) done();
       else fail(Object.assign(new Error(`${cmd} exited with ${signal ?? code}`), { stderr }));

@@ -59,6 +59,19 @@ describe('artifact output paths', () => {
     expect(readdirSync(dir).filter((n) => n.includes('kestrel-tmp'))).toEqual([]);
   });
 
+  it('says when the linker cannot be started, and leaves nothing', async () => {
+    const saved = process.env.KESTREL_CC;
+    process.env.KESTREL_CC = join(dir, 'no-such-cc');
+    try {
+      const e = await compileError(join(dir, 'nolinker.so'));
+      expect(e.message).toMatch(/cannot run the linker '.*no-such-cc' \(ENOENT\)/);
+    } finally {
+      if (saved === undefined) delete process.env.KESTREL_CC;
+      else process.env.KESTREL_CC = saved;
+    }
+    expect(readdirSync(dir).filter((n) => n.includes('nolinker'))).toEqual([]);
+  });
+
   it('replaces a regular file atomically with a sealed artifact', async () => {
     const out = join(dir, 'ok.so');
     writeFileSync(out, 'old contents');

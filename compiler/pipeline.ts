@@ -28,7 +28,9 @@ import { idsAfter } from './passes/graph-util.js';
 import { ConstantPool } from './lower/constants.js';
 import { lowerKernels } from './lower/kernel-table.js';
 import { lowerProgram } from './lower/program.js';
-import { type Schedule, printSchedules, scheduleMap, scheduleTree } from './schedule/schedule.js';
+import {
+  type KernelSchedule, type Schedule, printSchedules, scheduleMap, scheduleTree,
+} from './schedule/schedule.js';
 import { type DebugOptions, Steps } from './pipeline-steps.js';
 
 /** Every step, in the order runPipeline runs them (the names KESTREL_DUMP_IR accepts). */
@@ -63,6 +65,8 @@ export interface CompiledModel {
   readonly bytecode: Uint8Array;
   readonly constants: Uint8Array;
   readonly func: Func;
+  /** The schedule of every kernel group, in lowering order (several groups may share a kernel). */
+  readonly schedules: readonly KernelSchedule[];
   /** Milliseconds per step, in order. */
   readonly times: readonly { readonly step: string; readonly ms: number }[];
 }
@@ -108,7 +112,10 @@ export async function runPipeline(m: Module, o: PipelineOptions): Promise<Compil
   const bytecode = s.run('lower-program', () =>
     lowerProgram(lowered.plan, { constants, nKernels: lowered.kernels.length }, new Assembler()),
     listBytecode);
-  const out = { kernels: lowered.kernels, bytecode, constants: constants.bytes(), func: f, times: s.times };
+  const out: CompiledModel = {
+    kernels: lowered.kernels, bytecode, constants: constants.bytes(), func: f,
+    schedules: [...schedules.values()], times: s.times,
+  };
   const a = o.artifact;
   if (!a) return (s.finish(), out);
   const t = o.target;

@@ -55,12 +55,16 @@ export const vectorWidths = (c: KnobContext): readonly number[] =>
 
 export const lanes = (c: KnobContext): number => c.target.vectorLanes;
 
-/** Scratch accumulators beyond this many elements would not stay in registers or near the stack top. */
-export const MAX_TILE_ELEMS = 4096;
-
-/** Legality of a register tile of `elems` accumulator elements. */
-export function tileFits(what: string, elems: number): string | undefined {
-  return elems > MAX_TILE_ELEMS ? `${what} holds ${elems} accumulators (> ${MAX_TILE_ELEMS})` : undefined;
+/**
+ * Legality of a register tile of `tiles` accumulators of `lanesEach` lanes. A tile may spill a
+ * little (the defaults for 16-register targets do), but one needing more than twice the vector
+ * register file reloads and stores most accumulators on every FMA of the reduction, so such
+ * tiles are left out of the space (with 32 registers when the target does not say).
+ */
+export function tileFits(what: string, tiles: number, lanesEach: number, c: KnobContext): string | undefined {
+  const regs = tiles * Math.ceil(lanesEach / c.target.vectorLanes);
+  const limit = 2 * (c.target.vectorRegisters ?? 32);
+  return regs > limit ? `${what} needs ${regs} accumulator registers (> ${limit})` : undefined;
 }
 
 export function defineFamily(f: Family): Family {

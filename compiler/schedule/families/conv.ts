@@ -9,6 +9,7 @@ import { defineFamily, type KnobContext, knob, lanes, range, tileFits, vectorWid
 
 /** Output channels per group are 1 (the direct nest then tiles the width only). */
 function depthwise(c: KnobContext): boolean {
+  if (intAttr(c.root.attrs, 'packedOc', 0)) return false; // packed weights: [ceil(M/L)][C][k...][L]
   const w = c.root.inputs[1]?.type.shape[0];
   return w !== undefined && isStatic(w) && w / intAttr(c.root.attrs, 'group', 1) === 1;
 }
@@ -26,6 +27,8 @@ export const CONV = defineFamily({
     knob('dw.rows', 'output rows per tile (depthwise)', range(1, 8), () => 4),
     knob('dw.wv', 'vectors per row (depthwise)', range(1, 4), () => 2),
   ],
-  legal: (k) => tileFits('the direct tile', k['conv.oc'] * k['conv.wv'] * k['conv.vec'])
-    ?? tileFits('the depthwise tile', k['dw.rows'] * k['dw.wv'] * k['conv.vec']),
+  // The packed path's vectors are the packing block: one register each.
+  legal: (k, c) => tileFits('the direct tile', k['conv.oc'] * k['conv.wv'], k['conv.vec'], c)
+    ?? tileFits('the packed tile', k['conv.ocv'] * k['conv.px'], c.target.vectorLanes, c)
+    ?? tileFits('the depthwise tile', k['dw.rows'] * k['dw.wv'], k['conv.vec'], c),
 });

@@ -11,5 +11,5 @@ export const MATMUL = defineFamily({
     knob('mm.tn', 'vectors per register tile along N', range(1, 4), () => 2),
     knob('mm.tm', 'rows per register tile', range(1, 8), () => 6),
   ],
-  legal: (k) => tileFits('the register tile', k['mm.tm'] * k['mm.tn'] * k['mm.vec']),
+  legal: (k, c) => tileFits('the register tile', k['mm.tm'] * k['mm.tn'], k['mm.vec'], c),
 });

@@ -1,7 +1,7 @@
 // Schedule space of the pools (ir/ops/pool.ts): window pools vectorise the last output axis in
 // tiles of pool.wv vectors; global pools reduce with pool.vec lane partials.
 
-import { defineFamily, knob, lanes, range, tileFits, vectorWidths } from '../space.js';
+import { defineFamily, knob, lanes, range, vectorWidths } from '../space.js';
 
 const OPS: ReadonlySet<string> = new Set(['max_pool', 'avg_pool', 'global_max_pool', 'global_avg_pool']);
 
@@ -12,5 +12,4 @@ export const POOL = defineFamily({
     knob('pool.vec', 'lanes along the last output axis', vectorWidths, lanes),
     knob('pool.wv', 'vectors per tile along the last output axis', range(1, 4), () => 2),
   ],
-  legal: (k) => tileFits('the pool tile', k['pool.wv'] * k['pool.vec']),
 });

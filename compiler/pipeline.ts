@@ -13,7 +13,7 @@ import { printKernel } from '../ir/tir-print.js';
 import { verifyKernel } from '../ir/tir-verify.js';
 import { Assembler } from '../codegen/bytecode.js';
 import { listBytecode } from '../codegen/bytecode-listing.js';
-import { compileIR, emitDataObject } from '../codegen/llvm/backend.js';
+import { emitDataObject, LlvmModule } from '../codegen/llvm/backend.js';
 import { emitModule } from '../codegen/llvm/emit.js';
 import { linkSharedObject } from '../codegen/link.js';
 import { type TargetDesc, targetInfo } from '../codegen/target.js';
@@ -37,7 +37,7 @@ import { type DebugOptions, Steps } from './pipeline-steps.js';
 export const PIPELINE_STEPS = Object.freeze([
   'eliminate-identity', 'fold-batchnorm', 'pad-conv-inputs', 'pack-conv-weights', // graph passes
   'fuse', 'assign-layouts', 'schedule', 'lower-kernels', 'verify-tir', 'lower-program',
-  'llvm-emit', 'llvm-compile', 'link',
+  'llvm-emit', 'o3', 'object-emit', 'link',
 ] as const);
 
 export type PipelineStep = (typeof PIPELINE_STEPS)[number];
@@ -90,7 +90,7 @@ function verifyKernels(kernels: readonly Kernel[]): number {
   return kernels.length;
 }
 
-const bytes = (what: string) => (b: Uint8Array) => `${what}: ${b.byteLength} bytes`;
+const bytes = (what: string, b: Uint8Array) => `${what}: ${b.byteLength} bytes`;
 
 export async function runPipeline(m: Module, o: PipelineOptions): Promise<CompiledModel> {
   const s = new Steps(PIPELINE_STEPS, o.debug);
@@ -121,12 +121,15 @@ export async function runPipeline(m: Module, o: PipelineOptions): Promise<Compil
   const t = o.target;
   const ir = s.run('llvm-emit', () => emitModule(out.kernels, { target: t }), (x) => x);
   if (process.env.KESTREL_DUMP_LLVM) process.stderr.write(ir);
-  // O3 and object emission are one call into the kestrel_llvm addon.
-  const kernelObject = s.run('llvm-compile', () =>
-    compileIR({ ir, triple: t.triple, cpu: t.cpu, features: t.features, optLevel: 3 }), bytes('kernels.o'));
+  const llvm = s.run('o3', () =>
+    LlvmModule.parse({ ir, triple: t.triple, cpu: t.cpu, features: t.features, optLevel: 3 }).optimize(),
+  (x) => x.print());
+  const objects = s.run('object-emit', () => {
+    const kernels = llvm.emitObject();
+    llvm.dispose();
+    return [kernels, dataObject(t, out.bytecode, out.constants, a.manifest(out.bytecode, out.constants))];
+  }, ([k, d]) => `${bytes('kernels.o', k)}\n${bytes('data.o', d)}`);
   await s.runAsync('link', async () => {
-    const man = a.manifest(out.bytecode, out.constants);
-    const objects = [kernelObject, dataObject(t, out.bytecode, out.constants, man)];
     await linkSharedObject({ objects, output: a.output, target: t });
     return a.output;
   }, (p) => `linked ${p}`);

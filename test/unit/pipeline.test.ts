@@ -11,7 +11,7 @@ import { PIPELINE_STEPS, runPipeline } from '../../compiler/pipeline.js';
 import { REPO_ROOT, tempDir } from '../helpers/shared.js';
 
 const MODEL = join(REPO_ROOT, 'examples', 'tiny_cnn', 'model.onnx');
-const BACKEND: readonly string[] = ['llvm-emit', 'llvm-compile', 'link'];
+const BACKEND: readonly string[] = ['llvm-emit', 'o3', 'object-emit', 'link'];
 
 /** Runs the pipeline on tiny_cnn (to an artifact when `full`) and returns what it printed. */
 async function run(dump: string, timing = false, full = true): Promise<{ text: string; so: string }> {
@@ -40,7 +40,9 @@ const SHOWS: Readonly<Record<string, RegExp>> = {
   'assign-layouts': /OIHW16o/, schedule: /conv\+relu 'conv1' \[conv, default\] \{conv\.vec=/,
   'lower-kernels': /kernel kestrel_k\d+_conv_relu\(/, 'verify-tir': /^\d+ kernels verified/,
   'lower-program': /call_kernel kernel=k0/, 'llvm-emit': /define i32 @kestrel_k0_/,
-  'llvm-compile': /kernels\.o: \d+ bytes/, link: /linked .*tiny_cnn\.so/,
+  o3: /define i32 @kestrel_k0_\w+\(%kestrel\.ctx\* nocapture/,
+  'object-emit': /kernels\.o: \d+ bytes\ndata\.o: \d+ bytes/,
+  link: /linked .*tiny_cnn\.so/,
 };
 
 describe('pipeline steps', () => {
@@ -48,7 +50,7 @@ describe('pipeline steps', () => {
     expect(new Set(PIPELINE_STEPS).size).toBe(PIPELINE_STEPS.length);
     expect(Object.keys(SHOWS).sort()).toEqual([...PIPELINE_STEPS].sort());
     const order = ['fuse', 'assign-layouts', 'schedule', 'lower-kernels', 'verify-tir', 'lower-program',
-      'llvm-emit', 'llvm-compile', 'link'];
+      'llvm-emit', 'o3', 'object-emit', 'link'];
     expect(PIPELINE_STEPS.slice(-order.length)).toEqual(order);
   });
 

@@ -1,5 +1,6 @@
 // LLVM 14 backend: textual LLVM IR -> verified module -> new-pass-manager O0..O3 pipeline ->
-// object file or assembly for a (triple, cpu, features) TargetMachine.
+// object file or assembly for a (triple, cpu, features) TargetMachine; in one call (compileIR)
+// or step by step on a ModuleHandle (parse+verify, optimise, print, emit) for the pipeline.
 //
 // Requires: the IR was written for LLVM 14 (typed pointers). Guarantees: no LLVM call here
 // aborts the process on bad IR — parse and verifier errors are returned as text. Each call uses

@@ -117,7 +117,10 @@ export async function runPipeline(m: Module, o: PipelineOptions): Promise<Compil
     schedules: [...schedules.values()], times: s.times,
   };
   const a = o.artifact;
-  if (!a) return (s.finish(), out);
+  if (!a) { // the front half only: tests and inspection
+    s.finish();
+    return out;
+  }
   const t = o.target;
   const ir = s.run('llvm-emit', () => emitModule(out.kernels, { target: t }), (x) => x);
   if (process.env.KESTREL_DUMP_LLVM) process.stderr.write(ir);

@@ -34,6 +34,8 @@ export interface KernelSchedule {
   readonly key: string;
   /** Every knob of the family, with its value. */
   readonly knobs: Knobs;
+  /** Every knob's candidate values (what a tuner searches; legality still applies). */
+  readonly space: Readonly<Record<string, readonly number[]>>;
   /** 'default': the family's defaults; 'given': a schedule handed to the compiler was applied. */
   readonly source: 'default' | 'given';
 }
@@ -72,7 +74,8 @@ export function scheduleGroup(g: Group, target: TargetInfo, given: ScheduleMap =
     fail(Codes.SCHEDULE_INVALID, `illegal schedule ${JSON.stringify(knobs)}: ${why}`,
       { node: g.root.origin.name, opType: g.root.origin.opType, workload: key });
   }
-  return { family: f.name, workload, key, knobs, source: over ? 'given' : 'default' };
+  const space = Object.freeze(Object.fromEntries(f.knobs.map((k) => [k.name, k.values(c)])));
+  return { family: f.name, workload, key, knobs, space, source: over ? 'given' : 'default' };
 }
 
 /** One line per scheduled kernel, for KESTREL_DUMP_IR=after:schedule. */

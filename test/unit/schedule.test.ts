@@ -13,7 +13,7 @@ import { FAMILIES } from '../../compiler/schedule/families/index.js';
 import type { Schedule } from '../../compiler/schedule/schedule.js';
 import type { Module } from '../../ir/graph.js';
 import { attrInts, encodeModel, FLOAT, floatTensor, node, vi } from '../fixtures/onnx-builder.js';
-import { REPO_ROOT } from '../helpers/shared.js';
+import { REPO_ROOT, sharedDir } from '../helpers/shared.js';
 
 const AVX512 = makeTarget('x86_64', 'skylake-avx512', '+avx512f,+avx2,+fma');
 const tinyCnn = () => importOnnxFile(join(REPO_ROOT, 'examples', 'tiny_cnn', 'model.onnx'));
@@ -64,10 +64,26 @@ describe('schedule spaces', () => {
       const fam = FAMILIES.find((f) => f.name === s.family)!;
       expect(Object.keys(s.knobs).sort()).toEqual(fam.knobs.map((k) => k.name).sort());
       expect(s.source).toBe('default');
-      for (const [name, value] of Object.entries(s.knobs)) expect(Number.isInteger(value), name).toBe(true);
+      for (const [name, value] of Object.entries(s.knobs)) expect(s.space[name], name).toContain(value);
     }
     const vec = c.schedules.find((s) => s.family === 'conv')!.knobs['conv.vec'];
     expect(vec).toBe(16); // AVX-512: 16 f32 lanes
+  });
+
+  it('give legal defaults inside the space on real models, for named and planned-for targets', async () => {
+    const families = new Set<string>();
+    for (const name of ['mobilenetv2', 'bert_mini', 'lstm_2layer', 'zoo_squeezenet']) {
+      const m = () => importOnnxFile(join(sharedDir(), 'models', name, 'model.onnx'));
+      const avx2 = makeTarget('x86_64', 'x86-64-v3', '+avx2,+fma');
+      for (const [target, threads] of [[AVX512, 1], [avx2, 3]] as const) {
+        const c = await runPipeline(m(), { target, threads }); // scheduleGroup throws on illegal defaults
+        for (const s of c.schedules) {
+          families.add(s.family);
+          for (const [k, v] of Object.entries(s.knobs)) expect(s.space[k], `${name} ${k}`).toContain(v);
+        }
+      }
+    }
+    for (const f of ['conv', 'matmul', 'norm', 'rnn', 'elementwise']) expect(families, f).toContain(f);
   });
 });
 

@@ -132,7 +132,7 @@ describe('applying schedules', () => {
     await expect(bad({ 'conv.oc': 99 }))
       .rejects.toMatchObject({ code: 'KC0701', message: /conv.oc=99; candidates/ });
     await expect(bad({ 'conv.oc': 8, 'conv.wv': 6, 'conv.vec': 32 }))
-      .rejects.toMatchObject({ code: 'KC0701', message: /direct tile needs 96 accumulator registers \(> 64\)/ });
+      .rejects.toMatchObject({ code: 'KC0701', message: /direct tile needs 96 accumulator registers/ });
   });
 
   it('ignores schedules for workloads the model does not have', async () => {

@@ -18,7 +18,7 @@
 //   KestrelError 'KC0902' naming the path and the reason.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { type KeyObject, randomBytes } from 'node:crypto';
 import {
   closeSync, fsyncSync, lstatSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync,
   writeSync,
@@ -26,7 +26,7 @@ import {
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { KestrelError } from '../runtime-vm/errors.js';
-import { DIGEST_BYTES, digestFor, trailerHeader } from './seal.js';
+import { DIGEST_BYTES, digestFor, signatureBlock, trailerHeader } from './seal.js';
 import type { TargetDesc } from './target.js';
 
 export const LINK_ERROR = 'KC0902';
@@ -36,6 +36,8 @@ export interface LinkOptions {
   readonly objects: readonly Uint8Array[];
   readonly output: string;
   readonly target: TargetDesc;
+  /** An Ed25519 private key: the artifact then carries a signature block (codegen/seal.ts). */
+  readonly signingKey?: KeyObject;
 }
 
 /** The linker driver for `target` on this host. */
@@ -185,7 +187,8 @@ export async function linkSharedObject(opts: LinkOptions): Promise<void> {
       throw writeError(output, e, 'linking failed for');
     });
     left.child = undefined;
-    const body = readFileSync(linked);
+    const elf = readFileSync(linked);
+    const body = opts.signingKey ? Buffer.concat([elf, signatureBlock(elf, opts.signingKey)]) : elf;
     checkOutputPath(output); // again: the path may have changed while the linker ran
     const unique = `${process.pid}-${randomBytes(4).toString('hex')}`;
     left.tmp = join(dirname(output), `.${basename(output)}.kestrel-tmp-${unique}`);

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The kestrel command line: compile, run, inspect.
-//   kestrel compile model.onnx -o model.so [--target host|x86_64|aarch64] [--dynamic]
+//   kestrel compile model.onnx -o model.so [--target host|x86_64|aarch64] [--dynamic] [--sign KEY.pem]
 //   kestrel run model.so --inputs DIR [--outputs DIR] [--check] [--bench N] [--threads N]
+//                        [--trusted-key PUBLIC.pem]
 //   kestrel inspect model.onnx|model.so
 // Errors print as `error KCxxxx: message` and exit with status 1.
 
@@ -20,12 +21,15 @@ import type { TargetName } from '../codegen/target.js';
 
 const USAGE = `usage:
   kestrel compile model.onnx -o model.so [--target host|x86_64|aarch64] [--dynamic] [--fix sym=N,...]
+                [--sign KEY.pem]      (an Ed25519 private key: openssl genpkey -algorithm ed25519)
   kestrel run model.so --inputs DIR [--outputs DIR] [--check] [--bench N] [--threads N]
+                [--trusted-key PUBLIC.pem]   (require a signature by this key)
   kestrel inspect model.onnx|model.so`;
 
 interface Args { positional: string[]; flags: Map<string, string | true> }
 
-const VALUED = new Set(['-o', '--output', '--target', '--fix', '--inputs', '--outputs', '--bench', '--threads']);
+const VALUED = new Set(['-o', '--output', '--target', '--fix', '--inputs', '--outputs', '--bench',
+  '--threads', '--sign', '--trusted-key']);
 
 function parseArgs(argv: readonly string[]): Args {
   const positional: string[] = [];
@@ -46,6 +50,12 @@ const str = (a: Args, ...names: string[]): string | undefined => {
   return undefined;
 };
 
+/** The PEM text of the key file named by `flag`, if given. */
+function keyFile(a: Args, flag: string): string | undefined {
+  const path = str(a, flag);
+  return path === undefined ? undefined : readFileSync(path, 'utf8');
+}
+
 async function cmdCompile(a: Args): Promise<void> {
   const model = a.positional[0];
   const output = str(a, '-o', '--output') ?? join(dirname(model ?? '.'), `${basename(model ?? 'model', '.onnx')}.so`);
@@ -58,6 +68,7 @@ async function cmdCompile(a: Args): Promise<void> {
   })) : undefined;
   const r = await compile(model, {
     output, target: (str(a, '--target') ?? 'host') as TargetName, dynamic: a.flags.has('--dynamic'), fixedDims,
+    signingKey: keyFile(a, '--sign'),
   });
   console.log(`compiled ${model} -> ${r.output}: ${r.kernels} kernels, ${(r.constantsBytes / 1e6).toFixed(2)} MB constants, ${r.seconds.toFixed(2)} s`);
 }
@@ -78,7 +89,9 @@ async function cmdRun(a: Args): Promise<number> {
   const dir = str(a, '--inputs');
   if (!so || !dir) throw new Error('run needs an artifact and --inputs DIR');
   const threads = str(a, '--threads');
-  const session = await load(so, threads ? { threads: Number(threads) } : {});
+  const trusted = keyFile(a, '--trusted-key');
+  const session = await load(so, { ...(threads ? { threads: Number(threads) } : {}),
+    ...(trusted ? { trustedKeys: [trusted] } : {}) });
   try {
     const data = readDataSet(dir);
     if (data.inputs.length !== session.inputs.length) {

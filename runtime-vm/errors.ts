@@ -33,6 +33,8 @@ export const RuntimeCodes = Object.freeze({
   BYTECODE_INVALID: 'KR0005',
   /** The artifact was compiled for CPU features this host lacks (or this runtime cannot check). */
   CPU_FEATURES: 'KR0006',
+  /** Trusted keys were given and the artifact is unsigned, signed by another key, or changed since. */
+  SIGNATURE: 'KR0007',
   /** Wrong number of inputs, an unknown or missing input name. */
   INPUT_NAMES: 'KR0101',
   /** An input has the wrong dtype. */

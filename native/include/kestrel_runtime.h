@@ -16,8 +16,9 @@
  * map that same checked copy (a sealed memfd, so no other writer can change it in between) with
  * dlopen, check the exported symbols, kernel count and bytecode/constants hashes, and verify the
  * bytecode (KR0005). A file that fails a check is never mapped. The digest proves the file is
- * intact, not who made it: load only artifacts from a source you trust. docs/artifacts.md has the
- * details.
+ * intact, not who made it: with kestrel_options.trusted_keys the artifact must also carry an
+ * Ed25519 signature by one of those keys, checked right after the digest (KR0007); otherwise load
+ * only artifacts from a source you trust. docs/artifacts.md has the details.
  *
  * Ownership. A session owns the library, a storage pool and a thread pool. kestrel_run copies each
  * input into pool storage (so inputs need no alignment and may be freed when kestrel_run returns)
@@ -72,6 +73,10 @@ typedef struct kestrel_options {
   uint64_t memory_limit_bytes; /* 0 = default (16 GiB) */
   uint64_t max_steps;          /* instruction limit per run (KR0302 when hit); 0 = unlimited */
   uint64_t max_iterations;     /* backward jumps per run (KR0302 beyond); 0 = default 1e9 */
+  /* Ed25519 public keys, 32 bytes each, trusted_key_count of them: when any are given, the
+   * artifact must carry a signature by one of them, checked before it is mapped (KR0007). */
+  const uint8_t* trusted_keys;
+  size_t trusted_key_count;
 } kestrel_options;
 
 typedef struct kestrel_cancel_token kestrel_cancel_token;

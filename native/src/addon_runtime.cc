@@ -2,7 +2,8 @@
 // converts arguments; all checks and semantics live behind the C API.
 //
 // JS surface (used by runtime-vm/session.ts):
-//   new NativeSession(path, threads, memoryLimitBytes, maxSteps, maxIterations)   throws Error{code}
+//   new NativeSession(path, threads, memoryLimitBytes, maxSteps, maxIterations, trustedKeys?)
+//       throws Error{code}; trustedKeys: Uint8Array of 32-byte Ed25519 public keys
 //   .info() -> { inputs: Io[], outputs: Io[] }   Io = { name, dtype: code, shape: (number|string)[] }
 //   .run([{ dtype, dims: number[], data: TypedArray }], maxIterations?)
 //       -> Promise<[{ dtype, dims, data: ArrayBuffer }]> & { cancel(): void }
@@ -71,6 +72,15 @@ class NativeSession : public Napi::ObjectWrap<NativeSession> {
     if (info.Length() > 2 && info[2].IsNumber()) o.memory_limit_bytes = number_u64(info[2]);
     if (info.Length() > 3 && info[3].IsNumber()) o.max_steps = number_u64(info[3]);
     if (info.Length() > 4 && info[4].IsNumber()) o.max_iterations = number_u64(info[4]);
+    std::vector<uint8_t> keys;  // trusted Ed25519 public keys, 32 bytes each (only used by kestrel_load)
+    if (info.Length() > 5 && info[5].IsTypedArray()) {
+      Napi::TypedArray ta = info[5].As<Napi::TypedArray>();
+      const uint8_t* p = static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+      keys.assign(p, p + ta.ByteLength());
+      if (keys.size() % 32) throw make_error(env, "KR0007", "trusted keys must be 32 bytes each");
+      o.trusted_keys = keys.data();
+      o.trusted_key_count = keys.size() / 32;
+    }
     const std::string path = info[0].As<Napi::String>().Utf8Value();
     if (kestrel_load(path.c_str(), &o, &state_->session) != KESTREL_OK) throw last_error(env);
   }

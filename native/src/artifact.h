@@ -79,6 +79,9 @@ Status read_checked(const std::string& path, CheckedFile* out);
 Status read_elf(const std::string& path, const std::string& f, ElfFacts* out);
 // Refuses what dlopen would run or load besides the artifact's own data (see elf_dynamic.cc).
 Status check_load_time_code(const std::string& path, const std::string& f, uint16_t machine);
+// With n > 0 trusted Ed25519 public keys (32 bytes each), requires a signature by one of them
+// (signature.cc; KR0007); with n == 0, does nothing.
+Status check_signature(const std::string& path, const std::string& f, const uint8_t* keys, size_t n);
 // Parses the manifest JSON and its required fields.
 Status parse_manifest(const std::string& text, Manifest* out);
 // Checks format, version rule, bytecode format, architecture (manifest and ELF) and CPU features.

@@ -150,6 +150,7 @@ Status load(const char* path, const kestrel_options& o, kestrel_session* s) {
   s->path = path ? path : "";
   CheckedFile file;
   KESTREL_TRY(read_checked(s->path, &file));
+  KESTREL_TRY(check_signature(s->path, file.bytes, o.trusted_keys, o.trusted_key_count));
   const ElfFacts& elf = file.elf;
   KESTREL_TRY(parse_manifest(elf.manifest, &s->manifest));
   KESTREL_TRY(check_manifest(s->manifest, elf.machine));
@@ -327,7 +328,7 @@ kestrel_outputs* wrap_outputs(std::vector<Value>* values) {
 extern "C" {
 
 void kestrel_options_init(kestrel_options* o) {
-  if (o) *o = kestrel_options{0, 0, 0, 0};
+  if (o) *o = kestrel_options{0, 0, 0, 0, nullptr, 0};
 }
 
 kestrel_status kestrel_load(const char* path, const kestrel_options* options, kestrel_session** out) {

@@ -17,6 +17,7 @@ constexpr const char* kArtifactArch = "KR0003";
 constexpr const char* kArtifactVersion = "KR0004";
 constexpr const char* kBytecodeInvalid = "KR0005";
 constexpr const char* kCpuFeatures = "KR0006";
+constexpr const char* kSignature = "KR0007";
 constexpr const char* kInputNames = "KR0101";
 constexpr const char* kInputDtype = "KR0102";
 constexpr const char* kInputShape = "KR0103";

@@ -64,7 +64,8 @@ const signature = (v: Value) => ({
   ...(v.type.unranked ? { rank: -1 } : {}),
 });
 
-function manifest(m: Module, outputs: readonly Value[], t: TargetDesc, bytecode: Uint8Array, constants: Uint8Array) {
+function manifest(m: Module, outputs: readonly Value[], t: TargetDesc, bytecode: Uint8Array,
+  constants: Uint8Array) {
   return {
     format: 1,
     kestrel: KESTREL_VERSION,
@@ -99,7 +100,8 @@ export async function compileModule(m: Module, opts: CompileOptions): Promise<Co
   const outputs = m.main.outputs;
   const compiled = runPipeline(m, targetInfo(target, opts.threads));
   const objects = [kernelObject(compiled.kernels, target)];
-  const man = new TextEncoder().encode(JSON.stringify(manifest(m, outputs, target, compiled.bytecode, compiled.constants)));
+  const man = new TextEncoder().encode(JSON.stringify(manifest(m, outputs, target, compiled.bytecode,
+    compiled.constants)));
   objects.push(emitDataObject({
     triple: target.triple,
     sections: [

@@ -51,7 +51,8 @@ function wValues(p: string): number[] {
 }
 
 describe('external data', () => {
-  afterEach(() => { expect(wValues(modelWith([['location', 'w.bin']], 'good.onnx'))).toEqual([1, 2, 3, 4]); });
+  afterEach(() =>
+    { expect(wValues(modelWith([['location', 'w.bin']], 'good.onnx'))).toEqual([1, 2, 3, 4]); });
 
   it('reads a good location, with offset, and ignores unknown keys', () => {
     expect(wValues(modelWith([['location', 'w.bin']]))).toEqual([1, 2, 3, 4]);

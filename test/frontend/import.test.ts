@@ -10,7 +10,8 @@ import { decodeTensorProto } from '../../compiler/frontend/onnx/tensor.js';
 import { inspectModule } from '../../compiler/inspect.js';
 import { ensureOps } from '../fixtures/ops-setup.js';
 import {
-  attrFloats, attrGraph, attrInt, attrTensor, BOOL, DOUBLE, encodeModel, encodeTensor, FLOAT, FLOAT16, floatTensor,
+  attrFloats, attrGraph, attrInt, attrTensor, BOOL, DOUBLE, encodeModel, encodeTensor, FLOAT, FLOAT16,
+    floatTensor,
   INT64, INT8, node, sharedDir, tinyModel, UINT64, UINT8, vi,
 } from '../fixtures/onnx-builder.js';
 
@@ -51,7 +52,8 @@ describe('real models', () => {
 
   it('dynamic mode makes every input dim symbolic', () => {
     const m = importOnnxFile(path.join(sharedDir(), 'models/zoo_squeezenet/model.onnx'), { dynamic: true });
-    expect(shapeKeys(m.main.inputs[0]!.type.shape)).toEqual(['data_0_d0', 'data_0_d1', 'data_0_d2', 'data_0_d3']);
+    expect(shapeKeys(m.main.inputs[0]!.type.shape)).toEqual(['data_0_d0', 'data_0_d1', 'data_0_d2',
+      'data_0_d3']);
   });
 
   it('imports a Loop whose body holds an If', () => {
@@ -72,7 +74,8 @@ describe('real models', () => {
       inputs: [vi('x', FLOAT, [2]), vi('n', INT64, [])], outputs: [vi('y', FLOAT, [2])],
     });
     const r = importOnnxCollect(bytes);
-    expect(r.unsupported.map((u) => `${u.op}@${u.node}`)).toEqual(['FrobnicateXYZ@inner_op', 'Loop@the_loop']);
+    expect(r.unsupported.map((u) => `${u.op}@${u.node}`)).toEqual(['FrobnicateXYZ@inner_op',
+      'Loop@the_loop']);
     expect(() => importOnnx(bytes)).toThrow(/KC0301.*FrobnicateXYZ.*inner_op/);
   });
 });

@@ -20,10 +20,12 @@ interface Report {
 async function runConformance(dynamic: boolean): Promise<Report> {
   const runner = join(REPO_ROOT, 'dist', 'compiler', 'conformance.js');
   if (!existsSync(runner)) throw new Error(`${runner} is missing: run \`npm run build:ts\` first`);
-  const dirs = ['node', 'pytorch-converted', 'pytorch-operator', 'simple'].map((d) => join(sharedDir(), 'onnx-tests', d));
+  const dirs = ['node', 'pytorch-converted', 'pytorch-operator', 'simple']
+    .map((d) => join(sharedDir(), 'onnx-tests', d));
   const report = join(tempDir(), 'report.json');
   try {
-    await promisify(execFile)('node', [runner, ...dirs, '--report', report, ...(dynamic ? ['--dynamic'] : [])],
+    await promisify(execFile)('node',
+      [runner, ...dirs, '--report', report, ...(dynamic ? ['--dynamic'] : [])],
       { cwd: REPO_ROOT, timeout: 1_500_000, maxBuffer: 64 << 20 });
   } catch { /* a nonzero exit means failures: the assertions below list them */ }
   return JSON.parse(readFileSync(report, 'utf8')) as Report;
@@ -41,7 +43,8 @@ function knownFailures(mode: string): Map<string, string> {
 }
 
 function baseline(mode: string): string[] {
-  return readFileSync(join(REPO_ROOT, 'test', 'onnx', `baseline-${mode}.txt`), 'utf8').split('\n').filter(Boolean);
+  return readFileSync(join(REPO_ROOT, 'test', 'onnx', `baseline-${mode}.txt`), 'utf8')
+    .split('\n').filter(Boolean);
 }
 
 describe('ONNX conformance', () => {
@@ -49,7 +52,8 @@ describe('ONNX conformance', () => {
     it(`${mode}: no failures, and every baseline case passes`, async () => {
       const r = await runConformance(mode === 'dynamic');
       const known = knownFailures(mode);
-      const failed = r.cases.filter((c) => c.status === 'FAIL' && !known.has(c.name)).map((c) => `${c.name}: ${c.message}`);
+      const failed = r.cases.filter((c) => c.status === 'FAIL'
+        && !known.has(c.name)).map((c) => `${c.name}: ${c.message}`);
       expect(failed).toEqual([]);
       const passed = new Set(r.cases.filter((c) => c.status === 'PASS').map((c) => c.name));
       const lost = baseline(mode).filter((n) => !passed.has(n));

@@ -90,7 +90,8 @@ function access(s: TIn, i: number, dim: (d: Dim) => Expr): TensorAccess {
 
 function fill(dt: DType, data: readonly number[]) {
   const a = newTypedArray(dt, data.length);
-  data.forEach((v, i) => { (a as unknown as (number | bigint)[])[i] = a instanceof BigInt64Array ? BigInt(v) : v; });
+  data.forEach((v, i) => { (a as unknown as (number | bigint)[])[i] = a instanceof BigInt64Array
+    ? BigInt(v) : v; });
   return a;
 }
 

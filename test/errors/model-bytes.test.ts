@@ -3,17 +3,16 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { importOnnx } from '../../compiler/frontend/onnx/import.js';
 import { checkLimits } from '../../compiler/frontend/onnx/graph-order.js';
 import type { GraphMsg } from '../../compiler/frontend/onnx/schema.js';
 import { decodeTensorProto } from '../../compiler/frontend/onnx/tensor.js';
-import { ensureOps } from '../fixtures/ops-setup.js';
+import '../../ir/ops/index.js'; // the op registry, loaded as the driver loads it
 import {
   encodeModel, encodeTensor, FLOAT, floatTensor, node, sharedDir, STRING, tinyModel, vi,
 } from '../fixtures/onnx-builder.js';
 
-beforeAll(async () => { await ensureOps(); });
 afterEach(() => { expect(importOnnx(tinyModel()).main.nodes.length).toBe(2); });
 
 function codeOf(f: () => unknown): string {

@@ -3,21 +3,18 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dimKey } from '../../ir/dim.js';
 import { importOnnx, importOnnxCollect, importOnnxFile } from '../../compiler/frontend/onnx/import.js';
 import { decodeTensorProto } from '../../compiler/frontend/onnx/tensor.js';
 import { inspectModule } from '../../compiler/inspect.js';
-import { ensureOps } from '../fixtures/ops-setup.js';
+import '../../ir/ops/index.js'; // the op registry, loaded as the driver loads it
 import {
   attrFloats, attrGraph, attrInt, attrTensor, BOOL, DOUBLE, encodeModel, encodeTensor, FLOAT, FLOAT16,
-    floatTensor,
-  INT64, INT8, node, sharedDir, tinyModel, UINT64, UINT8, vi,
+  floatTensor, INT64, INT8, node, sharedDir, tinyModel, UINT64, UINT8, vi,
 } from '../fixtures/onnx-builder.js';
 
 const shapeKeys = (s: readonly (number | { key: string })[]) => s.map((d) => dimKey(d as never));
-
-beforeAll(async () => { await ensureOps(); });
 
 describe('real models', () => {
   it('imports resnet18 with a symbolic batch', () => {

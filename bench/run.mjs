@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ortOptions } from './ort-options.mjs';
 import { compile, load } from '../dist/api.js';
-import { readDataSet } from '../dist/compiler/testdata.js';
+import { readDataSet } from '../dist/tools/testdata.js';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {

@@ -15,7 +15,7 @@ import { compile } from './driver.js';
 import { importOnnxCollect } from './frontend/onnx/import.js';
 import { TensorType as TensorProto } from './frontend/onnx/schema.js';
 import { inspectModule } from './inspect.js';
-import { compareTensors, readDataSet } from './testdata.js';
+import { compareTensors, readDataSet } from '../tools/testdata.js';
 import type { TargetName } from '../codegen/target.js';
 
 const USAGE = `usage:

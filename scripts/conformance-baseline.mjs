@@ -12,7 +12,7 @@ const dirs = ['node', 'pytorch-converted', 'pytorch-operator', 'simple']
   .map((d) => join(shared, 'onnx-tests', d));
 for (const mode of ['static', 'dynamic']) {
   const report = join(tmpdir(), `kestrel-baseline-${mode}.json`);
-  const args = ['dist/compiler/conformance.js', ...dirs, '--report', report,
+  const args = ['dist/tools/conformance.js', ...dirs, '--report', report,
     ...(mode === 'dynamic' ? ['--dynamic'] : [])];
   try {
     execFileSync('node', args, { stdio: ['ignore', 'ignore', 'inherit'] });

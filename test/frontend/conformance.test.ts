@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import {
   compareFloats, compareOutput, dataSets, errorResult, findCases, makeReport, parseArgs, runPool,
   summaryLine,
-} from '../../compiler/conformance.js';
+} from '../../tools/conformance.js';
 import type { NamedConst } from '../../compiler/frontend/onnx/tensor.js';
 import { sharedDir } from '../fixtures/onnx-builder.js';
 

@@ -33,7 +33,7 @@ async function rebuild(): Promise<void> {
 
 /** Runs the runner in a child process without blocking this worker (vitest's RPC needs it). */
 async function runConformance(dynamic: boolean): Promise<Report> {
-  const runner = join(REPO_ROOT, 'dist', 'compiler', 'conformance.js');
+  const runner = join(REPO_ROOT, 'dist', 'tools', 'conformance.js');
   const dirs = ['node', 'pytorch-converted', 'pytorch-operator', 'simple']
     .map((d) => join(sharedDir(), 'onnx-tests', d));
   const report = join(tempDir(), 'report.json');

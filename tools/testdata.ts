@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { typedView } from '../ir/dtype.js';
 import { Tensor } from '../runtime-vm/tensor.js';
 import type { TensorType as RuntimeType, TypedArray } from '../runtime-vm/dtypes.js';
-import { decodeTensorProto } from './frontend/onnx/tensor.js';
+import { decodeTensorProto } from '../compiler/frontend/onnx/tensor.js';
 
 export function readTensorFile(path: string): { name: string; tensor: Tensor } {
   const c = decodeTensorProto(new Uint8Array(readFileSync(path)));

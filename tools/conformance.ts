@@ -12,11 +12,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { typedView, type DType } from '../ir/dtype.js';
-import { UNSUPPORTED_CODES } from './diagnostics.js';
+import { UNSUPPORTED_CODES } from '../compiler/diagnostics.js';
 import { OptionalType, SequenceType, ValueElemType, type OptionalMsg, type SequenceMsg }
-  from './frontend/onnx/schema.js';
-import { decodeTensorProto, tensorFromMsg, type NamedConst } from './frontend/onnx/tensor.js';
-import { decodeMessage } from './frontend/onnx/wire-guard.js';
+  from '../compiler/frontend/onnx/schema.js';
+import { decodeTensorProto, tensorFromMsg, type NamedConst } from '../compiler/frontend/onnx/tensor.js';
+import { decodeMessage } from '../compiler/frontend/onnx/wire-guard.js';
 import { floatError, floatsMatch, halfToFloat } from './testdata.js';
 
 export interface Case { readonly name: string; readonly dir: string }
@@ -131,7 +131,7 @@ export async function runCaseHere(c: Case, dynamic: boolean): Promise<CaseResult
   const t0 = Date.now();
   const so = path.join(os.tmpdir(), `kestrel-conf-${process.pid}-${Math.random().toString(36).slice(2)}.so`);
   try {
-    const { compile } = await import('./driver.js');
+    const { compile } = await import('../compiler/driver.js');
     await compile(path.join(c.dir, 'model.onnx'), { output: so, dynamic });
     const msg = await runDataSets(c, so);
     const ms = Date.now() - t0;

@@ -11,8 +11,9 @@
  * in it is mapped: the SHA-256 digest trailer over every byte of the file (KR0001), the ELF headers
  * (KR0001), that dlopen would run or load nothing of it (no initialisers, IFUNCs, foreign
  * libraries or search paths: KR0001), the ".kestrel_manifest" section (KR0002), the manifest
- * format, kestrel version rule and bytecode format (KR0004), the architecture (KR0003) and the CPU features the code was compiled
- * for against this host's cpuid / hwcaps (KR0006, naming the missing features). Only then does it
+ * format, kestrel version rule and bytecode format (KR0004), the architecture (KR0003) and the CPU
+ * features the code was compiled for against this host's cpuid / hwcaps (KR0006, naming the
+ * missing features). Only then does it
  * map that same checked copy (a sealed memfd, so no other writer can change it in between) with
  * dlopen, check the exported symbols, kernel count and bytecode/constants hashes, and verify the
  * bytecode (KR0005). A file that fails a check is never mapped. The digest proves the file is

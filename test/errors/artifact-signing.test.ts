@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sealed, SIGNATURE_BLOCK_BYTES, TRAILER_BYTES } from '../../codegen/seal.js';
 import { compile } from '../../compiler/driver.js';
-import { load } from '../../runtime-vm/index.js';
+import { load, type LoadOptions } from '../../runtime-vm/index.js';
 import { encodeModel, FLOAT, floatTensor, node, vi } from '../fixtures/onnx-builder.js';
 import { section } from '../helpers/elf.js';
 import { f32, floats } from '../helpers/models.js';
@@ -30,7 +30,7 @@ beforeAll(async () => {
   await compile(model, { output: unsigned });
 });
 
-async function loadCode(path: string, trustedKeys?: Parameters<typeof load>[1]['trustedKeys']) {
+async function loadCode(path: string, trustedKeys?: LoadOptions['trustedKeys']) {
   try {
     (await load(path, { trustedKeys })).dispose();
     return null;

@@ -53,7 +53,8 @@ export function writeMarkdown(file, { machine, peak, threads, rows, note, comman
       + `16 independent FMA chains per thread): ${describePeak(peak)}`,
     `- date ${machine.date}; kestrel ${machine.commit}; onnxruntime-node ${machine.ort}; `
       + `Node ${machine.node}; ${threads} threads for both runtimes`,
-    `- load average (1, 5, 15 min) before ${machine.loadBefore}, after ${machine.loadAfter}`,
+    `- load average (1, 5, 15 min) before ${machine.loadBefore}, after ${machine.loadAfter}; `
+      + `the run took ${machine.minutes} minutes`,
     '- both runtimes in one process, in alternating blocks of 5 runs whose order rotates, after a '
       + 'warm-up; medians. `ort`: onnxruntime with default session options (only `intraOpNumThreads` '
       + 'set; its threads spin between runs); `ort no-spin`: the same with `allow_spinning` 0.',

@@ -87,16 +87,18 @@ async function benchCase(c, compiled, neighbour) {
   const row = { model: c.model, input: set.inputs[0].tensor.dims.join('x') || 'scalar' };
   const k = await kestrelSession(c, set, compiled);
   if (k.error) return { ...row, error: k.error };
-  const o = await ortSession(c.onnx, ortDefaultOptions(threads), set);
-  const n = await ortSession(c.onnx, ortNoSpinOptions(threads), set);
+  const rivals = [];
   try {
-    const m = await measureCase([{ name: 'kestrel', run: k.run }, { name: 'ort', run: o.run },
-      { name: 'ortNoSpin', run: n.run }], { ...opts, neighbour });
+    rivals.push(await ortSession(c.onnx, ortDefaultOptions(threads), set));
+    rivals.push(await ortSession(c.onnx, ortNoSpinOptions(threads), set));
+    const m = await measureCase([{ name: 'kestrel', run: k.run }, { name: 'ort', run: rivals[0].run },
+      { name: 'ortNoSpin', run: rivals[1].run }], { ...opts, neighbour });
     return { ...row, flops: countFlops(c.onnx, set.inputs.map((i) => i.tensor)), check: k.check, ...m };
+  } catch (e) {
+    return { ...row, error: failure(rivals.length < 2 ? 'onnxruntime' : 'run', e) };
   } finally {
     k.s.dispose();
-    await o.s.release();
-    await n.s.release();
+    for (const r of rivals) await r.s.release();
   }
 }
 
@@ -123,6 +125,7 @@ console.log(`${cases.length} cases, ${threads} threads; blocks of ${opts.block} 
 console.log('GFLOP = 2 x MACs of Conv, Gemm, MatMul and the LSTM recurrence at the input shape; ' +
   `"of peak" = GFLOP/s / ${peakAt.toFixed(1)} (the ${threads}-thread FMA peak)\n`);
 
+const started = performance.now();
 const neighbour = neighbourMode ? new Neighbour() : undefined;
 const compiled = new Map();
 const rows = [];
@@ -137,11 +140,13 @@ try {
   rmSync(tmp, { recursive: true, force: true });
 }
 machine.loadAfter = machineInfo().loadBefore;
+machine.minutes = ((performance.now() - started) / 60_000).toFixed(1);
 console.log(`\n${textTable(mainColumns(peakAt), rows)}`);
 const busyRows = rows.filter((r) => r.busy);
 if (busyRows.length) console.log(`\nbeside one busy process:\n${textTable(neighbourColumns(), busyRows)}`);
 console.log(`\n${summary(rows).join('\n')}`);
-console.log(`load average before ${machine.loadBefore}, after ${machine.loadAfter}`);
+console.log(`load average before ${machine.loadBefore}, after ${machine.loadAfter}; ` +
+  `${machine.minutes} minutes`);
 const md = opt('markdown');
 if (md) {
   const command = `node bench/${basename(process.argv[1])} ${args.join(' ')}`;

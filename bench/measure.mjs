@@ -3,8 +3,8 @@
 // round, so each one follows each other one equally often), after a warm-up, reported as medians.
 // The number of rounds comes from a quick first timing, so that a case takes about `budgetMs`.
 // In neighbour mode every round is run twice, once quiet and once beside a busy process (a
-// CPU-bound child, stopped with SIGSTOP while quiet), alternating which goes first, so that
-// quiet and busy medians see the same drift of the shared machine.
+// CPU-bound child, idle while quiet), alternating which goes first, so that quiet and busy
+// medians see the same drift of the shared machine.
 
 import { spawn } from 'node:child_process';
 
@@ -32,16 +32,40 @@ async function round(variants, first, block, samples) {
 const emptySamples = (variants) => Object.fromEntries(variants.map((v) => [v.name, []]));
 const medians = (samples) => Object.fromEntries(Object.entries(samples).map(([k, xs]) => [k, median(xs)]));
 
-/** A CPU-bound child process in its own process group (an orphaned, stopped group is hung up). */
+// The neighbour: a child process that, while busy, spins in 2 ms slices (reading its messages in
+// between, so it switches within one slice) and, while quiet, sleeps. It leaves when its IPC
+// channel closes, so it never outlives the benchmark however the benchmark ends.
+const CHILD = `let busy = false;
+const spin = () => {
+  if (!busy) return;
+  for (const t = Date.now() + 2; Date.now() < t;);
+  setImmediate(spin);
+};
+process.on('message', (m) => {
+  const was = busy;
+  busy = m === 'busy';
+  if (busy && !was) spin();
+  process.send(m);
+});
+process.on('disconnect', () => process.exit(0));`;
+
+/** One CPU-bound neighbour process, switched between busy and quiet; killed on exit. */
 export class Neighbour {
   constructor() {
-    this.child = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore', detached: true });
-    this.busy(false);
+    this.child = spawn(process.execPath, ['-e', CHILD], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     this.onExit = () => this.dispose();
     process.on('exit', this.onExit);
   }
 
-  busy(on) { this.child.kill(on ? 'SIGCONT' : 'SIGSTOP'); }
+  /** Resolves once the child has switched. */
+  busy(on) {
+    const want = on ? 'busy' : 'quiet';
+    return new Promise((res, rej) => {
+      const ack = (m) => { if (m === want) { this.child.off('message', ack); res(); } };
+      this.child.on('message', ack);
+      this.child.send(want, (e) => e && rej(e));
+    });
+  }
 
   dispose() {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
@@ -74,10 +98,10 @@ export async function measureCase(variants, opts) {
   while (done < rounds && (done < MIN_ROUNDS || opts.runs || performance.now() - t0 < 2 * opts.budgetMs)) {
     for (let p = 0; p < phases.length; p++) {
       const phase = phases[(done + p) % phases.length];
-      opts.neighbour?.busy(phase === 'busy');
+      await opts.neighbour?.busy(phase === 'busy');
       await round(variants, done % variants.length, block, samples[phase]);
     }
-    opts.neighbour?.busy(false);
+    await opts.neighbour?.busy(false);
     done++;
   }
   const result = { runs: done * block, quiet: medians(samples.quiet) };

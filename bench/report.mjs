@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { createRequire } from 'node:module';
-import { describePeak } from './peak.mjs';
+import { describePeak, peakAt } from './peak.mjs';
 import { mainColumns, markdownTable, neighbourColumns, summary } from './table.mjs';
 
 function lscpuModel() {
@@ -41,7 +41,7 @@ export function machineInfo() {
 
 /** Writes the page: how it was made, the machine, the peak, the tables and their summary. */
 export function writeMarkdown(file, { machine, peak, threads, rows, note, command }) {
-  const peakAt = peak.byThreads.get(threads);
+  const peakFlops = peakAt(peak, threads);
   const busy = rows.filter((r) => r.busy);
   const text = [
     '# kestrel performance against onnxruntime-node',
@@ -50,7 +50,7 @@ export function writeMarkdown(file, { machine, peak, threads, rows, note, comman
     '',
     ...(note ? [note, ''] : []),
     `- machine: ${machine.cpu}, ${machine.cores} CPUs (\`lscpu\`); measured FMA peak (${peak.isa}, fp32, `
-      + `16 independent FMA chains per thread): ${describePeak(peak)}`,
+      + `16 independent FMA chains per thread, over each thread's CPU time): ${describePeak(peak)}`,
     `- date ${machine.date}; kestrel ${machine.commit}; onnxruntime-node ${machine.ort}; `
       + `Node ${machine.node}; ${threads} threads for both runtimes`,
     `- load average (1, 5, 15 min) before ${machine.loadBefore}, after ${machine.loadAfter}; `
@@ -60,10 +60,10 @@ export function writeMarkdown(file, { machine, peak, threads, rows, note, comman
       + 'set; its threads spin between runs); `ort no-spin`: the same with `allow_spinning` 0.',
     '- speedup = onnxruntime median / kestrel median (> 1: kestrel is faster). GFLOP = 2 x MACs of '
       + 'Conv, Gemm, MatMul and the LSTM recurrence at the input shape (elementwise ops, pooling and '
-      + `normalisation not counted); "of peak" = achieved GFLOP/s / ${peakAt.toFixed(1)}.`,
+      + `normalisation not counted); "of peak" = achieved GFLOP/s / ${peakFlops.toFixed(1)}.`,
     '- check: kestrel\'s outputs against the data set\'s reference outputs.',
     '',
-    markdownTable(mainColumns(peakAt), rows),
+    markdownTable(mainColumns(peakFlops), rows),
     '',
     ...(busy.length ? [
       '## Beside one busy process',

@@ -5,17 +5,19 @@
 // models, the machine's FMA peak is measured (bench/fma-peak.cc), and conv/matmul models get
 // their achieved GFLOP/s against it (FLOPs counted from the model: bench/flops.mjs).
 //   npm run bench [-- --models resnet18,bert_mini] [--runs N] [--threads 2] [--budget SECONDS]
-//                 [--neighbour] [--markdown FILE] [--note TEXT]
+//                 [--neighbour] [--markdown FILE] [--note FILE]
 // --runs N fixes the timed runs per runtime (default: chosen per case from a first timing, about
 // --budget seconds of timed runs per case, 20 by default and 15 with --neighbour).
 // --neighbour also times every case beside one CPU-bound process and prints slowdowns.
-// --markdown FILE writes the tables, the machine and the peak as Markdown (docs/performance.md).
+// --markdown FILE writes the tables, the machine and the peak as Markdown; --note FILE adds that
+// file's text under the title. docs/performance.md is made by
+//   npm run bench -- --neighbour --markdown docs/performance.md --note bench/performance-note.md
 // A case kestrel cannot compile, load or run gets a row with the error code instead of times.
 // Needs `npm run build` first, g++, and the shared models ($KESTREL_SHARED or ../shared).
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { compile, load } from '../dist/api.js';
 import { compareTensors, readDataSet } from '../dist/compiler/testdata.js';
@@ -23,7 +25,7 @@ import { benchCases } from './cases.mjs';
 import { countFlops } from './flops.mjs';
 import { measureCase, Neighbour } from './measure.mjs';
 import { ortDefaultOptions, ortNoSpinOptions } from './ort-options.mjs';
-import { describePeak, measurePeak } from './peak.mjs';
+import { describePeak, measurePeak, peakAt } from './peak.mjs';
 import { machineInfo, writeMarkdown } from './report.mjs';
 import { mainColumns, neighbourColumns, summary, textTable } from './table.mjs';
 
@@ -117,13 +119,13 @@ const cases = benchCases(shared, opt('models')?.split(','));
 const machine = machineInfo();
 console.log(`${machine.cpu}, ${machine.cores} CPUs; load average ${machine.loadBefore}`);
 const peak = measurePeak(threads);
-const peakAt = peak.byThreads.get(threads);
+const peakFlops = peakAt(peak, threads);
 console.log(`FMA peak (${peak.isa}, fp32): ${describePeak(peak)}`);
 console.log(`${cases.length} cases, ${threads} threads; blocks of ${opts.block} runs per runtime, ` +
   'rotating; ' +
   `speedup = onnxruntime median / kestrel median (> 1: kestrel faster)`);
 console.log('GFLOP = 2 x MACs of Conv, Gemm, MatMul and the LSTM recurrence at the input shape; ' +
-  `"of peak" = GFLOP/s / ${peakAt.toFixed(1)} (the ${threads}-thread FMA peak)\n`);
+  `"of peak" = GFLOP/s / ${peakFlops.toFixed(1)} (the ${threads}-thread FMA peak)\n`);
 
 const started = performance.now();
 const neighbour = neighbourMode ? new Neighbour() : undefined;
@@ -141,7 +143,7 @@ try {
 }
 machine.loadAfter = machineInfo().loadBefore;
 machine.minutes = ((performance.now() - started) / 60_000).toFixed(1);
-console.log(`\n${textTable(mainColumns(peakAt), rows)}`);
+console.log(`\n${textTable(mainColumns(peakFlops), rows)}`);
 const busyRows = rows.filter((r) => r.busy);
 if (busyRows.length) console.log(`\nbeside one busy process:\n${textTable(neighbourColumns(), busyRows)}`);
 console.log(`\n${summary(rows).join('\n')}`);
@@ -149,7 +151,8 @@ console.log(`load average before ${machine.loadBefore}, after ${machine.loadAfte
   `${machine.minutes} minutes`);
 const md = opt('markdown');
 if (md) {
-  const command = `node bench/${basename(process.argv[1])} ${args.join(' ')}`;
-  writeMarkdown(md, { machine, peak, threads, rows, note: opt('note'), command });
+  const command = `npm run bench -- ${args.join(' ')}`;
+  const note = opt('note') && readFileSync(opt('note'), 'utf8').trim();
+  writeMarkdown(md, { machine, peak, threads, rows, note, command });
   console.log(`wrote ${md}`);
 }

@@ -68,8 +68,9 @@ export function writeMarkdown(file, { machine, peak, threads, rows, note, comman
     ...(busy.length ? [
       '## Beside one busy process',
       '',
-      'The same cases, every round run once quiet and once beside one CPU-bound process (a '
-        + '`for (;;) {}` child, stopped while quiet). Slowdown = busy median / quiet median.',
+      'The same cases, every round run once quiet and once beside one CPU-bound process (a child '
+        + 'that spins while busy and sleeps while quiet; which phase goes first alternates). '
+        + 'Slowdown = busy median / quiet median.',
       '',
       markdownTable(neighbourColumns(), busy),
       '',

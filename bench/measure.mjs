@@ -8,7 +8,7 @@
 
 import { spawn } from 'node:child_process';
 
-const WARMUP = 2, PROBE = 3, MIN_ROUNDS = 2, MAX_ROUNDS = 12;
+const WARMUP = 2, PROBE = 3, MIN_ROUNDS = 2, MAX_ROUNDS = 16;
 
 export const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b), h = s.length >> 1;

@@ -7,7 +7,7 @@
 //   npm run bench [-- --models resnet18,bert_mini] [--runs N] [--threads 2] [--budget SECONDS]
 //                 [--neighbour] [--markdown FILE] [--note FILE]
 // --runs N fixes the timed runs per runtime (default: chosen per case from a first timing, about
-// --budget seconds of timed runs per case, 20 by default and 15 with --neighbour).
+// --budget seconds of timed runs per case, 30 by default and 25 with --neighbour).
 // --neighbour also times every case beside one CPU-bound process and prints slowdowns.
 // --markdown FILE writes the tables, the machine and the peak as Markdown; --note FILE adds that
 // file's text under the title. docs/performance.md is made by
@@ -40,7 +40,7 @@ const neighbourMode = args.includes('--neighbour');
 const opts = {
   block: 5,
   runs: opt('runs') ? Number(opt('runs')) : undefined,
-  budgetMs: 1000 * Number(opt('budget', neighbourMode ? '15' : '20')),
+  budgetMs: 1000 * Number(opt('budget', neighbourMode ? '25' : '30')),
 };
 const tmp = mkdtempSync(join(tmpdir(), 'kestrel-bench-'));
 

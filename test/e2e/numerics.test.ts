@@ -8,10 +8,12 @@
 //   against a BigInt reference, and against onnxruntime-node wherever it defines a result
 //   (it fails the run on a zero divisor). Float Mod by zero is NaN.
 // - Integer Add, Sub, Mul, Neg, Abs wrap on overflow; float -> integer Cast saturates.
+// - Integer arithmetic on shape values, which the VM computes, fails the run instead (KR0203).
 
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Session } from '../../runtime-vm/session.js';
+import { KestrelError } from '../../runtime-vm/errors.js';
 import { Tensor } from '../../runtime-vm/tensor.js';
 import { attrInt, encodeModel, FLOAT, INT32, INT64, node, vi } from '../fixtures/onnx-builder.js';
 import { buildModel, type ModelSpec } from '../helpers/models.js';
@@ -202,6 +204,30 @@ describe('integer Div and Mod: zero divisors and INT_MIN / -1 (README.md, "Integ
       }
     }
     s.k.dispose();
+  });
+});
+
+describe('integer Div of shape values (computed by the VM) is checked instead', () => {
+  let s: Session;
+  beforeAll(async () => {
+    s = await buildModel('shape_div', {
+      nodes: [node('Shape', ['x'], ['sx']), node('Shape', ['y'], ['sy']), node('Div', ['sx', 'sy'], ['q'])],
+      inputs: [vi('x', FLOAT, ['n']), vi('y', FLOAT, ['m'])],
+      outputs: [vi('q', INT64, [1])],
+      opset: 13,
+    });
+  }, 300_000);
+  afterAll(() => s?.dispose());
+  const run = (n: number, m: number) => s.run({ x: new Tensor('float32', new Float32Array(n), [n]),
+    y: new Tensor('float32', new Float32Array(m), [m]) });
+
+  it('a zero divisor fails the run with KR0203, and the session still works', async () => {
+    expect(show((await run(7, 2)).q.data as BigInt64Array)).toEqual(['3']);
+    const err = await run(7, 0).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KestrelError);
+    expect((err as KestrelError).code).toBe('KR0203');
+    expect((err as KestrelError).message).toMatch(/divides by zero/);
+    expect(show((await run(9, 3)).q.data as BigInt64Array)).toEqual(['3']);
   });
 });
 

@@ -2,7 +2,8 @@
 // "share of peak" column: every thread runs 16 independent FMA dependency chains (more than
 // latency x throughput = 4 cycles x 2 ports needs), so the loop is bound by the FMA ports only.
 // Uses 512-bit zmm registers where the CPU has AVX-512F, else 256-bit ymm (AVX2 + FMA).
-//   g++ -O2 -pthread bench/fma-peak.cc -o fma-peak && ./fma-peak [threads...]
+//   g++ -O2 -pthread bench/fma-peak.cc -o fma-peak && ./fma-peak [--avx2] [threads...]
+// (--avx2 takes the 256-bit path on an AVX-512 host too, to check the fallback.)
 // Prints one line per thread count: `threads N isa avx512|avx2 gflops G cpu_gflops C`, best of 5
 // trials: G over the wall time (what the machine gave us now), C summed over each thread's own CPU
 // time (what the cores do while they run it: the peak, even when other processes share them).
@@ -16,6 +17,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -90,13 +92,19 @@ Rates trial(int threads, bool wide) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const bool wide = __builtin_cpu_supports("avx512f");
+  bool wide = __builtin_cpu_supports("avx512f");
   if (!wide && !(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))) {
     std::fprintf(stderr, "fma-peak: the CPU has neither AVX-512F nor AVX2+FMA\n");
     return 2;
   }
   std::vector<int> counts;
-  for (int i = 1; i < argc; i++) counts.push_back(std::atoi(argv[i]));
+  for (int i = 1; i < argc; i++) {
+    if (std::string(argv[i]) == "--avx2") {
+      wide = false;
+    } else {
+      counts.push_back(std::atoi(argv[i]));
+    }
+  }
   if (counts.empty()) counts = {1, 2};
   for (int n : counts) {
     Rates best{0, 0};

@@ -31,9 +31,12 @@ function gitCommit() {
   }
 }
 
+/** The 1, 5 and 15 minute load averages, as "1.09 3.71 2.19". */
+export const loadAverage = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+
 export function machineInfo() {
   return {
-    cpu: lscpuModel(), cores: cpus().length, loadBefore: loadavg().map((x) => x.toFixed(2)).join(' '),
+    cpu: lscpuModel(), cores: cpus().length, loadBefore: loadAverage(),
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), node: process.version, ort: ortVersion(),
     commit: gitCommit(),
   };
@@ -61,7 +64,8 @@ export function writeMarkdown(file, { machine, peak, threads, rows, note, comman
     '- speedup = onnxruntime median / kestrel median (> 1: kestrel is faster). GFLOP = 2 x MACs of '
       + 'Conv, Gemm, MatMul and the LSTM recurrence at the input shape (elementwise ops, pooling and '
       + `normalisation not counted); "of peak" = achieved GFLOP/s / ${peakFlops.toFixed(1)}.`,
-    '- check: kestrel\'s outputs against the data set\'s reference outputs.',
+    '- check: kestrel\'s outputs against the data set\'s reference outputs; runs: timed runs per '
+      + 'runtime (per phase in the neighbour table).',
     '',
     markdownTable(mainColumns(peakFlops), rows),
     '',

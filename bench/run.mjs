@@ -26,7 +26,7 @@ import { countFlops } from './flops.mjs';
 import { measureCase, Neighbour } from './measure.mjs';
 import { ortDefaultOptions, ortNoSpinOptions } from './ort-options.mjs';
 import { describePeak, measurePeak, peakAt } from './peak.mjs';
-import { machineInfo, writeMarkdown } from './report.mjs';
+import { loadAverage, machineInfo, writeMarkdown } from './report.mjs';
 import { mainColumns, neighbourColumns, summary, textTable } from './table.mjs';
 
 const args = process.argv.slice(2);
@@ -141,7 +141,7 @@ try {
   neighbour?.dispose();
   rmSync(tmp, { recursive: true, force: true });
 }
-machine.loadAfter = machineInfo().loadBefore;
+machine.loadAfter = loadAverage();
 machine.minutes = ((performance.now() - started) / 60_000).toFixed(1);
 console.log(`\n${textTable(mainColumns(peakFlops), rows)}`);
 const busyRows = rows.filter((r) => r.busy);

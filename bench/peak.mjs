@@ -5,7 +5,7 @@
 // Requires g++ on PATH; throws with g++'s message otherwise.
 
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,10 +22,14 @@ export const peakAt = (peak, threads) => peak.byThreads.get(threads).cpu;
 
 /** { isa, byThreads: Map(threads -> { cpu, wall } GFLOP/s) } for 1 and `threads` threads. */
 export function measurePeak(threads) {
-  const exe = join(mkdtempSync(join(tmpdir(), 'kestrel-peak-')), 'fma-peak');
-  execFileSync('g++', ['-O2', '-pthread', SOURCE, '-o', exe], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const counts = [...new Set([1, threads])];
-  const text = execFileSync(exe, counts.map(String), { encoding: 'utf8' });
+  const dir = mkdtempSync(join(tmpdir(), 'kestrel-peak-')), exe = join(dir, 'fma-peak');
+  let text;
+  try {
+    execFileSync('g++', ['-O2', '-pthread', SOURCE, '-o', exe], { stdio: ['ignore', 'ignore', 'pipe'] });
+    text = execFileSync(exe, [...new Set([1, threads])].map(String), { encoding: 'utf8' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   const byThreads = new Map();
   let isa = '?';
   for (const line of text.trim().split('\n')) {

@@ -47,6 +47,19 @@ export function linkerFor(target: TargetDesc): string {
   return target.arch === 'aarch64' ? 'aarch64-linux-gnu-gcc' : 'x86_64-linux-gnu-gcc';
 }
 
+/** The Debian package that provides each cross linker, named when the linker is missing. */
+const LINKER_PACKAGES: Readonly<Record<string, string>> = {
+  'aarch64-linux-gnu-gcc': 'gcc-aarch64-linux-gnu', 'x86_64-linux-gnu-gcc': 'gcc-x86-64-linux-gnu',
+};
+
+/** Why `cmd` could not be started, with the package to install when it is a known cross linker. */
+export function linkerStartError(cmd: string, code: string | undefined): string {
+  const pkg = LINKER_PACKAGES[cmd];
+  const hint = code === 'ENOENT' && pkg ? `; it is not installed: install the Debian package ${pkg} ` +
+    `(apt-get install ${pkg})` : '';
+  return `cannot run the linker '${cmd}' (${code ?? 'unknown error'})${hint}`;
+}
+
 const REASONS: Readonly<Record<string, string>> = {
   ENOSPC: 'no space left on the device', EDQUOT: 'disk quota exceeded', EACCES: 'permission denied',
   EPERM: 'operation not permitted', EROFS: 'read-only file system', EISDIR: 'it is a directory',
@@ -88,8 +101,7 @@ function runLinker(cmd: string, args: readonly string[], onChild: (c: ChildProce
     child.stderr!.on('data', (d: Buffer) => { if (stderr.length < 16384) stderr += d.toString(); });
     child.on('error', (e: NodeJS.ErrnoException) => {
       // Not an error about the output path: the linker itself could not be started.
-      const why = `cannot run the linker '${cmd}' (${e.code ?? e.message})`;
-      fail(Object.assign(new Error(e.message), { stderr: why }));
+      fail(Object.assign(new Error(e.message), { stderr: linkerStartError(cmd, e.code ?? e.message) }));
     });
     child.on('close', (code, signal) => {
       if (code === 0) done();

@@ -72,6 +72,21 @@ describe('artifact output paths', () => {
     expect(readdirSync(dir).filter((n) => n.includes('nolinker'))).toEqual([]);
   });
 
+  it('names the Debian package of a missing cross linker', async () => {
+    const saved = process.env.PATH;
+    process.env.PATH = join(dir, 'empty-path'); // no aarch64-linux-gnu-gcc can be found
+    try {
+      const e = await compile(model, { output: join(dir, 'arm.so'), target: 'aarch64' })
+        .then(() => undefined, (err: unknown) => err as KestrelError);
+      expect(e?.code).toBe('KC0902');
+      expect(e?.message).toMatch(/cannot run the linker 'aarch64-linux-gnu-gcc' \(ENOENT\)/);
+      expect(e?.message).toContain('install the Debian package gcc-aarch64-linux-gnu');
+    } finally {
+      process.env.PATH = saved;
+    }
+    expect(readdirSync(dir).filter((n) => n.includes('arm.so'))).toEqual([]);
+  });
+
   it('replaces a regular file atomically with a sealed artifact', async () => {
     const out = join(dir, 'ok.so');
     writeFileSync(out, 'old contents');

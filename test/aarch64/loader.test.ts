@@ -1,16 +1,17 @@
 // The loader's AArch64 paths, run for real under qemu-aarch64 by the cross-built kestrel-run:
 // an x86-64 artifact is refused by its architecture (KR0003), an AArch64 library with an
 // R_AARCH64_IRELATIVE relocation (number 1032; its resolver would run at dlopen) is refused before
-// it is mapped (KR0001) and its resolver never runs. (Every successful load here also passes the
-// CPU-feature check through AT_HWCAP for the features the artifact names.)
+// it is mapped (KR0001) and its resolver never runs. The emulated check itself (tools/aarch64.ts)
+// passes a matching data set and fails one whose reference is off. (Every successful load here
+// also passes the CPU-feature check through AT_HWCAP for the features the artifact names.)
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sealed } from '../../codegen/seal.js';
 import { compile } from '../../compiler/driver.js';
-import { buildCrossRuntime, qemu, requireCrossTools } from '../../tools/aarch64.js';
-import { encodeModel, FLOAT, node, vi } from '../fixtures/onnx-builder.js';
+import { buildCrossRuntime, qemu, requireCrossTools, runDataSet } from '../../tools/aarch64.js';
+import { encodeModel, encodeTensor, FLOAT, floatTensor, node, vi } from '../fixtures/onnx-builder.js';
 import { section } from '../helpers/elf.js';
 import { REPO_ROOT, tempDir } from '../helpers/shared.js';
 
@@ -70,5 +71,20 @@ describe('aarch64 loader under qemu', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/KR0001: .*IRELATIVE relocation/);
     expect(existsSync(ran)).toBe(false);
+  });
+
+  it('the check passes a matching data set and fails one whose reference is off', () => {
+    const set = (name: string, y: number[]) => {
+      const d = join(dir, name, 'test_data_set_0');
+      mkdirSync(d, { recursive: true });
+      writeFileSync(join(d, 'input_0.pb'), encodeTensor(floatTensor('x', [3], [-1, 2, -0.5])));
+      writeFileSync(join(d, 'output_0.pb'), encodeTensor(floatTensor('y', [3], y)));
+      return d;
+    };
+    const good = runDataSet(runner, arm, set('good', [0, 2, 0]), join(dir, 'work-good'));
+    expect(good).toMatchObject({ ok: true, maxErr: 0 });
+    const off = runDataSet(runner, arm, set('off', [0, 2.01, 0]), join(dir, 'work-off'));
+    expect(off.ok).toBe(false);
+    expect(off.message).toMatch(/output 0 \(y\): max\|err\| 1\.0\d*e-2/);
   });
 });

@@ -2,8 +2,9 @@
 // kestrel-run) with g++-aarch64-linux-gnu through native/cmake/aarch64-linux-gnu.cmake, compiles
 // models with `--target aarch64`, runs each data set under `qemu-aarch64 -L /usr/aarch64-linux-gnu`
 // with kestrel-run and compares its output files with the references (tools/testdata.ts's rule).
-// Requires: cmake, g++-aarch64-linux-gnu, qemu-user (qemu-aarch64) and the sysroot the cross
-// compiler installs; missing tools fail with the Debian package to install, never a skip.
+// Requires: cmake, flock (util-linux), g++-aarch64-linux-gnu, qemu-user (qemu-aarch64) and the
+// sysroot the cross compiler installs; missing tools fail with the Debian package to install,
+// never a skip.
 // Guarantees: every output of every data set is compared; a run that fails, prints an output that
 // is not a tensor, or writes a file of the wrong size is a failure with kestrel-run's message.
 
@@ -24,7 +25,8 @@ export const AARCH64_MODELS: readonly string[] = ['resnet18', 'mobilenetv2', 'be
 
 /** The programs the check needs and the Debian package of each. */
 const TOOLS: readonly { readonly cmd: string; readonly pkg: string }[] = [
-  { cmd: 'cmake', pkg: 'cmake' }, { cmd: 'aarch64-linux-gnu-g++', pkg: 'g++-aarch64-linux-gnu' },
+  { cmd: 'cmake', pkg: 'cmake' }, { cmd: 'flock', pkg: 'util-linux' },
+  { cmd: 'aarch64-linux-gnu-g++', pkg: 'g++-aarch64-linux-gnu' },
   { cmd: 'aarch64-linux-gnu-gcc', pkg: 'gcc-aarch64-linux-gnu' }, { cmd: 'qemu-aarch64', pkg: 'qemu-user' },
 ];
 
@@ -41,10 +43,16 @@ export function requireCrossTools(): void {
   }
 }
 
-/** Configures and builds native/ for AArch64 (no node addons, no LLVM); returns kestrel-run's path. */
+/**
+ * Configures and builds native/ for AArch64 (no node addons, no LLVM); returns kestrel-run's path.
+ * Holds a lock (flock) on the build folder, so test files building it at once take turns.
+ */
 export function buildCrossRuntime(repo: string, buildDir = join(repo, 'native', 'build-aarch64')): string {
   const native = join(repo, 'native');
-  const run = (args: string[]) => execFileSync('cmake', args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  mkdirSync(buildDir, { recursive: true });
+  const lock = join(buildDir, '.kestrel-build-lock');
+  const run = (args: string[]) => execFileSync('flock', [lock, 'cmake', ...args],
+    { stdio: ['ignore', 'ignore', 'inherit'] });
   const toolchain = join(native, 'cmake', 'aarch64-linux-gnu.cmake');
   run(['-S', native, '-B', buildDir, `-DCMAKE_TOOLCHAIN_FILE=${toolchain}`, '-DKESTREL_NODE_ADDONS=OFF',
     '-DCMAKE_BUILD_TYPE=Release']);

@@ -35,6 +35,8 @@ export interface WorkerOptions {
   readonly bench: BenchOptions;
   /** Silence after which the worker is presumed hung (default 60 s; the first batch gets 3x). */
   readonly timeoutMs?: number;
+  /** Another worker script speaking the same messages (tests). */
+  readonly script?: string;
 }
 
 export class WorkerMeasurer implements Measurer {
@@ -44,7 +46,7 @@ export class WorkerMeasurer implements Measurer {
   constructor(private readonly o: WorkerOptions) {}
 
   private start(): ChildProcess {
-    const c = fork(workerScript(), [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    const c = fork(this.o.script ?? workerScript(), [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     c.stderr?.resume();
     const { model, fixedDims, bench } = this.o;
     const init: WorkerInit = { type: 'init', model, fixedDims, bench };

@@ -1,6 +1,8 @@
 // Benchmarks kestrel against onnxruntime-node in the same process, alternating the two, and
 // reports the ratio of medians (absolute times on shared machines drift; ratios are stable).
 //   npm run bench [-- --models resnet18,mobilenetv2 --runs 20 --threads 2]
+//   node bench/run.mjs --models resnet18 --tuning-log tune.jsonl   (also times the tuned artifact,
+//   alternating untuned, tuned and onnxruntime)
 // Needs `npm run build` first and the shared models ($KESTREL_SHARED or ../shared).
 
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
@@ -8,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ortOptions } from './ort-options.mjs';
-import { compile, load } from '../dist/api.js';
+import { bestSchedules, compile, hostTarget, load, loadLog } from '../dist/api.js';
 import { readDataSet } from '../dist/compiler/testdata.js';
 
 const args = process.argv.slice(2);
@@ -20,6 +22,8 @@ const shared = process.env.KESTREL_SHARED ?? resolve('..', 'shared');
 const models = opt('models', 'resnet18,mobilenetv2,zoo_squeezenet,zoo_shufflenet,zoo_inception_v1').split(',');
 const runs = Number(opt('runs', '20'));
 const threads = Number(opt('threads', '2'));
+const tuningLog = opt('tuning-log', undefined);
+const schedules = tuningLog ? bestSchedules(loadLog(tuningLog).records, hostTarget()) : undefined;
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
@@ -35,6 +39,12 @@ async function benchModel(name) {
   const so = join(mkdtempSync(join(tmpdir(), 'kestrel-bench-')), `${name}.so`);
   await compile(join(dir, 'model.onnx'), { output: so });
   const session = await load(so, { threads });
+  let tuned;
+  if (schedules) {
+    const tunedSo = so.replace(/\.so$/, '.tuned.so');
+    await compile(join(dir, 'model.onnx'), { output: tunedSo, schedules });
+    tuned = await load(tunedSo, { threads });
+  }
   const ortSession = await ort.InferenceSession.create(join(dir, 'model.onnx'),
     ortOptions(threads));
   const set = readDataSet(join(dir, readdirSync(dir).filter((d) => d.startsWith('test_data_set_')).sort()[0]));
@@ -43,16 +53,20 @@ async function benchModel(name) {
     const t = set.inputs[i].tensor;
     return [n, new ort.Tensor(t.type, t.data, t.dims)];
   }));
-  const k = [], o = [];
-  for (let i = 0; i < 3; i++) { await session.run(feeds); await ortSession.run(ortFeeds); }
+  const k = [], o = [], kt = [];
+  for (let i = 0; i < 3; i++) {
+    await session.run(feeds); await tuned?.run(feeds); await ortSession.run(ortFeeds);
+  }
   for (let i = 0; i < runs; i++) {
     k.push(await time(() => session.run(feeds)));
+    if (tuned) kt.push(await time(() => tuned.run(feeds)));
     o.push(await time(() => ortSession.run(ortFeeds)));
   }
   session.dispose();
+  tuned?.dispose();
   await ortSession.release();
   const shape = set.inputs[0].tensor.dims.join('x');
-  return { name, shape, kestrel: median(k), ort: median(o) };
+  return { name, shape, kestrel: median(k), ort: median(o), tuned: tuned ? median(kt) : undefined };
 }
 
 console.log(`threads ${threads}, ${runs} alternating runs each; ratio = kestrel median / onnxruntime median`);
@@ -60,4 +74,9 @@ for (const m of models) {
   const r = await benchModel(m);
   console.log(`${r.name.padEnd(18)} ${r.shape.padEnd(14)} kestrel ${r.kestrel.toFixed(2).padStart(8)} ms  ` +
     `onnxruntime ${r.ort.toFixed(2).padStart(8)} ms  ratio ${(r.kestrel / r.ort).toFixed(2)}`);
+  if (r.tuned !== undefined) {
+    console.log(`${''.padEnd(33)} tuned   ${r.tuned.toFixed(2).padStart(8)} ms  (${schedules.length} tuned `
+      + `workloads)  ratio ${(r.tuned / r.ort).toFixed(2)}  `
+      + `speedup over untuned ${(r.kestrel / r.tuned).toFixed(2)}`);
+  }
 }

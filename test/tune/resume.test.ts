@@ -20,7 +20,8 @@ function tuneProcess(log: string, trials: number): ChildProcess {
     { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-const exited = (c: ChildProcess): Promise<number | null> => new Promise((r) => c.once('exit', (code) => r(code)));
+const exited = (c: ChildProcess): Promise<number | null> =>
+  new Promise((r) => c.once('exit', (code) => r(code)));
 
 describe('resuming a killed tuning run', () => {
   it('does not measure any candidate twice', async () => {

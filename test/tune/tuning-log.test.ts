@@ -35,7 +35,8 @@ describe('compile --tuning-log', () => {
   it('changes exactly the logged workloads and keeps the model correct', async () => {
     const base = await runPipeline(importOnnxFile(MODEL), { target: hostTarget() });
     const convs = base.schedules.filter((s) => s.family === 'conv');
-    const direct = convs.find((s) => s.workload.attrs.packedOc === undefined && s.workload.attrs.group === 1)!;
+    const direct = convs.find((s) => s.workload.attrs.packedOc === undefined
+      && s.workload.attrs.group === 1)!;
     const dw = convs.find((s) => (s.workload.attrs.group as number) > 1)!;
     const pool = base.schedules.find((s) => s.family === 'pool')!;
     const mm = base.schedules.find((s) => s.family === 'matmul')!;

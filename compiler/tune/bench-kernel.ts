@@ -31,7 +31,7 @@ export interface BenchOptions {
   readonly threads?: number;
   /** Value of every symbolic dim (the shape bucket); default 1. */
   readonly symbolValue?: number;
-  /** Timed samples per candidate (default 7). */
+  /** Timed samples per candidate (default 11). */
   readonly samples?: number;
 }
 
@@ -123,7 +123,7 @@ export async function benchCandidates(t: Task, cands: readonly Knobs[], o: Bench
         onResult(i, { status: 'error', error: (e as Error).message.split('\n')[0] });
       }
     }
-    for (let r = 0; r < (o.samples ?? 7); r++) {
+    for (let r = 0; r < (o.samples ?? 11); r++) {
       for (const c of live) { onStart(Math.max(c.i, 0)); c.times.push(await timeOnce(c.s, feeds, c.inner)); }
     }
     const baseMs = median(base.times);

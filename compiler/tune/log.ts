@@ -40,6 +40,11 @@ export interface TuneRecord {
   readonly isDefault?: true;
   /** Not measured: its kernel is identical to that of the candidate with these knobs. */
   readonly sameAs?: string;
+  /**
+   * A second measurement of a logged candidate: each task's best are re-measured before they
+   * are trusted (the fastest of many noisy measurements is biased low).
+   */
+  readonly confirm?: true;
   /** ISO 8601 time of the measurement. */
   readonly time: string;
 }
@@ -58,12 +63,13 @@ export interface LoadedLog {
 /** A valid record's time relative to the default's in the same batch (1 for the default). */
 export const ratio = (r: TuneRecord): number => (r.isDefault ? 1 : r.ms! / r.baseMs!);
 
+export const knobsId = (k: Knobs): string => Object.keys(k).sort().map((n) => `${n}=${k[n]}`).join(',');
+
 export const targetKey = (t: TargetDesc): string => `${t.triple}/${t.cpu}/${t.features}`;
 
 /** The identity of a measurement: a resumed run never measures the same key twice. */
 export function candidateKey(r: Pick<TuneRecord, 'workload' | 'target' | 'bucket' | 'knobs'>): string {
-  const knobs = Object.keys(r.knobs).sort().map((k) => `${k}=${r.knobs[k]}`).join(',');
-  return `${r.target}\n${r.bucket}\n${r.workload}\n${knobs}`;
+  return `${r.target}\n${r.bucket}\n${r.workload}\n${knobsId(r.knobs)}`;
 }
 
 const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null
@@ -157,24 +163,47 @@ export function mergeLogs(logs: readonly LoadedLog[]): LoadedLog {
 export const logText = (rs: readonly TuneRecord[]): string =>
   rs.map((r) => `${JSON.stringify(r)}\n`).join('');
 
-/**
- * The fastest valid record per workload for `target`, by its ratio to the default (any bucket:
- * the generic kernel serves every shape). A workload whose best record is its default gets no
- * schedule (the defaults apply).
- */
-export function bestRecords(records: readonly TuneRecord[], target: TargetDesc): Map<string, TuneRecord> {
-  const t = targetKey(target);
-  const best = new Map<string, TuneRecord>();
+export interface Best {
+  readonly record: TuneRecord;
+  /** The candidate's worst ratio to the default over its measurements (1 for the default). */
+  readonly score: number;
+}
+
+/** Valid records of `target` by workload, then by knobs. */
+function byCandidate(records: readonly TuneRecord[], t: string): Map<string, Map<string, TuneRecord[]>> {
+  const per = new Map<string, Map<string, TuneRecord[]>>();
   for (const r of records) {
     if (r.target !== t || r.status !== 'ok') continue;
-    const b = best.get(r.workload);
-    if (!b || ratio(r) < ratio(b)) best.set(r.workload, r);
+    const w = per.get(r.workload) ?? new Map<string, TuneRecord[]>();
+    per.set(r.workload, w);
+    const id = knobsId(r.knobs);
+    w.set(id, [...(w.get(id) ?? []), r]);
+  }
+  return per;
+}
+
+/**
+ * The fastest candidate per workload for `target` (any bucket: the generic kernel serves every
+ * shape), scored by its worst ratio to the default of the same batch. Where some candidate of
+ * a workload was re-measured (`confirm`), only re-measured candidates and the default compete.
+ */
+export function bestRecords(records: readonly TuneRecord[], target: TargetDesc): Map<string, Best> {
+  const best = new Map<string, Best>();
+  for (const [w, cands] of byCandidate(records, targetKey(target))) {
+    const confirmed = [...cands.values()].some((rs) => rs.some((r) => r.confirm));
+    let b: Best | undefined;
+    for (const rs of cands.values()) {
+      if (confirmed && !rs.some((r) => r.confirm || r.isDefault)) continue;
+      const score = rs.some((r) => r.isDefault) ? 1 : Math.max(...rs.map(ratio));
+      if (!b || score < b.score) b = { record: rs.find((r) => r.isDefault) ?? rs[0], score };
+    }
+    if (b) best.set(w, b);
   }
   return best;
 }
 
 export function bestSchedules(records: readonly TuneRecord[], target: TargetDesc): Schedule[] {
   return [...bestRecords(records, target).values()]
-    .filter((r) => !r.isDefault)
-    .map((r) => ({ workload: r.workload, knobs: r.knobs }));
+    .filter((b) => !b.record.isDefault)
+    .map((b) => ({ workload: b.record.workload, knobs: b.record.knobs }));
 }

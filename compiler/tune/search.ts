@@ -12,9 +12,10 @@ import type { TargetDesc } from '../../codegen/target.js';
 import { runPipeline } from '../pipeline.js';
 import type { Knobs } from '../schedule/space.js';
 import { RidgeModel } from './cost-model.js';
+import { knobsId } from './log.js';
 import type { Task } from './tasks.js';
 
-export const knobsId = (k: Knobs): string => Object.keys(k).sort().map((n) => `${n}=${k[n]}`).join(',');
+export { knobsId };
 
 /** A valid measurement: time relative to the default's in the same batch. */
 export interface Measured { readonly knobs: Knobs; readonly ratio: number }
@@ -93,6 +94,13 @@ export class TaskSearch {
       if (!this.seen.has(id) && !out.has(id) && !this.task.legal(k)) out.set(id, k);
     }
     return [...out.values()];
+  }
+
+  /** The `n` best measured candidates that beat the default (to re-measure before trusting). */
+  top(n: number): Knobs[] {
+    const d = knobsId(this.task.defaults);
+    return [...this.ok].filter((m) => m.ratio < 1 && knobsId(m.knobs) !== d)
+      .sort((a, b) => a.ratio - b.ratio).slice(0, n).map((m) => m.knobs);
   }
 
   /** The next batch: model-ranked pool candidates plus an epsilon share of random ones. */

@@ -13,8 +13,8 @@ import { Codes, fail } from '../diagnostics.js';
 import { importOnnxFile } from '../frontend/onnx/import.js';
 import type { Knobs } from '../schedule/space.js';
 import { bucketOf, type MeasureResult } from './bench-kernel.js';
-import { candidateKey, type LoadedLog, loadLog, LogWriter, type LogProblem, ratio, targetKey,
-  type TuneRecord } from './log.js';
+import { type Best, bestRecords, candidateKey, type LoadedLog, loadLog, LogWriter, type LogProblem, ratio,
+  targetKey, type TuneRecord } from './log.js';
 import { type Measurer, WorkerMeasurer } from './measure.js';
 import { knobsId, prng, TaskSearch } from './search.js';
 import { extractTasks, type Task } from './tasks.js';
@@ -69,10 +69,30 @@ export interface TuneSummary {
   readonly problems: readonly LogProblem[];
 }
 
-function report(s: TaskSearch): TaskReport {
+/** A task's report; with `best` (the log's verdict after re-measuring), its best from the log. */
+function report(s: TaskSearch, best?: Best): TaskReport {
   const t = s.task;
+  const bestMs = best && s.defaultMs !== undefined ? s.defaultMs * best.score : s.bestMs;
   return { key: t.key, ops: t.ops, node: t.node, weight: t.weight, defaultMs: s.defaultMs,
-    bestMs: s.bestMs, bestKnobs: s.best?.knobs, trials: s.trials, converged: s.converged };
+    bestMs, bestKnobs: best ? best.record.knobs : s.best?.knobs, trials: s.trials, converged: s.converged };
+}
+
+/**
+ * Re-measures each task's two best candidates (against the default again, in one batch) unless
+ * the log already holds a re-measurement of them: the log's choice then rests on two
+ * measurements, not on the luckiest one.
+ */
+async function confirm(searches: readonly TaskSearch[], measurer: Measurer, done: ReadonlySet<string>,
+  append: (t: TaskSearch, k: Knobs, r: MeasureResult) => void, more: () => boolean): Promise<void> {
+  const share = (s: TaskSearch) => s.task.weight * (s.defaultMs ?? 0);
+  const order = [...searches].sort((a, b) => share(b) - share(a));
+  for (const s of order) {
+    if (!more()) return;
+    const top = s.top(2).filter((k) => !done.has(`${s.task.key}|${knobsId(k)}`));
+    if (!top.length) continue;
+    const rs = await measurer.measure(s.task, top);
+    top.forEach((k, i) => append(s, k, rs[i]));
+  }
 }
 
 /** Feeds the log's records of this target and bucket into each task's search. */
@@ -84,7 +104,9 @@ async function resume(searches: readonly TaskSearch[], log: LoadedLog, tkey: str
     if (!s || r.target !== tkey || r.bucket !== bucketOf(s.task)) continue;
     if (s.seen.has(knobsId(r.knobs))) continue;
     if (!r.sameAs) await s.remember(r.knobs, o.target, o.threads);
-    s.observe(r.knobs, r.status === 'ok' ? { ratio: ratio(r), ms: r.ms! } : undefined, r.isDefault === true);
+    // An identical kernel's record only marks its knobs seen, as in a live run.
+    const m = r.status === 'ok' && !r.sameAs ? { ratio: ratio(r), ms: r.ms! } : undefined;
+    s.observe(r.knobs, m, r.isDefault === true);
     if (!r.sameAs) s.trials++;
   }
 }
@@ -125,11 +147,14 @@ export async function tune(model: string, o: TuneOptions): Promise<TuneSummary> 
     bench: { target: o.target ?? 'host', threads: o.threads } });
   const writer = new LogWriter(o.log);
   const done = new Set(loaded.records.map(candidateKey));
+  const written: TuneRecord[] = [];
+  const append = (r: TuneRecord) => { writer.append(r); written.push(r); };
   let trials = 0, duplicates = 0;
   const elapsed = () => performance.now() - t0;
   try {
+    // The last 15% of a time budget goes to re-measuring the winners.
     const more = () => (o.trials === undefined || trials < o.trials)
-      && (o.budgetMs === undefined || elapsed() < o.budgetMs);
+      && (o.budgetMs === undefined || elapsed() < 0.85 * o.budgetMs);
     while (more()) {
       const s = pick(searches);
       if (!s) break;
@@ -142,7 +167,7 @@ export async function tune(model: string, o: TuneOptions): Promise<TuneSummary> 
       todo.forEach((k, i) => {
         const isDefault = knobsId(k) === knobsId(s.task.defaults);
         const rec = record(s.task, tkey, k, results[i], isDefault ? { isDefault: true } : {});
-        writer.append(rec);
+        append(rec);
         s.observe(k, rec.status === 'ok' ? { ratio: ratio(rec), ms: rec.ms! } : undefined, isDefault);
         s.trials++;
         trials++;
@@ -151,7 +176,7 @@ export async function tune(model: string, o: TuneOptions): Promise<TuneSummary> 
         const twin = s.ok.find((m) => knobsId(m.knobs) === d.as);
         const r: MeasureResult = twin ? { status: 'ok', ms: twin.ratio, baseMs: 1 }
           : { status: 'error', error: 'same kernel as a candidate that failed or was invalid' };
-        writer.append(record(s.task, tkey, d.knobs, r, { sameAs: d.as }));
+        append(record(s.task, tkey, d.knobs, r, { sameAs: d.as }));
         s.observe(d.knobs, undefined);
         duplicates++;
       }
@@ -161,11 +186,19 @@ export async function tune(model: string, o: TuneOptions): Promise<TuneSummary> 
         o.trials && trials ? (elapsed() / trials) * (o.trials - trials) : Infinity];
       const eta = Math.max(0, Math.min(...etas));
       o.onProgress?.({ elapsedMs: elapsed(), etaMs: Number.isFinite(eta) ? eta : undefined, trials,
-        tasks: searches.map(report), current: searches.indexOf(s) });
+        tasks: searches.map((x) => report(x)), current: searches.indexOf(s) });
     }
+    const confirmed = new Set([...loaded.records, ...written].filter((r) => r.confirm && r.target === tkey)
+      .map((r) => `${r.workload}|${knobsId(r.knobs)}`));
+    const again = (s: TaskSearch, k: Knobs, r: MeasureResult) =>
+      append(record(s.task, tkey, k, r, { confirm: true }));
+    const inBudget = () => o.budgetMs === undefined || elapsed() < o.budgetMs;
+    await confirm(searches, measurer, confirmed, again, inBudget);
   } finally {
     writer.close();
     if (!o.measurer) measurer.close();
   }
-  return { tasks: searches.map(report), trials, duplicates, elapsedMs: elapsed(), problems: loaded.problems };
+  const best = bestRecords([...loaded.records, ...written], target);
+  return { tasks: searches.map((s) => report(s, best.get(s.task.key))), trials, duplicates,
+    elapsedMs: elapsed(), problems: loaded.problems };
 }

@@ -82,6 +82,23 @@ describe('choosing schedules from a log', () => {
   });
 });
 
+describe('re-measured candidates', () => {
+  it('once a workload has re-measurements, only re-measured candidates compete, by their worst ratio', () => {
+    const records = [
+      rec('w3', { a: 0 }, { isDefault: true }),
+      rec('w3', { a: 1 }, { ms: 0.5 }), // lucky once, never re-measured
+      rec('w3', { a: 2 }, { ms: 0.8 }),
+      rec('w3', { a: 2 }, { ms: 0.85, confirm: true }),
+      rec('w3', { a: 3 }, { ms: 0.7 }),
+      rec('w3', { a: 3 }, { ms: 1.2, confirm: true }),
+      rec('w4', { a: 0 }, { isDefault: true }),
+      rec('w4', { a: 1 }, { ms: 0.9 }),
+      rec('w4', { a: 1 }, { ms: 1.05, confirm: true }), // not faster after all: the default stays
+    ];
+    expect(bestSchedules(records, T)).toEqual([{ workload: 'w3', knobs: { a: 2 } }]);
+  });
+});
+
 describe('appending', () => {
   it('ends a partial last line left by a killed writer before appending', () => {
     const file = join(tempDir(), 'partial.jsonl');

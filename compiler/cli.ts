@@ -18,7 +18,7 @@ import { importOnnxCollect } from './frontend/onnx/import.js';
 import { TensorType as TensorProto } from './frontend/onnx/schema.js';
 import { inspectModule } from './inspect.js';
 import { cmdTune, tuningLogSchedules } from './tune/cli-tune.js';
-import { compareTensors, readDataSet } from './testdata.js';
+import { compareTensors, readDataSet } from '../tools/testdata.js';
 import type { TargetName } from '../codegen/target.js';
 
 const USAGE = `usage:
@@ -31,8 +31,9 @@ const USAGE = `usage:
 
 interface Args { positional: string[]; flags: Map<string, string | true> }
 
-const VALUED = new Set(['-o', '--output', '--target', '--fix', '--inputs', '--outputs', '--bench',
-  '--threads', '--tuning-log', '--log', '--budget', '--trials']);
+const VALUED =
+  new Set(['-o', '--output', '--target', '--fix', '--inputs', '--outputs', '--bench', '--threads',
+    '--tuning-log', '--log', '--budget', '--trials']);
 
 function parseArgs(argv: readonly string[]): Args {
   const positional: string[] = [];
@@ -64,7 +65,8 @@ function fixArg(a: Args): Record<string, number> | undefined {
 
 async function cmdCompile(a: Args): Promise<void> {
   const model = a.positional[0];
-  const output = str(a, '-o', '--output') ?? join(dirname(model ?? '.'), `${basename(model ?? 'model', '.onnx')}.so`);
+  const output = str(a, '-o', '--output')
+    ?? join(dirname(model ?? '.'), `${basename(model ?? 'model', '.onnx')}.so`);
   if (!model) throw new Error('compile needs a model path');
   const fixedDims = fixArg(a);
   const target = (str(a, '--target') ?? 'host') as TargetName;
@@ -74,7 +76,8 @@ async function cmdCompile(a: Args): Promise<void> {
   const r = await compile(model, {
     output, target, dynamic: a.flags.has('--dynamic'), fixedDims, schedules,
   });
-  console.log(`compiled ${model} -> ${r.output}: ${r.kernels} kernels, ${(r.constantsBytes / 1e6).toFixed(2)} MB constants, ${r.seconds.toFixed(2)} s`);
+  console.log(`compiled ${model} -> ${r.output}: ${r.kernels} kernels, `
+    + `${(r.constantsBytes / 1e6).toFixed(2)} MB constants, ${r.seconds.toFixed(2)} s`);
 }
 
 function describe(t: Tensor): string {
@@ -84,7 +87,8 @@ function describe(t: Tensor): string {
 function writeTensor(path: string, name: string, t: Tensor): void {
   const d = t.data;
   const bytes = new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
-  const msg = TensorProto.create({ name, dims: [...t.dims], dataType: dtypeInfo(t.type as DType).onnx, rawData: bytes });
+  const msg = TensorProto.create({ name, dims: [...t.dims], dataType: dtypeInfo(t.type as DType).onnx,
+    rawData: bytes });
   writeFileSync(path, TensorProto.encode(msg).finish());
 }
 
@@ -141,7 +145,8 @@ async function cmdInspect(a: Args): Promise<void> {
   if (!path) throw new Error('inspect needs a path');
   if (path.endsWith('.so')) {
     const s = await load(path, { threads: 1 });
-    const sig = (xs: typeof s.inputs) => xs.map((x) => `  ${x.name}: ${x.dtype}[${x.shape.join(', ')}]`).join('\n');
+    const sig = (xs: typeof s.inputs) =>
+      xs.map((x) => `  ${x.name}: ${x.dtype}[${x.shape.join(', ')}]`).join('\n');
     console.log(`artifact ${path}\ninputs:\n${sig(s.inputs)}\noutputs:\n${sig(s.outputs)}`);
     s.dispose();
     return;

@@ -19,7 +19,7 @@ import { load, type Session } from '../../runtime-vm/session.js';
 import { Tensor } from '../../runtime-vm/tensor.js';
 import { compileModule } from '../driver.js';
 import type { Knobs } from '../schedule/space.js';
-import { compareTensors } from '../testdata.js';
+import { compareTensors } from '../../tools/testdata.js';
 import type { Task } from './tasks.js';
 
 export type MeasureResult =

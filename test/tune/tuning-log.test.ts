@@ -13,7 +13,7 @@ import { runPipeline } from '../../compiler/pipeline.js';
 import type { Schedule } from '../../compiler/schedule/schedule.js';
 import { tuningLogSchedules } from '../../compiler/tune/cli-tune.js';
 import { logText, targetKey, type TuneRecord } from '../../compiler/tune/log.js';
-import { compareTensors, dataSetDirs, readDataSet } from '../../compiler/testdata.js';
+import { compareTensors, dataSetDirs, readDataSet } from '../../tools/testdata.js';
 import { printKernel } from '../../ir/tir-print.js';
 import { load } from '../../runtime-vm/session.js';
 import { REPO_ROOT, tempDir } from '../helpers/shared.js';

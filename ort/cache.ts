@@ -6,7 +6,8 @@
 // Guarantees: an entry is `<key>.so` plus `<key>.json` holding the .so's size and sha256; both are
 // written under temporary names and renamed, the record last, so a reader sees whole entries only.
 // An entry whose record is missing or unreadable, whose .so does not match it, or that fails to
-// load with an artifact error (KR0001..KR0005) is rebuilt, never trusted.
+// load with an artifact error (KR0001..KR0005) is rebuilt, never trusted. Concurrent creates of
+// one model in a process compile it once; across processes the last rename wins (entries are whole).
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { arch, cpus, homedir } from 'node:os';
@@ -111,11 +112,25 @@ export async function loadCached(key: string, build: (output: string) => Promise
       if (!(e instanceof KestrelError) || !ARTIFACT_ERRORS.has(e.code)) throw e;
     }
   }
-  rmSync(json, { force: true });
-  await build(so);
-  const bytes = readFileSync(so);
-  writeAtomic(json, JSON.stringify({ size: bytes.byteLength, sha256: sha256(bytes) }));
+  await buildOnce(so, json, build);
   return { session: await load(so, options), outcome: present ? 'rebuilt' : 'miss', artifact: so };
+}
+
+// Concurrent creates of one model in this process share one compile.
+const building = new Map<string, Promise<void>>();
+
+function buildOnce(so: string, json: string, build: (output: string) => Promise<void>): Promise<void> {
+  let pending = building.get(so);
+  if (!pending) {
+    pending = (async () => {
+      rmSync(json, { force: true });
+      await build(so);
+      const bytes = readFileSync(so);
+      writeAtomic(json, JSON.stringify({ size: bytes.byteLength, sha256: sha256(bytes) }));
+    })().finally(() => building.delete(so));
+    building.set(so, pending);
+  }
+  return pending;
 }
 
 /** Writes model bytes to a private file in the cache directory for the compiler to read. */

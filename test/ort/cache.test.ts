@@ -2,11 +2,11 @@
 // compiling, a corrupt artifact or record is rebuilt (and the rebuilt artifact runs correctly),
 // options that change the code get their own entry, and the directory follows
 // KESTREL_CACHE_DIR / XDG_CACHE_HOME. Also: terminate set during a run stops it.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as ort from '../../ort/index.js';
-import { cacheDir } from '../../ort/cache.js';
+import { cacheDir, loadCached } from '../../ort/cache.js';
 import { encodeModel, FLOAT, node, vi as valueInfo } from '../fixtures/onnx-builder.js';
 import { sharedDir, tempDir } from '../helpers/shared.js';
 
@@ -50,6 +50,23 @@ describe('kestrel/ort compile cache', () => {
     expect(await sigmoidOf(b, 0)).toBe(0.5);
     await a.release();
     await b.release();
+  });
+
+  it('builds once for concurrent creates of one key', async () => {
+    const seed = await open();
+    let builds = 0;
+    const build = async (out: string): Promise<void> => {
+      builds++;
+      await new Promise((r) => setTimeout(r, 20));
+      copyFileSync(seed.kestrel.artifact, out);
+    };
+    const both = await Promise.all([loadCached('k1', build, {}), loadCached('k1', build, {})]);
+    expect(builds).toBe(1);
+    expect(both.map((r) => r.outcome)).toEqual(['miss', 'miss']);
+    expect((await loadCached('k1', build, {})).outcome).toBe('hit');
+    expect(builds).toBe(1);
+    for (const r of both) r.session.dispose();
+    await seed.release();
   });
 
   it('rebuilds a corrupt artifact instead of trusting it', async () => {

@@ -4,28 +4,17 @@
 // The .so is written under a temporary name and renamed, so a failed compile never leaves a
 // partial artifact behind.
 
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { dimKey, isStatic } from '../ir/dim.js';
 import type { Module, Value } from '../ir/graph.js';
 import { FORMAT_VERSION } from '../runtime-vm/isa.generated.js';
+import { KESTREL_VERSION } from '../runtime-vm/version.js';
 import { fnv1a64 } from '../codegen/fnv.js';
 import { type TargetDesc, type TargetName, targetFromName } from '../codegen/target.js';
 import { importOnnxFile } from './frontend/onnx/import.js';
 import { runPipeline } from './pipeline.js';
 import type { Schedule } from './schedule/schedule.js';
 
-function packageVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    if (dirname(dir) === dir) return '0.0.0';
-    dir = dirname(dir);
-  }
-  return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
-}
-
-export const KESTREL_VERSION = packageVersion();
+export { KESTREL_VERSION };
 
 export interface CompileOptions {
   /** Path of the .so to write. */

@@ -12,6 +12,7 @@ import { Codes } from '../compiler/diagnostics.js';
 import { KestrelError, load, RuntimeCodes, type IoInfo, type RunValue, type Session as KSession }
   from '../runtime-vm/index.js';
 import type { Tensor as KTensor } from '../runtime-vm/index.js';
+import { KESTREL_VERSION } from '../runtime-vm/version.js';
 import { cacheKey, loadCached, stageModelBytes, type CacheOutcome } from './cache.js';
 import { checkRunOptions, mapSessionOptions, warnIgnored, type Mapped } from './options.js';
 import { fetchList, prepareRun, type Prepared } from './run-args.js';
@@ -61,9 +62,9 @@ async function openSource(src: Source, m: Mapped): Promise<{ s: KSession; cache:
     const r = await loadCached(key, async (out) => { writeArtifact(out, src.bytes); }, loadOpts);
     return { s: r.session, cache: r.outcome, artifact: r.artifact };
   }
-  const api = await import('../api.js');
-  const key = cacheKey(src.bytes, src.path, api.KESTREL_VERSION, m);
+  const key = cacheKey(src.bytes, src.path, KESTREL_VERSION, m);
   const build = async (output: string): Promise<void> => {
+    const api = await import('../api.js');
     const model = src.path ?? stageModelBytes(key, src.bytes);
     try {
       await api.compile(model, { output, fixedDims: m.fixedDims, threads: m.threads || undefined });

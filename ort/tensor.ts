@@ -135,6 +135,18 @@ export class Tensor {
     return this.#kestrel;
   }
 
+  /** A pinned buffer is CPU memory: the tensor is an ordinary CPU tensor over it. */
+  static fromPinnedBuffer(type: TensorType, buffer: TensorData, dims?: readonly number[]): Tensor {
+    return new Tensor(type, buffer, dims);
+  }
+
+  // Device and image forms: kestrel runs on the CPU and has no image conversion (KR0105).
+  static async fromImage(..._args: unknown[]): Promise<never> { return notOnDevice('Tensor.fromImage'); }
+  static fromTexture(..._args: unknown[]): never { return notOnDevice('Tensor.fromTexture'); }
+  static fromGpuBuffer(..._args: unknown[]): never { return notOnDevice('Tensor.fromGpuBuffer'); }
+  static fromMLTensor(..._args: unknown[]): never { return notOnDevice('Tensor.fromMLTensor'); }
+  toDataURL(..._args: unknown[]): never { return notOnDevice('toDataURL'); }
+  toImageData(..._args: unknown[]): never { return notOnDevice('toImageData'); }
   get texture(): never { return notOnDevice('texture'); }
   get gpuBuffer(): never { return notOnDevice('gpuBuffer'); }
   get mlTensor(): never { return notOnDevice('mlTensor'); }
@@ -150,5 +162,6 @@ function checkStringDims(dims: readonly number[], length: number): readonly numb
 }
 
 function notOnDevice(what: string): never {
-  throw new KestrelError(RuntimeCodes.INPUT_DATA, `${what}: kestrel tensors live on the CPU ('cpu' location)`);
+  throw new KestrelError(RuntimeCodes.INPUT_DATA, `${what} is not supported: kestrel tensors live on the CPU ` +
+    "('cpu' location) and kestrel has no image conversion");
 }

@@ -87,4 +87,13 @@ describe('kestrel/ort Tensor', () => {
     expect(r.location).toBe('cpu');
     expect(code(() => t.texture)).toBe('KR0105');
   });
+
+  it('fromPinnedBuffer makes a CPU tensor; the device and image forms fail with KR0105', async () => {
+    const data = new Int32Array([1, 2]);
+    const p = Tensor.fromPinnedBuffer('int32', data, [2, 1]);
+    expect([p.type, p.dims, p.location, p.data]).toEqual(['int32', [2, 1], 'cpu', data]);
+    expect(code(() => Tensor.fromGpuBuffer({}))).toBe('KR0105');
+    expect(code(() => p.toDataURL())).toBe('KR0105');
+    await expect(Tensor.fromImage('x.png')).rejects.toMatchObject({ code: 'KR0105' });
+  });
 });

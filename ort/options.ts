@@ -93,14 +93,17 @@ function fixedDimsOf(o: unknown): Readonly<Record<string, number>> {
 function providerNotes(list: unknown): string[] {
   if (list === undefined) return [];
   if (!Array.isArray(list)) throw invalid('executionProviders must be an array', 'executionProviders');
-  const names = list.map((p: unknown) => (typeof p === 'string' ? p : (p as { name?: unknown } | null)?.name));
+  const names = list.map((p: unknown) =>
+    (typeof p === 'string' ? p : (p as { name?: unknown } | null)?.name));
   if (!names.includes('cpu')) {
-    throw invalid(`execution provider(s) ${names.map((n) => `'${String(n)}'`).join(', ')} are not available ` +
+    const listed = names.map((n) => `'${String(n)}'`).join(', ');
+    throw invalid(`execution provider(s) ${listed} are not available ` +
       "in kestrel; it runs on the CPU: use executionProviders: ['cpu']", 'executionProviders');
   }
   const others = names.filter((n) => n !== 'cpu').map((n) => `executionProviders '${String(n)}'`);
   const cpuKeys = list.filter((p) => typeof p === 'object' && p !== null && p.name === 'cpu')
-    .flatMap((p: Record<string, unknown>) => Object.keys(p).filter((k) => k !== 'name').map((k) => `cpu.${k}`));
+    .flatMap((p: Record<string, unknown>) => Object.keys(p).filter((k) => k !== 'name'))
+    .map((k) => `cpu.${k}`);
   return [...others, ...cpuKeys];
 }
 

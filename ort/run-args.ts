@@ -22,7 +22,8 @@ const namesError = (message: string, details: Record<string, unknown> = {}): Kes
 function optionsArg(o: unknown): RunOptions | undefined {
   if (o === undefined) return undefined;
   if (typeof o !== 'object' || o === null) {
-    throw new KestrelError(RuntimeCodes.OPTIONS_INVALID, "run(): 'options' must be an object", { option: 'options' });
+    throw new KestrelError(RuntimeCodes.OPTIONS_INVALID, "run(): 'options' must be an object",
+      { option: 'options' });
   }
   return o as RunOptions;
 }
@@ -30,14 +31,17 @@ function optionsArg(o: unknown): RunOptions | undefined {
 export function prepareRun(feeds: FeedsType, arg1: unknown, arg2: unknown, inputs: readonly string[],
   outputs: readonly string[]): Prepared {
   if (typeof feeds !== 'object' || feeds === null || Array.isArray(feeds) || feeds instanceof Tensor) {
-    throw namesError(`run(): 'feeds' must be a record of input names to tensors; inputs: ${inputs.join(', ')}`);
+    throw namesError(`run(): 'feeds' must be a record of input names to tensors; inputs: ` +
+      inputs.join(', '));
   }
   const converted = Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, feedValue(k, v)]));
   if (arg1 === undefined) return { feeds: converted, fetches: undefined, options: undefined };
   if (typeof arg1 !== 'object' || arg1 === null || arg1 instanceof Tensor) {
     throw namesError("run(): the second argument must be fetches (names or a record) or options");
   }
-  if (Array.isArray(arg1)) return { feeds: converted, fetches: fetchNames(arg1, outputs), options: optionsArg(arg2) };
+  if (Array.isArray(arg1)) {
+    return { feeds: converted, fetches: fetchNames(arg1, outputs), options: optionsArg(arg2) };
+  }
   const record = fetchRecord(arg1 as Record<string, unknown>, outputs);
   return record ? { feeds: converted, fetches: record, options: optionsArg(arg2) }
     : { feeds: converted, fetches: undefined, options: optionsArg(arg1) };
@@ -47,14 +51,16 @@ function fetchNames(names: readonly unknown[], outputs: readonly string[]): Map<
   if (names.length === 0) throw namesError("run(): 'fetches' cannot be an empty list");
   const bad = names.filter((n) => typeof n !== 'string' || !outputs.includes(n));
   if (bad.length) {
-    throw namesError(`run(): 'fetches' names unknown output(s) ${bad.map((n) => `'${String(n)}'`).join(', ')}; ` +
+    const listed = bad.map((n) => `'${String(n)}'`).join(', ');
+    throw namesError(`run(): 'fetches' names unknown output(s) ${listed}; ` +
       `outputs: ${outputs.join(', ')}`, { unknown: bad.map(String), expected: [...outputs] });
   }
   return new Map((names as string[]).map((n) => [n, null]));
 }
 
 /** The fetches of a record, or undefined when it names no output (then it is the options). */
-function fetchRecord(r: Record<string, unknown>, outputs: readonly string[]): Map<string, Tensor | null> | undefined {
+function fetchRecord(r: Record<string, unknown>, outputs: readonly string[]):
+  Map<string, Tensor | null> | undefined {
   const named = outputs.filter((n) => Object.hasOwn(r, n) && (r[n] === null || r[n] instanceof Tensor));
   if (named.length === 0) return undefined;
   return new Map(named.map((n) => [n, r[n] as Tensor | null]));

@@ -30,11 +30,13 @@ function sourceOf(arg0: unknown, arg1: unknown, arg2: unknown): Source {
     try {
       return { path: arg0, bytes: new Uint8Array(readFileSync(arg0)) };
     } catch (e) {
-      throw new KestrelError(Codes.MODEL_READ, `cannot read '${arg0}': ${(e as Error).message}`, { path: arg0 });
+      throw new KestrelError(Codes.MODEL_READ, `cannot read '${arg0}': ${(e as Error).message}`,
+        { path: arg0 });
     }
   }
   if (arg0 instanceof Uint8Array) return { bytes: arg0 };
-  if (arg0 instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && arg0 instanceof SharedArrayBuffer)) {
+  const shared = typeof SharedArrayBuffer !== 'undefined' && arg0 instanceof SharedArrayBuffer;
+  if (arg0 instanceof ArrayBuffer || shared) {
     const offset = typeof arg1 === 'number' ? arg1 : 0;
     const length = typeof arg1 === 'number' && typeof arg2 === 'number' ? arg2 : arg0.byteLength - offset;
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 ||
@@ -54,10 +56,14 @@ function optionsOf(arg0: unknown, arg1: unknown, arg2: unknown, arg3: unknown): 
   return (o ?? {}) as SessionOptions;
 }
 
-async function openSource(src: Source, m: Mapped): Promise<{ s: KSession; cache: CacheOutcome | 'uncached'; artifact: string }> {
+type Opened = { s: KSession; cache: CacheOutcome | 'uncached'; artifact: string };
+
+async function openSource(src: Source, m: Mapped): Promise<Opened> {
   const loadOpts = { threads: m.threads };
   if (isElf(src.bytes)) {
-    if (src.path !== undefined) return { s: await load(src.path, loadOpts), cache: 'uncached', artifact: src.path };
+    if (src.path !== undefined) {
+      return { s: await load(src.path, loadOpts), cache: 'uncached', artifact: src.path };
+    }
     const key = cacheKey(src.bytes, undefined, 'artifact', { fixedDims: {}, threads: 0 });
     const r = await loadCached(key, async (out) => { writeArtifact(out, src.bytes); }, loadOpts);
     return { s: r.session, cache: r.outcome, artifact: r.artifact };
@@ -112,7 +118,8 @@ export class InferenceSession {
   static create(buffer: ArrayBufferLike, byteOffset: number, byteLength?: number, options?: SessionOptions):
     Promise<InferenceSession>;
   static create(buffer: Uint8Array, options?: SessionOptions): Promise<InferenceSession>;
-  static async create(arg0: unknown, arg1?: unknown, arg2?: unknown, arg3?: unknown): Promise<InferenceSession> {
+  static async create(arg0: unknown, arg1?: unknown, arg2?: unknown, arg3?: unknown):
+    Promise<InferenceSession> {
     const mapped = mapSessionOptions(optionsOf(arg0, arg1, arg2, arg3));
     const { s, cache, artifact } = await openSource(sourceOf(arg0, arg1, arg2), mapped);
     return new InferenceSession(s, { artifact, cache }, mapped.warn);
@@ -143,7 +150,8 @@ export class InferenceSession {
   }
 }
 
-const cancelled = (): KestrelError => new KestrelError(RuntimeCodes.CANCELLED, 'terminated (RunOptions.terminate)');
+const cancelled = (): KestrelError =>
+  new KestrelError(RuntimeCodes.CANCELLED, 'terminated (RunOptions.terminate)');
 
 /** Runs with the RunOptions' signal, and stops when `terminate` is (or becomes) true. */
 async function runWithTerminate(s: KSession, p: Prepared): Promise<Record<string, RunValue>> {

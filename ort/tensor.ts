@@ -6,7 +6,8 @@
 // Guarantees: every failure is a KestrelError — KR0105 for data/dims problems (as kestrel's Tensor),
 // KR0102 for an element type kestrel does not know. String tensors can be built (models that need
 // them cannot be compiled yet, KC0208), but feeding one fails with KR0102.
-import { KestrelError, RUNTIME_DTYPES, RuntimeCodes, runtimeDType, Tensor as KTensor } from '../runtime-vm/index.js';
+import { KestrelError, RUNTIME_DTYPES, RuntimeCodes, runtimeDType, Tensor as KTensor }
+  from '../runtime-vm/index.js';
 import type { TensorType as KType, TypedArray } from '../runtime-vm/index.js';
 
 export type TensorType = KType | 'string';
@@ -58,9 +59,11 @@ function typedData(type: TensorType, data: unknown): TensorData {
 
 function toTyped(type: KType, data: PlainArray): TypedArray {
   if (type === 'float16') {
-    throw dataError("a 'float16' tensor cannot be made from a number array; pass the raw bits in a Uint16Array");
+    throw dataError("a 'float16' tensor cannot be made from a number array; pass the raw bits in a " +
+      'Uint16Array');
   }
-  const ctor = runtimeDType(type)!.array as unknown as { from(a: ArrayLike<unknown>, f?: (v: never) => unknown): TypedArray };
+  type From = { from(a: ArrayLike<unknown>, f?: (v: never) => unknown): TypedArray };
+  const ctor = runtimeDType(type)!.array as unknown as From;
   const wide = type === 'int64' || type === 'uint64';
   try {
     return wide ? ctor.from(data, (v: number | bigint) => BigInt(v)) : ctor.from(data, Number);
@@ -162,6 +165,6 @@ function checkStringDims(dims: readonly number[], length: number): readonly numb
 }
 
 function notOnDevice(what: string): never {
-  throw new KestrelError(RuntimeCodes.INPUT_DATA, `${what} is not supported: kestrel tensors live on the CPU ` +
-    "('cpu' location) and kestrel has no image conversion");
+  throw new KestrelError(RuntimeCodes.INPUT_DATA, `${what} is not supported: kestrel tensors live on the ` +
+    "CPU ('cpu' location) and kestrel has no image conversion");
 }

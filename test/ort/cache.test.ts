@@ -44,7 +44,8 @@ describe('kestrel/ort compile cache', () => {
     const a = await open();
     expect(a.kestrel.cache).toBe('miss');
     expect(a.kestrel.artifact.startsWith(dir)).toBe(true);
-    expect(readdirSync(dir).sort()).toEqual([expect.stringMatching(/\.json$/), expect.stringMatching(/\.so$/)]);
+    expect(readdirSync(dir).sort())
+      .toEqual([expect.stringMatching(/\.json$/), expect.stringMatching(/\.so$/)]);
     const b = await open();
     expect(b.kestrel).toEqual({ artifact: a.kestrel.artifact, cache: 'hit' });
     expect(await sigmoidOf(b, 0)).toBe(0.5);

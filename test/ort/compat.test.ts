@@ -53,7 +53,8 @@ describe('kestrel/ort runs a program written for onnxruntime-node', () => {
       it(`${name}: expected failure ${expected.code} (${expected.why})`, async () => {
         const e = await runProgram(kestrelOrt as unknown as Ort, model, dataSets(dir)).then(() => undefined,
           (err: unknown) => err);
-        expect(e, `${name} now compiles: move it out of EXPECTED_FAILURES`).toBeInstanceOf(kestrelOrt.KestrelError);
+        expect(e, `${name} now compiles: move it out of EXPECTED_FAILURES`)
+          .toBeInstanceOf(kestrelOrt.KestrelError);
         expect((e as kestrelOrt.KestrelError).code).toBe(expected.code);
       });
       continue;

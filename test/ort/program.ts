@@ -24,7 +24,8 @@ export interface ProgramResult {
   readonly fetchedAlone: readonly string[];
 }
 
-const plain = (t: OrtNode.Tensor): PlainTensor => ({ type: t.type, dims: [...t.dims], data: t.data as never });
+const plain = (t: OrtNode.Tensor): PlainTensor =>
+  ({ type: t.type, dims: [...t.dims], data: t.data as never });
 
 export async function runProgram(ort: Ort, model: string, dataSets: PlainTensor[][]): Promise<ProgramResult> {
   const session = await ort.InferenceSession.create(model, { executionProviders: ['cpu'] });
@@ -38,11 +39,12 @@ export async function runProgram(ort: Ort, model: string, dataSets: PlainTensor[
         feeds[name] = new ort.Tensor(x.type as 'float32', x.data as Float32Array, x.dims);
       });
       const result = await session.run(feeds);
-      outputs.push(Object.fromEntries(session.outputNames.map((n) => [n, plain(result[n] as OrtNode.Tensor)])));
+      const named = session.outputNames.map((n) => [n, plain(result[n] as OrtNode.Tensor)]);
+      outputs.push(Object.fromEntries(named));
       if (k === 0) fetchedAlone = Object.keys(await session.run(feeds, [session.outputNames[0]]));
     }
-    return { inputNames: session.inputNames, outputNames: session.outputNames, inputMetadata: session.inputMetadata,
-      outputMetadata: session.outputMetadata, outputs, fetchedAlone };
+    const { inputNames, outputNames, inputMetadata, outputMetadata } = session;
+    return { inputNames, outputNames, inputMetadata, outputMetadata, outputs, fetchedAlone };
   } finally {
     await session.release();
   }

@@ -7,7 +7,7 @@
 // session (KR0101 with the expected inputs).
 import { KestrelError, RuntimeCodes, Tensor as KTensor, type RunValue } from '../runtime-vm/index.js';
 import { Tensor } from './tensor.js';
-import type { FeedsType, FetchesType, OnnxValue, RunOptions } from './types.js';
+import type { FeedsType, RunOptions } from './types.js';
 
 export interface Prepared {
   readonly feeds: Record<string, RunValue>;
@@ -89,4 +89,3 @@ export function fetchList(p: Prepared, outputs: readonly string[]): [string, Ten
   return outputs.filter((n) => !f || f.has(n)).map((n) => [n, f?.get(n) ?? null]);
 }
 
-export type { OnnxValue };

@@ -7,7 +7,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ortNode from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compareTensors, dataSetDirs, readDataSet } from '../../compiler/testdata.js';
+import { compareTensors, dataSetDirs, readDataSet } from '../../tools/testdata.js';
 import * as kestrelOrt from '../../ort/index.js';
 import { Tensor as KTensor, type TensorType } from '../../runtime-vm/index.js';
 import { sharedDir, tempDir } from '../helpers/shared.js';

@@ -60,7 +60,8 @@ type Opened = { s: KSession; cache: CacheOutcome | 'uncached'; artifact: string 
 
 async function openSource(src: Source, m: Mapped): Promise<Opened> {
   const loadOpts = { threads: m.threads };
-  if (isElf(src.bytes)) {
+  // A .so that is not ELF goes to the loader too, which says what is wrong with it (KR0001).
+  if (isElf(src.bytes) || src.path?.endsWith('.so')) {
     if (src.path !== undefined) {
       return { s: await load(src.path, loadOpts), cache: 'uncached', artifact: src.path };
     }

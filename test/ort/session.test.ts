@@ -112,6 +112,8 @@ describe('kestrel/ort InferenceSession', () => {
       expect(await rejection(s.run({ x: x(1) }))).toBe('KR0301');
     }
     expect(await rejection(ort.InferenceSession.create(join(dir, 'missing.onnx')))).toBe('KC0002');
+    writeFileSync(join(dir, 'junk.so'), 'not an artifact');
+    expect(await rejection(ort.InferenceSession.create(join(dir, 'junk.so')))).toBe('KR0001');
     expect(await rejection(ort.InferenceSession.create(new Uint8Array([1, 2, 3])))).toMatch(/^KC01/);
     expect(await rejection(ort.InferenceSession.create(padded.buffer, 8, 1 << 20))).toBe('KR0401');
     expect(await rejection(ort.InferenceSession.create(42 as never))).toBe('KC0001');

@@ -51,9 +51,9 @@ function neighbours(modelPath: string, bytes: Uint8Array): string[] {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out: string[] = [];
   for (const name of readdirSync(dir).sort()) {
-    if (name === basename(modelPath) || !buf.includes(name)) continue;
+    if (name === basename(modelPath)) continue;
     const st = statSync(join(dir, name), { throwIfNoEntry: false });
-    if (st?.isFile()) out.push(`${name}:${st.size}:${st.mtimeMs}`);
+    if (st?.isFile() && buf.includes(name)) out.push(`${name}:${st.size}:${st.mtimeMs}`);
   }
   return out;
 }

@@ -6,7 +6,7 @@ import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } fr
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as ort from '../../ort/index.js';
-import { cacheDir, loadCached } from '../../ort/cache.js';
+import { cacheDir, cacheKey, loadCached } from '../../ort/cache.js';
 import { encodeModel, FLOAT, node, vi as valueInfo } from '../fixtures/onnx-builder.js';
 import { sharedDir, tempDir } from '../helpers/shared.js';
 
@@ -106,6 +106,21 @@ describe('kestrel/ort compile cache', () => {
     expect(new Set([base, fixed, threads].map((s) => s.kestrel.artifact)).size).toBe(3);
     expect(same.kestrel).toEqual({ artifact: base.kestrel.artifact, cache: 'hit' });
     for (const s of [base, fixed, threads, same]) await s.release();
+  });
+
+  it('keys a model path by the files beside it that the model names (external data)', () => {
+    const d = tempDir('kestrel-ort-external-');
+    const bytes = new TextEncoder().encode('...location\u0012weights.bin...');
+    const path = join(d, 'm.onnx');
+    writeFileSync(path, bytes);
+    writeFileSync(join(d, 'other.bin'), 'x');
+    const parts = { fixedDims: {}, threads: 0 };
+    const before = cacheKey(bytes, path, 'v', parts);
+    writeFileSync(join(d, 'other.bin'), 'changed, but the model does not name it');
+    expect(cacheKey(bytes, path, 'v', parts)).toBe(before);
+    writeFileSync(join(d, 'weights.bin'), 'new weights');
+    expect(cacheKey(bytes, path, 'v', parts)).not.toBe(before);
+    expect(cacheKey(bytes, undefined, 'v', parts)).not.toBe(cacheKey(bytes, undefined, 'w', parts));
   });
 
   it('lives under KESTREL_CACHE_DIR, else $XDG_CACHE_HOME/kestrel, else ~/.cache/kestrel', () => {

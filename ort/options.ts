@@ -2,7 +2,8 @@
 // (compile and load), freeDimensionOverrides -> fixed dims at compile time (kestrel's --fix),
 // executionProviders -> 'cpu' only, logSeverityLevel / env.logLevel -> whether kestrel/ort warns.
 // Every option accepted without effect is named once per process in a warning
-// (process.emitWarning, code KESTREL_ORT_OPTION_IGNORED), so nothing is ignored silently.
+// (process.emitWarning, code KESTREL_ORT_OPTION_IGNORED), so nothing is ignored silently; values
+// that ask for what kestrel does anyway (graphOptimizationLevel 'all', ...) are not warned about.
 // Guarantees: an invalid value or an execution-provider list without 'cpu' is a KestrelError KR0401.
 import { KestrelError, RuntimeCodes } from '../runtime-vm/index.js';
 import type { RunOptions, SessionOptions } from './types.js';
@@ -22,6 +23,12 @@ const SESSION_NO_EFFECT = new Set([
   'optimizedModelFilePath', 'enableProfiling', 'profileFilePrefix', 'logId', 'logVerbosityLevel',
   'preferredOutputLocation', 'enableGraphCapture', 'extra', 'externalData',
 ]);
+// Values that ask for what kestrel does anyway: no warning (it runs nodes one after another,
+// optimises fully, pools memory and does not profile).
+const ALREADY_SO: Readonly<Record<string, unknown>> = Object.freeze({
+  graphOptimizationLevel: 'all', executionMode: 'sequential', enableCpuMemArena: true, enableMemPattern: true,
+  enableProfiling: false, enableGraphCapture: false,
+});
 const SESSION_MAPPED = new Set(['intraOpNumThreads', 'freeDimensionOverrides', 'executionProviders',
   'logSeverityLevel']);
 const RUN_NO_EFFECT = new Set(['logSeverityLevel', 'logVerbosityLevel', 'tag', 'extra']);
@@ -43,8 +50,9 @@ export function resetWarnings(): void {
 export function mapSessionOptions(o: SessionOptions): Mapped {
   if (typeof o !== 'object' || o === null) throw invalid("'options' must be an object", 'options');
   const warn = shouldWarn(o.logSeverityLevel);
-  const ignored = Object.keys(o).filter((k) => (o as Record<string, unknown>)[k] !== undefined &&
-    !SESSION_MAPPED.has(k));
+  const given = o as Record<string, unknown>;
+  const ignored = Object.keys(o).filter((k) => given[k] !== undefined && !SESSION_MAPPED.has(k) &&
+    !(k in ALREADY_SO && ALREADY_SO[k] === given[k]));
   const labels = ignored.map((k) => (SESSION_NO_EFFECT.has(k) ? k : `${k} (unknown)`));
   warnIgnored([...labels, ...providerNotes(o.executionProviders)], 'session', warn);
   return { threads: threadsOf(o.intraOpNumThreads), fixedDims: fixedDimsOf(o.freeDimensionOverrides), warn };

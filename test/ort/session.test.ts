@@ -146,7 +146,7 @@ describe('kestrel/ort InferenceSession', () => {
     const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     try {
       const opts: ort.InferenceSession.SessionOptions = {
-        graphOptimizationLevel: 'all', enableProfiling: true,
+        graphOptimizationLevel: 'basic', enableProfiling: true,
         executionProviders: ['cuda', { name: 'cpu', useArena: false }],
       };
       const s = await ort.InferenceSession.create(model, opts);
@@ -166,6 +166,8 @@ describe('kestrel/ort InferenceSession', () => {
       resetWarnings();
       await ort.InferenceSession.create(model, { logSeverityLevel: 3, interOpNumThreads: 2 })
         .then((t) => t.release());
+      await ort.InferenceSession.create(model, { graphOptimizationLevel: 'all', executionMode: 'sequential',
+        enableProfiling: false }).then((t) => t.release());
       ort.env.logLevel = 'error';
       await ort.InferenceSession.create(model, { enableMemPattern: false }).then((t) => t.release());
       expect(warn).not.toHaveBeenCalled();

@@ -5,7 +5,6 @@
 // partial artifact behind.
 
 import { createPrivateKey, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { dimKey, isStatic } from '../ir/dim.js';
 import type { Module, Value } from '../ir/graph.js';

@@ -12,6 +12,7 @@
 // The runtime half (load, Tensor, Session) lives in runtime-vm/ and does not need the compiler.
 
 export { compile, compileModule, type CompileOptions, type CompileReport } from './compiler/driver.js';
+export { KESTREL_VERSION } from './compiler/driver.js';
 export type { Schedule } from './compiler/schedule/schedule.js';
 export { tune, type TuneOptions, type TuneProgress, type TuneSummary } from './compiler/tune/tune.js';
 export { bestSchedules, loadLog, mergeLogs } from './compiler/tune/log.js';

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The kestrel command line: compile, run, inspect.
-//   kestrel compile model.onnx -o model.so [--target host|x86_64|aarch64] [--dynamic]
+//   kestrel compile model.onnx -o model.so [--target host|x86_64|aarch64] [--dynamic] [--sign KEY.pem]
 //   kestrel run model.so --inputs DIR [--outputs DIR] [--check] [--bench N] [--threads N]
+//                        [--trusted-key PUBLIC.pem]
 //   kestrel inspect model.onnx|model.so
 //   kestrel tune model.onnx --log tune.jsonl [--budget 20m] [--trials N] [--target ...]
 //   kestrel tune --merge a.jsonl b.jsonl -o all.jsonl
@@ -16,14 +17,16 @@ import { KestrelError } from '../runtime-vm/errors.js';
 import { compile } from './driver.js';
 import { importOnnxCollect } from './frontend/onnx/import.js';
 import { TensorType as TensorProto } from './frontend/onnx/schema.js';
-import { inspectModule } from './inspect.js';
+import { describeArtifact, inspectModule } from './inspect.js';
 import { cmdTune, tuningLogSchedules } from './tune/cli-tune.js';
 import { compareTensors, readDataSet } from '../tools/testdata.js';
 import type { TargetName } from '../codegen/target.js';
 
 const USAGE = `usage:
   kestrel compile model.onnx -o model.so [--target host|x86_64|aarch64] [--dynamic] [--fix sym=N,...]
+                [--sign KEY.pem]      (an Ed25519 private key: openssl genpkey -algorithm ed25519)
   kestrel run model.so --inputs DIR [--outputs DIR] [--check] [--bench N] [--threads N]
+                [--trusted-key PUBLIC.pem]   (require a signature by this key)
   kestrel inspect model.onnx|model.so
   kestrel tune model.onnx --log tune.jsonl [--budget 20m] [--trials N] [--target ...] [--fix sym=N,...]
   kestrel tune --merge a.jsonl b.jsonl ... -o all.jsonl
@@ -31,9 +34,8 @@ const USAGE = `usage:
 
 interface Args { positional: string[]; flags: Map<string, string | true> }
 
-const VALUED =
-  new Set(['-o', '--output', '--target', '--fix', '--inputs', '--outputs', '--bench', '--threads',
-    '--tuning-log', '--log', '--budget', '--trials']);
+const VALUED = new Set(['-o', '--output', '--target', '--fix', '--inputs', '--outputs', '--bench',
+  '--threads', '--sign', '--trusted-key', '--tuning-log', '--log', '--budget', '--trials']);
 
 function parseArgs(argv: readonly string[]): Args {
   const positional: string[] = [];
@@ -53,6 +55,12 @@ const str = (a: Args, ...names: string[]): string | undefined => {
   for (const n of names) { const v = a.flags.get(n); if (typeof v === 'string') return v; }
   return undefined;
 };
+
+/** The PEM text of the key file named by `flag`, if given. */
+function keyFile(a: Args, flag: string): string | undefined {
+  const path = str(a, flag);
+  return path === undefined ? undefined : readFileSync(path, 'utf8');
+}
 
 function fixArg(a: Args): Record<string, number> | undefined {
   const fixed = str(a, '--fix');
@@ -74,7 +82,7 @@ async function cmdCompile(a: Args): Promise<void> {
   const schedules = logFile ? tuningLogSchedules(logFile, target, (t) => console.error(t)) : undefined;
   if (logFile) console.log(`tuning log ${logFile}: ${schedules!.length} tuned workloads`);
   const r = await compile(model, {
-    output, target, dynamic: a.flags.has('--dynamic'), fixedDims, schedules,
+    output, target, dynamic: a.flags.has('--dynamic'), fixedDims, signingKey: keyFile(a, '--sign'), schedules,
   });
   console.log(`compiled ${model} -> ${r.output}: ${r.kernels} kernels, `
     + `${(r.constantsBytes / 1e6).toFixed(2)} MB constants, ${r.seconds.toFixed(2)} s`);
@@ -97,7 +105,9 @@ async function cmdRun(a: Args): Promise<number> {
   const dir = str(a, '--inputs');
   if (!so || !dir) throw new Error('run needs an artifact and --inputs DIR');
   const threads = str(a, '--threads');
-  const session = await load(so, threads ? { threads: Number(threads) } : {});
+  const trusted = keyFile(a, '--trusted-key');
+  const session = await load(so, { ...(threads ? { threads: Number(threads) } : {}),
+    ...(trusted ? { trustedKeys: [trusted] } : {}) });
   try {
     const data = readDataSet(dir);
     if (data.inputs.length !== session.inputs.length) {
@@ -144,11 +154,7 @@ async function cmdInspect(a: Args): Promise<void> {
   const path = a.positional[0];
   if (!path) throw new Error('inspect needs a path');
   if (path.endsWith('.so')) {
-    const s = await load(path, { threads: 1 });
-    const sig = (xs: typeof s.inputs) =>
-      xs.map((x) => `  ${x.name}: ${x.dtype}[${x.shape.join(', ')}]`).join('\n');
-    console.log(`artifact ${path}\ninputs:\n${sig(s.inputs)}\noutputs:\n${sig(s.outputs)}`);
-    s.dispose();
+    process.stdout.write(describeArtifact(path));
     return;
   }
   const r = importOnnxCollect(new Uint8Array(readFileSync(path)), { modelDir: dirname(path) });

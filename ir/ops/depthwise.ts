@@ -24,7 +24,8 @@ import {
  * LLVM merges. Padding is handled here rather than by a pad2d pass over the input (which costs a
  * full extra write and read of it): a tile whose taps all lie inside the image (and inside the
  * output width) runs unmasked; only border tiles select each load against the image bounds.
- *   dw.rows  output rows per tile (TH, default 4)
+ *   conv.vec lanes per vector (default the target's, half of them for rows that fit in half)
+ *   dw.rows  output rows per tile (TH, default 4; a plane of <= 16 rows in one or two tiles)
  *   dw.wv    max vectors per row (TW, default 2), balanced over the row: 7 -> 2+2+2+1 vectors
  */
 export function lowerDepthwise(ctx: LowerCtx): Lowering {
@@ -36,9 +37,9 @@ export function lowerDepthwise(ctx: LowerCtx): Lowering {
   const [KH, KW] = win.kernel, [sH, sW] = win.strides, [dH, dW] = win.dilations;
   const [pT, pL] = [padBeginExpr(win, 0, H, OH), padBeginExpr(win, 1, W, OW)];
   const [pB, pR] = [padEndExpr(win, 0, H, OH), padEndExpr(win, 1, W, OW)];
-  const V = knob(ctx.knobs, 'conv.vec', ctx.target.vectorLanes);
   const ohC = constOf(OH), owC = constOf(OW);
-  const TH = Math.max(1, Math.min(knob(ctx.knobs, 'dw.rows', 4), ohC ?? 99));
+  const V = knob(ctx.knobs, 'conv.vec', defaultLanes(ctx.target.vectorLanes, owC));
+  const TH = Math.max(1, Math.min(knob(ctx.knobs, 'dw.rows', defaultRows(ohC)), ohC ?? 99));
   const TW = balancedVectors(knob(ctx.knobs, 'dw.wv', 2), owC, V);
   const TWV = TW * V;
   const rowTail = ohC === undefined || ohC % TH !== 0, colTail = owC === undefined || owC % TWV !== 0;
@@ -74,6 +75,24 @@ export function lowerDepthwise(ctx: LowerCtx): Lowering {
   const tile = alloc(acc, TH * TWV, seq(lanes(store(acc, accIdx, imm(0, x.dtype))), red, fin));
   const P = prodExpr([N, C, ceilDivExpr(OH, TH)]);
   return { kind: 'kernel', body: loop(pv, P, loop(wt, ceilDivExpr(OW, TWV), tile), 'parallel') };
+}
+
+/**
+ * Lanes for a static output width: half-width vectors when the row fits in them (a 7-wide plane
+ * fills 7 of 8 lanes instead of 7 of 16).
+ */
+function defaultLanes(lanes: number, ow: number | undefined): number {
+  return ow !== undefined && lanes >= 8 && ow <= lanes / 2 ? lanes / 2 : lanes;
+}
+
+/**
+ * Rows per tile: a small plane (the late layers of MobileNet-like models, 7x7 and 14x14) in one
+ * or two tiles, so that a parallel iteration does a whole plane's worth of work and the overlapping
+ * input rows are loaded once; otherwise 4.
+ */
+function defaultRows(oh: number | undefined): number {
+  if (oh === undefined || oh > 16) return 4;
+  return Math.ceil(oh / Math.ceil(oh / 8));
 }
 
 /** Vectors per width tile: at most `max`, balanced over a static row (4 -> 2+2, not 3+1). */

@@ -10,6 +10,7 @@ import type { TargetInfo } from '../ir/te.js';
 import { verifyFunc } from '../ir/verify.js';
 import { printFunc } from '../ir/print.js';
 import { Assembler } from '../codegen/bytecode.js';
+import { coalesceTranspose } from './passes/coalesce-transpose.js';
 import { eliminateIdentity } from './passes/eliminate-identity.js';
 import { foldBatchNorm } from './passes/fold-batchnorm.js';
 import { fuse, type Group } from './passes/fuse.js';
@@ -65,6 +66,7 @@ function optimise(f: Func, ids: IdGen, target: TargetInfo): Func {
   f = graphPass('eliminate-identity', f, everywhere(eliminateIdentity));
   f = graphPass('fold-batchnorm', f, everywhere((x) => foldBatchNorm(x, ids)));
   f = graphPass('pad-conv-inputs', f, everywhere((x) => padConvInputs(x, ids)));
+  f = graphPass('coalesce-transpose', f, everywhere((x) => coalesceTranspose(x, ids)));
   f = graphPass('pack-conv-weights', f, everywhere((x) => packConvWeights(x, ids, target.vectorLanes)));
   return f;
 }

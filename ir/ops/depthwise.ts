@@ -24,6 +24,7 @@ import {
  * LLVM merges. Padding is handled here rather than by a pad2d pass over the input (which costs a
  * full extra write and read of it): a tile whose taps all lie inside the image (and inside the
  * output width) runs unmasked; only border tiles select each load against the image bounds.
+ * Defaults (also the schedule stage's, compiler/schedule/families/conv.ts, which calls these):
  *   conv.vec lanes per vector (default the target's, half of them for rows that fit in half)
  *   dw.rows  output rows per tile (TH, default 4; a plane of <= 16 rows in one or two tiles)
  *   dw.wv    max vectors per row (TW, default 2), balanced over the row: 7 -> 2+2+2+1 vectors
@@ -81,7 +82,7 @@ export function lowerDepthwise(ctx: LowerCtx): Lowering {
  * Lanes for a static output width: half-width vectors when the row fits in them (a 7-wide plane
  * fills 7 of 8 lanes instead of 7 of 16).
  */
-function defaultLanes(lanes: number, ow: number | undefined): number {
+export function defaultLanes(lanes: number, ow: number | undefined): number {
   return ow !== undefined && lanes >= 8 && ow <= lanes / 2 ? lanes / 2 : lanes;
 }
 
@@ -90,7 +91,7 @@ function defaultLanes(lanes: number, ow: number | undefined): number {
  * or two tiles, so that a parallel iteration does a whole plane's worth of work and the overlapping
  * input rows are loaded once; otherwise 4.
  */
-function defaultRows(oh: number | undefined): number {
+export function defaultRows(oh: number | undefined): number {
   if (oh === undefined || oh > 16) return 4;
   return Math.ceil(oh / Math.ceil(oh / 8));
 }

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { compile, load } from '../dist/api.js';
-import { readDataSet } from '../dist/compiler/testdata.js';
+import { readDataSet } from '../dist/tools/testdata.js';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -52,7 +52,8 @@ async function sessions(name) {
   await compile(join(dir, 'model.onnx'), { output: so });
   const k = await load(so, { threads });
   const o = await ort.InferenceSession.create(join(dir, 'model.onnx'), { intraOpNumThreads: threads });
-  const set = readDataSet(join(dir, readdirSync(dir).filter((d) => d.startsWith('test_data_set_')).sort()[0]));
+  const first = readdirSync(dir).filter((d) => d.startsWith('test_data_set_')).sort()[0];
+  const set = readDataSet(join(dir, first));
   const kf = Object.fromEntries(k.inputs.map((io, i) => [io.name, set.inputs[i].tensor]));
   const of = Object.fromEntries(o.inputNames.map((n, i) => {
     const t = set.inputs[i].tensor;

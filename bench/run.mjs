@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ortOptions } from './ort-options.mjs';
 import { compile, load } from '../dist/api.js';
-import { readDataSet } from '../dist/compiler/testdata.js';
+import { readDataSet } from '../dist/tools/testdata.js';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -17,7 +17,8 @@ const opt = (name, dflt) => {
   return i >= 0 ? args[i + 1] : dflt;
 };
 const shared = process.env.KESTREL_SHARED ?? resolve('..', 'shared');
-const models = opt('models', 'resnet18,mobilenetv2,zoo_squeezenet,zoo_shufflenet,zoo_inception_v1').split(',');
+const models = opt('models',
+  'resnet18,mobilenetv2,zoo_squeezenet,zoo_shufflenet,zoo_inception_v1').split(',');
 const runs = Number(opt('runs', '20'));
 const threads = Number(opt('threads', '2'));
 
@@ -37,7 +38,8 @@ async function benchModel(name) {
   const session = await load(so, { threads });
   const ortSession = await ort.InferenceSession.create(join(dir, 'model.onnx'),
     ortOptions(threads));
-  const set = readDataSet(join(dir, readdirSync(dir).filter((d) => d.startsWith('test_data_set_')).sort()[0]));
+  const set =
+    readDataSet(join(dir, readdirSync(dir).filter((d) => d.startsWith('test_data_set_')).sort()[0]));
   const feeds = Object.fromEntries(session.inputs.map((io, i) => [io.name, set.inputs[i].tensor]));
   const ortFeeds = Object.fromEntries(ortSession.inputNames.map((n, i) => {
     const t = set.inputs[i].tensor;

@@ -65,7 +65,8 @@ const signature = (v: Value) => ({
   ...(v.type.unranked ? { rank: -1 } : {}),
 });
 
-function manifest(m: Module, outputs: readonly Value[], t: TargetDesc, bytecode: Uint8Array, constants: Uint8Array) {
+function manifest(m: Module, outputs: readonly Value[], t: TargetDesc, bytecode: Uint8Array,
+  constants: Uint8Array) {
   return {
     format: 1,
     kestrel: KESTREL_VERSION,

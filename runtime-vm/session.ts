@@ -170,7 +170,8 @@ export class Session {
     let outs: (NativeOut | NativeOut[] | null)[];
     let pending: ReturnType<NativeSession['run']>;
     try {
-      pending = native.run(ordered.map((v) => (v === null ? null : Array.isArray(v) ? v.map(nativeIn) : nativeIn(v))),
+      pending =
+        native.run(ordered.map((v) => (v === null ? null : Array.isArray(v) ? v.map(nativeIn) : nativeIn(v))),
         maxIterations ?? 0);
     } catch (e) {
       throw toKestrel(e);

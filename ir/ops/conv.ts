@@ -216,8 +216,10 @@ function lowerPacked(ctx: LowerCtx, V: number): Lowering {
   const ow = pxTail ? min(owRaw, sub(OW, 1)) : owRaw;
   const accAt = (j: number): Expr => add(mul(add(mul(px, TOV), j), V), lv);
   const wv = Array.from({ length: TOV }, (_, j) => ctx.fresh(`w${j}`, x.dtype));
-  const block = (j: number): Expr => (MB % TOV !== 0 ? min(add(mul(mt, TOV), j), MB - 1) : add(mul(mt, TOV), j));
-  const wIdx = (j: number): Expr => add(mul(flatIndex([block(j), ic, kh, kw], [imm(MB), C, imm(KH), imm(KW)]), V), lv);
+  const block = (j: number): Expr => (MB % TOV !== 0 ? min(add(mul(mt, TOV), j), MB - 1)
+    : add(mul(mt, TOV), j));
+  const wIdx = (j: number): Expr =>
+    add(mul(flatIndex([block(j), ic, kh, kw], [imm(MB), C, imm(KH), imm(KW)]), V), lv);
   const xIdx = flatIndex([n, ic, add(mul(oh, sH), mul(kh, dH)), add(mul(ow, sW), mul(kw, dW))], x.shape);
   const xs = ctx.fresh('xs', x.dtype);
   const fmas = seq(Array.from({ length: TOV }, (_, j) =>
@@ -270,7 +272,8 @@ function lowerPad2d(ctx: LowerCtx): Lowering {
   const xv = select(and(inRow, inCol), load(x.buffer, add(mul(add(mul(pv, H), ih), W), iw)), fill);
   const st = out.store([imm(0), pv, oh, ow], xv);
   const body = owc !== undefined && owc % V === 0 ? st : ifThen(lt(ow, OW), st);
-  const row = loop(oh, OH, loop(ch, ceilDivExpr(OW, V), loop(lv, V, body, out.vectorizable ? 'vectorize' : 'serial')));
+  const row = loop(oh, OH,
+    loop(ch, ceilDivExpr(OW, V), loop(lv, V, body, out.vectorizable ? 'vectorize' : 'serial')));
   return { kind: 'kernel', body: loop(pv, mul(N, C), row, 'parallel') };
 }
 

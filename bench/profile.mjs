@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { ortOptions } from './ort-options.mjs';
+import { ortNoSpinOptions as ortOptions } from './ort-options.mjs';
 import { compile, load, Tensor } from '../dist/api.js';
 import { ModelType } from '../dist/compiler/frontend/onnx/schema.js';
 

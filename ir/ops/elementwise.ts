@@ -48,10 +48,21 @@ const BINARY: Readonly<Record<string, Binary>> = {
   and: t.and, or: (a, b) => t.binary('or', a, b), xor: (a, b) => t.binary('xor', a, b),
   mod: (a, b, attrs) => {
     const fmod = num(attrs, 'fmod', 0) !== 0;
-    if (!isFloat(a.dtype)) return fmod ? t.sub(a, t.mul(b, t.div(a, b))) : t.mod(a, b);
+    if (!isFloat(a.dtype)) return intMod(a, b, fmod);
     return fmod ? floatFmod(a, b) : floatMod(a, b);
   },
 };
+
+/**
+ * Integer Mod (fmod 1: the remainder takes the dividend's sign; 0: the divisor's). Integer
+ * division and remainder never trap (README, "Integer arithmetic"): a / 0 = 0 and a mod 0 = a, so
+ * a = b * (a / b) + a mod b holds for every b; INT_MIN / -1 wraps to INT_MIN, INT_MIN mod -1 = 0.
+ * tir's integer div gives those quotients (codegen/llvm/ops.ts emitIntDiv, ir/tir-interp.ts).
+ */
+function intMod(a: Expr, b: Expr, fmod: boolean): Expr {
+  if (fmod) return t.sub(a, t.mul(b, t.div(a, b)));
+  return t.select(t.eq(b, c(b, 0)), a, t.mod(a, b));
+}
 
 /** C fmod: the remainder with the dividend's sign; fmod(x, ±inf) = x for finite x. */
 function floatFmod(a: Expr, b: Expr): Expr {

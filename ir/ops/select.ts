@@ -41,14 +41,15 @@
 // Parallelism: top_k runs rows in parallel (each row selected and sorted serially); compress runs the
 // slices before the axis in parallel; the counting kernels, nonzero and unique are serial scans
 // (a prefix scan over the data), which is what they are.
-// NaN keys compare neither less nor greater than anything (they tie by index).
+// NaN keys: TopK puts NaN above every number (keyAbove); Unique: neither less nor greater than any.
 
 import { type Dim, dimEq, dimProduct, isStatic } from '../dim.js';
+import { type DType, isFloat } from '../dtype.js';
 import type { Attrs, TensorType } from '../graph.js';
 import type { LowerCtx, Lowering, TensorAccess } from '../te.js';
 import {
   add, alloc, and, binary, cast, eq, floordiv, ge, gt, ifThen, imm, letIn, load, loop, lt, min, mod, mul,
-  select, seq, store, sub, unflatten,
+  select, seq, store, sub, unary, unflatten,
 } from '../tir-build.js';
 import type { Buffer, Expr, Stmt } from '../tir.js';
 import { ATTR_RANGE, INPUT_MISMATCH, intAttr, prodExpr, sinkBuffer } from './attrs.js';
@@ -61,7 +62,6 @@ import { defineOps, type InferCtx, type OpDef } from './registry.js';
 export const TOPK_K_OUT_OF_RANGE = 5;
 /** Kernel status: to_scalar_int got a tensor with other than one element. */
 export const NOT_A_SCALAR = 6;
-
 const ne0 = (a: Expr, b: Expr | number): Expr => binary('ne', a, b);
 const or = (a: Expr, b: Expr): Expr => binary('or', a, b);
 const I = (v: number): Expr => imm(v);
@@ -89,7 +89,6 @@ function axisAttr(attrs: Attrs, rank: number, ctx: InferCtx): number {
 }
 
 const SCALAR_I64: TensorType = { dtype: 'int64', shape: [] };
-
 
 /** The shape with the axis extent replaced (or [n] when flattened). */
 const withAxis = (shape: readonly Dim[], axis: number, n: Dim): Dim[] =>
@@ -251,6 +250,11 @@ function lowerToScalar(ctx: LowerCtx): Lowering {
   };
 }
 
+/** `a` strictly above `b` in TopK's key order: NaN above any number (numpy's sort, torch.topk); NaNs
+ * tie by index. onnxruntime agrees on [1,NaN,3,2,5,4,0,0] (top 3: NaN, 5, 4) but has no NaN order. */
+const keyAbove = (d: DType) => (a: Expr, b: Expr): Expr =>
+  (isFloat(d) ? or(gt(a, b), and(unary('isnan', a), unary('not', unary('isnan', b)))) : gt(a, b));
+
 /**
  * top_k, per row: a binary heap of the k best indices (root = the worst of them) under the total
  * order "key, then index" selects the top k in O(L log k) with one comparison per element in the
@@ -270,10 +274,11 @@ function lowerTopK(ctx: LowerCtx): Lowering {
   const st = ctx.scratch('st', 'int64');
   const [M, CUR, D, W] = [4, 5, 6, 7];
   const key = (p: Expr): Expr => xAt(y, o, p, j);
+  const above = keyAbove(x.dtype);
   /** Total order: -1 when p comes first (better key, or equal key and lower index), else 1. */
   const total = (p: Expr, q2: Expr): Expr => {
     const a = key(p), b = key(q2);
-    const [first, second] = largest ? [gt(a, b), lt(a, b)] : [lt(a, b), gt(a, b)];
+    const [first, second] = largest ? [above(a, b), above(b, a)] : [above(b, a), above(a, b)];
     return select(first, I(-1), select(second, I(1), select(lt(p, q2), I(-1), I(1))));
   };
   const worse = (p: Expr, q2: Expr): Expr => gt(total(p, q2), 0);

@@ -13,6 +13,7 @@
 //   nested inside another parallel loop. Iterations must be independent.
 // - `alloc` declares a kernel-local scratch buffer of constant size (registers or stack).
 // - `assert` makes the kernel return `code` (a nonzero status) when `cond` is false.
+// ir/tir-verify.ts checks these rules (and scoping and dtypes) on every kernel before codegen.
 
 import type { DType } from './dtype.js';
 

@@ -9,11 +9,12 @@
 // the input channels of its group in increasing order; the sink sees coordinates that remember
 // their flat offset (ir/te-loops.ts), so fused epilogues over same-shaped tensors load vectors.
 //
-// Schedule (knobs of ./gemm-micro.ts with prefix `conv1x1`): conv1x1.vec (lanes), conv1x1.tm
-// (output channels per register tile, default 6), conv1x1.tn (pixel vectors per register tile,
-// default 4: 24 accumulators, 4 pixel vectors and a broadcast weight fit the 32 vector registers
-// of AVX-512), conv1x1.mchunks, and conv1x1.pack: 1 packs the pixel panels when a panel serves
-// enough channel blocks (default), 2 always packs (when K allows), 3 never does.
+// Schedule (knobs; the tile of ./gemm-micro.ts): conv1x1.vec (lanes), conv1x1.tm (output
+// channels per register tile, default 6), conv1x1.tn (pixel vectors per register tile, default 4:
+// 24 accumulators, 4 pixel vectors and a broadcast weight fit the 32 vector registers of
+// AVX-512), conv1x1.mchunks (channel-block chunks per packed panel, 0: automatic), and
+// conv1x1.pack: 1 packs the pixel panels when a panel serves enough channel blocks (default), 2
+// always packs (when K allows), 3 never does.
 // Measured (1 thread, 512->1000 channels on 13x13, onnxruntime time / kestrel time): 0.69 reading
 // the image in place (rows of 169 floats split cache lines), 0.85 with packed panels.
 
@@ -24,7 +25,6 @@ import { coordsOf } from '../te-loops.js';
 import { LOWER_FAIL, intAttr, knob, prodExpr, readWindow } from './attrs.js';
 import { type MMSpec, type MMTiles, microKernel, packedBKernel } from './gemm-micro.js';
 
-const TILES: MMTiles = { prefix: 'conv1x1', tm: 6, tn: 4 };
 const PACK_AUTO = 1, PACK_ALWAYS = 2, PACK_NEVER = 3;
 
 /** Whether this conv is pointwise: the matrix-product lowering below applies. */
@@ -56,7 +56,11 @@ export function lowerPointwise(ctx: LowerCtx): Lowering {
     bIndex: (bc, k, j) => add(mul(add(mul(bc[0], C), add(mul(bc[1], ICG), k)), P), j),
     emit, vectorizable: out.vectorizable,
   };
+  const tiles: MMTiles = {
+    V: knob(ctx.knobs, 'conv1x1.vec', ctx.target.vectorLanes), tm: knob(ctx.knobs, 'conv1x1.tm', 6),
+    tn: knob(ctx.knobs, 'conv1x1.tn', 4), mchunks: knob(ctx.knobs, 'conv1x1.mchunks', 0),
+  };
   const mode = knob(ctx.knobs, 'conv1x1.pack', PACK_AUTO);
-  const packed = mode === PACK_NEVER ? null : packedBKernel(ctx, spec, TILES, mode === PACK_ALWAYS);
-  return { kind: 'kernel', body: packed ?? microKernel(ctx, spec, TILES) };
+  const packed = mode === PACK_NEVER ? null : packedBKernel(ctx, spec, tiles, mode === PACK_ALWAYS);
+  return { kind: 'kernel', body: packed ?? microKernel(ctx, spec, tiles) };
 }

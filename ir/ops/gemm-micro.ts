@@ -13,10 +13,9 @@
 // Guarantees: every output element is emitted once, after an f32 reduction over k in increasing
 // order (float16 accumulates in float32 and rounds once, at the store, as onnxruntime does).
 //
-// Knobs (prefix set by the caller: `mm` for matmul/gemm, `conv1x1` for pointwise conv):
-//   <p>.vec  lanes (default target)   <p>.tn  max B vectors per tile (balanced over N)
-//   <p>.tm   rows per tile            <p>.mchunks  row-block chunks per packed panel (default: enough
-//            tasks for 4 per thread)
+// Tiles (callers read them from their knobs: mm.* for matmul/gemm, conv1x1.* for pointwise conv):
+//   V lanes, tn max B vectors per tile (balanced over N), tm rows per tile, mchunks row-block
+//   chunks per packed panel (0: enough tasks for 4 per thread).
 
 import type { LowerCtx } from '../te.js';
 import type { Buffer, Expr, Stmt } from '../tir.js';
@@ -24,7 +23,7 @@ import type { TensorType } from '../graph.js';
 import {
   add, alloc, and, cast, ifThen, imm, le, letIn, load, loop, lt, min, mul, select, seq, store, sub, unflatten,
 } from '../tir-build.js';
-import { ceilDivExpr, constOf, knob, prodExpr } from './attrs.js';
+import { ceilDivExpr, constOf, prodExpr } from './attrs.js';
 
 /** One matrix product as the micro-kernel sees it; indices are flat element offsets. */
 export interface MMSpec {
@@ -38,8 +37,10 @@ export interface MMSpec {
   readonly vectorizable: boolean;
 }
 
-/** Knob names (`<prefix>.vec|tn|tm|mchunks`) and default register tile of one caller. */
-export interface MMTiles { readonly prefix: string; readonly tm: number; readonly tn: number }
+/** The register tile as the caller's knobs set it (see the file comment). */
+export interface MMTiles {
+  readonly V: number; readonly tm: number; readonly tn: number; readonly mchunks?: number;
+}
 
 /** Largest packed B panel (elements): 128 KiB of f32 on a task's stack. */
 const MAX_PANEL = 32768;
@@ -54,14 +55,13 @@ interface Geometry {
 }
 
 function geometry(ctx: LowerCtx, s: MMSpec, tiles: MMTiles): Geometry {
-  const V = knob(ctx.knobs, `${tiles.prefix}.vec`, ctx.target.vectorLanes);
+  const V = tiles.V, tnMax = Math.max(1, tiles.tn);
   const nC = constOf(s.N), mC = constOf(s.M);
-  const tnMax = knob(ctx.knobs, `${tiles.prefix}.tn`, tiles.tn);
   // Balanced column tiles of at most tnMax vectors (11 vectors: 4+4+3, not 4+4+4 with a masked
   // one), since a tile that crosses the edge costs as much as a full one.
   const nv = nC !== undefined ? Math.ceil(nC / V) : undefined;
   const TN = nv === undefined ? tnMax : Math.ceil(nv / Math.ceil(nv / tnMax));
-  const TM = Math.max(1, Math.min(knob(ctx.knobs, `${tiles.prefix}.tm`, tiles.tm), mC ?? 99));
+  const TM = Math.max(1, Math.min(tiles.tm, mC ?? 99));
   return {
     V, TN, TM, nTail: nC === undefined || nC % (TN * V) !== 0, mTail: mC === undefined || mC % TM !== 0,
     MB: ceilDivExpr(s.M, TM), NB: ceilDivExpr(s.N, TN * V), at: s.dtype === 'float16' ? 'float32' : s.dtype,
@@ -149,8 +149,7 @@ export function packedBKernel(ctx: LowerCtx, s: MMSpec, tiles: MMTiles, force = 
 
 /** Row-block chunks per panel: enough tasks to keep every thread busy, each chunk >= 2 blocks. */
 function chunks(ctx: LowerCtx, s: MMSpec, g: Geometry, tiles: MMTiles): number {
-  const set = knob(ctx.knobs, `${tiles.prefix}.mchunks`, 0);
-  if (set) return set;
+  if (tiles.mchunks) return tiles.mchunks;
   const panels = constOf(prodExpr([prodExpr(s.batch), g.NB])), mb = constOf(g.MB);
   if (panels === undefined || mb === undefined) return 1;
   const want = Math.ceil((4 * Math.max(1, ctx.target.threads)) / panels);

@@ -5,7 +5,7 @@
 // Guarantees: every output element is written once through the sink after an f32 reduction over
 // k in increasing order; FMAs are add(mul(a, b), acc) on a broadcast A element and a vector of B.
 //
-// Schedule (knobs of ./gemm-micro.ts with prefix `mm`):
+// Schedule (knobs; the register tile of ./gemm-micro.ts):
 //   mm.vec  lanes per vector along N (V)            (default target.vectorLanes)
 //   mm.tn   vectors per register tile along N (TN)  (default 2, balanced over ceil(N/V))
 //   mm.tm   rows per register tile (TM)             (default 6, clamped to M)
@@ -20,7 +20,7 @@ import type { Attrs, TensorType } from '../graph.js';
 import type { LowerCtx, Lowering, TensorAccess } from '../te.js';
 import type { Buffer, Expr, Stmt } from '../tir.js';
 import { add, flatIndex, imm, mul } from '../tir-build.js';
-import { INPUT_MISMATCH, bcastCoord, checkDimEq, floatAttr, intAttr, requireFloat } from './attrs.js';
+import { INPUT_MISMATCH, bcastCoord, checkDimEq, floatAttr, intAttr, knob, requireFloat } from './attrs.js';
 import { type MMTiles, microKernel } from './gemm-micro.js';
 import type { InferCtx } from './registry.js';
 import { defineOps } from './registry.js';
@@ -63,7 +63,10 @@ function inferGemm(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: Infer
   return [{ dtype: a.dtype, shape: [m, n] }];
 }
 
-const MM_TILES: MMTiles = { prefix: 'mm', tm: 6, tn: 2 };
+const mmTiles = (ctx: LowerCtx): MMTiles => ({
+  V: knob(ctx.knobs, 'mm.vec', ctx.target.vectorLanes), tn: knob(ctx.knobs, 'mm.tn', 2),
+  tm: knob(ctx.knobs, 'mm.tm', 6),
+});
 
 const materialised = (t: TensorAccess | null | undefined, what: string): Buffer => {
   if (!t?.buffer) throw new Error(`internal: ${what} must be materialised`);
@@ -92,7 +95,7 @@ function lowerGemm(ctx: LowerCtx): Lowering {
     aIndex: (_bc, i, k) => (tA ? add(mul(k, M), i) : add(mul(i, K), k)),
     bIndex: (_bc, k, j) => (tB ? add(mul(j, K), k) : add(mul(k, N), j)),
     emit, vectorizable: out.vectorizable,
-  }, MM_TILES);
+  }, mmTiles(ctx));
   return { kind: 'kernel', body };
 }
 
@@ -113,7 +116,7 @@ function lowerMatmul(ctx: LowerCtx): Lowering {
     bIndex: (bc, k, j) => add(mul(add(mul(offset(bBatch, bc), K), k), N), j),
     emit: (bc, i, j, acc) => out.store([...bc, ...(ra > 1 ? [i] : []), ...(rb > 1 ? [j] : [])], acc),
     vectorizable: out.vectorizable,
-  }, MM_TILES);
+  }, mmTiles(ctx));
   return { kind: 'kernel', body };
 }
 

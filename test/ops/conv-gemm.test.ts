@@ -4,6 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import '../../ir/ops/conv.js';
 import { sym } from '../../ir/dim.js';
+import { broadcastAt } from '../../ir/ops/broadcast.js';
+import { bufferAccess, coordsOf } from '../../ir/te-loops.js';
+import * as t from '../../ir/tir-build.js';
 import { expectClose, runOp, tensor } from './harness.js';
 import { convRef } from './ref.js';
 
@@ -70,5 +73,18 @@ describe('pointwise conv as a GEMM', () => {
     expect(runCase({ ...c, knobs: { 'conv1x1.pack': 2 } })).toContain('bpanel');
     expect(runCase({ ...c, w: [96, 4, 1, 1] })).toContain('bpanel');
     expect(runCase({ ...c, w: [96, 4, 1, 1], knobs: { 'conv1x1.pack': 3 } })).not.toContain('bpanel');
+  });
+});
+
+describe('flat coordinates of the pointwise GEMM stores', () => {
+  it('keep their flat offset through a same-shape broadcast with an extent-1 batch axis', () => {
+    // Regression: the batch coordinate of a batch-1 output was a computed 0, which broadcastAt
+    // replaced by a constant in a new index, so a fused residual add re-derived its offset from
+    // coordinates (a division per lane and a gather) instead of loading at the flat offset.
+    const shape = [t.imm(1), t.imm(68), t.imm(14), t.imm(14)];
+    const flat = t.add(t.mul(t.variable('p'), 16), t.variable('v'));
+    const residual = bufferAccess(t.buffer('r', 'float32'), shape);
+    const load = broadcastAt(residual, coordsOf(flat, shape), shape);
+    expect(load).toEqual(t.load(t.buffer('r', 'float32'), flat));
   });
 });

@@ -1,15 +1,16 @@
 // Per-layer profile of kestrel's CNN kernels: builds single-node ONNX models (conv + bias + relu,
 // and a few other anchors) with the layer shapes of resnet18 / mobilenetv2, compiles each,
 // checks it against onnxruntime-node and reports median time and GFLOP/s (vs ~240 per core).
-// onnxruntime runs with its default options (as users run it) unless `--ort nospin`.
-//   node bench/profile.mjs [--filter r18] [--runs 30] [--threads 2] [--ort default|nospin]
+// onnxruntime runs with spinning off (runs alternate back to back), or with its default options
+// (as users run it) with `--ort default`.
+//   node bench/profile.mjs [--filter r18] [--runs 30] [--threads 2] [--ort nospin|default]
 // Needs `npm run build` first.
 
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { ortOptions } from './ort-options.mjs';
+import { ortDefaultOptions, ortNoSpinOptions } from './ort-options.mjs';
 import { compile, load, Tensor } from '../dist/api.js';
 import { ModelType } from '../dist/compiler/frontend/onnx/schema.js';
 
@@ -21,8 +22,8 @@ const opt = (name, dflt) => {
 const runs = Number(opt('runs', '30'));
 const threads = Number(opt('threads', '2'));
 const filter = opt('filter', '');
-const ortMode = opt('ort', 'default');
-const ortSessionOptions = ortMode === 'nospin' ? ortOptions(threads) : { intraOpNumThreads: threads };
+const ortMode = opt('ort', 'nospin');
+const ortSessionOptions = ortMode === 'default' ? ortDefaultOptions(threads) : ortNoSpinOptions(threads);
 
 // name, C, H(=W), M, k, stride, pad, group
 const LAYERS = [
@@ -69,16 +70,19 @@ function convModel([, C, H, M, k, s, p, g]) {
       { opType: 'Relu', input: ['c'], output: ['y'], name: 'relu' },
     ],
     input: [vi('x', [1, C, H, H])], output: [vi('y', [1, M, OH, OH])],
-    initializer: [tensor('w', [M, C / g, k, k], rand(M * (C / g) * k * k, 0.2)), tensor('b', [M], rand(M, 0.1))],
+    initializer: [tensor('w', [M, C / g, k, k], rand(M * (C / g) * k * k, 0.2)),
+      tensor('b', [M], rand(M, 0.1))],
   };
-  const model = { irVersion: 8, producerName: 'kestrel-profile', opsetImport: [{ domain: '', version: 17 }], graph };
+  const model = { irVersion: 8, producerName: 'kestrel-profile',
+    opsetImport: [{ domain: '', version: 17 }], graph };
   const flops = 2 * M * (C / g) * k * k * OH * OH;
   return { bytes: ModelType.encode(ModelType.fromObject(model)).finish(), flops, xdims: [1, C, H, H] };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const dir = mkdtempSync(join(tmpdir(), 'kestrel-profile-'));
-console.log(`threads ${threads}, ${runs} runs, onnxruntime ${ortMode} options; GFLOP/s vs peak ~${240 * threads}`);
+console.log(`threads ${threads}, ${runs} runs, onnxruntime ${ortMode} options; `
+  + `GFLOP/s vs peak ~${240 * threads}`);
 for (const layer of LAYERS) {
   if (filter && !layer[0].includes(filter)) continue;
   const { bytes, flops, xdims } = convModel(layer);
@@ -92,7 +96,9 @@ for (const layer of LAYERS) {
   const ortFeeds = { x: new ort.Tensor('float32', x, xdims) };
   const got = (await session.run(feeds)).y.data, want = (await ortS.run(ortFeeds)).y.data;
   let err = 0, ref = 0;
-  for (let i = 0; i < want.length; i++) { err = Math.max(err, Math.abs(got[i] - want[i])); ref = Math.max(ref, Math.abs(want[i])); }
+  for (let i = 0; i < want.length; i++) {
+    err = Math.max(err, Math.abs(got[i] - want[i])); ref = Math.max(ref, Math.abs(want[i]));
+  }
   const ok = err <= 1e-4 + 1e-3 * ref;
   const k = [], o = [];
   for (let i = 0; i < runs; i++) {
@@ -102,7 +108,9 @@ for (const layer of LAYERS) {
   session.dispose();
   await ortS.release();
   const km = median(k), om = median(o);
-  console.log(`${layer[0].padEnd(16)} ${(flops / 1e6).toFixed(0).padStart(5)} MFLOP  kestrel ${km.toFixed(3).padStart(7)} ms `
+  console.log(`${layer[0].padEnd(16)} ${(flops / 1e6).toFixed(0).padStart(5)} MFLOP  `
+    + `kestrel ${km.toFixed(3).padStart(7)} ms `
     + `${(flops / km / 1e6).toFixed(1).padStart(6)} GFLOP/s  ort ${om.toFixed(3).padStart(7)} ms `
-    + `${(flops / om / 1e6).toFixed(1).padStart(6)} GFLOP/s  ratio ${(km / om).toFixed(2)}${ok ? '' : `  WRONG err ${err}`}`);
+    + `${(flops / om / 1e6).toFixed(1).padStart(6)} GFLOP/s  ratio ${(km / om).toFixed(2)}`
+    + `${ok ? '' : `  WRONG err ${err}`}`);
 }

@@ -6,6 +6,7 @@
 // Requires: a module from the frontend. Guarantees: without `artifact` the pipeline stops after
 // lower-program (nothing is written); with it, the .so appears atomically (codegen/link.ts).
 
+import type { KeyObject } from 'node:crypto';
 import { type Func, IdGen, isFunc, type Module, type Node } from '../ir/graph.js';
 import '../ir/ops/index.js';
 import type { Kernel } from '../ir/tir.js';
@@ -47,6 +48,8 @@ export interface ArtifactOptions {
   readonly output: string;
   /** The manifest's bytes (the driver owns its content). */
   readonly manifest: (bytecode: Uint8Array, constants: Uint8Array) => Uint8Array;
+  /** An Ed25519 private key to sign the artifact with (docs/artifacts.md). */
+  readonly signingKey?: KeyObject;
 }
 
 export interface PipelineOptions {
@@ -133,7 +136,7 @@ export async function runPipeline(m: Module, o: PipelineOptions): Promise<Compil
     return [kernels, dataObject(t, out.bytecode, out.constants, a.manifest(out.bytecode, out.constants))];
   }, ([k, d]) => `${bytes('kernels.o', k)}\n${bytes('data.o', d)}`);
   await s.runAsync('link', async () => {
-    await linkSharedObject({ objects, output: a.output, target: t });
+    await linkSharedObject({ objects, output: a.output, target: t, signingKey: a.signingKey });
     return a.output;
   }, (p) => `linked ${p}`);
   s.finish();

@@ -48,7 +48,9 @@ export type Expr =
   | { readonly kind: 'binary'; readonly op: BinOp; readonly a: Expr; readonly b: Expr; readonly dtype: DType }
   | { readonly kind: 'unary'; readonly op: UnOp; readonly a: Expr; readonly dtype: DType }
   | { readonly kind: 'cast'; readonly a: Expr; readonly dtype: DType }
-  | { readonly kind: 'select'; readonly cond: Expr; readonly a: Expr; readonly b: Expr; readonly dtype: DType }
+  | {
+    readonly kind: 'select'; readonly cond: Expr; readonly a: Expr; readonly b: Expr; readonly dtype: DType;
+  }
   | { readonly kind: 'load'; readonly buf: Buffer; readonly index: Expr; readonly dtype: DType };
 
 export type LoopKind = 'serial' | 'parallel' | 'vectorize' | 'unroll';

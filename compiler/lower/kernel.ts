@@ -72,7 +72,8 @@ class KernelBuilder {
   finish(body: Stmt): LoweredKernel {
     const entries = [...this.buffers.values()];
     const params = this.syms.params();
-    const kernel: Kernel = { name: 'kernel', buffers: entries.map((e) => e.buf), scalars: params.map((p) => p.v), body };
+    const kernel: Kernel = { name: 'kernel', buffers: entries.map((e) => e.buf),
+      scalars: params.map((p) => p.v), body };
     return {
       kernel, tensors: entries.map((e) => e.value), symbols: params.map((p) => p.symbol),
       key: JSON.stringify([kernel.buffers, kernel.scalars, body]),
@@ -83,7 +84,8 @@ class KernelBuilder {
 function lowerOrFail(n: Node, ctx: LowerCtx) {
   const def = getOp(n.op);
   if (!def?.lower) {
-    fail(Codes.UNSUPPORTED_OPS, `op '${n.op}' has no lowering`, { node: n.origin.name, opType: n.origin.opType });
+    fail(Codes.UNSUPPORTED_OPS, `op '${n.op}' has no lowering`,
+      { node: n.origin.name, opType: n.origin.opType });
   }
   return def.lower(ctx);
 }

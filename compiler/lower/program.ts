@@ -11,7 +11,8 @@
 // dim that only exists at run time (a fresh symbol, a data symbol) is bound from the tensor that
 // carries it right after that tensor is defined.
 
-import { type Atom, type Dim, dataSymbol, dimKey, dimVars, isStatic, parseDataSymbol, sym } from '../../ir/dim.js';
+import { type Atom, type Dim, dataSymbol, dimKey, dimVars, isStatic, parseDataSymbol,
+  sym } from '../../ir/dim.js';
 import { dtypeInfo } from '../../ir/dtype.js';
 import { bodiesOf, type Func, isConst, type Node, nodeReads, type Value } from '../../ir/graph.js';
 import type { Assembler } from '../../codegen/bytecode.js';
@@ -167,7 +168,8 @@ class ProgramBuilder {
     if (!isConst(v)) throw new Error(`value '${v.name}' used before it is computed`);
     const dst = this.a.reg();
     const offset = this.constants.offsetOf(v);
-    this.a.emit('const_tensor', { dst, dtype: dtypeInfo(v.type.dtype).code, offset, shape: [...v.data.shape] });
+    this.a.emit('const_tensor',
+      { dst, dtype: dtypeInfo(v.type.dtype).code, offset, shape: [...v.data.shape] });
     this.tensorRegs.set(v.id, dst);
     this.aliased.add(v.id);
     return dst;
@@ -205,7 +207,8 @@ class ProgramBuilder {
     const src = g.root.inputs[0]!;
     const out = g.root.outputs[0];
     const s = this.tensor(src);
-    if (src.type.sequence || src.type.optional) return this.a.emit('move', { dst: this.define(out, src), src: s });
+    if (src.type.sequence || src.type.optional) return this.a.emit('move',
+      { dst: this.define(out, src), src: s });
     const shape = out.type.shape.map((d) => this.dimReg(d));
     this.a.emit('reshape', { dst: this.define(out, src), src: s, shape });
     this.bindData(out);
@@ -410,7 +413,8 @@ class ProgramBuilder {
   private vmOp(g: Group): void {
     const n = g.root;
     const lower = VM_OPS.get(n.op);
-    if (!lower) return fail(Codes.UNSUPPORTED_OPS, `op '${n.op}' has no VM lowering`, { node: n.origin.name, opType: n.origin.opType });
+    if (!lower) return fail(Codes.UNSUPPORTED_OPS, `op '${n.op}' has no VM lowering`,
+      { node: n.origin.name, opType: n.origin.opType });
     lower(n, {
       a: this.a, tensor: (v) => this.tensor(v), define: (v) => this.define(v), scalar: (v) => this.scalar(v),
       intConst: (x) => this.intConst(x), dimReg: (d) => this.dimReg(d),
@@ -491,5 +495,6 @@ export function lowerProgram(plan: Plan, o: ProgramOptions, a: Assembler): Uint8
   b.bindInputs(plan.func.inputs);
   b.func(plan, true);
   b.ret(plan.func.outputs);
-  return a.finish({ nInputs: plan.func.inputs.length, nOutputs: plan.func.outputs.length, nKernels: o.nKernels });
+  return a.finish({ nInputs: plan.func.inputs.length, nOutputs: plan.func.outputs.length,
+    nKernels: o.nKernels });
 }

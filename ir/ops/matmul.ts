@@ -15,7 +15,7 @@
 // at compile time into (N/V, K, V) panels (and A into TM-row panels for large K).
 
 import type { Dim } from '../dim.js';
-import { dimEq, dimKey, isStatic } from '../dim.js';
+import { dimKey } from '../dim.js';
 import type { Attrs, TensorType } from '../graph.js';
 import type { LowerCtx, Lowering, TensorAccess } from '../te.js';
 import type { Buffer, Expr, Stmt } from '../tir.js';
@@ -30,7 +30,8 @@ function broadcastShapes(a: readonly Dim[], b: readonly Dim[], ctx: InferCtx): D
   const r = Math.max(a.length, b.length), out: Dim[] = [];
   for (let i = 0; i < r; i++) {
     const da = a[a.length - r + i] ?? 1, db = b[b.length - r + i] ?? 1;
-    out.push(broadcastDim(da, db) ?? ctx.fail(INPUT_MISMATCH, `cannot broadcast ${dimKey(da)} with ${dimKey(db)}`));
+    out.push(broadcastDim(da, db)
+      ?? ctx.fail(INPUT_MISMATCH, `cannot broadcast ${dimKey(da)} with ${dimKey(db)}`));
   }
   return out;
 }

@@ -31,7 +31,8 @@ const TARGETS = [
 async function kernelAsm(t: TargetDesc) {
   const m = importOnnxFile(join(REPO_ROOT, 'examples', 'tiny_cnn', 'model.onnx'));
   const compiled = await runPipeline(m, { target: t });
-  const asm = emitAsm({ ir: emitModule(compiled.kernels, { target: t }), triple: t.triple, cpu: t.cpu, features: t.features });
+  const asm = emitAsm({ ir: emitModule(compiled.kernels, { target: t }), triple: t.triple, cpu: t.cpu,
+    features: t.features });
   return { asm, names: compiled.kernels.map((k) => k.name) };
 }
 

@@ -10,7 +10,7 @@ import { compile } from '../../compiler/driver.js';
 import { importOnnxFile } from '../../compiler/frontend/onnx/import.js';
 import { runPipeline } from '../../compiler/pipeline.js';
 import type { Schedule } from '../../compiler/schedule/schedule.js';
-import { compareTensors, dataSetDirs, readDataSet } from '../../compiler/testdata.js';
+import { compareTensors, dataSetDirs, readDataSet } from '../../tools/testdata.js';
 import { printKernel } from '../../ir/tir-print.js';
 import { load } from '../../runtime-vm/session.js';
 import { REPO_ROOT, tempDir } from '../helpers/shared.js';

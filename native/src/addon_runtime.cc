@@ -26,6 +26,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -247,17 +248,19 @@ struct RunJob {
   }
 };
 
-// The runs in flight of one environment (the main thread or a worker). Each run gets its own
-// detached thread rather than a libuv pool thread, because Node joins pool threads at
+// The runs in flight of one environment (the main thread or a worker). Runs execute on detached
+// threads of this registry rather than libuv pool threads, because Node joins pool threads at
 // process.exit() and waits for pool work before an environment's cleanup hooks run (so neither
-// could cancel it). Finished runs are queued and handed to the JS thread by a threadsafe
+// could cancel it). Threads are reused (a new one only when every thread is busy; one idle for
+// kIdleExit leaves). Finished runs are queued and handed to the JS thread by a threadsafe
 // function, which is referenced only while runs are unsettled (a pending run keeps the process
 // alive, an idle session does not). At teardown (Shutdown: the environment's cleanup hook, or
 // process 'exit') every run is cancelled and waited for at most kTeardownWait; a run still in a
-// kernel then finishes on its own thread, holding its State, and is dropped unsettled.
+// kernel then finishes on its thread, holding its State, and is dropped unsettled.
 class EnvRuns : public std::enable_shared_from_this<EnvRuns> {
  public:
   static constexpr std::chrono::milliseconds kTeardownWait{50};
+  static constexpr std::chrono::seconds kIdleExit{10};
 
   void Init(Napi::Env env) {
     auto* keep = new std::shared_ptr<EnvRuns>(shared_from_this());  // freed with the function
@@ -272,21 +275,23 @@ class EnvRuns : public std::enable_shared_from_this<EnvRuns> {
     napi_unref_threadsafe_function(env, tsfn_);
   }
 
-  // JS thread. Starts the run on its own thread; the job's promise settles later in Deliver.
+  // JS thread. Queues the run for a thread; the job's promise settles later in Deliver.
   void Start(Napi::Env env, std::shared_ptr<RunJob> job) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       active_.insert(job);
-    }
-    try {
-      std::thread([self = shared_from_this(), job] {
-        job->Execute();
-        self->Finished(job);
-      }).detach();
-    } catch (const std::system_error&) {
-      std::lock_guard<std::mutex> lock(mu_);
-      active_.erase(job);
-      throw make_error(env, "KR0201", "cannot start a thread for the run");
+      queue_.push_back(job);
+      if (queue_.size() > idle_) {
+        try {
+          std::thread([self = shared_from_this()] { self->Serve(); }).detach();
+        } catch (const std::system_error&) {
+          active_.erase(job);
+          queue_.pop_back();
+          throw make_error(env, "KR0201", "cannot start a thread for the run");
+        }
+      } else {
+        work_cv_.notify_one();
+      }
     }
     ++job->state->in_flight;
     job->state->tokens.push_back(job->token);
@@ -301,22 +306,44 @@ class EnvRuns : public std::enable_shared_from_this<EnvRuns> {
     cv_.wait_for(lock, kTeardownWait, [this] { return active_.empty(); });
     if (!final || !alive_) return;
     alive_ = false;
+    for (const std::shared_ptr<RunJob>& j : queue_) active_.erase(j);
+    queue_.clear();
     done_.clear();
+    work_cv_.notify_all();
     napi_release_threadsafe_function(tsfn_, napi_tsfn_abort);
   }
 
  private:
   std::mutex mu_;
-  std::condition_variable cv_;
+  std::condition_variable cv_;                   // a run finished
+  std::condition_variable work_cv_;              // a run was queued, or the environment is gone
+  std::deque<std::shared_ptr<RunJob>> queue_;    // waiting for a thread (guarded by mu_)
+  size_t idle_ = 0;                              // threads waiting for work (guarded by mu_)
   bool alive_ = true;                            // false once the environment is torn down
   std::set<std::shared_ptr<RunJob>> active_;     // executing (guarded by mu_)
   std::vector<std::shared_ptr<RunJob>> done_;    // executed, not yet settled (guarded by mu_)
   napi_threadsafe_function tsfn_ = nullptr;
   size_t unsettled_ = 0;                         // JS thread only
 
-  // Run thread.
+  // A run thread: executes queued runs until idle for kIdleExit or the environment is gone.
+  void Serve() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      ++idle_;
+      const bool work = work_cv_.wait_for(lock, kIdleExit, [this] { return !queue_.empty() || !alive_; });
+      --idle_;
+      if (!work || !alive_) return;
+      std::shared_ptr<RunJob> job = std::move(queue_.front());
+      queue_.pop_front();
+      lock.unlock();
+      job->Execute();
+      lock.lock();
+      Finished(job);
+    }
+  }
+
+  // A run thread, holding mu_.
   void Finished(const std::shared_ptr<RunJob>& job) {
-    std::lock_guard<std::mutex> lock(mu_);
     active_.erase(job);
     if (alive_) {
       done_.push_back(job);

@@ -46,7 +46,10 @@ export type RunValue = Tensor | Tensor[] | null;
 export interface LoadOptions {
   /** Threads for parallel kernels, the caller included; 0 or absent = all cores, 1 = no workers. */
   threads?: number;
-  /** Most bytes of tensor storage a run may hold at once (default 16 GiB). */
+  /**
+   * Most bytes of tensor storage a run may hold at once (default: half of the machine's physical
+   * memory, or of the cgroup memory limit when smaller).
+   */
   memoryLimitBytes?: number;
   /** Most VM instructions per run (KR0302 beyond it); absent = unlimited. */
   maxSteps?: number;

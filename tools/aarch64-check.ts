@@ -20,7 +20,7 @@ async function main(): Promise<number> {
   const shared = option('--shared') ?? process.env.KESTREL_SHARED ?? resolve(repo, '..', 'shared');
   const models = option('--models')?.split(',') ?? AARCH64_MODELS;
   requireCrossTools();
-  const runner = buildCrossRuntime(repo);
+  const runner = await buildCrossRuntime(repo);
   const work = mkdtempSync(join(tmpdir(), 'kestrel-aarch64-'));
   let failed = 0;
   try {

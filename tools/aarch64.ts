@@ -8,7 +8,7 @@
 // Guarantees: every output of every data set is compared; a run that fails, prints an output that
 // is not a tensor, or writes a file of the wrong size is a failure with kestrel-run's message.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { compile } from '../compiler/driver.js';
@@ -43,20 +43,51 @@ export function requireCrossTools(): void {
   }
 }
 
+/** What a program printed and how it ended. */
+export interface Ran {
+  readonly status: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs a program without blocking the event loop (long emulated runs and builds inside a vitest
+ * worker would otherwise starve its RPC), collecting its output.
+ */
+export function runProgram(cmd: string, args: readonly string[]): Promise<Ran> {
+  return new Promise((done, fail) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.on('error', fail);
+    child.on('close', (status, signal) => done({ status, signal, stdout, stderr }));
+  });
+}
+
+/** runProgram that throws with the program's stderr unless it exits 0. */
+export async function mustRun(cmd: string, args: readonly string[]): Promise<Ran> {
+  const r = await runProgram(cmd, args);
+  if (r.status !== 0) {
+    throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}):\n${r.stderr}`);
+  }
+  return r;
+}
+
 /**
  * Configures and builds native/ for AArch64 (no node addons, no LLVM); returns kestrel-run's path.
  * Holds a lock (flock) on the build folder, so test files building it at once take turns.
  */
-export function buildCrossRuntime(repo: string, buildDir = join(repo, 'native', 'build-aarch64')): string {
+export async function buildCrossRuntime(repo: string,
+  buildDir = join(repo, 'native', 'build-aarch64')): Promise<string> {
   const native = join(repo, 'native');
   mkdirSync(buildDir, { recursive: true });
   const lock = join(buildDir, '.kestrel-build-lock');
-  const run = (args: string[]) => execFileSync('flock', [lock, 'cmake', ...args],
-    { stdio: ['ignore', 'ignore', 'inherit'] });
   const toolchain = join(native, 'cmake', 'aarch64-linux-gnu.cmake');
-  run(['-S', native, '-B', buildDir, `-DCMAKE_TOOLCHAIN_FILE=${toolchain}`, '-DKESTREL_NODE_ADDONS=OFF',
-    '-DCMAKE_BUILD_TYPE=Release']);
-  run(['--build', buildDir, '--target', 'kestrel-run', '-j', '2']);
+  await mustRun('flock', [lock, 'cmake', '-S', native, '-B', buildDir, `-DCMAKE_TOOLCHAIN_FILE=${toolchain}`,
+    '-DKESTREL_NODE_ADDONS=OFF', '-DCMAKE_BUILD_TYPE=Release']);
+  await mustRun('flock', [lock, 'cmake', '--build', buildDir, '--target', 'kestrel-run', '-j', '2']);
   return join(buildDir, 'kestrel-run');
 }
 
@@ -69,9 +100,8 @@ export interface SetResult {
 }
 
 /** Runs an AArch64 program under qemu-aarch64 with the cross sysroot. */
-export function qemu(program: string, args: readonly string[]) {
-  return spawnSync('qemu-aarch64', ['-L', SYSROOT, program, ...args],
-    { encoding: 'utf8', maxBuffer: 1 << 24 });
+export function qemu(program: string, args: readonly string[]): Promise<Ran> {
+  return runProgram('qemu-aarch64', ['-L', SYSROOT, program, ...args]);
 }
 
 /** kestrel-run's `--input` argument for one tensor, its bytes written to `file`. */
@@ -97,7 +127,8 @@ function readOutputs(stdout: string, dir: string): Map<number, Tensor> {
 }
 
 /** Runs one data set under qemu and compares every output with its reference. */
-export function runDataSet(runner: string, artifact: string, setDir: string, work: string): SetResult {
+export async function runDataSet(runner: string, artifact: string, setDir: string,
+  work: string): Promise<SetResult> {
   const set = setDir.split('/').pop()!;
   const dir = join(work, set);
   mkdirSync(dir, { recursive: true });
@@ -105,10 +136,10 @@ export function runDataSet(runner: string, artifact: string, setDir: string, wor
   const args = data.inputs.flatMap((inp, i) => ['--input', inputArg(inp.name, inp.tensor,
     join(dir, `input_${i}.bin`))]);
   const t0 = performance.now();
-  const r = qemu(runner, [artifact, ...args, '--outputs', dir]);
+  const r = await qemu(runner, [artifact, ...args, '--outputs', dir]);
   const seconds = (performance.now() - t0) / 1000;
   const fail = (message: string): SetResult => ({ set, ok: false, maxErr: Infinity, message, seconds });
-  if (r.status !== 0) return fail(`kestrel-run exited ${r.status ?? r.signal}: ${(r.stderr ?? '').trim()}`);
+  if (r.status !== 0) return fail(`kestrel-run exited ${r.status ?? r.signal}: ${r.stderr.trim()}`);
   let outs: Map<number, Tensor>;
   try {
     outs = readOutputs(r.stdout, dir);
@@ -145,10 +176,10 @@ export async function checkModel(runner: string, modelDir: string, work: string,
   const t0 = performance.now();
   await compile(join(modelDir, 'model.onnx'), { output: artifact, target: 'aarch64' });
   const compileSeconds = (performance.now() - t0) / 1000;
-  const sets = dataSetDirs(modelDir).map((s) => {
-    const r = runDataSet(runner, resolve(artifact), s, dir);
-    onSet(r);
-    return r;
-  });
+  const sets: SetResult[] = [];
+  for (const s of dataSetDirs(modelDir)) {
+    sets.push(await runDataSet(runner, resolve(artifact), s, dir));
+    onSet(sets[sets.length - 1]);
+  }
   return { model, compileSeconds, sets };
 }

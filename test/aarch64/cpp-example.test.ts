@@ -14,11 +14,11 @@ describe('examples/cpp on AArch64 under qemu', () => {
     requireCrossTools();
     const dir = tempDir('kestrel-cpp-arm-');
     const toolchain = join(REPO_ROOT, 'native', 'cmake', 'aarch64-linux-gnu.cmake');
-    const embed = buildExample(join(dir, 'build'), toolchain);
+    const embed = await buildExample(join(dir, 'build'), toolchain);
     const armSo = join(dir, 'tiny_cnn-aarch64.so');
     const hostSo = join(dir, 'tiny_cnn-host.so');
     await compile(TINY_CNN, { output: armSo, target: 'aarch64' });
     await compile(TINY_CNN, { output: hostSo });
-    expectExampleOutput(qemu(embed, [armSo, '2']), await nodeProbs(hostSo, 2));
+    expectExampleOutput(await qemu(embed, [armSo, '2']), await nodeProbs(hostSo, 2));
   }, 900_000);
 });

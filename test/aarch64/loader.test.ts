@@ -31,7 +31,7 @@ function manifestC(): string {
 describe('aarch64 loader under qemu', () => {
   beforeAll(async () => {
     requireCrossTools();
-    runner = buildCrossRuntime(REPO_ROOT);
+    runner = await buildCrossRuntime(REPO_ROOT);
     writeFileSync(model, encodeModel({
       nodes: [node('Relu', ['x'], ['y'])], inputs: [vi('x', FLOAT, ['n'])], outputs: [vi('y', FLOAT, ['n'])],
     }));
@@ -42,15 +42,15 @@ describe('aarch64 loader under qemu', () => {
     const x86 = join(dir, 'x86.so');
     await compile(model, { output: x86, target: 'x86_64' });
     writeFileSync(join(dir, 'x.bin'), new Uint8Array(new Float32Array([-1, 2]).buffer));
-    const ok = qemu(runner, [arm, '--input', `x=${join(dir, 'x.bin')}:float32:2`]);
+    const ok = await qemu(runner, [arm, '--input', `x=${join(dir, 'x.bin')}:float32:2`]);
     expect(ok.status, ok.stderr).toBe(0);
     expect(ok.stdout).toContain('y float32 [2]');
-    const bad = qemu(runner, [x86, '--input', `x=${join(dir, 'x.bin')}:float32:2`]);
+    const bad = await qemu(runner, [x86, '--input', `x=${join(dir, 'x.bin')}:float32:2`]);
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/KR0003: .*x86_64/);
   });
 
-  it('refuses a library with an IRELATIVE relocation before mapping it', () => {
+  it('refuses a library with an IRELATIVE relocation before mapping it', async () => {
     const ran = join(dir, 'resolver-ran');
     writeFileSync(join(dir, 'irel.c'), [
       '#include <fcntl.h>', '#include <unistd.h>', 'static int impl(void) { return 0; }',
@@ -67,13 +67,13 @@ describe('aarch64 loader under qemu', () => {
       .not.toContain('IFUNC'); // so the relocation check, not the symbol check, must refuse it
     const art = join(dir, 'irel-sealed.so');
     writeFileSync(art, sealed(readFileSync(lib)));
-    const r = qemu(runner, [art]);
+    const r = await qemu(runner, [art]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/KR0001: .*IRELATIVE relocation/);
     expect(existsSync(ran)).toBe(false);
   });
 
-  it('the check passes a matching data set and fails one whose reference is off', () => {
+  it('the check passes a matching data set and fails one whose reference is off', async () => {
     const set = (name: string, y: number[]) => {
       const d = join(dir, name, 'test_data_set_0');
       mkdirSync(d, { recursive: true });
@@ -81,9 +81,9 @@ describe('aarch64 loader under qemu', () => {
       writeFileSync(join(d, 'output_0.pb'), encodeTensor(floatTensor('y', [3], y)));
       return d;
     };
-    const good = runDataSet(runner, arm, set('good', [0, 2, 0]), join(dir, 'work-good'));
+    const good = await runDataSet(runner, arm, set('good', [0, 2, 0]), join(dir, 'work-good'));
     expect(good).toMatchObject({ ok: true, maxErr: 0 });
-    const off = runDataSet(runner, arm, set('off', [0, 2.01, 0]), join(dir, 'work-off'));
+    const off = await runDataSet(runner, arm, set('off', [0, 2.01, 0]), join(dir, 'work-off'));
     expect(off.ok).toBe(false);
     expect(off.message).toMatch(/output 0 \(y\): max\|err\| 1\.0\d*e-2/);
   });

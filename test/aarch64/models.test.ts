@@ -13,13 +13,13 @@ const SLOW = 900_000; // emulated runs and a cross build on a busy two-core mach
 let runner = '';
 
 describe('aarch64 under qemu: kestrel-run matches the references', () => {
-  beforeAll(() => {
+  beforeAll(async () => {
     requireCrossTools();
-    runner = buildCrossRuntime(REPO_ROOT);
+    runner = await buildCrossRuntime(REPO_ROOT);
   }, SLOW);
 
-  it('the cross-built kestrel-run is an AArch64 program that reports a bad artifact', () => {
-    const r = qemu(runner, [join(REPO_ROOT, 'package.json')]);
+  it('the cross-built kestrel-run is an AArch64 program that reports a bad artifact', async () => {
+    const r = await qemu(runner, [join(REPO_ROOT, 'package.json')]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/kestrel-run: KR\d{4}: /);
   });

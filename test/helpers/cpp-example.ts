@@ -2,21 +2,21 @@
 // against the Node API on the same input: the example's pattern is exact in float32, so both sides
 // run the same tiny_cnn artifact (or the same model for another target) on the same bytes.
 
-import { execFileSync, type SpawnSyncReturns } from 'node:child_process';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { load, Tensor } from '../../runtime-vm/index.js';
+import { mustRun, type Ran } from '../../tools/aarch64.js';
 import { floatError, floatsMatch } from '../../tools/testdata.js';
 import { REPO_ROOT } from './shared.js';
 
 export const TINY_CNN = join(REPO_ROOT, 'examples', 'tiny_cnn', 'model.onnx');
 
 /** Configures and builds examples/cpp into `buildDir` (with a toolchain file to cross-compile). */
-export function buildExample(buildDir: string, toolchain?: string): string {
-  const cmake = (args: string[]) => execFileSync('cmake', args, { stdio: ['ignore', 'ignore', 'inherit'] });
-  cmake(['-S', join(REPO_ROOT, 'examples', 'cpp'), '-B', buildDir, '-DCMAKE_BUILD_TYPE=Release',
+export async function buildExample(buildDir: string, toolchain?: string): Promise<string> {
+  const cmake = (args: string[]) => mustRun('cmake', args);
+  await cmake(['-S', join(REPO_ROOT, 'examples', 'cpp'), '-B', buildDir, '-DCMAKE_BUILD_TYPE=Release',
     ...(toolchain ? [`-DCMAKE_TOOLCHAIN_FILE=${toolchain}`] : [])]);
-  cmake(['--build', buildDir, '--target', 'embed', '-j', '2']);
+  await cmake(['--build', buildDir, '--target', 'embed', '-j', '2']);
   return join(buildDir, 'embed');
 }
 
@@ -34,7 +34,7 @@ export async function nodeProbs(hostSo: string, batch: number): Promise<Float32A
 }
 
 /** Checks the example's printed run (twice), inputs and errors against `expected` (first 16 values). */
-export function expectExampleOutput(r: SpawnSyncReturns<string>, expected: Float32Array): void {
+export function expectExampleOutput(r: Ran, expected: Float32Array): void {
   expect(r.status, r.stderr).toBe(0);
   expect(r.stdout).toContain('input 0: image float32 [batch, 3, 20, 20]');
   expect(r.stdout).toContain('output 0: probs float32 [batch, 10]');

@@ -11,14 +11,16 @@
 // dim that only exists at run time (a fresh symbol, a data symbol) is bound from the tensor that
 // carries it right after that tensor is defined.
 
-import { type Atom, type Dim, dataSymbol, dimKey, dimVars, isStatic, parseDataSymbol, sym } from '../../ir/dim.js';
+import { type Atom, type Dim, dataSymbol, dimKey, dimVars, isStatic, sym } from '../../ir/dim.js';
 import { dtypeInfo } from '../../ir/dtype.js';
-import { bodiesOf, type Func, isConst, type Node, nodeReads, type Value } from '../../ir/graph.js';
+import { type Func, isConst, type Node, nodeReads, type Value } from '../../ir/graph.js';
 import type { Assembler } from '../../codegen/bytecode.js';
 import type { IntOpName } from '../../runtime-vm/isa.generated.js';
 import { fail, Codes } from '../diagnostics.js';
 import type { Group } from '../passes/fuse.js';
 import type { ConstantPool } from './constants.js';
+import { emitChecks } from './checks.js';
+import { dataReferences } from './data-refs.js';
 import { VM_OPS } from './vm-ops.js';
 
 export interface ProgramKernel {
@@ -54,6 +56,8 @@ class ProgramBuilder {
   private tensorRegs = new Map<number, number>();
   private symRegs = new Map<string, number>();
   private dimRegs = new Map<string, number>();
+  /** Shape checks already made in this scope (compiler/lower/checks.ts). */
+  private checked = new Set<string>();
   private readonly aliased = new Set<number>();
 
   constructor(
@@ -66,8 +70,10 @@ class ProgramBuilder {
   /** Runs `fn` with the register caches it adds dropped afterwards (a branch or a body). */
   private scoped(fn: () => void): void {
     const saved = [new Map(this.tensorRegs), new Map(this.symRegs), new Map(this.dimRegs)] as const;
+    const checked = new Set(this.checked);
     fn();
     [this.tensorRegs, this.symRegs, this.dimRegs] = saved;
+    this.checked = checked;
   }
 
   bindInputs(inputs: readonly Value[]): void {
@@ -431,7 +437,11 @@ class ProgramBuilder {
     const keep = new Set(p.func.outputs.map((v) => v.id));
     const owned = new Set<number>(isMain ? p.func.inputs.map((v) => v.id) : []);
     for (const g of p.groups) for (const v of g.outputs) owned.add(v.id);
+    const checks = { a: this.a, dimReg: (d: Dim) => this.dimReg(d),
+      intOp: (op: 'eq' | 'or', x: number, y: number) => this.intOp(op, x, y) };
     p.groups.forEach((g, i) => {
+      // Before the group runs: its nodes' shape assumptions (a branch's checks stay in the branch).
+      for (const n of [g.root, ...g.epilogue]) emitChecks(n, { ...checks, checked: this.checked });
       if (g.kind === 'view') this.view(g);
       else if (g.kind === 'control') this.control(g, p.bodies.get(g.root)!);
       else if (g.kind === 'vm') this.vmOp(g);
@@ -470,24 +480,8 @@ function lastUses(groups: readonly Group[]): Map<number, number> {
   return last;
 }
 
-/** Every data symbol used by a dim of the function or its bodies: value id -> element indices. */
-function dataReferences(f: Func, refs = new Map<number, Set<number>>()): Map<number, Set<number>> {
-  const visit = (d: Dim) => {
-    for (const name of dimVars(d)) {
-      const ref = parseDataSymbol(name);
-      if (ref) refs.set(ref.valueId, (refs.get(ref.valueId) ?? new Set()).add(ref.index));
-    }
-  };
-  for (const n of f.nodes) {
-    for (const v of n.outputs) [...v.type.shape, ...(v.type.elems ?? [])].forEach(visit);
-    for (const b of bodiesOf(n)) dataReferences(b, refs);
-  }
-  return refs;
-}
-
 export function lowerProgram(plan: Plan, o: ProgramOptions, a: Assembler): Uint8Array {
-  const refs = new Map([...dataReferences(plan.func)].map(([id, s]) => [id, [...s].sort((x, y) => x - y)]));
-  const b = new ProgramBuilder(a, o.constants, refs);
+  const b = new ProgramBuilder(a, o.constants, dataReferences(plan.func));
   b.bindInputs(plan.func.inputs);
   b.func(plan, true);
   b.ret(plan.func.outputs);

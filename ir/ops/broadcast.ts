@@ -1,5 +1,6 @@
 // Numpy-style broadcasting, shared by every multi-input elementwise op: the output shape over
-// symbolic dims, and the index map from an output position to an input position.
+// symbolic dims, the run-time checks for what that shape assumes, and the index map from an
+// output position to an input position.
 
 import { type Dim, dimEq, dimMax, isStatic, shapeToString } from '../dim.js';
 import type { TensorType } from '../graph.js';
@@ -7,7 +8,7 @@ import * as t from '../tir-build.js';
 import { imm } from '../tir-build.js';
 import type { Expr } from '../tir.js';
 import type { TensorAccess } from '../te.js';
-import type { InferCtx } from './registry.js';
+import type { CheckOperand, InferCtx } from './registry.js';
 
 /** Broadcast result of two dims, or undefined when they are statically incompatible. */
 export function broadcastDim(a: Dim, b: Dim): Dim | undefined {
@@ -25,7 +26,30 @@ export function broadcastDim(a: Dim, b: Dim): Dim | undefined {
   return dimMax(a, b);
 }
 
-export function broadcastShapes(shapes: readonly (readonly Dim[])[], ctx: InferCtx): Dim[] {
+/**
+ * What broadcastDim assumes of two dims it could not compare, as ShapeCheck pairs (one of them
+ * must hold at run time); empty when nothing is assumed.
+ */
+export function broadcastAssumption(a: Dim, b: Dim): [Dim, Dim][] {
+  if (a === 1 || b === 1 || dimEq(a, b) || (isStatic(a) && isStatic(b))) return [];
+  if (isStatic(a)) return [[b, 1], [b, a]];
+  if (isStatic(b)) return [[a, 1], [a, b]];
+  return [[a, b], [a, 1], [b, 1]];
+}
+
+/** "$0 and $1", "$0, $1 and $2": operand placeholders for a check message. */
+export function operandList(n: number): string {
+  const all = Array.from({ length: n }, (_, k) => `$${k}`);
+  return n > 1 ? `${all.slice(0, -1).join(', ')} and ${all[n - 1]}` : all.join('');
+}
+
+/**
+ * The broadcast of `shapes`; dims it cannot compare at compile time become run-time checks
+ * (ctx.require) whose message shows `operands` (default: inputs 0, 1, ... in order).
+ */
+export function broadcastShapes(shapes: readonly (readonly Dim[])[], ctx: InferCtx,
+  operands: readonly CheckOperand[] = shapes.map((_, k) => k),
+  message = `inputs ${operandList(operands.length)} cannot be broadcast`): Dim[] {
   const rank = Math.max(0, ...shapes.map((s) => s.length));
   const out: Dim[] = [];
   for (let i = 0; i < rank; i++) {
@@ -37,6 +61,8 @@ export function broadcastShapes(shapes: readonly (readonly Dim[])[], ctx: InferC
       if (r === undefined) {
         ctx.fail('KC0402', `shapes ${shapes.map(shapeToString).join(' and ')} cannot be broadcast`);
       }
+      const assumed = broadcastAssumption(d, s[k]);
+      if (assumed.length) ctx.require(assumed, message, operands);
       d = r;
     }
     out.push(d);

@@ -195,6 +195,7 @@ class Machine {
   Status op_seq_split();
   Status op_index_view();
   Status op_check();
+  Status op_check_dims();
   Status op_fail();
   Status op_input_seq();
   Status op_input_opt();
@@ -480,6 +481,32 @@ Status Machine::op_check() {
   return s;
 }
 
+// Like op_check; the message's `{}` placeholders take the values of the `values` registers.
+Status Machine::op_check_dims() {
+  const uint32_t cond = w(), c = w(), msg = w();
+  const Span vs = span();
+  int64_t v = 0;
+  KESTREL_TRY(want_int(cond, &v));
+  if (v != 0) return Ok();
+  const std::string& text = str(msg);
+  std::string out;
+  uint32_t next = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '{' && i + 1 < text.size() && text[i + 1] == '}' && next < vs.n) {
+      int64_t d = 0;
+      KESTREL_TRY(want_int(vs.p[next++], &d));
+      out += std::to_string(d);
+      ++i;
+    } else {
+      out += text[i];
+    }
+  }
+  Status s;
+  s.code = kr_code(c);
+  s.message = std::move(out);
+  return s;
+}
+
 Status Machine::op_fail() {
   const uint32_t c = w(), msg = w();
   Status s;
@@ -696,6 +723,7 @@ Status Machine::run(std::vector<Value>* outputs) {
       case Op::kFree: r_[w()] = Value{}; break;
       case Op::kMove: { const uint32_t dst = w(), src = w(); r_[dst] = r_[src]; break; }
       case Op::kCheck: KESTREL_TRY(op_check()); break;
+      case Op::kCheckDims: KESTREL_TRY(op_check_dims()); break;
       case Op::kFail: return op_fail();
       case Op::kSeqEmpty: KESTREL_TRY(op_seq_empty()); break;
       case Op::kSeqConstruct: KESTREL_TRY(op_seq_construct()); break;

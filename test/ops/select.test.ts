@@ -41,6 +41,7 @@ function runTyped(op: string, ins: readonly TIn[], attrs: Attrs, counts: Record<
       return [sym(`count${i}`)];
     },
     fresh: (h) => sym(h),
+    require: () => undefined,
   });
   const vars = new Map<string, Var>();
   const dimExpr = (d: Dim): Expr => {

@@ -1,6 +1,7 @@
 // The compile driver: ONNX file -> graph IR -> pipeline -> LLVM object + data object -> one .so.
 // The artifact embeds the kernels, the bytecode, the constants (64-byte aligned) and a manifest
-// (format, versions, target, model hash, input/output signatures, content hashes) that the
+// (format, versions, target, model hash, input/output signatures, content hashes, kernel names and
+// the debug table of compiler/lower/debug.ts that lets errors and profiles speak ONNX) that the
 // runtime checks before running anything. The .so is written under a temporary name and renamed,
 // so a failed compile never leaves a partial artifact behind.
 
@@ -18,7 +19,7 @@ import { emitModule } from '../codegen/llvm/emit.js';
 import { linkSharedObject } from '../codegen/link.js';
 import { type TargetDesc, type TargetName, targetFromName } from '../codegen/target.js';
 import { importOnnxFile } from './frontend/onnx/import.js';
-import { runPipeline } from './pipeline.js';
+import { type CompiledModel, runPipeline } from './pipeline.js';
 
 function packageVersion(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -64,7 +65,8 @@ const signature = (v: Value) => ({
   ...(v.type.unranked ? { rank: -1 } : {}),
 });
 
-function manifest(m: Module, outputs: readonly Value[], t: TargetDesc, bytecode: Uint8Array, constants: Uint8Array) {
+function manifest(m: Module, outputs: readonly Value[], t: TargetDesc, c: CompiledModel) {
+  const { bytecode, constants } = c;
   return {
     format: 1,
     kestrel: KESTREL_VERSION,
@@ -78,6 +80,8 @@ function manifest(m: Module, outputs: readonly Value[], t: TargetDesc, bytecode:
     bytecode_fnv1a64: fnv1a64(bytecode),
     constants_fnv1a64: fnv1a64(constants),
     constants_size: constants.byteLength,
+    kernels: c.kernels.map((k) => k.name),
+    debug: c.debug,
   };
 }
 
@@ -99,7 +103,7 @@ export async function compileModule(m: Module, opts: CompileOptions): Promise<Co
   const outputs = m.main.outputs;
   const compiled = runPipeline(m, targetInfo(target, opts.threads));
   const objects = [kernelObject(compiled.kernels, target)];
-  const man = new TextEncoder().encode(JSON.stringify(manifest(m, outputs, target, compiled.bytecode, compiled.constants)));
+  const man = new TextEncoder().encode(JSON.stringify(manifest(m, outputs, target, compiled)));
   objects.push(emitDataObject({
     triple: target.triple,
     sections: [

@@ -17,6 +17,7 @@ import { packConvWeights } from './passes/pack-conv-weights.js';
 import { padConvInputs } from './passes/pad-conv-inputs.js';
 import { idsAfter } from './passes/graph-util.js';
 import { ConstantPool } from './lower/constants.js';
+import { DebugCollector, type DebugTable } from './lower/debug.js';
 import { lowerGroup } from './lower/kernel.js';
 import { lowerProgram, type Plan, type ProgramKernel } from './lower/program.js';
 
@@ -25,6 +26,8 @@ export interface CompiledModel {
   readonly bytecode: Uint8Array;
   readonly constants: Uint8Array;
   readonly func: Func;
+  /** The manifest's debug table: kernel call sites and tensor registers in ONNX terms. */
+  readonly debug: DebugTable;
 }
 
 const dump = process.env.KESTREL_DUMP_IR ?? '';
@@ -108,7 +111,8 @@ export function runPipeline(m: Module, target: TargetInfo): CompiledModel {
   const table = new KernelTable(target);
   const plan = step('fuse+lower-kernels', () => table.plan(f));
   const constants = new ConstantPool();
+  const debug = new DebugCollector();
   const bytecode = step('lower-program', () =>
-    lowerProgram(plan, { constants, nKernels: table.kernels.length }, new Assembler()));
-  return { kernels: table.kernels, bytecode, constants: constants.bytes(), func: f };
+    lowerProgram(plan, { constants, nKernels: table.kernels.length, debug }, new Assembler()));
+  return { kernels: table.kernels, bytecode, constants: constants.bytes(), func: f, debug: debug.table() };
 }

@@ -104,7 +104,20 @@ function loadAddon(): Addon {
 function toKestrel(e: unknown): unknown {
   if (e instanceof KestrelError || !(e instanceof Error)) return e;
   const code = (e as Error & { code?: unknown }).code;
-  return typeof code === 'string' && /^K[RC]\d{4}$/.test(code) ? new KestrelError(code, e.message) : e;
+  if (typeof code !== 'string' || !/^K[RC]\d{4}$/.test(code)) return e;
+  return new KestrelError(code, e.message, where(e.message));
+}
+
+/**
+ * The ONNX node or tensor a native message starts with (the runtime words them from the
+ * artifact's debug table): `node 'n' (Op)` / `nodes 'n' (Op), ...` -> { node, opType } of the first,
+ * `tensor 't'` -> { tensor }.
+ */
+function where(message: string): Record<string, string> {
+  const n = /^nodes? '((?:[^']|'(?! \())*)' \(([^)]*)\)/.exec(message);
+  if (n) return { node: n[1], opType: n[2] };
+  const t = /^tensor '((?:[^']|'(?! ))*)'/.exec(message);
+  return t ? { tensor: t[1] } : {};
 }
 
 function cancelled(): KestrelError {

@@ -21,6 +21,7 @@ import type { Group } from '../passes/fuse.js';
 import type { ConstantPool } from './constants.js';
 import { emitChecks } from './checks.js';
 import { dataReferences } from './data-refs.js';
+import type { DebugCollector } from './debug.js';
 import { VM_OPS } from './vm-ops.js';
 
 export interface ProgramKernel {
@@ -41,6 +42,8 @@ export interface Plan {
 export interface ProgramOptions {
   readonly constants: ConstantPool;
   readonly nKernels: number;
+  /** Collects the artifact's debug table (kernel call sites, tensor registers). */
+  readonly debug?: DebugCollector;
 }
 
 const INT64_MAX = (1n << 63n) - 1n;
@@ -65,6 +68,7 @@ class ProgramBuilder {
     private readonly constants: ConstantPool,
     /** Value id -> element indices read by data symbols. */
     private readonly dataRefs: ReadonlyMap<number, readonly number[]>,
+    private readonly debug?: DebugCollector,
   ) {}
 
   /** Runs `fn` with the register caches it adds dropped afterwards (a branch or a body). */
@@ -82,6 +86,7 @@ class ProgramBuilder {
       const r = this.a.reg();
       this.tensorRegs.set(v.id, r);
       this.aliased.add(v.id);
+      this.debug?.tensor(r, v);
       const dtype = dtypeInfo(v.type.dtype).code;
       // Optionals and sequences carry no dims to bind (their elements' dims are never bound).
       if (v.type.optional) return this.a.emit('input_opt', { dst: r, index: i });
@@ -203,6 +208,7 @@ class ProgramBuilder {
   private define(v: Value, aliasOf?: Value): number {
     const r = this.a.reg();
     this.tensorRegs.set(v.id, r);
+    this.debug?.tensor(r, v);
     if (aliasOf && (this.aliased.has(aliasOf.id) || isConst(aliasOf))) this.aliased.add(v.id);
     return r;
   }
@@ -220,10 +226,13 @@ class ProgramBuilder {
   private kernel(g: Group, call: ProgramKernel): void {
     for (const v of g.outputs) {
       const shape = v.type.shape.map((d) => this.dimReg(d));
-      this.a.emit('alloc', { dst: this.define(v), dtype: dtypeInfo(v.type.dtype).code, shape });
+      const dst = this.define(v);
+      this.debug?.tensor(dst, v, g.root);
+      this.a.emit('alloc', { dst, dtype: dtypeInfo(v.type.dtype).code, shape });
     }
     const tensors = call.tensors.map((v) => this.tensor(v));
     const scalars = call.symbols.map((s) => this.dimReg(sym(s)));
+    this.debug?.call(this.a.here, call.index, g, call.symbols);
     this.a.emit('call_kernel', { kernel: call.index, tensors, scalars });
     for (const v of g.outputs) this.bindData(v);
   }
@@ -481,7 +490,7 @@ function lastUses(groups: readonly Group[]): Map<number, number> {
 }
 
 export function lowerProgram(plan: Plan, o: ProgramOptions, a: Assembler): Uint8Array {
-  const b = new ProgramBuilder(a, o.constants, dataReferences(plan.func));
+  const b = new ProgramBuilder(a, o.constants, dataReferences(plan.func), o.debug);
   b.bindInputs(plan.func.inputs);
   b.func(plan, true);
   b.ret(plan.func.outputs);

@@ -17,9 +17,10 @@ import { add, and, cast, ge, lt, max, min, select, seq, sub } from '../tir-build
 import type { Expr, Stmt } from '../tir.js';
 import { ATTR_RANGE, INPUT_MISMATCH, intAttr } from './attrs.js';
 import { defineOps, type InferCtx, type OpDef } from './registry.js';
+import { KernelStatus } from '../kernel-status.js';
 
 /** Kernel status of a gather whose index is out of range after wrapping. */
-export const INDEX_OUT_OF_RANGE = 3;
+export const INDEX_OUT_OF_RANGE = KernelStatus.INDEX_OUT_OF_RANGE;
 
 const INDEX_TYPES = new Set(['int32', 'int64']);
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "debug.h"
 #include "status.h"
 
 namespace kestrel {
@@ -46,6 +47,7 @@ struct Manifest {
   std::vector<IoSpec> inputs;
   std::vector<IoSpec> outputs;
   std::vector<std::string> kernel_names;  // optional in the manifest
+  DebugInfo debug;                        // optional: the "debug" table (debug.h)
 };
 
 // Reads `path`, validates the ELF64 headers and extracts the manifest section.

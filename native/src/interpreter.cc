@@ -1,5 +1,6 @@
 // The instruction loop (see vm.h). One flat switch over opcodes; each case decodes its operands
 // in isa.json order and calls a small helper.
+#include <chrono>
 #include <cstring>
 
 #include "dtype.h"
@@ -185,6 +186,7 @@ class Machine {
   Status op_load_int();
   Status op_make_ints();
   Status op_call_kernel();
+  Status kernel_failed(uint32_t kernel, int32_t status) const;
   Status op_seq_empty();
   Status op_seq_construct();
   Status op_seq_insert();
@@ -200,6 +202,7 @@ class Machine {
   Status op_input_seq();
   Status op_input_opt();
   Status op_ret(std::vector<Value>* outputs);
+  void record(uint64_t t0);
   Status returned(const Tensor& t, Tensor* out);
   Status owned(const Tensor& t, Tensor* out);
 };
@@ -350,7 +353,14 @@ Status Machine::op_alloc() {
   const uint32_t dst = w(), dtype = w();
   KESTREL_TRY(int_dims(span()));
   Tensor t;
-  KESTREL_TRY(new_tensor(dtype, "tensor r" + std::to_string(dst), &t));
+  // Every failure message starts with `what`: the tensor's ONNX name replaces it only then, so
+  // a successful allocation builds no string.
+  static const std::string kWhat = "tensor";
+  Status s = new_tensor(dtype, kWhat, &t);
+  if (!s.ok()) {
+    s.message = ex_.manifest->debug.tensor(dst) + s.message.substr(kWhat.size());
+    return s;
+  }
   set_tensor(dst, std::move(t));
   return Ok();
 }
@@ -458,11 +468,21 @@ Status Machine::op_call_kernel() {
   for (uint32_t k = 0; k < ss.n; ++k) KESTREL_TRY(want_int(ss.p[k], &scalars_[k]));
   const int32_t status = ex_.kernels[kernel](&ctx_, bufs_.data(), scalars_.data());
   if (status == 0) return Ok();
+  return kernel_failed(kernel, status);
+}
+
+// KR0202 in ONNX terms where the debug table allows: the nodes fused into the call and what the
+// failed assert checks, then the kernel and status for reference.
+Status Machine::kernel_failed(uint32_t kernel, int32_t status) const {
+  const DebugInfo& dbg = ex_.manifest->debug;
   const auto& names = ex_.manifest->kernel_names;
-  const std::string name = kernel < names.size() && !names[kernel].empty()
-                               ? " (" + names[kernel] + ")" : "";
-  return Fail(code::kKernelFailed, "kernel " + std::to_string(kernel) + name +
-                                       " failed a run-time check (status " + std::to_string(status) + ")");
+  const std::string name = kernel < names.size() && !names[kernel].empty() ? " " + names[kernel] : "";
+  const std::string nodes = dbg.call_nodes(static_cast<uint32_t>(op_pc_));
+  const auto what = dbg.status.find(status);
+  return Fail(code::kKernelFailed, (nodes.empty() ? "" : nodes + ": ") +
+                                       (what != dbg.status.end() ? what->second : "a run-time check failed") +
+                                       " (kernel " + std::to_string(kernel) + name + ", status " +
+                                       std::to_string(status) + ")");
 }
 
 std::string kr_code(uint32_t c) {
@@ -681,15 +701,63 @@ Status Machine::op_index_view() {
   return Ok();
 }
 
+uint64_t now_ns() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
+
+// Scalar bookkeeping the profile leaves out: it would only bury the kernels and copies.
+bool profiled(Op op) {
+  switch (op) {
+    case Op::kJump: case Op::kJumpIf: case Op::kIntConst: case Op::kIntOp: case Op::kDim:
+    case Op::kMove: case Op::kFree: case Op::kCheck: case Op::kCheckDims: case Op::kCheckDim:
+    case Op::kHasValue:
+      return false;
+    default:
+      return true;
+  }
+}
+
+// Records the instruction at op_pc_, which started at t0 and has just finished.
+void Machine::record(uint64_t t0) {
+  const Op op = static_cast<Op>(code_[op_pc_]);
+  if (!profiled(op)) return;
+  ProfileEvent e;
+  e.at = static_cast<uint32_t>(op_pc_);
+  e.op = code_[op_pc_];
+  e.start_ns = t0;
+  e.dur_ns = now_ns() - t0;
+  if (op != Op::kCallKernel) {
+    const isa::OpInfo* info = isa::find_op(e.op);
+    if (info && info->n_operands > 0 && info->operands[0] == isa::Kind::kReg) e.reg = code_[op_pc_ + 1];
+  } else {
+    e.kernel = code_[op_pc_ + 1];
+    const uint32_t n = code_[op_pc_ + 2];
+    for (uint32_t k = 0; k < n; ++k) {
+      const Value& v = r_[code_[op_pc_ + 3 + k]];
+      e.shapes.push_back(v.kind == Value::kTensor ? v.t.shape : std::vector<int64_t>{});
+    }
+    e.flops = ex_.manifest->debug.flops(e.at, scalars_.data(), scalars_.size());
+  }
+  ctl_.profile->events.push_back(std::move(e));
+}
+
 Status Machine::run(std::vector<Value>* outputs) {
   uint64_t steps = 0;
   KESTREL_TRY(check_cancel());  // a run cancelled before it started
+  const bool profiling = ctl_.profile != nullptr;
+  if (profiling) {
+    ctl_.profile->events.clear();
+    ctl_.profile->run_start_ns = now_ns();
+  }
   for (;;) {
     if (ex_.max_steps != 0 && ++steps > ex_.max_steps) {
       return Fail(code::kCancelled, "the run exceeded the limit of " + std::to_string(ex_.max_steps) +
                                         " instructions");
     }
     op_pc_ = pc_;
+    const uint64_t t0 = profiling ? now_ns() : 0;
     switch (static_cast<Op>(w())) {
       case Op::kRet: return op_ret(outputs);
       case Op::kJump: {
@@ -743,6 +811,7 @@ Status Machine::run(std::vector<Value>* outputs) {
         break;
       }
     }
+    if (profiling) record(t0);
   }
 }
 

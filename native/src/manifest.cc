@@ -2,7 +2,7 @@
 //   { "format": 1, "kestrel": "0.1.0", "bytecode_format": 1, "target": { "arch": "x86_64" },
 //     "bytecode_fnv1a64": "<16 hex>", "constants_fnv1a64": "<16 hex>",
 //     "inputs":  [{ "name": "x", "dtype": "float32", "shape": ["batch", 3] }],
-//     "outputs": [...], "kernels": ["optional", "names"] }
+//     "outputs": [...], "kernels": ["optional", "names"], "debug": { optional, see debug.h } }
 #include <cmath>
 
 #include "artifact.h"
@@ -128,7 +128,7 @@ Status parse_manifest(const std::string& text, Manifest* m) {
   if (const Json* ks = root.get("kernels"); ks && ks->type == Json::kArray) {
     for (const Json& k : ks->array) m->kernel_names.push_back(k.type == Json::kString ? k.str : "");
   }
-  return Ok();
+  return parse_debug(root, &m->debug);
 }
 
 Status check_manifest(const Manifest& m, uint16_t e_machine) {

@@ -96,7 +96,7 @@ describe('run-time failures', () => {
     }));
     const e = await runError(s, {});
     expect(e.code).toBe('KR0202');
-    expect(e.message).toMatch(/kernel 3 \(guard\) failed a run-time check \(status 7\)/);
+    expect(e.message).toMatch(/a run-time check failed \(kernel 3 guard, status 7\)/);
   });
 
   it('refuses an allocation over the memory limit before allocating (KR0201)', async () => {

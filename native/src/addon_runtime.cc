@@ -4,8 +4,10 @@
 // JS surface (used by runtime-vm/session.ts):
 //   new NativeSession(path, threads, memoryLimitBytes, maxSteps, maxIterations)   throws Error{code}
 //   .info() -> { inputs: Io[], outputs: Io[] }   Io = { name, dtype: code, shape: (number|string)[] }
-//   .run([{ dtype, dims: number[], data: TypedArray }], maxIterations?)
+//   .run([{ dtype, dims: number[], data: TypedArray }], maxIterations?, profile?)
 //       -> Promise<[{ dtype, dims, data: ArrayBuffer }]> & { cancel(): void }
+//       with profile true, the resolved array also has `profile`: the run's events as the JSON
+//       text of kestrel_profile_json (Chrome trace events)
 //   .dispose()
 // Numbers for limits: 0 / absent = default; Infinity (or >= 2^64) = no limit. run()'s promise
 // carries cancel(): it cancels that run only (a kestrel_cancel_token per run, so a run still
@@ -147,15 +149,20 @@ struct OwnedValue {
 class RunWorker : public Napi::AsyncWorker {
  public:
   RunWorker(Napi::Env env, std::shared_ptr<State> state, std::vector<OwnedValue> inputs,
-            uint64_t max_iterations, std::shared_ptr<kestrel_cancel_token> token)
+            uint64_t max_iterations, std::shared_ptr<kestrel_cancel_token> token, bool profile)
       : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), state_(std::move(state)),
         inputs_(std::move(inputs)), token_(std::move(token)) {
     ++state_->in_flight;
     kestrel_run_options_init(&options_);
     options_.max_iterations = max_iterations;
     options_.cancel = token_.get();
+    if (profile) profile_ = kestrel_profile_new();
+    options_.profile = profile_;
   }
-  ~RunWorker() override { kestrel_outputs_free(outputs_); }
+  ~RunWorker() override {
+    kestrel_outputs_free(outputs_);
+    kestrel_profile_free(profile_);
+  }
 
   Napi::Promise promise() { return deferred_.Promise(); }
 
@@ -201,6 +208,7 @@ class RunWorker : public Napi::AsyncWorker {
   std::shared_ptr<kestrel_cancel_token> token_;  // shared with the promise's cancel()
   kestrel_run_options options_;
   kestrel_outputs* outputs_ = nullptr;
+  kestrel_profile* profile_ = nullptr;  // profiled runs only
   std::string code_;  // empty on success
   std::string message_;
 
@@ -224,6 +232,7 @@ class RunWorker : public Napi::AsyncWorker {
         arr.Set(i, env.Null());
       }
     }
+    if (profile_) arr.Set("profile", Napi::String::New(env, kestrel_profile_json(profile_)));
     deferred_.Resolve(arr);
   }
 
@@ -285,7 +294,8 @@ Napi::Value NativeSession::Run(const Napi::CallbackInfo& info) {
     kestrel_cancel_token_cancel(token.get());
     return ci.Env().Undefined();
   }, "cancel");
-  auto* worker = new RunWorker(env, state_, std::move(inputs), arg_u64(info, 1), token);
+  const bool profile = info.Length() > 2 && info[2].IsBoolean() && info[2].As<Napi::Boolean>().Value();
+  auto* worker = new RunWorker(env, state_, std::move(inputs), arg_u64(info, 1), token, profile);
   Napi::Promise promise = worker->promise();
   promise.Set("cancel", cancel);
   worker->Queue();

@@ -56,11 +56,8 @@ Status parse_tensors(const Json& list, DebugInfo* d) {
         t.array[1].type != Json::kString) {
       return bad("a tensor is not [register, name]");
     }
-    std::string what = "tensor '" + t.array[1].str + "'";
-    if (t.array.size() > 2 && index_of(t.array[2], static_cast<double>(d->nodes.size()), &node)) {
-      what += " (output of node '" + d->nodes[node].first + "' (" + d->nodes[node].second + "))";
-    }
-    d->tensors[reg] = what;
+    const bool by = t.array.size() > 2 && index_of(t.array[2], static_cast<double>(d->nodes.size()), &node);
+    d->tensors[reg] = {t.array[1].str, by ? static_cast<int64_t>(node) : -1};
   }
   return Ok();
 }
@@ -123,7 +120,11 @@ std::string DebugInfo::call_nodes(uint32_t at) const {
 
 std::string DebugInfo::tensor(uint32_t reg) const {
   auto it = tensors.find(reg);
-  return it == tensors.end() ? "tensor r" + std::to_string(reg) : it->second;
+  if (it == tensors.end()) return "tensor r" + std::to_string(reg);
+  std::string what = "tensor '" + it->second.first + "'";
+  if (it->second.second < 0) return what;
+  const auto& [name, op] = nodes[static_cast<size_t>(it->second.second)];
+  return what + " (output of node '" + name + "' (" + op + "))";
 }
 
 double DebugInfo::flops(uint32_t at, const int64_t* scalars, size_t n) const {

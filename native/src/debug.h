@@ -26,7 +26,7 @@ struct DebugCall {
 struct DebugInfo {
   std::vector<std::pair<std::string, std::string>> nodes;  // ONNX (name, op type)
   std::map<uint32_t, DebugCall> calls;                     // by word offset of the call_kernel
-  std::map<uint32_t, std::string> tensors;                 // by register: "tensor 'name'" (+ node)
+  std::map<uint32_t, std::pair<std::string, int64_t>> tensors;  // by register: name, node or -1
   std::map<int32_t, std::string> status;                   // kernel status -> what failed
 
   // "node 'a' (Conv)" or "nodes 'a' (Conv), 'b' (Relu)" for the call at `at`; "" when unknown.

@@ -85,9 +85,12 @@ std::string profile_json(const Profile& p, const Manifest& m) {
     out += ",\"args\":{";
     if (kernel) {
       put_kernel_args(&out, e, m);
-    } else if (e.reg >= 0 && m.debug.tensors.count(static_cast<uint32_t>(e.reg))) {
-      out += "\"tensor\":";
-      put_string(&out, m.debug.tensor(static_cast<uint32_t>(e.reg)));
+    } else if (e.reg >= 0) {
+      auto t = m.debug.tensors.find(static_cast<uint32_t>(e.reg));
+      if (t != m.debug.tensors.end()) {
+        out += "\"tensor\":";
+        put_string(&out, t->second.first);
+      }
     }
     out += "}}";
   }

@@ -219,7 +219,9 @@ class ProgramBuilder {
     const s = this.tensor(src);
     if (src.type.sequence || src.type.optional) return this.a.emit('move', { dst: this.define(out, src), src: s });
     const shape = out.type.shape.map((d) => this.dimReg(d));
-    this.a.emit('reshape', { dst: this.define(out, src), src: s, shape });
+    const dst = this.define(out, src);
+    this.debug?.tensor(dst, out, g.root);
+    this.a.emit('reshape', { dst, src: s, shape });
     this.bindData(out);
   }
 

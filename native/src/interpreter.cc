@@ -374,7 +374,8 @@ Status Machine::op_reshape() {
   KESTREL_TRY(element_count(t->shape.data(), t->shape.size(), "reshape source", &before));
   KESTREL_TRY(element_count(dims_.data(), dims_.size(), "reshape target", &after));
   if (before != after) {
-    return Fail(code::kShapeCheck, "reshape of " + std::to_string(before) + " elements to a shape of " +
+    return Fail(code::kShapeCheck, ex_.manifest->debug.tensor(dst) + ": reshape of " +
+                                       std::to_string(before) + " elements to a shape of " +
                                        std::to_string(after) + " elements");
   }
   Tensor view = *t;

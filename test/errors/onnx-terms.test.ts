@@ -53,3 +53,25 @@ describe('tensors in ONNX terms (KR0203)', () => {
     expect(out.y.dims).toEqual([2, 3]);
   });
 });
+
+describe('views in ONNX terms (KR0204)', () => {
+  let s: Session;
+  beforeAll(async () => {
+    s = await buildModel('reshape_data', {
+      nodes: [node('Reshape', ['x', 'shape'], ['y'], [], 'reshape_1')],
+      inputs: [vi('x', FLOAT, ['n']), vi('shape', INT64, [2])],
+      outputs: [vi('y', FLOAT, [null, null])],
+    }, 1);
+  });
+  afterAll(() => s.dispose());
+
+  it('a reshape to another element count names the tensor and node, then a good run works', async () => {
+    const x = f32([6], [1, 2, 3, 4, 5, 6]);
+    const err = await s.run({ x, shape: i64([2], [4, 2]) }).then(() => undefined, (e: unknown) => e as Error);
+    expect(err).toMatchObject({ code: 'KR0204', details: { tensor: 'y' } });
+    const tensor = "tensor 'y' (output of node 'reshape_1' (Reshape))";
+    expect(err!.message).toBe(`KR0204: ${tensor}: reshape of 6 elements to a shape of 8 elements`);
+    const out = await s.run({ x, shape: i64([2], [3, 2]) });
+    expect(out.y.dims).toEqual([3, 2]);
+  });
+});

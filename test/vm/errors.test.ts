@@ -144,6 +144,21 @@ describe('run-time failures', () => {
     expect(e.message).toContain('/r/Reshape');
   });
 
+  it('check_dims fills its message with the dims seen, and passes when its condition holds', async () => {
+    const program = (ok: number) => single((a) => {
+      const [c, n, m] = a.regs(3);
+      a.emit('int_const', { dst: c, value: ok });
+      a.emit('int_const', { dst: n, value: 4 });
+      a.emit('int_const', { dst: m, value: -6 });
+      a.emit('check_dims', { cond: c, code: 204, message: "inputs 'a' [1,{}] and 'b' [{},{}]", values: [n, m] });
+    });
+    const e = await runError(await open(program(0)), {});
+    expect(e.code).toBe('KR0204');
+    // Placeholders beyond the values given stay as they are.
+    expect(e.message).toBe("KR0204: inputs 'a' [1,4] and 'b' [-6,{}]");
+    await expect((await open(program(1))).run({})).resolves.toEqual({});
+  });
+
   it('a register of the wrong kind fails cleanly at run time (KR0005)', async () => {
     const s = await open(single((a) => {
       const [x, n] = a.regs(2);

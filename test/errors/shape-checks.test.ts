@@ -134,3 +134,36 @@ describe('bert_mini past its 512 positions', () => {
     }
   }, 120_000);
 });
+
+describe('run-time split and gather_elements checks', () => {
+  let s: Session;
+  beforeAll(async () => {
+    s = await buildModel('split_ge', {
+      nodes: [
+        node('Split', ['x', 'sizes'], ['p', 'q'], [{ name: 'axis', type: 2, i: 0 }], 'split_1'),
+        node('GatherElements', ['x', 'idx'], ['g'], [{ name: 'axis', type: 2, i: 0 }], 'ge_1'),
+      ],
+      inputs: [vi('x', FLOAT, ['n', 2]), vi('sizes', INT64, [2]), vi('idx', INT64, ['r', 'c'])],
+      outputs: [vi('p', FLOAT, [null, 2]), vi('q', FLOAT, [null, 2]), vi('g', FLOAT, ['r', 'c'])],
+    }, 1);
+  });
+  afterAll(() => s.dispose());
+
+  const x = f32([3, 2], [1, 2, 3, 4, 5, 6]);
+  it('split sizes that do not add up to the axis fail with KR0204', async () => {
+    const message = "KR0204: node 'split_1' (Split): input 'x' [3,2]: split sizes add up to 4, axis 0 has 3";
+    await expect(s.run({ x, sizes: i64([2], [2, 2]), idx: i64([1, 2], [0, 2]) }))
+      .rejects.toMatchObject({ code: 'KR0204', message });
+  });
+
+  it('indices wider than the data off the axis fail with KR0204; valid ones work', async () => {
+    const message = "KR0204: node 'ge_1' (GatherElements): indices 'idx' [1,3] exceed data 'x' [3,2] "
+      + 'on axis 1';
+    await expect(s.run({ x, sizes: i64([2], [1, 2]), idx: i64([1, 3], [0, 1, 2]) }))
+      .rejects.toMatchObject({ code: 'KR0204', message });
+    const out = await s.run({ x, sizes: i64([2], [1, 2]), idx: i64([1, 2], [2, 0]) });
+    expect(floats(out.p)).toEqual([1, 2]);
+    expect(floats(out.q)).toEqual([3, 4, 5, 6]);
+    expect(floats(out.g)).toEqual([5, 2]);
+  });
+});

@@ -10,19 +10,22 @@ import type { Expr } from '../tir.js';
 import type { TensorAccess } from '../te.js';
 import type { CheckOperand, InferCtx } from './registry.js';
 
-/** Broadcast result of two dims, or undefined when they are statically incompatible. */
+/**
+ * Broadcast result of two dims, or undefined when they are statically incompatible. Where it
+ * cannot compare them it assumes what a valid model guarantees; broadcastAssumption states that
+ * assumption, which broadcastShapes has the VM check at run time.
+ */
 export function broadcastDim(a: Dim, b: Dim): Dim | undefined {
   if (a === 1) return b;
   if (b === 1) return a;
   if (dimEq(a, b)) return a;
   if (isStatic(a) && isStatic(b)) return undefined;
-  // One side symbolic: it must equal the static side at run time (or be 1, which the clamped
+  // One side symbolic: it equals the static side at run time, or is 1 (which the clamped
   // broadcast index handles).
   if (isStatic(a)) return a;
   if (isStatic(b)) return b;
-  // Both symbolic and different: a valid model has them equal (or one of them 1) at run time, so
-  // max(a, b) is exact; dimMax simplifies the usual forms (`seq` with `min(seq, 512)` after a
-  // Slice is `seq`).
+  // Both symbolic and different: equal at run time (or one of them 1), so max(a, b) is exact;
+  // dimMax simplifies the usual forms (`seq` with `min(seq, 512)` after a Slice is `seq`).
   return dimMax(a, b);
 }
 

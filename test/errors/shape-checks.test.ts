@@ -38,6 +38,7 @@ describe('run-time broadcast checks', () => {
       code: 'KR0204',
       message: "KR0204: node 'add_3' (Add): inputs 'a' [1,4] and 'b' [1,6] cannot be broadcast",
     });
+    expect(floats((await run(6, 6)).y)).toEqual(addRows(iota(6), iota(6, 10)));
   });
 
   it('equal dims and a run-time 1 still broadcast correctly, also right after a failure', async () => {
@@ -108,6 +109,7 @@ describe('run-time matmul and concat checks', () => {
     await expect(mm.run(feeds(2, 2, 4))).rejects.toMatchObject({
       code: 'KR0204', message: "KR0204: node 'cat' (Concat): inputs 'y' [2,3] and 'c' [1,4] differ on axis 1",
     });
+    expect((await mm.run(feeds(2, 2))).z.dims).toEqual([3, 3]);
   });
 });
 
@@ -154,6 +156,7 @@ describe('run-time split and gather_elements checks', () => {
     const message = "KR0204: node 'split_1' (Split): input 'x' [3,2]: split sizes add up to 4, axis 0 has 3";
     await expect(s.run({ x, sizes: i64([2], [2, 2]), idx: i64([1, 2], [0, 2]) }))
       .rejects.toMatchObject({ code: 'KR0204', message });
+    expect(floats((await s.run({ x, sizes: i64([2], [2, 1]), idx: i64([1, 2], [0, 2]) })).q)).toEqual([5, 6]);
   });
 
   it('indices wider than the data off the axis fail with KR0204; valid ones work', async () => {

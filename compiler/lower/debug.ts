@@ -6,7 +6,10 @@
 //            (encodeDim) that the runtime evaluates only when profiling;
 //   tensors: [register, ONNX tensor name, producing node index (kernel outputs)] for registers that
 //            hold a named tensor;
-//   status:  kernel assert status -> what it checks (ir/kernel-status.ts).
+//   status:  kernel assert status -> what it checks (ir/kernel-status.ts);
+//   groups:  [word offset, node index]: where the instructions of each group (its shape
+//            arithmetic, checks, allocation, call) begin, ascending, so that a VM failure there
+//            can name the ONNX node.
 // Compact on purpose: numbers and short arrays, one entry per call site, not per instruction.
 
 import { type Atom, type Dim, isStatic } from '../../ir/dim.js';
@@ -26,6 +29,7 @@ export interface DebugTable {
   readonly calls: readonly (readonly [number, number, readonly number[], DimExpr | null])[];
   readonly tensors: readonly (readonly [number, string] | readonly [number, string, number])[];
   readonly status: Readonly<Record<string, string>>;
+  readonly groups: readonly (readonly [number, number])[];
 }
 
 /** Encodes `d` over the call's scalar arguments; undefined when it uses any other symbol. */
@@ -53,6 +57,7 @@ export class DebugCollector {
   private readonly nodes: [string, string][] = [];
   private readonly nodeIndex = new Map<string, number>();
   private readonly calls: [number, number, number[], DimExpr | null][] = [];
+  private readonly groups: [number, number][] = [];
   private readonly tensors = new Map<number, readonly [number, string] | readonly [number, string, number]>();
 
   /** A call_kernel at word offset `at` running group `g` with scalar arguments `scalars`. */
@@ -63,6 +68,14 @@ export class DebugCollector {
     this.calls.push([at, kernel, [...new Set(nodes)], expr ?? null]);
   }
 
+  /** The instructions of group `g` start at word offset `at`. */
+  group(at: number, g: Group): void {
+    const node = this.node(g.root);
+    const last = this.groups[this.groups.length - 1];
+    if (last && last[0] === at) last[1] = node; // the previous group emitted nothing
+    else this.groups.push([at, node]);
+  }
+
   /** Register `reg` holds value `v` (named after its ONNX tensor), computed by node `by` if given. */
   tensor(reg: number, v: Value, by?: Node): void {
     this.tensors.set(reg, by ? [reg, v.name, this.node(by)] : [reg, v.name]);
@@ -71,7 +84,7 @@ export class DebugCollector {
   table(): DebugTable {
     return {
       nodes: this.nodes, calls: this.calls, tensors: [...this.tensors.values()],
-      status: Object.fromEntries(Object.entries(KERNEL_STATUS_TEXT)),
+      status: Object.fromEntries(Object.entries(KERNEL_STATUS_TEXT)), groups: this.groups,
     };
   }
 

@@ -451,6 +451,7 @@ class ProgramBuilder {
     const checks = { a: this.a, dimReg: (d: Dim) => this.dimReg(d),
       intOp: (op: 'eq' | 'or', x: number, y: number) => this.intOp(op, x, y) };
     p.groups.forEach((g, i) => {
+      this.debug?.group(this.a.here, g);
       // Before the group runs: its nodes' shape assumptions (a branch's checks stay in the branch).
       for (const n of [g.root, ...g.epilogue]) emitChecks(n, { ...checks, checked: this.checked });
       if (g.kind === 'view') this.view(g);

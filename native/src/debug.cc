@@ -1,7 +1,11 @@
 // Parsing and use of the manifest's debug table (see debug.h).
 #include "debug.h"
 
+#include <algorithm>
+#include <climits>
 #include <cmath>
+#include <cstdint>
+#include <iterator>
 #include <cstdlib>
 
 namespace kestrel {
@@ -45,6 +49,19 @@ Status parse_calls(const Json& list, DebugInfo* d) {
     }
     call.flops = c.array[3];
     d->calls[at] = std::move(call);
+  }
+  return Ok();
+}
+
+Status parse_groups(const Json& list, DebugInfo* d) {
+  for (const Json& g : list.array) {
+    uint32_t at = 0, node = 0;
+    if (g.type != Json::kArray || g.array.size() != 2 || !index_of(g.array[0], 4294967296.0, &at) ||
+        !index_of(g.array[1], static_cast<double>(d->nodes.size()), &node) ||
+        (!d->groups.empty() && at < d->groups.back().first)) {
+      return bad("a group is not [offset, node] in ascending order");
+    }
+    d->groups.emplace_back(at, node);
   }
   return Ok();
 }
@@ -99,6 +116,7 @@ Status parse_debug(const Json& root, DebugInfo* d) {
   if (const Json* n = dbg->get("nodes"); n && n->type == Json::kArray) KESTREL_TRY(parse_nodes(*n, d));
   if (const Json* c = dbg->get("calls"); c && c->type == Json::kArray) KESTREL_TRY(parse_calls(*c, d));
   if (const Json* t = dbg->get("tensors"); t && t->type == Json::kArray) KESTREL_TRY(parse_tensors(*t, d));
+  if (const Json* g = dbg->get("groups"); g && g->type == Json::kArray) KESTREL_TRY(parse_groups(*g, d));
   if (const Json* st = dbg->get("status"); st && st->type == Json::kObject) {
     for (const auto& [key, text] : st->object) {
       if (text.type == Json::kString) d->status[std::atoi(key.c_str())] = text.str;
@@ -116,6 +134,13 @@ std::string DebugInfo::call_nodes(uint32_t at) const {
     out += (i ? ", '" : "'") + name + "' (" + op + ")";
   }
   return out;
+}
+
+std::string DebugInfo::node_at(uint32_t pc) const {
+  auto it = std::upper_bound(groups.begin(), groups.end(), std::make_pair(pc, UINT32_MAX));
+  if (it == groups.begin()) return "";
+  const auto& [name, op] = nodes[std::prev(it)->second];
+  return "node '" + name + "' (" + op + ")";
 }
 
 std::string DebugInfo::tensor(uint32_t reg) const {

@@ -28,11 +28,14 @@ struct DebugInfo {
   std::map<uint32_t, DebugCall> calls;                     // by word offset of the call_kernel
   std::map<uint32_t, std::pair<std::string, int64_t>> tensors;  // by register: name, node or -1
   std::map<int32_t, std::string> status;                   // kernel status -> what failed
+  std::vector<std::pair<uint32_t, uint32_t>> groups;       // (first word offset, node), ascending
 
   // "node 'a' (Conv)" or "nodes 'a' (Conv), 'b' (Relu)" for the call at `at`; "" when unknown.
   std::string call_nodes(uint32_t at) const;
   // How messages name the tensor in register `reg`: "tensor 'x' (node 'n' (Op))" or "tensor rN".
   std::string tensor(uint32_t reg) const;
+  // "node 'a' (Op)" for the node whose instructions include word offset `pc`; "" when unknown.
+  std::string node_at(uint32_t pc) const;
   // FLOPs of the call at `at` given its scalar arguments; -1 when not known.
   double flops(uint32_t at, const int64_t* scalars, size_t n) const;
 };

@@ -50,6 +50,8 @@ class Machine {
   }
 
   Status run(std::vector<Value>* outputs);
+  // Word offset of the instruction that ran last (the failing one after a failed run).
+  uint64_t failed_at() const { return op_pc_; }
 
  private:
   const Executable& ex_;
@@ -816,15 +818,28 @@ Status Machine::run(std::vector<Value>* outputs) {
   }
 }
 
+// Shape arithmetic and builtin failures (KR0203-KR0205) whose message names no ONNX node or
+// tensor yet get the node whose instructions were running, from the debug table.
+void locate(const DebugInfo& dbg, uint64_t pc, Status* s) {
+  if (s->code != code::kShapeArith && s->code != code::kShapeCheck && s->code != code::kIndexRange) return;
+  if (s->message.rfind("node", 0) == 0 || s->message.rfind("tensor '", 0) == 0) return;
+  const std::string node = dbg.node_at(static_cast<uint32_t>(pc));
+  if (!node.empty()) s->message = node + ": " + s->message;
+}
+
 }  // namespace
 
 Status execute(const Executable& ex, std::vector<Value>* inputs, std::vector<Value>* regs,
                std::vector<Value>* outputs, const RunControl* ctl) {
   const RunControl defaults;
   regs->assign(ex.program->n_regs, Value{});
-  Status s = Machine(ex, ctl ? *ctl : defaults, inputs, regs).run(outputs);
+  Machine m(ex, ctl ? *ctl : defaults, inputs, regs);
+  Status s = m.run(outputs);
   for (Value& v : *regs) v = Value{};
-  if (!s.ok()) outputs->clear();
+  if (!s.ok()) {
+    outputs->clear();
+    locate(ex.manifest->debug, m.failed_at(), &s);
+  }
   return s;
 }
 

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Session } from '../../runtime-vm/session.js';
 import { FLOAT, INT64, node, vi } from '../fixtures/onnx-builder.js';
-import { buildModel, f32, floats, i64 } from '../helpers/models.js';
+import { buildModel, f32, floats, i64, ints } from '../helpers/models.js';
 
 describe('kernel asserts in ONNX terms (KR0202)', () => {
   let s: Session;
@@ -73,5 +73,26 @@ describe('views in ONNX terms (KR0204)', () => {
     expect(err!.message).toBe(`KR0204: ${tensor}: reshape of 6 elements to a shape of 8 elements`);
     const out = await s.run({ x, shape: i64([2], [3, 2]) });
     expect(out.y.dims).toEqual([3, 2]);
+  });
+});
+
+describe('shape arithmetic in ONNX terms (KR0203)', () => {
+  let s: Session;
+  beforeAll(async () => {
+    s = await buildModel('range_data', {
+      nodes: [node('Range', ['start', 'limit', 'delta'], ['y'], [], 'range_1')],
+      inputs: [vi('start', INT64, []), vi('limit', INT64, []), vi('delta', INT64, [])],
+      outputs: [vi('y', INT64, [null])],
+    }, 1);
+  });
+  afterAll(() => s.dispose());
+
+  it('a division by zero while computing a shape names the node, then a good run works', async () => {
+    const feeds = (d: number) => ({ start: i64([], [0]), limit: i64([], [5]), delta: i64([], [d]) });
+    const err = await s.run(feeds(0)).then(() => undefined, (e: unknown) => e as Error);
+    expect(err).toMatchObject({ code: 'KR0203', details: { node: 'range_1', opType: 'Range' } });
+    const what = /integer \w+\(.*\) overflows or divides by zero$/;
+    expect(err!.message).toMatch(new RegExp(`^KR0203: node 'range_1' \\(Range\\): ${what.source}`));
+    expect(ints((await s.run(feeds(2))).y)).toEqual([0, 2, 4]);
   });
 });

@@ -205,10 +205,11 @@ class ProgramBuilder {
     }
   }
 
-  private define(v: Value, aliasOf?: Value): number {
+  /** A register for `v` (a view of `aliasOf` if given), named in the debug table after `v` and `by`. */
+  private define(v: Value, aliasOf?: Value, by?: Node): number {
     const r = this.a.reg();
     this.tensorRegs.set(v.id, r);
-    this.debug?.tensor(r, v);
+    this.debug?.tensor(r, v, by);
     if (aliasOf && (this.aliased.has(aliasOf.id) || isConst(aliasOf))) this.aliased.add(v.id);
     return r;
   }
@@ -219,18 +220,15 @@ class ProgramBuilder {
     const s = this.tensor(src);
     if (src.type.sequence || src.type.optional) return this.a.emit('move', { dst: this.define(out, src), src: s });
     const shape = out.type.shape.map((d) => this.dimReg(d));
-    const dst = this.define(out, src);
-    this.debug?.tensor(dst, out, g.root);
-    this.a.emit('reshape', { dst, src: s, shape });
+    this.a.emit('reshape', { dst: this.define(out, src, g.root), src: s, shape });
     this.bindData(out);
   }
 
   private kernel(g: Group, call: ProgramKernel): void {
     for (const v of g.outputs) {
       const shape = v.type.shape.map((d) => this.dimReg(d));
-      const dst = this.define(v);
-      this.debug?.tensor(dst, v, g.root);
-      this.a.emit('alloc', { dst, dtype: dtypeInfo(v.type.dtype).code, shape });
+      const dtype = dtypeInfo(v.type.dtype).code;
+      this.a.emit('alloc', { dst: this.define(v, undefined, g.root), dtype, shape });
     }
     const tensors = call.tensors.map((v) => this.tensor(v));
     const scalars = call.symbols.map((s) => this.dimReg(sym(s)));

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { ortOptions } from './ort-options.mjs';
+import { ortNoSpinOptions as ortOptions } from './ort-options.mjs';
 import { compile, load, Tensor } from '../dist/api.js';
 
 const args = process.argv.slice(2);
@@ -53,7 +53,8 @@ const session = await load(so, { threads });
 const ortSession = await ort.InferenceSession.create(join(dir, 'model.onnx'),
   ortOptions(threads));
 
-console.log(`lstm_2layer, threads ${threads}, ${runs} alternating runs each (${gap} ms apart); ratio = kestrel median / onnxruntime median`);
+console.log(`lstm_2layer, threads ${threads}, ${runs} alternating runs each (${gap} ms apart); `
+  + 'ratio = kestrel median / onnxruntime median');
 for (const batch of batches) {
   const data = input(batch), dims = [batch, seq, 64];
   const feeds = { [session.inputs[0].name]: new Tensor('float32', data, dims) };
@@ -70,7 +71,8 @@ for (const batch of batches) {
   }
   const km = median(k), om = median(o);
   console.log(`${dims.join('x').padEnd(12)} kestrel ${km.toFixed(3).padStart(8)} ms  ` +
-    `onnxruntime ${om.toFixed(3).padStart(8)} ms  ratio ${(km / om).toFixed(2)}  max|diff| ${err.toExponential(1)}`);
+    `onnxruntime ${om.toFixed(3).padStart(8)} ms  ratio ${(km / om).toFixed(2)}  ` +
+    `max|diff| ${err.toExponential(1)}`);
 }
 session.dispose();
 await ortSession.release();

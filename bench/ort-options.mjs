@@ -1,8 +1,14 @@
-// onnxruntime session options shared by the benchmarks. Both runtimes run in one process on the
-// same cores, alternating; onnxruntime's intra-op threads spin after each run by default and
-// would take the cores kestrel's next run needs (and kestrel's would do the same to it), so
-// spinning is off: each runtime is measured with the machine to itself.
-export function ortOptions(threads) {
+// onnxruntime-node session options for the benchmarks.
+// - ortDefaultOptions: what a user gets — onnxruntime's defaults with only the thread count set
+//   (intra-op threads spin after each run). The rival is measured this way (bench/run.mjs).
+// - ortNoSpinOptions: spinning off, so each runtime has the cores to itself between runs; a
+//   second column in bench/run.mjs, and the setting of the focused benches (transformers, lstm,
+//   profile), which alternate runs back to back.
+export function ortDefaultOptions(threads) {
+  return { intraOpNumThreads: threads };
+}
+
+export function ortNoSpinOptions(threads) {
   return {
     intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all',
     extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },

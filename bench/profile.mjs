@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { ortOptions } from './ort-options.mjs';
+import { ortNoSpinOptions as ortOptions } from './ort-options.mjs';
 import { compile, load, Tensor } from '../dist/api.js';
 import { ModelType } from '../dist/compiler/frontend/onnx/schema.js';
 
@@ -64,9 +64,11 @@ function convModel([, C, H, M, k, s, p, g]) {
       { opType: 'Relu', input: ['c'], output: ['y'], name: 'relu' },
     ],
     input: [vi('x', [1, C, H, H])], output: [vi('y', [1, M, OH, OH])],
-    initializer: [tensor('w', [M, C / g, k, k], rand(M * (C / g) * k * k, 0.2)), tensor('b', [M], rand(M, 0.1))],
+    initializer: [tensor('w', [M, C / g, k, k], rand(M * (C / g) * k * k, 0.2)),
+      tensor('b', [M], rand(M, 0.1))],
   };
-  const model = { irVersion: 8, producerName: 'kestrel-profile', opsetImport: [{ domain: '', version: 17 }], graph };
+  const model = { irVersion: 8, producerName: 'kestrel-profile',
+    opsetImport: [{ domain: '', version: 17 }], graph };
   const flops = 2 * M * (C / g) * k * k * OH * OH;
   return { bytes: ModelType.encode(ModelType.fromObject(model)).finish(), flops, xdims: [1, C, H, H] };
 }
@@ -87,7 +89,9 @@ for (const layer of LAYERS) {
   const ortFeeds = { x: new ort.Tensor('float32', x, xdims) };
   const got = (await session.run(feeds)).y.data, want = (await ortS.run(ortFeeds)).y.data;
   let err = 0, ref = 0;
-  for (let i = 0; i < want.length; i++) { err = Math.max(err, Math.abs(got[i] - want[i])); ref = Math.max(ref, Math.abs(want[i])); }
+  for (let i = 0; i < want.length; i++) {
+    err = Math.max(err, Math.abs(got[i] - want[i])); ref = Math.max(ref, Math.abs(want[i]));
+  }
   const ok = err <= 1e-4 + 1e-3 * ref;
   const k = [], o = [];
   for (let i = 0; i < runs; i++) {
@@ -97,7 +101,9 @@ for (const layer of LAYERS) {
   session.dispose();
   await ortS.release();
   const km = median(k), om = median(o);
-  console.log(`${layer[0].padEnd(16)} ${(flops / 1e6).toFixed(0).padStart(5)} MFLOP  kestrel ${km.toFixed(3).padStart(7)} ms `
+  console.log(`${layer[0].padEnd(16)} ${(flops / 1e6).toFixed(0).padStart(5)} MFLOP  `
+    + `kestrel ${km.toFixed(3).padStart(7)} ms `
     + `${(flops / km / 1e6).toFixed(1).padStart(6)} GFLOP/s  ort ${om.toFixed(3).padStart(7)} ms `
-    + `${(flops / om / 1e6).toFixed(1).padStart(6)} GFLOP/s  ratio ${(km / om).toFixed(2)}${ok ? '' : `  WRONG err ${err}`}`);
+    + `${(flops / om / 1e6).toFixed(1).padStart(6)} GFLOP/s  ratio ${(km / om).toFixed(2)}`
+    + `${ok ? '' : `  WRONG err ${err}`}`);
 }

@@ -20,7 +20,8 @@ for (let i = 1; i <= runs; i++) {
   const seq = seqs[i % seqs.length];
   const feeds = {};
   for (const io of session.inputs) {
-    const data = BigInt64Array.from({ length: seq }, (_, j) => (io.name === 'attention_mask' ? 1n : BigInt((j * 7 + i) % 1000)));
+    const data = BigInt64Array.from({ length: seq },
+      (_, j) => (io.name === 'attention_mask' ? 1n : BigInt((j * 7 + i) % 1000)));
     feeds[io.name] = new Tensor('int64', data, [1, seq]);
   }
   await session.run(feeds);

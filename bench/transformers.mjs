@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { ortOptions } from './ort-options.mjs';
+import { ortNoSpinOptions as ortOptions } from './ort-options.mjs';
 import { compile, load, Tensor } from '../dist/api.js';
 
 const args = process.argv.slice(2);
@@ -26,7 +26,8 @@ const MODELS = [
 function feedsFor(model, seq) {
   const ids = BigInt64Array.from({ length: seq }, (_, i) => BigInt((i * 37 + 11) % 1000));
   const feeds = { input_ids: [ids, [1, seq]] };
-  if (model.mask) feeds.attention_mask = [BigInt64Array.from({ length: seq }, (_, i) => (i < seq - 2 ? 1n : 0n)), [1, seq]];
+  if (model.mask) feeds.attention_mask =
+    [BigInt64Array.from({ length: seq }, (_, i) => (i < seq - 2 ? 1n : 0n)), [1, seq]];
   return feeds;
 }
 
@@ -45,7 +46,8 @@ for (const model of MODELS) {
     const st = await load(staticPath, { threads });
     const raw = feedsFor(model, seq);
     const k = Object.fromEntries(Object.entries(raw).map(([n, [d, s]]) => [n, new Tensor('int64', d, s)]));
-    const o = Object.fromEntries(Object.entries(raw).map(([n, [d, s]]) => [n, new ort.Tensor('int64', d, s)]));
+    const o =
+      Object.fromEntries(Object.entries(raw).map(([n, [d, s]]) => [n, new ort.Tensor('int64', d, s)]));
     const t = { dyn: [], st: [], ort: [] };
     for (let i = 0; i < 3; i++) { await dyn.run(k); await st.run(k); await rt.run(o); }
     // The order rotates every round, so each variant follows each other one equally often (a run
@@ -59,7 +61,8 @@ for (const model of MODELS) {
     }
     st.dispose();
     const [d, s, r] = [median(t.dyn), median(t.st), median(t.ort)];
-    console.log(`${model.name.padEnd(10)} seq ${String(seq).padStart(3)}  dynamic ${d.toFixed(3).padStart(8)} ms  ` +
+    console.log(
+      `${model.name.padEnd(10)} seq ${String(seq).padStart(3)}  dynamic ${d.toFixed(3).padStart(8)} ms  ` +
       `static ${s.toFixed(3).padStart(8)} ms  onnxruntime ${r.toFixed(3).padStart(8)} ms  ` +
       `dyn/static ${(d / s).toFixed(2)}  dyn/ort ${(d / r).toFixed(2)}`);
   }

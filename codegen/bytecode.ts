@@ -31,7 +31,7 @@ type OperandValue<K extends OperandKind> =
   K extends 'str' ? string | number :
   number;
 
-type Operands<Ops> = Ops extends readonly (readonly [infer N extends string, infer K extends OperandKind])[]
+type Operands<Ops> = Ops extends readonly (readonly [string, OperandKind])[]
   ? { [I in keyof Ops as Ops[I] extends readonly [infer M extends string, unknown] ? M : never]:
       Ops[I] extends readonly [string, infer KK extends OperandKind] ? OperandValue<KK> : never }
   : never;

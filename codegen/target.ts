@@ -1,8 +1,21 @@
-// Code-generation targets: triple, CPU, features and the natural f32 vector width that schedules
-// use. Requires: for 'host', the kestrel_llvm addon (LLVM's host CPU detection). Guarantees:
-// vectorLanesF32 is 16 with AVX-512F, 8 with AVX2, 4 for AArch64 NEON and 4 (SSE) otherwise.
+// Code-generation targets: triple, CPU, features, the natural f32 vector width and the machine
+// facts schedules choose their defaults from (vector registers, cache sizes, cores).
+// Requires: for 'host', the kestrel_llvm addon (LLVM's host CPU detection) and, for the caches,
+// Linux sysfs (fixed fallbacks otherwise). Guarantees: vectorLanesF32 is 16 with AVX-512F, 8 with
+// AVX2, 4 for AArch64 NEON and 4 (SSE) otherwise; named targets have fixed cache sizes and one
+// core, so their artifacts do not depend on the machine that compiles them.
 
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import type { TargetInfo } from '../ir/te.js';
 import { llvmHostInfo } from './llvm/backend.js';
+
+/** Data cache capacities in bytes (L1 data, L2, last-level). */
+export interface CacheSizes {
+  readonly l1d: number;
+  readonly l2: number;
+  readonly l3: number;
+}
 
 export interface TargetDesc {
   readonly arch: 'x86_64' | 'aarch64';
@@ -11,6 +24,11 @@ export interface TargetDesc {
   /** LLVM feature string, e.g. "+avx2,+fma". */
   readonly features: string;
   readonly vectorLanesF32: number;
+  /** Architectural vector registers (32 zmm with AVX-512, 16 ymm/xmm otherwise, 32 on NEON). */
+  readonly vectorRegisters: number;
+  readonly caches: CacheSizes;
+  /** Cores schedules may plan for. */
+  readonly cores: number;
   readonly dataLayout?: string;
 }
 
@@ -24,9 +42,51 @@ function lanesFor(arch: TargetDesc['arch'], features: string): number {
   return 4;
 }
 
-export function makeTarget(arch: TargetDesc['arch'], cpu: string, features: string): TargetDesc {
+/** Fixed caches of the named targets: a common x86-64 server core and a generic ARMv8 core. */
+const NAMED_CACHES: Readonly<Record<TargetDesc['arch'], CacheSizes>> = {
+  x86_64: { l1d: 32 << 10, l2: 1 << 20, l3: 8 << 20 },
+  aarch64: { l1d: 64 << 10, l2: 1 << 20, l3: 4 << 20 },
+};
+
+export function makeTarget(arch: TargetDesc['arch'], cpu: string, features: string, caches?: CacheSizes,
+  cores = 1): TargetDesc {
   const triple = arch === 'x86_64' ? 'x86_64-unknown-linux-gnu' : 'aarch64-unknown-linux-gnu';
-  return { arch, triple, cpu, features, vectorLanesF32: lanesFor(arch, features) };
+  const lanes = lanesFor(arch, features);
+  const vectorRegisters = arch === 'aarch64' || lanes === 16 ? 32 : 16;
+  return {
+    arch, triple, cpu, features, vectorLanesF32: lanes, vectorRegisters,
+    caches: caches ?? NAMED_CACHES[arch], cores,
+  };
+}
+
+/** `48K`, `2048K`, `32M` (sysfs cache sizes) -> bytes; undefined when unreadable. */
+export function parseCacheSize(text: string): number | undefined {
+  const m = /^(\d+)([KMG]?)$/.exec(text.trim());
+  if (!m) return undefined;
+  const unit = { '': 1, K: 1 << 10, M: 1 << 20, G: 1 << 30 }[m[2] as '' | 'K' | 'M' | 'G'];
+  return Number(m[1]) * unit;
+}
+
+/**
+ * The host's data caches from sysfs (cpu0's view: L1 data, L2, the largest level beyond), each
+ * falling back to the named target's value when sysfs does not say.
+ */
+export function hostCaches(arch: TargetDesc['arch'],
+  root = '/sys/devices/system/cpu/cpu0/cache'): CacheSizes {
+  const found: Record<number, number> = {};
+  for (let i = 0; i < 8; i++) {
+    try {
+      const read = (f: string) => readFileSync(`${root}/index${i}/${f}`, 'utf8').trim();
+      if (read('type') === 'Instruction') continue;
+      const size = parseCacheSize(read('size'));
+      if (size !== undefined) found[Number(read('level'))] = size;
+    } catch {
+      break; // no more cache levels (or no sysfs)
+    }
+  }
+  const dflt = NAMED_CACHES[arch];
+  const last = Math.max(0, ...Object.keys(found).map(Number).filter((l) => l >= 3));
+  return { l1d: found[1] ?? dflt.l1d, l2: found[2] ?? dflt.l2, l3: last ? found[last] : dflt.l3 };
 }
 
 /** The machine we run on, as LLVM sees it. */
@@ -35,7 +95,7 @@ export function hostTarget(): TargetDesc {
   const arch = h.triple.startsWith('aarch64') ? 'aarch64' : 'x86_64';
   // Only enabled features matter to LLVM; the disabled list is long and noisy.
   const features = h.features.split(',').filter((f) => f.startsWith('+')).sort().join(',');
-  return { ...makeTarget(arch, h.cpu, features), triple: h.triple };
+  return { ...makeTarget(arch, h.cpu, features, hostCaches(arch), availableParallelism()), triple: h.triple };
 }
 
 /** 'x86_64' is a portable x86-64-v3 (AVX2+FMA) baseline; 'aarch64' is generic ARMv8 + NEON. */
@@ -49,4 +109,12 @@ export function targetFromName(name: TargetName): TargetDesc {
       throw new Error(`unknown target ${String(never)}`);
     }
   }
+}
+
+/** What kernel lowerings and schedules see of a target; `threads` defaults to 1. */
+export function targetInfo(t: TargetDesc, threads?: number): TargetInfo {
+  return {
+    arch: t.arch, vectorLanes: t.vectorLanesF32, threads: threads ?? 1,
+    vectorRegisters: t.vectorRegisters, caches: t.caches, cores: t.cores,
+  };
 }

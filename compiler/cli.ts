@@ -19,7 +19,7 @@ import { compile } from './driver.js';
 import { importOnnxCollect } from './frontend/onnx/import.js';
 import { TensorType as TensorProto } from './frontend/onnx/schema.js';
 import { inspectModule } from './inspect.js';
-import { compareTensors, readDataSet } from './testdata.js';
+import { compareTensors, readDataSet } from '../tools/testdata.js';
 import type { TargetName } from '../codegen/target.js';
 
 const USAGE = `usage:
@@ -53,7 +53,8 @@ const str = (a: Args, ...names: string[]): string | undefined => {
 
 async function cmdCompile(a: Args): Promise<void> {
   const model = a.positional[0];
-  const output = str(a, '-o', '--output') ?? join(dirname(model ?? '.'), `${basename(model ?? 'model', '.onnx')}.so`);
+  const output = str(a, '-o', '--output')
+    ?? join(dirname(model ?? '.'), `${basename(model ?? 'model', '.onnx')}.so`);
   if (!model) throw new Error('compile needs a model path');
   const fixed = str(a, '--fix');
   const fixedDims = fixed ? Object.fromEntries(fixed.split(',').map((kv) => {
@@ -62,9 +63,11 @@ async function cmdCompile(a: Args): Promise<void> {
     return [k, Number(v)];
   })) : undefined;
   const r = await compile(model, {
-    output, target: (str(a, '--target') ?? 'host') as TargetName, dynamic: a.flags.has('--dynamic'), fixedDims,
+    output, target: (str(a, '--target') ?? 'host') as TargetName,
+      dynamic: a.flags.has('--dynamic'), fixedDims,
   });
-  console.log(`compiled ${model} -> ${r.output}: ${r.kernels} kernels, ${(r.constantsBytes / 1e6).toFixed(2)} MB constants, ${r.seconds.toFixed(2)} s`);
+  console.log(`compiled ${model} -> ${r.output}: ${r.kernels} kernels, `
+    + `${(r.constantsBytes / 1e6).toFixed(2)} MB constants, ${r.seconds.toFixed(2)} s`);
 }
 
 function describe(t: Tensor): string {
@@ -74,7 +77,8 @@ function describe(t: Tensor): string {
 function writeTensor(path: string, name: string, t: Tensor): void {
   const d = t.data;
   const bytes = new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
-  const msg = TensorProto.create({ name, dims: [...t.dims], dataType: dtypeInfo(t.type as DType).onnx, rawData: bytes });
+  const msg = TensorProto.create({ name, dims: [...t.dims], dataType: dtypeInfo(t.type as DType).onnx,
+    rawData: bytes });
   writeFileSync(path, TensorProto.encode(msg).finish());
 }
 
@@ -156,7 +160,8 @@ async function cmdInspect(a: Args): Promise<void> {
   if (!path) throw new Error('inspect needs a path');
   if (path.endsWith('.so')) {
     const s = await load(path, { threads: 1 });
-    const sig = (xs: typeof s.inputs) => xs.map((x) => `  ${x.name}: ${x.dtype}[${x.shape.join(', ')}]`).join('\n');
+    const sig = (xs: typeof s.inputs) =>
+      xs.map((x) => `  ${x.name}: ${x.dtype}[${x.shape.join(', ')}]`).join('\n');
     console.log(`artifact ${path}\ninputs:\n${sig(s.inputs)}\noutputs:\n${sig(s.outputs)}`);
     s.dispose();
     return;

@@ -3,7 +3,8 @@
 // whose code is listed here and never changes meaning; details name the ONNX node, op type, tensor
 // or input concerned so messages speak the user's language (DESIGN.md decision 10).
 // Ranges: KC00xx model bytes, KC01xx protobuf/structure, KC02xx tensors and external data,
-// KC03xx unsupported ops/domains/opsets, KC04xx attributes/shape inference, KC05xx graph structure.
+// KC03xx unsupported ops/domains/opsets, KC04xx attributes/shape inference, KC05xx graph structure,
+// KC06xx symbols, KC07xx schedules and kernels, KC09xx back end and artifact.
 
 import { KestrelError } from '../runtime-vm/errors.js';
 
@@ -66,6 +67,12 @@ export const Codes = Object.freeze({
   GRAPH_SIZE: 'KC0505',
   /** A symbolic dimension needed at run time is not bound by any model input. */
   SHAPE_UNBOUND: 'KC0601',
+  /** A schedule handed to the compiler names an unknown knob or an illegal value. */
+  SCHEDULE_INVALID: 'KC0701',
+  /** A generated tensor-IR kernel breaks the rules of ir/tir.ts (an internal error). */
+  TIR_INVALID: 'KC0702',
+  /** KESTREL_DUMP_IR names a pipeline step that does not exist. */
+  DUMP_STEP: 'KC0703',
   /** Code generation, optimisation or object emission failed (an internal error). */
   CODEGEN: 'KC0901',
   /** The artifact could not be written (disk full, permission denied, linker failure). */

@@ -1,25 +1,22 @@
-// The compile driver: ONNX file -> graph IR -> pipeline -> LLVM object + data object -> one .so.
-// The artifact embeds the kernels, the bytecode, the constants (64-byte aligned) and a manifest
-// (format, versions, target, model hash, input/output signatures, content hashes, kernel names and
-// the debug table of compiler/lower/debug.ts that lets errors and profiles speak ONNX) that the
-// runtime checks before running anything. The .so is written under a temporary name and renamed,
-// so a failed compile never leaves a partial artifact behind.
+// The compile driver: reads the ONNX file, runs the pipeline (compiler/pipeline.ts: passes,
+// schedules, codegen, link) and supplies the manifest (format, versions, target, model hash,
+// input/output signatures, content hashes, kernel names and the debug table of
+// compiler/lower/debug.ts that lets errors and profiles speak ONNX) that the runtime checks before
+// running anything.
+// The .so is written under a temporary name and renamed, so a failed compile never leaves a
+// partial artifact behind.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dimKey, isStatic } from '../ir/dim.js';
 import type { Module, Value } from '../ir/graph.js';
-import type { Kernel } from '../ir/tir.js';
-import type { TargetInfo } from '../ir/te.js';
 import { FORMAT_VERSION } from '../runtime-vm/isa.generated.js';
 import { fnv1a64 } from '../codegen/fnv.js';
-import { compileIR, emitDataObject } from '../codegen/llvm/backend.js';
-import { emitModule } from '../codegen/llvm/emit.js';
-import { linkSharedObject } from '../codegen/link.js';
 import { type TargetDesc, type TargetName, targetFromName } from '../codegen/target.js';
 import { importOnnxFile } from './frontend/onnx/import.js';
 import { type CompiledModel, runPipeline } from './pipeline.js';
+import type { Schedule } from './schedule/schedule.js';
 
 function packageVersion(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -42,6 +39,11 @@ export interface CompileOptions {
   readonly threads?: number;
   /** Fix symbolic input dims (`{ batch: 1, seq: 16 }`) to compile for one shape only. */
   readonly fixedDims?: Readonly<Record<string, number>>;
+  /**
+   * Schedules (workload key -> knobs, e.g. a tuning log's best records) that replace the
+   * defaults for the kernels with those workloads; others keep the defaults.
+   */
+  readonly schedules?: readonly Schedule[];
 }
 
 export interface CompileReport {
@@ -85,39 +87,18 @@ function manifest(m: Module, outputs: readonly Value[], t: TargetDesc, c: Compil
   };
 }
 
-function targetInfo(t: TargetDesc, threads?: number): TargetInfo {
-  return { arch: t.arch, vectorLanes: t.vectorLanesF32, threads: threads ?? 1 };
-}
-
-/** Compiles kernels to one object (empty kernel table when the model needs none). */
-function kernelObject(kernels: readonly Kernel[], t: TargetDesc): Uint8Array {
-  const ir = emitModule(kernels, { target: t });
-  if (process.env.KESTREL_DUMP_LLVM) process.stderr.write(ir);
-  return compileIR({ ir, triple: t.triple, cpu: t.cpu, features: t.features, optLevel: 3 });
-}
-
 export async function compileModule(m: Module, opts: CompileOptions): Promise<CompileReport> {
   const t0 = performance.now();
   const target = targetFromName(opts.target ?? 'host');
   // Output names are the model's, whatever the passes did to the values behind them.
   const outputs = m.main.outputs;
-  const compiled = runPipeline(m, targetInfo(target, opts.threads));
-  const objects = [kernelObject(compiled.kernels, target)];
-  const man = new TextEncoder().encode(JSON.stringify(manifest(m, outputs, target, compiled)));
-  objects.push(emitDataObject({
-    triple: target.triple,
-    sections: [
-      { symbol: 'kestrel_bytecode', bytes: compiled.bytecode, align: 16 },
-      { symbol: 'kestrel_constants', bytes: compiled.constants, align: 64 },
-      { symbol: 'kestrel_manifest', section: '.kestrel_manifest', bytes: man, align: 8 },
-    ],
-    exports: [
-      { symbol: 'kestrel_bytecode_size', value: compiled.bytecode.byteLength },
-      { symbol: 'kestrel_constants_size', value: compiled.constants.byteLength },
-      { symbol: 'kestrel_manifest_size', value: man.byteLength },
-    ],
-  }));
-  await linkSharedObject({ objects, output: opts.output, target });
+  const compiled = await runPipeline(m, {
+    target, threads: opts.threads, schedules: opts.schedules,
+    artifact: {
+      output: opts.output,
+      manifest: (c) => new TextEncoder().encode(JSON.stringify(manifest(m, outputs, target, c))),
+    },
+  });
   return {
     output: opts.output, kernels: compiled.kernels.length,
     constantsBytes: compiled.constants.byteLength, seconds: (performance.now() - t0) / 1000,

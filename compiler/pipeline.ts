@@ -1,53 +1,77 @@
-// The compiler pipeline, in order. Every pass is listed here; the graph is verified after each
-// graph pass. Graph passes and fusion run inside control-flow bodies too.
-// KESTREL_DUMP_IR=after:<pass> (or after:all) prints the IR after a pass;
-// KESTREL_TIME_PASSES=1 prints how long each step took.
+// The compiler pipeline, in order: every step from the imported graph to the linked artifact is
+// listed in `runPipeline`, nowhere else. The graph is verified after each graph pass and every
+// tensor-IR kernel before code generation. Graph passes and fusion run inside control-flow
+// bodies too. KESTREL_DUMP_IR=after:STEP (several: after:a,after:b; or after:all) prints a
+// step's result, KESTREL_TIME_PASSES=1 prints how long each step took (compiler/pipeline-steps.ts).
+// Requires: a module from the frontend. Guarantees: without `artifact` the pipeline stops after
+// lower-program (nothing is written); with it, the .so appears atomically (codegen/link.ts).
 
 import { type Func, IdGen, isFunc, type Module, type Node } from '../ir/graph.js';
 import '../ir/ops/index.js';
 import type { Kernel } from '../ir/tir.js';
-import type { TargetInfo } from '../ir/te.js';
-import { verifyFunc } from '../ir/verify.js';
-import { printFunc } from '../ir/print.js';
+import { printKernel } from '../ir/tir-print.js';
+import { verifyKernel } from '../ir/tir-verify.js';
 import { Assembler } from '../codegen/bytecode.js';
+import { listBytecode } from '../codegen/bytecode-listing.js';
+import { emitDataObject, LlvmModule } from '../codegen/llvm/backend.js';
+import { emitModule } from '../codegen/llvm/emit.js';
+import { linkSharedObject } from '../codegen/link.js';
+import { type TargetDesc, targetInfo } from '../codegen/target.js';
+import { Codes, fail } from './diagnostics.js';
+import { assignLayouts, printLayouts } from './passes/assign-layouts.js';
 import { eliminateIdentity } from './passes/eliminate-identity.js';
 import { foldBatchNorm } from './passes/fold-batchnorm.js';
-import { fuse, type Group } from './passes/fuse.js';
+import { fuseTree, printGroups } from './passes/fuse-tree.js';
 import { packConvWeights } from './passes/pack-conv-weights.js';
 import { padConvInputs } from './passes/pad-conv-inputs.js';
 import { idsAfter } from './passes/graph-util.js';
 import { ConstantPool } from './lower/constants.js';
 import { DebugCollector, type DebugTable } from './lower/debug.js';
-import { lowerGroup } from './lower/kernel.js';
-import { lowerProgram, type Plan, type ProgramKernel } from './lower/program.js';
+import { lowerKernels } from './lower/kernel-table.js';
+import { lowerProgram } from './lower/program.js';
+import {
+  type KernelSchedule, type Schedule, printSchedules, scheduleMap, scheduleTree,
+} from './schedule/schedule.js';
+import { type DebugOptions, Steps } from './pipeline-steps.js';
+
+/** Every step, in the order runPipeline runs them (the names KESTREL_DUMP_IR accepts). */
+export const PIPELINE_STEPS = Object.freeze([
+  'eliminate-identity', 'fold-batchnorm', 'pad-conv-inputs', 'pack-conv-weights', // graph passes
+  'fuse', 'assign-layouts', 'schedule', 'lower-kernels', 'verify-tir', 'lower-program',
+  'llvm-emit', 'o3', 'object-emit', 'link',
+] as const);
+
+export type PipelineStep = (typeof PIPELINE_STEPS)[number];
+
+/** Where the artifact goes and what the driver puts in its data object. */
+export interface ArtifactOptions {
+  readonly output: string;
+  /** The manifest's bytes from the compiled model (the driver owns its content). */
+  readonly manifest: (out: CompiledModel) => Uint8Array;
+}
+
+export interface PipelineOptions {
+  readonly target: TargetDesc;
+  /** Worker threads the schedules plan for (default 1). */
+  readonly threads?: number;
+  /** Schedules to use instead of the defaults, per workload (a tuning log's records). */
+  readonly schedules?: readonly Schedule[];
+  /** Absent: stop after lower-program. */
+  readonly artifact?: ArtifactOptions;
+  readonly debug?: DebugOptions;
+}
 
 export interface CompiledModel {
   readonly kernels: readonly Kernel[];
   readonly bytecode: Uint8Array;
   readonly constants: Uint8Array;
   readonly func: Func;
+  /** The schedule of every kernel group, in lowering order (several groups may share a kernel). */
+  readonly schedules: readonly KernelSchedule[];
+  /** Milliseconds per step, in order. */
+  readonly times: readonly { readonly step: string; readonly ms: number }[];
   /** The manifest's debug table: kernel call sites and tensor registers in ONNX terms. */
   readonly debug: DebugTable;
-}
-
-const dump = process.env.KESTREL_DUMP_IR ?? '';
-const timing = process.env.KESTREL_TIME_PASSES === '1';
-
-function step<T>(name: string, run: () => T, show?: (x: T) => string): T {
-  const t0 = performance.now();
-  const out = run();
-  if (timing) process.stderr.write(`[kestrel] ${name}: ${(performance.now() - t0).toFixed(1)} ms\n`);
-  if (show && (dump === 'after:all' || dump === `after:${name}`)) {
-    process.stderr.write(`// after ${name}\n${show(out)}\n`);
-  }
-  return out;
-}
-
-function graphPass(name: string, f: Func, pass: (f: Func) => Func): Func {
-  const out = step(name, () => pass(f), printFunc);
-  const errors = verifyFunc(out);
-  if (errors.length) throw new Error(`IR verification failed after ${name}:\n  ${errors.join('\n  ')}`);
-  return out;
 }
 
 /** Applies `pass` to every control-flow body of `f` (innermost first), then to `f` itself. */
@@ -63,56 +87,76 @@ function everywhere(pass: (f: Func) => Func): (f: Func) => Func {
   return run;
 }
 
-/** The graph passes, in order. */
-function optimise(f: Func, ids: IdGen, target: TargetInfo): Func {
-  f = graphPass('eliminate-identity', f, everywhere(eliminateIdentity));
-  f = graphPass('fold-batchnorm', f, everywhere((x) => foldBatchNorm(x, ids)));
-  f = graphPass('pad-conv-inputs', f, everywhere((x) => padConvInputs(x, ids)));
-  f = graphPass('pack-conv-weights', f, everywhere((x) => packConvWeights(x, ids, target.vectorLanes)));
-  return f;
+function verifyKernels(kernels: readonly Kernel[]): number {
+  const errors = kernels.flatMap(verifyKernel);
+  if (errors.length) fail(Codes.TIR_INVALID, `tensor-IR verification failed:\n  ${errors.join('\n  ')}`);
+  return kernels.length;
 }
 
-/** Kernels deduplicated by structure (named k<i>_<ops>) for every group, bodies included. */
-class KernelTable {
-  readonly kernels: Kernel[] = [];
-  private readonly byKey = new Map<string, number>();
+const bytes = (what: string, b: Uint8Array) => `${what}: ${b.byteLength} bytes`;
 
-  constructor(private readonly target: TargetInfo) {}
-
-  plan(f: Func): Plan {
-    const groups = fuse(f);
-    const calls = new Map<Group, ProgramKernel>();
-    const bodies = new Map<Node, Map<string, Plan>>();
-    for (const g of groups) {
-      if (g.kind === 'kernel') calls.set(g, this.kernel(g));
-      if (g.kind === 'control') {
-        bodies.set(g.root, new Map(Object.entries(g.root.attrs).filter(([, a]) => isFunc(a))
-          .map(([k, a]) => [k, this.plan(a as Func)])));
-      }
-    }
-    return { func: f, groups, calls, bodies };
-  }
-
-  private kernel(g: Group): ProgramKernel {
-    const low = lowerGroup(g, this.target);
-    let index = this.byKey.get(low.key);
-    if (index === undefined) {
-      index = this.kernels.length;
-      this.byKey.set(low.key, index);
-      const ops = [g.root, ...g.epilogue].map((n) => n.op).join('_');
-      this.kernels.push({ ...low.kernel, name: `kestrel_k${index}_${ops}`.slice(0, 120) });
-    }
-    return { index, tensors: low.tensors, symbols: low.symbols };
-  }
-}
-
-export function runPipeline(m: Module, target: TargetInfo): CompiledModel {
-  const f = optimise(m.main, idsAfter(m), target);
-  const table = new KernelTable(target);
-  const plan = step('fuse+lower-kernels', () => table.plan(f));
+export async function runPipeline(m: Module, o: PipelineOptions): Promise<CompiledModel> {
+  const s = new Steps(PIPELINE_STEPS, o.debug);
+  const info = targetInfo(o.target, o.threads);
+  const ids: IdGen = idsAfter(m);
+  let f = m.main;
+  f = s.graph('eliminate-identity', f, everywhere(eliminateIdentity));
+  f = s.graph('fold-batchnorm', f, everywhere((x) => foldBatchNorm(x, ids)));
+  f = s.graph('pad-conv-inputs', f, everywhere((x) => padConvInputs(x, ids)));
+  f = s.graph('pack-conv-weights', f, everywhere((x) => packConvWeights(x, ids, info.vectorLanes)));
+  const groups = s.run('fuse', () => fuseTree(f), (t) => printGroups(t));
+  s.run('assign-layouts', () => assignLayouts(groups), printLayouts);
+  const given = scheduleMap(o.schedules);
+  const schedules = s.run('schedule', () => scheduleTree(groups, info, given), printSchedules);
+  const lowered = s.run('lower-kernels', () => lowerKernels(groups, info, schedules),
+    (l) => l.kernels.map(printKernel).join('\n'));
+  s.run('verify-tir', () => verifyKernels(lowered.kernels), (n) => `${n} kernels verified`);
   const constants = new ConstantPool();
   const debug = new DebugCollector();
-  const bytecode = step('lower-program', () =>
-    lowerProgram(plan, { constants, nKernels: table.kernels.length, debug }, new Assembler()));
-  return { kernels: table.kernels, bytecode, constants: constants.bytes(), func: f, debug: debug.table() };
+  const bytecode = s.run('lower-program', () =>
+    lowerProgram(lowered.plan, { constants, nKernels: lowered.kernels.length, debug }, new Assembler()),
+    listBytecode);
+  const out: CompiledModel = {
+    kernels: lowered.kernels, bytecode, constants: constants.bytes(), func: f,
+    schedules: [...schedules.values()], times: s.times, debug: debug.table(),
+  };
+  const a = o.artifact;
+  if (!a) { // the front half only: tests and inspection
+    s.finish();
+    return out;
+  }
+  const t = o.target;
+  const ir = s.run('llvm-emit', () => emitModule(out.kernels, { target: t }), (x) => x);
+  if (process.env.KESTREL_DUMP_LLVM) process.stderr.write(ir);
+  const llvm = s.run('o3', () =>
+    LlvmModule.parse({ ir, triple: t.triple, cpu: t.cpu, features: t.features, optLevel: 3 }).optimize(),
+  (x) => x.print());
+  const objects = s.run('object-emit', () => {
+    const kernels = llvm.emitObject();
+    llvm.dispose();
+    return [kernels, dataObject(t, out.bytecode, out.constants, a.manifest(out))];
+  }, ([k, d]) => `${bytes('kernels.o', k)}\n${bytes('data.o', d)}`);
+  await s.runAsync('link', async () => {
+    await linkSharedObject({ objects, output: a.output, target: t });
+    return a.output;
+  }, (p) => `linked ${p}`);
+  s.finish();
+  return out;
+}
+
+/** The artifact's data: bytecode, 64-byte aligned constants and the manifest (own ELF section). */
+function dataObject(t: TargetDesc, bytecode: Uint8Array, constants: Uint8Array, man: Uint8Array): Uint8Array {
+  return emitDataObject({
+    triple: t.triple,
+    sections: [
+      { symbol: 'kestrel_bytecode', bytes: bytecode, align: 16 },
+      { symbol: 'kestrel_constants', bytes: constants, align: 64 },
+      { symbol: 'kestrel_manifest', section: '.kestrel_manifest', bytes: man, align: 8 },
+    ],
+    exports: [
+      { symbol: 'kestrel_bytecode_size', value: bytecode.byteLength },
+      { symbol: 'kestrel_constants_size', value: constants.byteLength },
+      { symbol: 'kestrel_manifest_size', value: man.byteLength },
+    ],
+  });
 }

@@ -46,7 +46,8 @@ const VECS_PER_TASK = 64;
  * which for symbolic extents would be an integer division per lane). Shapes whose last axis is
  * shorter than a vector are walked as one flat index instead, so lanes are not wasted.
  */
-export function elementLoops(env: LoopEnv, shape: readonly Expr[], body: (idx: readonly Expr[]) => Stmt): Stmt {
+export function elementLoops(env: LoopEnv, shape: readonly Expr[],
+  body: (idx: readonly Expr[]) => Stmt): Stmt {
   if (shape.length === 0) return body([]);
   const V = env.lanes;
   const inner = shape[shape.length - 1];
@@ -65,7 +66,8 @@ export function elementLoops(env: LoopEnv, shape: readonly Expr[], body: (idx: r
   const main = t.loop(jb, full, t.loop(lane, V, at(t.add(t.mul(jb, V), lane)), 'vectorize'));
   const tailStart = t.mul(full, V);
   const j = t.add(tailStart, lane);
-  const tail = t.ifThen(t.lt(tailStart, inner), t.loop(lane, V, t.ifThen(t.lt(j, inner), at(j)), 'vectorize'));
+  const tail = t.ifThen(t.lt(tailStart, inner),
+    t.loop(lane, V, t.ifThen(t.lt(j, inner), at(j)), 'vectorize'));
   return t.loop(row, rows, t.seq(main, tail), 'parallel');
 }
 

@@ -38,7 +38,16 @@ export interface TargetInfo {
   readonly arch: string;
   /** Lanes of a float32 vector register (16 with AVX-512, 8 with AVX2, 4 with NEON). */
   readonly vectorLanes: number;
+  /** Worker threads the schedules plan for. */
   readonly threads: number;
+  // The machine facts below come from codegen/target.ts; unit tests that build kernels directly
+  // may leave them out, and schedule defaults then assume a common x86-64 core.
+  /** Architectural vector registers. */
+  readonly vectorRegisters?: number;
+  /** Data cache capacities in bytes. */
+  readonly caches?: { readonly l1d: number; readonly l2: number; readonly l3: number };
+  /** Cores of the machine (may exceed `threads`). */
+  readonly cores?: number;
 }
 
 export interface LowerCtx {
@@ -48,7 +57,10 @@ export interface LowerCtx {
   readonly outTypes: readonly TensorType[];
   readonly outputs: readonly OutputSink[];
   readonly target: TargetInfo;
-  /** Tunable schedule knobs for this kernel (empty: use defaults). */
+  /**
+   * Schedule knobs for this kernel, chosen by compiler/schedule (its defaults, or a tuning log).
+   * A knob left out falls back to the lowering's inline default (unit tests building kernels).
+   */
   readonly knobs: Readonly<Record<string, number>>;
   /** A symbolic or static dim as an int64 expression. */
   dim(d: Dim): Expr;

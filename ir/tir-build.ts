@@ -129,7 +129,8 @@ export function seq(...body: (Stmt | readonly Stmt[])[]): Stmt {
   return flat.length === 1 ? flat[0] : { kind: 'seq', body: flat };
 }
 
-export function loop(v: Var, extent: ExprLike, body: Stmt, kind: LoopKind = 'serial', min: ExprLike = 0): Stmt {
+export function loop(v: Var, extent: ExprLike, body: Stmt, kind: LoopKind = 'serial',
+  min: ExprLike = 0): Stmt {
   return { kind: 'for', var: v, min: toExpr(min), extent: toExpr(extent), loop: kind, body };
 }
 

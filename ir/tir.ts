@@ -13,6 +13,7 @@
 //   nested inside another parallel loop. Iterations must be independent.
 // - `alloc` declares a kernel-local scratch buffer of constant size (registers or stack).
 // - `assert` makes the kernel return `code` (a nonzero status) when `cond` is false.
+// ir/tir-verify.ts checks these rules (and scoping and dtypes) on every kernel before codegen.
 
 import type { DType } from './dtype.js';
 
@@ -47,7 +48,9 @@ export type Expr =
   | { readonly kind: 'binary'; readonly op: BinOp; readonly a: Expr; readonly b: Expr; readonly dtype: DType }
   | { readonly kind: 'unary'; readonly op: UnOp; readonly a: Expr; readonly dtype: DType }
   | { readonly kind: 'cast'; readonly a: Expr; readonly dtype: DType }
-  | { readonly kind: 'select'; readonly cond: Expr; readonly a: Expr; readonly b: Expr; readonly dtype: DType }
+  | {
+    readonly kind: 'select'; readonly cond: Expr; readonly a: Expr; readonly b: Expr; readonly dtype: DType;
+  }
   | { readonly kind: 'load'; readonly buf: Buffer; readonly index: Expr; readonly dtype: DType };
 
 export type LoopKind = 'serial' | 'parallel' | 'vectorize' | 'unroll';

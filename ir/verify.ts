@@ -15,7 +15,9 @@ export function verifyFunc(f: Func, outer: ReadonlySet<number> = new Set()): str
         errors.push(`node '${n.origin.name}' (${n.op}) reads '${v.name}' before it is defined`);
       }
     }
-    for (const b of bodiesOf(n)) errors.push(...verifyFunc(b, defined).map((e) => `in body of '${n.origin.name}': ${e}`));
+    for (const b of bodiesOf(n)) {
+      errors.push(...verifyFunc(b, defined).map((e) => `in body of '${n.origin.name}': ${e}`));
+    }
     for (const v of n.outputs) {
       if (defined.has(v.id)) errors.push(`value '${v.name}' is defined twice`);
       defined.add(v.id);

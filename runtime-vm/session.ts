@@ -197,7 +197,8 @@ export class Session {
     let outs: NativeOuts;
     let pending: ReturnType<NativeSession['run']>;
     try {
-      pending = native.run(ordered.map((v) => (v === null ? null : Array.isArray(v) ? v.map(nativeIn) : nativeIn(v))),
+      pending =
+        native.run(ordered.map((v) => (v === null ? null : Array.isArray(v) ? v.map(nativeIn) : nativeIn(v))),
         maxIterations ?? 0, profile === true);
     } catch (e) {
       throw toKestrel(e);

@@ -8,11 +8,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const shared = process.env.KESTREL_SHARED ?? resolve('..', 'shared');
-const dirs = ['node', 'pytorch-converted', 'pytorch-operator', 'simple'].map((d) => join(shared, 'onnx-tests', d));
+const dirs = ['node', 'pytorch-converted', 'pytorch-operator', 'simple']
+  .map((d) => join(shared, 'onnx-tests', d));
 for (const mode of ['static', 'dynamic']) {
   const report = join(tmpdir(), `kestrel-baseline-${mode}.json`);
-  const args = ['dist/compiler/conformance.js', ...dirs, '--report', report, ...(mode === 'dynamic' ? ['--dynamic'] : [])];
-  try { execFileSync('node', args, { stdio: ['ignore', 'ignore', 'inherit'] }); } catch { /* failures listed below */ }
+  const args = ['dist/tools/conformance.js', ...dirs, '--report', report,
+    ...(mode === 'dynamic' ? ['--dynamic'] : [])];
+  try {
+    execFileSync('node', args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  } catch { /* failures listed below */ }
   const r = JSON.parse(readFileSync(report, 'utf8'));
   const passed = r.cases.filter((c) => c.status === 'PASS').map((c) => c.name).sort();
   const failed = r.cases.filter((c) => c.status === 'FAIL').map((c) => `${c.name}: ${c.message}`);

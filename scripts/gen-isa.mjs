@@ -4,7 +4,7 @@
 // Usage: node scripts/gen-isa.mjs [--check]   (--check exits 1 when a generated file is stale)
 // Guarantees: output is deterministic (a pure function of isa.json), so tests can diff it.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -121,10 +121,13 @@ function main() {
     try { old = readFileSync(path, 'utf8'); } catch { /* missing counts as stale */ }
     if (old === text) continue;
     stale = true;
-    if (check) console.error(`stale: ${path}`);
+    if (check) console.error(`stale: ${relative(ROOT, path)} differs from what isa.json generates`);
     else writeFileSync(path, text);
   }
-  if (check && stale) process.exit(1);
+  if (check && stale) {
+    console.error('run `npm run gen:isa` and commit the regenerated files');
+    process.exit(1);
+  }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) main();

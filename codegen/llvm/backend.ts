@@ -1,5 +1,6 @@
 // Typed wrappers over the kestrel_llvm native addon (native/src/llvm_*.cc): LLVM 14 parsing,
-// verification, the O3 pipeline and object/assembly emission, plus constant-data objects.
+// verification, the O3 pipeline and object/assembly emission (in one call, or step by step on an
+// LlvmModule), plus constant-data objects.
 // Requires: the addon built at native/build/Release/kestrel_llvm.node (`npm run build:native`).
 // Guarantees: backend failures throw KestrelError with code KC0901 carrying LLVM's diagnostic.
 
@@ -39,9 +40,17 @@ export interface DataObjectOptions {
   readonly exports: readonly { readonly symbol: string; readonly value: bigint | number }[];
 }
 
+/** Opaque native module handle (an N-API External). */
+type NativeModule = { readonly __llvmModule: unique symbol };
+
 interface Addon {
   hostInfo(): HostInfo;
   compileIR(o: CompileIROptions): Buffer;
+  parseModule(o: CompileIROptions): NativeModule;
+  optimizeModule(m: NativeModule): void;
+  printModule(m: NativeModule): string;
+  emitModuleObject(m: NativeModule): Buffer;
+  disposeModule(m: NativeModule): void;
   emitAsm(o: CompileIROptions): string;
   emitDataObject(o: DataObjectOptions): Buffer;
 }
@@ -101,4 +110,39 @@ export function emitAsm(o: CompileIROptions): string {
 /** Constant globals (+ i64 value globals) -> ELF object bytes. */
 export function emitDataObject(o: DataObjectOptions): Uint8Array {
   return wrap(() => new Uint8Array(addon().emitDataObject(o)));
+}
+
+/**
+ * A parsed, verified LLVM module for one target, so that optimisation and object emission are
+ * separate pipeline steps. Optimise at most once, then emit once; `dispose` frees it at once
+ * (otherwise the garbage collector does). The same calls in the same order as compileIR, so the
+ * object is byte-identical to compileIR's.
+ */
+export class LlvmModule {
+  private constructor(private readonly m: NativeModule) {}
+
+  /** Parses and verifies textual IR (KC0901 with LLVM's diagnostic when it is not valid). */
+  static parse(o: CompileIROptions): LlvmModule {
+    return new LlvmModule(wrap(() => addon().parseModule({ ...o, optLevel: o.optLevel ?? 3 })));
+  }
+
+  /** Runs the O<optLevel> pipeline (the level given to parse). */
+  optimize(): this {
+    wrap(() => addon().optimizeModule(this.m));
+    return this;
+  }
+
+  /** The module's IR as it stands (after optimize: the optimised IR). */
+  print(): string {
+    return wrap(() => addon().printModule(this.m));
+  }
+
+  /** ELF object bytes. */
+  emitObject(): Uint8Array {
+    return wrap(() => new Uint8Array(addon().emitModuleObject(this.m)));
+  }
+
+  dispose(): void {
+    addon().disposeModule(this.m);
+  }
 }

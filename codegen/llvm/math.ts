@@ -82,7 +82,7 @@ export function emitExpF32(b: FnBuilder, w: number, x: string): string {
   const p = new P(b, w);
   const lo = p.sel(p.cmp('olt', x, p.c(-87)), p.c(-87), x);
   const xc = p.sel(p.cmp('ogt', lo, p.c(88.7)), p.c(88.7), lo);
-  const n = p.un('floor', p.fma(xc, p.c(1.44269504088896341), p.c(0.5)));
+  const n = p.un('floor', p.fma(xc, p.c(1.4426950408889634), p.c(0.5)));
   const r1 = p.fma(n, p.c(-0.693359375), xc);
   const r = p.fma(n, p.c(2.12194440e-4), r1);
   const r2 = p.f('fmul', r, r);
@@ -107,7 +107,7 @@ export function emitLogF32(b: FnBuilder, w: number, x: string): string {
   const e1 = p.f('fsub', e0, p.sel(small, p.c(23), p.c(0)));
   const mbits = b.emit(`or ${p.I} ${b.emit(`and ${p.I} ${bits}, ${p.ci(0x807fffff)}`)}, ${p.ci(0x3f000000)}`);
   const m = b.emit(`bitcast ${p.I} ${mbits} to ${p.T}`);
-  const lowM = p.cmp('olt', m, p.c(0.707106781186547524));
+  const lowM = p.cmp('olt', m, p.c(0.7071067811865476));
   const e = p.f('fsub', e1, p.sel(lowM, p.c(1), p.c(0)));
   const mm = p.f('fsub', p.sel(lowM, p.f('fadd', m, m), m), p.c(1));
   const z = p.f('fmul', mm, mm);

@@ -13,7 +13,7 @@ import type { Expr, Stmt } from '../../ir/tir.js';
 import { FnBuilder } from './builder.js';
 import { Scope, uni } from './lanes.js';
 import type { Cx, FnState, Val } from './lanes.js';
-import { emitCountedLoop, uniformBound } from './stmt.js';
+import { emitCountedLoop, uniformBound } from './loops.js';
 import { assertNever, memTy, regTy } from './types.js';
 
 type ForStmt = Extract<Stmt, { kind: 'for' }>;

@@ -11,7 +11,8 @@
 import type { Expr, Stmt } from '../../ir/tir.js';
 import { andMask, notMask, toVec, uni } from './lanes.js';
 import type { Cx, Val } from './lanes.js';
-import { emitCast, emitExpr, toI64 } from './expr.js';
+import { emitExpr, toI64 } from './expr.js';
+import { emitCountedLoop, uniformBound } from './loops.js';
 import { emitStore } from './memory.js';
 import { emitParallel } from './parallel.js';
 import { assertNever, memTy, regTy } from './types.js';
@@ -40,13 +41,6 @@ function constExtent(s: ForStmt): number {
   return s.extent.value;
 }
 
-/** A loop bound as a uniform value of the loop variable's type. */
-export function uniformBound(cx: Cx, e: Expr, s: ForStmt): string {
-  const v = emitCast(cx, emitExpr(cx, e), e.dtype, s.var.dtype);
-  if (v.k !== 'u') throw new Error(`codegen: bounds of loop ${s.var.name} vary by vector lane`);
-  return v.v;
-}
-
 function emitFor(cx: Cx, s: ForStmt): void {
   switch (s.loop) {
     case 'serial': emitSerial(cx, s); return;
@@ -60,25 +54,6 @@ function emitFor(cx: Cx, s: ForStmt): void {
       return;
     default: assertNever(s.loop);
   }
-}
-
-/**
- * Emits `for i in [lo, hi)` with `body(i)` (i of type t); used by serial loops and task bodies.
- */
-export function emitCountedLoop(cx: Cx, t: string, lo: string, hi: string, body: (i: string) => void): void {
-  const b = cx.f.b;
-  const ctr = b.alloca(t, 8);
-  const [head, bodyL, exit] = [b.label('loop'), b.label('body'), b.label('exit')];
-  b.instr(`store ${t} ${lo}, ${t}* ${ctr}`);
-  b.br(head);
-  b.block(head);
-  const i = b.emit(`load ${t}, ${t}* ${ctr}`);
-  b.condBr(b.emit(`icmp slt ${t} ${i}, ${hi}`), bodyL, exit);
-  b.block(bodyL);
-  body(i);
-  b.instr(`store ${t} ${b.emit(`add nsw ${t} ${i}, 1`)}, ${t}* ${ctr}`);
-  b.br(head);
-  b.block(exit);
 }
 
 function emitSerial(cx: Cx, s: ForStmt): void {

@@ -1,6 +1,7 @@
 // Lowers one fusion group to a tir Kernel: materialised values become buffer parameters,
 // symbolic extents become scalar parameters, the root op's lowering provides the loop nest (or a
 // default element loop for compute roots) and the epilogue ops are inlined into its stores.
+// The knobs come from the schedule stage (compiler/schedule); every op of the group reads them.
 // Names of buffers and variables are canonical per kernel, so identical groups give identical
 // kernels (same `key`) and share one compiled function.
 
@@ -12,6 +13,7 @@ import * as t from '../../ir/tir-build.js';
 import type { Buffer, Expr, Kernel, Stmt } from '../../ir/tir.js';
 import type { LowerCtx, OutputSink, TargetInfo, TensorAccess } from '../../ir/te.js';
 import { bufferAccess, elementLoops, offsetOf } from '../../ir/te-loops.js';
+import { knob } from '../../ir/ops/attrs.js';
 import { fail, Codes } from '../diagnostics.js';
 import type { Group } from '../passes/fuse.js';
 import { SymbolParams } from './dims.js';
@@ -32,7 +34,7 @@ class KernelBuilder {
   private readonly buffers = new Map<number, { buf: Buffer; value: Value }>();
   private counter = 0;
 
-  constructor(readonly target: TargetInfo) {}
+  constructor(readonly target: TargetInfo, readonly knobs: Readonly<Record<string, number>>) {}
 
   // `_` keeps loop/let names apart from the scalar parameters `s<N>` (SymbolParams).
   fresh = (hint: string, dtype: DType = 'int64') => t.variable(`${hint}_${this.counter++}`, dtype);
@@ -61,7 +63,7 @@ class KernelBuilder {
 
   ctx(n: Node, inputs: readonly (TensorAccess | null)[], outputs: readonly OutputSink[]): LowerCtx {
     return {
-      attrs: n.attrs, inputs, outputs, target: this.target, knobs: {},
+      attrs: n.attrs, inputs, outputs, target: this.target, knobs: this.knobs,
       inTypes: n.inputs.map((v) => v?.type ?? null), outTypes: n.outputs.map((v) => v.type),
       dim: (d) => this.syms.dim(d), fresh: this.fresh, scratch: this.scratch,
     };
@@ -70,7 +72,8 @@ class KernelBuilder {
   finish(body: Stmt): LoweredKernel {
     const entries = [...this.buffers.values()];
     const params = this.syms.params();
-    const kernel: Kernel = { name: 'kernel', buffers: entries.map((e) => e.buf), scalars: params.map((p) => p.v), body };
+    const kernel: Kernel = { name: 'kernel', buffers: entries.map((e) => e.buf),
+      scalars: params.map((p) => p.v), body };
     return {
       kernel, tensors: entries.map((e) => e.value), symbols: params.map((p) => p.symbol),
       key: JSON.stringify([kernel.buffers, kernel.scalars, body]),
@@ -81,7 +84,8 @@ class KernelBuilder {
 function lowerOrFail(n: Node, ctx: LowerCtx) {
   const def = getOp(n.op);
   if (!def?.lower) {
-    fail(Codes.UNSUPPORTED_OPS, `op '${n.op}' has no lowering`, { node: n.origin.name, opType: n.origin.opType });
+    fail(Codes.UNSUPPORTED_OPS, `op '${n.op}' has no lowering`,
+      { node: n.origin.name, opType: n.origin.opType });
   }
   return def.lower(ctx);
 }
@@ -103,8 +107,9 @@ function epilogue(b: KernelBuilder, g: Group, value: Expr, idx: readonly Expr[])
   return cur;
 }
 
-export function lowerGroup(g: Group, target: TargetInfo): LoweredKernel {
-  const b = new KernelBuilder(target);
+export function lowerGroup(g: Group, target: TargetInfo,
+  knobs: Readonly<Record<string, number>> = {}): LoweredKernel {
+  const b = new KernelBuilder(target, knobs);
   const inputs = g.root.inputs.map((v) => (v ? b.access(v) : null));
   const finalOut = g.outputs[0];
   const outBuf = (v: Value) => b.param(v);
@@ -119,6 +124,6 @@ export function lowerGroup(g: Group, target: TargetInfo): LoweredKernel {
   });
   const low = lowerOrFail(g.root, b.ctx(g.root, inputs, sinks));
   if (low.kind === 'kernel') return b.finish(low.body);
-  const env = { fresh: b.fresh, lanes: target.vectorLanes };
+  const env = { fresh: b.fresh, lanes: knob(knobs, 'elem.vec', target.vectorLanes) };
   return b.finish(elementLoops(env, sinks[0].shape, (idx) => sinks[0].store(idx, low.at(idx))));
 }

@@ -20,7 +20,7 @@ import { fail, Codes } from '../diagnostics.js';
 import type { Group } from '../passes/fuse.js';
 import type { ConstantPool } from './constants.js';
 import { emitChecks } from './checks.js';
-import { dataReferences } from './data-refs.js';
+import { dataReferences, lastUses } from './data-refs.js';
 import type { DebugCollector } from './debug.js';
 import { VM_OPS } from './vm-ops.js';
 
@@ -178,7 +178,8 @@ class ProgramBuilder {
     if (!isConst(v)) throw new Error(`value '${v.name}' used before it is computed`);
     const dst = this.a.reg();
     const offset = this.constants.offsetOf(v);
-    this.a.emit('const_tensor', { dst, dtype: dtypeInfo(v.type.dtype).code, offset, shape: [...v.data.shape] });
+    this.a.emit('const_tensor',
+      { dst, dtype: dtypeInfo(v.type.dtype).code, offset, shape: [...v.data.shape] });
     this.tensorRegs.set(v.id, dst);
     this.aliased.add(v.id);
     return dst;
@@ -218,7 +219,8 @@ class ProgramBuilder {
     const src = g.root.inputs[0]!;
     const out = g.root.outputs[0];
     const s = this.tensor(src);
-    if (src.type.sequence || src.type.optional) return this.a.emit('move', { dst: this.define(out, src), src: s });
+    if (src.type.sequence || src.type.optional) return this.a.emit('move',
+      { dst: this.define(out, src), src: s });
     const shape = out.type.shape.map((d) => this.dimReg(d));
     this.a.emit('reshape', { dst: this.define(out, src, g.root), src: s, shape });
     this.bindData(out);
@@ -425,7 +427,8 @@ class ProgramBuilder {
   private vmOp(g: Group): void {
     const n = g.root;
     const lower = VM_OPS.get(n.op);
-    if (!lower) return fail(Codes.UNSUPPORTED_OPS, `op '${n.op}' has no VM lowering`, { node: n.origin.name, opType: n.origin.opType });
+    if (!lower) return fail(Codes.UNSUPPORTED_OPS, `op '${n.op}' has no VM lowering`,
+      { node: n.origin.name, opType: n.origin.opType });
     lower(n, {
       a: this.a, tensor: (v) => this.tensor(v), define: (v) => this.define(v), scalar: (v) => this.scalar(v),
       intConst: (x) => this.intConst(x), dimReg: (d) => this.dimReg(d),
@@ -481,19 +484,11 @@ class ProgramBuilder {
   }
 }
 
-/** Index of the last group reading each value (body captures count as reads of the node). */
-function lastUses(groups: readonly Group[]): Map<number, number> {
-  const last = new Map<number, number>();
-  groups.forEach((g, i) => {
-    for (const n of [g.root, ...g.epilogue]) for (const v of nodeReads(n)) last.set(v.id, i);
-  });
-  return last;
-}
-
 export function lowerProgram(plan: Plan, o: ProgramOptions, a: Assembler): Uint8Array {
   const b = new ProgramBuilder(a, o.constants, dataReferences(plan.func), o.debug);
   b.bindInputs(plan.func.inputs);
   b.func(plan, true);
   b.ret(plan.func.outputs);
-  return a.finish({ nInputs: plan.func.inputs.length, nOutputs: plan.func.outputs.length, nKernels: o.nKernels });
+  return a.finish({ nInputs: plan.func.inputs.length, nOutputs: plan.func.outputs.length,
+    nKernels: o.nKernels });
 }

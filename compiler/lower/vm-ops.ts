@@ -25,7 +25,8 @@ export interface VmEmitter {
 export type VmLowering = (n: Node, e: VmEmitter) => void;
 
 const code = (v: Value) => dtypeInfo(v.type.dtype).code;
-const attrInt = (n: Node, k: string, dflt: number) => (typeof n.attrs[k] === 'number' ? n.attrs[k] as number : dflt);
+const attrInt = (n: Node, k: string, dflt: number) => (typeof n.attrs[k] === 'number'
+  ? n.attrs[k] as number : dflt);
 /** The `pos` operand: 0 registers when the position input is absent, else 1. */
 const pos = (e: VmEmitter, v: Value | null | undefined) => (v ? [e.scalar(v)] : []);
 
@@ -67,7 +68,8 @@ function splitLoop(e: VmEmitter, dst: number, src: number, dtype: number, axis: 
   const [zero, one] = [e.intConst(0), e.intConst(1)];
   const scalar = split.type.shape.length === 0;
   const size = scalar ? e.scalar(split) : a.reg();
-  if (scalar) a.emit('check', { cond: intOp(e, 'gt', size, zero), code: 204, message: a.str('SplitToSequence: split must be positive') });
+  if (scalar) a.emit('check', { cond: intOp(e, 'gt', size, zero), code: 204,
+    message: a.str('SplitToSequence: split must be positive') });
   const parts = a.reg(), count = a.reg(), k = a.reg();
   if (!scalar) {
     a.emit('seq_split', { dst: parts, tensor: e.tensor(split), axis: 0, sizes: [], keepdims: 0 });
@@ -90,7 +92,8 @@ function splitLoop(e: VmEmitter, dst: number, src: number, dtype: number, axis: 
   }
   const take = scalar ? intOp(e, 'min', size, left) : size;
   const pieces = a.reg(), piece = a.reg();
-  a.emit('seq_split', { dst: pieces, tensor: src, axis, sizes: [off, take, intOp(e, 'sub', left, take)], keepdims: 1 });
+  a.emit('seq_split',
+    { dst: pieces, tensor: src, axis, sizes: [off, take, intOp(e, 'sub', left, take)], keepdims: 1 });
   a.emit('seq_at', { dst: piece, seq: pieces, pos: one });
   a.emit('seq_insert', { dst, seq: dst, tensor: piece, pos: [] });
   a.emit('free', { reg: pieces });
@@ -99,17 +102,20 @@ function splitLoop(e: VmEmitter, dst: number, src: number, dtype: number, axis: 
   a.emit('jump', { target: head });
   a.bind(exit);
   if (!scalar) {
-    a.emit('check', { cond: intOp(e, 'eq', off, extent), code: 204, message: a.str('SplitToSequence: split sizes do not add up to the extent') });
+    a.emit('check', { cond: intOp(e, 'eq', off, extent), code: 204,
+      message: a.str('SplitToSequence: split sizes do not add up to the extent') });
   }
 }
 
 /** kestrel op name -> how to emit it. */
 export const VM_OPS: ReadonlyMap<string, VmLowering> = new Map<string, VmLowering>([
   ['unreachable', (n, e) => {
-    e.a.emit('fail', { code: 204, message: `${n.origin.opType} '${n.origin.name}': ${String(n.attrs.message)}` });
+    e.a.emit('fail',
+      { code: 204, message: `${n.origin.opType} '${n.origin.name}': ${String(n.attrs.message)}` });
     for (const v of n.outputs) e.define(v);
   }],
-  ['sequence_empty', (n, e) => e.a.emit('seq_empty', { dst: e.define(n.outputs[0]), dtype: code(n.outputs[0]) })],
+  ['sequence_empty',
+    (n, e) => e.a.emit('seq_empty', { dst: e.define(n.outputs[0]), dtype: code(n.outputs[0]) })],
   ['sequence_construct', (n, e) => {
     const tensors = n.inputs.map((v) => e.tensor(v!));
     e.a.emit('seq_construct', { dst: e.define(n.outputs[0]), tensors });
@@ -131,7 +137,8 @@ export const VM_OPS: ReadonlyMap<string, VmLowering> = new Map<string, VmLowerin
   ['sequence_length', (n, e) => {
     const count = e.a.reg();
     e.a.emit('seq_length', { dst: count, seq: e.tensor(n.inputs[0]!) });
-    e.a.emit('make_ints', { dst: e.define(n.outputs[0]), dtype: dtypeInfo('int64').code, rank: 0, values: [count] });
+    e.a.emit('make_ints',
+      { dst: e.define(n.outputs[0]), dtype: dtypeInfo('int64').code, rank: 0, values: [count] });
   }],
   ['concat_from_sequence', (n, e) => {
     const seq = e.tensor(n.inputs[0]!);
@@ -149,7 +156,8 @@ export const VM_OPS: ReadonlyMap<string, VmLowering> = new Map<string, VmLowerin
     const v = n.inputs[0];
     const has = v ? e.a.reg() : e.intConst(0);
     if (v) e.a.emit('has_value', { dst: has, src: e.tensor(v) });
-    e.a.emit('make_ints', { dst: e.define(n.outputs[0]), dtype: dtypeInfo('bool').code, rank: 0, values: [has] });
+    e.a.emit('make_ints',
+      { dst: e.define(n.outputs[0]), dtype: dtypeInfo('bool').code, rank: 0, values: [has] });
   }],
   ['optional_get_element', (n, e) => {
     const src = e.tensor(n.inputs[0]!);
@@ -157,7 +165,8 @@ export const VM_OPS: ReadonlyMap<string, VmLowering> = new Map<string, VmLowerin
     if (n.inputs[0]!.type.optional) {
       const has = e.a.reg();
       e.a.emit('has_value', { dst: has, src });
-      e.a.emit('check', { cond: has, code: 204, message: e.a.str('OptionalGetElement: the optional is empty') });
+      e.a.emit('check',
+        { cond: has, code: 204, message: e.a.str('OptionalGetElement: the optional is empty') });
     }
     e.a.emit('move', { dst, src });
   }],

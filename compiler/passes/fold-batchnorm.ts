@@ -29,7 +29,8 @@ function foldedParams(conv: Node, bn: Node, ids: IdGen): [Value, Value] {
   }
   const wd = constFromFloat32(w.data!.shape, wv);
   const bd = constFromFloat32([m], nb);
-  return [makeValue(ids, `${w.name}_bnfold`, w.type, wd), makeValue(ids, `${bn.origin.name}_bias`, { dtype: 'float32', shape: [m] }, bd)];
+  return [makeValue(ids, `${w.name}_bnfold`, w.type, wd),
+    makeValue(ids, `${bn.origin.name}_bias`, { dtype: 'float32', shape: [m] }, bd)];
 }
 
 export function foldBatchNorm(f: Func, ids: IdGen): Func {

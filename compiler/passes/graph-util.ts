@@ -37,7 +37,8 @@ export function substitute(f: Func, nodes: readonly Node[], subst: ReadonlyMap<n
   const rewriteNode = (n: Node): Node => {
     const attrs = Object.fromEntries(Object.entries(n.attrs).map(([k, a]) =>
       [k, isFunc(a) ? substitute(a, a.nodes, subst) : a]));
-    return Object.freeze({ ...n, inputs: n.inputs.map((v) => (v ? map(v) : null)), attrs: Object.freeze(attrs) });
+    return Object.freeze({ ...n, inputs: n.inputs.map((v) => (v ? map(v) : null)),
+      attrs: Object.freeze(attrs) });
   };
   return Object.freeze({ ...f, nodes: nodes.map(rewriteNode), outputs: f.outputs.map(map) });
 }

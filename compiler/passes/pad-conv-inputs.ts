@@ -1,7 +1,7 @@
-// Makes the zero padding of 2-D convolutions explicit: a conv with pads gets a `pad2d` node (ir/ops/conv.ts) in front
-// of its input and pads of zero, so its kernel reads every tap without bounds checks or lane
-// masks (the pad kernel is one cheap pass over the input; the conv reads each element KH*KW*M
-// times).
+// Makes the zero padding of 2-D convolutions explicit: a conv with pads gets a `pad2d` node
+// (ir/ops/conv.ts) in front of its input and pads of zero, so its kernel reads every tap without
+// bounds checks or lane masks (the pad kernel is one cheap pass over the input; the conv reads each
+// element KH*KW*M times).
 // Requires: conv nodes as produced by the frontend (attrs kernel/strides/dilations/pads/autoPad).
 // Guarantees: the same function; only convs with autoPad NOTSET and some nonzero pad change, and
 // their output types are untouched (the padded input has exactly the extents the pads added).
@@ -28,9 +28,11 @@ export function padConvInputs(f: Func, ids: IdGen): Func {
     const shape = x.type.shape.map((d, i) => dimAdd(d, full[i] + full[i + 4]));
     const xp = makeValue(ids, `${x.name}_padded`, { dtype: x.type.dtype, shape });
     nodes.push(Object.freeze({
-      id: ids.id(), op: 'pad2d', inputs: [x], outputs: [xp], attrs: { pads: [pt, pl, pb, pr] }, origin: n.origin,
+      id: ids.id(), op: 'pad2d', inputs: [x], outputs: [xp], attrs: { pads: [pt, pl, pb, pr] },
+        origin: n.origin,
     }));
-    nodes.push(Object.freeze({ ...n, inputs: [xp, ...n.inputs.slice(1)], attrs: { ...n.attrs, pads: [0, 0, 0, 0] } }));
+    nodes.push(Object.freeze({ ...n, inputs: [xp, ...n.inputs.slice(1)],
+      attrs: { ...n.attrs, pads: [0, 0, 0, 0] } }));
   }
   return Object.freeze({ ...f, nodes });
 }

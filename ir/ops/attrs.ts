@@ -11,7 +11,8 @@ import { isFloat } from '../dtype.js';
 import type { Dim } from '../dim.js';
 import { dimAdd, dimCeilDiv, dimFloorDiv, dimMin, dimSub, isStatic } from '../dim.js';
 import type { Attrs, TensorType } from '../graph.js';
-import type { Expr } from '../tir.js';
+import type { OutputSink } from '../te.js';
+import type { Buffer, Expr } from '../tir.js';
 import { add, and, floordiv, ge, imm, lt, max, min, mul, sub } from '../tir-build.js';
 import type { InferCtx } from './registry.js';
 
@@ -210,4 +211,14 @@ export function bcastCoord(coord: Expr, dim: Expr): Expr {
   const c = constOf(dim);
   if (c === 1) return imm(0);
   return c !== undefined ? coord : min(coord, sub(dim, 1)); // symbolic: 1 or equal to the output
+}
+
+/** The buffer behind a plain-store sink (scratch outputs are read back); throws otherwise. */
+export function sinkBuffer(s: OutputSink): Buffer {
+  const probe = imm(0, s.dtype);
+  const st = s.store(s.shape.map(() => imm(0)), probe);
+  if (st.kind !== 'store' || st.value !== probe) {
+    throw new Error('internal: a scratch or workspace output must be a plain buffer (no fused epilogue)');
+  }
+  return st.buf;
 }

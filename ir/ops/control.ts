@@ -45,15 +45,18 @@ const ifOp: OpDef = {
     const outer = outerSymbols(inputs);
     return a.outputs.map((va, k) => {
       const [ta, tb] = [va.type, b.outputs[k].type];
-      if (ta.dtype !== tb.dtype) ctx.fail('KC0402', `if: output ${k} is ${ta.dtype} in one branch, ${tb.dtype} in the other`);
+      if (ta.dtype !== tb.dtype) ctx.fail('KC0402',
+        `if: output ${k} is ${ta.dtype} in one branch, ${tb.dtype} in the other`);
       if (ta.sequence !== tb.sequence) ctx.fail('KC0402', `if: output ${k} is a sequence in one branch only`);
       if (ta.sequence && (ta.unranked || tb.unranked || ta.shape.length !== tb.shape.length)) {
         return { ...wrapping(ta), dtype: ta.dtype, shape: [], unranked: true };
       }
       if (ta.shape.length !== tb.shape.length) {
-        ctx.fail('KC0305', `if: output ${k} has rank ${ta.shape.length} in one branch and ${tb.shape.length} in the other`);
+        ctx.fail('KC0305',
+          `if: output ${k} has rank ${ta.shape.length} in one branch and ${tb.shape.length} in the other`);
       }
-      const shape = ta.shape.map((d, axis) => (dimEq(d, tb.shape[axis]) ? d : ctx.fresh(`if_out${k}_d${axis}`)));
+      const shape =
+        ta.shape.map((d, axis) => (dimEq(d, tb.shape[axis]) ? d : ctx.fresh(`if_out${k}_d${axis}`)));
       return outward({ ...wrapping(ta), dtype: ta.dtype, shape }, outer, ctx, `if_out${k}`);
     });
   },
@@ -66,7 +69,8 @@ const loop: OpDef = {
     const f = body(attrs, 'body', ctx);
     const n = inputs.length - 2;
     if (f.inputs.length !== n + 2 || f.outputs.length < n + 1) {
-      ctx.fail('KC0402', `loop: body signature (${f.inputs.length} in, ${f.outputs.length} out) does not fit ${n} carried values`);
+      ctx.fail('KC0402', `loop: body signature (${f.inputs.length} in, ${f.outputs.length} out) `
+        + `does not fit ${n} carried values`);
     }
     const outer = outerSymbols(inputs);
     const carried = f.inputs.slice(2).map((v, k) => outward(v.type, outer, ctx, `loop_v${k}`));

@@ -218,8 +218,10 @@ function lowerPacked(ctx: LowerCtx, V: number): Lowering {
   const ow = pxTail ? min(owRaw, sub(OW, 1)) : owRaw;
   const accAt = (j: number): Expr => add(mul(add(mul(px, TOV), j), V), lv);
   const wv = Array.from({ length: TOV }, (_, j) => ctx.fresh(`w${j}`, x.dtype));
-  const block = (j: number): Expr => (MB % TOV !== 0 ? min(add(mul(mt, TOV), j), MB - 1) : add(mul(mt, TOV), j));
-  const wIdx = (j: number): Expr => add(mul(flatIndex([block(j), ic, kh, kw], [imm(MB), C, imm(KH), imm(KW)]), V), lv);
+  const block = (j: number): Expr => (MB % TOV !== 0 ? min(add(mul(mt, TOV), j), MB - 1)
+    : add(mul(mt, TOV), j));
+  const wIdx = (j: number): Expr =>
+    add(mul(flatIndex([block(j), ic, kh, kw], [imm(MB), C, imm(KH), imm(KW)]), V), lv);
   const xIdx = flatIndex([n, ic, add(mul(oh, sH), mul(kh, dH)), add(mul(ow, sW), mul(kw, dW))], x.shape);
   const xs = ctx.fresh('xs', x.dtype);
   const fmas = seq(Array.from({ length: TOV }, (_, j) =>
@@ -272,7 +274,8 @@ function lowerPad2d(ctx: LowerCtx): Lowering {
   const xv = select(and(inRow, inCol), load(x.buffer, add(mul(add(mul(pv, H), ih), W), iw)), fill);
   const st = out.store([imm(0), pv, oh, ow], xv);
   const body = owc !== undefined && owc % V === 0 ? st : ifThen(lt(ow, OW), st);
-  const row = loop(oh, OH, loop(ch, ceilDivExpr(OW, V), loop(lv, V, body, out.vectorizable ? 'vectorize' : 'serial')));
+  const row = loop(oh, OH,
+    loop(ch, ceilDivExpr(OW, V), loop(lv, V, body, out.vectorizable ? 'vectorize' : 'serial')));
   return { kind: 'kernel', body: loop(pv, mul(N, C), row, 'parallel') };
 }
 
@@ -288,7 +291,7 @@ function lowerDepthwise(ctx: LowerCtx): Lowering {
   const xb = x.buffer, wb = w.buffer;
   if (!xb || !wb) throw new Error('internal: conv inputs must be materialised');
   const win = readWindow(ctx.attrs, 2, LOWER_FAIL);
-  const [N, C, H, W] = x.shape, [OH, OW] = out.shape.slice(2);
+  const [N, C] = x.shape, [OH, OW] = out.shape.slice(2);
   const [KH, KW] = win.kernel, [sH, sW] = win.strides, [dH, dW] = win.dilations;
   const V = knob(ctx.knobs, 'conv.vec', ctx.target.vectorLanes);
   const ohC = constOf(OH), owC = constOf(OW);
@@ -303,7 +306,8 @@ function lowerDepthwise(ctx: LowerCtx): Lowering {
   const ohRaw = add(mul(rb, TH), th), oh = rowTail ? min(ohRaw, sub(OH, 1)) : ohRaw;
   const ow = add(mul(add(mul(wt, TW), tw), V), lv);
   const accIdx = add(mul(add(mul(th, TW), tw), V), lv);
-  const xLoad = load(xb, flatIndex([n, c, add(mul(oh, sH), mul(kh, dH)), add(mul(ow, sW), mul(kw, dW))], x.shape));
+  const xLoad = load(xb,
+    flatIndex([n, c, add(mul(oh, sH), mul(kh, dH)), add(mul(ow, sW), mul(kw, dW))], x.shape));
   const lanes = (body: Stmt, kind: 'vectorize' | 'serial' = 'vectorize'): Stmt =>
     loop(th, TH, loop(tw, TW, loop(lv, V, body, kind), 'unroll'), 'unroll');
   const reduction = (masked: boolean): Stmt => {
@@ -312,7 +316,8 @@ function lowerDepthwise(ctx: LowerCtx): Lowering {
     const tap = letIn(wv, load(wb, flatIndex([c, kh, kw], [C, imm(KH), imm(KW)])), fma);
     return loop(kh, KH, loop(kw, KW, tap, KW <= 3 ? 'unroll' : 'serial'), KH <= 3 ? 'unroll' : 'serial');
   };
-  const red = colTail ? ifThen(le(mul(add(wt, 1), TWV), OW), reduction(false), reduction(true)) : reduction(false);
+  const red = colTail ? ifThen(le(mul(add(wt, 1), TWV), OW), reduction(false), reduction(true))
+    : reduction(false);
   const v = load(acc, accIdx);
   const st = out.store([n, c, ohRaw, ow], bias ? add(v, bias.at([c])) : v);
   const ok = [rowTail ? lt(ohRaw, OH) : null, colTail ? lt(ow, OW) : null].filter((e): e is Expr => !!e);

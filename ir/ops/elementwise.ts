@@ -13,7 +13,8 @@ import type { LowerCtx, Lowering } from '../te.js';
 import { broadcastAt, broadcastShapes, outExtents, sameDType } from './broadcast.js';
 import { defineOps, type InferCtx, type OpDef } from './registry.js';
 
-const num = (attrs: Attrs, k: string, dflt: number): number => (typeof attrs[k] === 'number' ? attrs[k] as number : dflt);
+const num = (attrs: Attrs, k: string, dflt: number): number => (typeof attrs[k] === 'number'
+  ? attrs[k] as number : dflt);
 const c = (x: Expr, v: number): Expr => t.imm(v, x.dtype);
 const u = (op: Parameters<typeof t.unary>[0]) => (x: Expr): Expr => t.unary(op, x);
 
@@ -26,10 +27,13 @@ const UNARY: Readonly<Record<string, Unary>> = {
   reciprocal: u('reciprocal'), not: u('not'), sin: u('sin'), cos: u('cos'), sign: u('sign'),
   softplus: (x) => t.unary('log', t.add(t.unary('exp', x), c(x, 1))),
   leaky_relu: (x, a) => t.select(t.lt(x, c(x, 0)), t.mul(c(x, num(a, 'alpha', 0.01)), x), x),
-  elu: (x, a) => t.select(t.lt(x, c(x, 0)), t.mul(c(x, num(a, 'alpha', 1)), t.sub(t.unary('exp', x), c(x, 1))), x),
-  hard_sigmoid: (x, a) => t.max(c(x, 0), t.min(c(x, 1), t.add(t.mul(c(x, num(a, 'alpha', 0.2)), x), c(x, num(a, 'beta', 0.5))))),
+  elu: (x, a) => t.select(t.lt(x, c(x, 0)),
+    t.mul(c(x, num(a, 'alpha', 1)), t.sub(t.unary('exp', x), c(x, 1))), x),
+  hard_sigmoid: (x, a) => t.max(c(x, 0),
+    t.min(c(x, 1), t.add(t.mul(c(x, num(a, 'alpha', 0.2)), x), c(x, num(a, 'beta', 0.5))))),
   selu: (x, a) => t.mul(c(x, num(a, 'gamma', 1.0507009873554805)),
-    t.select(t.le(x, c(x, 0)), t.mul(c(x, num(a, 'alpha', 1.6732632423543772)), t.sub(t.unary('exp', x), c(x, 1))), x)),
+    t.select(t.le(x, c(x, 0)),
+      t.mul(c(x, num(a, 'alpha', 1.6732632423543772)), t.sub(t.unary('exp', x), c(x, 1))), x)),
 };
 
 /** trunc(x) for floats: toward zero. */
@@ -44,10 +48,21 @@ const BINARY: Readonly<Record<string, Binary>> = {
   and: t.and, or: (a, b) => t.binary('or', a, b), xor: (a, b) => t.binary('xor', a, b),
   mod: (a, b, attrs) => {
     const fmod = num(attrs, 'fmod', 0) !== 0;
-    if (!isFloat(a.dtype)) return fmod ? t.sub(a, t.mul(b, t.div(a, b))) : t.mod(a, b);
+    if (!isFloat(a.dtype)) return intMod(a, b, fmod);
     return fmod ? floatFmod(a, b) : floatMod(a, b);
   },
 };
+
+/**
+ * Integer Mod (fmod 1: the remainder takes the dividend's sign; 0: the divisor's). Integer
+ * division and remainder never trap (README, "Integer arithmetic"): a / 0 = 0 and a mod 0 = a, so
+ * a = b * (a / b) + a mod b holds for every b; INT_MIN / -1 wraps to INT_MIN, INT_MIN mod -1 = 0.
+ * tir's integer div gives those quotients (codegen/llvm/ops.ts emitIntDiv, ir/tir-interp.ts).
+ */
+function intMod(a: Expr, b: Expr, fmod: boolean): Expr {
+  if (fmod) return t.sub(a, t.mul(b, t.div(a, b)));
+  return t.select(t.eq(b, c(b, 0)), a, t.mod(a, b));
+}
 
 /** C fmod: the remainder with the dividend's sign; fmod(x, ±inf) = x for finite x. */
 function floatFmod(a: Expr, b: Expr): Expr {
@@ -99,7 +114,8 @@ function shapeArith(name: string, out: TensorType, ctx: InferCtx): readonly Dim[
   const [a, b] = [ctx.values(0), ctx.values(1)];
   if (!f || !a || !b || isFloat(out.dtype) || !knownDims(a) || !knownDims(b)) return undefined;
   const n = Math.max(a.length, b.length);
-  if ((a.length !== n && a.length !== 1) || (b.length !== n && b.length !== 1) || out.shape.length > 1) return undefined;
+  if ((a.length !== n && a.length !== 1) || (b.length !== n && b.length !== 1)
+    || out.shape.length > 1) return undefined;
   const elems: Dim[] = [];
   for (let i = 0; i < n; i++) {
     const r = f(a[a.length === 1 ? 0 : i], b[b.length === 1 ? 0 : i]);
@@ -121,7 +137,8 @@ function elementwiseInfer(outDType?: (ins: DType) => DType) {
 function unaryDef(name: string, f: Unary): OpDef {
   return {
     name, traits: ['elementwise'], infer: elementwiseInfer(),
-    lower: (ctx: LowerCtx): Lowering => ({ kind: 'compute', at: (idx) => f(ctx.inputs[0]!.at(idx), ctx.attrs) }),
+    lower: (ctx: LowerCtx): Lowering =>
+      ({ kind: 'compute', at: (idx) => f(ctx.inputs[0]!.at(idx), ctx.attrs) }),
   };
 }
 
@@ -129,7 +146,8 @@ function binaryDef(name: string, f: Binary): OpDef {
   return {
     name, traits: ['elementwise'],
     infer: name === 'pow'
-      ? (inputs, _a, ctx) => [{ dtype: inputs[0]!.dtype, shape: broadcastShapes(inputs.map((x) => x!.shape), ctx) }]
+      ? (inputs, _a, ctx) =>
+        [{ dtype: inputs[0]!.dtype, shape: broadcastShapes(inputs.map((x) => x!.shape), ctx) }]
       : (inputs, attrs, ctx) => {
         const [out] = elementwiseInfer(BOOL_RESULT.has(name) ? () => 'bool' : undefined)(inputs, attrs, ctx);
         const elems = shapeArith(name, out, ctx);
@@ -158,7 +176,8 @@ const clip: OpDef = {
     kind: 'compute',
     at: (idx) => {
       let v = ctx.inputs[0]!.at(idx);
-      const [lo, hi] = [ctx.inputs[1], ctx.inputs[2]].map((b) => (b ? b.at(b.shape.map(() => t.imm(0))) : null));
+      const [lo, hi] = [ctx.inputs[1], ctx.inputs[2]]
+        .map((b) => (b ? b.at(b.shape.map(() => t.imm(0))) : null));
       if (lo) v = t.select(t.lt(v, lo), lo, v);
       if (hi) v = t.select(t.gt(v, hi), hi, v);
       return v;

@@ -50,7 +50,8 @@ function inferRange(ins: readonly (TensorType | null)[], _attrs: Attrs, ctx: Inf
     ? Math.max(Math.ceil((limit - start) / delta), 0)
     : clampZero(dimCeilDiv(dimSub(limit, start), delta));
   const known = !isFloat(dtype) && isStatic(len) && len <= MAX_ELEMS;
-  const elems = known ? Array.from({ length: len as number }, (_, i) => dimAdd(start, dimMul(delta, i))) : undefined;
+  const elems = known ? Array.from({ length: len as number }, (_, i) => dimAdd(start, dimMul(delta, i)))
+    : undefined;
   return [elems ? { dtype, shape: [len], elems } : { dtype, shape: [len] }];
 }
 
@@ -66,7 +67,8 @@ function fillValue(attrs: Attrs): { dtype: DType; value: number } {
   return { dtype: v.dtype, value: constValues(v)[0] ?? 0 };
 }
 
-function inferConstantOfShape(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
+function inferConstantOfShape(ins: readonly (TensorType | null)[], attrs: Attrs,
+  ctx: InferCtx): TensorType[] {
   const shape = ctx.values(0);
   if (!shape) return ctx.fail(INPUT_MISMATCH, 'constant_of_shape needs a 1-D int64 shape of static length');
   if (shape.some((d) => isStatic(d) && d < 0)) ctx.fail(ATTR_RANGE, `negative dim in shape`);
@@ -110,7 +112,8 @@ function inferTrilu(ins: readonly (TensorType | null)[], _attrs: Attrs, ctx: Inf
   const x = ins[0]!;
   if (x.shape.length < 2) ctx.fail(INPUT_MISMATCH, 'trilu input must have rank >= 2');
   const k = ins[1];
-  if (k && (k.dtype !== 'int64' || k.shape.length > 1)) ctx.fail(INPUT_MISMATCH, 'trilu k must be an int64 scalar');
+  if (k && (k.dtype !== 'int64' || k.shape.length > 1)) ctx.fail(INPUT_MISMATCH,
+    'trilu k must be an int64 scalar');
   return [{ dtype: x.dtype, shape: x.shape }];
 }
 
@@ -131,7 +134,8 @@ function lowerTrilu(ctx: LowerCtx): Lowering {
 
 export const GENERATE_OPS: readonly OpDef[] = [
   { name: 'range', traits: ['injective'], infer: inferRange, lower: lowerRange },
-  { name: 'constant_of_shape', traits: ['injective'], infer: inferConstantOfShape, lower: lowerConstantOfShape },
+  { name: 'constant_of_shape', traits: ['injective'], infer: inferConstantOfShape,
+    lower: lowerConstantOfShape },
   { name: 'expand', traits: ['injective'], infer: inferExpand, lower: lowerExpand },
   { name: 'trilu', traits: ['injective'], infer: inferTrilu, lower: lowerTrilu },
 ];

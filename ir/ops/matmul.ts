@@ -16,7 +16,7 @@
 // at compile time into (N/V, K, V) panels (and A into TM-row panels for large K).
 
 import type { Dim } from '../dim.js';
-import { dimEq, dimKey, isStatic } from '../dim.js';
+import { dimKey } from '../dim.js';
 import type { Attrs, TensorType } from '../graph.js';
 import type { LowerCtx, Lowering, TensorAccess } from '../te.js';
 import type { Buffer, Expr, Stmt } from '../tir.js';
@@ -38,7 +38,8 @@ function broadcastShapes(a: readonly Dim[], b: readonly Dim[], ctx: InferCtx): D
   const r = Math.max(a.length, b.length), out: Dim[] = [];
   for (let i = 0; i < r; i++) {
     const da = a[a.length - r + i] ?? 1, db = b[b.length - r + i] ?? 1;
-    out.push(broadcastDim(da, db) ?? ctx.fail(INPUT_MISMATCH, `cannot broadcast ${dimKey(da)} with ${dimKey(db)}`));
+    out.push(broadcastDim(da, db)
+      ?? ctx.fail(INPUT_MISMATCH, `cannot broadcast ${dimKey(da)} with ${dimKey(db)}`));
     const assumed = broadcastAssumption(da, db);
     if (assumed.length) ctx.require(assumed, 'inputs $0 and $1: batch dims cannot be broadcast', [0, 1]);
   }
@@ -121,7 +122,8 @@ function microKernel(ctx: LowerCtx, s: MMSpec): Stmt {
   };
   // Interior tiles (all but the last row/column block, and symbolic extents alike) run unmasked.
   const interior = and(le(mul(add(mb, 1), TM), s.M), le(mul(add(nb, 1), TN * V), s.N));
-  const tiles = nTail || mTail ? ifThen(interior, tileBody(false, false), tileBody(nTail, mTail)) : tileBody(false, false);
+  const tiles = nTail || mTail ? ifThen(interior, tileBody(false, false), tileBody(nTail, mTail))
+    : tileBody(false, false);
   const tile = alloc(acc, TM * TN * V, tiles);
   return loop(pv, prodExpr([prodExpr(s.batch), MB, NB]), tile, 'parallel');
 }

@@ -20,9 +20,8 @@ import {
   store, sub, unary, unflatten,
 } from '../tir-build.js';
 import {
-  ATTR_RANGE, INPUT_MISMATCH, bcastCoord, ceilDivExpr, checkBroadcastTo, checkDimEq, constOf, floatAttr, intAttr,
-  knob,
-  prodExpr, requireFloat,
+  ATTR_RANGE, INPUT_MISMATCH, bcastCoord, ceilDivExpr, checkBroadcastTo, checkDimEq, constOf, floatAttr,
+  intAttr, knob, prodExpr, requireFloat,
 } from './attrs.js';
 import type { InferCtx } from './registry.js';
 import { defineOps } from './registry.js';

@@ -30,9 +30,11 @@ import type { InferCtx } from './registry.js';
 import { defineOps } from './registry.js';
 import { lowestValue } from '../dtype.js';
 
-function inferPool(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx, anyType = false): TensorType[] {
+function inferPool(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx,
+  anyType = false): TensorType[] {
   // MaxPool also takes 8-bit integers; averaging needs floats.
-  const x = anyType && ins[0] && ins[0].shape.length >= 3 ? ins[0] : requireFloat(ins, 0, 'pool input', ctx, 3);
+  const x = anyType && ins[0] && ins[0].shape.length >= 3 ? ins[0]
+    : requireFloat(ins, 0, 'pool input', ctx, 3);
   const win = readWindow(attrs, x.shape.length - 2, ctx);
   const spatial: Dim[] = x.shape.slice(2).map((d, i) => windowOut(win, i, d));
   checkOutPositive(spatial, ctx);
@@ -132,7 +134,8 @@ function lowerGlobal(ctx: LowerCtx, isMax: boolean): Lowering {
 }
 
 defineOps([
-  { name: 'max_pool', traits: ['anchor'], infer: (i, a, c) => inferPool(i, a, c, true), lower: (ctx) => lowerPool(ctx, true) },
+  { name: 'max_pool', traits: ['anchor'], infer: (i, a, c) => inferPool(i, a, c, true),
+    lower: (ctx) => lowerPool(ctx, true) },
   { name: 'avg_pool', traits: ['anchor'], infer: inferPool, lower: (ctx) => lowerPool(ctx, false) },
   { name: 'global_max_pool', traits: ['anchor'], infer: inferGlobal, lower: (ctx) => lowerGlobal(ctx, true) },
   {

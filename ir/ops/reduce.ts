@@ -25,7 +25,8 @@ import {
 } from '../tir-build.js';
 import type { Expr, Stmt } from '../tir.js';
 import { elementLoops } from '../te-loops.js';
-import { ATTR_RANGE, INPUT_MISMATCH, LOWER_FAIL, ceilDivExpr, constOf, intAttr, intsAttr, knob, prodExpr } from './attrs.js';
+import { ATTR_RANGE, INPUT_MISMATCH, LOWER_FAIL, ceilDivExpr, constOf, intAttr, intsAttr, knob,
+  prodExpr } from './attrs.js';
 import { defineOps, type InferCtx, type OpDef } from './registry.js';
 
 /** One reduction: identity, combine, per-element map and final map (n = element count). */
@@ -47,7 +48,8 @@ const REDUCERS: Readonly<Record<string, Reducer>> = {
   reduce_l1: { identity: 'zero', combine: add, map: (x) => unary('abs', x) },
   reduce_l2: { identity: 'zero', combine: add, map: sq, final: (r) => unary('sqrt', r) },
   reduce_log_sum: { identity: 'zero', combine: add, final: (r) => unary('log', r) },
-  reduce_log_sum_exp: { identity: 'zero', combine: add, map: (x) => unary('exp', x), final: (r) => unary('log', r) },
+  reduce_log_sum_exp: { identity: 'zero', combine: add, map: (x) => unary('exp', x),
+    final: (r) => unary('log', r) },
   reduce_sum_square: { identity: 'zero', combine: add, map: sq },
 };
 
@@ -72,7 +74,8 @@ const accType = (dt: DType): DType => (dt === 'float16' ? 'float32' : dt);
 /** The reduced axes: given, or all; none when noopWithEmptyAxes and none given. */
 function reducedAxes(attrs: Attrs, rank: number, ctx: InferCtx): number[] {
   const axes = [...intsAttr(attrs, 'axes', [])];
-  for (const a of axes) if (!Number.isInteger(a) || a < 0 || a >= rank) ctx.fail(ATTR_RANGE, `axis ${a} out of range`);
+  for (const a of axes) if (!Number.isInteger(a) || a < 0 || a >= rank) ctx.fail(ATTR_RANGE,
+    `axis ${a} out of range`);
   if (new Set(axes).size !== axes.length) ctx.fail(ATTR_RANGE, `axes [${axes}] repeat an axis`);
   if (axes.length) return axes.sort((a, b) => a - b);
   return intAttr(attrs, 'noopWithEmptyAxes', 0) ? [] : [...Array(rank).keys()];
@@ -93,7 +96,8 @@ function inferArg(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferC
   const x = ins[0];
   if (!x || x.shape.length === 0) return ctx.fail(INPUT_MISMATCH, 'arg_max/arg_min need rank >= 1');
   const axis = intAttr(attrs, 'axis', 0);
-  if (!Number.isInteger(axis) || axis < 0 || axis >= x.shape.length) ctx.fail(ATTR_RANGE, `axis ${axis} out of range`);
+  if (!Number.isInteger(axis) || axis < 0 || axis >= x.shape.length) ctx.fail(ATTR_RANGE,
+    `axis ${axis} out of range`);
   return [{ dtype: 'int64', shape: reducedShape(x.shape, [axis], intAttr(attrs, 'keepdims', 1) !== 0) }];
 }
 
@@ -111,7 +115,8 @@ function layoutOf(ctx: LowerCtx, axes: readonly number[]): Layout {
   const first = axes[0], last = axes[axes.length - 1];
   return {
     x, out: ctx.outputs[0], axes, keep: intAttr(ctx.attrs, 'keepdims', 1) !== 0, first, last,
-    outer: prodExpr(s.slice(0, first)), L: prodExpr(s.slice(first, last + 1)), inner: prodExpr(s.slice(last + 1)),
+    outer: prodExpr(s.slice(0, first)), L: prodExpr(s.slice(first, last + 1)),
+      inner: prodExpr(s.slice(last + 1)),
   };
 }
 
@@ -182,8 +187,12 @@ function lowerGeneral(ctx: LowerCtx, axes: readonly number[], r: Reducer): Stmt 
   const kept = x.shape.filter((_, i) => !axes.includes(i)), red = axes.map((a) => x.shape[a]);
   const p = ctx.fresh('p'), l = ctx.fresh('l'), acc = ctx.scratch('acc', dt);
   const kc = unflatten(p, kept), rc = unflatten(l, red);
-  const coords = (): Expr[] => { let a = 0, b = 0; return x.shape.map((_, i) => (axes.includes(i) ? rc[a++] : kc[b++])); };
-  const oIdx = (): Expr[] => { let b = 0; return x.shape.flatMap((_, i) => (axes.includes(i) ? (keep ? [imm(0)] : []) : [kc[b++]])); };
+  const coords = (): Expr[] => {
+    let a = 0, b = 0; return x.shape.map((_, i) => (axes.includes(i) ? rc[a++] : kc[b++]));
+  };
+  const oIdx = (): Expr[] => {
+    let b = 0; return x.shape.flatMap((_, i) => (axes.includes(i) ? (keep ? [imm(0)] : []) : [kc[b++]]));
+  };
   const n = prodExpr(red);
   const body = seq(
     store(acc, 0, imm(identityValue(r, dt), dt)),
@@ -198,7 +207,8 @@ function lowerReduce(ctx: LowerCtx, r: Reducer): Lowering {
   const axes = reducedAxes(ctx.attrs, x.shape.length, LOWER_FAIL);
   if (axes.length === 0) {
     const env = { fresh: ctx.fresh, lanes: ctx.target.vectorLanes };
-    return { kind: 'kernel', body: elementLoops(env, x.shape, (idx) => ctx.outputs[0].store(idx, x.at(idx))) };
+    return { kind: 'kernel',
+      body: elementLoops(env, x.shape, (idx) => ctx.outputs[0].store(idx, x.at(idx))) };
   }
   const adjacent = axes[axes.length - 1] - axes[0] === axes.length - 1;
   if (!adjacent) return { kind: 'kernel', body: lowerGeneral(ctx, axes, r) };
@@ -228,9 +238,11 @@ function lowerArg(ctx: LowerCtx, isMax: boolean): Lowering {
   const body = seq(
     loop(lv, V, seq(store(best, lv, xAt(y, o, imm(0), jSafe)), store(bi, lv, imm(0))), kind),
     loop(l, add(y.L, -1), loop(lv, V, step, kind), 'serial', 1),
-    loop(lv, V, V > 1 ? ifThen(lt(j, y.inner), st) : st, V > 1 && y.out.vectorizable ? 'vectorize' : 'serial'),
+    loop(lv, V, V > 1 ? ifThen(lt(j, y.inner), st) : st, V > 1 && y.out.vectorizable ? 'vectorize'
+      : 'serial'),
   );
-  return { kind: 'kernel', body: loop(pv, mul(y.outer, nch), alloc(best, V, alloc(bi, V, body)), 'parallel') };
+  return { kind: 'kernel',
+    body: loop(pv, mul(y.outer, nch), alloc(best, V, alloc(bi, V, body)), 'parallel') };
 }
 
 export const REDUCE_OPS: readonly OpDef[] = [

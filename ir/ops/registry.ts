@@ -57,7 +57,8 @@ export interface OpDef {
   /** Output types from input types and attributes; calls ctx.fail on invalid input. */
   infer(inputs: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[];
   /** Evaluates the op on constant inputs (small tensors only); undefined when it cannot. */
-  fold?(inputs: readonly (ConstData | null)[], attrs: Attrs, outTypes: readonly TensorType[]): ConstData[] | undefined;
+  fold?(inputs: readonly (ConstData | null)[], attrs: Attrs, outTypes: readonly TensorType[]): ConstData[]
+    | undefined;
   /** Lowering to tensor expressions; absent for views and ops decomposed elsewhere. */
   lower?(ctx: LowerCtx): Lowering;
 }

@@ -35,7 +35,7 @@
 
 import { dimMul, type Dim } from '../dim.js';
 import type { Attrs, TensorType } from '../graph.js';
-import type { LowerCtx, Lowering, OutputSink } from '../te.js';
+import type { LowerCtx, Lowering } from '../te.js';
 import type { Buffer, Expr, Stmt } from '../tir.js';
 import {
   add, alloc, and, cast, eq, floordiv, ge, ifThen, imm, le, letIn, load, loop, lt, max, min, mod, mul,
@@ -43,7 +43,7 @@ import {
 } from '../tir-build.js';
 import {
   ATTR_RANGE, INPUT_MISMATCH, checkDimEq, constOf, floatAttr, intAttr, intsAttr, knob,
-  requireFloat, strAttr,
+  requireFloat, sinkBuffer, strAttr,
 } from './attrs.js';
 import { INDEX_OUT_OF_RANGE } from './gather.js';
 import type { InferCtx, OpDef } from './registry.js';
@@ -58,7 +58,8 @@ export const ACTIVATIONS: readonly string[] = [
   'Elu', 'Softsign', 'Softplus',
 ];
 
-const numDirs = (attrs: Attrs): number => (strAttr(attrs, 'direction', 'forward') === 'bidirectional' ? 2 : 1);
+const numDirs = (attrs: Attrs): number =>
+  (strAttr(attrs, 'direction', 'forward') === 'bidirectional' ? 2 : 1);
 const wsSlots = (cell: Cell, attrs: Attrs): number =>
   (cell === 'lstm' ? 3 : cell === 'gru' && intAttr(attrs, 'lbr', 0) === 0 ? 4 : 2);
 
@@ -77,7 +78,8 @@ function inferSeq(cell: Cell) {
     if (!Number.isInteger(H) || H < 1) ctx.fail(ATTR_RANGE, `hidden_size must be >= 1, got ${H}`);
     if (layout !== 0 && layout !== 1) ctx.fail(ATTR_RANGE, `layout must be 0 or 1, got ${layout}`);
     const dir = strAttr(attrs, 'direction', 'forward');
-    if (!['forward', 'reverse', 'bidirectional'].includes(dir)) ctx.fail(ATTR_RANGE, `unknown direction '${dir}'`);
+    if (!['forward', 'reverse', 'bidirectional'].includes(dir)) ctx.fail(ATTR_RANGE,
+      `unknown direction '${dir}'`);
     const acts = (attrs.acts ?? []) as readonly string[];
     if (acts.length !== ACTS[cell] * D) ctx.fail(ATTR_RANGE, `expected ${ACTS[cell] * D} activations`);
     for (const a of acts) if (!ACTIVATIONS.includes(a)) ctx.fail(ATTR_RANGE, `unsupported activation '${a}'`);
@@ -102,13 +104,6 @@ function inferSeq(cell: Cell) {
     const ws = f([wsSlots(cell, attrs), D, B, H]);
     return cell === 'lstm' ? [y, f(st), f(st), ws] : [y, f(st), ws];
   };
-}
-
-/** The buffer behind a plain output sink (multi-output ops never take an epilogue). */
-function sinkBuffer(sink: OutputSink): Buffer {
-  const s = sink.store(sink.shape.map(() => imm(0)), imm(0, sink.dtype));
-  if (s.kind !== 'store') throw new Error('internal: recurrence workspace must be a plain buffer');
-  return s.buf;
 }
 
 /** An ONNX activation function applied to a (vector) expression. */
@@ -192,9 +187,11 @@ function finalState(r: Rec, part: Part): Stmt {
   const last = mod(r.S, 2);
   const outs = r.ctx.outputs;
   const copy = unitVectors(r, (j, inU) => {
-    const sts = [guard(inU, outs[1].store(stCoords(r, dv, bv, j), masked(inU, load(r.ws, wsIdx(r, last, dv, bv, j)))))];
+    const sts =
+      [guard(inU, outs[1].store(stCoords(r, dv, bv, j), masked(inU, load(r.ws, wsIdx(r, last, dv, bv, j)))))];
     if (r.cell === 'lstm') {
-      sts.push(guard(inU, outs[2].store(stCoords(r, dv, bv, j), masked(inU, load(r.ws, wsIdx(r, 2, dv, bv, j))))));
+      sts.push(guard(inU,
+        outs[2].store(stCoords(r, dv, bv, j), masked(inU, load(r.ws, wsIdx(r, 2, dv, bv, j))))));
     }
     return seq(sts);
   });
@@ -298,7 +295,8 @@ const rbGate = (r: Rec, at: At, g: number, j: Expr, inU: Expr | null): Expr => (
   ? masked(inU, load(r.bias, add(add(mul(at.d, 2 * r.G * r.H), (r.G + g) * r.H), j))) : imm(0, F32));
 
 /** Row of xw for batch row b at time pos. */
-const xRow = (r: Rec, b: Expr, pos: Expr): Expr => (r.layout === 0 ? add(mul(pos, r.B), b) : add(mul(b, r.S), pos));
+const xRow = (r: Rec, b: Expr, pos: Expr): Expr => (r.layout === 0 ? add(mul(pos, r.B), b)
+  : add(mul(b, r.S), pos));
 
 /**
  * Activation k of direction d (d a runtime expr: the two directions may differ). Gate inputs are
@@ -311,13 +309,15 @@ function act(r: Rec, at: At, k: number, x0: Expr): Expr {
   const names = r.attrs.acts as readonly string[];
   const al = intsAttr(r.attrs, 'act_alpha', []), be = intsAttr(r.attrs, 'act_beta', []);
   const n = ACTS[r.cell];
-  const f = (dir: number): Expr => activation(names[dir * n + k], al[dir * n + k] ?? 0, be[dir * n + k] ?? 0, x);
+  const f = (dir: number): Expr => activation(names[dir * n + k], al[dir * n + k] ?? 0,
+    be[dir * n + k] ?? 0, x);
   if (r.D === 1 || (names[k] === names[n + k] && al[k] === al[n + k] && be[k] === be[n + k])) return f(0);
   return select(eq(at.d, 0), f(0), f(1));
 }
 
 /** Stores of one step's result h for row b: state (kept when invalid) and Y (zero when invalid). */
-function emitH(r: Rec, at: At, b: Expr, j: Expr, inU: Expr | null, valid: Expr, pos: Expr, h: Expr, hPrev: Expr): Stmt {
+function emitH(r: Rec, at: At, b: Expr, j: Expr, inU: Expr | null, valid: Expr, pos: Expr, h: Expr,
+  hPrev: Expr): Stmt {
   const yIdx = r.layout === 0 ? [pos, at.d, b, j] : [b, pos, at.d, j];
   return guard(inU, seq(
     store(r.ws, wsIdx(r, at.hn, at.d, b, j), select(valid, h, hPrev)),
@@ -336,7 +336,8 @@ function lstmStep(r: Rec, at: At): Stmt {
     const pre = (g: number): Expr => add(acc(g), xGate(r, at, row, g, j, inU, true));
     const peep = (k: number, c: Expr): Expr => (r.p
       ? mul(masked(inU, load(r.p, add(add(mul(at.d, 3 * r.H), k * r.H), j))), c) : imm(0, F32));
-    const [cp, hp, iv, fv, gv, cn, ov] = ['cp', 'hp', 'i', 'f', 'g', 'c', 'o'].map((n) => r.ctx.fresh(n, F32));
+    const [cp, hp, iv, fv, gv, cn, ov] =
+      ['cp', 'hp', 'i', 'f', 'g', 'c', 'o'].map((n) => r.ctx.fresh(n, F32));
     const cIdx = wsIdx(r, 2, at.d, b, j);
     const out = emitH(r, at, b, j, inU, valid, pos, mul(ov, act(r, at, 2, cn)), hp);
     const body = seq(guard(inU, store(r.ws, cIdx, select(valid, cn, cp))), out);
@@ -383,7 +384,8 @@ function gruStep(r: Rec, part: Part, s: Expr, hp: Expr, hn: Expr): Stmt {
         const row = xRow(r, b, timeOf(r, at, b).pos);
         const z = act(r, at, 0, add(acc(0), xGate(r, at, row, 0, j, inU, true)));
         const rg = act(r, at, 0, add(acc(1), xGate(r, at, row, 1, j, inU, true)));
-        const n = act(r, at, 1, add(xGate(r, at, row, 2, j, inU, false), mul(rg, add(acc(2), rbGate(r, at, 2, j, inU)))));
+        const n = act(r, at, 1,
+          add(xGate(r, at, row, 2, j, inU, false), mul(rg, add(acc(2), rbGate(r, at, 2, j, inU)))));
         return finish(at, b, j, inU, z, n);
       })));
   }
@@ -441,7 +443,8 @@ function lowerSeq(cell: Cell) {
     const time = loop(sv, S, letIn(hp, mod(sv, 2), letIn(hn, sub(1, mod(sv, 2)), step)));
     const nTasks = mul(D, nParts);
     const body = seq(initState(r, part), time, finalState(r, part));
-    return { kind: 'kernel', body: seq(checkLens(r), loop(task, nTasks, body, constOf(nTasks) === 1 ? 'serial' : 'parallel')) };
+    return { kind: 'kernel',
+      body: seq(checkLens(r), loop(task, nTasks, body, constOf(nTasks) === 1 ? 'serial' : 'parallel')) };
   };
 }
 

@@ -41,17 +41,21 @@
 // Parallelism: top_k runs rows in parallel (each row selected and sorted serially); compress runs the
 // slices before the axis in parallel; the counting kernels, nonzero and unique are serial scans
 // (a prefix scan over the data), which is what they are.
-// NaN keys compare neither less nor greater than anything (they tie by index).
+// NaN keys: TopK puts NaN above every number (keyAbove); Unique: neither less nor greater than any.
 
 import { type Dim, dimEq, dimProduct, isStatic } from '../dim.js';
+import { type DType, isFloat } from '../dtype.js';
 import type { Attrs, TensorType } from '../graph.js';
-import type { LowerCtx, Lowering, OutputSink, TensorAccess } from '../te.js';
+import type { LowerCtx, Lowering, TensorAccess } from '../te.js';
 import {
   add, alloc, and, binary, cast, eq, floordiv, ge, gt, ifThen, imm, letIn, load, loop, lt, min, mod, mul,
-  select, seq, store, sub, unflatten,
+  select, seq, store, sub, unary, unflatten,
 } from '../tir-build.js';
 import type { Buffer, Expr, Stmt } from '../tir.js';
-import { ATTR_RANGE, INPUT_MISMATCH, intAttr, prodExpr } from './attrs.js';
+import { ATTR_RANGE, INPUT_MISMATCH, intAttr, prodExpr, sinkBuffer } from './attrs.js';
+import {
+  type Layout, layoutOf, mergeSort, outIdx, sliceCmp, xAt, xFlat,
+} from './select-sort.js';
 import { defineOps, type InferCtx, type OpDef } from './registry.js';
 import { KernelStatus } from '../kernel-status.js';
 
@@ -70,19 +74,20 @@ function need(t: TensorType | null, what: string, ctx: InferCtx): TensorType {
 /** The count input `i` as a dim (number or data symbol). */
 function countDim(i: number, ctx: InferCtx): Dim {
   const v = ctx.values(i);
-  if (!v || v.length !== 1) return ctx.fail(INPUT_MISMATCH, `input ${i} must be a one-element integer tensor`);
+  if (!v || v.length !== 1) return ctx.fail(INPUT_MISMATCH,
+    `input ${i} must be a one-element integer tensor`);
   if (isStatic(v[0]) && v[0] < 0) ctx.fail(ATTR_RANGE, `count ${v[0]} is negative`);
   return v[0];
 }
 
 function axisAttr(attrs: Attrs, rank: number, ctx: InferCtx): number {
   const a = intAttr(attrs, 'axis', -1);
-  if (a !== -1 && (!Number.isInteger(a) || a < 0 || a >= rank)) ctx.fail(ATTR_RANGE, `axis ${a} out of range for rank ${rank}`);
+  if (a !== -1 && (!Number.isInteger(a) || a < 0 || a >= rank)) ctx.fail(ATTR_RANGE,
+    `axis ${a} out of range for rank ${rank}`);
   return a;
 }
 
 const SCALAR_I64: TensorType = { dtype: 'int64', shape: [] };
-
 
 /** The shape with the axis extent replaced (or [n] when flattened). */
 const withAxis = (shape: readonly Dim[], axis: number, n: Dim): Dim[] =>
@@ -131,7 +136,8 @@ function inferTopK(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: Infer
   const x = need(ins[0], 'x', ctx);
   if (x.shape.length === 0) ctx.fail(INPUT_MISMATCH, 'top_k needs rank >= 1');
   const axis = intAttr(attrs, 'axis', x.shape.length - 1);
-  if (!Number.isInteger(axis) || axis < 0 || axis >= x.shape.length) ctx.fail(ATTR_RANGE, `axis ${axis} out of range`);
+  if (!Number.isInteger(axis) || axis < 0 || axis >= x.shape.length) ctx.fail(ATTR_RANGE,
+    `axis ${axis} out of range`);
   const k = countDim(1, ctx), L = x.shape[axis];
   if (isStatic(k) && isStatic(L) && k > L) ctx.fail(ATTR_RANGE, `k = ${k} exceeds the axis extent ${L}`);
   const shape = withAxis(x.shape, axis, k);
@@ -165,104 +171,9 @@ function inferUnique(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: Inf
   const n = permOf(ins, x, axis, ctx), c = countDim(2, ctx);
   const outs: TensorType[] = [{ dtype: x.dtype, shape: withAxis(x.shape, axis, c) },
     { dtype: 'int64', shape: [c] }, { dtype: 'int64', shape: [n] }, { dtype: 'int64', shape: [c] }];
-  if (intAttr(attrs, 'sorted', 1) === 0) for (let k = 0; k < 3; k++) outs.push({ dtype: 'int64', shape: [n] });
+  if (intAttr(attrs, 'sorted', 1) === 0) for (let k = 0; k < 3; k++) outs.push({ dtype: 'int64',
+    shape: [n] });
   return outs;
-}
-
-// ---- lowering helpers -------------------------------------------------------------------------
-
-/** The buffer behind a plain-store sink (scratch outputs are read back); throws otherwise. */
-export function sinkBuffer(s: OutputSink): Buffer {
-  const probe = imm(0, s.dtype);
-  const st = s.store(s.shape.map(() => I(0)), probe);
-  if (st.kind !== 'store' || st.value !== probe) {
-    throw new Error('select ops: a scratch output must be a plain buffer (no fused epilogue)');
-  }
-  return st.buf;
-}
-
-/** x viewed as (outer, L, inner) around `axis` (L = every element when flattened). */
-interface Layout {
-  readonly x: TensorAccess;
-  readonly outer: Expr; readonly L: Expr; readonly inner: Expr;
-  readonly outerShape: readonly Expr[]; readonly innerShape: readonly Expr[];
-  readonly flat: boolean;
-}
-
-function layoutOf(x: TensorAccess, axis: number): Layout {
-  const s = x.shape;
-  if (axis < 0) return { x, outer: I(1), L: prodExpr(s), inner: I(1), outerShape: [], innerShape: [], flat: true };
-  return {
-    x, outer: prodExpr(s.slice(0, axis)), L: s[axis], inner: prodExpr(s.slice(axis + 1)),
-    outerShape: s.slice(0, axis), innerShape: s.slice(axis + 1), flat: false,
-  };
-}
-
-/** Element at a flat row-major offset of x. */
-const xFlat = (x: TensorAccess, f: Expr): Expr => (x.buffer ? load(x.buffer, f) : x.at(unflatten(f, x.shape)));
-
-/** x at (outer o, axis position l, inner j). */
-const xAt = (y: Layout, o: Expr, l: Expr, j: Expr): Expr => xFlat(y.x, add(mul(add(mul(o, y.L), l), y.inner), j));
-
-/** Output multi-index for (o, p, j) in a tensor shaped like x with its axis extent replaced. */
-const outIdx = (y: Layout, o: Expr, p: Expr, j: Expr): Expr[] =>
-  (y.flat ? [p] : [...unflatten(o, y.outerShape), p, ...unflatten(j, y.innerShape)]);
-
-const sign = (a: Expr, b: Expr): Expr => select(lt(a, b), I(-1), select(gt(a, b), I(1), I(0)));
-
-/** Compares the keys of slices p and q: `result` < 0 when p sorts strictly before q. */
-type Cmp = (p: Expr, q: Expr) => { pre: Stmt; result: Expr };
-
-/** Lexicographic comparison of whole slices (one element when inner and outer are 1). */
-function sliceCmp(ctx: LowerCtx, y: Layout, cell: Buffer): Cmp {
-  const S = mul(y.outer, y.inner);
-  return (p, q) => {
-    if (S.kind === 'const' && S.value === 1) return { pre: seq(), result: sign(xAt(y, I(0), p, I(0)), xAt(y, I(0), q, I(0))) };
-    const e = ctx.fresh('e'), o = floordiv(e, y.inner), j = mod(e, y.inner);
-    const pre = seq(store(cell, 0, I(0)),
-      loop(e, S, ifThen(eq(load(cell, 0), 0), store(cell, 0, sign(xAt(y, o, p, j), xAt(y, o, q, j))))));
-    return { pre, result: load(cell, 0) };
-  };
-}
-
-/**
- * Stable bottom-up merge sort of the indices 0..n-1 by `cmp`, in A (B is the ping-pong buffer);
- * `pos(l)` is the offset of entry l in both. `st` is an int64 scratch of 4 cells. With `init`
- * false, A already holds the indices to sort (stability then keeps A's order for ties).
- */
-function mergeSort(ctx: LowerCtx, n: Expr, A: Buffer, B: Buffer, pos: (l: Expr) => Expr, cmp: Cmp, st: Buffer,
-  init = true): Stmt {
-  const last = sub(n, 1);
-  const pass = (S: Buffer, D: Buffer, w: Expr): Stmt => {
-    const [blk, lo, mid, hi, k, i, j, pa, pb] = ['blk', 'lo', 'mid', 'hi', 'k', 'i', 'j', 'pa', 'pb'].map((h) => ctx.fresh(h));
-    const take = ctx.fresh('take', 'bool');
-    const w2 = mul(w, 2);
-    const c = cmp(pb, pa);
-    const step = letIn(i, load(st, 0), letIn(j, load(st, 1),
-      letIn(pa, load(S, pos(min(i, last))), letIn(pb, load(S, pos(min(j, last))), seq(
-        c.pre,
-        // Take from the right run only when its key is strictly smaller: stable.
-        letIn(take, and(lt(j, hi), or(ge(i, mid), lt(c.result, 0))), seq(
-          store(D, pos(k), select(take, pb, pa)),
-          store(st, 0, add(i, select(take, I(0), I(1)))),
-          store(st, 1, add(j, select(take, I(1), I(0)))),
-        )))))));
-    return loop(blk, floordiv(add(n, sub(w2, 1)), w2), letIn(lo, mul(blk, w2), letIn(mid, min(add(lo, w), n),
-      letIn(hi, min(add(lo, w2), n), seq(store(st, 0, lo), store(st, 1, mid), loop(k, sub(hi, lo), step, 'serial', lo))))));
-  };
-  const [p, w, l, l2] = [ctx.fresh('pass'), ctx.fresh('w'), ctx.fresh('l'), ctx.fresh('l')];
-  return seq(
-    // B is initialised too, so no scratch element is ever left unwritten (deterministic outputs).
-    init ? loop(l, n, seq(store(A, pos(l), l), store(B, pos(l), l))) : seq(),
-    store(st, 2, I(1)), store(st, 3, I(0)),
-    // Width doubles each pass; 62 passes cover any extent below 2^62.
-    loop(p, 62, letIn(w, load(st, 2), ifThen(lt(w, n), seq(
-      ifThen(eq(load(st, 3), 0), pass(A, B, w), pass(B, A, w)),
-      store(st, 3, sub(I(1), load(st, 3))),
-      store(st, 2, mul(w, 2)),
-    )))),
-    ifThen(eq(load(st, 3), 1), loop(l2, n, store(A, pos(l2), load(B, pos(l2))))),
-  );
 }
 
 // ---- lowerings --------------------------------------------------------------------------------
@@ -320,7 +231,8 @@ function lowerCompress(ctx: LowerCtx): Lowering {
   const copy = loop(j, y.inner, out.store(outIdx(y, o, p, j), xAt(y, o, i, j)));
   const row = alloc(pos, 1, seq(
     store(pos, 0, I(0)),
-    loop(i, compressExtent(ctx, y), letIn(p, load(pos, 0), ifThen(and(nonzeroOf(cond.at([i])), lt(p, count)), seq(
+    loop(i, compressExtent(ctx, y),
+      letIn(p, load(pos, 0), ifThen(and(nonzeroOf(cond.at([i])), lt(p, count)), seq(
       copy, store(pos, 0, add(p, 1)),
     )))),
   ));
@@ -336,6 +248,11 @@ function lowerToScalar(ctx: LowerCtx): Lowering {
       ctx.outputs[0].store([], cast(t.at(t.shape.map(() => I(0))), 'int64'))),
   };
 }
+
+/** `a` strictly above `b` in TopK's key order: NaN above any number (numpy's sort, torch.topk); NaNs
+ * tie by index. onnxruntime agrees on [1,NaN,3,2,5,4,0,0] (top 3: NaN, 5, 4) but has no NaN order. */
+const keyAbove = (d: DType) => (a: Expr, b: Expr): Expr =>
+  (isFloat(d) ? or(gt(a, b), and(unary('isnan', a), unary('not', unary('isnan', b)))) : gt(a, b));
 
 /**
  * top_k, per row: a binary heap of the k best indices (root = the worst of them) under the total
@@ -356,16 +273,18 @@ function lowerTopK(ctx: LowerCtx): Lowering {
   const st = ctx.scratch('st', 'int64');
   const [M, CUR, D, W] = [4, 5, 6, 7];
   const key = (p: Expr): Expr => xAt(y, o, p, j);
+  const above = keyAbove(x.dtype);
   /** Total order: -1 when p comes first (better key, or equal key and lower index), else 1. */
   const total = (p: Expr, q2: Expr): Expr => {
     const a = key(p), b = key(q2);
-    const [first, second] = largest ? [gt(a, b), lt(a, b)] : [lt(a, b), gt(a, b)];
+    const [first, second] = largest ? [above(a, b), above(b, a)] : [above(b, a), above(a, b)];
     return select(first, I(-1), select(second, I(1), select(lt(p, q2), I(-1), I(1))));
   };
   const worse = (p: Expr, q2: Expr): Expr => gt(total(p, q2), 0);
   const at = (i: Expr): Expr => load(A, pos(i));
   const last = sub(k, 1);
-  const swap = (a: Expr, b: Expr, pa: Expr, pb: Expr): Stmt => seq(store(A, pos(a), pb), store(A, pos(b), pa));
+  const swap = (a: Expr, b: Expr, pa: Expr, pb: Expr): Stmt => seq(store(A, pos(a), pb),
+    store(A, pos(b), pa));
   const siftUp = (): Stmt => {
     const [step, c, par, pc, pp] = ['step', 'c', 'par', 'pc', 'pp'].map((h) => ctx.fresh(h));
     return loop(step, load(st, D), letIn(c, load(st, CUR), ifThen(gt(c, 0),
@@ -378,7 +297,8 @@ function lowerTopK(ctx: LowerCtx): Lowering {
       letIn(lc, add(mul(c, 2), 1), letIn(rc, add(mul(c, 2), 2),
         letIn(w, select(and(lt(rc, k), worse(at(min(rc, last)), at(min(lc, last)))), rc, lc),
           letIn(pw, at(min(w, last)), letIn(pc, at(c),
-            ifThen(and(lt(lc, k), worse(pw, pc)), seq(swap(c, w, pc, pw), store(st, CUR, w)), store(st, CUR, I(-1)))))))))));
+            ifThen(and(lt(lc, k), worse(pw, pc)), seq(swap(c, w, pc, pw), store(st, CUR, w)),
+              store(st, CUR, I(-1)))))))))));
   };
   const m = ctx.fresh('m'), step0 = ctx.fresh('step');
   const select_ = seq(
@@ -389,7 +309,8 @@ function lowerTopK(ctx: LowerCtx): Lowering {
     store(st, M, I(0)),
     loop(l, y.L, letIn(m, load(st, M), ifThen(lt(m, k),
       seq(store(A, pos(m), l), store(st, CUR, m), siftUp(), store(st, M, add(m, 1))),
-      ifThen(and(gt(k, 0), lt(total(l, at(I(0))), 0)), seq(store(A, pos(I(0)), l), store(st, CUR, I(0)), siftDown()))))),
+      ifThen(and(gt(k, 0), lt(total(l, at(I(0))), 0)),
+        seq(store(A, pos(I(0)), l), store(st, CUR, I(0)), siftDown()))))),
   );
   const emitRow = alloc(st, 8, seq(
     select_,
@@ -399,7 +320,8 @@ function lowerTopK(ctx: LowerCtx): Lowering {
       idxs.store(outIdx(y, o, r, j), q),
     ))),
   ));
-  const check: Stmt = { kind: 'assert', cond: and(ge(k, 0), binary('le', k, y.L)), code: TOPK_K_OUT_OF_RANGE };
+  const check: Stmt = { kind: 'assert', cond: and(ge(k, 0), binary('le', k, y.L)),
+    code: TOPK_K_OUT_OF_RANGE };
   return { kind: 'kernel', body: seq(check, loop(row, mul(y.outer, y.inner), emitRow, 'parallel')) };
 }
 
@@ -412,7 +334,8 @@ function lowerUniqueSort(ctx: LowerCtx): Lowering {
 }
 
 /** A statement computing whether sorted position r starts a new run, then `then(isNew)`. */
-function runStart(ctx: LowerCtx, y: Layout, perm: TensorAccess, r: Expr, cell: Buffer, then: (isNew: Expr) => Stmt): Stmt {
+function runStart(ctx: LowerCtx, y: Layout, perm: TensorAccess, r: Expr, cell: Buffer,
+  then: (isNew: Expr) => Stmt): Stmt {
   const prev = ctx.fresh('prev'), cur = ctx.fresh('cur');
   const c = sliceCmp(ctx, y, cell)(prev, cur);
   return letIn(prev, perm.at([binary('max', sub(r, 1), I(0))]), letIn(cur, perm.at([r]), seq(
@@ -425,7 +348,8 @@ function lowerUniqueCount(ctx: LowerCtx): Lowering {
   const acc = ctx.scratch('acc', 'int64'), cell = ctx.scratch('cmp', 'int64'), r = ctx.fresh('r');
   const body = alloc(acc, 1, alloc(cell, 1, seq(
     store(acc, 0, I(0)),
-    loop(r, y.L, runStart(ctx, y, perm, r, cell, (isNew) => store(acc, 0, add(load(acc, 0), cast(isNew, 'int64'))))),
+    loop(r, y.L,
+      runStart(ctx, y, perm, r, cell, (isNew) => store(acc, 0, add(load(acc, 0), cast(isNew, 'int64'))))),
     ctx.outputs[0].store([], load(acc, 0)),
   )));
   return { kind: 'kernel', body };
@@ -455,7 +379,8 @@ function lowerUnique(ctx: LowerCtx): Lowering {
         ifThen(and(ge(u, 0), lt(u, c)), counts.store([u], add(sub(r, load(st, 1)), 1))),
       )),
     )));
-    return { kind: 'kernel', body: alloc(st, 2, alloc(cell, 1, seq(store(st, 0, I(-1)), store(st, 1, I(0)), walk))) };
+    return { kind: 'kernel',
+      body: alloc(st, 2, alloc(cell, 1, seq(store(st, 0, I(-1)), store(st, 1, I(0)), walk))) };
   }
   // First-occurrence order: rep[i] = first occurrence of x[i]'s slice (runs of the stable sort),
   // then one walk in index order numbers first occurrences as they appear.
@@ -475,7 +400,8 @@ function lowerUnique(ctx: LowerCtx): Lowering {
       ifThen(lt(v, c), counts.store([v], load(cnt, v))),
     )),
   )));
-  return { kind: 'kernel', body: alloc(st, 2, alloc(cell, 1, seq(store(st, 0, I(0)), store(st, 1, I(0)), pass1, pass2))) };
+  return { kind: 'kernel',
+    body: alloc(st, 2, alloc(cell, 1, seq(store(st, 0, I(0)), store(st, 1, I(0)), pass1, pass2))) };
 }
 
 export const SELECT_OPS: readonly OpDef[] = [

@@ -16,7 +16,8 @@ import { defineOps, type InferCtx, type OpDef } from './registry.js';
 const MISMATCH = 'KC0402';
 
 const seqType = (dtype: DType, shape: readonly Dim[], unranked = false): TensorType =>
-  Object.freeze({ dtype, shape: Object.freeze([...shape]), sequence: true, ...(unranked ? { unranked } : {}) });
+  Object.freeze({ dtype, shape: Object.freeze([...shape]), sequence: true,
+    ...(unranked ? { unranked } : {}) });
 
 function wantSeq(t: TensorType | null, op: string, ctx: InferCtx): TensorType {
   if (!t?.sequence) ctx.fail(MISMATCH, `${op}: input 0 must be a sequence`);
@@ -51,11 +52,13 @@ function elementTensor(s: TensorType, op: string, ctx: InferCtx): TensorType {
   return { dtype: s.dtype, shape };
 }
 
-const intAttr = (v: unknown, dflt: number): number => (typeof v === 'number' ? v : typeof v === 'boolean' ? Number(v) : dflt);
+const intAttr = (v: unknown, dflt: number): number => (typeof v === 'number' ? v : typeof v === 'boolean'
+  ? Number(v) : dflt);
 
 function normAxis(axis: number, rank: number, op: string, ctx: InferCtx): number {
   const a = axis < 0 ? axis + rank : axis;
-  if (!Number.isInteger(a) || a < 0 || a >= rank) ctx.fail('KC0401', `${op}: axis ${axis} out of range for rank ${rank}`);
+  if (!Number.isInteger(a) || a < 0 || a >= rank) ctx.fail('KC0401',
+    `${op}: axis ${axis} out of range for rank ${rank}`);
   return a;
 }
 
@@ -138,7 +141,8 @@ const splitToSequence: OpDef = {
     const x = wantTensor(inputs[0], 0, 'split_to_sequence', ctx);
     const axis = normAxis(intAttr(attrs.axis, 0), x.shape.length, 'split_to_sequence', ctx);
     const split = inputs[1] ?? null;
-    if (split && (split.sequence || split.shape.length > 1 || (split.dtype !== 'int64' && split.dtype !== 'int32'))) {
+    if (split
+      && (split.sequence || split.shape.length > 1 || (split.dtype !== 'int64' && split.dtype !== 'int32'))) {
       ctx.fail(MISMATCH, 'split_to_sequence: split must be an int32/int64 scalar or vector');
     }
     const shape = [...x.shape];

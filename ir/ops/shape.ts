@@ -14,11 +14,13 @@ import { elementLoops } from '../te-loops.js';
 import type { Expr } from '../tir.js';
 import { defineOps, type InferCtx, type OpDef } from './registry.js';
 
-const ints = (attrs: Attrs, k: string): number[] => (Array.isArray(attrs[k]) ? [...attrs[k] as number[]] : []);
+const ints = (attrs: Attrs, k: string): number[] => (Array.isArray(attrs[k])
+  ? [...attrs[k] as number[]] : []);
 
 function checkAxis(axis: number, rank: number, ctx: InferCtx, what = 'axis'): number {
   const a = axis < 0 ? axis + rank : axis;
-  if (!Number.isInteger(a) || a < 0 || a >= rank) ctx.fail('KC0401', `${what} ${axis} is out of range for rank ${rank}`);
+  if (!Number.isInteger(a) || a < 0 || a >= rank) ctx.fail('KC0401',
+    `${what} ${axis} is out of range for rank ${rank}`);
   return a;
 }
 
@@ -70,7 +72,8 @@ function reshapeTarget(x: TensorType, target: readonly Dim[], allowzero: boolean
       return null;
     }
     if (d === 0 && !allowzero) {
-      if (i >= x.shape.length) ctx.fail('KC0402', `reshape: 0 at position ${i} but input rank is ${x.shape.length}`);
+      if (i >= x.shape.length) ctx.fail('KC0402',
+        `reshape: 0 at position ${i} but input rank is ${x.shape.length}`);
       known.push(x.shape[i]);
       return x.shape[i];
     }
@@ -92,7 +95,8 @@ function reshapeTarget(x: TensorType, target: readonly Dim[], allowzero: boolean
     if (d !== null) return d;
     if (!dynamic[i]) return fill;
     const t = target[i];
-    return dimAdd(dimAdd(t, dimMul(allowzero ? 0 : isZero(t), inDim(i))), dimMul(isMinusOne(t), dimAdd(fill, 1)));
+    return dimAdd(dimAdd(t, dimMul(allowzero ? 0 : isZero(t), inDim(i))),
+      dimMul(isMinusOne(t), dimAdd(fill, 1)));
   });
   const prod = dimProduct(dims);
   if (isStatic(prod) && isStatic(total) && prod !== total) {
@@ -121,7 +125,8 @@ const reshape: OpDef = {
       }
       return ctx.fail('KC0402', 'reshape: the target shape must be a 1-D integer tensor of static length');
     }
-    const out = { dtype: inputs[0]!.dtype, shape: reshapeTarget(inputs[0]!, target, attrs.allowzero === 1, ctx) };
+    const out = { dtype: inputs[0]!.dtype,
+      shape: reshapeTarget(inputs[0]!, target, attrs.allowzero === 1, ctx) };
     return [viewElems(out, ctx)];
   },
 };
@@ -132,7 +137,8 @@ const flatten: OpDef = {
     const x = inputs[0]!;
     const axis = attrs.axis as number;
     if (axis < 0 || axis > x.shape.length) ctx.fail('KC0401', `flatten: axis ${axis} out of range`);
-    return [viewElems({ dtype: x.dtype, shape: [dimProduct(x.shape.slice(0, axis)), dimProduct(x.shape.slice(axis))] }, ctx)];
+    return [viewElems({ dtype: x.dtype,
+      shape: [dimProduct(x.shape.slice(0, axis)), dimProduct(x.shape.slice(axis))] }, ctx)];
   },
 };
 
@@ -141,7 +147,8 @@ const squeeze: OpDef = {
   infer: (inputs, attrs, ctx) => {
     const x = inputs[0]!;
     const axes = ints(attrs, 'axes').map((a) => checkAxis(a, x.shape.length, ctx));
-    for (const a of axes) if (x.shape[a] !== 1 && isStatic(x.shape[a])) ctx.fail('KC0401', `squeeze: axis ${a} has size ${x.shape[a]}`);
+    for (const a of axes) if (x.shape[a] !== 1 && isStatic(x.shape[a])) ctx.fail('KC0401',
+      `squeeze: axis ${a} has size ${x.shape[a]}`);
     const drop = axes.length ? new Set(axes) : new Set(x.shape.flatMap((d, i) => (d === 1 ? [i] : [])));
     return [viewElems({ dtype: x.dtype, shape: x.shape.filter((_, i) => !drop.has(i)) }, ctx)];
   },
@@ -166,7 +173,8 @@ const transpose: OpDef = {
     const x = inputs[0]!;
     const perm = ints(attrs, 'perm');
     const p = perm.length ? perm : x.shape.map((_, i) => x.shape.length - 1 - i);
-    if (p.length !== x.shape.length || new Set(p).size !== p.length || p.some((a) => a < 0 || a >= p.length)) {
+    if (p.length !== x.shape.length || new Set(p).size !== p.length
+      || p.some((a) => a < 0 || a >= p.length)) {
       ctx.fail('KC0401', `transpose: perm [${p}] is not a permutation of rank ${x.shape.length}`);
     }
     return [{ dtype: x.dtype, shape: p.map((a) => x.shape[a]) }];
@@ -196,10 +204,12 @@ const concat: OpDef = {
     let along: Dim = 0;
     inputs.forEach((x, k) => {
       if (!x) return;
-      if (x.shape.length !== rank || x.dtype !== xs[0].dtype) ctx.fail('KC0402', 'concat: inputs differ in rank or dtype');
+      if (x.shape.length !== rank || x.dtype !== xs[0].dtype) ctx.fail('KC0402',
+        'concat: inputs differ in rank or dtype');
       x.shape.forEach((d, i) => {
         if (i !== axis && !dimEq(d, xs[0].shape[i]) && isStatic(d) && isStatic(xs[0].shape[i])) {
-          ctx.fail('KC0402', `concat: dim ${i} differs: ${shapeToString(x.shape)} vs ${shapeToString(xs[0].shape)}`);
+          ctx.fail('KC0402',
+            `concat: dim ${i} differs: ${shapeToString(x.shape)} vs ${shapeToString(xs[0].shape)}`);
         }
         if (i === axis) return;
         ctx.require([[d, xs[0].shape[i]]], `inputs $0 and $1 differ on axis ${i}`, [first, k]);
@@ -220,7 +230,8 @@ const concat: OpDef = {
     for (const x of ctx.inputs) {
       if (!x) continue;
       const off = offset;
-      parts.push(elementLoops(env, x.shape, (idx) => out.store(idx.map((e, i) => (i === axis ? t.add(e, off) : e)), x.at(idx))));
+      parts.push(elementLoops(env, x.shape,
+        (idx) => out.store(idx.map((e, i) => (i === axis ? t.add(e, off) : e)), x.at(idx))));
       offset = t.add(offset, x.shape[axis]);
     }
     return { kind: 'kernel', body: t.seq(...parts) };
@@ -254,7 +265,8 @@ function padDims(rank: number, attrs: Attrs, ctx: InferCtx): Dim[] {
     return ctx.fail('KC0305', 'pad: the pads input has no static length, so the output rank is unknown');
   }
   const axes = Array.isArray(attrs.axes) ? attrs.axes as number[] : [...Array(rank).keys()];
-  if (given.length !== 2 * axes.length) ctx.fail('KC0401', `pad: ${given.length} pads for ${axes.length} axes`);
+  if (given.length !== 2 * axes.length) ctx.fail('KC0401',
+    `pad: ${given.length} pads for ${axes.length} axes`);
   const full: Dim[] = new Array<Dim>(2 * rank).fill(0);
   axes.forEach((a, i) => { full[a] = given[i]; full[a + rank] = given[i + axes.length]; });
   return full;
@@ -294,7 +306,8 @@ const pad: OpDef = {
       at: (idx) => {
         const src = idx.map((e, i) => t.sub(e, pads[i]));
         if (mode !== 'constant') return x.at(src.map((s, i) => PAD_INDEX[mode](s, x.shape[i])));
-        const inside = src.map((s, i) => t.and(t.ge(s, 0), t.lt(s, x.shape[i]))).reduce((a, b) => t.and(a, b), t.imm(1, 'bool'));
+        const inside = src.map((s, i) => t.and(t.ge(s, 0), t.lt(s, x.shape[i]))).reduce((a, b) => t.and(a, b),
+          t.imm(1, 'bool'));
         const safe = src.map((s) => t.select(inside, s, t.imm(0)));
         return t.select(inside, x.at(safe), fill);
       },

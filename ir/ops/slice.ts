@@ -137,7 +137,8 @@ function lowerSlice(ctx: LowerCtx): Lowering {
 function splitSizes(ins: readonly (TensorType | null)[], attrs: Attrs, dim: Dim, ctx: InferCtx): Dim[] {
   const given = intsAttr(attrs, 'split', []);
   if (given.length) return [...given];
-  if (ins[1]) return [...(ctx.values(1) ?? ctx.fail(INPUT_MISMATCH, 'split sizes must be a 1-D integer tensor'))];
+  if (ins[1]) return [...(ctx.values(1)
+    ?? ctx.fail(INPUT_MISMATCH, 'split sizes must be a 1-D integer tensor'))];
   const n = intAttr(attrs, 'numOutputs', 0);
   if (!Number.isInteger(n) || n < 1) ctx.fail(ATTR_RANGE, `split into ${n} outputs`);
   const chunk = dimCeilDiv(dim, n);

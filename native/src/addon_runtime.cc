@@ -108,7 +108,9 @@ class NativeSession : public Napi::ObjectWrap<NativeSession> {
       o.Set("name", io.name);
       o.Set("dtype", io.dtype);
       o.Set("shape", shape);
-      o.Set("kind", io.kind == KESTREL_KIND_SEQUENCE ? "sequence" : io.kind == KESTREL_KIND_OPTIONAL ? "optional" : "tensor");
+      o.Set("kind", io.kind == KESTREL_KIND_SEQUENCE   ? "sequence"
+                    : io.kind == KESTREL_KIND_OPTIONAL ? "optional"
+                                                       : "tensor");
       if (io.kind == KESTREL_KIND_OPTIONAL) o.Set("optionalOf", io.optional_sequence ? "sequence" : "tensor");
       arr.Set(i, o);
     }
@@ -283,7 +285,9 @@ Napi::Value NativeSession::Run(const Napi::CallbackInfo& info) {
     } else if (v.IsArray()) {
       Napi::Array seq = v.As<Napi::Array>();
       inputs.back().kind = KESTREL_KIND_SEQUENCE;
-      for (uint32_t k = 0; k < seq.Length(); ++k) inputs.back().tensors.push_back(convert_input(env, seq.Get(k), i));
+      for (uint32_t k = 0; k < seq.Length(); ++k) {
+        inputs.back().tensors.push_back(convert_input(env, seq.Get(k), i));
+      }
     } else {
       inputs.back().tensors.push_back(convert_input(env, v, i));
     }

@@ -245,7 +245,8 @@ Status Machine::op_input_seq() {
   const std::string& name = ex_.manifest->inputs[index].name;
   const Value& in = inputs_[index];
   if (in.kind != Value::kSequence) {
-    return Fail(code::kInputData, "input '" + name + "' is not a sequence (it is " + kind_name(in.kind) + ")");
+    return Fail(code::kInputData,
+                "input '" + name + "' is not a sequence (it is " + kind_name(in.kind) + ")");
   }
   if (in.seq->dtype != dtype) {
     return Fail(code::kInputDtype, "input '" + name + "' is a sequence of " + dtype_name(in.seq->dtype) +
@@ -620,7 +621,8 @@ Status Machine::op_seq_insert() {
   }
   uint64_t at = seq->items.size();
   if (has) KESTREL_TRY(normalize_position(pos, seq->items.size(), true, "seq_insert: position", &at));
-  Tensor item = *t;  // copied before the register may be cleared by writable_seq (treg == src is a kind error above)
+  // Copied before the register may be cleared by writable_seq (treg == src is a kind error above).
+  Tensor item = *t;
   seq.reset();
   KESTREL_TRY(writable_seq(dst, src, &seq));
   seq->items.insert(seq->items.begin() + static_cast<ptrdiff_t>(at), std::move(item));

@@ -63,6 +63,56 @@ Napi::Value Compile(const Napi::CallbackInfo& info, bool assembly) {
 }
 
 Napi::Value CompileIR(const Napi::CallbackInfo& info) { return Compile(info, false); }
+
+// Module handles: an External owning a kestrel_llvm::ModuleHandle, freed by the GC or dispose().
+using kestrel_llvm::ModuleHandle;
+using kestrel_llvm::ModulePtr;
+
+ModuleHandle& handleOf(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsExternal()) {
+    throw Napi::TypeError::New(info.Env(), "expected an LLVM module handle");
+  }
+  auto* p = info[0].As<Napi::External<ModulePtr>>().Data();
+  if (!*p) throw Napi::Error::New(info.Env(), "LLVM module handle used after dispose");
+  return **p;
+}
+
+Napi::Value ParseModule(const Napi::CallbackInfo& info) {
+  CompileOptions opts = compileOptions(info, false);
+  auto* h = new ModulePtr();
+  std::string err = kestrel_llvm::parseModule(opts, h);
+  if (!err.empty()) {
+    delete h;
+    throwBackend(info.Env(), err);
+  }
+  return Napi::External<ModulePtr>::New(info.Env(), h, [](Napi::Env, ModulePtr* p) { delete p; });
+}
+
+Napi::Value OptimizeModule(const Napi::CallbackInfo& info) {
+  std::string err = kestrel_llvm::optimizeModule(handleOf(info));
+  if (!err.empty()) throwBackend(info.Env(), err);
+  return info.Env().Undefined();
+}
+
+Napi::Value PrintModule(const Napi::CallbackInfo& info) {
+  std::string out;
+  std::string err = kestrel_llvm::printModule(handleOf(info), &out);
+  if (!err.empty()) throwBackend(info.Env(), err);
+  return Napi::String::New(info.Env(), out);
+}
+
+Napi::Value EmitModuleObject(const Napi::CallbackInfo& info) {
+  std::string out;
+  std::string err = kestrel_llvm::emitModuleFile(handleOf(info), false, &out);
+  if (!err.empty()) throwBackend(info.Env(), err);
+  return Napi::Buffer<char>::Copy(info.Env(), out.data(), out.size());
+}
+
+// Frees the module now (the External's finalizer then has nothing left to free).
+Napi::Value DisposeModule(const Napi::CallbackInfo& info) {
+  if (info.Length() >= 1 && info[0].IsExternal()) info[0].As<Napi::External<ModulePtr>>().Data()->reset();
+  return info.Env().Undefined();
+}
 Napi::Value EmitAsm(const Napi::CallbackInfo& info) { return Compile(info, true); }
 
 Napi::Value EmitDataObject(const Napi::CallbackInfo& info) {
@@ -101,6 +151,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("hostInfo", Napi::Function::New(env, HostInfo));
   exports.Set("compileIR", Napi::Function::New(env, CompileIR));
   exports.Set("emitAsm", Napi::Function::New(env, EmitAsm));
+  exports.Set("parseModule", Napi::Function::New(env, ParseModule));
+  exports.Set("optimizeModule", Napi::Function::New(env, OptimizeModule));
+  exports.Set("printModule", Napi::Function::New(env, PrintModule));
+  exports.Set("emitModuleObject", Napi::Function::New(env, EmitModuleObject));
+  exports.Set("disposeModule", Napi::Function::New(env, DisposeModule));
   exports.Set("emitDataObject", Napi::Function::New(env, EmitDataObject));
   return exports;
 }

@@ -1,5 +1,6 @@
 // LLVM 14 backend: textual LLVM IR -> verified module -> new-pass-manager O0..O3 pipeline ->
-// object file or assembly for a (triple, cpu, features) TargetMachine.
+// object file or assembly for a (triple, cpu, features) TargetMachine; in one call (compileIR)
+// or step by step on a ModuleHandle (parse+verify, optimise, print, emit) for the pipeline.
 //
 // Requires: the IR was written for LLVM 14 (typed pointers). Guarantees: no LLVM call here
 // aborts the process on bad IR — parse and verifier errors are returned as text. Each call uses
@@ -124,27 +125,66 @@ std::unique_ptr<llvm::TargetMachine> targetMachineFor(const std::string& triple,
   return makeTargetMachine(triple, cpu, features, optLevel, err);
 }
 
-std::string compileIR(const CompileOptions& opts, std::string* out) {
+struct ModuleHandle {
+  std::unique_ptr<llvm::TargetMachine> tm;
+  llvm::LLVMContext ctx;  // declared before `mod`, so it outlives it
+  std::unique_ptr<llvm::Module> mod;
+  int optLevel = 3;
+  bool optimized = false, emitted = false;
+};
+
+void ModuleHandleDeleter::operator()(ModuleHandle* h) const { delete h; }
+
+std::string parseModule(const CompileOptions& opts, ModulePtr* out) {
   std::string err;
-  auto tm = makeTargetMachine(opts.triple, opts.cpu, opts.features, opts.optLevel, &err);
-  if (!tm) return "no target for '" + opts.triple + "': " + err;
-  llvm::LLVMContext ctx;
+  ModulePtr h(new ModuleHandle());
+  h->tm = makeTargetMachine(opts.triple, opts.cpu, opts.features, opts.optLevel, &err);
+  if (!h->tm) return "no target for '" + opts.triple + "': " + err;
+  h->optLevel = opts.optLevel;
   llvm::SMDiagnostic diag;
   auto buf = llvm::MemoryBuffer::getMemBuffer(opts.ir, "kestrel-module", false);
-  std::unique_ptr<llvm::Module> mod = llvm::parseIR(buf->getMemBufferRef(), diag, ctx);
-  if (!mod) {
+  h->mod = llvm::parseIR(buf->getMemBufferRef(), diag, h->ctx);
+  if (!h->mod) {
     llvm::raw_string_ostream os(err);
     diag.print("kestrel-module", os, false);
     return "LLVM IR parse error: " + os.str();
   }
   {
     llvm::raw_string_ostream os(err);
-    if (llvm::verifyModule(*mod, &os)) return "LLVM IR verifier error: " + os.str();
+    if (llvm::verifyModule(*h->mod, &os)) return "LLVM IR verifier error: " + os.str();
   }
-  mod->setTargetTriple(opts.triple);
-  mod->setDataLayout(tm->createDataLayout());
-  optimize(*mod, tm.get(), opts.optLevel);
-  return emitModule(*mod, tm.get(), opts.assembly, out);
+  h->mod->setTargetTriple(opts.triple);
+  h->mod->setDataLayout(h->tm->createDataLayout());
+  *out = std::move(h);
+  return "";
+}
+
+std::string optimizeModule(ModuleHandle& h) {
+  if (h.optimized || h.emitted) return "module already optimised or emitted";
+  optimize(*h.mod, h.tm.get(), h.optLevel);
+  h.optimized = true;
+  return "";
+}
+
+std::string printModule(ModuleHandle& h, std::string* out) {
+  llvm::raw_string_ostream os(*out);
+  h.mod->print(os, nullptr);
+  os.flush();
+  return "";
+}
+
+std::string emitModuleFile(ModuleHandle& h, bool assembly, std::string* out) {
+  if (h.emitted) return "module already emitted";
+  h.emitted = true;
+  return emitModule(*h.mod, h.tm.get(), assembly, out);
+}
+
+std::string compileIR(const CompileOptions& opts, std::string* out) {
+  ModulePtr h;
+  std::string err = parseModule(opts, &h);
+  if (err.empty()) err = optimizeModule(*h);
+  if (err.empty()) err = emitModuleFile(*h, opts.assembly, out);
+  return err;
 }
 
 }  // namespace kestrel_llvm

@@ -5,6 +5,7 @@
 #define KESTREL_LLVM_BACKEND_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,24 @@ struct DataExport {
   std::string symbol;
   uint64_t value = 0;
 };
+
+// A parsed and verified module with its own LLVMContext and TargetMachine, so that the compiler
+// pipeline can run O3 and object emission as separate, separately timed steps. Single-owner and
+// single-threaded; optimise at most once, emit at most once (emission lowers the module in place).
+struct ModuleHandle;
+struct ModuleHandleDeleter {
+  void operator()(ModuleHandle* h) const;
+};
+using ModulePtr = std::unique_ptr<ModuleHandle, ModuleHandleDeleter>;
+
+// Parses and verifies `opts.ir` for (triple, cpu, features, optLevel); `opts.assembly` is ignored.
+std::string parseModule(const CompileOptions& opts, ModulePtr* out);
+// Runs the O`optLevel` pipeline on the module.
+std::string optimizeModule(ModuleHandle& h);
+// The module's current IR as text.
+std::string printModule(ModuleHandle& h, std::string* out);
+// Object file (or assembly) of the module.
+std::string emitModuleFile(ModuleHandle& h, bool assembly, std::string* out);
 
 // Initialises every configured LLVM target once (X86, AArch64, NVPTX here). Thread-compatible.
 void initTargets();

@@ -296,7 +296,9 @@ Status stage_inputs(kestrel_session* s, const kestrel_value* in, size_t n, std::
       v.seq = std::make_shared<Sequence>();
       v.seq->dtype = specs[i].dtype;
       v.seq->items.resize(in[i].count);
-      for (size_t k = 0; k < in[i].count; ++k) KESTREL_TRY(stage_tensor(s, in[i].tensors[k], what, &v.seq->items[k]));
+      for (size_t k = 0; k < in[i].count; ++k) {
+        KESTREL_TRY(stage_tensor(s, in[i].tensors[k], what, &v.seq->items[k]));
+      }
     }
   }
   return Ok();
@@ -391,7 +393,9 @@ kestrel_status kestrel_run_ex(kestrel_session* s, const kestrel_tensor* inputs, 
                               const kestrel_run_options* options, kestrel_outputs** out) {
   std::vector<kestrel_value> values;
   try {
-    for (size_t i = 0; inputs && i < n_inputs; ++i) values.push_back(kestrel_value{KESTREL_KIND_TENSOR, 1, &inputs[i]});
+    for (size_t i = 0; inputs && i < n_inputs; ++i) {
+      values.push_back(kestrel_value{KESTREL_KIND_TENSOR, 1, &inputs[i]});
+    }
   } catch (const std::bad_alloc&) {
     return kestrel::report(kestrel::Fail(kestrel::code::kOutOfMemory, "out of memory"));
   }

@@ -62,7 +62,8 @@ Status normalize_axis(uint32_t raw, uint64_t rank, const char* what, uint32_t* o
 Status index_view(const Tensor& src, int64_t index, Tensor* out) {
   if (src.shape.empty()) return Fail(code::kBytecodeInvalid, "index_view of a rank-0 tensor");
   uint64_t pos = 0;
-  KESTREL_TRY(normalize_position(index, static_cast<uint64_t>(src.shape[0]), false, "index_view: index", &pos));
+  KESTREL_TRY(
+      normalize_position(index, static_cast<uint64_t>(src.shape[0]), false, "index_view: index", &pos));
   const uint64_t inner = product(src.shape, 1, src.shape.size()) * dtype_size(src.dtype);
   *out = src;
   out->shape.erase(out->shape.begin());
@@ -158,7 +159,8 @@ Status sequence_split(const Tensor& src, uint32_t raw_axis, const std::vector<in
       KESTREL_TRY(allocate(pool, src.dtype, shape, "seq_split piece", &piece));
       const uint64_t chunk = size * inner;
       for (uint64_t o = 0; o < outer && chunk; ++o) {
-        std::memcpy(piece.data + o * chunk, src.data + (o * static_cast<uint64_t>(extent) + start) * inner, chunk);
+        const uint64_t from = (o * static_cast<uint64_t>(extent) + start) * inner;
+        std::memcpy(piece.data + o * chunk, src.data + from, chunk);
       }
     }
     if (!keepdims) piece.shape.erase(piece.shape.begin() + axis);

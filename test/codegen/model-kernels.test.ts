@@ -28,19 +28,21 @@ const TARGETS = [
   { t: makeTarget('x86_64', 'haswell', '+avx2,+fma'), reg: 'ymm' },
 ];
 
-function kernelAsm(t: TargetDesc) {
+async function kernelAsm(t: TargetDesc) {
   const m = importOnnxFile(join(REPO_ROOT, 'examples', 'tiny_cnn', 'model.onnx'));
-  const compiled = runPipeline(m, { arch: t.arch, vectorLanes: t.vectorLanesF32, threads: 1 });
-  const asm = emitAsm({ ir: emitModule(compiled.kernels, { target: t }), triple: t.triple, cpu: t.cpu, features: t.features });
+  const compiled = await runPipeline(m, { target: t });
+  const asm = emitAsm({ ir: emitModule(compiled.kernels, { target: t }), triple: t.triple, cpu: t.cpu,
+    features: t.features });
   return { asm, names: compiled.kernels.map((k) => k.name) };
 }
 
 describe('generated conv and gemm kernels use vector FMA', () => {
   for (const { t, reg } of TARGETS) {
-    const { asm, names } = kernelAsm(t);
+    const compiled = kernelAsm(t);
     const fma = new RegExp(`vfmadd\\d+ps\\s+[^\\n]*%${reg}`);
     for (const op of ['conv', 'gemm']) {
-      it(`${op} kernels on ${t.cpu}: vfmadd…ps on ${reg}, no scalar FMA`, () => {
+      it(`${op} kernels on ${t.cpu}: vfmadd…ps on ${reg}, no scalar FMA`, async () => {
+        const { asm, names } = await compiled;
         const kernels = names.filter((n) => n.split('_')[2] === op);
         expect(kernels.length, `no ${op} kernel among ${names.join(', ')}`).toBeGreaterThan(0);
         for (const k of kernels) {

@@ -17,7 +17,9 @@ function nonzeroRef(x: number[], dims: number[]): number[][] {
   x.forEach((v, i) => {
     if (v === 0) return;
     let rest = i;
-    for (let d = dims.length - 1; d >= 0; d--) { rows[d].push(rest % dims[d]); rest = Math.floor(rest / dims[d]); }
+    for (let d = dims.length - 1; d >= 0; d--) {
+      rows[d].push(rest % dims[d]); rest = Math.floor(rest / dims[d]);
+    }
   });
   return rows;
 }
@@ -27,7 +29,8 @@ describe('e2e: data-dependent output shapes', () => {
     let s: Session;
     beforeAll(async () => {
       s = await build('nonzero', {
-        nodes: [node('NonZero', ['x'], ['y']), node('Transpose', ['y'], ['t'], [{ name: 'perm', type: 7, ints: [1, 0] }])],
+        nodes: [node('NonZero', ['x'], ['y']),
+          node('Transpose', ['y'], ['t'], [{ name: 'perm', type: 7, ints: [1, 0] }])],
         inputs: [vi('x', FLOAT, ['a', 'b'])],
         outputs: [vi('y', INT64, [2, null]), vi('t', INT64, [null, 2])],
       });
@@ -103,7 +106,8 @@ describe('e2e: data-dependent output shapes', () => {
           node('Compress', ['m', 'c'], ['z'], [attrInt('axis', 1)]),
         ],
         inputs: [vi('x', FLOAT, ['n']), vi('m', FLOAT, [2, 'w']), vi('c', BOOL, ['cw'])],
-        outputs: [vi('y', FLOAT, [null]), vi('idx', INT64, [null]), vi('inv', INT64, ['n']), vi('cnt', INT64, [null]),
+        outputs: [vi('y', FLOAT, [null]), vi('idx', INT64, [null]), vi('inv', INT64, ['n']),
+          vi('cnt', INT64, [null]),
           vi('z', FLOAT, [2, null])],
       });
     }, 120_000);
@@ -127,7 +131,8 @@ describe('e2e: data-dependent output shapes', () => {
     for (const [x, m, c] of inputs) {
       it(`unique of ${x.length} values, compress keeping ${c.filter(Boolean).length}`, async () => {
         const w = m.length / 2;
-        const out = await s.run({ x: f32([x.length], x), m: f32([2, w], m), c: new Tensor('bool', Uint8Array.from(c.map(Number)), [c.length]) });
+        const out = await s.run({ x: f32([x.length], x), m: f32([2, w], m),
+          c: new Tensor('bool', Uint8Array.from(c.map(Number)), [c.length]) });
         const r = uniqueRef(x);
         expect(floats(out.y)).toEqual(r.y);
         expect(ints(out.idx)).toEqual(r.idx);

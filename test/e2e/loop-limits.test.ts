@@ -52,7 +52,8 @@ describe('loop limits and cancellation', () => {
 
   it('stops at the iteration limit within 100 ms, then works again', async () => {
     const t0 = performance.now();
-    await expect(session.run(feeds(1n << 60n), { maxIterations: 10_000 })).rejects.toMatchObject({ code: 'KR0302' });
+    await expect(session.run(feeds(1n << 60n),
+      { maxIterations: 10_000 })).rejects.toMatchObject({ code: 'KR0302' });
     expect(performance.now() - t0).toBeLessThan(100);
     const out = await session.run(feeds(2n));
     expect([...(out.y.data as Float32Array)]).toEqual([2, 3, 4, 5]);

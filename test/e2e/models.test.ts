@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../../compiler/driver.js';
-import { compareTensors, dataSetDirs, readDataSet } from '../../compiler/testdata.js';
+import { compareTensors, dataSetDirs, readDataSet } from '../../tools/testdata.js';
 import { load } from '../../runtime-vm/session.js';
 import { sharedDir, tempDir } from '../helpers/shared.js';
 

@@ -12,7 +12,7 @@ import { compile } from '../../compiler/driver.js';
 import { importOnnxFile } from '../../compiler/frontend/onnx/import.js';
 import { ModelType } from '../../compiler/frontend/onnx/schema.js';
 import { runPipeline } from '../../compiler/pipeline.js';
-import { compareTensors, readDataSet } from '../../compiler/testdata.js';
+import { compareTensors, readDataSet } from '../../tools/testdata.js';
 import { chromeTrace, kernelTable, type ProfileEvent } from '../../runtime-vm/profile.js';
 import { load, type Session } from '../../runtime-vm/session.js';
 import { REPO_ROOT, tempDir } from '../helpers/shared.js';
@@ -47,8 +47,7 @@ describe('profiling tiny_cnn', () => {
     expect(events.some((e) => e.cat === 'builtin' && e.name === 'alloc')).toBe(true);
 
     // The compiled program: every call site runs once (tiny_cnn has no control flow).
-    const t = hostTarget();
-    const compiled = runPipeline(importOnnxFile(MODEL), { arch: t.arch, vectorLanes: t.vectorLanesF32, threads: 1 });
+    const compiled = await runPipeline(importOnnxFile(MODEL), { target: hostTarget(), threads: 1 });
     const expected = compiled.debug.calls.map(([, k, nodes]) => ({
       name: compiled.kernels[k].name, nodes: nodes.map((i) => compiled.debug.nodes[i]),
     }));
@@ -56,9 +55,11 @@ describe('profiling tiny_cnn', () => {
     expect(kernels.map((e) => ({ name: e.name, nodes: e.args.nodes }))).toEqual(expected);
 
     // The ONNX graph: each node that is not folded away (BatchNormalization) or a view (Flatten).
-    const graph = ModelType.decode(readFileSync(MODEL)).graph!.node!;
+    type OnnxNode = { name: string; opType: string };
+    const decoded = ModelType.toObject(ModelType.decode(readFileSync(MODEL)));
+    const graph = (decoded as { graph: { node: OnnxNode[] } }).graph.node;
     const seen = new Set(kernels.flatMap((e) => e.args.nodes!.map(([name, op]) => `${name}/${op}`)));
-    const computed = graph.filter((n) => !['BatchNormalization', 'Flatten'].includes(n.opType!));
+    const computed = graph.filter((n) => !['BatchNormalization', 'Flatten'].includes(n.opType));
     expect(computed.length).toBeGreaterThan(8);
     for (const n of computed) expect(seen, `${n.name} (${n.opType})`).toContain(`${n.name}/${n.opType}`);
     for (const name of seen) expect(graph.map((n) => `${n.name}/${n.opType}`)).toContain(name);
@@ -75,7 +76,8 @@ describe('profiling tiny_cnn', () => {
     expect(conv1.args.nodes!.length).toBe(2);
     expect(conv1.args.flops).toBe(2 * numel * w[1] * w[2] * w[3] + numel);
     // Kernels that only move data (padding, pooling) report no FLOPs.
-    expect(kernels.filter((e) => e.name.includes('pad2d')).every((e) => e.args.flops === undefined)).toBe(true);
+    const pads = kernels.filter((e) => e.name.includes('pad2d'));
+    expect(pads.every((e) => e.args.flops === undefined)).toBe(true);
   });
 
   it('a run without profiling returns the plain outputs, identical to a profiled run', async () => {

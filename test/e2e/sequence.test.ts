@@ -12,7 +12,8 @@ import { buildModel, f32, floats, i64 } from '../helpers/models.js';
 const build = buildModel;
 const seqVi = (name: string, elemType: number, dims?: (number | string)[]) => ({
   name, type: { sequenceType: { elemType: { tensorType: { elemType,
-    ...(dims ? { shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } : {}) } } } },
+    ...(dims ? { shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d }
+      : { dimParam: d })) } } : {}) } } } },
 });
 const asSeq = (v: unknown): Tensor[] => v as Tensor[];
 
@@ -100,7 +101,8 @@ describe('e2e: sequences', () => {
           node('SplitToSequence', ['x'], ['r'], [attrInt('keepdims', 0)]),
           node('SplitToSequence', ['x', 'many'], ['u'], [attrInt('axis', 1)]),
         ],
-        inputs: [vi('x', FLOAT, [3, 'w']), vi('sizes', INT64, [2]), vi('chunk', INT64, []), vi('many', INT64, ['m'])],
+        inputs: [vi('x', FLOAT, [3, 'w']), vi('sizes', INT64, [2]), vi('chunk', INT64, []),
+          vi('many', INT64, ['m'])],
         outputs: [seqVi('p', FLOAT), seqVi('q', FLOAT), seqVi('r', FLOAT), seqVi('u', FLOAT)],
       });
     }, 120_000);

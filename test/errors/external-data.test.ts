@@ -7,14 +7,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { importOnnxFile } from '../../compiler/frontend/onnx/import.js';
-import { ensureOps } from '../fixtures/ops-setup.js';
+import '../../ir/ops/index.js'; // the op registry, loaded as the driver loads it
 import { encodeModel, FLOAT, node, tmpDir, vi } from '../fixtures/onnx-builder.js';
 
 let dir: string;
 const WEIGHTS = new Float32Array([1, 2, 3, 4, 5, 6, 7, 8]);
 
-beforeAll(async () => {
-  await ensureOps();
+beforeAll(() => {
   dir = tmpDir('extdata');
   fs.writeFileSync(path.join(dir, 'w.bin'), new Uint8Array(WEIGHTS.buffer));
   fs.mkdirSync(path.join(dir, 'sub'));
@@ -51,7 +50,8 @@ function wValues(p: string): number[] {
 }
 
 describe('external data', () => {
-  afterEach(() => { expect(wValues(modelWith([['location', 'w.bin']], 'good.onnx'))).toEqual([1, 2, 3, 4]); });
+  afterEach(() =>
+    { expect(wValues(modelWith([['location', 'w.bin']], 'good.onnx'))).toEqual([1, 2, 3, 4]); });
 
   it('reads a good location, with offset, and ignores unknown keys', () => {
     expect(wValues(modelWith([['location', 'w.bin']]))).toEqual([1, 2, 3, 4]);

@@ -3,17 +3,16 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { importOnnx } from '../../compiler/frontend/onnx/import.js';
 import { checkLimits } from '../../compiler/frontend/onnx/graph-order.js';
 import type { GraphMsg } from '../../compiler/frontend/onnx/schema.js';
 import { decodeTensorProto } from '../../compiler/frontend/onnx/tensor.js';
-import { ensureOps } from '../fixtures/ops-setup.js';
+import '../../ir/ops/index.js'; // the op registry, loaded as the driver loads it
 import {
   encodeModel, encodeTensor, FLOAT, floatTensor, node, sharedDir, STRING, tinyModel, vi,
 } from '../fixtures/onnx-builder.js';
 
-beforeAll(async () => { await ensureOps(); });
 afterEach(() => { expect(importOnnx(tinyModel()).main.nodes.length).toBe(2); });
 
 function codeOf(f: () => unknown): string {
@@ -38,7 +37,8 @@ describe('model bytes', () => {
     expect(codeOf(() => importOnnx(new Uint8Array([8])))).toBe('KC0001');
     let seed = 7;
     for (let k = 0; k < 50; k++) {
-      const bytes = Uint8Array.from({ length: 64 + k * 13 }, () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24);
+      const bytes = Uint8Array.from({ length: 64 + k * 13 },
+        () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24);
       expect(codeOf(() => importOnnx(bytes))).toMatch(/^KC0[01]\d\d$/);
     }
   });
@@ -68,7 +68,8 @@ describe('model bytes', () => {
   });
 
   it('rejects unknown IR versions and opsets', () => {
-    const spec = { nodes: [node('Relu', ['x'], ['y'])], inputs: [vi('x', FLOAT, [2])], outputs: [vi('y', FLOAT, [2])] };
+    const spec = { nodes: [node('Relu', ['x'], ['y'])], inputs: [vi('x', FLOAT, [2])],
+      outputs: [vi('y', FLOAT, [2])] };
     expect(codeOf(() => importOnnx(encodeModel({ ...spec, irVersion: 99 })))).toBe('KC0105');
     expect(codeOf(() => importOnnx(encodeModel({ ...spec, opset: 999 })))).toBe('KC0303');
   });
@@ -84,7 +85,8 @@ describe('model bytes', () => {
   it('reports ALL unsupported ops in one error, with node names', () => {
     const bytes = encodeModel({
       nodes: [node('Relu', ['x'], ['a']), node('Frobnicate', ['a'], ['b'], [], 'first'),
-        node('Relu', ['b'], ['c']), node('Wibble', ['x'], ['d'], [], 'second'), node('Add', ['c', 'd'], ['y']),
+        node('Relu', ['b'], ['c']), node('Wibble', ['x'], ['d'], [], 'second'),
+          node('Add', ['c', 'd'], ['y']),
         { ...node('MlOp', ['x'], ['z'], [], 'third'), domain: 'ai.onnx.ml' }],
       inputs: [vi('x', FLOAT, [2])], outputs: [vi('y', FLOAT, [2]), vi('z', FLOAT, [2])],
       extraOpsets: [{ domain: 'ai.onnx.ml', version: 3 }],
@@ -101,7 +103,8 @@ describe('model bytes', () => {
 describe('graph structure', () => {
   const io = { inputs: [vi('x', FLOAT, [2])], outputs: [vi('y', FLOAT, [2])] };
   it('reports a cycle naming its nodes', () => {
-    const bytes = encodeModel({ ...io, nodes: [node('Add', ['x', 'b'], ['a'], [], 'n1'), node('Relu', ['a'], ['b'], [], 'n2'),
+    const bytes = encodeModel({ ...io,
+      nodes: [node('Add', ['x', 'b'], ['a'], [], 'n1'), node('Relu', ['a'], ['b'], [], 'n2'),
       node('Relu', ['a'], ['y'])] });
     expect(() => importOnnx(bytes)).toThrow(/KC0501.*'n1'.*'n2'/);
   });
@@ -110,7 +113,8 @@ describe('graph structure', () => {
     expect(() => importOnnx(bytes)).toThrow(/KC0502.*adder.*ghost/);
   });
   it('reports duplicate output names', () => {
-    const bytes = encodeModel({ ...io, nodes: [node('Relu', ['x'], ['y'], [], 'a'), node('Relu', ['x'], ['y'], [], 'b')] });
+    const bytes = encodeModel({ ...io,
+      nodes: [node('Relu', ['x'], ['y'], [], 'a'), node('Relu', ['x'], ['y'], [], 'b')] });
     expect(codeOf(() => importOnnx(bytes))).toBe('KC0503');
     const shadow = encodeModel({ ...io, nodes: [node('Relu', ['x'], ['x']), node('Relu', ['x'], ['y'])] });
     expect(codeOf(() => importOnnx(shadow))).toBe('KC0503');
@@ -118,7 +122,8 @@ describe('graph structure', () => {
   it('rejects subgraphs nested deeper than 32', () => {
     let g: Record<string, unknown> = { name: 'leaf', node: [] };
     for (let i = 0; i < 40; i++) {
-      g = { name: `g${i}`, node: [{ opType: 'If', input: ['c'], output: ['o'], attribute: [{ name: 'then_branch', g }] }] };
+      g = { name: `g${i}`,
+        node: [{ opType: 'If', input: ['c'], output: ['o'], attribute: [{ name: 'then_branch', g }] }] };
     }
     expect(codeOf(() => checkLimits(g as GraphMsg))).toBe('KC0504');
     // Encoded, the same nesting trips the wire-level depth limit first.
@@ -133,7 +138,8 @@ describe('graph structure', () => {
 });
 
 describe('tensors', () => {
-  const bad = (t: Record<string, unknown>) => codeOf(() => decodeTensorProto(encodeTensor({ name: 't', ...t })));
+  const bad = (t: Record<string, unknown>) =>
+    codeOf(() => decodeTensorProto(encodeTensor({ name: 't', ...t })));
   it('checks raw_data length, typed counts, dims and dtypes', () => {
     expect(bad({ dims: [3], dataType: FLOAT, rawData: new Uint8Array(8) })).toBe('KC0203');
     expect(bad({ dims: [1], dataType: FLOAT, rawData: new Uint8Array(8) })).toBe('KC0203');

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compile } from '../../compiler/driver.js';
-import { compareTensors, dataSetDirs, readDataSet } from '../../compiler/testdata.js';
+import { compareTensors, dataSetDirs, readDataSet } from '../../tools/testdata.js';
 import { load, type Session } from '../../runtime-vm/session.js';
 import { FLOAT, INT64, node, vi } from '../fixtures/onnx-builder.js';
 import { buildModel, f32, floats, i64 } from '../helpers/models.js';

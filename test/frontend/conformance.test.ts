@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import {
   compareFloats, compareOutput, dataSets, errorResult, findCases, makeReport, parseArgs, runPool,
   summaryLine,
-} from '../../compiler/conformance.js';
+} from '../../tools/conformance.js';
 import type { NamedConst } from '../../compiler/frontend/onnx/tensor.js';
 import { sharedDir } from '../fixtures/onnx-builder.js';
 
@@ -39,15 +39,22 @@ describe('comparison', () => {
   });
   it('checks dtype, shape and exact integers', () => {
     const ref = f32('y', [2], [1, 2]);
-    expect(compareOutput('y', { dtype: 'float32', dims: [2], data: new Float32Array([1, 2]) }, ref)).toBeUndefined();
-    expect(compareOutput('y', { dtype: 'float64', dims: [2], data: new Float64Array([1, 2]) }, ref)).toMatch(/dtype/);
-    expect(compareOutput('y', { dtype: 'float32', dims: [1, 2], data: new Float32Array([1, 2]) }, ref)).toMatch(/shape/);
-    const iref: NamedConst = { name: 'i', dtype: 'int64', shape: [2], bytes: new Uint8Array(new BigInt64Array([1n, 2n]).buffer) };
-    expect(compareOutput('i', { dtype: 'int64', dims: [2], data: new BigInt64Array([1n, 2n]) }, iref)).toBeUndefined();
-    expect(compareOutput('i', { dtype: 'int64', dims: [2], data: new BigInt64Array([1n, 3n]) }, iref)).toMatch(/differs at 1/);
+    expect(compareOutput('y', { dtype: 'float32', dims: [2], data: new Float32Array([1, 2]) },
+      ref)).toBeUndefined();
+    expect(compareOutput('y', { dtype: 'float64', dims: [2], data: new Float64Array([1, 2]) },
+      ref)).toMatch(/dtype/);
+    expect(compareOutput('y', { dtype: 'float32', dims: [1, 2], data: new Float32Array([1, 2]) },
+      ref)).toMatch(/shape/);
+    const iref: NamedConst = { name: 'i', dtype: 'int64', shape: [2],
+      bytes: new Uint8Array(new BigInt64Array([1n, 2n]).buffer) };
+    expect(compareOutput('i', { dtype: 'int64', dims: [2], data: new BigInt64Array([1n, 2n]) },
+      iref)).toBeUndefined();
+    expect(compareOutput('i', { dtype: 'int64', dims: [2], data: new BigInt64Array([1n, 3n]) },
+      iref)).toMatch(/differs at 1/);
   });
   it('maps KC0301 to SKIP with the ops, other errors to FAIL', () => {
-    const skip = errorResult('c', { code: 'KC0301', message: 'x', details: { unsupported: [{ op: 'Loop' }, { op: 'Loop' }] } });
+    const skip = errorResult('c',
+      { code: 'KC0301', message: 'x', details: { unsupported: [{ op: 'Loop' }, { op: 'Loop' }] } });
     expect(skip).toMatchObject({ status: 'SKIP', message: 'unsupported Loop', unsupported: ['Loop'] });
     expect(errorResult('c', { code: 'KC0402', message: 'KC0402: bad' })).toMatchObject({ status: 'FAIL' });
   });
@@ -62,7 +69,8 @@ describe('runner', () => {
 
   it('isolates crashes and hangs in a pool of 2', async () => {
     const names = ['a_pass', 'b_fail', 'c_crash', 'd_skip', 'e_hang', 'f_pass'];
-    const workerScript = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/stub-worker.mjs');
+    const workerScript = path.resolve(path.dirname(fileURLToPath(import.meta.url)),
+      '../fixtures/stub-worker.mjs');
     const results = await runPool(names.map((name) => ({ name, dir: '/nonexistent' })),
       { jobs: 2, timeoutMs: 1500, dynamic: false, workerScript });
     expect(results.map((r) => r.status)).toEqual(['PASS', 'FAIL', 'FAIL', 'SKIP', 'FAIL', 'PASS']);

@@ -3,20 +3,18 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dimKey } from '../../ir/dim.js';
 import { importOnnx, importOnnxCollect, importOnnxFile } from '../../compiler/frontend/onnx/import.js';
 import { decodeTensorProto } from '../../compiler/frontend/onnx/tensor.js';
 import { inspectModule } from '../../compiler/inspect.js';
-import { ensureOps } from '../fixtures/ops-setup.js';
+import '../../ir/ops/index.js'; // the op registry, loaded as the driver loads it
 import {
-  attrFloats, attrGraph, attrInt, attrTensor, BOOL, DOUBLE, encodeModel, encodeTensor, FLOAT, FLOAT16, floatTensor,
-  INT64, INT8, node, sharedDir, tinyModel, UINT64, UINT8, vi,
+  attrFloats, attrGraph, attrInt, attrTensor, BOOL, DOUBLE, encodeModel, encodeTensor, FLOAT, FLOAT16,
+  floatTensor, INT64, INT8, node, sharedDir, tinyModel, UINT64, UINT8, vi,
 } from '../fixtures/onnx-builder.js';
 
 const shapeKeys = (s: readonly (number | { key: string })[]) => s.map((d) => dimKey(d as never));
-
-beforeAll(async () => { await ensureOps(); });
 
 describe('real models', () => {
   it('imports resnet18 with a symbolic batch', () => {
@@ -51,7 +49,8 @@ describe('real models', () => {
 
   it('dynamic mode makes every input dim symbolic', () => {
     const m = importOnnxFile(path.join(sharedDir(), 'models/zoo_squeezenet/model.onnx'), { dynamic: true });
-    expect(shapeKeys(m.main.inputs[0]!.type.shape)).toEqual(['data_0_d0', 'data_0_d1', 'data_0_d2', 'data_0_d3']);
+    expect(shapeKeys(m.main.inputs[0]!.type.shape)).toEqual(['data_0_d0', 'data_0_d1', 'data_0_d2',
+      'data_0_d3']);
   });
 
   it('imports a Loop whose body holds an If', () => {
@@ -72,7 +71,8 @@ describe('real models', () => {
       inputs: [vi('x', FLOAT, [2]), vi('n', INT64, [])], outputs: [vi('y', FLOAT, [2])],
     });
     const r = importOnnxCollect(bytes);
-    expect(r.unsupported.map((u) => `${u.op}@${u.node}`)).toEqual(['FrobnicateXYZ@inner_op', 'Loop@the_loop']);
+    expect(r.unsupported.map((u) => `${u.op}@${u.node}`)).toEqual(['FrobnicateXYZ@inner_op',
+      'Loop@the_loop']);
     expect(() => importOnnx(bytes)).toThrow(/KC0301.*FrobnicateXYZ.*inner_op/);
   });
 });

@@ -21,6 +21,7 @@ export async function buildModel(name: string, spec: ModelSpec, threads?: number
 }
 
 export const f32 = (dims: number[], data: number[]) => new Tensor('float32', Float32Array.from(data), dims);
-export const i64 = (dims: number[], data: number[]) => new Tensor('int64', BigInt64Array.from(data.map(BigInt)), dims);
+export const i64 = (dims: number[], data: number[]) => new Tensor('int64',
+  BigInt64Array.from(data.map(BigInt)), dims);
 export const ints = (t: Tensor): number[] => Array.from(t.data as BigInt64Array, Number);
 export const floats = (t: Tensor): number[] => Array.from(t.data as Float32Array);

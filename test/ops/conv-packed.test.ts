@@ -18,7 +18,8 @@ function runPacked(c: Case): void {
   const L = c.lanes ?? 16;
   const [m, ch, kh, kw] = c.w;
   const strides = c.strides ?? [1, 1], dilations = c.dilations ?? [1, 1];
-  const out = [0, 1].map((i) => Math.floor((c.x[2 + i] - dilations[i] * (c.w[2 + i] - 1) - 1) / strides[i]) + 1);
+  const out = [0, 1]
+    .map((i) => Math.floor((c.x[2 + i] - dilations[i] * (c.w[2 + i] - 1) - 1) / strides[i]) + 1);
   const x = tensor(c.x, 3, c.batchSym ? [sym('batch'), ...c.x.slice(1)] : undefined);
   const w = tensor(c.w, 5), b = c.bias ? tensor([m], 7) : null;
   const wp = { data: packOc(w.data, m, ch * kh * kw, L), shape: [Math.ceil(m / L), ch, kh, kw, L] };
@@ -38,7 +39,8 @@ const CASES: Case[] = [
     dilations: [2, 2] },
   { name: '1x1 stride 2', x: [1, 70, 6, 9], w: [17, 70, 1, 1], strides: [2, 2], bias: true },
   { name: '7x7 serial kw, one channel vector', x: [1, 3, 12, 15], w: [9, 3, 7, 7], knobs: { 'conv.ocv': 1 } },
-  { name: '8 lanes, 3 vectors per tile', x: [1, 3, 5, 9], w: [30, 3, 3, 3], lanes: 8, knobs: { 'conv.ocv': 3 } },
+  { name: '8 lanes, 3 vectors per tile', x: [1, 3, 5, 9], w: [30, 3, 3, 3], lanes: 8,
+    knobs: { 'conv.ocv': 3 } },
   { name: 'scalar sink', x: [1, 2, 4, 11], w: [5, 2, 3, 3], vectorizable: false },
   { name: 'symbolic batch', x: [2, 3, 5, 9], w: [6, 3, 3, 3], batchSym: true, bias: true },
 ];
@@ -49,7 +51,8 @@ describe('conv with packed weights', () => {
     const f32 = 'float32' as const;
     const attrs = { kernel: [3, 3], strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], group: 1,
       autoPad: 'NOTSET', packedOc: 16, outChannels: 20 };
-    const [y] = inferOp('conv', [{ dtype: f32, shape: [1, 3, 8, 8] }, { dtype: f32, shape: [2, 3, 3, 3, 16] }, null], attrs);
+    const [y] = inferOp('conv',
+      [{ dtype: f32, shape: [1, 3, 8, 8] }, { dtype: f32, shape: [2, 3, 3, 3, 16] }, null], attrs);
     expect(y.shape).toEqual([1, 20, 6, 6]);
     expect(() => inferOp('conv', [{ dtype: f32, shape: [1, 3, 8, 8] },
       { dtype: f32, shape: [3, 3, 3, 3, 16] }, null], attrs)).toThrow(/packed weight blocks/);
@@ -76,7 +79,8 @@ describe('pad2d', () => {
     it(name, () => {
       const x = tensor(shape, 4);
       const r = runOp('pad2d', [x], { pads, value });
-      expect(r.shapes[0]).toEqual([shape[0], shape[1], shape[2] + pads[0] + pads[2], shape[3] + pads[1] + pads[3]]);
+      expect(r.shapes[0])
+        .toEqual([shape[0], shape[1], shape[2] + pads[0] + pads[2], shape[3] + pads[1] + pads[3]]);
       expectClose(r.outputs[0], padRef(x.data, shape, pads, value));
     });
   }
@@ -96,7 +100,8 @@ describe('depthwise conv on explicitly padded input', () => {
       const x = tensor(xs, 3), wt = tensor(w, 5), b = tensor([c], 7);
       const attrs = { kernel: [3, 3], strides, dilations, pads: [0, 0, 0, 0], group: c, autoPad: 'NOTSET' };
       const r = runOp('conv', [x, wt, b], attrs, { knobs, vectorizable });
-      const ref = convRef(x.data, xs, wt.data, w, b.data, c, { kernel: [3, 3], strides, dilations, padsBegin: [0, 0], out });
+      const ref = convRef(x.data, xs, wt.data, w, b.data, c,
+        { kernel: [3, 3], strides, dilations, padsBegin: [0, 0], out });
       expectClose(r.outputs[0], ref);
     });
   }

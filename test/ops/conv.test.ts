@@ -29,12 +29,14 @@ function runCase(c: Case): void {
   let pads = c.pads ?? new Array(2 * S).fill(0);
   const autoPad = c.autoPad ?? 'NOTSET';
   if (autoPad.startsWith('SAME')) {
-    const pp = kernel.map((k, i) => samePads(c.x[2 + i], k, strides[i], dilations[i], autoPad === 'SAME_UPPER'));
+    const pp =
+      kernel.map((k, i) => samePads(c.x[2 + i], k, strides[i], dilations[i], autoPad === 'SAME_UPPER'));
     pads = [...pp.map((p) => p[0]), ...pp.map((p) => p[1])];
   } else if (autoPad === 'VALID') pads = new Array(2 * S).fill(0);
   const out = kernel.map((k, i) => outDim(c.x[2 + i], k, strides[i], dilations[i], pads[i], pads[i + S]));
   const x = tensor(c.x, 3), w = tensor(c.w, 5), b = c.bias ? tensor([c.w[0]], 7) : null;
-  const attrs = { kernel, strides, dilations, pads: c.pads ?? new Array(2 * S).fill(0), group: c.group ?? 1, autoPad };
+  const attrs = { kernel, strides, dilations, pads: c.pads ?? new Array(2 * S).fill(0),
+    group: c.group ?? 1, autoPad };
   const r = runOp('conv', [x, w, b], attrs, { knobs: c.knobs, vectorizable: c.vectorizable });
   expect(r.shapes[0]).toEqual([c.x[0], c.w[0], ...out]);
   const ref = convRef(x.data, c.x, w.data, c.w, b?.data ?? null, c.group ?? 1,
@@ -49,7 +51,8 @@ const CASES: Case[] = [
   { name: 'asymmetric pads', x: [1, 2, 7, 13], w: [4, 2, 3, 2], pads: [0, 2, 1, 0] },
   { name: 'groups 2', x: [1, 4, 5, 19], w: [6, 2, 3, 3], group: 2, bias: true, pads: [1, 1, 1, 1] },
   { name: 'depthwise', x: [1, 5, 6, 33], w: [5, 1, 3, 3], group: 5, bias: true, pads: [1, 1, 1, 1] },
-  { name: 'depthwise stride 2', x: [1, 3, 8, 21], w: [3, 1, 3, 3], group: 3, strides: [2, 2], pads: [1, 1, 1, 1] },
+  { name: 'depthwise stride 2', x: [1, 3, 8, 21], w: [3, 1, 3, 3], group: 3, strides: [2, 2],
+    pads: [1, 1, 1, 1] },
   { name: '1x1', x: [2, 7, 3, 16], w: [9, 7, 1, 1], bias: true },
   { name: '1x1 width 32 exact tile', x: [1, 3, 2, 32], w: [8, 3, 1, 1] },
   { name: 'SAME_UPPER stride 2', x: [1, 2, 7, 10], w: [3, 2, 3, 3], strides: [2, 2], autoPad: 'SAME_UPPER' },

@@ -55,7 +55,8 @@ describe('gather', () => {
     expect(z.elems).toEqual([2, 5]);
   });
   it('rejects float indices and bad axes', () => {
-    expect(() => inferTyped('gather', [tin('float32', [3], [0, 0, 0]), tin('float32', [1], [0])], { axis: 0 }))
+    expect(() => inferTyped('gather', [tin('float32', [3], [0, 0, 0]), tin('float32', [1], [0])],
+      { axis: 0 }))
       .toThrow(/KC0402/);
     expect(() => inferTyped('gather', [tin('float32', [3], [0, 0, 0]), tin('int64', [1], [0])], { axis: 1 }))
       .toThrow(/KC0401/);
@@ -75,7 +76,8 @@ describe('gather_elements', () => {
     expect(r.outputs[0]).toEqual([5, 2, 3, 6]);
   });
   it('out of range -> status', () => {
-    const r = runTyped('gather_elements', [tin('float32', [2, 2], [1, 2, 3, 4]), tin('int64', [2, 2], [0, 2, 0, 0])],
+    const r = runTyped('gather_elements',
+      [tin('float32', [2, 2], [1, 2, 3, 4]), tin('int64', [2, 2], [0, 2, 0, 0])],
       { axis: 1 });
     expect(r.status).toBe(INDEX_OUT_OF_RANGE);
   });

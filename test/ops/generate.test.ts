@@ -21,7 +21,8 @@ describe('range', () => {
     expect(r.outputs[0]).toEqual([1, 1.25, 1.5, 1.75]);
   });
   it('delta 0 -> KC0401', () => {
-    expect(() => inferTyped('range', [0, 3, 0].map((v) => tin('int64', [], [v], true)), {})).toThrow(/KC0401/);
+    expect(() => inferTyped('range', [0, 3, 0].map((v) => tin('int64', [], [v], true)),
+      {})).toThrow(/KC0401/);
   });
 });
 
@@ -67,13 +68,15 @@ describe('trilu', () => {
   for (const upper of [true, false]) {
     for (const k of [0, 1, -1, 5]) {
       it(`upper=${upper} k=${k}`, () => {
-        const r = runTyped('trilu', [tin('float32', [3, 4], x), tin('int64', [], [k], true)], { upper: Number(upper) });
+        const r = runTyped('trilu', [tin('float32', [3, 4], x), tin('int64', [], [k], true)],
+          { upper: Number(upper) });
         expect(r.outputs[0]).toEqual(ref(upper, k));
       });
     }
   }
   it('k read at run time, batched', () => {
-    const r = runTyped('trilu', [tin('float32', [2, 3, 4], [...x, ...x]), tin('int64', [], [1])], { upper: 1 });
+    const r = runTyped('trilu', [tin('float32', [2, 3, 4], [...x, ...x]), tin('int64', [], [1])],
+      { upper: 1 });
     expect(r.outputs[0]).toEqual([...ref(true, 1), ...ref(true, 1)]);
   });
 });

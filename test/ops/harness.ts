@@ -67,7 +67,8 @@ export function runOp(
   }));
   let counter = 0;
   const dimExpr = dimToExpr;
-  const accesses = ins.map((s, i) => (s ? access(t.buffer(`in${i}`, 'float32'), inTypes[i]!.shape.map(dimExpr)) : null));
+  const accesses =
+    ins.map((s, i) => (s ? access(t.buffer(`in${i}`, 'float32'), inTypes[i]!.shape.map(dimExpr)) : null));
   const outShapes = outTypes.map((ty) => ty.shape.map((d) => evalDimIn(d, env)));
   const outBufs = outTypes.map((_, i) => t.buffer(`out${i}`, 'float32'));
   const sinks: OutputSink[] = outTypes.map((ty, i) => {
@@ -105,7 +106,8 @@ const interpPath = '../../ir/tir-interp.js';
 export const sharedInterp: RunKernel | undefined = await import(/* @vite-ignore */ interpPath)
   .then((m: { runKernel?: RunKernel }) => m.runKernel, () => undefined);
 
-function crossCheck(k: Kernel, ins: readonly (InSpec | null)[], outs: Float32Array[], scalars: number[]): void {
+function crossCheck(k: Kernel, ins: readonly (InSpec | null)[], outs: Float32Array[],
+  scalars: number[]): void {
   const copies = outs.map((o) => new Float32Array(o.length).fill(NaN));
   const bufs = [...ins.filter((s): s is InSpec => !!s).map((s) => s.data), ...copies];
   const status = sharedInterp!(k, bufs, scalars);
@@ -156,9 +158,13 @@ class Interp {
         a[i] = this.expr(s.value);
         return;
       }
-      case 'if': if (this.expr(s.cond)) this.stmt(s.then, inPar, inVec); else if (s.else) this.stmt(s.else, inPar, inVec); return;
+      case 'if':
+        if (this.expr(s.cond)) this.stmt(s.then, inPar, inVec);
+        else if (s.else) this.stmt(s.else, inPar, inVec);
+        return;
       case 'let': this.vars.set(s.var.name, this.expr(s.value)); this.stmt(s.body, inPar, inVec); return;
-      case 'alloc': this.mem.set(s.buf.name, new Float32Array(s.size).fill(NaN)); this.stmt(s.body, inPar, inVec); return;
+      case 'alloc':
+        this.mem.set(s.buf.name, new Float32Array(s.size).fill(NaN)); this.stmt(s.body, inPar, inVec); return;
       case 'assert': if (!this.expr(s.cond)) throw new Error(`assert ${s.code}`); return;
       case 'for': return this.loop(s, inPar, inVec);
     }

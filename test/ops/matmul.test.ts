@@ -62,12 +62,15 @@ describe('matmul lowering', () => {
 describe('matmul/gemm infer', () => {
   const f32 = 'float32' as const;
   it('symbolic batch flows through', () => {
-    const [y] = inferOp('matmul', [{ dtype: f32, shape: [sym('batch'), 1, 4, 6] }, { dtype: f32, shape: [3, 6, 2] }], {});
+    const [y] = inferOp('matmul',
+      [{ dtype: f32, shape: [sym('batch'), 1, 4, 6] }, { dtype: f32, shape: [3, 6, 2] }], {});
     expect(y.shape.map(dimKey)).toEqual(['batch', '3', '4', '2']);
   });
   it('inner dim mismatch -> KC0402', () => {
-    expect(() => inferOp('matmul', [{ dtype: f32, shape: [4, 5] }, { dtype: f32, shape: [6, 2] }], {})).toThrow(/KC0402/);
-    expect(() => inferOp('gemm', [{ dtype: f32, shape: [4, 5] }, { dtype: f32, shape: [2, 6] }], { transB: 1 }))
+    expect(() => inferOp('matmul', [{ dtype: f32, shape: [4, 5] }, { dtype: f32, shape: [6, 2] }],
+      {})).toThrow(/KC0402/);
+    expect(() => inferOp('gemm', [{ dtype: f32, shape: [4, 5] }, { dtype: f32, shape: [2, 6] }],
+      { transB: 1 }))
       .toThrow(/KC0402/);
   });
   it('batch conflict -> KC0402', () => {
@@ -75,7 +78,8 @@ describe('matmul/gemm infer', () => {
       .toThrow(/KC0402/);
   });
   it('bad C -> KC0402', () => {
-    expect(() => inferOp('gemm', [{ dtype: f32, shape: [4, 5] }, { dtype: f32, shape: [5, 6] }, { dtype: f32, shape: [3, 6] }],
+    expect(() => inferOp('gemm',
+      [{ dtype: f32, shape: [4, 5] }, { dtype: f32, shape: [5, 6] }, { dtype: f32, shape: [3, 6] }],
       {})).toThrow(/KC0402/);
   });
 });

@@ -5,7 +5,8 @@ import { dimKey, sym } from '../../ir/dim.js';
 import { expectClose, inferOp, runOp, tensor } from './harness.js';
 import { prod } from './ref.js';
 
-function softmaxRef(x: Float32Array, shape: number[], axis: number, coerce: boolean, log: boolean): Float32Array {
+function softmaxRef(x: Float32Array, shape: number[], axis: number, coerce: boolean,
+  log: boolean): Float32Array {
   const outer = prod(shape.slice(0, axis));
   const L = coerce ? prod(shape.slice(axis)) : shape[axis];
   const inner = coerce ? 1 : prod(shape.slice(axis + 1));
@@ -15,7 +16,8 @@ function softmaxRef(x: Float32Array, shape: number[], axis: number, coerce: bool
     let mx = -Infinity, sum = 0;
     for (let l = 0; l < L; l++) mx = Math.max(mx, x[at(l)]);
     for (let l = 0; l < L; l++) sum += Math.exp(x[at(l)] - mx);
-    for (let l = 0; l < L; l++) y[at(l)] = log ? x[at(l)] - mx - Math.log(sum) : Math.exp(x[at(l)] - mx) / sum;
+    for (let l = 0; l < L; l++) y[at(l)] = log ? x[at(l)] - mx - Math.log(sum)
+      : Math.exp(x[at(l)] - mx) / sum;
   }
   return y;
 }
@@ -50,7 +52,8 @@ describe('softmax / log_softmax', () => {
 });
 
 describe('lrn', () => {
-  for (const [shape, size] of [[[1, 7, 3, 6], 3], [[2, 5, 4, 5], 4], [[1, 3, 17], 5]] as [number[], number][]) {
+  const sizes = [[[1, 7, 3, 6], 3], [[2, 5, 4, 5], 4], [[1, 3, 17], 5]] as [number[], number][];
+  for (const [shape, size] of sizes) {
     it(`${JSON.stringify(shape)} size=${size}`, () => {
       const x = tensor(shape, 3), [N, C] = shape, S = prod(shape.slice(2));
       const alpha = 0.3, beta = 0.75, bias = 2;
@@ -86,12 +89,14 @@ describe('batch_norm', () => {
   });
   it('channel mismatch -> KC0402', () => {
     const f = (s: number[]) => ({ dtype: 'float32' as const, shape: s });
-    expect(() => inferOp('batch_norm', [f([1, 3, 2, 2]), f([4]), f([3]), f([3]), f([3])], {})).toThrow(/KC0402/);
+    expect(() => inferOp('batch_norm', [f([1, 3, 2, 2]), f([4]), f([3]), f([3]), f([3])],
+      {})).toThrow(/KC0402/);
   });
 });
 
 describe('layer_norm', () => {
-  const cases: [number[], number, boolean][] = [[[3, 20], 1, true], [[2, 3, 4, 5], 2, true], [[4, 33], 1, false]];
+  const cases: [number[], number, boolean][] = [[[3, 20], 1, true], [[2, 3, 4, 5], 2, true],
+    [[4, 33], 1, false]];
   for (const [shape, axis, withBias] of cases) {
     it(`${JSON.stringify(shape)} axis=${axis} bias=${withBias}`, () => {
       const x = tensor(shape, 1), L = prod(shape.slice(axis)), rows = x.data.length / L;

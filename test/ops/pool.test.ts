@@ -38,10 +38,12 @@ const CASES: Case[] = [
     out: [3, 9] },
   { name: 'max ceil mode, pads, last window clipped', op: 'max_pool', x: [1, 1, 6, 6], kernel: [3, 3],
     strides: [2, 2], pads: [1, 1, 1, 1], ceil: true, out: [4, 4] },
-  { name: 'max dilation 2', op: 'max_pool', x: [1, 2, 8, 17], kernel: [2, 3], dilations: [2, 2], out: [6, 13] },
+  { name: 'max dilation 2', op: 'max_pool', x: [1, 2, 8, 17], kernel: [2, 3], dilations: [2, 2],
+    out: [6, 13] },
   { name: 'max asymmetric pads', op: 'max_pool', x: [1, 2, 5, 9], kernel: [3, 2], pads: [2, 0, 0, 1],
     out: [5, 9] },
-  { name: 'avg excl pad', op: 'avg_pool', x: [1, 3, 7, 21], kernel: [3, 3], pads: [1, 1, 1, 1], out: [7, 21] },
+  { name: 'avg excl pad', op: 'avg_pool', x: [1, 3, 7, 21], kernel: [3, 3], pads: [1, 1, 1, 1],
+    out: [7, 21] },
   { name: 'avg count_include_pad', op: 'avg_pool', x: [1, 3, 7, 21], kernel: [3, 3], pads: [1, 1, 1, 1],
     includePad: true, out: [7, 21] },
   { name: 'avg ceil + count_include_pad', op: 'avg_pool', x: [1, 2, 6, 7], kernel: [3, 3], strides: [2, 2],
@@ -80,7 +82,8 @@ describe('global pools', () => {
     const x = { ...tensor([2, 3, 5, 9], 4), dims: [sym('n'), 3, sym('h'), sym('w')] };
     const r = runOp('global_avg_pool', [x], {});
     const ref = new Float32Array(6);
-    for (let i = 0; i < 6; i++) ref[i] = Array.from(x.data.subarray(i * 45, (i + 1) * 45)).reduce((a, b) => a + b) / 45;
+    for (let i = 0; i < 6; i++) ref[i] =
+      Array.from(x.data.subarray(i * 45, (i + 1) * 45)).reduce((a, b) => a + b) / 45;
     expectClose(r.outputs[0], ref);
   });
 });
@@ -89,18 +92,22 @@ describe('pool infer', () => {
   const f32 = 'float32' as const;
   it('symbolic batch and ceil-mode extent', () => {
     const [y] = inferOp('max_pool', [{ dtype: f32, shape: [sym('batch'), 8, 7, 7] }],
-      { kernel: [3, 3], strides: [2, 2], pads: [0, 0, 0, 0], dilations: [1, 1], ceilMode: 1, autoPad: 'NOTSET' });
+      { kernel: [3, 3], strides: [2, 2], pads: [0, 0, 0, 0], dilations: [1, 1], ceilMode: 1,
+        autoPad: 'NOTSET' });
     expect(y.shape.map(dimKey)).toEqual(['batch', '8', '3', '3']);
   });
   it('stride 0 -> KC0401', () => {
-    expect(() => inferOp('avg_pool', [{ dtype: f32, shape: [1, 1, 4, 4] }], { kernel: [2, 2], strides: [0, 1] }))
+    expect(() => inferOp('avg_pool', [{ dtype: f32, shape: [1, 1, 4, 4] }],
+      { kernel: [2, 2], strides: [0, 1] }))
       .toThrow(/KC0401/);
   });
   it('kernel rank mismatch -> KC0401', () => {
-    expect(() => inferOp('max_pool', [{ dtype: f32, shape: [1, 1, 4, 4] }], { kernel: [2] })).toThrow(/KC0401/);
+    expect(() => inferOp('max_pool', [{ dtype: f32, shape: [1, 1, 4, 4] }],
+      { kernel: [2] })).toThrow(/KC0401/);
   });
   it('window larger than input -> KC0401', () => {
-    expect(() => inferOp('max_pool', [{ dtype: f32, shape: [1, 1, 2, 2] }], { kernel: [3, 3] })).toThrow(/KC0401/);
+    expect(() => inferOp('max_pool', [{ dtype: f32, shape: [1, 1, 2, 2] }],
+      { kernel: [3, 3] })).toThrow(/KC0401/);
   });
   it('rank 2 input -> KC0402', () => {
     expect(() => inferOp('global_avg_pool', [{ dtype: f32, shape: [1, 4] }], {})).toThrow(/KC0402/);

@@ -21,7 +21,8 @@ const REFS: Record<string, Ref> = {
   reduce_sum_square: { init: 0, step: (a, x) => a + x * x },
 };
 
-function reduceRef(op: string, x: ArrayLike<number>, shape: number[], axes: number[], keep: boolean): number[] {
+function reduceRef(op: string, x: ArrayLike<number>, shape: number[], axes: number[],
+  keep: boolean): number[] {
   const r = REFS[op], red = axes.length ? axes : shape.map((_, i) => i);
   const oshape = shape.map((d, i) => (red.includes(i) ? 1 : d));
   const acc = new Array<number>(prod(oshape)).fill(r.init);
@@ -37,7 +38,8 @@ function reduceRef(op: string, x: ArrayLike<number>, shape: number[], axes: numb
 
 describe('reductions', () => {
   const shapes: [number[], number[]][] = [
-    [[3, 37], [1]], [[4, 5, 6], [1]], [[2, 3, 4, 5], [1, 2]], [[2, 3, 4], [0, 2]], [[5, 8], []], [[6, 7], [0]],
+    [[3, 37], [1]], [[4, 5, 6], [1]], [[2, 3, 4, 5], [1, 2]], [[2, 3, 4], [0, 2]], [[5, 8], []],
+      [[6, 7], [0]],
   ];
   for (const op of Object.keys(REFS)) {
     for (const [shape, axes] of shapes) {
@@ -68,7 +70,8 @@ describe('reductions', () => {
     }
   });
   it('noopWithEmptyAxes copies; integer sums stay integers', () => {
-    const r = runTyped('reduce_sum', [tin('float32', [2, 2], [1, 2, 3, 4])], { axes: [], noopWithEmptyAxes: 1 });
+    const r = runTyped('reduce_sum', [tin('float32', [2, 2], [1, 2, 3, 4])],
+      { axes: [], noopWithEmptyAxes: 1 });
     expect(r.outputs[0]).toEqual([1, 2, 3, 4]);
     const s = runTyped('reduce_sum', [tin('int64', [2, 3], [1, 2, 3, 4, 5, 6])], { axes: [1], keepdims: 0 });
     expect(s.outputs[0]).toEqual([6, 15]);

@@ -53,7 +53,8 @@ export function convRef(
 }
 
 /** Numpy matmul on row-major arrays (1-D promotion, batch broadcasting). */
-export function matmulRef(a: Float32Array, as: number[], b: Float32Array, bs: number[]): { y: Float32Array; shape: number[] } {
+export function matmulRef(a: Float32Array, as: number[], b: Float32Array,
+  bs: number[]): { y: Float32Array; shape: number[] } {
   const A = as.length === 1 ? [1, as[0]] : as, B = bs.length === 1 ? [bs[0], 1] : bs;
   const M = A[A.length - 2], K = A[A.length - 1], N = B[B.length - 1];
   const ab = A.slice(0, -2), bb = B.slice(0, -2), r = Math.max(ab.length, bb.length);
@@ -62,7 +63,8 @@ export function matmulRef(a: Float32Array, as: number[], b: Float32Array, bs: nu
   const y = new Float32Array(prod(batch) * M * N);
   let o = 0;
   forEachIndex(batch, (bc) => {
-    const off = (own: number[]) => own.reduce((acc, d, x) => acc * d + (d === 1 ? 0 : bc[bc.length - own.length + x]), 0);
+    const off = (own: number[]) => own.reduce((acc, d, x) => acc * d
+      + (d === 1 ? 0 : bc[bc.length - own.length + x]), 0);
     const ao = off(ab) * M * K, bo = off(bb) * K * N;
     for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
       let s = 0;

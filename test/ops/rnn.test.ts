@@ -19,7 +19,8 @@ const ACT: Record<string, (x: number, a: number, b: number) => number> = {
   HardSigmoid: (x, a, b) => Math.max(0, Math.min(1, a * x + b)), Softsign: (x) => x / (1 + Math.abs(x)),
   Elu: (x, a) => (x >= 0 ? x : a * (Math.exp(x) - 1)), ScaledTanh: (x, a, b) => a * Math.tanh(b * x),
 };
-const DEFAULTS: Record<Cell, string[]> = { lstm: ['Sigmoid', 'Tanh', 'Tanh'], gru: ['Sigmoid', 'Tanh'], rnn: ['Tanh'] };
+const DEFAULTS: Record<Cell, string[]> =
+  { lstm: ['Sigmoid', 'Tanh', 'Tanh'], gru: ['Sigmoid', 'Tanh'], rnn: ['Tanh'] };
 
 /** ONNX semantics, one direction at a time, in float64. Returns Y (layout 0), Y_h, Y_c (D, B, H). */
 function reference(c: Case, x: Float32Array, w: Float32Array, r: Float32Array, b: Float32Array | null,
@@ -27,11 +28,13 @@ function reference(c: Case, x: Float32Array, w: Float32Array, r: Float32Array, b
   const { S, B, I, H, cell } = c, G = GATES[cell], D = c.dir === 'bidirectional' ? 2 : 1;
   const nA = DEFAULTS[cell].length;
   const acts = c.acts ?? [...DEFAULTS[cell], ...(D === 2 ? DEFAULTS[cell] : [])];
-  const Y = new Float32Array(S * D * B * H), Yh = new Float32Array(D * B * H), Yc = new Float32Array(D * B * H);
+  const Y = new Float32Array(S * D * B * H), Yh = new Float32Array(D * B * H),
+    Yc = new Float32Array(D * B * H);
   const xAt = (t: number, bb: number, i: number) => x[(t * B + bb) * I + i];
   const clip = (v: number) => (c.clip !== undefined ? Math.max(-c.clip, Math.min(c.clip, v)) : v);
   for (let d = 0; d < D; d++) {
-    const f = (k: number, v: number) => ACT[acts[d * nA + k]](v, c.alpha?.[d * nA + k] ?? 0, c.beta?.[d * nA + k] ?? 0);
+    const f = (k: number, v: number) => ACT[acts[d * nA + k]](v, c.alpha?.[d * nA + k] ?? 0,
+      c.beta?.[d * nA + k] ?? 0);
     const rev = c.dir === 'reverse' || d === 1;
     for (let bb = 0; bb < B; bb++) {
       const len = c.lens ? c.lens[bb] : S;
@@ -73,7 +76,9 @@ function reference(c: Case, x: Float32Array, w: Float32Array, r: Float32Array, b
             hn[j] = (1 - z[j]) * n + z[j] * h[j];
           }
         }
-        for (let j = 0; j < H; j++) { h[j] = hn[j]; if (cell === 'lstm') cs[j] = cn[j]; Y[((t * D + d) * B + bb) * H + j] = h[j]; }
+        for (let j = 0; j < H; j++) {
+          h[j] = hn[j]; if (cell === 'lstm') cs[j] = cn[j]; Y[((t * D + d) * B + bb) * H + j] = h[j];
+        }
       }
       for (let j = 0; j < H; j++) { Yh[(d * B + bb) * H + j] = h[j]; Yc[(d * B + bb) * H + j] = cs[j]; }
     }
@@ -92,7 +97,8 @@ function swap01(a: Float32Array, n0: number, n1: number, inner: number): Float32
 
 function run(c: Case) {
   const { S, B, I, H, cell } = c, G = GATES[cell], D = c.dir === 'bidirectional' ? 2 : 1, UB = 16;
-  const x = rand(S * B * I, 1), w = rand(D * G * H * I, 2).map((v) => v * 0.5), r = rand(D * G * H * H, 3).map((v) => v * 0.5);
+  const x = rand(S * B * I, 1), w = rand(D * G * H * I, 2).map((v) => v * 0.5),
+    r = rand(D * G * H * H, 3).map((v) => v * 0.5);
   const b = c.bias ? rand(D * 2 * G * H, 4) : null, h0 = c.h0 ? rand(D * B * H, 5) : null;
   const c0 = c.c0 ? rand(D * B * H, 6) : null, p = c.peep ? rand(D * 3 * H, 7) : null;
   const lay = c.layout ?? 0;
@@ -129,14 +135,19 @@ function run(c: Case) {
 const cases: Case[] = [
   { cell: 'lstm', S: 5, B: 3, I: 4, H: 7 },
   { cell: 'lstm', S: 4, B: 6, I: 5, H: 20, dir: 'bidirectional', bias: true, h0: true, c0: true, peep: true },
-  { cell: 'lstm', S: 6, B: 5, I: 3, H: 16, dir: 'reverse', bias: true, lens: [6, 0, 3, 1, 5], h0: true, c0: true },
-  { cell: 'lstm', S: 6, B: 5, I: 3, H: 9, dir: 'bidirectional', bias: true, lens: [2, 6, 3, 1, 5], peep: true },
+  { cell: 'lstm', S: 6, B: 5, I: 3, H: 16, dir: 'reverse', bias: true, lens: [6, 0, 3, 1, 5],
+    h0: true, c0: true },
+  { cell: 'lstm', S: 6, B: 5, I: 3, H: 9, dir: 'bidirectional', bias: true, lens: [2, 6, 3, 1, 5],
+    peep: true },
   { cell: 'lstm', S: 4, B: 2, I: 3, H: 5, clip: 0.3, forget: 1, bias: true },
-  { cell: 'lstm', S: 4, B: 2, I: 3, H: 5, acts: ['HardSigmoid', 'LeakyRelu', 'Softsign'], alpha: [0.3, 0.1, 0], beta: [0.4, 0, 0] },
+  { cell: 'lstm', S: 4, B: 2, I: 3, H: 5, acts: ['HardSigmoid', 'LeakyRelu', 'Softsign'],
+    alpha: [0.3, 0.1, 0], beta: [0.4, 0, 0] },
   { cell: 'gru', S: 5, B: 3, I: 4, H: 6, bias: true },
   { cell: 'gru', S: 5, B: 5, I: 4, H: 18, bias: true, lbr: 1, dir: 'bidirectional', h0: true },
-  { cell: 'gru', S: 5, B: 5, I: 4, H: 18, bias: true, lbr: 0, dir: 'bidirectional', h0: true, lens: [5, 2, 0, 4, 1] },
-  { cell: 'gru', S: 4, B: 2, I: 3, H: 5, clip: 0.5, dir: 'reverse', acts: ['Relu', 'Elu'], alpha: [0, 0.7], beta: [0, 0] },
+  { cell: 'gru', S: 5, B: 5, I: 4, H: 18, bias: true, lbr: 0, dir: 'bidirectional', h0: true,
+    lens: [5, 2, 0, 4, 1] },
+  { cell: 'gru', S: 4, B: 2, I: 3, H: 5, clip: 0.5, dir: 'reverse', acts: ['Relu', 'Elu'], alpha: [0, 0.7],
+    beta: [0, 0] },
   { cell: 'rnn', S: 5, B: 3, I: 4, H: 4, bias: true },
   { cell: 'rnn', S: 5, B: 4, I: 4, H: 17, bias: true, dir: 'bidirectional', h0: true, lens: [5, 3, 1, 4] },
   { cell: 'rnn', S: 3, B: 2, I: 2, H: 3, acts: ['Affine'], alpha: [0.5], beta: [0.2], dir: 'reverse' },
@@ -160,13 +171,16 @@ describe('recurrences vs JS reference', () => {
   }
   it('rnn_pack matches packR', () => {
     const D = 2, G = 3, H = 20, r = rand(D * G * H * H, 9);
-    const out = runOp('rnn_pack', [{ data: r, shape: [D, G * H, H] }], { hidden: H, gates: G, ub: 16, dirs: D });
+    const out = runOp('rnn_pack', [{ data: r, shape: [D, G * H, H] }],
+      { hidden: H, gates: G, ub: 16, dirs: D });
     expect(Array.from(out.outputs[0])).toEqual(Array.from(packR(r, D, G, H, 16)));
   });
   it('keeps symbolic (batch, seq) in Y, Y_h', () => {
     const [S, B] = [sym('seq'), sym('batch')];
-    const outs = inferOp('lstm_seq', [{ dtype: 'float32', shape: [S, B, 8] }, { dtype: 'float32', shape: [sym('r'), 64] },
-      null, null, null, null, null, null], { hidden: 16, direction: 'forward', acts: ['Sigmoid', 'Tanh', 'Tanh'] });
+    const outs = inferOp('lstm_seq',
+      [{ dtype: 'float32', shape: [S, B, 8] }, { dtype: 'float32', shape: [sym('r'), 64] },
+      null, null, null, null, null, null],
+        { hidden: 16, direction: 'forward', acts: ['Sigmoid', 'Tanh', 'Tanh'] });
     expect(outs[0].shape).toEqual([S, 1, B, 16]);
     expect(outs[1].shape).toEqual([1, B, 16]);
   });
@@ -175,7 +189,8 @@ describe('recurrences vs JS reference', () => {
 /** (S, D, B, H) -> (B, S, D, H). */
 function permYToLayout1(y: Float32Array, S: number, D: number, B: number, H: number): Float32Array {
   const out = new Float32Array(y.length);
-  for (let s = 0; s < S; s++) for (let d = 0; d < D; d++) for (let b = 0; b < B; b++) for (let j = 0; j < H; j++) {
+  for (let s = 0; s < S; s++) for (let d = 0; d < D; d++) for (let b = 0; b < B; b++)
+    for (let j = 0; j < H; j++) {
     out[((b * S + s) * D + d) * H + j] = y[((s * D + d) * B + b) * H + j];
   }
   return out;

@@ -24,7 +24,8 @@ const f32 = (shape: number[], data: ArrayLike<number>, dims?: Dim[]): TIn =>
   ({ dtype: 'float32', data: Float32Array.from(data), shape, dims });
 const i64 = (shape: number[], data: ArrayLike<number>): TIn =>
   ({ dtype: 'int64', data: BigInt64Array.from(Array.from(data, (v) => BigInt(v))), shape });
-const bool = (data: boolean[]): TIn => ({ dtype: 'bool', data: Uint8Array.from(data.map(Number)), shape: [data.length] });
+const bool = (data: boolean[]): TIn =>
+  ({ dtype: 'bool', data: Uint8Array.from(data.map(Number)), shape: [data.length] });
 const nums = (a: TypedArrayOf): number[] => Array.from(a as ArrayLike<number | bigint>, Number);
 
 /** Runs `op` with typed inputs; `counts[i]` is the run-time value of count input i. */
@@ -60,12 +61,14 @@ function runTyped(op: string, ins: readonly TIn[], attrs: Attrs, counts: Record<
   const inBufs = ins.map((s, i) => t.buffer(`in${i}`, s.dtype));
   const accesses: TensorAccess[] = ins.map((s, i) => {
     const shape = inTypes[i].shape.map(dimExpr);
-    return { dtype: s.dtype, shape, buffer: inBufs[i], at: (idx) => t.load(inBufs[i], t.flatIndex(idx, shape)) };
+    return { dtype: s.dtype, shape, buffer: inBufs[i],
+      at: (idx) => t.load(inBufs[i], t.flatIndex(idx, shape)) };
   });
   const outBufs = outTypes.map((ty, i) => t.buffer(`out${i}`, ty.dtype));
   const sinks: OutputSink[] = outTypes.map((ty, i) => {
     const shape = ty.shape.map(dimExpr);
-    return { dtype: ty.dtype, shape, vectorizable: true, store: (idx, v) => t.store(outBufs[i], t.flatIndex(idx, shape), v) };
+    return { dtype: ty.dtype, shape, vectorizable: true,
+      store: (idx, v) => t.store(outBufs[i], t.flatIndex(idx, shape), v) };
   });
   let n = 0;
   const ctx: LowerCtx = {
@@ -77,9 +80,12 @@ function runTyped(op: string, ins: readonly TIn[], attrs: Attrs, counts: Record<
   const low = getOp(op)!.lower!(ctx);
   if (low.kind !== 'kernel') throw new Error('expected a kernel');
   const shapes = outTypes.map((ty) => ty.shape.map((d) => evalDim(d, env)));
-  const outs = outTypes.map((ty, i) => newTypedArray(ty.dtype, Math.max(0, shapes[i].reduce((a, b) => a * b, 1))));
-  const kernel: Kernel = { name: op, buffers: [...inBufs, ...outBufs], scalars: [...vars.values()], body: low.body };
-  const status = runKernel(kernel, [...ins.map((s) => s.data), ...outs], [...vars.keys()].map((k) => env.get(k)!));
+  const outs =
+    outTypes.map((ty, i) => newTypedArray(ty.dtype, Math.max(0, shapes[i].reduce((a, b) => a * b, 1))));
+  const kernel: Kernel = { name: op, buffers: [...inBufs, ...outBufs], scalars: [...vars.values()],
+    body: low.body };
+  const status = runKernel(kernel, [...ins.map((s) => s.data), ...outs],
+    [...vars.keys()].map((k) => env.get(k)!));
   return { outs, shapes, status };
 }
 
@@ -132,15 +138,19 @@ describe('compress_count / compress', () => {
       const x = Array.from({ length: prod(shape) }, (_, i) => i + 1);
       const L = axis < 0 ? x.length : shape[axis];
       const keep = cond.map((b, i) => (b && i < L ? i : -1)).filter((i) => i >= 0);
-      const c = runOp('compress_count', [{ data: Float32Array.from(x), shape }, { data: Float32Array.from(cond.map(Number)), shape: [cond.length] }], { axis });
+      const c = runOp('compress_count', [{ data: Float32Array.from(x), shape },
+        { data: Float32Array.from(cond.map(Number)), shape: [cond.length] }], { axis });
       expect(Array.from(c.outputs[0])).toEqual([keep.length]);
-      const r = runTyped('compress', [f32(shape, x), bool(cond), i64([], [keep.length])], { axis }, { 2: keep.length });
+      const r = runTyped('compress', [f32(shape, x), bool(cond), i64([], [keep.length])], { axis },
+        { 2: keep.length });
       let ref: number[];
       if (axis < 0) ref = keep.map((i) => x[i]);
       else {
         const outer = prod(shape.slice(0, axis)), inner = prod(shape.slice(axis + 1));
         ref = [];
-        for (let o = 0; o < outer; o++) for (const i of keep) for (let j = 0; j < inner; j++) ref.push(x[(o * L + i) * inner + j]);
+        for (let o = 0; o < outer; o++) for (const i of keep) {
+          for (let j = 0; j < inner; j++) ref.push(x[(o * L + i) * inner + j]);
+        }
         expect(r.shapes[0]).toEqual(shape.map((d, k) => (k === axis ? keep.length : d)));
       }
       expect(nums(r.outs[0])).toEqual(ref);
@@ -154,7 +164,9 @@ function topkRef(x: number[], shape: number[], axis: number, k: number, largest:
   for (let o = 0; o < outer; o++) for (let j = 0; j < inner; j++) {
     const row = Array.from({ length: L }, (_, l) => ({ val: x[(o * L + l) * inner + j], l }));
     row.sort((a, b) => (largest ? b.val - a.val : a.val - b.val) || a.l - b.l);
-    for (let r = 0; r < k; r++) { v[(o * k + r) * inner + j] = row[r].val; ix[(o * k + r) * inner + j] = row[r].l; }
+    for (let r = 0; r < k; r++) {
+      v[(o * k + r) * inner + j] = row[r].val; ix[(o * k + r) * inner + j] = row[r].l;
+    }
   }
   return { v, ix };
 }
@@ -165,21 +177,26 @@ describe('top_k', () => {
     [[4, 5, 3], 0, 4, false], [[2, 33], 1, 5, true], [[2, 17], 1, 0, true], [[1, 100], 1, 100, false],
   ];
   for (const [shape, axis, k, largest] of cases) {
-    it(`${JSON.stringify(shape)} axis=${axis} k=${k} ${largest ? 'largest' : 'smallest'} (ties by index)`, () => {
+    const order = largest ? 'largest' : 'smallest';
+    it(`${JSON.stringify(shape)} axis=${axis} k=${k} ${order} (ties by index)`, () => {
       const x = ints(prod(shape), shape[axis] + k, 4);
-      const r = runTyped('top_k', [f32(shape, x), i64([1], [k])], { axis, largest: Number(largest) }, { 1: k });
+      const r = runTyped('top_k', [f32(shape, x), i64([1], [k])],
+        { axis, largest: Number(largest) }, { 1: k });
       expect(r.status).toBe(0);
       const ref = topkRef(x, shape, axis, k, largest);
       expect(nums(r.outs[0])).toEqual(ref.v);
       expect(nums(r.outs[1])).toEqual(ref.ix);
     });
   }
-  for (const [name, gen] of [['ascending', (i: number) => i], ['descending', (i: number) => -i], ['all equal', () => 2],
+  for (const [name, gen] of [['ascending', (i: number) => i], ['descending', (i: number) => -i],
+    ['all equal', () => 2],
     ['sawtooth', (i: number) => i % 7]] as [string, (i: number) => number][]) {
-    for (const [k, largest] of [[1, true], [13, true], [13, false], [40, false], [64, true]] as [number, boolean][]) {
+    const ks = [[1, true], [13, true], [13, false], [40, false], [64, true]] as [number, boolean][];
+    for (const [k, largest] of ks) {
       it(`${name} row of 64, k=${k} ${largest ? 'largest' : 'smallest'} (heap worst cases)`, () => {
         const x = Array.from({ length: 128 }, (_, i) => gen(i % 64));
-        const r = runTyped('top_k', [f32([2, 64], x), i64([1], [k])], { axis: 1, largest: Number(largest) }, { 1: k });
+        const r = runTyped('top_k', [f32([2, 64], x), i64([1], [k])],
+          { axis: 1, largest: Number(largest) }, { 1: k });
         const ref = topkRef(x, [2, 64], 1, k, largest);
         expect(nums(r.outs[0])).toEqual(ref.v);
         expect(nums(r.outs[1])).toEqual(ref.ix);
@@ -188,19 +205,24 @@ describe('top_k', () => {
   }
   it('distinct floats, symbolic row length', () => {
     const shape = [3, 20], x = Array.from(rand(60, 7));
-    const r = runTyped('top_k', [f32(shape, x, [3, sym('n')]), i64([1], [6])], { axis: 1, largest: 1 }, { 1: 6 });
+    const r = runTyped('top_k', [f32(shape, x, [3, sym('n')]), i64([1], [6])],
+      { axis: 1, largest: 1 }, { 1: 6 });
     const ref = topkRef(Array.from(Float32Array.from(x)), shape, 1, 6, true);
     expect(nums(r.outs[0])).toEqual(ref.v);
     expect(nums(r.outs[1])).toEqual(ref.ix);
   });
   it(`k > extent and k < 0 fail with status ${TOPK_K_OUT_OF_RANGE}, writing nothing out of bounds`, () => {
-    expect(runTyped('top_k', [f32([2, 4], ints(8, 1)), i64([1], [5])], { axis: 1 }, { 1: 5 }).status).toBe(TOPK_K_OUT_OF_RANGE);
-    expect(runTyped('top_k', [f32([2, 4], ints(8, 1)), i64([1], [-1])], { axis: 1 }, { 1: -1 }).status).toBe(TOPK_K_OUT_OF_RANGE);
+    expect(runTyped('top_k', [f32([2, 4], ints(8, 1)), i64([1], [5])], { axis: 1 },
+      { 1: 5 }).status).toBe(TOPK_K_OUT_OF_RANGE);
+    expect(runTyped('top_k', [f32([2, 4], ints(8, 1)), i64([1], [-1])], { axis: 1 },
+      { 1: -1 }).status).toBe(TOPK_K_OUT_OF_RANGE);
   });
   it('static k > static extent is a compile-time error', () => {
     const values = () => [7];
-    expect(() => getOp('top_k')!.infer([{ dtype: 'float32', shape: [2, 4] }, { dtype: 'int64', shape: [1] }], { axis: 1 },
-      { fail: (c, m) => { throw new Error(`${c}: ${m}`); }, constant: () => undefined, values, fresh: sym })).toThrow(/KC0401/);
+    expect(() => getOp('top_k')!.infer([{ dtype: 'float32', shape: [2, 4] }, { dtype: 'int64', shape: [1] }],
+      { axis: 1 },
+      { fail: (c, m) => { throw new Error(`${c}: ${m}`); }, constant: () => undefined, values,
+        fresh: sym, require: () => undefined })).toThrow(/KC0401/);
   });
 });
 
@@ -220,7 +242,8 @@ function uniqueRef(x: number[], shape: number[], axis: number, sorted: boolean) 
     for (let o = 0; o < outer; o++) for (let j = 0; j < inner; j++) s.push(x[(o * L + i) * inner + j]);
     return s;
   };
-  const cmp = (a: number[], b: number[]) => { for (let e = 0; e < a.length; e++) if (a[e] !== b[e]) return a[e] - b[e]; return 0; };
+  const cmp = (a: number[], b: number[]) =>
+    { for (let e = 0; e < a.length; e++) if (a[e] !== b[e]) return a[e] - b[e]; return 0; };
   const firsts: number[] = [];
   for (let i = 0; i < n; i++) if (!firsts.some((f) => cmp(slice(f), slice(i)) === 0)) firsts.push(i);
   if (sorted) firsts.sort((a, b) => cmp(slice(a), slice(b)));
@@ -229,7 +252,9 @@ function uniqueRef(x: number[], shape: number[], axis: number, sorted: boolean) 
   const U = firsts.length;
   const y: number[] = [];
   if (axis < 0) firsts.forEach((f) => y.push(x[f]));
-  else for (let o = 0; o < outer; o++) for (let u = 0; u < U; u++) for (let j = 0; j < inner; j++) y.push(x[(o * L + firsts[u]) * inner + j]);
+  else for (let o = 0; o < outer; o++) for (let u = 0; u < U; u++) {
+    for (let j = 0; j < inner; j++) y.push(x[(o * L + firsts[u]) * inner + j]);
+  }
   return { y, idx: firsts, inv, counts, U };
 }
 
@@ -242,7 +267,8 @@ describe('unique_sort / unique_count / unique', () => {
     for (const sorted of [1, 0]) {
       it(`${JSON.stringify(shape)} axis=${axis} sorted=${sorted}`, () => {
         const x = ints(prod(shape), prod(shape) + range, range);
-        if (axis === 0 && shape[0] >= 4) for (let j = 0; j < shape[1]; j++) x[3 * shape[1] + j] = x[j]; // a repeated row
+        // a repeated row
+        if (axis === 0 && shape[0] >= 4) for (let j = 0; j < shape[1]; j++) x[3 * shape[1] + j] = x[j];
         const sortOut = runOp('unique_sort', [{ data: Float32Array.from(x), shape }], { axis });
         const perm = Array.from(sortOut.outputs[0]);
         const n = perm.length;
@@ -250,7 +276,8 @@ describe('unique_sort / unique_count / unique', () => {
         const count = runTyped('unique_count', [f32(shape, x), i64([n], perm)], { axis });
         const ref = uniqueRef(x, shape, axis, sorted === 1);
         expect(nums(count.outs[0])).toEqual([ref.U]);
-        const r = runTyped('unique', [f32(shape, x), i64([n], perm), i64([], [ref.U])], { axis, sorted }, { 2: ref.U });
+        const r = runTyped('unique', [f32(shape, x), i64([n], perm), i64([], [ref.U])], { axis, sorted },
+          { 2: ref.U });
         expect(r.status).toBe(0);
         expect(nums(r.outs[0])).toEqual(ref.y);
         expect(nums(r.outs[1])).toEqual(ref.idx);

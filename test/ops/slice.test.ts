@@ -5,7 +5,7 @@ import { dimKey, evalDim, sym } from '../../ir/dim.js';
 import { clampIndex, sliceLength } from '../../ir/ops/slice.js';
 import { inferTyped, runTyped, tin } from './typed-run.js';
 
-const BIG = 9223372036854775807;
+const BIG = 2 ** 63; // INT64_MAX as the nearest double
 
 /** numpy-style 1-D slice with ONNX clamping. */
 function ref1(x: number[], s: number, e: number, k: number): number[] {
@@ -26,7 +26,8 @@ describe('slice', () => {
   ];
   for (const [s, e, k] of cases) {
     it(`[${s}:${e}:${k}] of 10`, () => {
-      const r = runTyped('slice', [tin('float32', [10], x), tin('int64', [1], [s], true), tin('int64', [1], [e], true)],
+      const r = runTyped('slice',
+        [tin('float32', [10], x), tin('int64', [1], [s], true), tin('int64', [1], [e], true)],
         { axes: [0], steps: [k] });
       expect(r.outputs[0]).toEqual(ref1(x, s, e, k));
     });
@@ -78,6 +79,7 @@ describe('split', () => {
     expect(ts.map((ty) => dimKey(ty.shape[0]))).toEqual(['-1*(-1*n//2)', '(-1*n//2)+n']);
   });
   it('sizes that do not add up -> KC0402', () => {
-    expect(() => inferTyped('split', [tin('float32', [5], [])], { axis: 0, split: [2, 2] })).toThrow(/KC0402/);
+    expect(() => inferTyped('split', [tin('float32', [5], [])],
+      { axis: 0, split: [2, 2] })).toThrow(/KC0402/);
   });
 });

@@ -5,7 +5,7 @@
 // ir/tir-interp.ts. Symbolic dims ('batch') become kernel scalars bound from the real shapes.
 
 import { makeConst } from '../../ir/const.js';
-import { type Atom, type Dim, dimKey, evalDim, isStatic } from '../../ir/dim.js';
+import { type Atom, type Dim, dimKey, evalDim, isStatic, sym } from '../../ir/dim.js';
 import type { DType } from '../../ir/dtype.js';
 import type { Attrs, TensorType } from '../../ir/graph.js';
 import { getOp } from '../../ir/ops/index.js';
@@ -36,6 +36,7 @@ function inferCtx(ins: readonly (TIn | null)[]): InferCtx {
     fail(code, message): never { throw Object.assign(new Error(`${code}: ${message}`), { code }); },
     constant: (i) => (ins[i]?.konst ? makeConst(ins[i]!.dtype, ins[i]!.shape, ins[i]!.data) : undefined),
     values: (i) => (ins[i]?.konst && !ins[i]!.dtype.startsWith('float') ? [...ins[i]!.data] : undefined),
+    fresh: (hint) => sym(`${hint}_fresh`),
     require: () => undefined, // run-time shape checks are tested end to end (test/errors/shape-checks)
   };
 }
@@ -91,7 +92,8 @@ function access(s: TIn, i: number, dim: (d: Dim) => Expr): TensorAccess {
 
 function fill(dt: DType, data: readonly number[]) {
   const a = newTypedArray(dt, data.length);
-  data.forEach((v, i) => { (a as unknown as (number | bigint)[])[i] = a instanceof BigInt64Array ? BigInt(v) : v; });
+  data.forEach((v, i) => { (a as unknown as (number | bigint)[])[i] = a instanceof BigInt64Array
+    ? BigInt(v) : v; });
   return a;
 }
 

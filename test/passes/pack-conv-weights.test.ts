@@ -12,7 +12,8 @@ const convModel = (c: number, m: number, group = 1) => importOnnx(encodeModel({
   nodes: [node('Conv', ['x', 'w'], ['y'], [attrInts('kernel_shape', [3, 3]), attrInt('group', group)])],
   inputs: [vi('x', FLOAT, [1, c, 8, 8])],
   outputs: [vi('y', FLOAT, [1, m, 6, 6])],
-  initializers: [floatTensor('w', [m, c / group, 3, 3], Array.from({ length: m * (c / group) * 9 }, (_, i) => i))],
+  initializers: [floatTensor('w', [m, c / group, 3, 3],
+    Array.from({ length: m * (c / group) * 9 }, (_, i) => i))],
 }));
 
 describe('pack-conv-weights', () => {

@@ -185,11 +185,13 @@ int main(int, char** argv) {
   return bad;
 }
 `);
-    execFileSync('c++', ['-std=c++17', '-O1', '-pthread', `-I${join(ROOT, 'native/include')}`, src, lib, '-ldl',
+    execFileSync('c++',
+      ['-std=c++17', '-O1', '-pthread', `-I${join(ROOT, 'native/include')}`, src, lib, '-ldl',
       '-o', exe]);
     const out = execFileSync(exe, [spinPath], { encoding: 'utf8' });
     expect(out).toMatch(/KR0302 cancelled/);
     expect(out).toMatch(/KR0302 loop iteration limit 7 exceeded/);
-    expect(out.trim().split('\n').map((l) => l.split(' ')[0])).toEqual(['ok', 'KR0302', 'ok', 'KR0302', 'KR0302']);
+    expect(out.trim().split('\n').map((l) => l.split(' ')[0])).toEqual(['ok', 'KR0302', 'ok',
+      'KR0302', 'KR0302']);
   });
 });

@@ -150,7 +150,8 @@ describe('run-time failures', () => {
       a.emit('int_const', { dst: c, value: ok });
       a.emit('int_const', { dst: n, value: 4 });
       a.emit('int_const', { dst: m, value: -6 });
-      a.emit('check_dims', { cond: c, code: 204, message: "inputs 'a' [1,{}] and 'b' [{},{}]", values: [n, m] });
+      const message = "inputs 'a' [1,{}] and 'b' [{},{}]";
+      a.emit('check_dims', { cond: c, code: 204, message, values: [n, m] });
     });
     const e = await runError(await open(program(0)), {});
     expect(e.code).toBe('KR0204');

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { Assembler } from '../../codegen/bytecode.js';
 import { load, Tensor } from '../../runtime-vm/index.js';
-import { buildArtifact, K, KERNEL_NAMES, KERNELS_C } from './artifact.js';
+import { buildArtifact, K, KERNEL_NAMES } from './artifact.js';
 import { F32, vaddArtifact, withKernels } from './programs.js';
 
 const ADDR_C = `#include <stdint.h>

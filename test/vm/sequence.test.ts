@@ -16,7 +16,8 @@ type Io = { name: string; dtype: string; shape: (number | string)[] };
 async function build(body: (a: Assembler) => void, inputs: Io[], outputs: Io[]): Promise<Session> {
   const a = new Assembler();
   body(a);
-  const s = await load(withKernels(a.finish({ nInputs: inputs.length, nOutputs: outputs.length, nKernels: 5 }),
+  const s =
+    await load(withKernels(a.finish({ nInputs: inputs.length, nOutputs: outputs.length, nKernels: 5 }),
     inputs, outputs), { threads: 2 });
   sessions.push(s);
   return s;
@@ -90,7 +91,8 @@ describe('sequences', () => {
     const s = await build((a) => {
       const [x, parts, rows, p0, p1, back, restacked, n] = a.regs(8);
       a.emit('input', { dst: x, index: 0, dtype: F32, rank: 2 });
-      a.emit('seq_split', { dst: parts, tensor: x, axis: 1, sizes: [int(a, 2), int(a, 0), int(a, 3)], keepdims: 1 });
+      a.emit('seq_split',
+        { dst: parts, tensor: x, axis: 1, sizes: [int(a, 2), int(a, 0), int(a, 3)], keepdims: 1 });
       a.emit('seq_at', { dst: p0, seq: parts, pos: int(a, 0) });
       a.emit('seq_at', { dst: p1, seq: parts, pos: int(a, 2) });
       a.emit('seq_concat', { dst: back, seq: parts, axis: 1, new_axis: 0 });
@@ -309,13 +311,15 @@ describe('split/concat round trips on random shapes', () => {
   // x: float32 rank 3, s: int64 [3] piece sizes. Per axis: concat(split(x, s), axis) == x, and
   // stack(split(x, ones, keepdims=0), axis) == x; wrong sizes fail with KR0204, never crash.
   const programs = async (axis: number): Promise<[Session, Session]> => {
-    const io: Io[] = [{ name: 'x', dtype: 'float32', shape: ['a', 'b', 'c'] }, { name: 's', dtype: 'int64', shape: [3] }];
+    const io: Io[] = [{ name: 'x', dtype: 'float32', shape: ['a', 'b', 'c'] },
+      { name: 's', dtype: 'int64', shape: [3] }];
     const joinSplit = await build((a) => {
       const [x, s, parts, y, s0, s1, s2] = a.regs(7);
       a.emit('input', { dst: x, index: 0, dtype: F32, rank: 3 });
       a.emit('input', { dst: s, index: 1, dtype: I64, rank: 1 });
       [s0, s1, s2].forEach((r, i) => a.emit('load_int', { dst: r, tensor: s, index: i }));
-      a.emit('seq_split', { dst: parts, tensor: x, axis: (axis - 3) >>> 0, sizes: [s0, s1, s2], keepdims: 1 });
+      a.emit('seq_split',
+        { dst: parts, tensor: x, axis: (axis - 3) >>> 0, sizes: [s0, s1, s2], keepdims: 1 });
       a.emit('seq_concat', { dst: y, seq: parts, axis, new_axis: 0 });
       a.emit('ret', { outputs: [y] });
     }, io, [out('y', ['a', 'b', 'c'])]);

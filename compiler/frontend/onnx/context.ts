@@ -49,7 +49,8 @@ export interface ConvertCtx {
   scalar(dtype: DType, value: number, hint?: string): Value;
   unsupported(reason: string): never;
   fail(code: Code, message: string): never;
-  /** Imports graph attribute `attr` (or a graph built by the converter) as a body whose inputs have `inputTypes`. */
+  /** Imports graph attribute `attr` (or a graph built by the converter) as a body whose inputs
+   *  have `inputTypes`. */
   subgraph(attr: string | GraphMsg, inputTypes: readonly TensorType[]): Func;
   /** Splices a body without inputs into the current graph; returns its outputs. */
   inline(f: Func): Value[];
@@ -94,7 +95,8 @@ export function makeContext(deps: ContextDeps, node: OnnxNodeInfo, attrs: AttrRe
     fail: (code, message) => fail(code, message, where),
     emitDetached(op, ins, a) {
       const nodes: Node[] = [];
-      emitNode({ ...deps, nodes, subgraph: deps.subgraph }, where, op, ins, a, (k) => `${node.name}/${op}_${count++}_${k}`);
+      emitNode({ ...deps, nodes, subgraph: deps.subgraph }, where, op, ins, a,
+        (k) => `${node.name}/${op}_${count++}_${k}`);
       return nodes;
     },
     inline(f) {

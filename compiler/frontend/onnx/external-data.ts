@@ -54,7 +54,7 @@ function checkComponents(dir: string, parts: readonly string[], tensor: string):
   for (let i = 0; i < parts.length; i++) {
     cur = path.join(cur, parts[i]!);
     let st: fs.Stats;
-    try { st = fs.lstatSync(cur); } catch (e) {
+    try { st = fs.lstatSync(cur); } catch {
       return fail(Codes.EXTERNAL_READ, `external data file '${parts.join('/')}' cannot be found`, { tensor });
     }
     const what = `external data path component '${parts.slice(0, i + 1).join('/')}'`;

@@ -179,7 +179,8 @@ class Builder {
     b.addInitializers(g);
     const declared = g.input ?? [];
     if (declared.length !== inputTypes.length) {
-      throw new UnsupportedOp(`body '${g.name ?? ''}' declares ${declared.length} inputs, ${inputTypes.length} given`);
+      throw new UnsupportedOp(
+        `body '${g.name ?? ''}' declares ${declared.length} inputs, ${inputTypes.length} given`);
     }
     declared.forEach((vi, k) => {
       const v = makeValue(this.ids, vi.name ?? `in${k}`, inputTypes[k]);

@@ -25,7 +25,8 @@ function cleanName(s: string): string {
 
 export function inputType(vi: ValueInfoMsg, namer: SymbolNamer): TensorType {
   const name = vi.name ?? '';
-  const wrapped = vi.type && (vi.type.sequenceType || vi.type.optionalType) ? wrappedType(vi.type, name) : undefined;
+  const wrapped = vi.type && (vi.type.sequenceType || vi.type.optionalType) ? wrappedType(vi.type, name)
+    : undefined;
   if (wrapped) return wrapped;
   const t = vi.type?.tensorType;
   if (!t && vi.type && (vi.type.sequenceType || vi.type.mapType || vi.type.optionalType

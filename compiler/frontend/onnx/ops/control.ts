@@ -21,7 +21,8 @@ const clean = (s: string): string => s.replace(/[^A-Za-z0-9_]/g, '_');
 
 /** `from` widened so that it also describes `to`: dims that differ become symbols. */
 function widen(ctx: ConvertCtx, from: TensorType, to: TensorType, k: number): TensorType {
-  if (from.dtype !== to.dtype) ctx.fail('KC0402', `carried value ${k} changes dtype from ${from.dtype} to ${to.dtype}`);
+  if (from.dtype !== to.dtype) ctx.fail('KC0402',
+    `carried value ${k} changes dtype from ${from.dtype} to ${to.dtype}`);
   if (from.sequence || to.sequence) return widenSequence(ctx, from, to, k);
   if (from.shape.length !== to.shape.length) {
     ctx.fail('KC0305', `carried value ${k} changes rank from ${from.shape.length} to ${to.shape.length}`);
@@ -50,13 +51,15 @@ const sameTypes = (a: readonly TensorType[], b: readonly TensorType[]): boolean 
  * Imports a body whose inputs are `fixed` followed by the carried values, widening the carried
  * types until the body maps them onto themselves. Carried results start at output `firstOut`.
  */
-function carriedBody(ctx: ConvertCtx, attr: string, fixed: readonly TensorType[], initial: readonly TensorType[],
+function carriedBody(ctx: ConvertCtx, attr: string, fixed: readonly TensorType[],
+  initial: readonly TensorType[],
   firstOut: number, extra: readonly TensorType[] = []): Func {
   let carried = initial;
   for (let round = 0; ; round++) {
     const f = ctx.subgraph(attr, [...fixed, ...carried, ...extra]);
     const results = f.outputs.slice(firstOut, firstOut + carried.length).map((v) => v.type);
-    if (results.length !== carried.length) ctx.fail('KC0402', `body returns ${results.length} of ${carried.length} carried values`);
+    if (results.length !== carried.length) ctx.fail('KC0402',
+      `body returns ${results.length} of ${carried.length} carried values`);
     const next = carried.map((t, k) => widen(ctx, t, results[k], k));
     if (sameTypes(next, carried)) return f;
     if (round === MAX_ROUNDS) ctx.fail('KC0305', 'carried shapes did not settle');
@@ -84,7 +87,8 @@ function tryBranch(ctx: ConvertCtx, attr: string): Func | KestrelError {
   try {
     return ctx.subgraph(attr, []);
   } catch (e) {
-    if (e instanceof KestrelError && (e.code === Codes.SHAPE_INFERENCE || e.code === Codes.ATTRIBUTE)) return e;
+    if (e instanceof KestrelError
+      && (e.code === Codes.SHAPE_INFERENCE || e.code === Codes.ATTRIBUTE)) return e;
     throw e;
   }
 }

@@ -15,7 +15,8 @@ import { row, type ConverterRow } from './types.js';
 
 function range(ctx: ConvertCtx): Value[] {
   const ins = [0, 1, 2].map((i) => ctx.input(i));
-  if (isFloat(ins[0]!.type.dtype) && ins.some((v) => !v.data)) ctx.unsupported('Range over run-time float bounds');
+  if (isFloat(ins[0]!.type.dtype)
+    && ins.some((v) => !v.data)) ctx.unsupported('Range over run-time float bounds');
   return ctx.result('range', ins, {});
 }
 
@@ -37,7 +38,9 @@ function constantOfShape(ctx: ConvertCtx): Value[] {
 
 function layerNorm(ctx: ConvertCtx): Value[] {
   const stats = ctx.outputNames.slice(1).some((n) => n) ? 1 : 0;
-  if (stats && ctx.attrs.int('stash_type', 1) !== 1) ctx.unsupported('LayerNormalization stash_type other than float');
+  if (stats && ctx.attrs.int('stash_type', 1) !== 1) {
+    ctx.unsupported('LayerNormalization stash_type other than float');
+  }
   const x = ctx.input(0);
   const axis = ctx.axis(ctx.attrs.int('axis', -1), ctx.rank(x));
   return ctx.result('layer_norm', [x, ctx.input(1), ctx.optInput(2)],

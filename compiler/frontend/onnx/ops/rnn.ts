@@ -71,7 +71,8 @@ function hiddenSize(ctx: ConvertCtx, r: Value): number {
     return h;
   }
   const h = r.type.shape[2];
-  if (typeof h !== 'number') return ctx.unsupported(`${ctx.node.opType} without hidden_size and with a symbolic R`);
+  if (typeof h !== 'number') return ctx.unsupported(
+    `${ctx.node.opType} without hidden_size and with a symbolic R`);
   return h;
 }
 
@@ -82,7 +83,8 @@ function projection(ctx: ConvertCtx, x: Value, N: number): Value {
   const gemm = { alpha: 1, beta: 1, transA: 0 };
   if (wc && wc.dtype === 'float32' && wc.shape.length === 3 && wc.shape[0] * wc.shape[1] === N) {
     const I = wc.shape[2];
-    const wt = ctx.constant(constFromFloat32([I, N], transposeW(constFloat32(wc), N, I)), `${ctx.node.name}/Wt`);
+    const wt = ctx.constant(constFromFloat32([I, N], transposeW(constFloat32(wc), N, I)),
+      `${ctx.node.name}/Wt`);
     return ctx.emit('gemm', [x2, wt, null], { ...gemm, transB: 0 })[0];
   }
   const w2 = ctx.emit('flatten', [ctx.input(1)], { axis: 2 })[0];
@@ -110,7 +112,8 @@ function recurrence(cell: Cell): Converter {
     const D = direction === 'bidirectional' ? 2 : 1, G = GATES[cell], H = hiddenSize(ctx, r);
     const layout = ctx.opset >= 14 ? ctx.attrs.int('layout', 0) : 0;
     if (layout !== 0 && layout !== 1) ctx.attrs.fail('layout', `must be 0 or 1, got ${layout}`);
-    if (cell === 'lstm' && ctx.attrs.has('output_sequence')) ctx.unsupported('LSTM output_sequence (opset 1)');
+    if (cell === 'lstm'
+      && ctx.attrs.has('output_sequence')) ctx.unsupported('LSTM output_sequence (opset 1)');
     const attrs = {
       hidden: H, direction, layout, ub: UB,
       clip: ctx.attrs.has('clip') ? ctx.attrs.float('clip') : -1,
@@ -121,7 +124,8 @@ function recurrence(cell: Cell): Converter {
     const xw = projection(ctx, x, D * G * H);
     const rp = packedR(ctx, D, G, H);
     const opt = (i: number): Value | null => ctx.optInput(i);
-    const ins = [x, xw, rp, opt(3), opt(4), opt(5), cell === 'lstm' ? opt(6) : null, cell === 'lstm' ? opt(7) : null];
+    const ins = [x, xw, rp, opt(3), opt(4), opt(5), cell === 'lstm' ? opt(6) : null, cell === 'lstm'
+      ? opt(7) : null];
     const nOut = cell === 'lstm' ? 3 : 2;
     const names = [...Array.from({ length: nOut }, (_, i) => ctx.outputNames[i] ?? ''), ''];
     return ctx.emit(`${cell}_seq`, ins, attrs, names).slice(0, nOut);

@@ -26,7 +26,8 @@ function sequenceEmpty(ctx: ConvertCtx): Value[] {
 function splitToSequence(ctx: ConvertCtx): Value[] {
   const x = ctx.input(0);
   const axis = ctx.axis(ctx.attrs.int('axis', 0), ctx.rank(x));
-  return ctx.result('split_to_sequence', [x, ctx.optInput(1)], { axis, keepdims: ctx.attrs.int('keepdims', 1) });
+  return ctx.result('split_to_sequence', [x, ctx.optInput(1)],
+    { axis, keepdims: ctx.attrs.int('keepdims', 1) });
 }
 
 function concatFromSequence(ctx: ConvertCtx): Value[] {
@@ -38,7 +39,8 @@ function concatFromSequence(ctx: ConvertCtx): Value[] {
 function elementType(ctx: ConvertCtx, v: Value, k: number): TensorType {
   if (!v.type.sequence) return v.type;
   if (v.type.unranked) ctx.unsupported(`SequenceMap input ${k}: the rank of its tensors is not known`);
-  const shape = v.type.shape.map((d, axis) => (isStatic(d) ? d : sym(`${clean(ctx.node.name)}_in${k}_d${axis}`)));
+  const shape =
+    v.type.shape.map((d, axis) => (isStatic(d) ? d : sym(`${clean(ctx.node.name)}_in${k}_d${axis}`)));
   return { dtype: v.type.dtype, shape };
 }
 
@@ -50,7 +52,8 @@ function mapLoopBody(ctx: ConvertCtx, body: GraphMsg, ins: readonly Value[]): Gr
   const accIn = bodyOuts.map((_o, j) => `${p}acc${j}`);
   const accOut = bodyOuts.map((_o, j) => `${p}acc_out${j}`);
   const inNames = ins.map((_v, k) => `${p}in${k}`);
-  const node = (opType: string, input: string[], output: string[]): NodeMsg => ({ opType, input, output, name: output[0] });
+  const node = (opType: string, input: string[], output: string[]): NodeMsg =>
+    ({ opType, input, output, name: output[0] });
   const picks = ins.map((v, k) => (v.type.sequence
     ? node('SequenceAt', [inNames[k], `${p}i`], [bodyIns[k]])
     : node('Identity', [inNames[k]], [bodyIns[k]])));
@@ -69,7 +72,8 @@ function sequenceMap(ctx: ConvertCtx): Value[] {
   const ins = ctx.inputs.map((v, k) => v ?? ctx.fail('KC0402', `input ${k} is missing`));
   if (!ins[0]?.type.sequence) ctx.fail('KC0402', 'input 0 must be a sequence');
   const body = ctx.attrs.graph('body') ?? ctx.attrs.fail('body', 'is required');
-  if ((body.input ?? []).length !== ins.length) ctx.fail('KC0402', `body takes ${(body.input ?? []).length} inputs, node has ${ins.length}`);
+  if ((body.input ?? []).length !== ins.length) ctx.fail('KC0402',
+    `body takes ${(body.input ?? []).length} inputs, node has ${ins.length}`);
   // A first import finds the dtypes of the body's results, which the accumulators need.
   const probe = ctx.subgraph('body', ins.map((v, k) => elementType(ctx, v, k)));
   const acc = probe.outputs.map((o) => ctx.emit('sequence_empty', [], { dtype: o.type.dtype })[0]);
@@ -97,16 +101,19 @@ function optionalConvert(ctx: ConvertCtx): Value[] {
 
 export const SEQUENCE_ROWS: readonly ConverterRow[] = [
   row('SequenceEmpty', ['sequence_empty'], sequenceEmpty, 11),
-  row('SequenceConstruct', ['sequence_construct'], (ctx) => ctx.result('sequence_construct', ctx.inputs, {}), 11),
+  row('SequenceConstruct', ['sequence_construct'],
+    (ctx) => ctx.result('sequence_construct', ctx.inputs, {}), 11),
   row('SequenceInsert', ['sequence_insert'],
     (ctx) => ctx.result('sequence_insert', [ctx.input(0), ctx.input(1), ctx.optInput(2)], {}), 11),
   row('SequenceErase', ['sequence_erase'],
     (ctx) => ctx.result('sequence_erase', [ctx.input(0), ctx.optInput(1)], {}), 11),
-  row('SequenceAt', ['sequence_at'], (ctx) => ctx.result('sequence_at', [ctx.input(0), ctx.input(1)], {}), 11),
+  row('SequenceAt', ['sequence_at'],
+    (ctx) => ctx.result('sequence_at', [ctx.input(0), ctx.input(1)], {}), 11),
   row('SequenceLength', ['sequence_length'], (ctx) => ctx.result('sequence_length', [ctx.input(0)], {}), 11),
   row('ConcatFromSequence', ['concat_from_sequence'], concatFromSequence, 11),
   row('SplitToSequence', ['split_to_sequence'], splitToSequence, 11),
-  row('SequenceMap', ['sequence_empty', 'sequence_length', 'sequence_at', 'sequence_insert', 'loop'], sequenceMap, 17),
+  row('SequenceMap', ['sequence_empty', 'sequence_length', 'sequence_at', 'sequence_insert', 'loop'],
+    sequenceMap, 17),
   row('Optional', ['optional'], optionalConvert, 15),
   row('OptionalHasElement', ['optional_has_element'],
     (ctx) => ctx.result('optional_has_element', [ctx.optInput(0)], {}), 15),

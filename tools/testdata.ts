@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { typedView } from '../ir/dtype.js';
 import { Tensor } from '../runtime-vm/tensor.js';
 import type { TensorType as RuntimeType, TypedArray } from '../runtime-vm/dtypes.js';
-import { decodeTensorProto } from './frontend/onnx/tensor.js';
+import { decodeTensorProto } from '../compiler/frontend/onnx/tensor.js';
 
 export function readTensorFile(path: string): { name: string; tensor: Tensor } {
   const c = decodeTensorProto(new Uint8Array(readFileSync(path)));
@@ -31,11 +31,13 @@ export interface DataSet {
 }
 
 export function readDataSet(dir: string): DataSet {
-  return { inputs: numbered(dir, 'input_').map(readTensorFile), outputs: numbered(dir, 'output_').map(readTensorFile) };
+  return { inputs: numbered(dir, 'input_').map(readTensorFile),
+    outputs: numbered(dir, 'output_').map(readTensorFile) };
 }
 
 export function dataSetDirs(caseDir: string): string[] {
-  return readdirSync(caseDir).filter((d) => d.startsWith('test_data_set_')).sort().map((d) => join(caseDir, d));
+  return readdirSync(caseDir).filter((d) => d.startsWith('test_data_set_')).sort().map((d) =>
+    join(caseDir, d));
 }
 
 export interface Comparison {
@@ -68,7 +70,8 @@ export interface FloatError {
 /** The float rule, measured: NaN must meet NaN, else max|got - ref| <= 1e-4 + 1e-3 * max|ref|. */
 export function floatError(got: ArrayLike<number>, ref: ArrayLike<number>): FloatError {
   let maxRef = 0;
-  for (let i = 0; i < ref.length; i++) if (Number.isFinite(ref[i])) maxRef = Math.max(maxRef, Math.abs(ref[i]));
+  for (let i = 0; i < ref.length; i++) if (Number.isFinite(ref[i])) maxRef = Math.max(maxRef,
+    Math.abs(ref[i]));
   const tolerance = 1e-4 + 1e-3 * maxRef;
   let maxErr = 0, at = -1;
   for (let i = 0; i < ref.length; i++) {

@@ -12,11 +12,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { typedView, type DType } from '../ir/dtype.js';
-import { UNSUPPORTED_CODES } from './diagnostics.js';
+import { UNSUPPORTED_CODES } from '../compiler/diagnostics.js';
 import { OptionalType, SequenceType, ValueElemType, type OptionalMsg, type SequenceMsg }
-  from './frontend/onnx/schema.js';
-import { decodeTensorProto, tensorFromMsg, type NamedConst } from './frontend/onnx/tensor.js';
-import { decodeMessage } from './frontend/onnx/wire-guard.js';
+  from '../compiler/frontend/onnx/schema.js';
+import { decodeTensorProto, tensorFromMsg, type NamedConst } from '../compiler/frontend/onnx/tensor.js';
+import { decodeMessage } from '../compiler/frontend/onnx/wire-guard.js';
 import { floatError, floatsMatch, halfToFloat } from './testdata.js';
 
 export interface Case { readonly name: string; readonly dir: string }
@@ -105,7 +105,9 @@ const isFloatType = (d: DType) => d === 'float32' || d === 'float64' || d === 'f
 export function compareFloats(name: string, got: ArrayLike<number>, ref: ArrayLike<number>):
   string | undefined {
   const e = floatError(got, ref);
-  if (e.nanAt >= 0) return `mismatch: output '${name}' NaN differs at ${e.nanAt} (${got[e.nanAt]} vs ${ref[e.nanAt]})`;
+  if (e.nanAt >= 0) {
+    return `mismatch: output '${name}' NaN differs at ${e.nanAt} (${got[e.nanAt]} vs ${ref[e.nanAt]})`;
+  }
   if (floatsMatch(e)) return undefined;
   return `mismatch: output '${name}' max err ${e.maxErr} at ${e.at} (${got[e.at]} vs ${ref[e.at]}), `
     + `tolerance ${e.tolerance}`;
@@ -129,7 +131,7 @@ export async function runCaseHere(c: Case, dynamic: boolean): Promise<CaseResult
   const t0 = Date.now();
   const so = path.join(os.tmpdir(), `kestrel-conf-${process.pid}-${Math.random().toString(36).slice(2)}.so`);
   try {
-    const { compile } = await import('./driver.js');
+    const { compile } = await import('../compiler/driver.js');
     await compile(path.join(c.dir, 'model.onnx'), { output: so, dynamic });
     const msg = await runDataSets(c, so);
     const ms = Date.now() - t0;
@@ -184,14 +186,17 @@ function sequenceValue(m: SequenceMsg): NamedConst[] {
 
 /** Compares a sequence/optional/tensor output with its reference value. */
 function compareValue(name: string, got: unknown, ref: NamedConst | NamedConst[] | null): string | undefined {
-  if (ref === null) return got === null ? undefined : `mismatch: output '${name}' should be an empty optional`;
+  if (ref === null) return got === null ? undefined
+    : `mismatch: output '${name}' should be an empty optional`;
   if (!Array.isArray(ref)) {
     const t = got as { type: string; dims: number[]; data: ArrayLike<unknown> } | null;
     if (!t || Array.isArray(t)) return `mismatch: output '${name}' is not a tensor`;
     return compareOutput(name, { dtype: t.type, dims: t.dims, data: t.data }, ref);
   }
   if (!Array.isArray(got)) return `mismatch: output '${name}' is not a sequence`;
-  if (got.length !== ref.length) return `mismatch: output '${name}' has ${got.length} tensors, expected ${ref.length}`;
+  if (got.length !== ref.length) {
+    return `mismatch: output '${name}' has ${got.length} tensors, expected ${ref.length}`;
+  }
   for (let i = 0; i < ref.length; i++) {
     const why = compareValue(`${name}[${i}]`, got[i], ref[i]!);
     if (why) return why;

@@ -1,0 +1,34 @@
+// Schedule space of `conv` (ir/ops/conv.ts): the direct loop nest (conv.vec/oc/wv), the packed
+// 2-D path on weights re-laid by pack-conv-weights (conv.ocv/px; its vector width is the packing
+// block, a layout decision), and the depthwise path (conv.vec, dw.rows/wv). Every knob of every
+// path is listed; a path ignores the others.
+
+import { isStatic } from '../../../ir/dim.js';
+import { intAttr } from '../../../ir/ops/attrs.js';
+import { defineFamily, type KnobContext, knob, lanes, range, tileFits, vectorWidths } from '../space.js';
+
+/** Output channels per group are 1 (the direct nest then tiles the width only). */
+function depthwise(c: KnobContext): boolean {
+  if (intAttr(c.root.attrs, 'packedOc', 0)) return false; // packed weights: [ceil(M/L)][C][k...][L]
+  const w = c.root.inputs[1]?.type.shape[0];
+  return w !== undefined && isStatic(w) && w / intAttr(c.root.attrs, 'group', 1) === 1;
+}
+
+export const CONV = defineFamily({
+  name: 'conv',
+  matches: (op) => op === 'conv',
+  knobs: [
+    knob('conv.vec', 'lanes per vector along the last output axis', vectorWidths, lanes),
+    knob('conv.oc', 'output channels per register tile (direct nest)', range(1, 8), () => 6),
+    knob('conv.wv', 'max vectors per register tile along the width (direct nest)', range(1, 6),
+      (c) => (depthwise(c) ? 4 : 3)),
+    knob('conv.ocv', 'channel vectors per tile (packed weights)', range(1, 4), () => 2),
+    knob('conv.px', 'max pixels per tile (packed weights)', range(1, 12), () => 8),
+    knob('dw.rows', 'output rows per tile (depthwise)', range(1, 8), () => 4),
+    knob('dw.wv', 'vectors per row (depthwise)', range(1, 4), () => 2),
+  ],
+  // The packed path's vectors are the packing block: one register each.
+  legal: (k, c) => tileFits('the direct tile', k['conv.oc'] * k['conv.wv'], k['conv.vec'], c)
+    ?? tileFits('the packed tile', k['conv.ocv'] * k['conv.px'], c.target.vectorLanes, c)
+    ?? tileFits('the depthwise tile', k['dw.rows'] * k['dw.wv'], k['conv.vec'], c),
+});

@@ -1,0 +1,15 @@
+// Schedule space of the pools (ir/ops/pool.ts): window pools vectorise the last output axis in
+// tiles of pool.wv vectors; global pools reduce with pool.vec lane partials.
+
+import { defineFamily, knob, lanes, range, vectorWidths } from '../space.js';
+
+const OPS: ReadonlySet<string> = new Set(['max_pool', 'avg_pool', 'global_max_pool', 'global_avg_pool']);
+
+export const POOL = defineFamily({
+  name: 'pool',
+  matches: (op) => OPS.has(op),
+  knobs: [
+    knob('pool.vec', 'lanes along the last output axis', vectorWidths, lanes),
+    knob('pool.wv', 'vectors per tile along the last output axis', range(1, 4), () => 2),
+  ],
+});

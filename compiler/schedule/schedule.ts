@@ -1,0 +1,98 @@
+// The schedule stage: for every kernel group it finds the schedule family, the workload key and
+// the knobs the lowering will read — the family's defaults for the target, overridden by a
+// schedule handed in for that workload (from a tuning log, or the API's `schedules` option).
+// Requires: kernel groups from fuse. Guarantees: every knob a family declares gets a value; a
+// schedule naming an unknown knob, a value outside the knob's candidates, or an illegal
+// combination fails with KC0701 naming the ONNX node and the workload; a schedule for a workload
+// the model does not have is ignored (logs hold many models).
+
+import type { Node } from '../../ir/graph.js';
+import type { TargetInfo } from '../../ir/te.js';
+import { Codes, fail } from '../diagnostics.js';
+import { allGroups, type GroupTree } from '../passes/fuse-tree.js';
+import type { Group } from '../passes/fuse.js';
+import { familyOf } from './families/index.js';
+import type { Family, KnobContext, Knobs } from './space.js';
+import { type Workload, workloadKey, workloadOf } from './workload.js';
+
+/** A schedule is plain data: the knobs to use for one workload. */
+export interface Schedule {
+  readonly workload: string;
+  readonly knobs: Knobs;
+}
+
+/** Schedules by workload key (a later entry for the same workload replaces an earlier one). */
+export type ScheduleMap = ReadonlyMap<string, Knobs>;
+
+export function scheduleMap(schedules: readonly Schedule[] = []): ScheduleMap {
+  return new Map(schedules.map((s) => [s.workload, s.knobs]));
+}
+
+export interface KernelSchedule {
+  readonly family: string;
+  readonly workload: Workload;
+  readonly key: string;
+  /** Every knob of the family, with its value. */
+  readonly knobs: Knobs;
+  /** Every knob's candidate values (what a tuner searches; legality still applies). */
+  readonly space: Readonly<Record<string, readonly number[]>>;
+  /** 'default': the family's defaults; 'given': a schedule handed to the compiler was applied. */
+  readonly source: 'default' | 'given';
+}
+
+/** The family's default for every knob. */
+export function defaultKnobs(f: Family, c: KnobContext): Knobs {
+  return Object.freeze(Object.fromEntries(f.knobs.map((k) => [k.name, k.dflt(c)])));
+}
+
+function checkGiven(f: Family, c: KnobContext, given: Knobs, root: Node, key: string): void {
+  const where = { node: root.origin.name, opType: root.origin.opType, workload: key };
+  for (const [name, v] of Object.entries(given)) {
+    const spec = f.knobs.find((k) => k.name === name);
+    if (!spec) {
+      fail(Codes.SCHEDULE_INVALID, `schedule names knob '${name}', which the ${f.name} family does not have `
+        + `(knobs: ${f.knobs.map((k) => k.name).join(', ') || 'none'})`, where);
+    }
+    const values = spec.values(c);
+    if (!values.includes(v)) {
+      fail(Codes.SCHEDULE_INVALID, `schedule sets ${name}=${v}; candidates are ${values.join(', ')}`, where);
+    }
+  }
+}
+
+/** The schedule of one kernel group. */
+export function scheduleGroup(g: Group, target: TargetInfo, given: ScheduleMap = new Map()): KernelSchedule {
+  const f = familyOf(g.root.op);
+  const workload = workloadOf(g, f.name);
+  const key = workloadKey(workload);
+  const c: KnobContext = { target, workload, root: g.root };
+  const over = given.get(key);
+  if (over) checkGiven(f, c, over, g.root, key);
+  const knobs = Object.freeze({ ...defaultKnobs(f, c), ...over });
+  const why = f.legal?.(knobs, c);
+  if (why) {
+    fail(Codes.SCHEDULE_INVALID, `illegal schedule ${JSON.stringify(knobs)}: ${why}`,
+      { node: g.root.origin.name, opType: g.root.origin.opType, workload: key });
+  }
+  const space = Object.freeze(Object.fromEntries(f.knobs.map((k) => [k.name, k.values(c)])));
+  return { family: f.name, workload, key, knobs, space, source: over ? 'given' : 'default' };
+}
+
+/** One line per scheduled kernel, for KESTREL_DUMP_IR=after:schedule. */
+export function printSchedule(g: Group, s: KernelSchedule): string {
+  const knobs = Object.entries(s.knobs).map(([k, v]) => `${k}=${v}`).join(' ');
+  const ops = [g.root, ...g.epilogue].map((n) => n.op).join('+');
+  return `${ops} '${g.root.origin.name}' [${s.family}, ${s.source}] {${knobs}}\n    workload ${s.key}`;
+}
+
+/** Schedules every kernel group of a fused tree (bodies included). */
+export function scheduleTree(t: GroupTree, target: TargetInfo,
+  given: ScheduleMap): Map<Group, KernelSchedule> {
+  const out = new Map<Group, KernelSchedule>();
+  for (const g of allGroups(t)) if (g.kind === 'kernel') out.set(g, scheduleGroup(g, target, given));
+  return out;
+}
+
+export function printSchedules(s: ReadonlyMap<Group, KernelSchedule>): string {
+  return [...s].map(([g, k]) => printSchedule(g, k)).join('\n');
+}

@@ -9,5 +9,6 @@
 // The runtime half (load, Tensor, Session) lives in runtime-vm/ and does not need the compiler.
 
 export { compile, compileModule, type CompileOptions, type CompileReport } from './compiler/driver.js';
+export { KESTREL_VERSION } from './compiler/driver.js';
 export type { Schedule } from './compiler/schedule/schedule.js';
 export * from './runtime-vm/index.js';

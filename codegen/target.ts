@@ -93,8 +93,12 @@ export function hostCaches(arch: TargetDesc['arch'],
 export function hostTarget(): TargetDesc {
   const h = llvmHostInfo();
   const arch = h.triple.startsWith('aarch64') ? 'aarch64' : 'x86_64';
-  // Only enabled features matter to LLVM; the disabled list is long and noisy.
-  const features = h.features.split(',').filter((f) => f.startsWith('+')).sort().join(',');
+  // The disabled features matter too: the CPU name implies features (rocketlake implies pku) that
+  // a virtual machine may lack, and without '-pku' LLVM would enable them (and the manifest's
+  // target.requires would name them, so the artifact would not load on the host it was built on).
+  const all = h.features.split(',');
+  const sign = (c: string) => all.filter((f) => f.startsWith(c)).sort();
+  const features = [...sign('+'), ...sign('-')].join(',');
   return { ...makeTarget(arch, h.cpu, features, hostCaches(arch), availableParallelism()), triple: h.triple };
 }
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The kestrel command line: compile, run, inspect.
-//   kestrel compile model.onnx -o model.so [--target host|x86_64|aarch64] [--dynamic]
+//   kestrel compile model.onnx -o model.so [--target host|x86_64|aarch64] [--dynamic] [--sign KEY.pem]
 //   kestrel run model.so --inputs DIR [--outputs DIR] [--check] [--bench N] [--threads N]
-//                        [--profile trace.json]
+//                        [--trusted-key PUBLIC.pem] [--profile trace.json]
 //   kestrel inspect model.onnx|model.so
 // --profile writes the Chrome trace of one run; --bench N prints latency over N runs, then a
 // per-kernel table from N more runs, profiled (share of time, calls, mean µs, GFLOP/s).
@@ -18,19 +18,22 @@ import { chromeTrace, kernelTable, type ProfiledRun } from '../runtime-vm/profil
 import { compile } from './driver.js';
 import { importOnnxCollect } from './frontend/onnx/import.js';
 import { TensorType as TensorProto } from './frontend/onnx/schema.js';
-import { inspectModule } from './inspect.js';
+import { describeArtifact, inspectModule } from './inspect.js';
 import { compareTensors, readDataSet } from '../tools/testdata.js';
 import type { TargetName } from '../codegen/target.js';
 
 const USAGE = `usage:
   kestrel compile model.onnx -o model.so [--target host|x86_64|aarch64] [--dynamic] [--fix sym=N,...]
-  kestrel run model.so --inputs DIR [--outputs DIR] [--check] [--bench N] [--threads N] [--profile trace.json]
+                [--sign KEY.pem]      (an Ed25519 private key: openssl genpkey -algorithm ed25519)
+  kestrel run model.so --inputs DIR [--outputs DIR] [--check] [--bench N] [--threads N]
+                [--trusted-key PUBLIC.pem]   (require a signature by this key)
+                [--profile trace.json]
   kestrel inspect model.onnx|model.so`;
 
 interface Args { positional: string[]; flags: Map<string, string | true> }
 
 const VALUED = new Set(['-o', '--output', '--target', '--fix', '--inputs', '--outputs', '--bench',
-  '--threads', '--profile']);
+  '--threads', '--sign', '--trusted-key', '--profile']);
 
 function parseArgs(argv: readonly string[]): Args {
   const positional: string[] = [];
@@ -51,6 +54,12 @@ const str = (a: Args, ...names: string[]): string | undefined => {
   return undefined;
 };
 
+/** The PEM text of the key file named by `flag`, if given. */
+function keyFile(a: Args, flag: string): string | undefined {
+  const path = str(a, flag);
+  return path === undefined ? undefined : readFileSync(path, 'utf8');
+}
+
 async function cmdCompile(a: Args): Promise<void> {
   const model = a.positional[0];
   const output = str(a, '-o', '--output')
@@ -64,7 +73,7 @@ async function cmdCompile(a: Args): Promise<void> {
   })) : undefined;
   const r = await compile(model, {
     output, target: (str(a, '--target') ?? 'host') as TargetName,
-      dynamic: a.flags.has('--dynamic'), fixedDims,
+      dynamic: a.flags.has('--dynamic'), fixedDims, signingKey: keyFile(a, '--sign'),
   });
   console.log(`compiled ${model} -> ${r.output}: ${r.kernels} kernels, `
     + `${(r.constantsBytes / 1e6).toFixed(2)} MB constants, ${r.seconds.toFixed(2)} s`);
@@ -87,7 +96,9 @@ async function cmdRun(a: Args): Promise<number> {
   const dir = str(a, '--inputs');
   if (!so || !dir) throw new Error('run needs an artifact and --inputs DIR');
   const threads = str(a, '--threads');
-  const session = await load(so, threads ? { threads: Number(threads) } : {});
+  const trusted = keyFile(a, '--trusted-key');
+  const session = await load(so, { ...(threads ? { threads: Number(threads) } : {}),
+    ...(trusted ? { trustedKeys: [trusted] } : {}) });
   try {
     const data = readDataSet(dir);
     if (data.inputs.length !== session.inputs.length) {
@@ -159,11 +170,7 @@ async function cmdInspect(a: Args): Promise<void> {
   const path = a.positional[0];
   if (!path) throw new Error('inspect needs a path');
   if (path.endsWith('.so')) {
-    const s = await load(path, { threads: 1 });
-    const sig = (xs: typeof s.inputs) =>
-      xs.map((x) => `  ${x.name}: ${x.dtype}[${x.shape.join(', ')}]`).join('\n');
-    console.log(`artifact ${path}\ninputs:\n${sig(s.inputs)}\noutputs:\n${sig(s.outputs)}`);
-    s.dispose();
+    process.stdout.write(describeArtifact(path));
     return;
   }
   const r = importOnnxCollect(new Uint8Array(readFileSync(path)), { modelDir: dirname(path) });

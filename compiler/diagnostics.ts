@@ -77,6 +77,8 @@ export const Codes = Object.freeze({
   CODEGEN: 'KC0901',
   /** The artifact could not be written (disk full, permission denied, linker failure). */
   ARTIFACT_WRITE: 'KC0902',
+  /** The signing key is not an Ed25519 private key (PEM text or a KeyObject). */
+  SIGNING_KEY: 'KC0903',
 });
 
 /** Codes that mean "kestrel does not support this yet" rather than "the model is wrong". */

@@ -6,28 +6,23 @@
 // The .so is written under a temporary name and renamed, so a failed compile never leaves a
 // partial artifact behind.
 
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { resolve } from 'node:path';
 import { dimKey, isStatic } from '../ir/dim.js';
 import type { Module, Value } from '../ir/graph.js';
 import { FORMAT_VERSION } from '../runtime-vm/isa.generated.js';
+import { KESTREL_VERSION } from '../runtime-vm/version.js';
 import { fnv1a64 } from '../codegen/fnv.js';
+import { requiredCpuFeatures } from '../codegen/llvm/backend.js';
+import { checkOutputPath } from '../codegen/link.js';
 import { type TargetDesc, type TargetName, targetFromName } from '../codegen/target.js';
 import { importOnnxFile } from './frontend/onnx/import.js';
 import { type CompiledModel, runPipeline } from './pipeline.js';
+import { Codes } from './diagnostics.js';
+import { KestrelError } from '../runtime-vm/errors.js';
 import type { Schedule } from './schedule/schedule.js';
 
-function packageVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    if (dirname(dir) === dir) return '0.0.0';
-    dir = dirname(dir);
-  }
-  return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
-}
-
-export const KESTREL_VERSION = packageVersion();
+export { KESTREL_VERSION };
 
 export interface CompileOptions {
   /** Path of the .so to write. */
@@ -44,6 +39,22 @@ export interface CompileOptions {
    * defaults for the kernels with those workloads; others keep the defaults.
    */
   readonly schedules?: readonly Schedule[];
+  /**
+   * An Ed25519 private key (a KeyObject or PEM text) to sign the artifact with; load it with
+   * `load(path, { trustedKeys: [publicKey] })` to require that signature (docs/artifacts.md).
+   */
+  readonly signingKey?: KeyObject | string;
+}
+
+/** The signing key as a KeyObject, or KC0903. */
+function signingKey(k: KeyObject | string | undefined): KeyObject | undefined {
+  if (k === undefined) return undefined;
+  try {
+    const key = typeof k === 'string' ? createPrivateKey(k) : k;
+    if (key.type === 'private' && key.asymmetricKeyType === 'ed25519') return key;
+  } catch { /* reported below */ }
+  throw new KestrelError(Codes.SIGNING_KEY, 'the signing key must be an Ed25519 private key (PEM text or a '
+    + 'KeyObject), e.g. from `openssl genpkey -algorithm ed25519`');
 }
 
 export interface CompileReport {
@@ -73,7 +84,10 @@ function manifest(m: Module, outputs: readonly Value[], t: TargetDesc, c: Compil
     format: 1,
     kestrel: KESTREL_VERSION,
     bytecode_format: FORMAT_VERSION,
-    target: { arch: t.arch, triple: t.triple, cpu: t.cpu, features: t.features },
+    // requires: the CPU features the loader checks against the host before mapping the artifact.
+    target: {
+      arch: t.arch, triple: t.triple, cpu: t.cpu, features: t.features, requires: requiredCpuFeatures(t),
+    },
     model_sha256: m.source.sha256,
     producer: m.source.producer,
     opset: m.source.opset,
@@ -89,13 +103,15 @@ function manifest(m: Module, outputs: readonly Value[], t: TargetDesc, c: Compil
 
 export async function compileModule(m: Module, opts: CompileOptions): Promise<CompileReport> {
   const t0 = performance.now();
+  checkOutputPath(resolve(opts.output)); // fail before the compile, not after it (checked again at the link)
+  const key = signingKey(opts.signingKey);
   const target = targetFromName(opts.target ?? 'host');
   // Output names are the model's, whatever the passes did to the values behind them.
   const outputs = m.main.outputs;
   const compiled = await runPipeline(m, {
     target, threads: opts.threads, schedules: opts.schedules,
     artifact: {
-      output: opts.output,
+      output: opts.output, signingKey: key,
       manifest: (c) => new TextEncoder().encode(JSON.stringify(manifest(m, outputs, target, c))),
     },
   });

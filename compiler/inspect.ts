@@ -2,11 +2,14 @@
 // compact attributes, ONNX origin) and a summary (op counts, parameters, symbolic inputs,
 // unsupported ops). Requires: a Module (and optionally the unsupported list from
 // importOnnxCollect). Guarantees: pure; output is deterministic for a given module.
+// describeArtifact: the same for a compiled .so, from its manifest alone: nothing in the artifact is
+// mapped or run, so a foreign, corrupt or incompatible file can be inspected safely.
 
 import { shapeToString } from '../ir/dim.js';
 import { byteSize } from '../ir/dtype.js';
 import { numel, type AttrValue, type Module, type Node, type Value } from '../ir/graph.js';
 import type { UnsupportedOpInfo } from './frontend/onnx/import.js';
+import { inspectArtifact } from '../runtime-vm/session.js';
 
 const typeStr = (v: Value) => `${v.type.dtype}${shapeToString(v.type.shape)}`;
 
@@ -65,4 +68,27 @@ export function inspectModule(m: Module, unsupported: readonly UnsupportedOpInfo
   const body = m.main.nodes.map((n) => `  ${nodeLine(n)}`);
   const ret = `  return ${m.main.outputs.map((v) => `%${v.name}: ${typeStr(v)}`).join(', ')}`;
   return [...head, ...body, ret, '}', ...summary(m, unsupported)].join('\n') + '\n';
+}
+
+interface ManifestIo { name: string; dtype: string; shape: (number | string)[]; kind?: string }
+
+function ioLines(list: unknown): string[] {
+  return (Array.isArray(list) ? list as ManifestIo[] : []).map((io) =>
+    `  ${io.name}: ${io.kind && io.kind !== 'tensor' ? `${io.kind} of ` : ''}`
+      + `${io.dtype}[${io.shape.join(', ')}]`);
+}
+
+/** The artifact's manifest in words, and whether this host would load it (KR code otherwise). */
+export function describeArtifact(path: string): string {
+  const { manifest: m, loadError } = inspectArtifact(path);
+  const t = (m.target ?? {}) as { arch?: string; cpu?: string; requires?: string[] };
+  return [
+    `artifact ${path} (SHA-256 digest verified)`,
+    `built by kestrel ${String(m.kestrel)}, bytecode format ${String(m.bytecode_format)}, `
+      + `model sha256 ${String(m.model_sha256 ?? '?')}`,
+    `target ${t.arch ?? '?'} (cpu ${t.cpu ?? '?'}), `
+      + `requires: ${(t.requires ?? []).join(', ') || '(nothing)'}`,
+    `loads on this host: ${loadError ? `no: ${loadError.message}` : 'yes'}`,
+    'inputs:', ...ioLines(m.inputs), 'outputs:', ...ioLines(m.outputs),
+  ].join('\n') + '\n';
 }

@@ -6,6 +6,7 @@
 // Requires: a module from the frontend. Guarantees: without `artifact` the pipeline stops after
 // lower-program (nothing is written); with it, the .so appears atomically (codegen/link.ts).
 
+import type { KeyObject } from 'node:crypto';
 import { type Func, IdGen, isFunc, type Module, type Node } from '../ir/graph.js';
 import '../ir/ops/index.js';
 import type { Kernel } from '../ir/tir.js';
@@ -48,6 +49,8 @@ export interface ArtifactOptions {
   readonly output: string;
   /** The manifest's bytes from the compiled model (the driver owns its content). */
   readonly manifest: (out: CompiledModel) => Uint8Array;
+  /** An Ed25519 private key to sign the artifact with (docs/artifacts.md). */
+  readonly signingKey?: KeyObject;
 }
 
 export interface PipelineOptions {
@@ -137,7 +140,7 @@ export async function runPipeline(m: Module, o: PipelineOptions): Promise<Compil
     return [kernels, dataObject(t, out.bytecode, out.constants, a.manifest(out))];
   }, ([k, d]) => `${bytes('kernels.o', k)}\n${bytes('data.o', d)}`);
   await s.runAsync('link', async () => {
-    await linkSharedObject({ objects, output: a.output, target: t });
+    await linkSharedObject({ objects, output: a.output, target: t, signingKey: a.signingKey });
     return a.output;
   }, (p) => `linked ${p}`);
   s.finish();

@@ -6,7 +6,9 @@ execute_process(COMMAND node -p "require('node-addon-api').include"
   OUTPUT_VARIABLE KESTREL_NAPI_INC OUTPUT_STRIP_TRAILING_WHITESPACE)
 string(REPLACE "\"" "" KESTREL_NAPI_INC "${KESTREL_NAPI_INC}")
 
-add_library(kestrel_llvm SHARED src/llvm_backend.cc src/llvm_data.cc src/llvm_addon.cc ${CMAKE_JS_SRC})
+# cpu_features.cc: the runtime's table of checkable CPU features, which fills target.requires.
+add_library(kestrel_llvm SHARED src/llvm_backend.cc src/llvm_data.cc src/llvm_addon.cc
+  src/cpu_features.cc ${CMAKE_JS_SRC})
 set_target_properties(kestrel_llvm PROPERTIES PREFIX "" SUFFIX ".node")
 target_include_directories(kestrel_llvm PRIVATE ${CMAKE_JS_INC} ${KESTREL_NAPI_INC} ${LLVM_INCLUDE_DIRS})
 separate_arguments(KESTREL_LLVM_DEFS NATIVE_COMMAND ${LLVM_DEFINITIONS})

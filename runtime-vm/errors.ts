@@ -18,7 +18,10 @@ export class KestrelError extends Error {
 }
 
 export const RuntimeCodes = Object.freeze({
-  /** The artifact file is missing, unreadable, truncated or not an ELF shared object. */
+  /**
+   * The artifact file is missing, not a regular file, unreadable, truncated, not an ELF shared
+   * object, or fails its SHA-256 digest (corrupt or modified).
+   */
   ARTIFACT_INVALID: 'KR0001',
   /** The artifact's manifest is missing or fails its checks (format, version, hashes). */
   MANIFEST_INVALID: 'KR0002',
@@ -28,6 +31,10 @@ export const RuntimeCodes = Object.freeze({
   ARTIFACT_VERSION: 'KR0004',
   /** The bytecode failed verification. */
   BYTECODE_INVALID: 'KR0005',
+  /** The artifact was compiled for CPU features this host lacks (or this runtime cannot check). */
+  CPU_FEATURES: 'KR0006',
+  /** Trusted keys were given and the artifact is unsigned, signed by another key, or changed since. */
+  SIGNATURE: 'KR0007',
   /** Wrong number of inputs, an unknown or missing input name. */
   INPUT_NAMES: 'KR0101',
   /** An input has the wrong dtype. */
@@ -52,4 +59,6 @@ export const RuntimeCodes = Object.freeze({
   DISPOSED: 'KR0301',
   /** The run was cancelled (kestrel_cancel, AbortSignal) or hit an iteration or step limit. */
   CANCELLED: 'KR0302',
+  /** A session or run option of kestrel/ort has an invalid value or asks for what kestrel lacks. */
+  OPTIONS_INVALID: 'KR0401',
 });

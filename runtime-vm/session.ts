@@ -16,6 +16,7 @@
 // Profiling: run(feeds, { profile: true }) resolves to { outputs, events } (profile.ts); runs
 // without it are not timed. Native error messages that start with an ONNX node or tensor (worded
 // from the artifact's debug table) put it into KestrelError.details as well.
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -57,6 +58,11 @@ export interface LoadOptions {
    * run; KR0302 "loop iteration limit N exceeded" beyond it. Absent or 0 = 1e9; Infinity = none.
    */
   maxIterations?: number;
+  /**
+   * Ed25519 public keys (KeyObjects, PEM text, or 32 raw bytes): when given, the artifact must be
+   * signed by one of them (`compile(..., { signingKey })`), checked before it is mapped (KR0007).
+   */
+  trustedKeys?: readonly (KeyObject | string | Uint8Array)[];
 }
 
 export interface RunOptions {
@@ -84,8 +90,9 @@ interface NativeSession {
   dispose(): void;
 }
 interface Addon {
-  NativeSession: new (path: string, threads: number, mem: number, steps: number, iterations: number) =>
-    NativeSession;
+  inspect(path: string): { manifest: string; check: { code: string; message: string } | null };
+  NativeSession: new (path: string, threads: number, mem: number, steps: number, iterations: number,
+    trustedKeys?: Uint8Array) => NativeSession;
 }
 
 const ADDON_PATH = 'native/build/Release/kestrel_runtime.node';
@@ -262,13 +269,59 @@ function checkFeed(info: IoInfo, v: RunValue | undefined): RunValue {
   return v!;
 }
 
-/** Loads a compiled artifact (.so), checking it before any of its code runs. */
+export interface ArtifactInfo {
+  /** The artifact's manifest (its JSON, parsed): inputs, outputs, target, versions, hashes. */
+  readonly manifest: Readonly<Record<string, unknown>>;
+  /** Why load() would refuse the artifact on this host (version, architecture, CPU), or null. */
+  readonly loadError: KestrelError | null;
+}
+
+/**
+ * Reads an artifact's manifest without mapping or running anything in it, after checking its
+ * digest and ELF headers (a corrupt file throws KR0001/KR0002, as load() would).
+ */
+export function inspectArtifact(path: string): ArtifactInfo {
+  const { inspect } = loadAddon();
+  let r: ReturnType<Addon['inspect']>;
+  try {
+    r = inspect(resolve(path));
+  } catch (e) {
+    throw toKestrel(e);
+  }
+  return Object.freeze({
+    manifest: Object.freeze(JSON.parse(r.manifest) as Record<string, unknown>),
+    loadError: r.check ? new KestrelError(r.check.code, r.check.message) : null,
+  });
+}
+
+/** The trusted keys as concatenated raw 32-byte Ed25519 public keys (KR0007 for anything else). */
+function rawKeys(keys: LoadOptions['trustedKeys']): Uint8Array | undefined {
+  if (!keys?.length) return undefined;
+  return Buffer.concat(keys.map((k) => {
+    if (k instanceof Uint8Array && k.byteLength === 32) return k;
+    try {
+      const key = k as KeyObject | string;
+      const pub = typeof key !== 'string' && key.type === 'public' ? key : createPublicKey(key);
+      const jwk = pub.export({ format: 'jwk' }) as { crv?: string; x?: string };
+      if (jwk.crv === 'Ed25519' && jwk.x) return Buffer.from(jwk.x, 'base64url');
+    } catch { /* reported below */ }
+    throw new KestrelError(RuntimeCodes.SIGNATURE, 'trusted keys must be Ed25519 public keys (KeyObject, PEM '
+      + 'or 32 raw bytes)');
+  }));
+}
+
+/**
+ * Loads a compiled artifact (.so). An artifact is native code; before any of it is mapped the
+ * runtime checks its digest, manifest, version, architecture and CPU features (kestrel_runtime.h),
+ * and with `trustedKeys` its signature.
+ */
 export async function load(path: string, options: LoadOptions = {}): Promise<Session> {
   const { NativeSession } = loadAddon();
   checkLimit(options.maxIterations, 'maxIterations');
   try {
+    const keys = rawKeys(options.trustedKeys);
     return new Session(new NativeSession(resolve(path), options.threads ?? 0, options.memoryLimitBytes ?? 0,
-      options.maxSteps ?? 0, options.maxIterations ?? 0));
+      options.maxSteps ?? 0, options.maxIterations ?? 0, keys));
   } catch (e) {
     throw toKestrel(e);
   }

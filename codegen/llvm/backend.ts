@@ -45,6 +45,7 @@ type NativeModule = { readonly __llvmModule: unique symbol };
 
 interface Addon {
   hostInfo(): HostInfo;
+  requiredFeatures(o: { triple: string; cpu: string; features: string }): string[];
   compileIR(o: CompileIROptions): Buffer;
   parseModule(o: CompileIROptions): NativeModule;
   optimizeModule(m: NativeModule): void;
@@ -95,6 +96,14 @@ function wrap<T>(f: () => T): T {
 
 export function llvmHostInfo(): HostInfo {
   return addon().hostInfo();
+}
+
+/**
+ * The CPU features code compiled for (triple, cpu, features) may use, implied ones included, as
+ * far as the runtime can check them on a host (native/src/cpu_features.h): target.requires.
+ */
+export function requiredCpuFeatures(t: { triple: string; cpu: string; features: string }): string[] {
+  return wrap(() => addon().requiredFeatures({ triple: t.triple, cpu: t.cpu, features: t.features }));
 }
 
 /** Textual LLVM 14 IR -> optimised ELF object bytes. */

@@ -6,11 +6,20 @@
  * kestrel_last_error_code() / kestrel_last_error_message(), which are THREAD-LOCAL: read them on
  * the thread that made the failing call, before making another call on that thread.
  *
- * Loading. kestrel_load reads the file and checks its ELF headers and its ".kestrel_manifest"
- * section (format, kestrel version, bytecode format, architecture) BEFORE dlopen; after dlopen it
- * checks the exported symbols, the kernel count and the FNV-1a 64 hashes of bytecode and constants,
- * then verifies the bytecode. Nothing in the artifact is executed by kestrel before these pass
- * (dlopen itself runs the library's ELF constructors; kestrel artifacts have none).
+ * Loading. An artifact is native code: loading it runs its kernels in this process. So kestrel_load
+ * first reads the whole file once (a regular file only) and checks, on that copy and BEFORE anything
+ * in it is mapped: the SHA-256 digest trailer over every byte of the file (KR0001), the ELF headers
+ * (KR0001), that dlopen would run or load nothing of it (no initialisers, IFUNCs, foreign
+ * libraries or search paths: KR0001), the ".kestrel_manifest" section (KR0002), the manifest
+ * format, kestrel version rule and bytecode format (KR0004), the architecture (KR0003) and the CPU
+ * features the code was compiled for against this host's cpuid / hwcaps (KR0006, naming the
+ * missing features). Only then does it
+ * map that same checked copy (a sealed memfd, so no other writer can change it in between) with
+ * dlopen, check the exported symbols, kernel count and bytecode/constants hashes, and verify the
+ * bytecode (KR0005). A file that fails a check is never mapped. The digest proves the file is
+ * intact, not who made it: with kestrel_options.trusted_keys the artifact must also carry an
+ * Ed25519 signature by one of those keys, checked right after the digest (KR0007); otherwise load
+ * only artifacts from a source you trust. docs/artifacts.md has the details.
  *
  * Ownership. A session owns the library, a storage pool and a thread pool. kestrel_run copies each
  * input into pool storage (so inputs need no alignment and may be freed when kestrel_run returns)
@@ -65,6 +74,10 @@ typedef struct kestrel_options {
   uint64_t memory_limit_bytes; /* 0 = default (16 GiB) */
   uint64_t max_steps;          /* instruction limit per run (KR0302 when hit); 0 = unlimited */
   uint64_t max_iterations;     /* backward jumps per run (KR0302 beyond); 0 = default 1e9 */
+  /* Ed25519 public keys, 32 bytes each, trusted_key_count of them: when any are given, the
+   * artifact must carry a signature by one of them, checked before it is mapped (KR0007). */
+  const uint8_t* trusted_keys;
+  size_t trusted_key_count;
 } kestrel_options;
 
 typedef struct kestrel_cancel_token kestrel_cancel_token;
@@ -118,6 +131,15 @@ typedef struct kestrel_value {
 } kestrel_value;
 
 void kestrel_options_init(kestrel_options* options);
+
+/* Reads the artifact at `path` and checks its digest, ELF headers and manifest syntax WITHOUT
+ * mapping it; on success *manifest_json receives the manifest's JSON text (NUL-terminated; release
+ * it with kestrel_free_string). Compatibility with this host is not checked: see below. */
+kestrel_status kestrel_read_manifest(const char* path, char** manifest_json);
+/* Runs every check kestrel_load makes before mapping (the above, then version rule, architecture and
+ * CPU features), maps nothing; KESTREL_OK when kestrel_load would go on to map the file. */
+kestrel_status kestrel_check_artifact(const char* path);
+void kestrel_free_string(char* s);
 
 kestrel_status kestrel_load(const char* path, const kestrel_options* options /* NULL = defaults */,
                             kestrel_session** out);

@@ -2,13 +2,15 @@
 // converts arguments; all checks and semantics live behind the C API.
 //
 // JS surface (used by runtime-vm/session.ts):
-//   new NativeSession(path, threads, memoryLimitBytes, maxSteps, maxIterations)   throws Error{code}
+//   new NativeSession(path, threads, memoryLimitBytes, maxSteps, maxIterations, trustedKeys?)
+//       throws Error{code}; trustedKeys: Uint8Array of 32-byte Ed25519 public keys
 //   .info() -> { inputs: Io[], outputs: Io[] }   Io = { name, dtype: code, shape: (number|string)[] }
 //   .run([{ dtype, dims: number[], data: TypedArray }], maxIterations?, profile?)
 //       -> Promise<[{ dtype, dims, data: ArrayBuffer }]> & { cancel(): void }
 //       with profile true, the resolved array also has `profile`: the run's events as the JSON
 //       text of kestrel_profile_json (Chrome trace events)
 //   .dispose()
+// inspect(path) -> { manifest: string, check: null | { code, message } }   (nothing is mapped)
 // Numbers for limits: 0 / absent = default; Infinity (or >= 2^64) = no limit. run()'s promise
 // carries cancel(): it cancels that run only (a kestrel_cancel_token per run, so a run still
 // waiting for the session is cancelled too, and other runs are not), rejecting it with KR0302;
@@ -72,6 +74,15 @@ class NativeSession : public Napi::ObjectWrap<NativeSession> {
     if (info.Length() > 2 && info[2].IsNumber()) o.memory_limit_bytes = number_u64(info[2]);
     if (info.Length() > 3 && info[3].IsNumber()) o.max_steps = number_u64(info[3]);
     if (info.Length() > 4 && info[4].IsNumber()) o.max_iterations = number_u64(info[4]);
+    std::vector<uint8_t> keys;  // trusted Ed25519 public keys, 32 bytes each (only used by kestrel_load)
+    if (info.Length() > 5 && info[5].IsTypedArray()) {
+      Napi::TypedArray ta = info[5].As<Napi::TypedArray>();
+      const uint8_t* p = static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+      keys.assign(p, p + ta.ByteLength());
+      if (keys.size() % 32) throw make_error(env, "KR0007", "trusted keys must be 32 bytes each");
+      o.trusted_keys = keys.data();
+      o.trusted_key_count = keys.size() / 32;
+    }
     const std::string path = info[0].As<Napi::String>().Utf8Value();
     if (kestrel_load(path.c_str(), &o, &state_->session) != KESTREL_OK) throw last_error(env);
   }
@@ -306,8 +317,32 @@ Napi::Value NativeSession::Run(const Napi::CallbackInfo& info) {
   return promise;
 }
 
+// inspect(path) -> { manifest: string, check: null | { code, message } }: reads and checks the
+// artifact without mapping it (kestrel_read_manifest); `check` is why kestrel_load would refuse it
+// on this host (kestrel_check_artifact), or null. Throws Error{code} when the file itself is bad.
+Napi::Value Inspect(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) throw make_error(env, "KR0001", "path must be a string");
+  const std::string path = info[0].As<Napi::String>().Utf8Value();
+  char* json = nullptr;
+  if (kestrel_read_manifest(path.c_str(), &json) != KESTREL_OK) throw last_error(env);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("manifest", Napi::String::New(env, json));
+  kestrel_free_string(json);
+  if (kestrel_check_artifact(path.c_str()) == KESTREL_OK) {
+    o.Set("check", env.Null());
+  } else {
+    Napi::Object c = Napi::Object::New(env);
+    c.Set("code", kestrel_last_error_code());
+    c.Set("message", kestrel_last_error_message());
+    o.Set("check", c);
+  }
+  return o;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeSession", NativeSession::Define(env));
+  exports.Set("inspect", Napi::Function::New(env, Inspect));
   return exports;
 }
 

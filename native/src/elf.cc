@@ -1,16 +1,13 @@
-// ELF64 parsing for the loader (see artifact.h). Every offset and size read from the file is
-// checked against the file size with overflow-safe arithmetic before it is used; section names are
-// checked to be NUL-terminated inside the string table.
+// ELF64 parsing for the loader (see artifact.h), on bytes already read and digest-checked. Every
+// offset and size read from the file is checked against the file size with overflow-safe
+// arithmetic before it is used; section names are checked to be NUL-terminated inside the string
+// table.
 #include <cstring>
-#include <fstream>
-#include <iterator>
 
 #include "artifact.h"
 
 namespace kestrel {
 namespace {
-
-constexpr uint64_t kMaxArtifactBytes = 1ull << 34;  // 16 GiB: refuse to read anything bigger
 
 template <typename T>
 T rd(const std::string& f, uint64_t off) {
@@ -27,17 +24,6 @@ Status bad(const std::string& path, const std::string& why) {
   return Fail(code::kArtifactInvalid, "artifact '" + path + "' is not a valid kestrel artifact: " + why);
 }
 
-Status read_file(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) return Fail(code::kArtifactInvalid, "cannot open artifact '" + path + "'");
-  std::streamoff size = in.tellg();
-  if (size < 0 || static_cast<uint64_t>(size) > kMaxArtifactBytes) return bad(path, "unreadable size");
-  out->resize(static_cast<size_t>(size));
-  in.seekg(0);
-  if (size > 0 && !in.read(&(*out)[0], size)) return bad(path, "read failed");
-  return Ok();
-}
-
 struct Shdr {
   uint32_t name;
   uint64_t offset;
@@ -52,9 +38,7 @@ Shdr section(const std::string& f, uint64_t at) {
 
 }  // namespace
 
-Status read_elf(const std::string& path, ElfFacts* out) {
-  std::string f;
-  KESTREL_TRY(read_file(path, &f));
+Status read_elf(const std::string& path, const std::string& f, ElfFacts* out) {
   const uint64_t n = f.size();
   if (n < 64 || std::memcmp(f.data(), "\x7f" "ELF", 4) != 0) return bad(path, "not an ELF file");
   if (f[4] != 2) return bad(path, "not a 64-bit ELF file");

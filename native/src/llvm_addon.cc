@@ -147,7 +147,22 @@ Napi::Value EmitDataObject(const Napi::CallbackInfo& info) {
   return Napi::Buffer<char>::Copy(info.Env(), out.data(), out.size());
 }
 
+Napi::Value RequiredFeatures(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsObject()) {
+    throw Napi::TypeError::New(info.Env(), "requiredFeatures expects { triple, cpu, features }");
+  }
+  Napi::Object o = info[0].As<Napi::Object>();
+  std::vector<std::string> names;
+  std::string err = kestrel_llvm::requiredFeatures(str(o, "triple"), str(o, "cpu", "generic"),
+                                                   str(o, "features"), &names);
+  if (!err.empty()) throwBackend(info.Env(), err);
+  Napi::Array out = Napi::Array::New(info.Env(), names.size());
+  for (size_t i = 0; i < names.size(); ++i) out.Set(static_cast<uint32_t>(i), names[i]);
+  return out;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("requiredFeatures", Napi::Function::New(env, RequiredFeatures));
   exports.Set("hostInfo", Napi::Function::New(env, HostInfo));
   exports.Set("compileIR", Napi::Function::New(env, CompileIR));
   exports.Set("emitAsm", Napi::Function::New(env, EmitAsm));

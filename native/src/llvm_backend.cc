@@ -8,10 +8,12 @@
 // registry is initialised exactly once (std::call_once).
 #include "llvm_backend.h"
 
+#include <algorithm>
 #include <memory>
 #include <mutex>
 
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/Triple.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
@@ -23,9 +25,11 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/X86TargetParser.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Target/TargetOptions.h"
+#include "cpu_features.h"
 
 namespace kestrel_llvm {
 
@@ -185,6 +189,41 @@ std::string compileIR(const CompileOptions& opts, std::string* out) {
   if (err.empty()) err = optimizeModule(*h);
   if (err.empty()) err = emitModuleFile(*h, opts.assembly, out);
   return err;
+}
+
+// Every feature the (cpu, features) pair enables, implied ones included (x86-64-v3 implies bmi,
+// lzcnt, movbe...: LLVM's X86 target parser, as clang uses it), kept where the runtime's table
+// (cpu_features.h) can check it on a host. AArch64: the '+' features of the string (host builds
+// list every detected feature there), and fp-armv8 with neon.
+std::string requiredFeatures(const std::string& triple, const std::string& cpu,
+                             const std::string& features, std::vector<std::string>* out) {
+  const llvm::Triple t(triple);
+  const bool x86 = t.getArch() == llvm::Triple::x86_64;
+  if (!x86 && t.getArch() != llvm::Triple::aarch64) return "";  // GPU targets: nothing to check
+  llvm::StringMap<bool> on;
+  if (x86) {
+    llvm::SmallVector<llvm::StringRef, 64> base;
+    llvm::X86::getFeaturesForCPU(cpu, base);
+    for (llvm::StringRef f : base) {
+      on[f] = true;  // updateImpliedFeatures sets what `f` implies, not `f` itself
+      llvm::X86::updateImpliedFeatures(f, true, on);
+    }
+  }
+  llvm::SmallVector<llvm::StringRef, 64> parts;
+  llvm::StringRef(features).split(parts, ',', -1, false);
+  for (llvm::StringRef f : parts) {
+    const bool enable = f.startswith("+");
+    if (!enable && !f.startswith("-")) continue;
+    on[f.drop_front()] = enable;
+    if (x86) llvm::X86::updateImpliedFeatures(f.drop_front(), enable, on);
+  }
+  if (!x86 && on.lookup("neon")) on["fp-armv8"] = true;
+  const std::string arch = x86 ? "x86_64" : "aarch64";
+  for (const auto& f : on) {
+    if (f.getValue() && kestrel::cpu_feature_known(arch, f.getKey().str())) out->push_back(f.getKey().str());
+  }
+  std::sort(out->begin(), out->end());
+  return "";
 }
 
 }  // namespace kestrel_llvm

@@ -55,6 +55,10 @@ std::string emitModuleFile(ModuleHandle& h, bool assembly, std::string* out);
 void initTargets();
 HostInfo hostInfo();
 std::string compileIR(const CompileOptions& opts, std::string* out);
+// The CPU features code for (triple, cpu, features) may use that a loader can check (see
+// cpu_features.h): what the manifest's target.requires lists.
+std::string requiredFeatures(const std::string& triple, const std::string& cpu,
+                             const std::string& features, std::vector<std::string>* out);
 std::string emitDataObject(const std::string& triple, const std::vector<DataSection>& sections,
                            const std::vector<DataExport>& exports, std::string* out);
 

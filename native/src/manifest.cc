@@ -1,11 +1,13 @@
 // Manifest parsing and checks (see artifact.h). The manifest is JSON:
-//   { "format": 1, "kestrel": "0.1.0", "bytecode_format": 1, "target": { "arch": "x86_64" },
+//   { "format": 1, "kestrel": "0.1.0", "bytecode_format": 1,
+//     "target": { "arch": "x86_64", "requires": ["avx", "avx2", "fma", ...] },
 //     "bytecode_fnv1a64": "<16 hex>", "constants_fnv1a64": "<16 hex>",
 //     "inputs":  [{ "name": "x", "dtype": "float32", "shape": ["batch", 3] }],
 //     "outputs": [...], "kernels": ["optional", "names"], "debug": { optional, see debug.h } }
 #include <cmath>
 
 #include "artifact.h"
+#include "cpu_features.h"
 #include "dtype.h"
 #include "isa_generated.h"
 #include "json.h"
@@ -99,7 +101,76 @@ Status integer_field(const Json& j, const char* key, uint32_t* out) {
   return Ok();
 }
 
-std::string major_of(const std::string& version) { return version.substr(0, version.find('.')); }
+Status string_list(const Json& j, const char* key, std::vector<std::string>* out) {
+  const Json* v = j.get(key);
+  if (!v || v->type != Json::kArray) return bad(std::string("missing string array '") + key + "'");
+  for (const Json& e : v->array) {
+    if (e.type != Json::kString || e.str.empty()) return bad(std::string("'") + key + "' holds a non-string");
+    out->push_back(e.str);
+  }
+  return Ok();
+}
+
+struct Version {
+  uint64_t major = 0, minor = 0, patch = 0;
+};
+
+// "MAJOR.MINOR.PATCH", optionally followed by "-prerelease" or "+build" (semver).
+bool parse_version(const std::string& v, Version* out) {
+  uint64_t parts[3] = {0, 0, 0};
+  size_t at = 0;
+  for (int i = 0; i < 3; ++i) {
+    const size_t start = at;
+    while (at < v.size() && v[at] >= '0' && v[at] <= '9' && at - start < 9) {
+      parts[i] = parts[i] * 10 + static_cast<uint64_t>(v[at++] - '0');
+    }
+    if (at == start || (i < 2 && (at >= v.size() || v[at++] != '.'))) return false;
+  }
+  if (at < v.size() && v[at] != '-' && v[at] != '+') return false;
+  *out = Version{parts[0], parts[1], parts[2]};
+  return true;
+}
+
+// The version rule (docs/artifacts.md): same major; the artifact's minor at most the runtime's (a
+// newer runtime reads older artifacts); while the major is 0, minors must be equal, since
+// pre-1.0 minors may change the artifact format. Patch releases never matter.
+Status check_version(const std::string& artifact) {
+  Version a, r;
+  parse_version(kRuntimeVersion, &r);
+  if (!parse_version(artifact, &a)) {
+    return Fail(code::kArtifactVersion, "artifact names kestrel version '" + artifact +
+                                            "', which is not MAJOR.MINOR.PATCH");
+  }
+  const bool ok = a.major == r.major && (r.major == 0 ? a.minor == r.minor : a.minor <= r.minor);
+  if (ok) return Ok();
+  const std::string major = std::to_string(r.major), minor = std::to_string(r.minor);
+  const std::string range =
+      r.major == 0 ? major + "." + minor + ".x" : major + ".0 to " + major + "." + minor;
+  const std::string rule = "it reads artifacts of kestrel " + range;
+  return Fail(code::kArtifactVersion, "artifact was built by kestrel " + artifact + ", this runtime is " +
+                                          kRuntimeVersion + " and " + rule + "; recompile the model");
+}
+
+std::string joined(const std::vector<std::string>& xs) {
+  std::string out;
+  for (const std::string& x : xs) out += (out.empty() ? "" : ", ") + x;
+  return out;
+}
+
+Status check_cpu(const Manifest& m) {
+  std::vector<std::string> missing, unknown;
+  missing_cpu_features(m.required_features, &missing, &unknown);
+  if (!unknown.empty()) {
+    return Fail(code::kCpuFeatures, "artifact requires CPU feature(s) this runtime cannot check: " +
+                                        joined(unknown) + " (built by a newer kestrel?)");
+  }
+  if (!missing.empty()) {
+    return Fail(code::kCpuFeatures, "artifact was compiled for CPU features this machine lacks: " +
+                                        joined(missing) + "; recompile it on this machine or for a " +
+                                        "portable target (--target x86_64 or aarch64)");
+  }
+  return Ok();
+}
 
 }  // namespace
 
@@ -118,6 +189,7 @@ Status parse_manifest(const std::string& text, Manifest* m) {
   const Json* target = root.get("target");
   if (!target) return bad("missing 'target'");
   KESTREL_TRY(string_field(*target, "arch", &m->arch));
+  KESTREL_TRY(string_list(*target, "requires", &m->required_features));
   KESTREL_TRY(string_field(root, "bytecode_fnv1a64", &m->bytecode_fnv1a64));
   KESTREL_TRY(string_field(root, "constants_fnv1a64", &m->constants_fnv1a64));
   if (!is_hex16(m->bytecode_fnv1a64) || !is_hex16(m->constants_fnv1a64)) {
@@ -132,10 +204,7 @@ Status parse_manifest(const std::string& text, Manifest* m) {
 }
 
 Status check_manifest(const Manifest& m, uint16_t e_machine) {
-  if (major_of(m.kestrel_version) != major_of(kRuntimeVersion)) {
-    return Fail(code::kArtifactVersion, "artifact was built by kestrel " + m.kestrel_version +
-                                            ", this runtime is " + kRuntimeVersion);
-  }
+  KESTREL_TRY(check_version(m.kestrel_version));
   if (m.bytecode_format != isa::kFormatVersion) {
     return Fail(code::kArtifactVersion,
                 "artifact bytecode format " + std::to_string(m.bytecode_format) +
@@ -150,7 +219,7 @@ Status check_manifest(const Manifest& m, uint16_t e_machine) {
     return Fail(code::kArtifactArch, "artifact ELF machine " + std::to_string(e_machine) +
                                          " does not match this " + host + " host");
   }
-  return Ok();
+  return check_cpu(m);
 }
 
 }  // namespace kestrel

@@ -1,6 +1,7 @@
 // The C API (kestrel_runtime.h): loading with all checks in order, input validation, runs, and
 // thread-local error reporting. No C++ exception crosses this boundary (bad_alloc included).
 #include <dlfcn.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstring>
@@ -17,18 +18,21 @@
 #include "vm.h"
 
 namespace kestrel {
-namespace {
-
-constexpr uint64_t kDefaultMemoryLimit = uint64_t{16} << 30;
 
 thread_local std::string t_error_code;
 thread_local std::string t_error_message;
 
-kestrel_status report(const Status& s) {
+int32_t report_status(const Status& s) {
   t_error_code = s.code;
   t_error_message = s.message;
   return s.ok() ? KESTREL_OK : KESTREL_ERROR;
 }
+
+namespace {
+
+constexpr uint64_t kDefaultMemoryLimit = uint64_t{16} << 30;
+
+kestrel_status report(const Status& s) { return report_status(s); }
 
 struct IoView {  // C views of one IoSpec, kept alive with the session
   std::vector<const char*> symbols;
@@ -51,6 +55,7 @@ struct Symbols {
 struct kestrel_session {
   std::string path;
   void* handle = nullptr;
+  int fd = -1;  // the verified private copy the library was mapped from (see map_verified.cc)
   kestrel::Manifest manifest;
   kestrel::Program program;
   std::shared_ptr<kestrel::ThreadPool> threads;
@@ -64,6 +69,7 @@ struct kestrel_session {
   ~kestrel_session() {
     threads.reset();
     if (handle) dlclose(handle);
+    if (fd >= 0) close(fd);
   }
 };
 
@@ -134,14 +140,8 @@ void make_views(const std::vector<IoSpec>& specs, std::vector<IoView>* views) {
   }
 }
 
-Status open_library(kestrel_session* s, Symbols* syms) {
-  // A path without a slash would make dlopen search the library path instead of this file.
-  const std::string where = s->path.find('/') == std::string::npos ? "./" + s->path : s->path;
-  s->handle = dlopen(where.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (!s->handle) {
-    const char* e = dlerror();
-    return Fail(code::kArtifactInvalid, "cannot load artifact '" + s->path + "': " + (e ? e : "?"));
-  }
+Status open_library(kestrel_session* s, const std::string& bytes, Symbols* syms) {
+  KESTREL_TRY(dlopen_verified(s->path, bytes, &s->handle, &s->fd));
   KESTREL_TRY(find_symbols(s->handle, syms));
   KESTREL_TRY(check_hashes(s->manifest, *syms));
   return Ok();
@@ -149,12 +149,15 @@ Status open_library(kestrel_session* s, Symbols* syms) {
 
 Status load(const char* path, const kestrel_options& o, kestrel_session* s) {
   s->path = path ? path : "";
-  ElfFacts elf;
-  KESTREL_TRY(read_elf(s->path, &elf));
+  CheckedFile file;
+  KESTREL_TRY(read_checked(s->path, &file));
+  KESTREL_TRY(check_signature(s->path, file.bytes, o.trusted_keys, o.trusted_key_count));
+  const ElfFacts& elf = file.elf;
   KESTREL_TRY(parse_manifest(elf.manifest, &s->manifest));
   KESTREL_TRY(check_manifest(s->manifest, elf.machine));
   Symbols syms;
-  KESTREL_TRY(open_library(s, &syms));
+  KESTREL_TRY(open_library(s, file.bytes, &syms));
+  std::string().swap(file.bytes);  // the mapped copy is all that is needed from here on
   if (*syms.manifest_size != elf.manifest.size() ||
       std::memcmp(syms.manifest, elf.manifest.data(), elf.manifest.size()) != 0) {
     return Fail(code::kManifestInvalid, "kestrel_manifest differs from the .kestrel_manifest section");
@@ -328,7 +331,7 @@ kestrel_outputs* wrap_outputs(std::vector<Value>* values) {
 extern "C" {
 
 void kestrel_options_init(kestrel_options* o) {
-  if (o) *o = kestrel_options{0, 0, 0, 0};
+  if (o) *o = kestrel_options{0, 0, 0, 0, nullptr, 0};
 }
 
 kestrel_status kestrel_load(const char* path, const kestrel_options* options, kestrel_session** out) {

@@ -4,6 +4,7 @@
 #ifndef KESTREL_STATUS_H_
 #define KESTREL_STATUS_H_
 
+#include <cstdint>
 #include <string>
 #include <utility>
 
@@ -15,6 +16,8 @@ constexpr const char* kManifestInvalid = "KR0002";
 constexpr const char* kArtifactArch = "KR0003";
 constexpr const char* kArtifactVersion = "KR0004";
 constexpr const char* kBytecodeInvalid = "KR0005";
+constexpr const char* kCpuFeatures = "KR0006";
+constexpr const char* kSignature = "KR0007";
 constexpr const char* kInputNames = "KR0101";
 constexpr const char* kInputDtype = "KR0102";
 constexpr const char* kInputShape = "KR0103";
@@ -36,6 +39,10 @@ struct Status {
 
 inline Status Ok() { return Status{}; }
 inline Status Fail(const char* c, std::string message) { return Status{c, std::move(message)}; }
+
+// Records `s` as the calling thread's last error (kestrel_last_error_code/message); returns
+// KESTREL_OK (0) when `s` is ok, KESTREL_ERROR otherwise. Defined in runtime.cc.
+int32_t report_status(const Status& s);
 
 #define KESTREL_TRY(expr)              \
   do {                                 \

@@ -1,15 +1,25 @@
 // kestrel-run: run a compiled artifact from the command line, without Node.
 //   kestrel-run model.so --input name=path.bin:dtype:d0,d1,... [--input ...]
 //                        [--outputs DIR] [--bench N] [--threads N]
-// Inputs are raw little-endian element bytes. Prints each output's name, dtype and shape; with
-// --outputs writes DIR/<name>.bin; with --bench N runs N more times and prints the median ms.
+// Inputs are raw little-endian element bytes; every input of the model must be given exactly once
+// (unknown, duplicate and missing names are errors that list the expected inputs). Prints each
+// output's name, dtype and shape; with --outputs writes output K's raw bytes to DIR/output_K.bin,
+// named by index as in the ONNX test-data layout: output names come from the model, which is
+// untrusted, so they never become paths ("../../x" would leave DIR). Files are created without
+// following a symbolic link already at that name. With --bench N runs N more times and prints the
+// median ms.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <fstream>
 #include <iterator>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -57,15 +67,42 @@ bool parse_input(const std::string& spec, Input* in) {
   return true;
 }
 
-// Orders `given` as the session's inputs.
+std::string expected_inputs(kestrel_session* s) {
+  std::string out;
+  for (size_t i = 0; i < kestrel_input_count(s); ++i) {
+    kestrel_io_info info;
+    kestrel_session_io(s, 0, i, &info);
+    out += (i ? ", " : "") + std::string(info.name);
+  }
+  return out.empty() ? "(none)" : out;
+}
+
+// Orders `given` as the session's inputs; every input must be given exactly once.
 bool order_inputs(kestrel_session* s, std::vector<Input>& given, std::vector<kestrel_tensor>* out) {
+  std::set<std::string> names, seen;
+  for (size_t i = 0; i < kestrel_input_count(s); ++i) {
+    kestrel_io_info info;
+    kestrel_session_io(s, 0, i, &info);
+    names.insert(info.name);
+  }
+  for (const Input& in : given) {
+    const char* problem = !names.count(in.name)            ? "unknown"
+                          : !seen.insert(in.name).second ? "duplicate"
+                                                         : nullptr;
+    if (problem) {
+      std::fprintf(stderr, "kestrel-run: %s --input '%s'; the model's inputs are: %s\n", problem,
+                   in.name.c_str(), expected_inputs(s).c_str());
+      return false;
+    }
+  }
   for (size_t i = 0; i < kestrel_input_count(s); ++i) {
     kestrel_io_info info;
     kestrel_session_io(s, 0, i, &info);
     auto it = std::find_if(given.begin(), given.end(),
                            [&](const Input& in) { return in.name == info.name; });
     if (it == given.end()) {
-      std::fprintf(stderr, "kestrel-run: missing --input %s\n", info.name);
+      std::fprintf(stderr, "kestrel-run: missing --input %s; the model's inputs are: %s\n", info.name,
+                   expected_inputs(s).c_str());
       return false;
     }
     out->push_back(
@@ -74,7 +111,26 @@ bool order_inputs(kestrel_session* s, std::vector<Input>& given, std::vector<kes
   return true;
 }
 
-void report(kestrel_session* s, kestrel_outputs* outs, const char* dir) {
+// Writes DIR/output_K.bin (never through a symbolic link); false with a message on failure.
+bool write_output(const char* dir, size_t index, const kestrel_tensor& t) {
+  const std::string path = std::string(dir) + "/output_" + std::to_string(index) + ".bin";
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+  const char* data = static_cast<const char*>(t.data);
+  size_t done = 0;
+  while (fd >= 0 && done < t.nbytes) {
+    const ssize_t n = write(fd, data + done, t.nbytes - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  const int err = errno;
+  const bool ok = fd >= 0 && done == t.nbytes && close(fd) == 0;
+  if (!ok) std::fprintf(stderr, "kestrel-run: cannot write %s: %s\n", path.c_str(), std::strerror(err));
+  return ok;
+}
+
+bool report(kestrel_session* s, kestrel_outputs* outs, const char* dir) {
+  bool ok = true;
   for (size_t i = 0; i < kestrel_outputs_count(outs); ++i) {
     const kestrel_tensor* t = kestrel_outputs_get(outs, i);
     kestrel_io_info info;
@@ -87,12 +143,12 @@ void report(kestrel_session* s, kestrel_outputs* outs, const char* dir) {
     for (size_t d = 0; d < t->rank; ++d) {
       std::printf("%s%lld", d ? ", " : "", static_cast<long long>(t->dims[d]));
     }
-    std::printf("]\n");
-    if (dir) {
-      std::ofstream f(std::string(dir) + "/" + info.name + ".bin", std::ios::binary);
-      f.write(static_cast<const char*>(t->data), static_cast<std::streamsize>(t->nbytes));
-    }
+    std::printf("]");
+    if (dir) std::printf(" -> output_%zu.bin", i);
+    std::printf("\n");
+    if (dir) ok = write_output(dir, i, *t) && ok;
   }
+  return ok;
 }
 
 }  // namespace
@@ -131,8 +187,12 @@ int main(int argc, char** argv) {
     kestrel_unload(s);
     return rc;
   }
-  report(s, outs, out_dir);
+  const bool written = report(s, outs, out_dir);
   kestrel_outputs_free(outs);
+  if (!written) {
+    kestrel_unload(s);
+    return 1;
+  }
   std::vector<double> ms;
   for (int i = 0; i < bench; ++i) {
     auto t0 = std::chrono::steady_clock::now();

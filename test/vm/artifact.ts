@@ -1,12 +1,14 @@
 // Test helper: builds small kestrel artifacts without the compiler. Kernels are C source written
 // in the test; bytecode comes from the Assembler; a generated C file holds the exported symbols of
 // native/include/kestrel_kernel.h, with the manifest also in section ".kestrel_manifest". Builds
-// go to a temp dir under os.tmpdir(), never into the repo.
+// go to a temp dir under os.tmpdir(), never into the repo. Every artifact is sealed with the
+// compiler's own digest trailer (codegen/seal.ts), as the loader requires.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sealed } from '../../codegen/seal.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const INCLUDE = join(ROOT, 'native', 'include');
@@ -44,7 +46,7 @@ const bytesC = (b: Uint8Array): string => (b.length ? Array.from(b).join(',') : 
 function manifestJson(spec: ArtifactSpec): string {
   const m: Record<string, unknown> = {
     format: 1, kestrel: '0.1.0', bytecode_format: 1,
-    target: { arch: process.arch === 'arm64' ? 'aarch64' : 'x86_64' },
+    target: { arch: process.arch === 'arm64' ? 'aarch64' : 'x86_64', requires: [] },
     bytecode_fnv1a64: fnv1a64(spec.bytecode),
     constants_fnv1a64: fnv1a64(spec.constants ?? new Uint8Array()),
     inputs: spec.inputs, outputs: spec.outputs, kernels: spec.kernelNames ?? [],
@@ -78,8 +80,10 @@ function symbolsC(spec: ArtifactSpec): string {
 export function buildArtifact(spec: ArtifactSpec): string {
   const base = join(tempDir(), `a${counter++}`);
   writeFileSync(`${base}.c`, symbolsC(spec));
-  execFileSync('cc', ['-shared', '-fPIC', '-O2', '-pthread', `-I${INCLUDE}`, '-o', `${base}.so`,
-    `${base}.c`]);
+  // -nostartfiles as the compiler links: the loader refuses initialisers (native/src/elf_dynamic.cc).
+  execFileSync('cc', ['-shared', '-nostartfiles', '-fPIC', '-O2', '-pthread', `-I${INCLUDE}`, '-o',
+    `${base}.raw.so`, `${base}.c`]);
+  writeFileSync(`${base}.so`, sealed(readFileSync(`${base}.raw.so`)));
   return `${base}.so`;
 }
 

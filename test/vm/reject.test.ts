@@ -1,6 +1,8 @@
 // Artifacts and bytecode that must be rejected at load, with stable codes, before anything runs:
-// verifier failures (KR0005), tampering (KR0002), truncated / random files (KR0001), another
-// architecture (KR0003), another kestrel version or bytecode format (KR0004).
+// verifier failures (KR0005), a file that fails its digest or is truncated / random (KR0001),
+// manifest hashes that disagree with the exported data (KR0002), another architecture (KR0003),
+// another kestrel version or bytecode format (KR0004). Bit flips in every ELF section, foreign
+// libraries and CPU features: test/errors/artifact-tamper.test.ts.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Assembler } from '../../codegen/bytecode.js';
@@ -86,7 +88,7 @@ describe('bytecode verification (KR0005)', () => {
 });
 
 describe('artifact checks', () => {
-  it('rejects a flipped byte in the bytecode (hash mismatch, KR0002)', async () => {
+  it('rejects a flipped byte in the bytecode (digest mismatch, KR0001)', async () => {
     const file = readFileSync(vaddArtifact());
     const at = file.indexOf(Buffer.from('KSBC'));
     expect(at).toBeGreaterThan(0);
@@ -94,6 +96,13 @@ describe('artifact checks', () => {
     const path = tempPath('.so');
     writeFileSync(path, file);
     const e = await loadError(path);
+    expect(e.code).toBe('KR0001');
+    expect(e.message).toMatch(/does not match its SHA-256 digest/);
+  });
+
+  it('rejects bytecode that does not match its manifest hash (KR0002)', async () => {
+    const wrong = (m: Record<string, unknown>) => { m.bytecode_fnv1a64 = '0123456789abcdef'; };
+    const e = await loadError(vaddArtifact({ manifest: wrong }));
     expect(e.code).toBe('KR0002');
     expect(e.message).toMatch(/bytecode hash/);
   });
@@ -121,7 +130,8 @@ describe('artifact checks', () => {
 
   it('rejects another architecture (KR0003) and another version or format (KR0004)', async () => {
     const other = process.arch === 'arm64' ? 'x86_64' : 'aarch64';
-    const arch = await loadError(vaddArtifact({ manifest: (m) => { m.target = { arch: other }; } }));
+    const foreign = (m: Record<string, unknown>) => { m.target = { arch: other, requires: [] }; };
+    const arch = await loadError(vaddArtifact({ manifest: foreign }));
     expect(arch.code).toBe('KR0003');
     expect(arch.message).toContain(other);
     const ver = await loadError(vaddArtifact({ manifest: (m) => { m.kestrel = '9.0.0'; } }));

@@ -102,14 +102,14 @@ describe('running programs', () => {
 
   it('kestrel-run runs an artifact from the command line', () => {
     const tool = join(ROOT, 'native/build/kestrel-run');
-    if (!existsSync(tool)) return; // built by `npm run build:native`
+    if (!existsSync(tool)) throw new Error(`${tool} is missing: run \`npm run build:native\``);
     const dir = tempDir(), x = tempPath('.bin');
     writeFileSync(x, Buffer.from(f32(3, (i) => i + 1).buffer));
     const out = execFileSync(tool, [vaddArtifact(), '--input', `x=${x}:float32:3`, '--input',
       `y=${x}:float32:3`, '--outputs', dir, '--bench', '3', '--threads', '1'], { encoding: 'utf8' });
-    expect(out).toMatch(/^z float32 \[3\]$/m);
+    expect(out).toMatch(/^z float32 \[3\] -> output_0\.bin$/m);
     expect(out).toMatch(/median .* ms over 3 runs/);
-    const z = readFileSync(join(dir, 'z.bin'));
+    const z = readFileSync(join(dir, 'output_0.bin'));
     expect(Array.from(new Float32Array(z.buffer, z.byteOffset, z.length / 4))).toEqual([2, 4, 6]);
   });
 });

@@ -1,0 +1,196 @@
+// What dlopen would do with an artifact before kestrel calls anything in it, checked on the bytes
+// (see artifact.h): the program headers and dynamic section, read as ld.so reads them (segments,
+// not section headers, which ld.so ignores and a crafted file can make lie).
+//
+// Refused, so that mapping an artifact runs none of its code and touches nothing outside it:
+// initialisers and finalisers (DT_INIT, DT_FINI, init/fini/preinit arrays; kestrel links with
+// -nostartfiles, so its artifacts have none), IFUNC resolvers (STT_GNU_IFUNC symbols and
+// IRELATIVE relocations: ld.so and dlsym call them), library dependencies other than libc and libm
+// and any search path or audit/filter library (RPATH, RUNPATH, AUDIT, FILTER...: they would load
+// another file's code), relocations that write outside the artifact's own segments, and an
+// executable stack.
+#include <algorithm>
+#include <cstring>
+
+#include "artifact.h"
+
+namespace kestrel {
+namespace {
+
+constexpr uint32_t kPtLoad = 1, kPtDynamic = 2, kPtGnuStack = 0x6474e551;
+constexpr uint32_t kPfX = 1;
+constexpr int64_t kDtNull = 0, kDtNeeded = 1, kDtPltRelSz = 2, kDtHash = 4, kDtStrTab = 5;
+constexpr int64_t kDtSymTab = 6, kDtRela = 7, kDtRelaSz = 8, kDtStrSz = 10, kDtRel = 17, kDtJmpRel = 23;
+constexpr int64_t kDtGnuHash = 0x6ffffef5;
+
+struct Seg {
+  uint32_t type, flags;
+  uint64_t offset, vaddr, filesz, memsz;
+};
+
+struct Elf {
+  const std::string& f;
+  std::vector<Seg> segs;
+  // File offset of virtual address `a` with `n` bytes readable there, or UINT64_MAX.
+  uint64_t at(uint64_t a, uint64_t n) const {
+    for (const Seg& s : segs) {
+      if (s.type != kPtLoad || a < s.vaddr || a - s.vaddr > s.filesz) continue;
+      if (n > s.filesz - (a - s.vaddr)) continue;
+      const uint64_t off = s.offset + (a - s.vaddr);
+      if (off <= f.size() && n <= f.size() - off) return off;
+    }
+    return UINT64_MAX;
+  }
+  bool mapped(uint64_t a, uint64_t n) const {
+    for (const Seg& s : segs) {
+      if (s.type != kPtLoad || a < s.vaddr || a - s.vaddr > s.memsz) continue;
+      if (n <= s.memsz - (a - s.vaddr)) return true;
+    }
+    return false;
+  }
+  template <typename T>
+  T rd(uint64_t off) const {
+    T v;
+    std::memcpy(&v, f.data() + off, sizeof(T));
+    return v;
+  }
+};
+
+Status refuse(const std::string& path, const std::string& why) {
+  return Fail(code::kArtifactInvalid, "artifact '" + path + "' is not a kestrel artifact: " + why);
+}
+
+Status read_segments(const std::string& path, Elf* e) {
+  const uint64_t phoff = e->rd<uint64_t>(32);
+  const uint16_t entsize = e->rd<uint16_t>(54), num = e->rd<uint16_t>(56);
+  if (entsize != 56 || phoff > e->f.size() || uint64_t{num} * 56 > e->f.size() - phoff) {
+    return refuse(path, "bad program headers");
+  }
+  for (uint16_t i = 0; i < num; ++i) {
+    const uint64_t p = phoff + uint64_t{i} * 56;
+    e->segs.push_back(Seg{e->rd<uint32_t>(p), e->rd<uint32_t>(p + 4), e->rd<uint64_t>(p + 8),
+                          e->rd<uint64_t>(p + 16), e->rd<uint64_t>(p + 32), e->rd<uint64_t>(p + 40)});
+    const Seg& s = e->segs.back();
+    if (s.type == kPtGnuStack && (s.flags & kPfX)) return refuse(path, "it asks for an executable stack");
+    const bool outside = s.offset > e->f.size() || s.filesz > e->f.size() - s.offset;
+    if (s.type == kPtLoad && (s.filesz > s.memsz || outside)) {
+      return refuse(path, "a segment lies outside the file");
+    }
+  }
+  return Ok();
+}
+
+struct Dynamic {
+  std::vector<std::pair<int64_t, uint64_t>> entries;
+  uint64_t get(int64_t tag) const {
+    for (const auto& [t, v] : entries) {
+      if (t == tag) return v;
+    }
+    return 0;
+  }
+};
+
+// Tags whose presence means code or files ld.so would run or load besides the artifact itself.
+const char* forbidden_tag(int64_t tag, uint64_t value) {
+  switch (tag) {
+    case 12: case 13: return "an initialiser or finaliser (DT_INIT/DT_FINI)";
+    case 25: case 26: case 32: return "an init, fini or preinit array";
+    case 27: case 28: case 33: return value ? "an init, fini or preinit array" : nullptr;
+    case 15: case 29: return "a library search path (RPATH/RUNPATH)";
+    case 0x6ffffefc: case 0x6ffffefb: return "an audit library";
+    case 0x7ffffffd: case 0x7fffffff: return "a filter library";
+    case kDtRel: return "REL relocations (this target uses RELA)";
+    default: return nullptr;
+  }
+}
+
+Status read_dynamic(const std::string& path, const Elf& e, Dynamic* d) {
+  for (const Seg& s : e.segs) {
+    if (s.type != kPtDynamic) continue;
+    if (s.offset > e.f.size() || s.filesz > e.f.size() - s.offset) return refuse(path, "bad dynamic segment");
+    for (uint64_t p = s.offset; p + 16 <= s.offset + s.filesz; p += 16) {
+      const int64_t tag = e.rd<int64_t>(p);
+      if (tag == kDtNull) break;
+      const uint64_t value = e.rd<uint64_t>(p + 8);
+      if (const char* why = forbidden_tag(tag, value)) return refuse(path, std::string("it has ") + why);
+      d->entries.emplace_back(tag, value);
+    }
+    return Ok();
+  }
+  return refuse(path, "it has no dynamic segment");
+}
+
+Status check_needed(const std::string& path, const Elf& e, const Dynamic& d) {
+  const uint64_t strtab = d.get(kDtStrTab), strsz = d.get(kDtStrSz);
+  const uint64_t str = e.at(strtab, strsz);
+  for (const auto& [tag, v] : d.entries) {
+    if (tag != kDtNeeded) continue;
+    if (str == UINT64_MAX || v >= strsz) return refuse(path, "a bad DT_NEEDED entry");
+    const char* name = e.f.data() + str + v;
+    const std::string lib(name, strnlen(name, strsz - v));
+    if (lib != "libm.so.6" && lib != "libc.so.6") return refuse(path, "it needs library '" + lib + "'");
+  }
+  return Ok();
+}
+
+// Number of dynamic symbols, from DT_HASH (nchain) or DT_GNU_HASH (the last chain's end).
+bool symbol_count(const Elf& e, const Dynamic& d, uint64_t* n) {
+  if (const uint64_t h = d.get(kDtHash); h) {
+    const uint64_t off = e.at(h, 8);
+    return off != UINT64_MAX && (*n = e.rd<uint32_t>(off + 4), true);
+  }
+  const uint64_t g = d.get(kDtGnuHash), off = g ? e.at(g, 16) : UINT64_MAX;
+  if (off == UINT64_MAX) return false;
+  const uint64_t nbuckets = e.rd<uint32_t>(off), symoffset = e.rd<uint32_t>(off + 4);
+  const uint64_t buckets = g + 16 + uint64_t{e.rd<uint32_t>(off + 8)} * 8, boff = e.at(buckets, nbuckets * 4);
+  if (boff == UINT64_MAX) return false;
+  uint64_t last = 0;
+  for (uint64_t b = 0; b < nbuckets; ++b) last = std::max<uint64_t>(last, e.rd<uint32_t>(boff + 4 * b));
+  if (last < symoffset) return (*n = symoffset, true);
+  for (const uint64_t chains = buckets + nbuckets * 4;; ++last) {
+    const uint64_t c = e.at(chains + (last - symoffset) * 4, 4);
+    if (c == UINT64_MAX || last - symoffset > (1u << 24)) return false;
+    if (e.rd<uint32_t>(c) & 1) return (*n = last + 1, true);
+  }
+}
+
+Status check_symbols(const std::string& path, const Elf& e, const Dynamic& d, uint64_t* count) {
+  if (!symbol_count(e, d, count)) return refuse(path, "bad symbol hash table");
+  const uint64_t syms = e.at(d.get(kDtSymTab), *count * 24);
+  if (*count && syms == UINT64_MAX) return refuse(path, "the symbol table lies outside the file");
+  for (uint64_t i = 0; i < *count; ++i) {
+    if ((e.rd<uint8_t>(syms + 24 * i + 4) & 0xf) == 10) return refuse(path, "it has an IFUNC symbol");
+  }
+  return Ok();
+}
+
+Status check_relocs(const std::string& path, const Elf& e, uint64_t table, uint64_t size, uint64_t nsyms,
+                    uint16_t machine) {
+  if (!size) return Ok();
+  const uint64_t off = e.at(table, size);
+  if (off == UINT64_MAX || size % 24) return refuse(path, "the relocations lie outside the file");
+  const uint32_t irelative = machine == 183 ? 1032 : 37;
+  for (uint64_t p = off; p < off + size; p += 24) {
+    const uint64_t where = e.rd<uint64_t>(p), info = e.rd<uint64_t>(p + 8);
+    if (static_cast<uint32_t>(info) == irelative) return refuse(path, "it has an IRELATIVE relocation");
+    if ((info >> 32) >= nsyms) return refuse(path, "a relocation names a symbol that does not exist");
+    if (!e.mapped(where, 8)) return refuse(path, "a relocation writes outside the artifact");
+  }
+  return Ok();
+}
+
+}  // namespace
+
+Status check_load_time_code(const std::string& path, const std::string& f, uint16_t machine) {
+  Elf e{f, {}};
+  KESTREL_TRY(read_segments(path, &e));
+  Dynamic d;
+  KESTREL_TRY(read_dynamic(path, e, &d));
+  KESTREL_TRY(check_needed(path, e, d));
+  uint64_t nsyms = 0;
+  KESTREL_TRY(check_symbols(path, e, d, &nsyms));
+  KESTREL_TRY(check_relocs(path, e, d.get(kDtRela), d.get(kDtRelaSz), nsyms, machine));
+  return check_relocs(path, e, d.get(kDtJmpRel), d.get(kDtPltRelSz), nsyms, machine);
+}
+
+}  // namespace kestrel

@@ -20,6 +20,13 @@ export function coordsOf(flat: Expr, shape: readonly Expr[]): Expr[] {
   return idx;
 }
 
+/** A copy of `idx` that remembers `flat` as its offset in `shape` (see offsetOf). */
+export function withFlat(idx: readonly Expr[], flat: Expr, shape: readonly Expr[]): Expr[] {
+  const copy = [...idx];
+  FLAT.set(copy, { flat, shapeKey: shapeKey(shape) });
+  return copy;
+}
+
 /** Flat offset of `idx` in `shape`, using the remembered flat index when it applies. */
 export function offsetOf(idx: readonly Expr[], shape: readonly Expr[]): Expr {
   const f = FLAT.get(idx);

@@ -5,6 +5,7 @@
 
 import { isStatic } from '../../../ir/dim.js';
 import { intAttr } from '../../../ir/ops/attrs.js';
+import { defaultLanes, defaultRows, isDepthwise2d } from '../../../ir/ops/depthwise.js';
 import { defineFamily, type KnobContext, knob, lanes, range, tileFits, vectorWidths } from '../space.js';
 
 /** Output channels per group are 1 (the direct nest then tiles the width only). */
@@ -14,17 +15,31 @@ function depthwise(c: KnobContext): boolean {
   return w !== undefined && isStatic(w) && w / intAttr(c.root.attrs, 'group', 1) === 1;
 }
 
+/** The path ir/ops/depthwise.ts takes (2-D, group = C = M, static channels). */
+function depthwise2d(c: KnobContext): boolean {
+  const [x, w] = c.root.inputs;
+  return !!x && !!w && !intAttr(c.root.attrs, 'packedOc', 0) && isDepthwise2d(x.type, w.type, c.root.attrs);
+}
+
+/** A static extent of the output's spatial axis `i` (0: rows, 1: columns), if any. */
+function outExtent(c: KnobContext, i: number): number | undefined {
+  const d = c.root.outputs[0].type.shape[2 + i];
+  return d !== undefined && isStatic(d) ? d : undefined;
+}
+
 export const CONV = defineFamily({
   name: 'conv',
   matches: (op) => op === 'conv',
   knobs: [
-    knob('conv.vec', 'lanes per vector along the last output axis', vectorWidths, lanes),
+    knob('conv.vec', 'lanes per vector along the last output axis', vectorWidths,
+      (c) => (depthwise2d(c) ? defaultLanes(lanes(c), outExtent(c, 1)) : lanes(c))),
     knob('conv.oc', 'output channels per register tile (direct nest)', range(1, 8), () => 6),
     knob('conv.wv', 'max vectors per register tile along the width (direct nest)', range(1, 6),
       (c) => (depthwise(c) ? 4 : 3)),
     knob('conv.ocv', 'channel vectors per tile (packed weights)', range(1, 4), () => 2),
     knob('conv.px', 'max pixels per tile (packed weights)', range(1, 12), () => 8),
-    knob('dw.rows', 'output rows per tile (depthwise)', range(1, 8), () => 4),
+    knob('dw.rows', 'output rows per tile (depthwise)', range(1, 8),
+      (c) => (depthwise2d(c) ? defaultRows(outExtent(c, 0)) : 4)),
     knob('dw.wv', 'vectors per row (depthwise)', range(1, 4), () => 2),
   ],
   // The packed path's vectors are the packing block: one register each.

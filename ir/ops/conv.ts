@@ -30,6 +30,7 @@ import {
   constOf, inBounds, intAttr, isZero, knob, padBeginExpr, padEndExpr, prodExpr, readWindow, requireFloat,
   windowOut,
 } from './attrs.js';
+import { isPointwise, lowerPointwise } from './conv-gemm.js';
 import { isPlainDepthwise, lowerDepthwise } from './depthwise.js';
 import type { InferCtx } from './registry.js';
 import { defineOps } from './registry.js';
@@ -283,7 +284,8 @@ function lowerPad2d(ctx: LowerCtx): Lowering {
 function lowerAnyConv(ctx: LowerCtx): Lowering {
   const L = intAttr(ctx.attrs, 'packedOc', 0);
   if (L) return lowerPacked(ctx, L);
-  return isPlainDepthwise(ctx) ? lowerDepthwise(ctx) : lowerConv(ctx);
+  if (isPlainDepthwise(ctx)) return lowerDepthwise(ctx);
+  return isPointwise(ctx) ? lowerPointwise(ctx) : lowerConv(ctx);
 }
 
 defineOps([

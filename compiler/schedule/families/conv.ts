@@ -1,7 +1,8 @@
 // Schedule space of `conv` (ir/ops/conv.ts): the direct loop nest (conv.vec/oc/wv), the packed
 // 2-D path on weights re-laid by pack-conv-weights (conv.ocv/px; its vector width is the packing
-// block, a layout decision), and the depthwise path (conv.vec, dw.rows/wv). Every knob of every
-// path is listed; a path ignores the others.
+// block, a layout decision), the depthwise path (conv.vec, dw.rows/wv), and pointwise convs as a
+// GEMM (ir/ops/conv-gemm.ts: conv1x1.*). Every knob of every path is listed; a path ignores the
+// others.
 
 import { isStatic } from '../../../ir/dim.js';
 import { intAttr } from '../../../ir/ops/attrs.js';
@@ -41,9 +42,17 @@ export const CONV = defineFamily({
     knob('dw.rows', 'output rows per tile (depthwise)', range(1, 8),
       (c) => (depthwise2d(c) ? defaultRows(outExtent(c, 0)) : 4)),
     knob('dw.wv', 'vectors per row (depthwise)', range(1, 4), () => 2),
+    knob('conv1x1.vec', 'lanes per pixel vector (pointwise GEMM)', vectorWidths, lanes),
+    knob('conv1x1.tm', 'output channels per register tile (pointwise GEMM)', range(1, 8), () => 6),
+    knob('conv1x1.tn', 'max pixel vectors per register tile (pointwise GEMM)', range(1, 4), () => 4),
+    knob('conv1x1.mchunks', 'channel-block chunks per packed pixel panel, 0 automatic (pointwise GEMM)',
+      [0, 1, 2, 3, 4, 6, 8], () => 0),
+    knob('conv1x1.pack', 'pixel panels: 1 packed where they pay, 2 always, 3 never (pointwise GEMM)',
+      range(1, 3), () => 1),
   ],
   // The packed path's vectors are the packing block: one register each.
   legal: (k, c) => tileFits('the direct tile', k['conv.oc'] * k['conv.wv'], k['conv.vec'], c)
     ?? tileFits('the packed tile', k['conv.ocv'] * k['conv.px'], c.target.vectorLanes, c)
-    ?? tileFits('the depthwise tile', k['dw.rows'] * k['dw.wv'], k['conv.vec'], c),
+    ?? tileFits('the depthwise tile', k['dw.rows'] * k['dw.wv'], k['conv.vec'], c)
+    ?? tileFits('the pointwise tile', k['conv1x1.tm'] * k['conv1x1.tn'], k['conv1x1.vec'], c),
 });

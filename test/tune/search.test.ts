@@ -57,15 +57,17 @@ describe('the tuner search', () => {
     const progress: number[] = [];
     const onProgress = (p: { trials: number }) => progress.push(p.trials);
     const s = await tune(MODEL, { log, trials: 60, measurer: fake, onProgress });
-    expect(s.trials).toBe(60);
+    // The budget is a ceiling: a task stops early once it converges.
+    expect(s.trials).toBeLessThanOrEqual(60);
+    expect(s.trials).toBeGreaterThan(40);
     const records = loadLog(log).records;
     // Each task's best are measured a second time (re-measurements), nothing else is.
     const again = records.filter((r) => r.confirm).length;
     expect(again).toBeGreaterThan(0);
-    expect(fake.measured.length).toBe(60 + again);
-    expect(new Set(fake.measured).size).toBe(60);
+    expect(fake.measured.length).toBe(s.trials + again);
+    expect(new Set(fake.measured).size).toBe(s.trials);
     expect(fake.poisoned.size).toBeGreaterThan(0);
-    expect(progress.at(-1)).toBe(60);
+    expect(progress.at(-1)).toBe(s.trials);
 
     expect(records.filter((r) => r.status === 'invalid').length).toBe(fake.poisoned.size);
     const chosen = bestSchedules(records, hostTarget());

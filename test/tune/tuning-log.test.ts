@@ -35,8 +35,8 @@ describe('compile --tuning-log', () => {
   it('changes exactly the logged workloads and keeps the model correct', async () => {
     const base = await runPipeline(importOnnxFile(MODEL), { target: hostTarget() });
     const convs = base.schedules.filter((s) => s.family === 'conv');
-    const direct = convs.find((s) => s.workload.attrs.packedOc === undefined
-      && s.workload.attrs.group === 1)!;
+    // tiny_cnn's dense convs all take the packed-weight path (pack-conv-weights).
+    const direct = convs.find((s) => s.workload.attrs.packedOc !== undefined)!;
     const dw = convs.find((s) => (s.workload.attrs.group as number) > 1)!;
     const pool = base.schedules.find((s) => s.family === 'pool')!;
     const mm = base.schedules.find((s) => s.family === 'matmul')!;
@@ -46,8 +46,8 @@ describe('compile --tuning-log', () => {
       baseMs: 1, time: new Date().toISOString(), ...x });
     const records = [
       r(direct.key, direct.knobs, { isDefault: true }),
-      r(direct.key, { ...direct.knobs, 'conv.oc': 4, 'conv.wv': 2 }, { ms: 0.8 }),
-      r(direct.key, { ...direct.knobs, 'conv.oc': 2 }, { ms: 0.9 }),
+      r(direct.key, { ...direct.knobs, 'conv.ocv': 1, 'conv.px': 4 }, { ms: 0.8 }),
+      r(direct.key, { ...direct.knobs, 'conv.px': 6 }, { ms: 0.9 }),
       r(dw.key, { ...dw.knobs, 'dw.rows': 2, 'dw.wv': 1 }, { ms: 0.7 }),
       // Never applied: invalid, another target's, or slower than the default.
       r(pool.key, { ...pool.knobs, 'pool.wv': 1 }, { status: 'invalid', ms: undefined, baseMs: undefined }),
@@ -61,7 +61,7 @@ describe('compile --tuning-log', () => {
     const schedules = tuningLogSchedules(file, 'host', (w) => warnings.push(w));
     expect(warnings.join('\n')).toContain(':9: skipped: corrupt line');
     expect(schedules).toEqual([
-      { workload: direct.key, knobs: { ...direct.knobs, 'conv.oc': 4, 'conv.wv': 2 } },
+      { workload: direct.key, knobs: { ...direct.knobs, 'conv.ocv': 1, 'conv.px': 4 } },
       { workload: dw.key, knobs: { ...dw.knobs, 'dw.rows': 2, 'dw.wv': 1 } },
     ]);
 

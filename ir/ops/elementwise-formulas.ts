@@ -21,9 +21,19 @@ const half = (x: Expr): Expr => t.mul(c(x, 0.5), x);
 export const hardSigmoid = (x: Expr, alpha: number, beta: number): Expr =>
   t.max(c(x, 0), t.min(c(x, 1), t.add(t.mul(c(x, alpha), x), c(x, beta))));
 
-/** log(1 + e^x) as max(x, 0) + log(1 + e^-|x|): e^x would overflow to inf for x > 88. */
+/**
+ * log(1 + y) without losing y when it is small next to 1: with w = 1 + y rounded, log(w) * y / (w - 1)
+ * cancels the rounding of w (Goldberg, "What every computer scientist should know...", thm 4).
+ */
+function log1p(y: Expr): Expr {
+  const w = t.add(c(y, 1), y);
+  const exact = t.div(t.mul(u('log', w), y), t.sub(w, c(y, 1)));
+  return t.select(t.eq(w, c(y, 1)), y, t.select(t.eq(w, c(y, Infinity)), w, exact));
+}
+
+/** log(1 + e^x) as max(x, 0) + log1p(e^-|x|): e^x would overflow to inf for x > 88. */
 export const softplus = (x: Expr): Expr =>
-  t.add(t.max(x, c(x, 0)), u('log', t.add(c(x, 1), u('exp', u('neg', u('abs', x))))));
+  t.add(t.max(x, c(x, 0)), log1p(u('exp', u('neg', u('abs', x)))));
 
 export const mish = (x: Expr): Expr => t.mul(x, u('tanh', softplus(x)));
 
@@ -82,22 +92,26 @@ export function sinh(x: Expr): Expr {
 
 export const cosh = (x: Expr): Expr => half(t.add(u('exp', x), u('exp', u('neg', x))));
 
-/** log(m + sqrt(m² + s)) for m >= 1e18 is log(m) + log 2 (m² would overflow float32). */
-function logHyp(m: Expr, s: number): Expr {
-  const direct = u('log', t.add(m, u('sqrt', t.add(t.mul(m, m), c(m, s)))));
-  return t.select(t.gt(m, c(m, 1e18)), t.add(u('log', m), c(m, Math.LN2)), direct);
-}
+/** Above 1e18, log(m + sqrt(m² ± 1)) is log(m) + log 2 (m² would overflow float32). */
+const huge = (m: Expr, direct: Expr): Expr =>
+  t.select(t.gt(m, c(m, 1e18)), t.add(u('log', m), c(m, Math.LN2)), direct);
 
-/** asinh x = sign(x) log(|x| + sqrt(x² + 1)); odd, so -x does not cancel against the root. */
+/**
+ * asinh x = sign(x) log1p(|x| + x² / (1 + sqrt(1 + x²))): odd, so -x does not cancel against the
+ * root, and log1p keeps small |x| exact.
+ */
 export const asinh = (x: Expr): Expr => {
-  const m = logHyp(u('abs', x), 1);
-  return t.select(t.lt(x, c(x, 0)), u('neg', m), m);
+  const m = u('abs', x);
+  const y = t.add(m, t.div(t.mul(m, m), t.add(c(x, 1), u('sqrt', t.add(t.mul(m, m), c(x, 1))))));
+  const r = huge(m, log1p(y));
+  return t.select(t.lt(x, c(x, 0)), u('neg', r), r);
 };
 
-export const acosh = (x: Expr): Expr => logHyp(x, -1);
+export const acosh = (x: Expr): Expr =>
+  huge(x, u('log', t.add(x, u('sqrt', t.mul(t.sub(x, c(x, 1)), t.add(x, c(x, 1)))))));
 
-export const atanh = (x: Expr): Expr =>
-  half(u('log', t.div(t.add(c(x, 1), x), t.sub(c(x, 1), x))));
+/** atanh x = log1p(2x / (1 - x)) / 2: exact for small |x|, ±inf at ±1. */
+export const atanh = (x: Expr): Expr => half(log1p(t.div(t.mul(c(x, 2), x), t.sub(c(x, 1), x))));
 
 /** IsInf with detect_positive / detect_negative (both default 1). */
 export function isInf(x: Expr, a: Attrs): Expr {

@@ -51,6 +51,7 @@ const BINARY: Readonly<Record<string, Binary>> = {
   equal: t.eq, less: t.lt, less_or_equal: t.le, greater: t.gt, greater_or_equal: t.ge,
   and: t.and, or: (a, b) => t.binary('or', a, b), xor: (a, b) => t.binary('xor', a, b),
   bit_shift: F.bitShift,
+  prelu: (x, slope) => t.select(t.lt(x, c(x, 0)), t.mul(slope, x), x),
   mod: (a, b, attrs) => {
     const fmod = num(attrs, 'fmod', 0) !== 0;
     if (!isFloat(a.dtype)) return intMod(a, b, fmod);
@@ -151,7 +152,9 @@ function checkedInfer(name: string, outDType?: (ins: DType) => DType) {
   return (inputs: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] => {
     const out = infer(inputs, attrs, ctx);
     const d = inputs[0]!.dtype;
-    if (INTEGER_ONLY.has(name) && isFloat(d)) ctx.fail('KC0402', `${name} needs integer or bool inputs, got ${d}`);
+    if (INTEGER_ONLY.has(name) && isFloat(d)) {
+      ctx.fail('KC0402', `${name} needs integer or bool inputs, got ${d}`);
+    }
     if (name === 'bit_shift' && d === 'bool') ctx.fail('KC0402', 'bit_shift needs integer inputs, got bool');
     return out;
   };
@@ -172,7 +175,8 @@ function binaryDef(name: string, f: Binary): OpDef {
       ? (inputs, _a, ctx) =>
         [{ dtype: inputs[0]!.dtype, shape: broadcastShapes(inputs.map((x) => x!.shape), ctx) }]
       : (inputs, attrs, ctx) => {
-        const [out] = checkedInfer(name, BOOL_RESULT.has(name) ? () => 'bool' : undefined)(inputs, attrs, ctx);
+        const toBool = BOOL_RESULT.has(name) ? () => 'bool' as const : undefined;
+        const [out] = checkedInfer(name, toBool)(inputs, attrs, ctx);
         const elems = shapeArith(name, out, ctx);
         return [elems ? { ...out, elems } : out];
       },

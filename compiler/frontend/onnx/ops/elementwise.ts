@@ -23,6 +23,8 @@ const BINARY: readonly (readonly [string, string])[] = [
   ['Less', 'less'], ['LessOrEqual', 'less_or_equal'], ['Greater', 'greater'],
   ['GreaterOrEqual', 'greater_or_equal'], ['And', 'and'], ['Or', 'or'], ['Xor', 'xor'],
   ['BitwiseAnd', 'and'], ['BitwiseOr', 'or'], ['BitwiseXor', 'xor'],
+  // PRelu broadcasts slope to X (unidirectionally): numpy broadcasting gives X's shape then.
+  ['PRelu', 'prelu'],
 ];
 
 /** Activations with float attributes: ONNX name, kestrel name, [attr, default] pairs. */

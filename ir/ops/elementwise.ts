@@ -146,6 +146,10 @@ const BOOL_UNARY = new Set(['isnan', 'isinf']);
 /** Ops defined on integers (and bool) only: bitwise logic and shifts. */
 const INTEGER_ONLY = new Set(['not', 'and', 'or', 'xor', 'bit_shift']);
 
+/** Ops defined on floats only whose formulas would give silently wrong integer results. */
+const FLOAT_ONLY = new Set(['softplus', 'mish', 'softsign', 'celu', 'gelu', 'swish', 'thresholded_relu',
+  'hard_swish', 'tan', 'atan', 'asin', 'acos', 'sinh', 'cosh', 'asinh', 'acosh', 'atanh', 'isnan', 'isinf']);
+
 /** Elementwise inference plus the dtype family check of `name`. */
 function checkedInfer(name: string, outDType?: (ins: DType) => DType) {
   const infer = elementwiseInfer(outDType);
@@ -155,6 +159,7 @@ function checkedInfer(name: string, outDType?: (ins: DType) => DType) {
     if (INTEGER_ONLY.has(name) && isFloat(d)) {
       ctx.fail('KC0402', `${name} needs integer or bool inputs, got ${d}`);
     }
+    if (FLOAT_ONLY.has(name) && !isFloat(d)) ctx.fail('KC0402', `${name} needs float inputs, got ${d}`);
     if (name === 'bit_shift' && d === 'bool') ctx.fail('KC0402', 'bit_shift needs integer inputs, got bool');
     return out;
   };

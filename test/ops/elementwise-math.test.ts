@@ -88,9 +88,10 @@ describe('bit_shift and bitwise dtypes', () => {
     expect(shift('RIGHT', 'int16', [-32768, -5, 5, 7, -7], [15, 1, 1, -1, 100])).toEqual([-1, -3, 2, 0, -1]);
   });
 
-  it('floats are refused by bitwise ops with KC0402', () => {
+  it('floats are refused by bitwise ops, integers by float formulas, with KC0402', () => {
     const f = tin('float32', [2], [1, 2]);
     expect(() => inferTyped('and', [f, f], {})).toThrow(/KC0402/);
     expect(() => inferTyped('bit_shift', [f, f], { direction: 'LEFT' })).toThrow(/KC0402/);
+    expect(() => inferTyped('mish', [tin('int32', [2], [1, 2])], {})).toThrow(/KC0402/);
   });
 });

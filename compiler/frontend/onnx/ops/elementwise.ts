@@ -3,6 +3,8 @@
 // Identity, inference-mode Dropout, Gelu, IsInf and BitShift. Requires: the kestrel elementwise
 // ops. Guarantees: every emitted node has complete attributes (ONNX defaults filled in).
 
+import { makeConst } from '../../../../ir/const.js';
+import { isStatic } from '../../../../ir/dim.js';
 import { dtypeFromOnnx } from '../../../../ir/dtype.js';
 import type { Value } from '../../../../ir/graph.js';
 import type { ConvertCtx } from '../context.js';
@@ -23,8 +25,6 @@ const BINARY: readonly (readonly [string, string])[] = [
   ['Less', 'less'], ['LessOrEqual', 'less_or_equal'], ['Greater', 'greater'],
   ['GreaterOrEqual', 'greater_or_equal'], ['And', 'and'], ['Or', 'or'], ['Xor', 'xor'],
   ['BitwiseAnd', 'and'], ['BitwiseOr', 'or'], ['BitwiseXor', 'xor'],
-  // PRelu broadcasts slope to X (unidirectionally): numpy broadcasting gives X's shape then.
-  ['PRelu', 'prelu'],
 ];
 
 /** Activations with float attributes: ONNX name, kestrel name, [attr, default] pairs. */
@@ -68,6 +68,25 @@ function bitShift(ctx: ConvertCtx): Value[] {
     ctx.attrs.fail('direction', `must be 'LEFT' or 'RIGHT', got '${direction}'`);
   }
   return ctx.result('bit_shift', [ctx.input(0), ctx.input(1)], { direction });
+}
+
+/**
+ * PRelu: from opset 7 slope broadcasts to X unidirectionally (numpy broadcasting then gives X's
+ * shape). Before, a 1-D slope of X's channel count applies along axis 1, as onnxruntime reads it:
+ * it is reshaped to [C, 1, ..., 1].
+ */
+function prelu(ctx: ConvertCtx): Value[] {
+  const [x, slope] = [ctx.input(0), ctx.input(1)];
+  const [xs, ss] = [x.type.shape, slope.type.shape];
+  const c = ss[0];
+  // A length other than C then fails to broadcast against X (at compile or at run time).
+  if (ctx.opset >= 7 || ss.length !== 1 || xs.length <= 2 || !isStatic(c) || c === 1) {
+    return ctx.result('prelu', [x, slope], {});
+  }
+  const dims = [c, ...new Array<number>(xs.length - 2).fill(1)];
+  const shape = ctx.constant(makeConst('int64', [dims.length], dims), 'prelu_slope_shape');
+  const s = ctx.emit('reshape', [slope, shape], { allowzero: 0 })[0]!;
+  return ctx.result('prelu', [x, s], {});
 }
 
 /** Opset < 7 binary ops may carry legacy `broadcast`/`axis`; only suffix broadcasting maps. */
@@ -130,6 +149,7 @@ export const ELEMENTWISE_ROWS: readonly ConverterRow[] = [
   ...UNARY.map(([onnx, op]) => row(onnx, [op], unary(op))),
   ...ACTIVATIONS.map(([onnx, op, ps]) => row(onnx, [op], activation(op, ps))),
   ...BINARY.map(([onnx, op]) => row(onnx, [op], binary(op))),
+  row('PRelu', ['prelu', 'reshape'], prelu),
   row('Gelu', ['gelu'], gelu),
   row('IsInf', ['isinf'], isInf),
   row('BitShift', ['bit_shift'], bitShift),

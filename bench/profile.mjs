@@ -1,14 +1,16 @@
 // Per-layer profile of kestrel's CNN kernels: builds single-node ONNX models (conv + bias + relu,
 // and a few other anchors) with the layer shapes of resnet18 / mobilenetv2, compiles each,
-// checks it against onnxruntime-node and reports median time and GFLOP/s (vs ~160 per core).
-//   node bench/profile.mjs [--filter r18] [--runs 30] [--threads 2]
+// checks it against onnxruntime-node and reports median time and GFLOP/s (vs ~240 per core).
+// onnxruntime runs with spinning off (runs alternate back to back), or with its default options
+// (as users run it) with `--ort default`.
+//   node bench/profile.mjs [--filter r18] [--runs 30] [--threads 2] [--ort nospin|default]
 // Needs `npm run build` first.
 
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { ortNoSpinOptions as ortOptions } from './ort-options.mjs';
+import { ortDefaultOptions, ortNoSpinOptions } from './ort-options.mjs';
 import { compile, load, Tensor } from '../dist/api.js';
 import { ModelType } from '../dist/compiler/frontend/onnx/schema.js';
 
@@ -20,6 +22,8 @@ const opt = (name, dflt) => {
 const runs = Number(opt('runs', '30'));
 const threads = Number(opt('threads', '2'));
 const filter = opt('filter', '');
+const ortMode = opt('ort', 'nospin');
+const ortSessionOptions = ortMode === 'default' ? ortDefaultOptions(threads) : ortNoSpinOptions(threads);
 
 // name, C, H(=W), M, k, stride, pad, group
 const LAYERS = [
@@ -41,6 +45,8 @@ const LAYERS = [
   ['mb.dw.144.nopad', 144, 58, 144, 3, 1, 0, 144],
   ['mb.1x1.144-144', 144, 56, 144, 1, 1, 0, 144],
   ['sq.3x3.16-64', 16, 55, 64, 3, 1, 1, 1],
+  ['sq.1x1.64-16', 64, 55, 16, 1, 1, 0, 1],
+  ['sq.1x1.512-1000', 512, 13, 1000, 1, 1, 0, 1],
 ];
 
 const tensor = (name, dims, data) => ({
@@ -75,7 +81,8 @@ function convModel([, C, H, M, k, s, p, g]) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const dir = mkdtempSync(join(tmpdir(), 'kestrel-profile-'));
-console.log(`threads ${threads}, ${runs} runs; GFLOP/s vs peak ~${160 * threads}`);
+console.log(`threads ${threads}, ${runs} runs, onnxruntime ${ortMode} options; `
+  + `GFLOP/s vs peak ~${240 * threads}`);
 for (const layer of LAYERS) {
   if (filter && !layer[0].includes(filter)) continue;
   const { bytes, flops, xdims } = convModel(layer);
@@ -83,7 +90,7 @@ for (const layer of LAYERS) {
   writeFileSync(path, bytes);
   await compile(path, { output: join(dir, `${layer[0]}.so`) });
   const session = await load(join(dir, `${layer[0]}.so`), { threads });
-  const ortS = await ort.InferenceSession.create(path, ortOptions(threads));
+  const ortS = await ort.InferenceSession.create(path, ortSessionOptions);
   const x = Float32Array.from(rand(xdims.reduce((a, b) => a * b), 1));
   const feeds = { x: new Tensor('float32', x, xdims) };
   const ortFeeds = { x: new ort.Tensor('float32', x, xdims) };

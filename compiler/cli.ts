@@ -4,6 +4,8 @@
 //   kestrel run model.so --inputs DIR [--outputs DIR] [--check] [--bench N] [--threads N]
 //                        [--trusted-key PUBLIC.pem]
 //   kestrel inspect model.onnx|model.so
+//   kestrel tune model.onnx --log tune.jsonl [--budget 20m] [--trials N] [--target ...]
+//   kestrel tune --merge a.jsonl b.jsonl -o all.jsonl
 // Errors print as `error KCxxxx: message` and exit with status 1.
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,6 +18,7 @@ import { compile } from './driver.js';
 import { importOnnxCollect } from './frontend/onnx/import.js';
 import { TensorType as TensorProto } from './frontend/onnx/schema.js';
 import { describeArtifact, inspectModule } from './inspect.js';
+import { cmdTune, tuningLogSchedules } from './tune/cli-tune.js';
 import { compareTensors, readDataSet } from '../tools/testdata.js';
 import type { TargetName } from '../codegen/target.js';
 
@@ -24,12 +27,15 @@ const USAGE = `usage:
                 [--sign KEY.pem]      (an Ed25519 private key: openssl genpkey -algorithm ed25519)
   kestrel run model.so --inputs DIR [--outputs DIR] [--check] [--bench N] [--threads N]
                 [--trusted-key PUBLIC.pem]   (require a signature by this key)
-  kestrel inspect model.onnx|model.so`;
+  kestrel inspect model.onnx|model.so
+  kestrel tune model.onnx --log tune.jsonl [--budget 20m] [--trials N] [--target ...] [--fix sym=N,...]
+  kestrel tune --merge a.jsonl b.jsonl ... -o all.jsonl
+  (compile takes --tuning-log tune.jsonl: the best record per workload; defaults elsewhere)`;
 
 interface Args { positional: string[]; flags: Map<string, string | true> }
 
 const VALUED = new Set(['-o', '--output', '--target', '--fix', '--inputs', '--outputs', '--bench',
-  '--threads', '--sign', '--trusted-key']);
+  '--threads', '--sign', '--trusted-key', '--tuning-log', '--log', '--budget', '--trials']);
 
 function parseArgs(argv: readonly string[]): Args {
   const positional: string[] = [];
@@ -56,20 +62,27 @@ function keyFile(a: Args, flag: string): string | undefined {
   return path === undefined ? undefined : readFileSync(path, 'utf8');
 }
 
+function fixArg(a: Args): Record<string, number> | undefined {
+  const fixed = str(a, '--fix');
+  return fixed ? Object.fromEntries(fixed.split(',').map((kv) => {
+    const [k, v] = kv.split('=');
+    if (!k || !/^\d+$/.test(v ?? '')) throw new Error(`--fix expects name=value[,name=value], got '${kv}'`);
+    return [k, Number(v)];
+  })) : undefined;
+}
+
 async function cmdCompile(a: Args): Promise<void> {
   const model = a.positional[0];
   const output = str(a, '-o', '--output')
     ?? join(dirname(model ?? '.'), `${basename(model ?? 'model', '.onnx')}.so`);
   if (!model) throw new Error('compile needs a model path');
-  const fixed = str(a, '--fix');
-  const fixedDims = fixed ? Object.fromEntries(fixed.split(',').map((kv) => {
-    const [k, v] = kv.split('=');
-    if (!k || !/^\d+$/.test(v ?? '')) throw new Error(`--fix expects name=value[,name=value], got '${kv}'`);
-    return [k, Number(v)];
-  })) : undefined;
+  const fixedDims = fixArg(a);
+  const target = (str(a, '--target') ?? 'host') as TargetName;
+  const logFile = str(a, '--tuning-log');
+  const schedules = logFile ? tuningLogSchedules(logFile, target, (t) => console.error(t)) : undefined;
+  if (logFile) console.log(`tuning log ${logFile}: ${schedules!.length} tuned workloads`);
   const r = await compile(model, {
-    output, target: (str(a, '--target') ?? 'host') as TargetName,
-      dynamic: a.flags.has('--dynamic'), fixedDims, signingKey: keyFile(a, '--sign'),
+    output, target, dynamic: a.flags.has('--dynamic'), fixedDims, signingKey: keyFile(a, '--sign'), schedules,
   });
   console.log(`compiled ${model} -> ${r.output}: ${r.kernels} kernels, `
     + `${(r.constantsBytes / 1e6).toFixed(2)} MB constants, ${r.seconds.toFixed(2)} s`);
@@ -156,6 +169,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'compile': await cmdCompile(a); return 0;
       case 'run': return await cmdRun(a);
       case 'inspect': await cmdInspect(a); return 0;
+      case 'tune': await cmdTune(a, fixArg(a)); return 0;
       default:
         console.error(USAGE);
         return cmd === undefined || cmd === '--help' || cmd === '-h' ? 0 : 2;

@@ -73,6 +73,10 @@ export const Codes = Object.freeze({
   TIR_INVALID: 'KC0702',
   /** KESTREL_DUMP_IR names a pipeline step that does not exist. */
   DUMP_STEP: 'KC0703',
+  /** A tuning log cannot be read or written (missing file, permission, not JSON lines). */
+  TUNE_LOG: 'KC0704',
+  /** A model has no kernel the tuner can measure (no tasks), or a tuning option is invalid. */
+  TUNE_INVALID: 'KC0705',
   /** Code generation, optimisation or object emission failed (an internal error). */
   CODEGEN: 'KC0901',
   /** The artifact could not be written (disk full, permission denied, linker failure). */

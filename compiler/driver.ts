@@ -5,12 +5,11 @@
 // partial artifact behind.
 
 import { createPrivateKey, type KeyObject } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import { dimKey, isStatic } from '../ir/dim.js';
 import type { Module, Value } from '../ir/graph.js';
 import { FORMAT_VERSION } from '../runtime-vm/isa.generated.js';
+import { KESTREL_VERSION } from '../runtime-vm/version.js';
 import { fnv1a64 } from '../codegen/fnv.js';
 import { requiredCpuFeatures } from '../codegen/llvm/backend.js';
 import { checkOutputPath } from '../codegen/link.js';
@@ -21,16 +20,7 @@ import { Codes } from './diagnostics.js';
 import { KestrelError } from '../runtime-vm/errors.js';
 import type { Schedule } from './schedule/schedule.js';
 
-function packageVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    if (dirname(dir) === dir) return '0.0.0';
-    dir = dirname(dir);
-  }
-  return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
-}
-
-export const KESTREL_VERSION = packageVersion();
+export { KESTREL_VERSION };
 
 export interface CompileOptions {
   /** Path of the .so to write. */

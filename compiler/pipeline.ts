@@ -20,6 +20,7 @@ import { linkSharedObject } from '../codegen/link.js';
 import { type TargetDesc, targetInfo } from '../codegen/target.js';
 import { Codes, fail } from './diagnostics.js';
 import { assignLayouts, printLayouts } from './passes/assign-layouts.js';
+import { coalesceTranspose } from './passes/coalesce-transpose.js';
 import { eliminateIdentity } from './passes/eliminate-identity.js';
 import { foldBatchNorm } from './passes/fold-batchnorm.js';
 import { fuseTree, printGroups } from './passes/fuse-tree.js';
@@ -36,7 +37,8 @@ import { type DebugOptions, Steps } from './pipeline-steps.js';
 
 /** Every step, in the order runPipeline runs them (the names KESTREL_DUMP_IR accepts). */
 export const PIPELINE_STEPS = Object.freeze([
-  'eliminate-identity', 'fold-batchnorm', 'pad-conv-inputs', 'pack-conv-weights', // graph passes
+  'eliminate-identity', 'fold-batchnorm', 'pad-conv-inputs', 'coalesce-transpose', // graph passes
+  'pack-conv-weights',
   'fuse', 'assign-layouts', 'schedule', 'lower-kernels', 'verify-tir', 'lower-program',
   'llvm-emit', 'o3', 'object-emit', 'link',
 ] as const);
@@ -103,6 +105,7 @@ export async function runPipeline(m: Module, o: PipelineOptions): Promise<Compil
   f = s.graph('eliminate-identity', f, everywhere(eliminateIdentity));
   f = s.graph('fold-batchnorm', f, everywhere((x) => foldBatchNorm(x, ids)));
   f = s.graph('pad-conv-inputs', f, everywhere((x) => padConvInputs(x, ids)));
+  f = s.graph('coalesce-transpose', f, everywhere((x) => coalesceTranspose(x, ids)));
   f = s.graph('pack-conv-weights', f, everywhere((x) => packConvWeights(x, ids, info.vectorLanes)));
   const groups = s.run('fuse', () => fuseTree(f), (t) => printGroups(t));
   s.run('assign-layouts', () => assignLayouts(groups), printLayouts);

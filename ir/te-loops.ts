@@ -13,11 +13,23 @@ const FLAT = new WeakMap<readonly Expr[], { flat: Expr; shapeKey: string }>();
 
 export const shapeKey = (shape: readonly Expr[]): string => JSON.stringify(shape);
 
-/** Coordinates of `flat` in `shape`, remembered as such for flat-index loads. */
+/**
+ * Coordinates of `flat` in `shape`, remembered as such for flat-index loads. Axes of extent 1 get
+ * the constant 0, which broadcasting keeps as it is (a computed coordinate there would be
+ * "broadcast" to 0 in a new index, losing the flat offset: per-lane divisions and gathers).
+ */
 export function coordsOf(flat: Expr, shape: readonly Expr[]): Expr[] {
-  const idx = t.unflatten(flat, shape);
+  const one = (e: Expr): boolean => e.kind === 'const' && e.value === 1;
+  const idx = t.unflatten(flat, shape).map((c, i) => (one(shape[i]) ? t.imm(0) : c));
   FLAT.set(idx, { flat, shapeKey: shapeKey(shape) });
   return idx;
+}
+
+/** A copy of `idx` that remembers `flat` as its offset in `shape` (see offsetOf). */
+export function withFlat(idx: readonly Expr[], flat: Expr, shape: readonly Expr[]): Expr[] {
+  const copy = [...idx];
+  FLAT.set(copy, { flat, shapeKey: shapeKey(shape) });
+  return copy;
 }
 
 /** Flat offset of `idx` in `shape`, using the remembered flat index when it applies. */

@@ -14,3 +14,8 @@ target_link_libraries(kestrel_vm PUBLIC Threads::Threads ${CMAKE_DL_LIBS})
 add_executable(kestrel-run tools/kestrel-run.cc)
 target_compile_options(kestrel-run PRIVATE -Wall -Wextra)
 target_link_libraries(kestrel-run PRIVATE kestrel_vm)
+
+add_executable(thread-pool-stress tools/thread-pool-stress.cc)
+target_include_directories(thread-pool-stress PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)
+target_compile_options(thread-pool-stress PRIVATE -Wall -Wextra)
+target_link_libraries(thread-pool-stress PRIVATE kestrel_vm)

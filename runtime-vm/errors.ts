@@ -59,4 +59,6 @@ export const RuntimeCodes = Object.freeze({
   DISPOSED: 'KR0301',
   /** The run was cancelled (kestrel_cancel, AbortSignal) or hit an iteration or step limit. */
   CANCELLED: 'KR0302',
+  /** A session or run option of kestrel/ort has an invalid value or asks for what kestrel lacks. */
+  OPTIONS_INVALID: 'KR0401',
 });

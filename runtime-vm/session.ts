@@ -6,9 +6,10 @@
 // side checks dtypes (KR0102), ranks and static dims (KR0103), symbols consistent across inputs
 // (KR0104) and data sizes (KR0105), naming the input and symbol; every failure is a KestrelError.
 // Runs execute off the JS thread. dispose() is idempotent; run() after it rejects with KR0301;
-// dispose() during a run frees native memory only after that run finishes.
+// dispose() during a run cancels it (it rejects with KR0301) and frees native memory only after
+// it stops. process.exit() and worker.terminate() cancel the runs in flight and do not wait.
 // Loops: every run counts its loop iterations (backward jumps of the VM) and fails with KR0302 past
-// maxIterations (LoadOptions, or RunOptions per run, which replaces it; default 1e9). run() with
+// maxIterations (LoadOptions, or RunOptions per run, which replaces it; default 1e7). run() with
 // an AbortSignal: already aborted -> rejects at once with KR0302 (nothing is started); aborted
 // during the run -> the native run is cancelled (seen at the next loop iteration or kernel call)
 // and the promise rejects with KR0302, also when the run happened to finish first. The session
@@ -45,13 +46,16 @@ export type RunValue = Tensor | Tensor[] | null;
 export interface LoadOptions {
   /** Threads for parallel kernels, the caller included; 0 or absent = all cores, 1 = no workers. */
   threads?: number;
-  /** Most bytes of tensor storage a run may hold at once (default 16 GiB). */
+  /**
+   * Most bytes of tensor storage a run may hold at once (default: half of the machine's physical
+   * memory, or of the cgroup memory limit when smaller).
+   */
   memoryLimitBytes?: number;
   /** Most VM instructions per run (KR0302 beyond it); absent = unlimited. */
   maxSteps?: number;
   /**
    * Most loop iterations (backward jumps of the VM: Loop/Scan trips, summed over all loops) per
-   * run; KR0302 "loop iteration limit N exceeded" beyond it. Absent or 0 = 1e9; Infinity = none.
+   * run; KR0302 "loop iteration limit N exceeded" beyond it. Absent or 0 = 1e7; Infinity = none.
    */
   maxIterations?: number;
   /**
@@ -198,7 +202,7 @@ export class Session {
     return result as Record<string, Tensor>;
   }
 
-  /** Frees the native session; idempotent. A run in flight finishes first. */
+  /** Frees the native session; idempotent. Runs in flight are cancelled (KR0301) and stop first. */
   dispose(): void {
     this.native?.dispose();
     this.native = undefined;

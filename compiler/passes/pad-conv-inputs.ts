@@ -3,15 +3,18 @@
 // bounds checks or lane masks (the pad kernel is one cheap pass over the input; the conv reads each
 // element KH*KW*M times).
 // Requires: conv nodes as produced by the frontend (attrs kernel/strides/dilations/pads/autoPad).
+// Depthwise convs are left alone: their kernel (ir/ops/depthwise.ts) handles padding itself.
 // Guarantees: the same function; only convs with autoPad NOTSET and some nonzero pad change, and
 // their output types are untouched (the padded input has exactly the extents the pads added).
 
 import { dimAdd } from '../../ir/dim.js';
 import type { Func, IdGen, Node } from '../../ir/graph.js';
 import { makeValue } from '../../ir/graph.js';
+import { isDepthwise2d } from '../../ir/ops/depthwise.js';
 
 function convPads(n: Node): number[] | null {
   if (n.op !== 'conv' || !n.inputs[0] || n.inputs[0].type.shape.length !== 4) return null;
+  if (n.inputs[1] && isDepthwise2d(n.inputs[0].type, n.inputs[1].type, n.attrs)) return null;
   if ((n.attrs.autoPad ?? 'NOTSET') !== 'NOTSET') return null;
   const pads = n.attrs.pads as readonly number[] | undefined;
   return pads && pads.some((p) => p !== 0) ? [...pads] : null;

@@ -5,13 +5,12 @@
 // Guarantees: every output element is written once through the sink after an f32 reduction over
 // k in increasing order; FMAs are add(mul(a, b), acc) on a broadcast A element and a vector of B.
 //
-// Schedule (knobs):
+// Schedule (knobs; the register tile of ./gemm-micro.ts):
 //   mm.vec  lanes per vector along N (V)            (default target.vectorLanes)
-//   mm.tn   vectors per register tile along N (TN)  (default 2, clamped to ceil(N/V))
+//   mm.tn   vectors per register tile along N (TN)  (default 2, balanced over ceil(N/V))
 //   mm.tm   rows per register tile (TM)             (default 6, clamped to M)
-// The parallel axis fuses (batch, row block, column block); each task keeps a TM x TN*V tile of
-// accumulators in registers across the whole K loop. Tails along M clamp the A row (results are
-// discarded), tails along N mask the B loads and the stores.
+// Each task keeps a TM x TN*V tile of accumulators in registers across the whole K loop. Tails
+// along M clamp the A row (results are discarded), tails along N mask the B loads and the stores.
 // TODO(#perf): transB=1 reads B with a strided gather; weights are usually constant, so pack them
 // at compile time into (N/V, K, V) panels (and A into TM-row panels for large K).
 
@@ -20,14 +19,9 @@ import { dimKey } from '../dim.js';
 import type { Attrs, TensorType } from '../graph.js';
 import type { LowerCtx, Lowering, TensorAccess } from '../te.js';
 import type { Buffer, Expr, Stmt } from '../tir.js';
-import {
-  add, alloc, and, cast, le, flatIndex, ifThen, imm, letIn, load, loop, lt, min, mul, select, seq, store, sub,
-  unflatten,
-} from '../tir-build.js';
-import {
-  INPUT_MISMATCH, bcastCoord, ceilDivExpr, checkDimEq, constOf, floatAttr, intAttr, knob, prodExpr,
-  requireFloat,
-} from './attrs.js';
+import { add, flatIndex, imm, mul } from '../tir-build.js';
+import { INPUT_MISMATCH, bcastCoord, checkDimEq, floatAttr, intAttr, knob, requireFloat } from './attrs.js';
+import { type MMTiles, microKernel } from './gemm-micro.js';
 import type { InferCtx } from './registry.js';
 import { defineOps } from './registry.js';
 import { broadcastDim } from './broadcast.js';
@@ -70,59 +64,10 @@ function inferGemm(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: Infer
   return [{ dtype: a.dtype, shape: [m, n] }];
 }
 
-/** One matrix product as the micro-kernel sees it; indices are flat element offsets. */
-interface MMSpec {
-  readonly a: Buffer; readonly b: Buffer; readonly dtype: TensorType['dtype'];
-  readonly batch: readonly Expr[];
-  readonly M: Expr; readonly N: Expr; readonly K: Expr;
-  aIndex(bc: readonly Expr[], i: Expr, k: Expr): Expr;
-  bIndex(bc: readonly Expr[], k: Expr, j: Expr): Expr;
-  /** Store of the finished accumulator `acc` for element (bc, i, j). */
-  emit(bc: readonly Expr[], i: Expr, j: Expr, acc: Expr): Stmt;
-  readonly vectorizable: boolean;
-}
-
-function microKernel(ctx: LowerCtx, s: MMSpec): Stmt {
-  const V = knob(ctx.knobs, 'mm.vec', ctx.target.vectorLanes);
-  const nC = constOf(s.N), mC = constOf(s.M);
-  const TN = Math.max(1, Math.min(knob(ctx.knobs, 'mm.tn', 2), nC !== undefined ? Math.ceil(nC / V) : 99));
-  const TM = Math.max(1, Math.min(knob(ctx.knobs, 'mm.tm', 6), mC ?? 99));
-  const nTail = nC === undefined || nC % (TN * V) !== 0, mTail = mC === undefined || mC % TM !== 0;
-  const MB = ceilDivExpr(s.M, TM), NB = ceilDivExpr(s.N, TN * V);
-  const pv = ctx.fresh('p'), kv = ctx.fresh('k'), tm = ctx.fresh('tm'), tn = ctx.fresh('tn');
-  // float16 products accumulate in float32 (rounded once, at the store), as onnxruntime does.
-  const at = s.dtype === 'float16' ? 'float32' : s.dtype;
-  const lv = ctx.fresh('v'), av = ctx.fresh('a', at);
-  const acc = ctx.scratch('acc', at);
-  const [flatB, mb, nb] = unflatten(pv, [prodExpr(s.batch), MB, NB]);
-  const bc = s.batch.length ? unflatten(flatB, s.batch) : [];
-  const i = add(mul(mb, TM), tm), j = add(mul(add(mul(nb, TN), tn), V), lv);
-  const accIdx = add(mul(add(mul(tm, TN), tn), V), lv);
-  const lanes = (body: Stmt, kind: 'vectorize' | 'serial' = 'vectorize'): Stmt =>
-    loop(tm, TM, loop(tn, TN, loop(lv, V, body, kind), 'unroll'), 'unroll');
-
-  const init = lanes(store(acc, accIdx, imm(0, at)));
-  const bLoad = cast(load(s.b, s.bIndex(bc, kv, j)), at);
-  /** One register tile; masks only where the tile may cross the edge of the matrix. */
-  const tileBody = (nMask: boolean, mMask: boolean): Stmt => {
-    const bv = nMask ? select(lt(j, s.N), bLoad, imm(0, at)) : bLoad;
-    const fma = store(acc, accIdx, add(mul(av, bv), load(acc, accIdx)));
-    const aRow = mMask ? min(i, sub(s.M, 1)) : i;
-    const body = loop(tm, TM, letIn(av, cast(load(s.a, s.aIndex(bc, aRow, kv)), at),
-      loop(tn, TN, loop(lv, V, fma, 'vectorize'), 'unroll')), 'unroll');
-    const conds = [mMask ? lt(i, s.M) : null, nMask ? lt(j, s.N) : null].filter((e): e is Expr => !!e);
-    const st = s.emit(bc, i, j, cast(load(acc, accIdx), s.dtype));
-    const fin = lanes(conds.length ? ifThen(conds.reduce((x, y) => and(x, y)), st) : st,
-      s.vectorizable ? 'vectorize' : 'serial');
-    return seq(init, loop(kv, s.K, body), fin);
-  };
-  // Interior tiles (all but the last row/column block, and symbolic extents alike) run unmasked.
-  const interior = and(le(mul(add(mb, 1), TM), s.M), le(mul(add(nb, 1), TN * V), s.N));
-  const tiles = nTail || mTail ? ifThen(interior, tileBody(false, false), tileBody(nTail, mTail))
-    : tileBody(false, false);
-  const tile = alloc(acc, TM * TN * V, tiles);
-  return loop(pv, prodExpr([prodExpr(s.batch), MB, NB]), tile, 'parallel');
-}
+const mmTiles = (ctx: LowerCtx): MMTiles => ({
+  V: knob(ctx.knobs, 'mm.vec', ctx.target.vectorLanes), tn: knob(ctx.knobs, 'mm.tn', 2),
+  tm: knob(ctx.knobs, 'mm.tm', 6),
+});
 
 const materialised = (t: TensorAccess | null | undefined, what: string): Buffer => {
   if (!t?.buffer) throw new Error(`internal: ${what} must be materialised`);
@@ -151,7 +96,7 @@ function lowerGemm(ctx: LowerCtx): Lowering {
     aIndex: (_bc, i, k) => (tA ? add(mul(k, M), i) : add(mul(i, K), k)),
     bIndex: (_bc, k, j) => (tB ? add(mul(j, K), k) : add(mul(k, N), j)),
     emit, vectorizable: out.vectorizable,
-  });
+  }, mmTiles(ctx));
   return { kind: 'kernel', body };
 }
 
@@ -172,7 +117,7 @@ function lowerMatmul(ctx: LowerCtx): Lowering {
     bIndex: (bc, k, j) => add(mul(add(mul(offset(bBatch, bc), K), k), N), j),
     emit: (bc, i, j, acc) => out.store([...bc, ...(ra > 1 ? [i] : []), ...(rb > 1 ? [j] : [])], acc),
     vectorizable: out.vectorizable,
-  });
+  }, mmTiles(ctx));
   return { kind: 'kernel', body };
 }
 

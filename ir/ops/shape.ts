@@ -8,10 +8,11 @@ import {
 } from '../dim.js';
 import { knownDims } from '../values.js';
 import type { Attrs, TensorType } from '../graph.js';
-import type { LowerCtx } from '../te.js';
+import type { LowerCtx, TensorAccess } from '../te.js';
 import * as t from '../tir-build.js';
-import { elementLoops } from '../te-loops.js';
-import type { Expr } from '../tir.js';
+import { elementLoops, withFlat } from '../te-loops.js';
+import type { Expr, Stmt } from '../tir.js';
+import { prodExpr } from './attrs.js';
 import { defineOps, type InferCtx, type OpDef } from './registry.js';
 
 const ints = (attrs: Attrs, k: string): number[] => (Array.isArray(attrs[k])
@@ -219,20 +220,40 @@ const concat: OpDef = {
   },
   lower: (ctx) => {
     const axis = ctx.attrs.axis as number;
-    const out = ctx.outputs[0];
-    const env = { fresh: ctx.fresh, lanes: ctx.target.vectorLanes };
-    let offset = t.imm(0);
+    let offset: Expr = t.imm(0);
     const parts = [];
     for (const x of ctx.inputs) {
       if (!x) continue;
-      const off = offset;
-      parts.push(elementLoops(env, x.shape,
-        (idx) => out.store(idx.map((e, i) => (i === axis ? t.add(e, off) : e)), x.at(idx))));
+      parts.push(concatPart(ctx, x, axis, offset));
       offset = t.add(offset, x.shape[axis]);
     }
     return { kind: 'kernel', body: t.seq(...parts) };
   },
 };
+
+/**
+ * Copies one concat input into the output at `offset` along `axis`, walking it as
+ * [before, C, after] (the axes around `axis` merged): rows of `after` contiguous elements, so a
+ * channel concat of 55x55 planes copies rows of 3025 floats rather than 55. The coordinates
+ * handed to the input and the sink remember their flat offsets, so neither divides per lane.
+ */
+function concatPart(ctx: LowerCtx, x: TensorAccess, axis: number, offset: Expr): Stmt {
+  const out = ctx.outputs[0];
+  const env = { fresh: ctx.fresh, lanes: ctx.target.vectorLanes };
+  const beforeDims = x.shape.slice(0, axis), afterDims = x.shape.slice(axis + 1);
+  const before = prodExpr(beforeDims), after = prodExpr(afterDims);
+  const C = x.shape[axis], total = out.shape[axis];
+  const lastAxis = after.kind === 'const' && after.value === 1;
+  const shape = lastAxis ? [before, C] : [before, C, after];
+  return elementLoops(env, shape, (idx) => {
+    const [a, c] = idx, j = lastAxis ? t.imm(0) : idx[2];
+    const full = [...t.unflatten(a, beforeDims), c, ...t.unflatten(j, afterDims)];
+    const src = withFlat(full, t.add(t.mul(t.add(t.mul(a, C), c), after), j), x.shape);
+    const dstIdx = full.map((e, i) => (i === axis ? t.add(e, offset) : e));
+    const dst = withFlat(dstIdx, t.add(t.mul(t.add(t.mul(a, total), t.add(c, offset)), after), j), out.shape);
+    return out.store(dst, x.at(src));
+  });
+}
 
 /**
  * Where a padded position reads from, per ONNX Pad mode (pads no larger than the input, as ONNX

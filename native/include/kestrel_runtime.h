@@ -36,16 +36,16 @@
  *
  * Loops and cancellation. The VM counts the backward jumps (loop iterations) of each run and fails
  * it with KR0302 "loop iteration limit N exceeded" beyond kestrel_options.max_iterations (0 =
- * default, 1e9; UINT64_MAX = no limit), or beyond kestrel_run_options.max_iterations when that is
- * nonzero (a per-run override, larger or smaller). kestrel_cancel(session), callable from any
- * thread at any time, sets a flag that the running VM reads at every backward jump and before
- * every kernel call; the run then fails with KR0302 "cancelled" and the session stays usable. The
- * flag is cleared when each run starts (after it acquires the session), so it cancels the run in
- * progress only: a cancel that arrives between runs is dropped. To cancel one particular run, which
- * may still be waiting for the session, pass a kestrel_cancel_token in kestrel_run_options and call
- * kestrel_cancel_token_cancel: a token is never cleared, and a run whose token is already set fails
- * before executing anything. A kernel already running is not interrupted; the run stops when it
- * returns.
+ * default, 1e7, about 5 s of the tightest loop; UINT64_MAX = no limit), or beyond
+ * kestrel_run_options.max_iterations when that is nonzero (a per-run override, larger or smaller).
+ * kestrel_cancel(session), callable from any thread at any time, sets a flag that the running VM
+ * reads at every backward jump and before and after every kernel call; the run then fails with
+ * KR0302 "cancelled" and the session stays usable. The flag is cleared when each run starts (after
+ * it acquires the session), so it cancels the run in progress only: a cancel that arrives between
+ * runs is dropped. To cancel one particular run, which may still be waiting for the session, pass
+ * a kestrel_cancel_token in kestrel_run_options and call kestrel_cancel_token_cancel: a token is
+ * never cleared, and a run whose token is already set fails before executing anything. A kernel
+ * already running is not interrupted; the run stops when it returns.
  *
  * Memory. Allocation is checked against the session's memory limit BEFORE allocating, with
  * overflow-checked size arithmetic (KR0201 over the limit, KR0203 on overflow or a negative dim).
@@ -71,9 +71,9 @@ typedef struct kestrel_outputs kestrel_outputs;
 
 typedef struct kestrel_options {
   int32_t threads;             /* worker count incl. the caller; 0 = hardware concurrency; 1 = none */
-  uint64_t memory_limit_bytes; /* 0 = default (16 GiB) */
+  uint64_t memory_limit_bytes; /* 0 = default: half of physical memory (or cgroup limit) */
   uint64_t max_steps;          /* instruction limit per run (KR0302 when hit); 0 = unlimited */
-  uint64_t max_iterations;     /* backward jumps per run (KR0302 beyond); 0 = default 1e9 */
+  uint64_t max_iterations;     /* backward jumps per run (KR0302 beyond); 0 = default 1e7 */
   /* Ed25519 public keys, 32 bytes each, trusted_key_count of them: when any are given, the
    * artifact must carry a signature by one of them, checked before it is mapped (KR0007). */
   const uint8_t* trusted_keys;

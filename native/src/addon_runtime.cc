@@ -14,16 +14,25 @@
 // waiting for the session is cancelled too, and other runs are not), rejecting it with KR0302;
 // calling it after the run settled does nothing.
 // Lifetime: the C session lives in a ref-counted State shared by the JS object and every run in
-// flight. run() copies the input bytes on the JS thread, then runs on a libuv worker
-// (AsyncWorker). dispose() marks the state disposed and unloads at once if no run is in flight,
+// flight. run() copies the input bytes on the JS thread, then runs on a thread of its own
+// (EnvRuns below). dispose() marks the state disposed, cancels its runs in flight (they reject
+// with KR0301 "disposed during the run") and unloads at once if no run is in flight,
 // otherwise when the last run finishes; if the JS object is collected or its environment torn
 // down first, the last State owner unloads. So memory is never freed under a running kernel.
-// Runs after dispose() reject with KR0301. State is only mutated on the JS thread.
+// Runs after dispose() reject with KR0301. State is only mutated on the JS thread (or, once its
+// environment is gone, destroyed by the last run thread holding it).
 #include <napi.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
+#include <system_error>
+#include <thread>
 #include <vector>
 
 #include "kestrel_runtime.h"
@@ -44,12 +53,19 @@ struct State {
   kestrel_session* session = nullptr;
   int in_flight = 0;
   bool disposed = false;
+  std::vector<std::shared_ptr<kestrel_cancel_token>> tokens;  // of the runs in flight, for dispose()
   ~State() { kestrel_unload(session); }
   void unload() {
     kestrel_unload(session);
     session = nullptr;
   }
-  void run_finished() {
+  void run_finished(const kestrel_cancel_token* token) {
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      if (tokens[i].get() == token) {
+        tokens.erase(tokens.begin() + static_cast<std::ptrdiff_t>(i));
+        break;
+      }
+    }
     if (--in_flight == 0 && disposed) unload();
   }
 };
@@ -137,6 +153,7 @@ class NativeSession : public Napi::ObjectWrap<NativeSession> {
   Napi::Value Dispose(const Napi::CallbackInfo& info) {
     if (!state_->disposed) {
       state_->disposed = true;
+      for (const auto& t : state_->tokens) kestrel_cancel_token_cancel(t.get());
       if (state_->in_flight == 0) state_->unload();
     }
     return info.Env().Undefined();
@@ -157,76 +174,52 @@ struct OwnedValue {
   std::vector<OwnedInput> tensors;
 };
 
-class RunWorker : public Napi::AsyncWorker {
- public:
-  RunWorker(Napi::Env env, std::shared_ptr<State> state, std::vector<OwnedValue> inputs,
-            uint64_t max_iterations, std::shared_ptr<kestrel_cancel_token> token)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), state_(std::move(state)),
-        inputs_(std::move(inputs)), token_(std::move(token)) {
-    ++state_->in_flight;
-    kestrel_run_options_init(&options_);
-    options_.max_iterations = max_iterations;
-    options_.cancel = token_.get();
-  }
-  ~RunWorker() override { kestrel_outputs_free(outputs_); }
+// One run: its inputs, options and result. Built on the JS thread, executed on its own thread,
+// settled on the JS thread (or dropped there or on its thread when the environment is gone).
+struct RunJob {
+  std::shared_ptr<State> state;  // keeps the C session alive while this run is in flight
+  std::vector<OwnedValue> inputs;
+  std::shared_ptr<kestrel_cancel_token> token;  // shared with the promise's cancel() and dispose()
+  kestrel_run_options options;
+  napi_deferred deferred = nullptr;
+  kestrel_outputs* outputs = nullptr;
+  std::string code;  // empty on success
+  std::string message;
+  ~RunJob() { kestrel_outputs_free(outputs); }
 
-  Napi::Promise promise() { return deferred_.Promise(); }
-
-  void Execute() override {
+  void Execute() {
     std::vector<std::vector<kestrel_tensor>> tensors;
     std::vector<kestrel_value> feeds;
-    for (OwnedValue& v : inputs_) {
+    for (OwnedValue& v : inputs) {
       tensors.emplace_back();
       for (OwnedInput& in : v.tensors) {
         tensors.back().push_back(
             kestrel_tensor{in.dtype, in.dims.size(), in.dims.data(), in.data.data(), in.data.size()});
       }
     }
-    for (size_t i = 0; i < inputs_.size(); ++i) {
-      feeds.push_back(kestrel_value{inputs_[i].kind, tensors[i].size(), tensors[i].data()});
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      feeds.push_back(kestrel_value{inputs[i].kind, tensors[i].size(), tensors[i].data()});
     }
-    if (kestrel_run_values(state_->session, feeds.data(), feeds.size(), &options_, &outputs_) != KESTREL_OK) {
-      code_ = kestrel_last_error_code();
-      message_ = kestrel_last_error_message();
+    if (kestrel_run_values(state->session, feeds.data(), feeds.size(), &options, &outputs) != KESTREL_OK) {
+      code = kestrel_last_error_code();
+      message = kestrel_last_error_message();
     }
   }
-
-  // Replaces AsyncWorker's completion so that nothing can throw out of it: when the environment
-  // is being torn down (a worker thread terminated mid-run) N-API calls fail, and the run is then
-  // only accounted for, never settled.
-  void OnWorkComplete(Napi::Env env, napi_status status) override {
-    state_->run_finished();
-    if (status != napi_cancelled) {
-      try {
-        Napi::HandleScope scope(env);
-        Settle(env);
-      } catch (...) {
-        // environment shutting down: nobody is left to observe the promise
-      }
-    }
-    Destroy();
-  }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  std::shared_ptr<State> state_;  // keeps the C session alive while this run is in flight
-  std::vector<OwnedValue> inputs_;
-  std::shared_ptr<kestrel_cancel_token> token_;  // shared with the promise's cancel()
-  kestrel_run_options options_;
-  kestrel_outputs* outputs_ = nullptr;
-  std::string code_;  // empty on success
-  std::string message_;
 
   void Settle(Napi::Env env) {
-    if (!code_.empty()) {
-      deferred_.Reject(make_error(env, code_, message_).Value());
+    if (code == "KR0302" && state->disposed) {
+      code = "KR0301";
+      message = "the session was disposed during the run (" + message + ")";
+    }
+    if (!code.empty()) {
+      napi_reject_deferred(env, deferred, make_error(env, code, message).Value());
       return;
     }
-    const size_t n = kestrel_outputs_count(outputs_);
+    const size_t n = kestrel_outputs_count(outputs);
     Napi::Array arr = Napi::Array::New(env, n);
     for (size_t i = 0; i < n; ++i) {
       kestrel_value v;
-      kestrel_outputs_value(outputs_, i, &v);
+      kestrel_outputs_value(outputs, i, &v);
       if (v.kind == KESTREL_KIND_TENSOR) {
         arr.Set(i, Output(env, &v.tensors[0]));
       } else if (v.kind == KESTREL_KIND_SEQUENCE) {
@@ -237,7 +230,7 @@ class RunWorker : public Napi::AsyncWorker {
         arr.Set(i, env.Null());
       }
     }
-    deferred_.Resolve(arr);
+    napi_resolve_deferred(env, deferred, arr);
   }
 
   static Napi::Object Output(Napi::Env env, const kestrel_tensor* t) {
@@ -252,6 +245,133 @@ class RunWorker : public Napi::AsyncWorker {
     o.Set("dims", dims);
     o.Set("data", buf);
     return o;
+  }
+};
+
+// The runs in flight of one environment (the main thread or a worker). Runs execute on detached
+// threads of this registry rather than libuv pool threads, because Node joins pool threads at
+// process.exit() and waits for pool work before an environment's cleanup hooks run (so neither
+// could cancel it). Threads are reused (a new one only when every thread is busy; one idle for
+// kIdleExit leaves). Finished runs are queued and handed to the JS thread by a threadsafe
+// function, which is referenced only while runs are unsettled (a pending run keeps the process
+// alive, an idle session does not). At teardown (Shutdown: the environment's cleanup hook, or
+// process 'exit') every run is cancelled and waited for at most kTeardownWait; a run still in a
+// kernel then finishes on its thread, holding its State, and is dropped unsettled.
+class EnvRuns : public std::enable_shared_from_this<EnvRuns> {
+ public:
+  static constexpr std::chrono::milliseconds kTeardownWait{50};
+  static constexpr std::chrono::seconds kIdleExit{10};
+
+  void Init(Napi::Env env) {
+    auto* keep = new std::shared_ptr<EnvRuns>(shared_from_this());  // freed with the function
+    napi_status st = napi_create_threadsafe_function(
+        env, nullptr, nullptr, Napi::String::New(env, "kestrel.run"), 0, 1, keep,
+        [](napi_env, void* data, void*) { delete static_cast<std::shared_ptr<EnvRuns>*>(data); }, this,
+        &EnvRuns::Deliver, &tsfn_);
+    if (st != napi_ok) {
+      delete keep;
+      throw make_error(env, "KR0201", "cannot create the run completion queue");
+    }
+    napi_unref_threadsafe_function(env, tsfn_);
+  }
+
+  // JS thread. Queues the run for a thread; the job's promise settles later in Deliver.
+  void Start(Napi::Env env, std::shared_ptr<RunJob> job) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      active_.insert(job);
+      queue_.push_back(job);
+      if (queue_.size() > idle_) {
+        try {
+          std::thread([self = shared_from_this()] { self->Serve(); }).detach();
+        } catch (const std::system_error&) {
+          active_.erase(job);
+          queue_.pop_back();
+          throw make_error(env, "KR0201", "cannot start a thread for the run");
+        }
+      } else {
+        work_cv_.notify_one();
+      }
+    }
+    ++job->state->in_flight;
+    job->state->tokens.push_back(job->token);
+    if (unsettled_++ == 0) napi_ref_threadsafe_function(env, tsfn_);
+  }
+
+  // Cancels every run in flight and waits (bounded) for them to stop; `final` also stops
+  // delivery (the environment is going away) and drops finished runs unsettled.
+  void Shutdown(bool final) {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (const std::shared_ptr<RunJob>& j : active_) kestrel_cancel_token_cancel(j->token.get());
+    cv_.wait_for(lock, kTeardownWait, [this] { return active_.empty(); });
+    if (!final || !alive_) return;
+    alive_ = false;
+    for (const std::shared_ptr<RunJob>& j : queue_) active_.erase(j);
+    queue_.clear();
+    done_.clear();
+    work_cv_.notify_all();
+    napi_release_threadsafe_function(tsfn_, napi_tsfn_abort);
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;                   // a run finished
+  std::condition_variable work_cv_;              // a run was queued, or the environment is gone
+  std::deque<std::shared_ptr<RunJob>> queue_;    // waiting for a thread (guarded by mu_)
+  size_t idle_ = 0;                              // threads waiting for work (guarded by mu_)
+  bool alive_ = true;                            // false once the environment is torn down
+  std::set<std::shared_ptr<RunJob>> active_;     // executing (guarded by mu_)
+  std::vector<std::shared_ptr<RunJob>> done_;    // executed, not yet settled (guarded by mu_)
+  napi_threadsafe_function tsfn_ = nullptr;
+  size_t unsettled_ = 0;                         // JS thread only
+
+  // A run thread: executes queued runs until idle for kIdleExit or the environment is gone.
+  void Serve() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      ++idle_;
+      const bool work = work_cv_.wait_for(lock, kIdleExit, [this] { return !queue_.empty() || !alive_; });
+      --idle_;
+      if (!work || !alive_) return;
+      std::shared_ptr<RunJob> job = std::move(queue_.front());
+      queue_.pop_front();
+      lock.unlock();
+      job->Execute();
+      lock.lock();
+      Finished(job);
+    }
+  }
+
+  // A run thread, holding mu_.
+  void Finished(const std::shared_ptr<RunJob>& job) {
+    active_.erase(job);
+    if (alive_) {
+      done_.push_back(job);
+      napi_call_threadsafe_function(tsfn_, nullptr, napi_tsfn_nonblocking);
+    }
+    cv_.notify_all();
+  }
+
+  // JS thread (env is null when the function itself is being torn down: nothing may be touched).
+  static void Deliver(napi_env env, napi_value, void* context, void*) {
+    if (!env) return;
+    EnvRuns* self = static_cast<EnvRuns*>(context);
+    std::vector<std::shared_ptr<RunJob>> jobs;
+    {
+      std::lock_guard<std::mutex> lock(self->mu_);
+      jobs.swap(self->done_);
+    }
+    for (const std::shared_ptr<RunJob>& job : jobs) {
+      job->state->run_finished(job->token.get());
+      try {
+        Napi::HandleScope scope(env);
+        job->Settle(Napi::Env(env));
+      } catch (...) {
+        // environment shutting down: nobody is left to observe the promise
+      }
+    }
+    self->unsettled_ -= jobs.size();
+    if (!jobs.empty() && self->unsettled_ == 0) napi_unref_threadsafe_function(env, self->tsfn_);
   }
 };
 
@@ -300,10 +420,18 @@ Napi::Value NativeSession::Run(const Napi::CallbackInfo& info) {
     kestrel_cancel_token_cancel(token.get());
     return ci.Env().Undefined();
   }, "cancel");
-  auto* worker = new RunWorker(env, state_, std::move(inputs), arg_u64(info, 1), token);
-  Napi::Promise promise = worker->promise();
+  auto job = std::make_shared<RunJob>();
+  job->state = state_;
+  job->inputs = std::move(inputs);
+  job->token = token;
+  kestrel_run_options_init(&job->options);
+  job->options.max_iterations = arg_u64(info, 1);
+  job->options.cancel = token.get();
+  napi_value promise_value;
+  if (napi_create_promise(env, &job->deferred, &promise_value) != napi_ok) throw Napi::Error::New(env);
+  Napi::Promise promise(env, promise_value);
   promise.Set("cancel", cancel);
-  worker->Queue();
+  env.GetInstanceData<std::shared_ptr<EnvRuns>>()->get()->Start(env, job);
   return promise;
 }
 
@@ -330,7 +458,26 @@ Napi::Value Inspect(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// Per environment: the run registry (instance data), cancelled and released by the environment's
+// cleanup hook (worker.terminate(), environment teardown) and cancelled at process 'exit'
+// (process.exit() runs no cleanup hooks on the main thread, and a run must not keep computing
+// while the process destroys its statics).
+void InitRuns(Napi::Env env) {
+  auto runs = std::make_shared<EnvRuns>();
+  runs->Init(env);
+  env.SetInstanceData(new std::shared_ptr<EnvRuns>(runs));
+  env.AddCleanupHook([runs] { runs->Shutdown(true); });
+  Napi::Object process = env.Global().Get("process").As<Napi::Object>();
+  std::weak_ptr<EnvRuns> weak = runs;
+  Napi::Function on_exit = Napi::Function::New(env, [weak](const Napi::CallbackInfo& ci) -> Napi::Value {
+    if (auto r = weak.lock()) r->Shutdown(false);
+    return ci.Env().Undefined();
+  }, "kestrelCancelRuns");
+  process.Get("on").As<Napi::Function>().Call(process, {Napi::String::New(env, "exit"), on_exit});
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  InitRuns(env);
   exports.Set("NativeSession", NativeSession::Define(env));
   exports.Set("inspect", Napi::Function::New(env, Inspect));
   return exports;

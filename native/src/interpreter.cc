@@ -457,7 +457,7 @@ Status Machine::op_call_kernel() {
   }
   for (uint32_t k = 0; k < ss.n; ++k) KESTREL_TRY(want_int(ss.p[k], &scalars_[k]));
   const int32_t status = ex_.kernels[kernel](&ctx_, bufs_.data(), scalars_.data());
-  if (status == 0) return Ok();
+  if (status == 0) return check_cancel();  // a cancel that arrived during the kernel
   const auto& names = ex_.manifest->kernel_names;
   const std::string name = kernel < names.size() && !names[kernel].empty()
                                ? " (" + names[kernel] + ")" : "";

@@ -1,9 +1,47 @@
 // Storage pool implementation (see pool.h).
 #include "pool.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
+#include <fstream>
+#include <string>
 
 namespace kestrel {
+
+namespace {
+
+// A cgroup limit file's value in bytes, or 0 when absent, "max" or unreadable.
+uint64_t cgroup_limit(const char* path) {
+  std::ifstream f(path);
+  std::string v;
+  if (!(f >> v) || v.empty() || v.find_first_not_of("0123456789") != std::string::npos) return 0;
+  try {
+    return std::stoull(v);
+  } catch (...) {
+    return 0;
+  }
+}
+
+uint64_t usable_memory() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  uint64_t m = pages > 0 && page > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) : 0;
+  for (const char* p : {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}) {
+    const uint64_t c = cgroup_limit(p);
+    if (c && (!m || c < m)) m = c;
+  }
+  return m;
+}
+
+}  // namespace
+
+uint64_t default_memory_limit() {
+  static const uint64_t limit = [] {
+    const uint64_t m = usable_memory();
+    return m ? m / 2 : uint64_t{16} << 30;
+  }();
+  return limit;
+}
 
 Storage::~Storage() {
   if (pool) pool->release(data, size_class);

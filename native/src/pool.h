@@ -38,6 +38,12 @@ struct PoolStats {
   uint64_t os_allocations;
 };
 
+// The default session memory limit: half of the memory this process may use, the smaller of the
+// machine's physical memory and a cgroup limit (v2 memory.max, v1 memory.limit_in_bytes), read
+// once; 16 GiB when neither can be read. Half, because a run's tensors are not the process's only
+// memory and the limit exists to refuse a run before the machine starts swapping or OOM-killing.
+uint64_t default_memory_limit();
+
 class Pool : public std::enable_shared_from_this<Pool> {
  public:
   explicit Pool(uint64_t limit_bytes) : limit_(limit_bytes) {}

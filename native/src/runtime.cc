@@ -29,8 +29,6 @@ int32_t report_status(const Status& s) {
 
 namespace {
 
-constexpr uint64_t kDefaultMemoryLimit = uint64_t{16} << 30;
-
 kestrel_status report(const Status& s) { return report_status(s); }
 
 struct IoView {  // C views of one IoSpec, kept alive with the session
@@ -169,7 +167,7 @@ Status load(const char* path, const kestrel_options& o, kestrel_session* s) {
   s->exec.kernels = syms.kernels;
   s->exec.constants = syms.constants;
   s->exec.constants_size = *syms.constants_size;
-  s->exec.pool = std::make_shared<Pool>(o.memory_limit_bytes ? o.memory_limit_bytes : kDefaultMemoryLimit);
+  s->exec.pool = std::make_shared<Pool>(o.memory_limit_bytes ? o.memory_limit_bytes : default_memory_limit());
   s->exec.threads = s->threads.get();
   s->exec.max_steps = o.max_steps;
   s->max_iterations = o.max_iterations ? o.max_iterations : kDefaultMaxIterations;

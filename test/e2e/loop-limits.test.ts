@@ -1,5 +1,6 @@
 // A Loop that would run (practically) forever must not hang the process: the iteration limit
-// and an AbortSignal each stop it within 100 ms with KR0302, and the session works afterwards.
+// and an AbortSignal each stop it within 100 ms with KR0302, and the session works afterwards;
+// without options the default limit (1e7 iterations) stops it.
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -7,29 +8,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { compile } from '../../compiler/driver.js';
 import { load, type Session } from '../../runtime-vm/session.js';
 import { Tensor } from '../../runtime-vm/tensor.js';
-import {
-  attrGraph, attrTensor, BOOL, encodeModel, FLOAT, floatTensor, INT64, node, vi,
-} from '../fixtures/onnx-builder.js';
+import { loopModel } from '../fixtures/loop-model.js';
 import { tempDir } from '../helpers/shared.js';
-
-/** y = x + n (one add per iteration), the trip count n given at run time. */
-function loopModel(): Uint8Array {
-  const body = {
-    name: 'body',
-    node: [
-      node('Constant', [], ['one'], [attrTensor('value', floatTensor('one', [], [1]))]),
-      node('Add', ['x_in', 'one'], ['x_out']),
-      node('Identity', ['cond_in'], ['cond_out']),
-    ],
-    input: [vi('i', INT64, []), vi('cond_in', BOOL, []), vi('x_in', FLOAT, [4])],
-    output: [vi('cond_out', BOOL, []), vi('x_out', FLOAT, [4])],
-  };
-  return encodeModel({
-    nodes: [node('Loop', ['n', '', 'x'], ['y'], [attrGraph('body', body)], 'loop')],
-    inputs: [vi('x', FLOAT, [4]), vi('n', INT64, [])],
-    outputs: [vi('y', FLOAT, [4])],
-  });
-}
 
 const feeds = (n: bigint) => ({
   x: new Tensor('float32', Float32Array.from([0, 1, 2, 3]), [4]),
@@ -70,6 +50,11 @@ describe('loop limits and cancellation', () => {
     const out = await session.run(feeds(1n));
     expect([...(out.y.data as Float32Array)]).toEqual([1, 2, 3, 4]);
   });
+
+  it('stops at the default limit of 1e7 iterations without maxIterations', async () => {
+    await expect(session.run(feeds(1n << 60n))).rejects.toMatchObject({
+      code: 'KR0302', message: expect.stringContaining('loop iteration limit 10000000 exceeded') });
+  }, 120_000);
 
   it('rejects at once when the signal is already aborted', async () => {
     const ctl = new AbortController();

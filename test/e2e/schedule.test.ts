@@ -1,6 +1,7 @@
-// Schedules change kernels, not results: tiny_cnn compiled with non-default tiles for its three
-// convolution paths (direct, packed weights, depthwise) generates different kernels for exactly
-// those workloads, and the artifact still matches the reference outputs of both data sets.
+// Schedules change kernels, not results: tiny_cnn compiled with non-default tiles for its
+// convolution paths (packed weights, depthwise, and the direct nest where a conv takes it: since
+// reductions from K = 8 are packed, tiny_cnn's convs all are) generates different kernels for
+// exactly those workloads, and the artifact still matches the reference outputs of both data sets.
 
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -40,12 +41,12 @@ describe('applying a schedule', () => {
     const base = await runPipeline(importOnnxFile(MODEL), { target: hostTarget() });
     const convs = base.schedules.filter((s) => s.family === 'conv');
     const direct = convs.find((s) => s.workload.attrs.packedOc === undefined
-      && s.workload.attrs.group === 1)!;
+      && s.workload.attrs.group === 1);
     const packed = convs.find((s) => s.workload.attrs.packedOc !== undefined)!;
     const dw = convs.find((s) => (s.workload.attrs.group as number) > 1)!;
-    expect([direct, packed, dw].every(Boolean)).toBe(true);
+    expect([packed, dw].every(Boolean)).toBe(true);
     const schedules: Schedule[] = [
-      { workload: direct.key, knobs: { 'conv.oc': 4, 'conv.wv': 2 } },
+      ...(direct ? [{ workload: direct.key, knobs: { 'conv.oc': 4, 'conv.wv': 2 } }] : []),
       { workload: packed.key, knobs: { 'conv.ocv': 1, 'conv.px': 4 } },
       { workload: dw.key, knobs: { 'dw.rows': 2, 'dw.wv': 1 } },
     ];

@@ -1,7 +1,7 @@
 // conv with packed weights (compiler/passes/pack-conv-weights.ts: the output-channel-vectorised
 // kernel) and pad2d (compiler/passes/pad-conv-inputs.ts), against the JS reference: channel and
-// pixel tails, strides, dilations, bias, symbolic batch, scalar sinks and knobs; the depthwise
-// kernel for explicitly padded inputs.
+// pixel tails, strides, dilations, bias, symbolic batch, scalar sinks and knobs (the depthwise
+// kernel: test/ops/depthwise.test.ts).
 import { describe, expect, it } from 'vitest';
 import '../../ir/ops/conv.js';
 import { sym } from '../../ir/dim.js';
@@ -82,27 +82,6 @@ describe('pad2d', () => {
       expect(r.shapes[0])
         .toEqual([shape[0], shape[1], shape[2] + pads[0] + pads[2], shape[3] + pads[1] + pads[3]]);
       expectClose(r.outputs[0], padRef(x.data, shape, pads, value));
-    });
-  }
-});
-
-describe('depthwise conv on explicitly padded input', () => {
-  const cases: [string, number[], number[], number[], Record<string, number>?, boolean?][] = [
-    ['stride 1, row and width tails', [1, 3, 9, 37], [1, 1], [1, 1]],
-    ['stride 2 (strided loads), exact width', [2, 2, 9, 65], [2, 2], [1, 1]],
-    ['stride 3 dilation 2, knobs', [1, 2, 13, 50], [3, 3], [2, 2], { 'dw.rows': 3, 'dw.wv': 1 }],
-    ['scalar sink', [1, 2, 5, 18], [1, 2], [1, 1], {}, false],
-  ];
-  for (const [name, xs, strides, dilations, knobs, vectorizable] of cases) {
-    it(name, () => {
-      const c = xs[1], w = [c, 1, 3, 3];
-      const out = [0, 1].map((i) => Math.floor((xs[2 + i] - dilations[i] * 2 - 1) / strides[i]) + 1);
-      const x = tensor(xs, 3), wt = tensor(w, 5), b = tensor([c], 7);
-      const attrs = { kernel: [3, 3], strides, dilations, pads: [0, 0, 0, 0], group: c, autoPad: 'NOTSET' };
-      const r = runOp('conv', [x, wt, b], attrs, { knobs, vectorizable });
-      const ref = convRef(x.data, xs, wt.data, w, b.data, c,
-        { kernel: [3, 3], strides, dilations, padsBegin: [0, 0], out });
-      expectClose(r.outputs[0], ref);
     });
   }
 });

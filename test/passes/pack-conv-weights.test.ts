@@ -8,12 +8,13 @@ import { constFloat32 } from '../../ir/const.js';
 import { verifyFunc } from '../../ir/verify.js';
 import { attrInt, attrInts, encodeModel, floatTensor, FLOAT, node, vi } from '../fixtures/onnx-builder.js';
 
-const convModel = (c: number, m: number, group = 1) => importOnnx(encodeModel({
-  nodes: [node('Conv', ['x', 'w'], ['y'], [attrInts('kernel_shape', [3, 3]), attrInt('group', group)])],
+const convModel = (c: number, m: number, group = 1, k = 3, s = 1) => importOnnx(encodeModel({
+  nodes: [node('Conv', ['x', 'w'], ['y'], [attrInts('kernel_shape', [k, k]), attrInt('group', group),
+    attrInts('strides', [s, s])])],
   inputs: [vi('x', FLOAT, [1, c, 8, 8])],
-  outputs: [vi('y', FLOAT, [1, m, 6, 6])],
-  initializers: [floatTensor('w', [m, c / group, 3, 3],
-    Array.from({ length: m * (c / group) * 9 }, (_, i) => i))],
+  outputs: [vi('y', FLOAT, [1, m, Math.floor((8 - k) / s) + 1, Math.floor((8 - k) / s) + 1])],
+  initializers: [floatTensor('w', [m, c / group, k, k],
+    Array.from({ length: m * (c / group) * k * k }, (_, i) => i))],
 }));
 
 describe('pack-conv-weights', () => {
@@ -33,9 +34,14 @@ describe('pack-conv-weights', () => {
     expect(d[16 * k + 7 * 16 + 4]).toBe(0); // channel 20: padding
     expect(conv.outputs[0].type).toEqual(m.main.nodes[0].outputs[0].type);
   });
-  it('skips grouped convs and short reductions', () => {
-    for (const m of [convModel(8, 8, 2), convModel(4, 16)]) {
+  it('skips grouped convs, reductions shorter than 8, and pointwise convs (a GEMM instead)', () => {
+    for (const m of [convModel(8, 8, 2), convModel(4, 16, 1, 1, 2), convModel(64, 16, 1, 1, 1)]) {
       expect(packConvWeights(m.main, idsAfter(m), 16).nodes).toEqual(m.main.nodes);
+    }
+  });
+  it('packs short reductions from 8 up (a 3-channel 3x3 stem: K = 27) and strided 1x1 convs', () => {
+    for (const m of [convModel(3, 16), convModel(8, 16, 1, 1, 2)]) {
+      expect(packConvWeights(m.main, idsAfter(m), 16).nodes[0].attrs.packedOc).toBe(16);
     }
   });
   it('packOc round-trips a [M][K] matrix', () => {

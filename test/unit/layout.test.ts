@@ -6,7 +6,7 @@ import { dirname, join, normalize, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../helpers/shared.js';
 
-const SOURCE_ROOTS = ['api.ts', 'ir', 'compiler', 'codegen', 'runtime-vm', 'tools'];
+const SOURCE_ROOTS = ['api.ts', 'ir', 'compiler', 'codegen', 'runtime-vm', 'ort', 'tools'];
 
 function tsFiles(p: string): string[] {
   if (!statSync(p).isDirectory()) return p.endsWith('.ts') ? [p] : [];
@@ -72,5 +72,10 @@ describe('source layout', () => {
     expect(root.types).toBe(pkg.types);
     expect(pkg.main).toBe('./dist/api.js');
     expect(pkg.types).toBe(pkg.main.replace(/\.js$/, '.d.ts'));
+    const entries = Object.entries(pkg.exports as Record<string, { types: string; default: string }>);
+    for (const [name, entry] of entries) {
+      expect(entry.types, name).toBe(entry.default.replace(/\.js$/, '.d.ts'));
+    }
+    expect(pkg.exports['./ort'].default).toBe('./dist/ort/index.js');
   });
 });

@@ -124,13 +124,13 @@ describe('cancellation with AbortSignal', () => {
     expect((await pc).code).toBe('KR0302');
   });
 
-  it('dispose() during a cancelled run is safe', async () => {
+  it('dispose() then abort during a run is safe: the run reports the dispose (KR0301)', async () => {
     const s = await spin({ maxIterations: Infinity });
     const c = new AbortController();
     const p = s.run(forever, { signal: c.signal });
-    s.dispose();
+    s.dispose(); // cancels the run itself
     c.abort();
-    expect((await runError(p)).code).toBe('KR0302');
+    expect((await runError(p)).code).toBe('KR0301');
     expect((await runError(s.run(quick))).code).toBe('KR0301');
   });
 });

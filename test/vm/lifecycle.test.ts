@@ -1,6 +1,8 @@
 // Resources and lifecycle: storage reuse (same block after free, 64-byte alignment, zero-sized
-// tensors non-null), dispose semantics (idempotent, run after dispose, dispose during a run), and
-// resident memory roughly flat over many runs.
+// tensors non-null), dispose semantics (idempotent, run after dispose, dispose during a run
+// cancels it), and resident memory roughly flat over many runs.
+import { existsSync, readFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { Assembler } from '../../codegen/bytecode.js';
 import { load, Tensor } from '../../runtime-vm/index.js';
@@ -77,17 +79,50 @@ describe('dispose', () => {
     await expect(s.run({ x: t, y: t })).rejects.toMatchObject({ code: 'KR0301' });
   });
 
-  it('during a run frees nothing under it: the run completes with correct outputs', async () => {
+  it('during a run cancels it once its kernel returns (KR0301), freeing nothing under it', async () => {
     const s = await load(slowArtifact());
     const pending = s.run({ x: new Tensor('float32', Float32Array.from([1, 2, 3]), [3]) });
     s.dispose();
-    const out = await pending;
-    expect(Array.from(out.y.data as Float32Array)).toEqual([1, 2, 3]);
+    await expect(pending).rejects.toMatchObject({ code: 'KR0301' });
     await expect(s.run({})).rejects.toMatchObject({ code: 'KR0301' });
   });
 });
 
+/** Allocates float32[2^40] (4 TiB, beyond any default limit) and returns its input. */
+function hugeAllocArtifact(): string {
+  const a = new Assembler();
+  const [x, c, t] = a.regs(3);
+  a.emit('input', { dst: x, index: 0, dtype: F32, rank: 1 });
+  a.emit('int_const', { dst: c, value: 2 ** 40 });
+  a.emit('alloc', { dst: t, dtype: F32, shape: [c] });
+  a.emit('ret', { outputs: [x] });
+  return withKernels(a.finish({ nInputs: 1, nOutputs: 1, nKernels: KERNEL_NAMES.length }),
+    [{ name: 'x', dtype: 'float32', shape: [3] }], [{ name: 'y', dtype: 'float32', shape: [3] }]);
+}
+
+/** Half of the smaller of physical memory and a cgroup limit: the documented default limit. */
+function expectedDefaultLimit(): bigint {
+  let m = BigInt(totalmem());
+  for (const p of ['/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes']) {
+    const v = existsSync(p) ? readFileSync(p, 'utf8').trim() : '';
+    if (/^\d+$/.test(v) && BigInt(v) < m) m = BigInt(v);
+  }
+  return m / 2n;
+}
+
 describe('memory', () => {
+  it('defaults the limit to half of the machine memory and refuses past it before allocating', async () => {
+    const s = await load(hugeAllocArtifact(), { threads: 1 });
+    const x = new Tensor('float32', Float32Array.from([1, 2, 3]), [3]);
+    const err = await s.run({ x }).catch((e: Error & { code?: string }) => e);
+    expect(err).toMatchObject({ code: 'KR0201' });
+    expect((err as Error).message).toContain(`session memory limit of ${expectedDefaultLimit()}`);
+    const small = await load(hugeAllocArtifact(), { threads: 1, memoryLimitBytes: 1 << 20 });
+    await expect(small.run({ x })).rejects.toThrow('session memory limit of 1048576');
+    s.dispose();
+    small.dispose();
+  });
+
   it('keeps resident memory roughly flat over 2,000 runs', async () => {
     const s = await load(vaddArtifact(), { threads: 2 });
     const feedsOf = (n: number) => ({ x: new Tensor('float32', new Float32Array(n).fill(1), [n]),

@@ -1,0 +1,135 @@
+// Measuring one task's candidates in this process: each candidate's one-group module is compiled
+// to its own small .so, run on seeded random inputs of the workload's shapes (symbols bound to the
+// bucket's values), checked against the default schedule's output on the same inputs, and timed.
+// The candidates of a batch and the default are timed in interleaved rounds after a warm-up, so
+// that drift of a busy machine falls on all of them alike, and every result carries the
+// default's time of the same batch (`baseMs`): the tuner compares ratios to the default, never
+// times taken minutes apart. A sample repeats the run until it lasts about a millisecond, so
+// tiny kernels are not timed by the clock's resolution. Used by the tuner's worker process
+// (compiler/tune/worker.ts), which is where a crashing candidate may take the process down.
+// Requires: the native addons. Guarantees: every candidate gets exactly one result.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { evalDim } from '../../ir/dim.js';
+import type { Value } from '../../ir/graph.js';
+import type { TargetName } from '../../codegen/target.js';
+import { load, type Session } from '../../runtime-vm/session.js';
+import { Tensor } from '../../runtime-vm/tensor.js';
+import { compileModule } from '../driver.js';
+import type { Knobs } from '../schedule/space.js';
+import { compareTensors } from '../../tools/testdata.js';
+import type { Task } from './tasks.js';
+
+export type MeasureResult =
+  | { readonly status: 'ok'; readonly ms: number; readonly baseMs: number }
+  | { readonly status: 'invalid' | 'error'; readonly error: string };
+
+export interface BenchOptions {
+  readonly target: TargetName;
+  readonly threads?: number;
+  /** Value of every symbolic dim (the shape bucket); default 1. */
+  readonly symbolValue?: number;
+  /** Timed samples per candidate (default 11). */
+  readonly samples?: number;
+}
+
+/** Deterministic uniform [-1, 1) numbers (mulberry32), so every candidate sees the same inputs. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
+  };
+}
+
+function randomTensor(v: Value, env: ReadonlyMap<string, number>, next: () => number): Tensor {
+  const dims = v.type.shape.map((d) => evalDim(d, env));
+  const n = dims.reduce((a, b) => a * b, 1);
+  switch (v.type.dtype) {
+    case 'float32': return new Tensor('float32', Float32Array.from({ length: n }, next), dims);
+    case 'int64': return new Tensor('int64', new BigInt64Array(n), dims); // zeros: valid indices
+    case 'int32': return new Tensor('int32', new Int32Array(n), dims);
+    case 'bool': return new Tensor('bool', new Uint8Array(n), dims);
+    default: throw new Error(`the tuner cannot make random ${v.type.dtype} inputs`);
+  }
+}
+
+export function taskInputs(t: Task, symbolValue = 1): Record<string, Tensor> {
+  const env = new Map(t.module.symbols.map((s) => [s, symbolValue]));
+  const next = rng(t.key.length * 7919);
+  return Object.fromEntries(t.module.main.inputs.map((v) => [v.name, randomTensor(v, env, next)]));
+}
+
+export function bucketOf(t: Task, symbolValue = 1): string {
+  const syms = t.module.symbols;
+  return syms.length ? syms.map((_, i) => `$${i}=${symbolValue}`).join(',') : 'static';
+}
+
+/** Compiles and loads one candidate (undefined knobs: the defaults). */
+async function build(t: Task, knobs: Knobs | undefined, dir: string, i: number,
+  o: BenchOptions): Promise<Session> {
+  const output = join(dir, `c${i}.so`);
+  const schedules = knobs ? [{ workload: t.key, knobs }] : [];
+  await compileModule(t.module, { output, target: o.target, threads: o.threads, schedules });
+  return load(output, o.threads ? { threads: o.threads } : {});
+}
+
+function mismatch(out: Record<string, unknown>, ref: Record<string, unknown>): string | undefined {
+  for (const [name, r] of Object.entries(ref)) {
+    const c = compareTensors(out[name] as Tensor, r as Tensor);
+    if (!c.ok) return `output ${name} differs from the default schedule's: ${c.message}`;
+  }
+  return undefined;
+}
+
+async function timeOnce(s: Session, feeds: Record<string, Tensor>, inner: number): Promise<number> {
+  const t0 = performance.now();
+  for (let k = 0; k < inner; k++) await s.run(feeds);
+  return (performance.now() - t0) / inner;
+}
+
+/** Runs per sample so that a sample lasts about 1 ms (after warming the session up). */
+async function calibrate(s: Session, feeds: Record<string, Tensor>): Promise<number> {
+  await timeOnce(s, feeds, 3);
+  const one = await timeOnce(s, feeds, 3);
+  return Math.max(1, Math.min(1000, Math.ceil(1 / Math.max(one, 1e-3))));
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+/** Measures `cands` of task `t`; `onStart(i)` is called before anything risky is done for i. */
+export async function benchCandidates(t: Task, cands: readonly Knobs[], o: BenchOptions,
+  onStart: (i: number) => void, onResult: (i: number, r: MeasureResult) => void): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'kestrel-tune-'));
+  const feeds = taskInputs(t, o.symbolValue);
+  const live: { i: number; s: Session; inner: number; times: number[] }[] = [];
+  try {
+    const ref = await build(t, undefined, dir, -1, o);
+    const want = await ref.run(feeds);
+    const base = { i: -1, s: ref, inner: await calibrate(ref, feeds), times: [] as number[] };
+    live.push(base);
+    for (let i = 0; i < cands.length; i++) {
+      onStart(i);
+      try {
+        const s = await build(t, cands[i], dir, i, o);
+        const bad = mismatch(await s.run(feeds), want);
+        if (bad) { s.dispose(); onResult(i, { status: 'invalid', error: bad }); continue; }
+        live.push({ i, s, inner: await calibrate(s, feeds), times: [] });
+      } catch (e) {
+        onResult(i, { status: 'error', error: (e as Error).message.split('\n')[0] });
+      }
+    }
+    for (let r = 0; r < (o.samples ?? 11); r++) {
+      for (const c of live) { onStart(Math.max(c.i, 0)); c.times.push(await timeOnce(c.s, feeds, c.inner)); }
+    }
+    const baseMs = median(base.times);
+    for (const c of live) if (c.i >= 0) onResult(c.i, { status: 'ok', ms: median(c.times), baseMs });
+  } finally {
+    for (const c of live) c.s.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

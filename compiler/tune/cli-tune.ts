@@ -1,0 +1,69 @@
+// The `kestrel tune` command and the `compile --tuning-log` reading, kept out of compiler/cli.ts:
+//   kestrel tune model.onnx --log tune.jsonl [--budget 20m] [--trials N] [--target T] [--fix s=N]
+//   kestrel tune --merge a.jsonl b.jsonl ... -o all.jsonl
+// Requires: parsed arguments. Guarantees: bad log lines are reported on stderr and skipped.
+
+import { writeFileSync } from 'node:fs';
+import { targetFromName, type TargetName } from '../../codegen/target.js';
+import type { Schedule } from '../schedule/schedule.js';
+import { bestSchedules, formatProblems, loadLog, logText, mergeLogs } from './log.js';
+import { progressLine, summaryTable } from './report.js';
+import { tune } from './tune.js';
+
+export interface TuneArgs {
+  readonly positional: readonly string[];
+  readonly flags: ReadonlyMap<string, string | true>;
+}
+
+const str = (a: TuneArgs, n: string): string | undefined => {
+  const v = a.flags.get(n);
+  return typeof v === 'string' ? v : undefined;
+};
+
+/** '20m', '90s', '1h', '1500ms' or plain seconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new Error(`--budget expects a duration such as 90s, 20m or 1h, got '${text}'`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's']!;
+  return Number(m[1]) * unit;
+}
+
+/** The best schedule per workload of a log, for `target`; bad lines reported through `warn`. */
+export function tuningLogSchedules(file: string, target: TargetName, warn: (t: string) => void): Schedule[] {
+  const log = loadLog(file);
+  if (log.problems.length) warn(formatProblems(log.problems));
+  return bestSchedules(log.records, targetFromName(target));
+}
+
+function merge(a: TuneArgs): void {
+  const out = str(a, '-o') ?? str(a, '--output');
+  if (!out || a.positional.length === 0) throw new Error('tune --merge needs logs and -o OUT');
+  const merged = mergeLogs(a.positional.map(loadLog));
+  if (merged.problems.length) console.error(formatProblems(merged.problems));
+  writeFileSync(out, logText(merged.records));
+  console.log(`merged ${a.positional.length} logs -> ${out}: ${merged.records.length} records`);
+}
+
+export async function cmdTune(a: TuneArgs, fixedDims?: Record<string, number>): Promise<void> {
+  if (a.flags.has('--merge')) { merge(a); return; }
+  const model = a.positional[0];
+  const log = str(a, '--log');
+  if (!model || !log) throw new Error('tune needs a model and --log FILE');
+  const budget = str(a, '--budget'), trials = str(a, '--trials'), threads = str(a, '--threads');
+  if (trials !== undefined && !/^\d+$/.test(trials)) {
+    throw new Error(`--trials expects a count, got '${trials}'`);
+  }
+  const tty = process.stdout.isTTY;
+  const s = await tune(model, {
+    log, fixedDims, target: (str(a, '--target') ?? 'host') as TargetName,
+    budgetMs: budget ? parseDuration(budget) : trials ? undefined : 20 * 60_000,
+    trials: trials ? Number(trials) : undefined, threads: threads ? Number(threads) : undefined,
+    onLogProblems: (ps) => console.error(formatProblems(ps)),
+    onProgress: (p) => {
+      if (tty) process.stdout.write(`\r\x1b[2K${progressLine(p)}`);
+      else console.log(progressLine(p));
+    },
+  });
+  if (tty) process.stdout.write('\n');
+  console.log(summaryTable(s));
+}

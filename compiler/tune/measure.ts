@@ -1,0 +1,108 @@
+// Measurers: what the search asks to time a batch of candidates of one task. The real one forks
+// compiler/tune/worker.js and keeps it for the whole run; when the worker crashes or stays
+// silent past the timeout, the candidate it had announced last is recorded as an error, the
+// worker is killed and restarted, and the rest of the batch goes to the new one. Tests pass a
+// fake measurer (any object with `measure`) to inject wrong or failing candidates.
+// Requires: a built dist/ for the worker script (node runs JavaScript). Guarantees: `measure`
+// resolves with exactly one result per candidate, in candidate order.
+
+import { type ChildProcess, fork } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Knobs } from '../schedule/space.js';
+import type { BenchOptions, MeasureResult } from './bench-kernel.js';
+import type { Task } from './tasks.js';
+import type { WorkerBatch, WorkerInit } from './worker.js';
+
+export interface Measurer {
+  measure(task: Task, cands: readonly Knobs[]): Promise<MeasureResult[]>;
+  close(): void;
+}
+
+/** The worker's JavaScript, also when this module runs from its TypeScript source (tests). */
+function workerScript(): string {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.js')) return join(dirname(here), 'worker.js');
+  return join(dirname(here), '..', '..', 'dist', 'compiler', 'tune', 'worker.js');
+}
+
+type FromWorker =
+  | { type: 'start'; i: number } | { type: 'result'; i: number; r: MeasureResult } | { type: 'done' };
+
+export interface WorkerOptions {
+  readonly model: string;
+  readonly fixedDims?: Readonly<Record<string, number>>;
+  readonly bench: BenchOptions;
+  /** Silence after which the worker is presumed hung (default 60 s; the first batch gets 3x). */
+  readonly timeoutMs?: number;
+  /** Another worker script speaking the same messages (tests). */
+  readonly script?: string;
+}
+
+export class WorkerMeasurer implements Measurer {
+  private child: ChildProcess | undefined;
+  private fresh = true;
+
+  constructor(private readonly o: WorkerOptions) {}
+
+  private start(): ChildProcess {
+    const c = fork(this.o.script ?? workerScript(), [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    c.stderr?.resume();
+    const { model, fixedDims, bench } = this.o;
+    const init: WorkerInit = { type: 'init', model, fixedDims, bench };
+    c.send(init);
+    this.fresh = true;
+    return c;
+  }
+
+  async measure(task: Task, cands: readonly Knobs[]): Promise<MeasureResult[]> {
+    const results = new Array<MeasureResult | undefined>(cands.length);
+    let rest = cands.map((_, i) => i);
+    while (rest.length) {
+      const blamed = await this.run(task, rest.map((i) => cands[i]), (j, r) => { results[rest[j]] = r; });
+      if (blamed) results[rest[blamed.j]] = { status: 'error', error: blamed.why };
+      else for (const i of rest) results[i] ??= { status: 'error', error: 'the worker gave no result' };
+      rest = rest.filter((i) => !results[i]);
+    }
+    return results as MeasureResult[];
+  }
+
+  /** One batch on the worker; on a crash or hang, which candidate (index into cands) is blamed. */
+  private run(task: Task, cands: readonly Knobs[],
+    onResult: (j: number, r: MeasureResult) => void): Promise<{ j: number; why: string } | undefined> {
+    const c = this.child ??= this.start();
+    const limit = (this.o.timeoutMs ?? 60_000) * (this.fresh ? 3 : 1);
+    this.fresh = false;
+    return new Promise((resolve) => {
+      let last = 0;
+      let timer: NodeJS.Timeout;
+      const finish = (v: { j: number; why: string } | undefined, kill: boolean) => {
+        clearTimeout(timer);
+        c.removeAllListeners('message'); c.removeAllListeners('exit');
+        if (kill) { c.kill('SIGKILL'); this.child = undefined; }
+        resolve(v);
+      };
+      const arm = () => {
+        clearTimeout(timer);
+        const why = `timeout: silent for ${limit / 1000} s`;
+        timer = setTimeout(() => finish({ j: last, why }, true), limit);
+      };
+      c.on('message', (m: FromWorker) => {
+        arm();
+        if (m.type === 'start') last = m.i;
+        else if (m.type === 'result') onResult(m.i, m.r);
+        else finish(undefined, false);
+      });
+      c.once('exit', (code, sig) =>
+        finish({ j: last, why: `worker crashed (${sig ?? `exit ${code}`})` }, true));
+      arm();
+      const b: WorkerBatch = { type: 'batch', key: task.key, cands };
+      c.send(b);
+    });
+  }
+
+  close(): void {
+    this.child?.kill();
+    this.child = undefined;
+  }
+}

@@ -1,0 +1,142 @@
+// Depthwise 2-D convolution (group = C = M, static channels): the kernel `conv` dispatches to
+// when isPlainDepthwise holds (ir/ops/conv.ts keeps the op record and the other algorithms).
+// Requires: inputs [x (N, C, H, W), w (C, 1, KH, KW), bias (C) | null], materialised, float.
+// Guarantees: every output element written once through the sink (epilogue fusion: bias, then
+// whatever elementwise chain was fused behind the conv) after an f32 sum over the taps in
+// row-major order.
+
+import type { Attrs, TensorType } from '../graph.js';
+import type { LowerCtx, Lowering } from '../te.js';
+import type { Expr, Stmt } from '../tir.js';
+import {
+  add, alloc, and, flatIndex, ge, ifThen, imm, le, letIn, load, loop, lt, min, mul, select, seq, store, sub,
+  unflatten,
+} from '../tir-build.js';
+import {
+  LOWER_FAIL, ceilDivExpr, constOf, inBounds, intAttr, isZero, knob, padBeginExpr, padEndExpr, prodExpr,
+  readWindow,
+} from './attrs.js';
+
+/**
+ * Depthwise 2-D conv (group = C = M): a register tile of TH output rows x TW vectors along the
+ * width of one channel plane; per tap a scalar weight and TH*TW contiguous (stride 1) or strided
+ * (stride 2..4: masked load + shuffle, see codegen) input vectors, whose overlaps between rows
+ * LLVM merges. Padding is handled here rather than by a pad2d pass over the input (which costs a
+ * full extra write and read of it): a tile whose taps all lie inside the image (and inside the
+ * output width) runs unmasked; only border tiles select each load against the image bounds.
+ * Defaults (also the schedule stage's, compiler/schedule/families/conv.ts, which calls these):
+ *   conv.vec lanes per vector (default the target's, half of them for rows that fit in half)
+ *   dw.rows  output rows per tile (TH, default 4; a plane of <= 16 rows in one or two tiles)
+ *   dw.wv    max vectors per row (TW, default 2), balanced over the row: 7 -> 2+2+2+1 vectors
+ */
+export function lowerDepthwise(ctx: LowerCtx): Lowering {
+  const x = ctx.inputs[0]!, w = ctx.inputs[1]!, out = ctx.outputs[0], bias = ctx.inputs[2];
+  const xb = x.buffer, wb = w.buffer;
+  if (!xb || !wb) throw new Error('internal: conv inputs must be materialised');
+  const win = readWindow(ctx.attrs, 2, LOWER_FAIL);
+  const [N, C, H, W] = x.shape, [OH, OW] = out.shape.slice(2);
+  const [KH, KW] = win.kernel, [sH, sW] = win.strides, [dH, dW] = win.dilations;
+  const [pT, pL] = [padBeginExpr(win, 0, H, OH), padBeginExpr(win, 1, W, OW)];
+  const [pB, pR] = [padEndExpr(win, 0, H, OH), padEndExpr(win, 1, W, OW)];
+  const ohC = constOf(OH), owC = constOf(OW);
+  const V = knob(ctx.knobs, 'conv.vec', defaultLanes(ctx.target.vectorLanes, owC));
+  const TH = Math.max(1, Math.min(knob(ctx.knobs, 'dw.rows', defaultRows(ohC)), ohC ?? 99));
+  const TW = balancedVectors(knob(ctx.knobs, 'dw.wv', 2), owC, V);
+  const TWV = TW * V;
+  const rowTail = ohC === undefined || ohC % TH !== 0, colTail = owC === undefined || owC % TWV !== 0;
+  const pv = ctx.fresh('p'), wt = ctx.fresh('wt'), kh = ctx.fresh('kh'), kw = ctx.fresh('kw');
+  const th = ctx.fresh('th'), tw = ctx.fresh('tw'), lv = ctx.fresh('v'), wv = ctx.fresh('wv', x.dtype);
+  const acc = ctx.scratch('acc', x.dtype);
+  const [n, c, rb] = unflatten(pv, [N, C, ceilDivExpr(OH, TH)]);
+  const ohRaw = add(mul(rb, TH), th), oh = rowTail ? min(ohRaw, sub(OH, 1)) : ohRaw;
+  const ow = add(mul(add(mul(wt, TW), tw), V), lv);
+  const accIdx = add(mul(add(mul(th, TW), tw), V), lv);
+  const ih = sub(add(mul(oh, sH), mul(kh, dH)), pT), iw = sub(add(mul(ow, sW), mul(kw, dW)), pL);
+  const xLoad = load(xb, flatIndex([n, c, ih, iw], x.shape));
+  const lanes = (body: Stmt, kind: 'vectorize' | 'serial' = 'vectorize'): Stmt =>
+    loop(th, TH, loop(tw, TW, loop(lv, V, body, kind), 'unroll'), 'unroll');
+  // Per-load bounds for border tiles: the image (where padding can reach) and the output width.
+  const inside = [inBounds(ih, H, !isZero(pT), !isZero(pB)), inBounds(iw, W, !isZero(pL), !isZero(pR)),
+    colTail ? lt(ow, OW) : imm(1, 'bool')].reduce((a, b) => and(a, b));
+  const reduction = (masked: boolean): Stmt => {
+    const xv = masked ? select(inside, xLoad, imm(0, x.dtype)) : xLoad;
+    const fma = lanes(store(acc, accIdx, add(mul(wv, xv), load(acc, accIdx))));
+    const tap = letIn(wv, load(wb, flatIndex([c, kh, kw], [C, imm(KH), imm(KW)])), fma);
+    return loop(kh, KH, loop(kw, KW, tap, KW <= 3 ? 'unroll' : 'serial'), KH <= 3 ? 'unroll' : 'serial');
+  };
+  const interior = interiorTile({ rb, wt, TH, TWV, OH, OW, H, W, KH, KW, sH, sW, dH, dW, pT, pL, pB, pR,
+    rowTail, colTail });
+  const red = interior.kind === 'const' ? reduction(false)
+    : ifThen(interior, reduction(false), reduction(true));
+  const v = load(acc, accIdx);
+  const st = out.store([n, c, ohRaw, ow], bias ? add(v, bias.at([c])) : v);
+  const ok = [rowTail ? lt(ohRaw, OH) : null, colTail ? lt(ow, OW) : null].filter((e): e is Expr => !!e);
+  const fin = lanes(ok.length ? ifThen(ok.reduce((a, b) => and(a, b)), st) : st,
+    out.vectorizable ? 'vectorize' : 'serial');
+  const tile = alloc(acc, TH * TWV, seq(lanes(store(acc, accIdx, imm(0, x.dtype))), red, fin));
+  const P = prodExpr([N, C, ceilDivExpr(OH, TH)]);
+  return { kind: 'kernel', body: loop(pv, P, loop(wt, ceilDivExpr(OW, TWV), tile), 'parallel') };
+}
+
+/**
+ * Lanes for a static output width: half-width vectors when the row fits in them (a 7-wide plane
+ * fills 7 of 8 lanes instead of 7 of 16).
+ */
+export function defaultLanes(lanes: number, ow: number | undefined): number {
+  return ow !== undefined && lanes >= 8 && ow <= lanes / 2 ? lanes / 2 : lanes;
+}
+
+/**
+ * Rows per tile: a small plane (the late layers of MobileNet-like models, 7x7 and 14x14) in one
+ * or two tiles, so that a parallel iteration does a whole plane's worth of work and the overlapping
+ * input rows are loaded once; otherwise 4.
+ */
+export function defaultRows(oh: number | undefined): number {
+  if (oh === undefined || oh > 16) return 4;
+  return Math.ceil(oh / Math.ceil(oh / 8));
+}
+
+/** Vectors per width tile: at most `max`, balanced over a static row (4 -> 2+2, not 3+1). */
+function balancedVectors(max: number, ow: number | undefined, V: number): number {
+  if (ow === undefined) return Math.max(1, max);
+  const nv = Math.ceil(ow / V);
+  return Math.max(1, Math.ceil(nv / Math.ceil(nv / Math.max(1, max))));
+}
+
+interface TileGeometry {
+  readonly rb: Expr; readonly wt: Expr; readonly TH: number; readonly TWV: number;
+  readonly OH: Expr; readonly OW: Expr; readonly H: Expr; readonly W: Expr;
+  readonly KH: number; readonly KW: number; readonly sH: number; readonly sW: number;
+  readonly dH: number; readonly dW: number;
+  readonly pT: Expr; readonly pL: Expr; readonly pB: Expr; readonly pR: Expr;
+  readonly rowTail: boolean; readonly colTail: boolean;
+}
+
+/**
+ * The condition under which every tap of every lane of tile (rb, wt) lies inside the image and
+ * inside the output width (a constant true when neither padding nor a width tail can interfere).
+ */
+function interiorTile(g: TileGeometry): Expr {
+  const conds: Expr[] = [];
+  const lastRowRaw = add(mul(g.rb, g.TH), g.TH - 1);
+  const lastRow = g.rowTail ? min(lastRowRaw, sub(g.OH, 1)) : lastRowRaw;
+  if (!isZero(g.pT)) conds.push(ge(sub(mul(mul(g.rb, g.TH), g.sH), g.pT), 0));
+  if (!isZero(g.pB)) conds.push(lt(sub(add(mul(lastRow, g.sH), (g.KH - 1) * g.dH), g.pT), g.H));
+  if (!isZero(g.pL)) conds.push(ge(sub(mul(mul(g.wt, g.TWV), g.sW), g.pL), 0));
+  const lastCol = sub(mul(add(g.wt, 1), g.TWV), 1);
+  if (!isZero(g.pR)) conds.push(lt(sub(add(mul(lastCol, g.sW), (g.KW - 1) * g.dW), g.pL), g.W));
+  if (g.colTail) conds.push(le(mul(add(g.wt, 1), g.TWV), g.OW));
+  return conds.length ? conds.reduce((a, b) => and(a, b)) : imm(1, 'bool');
+}
+
+/**
+ * A 2-D depthwise conv with static channels: lowered by lowerDepthwise, padding included (so
+ * compiler/passes/pad-conv-inputs.ts leaves its input alone).
+ */
+export function isDepthwise2d(x: TensorType, w: TensorType, attrs: Attrs): boolean {
+  const group = intAttr(attrs, 'group', 1);
+  return x.shape.length === 4 && group !== 1 && x.shape[1] === group && w.shape[0] === group;
+}
+
+export const isPlainDepthwise = (ctx: LowerCtx): boolean =>
+  isDepthwise2d(ctx.inTypes[0]!, ctx.inTypes[1]!, ctx.attrs);

@@ -2,10 +2,12 @@
 // The kestrel command line: compile, run, inspect.
 //   kestrel compile model.onnx -o model.so [--target host|x86_64|aarch64] [--dynamic] [--sign KEY.pem]
 //   kestrel run model.so --inputs DIR [--outputs DIR] [--check] [--bench N] [--threads N]
-//                        [--trusted-key PUBLIC.pem]
+//                        [--trusted-key PUBLIC.pem] [--profile trace.json]
 //   kestrel inspect model.onnx|model.so
 //   kestrel tune model.onnx --log tune.jsonl [--budget 20m] [--trials N] [--target ...]
 //   kestrel tune --merge a.jsonl b.jsonl -o all.jsonl
+// --profile writes the Chrome trace of one run; --bench N prints latency over N runs, then a
+// per-kernel table from N more runs, profiled (share of time, calls, mean µs, GFLOP/s).
 // Errors print as `error KCxxxx: message` and exit with status 1.
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,6 +16,7 @@ import { dtypeInfo, type DType } from '../ir/dtype.js';
 import { load } from '../runtime-vm/session.js';
 import type { Tensor } from '../runtime-vm/tensor.js';
 import { KestrelError } from '../runtime-vm/errors.js';
+import { chromeTrace, kernelTable, type ProfiledRun } from '../runtime-vm/profile.js';
 import { compile } from './driver.js';
 import { importOnnxCollect } from './frontend/onnx/import.js';
 import { TensorType as TensorProto } from './frontend/onnx/schema.js';
@@ -27,6 +30,7 @@ const USAGE = `usage:
                 [--sign KEY.pem]      (an Ed25519 private key: openssl genpkey -algorithm ed25519)
   kestrel run model.so --inputs DIR [--outputs DIR] [--check] [--bench N] [--threads N]
                 [--trusted-key PUBLIC.pem]   (require a signature by this key)
+                [--profile trace.json]
   kestrel inspect model.onnx|model.so
   kestrel tune model.onnx --log tune.jsonl [--budget 20m] [--trials N] [--target ...] [--fix sym=N,...]
   kestrel tune --merge a.jsonl b.jsonl ... -o all.jsonl
@@ -35,7 +39,8 @@ const USAGE = `usage:
 interface Args { positional: string[]; flags: Map<string, string | true> }
 
 const VALUED = new Set(['-o', '--output', '--target', '--fix', '--inputs', '--outputs', '--bench',
-  '--threads', '--sign', '--trusted-key', '--tuning-log', '--log', '--budget', '--trials']);
+  '--threads', '--sign', '--trusted-key', '--tuning-log', '--log', '--budget', '--trials',
+  '--profile']);
 
 function parseArgs(argv: readonly string[]): Args {
   const positional: string[] = [];
@@ -114,7 +119,9 @@ async function cmdRun(a: Args): Promise<number> {
       throw new Error(`${dir} holds ${data.inputs.length} inputs; the model takes ${session.inputs.length}`);
     }
     const feeds = Object.fromEntries(session.inputs.map((io, i) => [io.name, data.inputs[i].tensor]));
-    const out = await session.run(feeds);
+    const trace = str(a, '--profile');
+    const out = trace ? await profileTo(trace, () => session.run(feeds, { profile: true }))
+      : await session.run(feeds);
     let failed = 0;
     session.outputs.forEach((io, i) => {
       let line = `${io.name}: ${describe(out[io.name])}`;
@@ -131,7 +138,10 @@ async function cmdRun(a: Args): Promise<number> {
       session.outputs.forEach((io, i) => writeTensor(join(outDir, `output_${i}.pb`), io.name, out[io.name]));
     }
     const bench = Number(str(a, '--bench') ?? 0);
-    if (bench > 0) await runBench(bench, () => session.run(feeds));
+    if (bench > 0) {
+      await runBench(bench, () => session.run(feeds));
+      await kernelBench(bench, () => session.run(feeds, { profile: true }));
+    }
     return failed ? 1 : 0;
   } finally {
     session.dispose();
@@ -148,6 +158,26 @@ async function runBench(n: number, run: () => Promise<unknown>): Promise<void> {
   }
   times.sort((x, y) => x - y);
   console.log(`bench: ${n} runs, median ${times[n >> 1].toFixed(3)} ms, min ${times[0].toFixed(3)} ms`);
+}
+
+/** Runs once with profiling, writes the Chrome trace to `path`, returns the outputs. */
+async function profileTo<O>(path: string, run: () => Promise<ProfiledRun<O>>): Promise<O> {
+  const r = await run();
+  writeFileSync(path, JSON.stringify(chromeTrace(r.events)));
+  console.log(`profile: ${r.events.length} events -> ${path}`);
+  return r.outputs;
+}
+
+/** Profiles `n` runs and prints where the time goes, per kernel call site. */
+async function kernelBench(n: number, run: () => Promise<ProfiledRun<unknown>>): Promise<void> {
+  const runs = [];
+  for (let i = 0; i < n; i++) runs.push((await run()).events);
+  console.log('  share   calls     mean µs   GFLOP/s  kernel [ONNX nodes]');
+  for (const r of kernelTable(runs)) {
+    const gf = r.gflops === undefined ? '-' : r.gflops.toFixed(1);
+    console.log(`${(100 * r.share).toFixed(1).padStart(6)}%  ${(r.calls / n).toFixed(0).padStart(6)}  ` +
+      `${r.meanUs.toFixed(1).padStart(10)}  ${gf.padStart(8)}  ${r.name}${r.nodes ? ` [${r.nodes}]` : ''}`);
+  }
 }
 
 async function cmdInspect(a: Args): Promise<void> {

@@ -1,6 +1,8 @@
 // The compile driver: reads the ONNX file, runs the pipeline (compiler/pipeline.ts: passes,
 // schedules, codegen, link) and supplies the manifest (format, versions, target, model hash,
-// input/output signatures, content hashes) that the runtime checks before running anything.
+// input/output signatures, content hashes, kernel names and the debug table of
+// compiler/lower/debug.ts that lets errors and profiles speak ONNX) that the runtime checks before
+// running anything.
 // The .so is written under a temporary name and renamed, so a failed compile never leaves a
 // partial artifact behind.
 
@@ -15,7 +17,7 @@ import { requiredCpuFeatures } from '../codegen/llvm/backend.js';
 import { checkOutputPath } from '../codegen/link.js';
 import { type TargetDesc, type TargetName, targetFromName } from '../codegen/target.js';
 import { importOnnxFile } from './frontend/onnx/import.js';
-import { runPipeline } from './pipeline.js';
+import { type CompiledModel, runPipeline } from './pipeline.js';
 import { Codes } from './diagnostics.js';
 import { KestrelError } from '../runtime-vm/errors.js';
 import type { Schedule } from './schedule/schedule.js';
@@ -76,8 +78,8 @@ const signature = (v: Value) => ({
   ...(v.type.unranked ? { rank: -1 } : {}),
 });
 
-function manifest(m: Module, outputs: readonly Value[], t: TargetDesc, bytecode: Uint8Array,
-  constants: Uint8Array) {
+function manifest(m: Module, outputs: readonly Value[], t: TargetDesc, c: CompiledModel) {
+  const { bytecode, constants } = c;
   return {
     format: 1,
     kestrel: KESTREL_VERSION,
@@ -94,6 +96,8 @@ function manifest(m: Module, outputs: readonly Value[], t: TargetDesc, bytecode:
     bytecode_fnv1a64: fnv1a64(bytecode),
     constants_fnv1a64: fnv1a64(constants),
     constants_size: constants.byteLength,
+    kernels: c.kernels.map((k) => k.name),
+    debug: c.debug,
   };
 }
 
@@ -108,8 +112,7 @@ export async function compileModule(m: Module, opts: CompileOptions): Promise<Co
     target, threads: opts.threads, schedules: opts.schedules,
     artifact: {
       output: opts.output, signingKey: key,
-      manifest: (bytecode, constants) =>
-        new TextEncoder().encode(JSON.stringify(manifest(m, outputs, target, bytecode, constants))),
+      manifest: (c) => new TextEncoder().encode(JSON.stringify(manifest(m, outputs, target, c))),
     },
   });
   return {

@@ -28,6 +28,7 @@ import { packConvWeights } from './passes/pack-conv-weights.js';
 import { padConvInputs } from './passes/pad-conv-inputs.js';
 import { idsAfter } from './passes/graph-util.js';
 import { ConstantPool } from './lower/constants.js';
+import { DebugCollector, type DebugTable } from './lower/debug.js';
 import { lowerKernels } from './lower/kernel-table.js';
 import { lowerProgram } from './lower/program.js';
 import {
@@ -48,8 +49,8 @@ export type PipelineStep = (typeof PIPELINE_STEPS)[number];
 /** Where the artifact goes and what the driver puts in its data object. */
 export interface ArtifactOptions {
   readonly output: string;
-  /** The manifest's bytes (the driver owns its content). */
-  readonly manifest: (bytecode: Uint8Array, constants: Uint8Array) => Uint8Array;
+  /** The manifest's bytes from the compiled model (the driver owns its content). */
+  readonly manifest: (out: CompiledModel) => Uint8Array;
   /** An Ed25519 private key to sign the artifact with (docs/artifacts.md). */
   readonly signingKey?: KeyObject;
 }
@@ -74,6 +75,8 @@ export interface CompiledModel {
   readonly schedules: readonly KernelSchedule[];
   /** Milliseconds per step, in order. */
   readonly times: readonly { readonly step: string; readonly ms: number }[];
+  /** The manifest's debug table: kernel call sites and tensor registers in ONNX terms. */
+  readonly debug: DebugTable;
 }
 
 /** Applies `pass` to every control-flow body of `f` (innermost first), then to `f` itself. */
@@ -115,12 +118,13 @@ export async function runPipeline(m: Module, o: PipelineOptions): Promise<Compil
     (l) => l.kernels.map(printKernel).join('\n'));
   s.run('verify-tir', () => verifyKernels(lowered.kernels), (n) => `${n} kernels verified`);
   const constants = new ConstantPool();
+  const debug = new DebugCollector();
   const bytecode = s.run('lower-program', () =>
-    lowerProgram(lowered.plan, { constants, nKernels: lowered.kernels.length }, new Assembler()),
+    lowerProgram(lowered.plan, { constants, nKernels: lowered.kernels.length, debug }, new Assembler()),
     listBytecode);
   const out: CompiledModel = {
     kernels: lowered.kernels, bytecode, constants: constants.bytes(), func: f,
-    schedules: [...schedules.values()], times: s.times,
+    schedules: [...schedules.values()], times: s.times, debug: debug.table(),
   };
   const a = o.artifact;
   if (!a) { // the front half only: tests and inspection
@@ -136,7 +140,7 @@ export async function runPipeline(m: Module, o: PipelineOptions): Promise<Compil
   const objects = s.run('object-emit', () => {
     const kernels = llvm.emitObject();
     llvm.dispose();
-    return [kernels, dataObject(t, out.bytecode, out.constants, a.manifest(out.bytecode, out.constants))];
+    return [kernels, dataObject(t, out.bytecode, out.constants, a.manifest(out))];
   }, ([k, d]) => `${bytes('kernels.o', k)}\n${bytes('data.o', d)}`);
   await s.runAsync('link', async () => {
     await linkSharedObject({ objects, output: a.output, target: t, signingKey: a.signingKey });

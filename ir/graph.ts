@@ -6,7 +6,7 @@
 // a body may read values of enclosing functions directly (captures).
 
 import type { DType } from './dtype.js';
-import type { Dim } from './dim.js';
+import { type Dim, dimKey } from './dim.js';
 
 export interface TensorType {
   readonly dtype: DType;
@@ -61,6 +61,26 @@ export interface Node {
   readonly attrs: Attrs;
   /** Where the node came from, for errors: the ONNX node name and op type. */
   readonly origin: { readonly name: string; readonly opType: string };
+  /** Relations between dims that shape inference assumed but could not prove (see ShapeCheck). */
+  readonly checks?: readonly ShapeCheck[];
+}
+
+/**
+ * A relation between symbolic dims that the node's shape relation relies on but could not prove
+ * at compile time (a broadcast, matching inner dims): the VM checks it before the node runs and
+ * fails the run with KR0204 otherwise. It holds when the two dims of at least one pair are equal.
+ * `message` is the whole error text; each `{}` in it stands for the run-time value of the next
+ * dim of `args`, in order.
+ */
+export interface ShapeCheck {
+  readonly anyOf: readonly (readonly [Dim, Dim])[];
+  readonly message: string;
+  readonly args: readonly Dim[];
+}
+
+/** A key for the relation a check tests (its pairs, dims in normal form). */
+export function checkKey(c: ShapeCheck): string {
+  return c.anyOf.map(([a, b]) => `${dimKey(a)}=${dimKey(b)}`).join('|');
 }
 
 export interface Func {

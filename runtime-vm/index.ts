@@ -6,5 +6,6 @@ export {
   type RunOptions, type RunValue,
 } from './session.js';
 export { KestrelError, RuntimeCodes } from './errors.js';
+export { chromeTrace, kernelTable, type KernelRow, type ProfiledRun, type ProfileEvent } from './profile.js';
 export { RUNTIME_DTYPES, runtimeDType, type TensorType, type TypedArray } from './dtypes.js';
 export { FORMAT_VERSION, INT_OPS, OPCODES } from './isa.generated.js';

@@ -91,5 +91,11 @@ export const OPCODES = {
   ] },
   has_value: { code: 41, class: 'builtin', operands: [['dst', 'reg'], ['src', 'reg']] },
   input_opt: { code: 42, class: 'builtin', operands: [['dst', 'reg'], ['index', 'u32']] },
+  check_dims: { code: 43, class: 'builtin', operands: [
+    ['cond', 'reg'],
+    ['code', 'u32'],
+    ['message', 'str'],
+    ['values', 'regs'],
+  ] },
 } as const;
 export type OpName = keyof typeof OPCODES;

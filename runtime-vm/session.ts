@@ -14,6 +14,9 @@
 // during the run -> the native run is cancelled (seen at the next loop iteration or kernel call)
 // and the promise rejects with KR0302, also when the run happened to finish first. The session
 // stays usable; other runs are not affected.
+// Profiling: run(feeds, { profile: true }) resolves to { outputs, events } (profile.ts); runs
+// without it are not timed. Native error messages that start with an ONNX node or tensor (worded
+// from the artifact's debug table) put it into KestrelError.details as well.
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -21,6 +24,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runtimeDType, runtimeDTypeFromCode, type TensorType } from './dtypes.js';
 import { KestrelError, RuntimeCodes } from './errors.js';
+import type { ProfiledRun, ProfileEvent } from './profile.js';
 import { Tensor } from './tensor.js';
 
 export interface IoInfo {
@@ -70,6 +74,11 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Replaces LoadOptions.maxIterations for this run (absent or 0 = the session's). */
   maxIterations?: number;
+  /**
+   * Times every kernel call and VM builtin of this run: run() then resolves to
+   * `{ outputs, events }` (see profile.ts). Runs without it are not timed at all.
+   */
+  profile?: boolean;
 }
 
 interface NativeIo {
@@ -77,10 +86,11 @@ interface NativeIo {
 }
 interface NativeIn { dtype: number; dims: readonly number[]; data: ArrayBufferView }
 interface NativeOut { dtype: number; dims: number[]; data: ArrayBuffer }
+type NativeOuts = (NativeOut | NativeOut[] | null)[] & { profile?: string };
 interface NativeSession {
   info(): { inputs: NativeIo[]; outputs: NativeIo[] };
-  run(inputs: (NativeIn | NativeIn[] | null)[], maxIterations?: number):
-    Promise<(NativeOut | NativeOut[] | null)[]> & { cancel(): void };
+  run(inputs: (NativeIn | NativeIn[] | null)[], maxIterations?: number, profile?: boolean):
+    Promise<NativeOuts> & { cancel(): void };
   dispose(): void;
 }
 interface Addon {
@@ -115,7 +125,20 @@ function loadAddon(): Addon {
 function toKestrel(e: unknown): unknown {
   if (e instanceof KestrelError || !(e instanceof Error)) return e;
   const code = (e as Error & { code?: unknown }).code;
-  return typeof code === 'string' && /^K[RC]\d{4}$/.test(code) ? new KestrelError(code, e.message) : e;
+  if (typeof code !== 'string' || !/^K[RC]\d{4}$/.test(code)) return e;
+  return new KestrelError(code, e.message, where(e.message));
+}
+
+/**
+ * The ONNX node or tensor a native message starts with (the runtime words them from the
+ * artifact's debug table): `node 'n' (Op)` / `nodes 'n' (Op), ...` -> { node, opType } of the first,
+ * `tensor 't'` -> { tensor }.
+ */
+function where(message: string): Record<string, string> {
+  const n = /^nodes? '((?:[^']|'(?! \())*)' \(([^)]*)\)/.exec(message);
+  if (n) return { node: n[1], opType: n[2] };
+  const t = /^tensor '((?:[^']|'(?! ))*)'/.exec(message);
+  return t ? { tensor: t[1] } : {};
 }
 
 function cancelled(): KestrelError {
@@ -171,19 +194,23 @@ export class Session {
    * (or null when absent); outputs come back the same way (see IoInfo.kind). The result type says
    * Tensor for the common case: a caller of a model with sequence outputs reads them as Tensor[].
    */
-  async run(feeds: Record<string, RunValue>, options: RunOptions = {}): Promise<Record<string, Tensor>> {
+  run(feeds: Record<string, RunValue>, options: RunOptions & { profile: true }):
+    Promise<ProfiledRun<Record<string, Tensor>>>;
+  run(feeds: Record<string, RunValue>, options?: RunOptions): Promise<Record<string, Tensor>>;
+  async run(feeds: Record<string, RunValue>, options: RunOptions = {}):
+    Promise<Record<string, Tensor> | ProfiledRun<Record<string, Tensor>>> {
     const native = this.native;
     if (!native) throw new KestrelError(RuntimeCodes.DISPOSED, 'run() on a disposed session');
-    const { signal, maxIterations } = options ?? {};
+    const { signal, maxIterations, profile } = options ?? {};
     checkLimit(maxIterations, 'maxIterations');
     if (signal?.aborted) throw cancelled();
     const ordered = this.order(feeds);
-    let outs: (NativeOut | NativeOut[] | null)[];
+    let outs: NativeOuts;
     let pending: ReturnType<NativeSession['run']>;
     try {
       pending =
         native.run(ordered.map((v) => (v === null ? null : Array.isArray(v) ? v.map(nativeIn) : nativeIn(v))),
-        maxIterations ?? 0);
+        maxIterations ?? 0, profile === true);
     } catch (e) {
       throw toKestrel(e);
     }
@@ -199,7 +226,9 @@ export class Session {
     if (signal?.aborted) throw cancelled();
     const result: Record<string, RunValue> = {};
     this.outputs.forEach((info, i) => { result[info.name] = outputValue(info, outs[i]); });
-    return result as Record<string, Tensor>;
+    const outputs = result as Record<string, Tensor>;
+    if (profile !== true) return outputs;
+    return { outputs, events: JSON.parse(outs.profile ?? '[]') as ProfileEvent[] };
   }
 
   /** Frees the native session; idempotent. Runs in flight are cancelled (KR0301) and stop first. */

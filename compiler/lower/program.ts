@@ -11,15 +11,17 @@
 // dim that only exists at run time (a fresh symbol, a data symbol) is bound from the tensor that
 // carries it right after that tensor is defined.
 
-import { type Atom, type Dim, dataSymbol, dimKey, dimVars, isStatic, parseDataSymbol,
-  sym } from '../../ir/dim.js';
+import { type Atom, type Dim, dataSymbol, dimKey, dimVars, isStatic, sym } from '../../ir/dim.js';
 import { dtypeInfo } from '../../ir/dtype.js';
-import { bodiesOf, type Func, isConst, type Node, nodeReads, type Value } from '../../ir/graph.js';
+import { type Func, isConst, type Node, nodeReads, type Value } from '../../ir/graph.js';
 import type { Assembler } from '../../codegen/bytecode.js';
 import type { IntOpName } from '../../runtime-vm/isa.generated.js';
 import { fail, Codes } from '../diagnostics.js';
 import type { Group } from '../passes/fuse.js';
 import type { ConstantPool } from './constants.js';
+import { emitChecks } from './checks.js';
+import { dataReferences, lastUses } from './data-refs.js';
+import type { DebugCollector } from './debug.js';
 import { VM_OPS } from './vm-ops.js';
 
 export interface ProgramKernel {
@@ -40,6 +42,8 @@ export interface Plan {
 export interface ProgramOptions {
   readonly constants: ConstantPool;
   readonly nKernels: number;
+  /** Collects the artifact's debug table (kernel call sites, tensor registers). */
+  readonly debug?: DebugCollector;
 }
 
 const INT64_MAX = (1n << 63n) - 1n;
@@ -55,6 +59,8 @@ class ProgramBuilder {
   private tensorRegs = new Map<number, number>();
   private symRegs = new Map<string, number>();
   private dimRegs = new Map<string, number>();
+  /** Shape checks already made in this scope (compiler/lower/checks.ts). */
+  private checked = new Set<string>();
   private readonly aliased = new Set<number>();
 
   constructor(
@@ -62,13 +68,16 @@ class ProgramBuilder {
     private readonly constants: ConstantPool,
     /** Value id -> element indices read by data symbols. */
     private readonly dataRefs: ReadonlyMap<number, readonly number[]>,
+    private readonly debug?: DebugCollector,
   ) {}
 
   /** Runs `fn` with the register caches it adds dropped afterwards (a branch or a body). */
   private scoped(fn: () => void): void {
     const saved = [new Map(this.tensorRegs), new Map(this.symRegs), new Map(this.dimRegs)] as const;
+    const checked = new Set(this.checked);
     fn();
     [this.tensorRegs, this.symRegs, this.dimRegs] = saved;
+    this.checked = checked;
   }
 
   bindInputs(inputs: readonly Value[]): void {
@@ -77,6 +86,7 @@ class ProgramBuilder {
       const r = this.a.reg();
       this.tensorRegs.set(v.id, r);
       this.aliased.add(v.id);
+      this.debug?.tensor(r, v);
       const dtype = dtypeInfo(v.type.dtype).code;
       // Optionals and sequences carry no dims to bind (their elements' dims are never bound).
       if (v.type.optional) return this.a.emit('input_opt', { dst: r, index: i });
@@ -196,9 +206,11 @@ class ProgramBuilder {
     }
   }
 
-  private define(v: Value, aliasOf?: Value): number {
+  /** A register for `v` (a view of `aliasOf` if given), named in the debug table after `v` and `by`. */
+  private define(v: Value, aliasOf?: Value, by?: Node): number {
     const r = this.a.reg();
     this.tensorRegs.set(v.id, r);
+    this.debug?.tensor(r, v, by);
     if (aliasOf && (this.aliased.has(aliasOf.id) || isConst(aliasOf))) this.aliased.add(v.id);
     return r;
   }
@@ -210,17 +222,19 @@ class ProgramBuilder {
     if (src.type.sequence || src.type.optional) return this.a.emit('move',
       { dst: this.define(out, src), src: s });
     const shape = out.type.shape.map((d) => this.dimReg(d));
-    this.a.emit('reshape', { dst: this.define(out, src), src: s, shape });
+    this.a.emit('reshape', { dst: this.define(out, src, g.root), src: s, shape });
     this.bindData(out);
   }
 
   private kernel(g: Group, call: ProgramKernel): void {
     for (const v of g.outputs) {
       const shape = v.type.shape.map((d) => this.dimReg(d));
-      this.a.emit('alloc', { dst: this.define(v), dtype: dtypeInfo(v.type.dtype).code, shape });
+      const dtype = dtypeInfo(v.type.dtype).code;
+      this.a.emit('alloc', { dst: this.define(v, undefined, g.root), dtype, shape });
     }
     const tensors = call.tensors.map((v) => this.tensor(v));
     const scalars = call.symbols.map((s) => this.dimReg(sym(s)));
+    this.debug?.call(this.a.here, call.index, g, call.symbols);
     this.a.emit('call_kernel', { kernel: call.index, tensors, scalars });
     for (const v of g.outputs) this.bindData(v);
   }
@@ -435,7 +449,12 @@ class ProgramBuilder {
     const keep = new Set(p.func.outputs.map((v) => v.id));
     const owned = new Set<number>(isMain ? p.func.inputs.map((v) => v.id) : []);
     for (const g of p.groups) for (const v of g.outputs) owned.add(v.id);
+    const checks = { a: this.a, dimReg: (d: Dim) => this.dimReg(d),
+      intOp: (op: 'eq' | 'or', x: number, y: number) => this.intOp(op, x, y) };
     p.groups.forEach((g, i) => {
+      this.debug?.group(this.a.here, g);
+      // Before the group runs: its nodes' shape assumptions (a branch's checks stay in the branch).
+      for (const n of [g.root, ...g.epilogue]) emitChecks(n, { ...checks, checked: this.checked });
       if (g.kind === 'view') this.view(g);
       else if (g.kind === 'control') this.control(g, p.bodies.get(g.root)!);
       else if (g.kind === 'vm') this.vmOp(g);
@@ -465,33 +484,8 @@ class ProgramBuilder {
   }
 }
 
-/** Index of the last group reading each value (body captures count as reads of the node). */
-function lastUses(groups: readonly Group[]): Map<number, number> {
-  const last = new Map<number, number>();
-  groups.forEach((g, i) => {
-    for (const n of [g.root, ...g.epilogue]) for (const v of nodeReads(n)) last.set(v.id, i);
-  });
-  return last;
-}
-
-/** Every data symbol used by a dim of the function or its bodies: value id -> element indices. */
-function dataReferences(f: Func, refs = new Map<number, Set<number>>()): Map<number, Set<number>> {
-  const visit = (d: Dim) => {
-    for (const name of dimVars(d)) {
-      const ref = parseDataSymbol(name);
-      if (ref) refs.set(ref.valueId, (refs.get(ref.valueId) ?? new Set()).add(ref.index));
-    }
-  };
-  for (const n of f.nodes) {
-    for (const v of n.outputs) [...v.type.shape, ...(v.type.elems ?? [])].forEach(visit);
-    for (const b of bodiesOf(n)) dataReferences(b, refs);
-  }
-  return refs;
-}
-
 export function lowerProgram(plan: Plan, o: ProgramOptions, a: Assembler): Uint8Array {
-  const refs = new Map([...dataReferences(plan.func)].map(([id, s]) => [id, [...s].sort((x, y) => x - y)]));
-  const b = new ProgramBuilder(a, o.constants, refs);
+  const b = new ProgramBuilder(a, o.constants, dataReferences(plan.func), o.debug);
   b.bindInputs(plan.func.inputs);
   b.func(plan, true);
   b.ret(plan.func.outputs);

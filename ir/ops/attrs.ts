@@ -59,9 +59,30 @@ export function requireFloat(
   return t;
 }
 
-/** Checks `a == b` when both are static (symbolic dims are checked at run time by the VM). */
-export function checkDimEq(a: Dim, b: Dim, what: string, ctx: InferCtx): void {
+/**
+ * Requires `a == b`: a compile-time error when both are static, otherwise a run-time check
+ * (ctx.require) whose message names `operands` (input indices) when given.
+ */
+export function checkDimEq(a: Dim, b: Dim, what: string, ctx: InferCtx,
+  operands: readonly number[] = []): void {
   if (isStatic(a) && isStatic(b) && a !== b) ctx.fail(INPUT_MISMATCH, `${what}: ${a} vs ${b}`);
+  ctx.require([[a, b]], `${checkSubject(operands)}${what} differ: %0 vs %1`, operands, [a, b]);
+}
+
+/** Requires `d` to be 1 or `want` (a dim read through bcastCoord), like checkDimEq. */
+export function checkBroadcastTo(d: Dim, want: Dim, what: string, ctx: InferCtx,
+  operands: readonly number[] = []): void {
+  if (isStatic(d) && isStatic(want) && d !== want && d !== 1) {
+    ctx.fail(INPUT_MISMATCH, `${what}: ${d} vs ${want}`);
+  }
+  const message = `${checkSubject(operands)}${what}: %0 is neither 1 nor %1`;
+  ctx.require([[d, 1], [d, want]], message, operands, [d, want]);
+}
+
+/** "input $0: ", "inputs $0, $1: " (the operands a check message shows), or nothing. */
+function checkSubject(operands: readonly number[]): string {
+  if (!operands.length) return '';
+  return `input${operands.length > 1 ? 's' : ''} ${operands.map((_, k) => `$${k}`).join(', ')}: `;
 }
 
 /** Validated window attributes of a conv or pool over `spatial` axes. */
@@ -167,6 +188,7 @@ export const LOWER_FAIL: InferCtx = {
   constant: () => undefined,
   values: () => undefined,
   fresh: () => { throw new Error('internal: fresh dims are made by infer only'); },
+  require: () => undefined, // infer recorded the node's checks
 };
 
 /** Static value of an int64 expression, if it is a constant. */

@@ -1,5 +1,6 @@
 // Numpy-style broadcasting, shared by every multi-input elementwise op: the output shape over
-// symbolic dims, and the index map from an output position to an input position.
+// symbolic dims, the run-time checks for what that shape assumes, and the index map from an
+// output position to an input position.
 
 import { type Dim, dimEq, dimMax, isStatic, shapeToString } from '../dim.js';
 import type { TensorType } from '../graph.js';
@@ -7,25 +8,51 @@ import * as t from '../tir-build.js';
 import { imm } from '../tir-build.js';
 import type { Expr } from '../tir.js';
 import type { TensorAccess } from '../te.js';
-import type { InferCtx } from './registry.js';
+import type { CheckOperand, InferCtx } from './registry.js';
 
-/** Broadcast result of two dims, or undefined when they are statically incompatible. */
+/**
+ * Broadcast result of two dims, or undefined when they are statically incompatible. Where it
+ * cannot compare them it assumes what a valid model guarantees; broadcastAssumption states that
+ * assumption, which broadcastShapes has the VM check at run time.
+ */
 export function broadcastDim(a: Dim, b: Dim): Dim | undefined {
   if (a === 1) return b;
   if (b === 1) return a;
   if (dimEq(a, b)) return a;
   if (isStatic(a) && isStatic(b)) return undefined;
-  // One side symbolic: it must equal the static side at run time (or be 1, which the clamped
+  // One side symbolic: it equals the static side at run time, or is 1 (which the clamped
   // broadcast index handles).
   if (isStatic(a)) return a;
   if (isStatic(b)) return b;
-  // Both symbolic and different: a valid model has them equal (or one of them 1) at run time, so
-  // max(a, b) is exact; dimMax simplifies the usual forms (`seq` with `min(seq, 512)` after a
-  // Slice is `seq`).
+  // Both symbolic and different: equal at run time (or one of them 1), so max(a, b) is exact;
+  // dimMax simplifies the usual forms (`seq` with `min(seq, 512)` after a Slice is `seq`).
   return dimMax(a, b);
 }
 
-export function broadcastShapes(shapes: readonly (readonly Dim[])[], ctx: InferCtx): Dim[] {
+/**
+ * What broadcastDim assumes of two dims it could not compare, as ShapeCheck pairs (one of them
+ * must hold at run time); empty when nothing is assumed.
+ */
+export function broadcastAssumption(a: Dim, b: Dim): [Dim, Dim][] {
+  if (a === 1 || b === 1 || dimEq(a, b) || (isStatic(a) && isStatic(b))) return [];
+  if (isStatic(a)) return [[b, 1], [b, a]];
+  if (isStatic(b)) return [[a, 1], [a, b]];
+  return [[a, b], [a, 1], [b, 1]];
+}
+
+/** "$0 and $1", "$0, $1 and $2": operand placeholders for a check message. */
+export function operandList(n: number): string {
+  const all = Array.from({ length: n }, (_, k) => `$${k}`);
+  return n > 1 ? `${all.slice(0, -1).join(', ')} and ${all[n - 1]}` : all.join('');
+}
+
+/**
+ * The broadcast of `shapes`; dims it cannot compare at compile time become run-time checks
+ * (ctx.require) whose message shows `operands` (default: inputs 0, 1, ... in order).
+ */
+export function broadcastShapes(shapes: readonly (readonly Dim[])[], ctx: InferCtx,
+  operands: readonly CheckOperand[] = shapes.map((_, k) => k),
+  message = `inputs ${operandList(operands.length)} cannot be broadcast`): Dim[] {
   const rank = Math.max(0, ...shapes.map((s) => s.length));
   const out: Dim[] = [];
   for (let i = 0; i < rank; i++) {
@@ -37,6 +64,8 @@ export function broadcastShapes(shapes: readonly (readonly Dim[])[], ctx: InferC
       if (r === undefined) {
         ctx.fail('KC0402', `shapes ${shapes.map(shapeToString).join(' and ')} cannot be broadcast`);
       }
+      const assumed = broadcastAssumption(d, s[k]);
+      if (assumed.length) ctx.require(assumed, message, operands);
       d = r;
     }
     out.push(d);

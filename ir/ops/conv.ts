@@ -17,7 +17,7 @@
 // unrolled and vectorised loop vars so they become registers.
 
 import type { Dim } from '../dim.js';
-import { dimAdd, isStatic } from '../dim.js';
+import { dimAdd, dimMul, isStatic } from '../dim.js';
 import type { Attrs, TensorType } from '../graph.js';
 import type { LowerCtx, Lowering, TensorAccess } from '../te.js';
 import type { Buffer, Expr, Stmt, Var } from '../tir.js';
@@ -56,6 +56,9 @@ function inferConv(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: Infer
   }
   const icg = isStatic(c) ? c / group : w.shape[1];
   checkDimEq(w.shape[1], icg, 'conv weight channels vs input channels/group', ctx);
+  if (!isStatic(c)) {
+    checkDimEq(c, dimMul(w.shape[1], group), 'input channels vs weight channels × group', ctx, [0, 1]);
+  }
   for (const [d, what] of [[c, 'input'], [m, 'output']] as const) {
     if (isStatic(d) && d % group !== 0) {
       ctx.fail(INPUT_MISMATCH, `conv ${what} channels ${d} not divisible by group ${group}`);

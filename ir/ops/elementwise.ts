@@ -133,10 +133,10 @@ function shapeArith(name: string, out: TensorType, ctx: InferCtx): readonly Dim[
 
 function elementwiseInfer(outDType?: (ins: DType) => DType) {
   return (inputs: readonly (TensorType | null)[], _attrs: Attrs, ctx: InferCtx): TensorType[] => {
-    const present = inputs.filter((x): x is TensorType => x !== null);
-    const dtype = sameDType(present, ctx);
-    return [{ dtype: outDType ? outDType(dtype) : dtype,
-      shape: broadcastShapes(present.map((x) => x.shape), ctx) }];
+    const present = inputs.flatMap((x, k) => (x ? [{ x, k }] : []));
+    const dtype = sameDType(present.map((p) => p.x), ctx);
+    const shape = broadcastShapes(present.map((p) => p.x.shape), ctx, present.map((p) => p.k));
+    return [{ dtype: outDType ? outDType(dtype) : dtype, shape }];
   };
 }
 

@@ -9,7 +9,7 @@
 // Both lower to a `kernel` (the asserts need statements) over the output's elements with the
 // default element loop; fused elementwise consumers run in its stores.
 
-import { type Dim, isStatic } from '../dim.js';
+import { type Dim, dimMin, isStatic } from '../dim.js';
 import type { Attrs, TensorType } from '../graph.js';
 import { elementLoops } from '../te-loops.js';
 import type { LowerCtx, Lowering } from '../te.js';
@@ -17,9 +17,10 @@ import { add, and, cast, ge, lt, max, min, select, seq, sub } from '../tir-build
 import type { Expr, Stmt } from '../tir.js';
 import { ATTR_RANGE, INPUT_MISMATCH, intAttr } from './attrs.js';
 import { defineOps, type InferCtx, type OpDef } from './registry.js';
+import { KernelStatus } from '../kernel-status.js';
 
 /** Kernel status of a gather whose index is out of range after wrapping. */
-export const INDEX_OUT_OF_RANGE = 3;
+export const INDEX_OUT_OF_RANGE = KernelStatus.INDEX_OUT_OF_RANGE;
 
 const INDEX_TYPES = new Set(['int32', 'int64']);
 
@@ -63,10 +64,15 @@ function inferGather(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: Inf
 
 function inferGatherElements(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
   const [x, ind] = indicesOf(ins, ctx);
-  axisOf(attrs, x.shape.length, ctx);
+  const axis = axisOf(attrs, x.shape.length, ctx);
   if (ind.shape.length !== x.shape.length) {
     ctx.fail(INPUT_MISMATCH, `indices rank ${ind.shape.length} differs from data rank ${x.shape.length}`);
   }
+  // Off the axis the kernel reads data at the output's coordinates: indices may not be larger.
+  ind.shape.forEach((d, k) => {
+    if (k === axis) return;
+    ctx.require([[dimMin(d, x.shape[k]), d]], `indices $1 exceed data $0 on axis ${k}`, [0, 1]);
+  });
   return [{ dtype: x.dtype, shape: ind.shape }];
 }
 

@@ -91,7 +91,9 @@ function inferExpand(ins: readonly (TensorType | null)[], _attrs: Attrs, ctx: In
   const x = ins[0]!;
   const shape = ctx.values(1);
   if (!shape) return ctx.fail(INPUT_MISMATCH, 'expand needs a 1-D int64 shape of static length');
-  return [{ dtype: x.dtype, shape: broadcastShapes([x.shape, shape], ctx) }];
+  const operands = [0, { input: 1, dims: shape }];
+  const out = broadcastShapes([x.shape, shape], ctx, operands, 'input $0 cannot be expanded to shape $1');
+  return [{ dtype: x.dtype, shape: out }];
 }
 
 /** Reads x at an output index of the broadcast result (symbolic dims are 1 or the output's). */

@@ -20,18 +20,23 @@ import type { Attrs, TensorType } from '../graph.js';
 import type { LowerCtx, Lowering, TensorAccess } from '../te.js';
 import type { Buffer, Expr, Stmt } from '../tir.js';
 import { add, flatIndex, imm, mul } from '../tir-build.js';
-import { INPUT_MISMATCH, bcastCoord, checkDimEq, floatAttr, intAttr, knob, requireFloat } from './attrs.js';
+import {
+  INPUT_MISMATCH, bcastCoord, checkBroadcastTo, checkDimEq, floatAttr, intAttr, knob, requireFloat,
+} from './attrs.js';
 import { type MMTiles, microKernel } from './gemm-micro.js';
 import type { InferCtx } from './registry.js';
 import { defineOps } from './registry.js';
-import { broadcastDim } from './broadcast.js';
+import { broadcastAssumption, broadcastDim } from './broadcast.js';
 
+/** The batch dims of a matmul: a and b broadcast (both are inputs 0 and 1 of the node). */
 function broadcastShapes(a: readonly Dim[], b: readonly Dim[], ctx: InferCtx): Dim[] {
   const r = Math.max(a.length, b.length), out: Dim[] = [];
   for (let i = 0; i < r; i++) {
     const da = a[a.length - r + i] ?? 1, db = b[b.length - r + i] ?? 1;
     out.push(broadcastDim(da, db)
       ?? ctx.fail(INPUT_MISMATCH, `cannot broadcast ${dimKey(da)} with ${dimKey(db)}`));
+    const assumed = broadcastAssumption(da, db);
+    if (assumed.length) ctx.require(assumed, 'inputs $0 and $1: batch dims cannot be broadcast', [0, 1]);
   }
   return out;
 }
@@ -41,7 +46,7 @@ function inferMatmul(ins: readonly (TensorType | null)[], _attrs: Attrs, ctx: In
   if (a.dtype !== b.dtype) ctx.fail(INPUT_MISMATCH, `matmul dtypes differ: ${a.dtype} vs ${b.dtype}`);
   const ra = a.shape.length, rb = b.shape.length;
   const ka = a.shape[ra - 1], kb = rb === 1 ? b.shape[0] : b.shape[rb - 2];
-  checkDimEq(ka, kb, 'matmul inner dims', ctx);
+  checkDimEq(ka, kb, 'matmul inner dims', ctx, [0, 1]);
   const lead = (s: readonly Dim[]): Dim[] => s.slice(0, Math.max(0, s.length - 2));
   const batch = broadcastShapes(lead(a.shape), lead(b.shape), ctx);
   const rows = ra > 1 ? [a.shape[ra - 2]] : [], cols = rb > 1 ? [b.shape[rb - 1]] : [];
@@ -54,12 +59,12 @@ function inferGemm(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: Infer
   const tA = intAttr(attrs, 'transA', 0) !== 0, tB = intAttr(attrs, 'transB', 0) !== 0;
   const [m, ka] = tA ? [a.shape[1], a.shape[0]] : a.shape;
   const [kb, n] = tB ? [b.shape[1], b.shape[0]] : b.shape;
-  checkDimEq(ka, kb, 'gemm inner dims', ctx);
+  checkDimEq(ka, kb, 'gemm inner dims', ctx, [0, 1]);
   const c = ins[2];
   if (c) {
     if (c.shape.length > 2) ctx.fail(INPUT_MISMATCH, `gemm C must have rank <= 2, got ${c.shape.length}`);
     const want = [m, n].slice(2 - c.shape.length);
-    c.shape.forEach((d, i) => { if (d !== 1) checkDimEq(d, want[i], 'gemm C broadcast to (M, N)', ctx); });
+    c.shape.forEach((d, i) => checkBroadcastTo(d, want[i], 'gemm C broadcast to (M, N)', ctx, [2]));
   }
   return [{ dtype: a.dtype, shape: [m, n] }];
 }

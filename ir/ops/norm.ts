@@ -20,8 +20,8 @@ import {
   store, sub, unary, unflatten,
 } from '../tir-build.js';
 import {
-  ATTR_RANGE, INPUT_MISMATCH, bcastCoord, ceilDivExpr, checkDimEq, constOf, floatAttr, intAttr, knob,
-  prodExpr, requireFloat,
+  ATTR_RANGE, INPUT_MISMATCH, bcastCoord, ceilDivExpr, checkBroadcastTo, checkDimEq, constOf, floatAttr,
+  intAttr, knob, prodExpr, requireFloat,
 } from './attrs.js';
 import type { InferCtx } from './registry.js';
 import { defineOps } from './registry.js';
@@ -163,7 +163,7 @@ function inferBatchNorm(ins: readonly (TensorType | null)[], _attrs: Attrs, ctx:
   const x = requireFloat(ins, 0, 'batch_norm input', ctx, 2);
   ['scale', 'bias', 'mean', 'var'].forEach((what, k) => {
     const t = requireFloat(ins, k + 1, `batch_norm ${what}`, ctx, 1, 1);
-    checkDimEq(t.shape[0], x.shape[1], `batch_norm ${what} length vs channels`, ctx);
+    checkDimEq(t.shape[0], x.shape[1], `batch_norm ${what} length vs channels`, ctx, [k + 1, 0]);
   });
   return [x];
 }
@@ -194,7 +194,7 @@ function inferLayerNorm(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: 
       ctx.fail(INPUT_MISMATCH, `layer_norm ${what} rank exceeds normalised rank`);
     }
     const want = norm.slice(norm.length - t.shape.length);
-    t.shape.forEach((d, i) => { if (d !== 1) checkDimEq(d, want[i], `layer_norm ${what}`, ctx); });
+    t.shape.forEach((d, i) => checkBroadcastTo(d, want[i], `layer_norm ${what}`, ctx, [k]));
   }
   if (intAttr(attrs, 'stats', 0) === 0) return [x];
   // ONNX's optional Mean and InvStdDev: per row, normalised axes kept as 1, in float32.

@@ -17,9 +17,24 @@ export type Trait =
   | 'control' // structured control flow with bodies
   | 'vm'; // run by VM builtins, no kernel (sequence ops): compiler/lower/vm-ops.ts
 
+/**
+ * An input as a shape check's message shows it, `'name' [dims seen]`: input `i` with its shape,
+ * or `{ input, dims }` with other dims (the contents of a shape input).
+ */
+export type CheckOperand = number | { readonly input: number; readonly dims: readonly Dim[] };
+
 export interface InferCtx {
   /** Throws a KestrelError naming the node being inferred. */
   fail(code: string, message: string): never;
+  /**
+   * Records a relation between dims that the shape relation assumes but cannot prove: the VM
+   * checks it before the node runs and fails with KR0204 unless the two dims of some pair of
+   * `anyOf` are equal (see ShapeCheck in ir/graph.ts). In `message`, `$k` shows `operands[k]` and
+   * `%k` the run-time value of `dims[k]`. A pair equal at compile time drops the check; when no
+   * pair can hold, it fails at once (KC0402).
+   */
+  require(anyOf: readonly (readonly [Dim, Dim])[], message: string, operands?: readonly CheckOperand[],
+    dims?: readonly Dim[]): void;
   /** The compile-time data of input `i` when it is a constant (shape tensors, axes, pads). */
   constant(i: number): ConstData | undefined;
   /**

@@ -57,11 +57,10 @@ import {
   type Layout, layoutOf, mergeSort, outIdx, sliceCmp, xAt, xFlat,
 } from './select-sort.js';
 import { defineOps, type InferCtx, type OpDef } from './registry.js';
+import { KernelStatus } from '../kernel-status.js';
 
-/** Kernel status: top_k's k is negative or larger than the axis extent. */
-export const TOPK_K_OUT_OF_RANGE = 5;
-/** Kernel status: to_scalar_int got a tensor with other than one element. */
-export const NOT_A_SCALAR = 6;
+export const { TOPK_K_OUT_OF_RANGE, NOT_A_SCALAR } = KernelStatus;
+
 const ne0 = (a: Expr, b: Expr | number): Expr => binary('ne', a, b);
 const or = (a: Expr, b: Expr): Expr => binary('or', a, b);
 const I = (v: number): Expr => imm(v);

@@ -199,10 +199,12 @@ const concat: OpDef = {
   name: 'concat', traits: ['opaque'],
   infer: (inputs, attrs, ctx) => {
     const xs = inputs.filter((x): x is TensorType => x !== null);
+    const first = inputs.findIndex((x) => x !== null);
     const rank = xs[0].shape.length;
     const axis = checkAxis(attrs.axis as number, rank, ctx);
     let along: Dim = 0;
-    for (const x of xs) {
+    inputs.forEach((x, k) => {
+      if (!x) return;
       if (x.shape.length !== rank || x.dtype !== xs[0].dtype) ctx.fail('KC0402',
         'concat: inputs differ in rank or dtype');
       x.shape.forEach((d, i) => {
@@ -210,9 +212,11 @@ const concat: OpDef = {
           ctx.fail('KC0402',
             `concat: dim ${i} differs: ${shapeToString(x.shape)} vs ${shapeToString(xs[0].shape)}`);
         }
+        if (i === axis) return;
+        ctx.require([[d, xs[0].shape[i]]], `inputs $0 and $1 differ on axis ${i}`, [first, k]);
       });
       along = dimAdd(along, x.shape[axis]);
-    }
+    });
     const out = { dtype: xs[0].dtype, shape: xs[0].shape.map((d, i) => (i === axis ? along : d)) };
     const parts = rank === 1 ? inputs.map((_, i) => (inputs[i] ? ctx.values(i) : [])) : [];
     const known = parts.length > 0 && parts.every((p) => p !== undefined && knownDims(p));

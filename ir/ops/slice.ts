@@ -155,6 +155,9 @@ function inferSplit(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: Infe
   if (isStatic(total) && isStatic(x.shape[axis]) && total !== x.shape[axis]) {
     ctx.fail(INPUT_MISMATCH, `split sizes sum to ${total}, axis has ${x.shape[axis]}`);
   }
+  // Sizes read at run time (or an extent known only then) must still cover the axis exactly.
+  ctx.require([[total, x.shape[axis]]], `input $0: split sizes add up to %0, axis ${axis} has %1`, [0],
+    [total, x.shape[axis]]);
   return sizes.map((d) => ({ dtype: x.dtype, shape: x.shape.map((e, i) => (i === axis ? d : e)) }));
 }
 

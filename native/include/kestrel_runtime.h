@@ -81,11 +81,13 @@ typedef struct kestrel_options {
 } kestrel_options;
 
 typedef struct kestrel_cancel_token kestrel_cancel_token;
+typedef struct kestrel_profile kestrel_profile;
 
 /* Per-run options for kestrel_run_ex; initialise with kestrel_run_options_init. */
 typedef struct kestrel_run_options {
   uint64_t max_iterations;      /* 0 = the session's max_iterations; otherwise replaces it */
   kestrel_cancel_token* cancel; /* NULL = none; must outlive the call */
+  kestrel_profile* profile;     /* NULL = not profiled; else filled by the run (kestrel_profile_json) */
 } kestrel_run_options;
 
 /* Kinds of values (kestrel_io_info.kind, kestrel_value.kind). An ONNX sequence input/output is a
@@ -167,6 +169,17 @@ void kestrel_cancel(kestrel_session* session);
 kestrel_cancel_token* kestrel_cancel_token_new(void);
 void kestrel_cancel_token_cancel(kestrel_cancel_token* token);
 void kestrel_cancel_token_free(kestrel_cancel_token* token);
+
+/* Profiling. A run given a kestrel_profile (kestrel_run_options.profile) times every kernel call
+ * and VM builtin; kestrel_profile_json then returns its events as a JSON array of Chrome trace
+ * events (ph "X", ts/dur in microseconds from the start of the run; kernels: cat "kernel", the
+ * kernel's name, args.nodes = [name, op type] of the ONNX nodes fused into the call, args.shapes =
+ * its tensors' shapes, args.flops when known; builtins: cat "builtin", the instruction's name,
+ * args.tensor when it writes a named tensor). The string stays valid until the next run with the
+ * same profile or kestrel_profile_free. Runs without a profile pay nothing for this. */
+kestrel_profile* kestrel_profile_new(void); /* NULL when out of memory */
+const char* kestrel_profile_json(const kestrel_profile* profile);
+void kestrel_profile_free(kestrel_profile* profile);
 
 size_t kestrel_outputs_count(const kestrel_outputs* outputs);
 /* Output `index` when it is a tensor; NULL when it is a sequence or an absent optional. */

@@ -5,7 +5,8 @@
 //   new NativeSession(path, threads, memoryLimitBytes, maxSteps, maxIterations, trustedKeys?)
 //       throws Error{code}; trustedKeys: Uint8Array of 32-byte Ed25519 public keys
 //   .info() -> { inputs: Io[], outputs: Io[] }   Io = { name, dtype: code, shape: (number|string)[] }
-//   .run([{ dtype, dims: number[], data: TypedArray }], maxIterations?)
+//   .run([{ dtype, dims: number[], data: TypedArray }], maxIterations?, profile?)
+//       (profile true: the resolved array also has `profile`, the JSON of kestrel_profile_json)
 //       -> Promise<[{ dtype, dims, data: ArrayBuffer }]> & { cancel(): void }
 //   .dispose()
 // inspect(path) -> { manifest: string, check: null | { code, message } }   (nothing is mapped)
@@ -183,9 +184,13 @@ struct RunJob {
   kestrel_run_options options;
   napi_deferred deferred = nullptr;
   kestrel_outputs* outputs = nullptr;
+  kestrel_profile* profile = nullptr;  // profiled runs only
   std::string code;  // empty on success
   std::string message;
-  ~RunJob() { kestrel_outputs_free(outputs); }
+  ~RunJob() {
+    kestrel_outputs_free(outputs);
+    kestrel_profile_free(profile);
+  }
 
   void Execute() {
     std::vector<std::vector<kestrel_tensor>> tensors;
@@ -230,6 +235,7 @@ struct RunJob {
         arr.Set(i, env.Null());
       }
     }
+    if (profile) arr.Set("profile", Napi::String::New(env, kestrel_profile_json(profile)));
     napi_resolve_deferred(env, deferred, arr);
   }
 
@@ -427,6 +433,10 @@ Napi::Value NativeSession::Run(const Napi::CallbackInfo& info) {
   kestrel_run_options_init(&job->options);
   job->options.max_iterations = arg_u64(info, 1);
   job->options.cancel = token.get();
+  if (info.Length() > 2 && info[2].IsBoolean() && info[2].As<Napi::Boolean>().Value()) {
+    job->profile = kestrel_profile_new();
+    job->options.profile = job->profile;
+  }
   napi_value promise_value;
   if (napi_create_promise(env, &job->deferred, &promise_value) != napi_ok) throw Napi::Error::New(env);
   Napi::Promise promise(env, promise_value);

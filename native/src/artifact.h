@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "debug.h"
 #include "status.h"
 
 namespace kestrel {
@@ -64,6 +65,7 @@ struct Manifest {
   std::vector<IoSpec> inputs;
   std::vector<IoSpec> outputs;
   std::vector<std::string> kernel_names;  // optional in the manifest
+  DebugInfo debug;                        // optional: the "debug" table (debug.h)
 };
 
 // A file whose digest and ELF headers have been checked, with its bytes (trailer included).

@@ -1,5 +1,6 @@
 // The instruction loop (see vm.h). One flat switch over opcodes; each case decodes its operands
 // in isa.json order and calls a small helper.
+#include <chrono>
 #include <cstring>
 
 #include "dtype.h"
@@ -49,6 +50,8 @@ class Machine {
   }
 
   Status run(std::vector<Value>* outputs);
+  // Word offset of the instruction that ran last (the failing one after a failed run).
+  uint64_t failed_at() const { return op_pc_; }
 
  private:
   const Executable& ex_;
@@ -185,6 +188,7 @@ class Machine {
   Status op_load_int();
   Status op_make_ints();
   Status op_call_kernel();
+  Status kernel_failed(uint32_t kernel, int32_t status) const;
   Status op_seq_empty();
   Status op_seq_construct();
   Status op_seq_insert();
@@ -195,10 +199,12 @@ class Machine {
   Status op_seq_split();
   Status op_index_view();
   Status op_check();
+  Status op_check_dims();
   Status op_fail();
   Status op_input_seq();
   Status op_input_opt();
   Status op_ret(std::vector<Value>* outputs);
+  void record(uint64_t t0);
   Status returned(const Tensor& t, Tensor* out);
   Status owned(const Tensor& t, Tensor* out);
 };
@@ -350,7 +356,14 @@ Status Machine::op_alloc() {
   const uint32_t dst = w(), dtype = w();
   KESTREL_TRY(int_dims(span()));
   Tensor t;
-  KESTREL_TRY(new_tensor(dtype, "tensor r" + std::to_string(dst), &t));
+  // Every failure message starts with `what`: the tensor's ONNX name replaces it only then, so
+  // a successful allocation builds no string.
+  static const std::string kWhat = "tensor";
+  Status s = new_tensor(dtype, kWhat, &t);
+  if (!s.ok()) {
+    s.message = ex_.manifest->debug.tensor(dst) + s.message.substr(kWhat.size());
+    return s;
+  }
   set_tensor(dst, std::move(t));
   return Ok();
 }
@@ -364,7 +377,8 @@ Status Machine::op_reshape() {
   KESTREL_TRY(element_count(t->shape.data(), t->shape.size(), "reshape source", &before));
   KESTREL_TRY(element_count(dims_.data(), dims_.size(), "reshape target", &after));
   if (before != after) {
-    return Fail(code::kShapeCheck, "reshape of " + std::to_string(before) + " elements to a shape of " +
+    return Fail(code::kShapeCheck, ex_.manifest->debug.tensor(dst) + ": reshape of " +
+                                       std::to_string(before) + " elements to a shape of " +
                                        std::to_string(after) + " elements");
   }
   Tensor view = *t;
@@ -458,11 +472,21 @@ Status Machine::op_call_kernel() {
   for (uint32_t k = 0; k < ss.n; ++k) KESTREL_TRY(want_int(ss.p[k], &scalars_[k]));
   const int32_t status = ex_.kernels[kernel](&ctx_, bufs_.data(), scalars_.data());
   if (status == 0) return check_cancel();  // a cancel that arrived during the kernel
+  return kernel_failed(kernel, status);
+}
+
+// KR0202 in ONNX terms where the debug table allows: the nodes fused into the call and what the
+// failed assert checks, then the kernel and status for reference.
+Status Machine::kernel_failed(uint32_t kernel, int32_t status) const {
+  const DebugInfo& dbg = ex_.manifest->debug;
   const auto& names = ex_.manifest->kernel_names;
-  const std::string name = kernel < names.size() && !names[kernel].empty()
-                               ? " (" + names[kernel] + ")" : "";
-  return Fail(code::kKernelFailed, "kernel " + std::to_string(kernel) + name +
-                                       " failed a run-time check (status " + std::to_string(status) + ")");
+  const std::string name = kernel < names.size() && !names[kernel].empty() ? " " + names[kernel] : "";
+  const std::string nodes = dbg.call_nodes(static_cast<uint32_t>(op_pc_));
+  const auto what = dbg.status.find(status);
+  return Fail(code::kKernelFailed, (nodes.empty() ? "" : nodes + ": ") +
+                                       (what != dbg.status.end() ? what->second : "a run-time check failed") +
+                                       " (kernel " + std::to_string(kernel) + name + ", status " +
+                                       std::to_string(status) + ")");
 }
 
 std::string kr_code(uint32_t c) {
@@ -478,6 +502,32 @@ Status Machine::op_check() {
   Status s;
   s.code = kr_code(c);
   s.message = str(msg);
+  return s;
+}
+
+// Like op_check; the message's `{}` placeholders take the values of the `values` registers.
+Status Machine::op_check_dims() {
+  const uint32_t cond = w(), c = w(), msg = w();
+  const Span vs = span();
+  int64_t v = 0;
+  KESTREL_TRY(want_int(cond, &v));
+  if (v != 0) return Ok();
+  const std::string& text = str(msg);
+  std::string out;
+  uint32_t next = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '{' && i + 1 < text.size() && text[i + 1] == '}' && next < vs.n) {
+      int64_t d = 0;
+      KESTREL_TRY(want_int(vs.p[next++], &d));
+      out += std::to_string(d);
+      ++i;
+    } else {
+      out += text[i];
+    }
+  }
+  Status s;
+  s.code = kr_code(c);
+  s.message = std::move(out);
   return s;
 }
 
@@ -656,15 +706,63 @@ Status Machine::op_index_view() {
   return Ok();
 }
 
+uint64_t now_ns() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
+
+// Scalar bookkeeping the profile leaves out: it would only bury the kernels and copies.
+bool profiled(Op op) {
+  switch (op) {
+    case Op::kJump: case Op::kJumpIf: case Op::kIntConst: case Op::kIntOp: case Op::kDim:
+    case Op::kMove: case Op::kFree: case Op::kCheck: case Op::kCheckDims: case Op::kCheckDim:
+    case Op::kHasValue:
+      return false;
+    default:
+      return true;
+  }
+}
+
+// Records the instruction at op_pc_, which started at t0 and has just finished.
+void Machine::record(uint64_t t0) {
+  const Op op = static_cast<Op>(code_[op_pc_]);
+  if (!profiled(op)) return;
+  ProfileEvent e;
+  e.at = static_cast<uint32_t>(op_pc_);
+  e.op = code_[op_pc_];
+  e.start_ns = t0;
+  e.dur_ns = now_ns() - t0;
+  if (op != Op::kCallKernel) {
+    const isa::OpInfo* info = isa::find_op(e.op);
+    if (info && info->n_operands > 0 && info->operands[0] == isa::Kind::kReg) e.reg = code_[op_pc_ + 1];
+  } else {
+    e.kernel = code_[op_pc_ + 1];
+    const uint32_t n = code_[op_pc_ + 2];
+    for (uint32_t k = 0; k < n; ++k) {
+      const Value& v = r_[code_[op_pc_ + 3 + k]];
+      e.shapes.push_back(v.kind == Value::kTensor ? v.t.shape : std::vector<int64_t>{});
+    }
+    e.flops = ex_.manifest->debug.flops(e.at, scalars_.data(), scalars_.size());
+  }
+  ctl_.profile->events.push_back(std::move(e));
+}
+
 Status Machine::run(std::vector<Value>* outputs) {
   uint64_t steps = 0;
   KESTREL_TRY(check_cancel());  // a run cancelled before it started
+  const bool profiling = ctl_.profile != nullptr;
+  if (profiling) {
+    ctl_.profile->events.clear();
+    ctl_.profile->run_start_ns = now_ns();
+  }
   for (;;) {
     if (ex_.max_steps != 0 && ++steps > ex_.max_steps) {
       return Fail(code::kCancelled, "the run exceeded the limit of " + std::to_string(ex_.max_steps) +
                                         " instructions");
     }
     op_pc_ = pc_;
+    const uint64_t t0 = profiling ? now_ns() : 0;
     switch (static_cast<Op>(w())) {
       case Op::kRet: return op_ret(outputs);
       case Op::kJump: {
@@ -698,6 +796,7 @@ Status Machine::run(std::vector<Value>* outputs) {
       case Op::kFree: r_[w()] = Value{}; break;
       case Op::kMove: { const uint32_t dst = w(), src = w(); r_[dst] = r_[src]; break; }
       case Op::kCheck: KESTREL_TRY(op_check()); break;
+      case Op::kCheckDims: KESTREL_TRY(op_check_dims()); break;
       case Op::kFail: return op_fail();
       case Op::kSeqEmpty: KESTREL_TRY(op_seq_empty()); break;
       case Op::kSeqConstruct: KESTREL_TRY(op_seq_construct()); break;
@@ -717,7 +816,17 @@ Status Machine::run(std::vector<Value>* outputs) {
         break;
       }
     }
+    if (profiling) record(t0);
   }
+}
+
+// Shape arithmetic and builtin failures (KR0203-KR0205) whose message names no ONNX node or
+// tensor yet get the node whose instructions were running, from the debug table.
+void locate(const DebugInfo& dbg, uint64_t pc, Status* s) {
+  if (s->code != code::kShapeArith && s->code != code::kShapeCheck && s->code != code::kIndexRange) return;
+  if (s->message.rfind("node", 0) == 0 || s->message.rfind("tensor '", 0) == 0) return;
+  const std::string node = dbg.node_at(static_cast<uint32_t>(pc));
+  if (!node.empty()) s->message = node + ": " + s->message;
 }
 
 }  // namespace
@@ -726,9 +835,13 @@ Status execute(const Executable& ex, std::vector<Value>* inputs, std::vector<Val
                std::vector<Value>* outputs, const RunControl* ctl) {
   const RunControl defaults;
   regs->assign(ex.program->n_regs, Value{});
-  Status s = Machine(ex, ctl ? *ctl : defaults, inputs, regs).run(outputs);
+  Machine m(ex, ctl ? *ctl : defaults, inputs, regs);
+  Status s = m.run(outputs);
   for (Value& v : *regs) v = Value{};
-  if (!s.ok()) outputs->clear();
+  if (!s.ok()) {
+    outputs->clear();
+    locate(ex.manifest->debug, m.failed_at(), &s);
+  }
   return s;
 }
 

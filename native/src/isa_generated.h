@@ -41,6 +41,7 @@ enum class Op : uint32_t {
   kInputSeq = 40,
   kHasValue = 41,
   kInputOpt = 42,
+  kCheckDims = 43,
 };
 
 enum class Kind : uint8_t {
@@ -94,6 +95,7 @@ constexpr OpInfo kOps[] = {
   {"input_seq", 40, 3, {Kind::kReg, Kind::kU32, Kind::kDtype}},
   {"has_value", 41, 2, {Kind::kReg, Kind::kReg}},
   {"input_opt", 42, 2, {Kind::kReg, Kind::kU32}},
+  {"check_dims", 43, 4, {Kind::kReg, Kind::kU32, Kind::kStr, Kind::kRegs}},
 };
 
 enum class IntOp : uint32_t {

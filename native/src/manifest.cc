@@ -3,7 +3,7 @@
 //     "target": { "arch": "x86_64", "requires": ["avx", "avx2", "fma", ...] },
 //     "bytecode_fnv1a64": "<16 hex>", "constants_fnv1a64": "<16 hex>",
 //     "inputs":  [{ "name": "x", "dtype": "float32", "shape": ["batch", 3] }],
-//     "outputs": [...], "kernels": ["optional", "names"] }
+//     "outputs": [...], "kernels": ["optional", "names"], "debug": { optional, see debug.h } }
 #include <cmath>
 
 #include "artifact.h"
@@ -200,7 +200,7 @@ Status parse_manifest(const std::string& text, Manifest* m) {
   if (const Json* ks = root.get("kernels"); ks && ks->type == Json::kArray) {
     for (const Json& k : ks->array) m->kernel_names.push_back(k.type == Json::kString ? k.str : "");
   }
-  return Ok();
+  return parse_debug(root, &m->debug);
 }
 
 Status check_manifest(const Manifest& m, uint16_t e_machine) {

@@ -13,6 +13,7 @@
 #include "bytecode.h"
 #include "dtype.h"
 #include "kestrel_runtime.h"
+#include "profile.h"
 #include "sequence.h"
 #include "vm.h"
 
@@ -371,7 +372,7 @@ kestrel_status kestrel_session_io(const kestrel_session* s, int is_output, size_
 }
 
 void kestrel_run_options_init(kestrel_run_options* o) {
-  if (o) *o = kestrel_run_options{0, nullptr};
+  if (o) *o = kestrel_run_options{0, nullptr, nullptr};
 }
 
 kestrel_cancel_token* kestrel_cancel_token_new(void) { return new (std::nothrow) kestrel_cancel_token; }
@@ -414,9 +415,12 @@ kestrel_status kestrel_run_values(kestrel_session* s, const kestrel_value* input
     ctl.max_iterations = options && options->max_iterations ? options->max_iterations : s->max_iterations;
     ctl.cancel = &s->cancel;
     ctl.cancel_run = options && options->cancel ? &options->cancel->flag : nullptr;
+    kestrel_profile* profile = options ? options->profile : nullptr;
+    ctl.profile = profile ? &profile->data : nullptr;
     std::vector<Value> staged, results;
     Status st = stage_inputs(s, inputs, n_inputs, &staged);
     if (st.ok()) st = execute(s->exec, &staged, &s->regs, &results, &ctl);
+    if (profile) profile->json = profile_json(profile->data, s->manifest);
     if (st.ok()) *out = wrap_outputs(&results);
     return report(st);
   } catch (const std::bad_alloc&) {

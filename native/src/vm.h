@@ -27,7 +27,10 @@
 // its body) tensors; the isa.json doc of make_ints predates bool and cannot be edited in place.
 //
 // Requires: a Program that passed verification (operands are decoded without bounds checks).
-// Error codes: `check` and `fail` carry the numeric part of a runtime code (204 -> "KR0204");
+// Messages speak ONNX where the manifest's debug table (debug.h) allows: a failing kernel (KR0202)
+// names the ONNX nodes fused into its call and what the assert checks, an allocation names the
+// ONNX tensor.
+// Error codes: `check`, `check_dims` and `fail` carry the numeric part of a runtime code (204 -> "KR0204");
 // check_dim fails with KR0104 and its `what` string; a wrong register kind or a malformed operand
 // the verifier cannot see (a flag not 0/1, an axis out of range, two `pos` registers) is KR0005;
 // shape/dtype disagreements in sequence ops KR0204; positions and indices out of range KR0205.
@@ -84,11 +87,32 @@ constexpr const char* kIndexRange = "KR0205";
 // far above what real models iterate (a Loop/Scan trip per token or time step, summed over loops).
 constexpr uint64_t kDefaultMaxIterations = 10000000;
 
+// One profiled instruction: a kernel call (with its tensors' shapes and FLOPs, -1 when not known)
+// or a builtin. Times are steady-clock nanoseconds.
+struct ProfileEvent {
+  uint32_t at = 0;  // word offset of the instruction
+  uint32_t op = 0;  // opcode
+  uint32_t kernel = 0;  // call_kernel: the kernel index
+  int64_t reg = -1;     // builtins: the register written (first operand), -1 when none
+  uint64_t start_ns = 0;
+  uint64_t dur_ns = 0;
+  double flops = -1;
+  std::vector<std::vector<int64_t>> shapes;
+};
+
+// Filled by a run whose RunControl has one (cleared when the run starts). Profiling costs a
+// run without it one predictable branch per instruction.
+struct Profile {
+  uint64_t run_start_ns = 0;
+  std::vector<ProfileEvent> events;
+};
+
 // Per-run limits and cancellation, owned by the caller for the duration of execute().
 struct RunControl {
   uint64_t max_iterations = kDefaultMaxIterations;  // backward jumps per run (UINT64_MAX: no limit)
   const std::atomic<bool>* cancel = nullptr;        // session-wide flag (kestrel_cancel)
   const std::atomic<bool>* cancel_run = nullptr;    // this run's token (kestrel_cancel_token)
+  Profile* profile = nullptr;                       // null: not profiling
 };
 
 // Everything a run reads; owned by the session, immutable after load.

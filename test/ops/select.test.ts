@@ -42,6 +42,7 @@ function runTyped(op: string, ins: readonly TIn[], attrs: Attrs, counts: Record<
       return [sym(`count${i}`)];
     },
     fresh: (h) => sym(h),
+    require: () => undefined,
   });
   const vars = new Map<string, Var>();
   const dimExpr = (d: Dim): Expr => {
@@ -221,7 +222,7 @@ describe('top_k', () => {
     expect(() => getOp('top_k')!.infer([{ dtype: 'float32', shape: [2, 4] }, { dtype: 'int64', shape: [1] }],
       { axis: 1 },
       { fail: (c, m) => { throw new Error(`${c}: ${m}`); }, constant: () => undefined, values,
-        fresh: sym })).toThrow(/KC0401/);
+        fresh: sym, require: () => undefined })).toThrow(/KC0401/);
   });
 });
 

@@ -96,7 +96,7 @@ describe('run-time failures', () => {
     }));
     const e = await runError(s, {});
     expect(e.code).toBe('KR0202');
-    expect(e.message).toMatch(/kernel 3 \(guard\) failed a run-time check \(status 7\)/);
+    expect(e.message).toMatch(/a run-time check failed \(kernel 3 guard, status 7\)/);
   });
 
   it('refuses an allocation over the memory limit before allocating (KR0201)', async () => {
@@ -142,6 +142,22 @@ describe('run-time failures', () => {
     const e = await runError(s, {});
     expect(e.code).toBe('KR0204');
     expect(e.message).toContain('/r/Reshape');
+  });
+
+  it('check_dims fills its message with the dims seen, and passes when its condition holds', async () => {
+    const program = (ok: number) => single((a) => {
+      const [c, n, m] = a.regs(3);
+      a.emit('int_const', { dst: c, value: ok });
+      a.emit('int_const', { dst: n, value: 4 });
+      a.emit('int_const', { dst: m, value: -6 });
+      const message = "inputs 'a' [1,{}] and 'b' [{},{}]";
+      a.emit('check_dims', { cond: c, code: 204, message, values: [n, m] });
+    });
+    const e = await runError(await open(program(0)), {});
+    expect(e.code).toBe('KR0204');
+    // Placeholders beyond the values given stay as they are.
+    expect(e.message).toBe("KR0204: inputs 'a' [1,4] and 'b' [-6,{}]");
+    await expect((await open(program(1))).run({})).resolves.toEqual({});
   });
 
   it('a register of the wrong kind fails cleanly at run time (KR0005)', async () => {

@@ -5,15 +5,16 @@
 // (KC0402) naming the ONNX node name and op type; an unregistered op raises `UnsupportedOp`.
 
 import { byteSize, type DType } from '../../../ir/dtype.js';
-import { makeValue, type Attrs, type ConstData, type Func, type IdGen, type Node, type TensorType,
-  type Value } from '../../../ir/graph.js';
+import { checkKey, makeValue, type Attrs, type ConstData, type Func, type IdGen, type Node, type ShapeCheck,
+  type TensorType, type Value } from '../../../ir/graph.js';
 import type { GraphMsg } from './schema.js';
-import { getOp } from '../../../ir/ops/registry.js';
+import { getOp, type InferCtx } from '../../../ir/ops/registry.js';
 import { valuesOf } from '../../../ir/values.js';
 import { sym } from '../../../ir/dim.js';
 import { KestrelError } from '../../../runtime-vm/errors.js';
 import { Codes, fail, type Code, type Where } from '../../diagnostics.js';
 import type { AttrReader } from './attributes.js';
+import { shapeCheck } from './shape-checks.js';
 
 /** Thrown by converters (through ctx.unsupported) for ops or op forms kestrel cannot convert. */
 export class UnsupportedOp extends Error {
@@ -117,11 +118,12 @@ function emitNode(deps: ContextDeps, where: Where, op: string, ins: readonly (Va
   const def = getOp(op);
   if (!def) throw new UnsupportedOp(`kestrel op '${op}' is not registered`);
   const frozenAttrs = Object.freeze({ ...attrs });
-  const types = inferTypes(def.infer, ins, frozenAttrs, where, op);
+  const { types, checks } = inferTypes(def.infer, ins, frozenAttrs, where, op);
   const outputs = types.map((t, k) => makeValue(deps.ids, name(k), t));
   deps.nodes.push(Object.freeze({
     id: deps.ids.id(), op, inputs: Object.freeze([...ins]), outputs: Object.freeze(outputs),
     attrs: frozenAttrs, origin: Object.freeze({ name: String(where.node), opType: String(where.opType) }),
+    ...(checks.length ? { checks: Object.freeze(checks) } : {}),
   }));
   return outputs;
 }
@@ -131,18 +133,24 @@ type InferFn = NonNullable<ReturnType<typeof getOp>>['infer'];
 let freshCount = 0;
 const cleanSymbol = (s: string): string => s.replace(/[^A-Za-z0-9_]/g, '_');
 
+/** The op's output types, and the run-time shape checks its relation asked for. */
 function inferTypes(infer: InferFn, ins: readonly (Value | null)[], attrs: Attrs, where: Where,
-  op: string): TensorType[] {
-  const ictx = {
+  op: string): { types: TensorType[]; checks: ShapeCheck[] } {
+  const checks: ShapeCheck[] = [];
+  const ictx: InferCtx = {
     fail: (code: string, message: string): never => {
       throw new KestrelError(code, `node '${where.node}' (${where.opType}): ${message}`, { ...where, op });
     },
     constant: (i: number) => ins[i]?.data,
     values: (i: number) => valuesOf(ins[i]),
     fresh: (hint: string) => sym(`${cleanSymbol(String(where.node))}_${hint}_${freshCount++}`),
+    require: (anyOf, message, operands = [], dims = []) => {
+      const c = shapeCheck({ anyOf, message, operands, dims }, ins, where);
+      if (c && !checks.some((x) => x.message === c.message && checkKey(x) === checkKey(c))) checks.push(c);
+    },
   };
   try {
-    return infer(ins.map((v) => v?.type ?? null), attrs, ictx);
+    return { types: infer(ins.map((v) => v?.type ?? null), attrs, ictx), checks };
   } catch (e) {
     if (e instanceof KestrelError) throw e;
     return fail(Codes.SHAPE_INFERENCE, `type inference of kestrel op '${op}' failed: ${(e as Error).message}`,

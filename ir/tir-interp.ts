@@ -189,6 +189,7 @@ function floatUnop(op: UnOp, a: number): number {
     case 'round': return roundHalfEven(a);
     case 'sin': return Math.sin(a);
     case 'cos': return Math.cos(a);
+    case 'atan': return Math.atan(a);
     case 'sign': return a > 0 ? 1 : a < 0 ? -1 : a;
     case 'reciprocal': return 1 / a;
     case 'isnan': return Number(Number.isNaN(a));

@@ -26,7 +26,7 @@ export type BinOp =
 
 export type UnOp =
   | 'neg' | 'not' | 'abs' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'tanh' | 'erf' | 'sigmoid'
-  | 'floor' | 'ceil' | 'round' | 'sin' | 'cos' | 'sign' | 'isnan' | 'isinf' | 'reciprocal';
+  | 'floor' | 'ceil' | 'round' | 'sin' | 'cos' | 'atan' | 'sign' | 'isnan' | 'isinf' | 'reciprocal';
 
 export interface Buffer {
   readonly kind: 'buffer';

@@ -10,7 +10,7 @@ import type { BinOp, Expr, UnOp } from '../../ir/tir.js';
 import { andMask, isLiteral, lift, liftN, notMask, toVec, uni } from './lanes.js';
 import type { Cx, Val } from './lanes.js';
 import { emitLoad } from './memory.js';
-import { emitErfF32, emitExpF32, emitLogF32, emitSigmoidF32, emitTanhF32 } from './math.js';
+import { emitAtanF32, emitErfF32, emitExpF32, emitLogF32, emitSigmoidF32, emitTanhF32 } from './math.js';
 import { FM, callIntrinsic, emitFMinMax, emitFloatFloorOp, emitIMinMax, emitIntDiv, emitLibmCall,
   splatOf } from './ops.js';
 import { assertNever, isFloatDT, isSignedDT, lit, regTy, vecTy } from './types.js';
@@ -151,6 +151,7 @@ function emitUnary(cx: Cx, op: UnOp, d: DType, a: Val): Val {
     case 'round': return f1('roundeven');
     case 'sin': return f1('sin');
     case 'cos': return f1('cos');
+    case 'atan': return calc((w, x) => (f32 ? emitAtanF32(b, w, x) : emitLibmCall(b, w, t, 'atan', x)));
     case 'exp': return f32 ? calc((w, x) => emitExpF32(b, w, x)) : f1('exp');
     case 'log': return f32 ? calc((w, x) => emitLogF32(b, w, x)) : f1('log');
     case 'tanh': return calc((w, x) => (f32 ? emitTanhF32(b, w, x) : emitLibmCall(b, w, t, 'tanh', x)));

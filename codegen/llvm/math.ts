@@ -1,4 +1,4 @@
-// Vectorisable float32 approximations of exp, log, tanh, erf and sigmoid, written as straight-line
+// Vectorisable float32 approximations of exp, log, tanh, erf, sigmoid and atan, written as straight-line
 // LLVM IR so the same code serves scalars and <W x float> (libm calls would scalarise vectors).
 // Requires: x of type float or <W x float>. Guarantees (checked in test/codegen against Math.*):
 // - exp: Cephes range reduction + degree-5 polynomial, ~1 ulp for x in [-87, 88.72];
@@ -7,6 +7,8 @@
 // - tanh: odd polynomial for |x| < 0.625, else 1 - 2/(exp(2|x|)+1) with the sign of x.
 // - erf: the rational approximation used by XLA/Eigen on x clamped to [-4, 4] (~2 ulp).
 // - sigmoid: 1 / (1 + exp(-x)).
+// - atan: Cephes atanf (reduction by tan(pi/8), tan(3pi/8)) + odd degree-9 polynomial, ~2 ulp;
+//   atan(±inf) = ±pi/2.
 // All instructions carry only `contract` fast-math, so NaN and infinities behave as written.
 
 import type { FnBuilder } from './builder.js';
@@ -157,4 +159,20 @@ export function emitSigmoidF32(b: FnBuilder, w: number, x: string): string {
   const p = new P(b, w);
   const e = emitExpF32(b, w, b.emit(`fneg ${p.T} ${x}`));
   return p.f('fdiv', p.c(1), p.f('fadd', e, p.c(1)));
+}
+
+const ATAN_POLY = [8.05374449538e-2, -1.38776856032e-1, 1.99777106478e-1, -3.33329491539e-1];
+
+export function emitAtanF32(b: FnBuilder, w: number, x: string): string {
+  const p = new P(b, w);
+  const ax = p.un('fabs', x);
+  // |x| > tan(3pi/8): atan = pi/2 + atan(-1/|x|); |x| > tan(pi/8): pi/4 + atan((|x|-1)/(|x|+1)).
+  const big = p.cmp('ogt', ax, p.c(2.414213562373095));
+  const mid = p.cmp('ogt', ax, p.c(0.4142135623730950));
+  const rMid = p.f('fdiv', p.f('fsub', ax, p.c(1)), p.f('fadd', ax, p.c(1)));
+  const r = p.sel(big, p.f('fdiv', p.c(-1), ax), p.sel(mid, rMid, ax));
+  const y0 = p.sel(big, p.c(Math.PI / 2), p.sel(mid, p.c(Math.PI / 4), p.c(0)));
+  const z = p.f('fmul', r, r);
+  const y = p.fma(p.f('fmul', p.poly(z, ATAN_POLY), z), r, r);
+  return copySign(p, p.f('fadd', y, y0), x);
 }

@@ -11,6 +11,7 @@ import * as t from '../tir-build.js';
 import type { Expr } from '../tir.js';
 import type { LowerCtx, Lowering } from '../te.js';
 import { broadcastAt, broadcastShapes, outExtents, sameDType } from './broadcast.js';
+import * as F from './elementwise-formulas.js';
 import { defineOps, type InferCtx, type OpDef } from './registry.js';
 
 const num = (attrs: Attrs, k: string, dflt: number): number => (typeof attrs[k] === 'number'
@@ -25,12 +26,15 @@ const UNARY: Readonly<Record<string, Unary>> = {
   sigmoid: u('sigmoid'), tanh: u('tanh'), exp: u('exp'), log: u('log'), sqrt: u('sqrt'),
   abs: u('abs'), neg: u('neg'), erf: u('erf'), floor: u('floor'), ceil: u('ceil'),
   reciprocal: u('reciprocal'), not: u('not'), sin: u('sin'), cos: u('cos'), sign: u('sign'),
-  softplus: (x) => t.unary('log', t.add(t.unary('exp', x), c(x, 1))),
+  softplus: F.softplus, mish: F.mish, softsign: F.softsign, celu: F.celu, gelu: F.gelu,
+  swish: F.swish, thresholded_relu: F.thresholdedRelu, shrink: F.shrink,
+  hard_swish: (x) => t.mul(x, F.hardSigmoid(x, 1 / 6, 0.5)),
+  tan: F.tan, atan: u('atan'), asin: F.asin, acos: F.acos, sinh: F.sinh, cosh: F.cosh,
+  asinh: F.asinh, acosh: F.acosh, atanh: F.atanh, isnan: u('isnan'), isinf: F.isInf,
   leaky_relu: (x, a) => t.select(t.lt(x, c(x, 0)), t.mul(c(x, num(a, 'alpha', 0.01)), x), x),
   elu: (x, a) => t.select(t.lt(x, c(x, 0)),
     t.mul(c(x, num(a, 'alpha', 1)), t.sub(t.unary('exp', x), c(x, 1))), x),
-  hard_sigmoid: (x, a) => t.max(c(x, 0),
-    t.min(c(x, 1), t.add(t.mul(c(x, num(a, 'alpha', 0.2)), x), c(x, num(a, 'beta', 0.5))))),
+  hard_sigmoid: (x, a) => F.hardSigmoid(x, num(a, 'alpha', 0.2), num(a, 'beta', 0.5)),
   selu: (x, a) => t.mul(c(x, num(a, 'gamma', 1.0507009873554805)),
     t.select(t.le(x, c(x, 0)),
       t.mul(c(x, num(a, 'alpha', 1.6732632423543772)), t.sub(t.unary('exp', x), c(x, 1))), x)),
@@ -46,6 +50,8 @@ const BINARY: Readonly<Record<string, Binary>> = {
   pow: (a, b) => t.binary('pow', a, t.cast(b, a.dtype)),
   equal: t.eq, less: t.lt, less_or_equal: t.le, greater: t.gt, greater_or_equal: t.ge,
   and: t.and, or: (a, b) => t.binary('or', a, b), xor: (a, b) => t.binary('xor', a, b),
+  bit_shift: F.bitShift,
+  prelu: (x, slope) => t.select(t.lt(x, c(x, 0)), t.mul(slope, x), x),
   mod: (a, b, attrs) => {
     const fmod = num(attrs, 'fmod', 0) !== 0;
     if (!isFloat(a.dtype)) return intMod(a, b, fmod);
@@ -134,9 +140,34 @@ function elementwiseInfer(outDType?: (ins: DType) => DType) {
   };
 }
 
+/** Unary ops whose result is a bool tensor (IsNaN, IsInf). */
+const BOOL_UNARY = new Set(['isnan', 'isinf']);
+
+/** Ops defined on integers (and bool) only: bitwise logic and shifts. */
+const INTEGER_ONLY = new Set(['not', 'and', 'or', 'xor', 'bit_shift']);
+
+/** Ops defined on floats only whose formulas would give silently wrong integer results. */
+const FLOAT_ONLY = new Set(['softplus', 'mish', 'softsign', 'celu', 'gelu', 'swish', 'thresholded_relu',
+  'hard_swish', 'tan', 'atan', 'asin', 'acos', 'sinh', 'cosh', 'asinh', 'acosh', 'atanh', 'isnan', 'isinf']);
+
+/** Elementwise inference plus the dtype family check of `name`. */
+function checkedInfer(name: string, outDType?: (ins: DType) => DType) {
+  const infer = elementwiseInfer(outDType);
+  return (inputs: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] => {
+    const out = infer(inputs, attrs, ctx);
+    const d = inputs[0]!.dtype;
+    if (INTEGER_ONLY.has(name) && isFloat(d)) {
+      ctx.fail('KC0402', `${name} needs integer or bool inputs, got ${d}`);
+    }
+    if (FLOAT_ONLY.has(name) && !isFloat(d)) ctx.fail('KC0402', `${name} needs float inputs, got ${d}`);
+    if (name === 'bit_shift' && d === 'bool') ctx.fail('KC0402', 'bit_shift needs integer inputs, got bool');
+    return out;
+  };
+}
+
 function unaryDef(name: string, f: Unary): OpDef {
   return {
-    name, traits: ['elementwise'], infer: elementwiseInfer(),
+    name, traits: ['elementwise'], infer: checkedInfer(name, BOOL_UNARY.has(name) ? () => 'bool' : undefined),
     lower: (ctx: LowerCtx): Lowering =>
       ({ kind: 'compute', at: (idx) => f(ctx.inputs[0]!.at(idx), ctx.attrs) }),
   };
@@ -149,7 +180,8 @@ function binaryDef(name: string, f: Binary): OpDef {
       ? (inputs, _a, ctx) =>
         [{ dtype: inputs[0]!.dtype, shape: broadcastShapes(inputs.map((x) => x!.shape), ctx) }]
       : (inputs, attrs, ctx) => {
-        const [out] = elementwiseInfer(BOOL_RESULT.has(name) ? () => 'bool' : undefined)(inputs, attrs, ctx);
+        const toBool = BOOL_RESULT.has(name) ? () => 'bool' as const : undefined;
+        const [out] = checkedInfer(name, toBool)(inputs, attrs, ctx);
         const elems = shapeArith(name, out, ctx);
         return [elems ? { ...out, elems } : out];
       },

@@ -158,7 +158,7 @@ export function nanSelect(w: number): Kernel {
 }
 
 export const UNARY_MATH: readonly UnOp[] = ['exp', 'log', 'tanh', 'erf', 'sigmoid', 'sqrt', 'abs',
-  'floor', 'round', 'sign', 'neg', 'rsqrt'];
+  'floor', 'round', 'sign', 'neg', 'rsqrt', 'atan'];
 
 /** Y_op[i] = op(X[i]) for every op in UNARY_MATH, vectorised by w (w = 1: scalar code). */
 export function unaryMath(w: number): Kernel {

@@ -124,7 +124,7 @@ describe('codegen runs and matches the interpreter', () => {
     }
   });
 
-  it('vectorisable exp/log/tanh/erf/sigmoid approximations match Math.* (scalar and vector)', () => {
+  it('vectorisable exp/log/tanh/erf/sigmoid/atan approximations match Math.* (scalar and vector)', () => {
     const n = 16 * 64;
     const x = rand(n, -10, 10, 16);
     const special = [0, -0, 1e-30, -1e-30, 88.7, -87.5, 89, -100, 1e-40, Infinity, -Infinity, NaN,

@@ -1,8 +1,10 @@
 // Converters for elementwise ONNX ops: unary math and activations, binary arithmetic and
 // comparisons with numpy broadcasting, variadic Sum/Max/Min/Mean as chains, Clip, Cast, Where,
-// Identity and inference-mode Dropout. Requires: the kestrel elementwise ops. Guarantees: every
-// emitted node has complete attributes (ONNX defaults filled in).
+// Identity, inference-mode Dropout, Gelu, IsInf and BitShift. Requires: the kestrel elementwise
+// ops. Guarantees: every emitted node has complete attributes (ONNX defaults filled in).
 
+import { makeConst } from '../../../../ir/const.js';
+import { isStatic } from '../../../../ir/dim.js';
 import { dtypeFromOnnx } from '../../../../ir/dtype.js';
 import type { Value } from '../../../../ir/graph.js';
 import type { ConvertCtx } from '../context.js';
@@ -12,13 +14,17 @@ const UNARY: readonly (readonly [string, string])[] = [
   ['Relu', 'relu'], ['Sigmoid', 'sigmoid'], ['Tanh', 'tanh'], ['Exp', 'exp'], ['Log', 'log'],
   ['Sqrt', 'sqrt'], ['Abs', 'abs'], ['Neg', 'neg'], ['Erf', 'erf'], ['Floor', 'floor'],
   ['Ceil', 'ceil'], ['Reciprocal', 'reciprocal'], ['Not', 'not'], ['Sin', 'sin'], ['Cos', 'cos'],
-  ['Softplus', 'softplus'], ['Sign', 'sign'],
+  ['Softplus', 'softplus'], ['Sign', 'sign'], ['HardSwish', 'hard_swish'], ['Mish', 'mish'],
+  ['Softsign', 'softsign'], ['Tan', 'tan'], ['Asin', 'asin'], ['Acos', 'acos'], ['Atan', 'atan'],
+  ['Sinh', 'sinh'], ['Cosh', 'cosh'], ['Asinh', 'asinh'], ['Acosh', 'acosh'], ['Atanh', 'atanh'],
+  ['IsNaN', 'isnan'], ['BitwiseNot', 'not'],
 ];
 
 const BINARY: readonly (readonly [string, string])[] = [
   ['Add', 'add'], ['Sub', 'sub'], ['Mul', 'mul'], ['Div', 'div'], ['Pow', 'pow'], ['Equal', 'equal'],
   ['Less', 'less'], ['LessOrEqual', 'less_or_equal'], ['Greater', 'greater'],
   ['GreaterOrEqual', 'greater_or_equal'], ['And', 'and'], ['Or', 'or'], ['Xor', 'xor'],
+  ['BitwiseAnd', 'and'], ['BitwiseOr', 'or'], ['BitwiseXor', 'xor'],
 ];
 
 /** Activations with float attributes: ONNX name, kestrel name, [attr, default] pairs. */
@@ -27,6 +33,10 @@ const ACTIVATIONS: readonly (readonly [string, string, readonly (readonly [strin
   ['Elu', 'elu', [['alpha', 1.0]]],
   ['HardSigmoid', 'hard_sigmoid', [['alpha', 0.2], ['beta', 0.5]]],
   ['Selu', 'selu', [['alpha', 1.67326319217681884765625], ['gamma', 1.05070102214813232421875]]],
+  ['Celu', 'celu', [['alpha', 1.0]]],
+  ['Swish', 'swish', [['alpha', 1.0]]],
+  ['ThresholdedRelu', 'thresholded_relu', [['alpha', 1.0]]],
+  ['Shrink', 'shrink', [['bias', 0.0], ['lambd', 0.5]]],
 ];
 
 function unary(op: string) {
@@ -36,6 +46,47 @@ function unary(op: string) {
 function activation(op: string, params: readonly (readonly [string, number])[]) {
   return (ctx: ConvertCtx) => ctx.result(op, [ctx.input(0)],
     Object.fromEntries(params.map(([k, d]) => [k, ctx.attrs.float(k, d)])));
+}
+
+/** Gelu (opset 20): approximate 'none' (erf) or 'tanh'. */
+function gelu(ctx: ConvertCtx): Value[] {
+  const approximate = ctx.attrs.string('approximate', 'none');
+  if (approximate !== 'none' && approximate !== 'tanh') {
+    ctx.attrs.fail('approximate', `must be 'none' or 'tanh', got '${approximate}'`);
+  }
+  return ctx.result('gelu', [ctx.input(0)], { approximate });
+}
+
+function isInf(ctx: ConvertCtx): Value[] {
+  return ctx.result('isinf', [ctx.input(0)], { detect_positive: ctx.attrs.int('detect_positive', 1),
+    detect_negative: ctx.attrs.int('detect_negative', 1) });
+}
+
+function bitShift(ctx: ConvertCtx): Value[] {
+  const direction = ctx.attrs.string('direction');
+  if (direction !== 'LEFT' && direction !== 'RIGHT') {
+    ctx.attrs.fail('direction', `must be 'LEFT' or 'RIGHT', got '${direction}'`);
+  }
+  return ctx.result('bit_shift', [ctx.input(0), ctx.input(1)], { direction });
+}
+
+/**
+ * PRelu: from opset 7 slope broadcasts to X unidirectionally (numpy broadcasting then gives X's
+ * shape). Before, a 1-D slope of X's channel count applies along axis 1, as onnxruntime reads it:
+ * it is reshaped to [C, 1, ..., 1].
+ */
+function prelu(ctx: ConvertCtx): Value[] {
+  const [x, slope] = [ctx.input(0), ctx.input(1)];
+  const [xs, ss] = [x.type.shape, slope.type.shape];
+  const c = ss[0];
+  // A length other than C then fails to broadcast against X (at compile or at run time).
+  if (ctx.opset >= 7 || ss.length !== 1 || xs.length <= 2 || !isStatic(c) || c === 1) {
+    return ctx.result('prelu', [x, slope], {});
+  }
+  const dims = [c, ...new Array<number>(xs.length - 2).fill(1)];
+  const shape = ctx.constant(makeConst('int64', [dims.length], dims), 'prelu_slope_shape');
+  const s = ctx.emit('reshape', [slope, shape], { allowzero: 0 })[0]!;
+  return ctx.result('prelu', [x, s], {});
 }
 
 /** Opset < 7 binary ops may carry legacy `broadcast`/`axis`; only suffix broadcasting maps. */
@@ -98,6 +149,10 @@ export const ELEMENTWISE_ROWS: readonly ConverterRow[] = [
   ...UNARY.map(([onnx, op]) => row(onnx, [op], unary(op))),
   ...ACTIVATIONS.map(([onnx, op, ps]) => row(onnx, [op], activation(op, ps))),
   ...BINARY.map(([onnx, op]) => row(onnx, [op], binary(op))),
+  row('PRelu', ['prelu', 'reshape'], prelu),
+  row('Gelu', ['gelu'], gelu),
+  row('IsInf', ['isinf'], isInf),
+  row('BitShift', ['bit_shift'], bitShift),
   row('Mod', ['mod'], (ctx) => ctx.result('mod', [ctx.input(0), ctx.input(1)],
     { fmod: ctx.attrs.int('fmod', 0) })),
   row('Sum', ['add', 'identity'], (ctx) => [chain(ctx, 'add', true)]),

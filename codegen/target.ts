@@ -32,7 +32,47 @@ export interface TargetDesc {
   readonly dataLayout?: string;
 }
 
-export type TargetName = 'host' | 'x86_64' | 'aarch64';
+/**
+ * 'host', 'x86_64', or 'aarch64' with an optional LLVM CPU and extra features:
+ * `aarch64:neoverse-n1`, `aarch64+dotprod+i8mm`, `aarch64:cortex-a76+sve` (see parseTargetName).
+ */
+export type TargetName = 'host' | 'x86_64' | 'aarch64' | `aarch64:${string}` | `aarch64+${string}`;
+
+/** AArch64 CPUs LLVM 14 knows that kestrel accepts by name (their features come from LLVM). */
+export const AARCH64_CPUS: readonly string[] = Object.freeze([
+  'generic', 'cortex-a53', 'cortex-a55', 'cortex-a57', 'cortex-a72', 'cortex-a73', 'cortex-a75',
+  'cortex-a76', 'cortex-a77', 'cortex-a78', 'cortex-a710', 'cortex-x1', 'cortex-x2', 'neoverse-e1',
+  'neoverse-n1', 'neoverse-n2', 'neoverse-v1', 'apple-m1', 'a64fx',
+]);
+
+/**
+ * Extra AArch64 features a target string may name: those the runtime can check against the
+ * host's hwcaps before loading (native/src/cpu_features.cc), so an artifact that needs them is
+ * refused with KR0006 on a CPU without them instead of dying with SIGILL.
+ */
+export const AARCH64_FEATURES: readonly string[] = Object.freeze([
+  'crc', 'lse', 'rdm', 'fullfp16', 'fp16fml', 'dotprod', 'rcpc', 'sve', 'sve2', 'i8mm', 'bf16',
+]);
+
+/** The target a name denotes, or why it denotes none. */
+export function parseTargetName(name: string): { target: TargetDesc } | { error: string } {
+  if (name === 'host' || name === 'x86_64') return { target: targetFromName(name) };
+  const m = /^aarch64(?::([a-z0-9.-]+))?((?:\+[a-z0-9-]+)*)$/.exec(name);
+  if (!m) {
+    return { error: `unknown target '${name}' (host, x86_64, aarch64, aarch64:CPU, aarch64+FEATURE...)` };
+  }
+  const cpu = m[1] ?? 'generic';
+  if (!AARCH64_CPUS.includes(cpu)) {
+    return { error: `unknown AArch64 CPU '${cpu}' (known: ${AARCH64_CPUS.join(', ')})` };
+  }
+  const extra = m[2].split('+').filter(Boolean);
+  const bad = extra.filter((f) => !AARCH64_FEATURES.includes(f));
+  if (bad.length) {
+    return { error: `unknown AArch64 feature(s) ${bad.join(', ')} (known: ${AARCH64_FEATURES.join(', ')})` };
+  }
+  const features = ['+neon', ...[...new Set(extra)].map((f) => `+${f}`)].join(',');
+  return { target: makeTarget('aarch64', cpu, features) };
+}
 
 function lanesFor(arch: TargetDesc['arch'], features: string): number {
   if (arch === 'aarch64') return 4;
@@ -109,8 +149,10 @@ export function targetFromName(name: TargetName): TargetDesc {
     case 'x86_64': return makeTarget('x86_64', 'x86-64-v3', '+avx2,+fma,+f16c');
     case 'aarch64': return makeTarget('aarch64', 'generic', '+neon');
     default: {
-      const never: never = name;
-      throw new Error(`unknown target ${String(never)}`);
+      // Callers facing users check names with parseTargetName first (compiler/driver.ts).
+      const r = parseTargetName(name);
+      if ('error' in r) throw new Error(r.error);
+      return r.target;
     }
   }
 }

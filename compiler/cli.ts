@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The kestrel command line: compile, run, inspect.
-//   kestrel compile model.onnx -o model.so [--target host|x86_64|aarch64] [--dynamic] [--sign KEY.pem]
+//   kestrel compile model.onnx -o model.so [--target host|x86_64|aarch64[:CPU][+FEATURE...]]
+//                   [--dynamic] [--sign KEY.pem]
 //   kestrel run model.so --inputs DIR [--outputs DIR] [--check] [--bench N] [--threads N]
 //                        [--trusted-key PUBLIC.pem] [--profile trace.json]
 //   kestrel inspect model.onnx|model.so
@@ -26,7 +27,8 @@ import { compareTensors, readDataSet } from '../tools/testdata.js';
 import type { TargetName } from '../codegen/target.js';
 
 const USAGE = `usage:
-  kestrel compile model.onnx -o model.so [--target host|x86_64|aarch64] [--dynamic] [--fix sym=N,...]
+  kestrel compile model.onnx -o model.so [--target host|x86_64|aarch64[:CPU][+FEATURE...]]
+                [--dynamic] [--fix sym=N,...]
                 [--sign KEY.pem]      (an Ed25519 private key: openssl genpkey -algorithm ed25519)
   kestrel run model.so --inputs DIR [--outputs DIR] [--check] [--bench N] [--threads N]
                 [--trusted-key PUBLIC.pem]   (require a signature by this key)

@@ -83,6 +83,8 @@ export const Codes = Object.freeze({
   ARTIFACT_WRITE: 'KC0902',
   /** The signing key is not an Ed25519 private key (PEM text or a KeyObject). */
   SIGNING_KEY: 'KC0903',
+  /** The target name is not one kestrel knows (architecture, CPU or feature). */
+  TARGET_INVALID: 'KC0904',
 });
 
 /** Codes that mean "kestrel does not support this yet" rather than "the model is wrong". */

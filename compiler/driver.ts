@@ -15,10 +15,10 @@ import { KESTREL_VERSION } from '../runtime-vm/version.js';
 import { fnv1a64 } from '../codegen/fnv.js';
 import { requiredCpuFeatures } from '../codegen/llvm/backend.js';
 import { checkOutputPath } from '../codegen/link.js';
-import { type TargetDesc, type TargetName, targetFromName } from '../codegen/target.js';
+import { parseTargetName, type TargetDesc, type TargetName } from '../codegen/target.js';
 import { importOnnxFile } from './frontend/onnx/import.js';
 import { type CompiledModel, runPipeline } from './pipeline.js';
-import { Codes } from './diagnostics.js';
+import { Codes, fail } from './diagnostics.js';
 import { KestrelError } from '../runtime-vm/errors.js';
 import type { Schedule } from './schedule/schedule.js';
 
@@ -101,11 +101,18 @@ function manifest(m: Module, outputs: readonly Value[], t: TargetDesc, c: Compil
   };
 }
 
+/** The target a user named, or KC0904 saying what is wrong with the name. */
+export function checkedTarget(name: string): TargetDesc {
+  const r = parseTargetName(name);
+  if ('error' in r) fail(Codes.TARGET_INVALID, r.error);
+  return r.target;
+}
+
 export async function compileModule(m: Module, opts: CompileOptions): Promise<CompileReport> {
   const t0 = performance.now();
   checkOutputPath(resolve(opts.output)); // fail before the compile, not after it (checked again at the link)
   const key = signingKey(opts.signingKey);
-  const target = targetFromName(opts.target ?? 'host');
+  const target = checkedTarget(opts.target ?? 'host');
   // Output names are the model's, whatever the passes did to the values behind them.
   const outputs = m.main.outputs;
   const compiled = await runPipeline(m, {

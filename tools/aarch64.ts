@@ -12,6 +12,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { compile } from '../compiler/driver.js';
+import type { TargetName } from '../codegen/target.js';
 import { typedView } from '../ir/dtype.js';
 import type { TensorType as RuntimeType, TypedArray } from '../runtime-vm/dtypes.js';
 import { Tensor } from '../runtime-vm/tensor.js';
@@ -164,17 +165,18 @@ export interface ModelResult {
 }
 
 /**
- * Compiles `modelDir/model.onnx` for AArch64 into `work` and checks every data set under qemu,
- * calling `onSet` after each (emulated runs are slow: progress shows as it happens).
+ * Compiles `modelDir/model.onnx` for AArch64 (`target` may name a CPU and features) into `work`
+ * and checks every data set under qemu, calling `onSet` after each (emulated runs are slow:
+ * progress shows as it happens).
  */
 export async function checkModel(runner: string, modelDir: string, work: string,
-  onSet: (s: SetResult) => void = () => {}): Promise<ModelResult> {
+  onSet: (s: SetResult) => void = () => {}, target: TargetName = 'aarch64'): Promise<ModelResult> {
   const model = modelDir.split('/').pop()!;
   const dir = join(work, model);
   mkdirSync(dir, { recursive: true });
   const artifact = join(dir, `${model}.so`);
   const t0 = performance.now();
-  await compile(join(modelDir, 'model.onnx'), { output: artifact, target: 'aarch64' });
+  await compile(join(modelDir, 'model.onnx'), { output: artifact, target });
   const compileSeconds = (performance.now() - t0) / 1000;
   const sets: SetResult[] = [];
   for (const s of dataSetDirs(modelDir)) {

@@ -8,7 +8,7 @@
 // summary's tuned time per task is the best valid measurement (the default's at worst).
 
 import type { TargetName } from '../../codegen/target.js';
-import { targetFromName } from '../../codegen/target.js';
+import { checkedTarget } from '../driver.js';
 import { Codes, fail } from '../diagnostics.js';
 import { importOnnxFile } from '../frontend/onnx/import.js';
 import type { Knobs } from '../schedule/space.js';
@@ -97,7 +97,7 @@ async function confirm(searches: readonly TaskSearch[], measurer: Measurer, done
 
 /** Feeds the log's records of this target and bucket into each task's search. */
 async function resume(searches: readonly TaskSearch[], log: LoadedLog, tkey: string,
-  o: { target: ReturnType<typeof targetFromName>; threads?: number }): Promise<void> {
+  o: { target: ReturnType<typeof checkedTarget>; threads?: number }): Promise<void> {
   const byKey = new Map(searches.map((s) => [s.task.key, s]));
   for (const r of log.records) {
     const s = byKey.get(r.workload);
@@ -134,7 +134,7 @@ export async function tune(model: string, o: TuneOptions): Promise<TuneSummary> 
   if (o.trials === undefined && o.budgetMs === undefined) {
     fail(Codes.TUNE_INVALID, 'tune needs a budget (time) or a number of trials');
   }
-  const target = targetFromName(o.target ?? 'host');
+  const target = checkedTarget(o.target ?? 'host');
   const tkey = targetKey(target);
   const m = importOnnxFile(model, { fixedDims: o.fixedDims });
   const tasks = await extractTasks(m, { target, threads: o.threads });

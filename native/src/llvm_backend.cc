@@ -21,6 +21,7 @@
 #include "llvm/IRReader/IRReader.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/AArch64TargetParser.h"
 #include "llvm/Support/Host.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
@@ -207,6 +208,16 @@ std::string requiredFeatures(const std::string& triple, const std::string& cpu,
     for (llvm::StringRef f : base) {
       on[f] = true;  // updateImpliedFeatures sets what `f` implies, not `f` itself
       llvm::X86::updateImpliedFeatures(f, true, on);
+    }
+  } else {
+    // A named AArch64 CPU (neoverse-n1) implies extensions (dotprod, rcpc, ...) that LLVM uses.
+    const llvm::AArch64::ArchKind ak = llvm::AArch64::parseCPUArch(cpu);
+    std::vector<llvm::StringRef> implied;
+    if (ak != llvm::AArch64::ArchKind::INVALID &&
+        llvm::AArch64::getExtensionFeatures(llvm::AArch64::getDefaultExtensions(cpu, ak), implied)) {
+      for (llvm::StringRef f : implied) {
+        if (f.startswith("+")) on[f.drop_front()] = true;
+      }
     }
   }
   llvm::SmallVector<llvm::StringRef, 64> parts;

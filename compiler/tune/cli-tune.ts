@@ -4,7 +4,8 @@
 // Requires: parsed arguments. Guarantees: bad log lines are reported on stderr and skipped.
 
 import { writeFileSync } from 'node:fs';
-import { targetFromName, type TargetName } from '../../codegen/target.js';
+import type { TargetName } from '../../codegen/target.js';
+import { checkedTarget } from '../driver.js';
 import type { Schedule } from '../schedule/schedule.js';
 import { bestSchedules, formatProblems, loadLog, logText, mergeLogs } from './log.js';
 import { progressLine, summaryTable } from './report.js';
@@ -32,7 +33,7 @@ export function parseDuration(text: string): number {
 export function tuningLogSchedules(file: string, target: TargetName, warn: (t: string) => void): Schedule[] {
   const log = loadLog(file);
   if (log.problems.length) warn(formatProblems(log.problems));
-  return bestSchedules(log.records, targetFromName(target));
+  return bestSchedules(log.records, checkedTarget(target));
 }
 
 function merge(a: TuneArgs): void {

@@ -4,8 +4,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../../compiler/driver.js';
-import { compareTensors, dataSetDirs, readDataSet } from '../../tools/testdata.js';
-import { load } from '../../runtime-vm/session.js';
+import { expectMatchesDataSets } from '../helpers/models.js';
 import { sharedDir, tempDir } from '../helpers/shared.js';
 
 const MODELS = [
@@ -21,22 +20,7 @@ describe('e2e: whole models, one artifact each', () => {
       const dir = join(sharedDir(), 'models', name);
       const so = join(tempDir(), `${name}.so`);
       await compile(join(dir, 'model.onnx'), { output: so });
-      const session = await load(so);
-      try {
-        const sets = dataSetDirs(dir);
-        expect(sets.length).toBeGreaterThan(0);
-        for (const set of sets) {
-          const data = readDataSet(set);
-          const feeds = Object.fromEntries(session.inputs.map((io, i) => [io.name, data.inputs[i].tensor]));
-          const out = await session.run(feeds);
-          session.outputs.forEach((io, i) => {
-            const c = compareTensors(out[io.name], data.outputs[i].tensor);
-            expect(c.ok, `${name} ${set} ${io.name}: ${c.message}`).toBe(true);
-          });
-        }
-      } finally {
-        session.dispose();
-      }
+      expect(await expectMatchesDataSets(so, dir)).toBeGreaterThan(0);
     });
   }
 });

@@ -10,9 +10,8 @@ import { compile } from '../../compiler/driver.js';
 import { importOnnxFile } from '../../compiler/frontend/onnx/import.js';
 import { runPipeline } from '../../compiler/pipeline.js';
 import type { Schedule } from '../../compiler/schedule/schedule.js';
-import { compareTensors, dataSetDirs, readDataSet } from '../../tools/testdata.js';
 import { printKernel } from '../../ir/tir-print.js';
-import { load } from '../../runtime-vm/session.js';
+import { expectMatchesDataSets } from '../helpers/models.js';
 import { REPO_ROOT, tempDir } from '../helpers/shared.js';
 
 const MODEL_DIR = join(REPO_ROOT, 'examples', 'tiny_cnn');
@@ -61,18 +60,6 @@ describe('applying a schedule', () => {
 
     const so = join(tempDir(), 'tiny_cnn_scheduled.so');
     await compile(MODEL, { output: so, schedules });
-    const session = await load(so);
-    try {
-      const sets = dataSetDirs(MODEL_DIR);
-      expect(sets.length).toBe(2);
-      for (const set of sets) {
-        const data = readDataSet(set);
-        const out = await session.run({ [session.inputs[0].name]: data.inputs[0].tensor });
-        const c = compareTensors(out[session.outputs[0].name], data.outputs[0].tensor);
-        expect(c.ok, `${set}: ${c.message}`).toBe(true);
-      }
-    } finally {
-      session.dispose();
-    }
+    expect(await expectMatchesDataSets(so, MODEL_DIR)).toBe(2);
   });
 });

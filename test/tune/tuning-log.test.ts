@@ -13,9 +13,8 @@ import { runPipeline } from '../../compiler/pipeline.js';
 import type { Schedule } from '../../compiler/schedule/schedule.js';
 import { tuningLogSchedules } from '../../compiler/tune/cli-tune.js';
 import { logText, targetKey, type TuneRecord } from '../../compiler/tune/log.js';
-import { compareTensors, dataSetDirs, readDataSet } from '../../tools/testdata.js';
 import { printKernel } from '../../ir/tir-print.js';
-import { load } from '../../runtime-vm/session.js';
+import { expectMatchesDataSets } from '../helpers/models.js';
 import { REPO_ROOT, tempDir } from '../helpers/shared.js';
 
 const MODEL_DIR = join(REPO_ROOT, 'examples', 'tiny_cnn');
@@ -75,16 +74,6 @@ describe('compile --tuning-log', () => {
 
     const so = join(tempDir(), 'tiny_cnn_tuned.so');
     await compile(MODEL, { output: so, schedules });
-    const session = await load(so);
-    try {
-      for (const set of dataSetDirs(MODEL_DIR)) {
-        const data = readDataSet(set);
-        const out = await session.run({ [session.inputs[0].name]: data.inputs[0].tensor });
-        const c = compareTensors(out[session.outputs[0].name], data.outputs[0].tensor);
-        expect(c.ok, `${set}: ${c.message}`).toBe(true);
-      }
-    } finally {
-      session.dispose();
-    }
+    expect(await expectMatchesDataSets(so, MODEL_DIR)).toBe(2);
   }, 60_000);
 });

@@ -90,6 +90,8 @@ async function cmdCompile(a: Args): Promise<void> {
   if (logFile) console.log(`tuning log ${logFile}: ${schedules!.length} tuned workloads`);
   const r = await compile(model, {
     output, target, dynamic: a.flags.has('--dynamic'), fixedDims, signingKey: keyFile(a, '--sign'), schedules,
+    onStaleSchedule: logFile ? (e) => console.error(`warning: tuning log record skipped: ${e.message}`)
+      : undefined,
   });
   console.log(`compiled ${model} -> ${r.output}: ${r.kernels} kernels, `
     + `${(r.constantsBytes / 1e6).toFixed(2)} MB constants, ${r.seconds.toFixed(2)} s`);

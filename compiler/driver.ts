@@ -40,6 +40,11 @@ export interface CompileOptions {
    */
   readonly schedules?: readonly Schedule[];
   /**
+   * Given (as for a tuning log's records, which may predate a compiler change): a schedule that no
+   * longer fits its kernel (KC0701) is reported here and that kernel keeps its defaults.
+   */
+  readonly onStaleSchedule?: (e: Error) => void;
+  /**
    * An Ed25519 private key (a KeyObject or PEM text) to sign the artifact with; load it with
    * `load(path, { trustedKeys: [publicKey] })` to require that signature (docs/artifacts.md).
    */
@@ -116,7 +121,7 @@ export async function compileModule(m: Module, opts: CompileOptions): Promise<Co
   // Output names are the model's, whatever the passes did to the values behind them.
   const outputs = m.main.outputs;
   const compiled = await runPipeline(m, {
-    target, threads: opts.threads, schedules: opts.schedules,
+    target, threads: opts.threads, schedules: opts.schedules, onStaleSchedule: opts.onStaleSchedule,
     artifact: {
       output: opts.output, signingKey: key,
       manifest: (c) => new TextEncoder().encode(JSON.stringify(manifest(m, outputs, target, c))),

@@ -32,7 +32,7 @@ import { DebugCollector, type DebugTable } from './lower/debug.js';
 import { lowerKernels } from './lower/kernel-table.js';
 import { lowerProgram } from './lower/program.js';
 import {
-  type KernelSchedule, type Schedule, printSchedules, scheduleMap, scheduleTree,
+  type KernelSchedule, type OnStaleSchedule, type Schedule, printSchedules, scheduleMap, scheduleTree,
 } from './schedule/schedule.js';
 import { type DebugOptions, Steps } from './pipeline-steps.js';
 
@@ -61,6 +61,8 @@ export interface PipelineOptions {
   readonly threads?: number;
   /** Schedules to use instead of the defaults, per workload (a tuning log's records). */
   readonly schedules?: readonly Schedule[];
+  /** Given: a schedule that does not fit its kernel's family is reported here and skipped. */
+  readonly onStaleSchedule?: OnStaleSchedule;
   /** Absent: stop after lower-program. */
   readonly artifact?: ArtifactOptions;
   readonly debug?: DebugOptions;
@@ -113,7 +115,8 @@ export async function runPipeline(m: Module, o: PipelineOptions): Promise<Compil
   const groups = s.run('fuse', () => fuseTree(f), (t) => printGroups(t));
   s.run('assign-layouts', () => assignLayouts(groups), printLayouts);
   const given = scheduleMap(o.schedules);
-  const schedules = s.run('schedule', () => scheduleTree(groups, info, given), printSchedules);
+  const schedules = s.run('schedule', () => scheduleTree(groups, info, given, o.onStaleSchedule),
+    printSchedules);
   const lowered = s.run('lower-kernels', () => lowerKernels(groups, info, schedules),
     (l) => l.kernels.map(printKernel).join('\n'));
   s.run('verify-tir', () => verifyKernels(lowered.kernels), (n) => `${n} kernels verified`);

@@ -3,8 +3,10 @@
 // schedule handed in for that workload (from a tuning log, or the API's `schedules` option).
 // Requires: kernel groups from fuse. Guarantees: every knob a family declares gets a value; a
 // schedule naming an unknown knob, a value outside the knob's candidates, or an illegal
-// combination fails with KC0701 naming the ONNX node and the workload; a schedule for a workload
-// the model does not have is ignored (logs hold many models).
+// combination fails with KC0701 naming the ONNX node and the workload — unless the caller hands
+// `onStale` (schedules read from a tuning log, which may predate a change to a family's knobs):
+// then such a schedule is reported through it and the defaults are used. A schedule for a
+// workload the model does not have is ignored (logs hold many models).
 
 import type { Node } from '../../ir/graph.js';
 import type { TargetInfo } from '../../ir/te.js';
@@ -60,19 +62,37 @@ function checkGiven(f: Family, c: KnobContext, given: Knobs, root: Node, key: st
   }
 }
 
-/** The schedule of one kernel group. */
-export function scheduleGroup(g: Group, target: TargetInfo, given: ScheduleMap = new Map()): KernelSchedule {
-  const f = familyOf(g.root.op);
-  const workload = workloadOf(g, f.name);
-  const key = workloadKey(workload);
-  const c: KnobContext = { target, workload, root: g.root };
-  const over = given.get(key);
-  if (over) checkGiven(f, c, over, g.root, key);
+/** Called with the KC0701 error of a given schedule that is skipped instead of failing. */
+export type OnStaleSchedule = (e: Error) => void;
+
+/** The given schedule's knobs over the defaults; throws KC0701 when they do not fit the family. */
+function applyGiven(f: Family, c: KnobContext, over: Knobs | undefined, root: Node, key: string): Knobs {
+  if (over) checkGiven(f, c, over, root, key);
   const knobs = Object.freeze({ ...defaultKnobs(f, c), ...over });
   const why = f.legal?.(knobs, c);
   if (why) {
     fail(Codes.SCHEDULE_INVALID, `illegal schedule ${JSON.stringify(knobs)}: ${why}`,
-      { node: g.root.origin.name, opType: g.root.origin.opType, workload: key });
+      { node: root.origin.name, opType: root.origin.opType, workload: key });
+  }
+  return knobs;
+}
+
+/** The schedule of one kernel group. */
+export function scheduleGroup(g: Group, target: TargetInfo, given: ScheduleMap = new Map(),
+  onStale?: OnStaleSchedule): KernelSchedule {
+  const f = familyOf(g.root.op);
+  const workload = workloadOf(g, f.name);
+  const key = workloadKey(workload);
+  const c: KnobContext = { target, workload, root: g.root };
+  let over = given.get(key);
+  let knobs: Knobs;
+  try {
+    knobs = applyGiven(f, c, over, g.root, key);
+  } catch (e) {
+    if (!over || !onStale) throw e;
+    onStale(e as Error);
+    over = undefined;
+    knobs = applyGiven(f, c, undefined, g.root, key);
   }
   const space = Object.freeze(Object.fromEntries(f.knobs.map((k) => [k.name, k.values(c)])));
   return { family: f.name, workload, key, knobs, space, source: over ? 'given' : 'default' };
@@ -87,9 +107,9 @@ export function printSchedule(g: Group, s: KernelSchedule): string {
 
 /** Schedules every kernel group of a fused tree (bodies included). */
 export function scheduleTree(t: GroupTree, target: TargetInfo,
-  given: ScheduleMap): Map<Group, KernelSchedule> {
+  given: ScheduleMap, onStale?: OnStaleSchedule): Map<Group, KernelSchedule> {
   const out = new Map<Group, KernelSchedule>();
-  for (const g of allGroups(t)) if (g.kind === 'kernel') out.set(g, scheduleGroup(g, target, given));
+  for (const g of allGroups(t)) if (g.kind === 'kernel') out.set(g, scheduleGroup(g, target, given, onStale));
   return out;
 }
 

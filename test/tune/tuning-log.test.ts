@@ -76,4 +76,25 @@ describe('compile --tuning-log', () => {
     await compile(MODEL, { output: so, schedules });
     expect(await expectMatchesDataSets(so, MODEL_DIR)).toBe(2);
   }, 60_000);
+
+  it('skips a stale record (a knob or value its family no longer has) with a report', async () => {
+    const base = await runPipeline(importOnnxFile(MODEL), { target: hostTarget() });
+    const conv = base.schedules.find((s) => s.family === 'conv')!;
+    const pool = base.schedules.find((s) => s.family === 'pool')!;
+    const stale: Schedule[] = [
+      { workload: conv.key, knobs: { 'conv.retired': 3 } },
+      { workload: pool.key, knobs: { ...pool.knobs, 'pool.wv': 999 } },
+    ];
+    // Schedules handed in directly are held to the spaces: KC0701.
+    await expect(runPipeline(importOnnxFile(MODEL), { target: hostTarget(), schedules: stale }))
+      .rejects.toMatchObject({ code: 'KC0701' });
+    // From a log (onStaleSchedule given): each one is reported and its kernel keeps the defaults.
+    const reported: string[] = [];
+    const so = join(tempDir(), 'tiny_cnn_stale.so');
+    await compile(MODEL, { output: so, schedules: stale, onStaleSchedule: (e) => reported.push(e.message) });
+    expect(reported).toHaveLength(2);
+    expect(reported[0]).toMatch(/KC0701: .*'conv\.retired'/);
+    expect(reported[1]).toMatch(/KC0701: .*pool\.wv=999/);
+    expect(await expectMatchesDataSets(so, MODEL_DIR)).toBe(2);
+  }, 60_000);
 });

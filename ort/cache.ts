@@ -3,10 +3,11 @@
 // model's bytes (and the size and time of files beside it that the model names: external data),
 // the kestrel version and bytecode format, the host CPU (model and feature flags) and the options
 // that change the code (fixed dims, threads).
-// Guarantees: an entry is `<key>.so` plus `<key>.json` holding the .so's size and sha256; both are
-// written under temporary names and renamed, the record last, so a reader sees whole entries only.
-// An entry whose record is missing or unreadable, whose .so does not match it, or that fails to
-// load with an artifact error (KR0001..KR0005) is rebuilt, never trusted. Concurrent creates of
+// Guarantees: an entry is `<key>.so` plus `<key>.json` holding the .so's size; both are written
+// under temporary names and renamed, the record last, so a reader sees whole entries only. An
+// entry whose record is missing or unreadable, whose .so has another size, or that fails to load
+// with an artifact error (KR0001..KR0005: load() checks the artifact's own SHA-256 digest over
+// every byte, so the cache does not hash it again) is rebuilt, never trusted. Concurrent creates of
 // one model in a process compile it once; across processes the last rename wins (entries are whole).
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -67,13 +68,12 @@ export function cacheKey(bytes: Uint8Array, modelPath: string | undefined, versi
   })).slice(0, 40);
 }
 
-interface EntryRecord { readonly size: number; readonly sha256: string }
+interface EntryRecord { readonly size: number }
 
 function entryValid(so: string, json: string): boolean {
   try {
     const rec = JSON.parse(readFileSync(json, 'utf8')) as EntryRecord;
-    const bytes = readFileSync(so);
-    return bytes.byteLength === rec.size && sha256(bytes) === rec.sha256;
+    return statSync(so).size === rec.size;
   } catch {
     return false;
   }
@@ -125,8 +125,7 @@ function buildOnce(so: string, json: string, build: (output: string) => Promise<
     pending = (async () => {
       rmSync(json, { force: true });
       await build(so);
-      const bytes = readFileSync(so);
-      writeAtomic(json, JSON.stringify({ size: bytes.byteLength, sha256: sha256(bytes) }));
+      writeAtomic(json, JSON.stringify({ size: statSync(so).size }));
     })().finally(() => building.delete(so));
     building.set(so, pending);
   }

@@ -11,7 +11,7 @@ target_include_directories(kestrel_vm PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include
 target_compile_options(kestrel_vm PRIVATE -Wall -Wextra)
 target_link_libraries(kestrel_vm PUBLIC Threads::Threads ${CMAKE_DL_LIBS})
 
-add_executable(kestrel-run tools/kestrel-run.cc)
+add_executable(kestrel-run tools/kestrel-run.cc tools/tensor_pb.cc)
 target_compile_options(kestrel-run PRIVATE -Wall -Wextra)
 target_link_libraries(kestrel-run PRIVATE kestrel_vm)
 

@@ -17,6 +17,8 @@ import {
   readWindow,
 } from './attrs.js';
 
+const MAX_UNROLLED_WIDTH_TILES = 4;
+
 /**
  * Depthwise 2-D conv (group = C = M): a register tile of TH output rows x TW vectors along the
  * width of one channel plane; per tap a scalar weight and TH*TW contiguous (stride 1) or strided
@@ -75,7 +77,11 @@ export function lowerDepthwise(ctx: LowerCtx): Lowering {
     out.vectorizable ? 'vectorize' : 'serial');
   const tile = alloc(acc, TH * TWV, seq(lanes(store(acc, accIdx, imm(0, x.dtype))), red, fin));
   const P = prodExpr([N, C, ceilDivExpr(OH, TH)]);
-  return { kind: 'kernel', body: loop(pv, P, loop(wt, ceilDivExpr(OW, TWV), tile), 'parallel') };
+  const nWt = ceilDivExpr(OW, TWV), nWtC = constOf(nWt);
+  // A few width tiles are unrolled: each copy knows its column, so the border and tail masks of
+  // its loads fold to constants, instead of per-lane bounds checks at every tap.
+  const wtKind = nWtC !== undefined && nWtC <= MAX_UNROLLED_WIDTH_TILES ? 'unroll' : 'serial';
+  return { kind: 'kernel', body: loop(pv, P, loop(wt, nWt, tile, wtKind), 'parallel') };
 }
 
 /**

@@ -7,8 +7,8 @@
 //
 // Schedule (knobs; the register tile of ./gemm-micro.ts):
 //   mm.vec  lanes per vector along N (V)            (default target.vectorLanes)
-//   mm.tn   vectors per register tile along N (TN)  (default 2, balanced over ceil(N/V))
-//   mm.tm   rows per register tile (TM)             (default 6, clamped to M)
+//   mm.tn   vectors per register tile along N (TN)  (default 4, 2 with 16 registers; balanced)
+//   mm.tm   rows per register tile (TM)             (default 4, 6 with 16 registers; <= M)
 // Each task keeps a TM x TN*V tile of accumulators in registers across the whole K loop. Tails
 // along M clamp the A row (results are discarded), tails along N mask the B loads and the stores.
 // Packed B (attrs packedLanes = L, packedN = N; compiler/passes/pack-matmul-weights.ts): a

@@ -35,6 +35,18 @@ export interface MMSpec {
   /** Store of the finished accumulator `acc` for element (bc, i, j). */
   emit(bc: readonly Expr[], i: Expr, j: Expr, acc: Expr): Stmt;
   readonly vectorizable: boolean;
+  /** B pre-packed into `count` column panels of `lanes` (K x lanes each, zero past N). */
+  readonly bPanels?: BPanels;
+}
+
+/**
+ * A B operand packed at compile time (compiler/passes/pack-matmul-weights.ts): vector `lane` of
+ * panel `panel` at row k is one contiguous load, and a tile's TN panels are TN sequential streams.
+ */
+export interface BPanels {
+  readonly lanes: number;
+  readonly count: Expr;
+  index(bc: readonly Expr[], k: Expr, panel: Expr, lane: Expr): Expr;
 }
 
 /** The register tile as the caller's knobs set it (see the file comment). */
@@ -115,16 +127,26 @@ function tile(ctx: LowerCtx, s: MMSpec, g: Geometry, bc: readonly Expr[], mb: Ex
   return alloc(acc, TM * TN * V, body);
 }
 
-/** B read in place (masked loads at the right edge). */
+/**
+ * B read in place (masked loads at the right edge), or from its compile-time panels when the
+ * spec has them in this tile's vector width (an edge tile clamps to the last panel; the columns
+ * it computes past N are not stored).
+ */
 export function microKernel(ctx: LowerCtx, s: MMSpec, tiles: MMTiles): Stmt {
   const g = geometry(ctx, s, tiles);
   const pv = ctx.fresh('p');
   const [flatB, nb, mb] = unflatten(pv, [prodExpr(s.batch), g.NB, g.MB]);
   const bc = s.batch.length ? unflatten(flatB, s.batch) : [];
-  const bAt: BSource = (k, _tn, _lv, j, masked) => {
-    const v = cast(load(s.b, s.bIndex(bc, k, j)), g.at);
-    return masked ? select(lt(j, s.N), v, imm(0, g.at)) : v;
-  };
+  const panels = s.bPanels;
+  const bAt: BSource = panels && panels.lanes === g.V
+    ? (k, tn, lv, _j, masked) => {
+      const p = add(mul(nb, g.TN), tn);
+      return cast(load(s.b, panels.index(bc, k, masked ? min(p, sub(panels.count, 1)) : p, lv)), g.at);
+    }
+    : (k, _tn, _lv, j, masked) => {
+      const v = cast(load(s.b, s.bIndex(bc, k, j)), g.at);
+      return masked ? select(lt(j, s.N), v, imm(0, g.at)) : v;
+    };
   const tasks = prodExpr([prodExpr(s.batch), g.NB, g.MB]);
   return loop(pv, tasks, columnBlock(ctx, s, g, bc, mb, nb, bAt), 'parallel');
 }

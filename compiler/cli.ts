@@ -7,6 +7,7 @@
 //   kestrel inspect model.onnx|model.so
 //   kestrel tune model.onnx --log tune.jsonl [--budget 20m] [--trials N] [--target ...]
 //   kestrel tune --merge a.jsonl b.jsonl -o all.jsonl
+//   kestrel tune-worker --queue redis://HOST:PORT [--target ...] [--concurrency N]
 // --profile writes the Chrome trace of one run; --bench N prints latency over N runs, then a
 // per-kernel table from N more runs, profiled (share of time, calls, mean µs, GFLOP/s).
 // Errors print as `error KCxxxx: message` and exit with status 1.
@@ -22,7 +23,7 @@ import { compile } from './driver.js';
 import { importOnnxCollect } from './frontend/onnx/import.js';
 import { TensorType as TensorProto } from './frontend/onnx/schema.js';
 import { describeArtifact, inspectModule } from './inspect.js';
-import { cmdTune, tuningLogSchedules } from './tune/cli-tune.js';
+import { cmdTune, cmdTuneWorker, tuningLogSchedules } from './tune/cli-tune.js';
 import { compareTensors, readDataSet } from '../tools/testdata.js';
 import type { TargetName } from '../codegen/target.js';
 
@@ -36,13 +37,15 @@ const USAGE = `usage:
   kestrel inspect model.onnx|model.so
   kestrel tune model.onnx --log tune.jsonl [--budget 20m] [--trials N] [--target ...] [--fix sym=N,...]
   kestrel tune --merge a.jsonl b.jsonl ... -o all.jsonl
+  kestrel tune ... --queue redis://HOST:PORT [--sign KEY.pem]   (measure on a fleet's workers)
+  kestrel tune-worker --queue redis://HOST:PORT [--target ...] [--concurrency N] [--trusted-key PUB.pem]
   (compile takes --tuning-log tune.jsonl: the best record per workload; defaults elsewhere)`;
 
 interface Args { positional: string[]; flags: Map<string, string | true> }
 
 const VALUED = new Set(['-o', '--output', '--target', '--fix', '--inputs', '--outputs', '--bench',
   '--threads', '--sign', '--trusted-key', '--tuning-log', '--log', '--budget', '--trials',
-  '--profile']);
+  '--profile', '--queue', '--concurrency']);
 
 function parseArgs(argv: readonly string[]): Args {
   const positional: string[] = [];
@@ -204,6 +207,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'run': return await cmdRun(a);
       case 'inspect': await cmdInspect(a); return 0;
       case 'tune': await cmdTune(a, fixArg(a)); return 0;
+      case 'tune-worker': await cmdTuneWorker(a); return 0;
       default:
         console.error(USAGE);
         return cmd === undefined || cmd === '--help' || cmd === '-h' ? 0 : 2;

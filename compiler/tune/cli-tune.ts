@@ -1,15 +1,18 @@
 // The `kestrel tune` command and the `compile --tuning-log` reading, kept out of compiler/cli.ts:
 //   kestrel tune model.onnx --log tune.jsonl [--budget 20m] [--trials N] [--target T] [--fix s=N]
 //   kestrel tune --merge a.jsonl b.jsonl ... -o all.jsonl
+//   kestrel tune ... --queue redis://HOST:PORT [--sign KEY.pem]      (a fleet's coordinator)
+//   kestrel tune-worker --queue redis://HOST:PORT [--target T] [--concurrency N] [--trusted-key P.pem]
 // Requires: parsed arguments. Guarantees: bad log lines are reported on stderr and skipped.
 
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { TargetName } from '../../codegen/target.js';
 import { checkedTarget } from '../driver.js';
 import type { Schedule } from '../schedule/schedule.js';
 import { bestSchedules, formatProblems, loadLog, logText, mergeLogs } from './log.js';
 import { progressLine, summaryTable } from './report.js';
 import { tune } from './tune.js';
+import { startTuneWorker, type WorkerEvent } from './worker-queue.js';
 
 export interface TuneArgs {
   readonly positional: readonly string[];
@@ -55,8 +58,11 @@ export async function cmdTune(a: TuneArgs, fixedDims?: Record<string, number>): 
     throw new Error(`--trials expects a count, got '${trials}'`);
   }
   const tty = process.stdout.isTTY;
+  const queue = str(a, '--queue'), sign = str(a, '--sign');
+  if (queue) console.log(`measuring on the workers of ${queue}`);
   const s = await tune(model, {
-    log, fixedDims, target: (str(a, '--target') ?? 'host') as TargetName,
+    log, fixedDims, queue, signingKey: sign === undefined ? undefined : readFileSync(sign, 'utf8'),
+    target: (str(a, '--target') ?? 'host') as TargetName,
     budgetMs: budget ? parseDuration(budget) : trials ? undefined : 20 * 60_000,
     trials: trials ? Number(trials) : undefined, threads: threads ? Number(threads) : undefined,
     onLogProblems: (ps) => console.error(formatProblems(ps)),
@@ -67,4 +73,37 @@ export async function cmdTune(a: TuneArgs, fixedDims?: Record<string, number>): 
   });
   if (tty) process.stdout.write('\n');
   console.log(summaryTable(s));
+}
+
+const count = (a: TuneArgs, flag: string): number | undefined => {
+  const v = str(a, flag);
+  if (v !== undefined && !/^[1-9]\d*$/.test(v)) {
+    throw new Error(`${flag} expects a positive count, got '${v}'`);
+  }
+  return v === undefined ? undefined : Number(v);
+};
+
+function jobLine(e: WorkerEvent): string {
+  const what = e.refused ? `refused: ${e.refused}` : e.result?.status === 'ok'
+    ? `ok ${e.result.ms.toFixed(4)} ms (default ${e.result.baseMs.toFixed(4)} ms)`
+    : `${e.result?.status}: ${e.result && 'error' in e.result ? e.result.error : ''}`;
+  return `job ${e.id} ${e.label} ${JSON.stringify(e.knobs)}: ${what}`;
+}
+
+/** `kestrel tune-worker`: measures the queue's jobs for this machine's target until SIGINT/SIGTERM. */
+export async function cmdTuneWorker(a: TuneArgs): Promise<void> {
+  const queue = str(a, '--queue');
+  if (!queue) throw new Error('tune-worker needs --queue redis://HOST:PORT');
+  const key = str(a, '--trusted-key');
+  const w = await startTuneWorker({
+    queue, target: (str(a, '--target') ?? 'host') as TargetName, concurrency: count(a, '--concurrency'),
+    threads: count(a, '--threads'), trustedKeys: key === undefined ? undefined : [readFileSync(key, 'utf8')],
+    onJob: (e) => console.log(jobLine(e)),
+  });
+  console.log(`tune-worker ${w.name}: queue ${w.queue} (target ${w.target})`);
+  await new Promise<void>((resolve) => {
+    const stop = () => { void w.close().then(resolve); };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
 }

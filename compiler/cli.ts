@@ -45,7 +45,7 @@ interface Args { positional: string[]; flags: Map<string, string | true> }
 
 const VALUED = new Set(['-o', '--output', '--target', '--fix', '--inputs', '--outputs', '--bench',
   '--threads', '--sign', '--trusted-key', '--tuning-log', '--log', '--budget', '--trials',
-  '--profile', '--queue', '--concurrency']);
+  '--profile', '--queue', '--concurrency', '--stall']);
 
 function parseArgs(argv: readonly string[]): Args {
   const positional: string[] = [];

@@ -3,6 +3,7 @@
 //   kestrel tune --merge a.jsonl b.jsonl ... -o all.jsonl
 //   kestrel tune ... --queue redis://HOST:PORT [--sign KEY.pem]      (a fleet's coordinator)
 //   kestrel tune-worker --queue redis://HOST:PORT [--target T] [--concurrency N] [--trusted-key P.pem]
+//                       [--stall 30s]   (how soon a killed worker's job goes to another worker)
 // Requires: parsed arguments. Guarantees: bad log lines are reported on stderr and skipped.
 
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -25,9 +26,11 @@ const str = (a: TuneArgs, n: string): string | undefined => {
 };
 
 /** '20m', '90s', '1h', '1500ms' or plain seconds. */
-export function parseDuration(text: string): number {
+export const parseDuration = (text: string): number => durationOf(text, '--budget');
+
+function durationOf(text: string, flag: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new Error(`--budget expects a duration such as 90s, 20m or 1h, got '${text}'`);
+  if (!m) throw new Error(`${flag} expects a duration such as 90s, 20m or 1h, got '${text}'`);
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's']!;
   return Number(m[1]) * unit;
 }
@@ -94,10 +97,12 @@ function jobLine(e: WorkerEvent): string {
 export async function cmdTuneWorker(a: TuneArgs): Promise<void> {
   const queue = str(a, '--queue');
   if (!queue) throw new Error('tune-worker needs --queue redis://HOST:PORT');
-  const key = str(a, '--trusted-key');
+  const key = str(a, '--trusted-key'), stall = str(a, '--stall');
   const w = await startTuneWorker({
     queue, target: (str(a, '--target') ?? 'host') as TargetName, concurrency: count(a, '--concurrency'),
     threads: count(a, '--threads'), trustedKeys: key === undefined ? undefined : [readFileSync(key, 'utf8')],
+    stallMs: stall === undefined ? undefined : durationOf(stall, '--stall'),
+    onStart: (id, label) => console.log(`start ${id} ${label}`),
     onJob: (e) => console.log(jobLine(e)),
   });
   console.log(`tune-worker ${w.name}: queue ${w.queue} (target ${w.target})`);

@@ -47,6 +47,8 @@ export class QueueMeasurer implements Measurer {
   private readonly dir = mkdtempSync(join(tmpdir(), 'kestrel-coord-'));
   private readonly bases = new Map<string, Promise<Artifact>>();
   private compiled = 0;
+  /** Compiles run one at a time, in call order: the first jobs of concurrent batches go out first. */
+  private compiling: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly o: QueueMeasurerOptions) {
     this.target = targetKey(checkedTarget(o.target));
@@ -56,6 +58,7 @@ export class QueueMeasurer implements Measurer {
     // Connection errors are retried by ioredis; an unheard 'error' event would end the process.
     this.queue.on('error', () => undefined);
     this.events.on('error', () => undefined);
+    this.events.setMaxListeners(0); // one listener per job awaited, many at once
   }
 
   /** The queue this coordinator feeds (what workers of the target listen on). */
@@ -106,7 +109,13 @@ export class QueueMeasurer implements Measurer {
     return b;
   }
 
-  private async compile(task: Task, knobs: Knobs | undefined): Promise<Artifact> {
+  private compile(task: Task, knobs: Knobs | undefined): Promise<Artifact> {
+    const next = this.compiling.then(() => this.compileNow(task, knobs));
+    this.compiling = next.catch(() => undefined);
+    return next;
+  }
+
+  private async compileNow(task: Task, knobs: Knobs | undefined): Promise<Artifact> {
     const out = join(this.dir, `c${this.compiled++}.so`);
     await buildArtifact(task, knobs, out, { target: this.o.target, threads: this.o.threads,
       signingKey: this.o.signingKey });

@@ -42,6 +42,9 @@ export interface TuneWorkerOptions {
   readonly name?: string;
   /** Another measurement script speaking the same messages (tests). */
   readonly script?: string;
+  /** A job taken (before its checks): its id and label. */
+  readonly onStart?: (id: string, label: string) => void;
+  /** A job answered or refused. */
   readonly onJob?: (e: WorkerEvent) => void;
 }
 
@@ -125,6 +128,7 @@ export async function startTuneWorker(o: TuneWorkerOptions): Promise<TuneWorker>
   const pool = new Pool(o, concurrency);
   const stall = o.stallMs ?? 30_000;
   const worker = new Worker<MeasureJob, JobResult>(queueName(target), async (job) => {
+    o.onStart?.(job.id!, job.data.label);
     const r = await measureJob(job, pool, target, name);
     o.onJob?.({ ...about(job), result: r.result });
     return r;

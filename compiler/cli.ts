@@ -37,7 +37,8 @@ const USAGE = `usage:
   kestrel inspect model.onnx|model.so
   kestrel tune model.onnx --log tune.jsonl [--budget 20m] [--trials N] [--target ...] [--fix sym=N,...]
   kestrel tune --merge a.jsonl b.jsonl ... -o all.jsonl
-  kestrel tune ... --queue redis://HOST:PORT [--sign KEY.pem]   (measure on a fleet's workers)
+  kestrel tune ... [--samples N] [--queue redis://HOST:PORT [--sign KEY.pem]]  (--queue: measure on
+                workers of a fleet; --samples: timed samples per candidate, default 11)
   kestrel tune-worker --queue redis://HOST:PORT [--target ...] [--concurrency N] [--trusted-key PUB.pem]
   (compile takes --tuning-log tune.jsonl: the best record per workload; defaults elsewhere)`;
 
@@ -45,7 +46,7 @@ interface Args { positional: string[]; flags: Map<string, string | true> }
 
 const VALUED = new Set(['-o', '--output', '--target', '--fix', '--inputs', '--outputs', '--bench',
   '--threads', '--sign', '--trusted-key', '--tuning-log', '--log', '--budget', '--trials',
-  '--profile', '--queue', '--concurrency', '--stall']);
+  '--profile', '--queue', '--concurrency', '--stall', '--samples']);
 
 function parseArgs(argv: readonly string[]): Args {
   const positional: string[] = [];

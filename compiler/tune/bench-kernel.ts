@@ -182,11 +182,13 @@ export async function benchCandidates(t: Task, cands: readonly Knobs[], o: Bench
   }
 }
 
-/** Measures shipped artifacts: `cands[i]` against `base` (paths), on the feeds of `spec`. */
+/** Measures shipped artifacts: `cands[i]` against `base` (paths), on the feeds of `spec`; the
+ * coordinator's `samples` (the same on every worker) win over the worker's. */
 export async function benchArtifacts(base: string, cands: readonly string[], spec: FeedSpec,
-  o: BenchOptions, onStart: (i: number) => void, onResult: (i: number, r: MeasureResult) => void):
+  samples: number | undefined, o: BenchOptions, onStart: (i: number) => void,
+  onResult: (i: number, r: MeasureResult) => void):
   Promise<void> {
   const src: SessionSource = { count: cands.length, base: () => load(base, loadOptions(o)),
     cand: (i) => load(cands[i], loadOptions(o)) };
-  await measureSessions(src, specInputs(spec), o.samples ?? 11, onStart, onResult);
+  await measureSessions(src, specInputs(spec), samples ?? o.samples ?? 11, onStart, onResult);
 }

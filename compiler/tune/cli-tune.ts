@@ -2,6 +2,7 @@
 //   kestrel tune model.onnx --log tune.jsonl [--budget 20m] [--trials N] [--target T] [--fix s=N]
 //   kestrel tune --merge a.jsonl b.jsonl ... -o all.jsonl
 //   kestrel tune ... --queue redis://HOST:PORT [--sign KEY.pem]      (a fleet's coordinator)
+//   kestrel tune ... --samples N     (timed samples per candidate, default 11)
 //   kestrel tune-worker --queue redis://HOST:PORT [--target T] [--concurrency N] [--trusted-key P.pem]
 //                       [--stall 30s]   (how soon a killed worker's job goes to another worker)
 // Requires: parsed arguments. Guarantees: bad log lines are reported on stderr and skipped.
@@ -67,7 +68,8 @@ export async function cmdTune(a: TuneArgs, fixedDims?: Record<string, number>): 
     log, fixedDims, queue, signingKey: sign === undefined ? undefined : readFileSync(sign, 'utf8'),
     target: (str(a, '--target') ?? 'host') as TargetName,
     budgetMs: budget ? parseDuration(budget) : trials ? undefined : 20 * 60_000,
-    trials: trials ? Number(trials) : undefined, threads: threads ? Number(threads) : undefined,
+    trials: trials ? Number(trials) : undefined, samples: count(a, '--samples'),
+    threads: threads ? Number(threads) : undefined,
     onLogProblems: (ps) => console.error(formatProblems(ps)),
     onProgress: (p) => {
       if (tty) process.stdout.write(`\r\x1b[2K${progressLine(p)}`);

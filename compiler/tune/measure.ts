@@ -70,8 +70,10 @@ export class WorkerMeasurer implements Measurer {
   }
 
   /** Measures artifacts compiled elsewhere (paths) against the default's artifact `base`. */
-  measureArtifacts(base: string, cands: readonly string[], feeds: FeedSpec): Promise<MeasureResult[]> {
-    return this.each(cands, (cs): WorkerArtifacts => ({ type: 'artifacts', base, cands: cs, feeds }));
+  measureArtifacts(base: string, cands: readonly string[], feeds: FeedSpec,
+    samples?: number): Promise<MeasureResult[]> {
+    return this.each(cands, (cs): WorkerArtifacts =>
+      ({ type: 'artifacts', base, cands: cs, feeds, samples }));
   }
 
   /** One result per candidate: after a crash or hang, the rest go to a restarted process. */

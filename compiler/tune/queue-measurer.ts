@@ -32,6 +32,8 @@ export interface QueueMeasurerOptions {
   readonly threads?: number;
   /** PEM Ed25519 private key: every artifact is signed, for workers that demand it. */
   readonly signingKey?: string;
+  /** Timed samples per candidate (default: the workers' 11). */
+  readonly samples?: number;
 }
 
 interface Artifact { readonly b64: string; readonly sha: string }
@@ -87,7 +89,8 @@ export class QueueMeasurer implements Measurer {
       return { done: Promise.resolve({ status: 'error', error: (e as Error).message.split('\n')[0] }) };
     }
     const data: MeasureJob = { v: JOB_VERSION, ...key, label: `${task.ops} '${task.node}'`,
-      base: base.b64, baseSha: base.sha, cand: cand.b64, candSha: cand.sha, feeds: feedSpec(task) };
+      base: base.b64, baseSha: base.sha, cand: cand.b64, candSha: cand.sha, feeds: feedSpec(task),
+      ...(this.o.samples ? { samples: this.o.samples } : {}) };
     const job = await this.queue.add('measure', data,
       { jobId: id, attempts: 1, removeOnComplete: KEEP, removeOnFail: KEEP });
     return { done: this.outcome(job) };

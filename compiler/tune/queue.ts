@@ -35,6 +35,8 @@ export interface MeasureJob {
   readonly cand: string;
   readonly candSha: string;
   readonly feeds: FeedSpec;
+  /** Timed samples per candidate, when the coordinator sets them (else the worker's default). */
+  readonly samples?: number;
 }
 
 /** What a worker answers: the measurement, and which worker made it. */

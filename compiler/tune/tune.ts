@@ -35,6 +35,8 @@ export interface TuneOptions {
   readonly measurer?: Measurer;
   /** redis://HOST:PORT: measure on the workers of a job queue instead of here (the coordinator). */
   readonly queue?: string;
+  /** Timed samples per candidate (default 11): more is slower and steadier. */
+  readonly samples?: number;
   /** PEM Ed25519 private key signing the candidates sent to the queue's workers. */
   readonly signingKey?: string;
   readonly onProgress?: (p: TuneProgress) => void;
@@ -171,9 +173,9 @@ export async function tune(model: string, o: TuneOptions): Promise<TuneSummary> 
   await resume(searches, loaded, tkey, { target, threads: o.threads });
   const measurer: Measurer = o.measurer ?? (o.queue
     ? new QueueMeasurer({ queue: o.queue, target: o.target ?? 'host', threads: o.threads,
-      signingKey: o.signingKey })
+      signingKey: o.signingKey, samples: o.samples })
     : new WorkerMeasurer({ model, fixedDims: o.fixedDims, bench: { target: o.target ?? 'host',
-      threads: o.threads } }));
+      threads: o.threads, samples: o.samples } }));
   const writer = new LogWriter(o.log);
   const done = new Set(loaded.records.map(candidateKey));
   const written: TuneRecord[] = [];

@@ -111,7 +111,8 @@ async function measureJob(job: Job<MeasureJob, JobResult>, pool: Pool, target: s
   const dir = mkdtempSync(join(tmpdir(), 'kestrel-job-'));
   try {
     const p = verifiedArtifacts(job.data, dir, target);
-    const [result] = await pool.with((m) => m.measureArtifacts(p.base, [p.cand], job.data.feeds));
+    const d = job.data;
+    const [result] = await pool.with((m) => m.measureArtifacts(p.base, [p.cand], d.feeds, d.samples));
     return { result, worker: name };
   } finally {
     rmSync(dir, { recursive: true, force: true });

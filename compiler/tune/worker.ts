@@ -35,6 +35,7 @@ export interface WorkerArtifacts {
   readonly base: string;
   readonly cands: readonly string[];
   readonly feeds: FeedSpec;
+  readonly samples?: number;
 }
 
 let tasks: Promise<Map<string, Task>> | undefined;
@@ -87,7 +88,8 @@ process.on('message', (m: WorkerInit | WorkerBatch | WorkerArtifacts) => {
       return;
     case 'batch': void batch(m); return;
     case 'artifacts':
-      void answer(m.cands.length, (s, r) => benchArtifacts(m.base, m.cands, m.feeds, bench!, s, r));
+      void answer(m.cands.length,
+        (s, r) => benchArtifacts(m.base, m.cands, m.feeds, m.samples, bench!, s, r));
       return;
     default: assertNever(m);
   }

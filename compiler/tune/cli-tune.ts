@@ -78,6 +78,7 @@ export async function cmdTune(a: TuneArgs, fixedDims?: Record<string, number>): 
   });
   if (tty) process.stdout.write('\n');
   console.log(summaryTable(s));
+  if (s.plot) console.log(`tuning curve: ${s.plot}`);
 }
 
 const count = (a: TuneArgs, flag: string): number | undefined => {

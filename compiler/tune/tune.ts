@@ -3,10 +3,15 @@
 // by the trials already spent — until every task converges. Every measurement is appended to
 // the log (fsynced) as soon as it is known, so a killed run resumes where it stopped and never
 // measures a candidate twice. A candidate whose output differs from the default's is logged as
-// invalid and can never become the best.
+// invalid and can never become the best. With a job queue (`queue`), the measurements are made
+// by the queue's workers (compiler/tune/queue-measurer.ts) and every task's default is measured
+// at once; the batches are otherwise the same. At the end the tuning curve is written beside the
+// log (compiler/tune/plot.ts).
 // Requires: a built dist/ (the measurement worker) unless a measurer is given. Guarantees: the
 // summary's tuned time per task is the best valid measurement (the default's at worst).
 
+import { writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { TargetName } from '../../codegen/target.js';
 import { checkedTarget } from '../driver.js';
 import { Codes, fail } from '../diagnostics.js';
@@ -16,6 +21,7 @@ import { bucketOf, type MeasureResult } from './bench-kernel.js';
 import { type Best, bestRecords, candidateKey, type LoadedLog, loadLog, LogWriter, type LogProblem, ratio,
   targetKey, type TuneRecord } from './log.js';
 import { type Measurer, WorkerMeasurer } from './measure.js';
+import { curveSvg, plotPath, tuningCurve } from './plot.js';
 import { QueueMeasurer } from './queue-measurer.js';
 import { knobsId, prng, TaskSearch } from './search.js';
 import { extractTasks, type Task } from './tasks.js';
@@ -37,6 +43,8 @@ export interface TuneOptions {
   readonly queue?: string;
   /** Timed samples per candidate (default 11): more is slower and steadier. */
   readonly samples?: number;
+  /** Write the tuning curve beside the log (default true). */
+  readonly plot?: boolean;
   /** PEM Ed25519 private key signing the candidates sent to the queue's workers. */
   readonly signingKey?: string;
   readonly onProgress?: (p: TuneProgress) => void;
@@ -74,6 +82,8 @@ export interface TuneSummary {
   readonly duplicates: number;
   readonly elapsedMs: number;
   readonly problems: readonly LogProblem[];
+  /** The SVG of the tuning curve written beside the log (compiler/tune/plot.ts). */
+  readonly plot?: string;
 }
 
 /** A task's report; with `best` (the log's verdict after re-measuring), its best from the log. */
@@ -243,7 +253,10 @@ export async function tune(model: string, o: TuneOptions): Promise<TuneSummary> 
     writer.close();
     if (!o.measurer) await measurer.close();
   }
-  const best = bestRecords([...loaded.records, ...written], target);
+  const all = [...loaded.records, ...written];
+  const best = bestRecords(all, target);
+  const plot = o.plot === false ? undefined : plotPath(o.log);
+  if (plot) writeFileSync(plot, curveSvg(tuningCurve(all, tasks, tkey), `${basename(model)}: tuning curve`));
   return { tasks: searches.map((s) => report(s, best.get(s.task.key))), trials, duplicates,
-    elapsedMs: elapsed(), problems: loaded.problems };
+    elapsedMs: elapsed(), problems: loaded.problems, plot };
 }

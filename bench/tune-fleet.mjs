@@ -4,6 +4,7 @@
 // the earlier run) and a fresh log.
 //   node bench/tune-fleet.mjs [--model mobilenetv2] [--trials 80] [--reps 2] [--fix batch=1]
 //                             [--samples N]   (timed samples per candidate; the tuner's default 11)
+//                             [--threads N]   (kernel threads: 1 lets two workers share two cores)
 // Needs `npm run build` first, redis-server, and the shared models ($KESTREL_SHARED or ../shared).
 
 import { spawn } from 'node:child_process';
@@ -23,6 +24,7 @@ const trials = opt('trials', '80');
 const reps = Number(opt('reps', '2'));
 const fix = opt('fix', 'batch=1');
 const samples = opt('samples');
+const threads = opt('threads');
 const model = join(shared, 'models', name, 'model.onnx');
 const CLI = resolve('dist', 'compiler', 'cli.js');
 
@@ -51,7 +53,7 @@ function start(cmd, argv, ready) {
 async function run(workers, dir) {
   const log = join(dir, `w${workers}-${Date.now()}.jsonl`);
   const base = [CLI, 'tune', model, '--log', log, '--trials', trials, '--fix', fix,
-    ...(samples ? ['--samples', samples] : [])];
+    ...(samples ? ['--samples', samples] : []), ...(threads ? ['--threads', threads] : [])];
   const procs = [];
   try {
     let queue = [];
@@ -92,6 +94,7 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 const med = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-console.log(`${name}, ${trials} trials, ${samples ?? 11} samples, median of ${reps}: local ${med(times[0]).toFixed(1)} s, ` +
+console.log(`${name}, ${trials} trials, ${samples ?? 11} samples, ${threads ?? 'all'} threads, ` +
+  `median of ${reps}: local ${med(times[0]).toFixed(1)} s, ` +
   `1 worker ${med(times[1]).toFixed(1)} s, 2 workers ${med(times[2]).toFixed(1)} s ` +
   `(1 -> 2 workers: ${(med(times[1]) / med(times[2])).toFixed(2)}x)`);

@@ -183,12 +183,13 @@ export async function benchCandidates(t: Task, cands: readonly Knobs[], o: Bench
 }
 
 /** Measures shipped artifacts: `cands[i]` against `base` (paths), on the feeds of `spec`; the
- * coordinator's `samples` (the same on every worker) win over the worker's. */
+ * coordinator's samples and threads (those it compiled for), when it set them, win over the worker's. */
 export async function benchArtifacts(base: string, cands: readonly string[], spec: FeedSpec,
-  samples: number | undefined, o: BenchOptions, onStart: (i: number) => void,
+  job: { samples?: number; threads?: number }, o: BenchOptions, onStart: (i: number) => void,
   onResult: (i: number, r: MeasureResult) => void):
   Promise<void> {
-  const src: SessionSource = { count: cands.length, base: () => load(base, loadOptions(o)),
-    cand: (i) => load(cands[i], loadOptions(o)) };
-  await measureSessions(src, specInputs(spec), samples ?? o.samples ?? 11, onStart, onResult);
+  const lo = loadOptions({ ...o, threads: job.threads ?? o.threads });
+  const src: SessionSource = { count: cands.length, base: () => load(base, lo),
+    cand: (i) => load(cands[i], lo) };
+  await measureSessions(src, specInputs(spec), job.samples ?? o.samples ?? 11, onStart, onResult);
 }

@@ -71,9 +71,9 @@ export class WorkerMeasurer implements Measurer {
 
   /** Measures artifacts compiled elsewhere (paths) against the default's artifact `base`. */
   measureArtifacts(base: string, cands: readonly string[], feeds: FeedSpec,
-    samples?: number): Promise<MeasureResult[]> {
+    job: { samples?: number; threads?: number } = {}): Promise<MeasureResult[]> {
     return this.each(cands, (cs): WorkerArtifacts =>
-      ({ type: 'artifacts', base, cands: cs, feeds, samples }));
+      ({ type: 'artifacts', base, cands: cs, feeds, samples: job.samples, threads: job.threads }));
   }
 
   /** One result per candidate: after a crash or hang, the rest go to a restarted process. */

@@ -90,7 +90,8 @@ export class QueueMeasurer implements Measurer {
     }
     const data: MeasureJob = { v: JOB_VERSION, ...key, label: `${task.ops} '${task.node}'`,
       base: base.b64, baseSha: base.sha, cand: cand.b64, candSha: cand.sha, feeds: feedSpec(task),
-      ...(this.o.samples ? { samples: this.o.samples } : {}) };
+      ...(this.o.samples ? { samples: this.o.samples } : {}),
+      ...(this.o.threads !== undefined ? { threads: this.o.threads } : {}) };
     const job = await this.queue.add('measure', data,
       { jobId: id, attempts: 1, removeOnComplete: KEEP, removeOnFail: KEEP });
     return { done: this.outcome(job) };

@@ -37,6 +37,8 @@ export interface MeasureJob {
   readonly feeds: FeedSpec;
   /** Timed samples per candidate, when the coordinator sets them (else the worker's default). */
   readonly samples?: number;
+  /** The threads the candidates were compiled for (else the worker's: all its cores). */
+  readonly threads?: number;
 }
 
 /** What a worker answers: the measurement, and which worker made it. */

@@ -112,7 +112,7 @@ async function measureJob(job: Job<MeasureJob, JobResult>, pool: Pool, target: s
   try {
     const p = verifiedArtifacts(job.data, dir, target);
     const d = job.data;
-    const [result] = await pool.with((m) => m.measureArtifacts(p.base, [p.cand], d.feeds, d.samples));
+    const [result] = await pool.with((m) => m.measureArtifacts(p.base, [p.cand], d.feeds, d));
     return { result, worker: name };
   } finally {
     rmSync(dir, { recursive: true, force: true });

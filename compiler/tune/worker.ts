@@ -36,6 +36,7 @@ export interface WorkerArtifacts {
   readonly cands: readonly string[];
   readonly feeds: FeedSpec;
   readonly samples?: number;
+  readonly threads?: number;
 }
 
 let tasks: Promise<Map<string, Task>> | undefined;
@@ -89,7 +90,7 @@ process.on('message', (m: WorkerInit | WorkerBatch | WorkerArtifacts) => {
     case 'batch': void batch(m); return;
     case 'artifacts':
       void answer(m.cands.length,
-        (s, r) => benchArtifacts(m.base, m.cands, m.feeds, m.samples, bench!, s, r));
+        (s, r) => benchArtifacts(m.base, m.cands, m.feeds, m, bench!, s, r));
       return;
     default: assertNever(m);
   }

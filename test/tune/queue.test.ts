@@ -14,7 +14,7 @@ import { Queue, QueueEvents } from 'bullmq';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { checkedTarget } from '../../compiler/driver.js';
 import { buildArtifact, type MeasureResult } from '../../compiler/tune/bench-kernel.js';
-import { loadLog, targetKey, type TuneRecord } from '../../compiler/tune/log.js';
+import { knobsId, loadLog, targetKey, type TuneRecord } from '../../compiler/tune/log.js';
 import type { Measurer } from '../../compiler/tune/measure.js';
 import { JOB_VERSION, queueName, redisConnection, sha256 } from '../../compiler/tune/queue.js';
 import type { Task } from '../../compiler/tune/tasks.js';
@@ -27,7 +27,11 @@ import { type RedisServer, startRedis } from './redis.js';
 const fixtures = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
 const TINY = join(REPO_ROOT, 'examples', 'tiny_cnn', 'model.onnx');
 
-/** The local twin of the stub measurement process: the same time for the same artifact. */
+/**
+ * The local twin of the stub measurement process: the same time for the same artifact. As on the
+ * coordinator, the default's knobs are measured on the default's artifact (compiled without a
+ * schedule: its manifest lists no tuned kernel).
+ */
 function stubMeasurer(dir: string): Measurer {
   let n = 0;
   return {
@@ -35,7 +39,8 @@ function stubMeasurer(dir: string): Measurer {
       const out: MeasureResult[] = [];
       for (const k of cands) {
         const so = join(dir, `l${n++}.so`);
-        await buildArtifact(task, k, so, { target: 'host' });
+        const knobs = knobsId(k) === knobsId(task.defaults) ? undefined : k;
+        await buildArtifact(task, knobs, so, { target: 'host' });
         out.push({ status: 'ok', ms: stubMs(readFileSync(so)), baseMs: 1 });
       }
       return out;

@@ -103,7 +103,8 @@ describe('fuzz: ONNX loader', () => {
     const body = { name: 'b', node: [], input: [], output: [] };
     for (const [op, inputs] of [['Scan', ['', 'x']], ['Loop', ['', '', '']]] as const) {
       const bytes = encodeModel({ inputs: [vi('x', FLOAT, [2, 2])], outputs: [vi('y', FLOAT, [2])],
-        nodes: [node(op, [...inputs], ['y'], [attrInt('num_scan_inputs', 1), attrGraph('body', body)], 'n1')] });
+        nodes: [node(op, [...inputs], ['y'],
+          [attrInt('num_scan_inputs', 1), attrGraph('body', body)], 'n1')] });
       expect(() => importOnnx(bytes)).toThrow(new RegExp(`KC0402: node 'n1' \\(${op}\\): required input`));
     }
   });

@@ -103,6 +103,7 @@ function manifest(m: Module, outputs: readonly Value[], t: TargetDesc, c: Compil
     constants_size: constants.byteLength,
     kernels: c.kernels.map((k) => k.name),
     debug: c.debug,
+    ...(c.gpu ? { gpu: c.gpu } : {}), // GPU targets: the PTX of every kernel (docs/gpu.md)
   };
 }
 

@@ -98,6 +98,9 @@ class NativeSession : public Napi::ObjectWrap<NativeSession> {
       o.trusted_keys = keys.data();
       o.trusted_key_count = keys.size() / 32;
     }
+    std::string device;  // "cuda:N" for GPU artifacts (kestrel_options.device)
+    if (info.Length() > 6 && info[6].IsString()) device = info[6].As<Napi::String>().Utf8Value();
+    if (!device.empty()) o.device = device.c_str();
     const std::string path = info[0].As<Napi::String>().Utf8Value();
     if (kestrel_load(path.c_str(), &o, &state_->session) != KESTREL_OK) throw last_error(env);
   }

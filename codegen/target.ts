@@ -79,7 +79,8 @@ export const AARCH64_FEATURES: readonly string[] = Object.freeze([
 /** The target a name denotes, or why it denotes none. */
 export function parseTargetName(name: string): { target: TargetDesc } | { error: string } {
   if (name === 'host' || name === 'x86_64') return { target: targetFromName(name) };
-  if (name === 'nvptx' || name.startsWith('nvptx:')) return nvptxTarget(name.slice(6) || 'sm_80');
+  if (name === 'nvptx') return nvptxTarget('sm_80');
+  if (name.startsWith('nvptx:')) return nvptxTarget(name.slice(6));
   const m = /^aarch64(?::([a-z0-9.-]+))?((?:\+[a-z0-9-]+)*)$/.exec(name);
   if (!m) {
     return { error: `unknown target '${name}' (host, x86_64, aarch64, aarch64:CPU, aarch64+FEATURE...)` };

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // The kestrel command line: compile, run, inspect.
-//   kestrel compile model.onnx -o model.so [--target host|x86_64|aarch64[:CPU][+FEATURE...]]
+//   kestrel compile model.onnx -o model.so [--target host|x86_64|aarch64[:CPU][+FEATURE...]|nvptx[:sm_XX]]
 //                   [--dynamic] [--sign KEY.pem]
 //   kestrel run model.so --inputs DIR [--outputs DIR] [--check] [--bench N] [--threads N]
-//                        [--trusted-key PUBLIC.pem] [--profile trace.json]
+//                        [--device cpu|cuda:N] [--trusted-key PUBLIC.pem] [--profile trace.json]
 //   kestrel inspect model.onnx|model.so
 //   kestrel tune model.onnx --log tune.jsonl [--budget 20m] [--trials N] [--target ...]
 //   kestrel tune --merge a.jsonl b.jsonl -o all.jsonl
@@ -28,9 +28,11 @@ import type { TargetName } from '../codegen/target.js';
 
 const USAGE = `usage:
   kestrel compile model.onnx -o model.so [--target host|x86_64|aarch64[:CPU][+FEATURE...]]
+                [--target nvptx[:sm_80|sm_86|sm_90]]   (NVIDIA GPUs: docs/gpu.md)
                 [--dynamic] [--fix sym=N,...]
                 [--sign KEY.pem]      (an Ed25519 private key: openssl genpkey -algorithm ed25519)
   kestrel run model.so --inputs DIR [--outputs DIR] [--check] [--bench N] [--threads N]
+                [--device cpu|cuda:N]        (cuda:N for artifacts compiled with --target nvptx)
                 [--trusted-key PUBLIC.pem]   (require a signature by this key)
                 [--profile trace.json]
   kestrel inspect model.onnx|model.so
@@ -42,7 +44,7 @@ interface Args { positional: string[]; flags: Map<string, string | true> }
 
 const VALUED = new Set(['-o', '--output', '--target', '--fix', '--inputs', '--outputs', '--bench',
   '--threads', '--sign', '--trusted-key', '--tuning-log', '--log', '--budget', '--trials',
-  '--profile']);
+  '--profile', '--device']);
 
 function parseArgs(argv: readonly string[]): Args {
   const positional: string[] = [];
@@ -115,8 +117,9 @@ async function cmdRun(a: Args): Promise<number> {
   if (!so || !dir) throw new Error('run needs an artifact and --inputs DIR');
   const threads = str(a, '--threads');
   const trusted = keyFile(a, '--trusted-key');
+  const device = str(a, '--device');
   const session = await load(so, { ...(threads ? { threads: Number(threads) } : {}),
-    ...(trusted ? { trustedKeys: [trusted] } : {}) });
+    ...(trusted ? { trustedKeys: [trusted] } : {}), ...(device ? { device } : {}) });
   try {
     const data = readDataSet(dir);
     if (data.inputs.length !== session.inputs.length) {

@@ -39,8 +39,8 @@ function emitEntry(mod: ModuleBuilder, k: Kernel, l: Launch, target: TargetDesc)
     params.push(`${memTy(buf.dtype)}* noalias %b${i}`);
     scope = scope.withBuf(buf.name, { ptr: `%b${i}`, dtype: buf.dtype });
   });
-  const tid = b.emit(`add nuw nsw i64 ${b.emit(`mul nuw nsw i64 ${sreg(b, 'ctaid.x')}, ${sreg(b, 'ntid.x')}`)}, `
-    + sreg(b, 'tid.x'));
+  const base = b.emit(`mul nuw nsw i64 ${sreg(b, 'ctaid.x')}, ${sreg(b, 'ntid.x')}`);
+  const tid = b.emit(`add nuw nsw i64 ${base}, ${sreg(b, 'tid.x')}`);
   const nthreads = b.emit(`mul nuw nsw i64 ${sreg(b, 'nctaid.x')}, ${sreg(b, 'ntid.x')}`);
   scope = scope.withVar(GPU_TID.name, uni('i64', tid)).withVar(GPU_NTHREADS.name, uni('i64', nthreads));
   let cx: Cx = { f, scope, w: 1, mask: null };
@@ -82,6 +82,7 @@ export function emitDeviceModule(k: Kernel, gpu: GpuTarget, host: TargetDesc): D
     throw new Error(`codegen: kernel ${k.name} calls ${unresolved.join(', ')}, which has no NVPTX `
       + 'implementation');
   }
-  const annotations = `!nvvm.annotations = !{${refs.flatMap((_, i) => [`!${2 * i}`, `!${2 * i + 1}`]).join(', ')}}`;
+  const ids = refs.flatMap((_, i) => [`!${2 * i}`, `!${2 * i + 1}`]);
+  const annotations = `!nvvm.annotations = !{${ids.join(', ')}}`;
   return { ir: [ir, annotations, ...notes, ''].join('\n'), launches };
 }

@@ -44,11 +44,13 @@ function emitGrid(mod: ModuleBuilder, k: Kernel, l: Launch, target: TargetDesc):
     if (n.k !== 'u') throw new Error(`codegen: thread count of ${l.entry} is not a scalar`);
     b.instr(`ret i64 ${n.v}`);
   }
-  mod.functions.push(b.finish(`define internal i64 @${l.entry}.grid(i64* nocapture readonly %scalars) nounwind`));
+  const head = `define internal i64 @${l.entry}.grid(i64* nocapture readonly %scalars) nounwind`;
+  mod.functions.push(b.finish(head));
 }
 
 function table(name: string, ty: string, refs: readonly string[]): string[] {
-  const init = refs.length ? `[${refs.map((r) => `i8* bitcast (${ty} ${r} to i8*)`).join(', ')}]` : 'zeroinitializer';
+  const items = refs.map((r) => `i8* bitcast (${ty} ${r} to i8*)`);
+  const init = refs.length ? `[${items.join(', ')}]` : 'zeroinitializer';
   return [`@${name} = constant [${refs.length} x i8*] ${init}, align 8`];
 }
 

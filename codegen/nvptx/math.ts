@@ -12,7 +12,11 @@
 // reported as unresolved so that the caller fails with a clear error (f64 transcendentals, libm).
 // Requires: declarations as codegen/llvm/builder.ts writes them (`declare T @name(...)`).
 
-const ALLOWED = /^llvm\.(nvvm\.|masked\.|vector\.reduce\.|fmuladd\.|fma\.|sqrt\.|floor\.|ceil\.|trunc\.|rint\.|fabs\.|copysign\.|fptosi\.sat\.|fptoui\.sat\.|minnum\.|maxnum\.|smin\.|smax\.|umin\.|umax\.|abs\.)/;
+const ALLOWED_INTRINSICS = [
+  'nvvm', 'masked', 'vector.reduce', 'fmuladd', 'fma', 'sqrt', 'floor', 'ceil', 'trunc', 'rint', 'fabs',
+  'copysign', 'fptosi.sat', 'fptoui.sat', 'minnum', 'maxnum', 'smin', 'smax', 'umin', 'umax', 'abs',
+];
+const ALLOWED = new RegExp(`^llvm\\.(${ALLOWED_INTRINSICS.map((n) => n.replace('.', '\\.')).join('|')})\\.`);
 
 const SCALAR: Readonly<Record<string, string>> = {
   pow: `define internal float @kestrel.gpu.pow.f32(float %x, float %y) alwaysinline nounwind {

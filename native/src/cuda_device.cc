@@ -60,13 +60,14 @@ Status check_device(const GpuInfo& gpu, int ordinal) {
   }
   if (!gpu.present && ordinal >= 0) {
     return Fail(code::kDeviceMismatch, "the artifact's kernels are for the host CPU, not a CUDA device: "
-                                       "compile with --target nvptx to run on cuda:" + std::to_string(ordinal));
+                                       "compile with --target nvptx to run on cuda:" +
+                                           std::to_string(ordinal));
   }
   return Ok();
 }
 
-Status open_gpu(void* handle, const GpuInfo& gpu, int ordinal, uint64_t kernel_count, const uint8_t* constants,
-                uint64_t constants_size, std::shared_ptr<CudaDevice>* out) {
+Status open_gpu(void* handle, const GpuInfo& gpu, int ordinal, uint64_t kernel_count,
+                const uint8_t* constants, uint64_t constants_size, std::shared_ptr<CudaDevice>* out) {
   GpuArtifact a;
   a.info = &gpu;
   const uint64_t* ptx_size = nullptr;
@@ -78,7 +79,8 @@ Status open_gpu(void* handle, const GpuInfo& gpu, int ordinal, uint64_t kernel_c
   a.ptx_size = *ptx_size;
   a.n_launches = *n_launches;
   if (gpu.kernels.size() != kernel_count) {
-    return Fail(code::kManifestInvalid, "the manifest's gpu record lists " + std::to_string(gpu.kernels.size()) +
+    return Fail(code::kManifestInvalid, "the manifest's gpu record lists " +
+                                            std::to_string(gpu.kernels.size()) +
                                             " kernels, the artifact has " + std::to_string(kernel_count));
   }
   a.constants = constants;
@@ -142,8 +144,8 @@ Status CudaDevice::init(int ordinal, const GpuArtifact& a) {
   int count = 0;
   KESTREL_TRY(check(d_->cuDeviceGetCount(&count), "cuDeviceGetCount", "the CUDA driver"));
   if (ordinal >= count) {
-    return Fail(code::kCudaUnavailable, "no CUDA device cuda:" + std::to_string(ordinal) + " (this machine has " +
-                                            std::to_string(count) + ")");
+    return Fail(code::kCudaUnavailable, "no CUDA device cuda:" + std::to_string(ordinal) +
+                                            " (this machine has " + std::to_string(count) + ")");
   }
   const std::string what = "cuda:" + std::to_string(ordinal);
   KESTREL_TRY(check(d_->cuDeviceGet(&dev_, ordinal), "cuDeviceGet", what));
@@ -151,18 +153,20 @@ Status CudaDevice::init(int ordinal, const GpuArtifact& a) {
   KESTREL_TRY(check(d_->cuDeviceGetName(name, sizeof name - 1, dev_), "cuDeviceGetName", what));
   name_ = name;
   int major = 0, minor = 0;
-  KESTREL_TRY(check(d_->cuDeviceGetAttribute(&major, cuda::kAttrComputeMajor, dev_), "cuDeviceGetAttribute", what));
-  KESTREL_TRY(check(d_->cuDeviceGetAttribute(&minor, cuda::kAttrComputeMinor, dev_), "cuDeviceGetAttribute", what));
-  KESTREL_TRY(check(d_->cuDeviceGetAttribute(&sms_, cuda::kAttrMultiprocessors, dev_), "cuDeviceGetAttribute", what));
+  const char* attr = "cuDeviceGetAttribute";
+  KESTREL_TRY(check(d_->cuDeviceGetAttribute(&major, cuda::kAttrComputeMajor, dev_), attr, what));
+  KESTREL_TRY(check(d_->cuDeviceGetAttribute(&minor, cuda::kAttrComputeMinor, dev_), attr, what));
+  KESTREL_TRY(check(d_->cuDeviceGetAttribute(&sms_, cuda::kAttrMultiprocessors, dev_), attr, what));
   if (major * 10 + minor < sm_number(a.info->arch)) {
-    return Fail(code::kDeviceMismatch, "the artifact's kernels are for " + a.info->arch + "; " + what + " (" + name_ +
-                                           ") is sm_" + std::to_string(major * 10 + minor));
+    return Fail(code::kDeviceMismatch, "the artifact's kernels are for " + a.info->arch + "; " + what + " (" +
+                                           name_ + ") is sm_" + std::to_string(major * 10 + minor));
   }
   KESTREL_TRY(check(d_->cuDevicePrimaryCtxRetain(&ctx_, dev_), "cuDevicePrimaryCtxRetain", what));
   KESTREL_TRY(check(d_->cuCtxSetCurrent(ctx_), "cuCtxSetCurrent", what));
   KESTREL_TRY(check(d_->cuStreamCreate(&stream_, 0), "cuStreamCreate", what));
   cuda::CUdeviceptr p = 0;
-  KESTREL_TRY(check(d_->cuMemAllocManaged(&p, 64, cuda::kMemAttachGlobal), "cuMemAllocManaged", "the status word"));
+  KESTREL_TRY(check(d_->cuMemAllocManaged(&p, 64, cuda::kMemAttachGlobal), "cuMemAllocManaged",
+                    "the status word"));
   status_ = reinterpret_cast<int32_t*>(p);
   *status_ = 0;
   const uint64_t csize = std::max<uint64_t>(a.constants_size, 64);
@@ -186,19 +190,25 @@ Status CudaDevice::load_modules(const GpuArtifact& a) {
     int opts[] = {cuda::kJitErrorLogBuffer, cuda::kJitErrorLogBufferSize};
     void* vals[] = {log, reinterpret_cast<void*>(static_cast<uintptr_t>(sizeof log - 1))};
     cuda::CUmodule m = nullptr;
-    Status s = check(d_->cuModuleLoadDataEx(&m, a.ptx + ki.offset, 2, opts, vals), "cuModuleLoadDataEx", what);
+    Status s = check(d_->cuModuleLoadDataEx(&m, a.ptx + ki.offset, 2, opts, vals), "cuModuleLoadDataEx",
+                     what);
     if (!s.ok()) return Fail(s.code.c_str(), s.message + (log[0] ? std::string(": ") + log : ""));
     modules_.push_back(m);
     kernels_.emplace_back();
     kernel_names_.push_back(ki.entries[0]);
     for (const std::string& e : ki.entries) {
-      if (launch >= a.n_launches) return Fail(code::kArtifactInvalid, what + ": more entries than grid functions");
+      if (launch >= a.n_launches) {
+        return Fail(code::kArtifactInvalid, what + ": more entries than grid functions");
+      }
       cuda::CUfunction fn = nullptr;
-      KESTREL_TRY(check(d_->cuModuleGetFunction(&fn, m, e.c_str()), "cuModuleGetFunction", what + " entry " + e));
+      KESTREL_TRY(check(d_->cuModuleGetFunction(&fn, m, e.c_str()), "cuModuleGetFunction",
+                        what + " entry " + e));
       kernels_.back().push_back({fn, a.grids[launch++]});
     }
   }
-  if (launch != a.n_launches) return Fail(code::kArtifactInvalid, "GPU launch count differs from the manifest");
+  if (launch != a.n_launches) {
+    return Fail(code::kArtifactInvalid, "GPU launch count differs from the manifest");
+  }
   return Ok();
 }
 
@@ -215,8 +225,9 @@ Status CudaDevice::launch(uint32_t kernel, void* const* bufs, size_t nbufs, cons
     if (threads == 0) continue;
     const int64_t want = threads < 0 ? int64_t{8} * sms_ : (threads + block_ - 1) / block_;
     const unsigned blocks = static_cast<unsigned>(std::min<int64_t>(want, int64_t{1} << 30));
-    KESTREL_TRY(check(d_->cuLaunchKernel(e.fn, blocks, 1, 1, block_, 1, 1, 0, stream_, params_.data(), nullptr),
-                      "cuLaunchKernel", what));
+    const cuda::CUresult r =
+        d_->cuLaunchKernel(e.fn, blocks, 1, 1, block_, 1, 1, 0, stream_, params_.data(), nullptr);
+    KESTREL_TRY(check(r, "cuLaunchKernel", what));
   }
   KESTREL_TRY(check(d_->cuStreamSynchronize(stream_), "cuStreamSynchronize", what));
   *status = *status_;

@@ -109,8 +109,8 @@ class CudaDevice : public KernelDevice, public BlockSource {
 Status check_device(const GpuInfo& gpu, int ordinal);
 
 // Opens device `ordinal` for the GPU artifact mapped at `handle` (its kestrel_gpu_* symbols).
-Status open_gpu(void* handle, const GpuInfo& gpu, int ordinal, uint64_t kernel_count, const uint8_t* constants,
-                uint64_t constants_size, std::shared_ptr<CudaDevice>* out);
+Status open_gpu(void* handle, const GpuInfo& gpu, int ordinal, uint64_t kernel_count,
+                const uint8_t* constants, uint64_t constants_size, std::shared_ptr<CudaDevice>* out);
 
 }  // namespace kestrel
 

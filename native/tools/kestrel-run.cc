@@ -1,6 +1,6 @@
 // kestrel-run: run a compiled artifact from the command line, without Node.
 //   kestrel-run model.so --input name=path.bin:dtype:d0,d1,... [--input ...]
-//                        [--outputs DIR] [--bench N] [--threads N]
+//                        [--outputs DIR] [--bench N] [--threads N] [--device cpu|cuda:N]
 // Inputs are raw little-endian element bytes; every input of the model must be given exactly once
 // (unknown, duplicate and missing names are errors that list the expected inputs). Prints each
 // output's name, dtype and shape; with --outputs writes output K's raw bytes to DIR/output_K.bin,
@@ -174,6 +174,8 @@ int main(int argc, char** argv) {
       bench = std::atoi(argv[++i]);
     } else if (a == "--threads") {
       opts.threads = std::atoi(argv[++i]);
+    } else if (a == "--device") {
+      opts.device = argv[++i];  // cuda:N for GPU artifacts
     } else {
       return die("unknown option " + a);
     }

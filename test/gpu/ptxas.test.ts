@@ -4,25 +4,17 @@
 // listed with the code they fail with, and the test fails when one of them starts compiling, so
 // that it is moved to the checked list.
 
-import { readdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compile } from '../../compiler/driver.js';
 import { sharedDir, tempDir } from '../helpers/shared.js';
+import { ALL_MODELS, EXPECTED_TO_FAIL } from './models.js';
 import { artifactPtx, pooled, ptxas, ptxasVersion } from './ptx.js';
 
-/** Models whose ops kestrel does not support yet (on any target), with the expected code. */
-const EXPECTED_TO_FAIL: Readonly<Record<string, string>> = {
-  yolo_tiny: 'KC0301', // Resize
-  unet_tiny: 'KC0301', // ConvTranspose
-  resnet18_int8: 'KC0301', // QuantizeLinear, DequantizeLinear
-  resnet18_int8_qop: 'KC0301', // QLinearConv, com.microsoft QGemm/QLinearAdd/...
-};
-
 const ARCHS = ['sm_80', 'sm_90'];
-const models = readdirSync(join(sharedDir(), 'models'), { withFileTypes: true })
-  .filter((d) => d.isDirectory()).map((d) => d.name).sort();
+const models = ALL_MODELS;
 
 describe('every kernel of every model assembles with ptxas', () => {
   beforeAll(async () => {

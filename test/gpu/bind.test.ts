@@ -9,16 +9,18 @@ import { describe, expect, it } from 'vitest';
 import '../../ir/ops/index.js';
 import { sym } from '../../ir/dim.js';
 import { runKernel } from '../../ir/tir-interp.js';
+import type { Attrs } from '../../ir/graph.js';
 import type { Kernel } from '../../ir/tir.js';
 import { bindKernel, GPU_NTHREADS, GPU_TID } from '../../codegen/nvptx/bind.js';
 import { type InSpec, runOp, tensor } from '../ops/harness.js';
 
-type Case = [string, string, (InSpec | null)[], Record<string, unknown>];
+type Case = [string, string, (InSpec | null)[], Attrs];
 
 const CASES: Case[] = [
   ['conv with symbolic batch, h, w', 'conv', [{ ...tensor([2, 3, 7, 19], 3),
     dims: [sym('batch'), 3, sym('h'), sym('w')] }, tensor([4, 3, 3, 3], 5), null],
-  { kernel: [3, 3], strides: [2, 2], pads: [0, 0, 0, 0], dilations: [1, 1], group: 1, autoPad: 'SAME_UPPER' }],
+  { kernel: [3, 3], strides: [2, 2], pads: [0, 0, 0, 0], dilations: [1, 1], group: 1,
+    autoPad: 'SAME_UPPER' }],
   ['matmul', 'matmul', [tensor([2, 5, 7], 1), tensor([7, 9], 2)], {}],
   ['softmax', 'softmax', [tensor([2, 3, 11], 3)], { axis: 2, coerce2d: 0 }],
   ['concat (one launch per part)', 'concat', [tensor([2, 3, 5], 1), tensor([2, 4, 5], 2)], { axis: 1 }],

@@ -66,7 +66,8 @@ describe('GPU artifacts where they cannot run', () => {
     for (const name of ['nvptx:sm_75', 'nvptx:', 'nvptx:SM_80', 'nvptx+ptx80']) {
       expect(() => checkedTarget(name), name).toThrow(expect.objectContaining({ code: 'KC0904' }));
     }
-    expect(() => checkedTarget('nvptx:sm_75')).toThrow(/unknown NVIDIA GPU architecture 'sm_75' \(known: sm_80, sm_86, sm_90\)/);
+    expect(() => checkedTarget('nvptx:sm_75'))
+      .toThrow(/unknown NVIDIA GPU architecture 'sm_75' \(known: sm_80, sm_86, sm_90\)/);
     for (const name of ['nvptx', 'nvptx:sm_80', 'nvptx:sm_86', 'nvptx:sm_90']) {
       expect(checkedTarget(name).gpu?.arch, name).toBe(name === 'nvptx' ? 'sm_80' : name.slice(6));
     }

@@ -49,7 +49,8 @@ describe('the CUDA device against a stand-in driver', () => {
       const man = manifestOf(readFileSync(so));
       const entries = man.gpu!.kernels.flatMap((k) => k.entries);
       const loaded = calls();
-      expect(loaded.filter((c) => c[0] === 'module').map((c) => c[2])).toEqual(man.kernels.map(() => 'sm_80'));
+      const targets = loaded.filter((c) => c[0] === 'module').map((c) => c[2]);
+      expect(targets).toEqual(man.kernels.map(() => 'sm_80'));
       expect(loaded.filter((c) => c[0] === 'function').map((c) => c[1])).toEqual(entries);
       const small = await logged(s, 1);
       const big = await logged(s, 4096);
@@ -83,7 +84,7 @@ describe('the CUDA device against a stand-in driver', () => {
     try {
       process.env.FAKE_CUDA_FAIL_LAUNCH = '1';
       await expect(s.run({ x: input(2) })).rejects.toMatchObject({ code: 'KR0502',
-        message: expect.stringMatching(/cuLaunchKernel failed for kernel kestrel_\w+: CUDA_ERROR_ILLEGAL_ADDRESS/) });
+        message: expect.stringMatching(/cuLaunchKernel failed for kernel kestrel_\w+: CUDA_ERROR_ILLEGAL/) });
       delete process.env.FAKE_CUDA_FAIL_LAUNCH;
       expect((await s.run({ x: input(2) })).y.dims).toEqual([2, 80]);
     } finally {

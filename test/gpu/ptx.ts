@@ -16,6 +16,7 @@ export interface KernelPtx {
 
 interface GpuRecord {
   readonly arch: string;
+  readonly block: number;
   readonly kernels: readonly { offset: number; size: number; entries: string[] }[];
 }
 
@@ -51,7 +52,7 @@ export async function ptxasVersion(): Promise<string> {
     return stdout.trim().split('\n').pop() ?? '';
   } catch (e) {
     throw new Error(`ptxas cannot run (${(e as Error).message}): the GPU kernel check needs the CUDA `
-      + 'toolkit\'s ptxas on PATH or in KESTREL_PTXAS');
+      + 'toolkit\'s ptxas on PATH or in KESTREL_PTXAS', { cause: e });
   }
 }
 

@@ -23,9 +23,9 @@ export async function buildModel(name: string, spec: ModelSpec, threads?: number
 }
 
 /**
- * Loads the artifact `so` (with `options`, e.g. a device) and runs every `test_data_set_K` of `modelDir` through it, expecting
- * every output to match its reference (the float rule of tools/testdata.ts); returns the number of
- * data sets checked.
+ * Loads the artifact `so` (with `options`, e.g. a device) and runs every `test_data_set_K` of
+ * `modelDir` through it, expecting every output to match its reference (the float rule of
+ * tools/testdata.ts); returns the number of data sets checked.
  */
 export async function expectMatchesDataSets(so: string, modelDir: string, options: LoadOptions = {}):
   Promise<number> {

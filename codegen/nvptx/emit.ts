@@ -79,8 +79,7 @@ export function emitDeviceModule(k: Kernel, gpu: GpuTarget, host: TargetDesc): D
   ].join('\n');
   const { ir, unresolved } = deviceMath(body, mod.declarations());
   if (unresolved.length) {
-    throw new Error(`codegen: kernel ${k.name} calls ${unresolved.join(', ')}, which has no NVPTX `
-      + 'implementation');
+    throw new Error(`codegen: it calls ${unresolved.join(', ')}, which the GPU has no implementation of`);
   }
   const ids = refs.flatMap((_, i) => [`!${2 * i}`, `!${2 * i + 1}`]);
   const annotations = `!nvvm.annotations = !{${ids.join(', ')}}`;

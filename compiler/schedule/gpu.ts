@@ -19,6 +19,7 @@ const GPU_DEFAULTS: Readonly<Record<string, Knobs>> = Object.freeze({
   matmul: { 'mm.tm': 2, 'mm.tn': 1 },
   pool: { 'pool.wv': 1 },
   rnn: { 'rnn.tb': 1, 'rnn.parts': 8 },
+  elementwise: { 'elem.flat': 1 },
 });
 
 export const isGpu = (t: TargetInfo): boolean => t.arch === 'nvptx';

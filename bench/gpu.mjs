@@ -2,15 +2,21 @@
 // with --target nvptx (ARCH, default sm_80), runs each on cuda:0 over all its data sets against
 // the reference outputs, then prints kestrel's median latency per model (first data set, RUNS
 // timed runs after a warm-up). Prints one line per model and a final PASS/FAIL line; exits 1 when
-// a model fails to compile, load or match. Usage: node bench/gpu.mjs [RUNS] [ARCH]
+// a model fails to compile, load or match. Usage: node bench/gpu.mjs [RUNS] [ARCH] [--compile-only]
+// --compile-only writes the artifacts and stops (on a machine without a GPU); with
+// KESTREL_GPU_PREBUILT=1 the artifacts already in the output folder are run as they are (on a GPU
+// machine without LLVM: only the runtime addon, dist/ and protobufjs are needed there).
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { compile } from '../dist/compiler/driver.js';
 import { load } from '../dist/runtime-vm/session.js';
 import { compareTensors, dataSetDirs, readDataSet } from '../dist/tools/testdata.js';
 
-const runs = Number(process.argv[2] ?? 20);
-const arch = process.argv[3] ?? 'sm_80';
+const args = process.argv.slice(2).filter((a) => a !== '--compile-only');
+const compileOnly = args.length !== process.argv.length - 2;
+const prebuilt = process.env.KESTREL_GPU_PREBUILT === '1';
+const runs = Number(args[0] ?? 20);
+const arch = args[1] ?? 'sm_80';
 const shared = process.env.KESTREL_SHARED ?? resolve('..', 'shared');
 // Models that fail on every target for now (unsupported ops: KC0301), as in test/gpu/models.ts.
 const UNSUPPORTED = new Set(['yolo_tiny', 'unet_tiny', 'resnet18_int8', 'resnet18_int8_qop']);
@@ -24,8 +30,9 @@ async function checkModel(m) {
   const dir = join(shared, 'models', m);
   const so = join(out, `${m}.${arch}.so`);
   const t0 = performance.now();
-  await compile(join(dir, 'model.onnx'), { output: so, target: `nvptx:${arch}` });
+  if (!prebuilt) await compile(join(dir, 'model.onnx'), { output: so, target: `nvptx:${arch}` });
   const compileS = (performance.now() - t0) / 1000;
+  if (compileOnly) return { m, ok: true, sets: 0, bad: [], compileS, median: NaN };
   const session = await load(so, { device: 'cuda:0' });
   try {
     const sets = dataSetDirs(dir);
@@ -60,6 +67,10 @@ console.log(`kestrel on cuda:0, --target nvptx:${arch}, median of ${runs} runs (
 for (const m of models) {
   try {
     const r = await checkModel(m);
+    if (compileOnly) {
+      console.log(`${m.padEnd(18)} compiled in ${r.compileS.toFixed(1)} s`);
+      continue;
+    }
     if (!r.ok) failed++;
     const verdict = r.ok ? `${r.sets} data sets match` : `MISMATCH ${r.bad.join('; ')}`;
     const ms = r.median.toFixed(3).padStart(9);

@@ -2,8 +2,9 @@
 // a kernel, run one after another with every thread of a grid of T threads executing its launch
 // body (threads one at a time, in the reference interpreter), give exactly the outputs of the
 // kernel itself — for grids smaller than, equal to and larger than the parallel extent, so the
-// grid-stride loop's trip counts and the thread-0-only statements are all exercised. This is the
-// part of GPU execution that can be checked without a GPU.
+// grid-stride loop's trip counts, the fused tile loops and the thread-0-only statements are all
+// exercised. This is the part of GPU execution that can be checked without a GPU (races are not:
+// threads run one at a time here).
 
 import { describe, expect, it } from 'vitest';
 import '../../ir/ops/index.js';
@@ -11,6 +12,7 @@ import { sym } from '../../ir/dim.js';
 import { runKernel } from '../../ir/tir-interp.js';
 import type { Attrs } from '../../ir/graph.js';
 import type { Kernel } from '../../ir/tir.js';
+import * as t from '../../ir/tir-build.js';
 import { bindKernel, GPU_NTHREADS, GPU_TID } from '../../codegen/nvptx/bind.js';
 import { type InSpec, runOp, tensor } from '../ops/harness.js';
 
@@ -60,6 +62,20 @@ describe('GPU launches compute what their kernel computes', () => {
       }
     });
   }
+
+  it('fuses a serial loop of independent tiles into the grid, and only such a loop', () => {
+    const conv = runOp(...CASES[0].slice(1) as [string, (InSpec | null)[], Attrs]).kernel;
+    const par = conv.body.kind === 'for' ? conv.body : null;
+    expect(par?.loop).toBe('parallel');
+    const fused = bindKernel(conv)[0].threads.extent;
+    expect(fused).not.toEqual(par!.extent); // the parallel extent times the tiles per row
+    // Iterations that read what they write stay one per thread.
+    const out = t.buffer('out', 'float32'), p = t.variable('p'), j = t.variable('j');
+    const acc = t.store(out, p, t.add(t.load(out, p), t.cast(j, 'float32')));
+    const k: Kernel = { name: 'acc', buffers: [out], scalars: [],
+      body: t.loop(p, 8, t.loop(j, 5, acc), 'parallel') };
+    expect(bindKernel(k)[0].threads.extent).toEqual(t.imm(8));
+  });
 
   it('makes one launch per top-level statement, each without parallel loops', () => {
     const r = runOp('concat', [tensor([2, 3, 5], 1), tensor([2, 4, 5], 2)], { axis: 1 });

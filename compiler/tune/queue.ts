@@ -72,7 +72,8 @@ export function redactedUrl(url: string): string {
 
 /** `redis://[user:password@]host:port[/db]` as BullMQ connection options. */
 export function redisConnection(url: string): ConnectionOptions {
-  const bad: (why: string) => never = (why) => fail(Codes.TUNE_INVALID, `--queue ${why}, got '${redactedUrl(url)}'`);
+  const bad: (why: string) => never = (why) =>
+    fail(Codes.TUNE_INVALID, `--queue ${why}, got '${redactedUrl(url)}'`);
   let u: URL;
   try { u = new URL(url); } catch { bad('expects redis://HOST:PORT'); }
   if (u.protocol !== 'redis:' || !u.hostname) bad('expects redis://HOST:PORT');

@@ -89,16 +89,17 @@ function main() {
       + `compile models, install ${NEEDS} and run \`npm rebuild kestrel\`.`);
     return 0;
   }
-  const llvmArg = `--CDLLVM_DIR=${llvm}`;
+  // KESTREL_LLVM=ON explicitly: the CMake cache of an earlier build without LLVM says OFF.
+  const llvmArg = [`--CDLLVM_DIR=${llvm}`, '--CDKESTREL_LLVM=ON'];
   if (!prebuilt) {
     say('building the runtime and the compiler part from source (a few minutes) ...');
-    cmakeJs([llvmArg]);
+    cmakeJs(llvmArg);
     say('done');
     return 0;
   }
   say('building the compiler part (the LLVM 14 back end addon, about a minute) ...');
   try {
-    cmakeJs([llvmArg, '--target', 'kestrel_llvm']);
+    cmakeJs([...llvmArg, '--target', 'kestrel_llvm']);
     say('done');
   } catch (e) {
     // The runtime is usable: a failed compiler build must not fail the user's install.

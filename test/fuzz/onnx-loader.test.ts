@@ -129,7 +129,9 @@ describe('fuzz: ONNX loader', () => {
         .map(([i, edits]) => structurallyMutated(pool[i % pool.length]!, edits)),
     );
     const slowMs = Number(process.env['KESTREL_FUZZ_SLOW_MS'] ?? 10_000); // a hang counts as a failure
-    const report = await fuzz('onnx-loader', fc.property(input, (bytes) => {
+    // Async, yielding to the event loop between executions, so the vitest worker keeps answering.
+    const report = await fuzz('onnx-loader', fc.asyncProperty(input, async (bytes) => {
+      await new Promise((r) => setImmediate(r));
       const t0 = performance.now();
       const fault = loaderFault(bytes);
       if (fault !== undefined) throw new Error(fault);

@@ -70,6 +70,10 @@ export interface PipelineOptions {
   /** Absent: stop after lower-program. */
   readonly artifact?: ArtifactOptions;
   readonly debug?: DebugOptions;
+  /** Wall-clock limit (CompileLimits.timeoutMs; default none), counted from `startedAt`. */
+  readonly timeoutMs?: number;
+  /** performance.now() when the compile started (default: when the pipeline starts). */
+  readonly startedAt?: number;
 }
 
 export interface CompiledModel {
@@ -109,7 +113,8 @@ function verifyKernels(kernels: readonly Kernel[]): number {
 const bytes = (what: string, b: Uint8Array) => `${what}: ${b.byteLength} bytes`;
 
 export async function runPipeline(m: Module, o: PipelineOptions): Promise<CompiledModel> {
-  const s = new Steps(PIPELINE_STEPS, o.debug);
+  const limitMs = o.timeoutMs ?? Infinity;
+  const s = new Steps(PIPELINE_STEPS, o.debug, (o.startedAt ?? performance.now()) + limitMs, limitMs);
   const info = targetInfo(o.target, o.threads);
   const ids: IdGen = idsAfter(m);
   let f = m.main;

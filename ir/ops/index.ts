@@ -13,6 +13,7 @@ import './slice.js';
 import './rnn.js';
 import './select.js';
 import './sequence.js';
+import './resize.js';
 
 export { getOp, hasTrait, allOps } from './registry.js';
 export type { OpDef, Trait, InferCtx } from './registry.js';

@@ -9,6 +9,7 @@ import { INDEXING_ROWS } from './indexing.js';
 import { LINALG_ROWS } from './linalg.js';
 import { NN_ROWS } from './nn.js';
 import { REDUCE_ROWS } from './reduce.js';
+import { RESIZE_ROWS } from './resize.js';
 import { RNN_ROWS } from './rnn.js';
 import { SELECT_ROWS } from './select.js';
 import { SEQUENCE_ROWS } from './sequence.js';
@@ -27,7 +28,7 @@ function build(rows: readonly ConverterRow[]): ReadonlyMap<string, readonly Conv
 export const CONVERTERS: ReadonlyMap<string, readonly ConverterEntry[]> = build([
   ...ELEMENTWISE_ROWS, ...NN_ROWS, ...LINALG_ROWS, ...SHAPE_ROWS,
   ...REDUCE_ROWS, ...INDEXING_ROWS, ...GENERATE_ROWS, ...CONTROL_ROWS, ...RNN_ROWS,
-  ...SELECT_ROWS, ...SEQUENCE_ROWS,
+  ...SELECT_ROWS, ...SEQUENCE_ROWS, ...RESIZE_ROWS,
 ]);
 
 /** The converter entry for an ONNX op at a default-domain opset, if any. */

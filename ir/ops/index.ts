@@ -14,6 +14,7 @@ import './rnn.js';
 import './select.js';
 import './sequence.js';
 import './resize.js';
+import './conv-transpose.js';
 
 export { getOp, hasTrait, allOps } from './registry.js';
 export type { OpDef, Trait, InferCtx } from './registry.js';

@@ -12,6 +12,7 @@ const MODELS = [
   'bert_mini', 'gpt2_tiny', // dynamic batch and sequence
   'ctrl_loop_if', // a data-dependent Loop whose body holds an If
   'lstm_2layer', // two LSTM layers, dynamic batch and sequence (up to 200 steps)
+  'unet_tiny', // ConvTranspose upsampling and skip concatenations; dynamic batch, height, width
   'yolo_tiny', // nearest Resize upsampling, SPPF, float Range anchors; dynamic batch, height, width
 ];
 

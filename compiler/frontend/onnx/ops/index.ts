@@ -3,6 +3,7 @@
 // family file listed here). Guarantees: the table is frozen; lookups never consult prototypes.
 
 import { CONTROL_ROWS } from './control.js';
+import { CONV_TRANSPOSE_ROWS } from './conv-transpose.js';
 import { ELEMENTWISE_ROWS } from './elementwise.js';
 import { GENERATE_ROWS } from './generate.js';
 import { INDEXING_ROWS } from './indexing.js';
@@ -28,7 +29,7 @@ function build(rows: readonly ConverterRow[]): ReadonlyMap<string, readonly Conv
 export const CONVERTERS: ReadonlyMap<string, readonly ConverterEntry[]> = build([
   ...ELEMENTWISE_ROWS, ...NN_ROWS, ...LINALG_ROWS, ...SHAPE_ROWS,
   ...REDUCE_ROWS, ...INDEXING_ROWS, ...GENERATE_ROWS, ...CONTROL_ROWS, ...RNN_ROWS,
-  ...SELECT_ROWS, ...SEQUENCE_ROWS, ...RESIZE_ROWS,
+  ...SELECT_ROWS, ...SEQUENCE_ROWS, ...RESIZE_ROWS, ...CONV_TRANSPOSE_ROWS,
 ]);
 
 /** The converter entry for an ONNX op at a default-domain opset, if any. */

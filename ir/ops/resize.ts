@@ -10,8 +10,9 @@
 // to the input (the reference's edge padding), and `exclude` renormalises the taps that remain.
 
 import { dimFloorDiv, dimMul, isStatic, type Dim } from '../dim.js';
-import { isFloat, typedView, type DType } from '../dtype.js';
-import type { Attrs, ConstData, TensorType } from '../graph.js';
+import { constValues } from '../const.js';
+import { isFloat, type DType } from '../dtype.js';
+import type { Attrs, TensorType } from '../graph.js';
 import { elementLoops } from '../te-loops.js';
 import type { LowerCtx, Lowering, TensorAccess } from '../te.js';
 import { add, and, binary, cast, div, eq, ge, gt, imm, letIn, lt, max, min, mul, select, sub, unary }
@@ -21,13 +22,6 @@ import { ATTR_RANGE, INPUT_MISMATCH, floatAttr, intAttr, intsAttr, strAttr } fro
 import { defineOps, type InferCtx, type OpDef } from './registry.js';
 
 const F64: DType = 'float64';
-
-/** The float values of a constant tensor (scales, roi). */
-export function constFloats(c: ConstData): number[] {
-  const n = c.shape.reduce((a, b) => a * b, 1);
-  const copy = c.bytes.slice();
-  return Array.from(typedView(c.dtype, copy.buffer, 0, n) as ArrayLike<number | bigint>, Number);
-}
 
 /** floor(d * s) for a float scale s, exact on symbolic dims (s = m / 2^k for a finite float). */
 export function scaledDim(d: Dim, s: number): Dim {
@@ -47,7 +41,7 @@ function inferResize(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: Inf
   const shape = [...x.shape];
   const given = sizes ? ctx.values(2) : undefined;
   const sc = scales && !sizes ? ctx.constant(1) : undefined;
-  const fs = sc ? constFloats(sc) : undefined;
+  const fs = sc ? constValues(sc) : undefined;
   if (sizes && (!given || given.length !== axes.length)) {
     ctx.fail(INPUT_MISMATCH, `sizes must hold ${axes.length} known entries`);
   }

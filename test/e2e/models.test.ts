@@ -13,6 +13,7 @@ const MODELS = [
   'ctrl_loop_if', // a data-dependent Loop whose body holds an If
   'lstm_2layer', // two LSTM layers, dynamic batch and sequence (up to 200 steps)
   'unet_tiny', // ConvTranspose upsampling and skip concatenations; dynamic batch, height, width
+  'resnet18_int8', 'resnet18_int8_qop', // QDQ, and QOperator with com.microsoft contrib ops
   'yolo_tiny', // nearest Resize upsampling, SPPF, float Range anchors; dynamic batch, height, width
 ];
 

@@ -9,7 +9,7 @@
 import { isStatic } from '../../../../ir/dim.js';
 import type { DType } from '../../../../ir/dtype.js';
 import type { ConstData, Value } from '../../../../ir/graph.js';
-import { constFloats } from '../../../../ir/ops/resize.js';
+import { constValues } from '../../../../ir/const.js';
 import { valuesOf } from '../../../../ir/values.js';
 import type { ConvertCtx } from '../context.js';
 import { row, type ConverterRow } from './types.js';
@@ -102,7 +102,7 @@ function unchangedAxes(ctx: ConvertCtx, x: Value, form: Form, axes: readonly num
   scales: Value | null, sizes: Value | null): Set<number> {
   const keep = new Set<number>();
   if (form.coord === 'tf_crop_and_resize' || form.coord === 'tf_half_pixel_for_nn') return keep;
-  const sc = scales?.data ? constFloats(scales.data) : undefined;
+  const sc = scales?.data ? constValues(scales.data) : undefined;
   const sz = sizes ? valuesOf(sizes) : undefined;
   axes.forEach((a, k) => {
     if (sc && sc[k] === 1) keep.add(k);
@@ -115,7 +115,7 @@ function unchangedAxes(ctx: ConvertCtx, x: Value, form: Form, axes: readonly num
 
 function pick(ctx: ConvertCtx, v: Value | null, dtype: DType, ks: readonly number[]): Value | null {
   if (!v) return null;
-  const vals = dtype === 'int64' ? valuesOf(v) as number[] : constFloats(v.data!);
+  const vals = dtype === 'int64' ? valuesOf(v) as number[] : constValues(v.data!);
   return ctx.constant(listData(dtype, ks.map((k) => Number(vals[k]))));
 }
 
@@ -134,8 +134,8 @@ function emitResize(ctx: ConvertCtx, x: Value, form: Form, axes: number[], scale
   const policy = ctx.opset >= 18 ? choice(ctx, 'keep_aspect_ratio_policy', POLICIES, 'stretch') : 'stretch';
   if (sizes && policy !== 'stretch') [scales, sizes] = keepAspect(ctx, x, sizes, axes, policy);
   else if (scales && !scales.data) sizes = sizesFromScales(ctx, x, scales, axes);
-  else if (scales && constFloats(scales.data!).some((s) => !(s > 0))) {
-    ctx.fail('KC0401', `scales must be positive, got [${constFloats(scales.data!)}]`);
+  else if (scales && constValues(scales.data!).some((s) => !(s > 0))) {
+    ctx.fail('KC0401', `scales must be positive, got [${constValues(scales.data!)}]`);
   }
   const same = roi || policy !== 'stretch' ? new Set<number>()
     : unchangedAxes(ctx, x, form, axes, scales, sizes);

@@ -10,7 +10,8 @@
 
 import { isStatic, type Dim } from '../dim.js';
 import { dtypeInfo, isFloat, type DType } from '../dtype.js';
-import type { Attrs, TensorType } from '../graph.js';
+import { constFromFloat32, constValues } from '../const.js';
+import type { Attrs, ConstData, TensorType } from '../graph.js';
 import type { LowerCtx, Lowering, TensorAccess } from '../te.js';
 import { cast, div, floordiv, imm, max, min, mul, sub, unary, add } from '../tir-build.js';
 import type { Expr } from '../tir.js';
@@ -18,6 +19,27 @@ import { ATTR_RANGE, INPUT_MISMATCH, bcastCoord, checkBroadcastTo, intAttr } fro
 import { defineOps, type InferCtx, type OpDef } from './registry.js';
 
 const F32: DType = 'float32';
+
+/**
+ * Float32 (v - zp) of a constant integer tensor, zp per tensor or along `axis`: exact integers
+ * held in float32, what the quantized convolutions and matmuls accumulate.
+ */
+export function centredConst(v: ConstData, zp: ConstData | undefined, axis: number): ConstData {
+  const xs = constValues(v), zs = zp ? constValues(zp) : [0];
+  const inner = v.shape.slice(axis + 1).reduce((a, b) => a * b, 1), len = v.shape[axis] ?? 1;
+  const out = new Float32Array(xs.length);
+  for (let i = 0, k = 0; i < xs.length; k = (k + 1) % len) {
+    const z = zs.length === 1 ? zs[0] : zs[k];
+    for (const end = i + inner; i < end; i++) out[i] = xs[i] - z;
+  }
+  return constFromFloat32(v.shape, out);
+}
+
+/** The requantisation multipliers alpha * sa * sb[i] / sy, in onnxruntime's float32 steps. */
+export function requantMultipliers(sa: number, sb: readonly number[], sy: number, alpha = 1): number[] {
+  const f = Math.fround;
+  return sb.map((b) => f(f(f(sa * b) * alpha) / sy));
+}
 
 /** The representable range of an integer dtype. */
 export function intRange(d: DType): [number, number] {

@@ -12,11 +12,10 @@
 
 import { constValues, makeConst } from '../../../../ir/const.js';
 import { dtypeFromOnnx, type DType } from '../../../../ir/dtype.js';
-import type { ConstData, Value } from '../../../../ir/graph.js';
+import type { Value } from '../../../../ir/graph.js';
+import { centredConst, requantMultipliers } from '../../../../ir/ops/quant.js';
 import type { ConvertCtx } from '../context.js';
 import { row, type ConverterRow } from './types.js';
-
-const prod = (xs: readonly number[]) => xs.reduce((a, b) => a * b, 1);
 
 /** The normalised axis of a per-axis or blocked scale (irrelevant, 0, for a per-tensor one). */
 function axisOf(ctx: ConvertCtx, x: Value, scale: Value, block: number): number {
@@ -24,16 +23,9 @@ function axisOf(ctx: ConvertCtx, x: Value, scale: Value, block: number): number 
   return perTensor ? 0 : ctx.axis(ctx.opset >= 13 ? ctx.attrs.int('axis', 1) : 1, ctx.rank(x));
 }
 
-function foldCentred(v: ConstData, zp: ConstData | undefined, axis: number): ConstData {
-  const xs = constValues(v), zs = zp ? constValues(zp) : [0];
-  const inner = prod(v.shape.slice(axis + 1)), len = v.shape[axis] ?? 1;
-  const out = xs.map((x, i) => x - (zs.length === 1 ? zs[0] : zs[Math.floor(i / inner) % len]));
-  return makeConst('float32', v.shape, out);
-}
-
 /** Float32 (v - zp), zp per tensor or along `axis`; computed here when both are constants. */
 export function centred(ctx: ConvertCtx, v: Value, zp: Value | null, axis: number): Value {
-  if (v.data && (!zp || zp.data)) return ctx.constant(foldCentred(v.data, zp?.data, axis));
+  if (v.data && (!zp || zp.data)) return ctx.constant(centredConst(v.data, zp?.data, axis));
   return ctx.emit('dequantize_linear', [v, ctx.scalar('float32', 1), zp], { axis, block: 0 })[0];
 }
 
@@ -43,9 +35,8 @@ export function centred(ctx: ConvertCtx, v: Value, zp: Value | null, axis: numbe
  */
 export function multiplier(ctx: ConvertCtx, sa: Value, sb: Value, sy: Value, alpha = 1): Value {
   if (sa.data && sb.data && sy.data) {
-    const a = constValues(sa.data)[0], y = constValues(sy.data)[0], bs = constValues(sb.data);
-    const f = Math.fround;
-    const m = bs.map((b) => f(f(f(a * b) * alpha) / y));
+    const bs = constValues(sb.data);
+    const m = requantMultipliers(constValues(sa.data)[0], bs, constValues(sy.data)[0], alpha);
     return ctx.constant(makeConst('float32', bs.length === 1 ? [] : [bs.length], m));
   }
   if (alpha !== 1) ctx.unsupported(`${ctx.node.opType} with alpha != 1 and run-time scales`);

@@ -3,6 +3,9 @@
 // negative pads, output padding, 1-D/2-D/3-D, bias; output dims over symbolic inputs and kernels.
 import { describe, expect, it } from 'vitest';
 import { dimKey, sym } from '../../ir/dim.js';
+import { Tensor } from '../../runtime-vm/tensor.js';
+import { attrInts, FLOAT, floatTensor, node, vi } from '../fixtures/onnx-builder.js';
+import { buildModel } from '../helpers/models.js';
 import { forEachIndex, prod, strides } from './ref.js';
 import { inferTyped, runTyped, tin } from './typed-run.js';
 
@@ -76,5 +79,23 @@ describe('conv_transpose', () => {
   it('rejects a weight whose dim 0 is not the input channels', () => {
     expect(() => inferTyped('conv_transpose', [tin('float32', [1, 2, 3, 3], []),
       tin('float32', [3, 1, 2, 2], []), null], { kernel: [2, 2] })).toThrow(/KC0402/);
+  });
+  it('the 2-D upsampling form (kernel = stride) imported as a GEMM, symbolic batch and size', async () => {
+    const ws = [3, 2, 2, 3], w = vals(prod(ws), 5), b = [0.5, -1];
+    const session = await buildModel('convt-up', {
+      nodes: [node('ConvTranspose', ['x', 'w', 'b'], ['y'], [attrInts('strides', [2, 3])])],
+      inputs: [vi('x', FLOAT, ['n', 3, 'h', 'w'])], outputs: [vi('y', FLOAT, ['n', 2, null, null])],
+      initializers: [floatTensor('w', ws, w), floatTensor('b', [2], b)],
+    });
+    try {
+      for (const xs of [[1, 3, 2, 3], [2, 3, 3, 1]]) {
+        const x = vals(prod(xs), 1);
+        const out = await session.run({ x: new Tensor('float32', Float32Array.from(x), xs) });
+        const win: Win = { s: [2, 3], d: [1, 1], pads: [0, 0, 0, 0], op: [0, 0], group: 1 };
+        expect(out.y.dims).toEqual(outShape(xs, ws, win));
+        const want = scatterRef(x, xs, w, ws, b, win);
+        Array.from(out.y.data as Float32Array).forEach((v, i) => expect(v).toBeCloseTo(want[i], 4));
+      }
+    } finally { session.dispose(); }
   });
 });

@@ -6,6 +6,7 @@
 // LayerNormalization's Mean/InvStdDev outputs with a stash_type other than float are reported
 // unsupported.
 
+import { makeConst } from '../../../../ir/const.js';
 import { isFloat } from '../../../../ir/dtype.js';
 import type { Value } from '../../../../ir/graph.js';
 import { valuesOf } from '../../../../ir/values.js';
@@ -23,7 +24,11 @@ function range(ctx: ConvertCtx): Value[] {
  * A float Range with run-time bounds: its length ceil((limit - start) / delta) is computed by a
  * kernel and read back as a data symbol; the elements are start + i * delta over an int64 range.
  */
-function floatRange(ctx: ConvertCtx, [start, limit, delta]: Value[]): Value[] {
+function floatRange(ctx: ConvertCtx, bounds: Value[]): Value[] {
+  // Bounds of symbolic shape (dynamic-shape compiles) hold one element: make them scalars.
+  const noDims = ctx.constant(makeConst('int64', [0], []));
+  const [start, limit, delta] = bounds.map((v) =>
+    (v.type.shape.length === 0 ? v : ctx.emit('reshape', [v, noDims], { allowzero: 0 })[0]));
   const span = ctx.emit('div', [ctx.emit('sub', [limit, start], {})[0], delta], {})[0];
   const n = ctx.emit('cast', [ctx.emit('ceil', [span], {})[0]], { to: 'int64' })[0];
   const i = ctx.emit('range', [ctx.scalar('int64', 0), n, ctx.scalar('int64', 1)], {})[0];
@@ -63,7 +68,7 @@ function castLike(ctx: ConvertCtx): Value[] {
 }
 
 export const GENERATE_ROWS: readonly ConverterRow[] = [
-  row('Range', ['range', 'div', 'sub', 'ceil', 'cast', 'mul', 'add'], range),
+  row('Range', ['range', 'div', 'sub', 'ceil', 'cast', 'mul', 'add', 'reshape'], range),
   row('ConstantOfShape', ['constant_of_shape'], constantOfShape),
   row('Expand', ['expand'], (ctx) => ctx.result('expand', [ctx.input(0), shapeInput(ctx, 1)], {})),
   row('Trilu', ['trilu'], (ctx) => ctx.result('trilu', [ctx.input(0), ctx.optInput(1)],

@@ -5,8 +5,9 @@
 // Guarantees: quantize is saturate(roundHalfEven(x / scale) + zp) in float32, as the ONNX reference
 // and onnxruntime compute it; with `mul` the scale is a multiplier (x * scale: the requantisation of
 // an integer accumulator by sx*sw/sy, as onnxruntime's QLinearConv does it); dequantize is
-// (x - zp) * scale in the scale's dtype. Both are injective `compute`s, so they fuse into their
-// producers and consumers.
+// (x - zp) * scale in the scale's dtype. Both are `elementwise`: element i of the output reads
+// element i of x (the parameters are indexed by i's coordinate on `axis`), so they join an
+// anchor's epilogue (a convolution's requantisation runs in its stores) and fuse with neighbours.
 
 import { isStatic, type Dim } from '../dim.js';
 import { dtypeInfo, isFloat, type DType } from '../dtype.js';
@@ -129,9 +130,9 @@ function lowerDequant(ctx: LowerCtx): Lowering {
 }
 
 export const QUANT_OPS: readonly OpDef[] = [
-  { name: 'quantize_linear', traits: ['injective'], infer: (i, a, c) => inferQuant(i, a, c, true),
+  { name: 'quantize_linear', traits: ['elementwise'], infer: (i, a, c) => inferQuant(i, a, c, true),
     lower: lowerQuant },
-  { name: 'dequantize_linear', traits: ['injective'], infer: (i, a, c) => inferQuant(i, a, c, false),
+  { name: 'dequantize_linear', traits: ['elementwise'], infer: (i, a, c) => inferQuant(i, a, c, false),
     lower: lowerDequant },
 ];
 

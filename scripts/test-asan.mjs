@@ -10,7 +10,7 @@
 // Generated kernels are not instrumented (why: docs/reliability.md).
 // Usage: node scripts/test-asan.mjs [--filter REGEX] [--skip-build]
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const root = resolve(new URL('..', import.meta.url).pathname);
@@ -21,12 +21,15 @@ const filter = opt('filter', '^test_(gather|scatter|topk|slice|reshape|expand|lo
 const shared = process.env.KESTREL_SHARED ?? resolve(root, '..', 'shared');
 
 function step(name, cmd, cmdArgs, env = {}) {
-  console.log(`test:asan: ${name}`);
+  console.log(`test:asan: ${name} (full output: native/build-asan/${name.split(' ')[0]}.log)`);
+  mkdirSync(join(root, 'native', 'build-asan'), { recursive: true });
   const t0 = Date.now();
   const r = spawnSync(cmd, cmdArgs, { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8',
     maxBuffer: 256 << 20 });
   const out = `${r.stdout}${r.stderr}`;
-  process.stdout.write(out.split('\n').slice(-25).join('\n'));
+  writeFileSync(join(root, 'native', 'build-asan', `${name.split(' ')[0]}.log`), out);
+  const failures = out.split('\n').filter((l) => /\bFAIL\b|✗|×/.test(l));
+  process.stdout.write([...failures, ...out.split('\n').slice(-25)].join('\n'));
   const reports = out.match(/ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer/g) ?? [];
   console.log(`\ntest:asan: ${name}: exit ${r.status ?? r.signal}, ${reports.length} sanitiser reports, `
     + `${((Date.now() - t0) / 1000).toFixed(0)} s`);

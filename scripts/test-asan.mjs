@@ -16,7 +16,7 @@ import { join, resolve } from 'node:path';
 const root = resolve(new URL('..', import.meta.url).pathname);
 const args = process.argv.slice(2);
 const opt = (name, dflt) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : dflt; };
-const filter = opt('filter', '^test_(gather|scatter|topk|slice|reshape|expand|loop|if|where|nonzero|conv_'
+const filter = opt('filter', '(^|/)test_(gather|scatter|topk|slice|reshape|expand|loop|if|where|nonzero|conv_'
   + '|maxpool|resize|onehot|range|cumsum|unique|split|concat|pad|mod|div|cast)');
 const shared = process.env.KESTREL_SHARED ?? resolve(root, '..', 'shared');
 

@@ -109,6 +109,7 @@ function manifest(m: Module, outputs: readonly Value[], t: TargetDesc, c: Compil
     workloads: new Set(c.schedules.map((s) => s.key)).size,
     tuned: tunedWorkloads(c),
     debug: c.debug,
+    ...(c.gpu ? { gpu: c.gpu } : {}), // GPU targets: the PTX of every kernel (docs/gpu.md)
   };
 }
 

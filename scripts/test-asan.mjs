@@ -10,23 +10,26 @@
 // Generated kernels are not instrumented (why: docs/reliability.md).
 // Usage: node scripts/test-asan.mjs [--filter REGEX] [--skip-build]
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const root = resolve(new URL('..', import.meta.url).pathname);
 const args = process.argv.slice(2);
 const opt = (name, dflt) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : dflt; };
-const filter = opt('filter', '^test_(gather|scatter|topk|slice|reshape|expand|loop|if|where|nonzero|conv_'
+const filter = opt('filter', '(^|/)test_(gather|scatter|topk|slice|reshape|expand|loop|if|where|nonzero|conv_'
   + '|maxpool|resize|onehot|range|cumsum|unique|split|concat|pad|mod|div|cast)');
 const shared = process.env.KESTREL_SHARED ?? resolve(root, '..', 'shared');
 
 function step(name, cmd, cmdArgs, env = {}) {
-  console.log(`test:asan: ${name}`);
+  console.log(`test:asan: ${name} (full output: native/build-asan/${name.split(' ')[0]}.log)`);
+  mkdirSync(join(root, 'native', 'build-asan'), { recursive: true });
   const t0 = Date.now();
   const r = spawnSync(cmd, cmdArgs, { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8',
     maxBuffer: 256 << 20 });
   const out = `${r.stdout}${r.stderr}`;
-  process.stdout.write(out.split('\n').slice(-25).join('\n'));
+  writeFileSync(join(root, 'native', 'build-asan', `${name.split(' ')[0]}.log`), out);
+  const failures = out.split('\n').filter((l) => /\bFAIL\b|✗|×/.test(l));
+  process.stdout.write([...failures, ...out.split('\n').slice(-25)].join('\n'));
   const reports = out.match(/ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer/g) ?? [];
   console.log(`\ntest:asan: ${name}: exit ${r.status ?? r.signal}, ${reports.length} sanitiser reports, `
     + `${((Date.now() - t0) / 1000).toFixed(0)} s`);

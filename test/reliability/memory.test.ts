@@ -67,7 +67,11 @@ describe('planned peak, checked before the run allocates (KR0201)', () => {
   }, 300_000);
 });
 
-describe('resident memory (loose CI bounds; figures: npm run rss)', () => {
+// AddressSanitizer's quarantine keeps freed memory and its shadow grows with every new address:
+// resident memory says nothing about leaks there (npm run test:asan preloads libasan).
+const UNDER_ASAN = (process.env['LD_PRELOAD'] ?? '').includes('libasan');
+
+describe.skipIf(UNDER_ASAN)('resident memory (loose CI bounds; figures: npm run rss; not under ASan)', () => {
   let so = '';
   beforeAll(async () => {
     so = join(tempDir('kestrel-rss-ci-'), 'tiny_cnn.so');

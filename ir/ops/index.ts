@@ -1,10 +1,12 @@
-// Loads every op family so the registry is complete. Import this (not the families) from passes.
+// The op table: every kestrel op, built once from the family lists into a frozen table. Import
+// this module (not the families) wherever ops are looked up. Adding a family: export its list of
+// declarations (declareOp) and add it to FAMILIES. Families not yet migrated still register
+// through defineOps when imported here; their records join the same table.
 import './elementwise.js';
 import './shape.js';
 import './conv.js';
 import './pool.js';
 import './matmul.js';
-import './norm.js';
 import './control.js';
 import './reduce.js';
 import './gather.js';
@@ -13,6 +15,23 @@ import './slice.js';
 import './rnn.js';
 import './select.js';
 import './sequence.js';
+import { NORM_OPS } from './norm.js';
+import { legacyOps, opTable, type OpDef, type Trait } from './registry.js';
 
-export { getOp, hasTrait, allOps } from './registry.js';
+const FAMILIES: readonly (readonly OpDef[])[] = [NORM_OPS];
+
+export const OPS: ReadonlyMap<string, OpDef> = opTable([...FAMILIES.flat(), ...legacyOps()]);
+
+export function getOp(name: string): OpDef | undefined {
+  return OPS.get(name);
+}
+
+export function hasTrait(op: string, t: Trait): boolean {
+  return OPS.get(op)?.traits.includes(t) ?? false;
+}
+
+export function allOps(): string[] {
+  return [...OPS.keys()].sort();
+}
+
 export type { OpDef, Trait, InferCtx } from './registry.js';

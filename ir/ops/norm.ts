@@ -1,7 +1,7 @@
 // Op records for normalisations: `softmax`, `log_softmax` (axis; coerce2d=1 gives the opset<13
 // flatten-at-axis semantics), `lrn` (ONNX LRN), `batch_norm` (inference, a per-channel affine
 // `compute` so it fuses) and `layer_norm` (axis, epsilon; output Y only).
-// Requires: float inputs; anchors get materialised row-major inputs; axes non-negative.
+// Requires: float inputs; anchors get materialised row-major inputs (axes arrive normalised by the schemas).
 // Guarantees: reductions accumulate in the input dtype (f32) in a fixed order: V lane-partial
 // accumulators over the row in chunks, then a serial sum over the lanes; softmax subtracts the row
 // max before exp.
@@ -11,7 +11,7 @@
 // Rows run in parallel. A row is contiguous when the reduced axes are innermost (inner == 1) and
 // is then vectorised; otherwise it is reduced with stride `inner`, one lane at a time.
 
-import type { Attrs, TensorType } from '../graph.js';
+import type { TensorType } from '../graph.js';
 import type { LowerCtx, Lowering, TensorAccess } from '../te.js';
 import type { Buffer, Expr, Stmt, Var } from '../tir.js';
 import {
@@ -20,22 +20,22 @@ import {
   store, sub, unary, unflatten,
 } from '../tir-build.js';
 import {
-  ATTR_RANGE, INPUT_MISMATCH, bcastCoord, ceilDivExpr, checkBroadcastTo, checkDimEq, constOf, floatAttr,
-  intAttr, knob, prodExpr, requireFloat,
+  INPUT_MISMATCH, bcastCoord, ceilDivExpr, checkBroadcastTo, checkDimEq, constOf, knob, prodExpr,
+  requireFloat,
 } from './attrs.js';
-import type { InferCtx } from './registry.js';
-import { defineOps } from './registry.js';
+import { attr, type AttrValues } from './attr-schema.js';
+import { declareOp } from './declare.js';
+import type { InferCtx, OpDef } from './registry.js';
 
-function checkAxis(axis: number, rank: number, ctx: InferCtx): void {
-  if (!Number.isInteger(axis) || axis < 0 || axis >= rank) {
-    ctx.fail(ATTR_RANGE, `axis ${axis} out of range for rank ${rank}`);
-  }
-}
+const SOFTMAX_ATTRS = { axis: attr.axis(-1), coerce2d: attr.flag(0) };
+const LRN_ATTRS = { size: attr.int(undefined, { min: 1 }), alpha: attr.float(1e-4), beta: attr.float(0.75),
+  bias: attr.float(1) };
+export const BATCH_NORM_ATTRS = { epsilon: attr.float(1e-5) };
+const LAYER_NORM_ATTRS = { axis: attr.axis(-1), epsilon: attr.float(1e-5), stats: attr.flag(0) };
+type LrnAttrs = AttrValues<typeof LRN_ATTRS>;
 
-function inferSoftmax(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
-  const x = requireFloat(ins, 0, 'softmax input', ctx, 1);
-  checkAxis(intAttr(attrs, 'axis', x.shape.length - 1), x.shape.length, ctx);
-  return [x];
+function inferSoftmax(ins: readonly (TensorType | null)[], _a: unknown, ctx: InferCtx): TensorType[] {
+  return [requireFloat(ins, 0, 'softmax input', ctx, 1)];
 }
 
 /** A tensor viewed as (outer, L, inner) rows around its reduced axes. */
@@ -84,11 +84,10 @@ function rowReduce(
   return alloc(acc, V, alloc(tot, 1, seq(red, letIn(r, load(tot, 0), then(r)))));
 }
 
-function lowerSoftmax(ctx: LowerCtx, log: boolean): Lowering {
+function lowerSoftmax(ctx: LowerCtx, a: AttrValues<typeof SOFTMAX_ATTRS>, log: boolean): Lowering {
   const x = ctx.inputs[0]!, out = ctx.outputs[0], dt = x.dtype;
   const buf = x.buffer!;
-  const axis = intAttr(ctx.attrs, 'axis', x.shape.length - 1);
-  const rows = rowsOf(x.shape, axis, intAttr(ctx.attrs, 'coerce2d', 0) !== 0);
+  const rows = rowsOf(x.shape, a.axis, a.coerce2d !== 0);
   const contiguous = constOf(rows.inner) === 1;
   const V = contiguous ? knob(ctx.knobs, 'norm.vec', ctx.target.vectorLanes) : 1;
   const rv = ctx.fresh('row');
@@ -109,23 +108,20 @@ function lowerSoftmax(ctx: LowerCtx, log: boolean): Lowering {
   return { kind: 'kernel', body: loop(rv, mul(rows.outer, rows.inner), body, 'parallel') };
 }
 
-function inferLrn(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
-  const x = requireFloat(ins, 0, 'lrn input', ctx, 3);
-  const size = intAttr(attrs, 'size', 0);
-  if (!Number.isInteger(size) || size < 1) ctx.fail(ATTR_RANGE, `lrn size must be >= 1, got ${size}`);
-  return [x];
+function inferLrn(ins: readonly (TensorType | null)[], _a: LrnAttrs, ctx: InferCtx): TensorType[] {
+  return [requireFloat(ins, 0, 'lrn input', ctx, 3)];
 }
 
 /** y = x / (bias + alpha/size * sum_{c' in window} x[c']^2)^beta, window [c - (size-1)/2, ...]. */
-function lowerLrn(ctx: LowerCtx): Lowering {
+function lowerLrn(ctx: LowerCtx, a: LrnAttrs): Lowering {
   const x = ctx.inputs[0]!, dt = x.dtype;
-  const size = intAttr(ctx.attrs, 'size', 1);
+  const size = a.size;
   const V = knob(ctx.knobs, 'norm.vec', ctx.target.vectorLanes);
   const [N, C] = x.shape, S = prodExpr(x.shape.slice(2));
   const pv = ctx.fresh('p'), kc = ctx.fresh('kc');
   const [n, c] = unflatten(pv, [N, C]);
   const cc = add(sub(c, Math.floor((size - 1) / 2)), kc);
-  const tile = lrnTile(ctx, S, V, ctx.scratch('sq', dt), kc, size, pv, n, c, cc);
+  const tile = lrnTile(ctx, a, S, V, ctx.scratch('sq', dt), kc, pv, n, c, cc);
   return { kind: 'kernel', body: loop(pv, mul(N, C), tile, 'parallel') };
 }
 
@@ -135,12 +131,11 @@ function binaryPow(a: Expr, beta: number, dt: TensorType['dtype']): Expr {
 
 /** One (n, c) plane of LRN: per chunk, sum squares over the channel window, then scale. */
 function lrnTile(
-  ctx: LowerCtx, S: Expr, V: number, acc: Buffer, kc: Var, size: number, pv: Expr, n: Expr, c: Expr, cc: Expr,
+  ctx: LowerCtx, a: LrnAttrs, S: Expr, V: number, acc: Buffer, kc: Var, pv: Expr, n: Expr, c: Expr, cc: Expr,
 ): Stmt {
   const x = ctx.inputs[0]!, out = ctx.outputs[0], dt = x.dtype, buf = x.buffer!;
   const [, C] = x.shape;
-  const alpha = floatAttr(ctx.attrs, 'alpha', 1e-4), beta = floatAttr(ctx.attrs, 'beta', 0.75);
-  const bias = floatAttr(ctx.attrs, 'bias', 1);
+  const { size, alpha, beta, bias } = a;
   const ch = ctx.fresh('chunk'), lv = ctx.fresh('v');
   const i = add(mul(ch, V), lv);
   const sc = constOf(S), inRow = sc !== undefined && sc % V === 0 ? null : lt(i, S);
@@ -159,7 +154,7 @@ function lrnTile(
   return alloc(acc, V, loop(ch, ceilDivExpr(S, V), chunk));
 }
 
-function inferBatchNorm(ins: readonly (TensorType | null)[], _attrs: Attrs, ctx: InferCtx): TensorType[] {
+function inferBatchNorm(ins: readonly (TensorType | null)[], _a: unknown, ctx: InferCtx): TensorType[] {
   const x = requireFloat(ins, 0, 'batch_norm input', ctx, 2);
   ['scale', 'bias', 'mean', 'var'].forEach((what, k) => {
     const t = requireFloat(ins, k + 1, `batch_norm ${what}`, ctx, 1, 1);
@@ -169,9 +164,9 @@ function inferBatchNorm(ins: readonly (TensorType | null)[], _attrs: Attrs, ctx:
 }
 
 /** y = (x - mean[c]) * scale[c] / sqrt(var[c] + eps) + bias[c], c = axis 1. */
-function lowerBatchNorm(ctx: LowerCtx): Lowering {
+function lowerBatchNorm(ctx: LowerCtx, a: AttrValues<typeof BATCH_NORM_ATTRS>): Lowering {
   const [x, scale, bias, mean, variance] = ctx.inputs as readonly TensorAccess[];
-  const eps = floatAttr(ctx.attrs, 'epsilon', 1e-5), dt = x.dtype;
+  const eps = a.epsilon, dt = x.dtype;
   return {
     kind: 'compute',
     at: (idx) => {
@@ -182,10 +177,11 @@ function lowerBatchNorm(ctx: LowerCtx): Lowering {
   };
 }
 
-function inferLayerNorm(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
+type LayerNormAttrs = AttrValues<typeof LAYER_NORM_ATTRS>;
+
+function inferLayerNorm(ins: readonly (TensorType | null)[], a: LayerNormAttrs, ctx: InferCtx): TensorType[] {
   const x = requireFloat(ins, 0, 'layer_norm input', ctx, 1);
-  const axis = intAttr(attrs, 'axis', x.shape.length - 1);
-  checkAxis(axis, x.shape.length, ctx);
+  const axis = a.axis;
   const norm = x.shape.slice(axis);
   for (const [k, what] of [[1, 'scale'], [2, 'bias']] as const) {
     const t = ins[k];
@@ -196,7 +192,7 @@ function inferLayerNorm(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: 
     const want = norm.slice(norm.length - t.shape.length);
     t.shape.forEach((d, i) => checkBroadcastTo(d, want[i], `layer_norm ${what}`, ctx, [k]));
   }
-  if (intAttr(attrs, 'stats', 0) === 0) return [x];
+  if (a.stats === 0) return [x];
   // ONNX's optional Mean and InvStdDev: per row, normalised axes kept as 1, in float32.
   const stat: TensorType = { dtype: 'float32', shape: x.shape.map((d, i) => (i < axis ? d : 1)) };
   return [x, stat, stat];
@@ -209,11 +205,11 @@ function statStores(ctx: LowerCtx, rows: { pre: readonly Expr[]; mid: readonly E
   return ctx.outputs.slice(1).map((o, k) => o.store(at, cast(stats[k], o.dtype)));
 }
 
-function lowerLayerNorm(ctx: LowerCtx): Lowering {
+function lowerLayerNorm(ctx: LowerCtx, a: LayerNormAttrs): Lowering {
   const x = ctx.inputs[0]!, scale = ctx.inputs[1]!, bias = ctx.inputs[2], out = ctx.outputs[0];
   const dt = x.dtype, buf = x.buffer!;
-  const eps = floatAttr(ctx.attrs, 'epsilon', 1e-5);
-  const rows = rowsOf(x.shape, intAttr(ctx.attrs, 'axis', x.shape.length - 1), true);
+  const eps = a.epsilon;
+  const rows = rowsOf(x.shape, a.axis, true);
   const V = knob(ctx.knobs, 'norm.vec', ctx.target.vectorLanes);
   const rv = ctx.fresh('row');
   const xAt = (i: Expr): Expr => load(buf, add(mul(rv, rows.L), i));
@@ -239,10 +235,14 @@ function lowerLayerNorm(ctx: LowerCtx): Lowering {
   return { kind: 'kernel', body: loop(rv, rows.outer, body, 'parallel') };
 }
 
-defineOps([
-  { name: 'softmax', traits: ['anchor'], infer: inferSoftmax, lower: (ctx) => lowerSoftmax(ctx, false) },
-  { name: 'log_softmax', traits: ['anchor'], infer: inferSoftmax, lower: (ctx) => lowerSoftmax(ctx, true) },
-  { name: 'lrn', traits: ['anchor'], infer: inferLrn, lower: lowerLrn },
-  { name: 'batch_norm', traits: ['elementwise'], infer: inferBatchNorm, lower: lowerBatchNorm },
-  { name: 'layer_norm', traits: ['anchor'], infer: inferLayerNorm, lower: lowerLayerNorm },
-]);
+export const NORM_OPS: readonly OpDef[] = [
+  declareOp({ name: 'softmax', traits: ['anchor'], attrs: SOFTMAX_ATTRS, infer: inferSoftmax,
+    lower: (ctx, a) => lowerSoftmax(ctx, a, false) }),
+  declareOp({ name: 'log_softmax', traits: ['anchor'], attrs: SOFTMAX_ATTRS, infer: inferSoftmax,
+    lower: (ctx, a) => lowerSoftmax(ctx, a, true) }),
+  declareOp({ name: 'lrn', traits: ['anchor'], attrs: LRN_ATTRS, infer: inferLrn, lower: lowerLrn }),
+  declareOp({ name: 'batch_norm', traits: ['elementwise'], attrs: BATCH_NORM_ATTRS, infer: inferBatchNorm,
+    lower: lowerBatchNorm }),
+  declareOp({ name: 'layer_norm', traits: ['anchor'], attrs: LAYER_NORM_ATTRS, infer: inferLayerNorm,
+    lower: lowerLayerNorm }),
+];

@@ -41,10 +41,8 @@ function layerNorm(ctx: ConvertCtx): Value[] {
   if (stats && ctx.attrs.int('stash_type', 1) !== 1) {
     ctx.unsupported('LayerNormalization stash_type other than float');
   }
-  const x = ctx.input(0);
-  const axis = ctx.axis(ctx.attrs.int('axis', -1), ctx.rank(x));
-  return ctx.result('layer_norm', [x, ctx.input(1), ctx.optInput(2)],
-    { axis, epsilon: ctx.attrs.float('epsilon', 1e-5), stats });
+  return ctx.resultFrom('layer_norm', [ctx.input(0), ctx.input(1), ctx.optInput(2)],
+    { axis: 'axis', epsilon: 'epsilon' }, { stats });
 }
 
 function castLike(ctx: ConvertCtx): Value[] {

@@ -65,7 +65,7 @@ function batchNorm(ctx: ConvertCtx): Value[] {
   if (ctx.opset >= 14 && ctx.attrs.int('training_mode', 0) !== 0) ctx.unsupported('training_mode = 1');
   if (ctx.opset < 9 && ctx.attrs.int('spatial', 1) !== 1) ctx.unsupported('BatchNormalization spatial = 0');
   const ins = [0, 1, 2, 3, 4].map((i) => ctx.input(i));
-  return ctx.result('batch_norm', ins, { epsilon: ctx.attrs.float('epsilon', 1e-5) });
+  return ctx.resultFrom('batch_norm', ins, { epsilon: 'epsilon' });
 }
 
 function maxPool(ctx: ConvertCtx): Value[] {
@@ -84,22 +84,14 @@ function avgPool(ctx: ConvertCtx): Value[] {
   });
 }
 
-function lrn(ctx: ConvertCtx): Value[] {
-  const size = ctx.attrs.int('size');
-  if (size <= 0) ctx.attrs.fail('size', `must be positive, got ${size}`);
-  return ctx.result('lrn', [ctx.input(0)], {
-    size, alpha: ctx.attrs.float('alpha', 1e-4), beta: ctx.attrs.float('beta', 0.75),
-    bias: ctx.attrs.float('bias', 1.0),
-  });
-}
+const lrn = (ctx: ConvertCtx): Value[] => ctx.resultFrom('lrn', [ctx.input(0)],
+  { size: 'size', alpha: 'alpha', beta: 'beta', bias: 'bias' });
 
 /** Softmax family: opset < 13 flattens to 2-D at `axis` (default 1); 13+ is per-axis (default -1). */
 function softmax(op: string) {
   return (ctx: ConvertCtx) => {
-    const x = ctx.input(0);
-    const legacy = ctx.opset < 13;
-    const axis = ctx.axis(ctx.attrs.int('axis', legacy ? 1 : -1), ctx.rank(x));
-    return ctx.result(op, [x], { axis, coerce2d: legacy ? 1 : 0 });
+    const legacy = ctx.opset < 13 ? { coerce2d: 1, ...(ctx.attrs.has('axis') ? {} : { axis: 1 }) } : {};
+    return ctx.resultFrom(op, [ctx.input(0)], { axis: 'axis' }, legacy);
   };
 }
 

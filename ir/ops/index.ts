@@ -4,8 +4,6 @@
 // through defineOps when imported here; their records join the same table.
 import './elementwise.js';
 import './shape.js';
-import './conv.js';
-import './pool.js';
 import './matmul.js';
 import './control.js';
 import './reduce.js';
@@ -15,10 +13,12 @@ import './slice.js';
 import './rnn.js';
 import './select.js';
 import './sequence.js';
+import { CONV_OPS } from './conv.js';
 import { NORM_OPS } from './norm.js';
+import { POOL_OPS } from './pool.js';
 import { legacyOps, opTable, type OpDef, type Trait } from './registry.js';
 
-const FAMILIES: readonly (readonly OpDef[])[] = [NORM_OPS];
+const FAMILIES: readonly (readonly OpDef[])[] = [CONV_OPS, POOL_OPS, NORM_OPS];
 
 export const OPS: ReadonlyMap<string, OpDef> = opTable([...FAMILIES.flat(), ...legacyOps()]);
 

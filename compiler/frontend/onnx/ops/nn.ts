@@ -1,18 +1,17 @@
 // Converters for neural-network ONNX ops: Conv, BatchNormalization (inference form), pooling,
-// LRN, Softmax and LogSoftmax. Requires: the kestrel conv/pool/norm/softmax ops. Guarantees: window
-// attributes are complete (kernel, strides, pads as all begins then all ends, dilations, autoPad)
-// and validated: strides/dilations/group > 0, pads >= 0, lengths matching the kernel rank.
+// LRN, Softmax and LogSoftmax. Requires: the kestrel conv/pool/norm/softmax ops, whose declared
+// schemas hold every default and check (window attributes: WINDOW_ATTRS in ir/ops/attrs.ts).
+// Guarantees: converters only map ONNX attribute names, opsets and inputs onto those ops.
 
 import { isStatic } from '../../../../ir/dim.js';
 import type { Value } from '../../../../ir/graph.js';
 import type { ConvertCtx } from '../context.js';
 import { row, type ConverterRow } from './types.js';
 
-const AUTO_PADS = ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'];
-
-interface Window {
-  kernel: number[]; strides: number[]; pads: number[]; dilations: number[]; autoPad: string;
-}
+/** kestrel window attributes (WINDOW_ATTRS in ir/ops/attrs.ts, which validates them) -> ONNX names. */
+const WINDOW_NAMES = Object.freeze({
+  kernel: 'kernel_shape', strides: 'strides', pads: 'pads', dilations: 'dilations', autoPad: 'auto_pad',
+});
 
 /** Kernel shape from the attribute, else from the weight's static spatial dims. */
 function kernelOf(ctx: ConvertCtx, w: Value | null): number[] {
@@ -24,40 +23,10 @@ function kernelOf(ctx: ConvertCtx, w: Value | null): number[] {
   return dims as number[];
 }
 
-function windowAttrs(ctx: ConvertCtx, kernel: number[], x: Value): Window {
-  const n = kernel.length, a = ctx.attrs;
-  if (n !== ctx.rank(x) - 2) {
-    a.fail('kernel_shape', `has ${n} dims but the input has rank ${ctx.rank(x)} `
-      + `(expected ${ctx.rank(x) - 2})`);
-  }
-  const w: Window = {
-    kernel, strides: a.ints('strides', ones(n)), pads: a.ints('pads', zeros(2 * n)),
-    dilations: a.ints('dilations', ones(n)), autoPad: a.string('auto_pad', 'NOTSET'),
-  };
-  checkLen(ctx, 'strides', w.strides, n);
-  checkLen(ctx, 'pads', w.pads, 2 * n);
-  checkLen(ctx, 'dilations', w.dilations, n);
-  if (kernel.some((k) => k <= 0)) a.fail('kernel_shape', `has a non-positive value [${kernel}]`);
-  if (w.strides.some((s) => s <= 0)) a.fail('strides', `has a non-positive value [${w.strides}]`);
-  if (w.dilations.some((d) => d <= 0)) a.fail('dilations', `has a non-positive value [${w.dilations}]`);
-  if (w.pads.some((p) => p < 0 || p > 1 << 20)) a.fail('pads', `has a negative or huge value [${w.pads}]`);
-  if (!AUTO_PADS.includes(w.autoPad)) a.fail('auto_pad', `has unknown value '${w.autoPad}'`);
-  return w;
-}
-
-function checkLen(ctx: ConvertCtx, name: string, v: readonly number[], n: number): void {
-  if (v.length !== n) ctx.attrs.fail(name, `has ${v.length} values, expected ${n}`);
-}
-
-const ones = (n: number) => new Array<number>(n).fill(1);
-const zeros = (n: number) => new Array<number>(n).fill(0);
-
 function conv(ctx: ConvertCtx): Value[] {
-  const x = ctx.input(0), w = ctx.input(1);
-  const win = windowAttrs(ctx, kernelOf(ctx, w), x);
-  const group = ctx.attrs.int('group', 1);
-  if (group <= 0) ctx.attrs.fail('group', `must be positive, got ${group}`);
-  return ctx.result('conv', [x, w, ctx.optInput(2)], { ...win, group });
+  const w = ctx.input(1);
+  return ctx.resultFrom('conv', [ctx.input(0), w, ctx.optInput(2)], { ...WINDOW_NAMES, group: 'group' },
+    { kernel: kernelOf(ctx, w) });
 }
 
 function batchNorm(ctx: ConvertCtx): Value[] {
@@ -71,18 +40,11 @@ function batchNorm(ctx: ConvertCtx): Value[] {
 function maxPool(ctx: ConvertCtx): Value[] {
   if (ctx.outputNames[1]) ctx.unsupported('MaxPool indices output');
   if (ctx.attrs.int('storage_order', 0) !== 0) ctx.unsupported('MaxPool storage_order = 1');
-  const x = ctx.input(0);
-  const win = windowAttrs(ctx, ctx.attrs.ints('kernel_shape'), x);
-  return ctx.result('max_pool', [x], { ...win, ceilMode: ctx.attrs.int('ceil_mode', 0) });
+  return ctx.resultFrom('max_pool', [ctx.input(0)], { ...WINDOW_NAMES, ceilMode: 'ceil_mode' });
 }
 
-function avgPool(ctx: ConvertCtx): Value[] {
-  const x = ctx.input(0);
-  const win = windowAttrs(ctx, ctx.attrs.ints('kernel_shape'), x);
-  return ctx.result('avg_pool', [x], {
-    ...win, ceilMode: ctx.attrs.int('ceil_mode', 0), countIncludePad: ctx.attrs.int('count_include_pad', 0),
-  });
-}
+const avgPool = (ctx: ConvertCtx): Value[] => ctx.resultFrom('avg_pool', [ctx.input(0)],
+  { ...WINDOW_NAMES, ceilMode: 'ceil_mode', countIncludePad: 'count_include_pad' });
 
 const lrn = (ctx: ConvertCtx): Value[] => ctx.resultFrom('lrn', [ctx.input(0)],
   { size: 'size', alpha: 'alpha', beta: 'beta', bias: 'bias' });

@@ -7,7 +7,7 @@ import { importOnnx } from '../../compiler/frontend/onnx/import.js';
 import { KestrelError } from '../../runtime-vm/errors.js';
 import { attrInt, attrInts, encodeModel, FLOAT, floatTensor, node, vi } from '../fixtures/onnx-builder.js';
 
-function convModel(attrs: object[]): Uint8Array {
+function convModel(attrs: Record<string, unknown>[]): Uint8Array {
   return encodeModel({
     nodes: [node('Conv', ['x', 'w'], ['y'], attrs, 'conv_1')],
     inputs: [vi('x', FLOAT, [1, 2, 8, 8])], outputs: [vi('y', FLOAT, [1, 3, null, null])],

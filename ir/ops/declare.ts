@@ -19,6 +19,8 @@ const ATTRIBUTE = 'KC0401';
 export interface OpDecl<S extends AttrSchema> {
   readonly name: string;
   readonly traits: readonly Trait[];
+  /** The schedule family whose knobs `lower` reads (see OpDef.schedule). */
+  readonly schedule?: string;
   readonly attrs: S;
   /** Relations between attributes and input ranks that no single attribute can check. */
   readonly check?: (a: AttrValues<S>, rank: RankOf, fail: AttrFail) => void;
@@ -47,6 +49,7 @@ export function declareOp<S extends AttrSchema>(d: OpDecl<S>): OpDef {
   return Object.freeze({
     name: d.name,
     traits: Object.freeze([...d.traits]),
+    ...(d.schedule ? { schedule: d.schedule } : {}),
     attrSchema: d.attrs,
     canonicalAttrs(attrs: Attrs, rank: RankOf, fail: AttrFail): Attrs {
       read(attrs, rank, fail);

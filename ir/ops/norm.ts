@@ -236,13 +236,14 @@ function lowerLayerNorm(ctx: LowerCtx, a: LayerNormAttrs): Lowering {
 }
 
 export const NORM_OPS: readonly OpDef[] = [
-  declareOp({ name: 'softmax', traits: ['anchor'], attrs: SOFTMAX_ATTRS, infer: inferSoftmax,
+  declareOp({ name: 'softmax', traits: ['anchor'], schedule: 'norm', attrs: SOFTMAX_ATTRS, infer: inferSoftmax,
     lower: (ctx, a) => lowerSoftmax(ctx, a, false) }),
-  declareOp({ name: 'log_softmax', traits: ['anchor'], attrs: SOFTMAX_ATTRS, infer: inferSoftmax,
-    lower: (ctx, a) => lowerSoftmax(ctx, a, true) }),
-  declareOp({ name: 'lrn', traits: ['anchor'], attrs: LRN_ATTRS, infer: inferLrn, lower: lowerLrn }),
+  declareOp({ name: 'log_softmax', traits: ['anchor'], schedule: 'norm', attrs: SOFTMAX_ATTRS,
+    infer: inferSoftmax, lower: (ctx, a) => lowerSoftmax(ctx, a, true) }),
+  declareOp({ name: 'lrn', traits: ['anchor'], schedule: 'norm', attrs: LRN_ATTRS, infer: inferLrn,
+    lower: lowerLrn }),
   declareOp({ name: 'batch_norm', traits: ['elementwise'], attrs: BATCH_NORM_ATTRS, infer: inferBatchNorm,
     lower: lowerBatchNorm }),
-  declareOp({ name: 'layer_norm', traits: ['anchor'], attrs: LAYER_NORM_ATTRS, infer: inferLayerNorm,
-    lower: lowerLayerNorm }),
+  declareOp({ name: 'layer_norm', traits: ['anchor'], schedule: 'norm', attrs: LAYER_NORM_ATTRS,
+    infer: inferLayerNorm, lower: lowerLayerNorm }),
 ];

@@ -57,6 +57,11 @@ export interface InferCtx {
 export interface OpDef {
   readonly name: string;
   readonly traits: readonly Trait[];
+  /**
+   * The schedule family (compiler/schedule/families) whose knobs the lowering reads, for families
+   * that match ops by declaration rather than by name; absent: the family decides.
+   */
+  readonly schedule?: string;
   /** Declared attributes (declareOp); absent for records written before schemas existed. */
   readonly attrSchema?: AttrSchema;
   /** The complete, validated, normalised attributes a node of this op stores (declareOp). */

@@ -236,8 +236,8 @@ function lowerLayerNorm(ctx: LowerCtx, a: LayerNormAttrs): Lowering {
 }
 
 export const NORM_OPS: readonly OpDef[] = [
-  declareOp({ name: 'softmax', traits: ['anchor'], schedule: 'norm', attrs: SOFTMAX_ATTRS, infer: inferSoftmax,
-    lower: (ctx, a) => lowerSoftmax(ctx, a, false) }),
+  declareOp({ name: 'softmax', traits: ['anchor'], schedule: 'norm', attrs: SOFTMAX_ATTRS,
+    infer: inferSoftmax, lower: (ctx, a) => lowerSoftmax(ctx, a, false) }),
   declareOp({ name: 'log_softmax', traits: ['anchor'], schedule: 'norm', attrs: SOFTMAX_ATTRS,
     infer: inferSoftmax, lower: (ctx, a) => lowerSoftmax(ctx, a, true) }),
   declareOp({ name: 'lrn', traits: ['anchor'], schedule: 'norm', attrs: LRN_ATTRS, infer: inferLrn,

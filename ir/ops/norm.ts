@@ -1,6 +1,7 @@
 // Op records for normalisations: `softmax`, `log_softmax` (axis; coerce2d=1 gives the opset<13
 // flatten-at-axis semantics), `lrn` (ONNX LRN), `batch_norm` (inference, a per-channel affine
-// `compute` so it fuses) and `layer_norm` (axis, epsilon; output Y only).
+// `compute` so it fuses), `layer_norm` (axis, epsilon; optional Mean/InvStdDev outputs) and
+// `rms_norm` (ONNX RMSNormalization: x * rsqrt(mean(x^2) + epsilon) * scale over axes >= axis).
 // Requires: float inputs; anchors get materialised row-major inputs (axes arrive normalised by the schemas).
 // Guarantees: reductions accumulate in the input dtype (f32) in a fixed order: V lane-partial
 // accumulators over the row in chunks, then a serial sum over the lanes; softmax subtracts the row
@@ -32,6 +33,7 @@ const LRN_ATTRS = { size: attr.int(undefined, { min: 1 }), alpha: attr.float(1e-
   bias: attr.float(1) };
 export const BATCH_NORM_ATTRS = { epsilon: attr.float(1e-5) };
 const LAYER_NORM_ATTRS = { axis: attr.axis(-1), epsilon: attr.float(1e-5), stats: attr.flag(0) };
+const RMS_NORM_ATTRS = { axis: attr.axis(-1), epsilon: attr.float(1e-5) };
 type LrnAttrs = AttrValues<typeof LRN_ATTRS>;
 
 function inferSoftmax(ins: readonly (TensorType | null)[], _a: unknown, ctx: InferCtx): TensorType[] {
@@ -179,19 +181,27 @@ function lowerBatchNorm(ctx: LowerCtx, a: AttrValues<typeof BATCH_NORM_ATTRS>): 
 
 type LayerNormAttrs = AttrValues<typeof LAYER_NORM_ATTRS>;
 
-function inferLayerNorm(ins: readonly (TensorType | null)[], a: LayerNormAttrs, ctx: InferCtx): TensorType[] {
-  const x = requireFloat(ins, 0, 'layer_norm input', ctx, 1);
-  const axis = a.axis;
+/** Input 0 of a row normalisation, with its scale (input 1) and optional bias (input 2) checked
+ *  to broadcast to the normalised axes (those from `axis` on). */
+function inferNormRows(ins: readonly (TensorType | null)[], op: string, axis: number,
+  ctx: InferCtx): TensorType {
+  const x = requireFloat(ins, 0, `${op} input`, ctx, 1);
   const norm = x.shape.slice(axis);
   for (const [k, what] of [[1, 'scale'], [2, 'bias']] as const) {
     const t = ins[k];
-    if (!t) { if (k === 1) ctx.fail(INPUT_MISMATCH, 'layer_norm needs a scale'); continue; }
+    if (!t) { if (k === 1) ctx.fail(INPUT_MISMATCH, `${op} needs a scale`); continue; }
     if (t.shape.length > norm.length) {
-      ctx.fail(INPUT_MISMATCH, `layer_norm ${what} rank exceeds normalised rank`);
+      ctx.fail(INPUT_MISMATCH, `${op} ${what} rank exceeds normalised rank`);
     }
     const want = norm.slice(norm.length - t.shape.length);
-    t.shape.forEach((d, i) => checkBroadcastTo(d, want[i], `layer_norm ${what}`, ctx, [k]));
+    t.shape.forEach((d, i) => checkBroadcastTo(d, want[i], `${op} ${what}`, ctx, [k]));
   }
+  return x;
+}
+
+function inferLayerNorm(ins: readonly (TensorType | null)[], a: LayerNormAttrs, ctx: InferCtx): TensorType[] {
+  const axis = a.axis;
+  const x = inferNormRows(ins, 'layer_norm', axis, ctx);
   if (a.stats === 0) return [x];
   // ONNX's optional Mean and InvStdDev: per row, normalised axes kept as 1, in float32.
   const stat: TensorType = { dtype: 'float32', shape: x.shape.map((d, i) => (i < axis ? d : 1)) };
@@ -205,6 +215,12 @@ function statStores(ctx: LowerCtx, rows: { pre: readonly Expr[]; mid: readonly E
   return ctx.outputs.slice(1).map((o, k) => o.store(at, cast(stats[k], o.dtype)));
 }
 
+/** Element `i` of a row of a scale or bias that broadcasts to the row's axes `mid`. */
+function paramAt(t: TensorAccess, mid: readonly Expr[], i: Expr): Expr {
+  const coords = unflatten(i, mid);
+  return t.at(t.shape.map((d, k) => bcastCoord(coords[coords.length - t.shape.length + k], d)));
+}
+
 function lowerLayerNorm(ctx: LowerCtx, a: LayerNormAttrs): Lowering {
   const x = ctx.inputs[0]!, scale = ctx.inputs[1]!, bias = ctx.inputs[2], out = ctx.outputs[0];
   const dt = x.dtype, buf = x.buffer!;
@@ -213,10 +229,7 @@ function lowerLayerNorm(ctx: LowerCtx, a: LayerNormAttrs): Lowering {
   const V = knob(ctx.knobs, 'norm.vec', ctx.target.vectorLanes);
   const rv = ctx.fresh('row');
   const xAt = (i: Expr): Expr => load(buf, add(mul(rv, rows.L), i));
-  const param = (t: TensorAccess, i: Expr): Expr => {
-    const coords = unflatten(i, rows.mid);
-    return t.at(t.shape.map((d, k) => bcastCoord(coords[coords.length - t.shape.length + k], d)));
-  };
+  const param = (t: TensorAccess, i: Expr): Expr => paramAt(t, rows.mid, i);
   const n = cast(rows.L, dt);
   const body = rowReduce(ctx, rows.L, V, dt, 0, add, xAt, (sum) => {
     const mean = ctx.fresh('mean', dt), rstd = ctx.fresh('rstd', dt);
@@ -235,6 +248,23 @@ function lowerLayerNorm(ctx: LowerCtx, a: LayerNormAttrs): Lowering {
   return { kind: 'kernel', body: loop(rv, rows.outer, body, 'parallel') };
 }
 
+/** y = x * rsqrt(mean(x^2) + epsilon) * scale, per row of the axes from `axis` on. */
+function lowerRmsNorm(ctx: LowerCtx, a: AttrValues<typeof RMS_NORM_ATTRS>): Lowering {
+  const x = ctx.inputs[0]!, scale = ctx.inputs[1]!, out = ctx.outputs[0], dt = x.dtype, buf = x.buffer!;
+  const rows = rowsOf(x.shape, a.axis, true);
+  const V = knob(ctx.knobs, 'norm.vec', ctx.target.vectorLanes);
+  const rv = ctx.fresh('row'), rstd = ctx.fresh('rstd', dt);
+  const xAt = (i: Expr): Expr => load(buf, add(mul(rv, rows.L), i));
+  const body = rowReduce(ctx, rows.L, V, dt, 0, add, (i) => mul(xAt(i), xAt(i)), (ss) =>
+    letIn(rstd, unary('rsqrt', add(div(ss, cast(rows.L, dt)), imm(a.epsilon, dt))),
+      rowLoop(ctx, rows.L, V, (i, inRow) => {
+        const v = mul(mul(xAt(i), rstd), paramAt(scale, rows.mid, i));
+        const st = out.store([...unflatten(rv, rows.pre), ...unflatten(i, rows.mid)], v);
+        return inRow ? ifThen(inRow, st) : st;
+      })));
+  return { kind: 'kernel', body: loop(rv, rows.outer, body, 'parallel') };
+}
+
 export const NORM_OPS: readonly OpDef[] = [
   declareOp({ name: 'softmax', traits: ['anchor'], schedule: 'norm', attrs: SOFTMAX_ATTRS,
     infer: inferSoftmax, lower: (ctx, a) => lowerSoftmax(ctx, a, false) }),
@@ -246,4 +276,6 @@ export const NORM_OPS: readonly OpDef[] = [
     lower: lowerBatchNorm }),
   declareOp({ name: 'layer_norm', traits: ['anchor'], schedule: 'norm', attrs: LAYER_NORM_ATTRS,
     infer: inferLayerNorm, lower: lowerLayerNorm }),
+  declareOp({ name: 'rms_norm', traits: ['anchor'], schedule: 'norm', attrs: RMS_NORM_ATTRS,
+    infer: (ins, a, ctx) => [inferNormRows(ins.slice(0, 2), 'rms_norm', a.axis, ctx)], lower: lowerRmsNorm }),
 ];

@@ -1,10 +1,10 @@
 // Converters for ONNX ops that make tensors from shapes and scalars (Range, ConstantOfShape,
 // Expand, Trilu) and for ONNX ops whose kestrel record lives elsewhere but had no converter:
-// LayerNormalization (-> layer_norm) and CastLike (-> cast). Requires: ir/ops/generate.ts,
-// ir/ops/norm.ts, ir/ops/elementwise.ts. Guarantees: attributes complete and normalised; a float
-// Range with run-time bounds (its length would be data-dependent float arithmetic) and
-// LayerNormalization's Mean/InvStdDev outputs with a stash_type other than float are reported
-// unsupported.
+// LayerNormalization (-> layer_norm), RMSNormalization (-> rms_norm) and CastLike (-> cast).
+// Requires: ir/ops/generate.ts, ir/ops/norm.ts, ir/ops/elementwise.ts. Guarantees: attributes
+// complete and normalised; a float Range with run-time bounds (its length would be data-dependent
+// float arithmetic), LayerNormalization's Mean/InvStdDev outputs with a stash_type other than
+// float and RMSNormalization with a stash_type other than float are reported unsupported.
 
 import { isFloat } from '../../../../ir/dtype.js';
 import type { Value } from '../../../../ir/graph.js';
@@ -45,6 +45,11 @@ function layerNorm(ctx: ConvertCtx): Value[] {
     { axis: 'axis', epsilon: 'epsilon' }, { stats });
 }
 
+function rmsNorm(ctx: ConvertCtx): Value[] {
+  if (ctx.attrs.int('stash_type', 1) !== 1) ctx.unsupported('RMSNormalization stash_type other than float');
+  return ctx.resultFrom('rms_norm', [ctx.input(0), ctx.input(1)], { axis: 'axis', epsilon: 'epsilon' });
+}
+
 function castLike(ctx: ConvertCtx): Value[] {
   return ctx.result('cast', [ctx.input(0)], { to: ctx.input(1).type.dtype });
 }
@@ -56,5 +61,6 @@ export const GENERATE_ROWS: readonly ConverterRow[] = [
   row('Trilu', ['trilu'], (ctx) => ctx.result('trilu', [ctx.input(0), ctx.optInput(1)],
     { upper: ctx.attrs.int('upper', 1) })),
   row('LayerNormalization', ['layer_norm'], layerNorm),
+  row('RMSNormalization', ['rms_norm'], rmsNorm, 23),
   row('CastLike', ['cast'], castLike),
 ];

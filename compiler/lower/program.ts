@@ -14,7 +14,7 @@
 import { type Atom, type Dim, dataSymbol, dimKey, dimVars, isStatic, sym } from '../../ir/dim.js';
 import { dtypeInfo } from '../../ir/dtype.js';
 import { type Func, isConst, type Node, nodeReads, type Value } from '../../ir/graph.js';
-import type { Assembler } from '../../codegen/bytecode.js';
+import type { ProgramWriter, VmProgram } from '../../codegen/vm-program.js';
 import type { IntOpName } from '../../runtime-vm/isa.generated.js';
 import { fail, Codes } from '../diagnostics.js';
 import type { Group } from '../passes/fuse.js';
@@ -64,7 +64,7 @@ class ProgramBuilder {
   private readonly aliased = new Set<number>();
 
   constructor(
-    private readonly a: Assembler,
+    private readonly a: ProgramWriter,
     private readonly constants: ConstantPool,
     /** Value id -> element indices read by data symbols. */
     private readonly dataRefs: ReadonlyMap<number, readonly number[]>,
@@ -108,7 +108,7 @@ class ProgramBuilder {
     const what = single !== undefined
       ? `${where} (symbol '${single}', bound by ${binder.get(single)})`
       : `${where} (expected ${dimKey(d)})`;
-    this.a.emit('check_dim', { tensor: r, axis, expected: this.dimReg(d), what: this.a.str(what) });
+    this.a.emit('check_dim', { tensor: r, axis, expected: this.dimReg(d), what });
   }
 
   private bindSymbol(name: string, tensorReg: number, axis: number): void {
@@ -484,7 +484,7 @@ class ProgramBuilder {
   }
 }
 
-export function lowerProgram(plan: Plan, o: ProgramOptions, a: Assembler): Uint8Array {
+export function lowerProgram(plan: Plan, o: ProgramOptions, a: ProgramWriter): VmProgram {
   const b = new ProgramBuilder(a, o.constants, dataReferences(plan.func), o.debug);
   b.bindInputs(plan.func.inputs);
   b.func(plan, true);

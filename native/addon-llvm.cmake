@@ -1,6 +1,11 @@
 # kestrel_llvm: node addon wrapping LLVM 14 (parse textual IR, verify, O3 via the new pass manager,
 # emit object/assembly; build constant-data objects). Links the shared libLLVM-14.so.
-find_package(LLVM 14 CONFIG REQUIRED)
+find_package(LLVM 14 CONFIG)
+if(NOT LLVM_FOUND)
+  message(FATAL_ERROR "kestrel_llvm, the compiler part, needs LLVM 14's development files "
+    "(Debian/Ubuntu: apt-get install llvm-14-dev; elsewhere -DLLVM_DIR=PREFIX/lib/cmake/llvm). "
+    "The runtime alone builds without them: configure with -DKESTREL_LLVM=OFF.")
+endif()
 execute_process(COMMAND node -p "require('node-addon-api').include"
   WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}
   OUTPUT_VARIABLE KESTREL_NAPI_INC OUTPUT_STRIP_TRAILING_WHITESPACE)

@@ -1,7 +1,7 @@
 // Session: a loaded artifact and the way to run it, on top of the native addon
-// (native/build/Release/kestrel_runtime.node, see native/src/addon_runtime.cc).
+// (kestrel_runtime.node, found by addon-path.ts; see native/src/addon_runtime.cc).
 //
-// Requires the addon to be built (`npm run build:native`); load() says so clearly when it is not.
+// Requires the addon, prebuilt or built (`npm run build:native`); load() says so clearly when not.
 // Guarantees: run() checks input names here (KR0101, listing the expected names) and the native
 // side checks dtypes (KR0102), ranks and static dims (KR0103), symbols consistent across inputs
 // (KR0104) and data sizes (KR0105), naming the input and symbol; every failure is a KestrelError.
@@ -18,10 +18,9 @@
 // without it are not timed. Native error messages that start with an ONNX node or tensor (worded
 // from the artifact's debug table) put it into KestrelError.details as well.
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { findRuntimeAddon, missingAddonMessage } from './addon-path.js';
 import { runtimeDType, runtimeDTypeFromCode, type TensorType } from './dtypes.js';
 import { KestrelError, RuntimeCodes } from './errors.js';
 import type { ProfiledRun, ProfileEvent } from './profile.js';
@@ -99,25 +98,12 @@ interface Addon {
     trustedKeys?: Uint8Array) => NativeSession;
 }
 
-const ADDON_PATH = 'native/build/Release/kestrel_runtime.node';
 let addon: Addon | undefined;
-
-function findAddon(): string | undefined {
-  if (process.env.KESTREL_RUNTIME_ADDON) return process.env.KESTREL_RUNTIME_ADDON;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let up = 0; up < 4; up++, dir = dirname(dir)) {
-    if (existsSync(join(dir, ADDON_PATH))) return join(dir, ADDON_PATH);
-  }
-  return undefined;
-}
 
 function loadAddon(): Addon {
   if (addon) return addon;
-  const path = findAddon();
-  if (!path) {
-    throw new KestrelError(RuntimeCodes.ARTIFACT_INVALID, `the kestrel runtime addon is not built ` +
-      `(${ADDON_PATH} not found); run 'npm run build:native'`);
-  }
+  const path = findRuntimeAddon();
+  if (!path) throw new KestrelError(RuntimeCodes.ARTIFACT_INVALID, missingAddonMessage());
   addon = createRequire(import.meta.url)(path) as Addon;
   return addon;
 }

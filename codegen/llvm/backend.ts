@@ -74,8 +74,10 @@ function addon(): Addon {
   if (cached) return cached;
   const path = join(packageRoot(), 'native', 'build', 'Release', 'kestrel_llvm.node');
   if (!existsSync(path)) {
-    throw new KestrelError(BACKEND_ERROR, `the LLVM backend addon is not built (${path} is missing); ` +
-      'run `npm run build:native` (needs llvm-14-dev, cmake and a C++ compiler)');
+    throw new KestrelError(BACKEND_ERROR, `the compiler part, the LLVM backend addon, is not built (${path} `
+      + 'is missing): it needs LLVM 14 (Debian/Ubuntu: llvm-14-dev), cmake and a C++17 compiler; install '
+      + 'them, then run `npm rebuild kestrel` (in a checkout: `npm run build:native`). Running a compiled '
+      + '.so needs none of them');
   }
   cached = createRequire(import.meta.url)(path) as Addon;
   return cached;

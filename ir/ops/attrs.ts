@@ -16,9 +16,10 @@ import type { Buffer, Expr } from '../tir.js';
 import { add, and, floordiv, ge, imm, lt, max, min, mul, sub } from '../tir-build.js';
 import { attr, readAttrs, type AttrFail, type AttrValues, type RankOf } from './attr-schema.js';
 import type { InferCtx } from './registry.js';
+import { Codes } from '../../compiler/diagnostics.js';
 
-export const ATTR_RANGE = 'KC0401';
-export const INPUT_MISMATCH = 'KC0402';
+export const ATTR_RANGE = Codes.ATTRIBUTE;
+export const INPUT_MISMATCH = Codes.SHAPE_INFERENCE;
 
 export type AutoPad = (typeof AUTO_PADS)[number];
 

@@ -12,9 +12,8 @@ import {
   canonicalAttrs, readAttrs, type AttrFail, type AttrSchema, type AttrValues, type RankOf,
 } from './attr-schema.js';
 import type { InferCtx, OpDef, Trait } from './registry.js';
+import { Codes } from '../../compiler/diagnostics.js';
 
-/** The ONNX code of an attribute out of range (compiler/diagnostics.ts Codes.ATTRIBUTE). */
-const ATTRIBUTE = 'KC0401';
 
 export interface OpDecl<S extends AttrSchema> {
   readonly name: string;
@@ -56,7 +55,7 @@ export function declareOp<S extends AttrSchema>(d: OpDecl<S>): OpDef {
       return canonicalAttrs(d.attrs, attrs, rank, fail);
     },
     infer(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
-      const fail: AttrFail = (name, m) => ctx.fail(ATTRIBUTE, `attribute '${name}' ${m}`);
+      const fail: AttrFail = (name, m) => ctx.fail(Codes.ATTRIBUTE, `attribute '${name}' ${m}`);
       return d.infer(ins, read(attrs, ranksOf(ins), fail), ctx);
     },
     ...(fold ? {

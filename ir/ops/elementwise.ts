@@ -13,6 +13,7 @@ import type { LowerCtx, Lowering } from '../te.js';
 import { broadcastAt, broadcastShapes, outExtents, sameDType } from './broadcast.js';
 import * as F from './elementwise-formulas.js';
 import { defineOps, type InferCtx, type OpDef } from './registry.js';
+import { Codes } from '../../compiler/diagnostics.js';
 
 const num = (attrs: Attrs, k: string, dflt: number): number => (typeof attrs[k] === 'number'
   ? attrs[k] as number : dflt);
@@ -157,10 +158,12 @@ function checkedInfer(name: string, outDType?: (ins: DType) => DType) {
     const out = infer(inputs, attrs, ctx);
     const d = inputs[0]!.dtype;
     if (INTEGER_ONLY.has(name) && isFloat(d)) {
-      ctx.fail('KC0402', `${name} needs integer or bool inputs, got ${d}`);
+      ctx.fail(Codes.SHAPE_INFERENCE, `${name} needs integer or bool inputs, got ${d}`);
     }
-    if (FLOAT_ONLY.has(name) && !isFloat(d)) ctx.fail('KC0402', `${name} needs float inputs, got ${d}`);
-    if (name === 'bit_shift' && d === 'bool') ctx.fail('KC0402', 'bit_shift needs integer inputs, got bool');
+    if (FLOAT_ONLY.has(name) && !isFloat(d)) ctx.fail(Codes.SHAPE_INFERENCE,
+        `${name} needs float inputs, got ${d}`);
+    if (name === 'bit_shift' && d === 'bool') ctx.fail(Codes.SHAPE_INFERENCE,
+        'bit_shift needs integer inputs, got bool');
     return out;
   };
 }
@@ -200,7 +203,8 @@ const clip: OpDef = {
   infer: (inputs, _attrs, ctx) => {
     const x = inputs[0]!;
     for (const b of inputs.slice(1)) {
-      if (b && b.dtype !== x.dtype) ctx.fail('KC0402', `clip bound dtype ${b.dtype} differs from ${x.dtype}`);
+      if (b && b.dtype !== x.dtype) ctx.fail(Codes.SHAPE_INFERENCE,
+          `clip bound dtype ${b.dtype} differs from ${x.dtype}`);
     }
     return [{ dtype: x.dtype, shape: x.shape }];
   },
@@ -221,7 +225,8 @@ const where: OpDef = {
   name: 'where', traits: ['elementwise'],
   infer: (inputs, _attrs, ctx) => {
     const [cond, a, b] = inputs as TensorType[];
-    if (cond.dtype !== 'bool') ctx.fail('KC0402', `where condition must be bool, got ${cond.dtype}`);
+    if (cond.dtype !== 'bool') ctx.fail(Codes.SHAPE_INFERENCE,
+        `where condition must be bool, got ${cond.dtype}`);
     const dtype = sameDType([a, b], ctx);
     const out = { dtype, shape: broadcastShapes([cond.shape, a.shape, b.shape], ctx) };
     const elems = shapeSelect(out, ctx);

@@ -9,6 +9,7 @@ import { dtypeFromOnnx } from '../../../../ir/dtype.js';
 import type { Value } from '../../../../ir/graph.js';
 import type { ConvertCtx } from '../context.js';
 import { row, type ConverterRow } from './types.js';
+import { Codes } from '../../../diagnostics.js';
 
 const UNARY: readonly (readonly [string, string])[] = [
   ['Relu', 'relu'], ['Sigmoid', 'sigmoid'], ['Tanh', 'tanh'], ['Exp', 'exp'], ['Log', 'log'],
@@ -104,7 +105,7 @@ function binary(op: string) {
 /** Folds Sum/Max/Min over all inputs into a chain of binary ops; the last takes the output name. */
 function chain(ctx: ConvertCtx, op: string, last: boolean): Value {
   const ins = ctx.inputs.filter((v): v is Value => v !== null);
-  if (ins.length === 0) ctx.fail('KC0402', 'needs at least one input');
+  if (ins.length === 0) ctx.fail(Codes.SHAPE_INFERENCE, 'needs at least one input');
   if (ins.length === 1) return last ? ctx.result('identity', [ins[0]!], {})[0]! : ins[0]!;
   let acc = ins[0]!;
   for (let i = 1; i < ins.length; i++) {

@@ -124,6 +124,16 @@ export const attr = Object.freeze({
     return { onnx: 'int', parse, dflt: d === undefined ? undefined
       : (rank) => parse(d, rank, (m) => { throw new Error(`internal: default axis ${d} ${m}`); }) };
   },
+  /** Distinct axes of input `input`, normalised to [0, rank) and sorted (reductions). */
+  axes(dflt: readonly number[] = [], input = 0): AttrSpec<readonly number[]> {
+    const parse = (v: AttrValue, rank: RankOf, fail: (m: string) => never): readonly number[] => {
+      const r = rank(input), xs = numList(v, fail);
+      const out = r === undefined ? [...xs] : xs.map((a) => normaliseAxis(a, r, fail));
+      if (new Set(out).size !== out.length) fail(`repeats an axis [${xs.join(', ')}]`);
+      return out.sort((a, b) => a - b);
+    };
+    return { onnx: 'ints', parse, dflt: () => dflt };
+  },
   /** `spec` without a default: absent stays absent (undefined). */
   optional<T>(spec: AttrSpec<T>): AttrSpec<T | undefined> {
     return { onnx: spec.onnx, dflt: () => undefined, parse: spec.parse };

@@ -6,7 +6,6 @@ import './elementwise.js';
 import './shape.js';
 import './matmul.js';
 import './control.js';
-import './reduce.js';
 import './gather.js';
 import './generate.js';
 import './slice.js';
@@ -16,9 +15,10 @@ import './sequence.js';
 import { CONV_OPS } from './conv.js';
 import { NORM_OPS } from './norm.js';
 import { POOL_OPS } from './pool.js';
+import { REDUCE_OPS } from './reduce.js';
 import { legacyOps, opTable, type OpDef, type Trait } from './registry.js';
 
-const FAMILIES: readonly (readonly OpDef[])[] = [CONV_OPS, POOL_OPS, NORM_OPS];
+const FAMILIES: readonly (readonly OpDef[])[] = [CONV_OPS, POOL_OPS, NORM_OPS, REDUCE_OPS];
 
 export const OPS: ReadonlyMap<string, OpDef> = opTable([...FAMILIES.flat(), ...legacyOps()]);
 

@@ -26,6 +26,12 @@ describe('readAttrs', () => {
     expect(() => readAttrs(SCHEMA, { mode: 'c' }, rank3, fail)).toThrow(/KC0401 mode has unknown value 'c'/);
     expect(() => readAttrs(SCHEMA, { k: [0] }, rank3, fail)).toThrow(/KC0401 k entries must be >= 1/);
   });
+  it('normalises and sorts reduction axes, and rejects a repeated one', () => {
+    const axes = { axes: attr.axes() };
+    expect(readAttrs(axes, { axes: [-1, 0] }, rank3, fail).axes).toEqual([0, 2]);
+    expect(readAttrs(axes, {}, rank3, fail).axes).toEqual([]);
+    expect(() => readAttrs(axes, { axes: [1, -2] }, rank3, fail)).toThrow(/KC0401 axes repeats an axis/);
+  });
   it('fails for a required attribute that is absent', () => {
     expect(() => readAttrs({ size: attr.int() }, {}, rank3, fail)).toThrow(/KC0401 size is required/);
   });

@@ -82,9 +82,9 @@ export const attr = Object.freeze({
   float(dflt?: number): AttrSpec<number> {
     return { onnx: 'float', dflt: constant(dflt), parse: (v, _r, fail) => num(v, fail) };
   },
-  /** One of `allowed` (the first is the default unless `dflt` says otherwise). */
-  oneOf<const V extends string>(allowed: readonly V[], dflt: V | undefined = allowed[0]): AttrSpec<V> {
-    return { onnx: 'string', dflt: constant(dflt), parse: (v, _r, fail) => {
+  /** One of `allowed`; the default is the first unless `dflt` says otherwise (null: required). */
+  oneOf<const V extends string>(allowed: readonly V[], dflt: V | null = allowed[0]!): AttrSpec<V> {
+    return { onnx: 'string', dflt: constant(dflt ?? undefined), parse: (v, _r, fail) => {
       if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
         fail(`has unknown value '${String(v)}' (expected one of ${allowed.join(', ')})`);
       }

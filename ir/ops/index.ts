@@ -2,7 +2,6 @@
 // this module (not the families) wherever ops are looked up. Adding a family: export its list of
 // declarations (declareOp) and add it to FAMILIES. Families not yet migrated still register
 // through defineOps when imported here; their records join the same table.
-import './elementwise.js';
 import './shape.js';
 import './matmul.js';
 import './control.js';
@@ -13,12 +12,13 @@ import './rnn.js';
 import './select.js';
 import './sequence.js';
 import { CONV_OPS } from './conv.js';
+import { ELEMENTWISE_OPS } from './elementwise.js';
 import { NORM_OPS } from './norm.js';
 import { POOL_OPS } from './pool.js';
 import { REDUCE_OPS } from './reduce.js';
 import { legacyOps, opTable, type OpDef, type Trait } from './registry.js';
 
-const FAMILIES: readonly (readonly OpDef[])[] = [CONV_OPS, POOL_OPS, NORM_OPS, REDUCE_OPS];
+const FAMILIES: readonly (readonly OpDef[])[] = [ELEMENTWISE_OPS, CONV_OPS, POOL_OPS, NORM_OPS, REDUCE_OPS];
 
 export const OPS: ReadonlyMap<string, OpDef> = opTable([...FAMILIES.flat(), ...legacyOps()]);
 

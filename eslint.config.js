@@ -6,7 +6,8 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'native/build/**', 'native/build-aarch64/**', 'node_modules/**'] },
+  { ignores: ['dist/**', 'native/build/**', 'native/build-aarch64/**', 'node_modules/**',
+    'docs/api-html/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -12,7 +12,7 @@ import { cmdRun, keyFile } from './cli-run.js';
 import { compile } from './driver.js';
 import { importOnnxCollect } from './frontend/onnx/import.js';
 import { describeArtifact, inspectModule } from './inspect.js';
-import { cmdTune, tuningLogSchedules } from './tune/cli-tune.js';
+import { cmdTune, cmdTuneWorker, tuningLogSchedules } from './tune/cli-tune.js';
 
 export interface Command {
   readonly spec: CommandSpec;
@@ -23,6 +23,9 @@ const TARGET: FlagSpec = { name: 'target', kind: 'string', value: 'T',
   help: 'host (default), x86_64 or aarch64, with [:CPU][+FEATURE...]' };
 const FIX: FlagSpec = { name: 'fix', kind: 'list', value: 'SYM=N', repeat: true,
   help: 'fix a symbolic dim to a number (sym=N[,sym=N...])' };
+
+const QUEUE: FlagSpec = { name: 'queue', kind: 'string', value: 'redis://HOST:PORT',
+  help: 'the Redis of a tuning fleet (docs/tuning.md)' };
 
 /** --fix a=1,b=2 -> { a: 1, b: 2 }. */
 export function fixArg(a: Args): Record<string, number> | undefined {
@@ -135,11 +138,33 @@ const TUNE: Command = {
       { name: 'threads', kind: 'count', value: 'N', help: 'threads while measuring' },
       { name: 'merge', kind: 'bool', help: 'merge the logs given as arguments into -o' },
       { name: 'output', short: 'o', kind: 'path', value: 'FILE', help: 'the merged log (with --merge)' },
+      { name: 'samples', kind: 'positive', value: 'N', help: 'timed samples per candidate (default 11)' },
+      QUEUE,
+      { name: 'sign', kind: 'path', value: 'KEY.pem', help: 'sign the candidates sent to --queue workers' },
     ],
     notes: ['examples: kestrel tune model.onnx --log tune.jsonl --budget 20m',
-      '          kestrel tune --merge a.jsonl b.jsonl -o all.jsonl'],
+      '          kestrel tune model.onnx --log tune.jsonl --trials 400 --queue redis://10.0.0.5:6379',
+      '          kestrel tune --merge a.jsonl b.jsonl -o all.jsonl', 'docs: docs/tuning.md'],
   },
   run: async (a) => { await cmdTune(a, fixArg(a)); return 0; },
 };
 
-export const COMMANDS: readonly Command[] = [COMPILE, RUN, INSPECT, TUNE];
+const TUNE_WORKER: Command = {
+  spec: {
+    name: 'tune-worker', summary: "measure a tuning queue's jobs for this machine's target (a fleet)",
+    positionals: [],
+    flags: [
+      QUEUE, TARGET,
+      { name: 'concurrency', kind: 'positive', value: 'N', help: 'jobs measured at once (default 1)' },
+      { name: 'threads', kind: 'count', value: 'N', help: 'threads while measuring' },
+      { name: 'trusted-key', kind: 'path', value: 'PUBLIC.pem',
+        help: 'measure only artifacts signed by this key (the coordinator tunes with --sign)' },
+      { name: 'stall', kind: 'string', value: 'TIME',
+        help: "how soon a dead worker's job goes to another worker (default 30s)" },
+    ],
+    notes: ['example: kestrel tune-worker --queue redis://10.0.0.5:6379', 'docs: docs/tuning.md'],
+  },
+  run: async (a) => { await cmdTuneWorker(a); return 0; },
+};
+
+export const COMMANDS: readonly Command[] = [COMPILE, RUN, INSPECT, TUNE, TUNE_WORKER];

@@ -103,8 +103,16 @@ function manifest(m: Module, outputs: readonly Value[], t: TargetDesc, c: Compil
     constants_fnv1a64: fnv1a64(constants),
     constants_size: constants.byteLength,
     kernels: c.kernels.map((k) => k.name),
+    // The workloads compiled with a schedule handed in (a tuning log's best), for `inspect`.
+    workloads: new Set(c.schedules.map((s) => s.key)).size,
+    tuned: tunedWorkloads(c),
     debug: c.debug,
   };
+}
+
+function tunedWorkloads(c: CompiledModel): { family: string; workload: string; knobs: object }[] {
+  const given = new Map(c.schedules.filter((s) => s.source === 'given').map((s) => [s.key, s]));
+  return [...given.values()].map((s) => ({ family: s.family, workload: s.key, knobs: s.knobs }));
 }
 
 /** The target a user named, or KC0904 saying what is wrong with the name. */

@@ -89,6 +89,19 @@ export function describeArtifact(path: string): string {
     `target ${t.arch ?? '?'} (cpu ${t.cpu ?? '?'}), `
       + `requires: ${(t.requires ?? []).join(', ') || '(nothing)'}`,
     `loads on this host: ${loadError ? `no: ${loadError.message}` : 'yes'}`,
-    'inputs:', ...ioLines(m.inputs), 'outputs:', ...ioLines(m.outputs),
+    'inputs:', ...ioLines(m.inputs), 'outputs:', ...ioLines(m.outputs), ...tunedLines(m),
   ].join('\n') + '\n';
+}
+
+/** The tuned kernel workloads of a manifest (`compile --tuning-log`), one line each. */
+function tunedLines(m: Readonly<Record<string, unknown>>): string[] {
+  if (!Array.isArray(m.tuned)) return []; // an artifact of a kestrel before the field
+  const tuned = m.tuned as { family?: string; workload?: string; knobs?: Record<string, number> }[];
+  const op = (w: string | undefined): string => {
+    try { return String((JSON.parse(w ?? '') as unknown[])[1]); } catch { return '?'; }
+  };
+  return [`tuned kernels: ${tuned.length} of ${String(m.workloads ?? '?')} workloads`
+    + (tuned.length ? '' : ' (every kernel has its default schedule)'),
+  ...tuned.map((t) => `  ${t.family ?? '?'} ${op(t.workload)}: `
+    + Object.entries(t.knobs ?? {}).map(([k, v]) => `${k}=${v}`).join(' '))];
 }

@@ -25,6 +25,7 @@ import { eliminateIdentity } from './passes/eliminate-identity.js';
 import { foldBatchNorm } from './passes/fold-batchnorm.js';
 import { fuseTree, printGroups } from './passes/fuse-tree.js';
 import { packConvWeights } from './passes/pack-conv-weights.js';
+import { packMatmulWeights } from './passes/pack-matmul-weights.js';
 import { padConvInputs } from './passes/pad-conv-inputs.js';
 import { idsAfter } from './passes/graph-util.js';
 import { ConstantPool } from './lower/constants.js';
@@ -39,7 +40,7 @@ import { type DebugOptions, Steps } from './pipeline-steps.js';
 /** Every step, in the order runPipeline runs them (the names KESTREL_DUMP_IR accepts). */
 export const PIPELINE_STEPS = Object.freeze([
   'eliminate-identity', 'fold-batchnorm', 'pad-conv-inputs', 'coalesce-transpose', // graph passes
-  'pack-conv-weights',
+  'pack-conv-weights', 'pack-matmul-weights',
   'fuse', 'assign-layouts', 'schedule', 'lower-kernels', 'verify-tir', 'lower-program',
   'llvm-emit', 'o3', 'object-emit', 'link',
 ] as const);
@@ -114,6 +115,7 @@ export async function runPipeline(m: Module, o: PipelineOptions): Promise<Compil
   f = s.graph('pad-conv-inputs', f, everywhere((x) => padConvInputs(x, ids)));
   f = s.graph('coalesce-transpose', f, everywhere((x) => coalesceTranspose(x, ids)));
   f = s.graph('pack-conv-weights', f, everywhere((x) => packConvWeights(x, ids, info.vectorLanes)));
+  f = s.graph('pack-matmul-weights', f, everywhere((x) => packMatmulWeights(x, ids, info.vectorLanes)));
   const groups = s.run('fuse', () => fuseTree(f), (t) => printGroups(t));
   s.run('assign-layouts', () => assignLayouts(groups), printLayouts);
   const given = scheduleMap(o.schedules);

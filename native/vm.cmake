@@ -6,12 +6,12 @@ add_library(kestrel_vm STATIC
   src/json.cc src/sha256.cc src/artifact_file.cc src/elf.cc src/elf_dynamic.cc src/cpu_features.cc
   src/manifest.cc src/map_verified.cc src/signature.cc src/inspect.cc src/bytecode.cc src/pool.cc
   src/thread_pool.cc src/interpreter.cc src/sequence.cc src/runtime.cc src/debug.cc src/profile.cc)
-target_include_directories(kestrel_vm PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include
-  PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)
+target_include_directories(kestrel_vm PUBLIC $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include>
+  $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}> PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)
 target_compile_options(kestrel_vm PRIVATE -Wall -Wextra)
 target_link_libraries(kestrel_vm PUBLIC Threads::Threads ${CMAKE_DL_LIBS})
 
-add_executable(kestrel-run tools/kestrel-run.cc)
+add_executable(kestrel-run tools/kestrel-run.cc tools/tensor_pb.cc)
 target_compile_options(kestrel-run PRIVATE -Wall -Wextra)
 target_link_libraries(kestrel-run PRIVATE kestrel_vm)
 

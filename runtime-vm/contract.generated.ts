@@ -50,7 +50,7 @@ export const RUNTIME_CODES = Object.freeze({
   CANCELLED: 'KR0302',
   /** A session or run option of kestrel/ort has an invalid value or asks for what kestrel lacks. */
   OPTIONS_INVALID: 'KR0401',
-} as const);
+});
 
 export const MANIFEST_FORMAT = 1 as const;
 

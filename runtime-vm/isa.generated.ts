@@ -97,5 +97,6 @@ export const OPCODES = {
     ['message', 'str'],
     ['values', 'regs'],
   ] },
+  mem_limit: { code: 44, class: 'builtin', operands: [['dst', 'reg']] },
 } as const;
 export type OpName = keyof typeof OPCODES;

@@ -65,7 +65,7 @@ export function generateTs(c) {
     '/** Stable runtime error codes (KestrelError.code). */',
     'export const RUNTIME_CODES = Object.freeze({',
     ...c.runtime_codes.flatMap((r) => [...doc(r.doc, 2), `  ${r.name}: '${r.code}',`]),
-    '} as const);',
+    '});',
     '',
     `export const MANIFEST_FORMAT = ${c.manifest.format} as const;`,
     '',

@@ -7,6 +7,7 @@
 
 import type { DType } from '../../ir/dtype.js';
 import type { BinOp, Expr, UnOp } from '../../ir/tir.js';
+import { printExpr } from '../../ir/tir-print.js';
 import { andMask, isLiteral, lift, liftN, notMask, toVec, uni } from './lanes.js';
 import type { Cx, Val } from './lanes.js';
 import { emitLoad } from './memory.js';
@@ -277,9 +278,44 @@ export function varies(cx: Cx, e: Expr): boolean {
   }
 }
 
+/** Adds the keys of the loads `e` performs whatever its selects choose (select arms excluded). */
+function unconditionalLoads(e: Expr, out: Set<string>): Set<string> {
+  switch (e.kind) {
+    case 'load': out.add(printExpr(e)); return unconditionalLoads(e.index, out);
+    case 'const': case 'var': return out;
+    case 'binary': return unconditionalLoads(e.b, unconditionalLoads(e.a, out));
+    case 'unary': case 'cast': return unconditionalLoads(e.a, out);
+    case 'select': return unconditionalLoads(e.cond, out);
+    default: return assertNever(e);
+  }
+}
+
+/** Whether every load of `e`, select arms included, is one of `safe`. */
+function loadsWithin(e: Expr, safe: ReadonlySet<string>): boolean {
+  switch (e.kind) {
+    case 'load': return safe.has(printExpr(e)) && loadsWithin(e.index, safe);
+    case 'const': case 'var': return true;
+    case 'binary': return loadsWithin(e.a, safe) && loadsWithin(e.b, safe);
+    case 'unary': case 'cast': return loadsWithin(e.a, safe);
+    case 'select': return loadsWithin(e.cond, safe) && loadsWithin(e.a, safe) && loadsWithin(e.b, safe);
+    default: return assertNever(e);
+  }
+}
+
+/**
+ * Whether an arm's loads need guarding: not when the condition itself already loaded every one of
+ * them under the same mask — Clip's `select(x < lo, lo, x)` over a fused `acc + bias[c]` would
+ * otherwise reload x's operands as masked gathers, three times per vector.
+ */
+function armsNeedGuard(cond: Expr, ea: Expr, eb: Expr): boolean {
+  if (!hasLoad(ea) && !hasLoad(eb)) return false;
+  const safe = unconditionalLoads(cond, new Set());
+  return !(loadsWithin(ea, safe) && loadsWithin(eb, safe));
+}
+
 function emitSelect(cx: Cx, cond: Expr, ea: Expr, eb: Expr): Val {
   const c = emitExpr(cx, cond);
-  const loads = hasLoad(ea) || hasLoad(eb);
+  const loads = armsNeedGuard(cond, ea, eb);
   if (c.k === 'u' && loads) return branchSelect(cx, c.v, ea, eb);
   if (c.k === 'u') {
     const a = emitExpr(cx, ea);

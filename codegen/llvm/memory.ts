@@ -1,7 +1,8 @@
 // Loads and stores of tensor-IR buffers, lane-aware. In a vector context (W lanes, active-lane
 // mask M or all lanes):
 //   index uniform, no mask        -> scalar load (broadcast later only if needed) / scalar store
-//   index uniform, partial mask   -> masked gather/scatter through splatted pointers
+//   index uniform, partial mask   -> load: one-element masked load if any lane is active;
+//                                    store: masked scatter through splatted pointers
 //   index ramp with stride 1      -> one vector load/store (llvm.masked.load/store under a mask)
 //   load, ramp with stride 2..4    -> one masked load of W*stride elements + a shuffle
 //   any other index               -> llvm.masked.gather / llvm.masked.scatter
@@ -60,6 +61,7 @@ export function emitLoad(cx: Cx, buf: Buffer, idx: Val): Val {
     const v = b.emit(`load ${mt}, ${mt}* ${elemPtr(cx, buf, idx.v)}, align ${al}`);
     return uni(rt, fromMem(cx, d, 1, v));
   }
+  if (idx.k === 'u') return uniformMaskedLoad(cx, buf, idx.v, cx.mask!);
   const VT = vecTy(cx.w, mt);
   const M = `<${cx.w} x i1>`;
   const mask = cx.mask ?? allOnes(cx.w);
@@ -76,6 +78,21 @@ export function emitLoad(cx: Cx, buf: Buffer, idx: Val): Val {
   const v = b.intrinsic(`llvm.masked.gather.${mangle(VT)}.${mangle(PT)}`, VT,
     [[PT, lanePtrs(cx, buf, idx)], ['i32', String(al)], [M, mask], [VT, 'undef']]);
   return { k: 'v', t: rt, v: fromMem(cx, d, cx.w, v) };
+}
+
+/**
+ * One element for every lane under a partial mask (a bias or a Clip bound read in a masked tail):
+ * a one-element masked load when any lane is active, instead of a gather of W copies.
+ */
+function uniformMaskedLoad(cx: Cx, buf: Buffer, idx: string, mask: string): Val {
+  const d = cx.scope.buf(buf.name).dtype;
+  const mt = memTy(d), al = alignOf(mt), b = cx.f.b, T = `<1 x ${mt}>`;
+  const any = b.intrinsic(`llvm.vector.reduce.or.v${cx.w}i1`, 'i1', [[`<${cx.w} x i1>`, mask]]);
+  const m1 = b.emit(`insertelement <1 x i1> undef, i1 ${any}, i32 0`);
+  const vp = b.emit(`bitcast ${mt}* ${elemPtr(cx, buf, idx)} to ${T}*`);
+  const v1 = b.intrinsic(`llvm.masked.load.${mangle(T)}.${mangle(T + '*')}`, T,
+    [[`${T}*`, vp], ['i32', String(al)], ['<1 x i1>', m1], [T, 'undef']]);
+  return uni(regTy(d), fromMem(cx, d, 1, b.emit(`extractelement ${T} ${v1}, i32 0`)));
 }
 
 /**

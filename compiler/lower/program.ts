@@ -21,6 +21,7 @@ import type { Group } from '../passes/fuse.js';
 import type { ConstantPool } from './constants.js';
 import { emitChecks } from './checks.js';
 import { dataReferences, lastUses } from './data-refs.js';
+import { emitPeakCheck } from './memory-plan.js';
 import type { DebugCollector } from './debug.js';
 import { VM_OPS } from './vm-ops.js';
 
@@ -49,7 +50,7 @@ export interface ProgramOptions {
 const INT64_MAX = (1n << 63n) - 1n;
 
 /** The single variable a dim consists of, if it is just that. */
-function plainVar(d: Dim): string | undefined {
+export function plainVar(d: Dim): string | undefined {
   if (isStatic(d) || d.terms.length !== 1 || d.constant !== 0) return undefined;
   const t = d.terms[0];
   return t.coef === 1 && t.atoms.length === 1 && t.atoms[0].kind === 'var' ? t.atoms[0].name : undefined;
@@ -487,6 +488,7 @@ class ProgramBuilder {
 export function lowerProgram(plan: Plan, o: ProgramOptions, a: ProgramWriter): VmProgram {
   const b = new ProgramBuilder(a, o.constants, dataReferences(plan.func), o.debug);
   b.bindInputs(plan.func.inputs);
+  emitPeakCheck(plan, { a, dimReg: (d) => b.dimReg(d) });
   b.func(plan, true);
   b.ret(plan.func.outputs);
   return a.finish({ nInputs: plan.func.inputs.length, nOutputs: plan.func.outputs.length,

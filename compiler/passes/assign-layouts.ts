@@ -1,6 +1,7 @@
 // Layout assignment: the memory layout of every tensor a kernel reads or writes. Today every
 // activation is row-major (NCHW for images) and the only re-laid tensors are conv weights packed
-// by pack-conv-weights ([ceil(M/L)][C][KH][KW][L], recorded here as OIHW<L>o); this step records
+// by pack-conv-weights ([ceil(M/L)][C][KH][KW][L], recorded here as OIHW<L>o) and matmul B
+// operands packed by pack-matmul-weights ([ceil(N/L)][K][L], as KN<L>n); this step records
 // those choices so that dumps, the schedule stage and a tuner see them. A blocked-activation
 // (NCHWc) pass belongs here: it would choose a block per chain of convolutions, pooling and
 // elementwise groups and insert conversions at the chain's boundaries.
@@ -36,6 +37,8 @@ export function assignLayouts(t: GroupTree): LayoutPlan {
     for (const v of g.outputs) set(v, rowMajor(v));
     const lanes = g.root.op === 'conv' ? g.root.attrs.packedOc : undefined;
     if (typeof lanes === 'number' && lanes > 0 && g.root.inputs[1]) set(g.root.inputs[1], `OIHW${lanes}o`);
+    const panel = g.root.attrs.packedLanes; // matmul/gemm B panels (pack-matmul-weights)
+    if (typeof panel === 'number' && panel > 0 && g.root.inputs[1]) set(g.root.inputs[1], `KN${panel}n`);
   }
   return { layouts, values };
 }

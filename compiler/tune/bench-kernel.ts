@@ -7,6 +7,9 @@
 // times taken minutes apart. A sample repeats the run until it lasts about a millisecond, so
 // tiny kernels are not timed by the clock's resolution. Used by the tuner's worker process
 // (compiler/tune/worker.ts), which is where a crashing candidate may take the process down.
+// The same timing serves artifacts compiled elsewhere (a tuning coordinator's, shipped through
+// the job queue): `benchArtifacts` loads them with the runtime's loader, which checks each one's
+// digest, manifest and CPU features (and signature, with trusted keys) before mapping it.
 // Requires: the native addons. Guarantees: every candidate gets exactly one result.
 
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -33,6 +36,8 @@ export interface BenchOptions {
   readonly symbolValue?: number;
   /** Timed samples per candidate (default 11). */
   readonly samples?: number;
+  /** PEM public keys: shipped artifacts must be signed by one of them (queue workers). */
+  readonly trustedKeys?: readonly string[];
 }
 
 /** Deterministic uniform [-1, 1) numbers (mulberry32), so every candidate sees the same inputs. */
@@ -46,36 +51,62 @@ function rng(seed: number): () => number {
   };
 }
 
-function randomTensor(v: Value, env: ReadonlyMap<string, number>, next: () => number): Tensor {
-  const dims = v.type.shape.map((d) => evalDim(d, env));
+/** One input of a measurement: its name, dtype and concrete dims (the bucket's values bound). */
+export interface InputSpec { readonly name: string; readonly dtype: string; readonly dims: readonly number[] }
+
+/** The measurement inputs of a task: what a worker needs to rebuild the same feeds. */
+export interface FeedSpec { readonly inputs: readonly InputSpec[]; readonly seed: number }
+
+function randomTensor(v: InputSpec, next: () => number): Tensor {
+  const dims = [...v.dims];
   const n = dims.reduce((a, b) => a * b, 1);
-  switch (v.type.dtype) {
+  switch (v.dtype) {
     case 'float32': return new Tensor('float32', Float32Array.from({ length: n }, next), dims);
     case 'int64': return new Tensor('int64', new BigInt64Array(n), dims); // zeros: valid indices
     case 'int32': return new Tensor('int32', new Int32Array(n), dims);
     case 'bool': return new Tensor('bool', new Uint8Array(n), dims);
-    default: throw new Error(`the tuner cannot make random ${v.type.dtype} inputs`);
+    default: throw new Error(`the tuner cannot make random ${v.dtype} inputs`);
   }
 }
 
-export function taskInputs(t: Task, symbolValue = 1): Record<string, Tensor> {
+export function feedSpec(t: Task, symbolValue = 1): FeedSpec {
   const env = new Map(t.module.symbols.map((s) => [s, symbolValue]));
-  const next = rng(t.key.length * 7919);
-  return Object.fromEntries(t.module.main.inputs.map((v) => [v.name, randomTensor(v, env, next)]));
+  const inputs = t.module.main.inputs.map((v: Value) => ({ name: v.name, dtype: v.type.dtype,
+    dims: v.type.shape.map((d) => evalDim(d, env)) }));
+  return { inputs, seed: t.key.length * 7919 };
 }
+
+/** The seeded random feeds of a spec: the same on every machine. */
+export function specInputs(spec: FeedSpec): Record<string, Tensor> {
+  const next = rng(spec.seed);
+  return Object.fromEntries(spec.inputs.map((v) => [v.name, randomTensor(v, next)]));
+}
+
+export const taskInputs = (t: Task, symbolValue = 1): Record<string, Tensor> =>
+  specInputs(feedSpec(t, symbolValue));
 
 export function bucketOf(t: Task, symbolValue = 1): string {
   const syms = t.module.symbols;
   return syms.length ? syms.map((_, i) => `$${i}=${symbolValue}`).join(',') : 'static';
 }
 
+/** Compiles one candidate's artifact (undefined knobs: the defaults). */
+export async function buildArtifact(t: Task, knobs: Knobs | undefined, output: string,
+  o: Pick<BenchOptions, 'target' | 'threads'> & { signingKey?: string }): Promise<void> {
+  const schedules = knobs ? [{ workload: t.key, knobs }] : [];
+  await compileModule(t.module, { output, target: o.target, threads: o.threads, schedules,
+    signingKey: o.signingKey });
+}
+
+const loadOptions = (o: BenchOptions) => ({ ...(o.threads ? { threads: o.threads } : {}),
+  ...(o.trustedKeys?.length ? { trustedKeys: o.trustedKeys } : {}) });
+
 /** Compiles and loads one candidate (undefined knobs: the defaults). */
 async function build(t: Task, knobs: Knobs | undefined, dir: string, i: number,
   o: BenchOptions): Promise<Session> {
   const output = join(dir, `c${i}.so`);
-  const schedules = knobs ? [{ workload: t.key, knobs }] : [];
-  await compileModule(t.module, { output, target: o.target, threads: o.threads, schedules });
-  return load(output, o.threads ? { threads: o.threads } : {});
+  await buildArtifact(t, knobs, output, o);
+  return load(output, loadOptions(o));
 }
 
 function mismatch(out: Record<string, unknown>, ref: Record<string, unknown>): string | undefined {
@@ -101,21 +132,26 @@ async function calibrate(s: Session, feeds: Record<string, Tensor>): Promise<num
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
-/** Measures `cands` of task `t`; `onStart(i)` is called before anything risky is done for i. */
-export async function benchCandidates(t: Task, cands: readonly Knobs[], o: BenchOptions,
+/** Where a measurement's sessions come from: compiled here, or loaded from shipped artifacts. */
+interface SessionSource {
+  readonly count: number;
+  base(): Promise<Session>;
+  cand(i: number): Promise<Session>;
+}
+
+/** Times a source's candidates against its default in interleaved rounds (see the file comment). */
+async function measureSessions(src: SessionSource, feeds: Record<string, Tensor>, samples: number,
   onStart: (i: number) => void, onResult: (i: number, r: MeasureResult) => void): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'kestrel-tune-'));
-  const feeds = taskInputs(t, o.symbolValue);
   const live: { i: number; s: Session; inner: number; times: number[] }[] = [];
   try {
-    const ref = await build(t, undefined, dir, -1, o);
+    const ref = await src.base();
     const want = await ref.run(feeds);
     const base = { i: -1, s: ref, inner: await calibrate(ref, feeds), times: [] as number[] };
     live.push(base);
-    for (let i = 0; i < cands.length; i++) {
+    for (let i = 0; i < src.count; i++) {
       onStart(i);
       try {
-        const s = await build(t, cands[i], dir, i, o);
+        const s = await src.cand(i);
         const bad = mismatch(await s.run(feeds), want);
         if (bad) { s.dispose(); onResult(i, { status: 'invalid', error: bad }); continue; }
         live.push({ i, s, inner: await calibrate(s, feeds), times: [] });
@@ -123,13 +159,37 @@ export async function benchCandidates(t: Task, cands: readonly Knobs[], o: Bench
         onResult(i, { status: 'error', error: (e as Error).message.split('\n')[0] });
       }
     }
-    for (let r = 0; r < (o.samples ?? 11); r++) {
+    for (let r = 0; r < samples; r++) {
       for (const c of live) { onStart(Math.max(c.i, 0)); c.times.push(await timeOnce(c.s, feeds, c.inner)); }
     }
     const baseMs = median(base.times);
     for (const c of live) if (c.i >= 0) onResult(c.i, { status: 'ok', ms: median(c.times), baseMs });
   } finally {
     for (const c of live) c.s.dispose();
+  }
+}
+
+/** Measures `cands` of task `t`; `onStart(i)` is called before anything risky is done for i. */
+export async function benchCandidates(t: Task, cands: readonly Knobs[], o: BenchOptions,
+  onStart: (i: number) => void, onResult: (i: number, r: MeasureResult) => void): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'kestrel-tune-'));
+  const src: SessionSource = { count: cands.length, base: () => build(t, undefined, dir, -1, o),
+    cand: (i) => build(t, cands[i], dir, i, o) };
+  try {
+    await measureSessions(src, taskInputs(t, o.symbolValue), o.samples ?? 11, onStart, onResult);
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Measures shipped artifacts: `cands[i]` against `base` (paths), on the feeds of `spec`; the
+ * coordinator's samples and threads (those it compiled for), when it set them, win over the worker's. */
+export async function benchArtifacts(base: string, cands: readonly string[], spec: FeedSpec,
+  job: { samples?: number; threads?: number }, o: BenchOptions, onStart: (i: number) => void,
+  onResult: (i: number, r: MeasureResult) => void):
+  Promise<void> {
+  const lo = loadOptions({ ...o, threads: job.threads ?? o.threads });
+  const src: SessionSource = { count: cands.length, base: () => load(base, lo),
+    cand: (i) => load(cands[i], lo) };
+  await measureSessions(src, specInputs(spec), job.samples ?? o.samples ?? 11, onStart, onResult);
 }

@@ -1,15 +1,20 @@
 // The `kestrel tune` command and the `compile --tuning-log` reading, kept out of compiler/cli.ts:
 //   kestrel tune model.onnx --log tune.jsonl [--budget 20m] [--trials N] [--target T] [--fix s=N]
 //   kestrel tune --merge a.jsonl b.jsonl ... -o all.jsonl
+//   kestrel tune ... --queue redis://HOST:PORT [--sign KEY.pem]      (a fleet's coordinator)
+//   kestrel tune ... --samples N     (timed samples per candidate, default 11)
+//   kestrel tune-worker --queue redis://HOST:PORT [--target T] [--concurrency N] [--trusted-key P.pem]
+//                       [--stall 30s]   (how soon a killed worker's job goes to another worker)
 // Requires: parsed arguments. Guarantees: bad log lines are reported on stderr and skipped.
 
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { TargetName } from '../../codegen/target.js';
 import { checkedTarget } from '../driver.js';
 import type { Schedule } from '../schedule/schedule.js';
 import { bestSchedules, formatProblems, loadLog, logText, mergeLogs } from './log.js';
 import { progressLine, summaryTable } from './report.js';
 import { tune } from './tune.js';
+import { startTuneWorker, type WorkerEvent } from './worker-queue.js';
 
 export interface TuneArgs {
   readonly positional: readonly string[];
@@ -22,9 +27,11 @@ const str = (a: TuneArgs, n: string): string | undefined => {
 };
 
 /** '20m', '90s', '1h', '1500ms' or plain seconds. */
-export function parseDuration(text: string): number {
+export const parseDuration = (text: string): number => durationOf(text, '--budget');
+
+function durationOf(text: string, flag: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new Error(`--budget expects a duration such as 90s, 20m or 1h, got '${text}'`);
+  if (!m) throw new Error(`${flag} expects a duration such as 90s, 20m or 1h, got '${text}'`);
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's']!;
   return Number(m[1]) * unit;
 }
@@ -55,10 +62,14 @@ export async function cmdTune(a: TuneArgs, fixedDims?: Record<string, number>): 
     throw new Error(`--trials expects a count, got '${trials}'`);
   }
   const tty = process.stdout.isTTY;
+  const queue = str(a, '--queue'), sign = str(a, '--sign');
+  if (queue) console.log(`measuring on the workers of ${queue}`);
   const s = await tune(model, {
-    log, fixedDims, target: (str(a, '--target') ?? 'host') as TargetName,
+    log, fixedDims, queue, signingKey: sign === undefined ? undefined : readFileSync(sign, 'utf8'),
+    target: (str(a, '--target') ?? 'host') as TargetName,
     budgetMs: budget ? parseDuration(budget) : trials ? undefined : 20 * 60_000,
-    trials: trials ? Number(trials) : undefined, threads: threads ? Number(threads) : undefined,
+    trials: trials ? Number(trials) : undefined, samples: count(a, '--samples'),
+    threads: threads ? Number(threads) : undefined,
     onLogProblems: (ps) => console.error(formatProblems(ps)),
     onProgress: (p) => {
       if (tty) process.stdout.write(`\r\x1b[2K${progressLine(p)}`);
@@ -67,4 +78,40 @@ export async function cmdTune(a: TuneArgs, fixedDims?: Record<string, number>): 
   });
   if (tty) process.stdout.write('\n');
   console.log(summaryTable(s));
+  if (s.plot) console.log(`tuning curve: ${s.plot}`);
+}
+
+const count = (a: TuneArgs, flag: string): number | undefined => {
+  const v = str(a, flag);
+  if (v !== undefined && !/^[1-9]\d*$/.test(v)) {
+    throw new Error(`${flag} expects a positive count, got '${v}'`);
+  }
+  return v === undefined ? undefined : Number(v);
+};
+
+function jobLine(e: WorkerEvent): string {
+  const what = e.refused ? `refused: ${e.refused}` : e.result?.status === 'ok'
+    ? `ok ${e.result.ms.toFixed(4)} ms (default ${e.result.baseMs.toFixed(4)} ms)`
+    : `${e.result?.status}: ${e.result && 'error' in e.result ? e.result.error : ''}`;
+  return `job ${e.id} ${e.label} ${JSON.stringify(e.knobs)}: ${what}`;
+}
+
+/** `kestrel tune-worker`: measures the queue's jobs for this machine's target until SIGINT/SIGTERM. */
+export async function cmdTuneWorker(a: TuneArgs): Promise<void> {
+  const queue = str(a, '--queue');
+  if (!queue) throw new Error('tune-worker needs --queue redis://HOST:PORT');
+  const key = str(a, '--trusted-key'), stall = str(a, '--stall');
+  const w = await startTuneWorker({
+    queue, target: (str(a, '--target') ?? 'host') as TargetName, concurrency: count(a, '--concurrency'),
+    threads: count(a, '--threads'), trustedKeys: key === undefined ? undefined : [readFileSync(key, 'utf8')],
+    stallMs: stall === undefined ? undefined : durationOf(stall, '--stall'),
+    onStart: (id, label) => console.log(`start ${id} ${label}`),
+    onJob: (e) => console.log(jobLine(e)),
+  });
+  console.log(`tune-worker ${w.name}: queue ${w.queue} (target ${w.target})`);
+  await new Promise<void>((resolve) => {
+    const stop = () => { void w.close().then(resolve); };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
 }

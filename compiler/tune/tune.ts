@@ -3,10 +3,15 @@
 // by the trials already spent — until every task converges. Every measurement is appended to
 // the log (fsynced) as soon as it is known, so a killed run resumes where it stopped and never
 // measures a candidate twice. A candidate whose output differs from the default's is logged as
-// invalid and can never become the best.
+// invalid and can never become the best. With a job queue (`queue`), the measurements are made
+// by the queue's workers (compiler/tune/queue-measurer.ts) and every task's default is measured
+// at once; the batches are otherwise the same. At the end the tuning curve is written beside the
+// log (compiler/tune/plot.ts).
 // Requires: a built dist/ (the measurement worker) unless a measurer is given. Guarantees: the
 // summary's tuned time per task is the best valid measurement (the default's at worst).
 
+import { writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { TargetName } from '../../codegen/target.js';
 import { checkedTarget } from '../driver.js';
 import { Codes, fail } from '../diagnostics.js';
@@ -16,6 +21,8 @@ import { bucketOf, type MeasureResult } from './bench-kernel.js';
 import { type Best, bestRecords, candidateKey, type LoadedLog, loadLog, LogWriter, type LogProblem, ratio,
   targetKey, type TuneRecord } from './log.js';
 import { type Measurer, WorkerMeasurer } from './measure.js';
+import { curveSvg, plotPath, tuningCurve } from './plot.js';
+import { QueueMeasurer } from './queue-measurer.js';
 import { knobsId, prng, TaskSearch } from './search.js';
 import { extractTasks, type Task } from './tasks.js';
 
@@ -32,6 +39,14 @@ export interface TuneOptions {
   readonly batch?: number;
   /** Replaces the worker process (tests). */
   readonly measurer?: Measurer;
+  /** redis://HOST:PORT: measure on the workers of a job queue instead of here (the coordinator). */
+  readonly queue?: string;
+  /** Timed samples per candidate (default 11): more is slower and steadier. */
+  readonly samples?: number;
+  /** Write the tuning curve beside the log (default true). */
+  readonly plot?: boolean;
+  /** PEM Ed25519 private key signing the candidates sent to the queue's workers. */
+  readonly signingKey?: string;
   readonly onProgress?: (p: TuneProgress) => void;
   /** Bad lines found in the log (reported, then skipped). */
   readonly onLogProblems?: (ps: readonly LogProblem[]) => void;
@@ -67,6 +82,8 @@ export interface TuneSummary {
   readonly duplicates: number;
   readonly elapsedMs: number;
   readonly problems: readonly LogProblem[];
+  /** The SVG of the tuning curve written beside the log (compiler/tune/plot.ts). */
+  readonly plot?: string;
 }
 
 /** A task's report; with `best` (the log's verdict after re-measuring), its best from the log. */
@@ -90,7 +107,7 @@ async function confirm(searches: readonly TaskSearch[], measurer: Measurer, done
     if (!more()) return;
     const top = s.top(2).filter((k) => !done.has(`${s.task.key}|${knobsId(k)}`));
     if (!top.length) continue;
-    const rs = await measurer.measure(s.task, top);
+    const rs = await measurer.measure(s.task, top, { confirm: true });
     top.forEach((k, i) => append(s, k, rs[i]));
   }
 }
@@ -111,6 +128,19 @@ async function resume(searches: readonly TaskSearch[], log: LoadedLog, tkey: str
   }
 }
 
+/** The first batch (the default) of every task that has none yet, measured concurrently. */
+async function allDefaults(searches: readonly TaskSearch[], trials: number,
+  prepare: (s: TaskSearch) => Promise<Batch>, measure: (b: Batch) => Promise<MeasureResult[]>,
+  settle: (b: Batch, rs: readonly MeasureResult[]) => void): Promise<void> {
+  const fresh = searches.filter((s) => !s.converged && !s.seen.has(knobsId(s.task.defaults)));
+  const running: { b: Batch; rs: Promise<MeasureResult[]> }[] = [];
+  for (const s of fresh.slice(0, trials)) {
+    const b = await prepare(s);
+    running.push({ b, rs: measure(b) });
+  }
+  for (const r of running) settle(r.b, await r.rs);
+}
+
 /** The task to measure next: defaults first, then the largest weight x time / sqrt(trials). */
 function pick(searches: readonly TaskSearch[]): TaskSearch | undefined {
   const live = searches.filter((s) => !s.converged);
@@ -129,6 +159,14 @@ function record(t: Task, tkey: string, knobs: Knobs, r: MeasureResult,
   return { ...base, ...what, ...extra, time: new Date().toISOString() };
 }
 
+/** What one batch of one task proposed: candidates to measure and identical kernels to log. */
+interface Batch {
+  readonly s: TaskSearch;
+  readonly todo: readonly Knobs[];
+  readonly same: readonly { knobs: Knobs; as: string }[];
+  readonly before: number | undefined;
+}
+
 export async function tune(model: string, o: TuneOptions): Promise<TuneSummary> {
   const t0 = performance.now();
   if (o.trials === undefined && o.budgetMs === undefined) {
@@ -143,50 +181,67 @@ export async function tune(model: string, o: TuneOptions): Promise<TuneSummary> 
   if (loaded.problems.length) o.onLogProblems?.(loaded.problems);
   const searches = tasks.map((t, i) => new TaskSearch(t, prng(0x9e3779b9 ^ (i * 2654435761))));
   await resume(searches, loaded, tkey, { target, threads: o.threads });
-  const measurer = o.measurer ?? new WorkerMeasurer({ model, fixedDims: o.fixedDims,
-    bench: { target: o.target ?? 'host', threads: o.threads } });
+  const measurer: Measurer = o.measurer ?? (o.queue
+    ? new QueueMeasurer({ queue: o.queue, target: o.target ?? 'host', threads: o.threads,
+      signingKey: o.signingKey, samples: o.samples })
+    : new WorkerMeasurer({ model, fixedDims: o.fixedDims, bench: { target: o.target ?? 'host',
+      threads: o.threads, samples: o.samples } }));
   const writer = new LogWriter(o.log);
   const done = new Set(loaded.records.map(candidateKey));
   const written: TuneRecord[] = [];
   const append = (r: TuneRecord) => { writer.append(r); written.push(r); };
   let trials = 0, duplicates = 0;
   const elapsed = () => performance.now() - t0;
+  // The last 15% of a time budget goes to re-measuring the winners.
+  const more = () => (o.trials === undefined || trials < o.trials)
+    && (o.budgetMs === undefined || elapsed() < 0.85 * o.budgetMs);
+
+  const prepare = async (s: TaskSearch): Promise<Batch> => {
+    const n = Math.min(o.batch ?? 8, (o.trials ?? Infinity) - trials);
+    const before = s.best?.ratio;
+    const { fresh, same } = await s.dedupe(s.propose(n), target, o.threads);
+    const todo = fresh.filter((k) => !done.has(candidateKey({ workload: s.task.key, target: tkey,
+      bucket: bucketOf(s.task), knobs: k })));
+    return { s, todo, same, before };
+  };
+  const measure = (b: Batch) => (b.todo.length ? measurer.measure(b.s.task, b.todo) : Promise.resolve([]));
+  const settle = (b: Batch, results: readonly MeasureResult[]) => {
+    const { s } = b;
+    b.todo.forEach((k, i) => {
+      const isDefault = knobsId(k) === knobsId(s.task.defaults);
+      const rec = record(s.task, tkey, k, results[i], isDefault ? { isDefault: true } : {});
+      append(rec);
+      s.observe(k, rec.status === 'ok' ? { ratio: ratio(rec), ms: rec.ms! } : undefined, isDefault);
+      s.trials++;
+      trials++;
+    });
+    for (const d of b.same) {
+      const twin = s.ok.find((x) => knobsId(x.knobs) === d.as);
+      const r: MeasureResult = twin ? { status: 'ok', ms: twin.ratio, baseMs: 1 }
+        : { status: 'error', error: 'same kernel as a candidate that failed or was invalid' };
+      append(record(s.task, tkey, d.knobs, r, { sameAs: d.as }));
+      s.observe(d.knobs, undefined);
+      duplicates++;
+    }
+    if (s.seen.has(knobsId(s.task.defaults)) && s.defaultMs === undefined) s.exhausted = true;
+    s.endBatch(b.before);
+    const etas = [o.budgetMs !== undefined ? o.budgetMs - elapsed() : Infinity,
+      o.trials && trials ? (elapsed() / trials) * (o.trials - trials) : Infinity];
+    const eta = Math.max(0, Math.min(...etas));
+    o.onProgress?.({ elapsedMs: elapsed(), etaMs: Number.isFinite(eta) ? eta : undefined, trials,
+      tasks: searches.map((x) => report(x)), current: searches.indexOf(s) });
+  };
+
   try {
-    // The last 15% of a time budget goes to re-measuring the winners.
-    const more = () => (o.trials === undefined || trials < o.trials)
-      && (o.budgetMs === undefined || elapsed() < 0.85 * o.budgetMs);
+    // With many workers, every task's first batch (its default) is measured at once; the batches
+    // and their order are those the loop below would make one after the other.
+    if (measurer.parallel) await allDefaults(searches, o.trials === undefined ? Infinity : o.trials,
+      prepare, measure, settle);
     while (more()) {
       const s = pick(searches);
       if (!s) break;
-      const n = Math.min(o.batch ?? 8, (o.trials ?? Infinity) - trials);
-      const before = s.best?.ratio;
-      const { fresh, same } = await s.dedupe(s.propose(n), target, o.threads);
-      const todo = fresh.filter((k) => !done.has(candidateKey({ workload: s.task.key, target: tkey,
-        bucket: bucketOf(s.task), knobs: k })));
-      const results = todo.length ? await measurer.measure(s.task, todo) : [];
-      todo.forEach((k, i) => {
-        const isDefault = knobsId(k) === knobsId(s.task.defaults);
-        const rec = record(s.task, tkey, k, results[i], isDefault ? { isDefault: true } : {});
-        append(rec);
-        s.observe(k, rec.status === 'ok' ? { ratio: ratio(rec), ms: rec.ms! } : undefined, isDefault);
-        s.trials++;
-        trials++;
-      });
-      for (const d of same) {
-        const twin = s.ok.find((m) => knobsId(m.knobs) === d.as);
-        const r: MeasureResult = twin ? { status: 'ok', ms: twin.ratio, baseMs: 1 }
-          : { status: 'error', error: 'same kernel as a candidate that failed or was invalid' };
-        append(record(s.task, tkey, d.knobs, r, { sameAs: d.as }));
-        s.observe(d.knobs, undefined);
-        duplicates++;
-      }
-      if (s.seen.has(knobsId(s.task.defaults)) && s.defaultMs === undefined) s.exhausted = true;
-      s.endBatch(before);
-      const etas = [o.budgetMs !== undefined ? o.budgetMs - elapsed() : Infinity,
-        o.trials && trials ? (elapsed() / trials) * (o.trials - trials) : Infinity];
-      const eta = Math.max(0, Math.min(...etas));
-      o.onProgress?.({ elapsedMs: elapsed(), etaMs: Number.isFinite(eta) ? eta : undefined, trials,
-        tasks: searches.map((x) => report(x)), current: searches.indexOf(s) });
+      const b = await prepare(s);
+      settle(b, await measure(b));
     }
     const confirmed = new Set([...loaded.records, ...written].filter((r) => r.confirm && r.target === tkey)
       .map((r) => `${r.workload}|${knobsId(r.knobs)}`));
@@ -196,9 +251,12 @@ export async function tune(model: string, o: TuneOptions): Promise<TuneSummary> 
     await confirm(searches, measurer, confirmed, again, inBudget);
   } finally {
     writer.close();
-    if (!o.measurer) measurer.close();
+    if (!o.measurer) await measurer.close();
   }
-  const best = bestRecords([...loaded.records, ...written], target);
+  const all = [...loaded.records, ...written];
+  const best = bestRecords(all, target);
+  const plot = o.plot === false ? undefined : plotPath(o.log);
+  if (plot) writeFileSync(plot, curveSvg(tuningCurve(all, tasks, tkey), `${basename(model)}: tuning curve`));
   return { tasks: searches.map((s) => report(s, best.get(s.task.key))), trials, duplicates,
-    elapsedMs: elapsed(), problems: loaded.problems };
+    elapsedMs: elapsed(), problems: loaded.problems, plot };
 }

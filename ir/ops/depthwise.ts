@@ -9,13 +9,14 @@ import type { Attrs, TensorType } from '../graph.js';
 import type { LowerCtx, Lowering } from '../te.js';
 import type { Expr, Stmt } from '../tir.js';
 import {
-  add, alloc, and, flatIndex, ge, ifThen, imm, le, letIn, load, loop, lt, min, mul, select, seq, store, sub,
+  add, alloc, and, flatIndex, ifThen, imm, letIn, load, loop, lt, min, mul, select, seq, store, sub,
   unflatten,
 } from '../tir-build.js';
 import {
   LOWER_FAIL, ceilDivExpr, constOf, inBounds, intAttr, isZero, knob, padBeginExpr, padEndExpr, prodExpr,
   readWindow,
 } from './attrs.js';
+import { MAX_UNROLLED_WIDTH_TILES, interiorTile } from './window-interior.js';
 
 /**
  * Depthwise 2-D conv (group = C = M): a register tile of TH output rows x TW vectors along the
@@ -64,7 +65,8 @@ export function lowerDepthwise(ctx: LowerCtx): Lowering {
     const tap = letIn(wv, load(wb, flatIndex([c, kh, kw], [C, imm(KH), imm(KW)])), fma);
     return loop(kh, KH, loop(kw, KW, tap, KW <= 3 ? 'unroll' : 'serial'), KH <= 3 ? 'unroll' : 'serial');
   };
-  const interior = interiorTile({ rb, wt, TH, TWV, OH, OW, H, W, KH, KW, sH, sW, dH, dW, pT, pL, pB, pR,
+  const check = [pT, pB, pL, pR].map((p) => !isZero(p)) as [boolean, boolean, boolean, boolean];
+  const interior = interiorTile({ rb, wt, TH, TWV, OH, OW, H, W, KH, KW, sH, sW, dH, dW, pT, pL, check,
     rowTail, colTail });
   const red = interior.kind === 'const' ? reduction(false)
     : ifThen(interior, reduction(false), reduction(true));
@@ -75,7 +77,11 @@ export function lowerDepthwise(ctx: LowerCtx): Lowering {
     out.vectorizable ? 'vectorize' : 'serial');
   const tile = alloc(acc, TH * TWV, seq(lanes(store(acc, accIdx, imm(0, x.dtype))), red, fin));
   const P = prodExpr([N, C, ceilDivExpr(OH, TH)]);
-  return { kind: 'kernel', body: loop(pv, P, loop(wt, ceilDivExpr(OW, TWV), tile), 'parallel') };
+  const nWt = ceilDivExpr(OW, TWV), nWtC = constOf(nWt);
+  // A few width tiles are unrolled: each copy knows its column, so the border and tail masks of
+  // its loads fold to constants, instead of per-lane bounds checks at every tap.
+  const wtKind = nWtC !== undefined && nWtC <= MAX_UNROLLED_WIDTH_TILES ? 'unroll' : 'serial';
+  return { kind: 'kernel', body: loop(pv, P, loop(wt, nWt, tile, wtKind), 'parallel') };
 }
 
 /**
@@ -101,32 +107,6 @@ function balancedVectors(max: number, ow: number | undefined, V: number): number
   if (ow === undefined) return Math.max(1, max);
   const nv = Math.ceil(ow / V);
   return Math.max(1, Math.ceil(nv / Math.ceil(nv / Math.max(1, max))));
-}
-
-interface TileGeometry {
-  readonly rb: Expr; readonly wt: Expr; readonly TH: number; readonly TWV: number;
-  readonly OH: Expr; readonly OW: Expr; readonly H: Expr; readonly W: Expr;
-  readonly KH: number; readonly KW: number; readonly sH: number; readonly sW: number;
-  readonly dH: number; readonly dW: number;
-  readonly pT: Expr; readonly pL: Expr; readonly pB: Expr; readonly pR: Expr;
-  readonly rowTail: boolean; readonly colTail: boolean;
-}
-
-/**
- * The condition under which every tap of every lane of tile (rb, wt) lies inside the image and
- * inside the output width (a constant true when neither padding nor a width tail can interfere).
- */
-function interiorTile(g: TileGeometry): Expr {
-  const conds: Expr[] = [];
-  const lastRowRaw = add(mul(g.rb, g.TH), g.TH - 1);
-  const lastRow = g.rowTail ? min(lastRowRaw, sub(g.OH, 1)) : lastRowRaw;
-  if (!isZero(g.pT)) conds.push(ge(sub(mul(mul(g.rb, g.TH), g.sH), g.pT), 0));
-  if (!isZero(g.pB)) conds.push(lt(sub(add(mul(lastRow, g.sH), (g.KH - 1) * g.dH), g.pT), g.H));
-  if (!isZero(g.pL)) conds.push(ge(sub(mul(mul(g.wt, g.TWV), g.sW), g.pL), 0));
-  const lastCol = sub(mul(add(g.wt, 1), g.TWV), 1);
-  if (!isZero(g.pR)) conds.push(lt(sub(add(mul(lastCol, g.sW), (g.KW - 1) * g.dW), g.pL), g.W));
-  if (g.colTail) conds.push(le(mul(add(g.wt, 1), g.TWV), g.OW));
-  return conds.length ? conds.reduce((a, b) => and(a, b)) : imm(1, 'bool');
 }
 
 /**

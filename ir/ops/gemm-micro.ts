@@ -35,6 +35,18 @@ export interface MMSpec {
   /** Store of the finished accumulator `acc` for element (bc, i, j). */
   emit(bc: readonly Expr[], i: Expr, j: Expr, acc: Expr): Stmt;
   readonly vectorizable: boolean;
+  /** B pre-packed into `count` column panels of `lanes` (K x lanes each, zero past N). */
+  readonly bPanels?: BPanels;
+}
+
+/**
+ * A B operand packed at compile time (compiler/passes/pack-matmul-weights.ts): vector `lane` of
+ * panel `panel` at row k is one contiguous load, and a tile's TN panels are TN sequential streams.
+ */
+export interface BPanels {
+  readonly lanes: number;
+  readonly count: Expr;
+  index(bc: readonly Expr[], k: Expr, panel: Expr, lane: Expr): Expr;
 }
 
 /** The register tile as the caller's knobs set it (see the file comment). */
@@ -48,6 +60,8 @@ const MIN_BLOCKS_PER_PANEL = 4;
 
 interface Geometry {
   readonly V: number; readonly TN: number; readonly TM: number;
+  /** Vectors of the last column block when fewer than TN are left (static N), else TN. */
+  readonly lastTN: number;
   readonly nTail: boolean; readonly mTail: boolean;
   readonly MB: Expr; readonly NB: Expr;
   /** Accumulation dtype. */
@@ -62,8 +76,10 @@ function geometry(ctx: LowerCtx, s: MMSpec, tiles: MMTiles): Geometry {
   const nv = nC !== undefined ? Math.ceil(nC / V) : undefined;
   const TN = nv === undefined ? tnMax : Math.ceil(nv / Math.ceil(nv / tnMax));
   const TM = Math.max(1, Math.min(tiles.tm, mC ?? 99));
+  const lastTN = nv === undefined ? TN : nv - (Math.ceil(nv / TN) - 1) * TN;
   return {
-    V, TN, TM, nTail: nC === undefined || nC % (TN * V) !== 0, mTail: mC === undefined || mC % TM !== 0,
+    V, TN, TM, lastTN,
+    nTail: nC === undefined || nC % (TN * V) !== 0, mTail: mC === undefined || mC % TM !== 0,
     MB: ceilDivExpr(s.M, TM), NB: ceilDivExpr(s.N, TN * V), at: s.dtype === 'float16' ? 'float32' : s.dtype,
   };
 }
@@ -71,23 +87,33 @@ function geometry(ctx: LowerCtx, s: MMSpec, tiles: MMTiles): Geometry {
 /** Where a tile's B vector (k, tn, lane) comes from; `masked` when the tile may cross N. */
 type BSource = (k: Expr, tn: Expr, lv: Expr, j: Expr, masked: boolean) => Expr;
 
-/** One register tile at row block mb, column block nb: zero, reduce over K, emit. */
-function tile(
-  ctx: LowerCtx, s: MMSpec, g: Geometry, bc: readonly Expr[], mb: Expr, nb: Expr, bAt: BSource,
-): Stmt {
+/**
+ * The register tiles of row block mb, column block nb: the last column block, when fewer than TN
+ * vectors of N are left, runs a narrower tile (13 vectors: 4+4+4+1, not 4+4+4+4 with 3 masked).
+ */
+function columnBlock(ctx: LowerCtx, s: MMSpec, g: Geometry, bc: readonly Expr[], mb: Expr, nb: Expr,
+  bAt: BSource): Stmt {
+  const full = tile(ctx, s, g, bc, mb, nb, bAt, g.TN);
+  return g.lastTN < g.TN
+    ? ifThen(lt(nb, sub(g.NB, 1)), full, tile(ctx, s, g, bc, mb, nb, bAt, g.lastTN)) : full;
+}
+
+/** One register tile of TNt vectors at row block mb, column block nb: zero, reduce over K, emit. */
+function tile(ctx: LowerCtx, s: MMSpec, g: Geometry, bc: readonly Expr[], mb: Expr, nb: Expr,
+  bAt: BSource, TNt: number): Stmt {
   const { V, TN, TM, at } = g;
   const kv = ctx.fresh('k'), tm = ctx.fresh('tm'), tn = ctx.fresh('tn'), lv = ctx.fresh('v');
   const av = ctx.fresh('a', at), acc = ctx.scratch('acc', at);
   const i = add(mul(mb, TM), tm), j = add(mul(add(mul(nb, TN), tn), V), lv);
   const accIdx = add(mul(add(mul(tm, TN), tn), V), lv);
   const lanes = (body: Stmt, kind: 'vectorize' | 'serial' = 'vectorize'): Stmt =>
-    loop(tm, TM, loop(tn, TN, loop(lv, V, body, kind), 'unroll'), 'unroll');
+    loop(tm, TM, loop(tn, TNt, loop(lv, V, body, kind), 'unroll'), 'unroll');
   const init = lanes(store(acc, accIdx, imm(0, at)));
   const variant = (nMask: boolean, mMask: boolean): Stmt => {
     const fma = store(acc, accIdx, add(mul(av, bAt(kv, tn, lv, j, nMask)), load(acc, accIdx)));
     const aRow = mMask ? min(i, sub(s.M, 1)) : i; // clamped rows compute garbage that is not stored
     const body = loop(tm, TM, letIn(av, cast(load(s.a, s.aIndex(bc, aRow, kv)), at),
-      loop(tn, TN, loop(lv, V, fma, 'vectorize'), 'unroll')), 'unroll');
+      loop(tn, TNt, loop(lv, V, fma, 'vectorize'), 'unroll')), 'unroll');
     const conds = [mMask ? lt(i, s.M) : null, nMask ? lt(j, s.N) : null].filter((e): e is Expr => !!e);
     const st = s.emit(bc, i, j, cast(load(acc, accIdx), s.dtype));
     const fin = lanes(conds.length ? ifThen(conds.reduce((x, y) => and(x, y)), st) : st,
@@ -101,17 +127,28 @@ function tile(
   return alloc(acc, TM * TN * V, body);
 }
 
-/** B read in place (masked loads at the right edge). */
+/**
+ * B read in place (masked loads at the right edge), or from its compile-time panels when the
+ * spec has them in this tile's vector width (an edge tile clamps to the last panel; the columns
+ * it computes past N are not stored).
+ */
 export function microKernel(ctx: LowerCtx, s: MMSpec, tiles: MMTiles): Stmt {
   const g = geometry(ctx, s, tiles);
   const pv = ctx.fresh('p');
   const [flatB, nb, mb] = unflatten(pv, [prodExpr(s.batch), g.NB, g.MB]);
   const bc = s.batch.length ? unflatten(flatB, s.batch) : [];
-  const bAt: BSource = (k, _tn, _lv, j, masked) => {
-    const v = cast(load(s.b, s.bIndex(bc, k, j)), g.at);
-    return masked ? select(lt(j, s.N), v, imm(0, g.at)) : v;
-  };
-  return loop(pv, prodExpr([prodExpr(s.batch), g.NB, g.MB]), tile(ctx, s, g, bc, mb, nb, bAt), 'parallel');
+  const panels = s.bPanels;
+  const bAt: BSource = panels && panels.lanes === g.V
+    ? (k, tn, lv, _j, masked) => {
+      const p = add(mul(nb, g.TN), tn);
+      return cast(load(s.b, panels.index(bc, k, masked ? min(p, sub(panels.count, 1)) : p, lv)), g.at);
+    }
+    : (k, _tn, _lv, j, masked) => {
+      const v = cast(load(s.b, s.bIndex(bc, k, j)), g.at);
+      return masked ? select(lt(j, s.N), v, imm(0, g.at)) : v;
+    };
+  const tasks = prodExpr([prodExpr(s.batch), g.NB, g.MB]);
+  return loop(pv, tasks, columnBlock(ctx, s, g, bc, mb, nb, bAt), 'parallel');
 }
 
 /**
@@ -142,7 +179,7 @@ export function packedBKernel(ctx: LowerCtx, s: MMSpec, tiles: MMTiles, force = 
   const packed = g.nTail ? ifThen(le(mul(add(nb, 1), W), s.N), pack(false), pack(true)) : pack(false);
   const bAt: BSource = (k, tn, lv) => load(bp, add(mul(add(mul(k, g.TN), tn), g.V), lv));
   const mb = add(mul(mc, per), q);
-  const rows = loop(q, per, ifThen(lt(mb, g.MB), tile(ctx, s, g, bc, mb, nb, bAt)));
+  const rows = loop(q, per, ifThen(lt(mb, g.MB), columnBlock(ctx, s, g, bc, mb, nb, bAt)));
   const tasks = prodExpr([prodExpr(s.batch), g.NB, imm(MC)]);
   return loop(pv, tasks, alloc(bp, K * W, seq(packed, rows)), 'parallel');
 }

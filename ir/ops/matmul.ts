@@ -7,23 +7,25 @@
 //
 // Schedule (knobs; the register tile of ./gemm-micro.ts):
 //   mm.vec  lanes per vector along N (V)            (default target.vectorLanes)
-//   mm.tn   vectors per register tile along N (TN)  (default 2, balanced over ceil(N/V))
-//   mm.tm   rows per register tile (TM)             (default 6, clamped to M)
+//   mm.tn   vectors per register tile along N (TN)  (default 4, 2 with 16 registers; balanced)
+//   mm.tm   rows per register tile (TM)             (default 4, 6 with 16 registers; <= M)
 // Each task keeps a TM x TN*V tile of accumulators in registers across the whole K loop. Tails
 // along M clamp the A row (results are discarded), tails along N mask the B loads and the stores.
-// TODO(#perf): transB=1 reads B with a strided gather; weights are usually constant, so pack them
-// at compile time into (N/V, K, V) panels (and A into TM-row panels for large K).
+// Packed B (attrs packedLanes = L, packedN = N; compiler/passes/pack-matmul-weights.ts): a
+// constant 2-D B, transposed or not, arrives as [ceil(N/L)][K][L] column panels, zero past N; the
+// micro-kernel streams TN panels per tile with no gather (transB costs nothing). The node's types
+// are those of the unpacked product.
 
 import type { Dim } from '../dim.js';
 import { dimKey } from '../dim.js';
 import type { Attrs, TensorType } from '../graph.js';
 import type { LowerCtx, Lowering, TensorAccess } from '../te.js';
 import type { Buffer, Expr, Stmt } from '../tir.js';
-import { add, flatIndex, imm, mul } from '../tir-build.js';
+import { add, flatIndex, floordiv, imm, mod, mul } from '../tir-build.js';
 import {
   INPUT_MISMATCH, bcastCoord, checkBroadcastTo, checkDimEq, floatAttr, intAttr, knob, requireFloat,
 } from './attrs.js';
-import { type MMTiles, microKernel } from './gemm-micro.js';
+import { type BPanels, type MMTiles, microKernel } from './gemm-micro.js';
 import type { InferCtx } from './registry.js';
 import { defineOps } from './registry.js';
 import { broadcastAssumption, broadcastDim } from './broadcast.js';
@@ -41,8 +43,19 @@ function broadcastShapes(a: readonly Dim[], b: readonly Dim[], ctx: InferCtx): D
   return out;
 }
 
-function inferMatmul(ins: readonly (TensorType | null)[], _attrs: Attrs, ctx: InferCtx): TensorType[] {
-  const a = requireFloat(ins, 0, 'matmul A', ctx, 1), b = requireFloat(ins, 1, 'matmul B', ctx, 1);
+/** Panels of a packed B (attr packedLanes), checked against its logical [K, N] shape; else null. */
+function packedB(b: TensorType, attrs: Attrs, ctx: InferCtx): TensorType | null {
+  const L = intAttr(attrs, 'packedLanes', 0), n = intAttr(attrs, 'packedN', 0);
+  if (!L) return null;
+  if (b.shape.length !== 3 || n < 1) ctx.fail(INPUT_MISMATCH, 'packed B must be [ceil(N/L), K, L]');
+  checkDimEq(b.shape[0], Math.ceil(n / L), 'packed B panels', ctx, [1]);
+  checkDimEq(b.shape[2], L, 'packed B lanes', ctx, [1]);
+  return { dtype: b.dtype, shape: [b.shape[1], n] };
+}
+
+function inferMatmul(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
+  const a = requireFloat(ins, 0, 'matmul A', ctx, 1), b0 = requireFloat(ins, 1, 'matmul B', ctx, 1);
+  const b = packedB(b0, attrs, ctx) ?? b0;
   if (a.dtype !== b.dtype) ctx.fail(INPUT_MISMATCH, `matmul dtypes differ: ${a.dtype} vs ${b.dtype}`);
   const ra = a.shape.length, rb = b.shape.length;
   const ka = a.shape[ra - 1], kb = rb === 1 ? b.shape[0] : b.shape[rb - 2];
@@ -54,9 +67,12 @@ function inferMatmul(ins: readonly (TensorType | null)[], _attrs: Attrs, ctx: In
 }
 
 function inferGemm(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
-  const a = requireFloat(ins, 0, 'gemm A', ctx, 2, 2), b = requireFloat(ins, 1, 'gemm B', ctx, 2, 2);
+  const packed = intAttr(attrs, 'packedLanes', 0) !== 0;
+  const a = requireFloat(ins, 0, 'gemm A', ctx, 2, 2);
+  const b0 = requireFloat(ins, 1, 'gemm B', ctx, packed ? 3 : 2, packed ? 3 : 2);
+  const b = packedB(b0, attrs, ctx) ?? b0;
   if (a.dtype !== b.dtype) ctx.fail(INPUT_MISMATCH, `gemm dtypes differ: ${a.dtype} vs ${b.dtype}`);
-  const tA = intAttr(attrs, 'transA', 0) !== 0, tB = intAttr(attrs, 'transB', 0) !== 0;
+  const tA = intAttr(attrs, 'transA', 0) !== 0, tB = !packed && intAttr(attrs, 'transB', 0) !== 0;
   const [m, ka] = tA ? [a.shape[1], a.shape[0]] : a.shape;
   const [kb, n] = tB ? [b.shape[1], b.shape[0]] : b.shape;
   checkDimEq(ka, kb, 'gemm inner dims', ctx, [0, 1]);
@@ -69,10 +85,30 @@ function inferGemm(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: Infer
   return [{ dtype: a.dtype, shape: [m, n] }];
 }
 
-const mmTiles = (ctx: LowerCtx): MMTiles => ({
-  V: knob(ctx.knobs, 'mm.vec', ctx.target.vectorLanes), tn: knob(ctx.knobs, 'mm.tn', 2),
+// Packed panels fix the vector width (the knob would only turn panel loads into gathers).
+const mmTiles = (ctx: LowerCtx, panels?: BPanels): MMTiles => ({
+  V: panels?.lanes ?? knob(ctx.knobs, 'mm.vec', ctx.target.vectorLanes), tn: knob(ctx.knobs, 'mm.tn', 2),
   tm: knob(ctx.knobs, 'mm.tm', 6),
 });
+
+/** The panels of a packed B (attrs packedLanes/packedN), whose buffer is [NP][K][L]. */
+function bPanels(ctx: LowerCtx, K: Expr): BPanels | undefined {
+  const L = intAttr(ctx.attrs, 'packedLanes', 0);
+  if (!L) return undefined;
+  return {
+    lanes: L, count: imm(Math.ceil(intAttr(ctx.attrs, 'packedN', 0) / L)),
+    index: (_bc, k, p, l) => add(mul(add(mul(p, K), k), L), l),
+  };
+}
+
+/** B's flat index of (k, j): row-major [K][N], transposed [N][K], or in packed panels. */
+function bIndexOf(panels: BPanels | undefined, tB: boolean, K: Expr, N: Expr) {
+  const L = panels?.lanes ?? 1;
+  return (bc: readonly Expr[], k: Expr, j: Expr): Expr => {
+    if (panels) return panels.index(bc, k, floordiv(j, L), mod(j, L));
+    return tB ? add(mul(j, K), k) : add(mul(k, N), j);
+  };
+}
 
 const materialised = (t: TensorAccess | null | undefined, what: string): Buffer => {
   if (!t?.buffer) throw new Error(`internal: ${what} must be materialised`);
@@ -81,11 +117,13 @@ const materialised = (t: TensorAccess | null | undefined, what: string): Buffer 
 
 function lowerGemm(ctx: LowerCtx): Lowering {
   const a = ctx.inputs[0]!, b = ctx.inputs[1]!, c = ctx.inputs[2];
-  const tA = intAttr(ctx.attrs, 'transA', 0) !== 0, tB = intAttr(ctx.attrs, 'transB', 0) !== 0;
+  const tA = intAttr(ctx.attrs, 'transA', 0) !== 0;
+  const K = tA ? a.shape[0] : a.shape[1];
+  const panels = bPanels(ctx, K);
+  const tB = !panels && intAttr(ctx.attrs, 'transB', 0) !== 0;
   const alpha = floatAttr(ctx.attrs, 'alpha', 1), beta = floatAttr(ctx.attrs, 'beta', 1);
   const out = ctx.outputs[0];
   const [M, N] = out.shape;
-  const K = tA ? a.shape[0] : a.shape[1];
   const dt = a.dtype;
   const emit = (_bc: readonly Expr[], i: Expr, j: Expr, acc: Expr): Stmt => {
     let v = alpha === 1 ? acc : mul(imm(alpha, dt), acc);
@@ -99,18 +137,21 @@ function lowerGemm(ctx: LowerCtx): Lowering {
   const body = microKernel(ctx, {
     a: materialised(a, 'gemm A'), b: materialised(b, 'gemm B'), dtype: dt, batch: [], M, N, K,
     aIndex: (_bc, i, k) => (tA ? add(mul(k, M), i) : add(mul(i, K), k)),
-    bIndex: (_bc, k, j) => (tB ? add(mul(j, K), k) : add(mul(k, N), j)),
+    bIndex: bIndexOf(panels, tB, K, N), bPanels: panels,
     emit, vectorizable: out.vectorizable,
-  }, mmTiles(ctx));
+  }, mmTiles(ctx, panels));
   return { kind: 'kernel', body };
 }
 
 function lowerMatmul(ctx: LowerCtx): Lowering {
   const a = ctx.inputs[0]!, b = ctx.inputs[1]!, out = ctx.outputs[0];
-  const ra = a.shape.length, rb = b.shape.length;
-  const M = ra > 1 ? a.shape[ra - 2] : imm(1), K = a.shape[ra - 1];
-  const N = rb > 1 ? b.shape[rb - 1] : imm(1);
-  const aBatch = a.shape.slice(0, Math.max(0, ra - 2)), bBatch = b.shape.slice(0, Math.max(0, rb - 2));
+  const ra = a.shape.length, K = a.shape[ra - 1];
+  const panels = bPanels(ctx, K);
+  const rb = panels ? 2 : b.shape.length;
+  const M = ra > 1 ? a.shape[ra - 2] : imm(1);
+  const N = panels ? imm(intAttr(ctx.attrs, 'packedN', 0)) : rb > 1 ? b.shape[rb - 1] : imm(1);
+  const aBatch = a.shape.slice(0, Math.max(0, ra - 2));
+  const bBatch = panels ? [] : b.shape.slice(0, Math.max(0, rb - 2));
   const nb = out.shape.length - (ra > 1 ? 1 : 0) - (rb > 1 ? 1 : 0);
   const batch = out.shape.slice(0, nb);
   // Batch offset of an operand: its own (right-aligned, broadcast) coordinates, row-major.
@@ -119,10 +160,12 @@ function lowerMatmul(ctx: LowerCtx): Lowering {
   const body = microKernel(ctx, {
     a: materialised(a, 'matmul A'), b: materialised(b, 'matmul B'), dtype: a.dtype, batch, M, N, K,
     aIndex: (bc, i, k) => add(mul(add(mul(offset(aBatch, bc), M), i), K), k),
-    bIndex: (bc, k, j) => add(mul(add(mul(offset(bBatch, bc), K), k), N), j),
+    bIndex: panels ? bIndexOf(panels, false, K, N)
+      : (bc, k, j) => add(mul(add(mul(offset(bBatch, bc), K), k), N), j),
+    bPanels: panels,
     emit: (bc, i, j, acc) => out.store([...bc, ...(ra > 1 ? [i] : []), ...(rb > 1 ? [j] : [])], acc),
     vectorizable: out.vectorizable,
-  }, mmTiles(ctx));
+  }, mmTiles(ctx, panels));
   return { kind: 'kernel', body };
 }
 

@@ -54,16 +54,25 @@ function rowsOf(shape: readonly Expr[], axis: number, toEnd: boolean): Rows {
 
 /**
  * Loops over a row's elements: `V` lanes per chunk (vectorised when V > 1), `body(i, inRow)` gets
- * the element index along the row and whether it is inside the row (tail lanes are not).
+ * the element index along the row and whether it is inside the row (tail lanes are not). The
+ * full chunks run unmasked; a row whose length V may not divide ends in one masked chunk (a
+ * mask on every chunk cost a compare and a blend or masked access on each).
  */
 function rowLoop(
   ctx: LowerCtx, L: Expr, V: number, body: (i: Expr, inRow: Expr | null, lane: Var) => Stmt,
 ): Stmt {
+  const kind = V > 1 ? 'vectorize' : 'serial';
   const ch = ctx.fresh('chunk'), lv = ctx.fresh('v');
-  const i = add(mul(ch, V), lv);
   const lc = constOf(L);
-  const inRow = lc !== undefined && lc % V === 0 ? null : lt(i, L);
-  return loop(ch, ceilDivExpr(L, V), loop(lv, V, body(i, inRow, lv), V > 1 ? 'vectorize' : 'serial'));
+  if (V === 1 || (lc !== undefined && lc % V === 0)) {
+    return loop(ch, ceilDivExpr(L, V), loop(lv, V, body(add(mul(ch, V), lv), null, lv), kind));
+  }
+  const full = floordiv(L, V), tv = ctx.fresh('v');
+  const ti = add(mul(full, V), tv);
+  return seq(
+    loop(ch, full, loop(lv, V, body(add(mul(ch, V), lv), null, lv), kind)),
+    ifThen(lt(mul(full, V), L), loop(tv, V, body(ti, lt(ti, L), tv), kind)),
+  );
 }
 
 /** Reduces f(i) over a row with `combine` into a fresh let-bound var; `then` uses it. */

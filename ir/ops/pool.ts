@@ -30,6 +30,7 @@ import type { InferCtx, OpDef } from './registry.js';
 import { lowestValue } from '../dtype.js';
 import { attr, type AttrValues } from './attr-schema.js';
 import { declareOp } from './declare.js';
+import { MAX_UNROLLED_WIDTH_TILES, interiorTile } from './window-interior.js';
 
 const MAX_POOL_ATTRS = { ...WINDOW_ATTRS, ceilMode: attr.flag(0) };
 const AVG_POOL_ATTRS = { ...MAX_POOL_ATTRS, countIncludePad: attr.flag(0) };
@@ -81,11 +82,11 @@ function lowerPool(ctx: LowerCtx, a: AttrValues<typeof AVG_POOL_ATTRS>, isMax: b
 
   const lanes = (body: Stmt, kind: 'vectorize' | 'serial' = 'vectorize'): Stmt =>
     loop(tw, TW, loop(lv, V, body, kind), 'unroll');
-  let init: Stmt, step: Stmt, result: Expr;
+  let init: Stmt, step: (masked: boolean) => Stmt, result: Expr;
   if (isMax) {
     const ninf = imm(lowestValue(dt), dt);
     init = lanes(store(acc, aIdx, ninf));
-    step = lanes(store(acc, aIdx, max(load(acc, aIdx), select(inside, xv, ninf))));
+    step = (masked) => lanes(store(acc, aIdx, max(load(acc, aIdx), masked ? select(inside, xv, ninf) : xv)));
     result = load(acc, aIdx);
   } else {
     // With countIncludePad a tap counts when it lies in the padded input [-padB, X + padE).
@@ -94,20 +95,36 @@ function lowerPool(ctx: LowerCtx, a: AttrValues<typeof AVG_POOL_ATTRS>, isMax: b
         .reduce((a, b) => and(a, b))
       : inside;
     init = seq(lanes(store(acc, aIdx, imm(0, dt))), lanes(store(cnt, aIdx, imm(0, dt))));
-    step = lanes(seq(
+    step = () => lanes(seq(
       store(acc, aIdx, add(load(acc, aIdx), select(inside, xv, imm(0, dt)))),
       store(cnt, aIdx, add(load(cnt, aIdx), select(counted, imm(1, dt), imm(0, dt)))),
     ));
     result = div(load(acc, aIdx), load(cnt, aIdx));
   }
-  let red = step;
-  for (let i = S - 1; i >= 0; i--) red = loop(kv[i], win.kernel[i], red);
+  const reduction = (masked: boolean): Stmt => {
+    let red = step(masked);
+    for (let i = S - 1; i >= 0; i--) red = loop(kv[i], win.kernel[i], red);
+    return red;
+  };
+  // 2-D max pools: tiles whose windows all lie inside the image skip the per-tap bounds selects
+  // (averages keep them: they also count the taps).
+  const interior = isMax && S === 2 ? interiorTile({
+    rb: oo[0], wt, TH: 1, TWV, OH: O[0], OW: O[1], H: X[0], W: X[1], KH: win.kernel[0], KW: win.kernel[1],
+    sH: win.strides[0], sW: win.strides[1], dH: win.dilations[0], dW: win.dilations[1], pT: padB[0],
+    pL: padB[1], check: [!isZero(padB[0]), hiCheck(0), !isZero(padB[1]), !isZero(padE[1]) || win.ceilMode],
+    rowTail: false, colTail: tail,
+  }) : null;
+  const red = interior === null ? reduction(true)
+    : interior.kind === 'const' ? reduction(false) : ifThen(interior, reduction(false), reduction(true));
   const st = out.store([n, c, ...oo, ol], result);
   const fin = lanes(tail ? ifThen(lt(ol, O[S - 1]), st) : st, out.vectorizable ? 'vectorize' : 'serial');
   let tile = alloc(acc, TWV, seq(init, red, fin));
   if (!isMax) tile = alloc(cnt, TWV, tile);
   const P = prodExpr([x.shape[0], x.shape[1], ...outerO]);
-  return { kind: 'kernel', body: loop(pv, P, loop(wt, ceilDivExpr(O[S - 1], TWV), tile), 'parallel') };
+  const nWt = ceilDivExpr(O[S - 1], TWV), nWtC = constOf(nWt);
+  // As in ./depthwise.ts: a few width tiles unrolled, so their masks fold to constants.
+  const wtKind = nWtC !== undefined && nWtC <= MAX_UNROLLED_WIDTH_TILES ? 'unroll' : 'serial';
+  return { kind: 'kernel', body: loop(pv, P, loop(wt, nWt, tile, wtKind), 'parallel') };
 }
 
 function lowerGlobal(ctx: LowerCtx, isMax: boolean): Lowering {

@@ -90,6 +90,24 @@ typedef struct kestrel_run_options {
   kestrel_profile* profile;     /* NULL = not profiled; else filled by the run (kestrel_profile_json) */
 } kestrel_run_options;
 
+/* Element types: the dtype codes of kestrel_tensor.dtype and kestrel_io_info.dtype. Stable (the
+ * `code` of ir/dtype.ts and runtime-vm/dtypes.ts; never reordered). Data layout follows ONNX and
+ * onnxruntime: little-endian elements, row-major; BOOL is one byte (0 or 1); FLOAT16 is IEEE
+ * binary16 bits. kestrel_dtype_size gives the element size. */
+#define KESTREL_DTYPE_FLOAT32 0 /* float, 4 bytes */
+#define KESTREL_DTYPE_UINT8 1   /* uint8_t */
+#define KESTREL_DTYPE_INT8 2    /* int8_t */
+#define KESTREL_DTYPE_UINT16 3  /* uint16_t */
+#define KESTREL_DTYPE_INT16 4   /* int16_t */
+#define KESTREL_DTYPE_INT32 5   /* int32_t */
+#define KESTREL_DTYPE_INT64 6   /* int64_t */
+#define KESTREL_DTYPE_BOOL 7    /* 1 byte, 0 or 1 */
+#define KESTREL_DTYPE_FLOAT16 8 /* IEEE binary16, 2 bytes (uint16_t bits) */
+#define KESTREL_DTYPE_FLOAT64 9 /* double, 8 bytes */
+#define KESTREL_DTYPE_UINT32 10 /* uint32_t */
+#define KESTREL_DTYPE_UINT64 11 /* uint64_t */
+#define KESTREL_DTYPE_COUNT 12  /* codes are 0 .. KESTREL_DTYPE_COUNT - 1 */
+
 /* Kinds of values (kestrel_io_info.kind, kestrel_value.kind). An ONNX sequence input/output is a
  * list of tensors of one dtype; an optional one may be absent (KESTREL_KIND_NONE in a
  * kestrel_value) or hold a tensor or a sequence (kestrel_io_info.optional_sequence says which). */
@@ -104,7 +122,7 @@ typedef struct kestrel_run_options {
  * element's dtype, and its rank unless `unranked`. */
 typedef struct kestrel_io_info {
   const char* name;
-  int32_t dtype; /* dtype code, as ir/dtype.ts: float32=0 ... uint64=11 */
+  int32_t dtype; /* KESTREL_DTYPE_* */
   size_t rank;
   const int64_t* dims;
   const char* const* symbols;
@@ -115,7 +133,7 @@ typedef struct kestrel_io_info {
 
 /* A tensor passed in (inputs) or handed out (outputs). */
 typedef struct kestrel_tensor {
-  int32_t dtype;
+  int32_t dtype; /* KESTREL_DTYPE_* */
   size_t rank;
   const int64_t* dims;
   void* data;     /* inputs: read only by the runtime; outputs: runtime-owned */

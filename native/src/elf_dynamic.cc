@@ -7,8 +7,9 @@
 // -nostartfiles, so its artifacts have none), IFUNC resolvers (STT_GNU_IFUNC symbols and
 // IRELATIVE relocations: ld.so and dlsym call them), library dependencies other than libc and libm
 // and any search path or audit/filter library (RPATH, RUNPATH, AUDIT, FILTER...: they would load
-// another file's code), relocations that write outside the artifact's own segments, and an
-// executable stack.
+// another file's code), relocations that write outside the artifact's own segments, defined
+// symbols outside them, dynamic tags kestrel does not link (a whitelist: ld.so acts on tags this
+// file cannot foresee), tables that ld.so would read outside the segments, and an executable stack.
 #include <algorithm>
 #include <cstring>
 
@@ -21,7 +22,8 @@ constexpr uint32_t kPtLoad = 1, kPtDynamic = 2, kPtGnuStack = 0x6474e551;
 constexpr uint32_t kPfX = 1;
 constexpr int64_t kDtNull = 0, kDtNeeded = 1, kDtPltRelSz = 2, kDtHash = 4, kDtStrTab = 5;
 constexpr int64_t kDtSymTab = 6, kDtRela = 7, kDtRelaSz = 8, kDtStrSz = 10, kDtRel = 17, kDtJmpRel = 23;
-constexpr int64_t kDtGnuHash = 0x6ffffef5;
+constexpr int64_t kDtGnuHash = 0x6ffffef5, kDtVerSym = 0x6ffffff0, kDtVerNeed = 0x6ffffffe;
+constexpr int64_t kDtVerNeedNum = 0x6fffffff;
 
 struct Seg {
   uint32_t type, flags;
@@ -104,6 +106,21 @@ const char* forbidden_tag(int64_t tag, uint64_t value) {
   }
 }
 
+// The tags kestrel's links produce (x86-64 and AArch64), each of which ld.so can be trusted with
+// once the checks below hold; any other tag is refused rather than understood.
+bool allowed_tag(int64_t tag) {
+  switch (tag) {
+    case kDtNeeded: case kDtPltRelSz: case 3 /* PLTGOT */: case kDtHash: case kDtStrTab: case kDtSymTab:
+    case kDtRela: case kDtRelaSz: case 9 /* RELAENT */: case kDtStrSz: case 11 /* SYMENT */:
+    case 14 /* SONAME */: case 20 /* PLTREL */: case kDtJmpRel: case 24 /* BIND_NOW */: case 30 /* FLAGS */:
+    case kDtGnuHash: case kDtVerSym: case 0x6ffffff9 /* RELACOUNT */: case 0x6ffffffb /* FLAGS_1 */:
+    case kDtVerNeed: case kDtVerNeedNum:
+      return true;
+    default:
+      return false;
+  }
+}
+
 Status read_dynamic(const std::string& path, const Elf& e, Dynamic* d) {
   for (const Seg& s : e.segs) {
     if (s.type != kPtDynamic) continue;
@@ -113,11 +130,57 @@ Status read_dynamic(const std::string& path, const Elf& e, Dynamic* d) {
       if (tag == kDtNull) break;
       const uint64_t value = e.rd<uint64_t>(p + 8);
       if (const char* why = forbidden_tag(tag, value)) return refuse(path, std::string("it has ") + why);
+      if (!allowed_tag(tag)) {
+        return refuse(path, "it has dynamic tag " + std::to_string(tag) + ", which kestrel does not link");
+      }
       d->entries.emplace_back(tag, value);
     }
     return Ok();
   }
   return refuse(path, "it has no dynamic segment");
+}
+
+// What ld.so assumes of the tags that are there: relocation tables come with their sizes and
+// entry sizes, and every address it will read through lies in a segment.
+Status check_dynamic_shape(const std::string& path, const Elf& e, const Dynamic& d) {
+  const auto has = [&](int64_t t) { return std::any_of(d.entries.begin(), d.entries.end(),
+                                                       [t](const auto& x) { return x.first == t; }); };
+  if (has(kDtRela) && (!has(kDtRelaSz) || d.get(9) != 24)) return refuse(path, "incomplete RELA tags");
+  if (has(kDtJmpRel) && (!has(kDtPltRelSz) || d.get(20) != kDtRela)) {
+    return refuse(path, "incomplete PLT tags");
+  }
+  if (!has(kDtStrTab) || !has(kDtSymTab) || (has(11) && d.get(11) != 24)) {
+    return refuse(path, "bad symbol tags");
+  }
+  const uint64_t strsz = d.get(kDtStrSz), str = e.at(d.get(kDtStrTab), strsz);
+  if (str == UINT64_MAX || strsz == 0 || e.f[str + strsz - 1] != 0) return refuse(path, "bad string table");
+  for (const int64_t t : {int64_t{3}, kDtHash, kDtStrTab, kDtSymTab, kDtRela, kDtJmpRel, kDtGnuHash,
+                          kDtVerSym, kDtVerNeed}) {
+    if (has(t) && !e.mapped(d.get(t), 1)) return refuse(path, "dynamic tag " + std::to_string(t) +
+                                                              " points outside the artifact");
+  }
+  return Ok();
+}
+
+// The version-needed chain (DT_VERNEED): ld.so walks it and reads names from the string table.
+Status check_verneed(const std::string& path, const Elf& e, const Dynamic& d, uint64_t nsyms) {
+  const uint64_t strsz = d.get(kDtStrSz);
+  uint64_t at = d.get(kDtVerNeed);
+  for (uint64_t i = 0, n = d.get(kDtVerNeedNum); i < n; ++i) {
+    const uint64_t vn = e.at(at, 16);
+    if (vn == UINT64_MAX || i > 64 || e.rd<uint32_t>(vn + 4) >= strsz) return refuse(path, "bad DT_VERNEED");
+    uint64_t aux = at + e.rd<uint32_t>(vn + 8);
+    for (uint16_t k = 0, cnt = e.rd<uint16_t>(vn + 2); k < cnt; ++k) {
+      const uint64_t va = e.at(aux, 16);
+      if (va == UINT64_MAX || e.rd<uint32_t>(va + 8) >= strsz) return refuse(path, "bad DT_VERNEED entry");
+      aux += e.rd<uint32_t>(va + 12);
+    }
+    at += e.rd<uint32_t>(vn + 12);
+  }
+  if (d.get(kDtVerSym) && e.at(d.get(kDtVerSym), nsyms * 2) == UINT64_MAX) {
+    return refuse(path, "bad DT_VERSYM");
+  }
+  return Ok();
 }
 
 Status check_needed(const std::string& path, const Elf& e, const Dynamic& d) {
@@ -159,7 +222,14 @@ Status check_symbols(const std::string& path, const Elf& e, const Dynamic& d, ui
   const uint64_t syms = e.at(d.get(kDtSymTab), *count * 24);
   if (*count && syms == UINT64_MAX) return refuse(path, "the symbol table lies outside the file");
   for (uint64_t i = 0; i < *count; ++i) {
-    if ((e.rd<uint8_t>(syms + 24 * i + 4) & 0xf) == 10) return refuse(path, "it has an IFUNC symbol");
+    const uint64_t p = syms + 24 * i;
+    if ((e.rd<uint8_t>(p + 4) & 0xf) == 10) return refuse(path, "it has an IFUNC symbol");
+    // A defined symbol outside the segments would hand dlsym's caller a wild pointer.
+    if (e.rd<uint32_t>(p) >= d.get(kDtStrSz)) return refuse(path, "a symbol's name lies outside the strings");
+    const uint64_t value = e.rd<uint64_t>(p + 8), size = e.rd<uint64_t>(p + 16);
+    if (e.rd<uint16_t>(p + 6) != 0 && !e.mapped(value, std::max<uint64_t>(size, 1))) {
+      return refuse(path, "a symbol lies outside the artifact's segments");
+    }
   }
   return Ok();
 }
@@ -186,9 +256,11 @@ Status check_load_time_code(const std::string& path, const std::string& f, uint1
   KESTREL_TRY(read_segments(path, &e));
   Dynamic d;
   KESTREL_TRY(read_dynamic(path, e, &d));
+  KESTREL_TRY(check_dynamic_shape(path, e, d));
   KESTREL_TRY(check_needed(path, e, d));
   uint64_t nsyms = 0;
   KESTREL_TRY(check_symbols(path, e, d, &nsyms));
+  KESTREL_TRY(check_verneed(path, e, d, nsyms));
   KESTREL_TRY(check_relocs(path, e, d.get(kDtRela), d.get(kDtRelaSz), nsyms, machine));
   return check_relocs(path, e, d.get(kDtJmpRel), d.get(kDtPltRelSz), nsyms, machine);
 }

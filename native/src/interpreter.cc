@@ -717,7 +717,7 @@ bool profiled(Op op) {
   switch (op) {
     case Op::kJump: case Op::kJumpIf: case Op::kIntConst: case Op::kIntOp: case Op::kDim:
     case Op::kMove: case Op::kFree: case Op::kCheck: case Op::kCheckDims: case Op::kCheckDim:
-    case Op::kHasValue:
+    case Op::kHasValue: case Op::kMemLimit:
       return false;
     default:
       return true;
@@ -813,6 +813,11 @@ Status Machine::run(std::vector<Value>* outputs) {
         const uint32_t dst = w(), src = w();
         const Value::Kind k = r_[src].kind;
         set_int(dst, k == Value::kTensor || k == Value::kSequence ? 1 : 0);
+        break;
+      }
+      case Op::kMemLimit: {
+        const uint64_t limit = ex_.pool->limit();
+        set_int(w(), limit > uint64_t{INT64_MAX} ? INT64_MAX : static_cast<int64_t>(limit));
         break;
       }
     }

@@ -42,6 +42,7 @@ enum class Op : uint32_t {
   kHasValue = 41,
   kInputOpt = 42,
   kCheckDims = 43,
+  kMemLimit = 44,
 };
 
 enum class Kind : uint8_t {
@@ -96,6 +97,7 @@ constexpr OpInfo kOps[] = {
   {"has_value", 41, 2, {Kind::kReg, Kind::kReg}},
   {"input_opt", 42, 2, {Kind::kReg, Kind::kU32}},
   {"check_dims", 43, 4, {Kind::kReg, Kind::kU32, Kind::kStr, Kind::kRegs}},
+  {"mem_limit", 44, 1, {Kind::kReg}},
 };
 
 enum class IntOp : uint32_t {

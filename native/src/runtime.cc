@@ -1,6 +1,7 @@
 // The C API (kestrel_runtime.h): loading with all checks in order, input validation, runs, and
 // thread-local error reporting. No C++ exception crosses this boundary (bad_alloc included).
 #include <dlfcn.h>
+#include <link.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -83,22 +84,39 @@ struct kestrel_outputs {
 namespace kestrel {
 namespace {
 
+// The symbol's address, and the bytes its symbol-table entry declares (0 when dladdr1 finds
+// another symbol there): sizes that the artifact's data states are checked against them, so a
+// forged size never makes the loader read past what the library holds.
 template <typename T>
-Status sym(void* h, const char* name, const T** out) {
+Status sym(void* h, const char* name, const T** out, uint64_t* bytes) {
   *out = static_cast<const T*>(dlsym(h, name));
   if (!*out) return Fail(code::kArtifactInvalid, std::string("artifact does not export '") + name + "'");
+  Dl_info info{};
+  void* entry = nullptr;
+  const bool found = dladdr1(*out, &info, &entry, RTLD_DL_SYMENT) && entry && info.dli_sname &&
+                     std::strcmp(info.dli_sname, name) == 0;
+  *bytes = found ? static_cast<const ElfW(Sym)*>(entry)->st_size : 0;
   return Ok();
 }
 
 Status find_symbols(void* h, Symbols* s) {
-  KESTREL_TRY(sym(h, "kestrel_kernels", &s->kernels));
-  KESTREL_TRY(sym(h, "kestrel_kernel_count", &s->kernel_count));
-  KESTREL_TRY(sym(h, "kestrel_bytecode", &s->bytecode));
-  KESTREL_TRY(sym(h, "kestrel_bytecode_size", &s->bytecode_size));
-  KESTREL_TRY(sym(h, "kestrel_constants", &s->constants));
-  KESTREL_TRY(sym(h, "kestrel_constants_size", &s->constants_size));
-  KESTREL_TRY(sym(h, "kestrel_manifest", &s->manifest));
-  return sym(h, "kestrel_manifest_size", &s->manifest_size);
+  uint64_t kernels = 0, bytecode = 0, constants = 0, manifest = 0, sizes[4] = {};
+  KESTREL_TRY(sym(h, "kestrel_kernels", &s->kernels, &kernels));
+  KESTREL_TRY(sym(h, "kestrel_kernel_count", &s->kernel_count, &sizes[0]));
+  KESTREL_TRY(sym(h, "kestrel_bytecode", &s->bytecode, &bytecode));
+  KESTREL_TRY(sym(h, "kestrel_bytecode_size", &s->bytecode_size, &sizes[1]));
+  KESTREL_TRY(sym(h, "kestrel_constants", &s->constants, &constants));
+  KESTREL_TRY(sym(h, "kestrel_constants_size", &s->constants_size, &sizes[2]));
+  KESTREL_TRY(sym(h, "kestrel_manifest", &s->manifest, &manifest));
+  KESTREL_TRY(sym(h, "kestrel_manifest_size", &s->manifest_size, &sizes[3]));
+  for (const uint64_t n : sizes) {
+    if (n < sizeof(uint64_t)) return Fail(code::kArtifactInvalid, "an artifact size symbol is malformed");
+  }
+  if (*s->kernel_count > kernels / sizeof(kestrel_kernel_fn) || *s->bytecode_size > bytecode ||
+      *s->constants_size > constants || *s->manifest_size > manifest) {
+    return Fail(code::kArtifactInvalid, "an exported size exceeds the data the artifact holds");
+  }
+  return Ok();
 }
 
 Status check_hashes(const Manifest& m, const Symbols& s) {

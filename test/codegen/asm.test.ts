@@ -70,3 +70,12 @@ describe('masked tails and padding', () => {
     expect(lines.filter((l) => /vaddss/.test(l))).toEqual([]);
   });
 });
+
+describe('selects whose arms repeat the condition\'s loads', () => {
+  it('Clip over a fused bias: no gathers, no reloads of the bias as a vector', () => {
+    const t = makeTarget('x86_64', 'skylake-avx512', '');
+    const lines = asmOf(K.clipBias(16), t);
+    expect(lines.filter((l) => /vgather|vpgather/.test(l))).toEqual([]);
+    expect(lines.some((l) => /vmovups\s.*\{%k\d\}/.test(l))).toBe(true); // the tail stays masked
+  });
+});

@@ -208,3 +208,20 @@ export function vecInnerLoop(w: number): Kernel {
   const body = loop(jo, floordiv(add(N, w - 1), w), loop(j, w, inner, 'vectorize'));
   return { name: `vec_inner_loop_w${w}`, buffers: [A, B, C], scalars: [N, Kd], body };
 }
+
+/**
+ * Y[r, i] = clip(X[r, i] + B[r], lo, hi) as Clip lowers it behind a fused conv: nested selects
+ * whose arms repeat the loads of their conditions, over rows of n with a masked tail.
+ */
+export function clipBias(w: number): Kernel {
+  const [X, B, L, Y] = ['X', 'B', 'L', 'Y'].map((x) => buffer(x, 'float32'));
+  const [R, n, r, o, v, i] = ['R', 'n', 'r', 'o', 'v', 'i'].map((x) => variable(x));
+  const at = add(mul(r, n), i);
+  const x = add(load(X, at), load(B, r));
+  const [lo, hi] = [load(L, 0), load(L, 1)];
+  const low = select(lt(x, lo), lo, x);
+  const val = select(binary('gt', low, hi), hi, low);
+  const body = loop(r, R, loop(o, floordiv(add(n, w - 1), w), loop(v, w, letIn(i, add(mul(o, w), v),
+    ifThen(lt(i, n), store(Y, at, val))), 'vectorize')));
+  return { name: `clip_bias_w${w}`, buffers: [X, B, L, Y], scalars: [R, n], body };
+}

@@ -1,14 +1,17 @@
 // The kernels kestrel generates for real convolutions and matrix products (lowered by the op
 // records through the whole pipeline, not hand-built) must use vector FMAs on the widest
 // registers of the target: `vfmadd…ps` on zmm with AVX-512, on ymm with AVX2, NEON `fmla` on `.4s`
-// vectors for AArch64 (bert_mini's matmuls too). No scalar fallback.
+// vectors for AArch64 (bert_mini's matmuls too). No scalar fallback. A Gemm with transB reads
+// its constant B from compile-time panels: no gather.
 
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { emitAsm } from '../../codegen/llvm/backend.js';
 import { emitModule } from '../../codegen/llvm/emit.js';
 import { makeTarget, type TargetDesc } from '../../codegen/target.js';
-import { importOnnxFile } from '../../compiler/frontend/onnx/import.js';
+import { importOnnx, importOnnxFile } from '../../compiler/frontend/onnx/import.js';
+import type { Module } from '../../ir/graph.js';
+import { attrInt, encodeModel, FLOAT, floatTensor, node, vi } from '../fixtures/onnx-builder.js';
 import { runPipeline } from '../../compiler/pipeline.js';
 import { REPO_ROOT, sharedDir } from '../helpers/shared.js';
 
@@ -45,8 +48,8 @@ const CASES: readonly Case[] = [
   x86('skylake-avx512', '+avx512f,+avx2,+fma', 'zmm'), x86('haswell', '+avx2,+fma', 'ymm'), NEON,
 ];
 
-async function kernelAsm(t: TargetDesc, model: string) {
-  const m = importOnnxFile(model);
+async function kernelAsm(t: TargetDesc, model: string | Module) {
+  const m = typeof model === 'string' ? importOnnxFile(model) : model;
   const compiled = await runPipeline(m, { target: t });
   const asm = emitAsm({ ir: emitModule(compiled.kernels, { target: t }), triple: t.triple, cpu: t.cpu,
     features: t.features });
@@ -72,6 +75,17 @@ describe('generated conv and gemm kernels use vector FMA', () => {
       });
     }
   }
+  it('Gemm transB=1 (a linear layer, B as [N][K]) on avx512: vector FMA, no gather', async () => {
+    const [M, K, N] = [6, 40, 50];
+    const m = importOnnx(encodeModel({
+      nodes: [node('Gemm', ['x', 'w'], ['y'], [attrInt('transB', 1)])],
+      inputs: [vi('x', FLOAT, [M, K])], outputs: [vi('y', FLOAT, [M, N])],
+      initializers: [floatTensor('w', [N, K], Array.from({ length: N * K }, (_, i) => i % 7))],
+    }));
+    const compiled = await kernelAsm(CASES[0].t, m);
+    expectVectorFma(CASES[0], 'gemm', compiled);
+    expect(compiled.asm).not.toMatch(/\bv(p)?gather/);
+  });
   it('bert_mini matmul kernels on aarch64: NEON fmla on .4s, no scalar FMA', async () => {
     expectVectorFma(NEON, 'matmul', await kernelAsm(NEON.t, join(sharedDir(), 'models', 'bert_mini',
       'model.onnx')));

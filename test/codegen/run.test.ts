@@ -18,7 +18,7 @@ const KERNELS: Kernel[] = [
   K.parallelScale(), K.tiledMatmul(4, W), K.convNest(W), K.intDivision('int32', 1),
   K.intDivision('int32', 8), K.intDivision('int8', 16), K.intDivision('int64', 4),
   K.intDivision('uint16', 8), K.nanSelect(1), K.nanSelect(W), K.unaryMath(1), K.unaryMath(W),
-  K.mixedTypes(1), K.mixedTypes(8), K.vecInnerLoop(W),
+  K.mixedTypes(1), K.mixedTypes(8), K.vecInnerLoop(W), K.clipBias(1), K.clipBias(W),
 ];
 const index = (name: string): number => KERNELS.findIndex((k) => k.name === name);
 let so = '';
@@ -170,5 +170,16 @@ describe('codegen runs and matches the interpreter', () => {
     b[N - 1] = 100;
     const got = runNative(so, index(k.name), [rand(Kd, -1, 1, 22), b, new Float32Array(N)], [N, Kd]);
     expect(got.status).toBe(9);
+  });
+
+  it('Clip-like nested selects over a fused bias, NaN and both bounds, with a masked tail', () => {
+    const [R, n] = [3, W + 5];
+    const x = rand(R * n, -10, 10, 25);
+    x[1] = NaN;
+    x[n + 2] = 6;
+    for (const w of [1, W]) {
+      check(KERNELS[index(`clip_bias_w${w}`)], [x, Float32Array.from([0.5, -3, 2]), Float32Array.from([0, 6]),
+        new Float32Array(R * n)], [R, n]);
+    }
   });
 });

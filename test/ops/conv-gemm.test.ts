@@ -43,6 +43,11 @@ const CASES: Case[] = [
   { name: 'scalar sink', x: [1, 4, 5, 9], w: [6, 4, 1, 1], vectorizable: false, bias: true },
   { name: 'symbolic batch, h and w', x: [2, 5, 6, 19], w: [11, 5, 1, 1], bias: true, symbolic: true },
   { name: 'symbolic, grouped', x: [2, 6, 3, 17], w: [4, 3, 1, 1], group: 2, symbolic: true },
+  // The last column block narrower than the others: 13 vectors as 4+4+4+1; 5 whole ones as 3+2.
+  { name: 'narrow last column block (14x14)', x: [1, 12, 14, 14], w: [20, 12, 1, 1], bias: true },
+  { name: 'narrow last column block, whole vectors (8x10)', x: [1, 6, 8, 10], w: [7, 6, 1, 1] },
+  { name: 'packed: narrow last column block (14x14)', x: [1, 12, 14, 14], w: [20, 12, 1, 1], bias: true,
+    knobs: { 'conv1x1.pack': 2 } },
   // Packed pixel panels (taken by default when a panel serves >= 4 channel blocks).
   { name: 'packed by default: 60 channels, 13x13', x: [1, 10, 13, 13], w: [60, 10, 1, 1], bias: true },
   { name: 'packed: pixel and channel tails, 3 chunks', x: [1, 7, 5, 9], w: [31, 7, 1, 1],

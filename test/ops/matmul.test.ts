@@ -2,6 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import '../../ir/ops/matmul.js';
 import { dimKey, sym } from '../../ir/dim.js';
+import { packOc } from '../../compiler/passes/pack-conv-weights.js';
+import { packColumns } from '../../compiler/passes/pack-matmul-weights.js';
 import { expectClose, inferOp, runOp, tensor } from './harness.js';
 import { gemmRef, matmulRef } from './ref.js';
 
@@ -56,6 +58,47 @@ describe('matmul lowering', () => {
     const b = tensor([7, 21], 2);
     const r = runOp('matmul', [a, b], {});
     expectClose(r.outputs[0], matmulRef(a.data, [2, 5, 7], b.data, [7, 21]).y);
+  });
+});
+
+// B packed at compile time into [ceil(N/L)][K][L] panels (compiler/passes/pack-matmul-weights.ts).
+describe('packed B panels', () => {
+  const L = 16;
+  const panels = (b: Float32Array, k: number, n: number, transB: boolean) => ({
+    data: transB ? packOc(b, n, k, L) : packColumns(b, k, n, L), shape: [Math.ceil(n / L), k, L],
+  });
+  // N = 19: one full panel and a 3-wide one; 40 with tn=2: the edge tile clamps to panel 3;
+  // 64: exact tiles, no masks; 7: one panel narrower than a vector.
+  for (const [M, K, N, tn] of [[7, 5, 19, 2], [13, 9, 40, 2], [12, 3, 64, 4], [1, 33, 7, 3]]) {
+    for (const tB of [0, 1]) {
+      it(`gemm M=${M} K=${K} N=${N} tn=${tn} transB=${tB} (mm.vec ignored)`, () => {
+        const a = tensor([M, K], 1), bs = tB ? [N, K] : [K, N], b = tensor(bs, 2), c = tensor([N], 3);
+        const p = panels(b.data, K, N, !!tB);
+        const r = runOp('gemm', [a, p, c], { transB: 0, alpha: 0.5, beta: 2, packedLanes: L, packedN: N },
+          { knobs: { 'mm.tn': tn, 'mm.vec': 8 } });
+        expect(r.shapes[0]).toEqual([M, N]);
+        expectClose(r.outputs[0], gemmRef(a.data, [M, K], b.data, bs, c.data, [N], false, !!tB, 0.5, 2));
+      });
+    }
+  }
+  it('matmul with batched A, symbolic rows, N = 33', () => {
+    const a = { ...tensor([2, 5, 7], 1), dims: [sym('batch'), sym('seq'), 7] }, b = tensor([7, 33], 2);
+    const r = runOp('matmul', [a, panels(b.data, 7, 33, false)],
+      { packedLanes: L, packedN: 33 });
+    expect(r.shapes[0]).toEqual([2, 5, 33]);
+    expectClose(r.outputs[0], matmulRef(a.data, [2, 5, 7], b.data, [7, 33]).y);
+  });
+  it('infer: logical [K, N]; wrong panel count or lanes -> KC0402', () => {
+    const f32 = 'float32' as const;
+    const [y] = inferOp('matmul', [{ dtype: f32, shape: [3, 5] }, { dtype: f32, shape: [2, 5, 16] }],
+      { packedLanes: 16, packedN: 20 });
+    expect(y.shape).toEqual([3, 20]);
+    expect(() => inferOp('matmul', [{ dtype: f32, shape: [3, 5] }, { dtype: f32, shape: [1, 5, 16] }],
+      { packedLanes: 16, packedN: 20 })).toThrow(/KC0402.*panels/);
+    expect(() => inferOp('gemm', [{ dtype: f32, shape: [3, 5] }, { dtype: f32, shape: [2, 5, 8] }],
+      { packedLanes: 16, packedN: 20 })).toThrow(/KC0402.*lanes/);
+    expect(() => inferOp('gemm', [{ dtype: f32, shape: [3, 4] }, { dtype: f32, shape: [2, 5, 16] }],
+      { packedLanes: 16, packedN: 20 })).toThrow(/KC0402/);
   });
 });
 

@@ -42,6 +42,17 @@ describe('softmax / log_softmax', () => {
     const r = runOp('softmax', [x], { axis: 2, coerce2d: 0 });
     expectClose(r.outputs[0], softmaxRef(x.data, [3, 4, 21], 2, false, false));
   });
+  // A symbolic row length (attention over a dynamic sequence): full chunks unmasked, then one
+  // masked tail chunk only when the length turns out not to be a multiple of the vector.
+  for (const L of [5, 16, 37]) {
+    it(`symbolic row length ${L} (softmax and log_softmax)`, () => {
+      const x = { ...tensor([3, L], 4), dims: [3, sym('seq')] };
+      for (const op of ['softmax', 'log_softmax']) {
+        const r = runOp(op, [x], { axis: 1, coerce2d: 0 });
+        expectClose(r.outputs[0], softmaxRef(x.data, [3, L], 1, false, op === 'log_softmax'));
+      }
+    });
+  }
   it('axis out of range -> KC0401', () => {
     expect(() => inferOp('softmax', [{ dtype: 'float32', shape: [2, 3] }], { axis: 2 })).toThrow(/KC0401/);
   });

@@ -1,4 +1,5 @@
-// Pools: lowering vs the JS reference (ceil mode, count_include_pad, dilations, pads, 1-D/3-D),
+// Pools: lowering vs the JS reference (ceil mode, count_include_pad, dilations, pads, 1-D/3-D,
+// interior and border tiles),
 // global pools, infer and attribute errors.
 import { describe, expect, it } from 'vitest';
 import '../../ir/ops/pool.js';
@@ -57,6 +58,13 @@ const CASES: Case[] = [
   { name: 'avg 3-D', op: 'avg_pool', x: [1, 2, 4, 5, 6], kernel: [2, 2, 3], pads: [0, 1, 1, 1, 0, 1],
     out: [4, 5, 6] },
   { name: 'max width 32 exact tile', op: 'max_pool', x: [1, 2, 3, 34], kernel: [1, 3], out: [3, 32] },
+  // Interior tiles (no bounds selects) beside border ones; few width tiles unrolled, many serial.
+  { name: 'max 3x3 s2 ceil, 112 wide: interior, tail and clipped last windows', op: 'max_pool',
+    x: [1, 2, 23, 112], kernel: [3, 3], strides: [2, 2], ceil: true, out: [11, 56] },
+  { name: 'max 3x3 s2 pad 1, 300 wide: serial width tiles', op: 'max_pool', x: [1, 2, 9, 300],
+    kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], out: [5, 150] },
+  { name: 'max 3x3 dilation 2 pad 2, 70 wide', op: 'max_pool', x: [1, 1, 8, 70], kernel: [3, 3],
+    dilations: [2, 2], pads: [2, 2, 2, 2], out: [8, 70] },
 ];
 
 describe('pool lowering', () => {

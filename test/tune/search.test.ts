@@ -80,7 +80,9 @@ describe('the tuner search', () => {
     }
     // Every task got its default measured, and some improved on it.
     expect(s.tasks.every((t) => t.defaultMs === 1)).toBe(true);
-    expect(s.tasks.some((t) => (t.bestMs ?? 1) < 0.9)).toBe(true);
+    // (0.95: the fake's gains come from smaller knob values; tiny_cnn's gemm, whose B is packed
+    // into 16-lane panels, no longer offers narrower vectors.)
+    expect(s.tasks.some((t) => (t.bestMs ?? 1) < 0.95)).toBe(true);
   }, 120_000);
 
   it('resumes from its own log without measuring anything again', async () => {
@@ -90,8 +92,11 @@ describe('the tuner search', () => {
     const s = await tune(MODEL, { log, trials: 25, measurer: second });
     const again = loadLog(log).records.filter((r) => r.confirm).length;
     const both = [...first.measured, ...second.measured];
-    expect(both.length).toBe(50 + again);
-    expect(new Set(both).size).toBe(50);
-    expect(s.tasks.reduce((n, t) => n + t.trials, 0)).toBe(50);
+    // 50 trials at most: a task whose space runs out of distinct kernels stops early.
+    const trials = s.tasks.reduce((n, t) => n + t.trials, 0);
+    expect(trials).toBeGreaterThan(40);
+    expect(trials).toBeLessThanOrEqual(50);
+    expect(both.length).toBe(trials + again);
+    expect(new Set(both).size).toBe(trials);
   }, 120_000);
 });

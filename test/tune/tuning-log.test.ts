@@ -1,7 +1,8 @@
 // Compiling with a tuning log: the best valid record per workload of this target replaces the
 // defaults of exactly those workloads (an invalid record, a record of another target and a
 // workload whose best record is its default change nothing), and tiny_cnn compiled that way
-// still matches its reference outputs on both data sets.
+// still matches its reference outputs on both data sets; `inspect` of the artifact names the tuned
+// kernels.
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { runPipeline } from '../../compiler/pipeline.js';
 import type { Schedule } from '../../compiler/schedule/schedule.js';
 import { tuningLogSchedules } from '../../compiler/tune/cli-tune.js';
 import { logText, targetKey, type TuneRecord } from '../../compiler/tune/log.js';
+import { describeArtifact } from '../../compiler/inspect.js';
 import { printKernel } from '../../ir/tir-print.js';
 import { expectMatchesDataSets } from '../helpers/models.js';
 import { REPO_ROOT, tempDir } from '../helpers/shared.js';
@@ -75,6 +77,13 @@ describe('compile --tuning-log', () => {
     const so = join(tempDir(), 'tiny_cnn_tuned.so');
     await compile(MODEL, { output: so, schedules });
     expect(await expectMatchesDataSets(so, MODEL_DIR)).toBe(2);
+    // `kestrel inspect model.so` says which kernels are tuned (the manifest's 'tuned' field).
+    const text = describeArtifact(so);
+    expect(text).toContain(`tuned kernels: 2 of ${before.size} workloads`);
+    const tunedLines = text.split('\n').filter((l) => l.startsWith('  conv '));
+    expect(tunedLines).toHaveLength(2);
+    expect(tunedLines[0]).toMatch(/conv\.ocv=1 .*conv\.px=4/);
+    expect(tunedLines[1]).toMatch(/dw\.rows=2 dw\.wv=1/);
   }, 60_000);
 
   it('skips a stale record (a knob or value its family no longer has) with a report', async () => {
@@ -96,5 +105,6 @@ describe('compile --tuning-log', () => {
     expect(reported[0]).toMatch(/KC0701: .*'conv\.retired'/);
     expect(reported[1]).toMatch(/KC0701: .*pool\.wv=999/);
     expect(await expectMatchesDataSets(so, MODEL_DIR)).toBe(2);
+    expect(describeArtifact(so)).toContain('tuned kernels: 0 of');
   }, 60_000);
 });

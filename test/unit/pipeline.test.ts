@@ -37,7 +37,8 @@ function section(text: string, step: string): string | undefined {
 const SHOWS: Readonly<Record<string, RegExp>> = {
   'eliminate-identity': /= conv\(/, 'fold-batchnorm': /= conv\(/, 'pad-conv-inputs': /= pad2d\(/,
   'coalesce-transpose': /= conv\(/,
-  'pack-conv-weights': /packedOc=16/, fuse: /kernel %.* = conv\(.*\n\s+\+ %.* = relu\(/,
+  'pack-conv-weights': /packedOc=16/, 'pack-matmul-weights': /gemm\(.*\$fc_w_panels.*packedLanes=16/,
+  fuse: /kernel %.* = conv\(.*\n\s+\+ %.* = relu\(/,
   'assign-layouts': /OIHW16o/, schedule: /conv\+relu 'conv1' \[conv, default\] \{conv\.vec=/,
   'lower-kernels': /kernel kestrel_k\d+_conv_relu\(/, 'verify-tir': /^\d+ kernels verified/,
   'lower-program': /call_kernel kernel=k0/, 'llvm-emit': /define i32 @kestrel_k0_/,

@@ -21,7 +21,8 @@ async function sessionOf(c: VmCase): Promise<Session> {
   const p = parseProgram(`vm.program inputs=${c.inputs?.length ?? 0} outputs=${c.outputs.length} `
     + `kernels=${KERNEL_NAMES.length}\n${c.text}`);
   const s = await load(withKernels(assemble(p), (c.inputs ?? []) as Io[], c.outputs as Io[],
-    c.constants ? { constants: c.constants } : {}), { threads: 2 });
+    c.constants ? { constants: c.constants } : {}),
+  { threads: 2, ...(c.memoryLimitBytes ? { memoryLimitBytes: c.memoryLimitBytes } : {}) });
   sessions.push(s);
   return s;
 }

@@ -19,6 +19,8 @@ export interface VmCase {
   readonly inputs?: readonly IoSpec[];
   readonly outputs: readonly IoSpec[];
   readonly constants?: Uint8Array;
+  /** The session's memory limit (LoadOptions.memoryLimitBytes), when the program reads it. */
+  readonly memoryLimitBytes?: number;
   readonly runs: readonly Run[];
 }
 
@@ -182,6 +184,11 @@ const TENSORS: readonly VmCase[] = [
   int_const dst=r0 value=1
   make_ints dst=r1 dtype=int64 rank=1 values=[r0]
   load_int dst=r2 tensor=r1 index=3
+  ret outputs=[r1]` },
+  { name: 'test_mem_limit', outputs: [ints('y', 1)], memoryLimitBytes: 1 << 20,
+    runs: [{ expect: got([1 << 20]) }], text: `
+  mem_limit dst=r0
+  make_ints dst=r1 dtype=int64 rank=1 values=[r0]
   ret outputs=[r1]` },
   { name: 'test_index_view', outputs: [{ name: 'y', dtype: 'int64', shape: [] }],
     runs: [{ expect: got([8], []) }], text: `

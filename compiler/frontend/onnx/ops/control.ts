@@ -107,7 +107,7 @@ function unreachable(ctx: ConvertCtx, why: KestrelError, other: Func): Func {
 }
 
 function loopConvert(ctx: ConvertCtx): (Value | null)[] {
-  const carried = ctx.inputs.slice(2).map((v) => v!);
+  const carried = ctx.inputs.slice(2).map((_, i) => ctx.input(i + 2));
   const body = carriedBody(ctx, 'body', [I64_SCALAR, BOOL_SCALAR], carried.map((v) => v.type), 1);
   return ctx.result('loop', [ctx.optInput(0), ctx.optInput(1), ...carried], { body });
 }
@@ -124,7 +124,7 @@ function fromFront(a: number, r: number): number[] {
 
 function scanConvert(ctx: ConvertCtx): (Value | null)[] {
   const m = ctx.attrs.int('num_scan_inputs');
-  const ins = ctx.inputs.map((v) => v!);
+  const ins = ctx.inputs.map((_, i) => ctx.input(i));
   const nStates = ins.length - m;
   if (m < 1 || nStates < 0) ctx.attrs.fail('num_scan_inputs', `is ${m} for ${ins.length} inputs`);
   const inAxes = ctx.attrs.ints('scan_input_axes', Array(m).fill(0));

@@ -69,5 +69,7 @@ export const MANIFEST_FIELDS = Object.freeze([
   { name: 'constants_fnv1a64', type: 'string', required: true },
   { name: 'constants_size', type: 'integer', required: false },
   { name: 'kernels', type: 'array', required: false },
+  { name: 'workloads', type: 'integer', required: false },
+  { name: 'tuned', type: 'array', required: false },
   { name: 'debug', type: 'object', required: false },
 ] as const);

@@ -12,7 +12,7 @@ import { dtypeInfo } from '../../ir/dtype.js';
 import { nodeReads, type Value } from '../../ir/graph.js';
 import type { ProgramWriter } from '../../codegen/vm-program.js';
 import { lastUses } from './data-refs.js';
-import { type Plan, plainVar } from './program.js';
+import { type Plan, plainVar } from './plan.js';
 
 /** Bytes of `v` as a dim over `bound` symbols, or undefined when it is not one. */
 function bytesOf(v: Value, bound: ReadonlySet<string>): Dim | undefined {

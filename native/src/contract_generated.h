@@ -67,6 +67,8 @@ constexpr const char* kBytecodeFnv1a64 = "bytecode_fnv1a64";
 constexpr const char* kConstantsFnv1a64 = "constants_fnv1a64";
 constexpr const char* kConstantsSize = "constants_size";
 constexpr const char* kKernels = "kernels";
+constexpr const char* kWorkloads = "workloads";
+constexpr const char* kTuned = "tuned";
 constexpr const char* kDebug = "debug";
 }  // namespace manifest_field
 

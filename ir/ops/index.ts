@@ -6,19 +6,21 @@ import './shape.js';
 import './matmul.js';
 import './control.js';
 import './gather.js';
-import './generate.js';
 import './slice.js';
 import './rnn.js';
 import './select.js';
 import './sequence.js';
 import { CONV_OPS } from './conv.js';
 import { ELEMENTWISE_OPS } from './elementwise.js';
+import { GENERATE_OPS } from './generate.js';
 import { NORM_OPS } from './norm.js';
 import { POOL_OPS } from './pool.js';
 import { REDUCE_OPS } from './reduce.js';
 import { legacyOps, opTable, type OpDef, type Trait } from './registry.js';
 
-const FAMILIES: readonly (readonly OpDef[])[] = [ELEMENTWISE_OPS, CONV_OPS, POOL_OPS, NORM_OPS, REDUCE_OPS];
+const FAMILIES: readonly (readonly OpDef[])[] = [
+  ELEMENTWISE_OPS, CONV_OPS, POOL_OPS, NORM_OPS, REDUCE_OPS, GENERATE_OPS,
+];
 
 export const OPS: ReadonlyMap<string, OpDef> = opTable([...FAMILIES.flat(), ...legacyOps()]);
 

@@ -14,6 +14,7 @@
 export { compile, compileModule, type CompileOptions, type CompileReport } from './compiler/driver.js';
 export { KESTREL_VERSION } from './compiler/driver.js';
 export type { Schedule } from './compiler/schedule/schedule.js';
+export { type CompileLimits, DEFAULT_LIMITS } from './compiler/limits.js';
 export { tune, type TuneOptions, type TuneProgress, type TuneSummary } from './compiler/tune/tune.js';
 export { bestSchedules, loadLog, mergeLogs } from './compiler/tune/log.js';
 export { hostTarget } from './codegen/target.js';

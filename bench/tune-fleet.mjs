@@ -93,7 +93,10 @@ try {
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
-const med = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const med = (xs) => {
+  const s = [...xs].sort((a, b) => a - b), m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
 console.log(`${name}, ${trials} trials, ${samples ?? 11} samples, ${threads ?? 'all'} threads, ` +
   `median of ${reps}: local ${med(times[0]).toFixed(1)} s, ` +
   `1 worker ${med(times[1]).toFixed(1)} s, 2 workers ${med(times[2]).toFixed(1)} s ` +

@@ -3,7 +3,9 @@
 // Requires: for 'host', the kestrel_llvm addon (LLVM's host CPU detection) and, for the caches,
 // Linux sysfs (fixed fallbacks otherwise). Guarantees: vectorLanesF32 is 16 with AVX-512F, 8 with
 // AVX2, 4 for AArch64 NEON and 4 (SSE) otherwise; named targets have fixed cache sizes and one
-// core, so their artifacts do not depend on the machine that compiles them.
+// core, so their artifacts do not depend on the machine that compiles them. 'nvptx[:sm_XX]' is
+// a host-CPU artifact (generic CPU of the compiling machine's architecture: bytecode, constants,
+// grid functions) whose kernels are PTX for an NVIDIA GPU (`gpu`, see docs/gpu.md).
 
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -30,13 +32,33 @@ export interface TargetDesc {
   /** Cores schedules may plan for. */
   readonly cores: number;
   readonly dataLayout?: string;
+  /** Set for GPU targets: the kernels are PTX for this GPU; the rest is host code. */
+  readonly gpu?: GpuTarget;
+}
+
+/** NVIDIA architectures `--target nvptx:ARCH` accepts (sm_80 is the default). */
+export const NVPTX_ARCHS: readonly string[] = Object.freeze(['sm_80', 'sm_86', 'sm_90']);
+
+/**
+ * An NVIDIA GPU target. LLVM 14 knows sm_80 and sm_86 but not sm_90: for sm_90 the PTX is
+ * generated for sm_80 (PTX is forward compatible; ptxas and the driver's JIT assemble it for
+ * sm_90) and `arch` records the GPU the artifact was built for.
+ */
+export interface GpuTarget {
+  readonly kind: 'nvptx';
+  readonly arch: string;
+  /** The LLVM CPU the PTX is generated for, and the PTX ISA version feature. */
+  readonly llvmCpu: string;
+  readonly ptx: string;
+  readonly triple: 'nvptx64-nvidia-cuda';
 }
 
 /**
  * 'host', 'x86_64', or 'aarch64' with an optional LLVM CPU and extra features:
  * `aarch64:neoverse-n1`, `aarch64+dotprod+i8mm`, `aarch64:cortex-a76+sve` (see parseTargetName).
  */
-export type TargetName = 'host' | 'x86_64' | 'aarch64' | `aarch64:${string}` | `aarch64+${string}`;
+export type TargetName = 'host' | 'x86_64' | 'aarch64' | `aarch64:${string}` | `aarch64+${string}`
+  | 'nvptx' | `nvptx:${string}`;
 
 /** AArch64 CPUs LLVM 14 knows that kestrel accepts by name (their features come from LLVM). */
 export const AARCH64_CPUS: readonly string[] = Object.freeze([
@@ -57,6 +79,8 @@ export const AARCH64_FEATURES: readonly string[] = Object.freeze([
 /** The target a name denotes, or why it denotes none. */
 export function parseTargetName(name: string): { target: TargetDesc } | { error: string } {
   if (name === 'host' || name === 'x86_64') return { target: targetFromName(name) };
+  if (name === 'nvptx') return nvptxTarget('sm_80');
+  if (name.startsWith('nvptx:')) return nvptxTarget(name.slice(6));
   const m = /^aarch64(?::([a-z0-9.-]+))?((?:\+[a-z0-9-]+)*)$/.exec(name);
   if (!m) {
     return { error: `unknown target '${name}' (host, x86_64, aarch64, aarch64:CPU, aarch64+FEATURE...)` };
@@ -72,6 +96,18 @@ export function parseTargetName(name: string): { target: TargetDesc } | { error:
   }
   const features = ['+neon', ...[...new Set(extra)].map((f) => `+${f}`)].join(',');
   return { target: makeTarget('aarch64', cpu, features) };
+}
+
+/** `nvptx:ARCH`: the host part for a generic CPU of this machine's architecture. */
+function nvptxTarget(arch: string): { target: TargetDesc } | { error: string } {
+  if (!NVPTX_ARCHS.includes(arch)) {
+    return { error: `unknown NVIDIA GPU architecture '${arch}' (known: ${NVPTX_ARCHS.join(', ')})` };
+  }
+  const host = process.arch === 'arm64'
+    ? makeTarget('aarch64', 'generic', '+neon') : makeTarget('x86_64', 'x86-64', '');
+  const llvmCpu = arch === 'sm_90' ? 'sm_80' : arch;
+  const gpu: GpuTarget = { kind: 'nvptx', arch, llvmCpu, ptx: 'ptx75', triple: 'nvptx64-nvidia-cuda' };
+  return { target: { ...host, gpu } };
 }
 
 function lanesFor(arch: TargetDesc['arch'], features: string): number {
@@ -159,8 +195,23 @@ export function targetFromName(name: TargetName): TargetDesc {
 
 /** What kernel lowerings and schedules see of a target; `threads` defaults to 1. */
 export function targetInfo(t: TargetDesc, threads?: number): TargetInfo {
+  if (t.gpu) return gpuTargetInfo(t.gpu);
   return {
     arch: t.arch, vectorLanes: t.vectorLanesF32, threads: threads ?? 1,
     vectorRegisters: t.vectorRegisters, caches: t.caches, cores: t.cores,
+  };
+}
+
+/**
+ * What lowerings see of a GPU: 'nvptx', 4-lane vectors (each thread handles a short vector, which
+ * the NVPTX back end scalarises or turns into ld.v4/st.v4), 255 registers a thread, and many
+ * "cores" (threads in flight), so schedules that split work by cores make plenty of parallel
+ * iterations.
+ */
+function gpuTargetInfo(g: GpuTarget): TargetInfo {
+  void g;
+  return {
+    arch: 'nvptx', vectorLanes: 4, threads: 1, vectorRegisters: 64,
+    caches: { l1d: 128 << 10, l2: 40 << 20, l3: 40 << 20 }, cores: 1024,
   };
 }

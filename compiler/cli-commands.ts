@@ -20,7 +20,7 @@ export interface Command {
 }
 
 const TARGET: FlagSpec = { name: 'target', kind: 'string', value: 'T',
-  help: 'host (default), x86_64 or aarch64, with [:CPU][+FEATURE...]' };
+  help: 'host (default), x86_64 or aarch64, with [:CPU][+FEATURE...]; nvptx[:sm_80|sm_86|sm_90] (GPU)' };
 const FIX: FlagSpec = { name: 'fix', kind: 'list', value: 'SYM=N', repeat: true,
   help: 'fix a symbolic dim to a number (sym=N[,sym=N...])' };
 
@@ -109,6 +109,8 @@ const RUN: Command = {
         help: 'time N runs: p50/p90/p99 latency, throughput, per-kernel table' },
       { name: 'warmup', kind: 'count', value: 'N', help: 'untimed runs before --bench (default 1)' },
       { name: 'threads', kind: 'count', value: 'N', help: 'threads for parallel kernels (0 = all cores)' },
+      { name: 'device', kind: 'string', value: 'D',
+        help: 'cpu (default), or cuda:N for artifacts compiled with --target nvptx' },
       { name: 'trusted-key', kind: 'path', value: 'PUBLIC.pem', help: 'require a signature by this key' },
       { name: 'profile', kind: 'path', value: 'trace.json', help: 'write the Chrome trace of one run' },
     ],

@@ -58,8 +58,9 @@ export async function cmdRun(a: Args): Promise<number> {
   const so = a.positional[0];
   const threads = int(a, '--threads');
   const trusted = keyFile(a, '--trusted-key');
+  const device = str(a, '--device');
   const session = await load(so, { ...(threads !== undefined ? { threads } : {}),
-    ...(trusted ? { trustedKeys: [trusted] } : {}) });
+    ...(trusted ? { trustedKeys: [trusted] } : {}), ...(device ? { device } : {}) });
   try {
     const { feeds, data } = feedsFor(a, session);
     const trace = str(a, '--profile');

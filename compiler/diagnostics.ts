@@ -79,6 +79,8 @@ export const Codes = Object.freeze({
   TUNE_LOG: 'KC0704',
   /** A model has no kernel the tuner can measure (no tasks), or a tuning option is invalid. */
   TUNE_INVALID: 'KC0705',
+  /** The compile ran past its time limit (CompileLimits.timeoutMs); nothing was written. */
+  COMPILE_TIME: 'KC0706',
   /** Code generation, optimisation or object emission failed (an internal error). */
   CODEGEN: 'KC0901',
   /** The artifact could not be written (disk full, permission denied, linker failure). */

@@ -18,6 +18,7 @@ import { requiredCpuFeatures } from '../codegen/llvm/backend.js';
 import { checkOutputPath } from '../codegen/link.js';
 import { parseTargetName, type TargetDesc, type TargetName } from '../codegen/target.js';
 import { importOnnxFile } from './frontend/onnx/import.js';
+import { type CompileLimits, limitsOf } from './limits.js';
 import { type CompiledModel, runPipeline } from './pipeline.js';
 import { Codes, fail } from './diagnostics.js';
 import { KestrelError } from '../runtime-vm/errors.js';
@@ -50,6 +51,8 @@ export interface CompileOptions {
    * `load(path, { trustedKeys: [publicKey] })` to require that signature (docs/artifacts.md).
    */
   readonly signingKey?: KeyObject | string;
+  /** Limits on the model and the compile (compiler/limits.ts: nesting, node count, time). */
+  readonly limits?: CompileLimits;
 }
 
 /** The signing key as a KeyObject, or KC0903. */
@@ -107,6 +110,7 @@ function manifest(m: Module, outputs: readonly Value[], t: TargetDesc, c: Compil
     workloads: new Set(c.schedules.map((s) => s.key)).size,
     tuned: tunedWorkloads(c),
     debug: c.debug,
+    ...(c.gpu ? { gpu: c.gpu } : {}), // GPU targets: the PTX of every kernel (docs/gpu.md)
   };
 }
 
@@ -122,8 +126,8 @@ export function checkedTarget(name: string): TargetDesc {
   return r.target;
 }
 
-export async function compileModule(m: Module, opts: CompileOptions): Promise<CompileReport> {
-  const t0 = performance.now();
+export async function compileModule(m: Module, opts: CompileOptions,
+  t0 = performance.now()): Promise<CompileReport> {
   checkOutputPath(resolve(opts.output)); // fail before the compile, not after it (checked again at the link)
   const key = signingKey(opts.signingKey);
   const target = checkedTarget(opts.target ?? 'host');
@@ -131,6 +135,7 @@ export async function compileModule(m: Module, opts: CompileOptions): Promise<Co
   const outputs = m.main.outputs;
   const compiled = await runPipeline(m, {
     target, threads: opts.threads, schedules: opts.schedules, onStaleSchedule: opts.onStaleSchedule,
+    timeoutMs: limitsOf(opts.limits).timeoutMs, startedAt: t0,
     artifact: {
       output: opts.output, signingKey: key,
       manifest: (c) => new TextEncoder().encode(JSON.stringify(manifest(m, outputs, target, c))),
@@ -144,7 +149,9 @@ export async function compileModule(m: Module, opts: CompileOptions): Promise<Co
 
 /** Compiles an ONNX model file to a kestrel artifact. */
 export async function compile(modelPath: string, opts: CompileOptions): Promise<CompileReport> {
-  const m = importOnnxFile(modelPath, { dynamic: opts.dynamic, fixedDims: opts.fixedDims });
-  return compileModule(m, opts);
+  const t0 = performance.now(); // the import counts against the time limit too
+  const { dynamic, fixedDims, limits } = opts;
+  const m = importOnnxFile(modelPath, { dynamic, fixedDims, limits });
+  return compileModule(m, opts, t0);
 }
 

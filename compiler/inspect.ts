@@ -78,6 +78,14 @@ function ioLines(list: unknown): string[] {
       + `${io.dtype}[${io.shape.join(', ')}]`);
 }
 
+/** GPU artifacts (docs/gpu.md): where the kernels run. */
+function gpuLine(g: unknown): string[] {
+  const gpu = g as { arch?: string; kernels?: { entries?: string[] }[] } | undefined;
+  if (!gpu) return [];
+  const launches = (gpu.kernels ?? []).reduce((n, k) => n + (k.entries?.length ?? 0), 0);
+  return [`kernels: PTX for ${gpu.arch ?? '?'} (${gpu.kernels?.length ?? 0} kernels, ${launches} launches)`];
+}
+
 /** The artifact's manifest in words, and whether this host would load it (KR code otherwise). */
 export function describeArtifact(path: string): string {
   const { manifest: m, loadError } = inspectArtifact(path);
@@ -88,7 +96,8 @@ export function describeArtifact(path: string): string {
       + `model sha256 ${String(m.model_sha256 ?? '?')}`,
     `target ${t.arch ?? '?'} (cpu ${t.cpu ?? '?'}), `
       + `requires: ${(t.requires ?? []).join(', ') || '(nothing)'}`,
-    `loads on this host: ${loadError ? `no: ${loadError.message}` : 'yes'}`,
+    ...gpuLine(m.gpu),
+    `loads on this host: ${loadError ? `no: ${loadError.message}` : m.gpu ? 'on a CUDA device only' : 'yes'}`,
     'inputs:', ...ioLines(m.inputs), 'outputs:', ...ioLines(m.outputs), ...tunedLines(m),
   ].join('\n') + '\n';
 }

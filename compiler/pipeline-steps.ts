@@ -23,7 +23,9 @@ export class Steps {
   private readonly write: (text: string) => void;
   readonly times: { step: string; ms: number }[] = [];
 
-  constructor(names: readonly string[], o: DebugOptions = {}) {
+  /** `deadline`: performance.now() past which no further step starts (KC0706). */
+  constructor(names: readonly string[], o: DebugOptions = {}, private readonly deadline = Infinity,
+    private readonly limitMs = Infinity) {
     const spec = o.dump ?? process.env.KESTREL_DUMP_IR ?? '';
     this.dump = parseDump(spec, names);
     this.timing = o.timing ?? process.env.KESTREL_TIME_PASSES === '1';
@@ -32,14 +34,14 @@ export class Steps {
 
   /** Runs step `name`; `show` gives its printable form. */
   run<T>(name: string, f: () => T, show: (x: T) => string): T {
-    const t0 = performance.now();
+    const t0 = this.start(name);
     const out = f();
     this.done(name, t0, () => show(out));
     return out;
   }
 
   async runAsync<T>(name: string, f: () => Promise<T>, show: (x: T) => string): Promise<T> {
-    const t0 = performance.now();
+    const t0 = this.start(name);
     const out = await f();
     this.done(name, t0, () => show(out));
     return out;
@@ -58,6 +60,16 @@ export class Steps {
     if (!this.timing) return;
     const total = this.times.reduce((a, t) => a + t.ms, 0);
     this.write(`[kestrel] total: ${total.toFixed(1)} ms\n`);
+  }
+
+  /** The time step `name` starts at; fails when the compile is past its time limit. */
+  private start(name: string): number {
+    const now = performance.now();
+    if (now > this.deadline) {
+      fail(Codes.COMPILE_TIME, `the compile ran past its time limit of ${this.limitMs} ms; `
+        + `stopped before step ${name}, nothing was written`);
+    }
+    return now;
   }
 
   private done(name: string, t0: number, show: () => string): void {

@@ -18,6 +18,9 @@ import { emitDataObject, LlvmModule } from '../codegen/llvm/backend.js';
 import { emitModule } from '../codegen/llvm/emit.js';
 import { linkSharedObject } from '../codegen/link.js';
 import { type TargetDesc, targetInfo } from '../codegen/target.js';
+import {
+  emitGpuModules, emitPtx, type GpuManifest, optimizeHost, ptxBlob,
+} from '../codegen/nvptx/artifact.js';
 import { Codes, fail } from './diagnostics.js';
 import { assignLayouts, printLayouts } from './passes/assign-layouts.js';
 import { coalesceTranspose } from './passes/coalesce-transpose.js';
@@ -67,6 +70,10 @@ export interface PipelineOptions {
   /** Absent: stop after lower-program. */
   readonly artifact?: ArtifactOptions;
   readonly debug?: DebugOptions;
+  /** Wall-clock limit (CompileLimits.timeoutMs; default none), counted from `startedAt`. */
+  readonly timeoutMs?: number;
+  /** performance.now() when the compile started (default: when the pipeline starts). */
+  readonly startedAt?: number;
 }
 
 export interface CompiledModel {
@@ -82,6 +89,8 @@ export interface CompiledModel {
   readonly times: readonly { readonly step: string; readonly ms: number }[];
   /** The manifest's debug table: kernel call sites and tensor registers in ONNX terms. */
   readonly debug: DebugTable;
+  /** GPU targets: where each kernel's PTX lies in the artifact (set when the PTX is emitted). */
+  readonly gpu?: GpuManifest;
 }
 
 /** Applies `pass` to every control-flow body of `f` (innermost first), then to `f` itself. */
@@ -106,7 +115,8 @@ function verifyKernels(kernels: readonly Kernel[]): number {
 const bytes = (what: string, b: Uint8Array) => `${what}: ${b.byteLength} bytes`;
 
 export async function runPipeline(m: Module, o: PipelineOptions): Promise<CompiledModel> {
-  const s = new Steps(PIPELINE_STEPS, o.debug);
+  const limitMs = o.timeoutMs ?? Infinity;
+  const s = new Steps(PIPELINE_STEPS, o.debug, (o.startedAt ?? performance.now()) + limitMs, limitMs);
   const info = targetInfo(o.target, o.threads);
   const ids: IdGen = idsAfter(m);
   let f = m.main;
@@ -140,6 +150,11 @@ export async function runPipeline(m: Module, o: PipelineOptions): Promise<Compil
     return out;
   }
   const t = o.target;
+  if (t.gpu) {
+    await gpuBackHalf(s, out, t, a);
+    s.finish();
+    return out;
+  }
   const ir = s.run('llvm-emit', () => emitModule(out.kernels, { target: t }), (x) => x);
   if (process.env.KESTREL_DUMP_LLVM) process.stderr.write(ir);
   const llvm = s.run('o3', () =>
@@ -158,19 +173,48 @@ export async function runPipeline(m: Module, o: PipelineOptions): Promise<Compil
   return out;
 }
 
-/** The artifact's data: bytecode, 64-byte aligned constants and the manifest (own ELF section). */
-function dataObject(t: TargetDesc, bytecode: Uint8Array, constants: Uint8Array, man: Uint8Array): Uint8Array {
+/**
+ * The same steps for a GPU target (codegen/nvptx/artifact.ts): llvm-emit writes the host module
+ * and one NVPTX module per kernel, o3 optimises the host module, object-emit emits the host
+ * object, every kernel's PTX and the data object holding the PTX blob.
+ */
+async function gpuBackHalf(s: Steps, out: CompiledModel, t: TargetDesc, a: ArtifactOptions): Promise<void> {
+  const mods = s.run('llvm-emit', () => emitGpuModules(out.kernels, t),
+    (m) => [m.host, ...m.device].join('\n'));
+  const host = s.run('o3', () => optimizeHost(mods, t), (x) => x.print());
+  const objects = s.run('object-emit', () => {
+    const kernels = host.emitObject();
+    host.dispose();
+    const { blob, manifest } = ptxBlob(emitPtx(mods, t), mods, t);
+    const man = a.manifest({ ...out, gpu: manifest });
+    const ptx = { symbol: 'kestrel_gpu_ptx', section: '.kestrel_ptx', bytes: blob, align: 16 };
+    return [kernels, dataObject(t, out.bytecode, out.constants, man, ptx)];
+  }, ([k, d]) => `${bytes('host.o', k)}\n${bytes('data.o (with the PTX)', d)}`);
+  await s.runAsync('link', async () => {
+    await linkSharedObject({ objects, output: a.output, target: t, signingKey: a.signingKey });
+    return a.output;
+  }, (p) => `linked ${p}`);
+}
+
+/**
+ * The artifact's data: bytecode, 64-byte aligned constants and the manifest (own ELF section),
+ * and for GPU targets the PTX blob (`ptx`, exported with its size).
+ */
+function dataObject(t: TargetDesc, bytecode: Uint8Array, constants: Uint8Array, man: Uint8Array,
+  ptx?: { symbol: string; section: string; bytes: Uint8Array; align: number }): Uint8Array {
   return emitDataObject({
     triple: t.triple,
     sections: [
       { symbol: 'kestrel_bytecode', bytes: bytecode, align: 16 },
       { symbol: 'kestrel_constants', bytes: constants, align: 64 },
       { symbol: 'kestrel_manifest', section: '.kestrel_manifest', bytes: man, align: 8 },
+      ...(ptx ? [ptx] : []),
     ],
     exports: [
       { symbol: 'kestrel_bytecode_size', value: bytecode.byteLength },
       { symbol: 'kestrel_constants_size', value: constants.byteLength },
       { symbol: 'kestrel_manifest_size', value: man.byteLength },
+      ...(ptx ? [{ symbol: `${ptx.symbol}_size`, value: ptx.bytes.byteLength }] : []),
     ],
   });
 }

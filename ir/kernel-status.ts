@@ -9,6 +9,8 @@ export const KernelStatus = Object.freeze({
   TOPK_K_OUT_OF_RANGE: 5,
   /** to_scalar_int got a tensor with other than one element. */
   NOT_A_SCALAR: 6,
+  /** The host stub of a GPU kernel ran: the artifact's kernels need a CUDA device. */
+  GPU_KERNEL_ON_HOST: 7,
 });
 
 /** What each status means, as the run-time error says it. */
@@ -16,4 +18,5 @@ export const KERNEL_STATUS_TEXT: Readonly<Record<number, string>> = Object.freez
   [KernelStatus.INDEX_OUT_OF_RANGE]: 'an index is out of range',
   [KernelStatus.TOPK_K_OUT_OF_RANGE]: 'TopK k is negative or larger than the axis extent',
   [KernelStatus.NOT_A_SCALAR]: 'a value that must hold exactly one element does not',
+  [KernelStatus.GPU_KERNEL_ON_HOST]: 'a GPU kernel was called without a CUDA device',
 });

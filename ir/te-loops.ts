@@ -46,6 +46,12 @@ export function bufferAccess(buf: Buffer, shape: readonly Expr[]): TensorAccess 
 export interface LoopEnv {
   fresh(hint: string, dtype?: DType): Var;
   readonly lanes: number;
+  /**
+   * Walk the elements as one flat index, in parallel tasks of this many vectors (the GPU
+   * schedule: consecutive threads take consecutive vectors, so their accesses coalesce).
+   * Absent or 0: rows, as described at elementLoops.
+   */
+  readonly flatVectors?: number;
 }
 
 /** Vectors per parallel task (a task is lanes*VECS_PER_TASK elements). */
@@ -61,6 +67,7 @@ const VECS_PER_TASK = 64;
 export function elementLoops(env: LoopEnv, shape: readonly Expr[],
   body: (idx: readonly Expr[]) => Stmt): Stmt {
   if (shape.length === 0) return body([]);
+  if (env.flatVectors) return flatLoops(env, shape, body, env.flatVectors);
   const V = env.lanes;
   const inner = shape[shape.length - 1];
   if (inner.kind === 'const' && inner.value < V) return flatLoops(env, shape, body);
@@ -84,14 +91,15 @@ export function elementLoops(env: LoopEnv, shape: readonly Expr[],
 }
 
 /** elementLoops over one flat index: parallel tasks of whole vectors, tail lanes predicated. */
-function flatLoops(env: LoopEnv, shape: readonly Expr[], body: (idx: readonly Expr[]) => Stmt): Stmt {
+function flatLoops(env: LoopEnv, shape: readonly Expr[], body: (idx: readonly Expr[]) => Stmt,
+  vectorsPerTask = VECS_PER_TASK): Stmt {
   const total = shape.reduce<Expr>((a, b) => t.mul(a, b), t.imm(1));
   const V = env.lanes;
-  const chunk = V * VECS_PER_TASK;
+  const chunk = V * vectorsPerTask;
   const [task, blk, lane] = [env.fresh('task'), env.fresh('blk'), env.fresh('lane')];
   const i = t.add(t.add(t.mul(task, chunk), t.mul(blk, V)), lane);
   const inner = t.loop(lane, V, t.ifThen(t.lt(i, total), body(coordsOf(i, shape))), 'vectorize');
-  const blocks = t.min(VECS_PER_TASK, t.floordiv(t.add(t.sub(total, t.mul(task, chunk)), V - 1), V));
+  const blocks = t.min(vectorsPerTask, t.floordiv(t.add(t.sub(total, t.mul(task, chunk)), V - 1), V));
   const ntasks = t.floordiv(t.add(total, chunk - 1), chunk);
   return t.loop(task, ntasks, t.loop(blk, blocks, inner), 'parallel');
 }

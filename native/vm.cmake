@@ -5,7 +5,8 @@ find_package(Threads REQUIRED)
 add_library(kestrel_vm STATIC
   src/json.cc src/sha256.cc src/artifact_file.cc src/elf.cc src/elf_dynamic.cc src/cpu_features.cc
   src/manifest.cc src/map_verified.cc src/signature.cc src/inspect.cc src/bytecode.cc src/pool.cc
-  src/thread_pool.cc src/interpreter.cc src/sequence.cc src/runtime.cc src/debug.cc src/profile.cc)
+  src/thread_pool.cc src/interpreter.cc src/sequence.cc src/runtime.cc src/debug.cc src/profile.cc
+  src/cuda_driver.cc src/cuda_device.cc)
 target_include_directories(kestrel_vm PUBLIC $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include>
   $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}> PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)
 target_compile_options(kestrel_vm PRIVATE -Wall -Wextra)

@@ -24,6 +24,12 @@ export const RUNTIME_CODES = Object.freeze({
   CPU_FEATURES: 'KR0006',
   /** Trusted keys were given and the artifact is unsigned, signed by another key, or changed since. */
   SIGNATURE: 'KR0007',
+  /**
+   * The artifact and the device it is loaded on disagree: a GPU artifact (--target nvptx) loaded without
+   * `device: 'cuda:N'`, a CPU artifact loaded on a CUDA device, or a GPU older than the architecture the
+   * artifact was built for.
+   */
+  DEVICE_MISMATCH: 'KR0008',
   /** Wrong number of inputs, an unknown or missing input name. */
   INPUT_NAMES: 'KR0101',
   /** An input has the wrong dtype. */
@@ -50,6 +56,13 @@ export const RUNTIME_CODES = Object.freeze({
   CANCELLED: 'KR0302',
   /** A session or run option of kestrel/ort has an invalid value or asks for what kestrel lacks. */
   OPTIONS_INVALID: 'KR0401',
+  /**
+   * No CUDA device to load a GPU artifact on: libcuda.so.1 (the NVIDIA driver) is missing or lacks an
+   * entry point, cuInit fails, or there is no device with the ordinal asked for.
+   */
+  CUDA_UNAVAILABLE: 'KR0501',
+  /** A CUDA driver call failed (the message names the call, the driver's error and the kernel). */
+  CUDA_ERROR: 'KR0502',
 });
 
 export const MANIFEST_FORMAT = 1 as const;

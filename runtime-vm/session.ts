@@ -66,6 +66,12 @@ export interface LoadOptions {
    * signed by one of them (`compile(..., { signingKey })`), checked before it is mapped (KR0007).
    */
   trustedKeys?: readonly (KeyObject | string | Uint8Array)[];
+  /**
+   * Where kernels run: 'cpu' (the default) or 'cuda' / 'cuda:N' for artifacts compiled with
+   * `target: 'nvptx'` (docs/gpu.md). Loading fails with KR0501 where there is no CUDA driver or
+   * device, and with KR0008 when artifact and device disagree.
+   */
+  device?: string;
 }
 
 export interface RunOptions {
@@ -95,7 +101,7 @@ interface NativeSession {
 interface Addon {
   inspect(path: string): { manifest: string; check: { code: string; message: string } | null };
   NativeSession: new (path: string, threads: number, mem: number, steps: number, iterations: number,
-    trustedKeys?: Uint8Array) => NativeSession;
+    trustedKeys?: Uint8Array, device?: string) => NativeSession;
 }
 
 let addon: Addon | undefined;
@@ -311,7 +317,7 @@ export async function load(path: string, options: LoadOptions = {}): Promise<Ses
   try {
     const keys = rawKeys(options.trustedKeys);
     return new Session(new NativeSession(resolve(path), options.threads ?? 0, options.memoryLimitBytes ?? 0,
-      options.maxSteps ?? 0, options.maxIterations ?? 0, keys));
+      options.maxSteps ?? 0, options.maxIterations ?? 0, keys, options.device));
   } catch (e) {
     throw toKestrel(e);
   }

@@ -6,8 +6,10 @@
 //   prebuilt runtime loads  -> build only the compiler part (kestrel_llvm), or say what it needs;
 //   no usable prebuilt      -> build from source: everything, or the runtime alone without LLVM.
 // Set KESTREL_BUILD_FROM_SOURCE=1 to ignore the prebuilt; KESTREL_SKIP_COMPILER=1 to build no LLVM
-// addon. Guarantees: exits 0 whenever the runtime is usable (a missing compiler part is a notice,
-// not a failed install); exits 1 with what to install when the runtime itself cannot be had.
+// addon. In a git checkout (`npm ci` for development) everything is built from source, so that
+// native/build holds what the tests use (kestrel-run, the addons) even after an `npm pack`.
+// Guarantees: exits 0 whenever the runtime is usable (a missing compiler part is a notice, not a
+// failed install); exits 1 with what to install when the runtime itself cannot be had.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -32,7 +34,8 @@ function onPath(name) {
 
 /** Loads the prebuilt in a child process, so that a bad binary cannot take this script down. */
 function prebuiltLoads() {
-  if (!existsSync(PREBUILT) || process.env.KESTREL_BUILD_FROM_SOURCE === '1') return false;
+  const checkout = existsSync(join(ROOT, '.git'));
+  if (!existsSync(PREBUILT) || checkout || process.env.KESTREL_BUILD_FROM_SOURCE === '1') return false;
   const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(PREBUILT)})`], { encoding: 'utf8' });
   if (r.status !== 0) say(`the prebuilt runtime for ${PLATFORM} does not load here: ${r.stderr.trim()}`);
   return r.status === 0;
@@ -80,22 +83,23 @@ function main() {
     const why = tools.length ? `${tools.join(' and ')} not found on PATH` : 'LLVM 14 not found';
     if (!prebuilt) {
       say(`building the runtime from source, without the compiler part (${why}) ...`);
-      cmakeJs(['--CDKESTREL_LLVM=OFF', '--target', 'kestrel_runtime']);
+      cmakeJs(['--CDKESTREL_LLVM=OFF']);
     }
     say(`the compiler part (kestrel compile, compile()) is not built: ${why}. The runtime works; to `
       + `compile models, install ${NEEDS} and run \`npm rebuild kestrel\`.`);
     return 0;
   }
-  const llvmArg = `--CDLLVM_DIR=${llvm}`;
+  // KESTREL_LLVM=ON explicitly: the CMake cache of an earlier build without LLVM says OFF.
+  const llvmArg = [`--CDLLVM_DIR=${llvm}`, '--CDKESTREL_LLVM=ON'];
   if (!prebuilt) {
     say('building the runtime and the compiler part from source (a few minutes) ...');
-    cmakeJs([llvmArg]);
+    cmakeJs(llvmArg);
     say('done');
     return 0;
   }
   say('building the compiler part (the LLVM 14 back end addon, about a minute) ...');
   try {
-    cmakeJs([llvmArg, '--target', 'kestrel_llvm']);
+    cmakeJs([...llvmArg, '--target', 'kestrel_llvm']);
     say('done');
   } catch (e) {
     // The runtime is usable: a failed compiler build must not fail the user's install.

@@ -7,7 +7,7 @@
 //   2. a subset of the ONNX conformance cases (--filter, default below) in-process.
 // A sanitiser report aborts the process that hit it (halt_on_error), which fails the step; the
 // output is also scanned for reports. Leak checking is off: node frees nothing at exit by design.
-// Generated kernels are not instrumented (see docs/reliability.md).
+// Generated kernels are not instrumented (why: docs/reliability.md).
 // Usage: node scripts/test-asan.mjs [--filter REGEX] [--skip-build]
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';

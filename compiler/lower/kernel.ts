@@ -124,6 +124,7 @@ export function lowerGroup(g: Group, target: TargetInfo,
   });
   const low = lowerOrFail(g.root, b.ctx(g.root, inputs, sinks));
   if (low.kind === 'kernel') return b.finish(low.body);
-  const env = { fresh: b.fresh, lanes: knob(knobs, 'elem.vec', target.vectorLanes) };
+  const env = { fresh: b.fresh, lanes: knob(knobs, 'elem.vec', target.vectorLanes),
+    flatVectors: knob(knobs, 'elem.flat', 0) };
   return b.finish(elementLoops(env, sinks[0].shape, (idx) => sinks[0].store(idx, low.at(idx))));
 }

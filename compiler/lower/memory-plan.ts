@@ -17,9 +17,9 @@ import { type Plan, plainVar } from './plan.js';
 /** Bytes of `v` as a dim over `bound` symbols, or undefined when it is not one. */
 function bytesOf(v: Value, bound: ReadonlySet<string>): Dim | undefined {
   if (v.type.sequence || v.type.optional || v.data) return undefined;
-  const n = dimProduct(v.type.shape);
-  if (!dimVars(n).every((s) => bound.has(s))) return undefined;
-  return dimMul(n, dtypeInfo(v.type.dtype).bytes);
+  // Checked per dim before multiplying: a product of data-dependent dims can grow exponentially.
+  if (!v.type.shape.every((d) => dimVars(d).every((s) => bound.has(s)))) return undefined;
+  return dimMul(dimProduct(v.type.shape), dtypeInfo(v.type.dtype).bytes);
 }
 
 /** Termwise: every monomial of `a` minus `b` has a non-negative coefficient (dims are >= 0). */

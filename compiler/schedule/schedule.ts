@@ -15,6 +15,7 @@ import { allGroups, type GroupTree } from '../passes/fuse-tree.js';
 import type { Group } from '../passes/fuse.js';
 import { familyOf } from './families/index.js';
 import type { Family, KnobContext, Knobs } from './space.js';
+import { gpuDefaults, isGpu } from './gpu.js';
 import { type Workload, workloadKey, workloadOf } from './workload.js';
 
 /** A schedule is plain data: the knobs to use for one workload. */
@@ -42,9 +43,10 @@ export interface KernelSchedule {
   readonly source: 'default' | 'given';
 }
 
-/** The family's default for every knob. */
+/** The family's default for every knob (GPU targets: with compiler/schedule/gpu.ts's over it). */
 export function defaultKnobs(f: Family, c: KnobContext): Knobs {
-  return Object.freeze(Object.fromEntries(f.knobs.map((k) => [k.name, k.dflt(c)])));
+  const dflt = Object.fromEntries(f.knobs.map((k) => [k.name, k.dflt(c)]));
+  return Object.freeze(isGpu(c.target) ? { ...dflt, ...gpuDefaults(f, c) } : dflt);
 }
 
 function checkGiven(f: Family, c: KnobContext, given: Knobs, root: Node, key: string): void {

@@ -14,6 +14,7 @@ import type { Schedule } from '../schedule/schedule.js';
 import { bestSchedules, formatProblems, loadLog, logText, mergeLogs } from './log.js';
 import { progressLine, summaryTable } from './report.js';
 import { tune } from './tune.js';
+import { redactedUrl } from './queue.js';
 import { startTuneWorker, type WorkerEvent } from './worker-queue.js';
 
 export interface TuneArgs {
@@ -63,7 +64,7 @@ export async function cmdTune(a: TuneArgs, fixedDims?: Record<string, number>): 
   }
   const tty = process.stdout.isTTY;
   const queue = str(a, '--queue'), sign = str(a, '--sign');
-  if (queue) console.log(`measuring on the workers of ${queue}`);
+  if (queue) console.log(`measuring on the workers of ${redactedUrl(queue)}`);
   const s = await tune(model, {
     log, fixedDims, queue, signingKey: sign === undefined ? undefined : readFileSync(sign, 'utf8'),
     target: (str(a, '--target') ?? 'host') as TargetName,

@@ -53,8 +53,9 @@ const esc = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 export function curveSvg(points: readonly CurvePoint[], title: string): string {
   const xMax = Math.max(1, ...points.map((p) => p.s));
   const yMax = Math.max(1e-6, ...points.map((p) => p.ms)) * 1.1;
-  const x = (s: number) => L + ((W - L - R) * s) / xMax;
-  const y = (ms: number) => H - B - ((H - T - B) * ms) / yMax;
+  const round = (v: number) => Math.round(v * 10) / 10;
+  const x = (s: number) => round(L + ((W - L - R) * s) / xMax);
+  const y = (ms: number) => round(H - B - ((H - T - B) * ms) / yMax);
   const path = points.map((p, i) => (i === 0 ? `M${x(p.s).toFixed(1)},${y(p.ms).toFixed(1)}`
     : `H${x(p.s).toFixed(1)}V${y(p.ms).toFixed(1)}`)).join('');
   const fmt = (v: number) => String(Number(v.toPrecision(3)));

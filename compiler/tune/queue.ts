@@ -59,17 +59,26 @@ export function jobId(j: Pick<MeasureJob, 'workload' | 'bucket' | 'target' | 'kn
   return `m${short(`${candidateKey(j)}\n${j.round}`)}`;
 }
 
+/** The URL without its password, for messages. */
+export function redactedUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(not a URL)';
+  }
+}
+
 /** `redis://[user:password@]host:port[/db]` as BullMQ connection options. */
 export function redisConnection(url: string): ConnectionOptions {
+  const bad: (why: string) => never = (why) =>
+    fail(Codes.TUNE_INVALID, `--queue ${why}, got '${redactedUrl(url)}'`);
   let u: URL;
-  try { u = new URL(url); } catch {
-    fail(Codes.TUNE_INVALID, `--queue expects redis://HOST:PORT, got '${url}'`);
-  }
-  if (u.protocol !== 'redis:' || !u.hostname) {
-    fail(Codes.TUNE_INVALID, `--queue expects redis://HOST:PORT, got '${url}'`);
-  }
+  try { u = new URL(url); } catch { bad('expects redis://HOST:PORT'); }
+  if (u.protocol !== 'redis:' || !u.hostname) bad('expects redis://HOST:PORT');
   const db = u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0;
-  if (!Number.isInteger(db) || db < 0) fail(Codes.TUNE_INVALID, `--queue: bad database in '${url}'`);
+  if (!Number.isInteger(db) || db < 0) bad('expects a database number after the port');
   return {
     host: u.hostname, port: u.port ? Number(u.port) : 6379, db,
     ...(u.username ? { username: decodeURIComponent(u.username) } : {}),

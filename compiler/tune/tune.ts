@@ -11,7 +11,7 @@
 // summary's tuned time per task is the best valid measurement (the default's at worst).
 
 import { writeFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import type { TargetName } from '../../codegen/target.js';
 import { checkedTarget } from '../driver.js';
 import { Codes, fail } from '../diagnostics.js';
@@ -256,7 +256,8 @@ export async function tune(model: string, o: TuneOptions): Promise<TuneSummary> 
   const all = [...loaded.records, ...written];
   const best = bestRecords(all, target);
   const plot = o.plot === false ? undefined : plotPath(o.log);
-  if (plot) writeFileSync(plot, curveSvg(tuningCurve(all, tasks, tkey), `${basename(model)}: tuning curve`));
+  const title = `${basename(dirname(resolve(model)))}/${basename(model)}: tuning curve`;
+  if (plot) writeFileSync(plot, curveSvg(tuningCurve(all, tasks, tkey), title));
   return { tasks: searches.map((s) => report(s, best.get(s.task.key))), trials, duplicates,
     elapsedMs: elapsed(), problems: loaded.problems, plot };
 }

@@ -100,10 +100,12 @@ function reshapeTarget(x: TensorType, target: readonly Dim[], allowzero: boolean
     return dimAdd(dimAdd(t, dimMul(allowzero ? 0 : isZero(t), inDim(i))),
       dimMul(isMinusOne(t), dimAdd(fill, 1)));
   });
-  const prod = dimProduct(dims);
-  if (isStatic(prod) && isStatic(total) && prod !== total) {
+  // Only a static target can be checked here; multiplying out the run-time entries' arithmetic
+  // would take time exponential in their number (a rank-64 target read from data).
+  const prod = dims.every((d) => isStatic(d)) ? dimProduct(dims) : undefined;
+  if (prod !== undefined && isStatic(total) && prod !== total) {
     ctx.fail(Codes.SHAPE_INFERENCE,
-        `reshape: cannot reshape ${shapeToString(x.shape)} to ${shapeToString(dims)}`);
+      `reshape: cannot reshape ${shapeToString(x.shape)} to ${shapeToString(dims)}`);
   }
   return dims;
 }

@@ -78,6 +78,10 @@ typedef struct kestrel_options {
    * artifact must carry a signature by one of them, checked before it is mapped (KR0007). */
   const uint8_t* trusted_keys;
   size_t trusted_key_count;
+  /* NULL or "cpu": the host; "cuda" or "cuda:N": NVIDIA GPU N, for artifacts compiled with
+   * --target nvptx (libcuda.so.1 is loaded then; KR0501 without a driver or device, KR0008 when
+   * artifact and device disagree). */
+  const char* device;
 } kestrel_options;
 
 typedef struct kestrel_cancel_token kestrel_cancel_token;

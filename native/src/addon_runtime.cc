@@ -98,6 +98,8 @@ class NativeSession : public Napi::ObjectWrap<NativeSession> {
       o.trusted_keys = keys.data();
       o.trusted_key_count = keys.size() / 32;
     }
+    const std::string device = info.Length() > 6 && info[6].IsString() ? info[6].ToString().Utf8Value() : "";
+    if (!device.empty()) o.device = device.c_str();  // "cuda:N": GPU artifacts (kestrel_options.device)
     const std::string path = info[0].As<Napi::String>().Utf8Value();
     if (kestrel_load(path.c_str(), &o, &state_->session) != KESTREL_OK) throw last_error(env);
   }

@@ -36,6 +36,7 @@ constexpr const char* kArtifactVersion = "KR0004";
 constexpr const char* kBytecodeInvalid = "KR0005";
 constexpr const char* kCpuFeatures = "KR0006";
 constexpr const char* kSignature = "KR0007";
+constexpr const char* kDeviceMismatch = "KR0008";
 constexpr const char* kInputNames = "KR0101";
 constexpr const char* kInputDtype = "KR0102";
 constexpr const char* kInputShape = "KR0103";
@@ -49,6 +50,8 @@ constexpr const char* kIndexRange = "KR0205";
 constexpr const char* kDisposed = "KR0301";
 constexpr const char* kCancelled = "KR0302";
 constexpr const char* kOptionsInvalid = "KR0401";
+constexpr const char* kCudaUnavailable = "KR0501";
+constexpr const char* kCudaError = "KR0502";
 }  // namespace code
 
 constexpr int kManifestFormat = 1;

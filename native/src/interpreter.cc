@@ -470,7 +470,12 @@ Status Machine::op_call_kernel() {
     bufs_[k] = t->data;
   }
   for (uint32_t k = 0; k < ss.n; ++k) KESTREL_TRY(want_int(ss.p[k], &scalars_[k]));
-  const int32_t status = ex_.kernels[kernel](&ctx_, bufs_.data(), scalars_.data());
+  int32_t status = 0;
+  if (ex_.device) {
+    KESTREL_TRY(ex_.device->launch(kernel, bufs_.data(), ts.n, scalars_.data(), ss.n, &status));
+  } else {
+    status = ex_.kernels[kernel](&ctx_, bufs_.data(), scalars_.data());
+  }
   if (status == 0) return check_cancel();  // a cancel that arrived during the kernel
   return kernel_failed(kernel, status);
 }

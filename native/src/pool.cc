@@ -49,8 +49,18 @@ Storage::~Storage() {
 
 Pool::~Pool() {
   for (auto& kv : free_) {
-    for (uint8_t* p : kv.second) std::free(p);
+    for (uint8_t* p : kv.second) give_back(p);
   }
+}
+
+uint8_t* Pool::obtain(size_t bytes) {
+  if (source_) return source_->obtain(bytes);
+  return static_cast<uint8_t*>(std::aligned_alloc(64, bytes));
+}
+
+void Pool::give_back(uint8_t* p) {
+  if (source_) source_->give_back(p);
+  else std::free(p);
 }
 
 size_t Pool::size_class(uint64_t bytes) {
@@ -79,7 +89,7 @@ Status Pool::allocate(uint64_t bytes, const std::string& what, std::shared_ptr<S
   } else {
     lock.unlock();
     // aligned_alloc wants a size that is a multiple of the alignment.
-    data = static_cast<uint8_t*>(std::aligned_alloc(64, (cls + 63) / 64 * 64));
+    data = obtain((cls + 63) / 64 * 64);
     lock.lock();
     if (!data) {
       return Fail(code::kOutOfMemory, what + ": the system refused " + std::to_string(cls) + " bytes");
@@ -106,7 +116,7 @@ void Pool::release(uint8_t* data, size_t size_class) {
 
 void Pool::trim_locked() {
   for (auto& kv : free_) {
-    for (uint8_t* p : kv.second) std::free(p);
+    for (uint8_t* p : kv.second) give_back(p);
     cached_ -= kv.first * kv.second.size();
     kv.second.clear();
   }

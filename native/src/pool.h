@@ -25,6 +25,17 @@ namespace kestrel {
 
 class Pool;
 
+// Where a pool's blocks come from: the host's heap by default, or a device's memory
+// (cuda_device.cc: CUDA managed memory, usable by kernels and the VM alike). The pool keeps its
+// source alive, so blocks are returned to it even after the session is gone.
+class BlockSource {
+ public:
+  virtual ~BlockSource() = default;
+  // A block of `bytes` bytes (a multiple of 64), 64-byte aligned; nullptr when refused.
+  virtual uint8_t* obtain(size_t bytes) = 0;
+  virtual void give_back(uint8_t* p) = 0;
+};
+
 struct Storage {
   uint8_t* data = nullptr;
   size_t size_class = 0;
@@ -46,7 +57,8 @@ uint64_t default_memory_limit();
 
 class Pool : public std::enable_shared_from_this<Pool> {
  public:
-  explicit Pool(uint64_t limit_bytes) : limit_(limit_bytes) {}
+  explicit Pool(uint64_t limit_bytes, std::shared_ptr<BlockSource> source = nullptr)
+      : limit_(limit_bytes), source_(std::move(source)) {}
   ~Pool();
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
@@ -67,6 +79,10 @@ class Pool : public std::enable_shared_from_this<Pool> {
   uint64_t cached_ = 0;
   uint64_t os_allocations_ = 0;
   std::unordered_map<size_t, std::vector<uint8_t*>> free_;
+  const std::shared_ptr<BlockSource> source_;  // null: the host heap
+
+  uint8_t* obtain(size_t bytes);
+  void give_back(uint8_t* p);
 
   void trim_locked();
 };

@@ -12,6 +12,7 @@
 
 #include "artifact.h"
 #include "bytecode.h"
+#include "cuda_device.h"
 #include "dtype.h"
 #include "kestrel_runtime.h"
 #include "profile.h"
@@ -59,6 +60,8 @@ struct kestrel_session {
   kestrel::Program program;
   std::shared_ptr<kestrel::ThreadPool> threads;
   kestrel::Executable exec;
+  kestrel::GpuInfo gpu;                        // the manifest's gpu record (GPU artifacts)
+  std::shared_ptr<kestrel::CudaDevice> device;  // set for GPU artifacts loaded on a CUDA device
   std::vector<kestrel::IoView> input_views, output_views;
   std::mutex run_mu;  // serialises runs (register file and thread pool are per session)
   std::vector<kestrel::Value> regs;
@@ -67,6 +70,8 @@ struct kestrel_session {
 
   ~kestrel_session() {
     threads.reset();
+    exec.pool.reset();  // its blocks may be the device's (outputs still held keep it alive)
+    device.reset();
     if (handle) dlclose(handle);
     if (fd >= 0) close(fd);
   }
@@ -171,6 +176,10 @@ Status load(const char* path, const kestrel_options& o, kestrel_session* s) {
   const ElfFacts& elf = file.elf;
   KESTREL_TRY(parse_manifest(elf.manifest, &s->manifest));
   KESTREL_TRY(check_manifest(s->manifest, elf.machine));
+  int ordinal = -1;
+  KESTREL_TRY(parse_device(o.device, &ordinal));
+  KESTREL_TRY(parse_gpu_manifest(elf.manifest, &s->gpu));
+  KESTREL_TRY(check_device(s->gpu, ordinal));
   Symbols syms;
   KESTREL_TRY(open_library(s, file.bytes, &syms));
   std::string().swap(file.bytes);  // the mapped copy is all that is needed from here on
@@ -186,7 +195,15 @@ Status load(const char* path, const kestrel_options& o, kestrel_session* s) {
   s->exec.kernels = syms.kernels;
   s->exec.constants = syms.constants;
   s->exec.constants_size = *syms.constants_size;
-  s->exec.pool = std::make_shared<Pool>(o.memory_limit_bytes ? o.memory_limit_bytes : default_memory_limit());
+  const uint64_t limit = o.memory_limit_bytes ? o.memory_limit_bytes : default_memory_limit();
+  s->exec.pool = std::make_shared<Pool>(limit);
+  if (s->gpu.present) {  // kernels on the CUDA device, tensors in its managed memory
+    KESTREL_TRY(open_gpu(s->handle, s->gpu, ordinal, *syms.kernel_count, syms.constants, *syms.constants_size,
+                         &s->device));
+    s->exec.device = s->device.get();
+    s->exec.constants = s->device->constants();
+    s->exec.pool = std::make_shared<Pool>(limit, s->device);
+  }
   s->exec.threads = s->threads.get();
   s->exec.max_steps = o.max_steps;
   s->max_iterations = o.max_iterations ? o.max_iterations : kDefaultMaxIterations;
@@ -347,7 +364,7 @@ kestrel_outputs* wrap_outputs(std::vector<Value>* values) {
 extern "C" {
 
 void kestrel_options_init(kestrel_options* o) {
-  if (o) *o = kestrel_options{0, 0, 0, 0, nullptr, 0};
+  if (o) *o = kestrel_options{0, 0, 0, 0, nullptr, 0, nullptr};
 }
 
 kestrel_status kestrel_load(const char* path, const kestrel_options* options, kestrel_session** out) {

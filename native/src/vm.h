@@ -110,6 +110,16 @@ struct RunControl {
   Profile* profile = nullptr;                       // null: not profiling
 };
 
+// Runs the kernels of an artifact built for a device (cuda_device.h) in place of the kernel table.
+class KernelDevice {
+ public:
+  virtual ~KernelDevice() = default;
+  // Runs kernel `kernel` to completion; `status` gets 0 or its failed assert's code. A non-ok
+  // result is a device failure (KR05xx), not a kernel status.
+  virtual Status launch(uint32_t kernel, void* const* bufs, size_t nbufs, const int64_t* scalars,
+                        size_t nscalars, int32_t* status) = 0;
+};
+
 // Everything a run reads; owned by the session, immutable after load.
 struct Executable {
   const Program* program = nullptr;
@@ -120,6 +130,7 @@ struct Executable {
   std::shared_ptr<Pool> pool;
   ThreadPool* threads = nullptr;
   uint64_t max_steps = 0;  // 0 = unlimited
+  KernelDevice* device = nullptr;  // set: kernels run there (GPU artifacts), not from `kernels`
 };
 
 // product(dims) into *count; KR0203 on a negative dim or overflow; `what` names the tensor.

@@ -1,6 +1,6 @@
 // kestrel-run: run a compiled artifact from the command line, without Node.
 //   kestrel-run model.so [--inputs DIR | --input name=FILE ...] [--outputs DIR] [--bench N]
-//                        [--threads N]          (kestrel-run --help prints the usage)
+//                        [--threads N] [--device cpu|cuda:N]    (kestrel-run --help: the usage)
 // Inputs: --inputs DIR reads DIR/input_K.pb (ONNX TensorProto files, the test-data layout that
 // `kestrel run --inputs` reads) as the model's K-th input; --input name=path.pb reads one
 // TensorProto; --input name=path.bin:dtype:d0,d1,... reads raw little-endian element bytes. Every
@@ -49,7 +49,7 @@ int fail_api() {
 
 const char kUsage[] =
     "usage: kestrel-run model.so [--inputs DIR | --input NAME=FILE ...] [--outputs DIR] [--bench N]\n"
-    "                            [--threads N]\n"
+    "                            [--threads N] [--device cpu|cuda:N]\n"
     "  --inputs DIR           DIR/input_K.pb (ONNX TensorProto) is the model's K-th input\n"
     "  --input NAME=FILE.pb   one input from an ONNX TensorProto file (repeatable)\n"
     "  --input NAME=FILE.bin:DTYPE:D0,D1,...\n"
@@ -58,6 +58,7 @@ const char kUsage[] =
     "  --outputs DIR          write output K's raw bytes to DIR/output_K.bin\n"
     "  --bench N              time N more runs: median, p90, p99 and throughput\n"
     "  --threads N            threads for parallel kernels, the caller included (0 = all cores)\n"
+    "  --device D             cpu (default), or cuda:N for artifacts compiled with --target nvptx\n"
     "  -h, --help             print this usage\n"
     "exit codes: 0 ok, 1 loading or running failed, 2 a command-line mistake\n";
 
@@ -254,7 +255,8 @@ int parse_args(int argc, char** argv, Args* a, kestrel_options* opts) {
       std::printf("%s", kUsage);
       return 0;
     }
-    if (f != "--input" && f != "--inputs" && f != "--outputs" && f != "--bench" && f != "--threads") {
+    if (f != "--input" && f != "--inputs" && f != "--outputs" && f != "--bench" && f != "--threads" &&
+        f != "--device") {
       return usage_error("unknown option '" + f + "'");
     }
     if (i + 1 >= argc || std::strncmp(argv[i + 1], "--", 2) == 0) {
@@ -273,6 +275,8 @@ int parse_args(int argc, char** argv, Args* a, kestrel_options* opts) {
       a->input_dir = v;
     } else if (f == "--outputs") {
       a->out_dir = v;
+    } else if (f == "--device") {
+      opts->device = v;  // cuda:N for GPU artifacts (argv outlives the session)
     } else {
       const long n = parse_count(v, f == "--bench" ? 1 : 0);
       if (n < 0) {

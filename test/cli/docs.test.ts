@@ -16,7 +16,7 @@ import { generate } from '../../scripts/gen-errors.mjs';
 
 const read = (p: string) => readFileSync(join(REPO_ROOT, p), 'utf8');
 const PAGES = ['getting-started', 'cli', 'api', 'errors', 'compatibility', 'troubleshooting', 'artifacts',
-  'ort-compat'];
+  'ort-compat', 'performance', 'tuning', 'architecture'];
 
 describe('docs/', () => {
   it('every page exists and the README links it', () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { compile } from '../../compiler/driver.js';
 import { compareTensors, dataSetDirs, readDataSet } from '../../tools/testdata.js';
-import { load, type Session } from '../../runtime-vm/session.js';
+import { load, type LoadOptions, type Session } from '../../runtime-vm/session.js';
 import { Tensor } from '../../runtime-vm/tensor.js';
 import { encodeModel } from '../fixtures/onnx-builder.js';
 import { tempDir } from './shared.js';
@@ -23,12 +23,13 @@ export async function buildModel(name: string, spec: ModelSpec, threads?: number
 }
 
 /**
- * Loads the artifact `so` and runs every `test_data_set_K` of `modelDir` through it, expecting
- * every output to match its reference (the float rule of tools/testdata.ts); returns the number of
- * data sets checked.
+ * Loads the artifact `so` (with `options`, e.g. a device) and runs every `test_data_set_K` of
+ * `modelDir` through it, expecting every output to match its reference (the float rule of
+ * tools/testdata.ts); returns the number of data sets checked.
  */
-export async function expectMatchesDataSets(so: string, modelDir: string): Promise<number> {
-  const session = await load(so);
+export async function expectMatchesDataSets(so: string, modelDir: string, options: LoadOptions = {}):
+  Promise<number> {
+  const session = await load(so, options);
   try {
     const sets = dataSetDirs(modelDir);
     for (const set of sets) {

@@ -1,7 +1,7 @@
 // Depthwise conv (ir/ops/depthwise.ts) against the JS reference: padding handled in the kernel
-// (interior tiles unmasked, border tiles masked on every side), row and width tails, strides 1-3,
-// dilation, asymmetric and SAME pads, a serial 5x5 window, knobs, scalar sinks and symbolic
-// spatial dims.
+// (interior tiles unmasked, border tiles masked on every side, up to 4 width tiles unrolled), row
+// and width tails, strides 1-3, dilation, asymmetric and SAME pads, a serial 5x5 window, knobs,
+// scalar sinks and symbolic spatial dims.
 import { describe, expect, it } from 'vitest';
 import '../../ir/ops/conv.js';
 import { sym } from '../../ir/dim.js';
@@ -43,6 +43,10 @@ const CASES: Case[] = [
   { name: 'mobilenet 7x7 plane, pad 1', x: [1, 16, 7, 7], pads: [1, 1, 1, 1] },
   { name: 'dilation 2 pad 2, exact 2-vector rows', x: [1, 2, 8, 32], dilations: [2, 2], pads: [2, 2, 2, 2] },
   { name: 'scalar sink, padded', x: [1, 2, 5, 18], strides: [1, 2], pads: [1, 1, 1, 1], vectorizable: false },
+  // Width tiles unrolled (at most 4): each copy's left border, right border and tail masks fold.
+  { name: 'pad 1, four unrolled width tiles with a tail', x: [1, 5, 9, 100], pads: [1, 1, 1, 1] },
+  { name: 'pad 1 stride 2, mobilenet-like 56-wide output', x: [1, 3, 12, 112], strides: [2, 2],
+    pads: [1, 1, 1, 1] },
 ];
 
 describe('depthwise conv', () => {

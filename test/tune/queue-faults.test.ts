@@ -59,7 +59,9 @@ describe('queue tuning faults', () => {
   });
 
   const worker = async () => {
-    const p = cli(['tune-worker', '--queue', redis.url, '--stall', '3s']);
+    // A short stall interval, so the killed worker's job moves soon; long enough that a worker
+    // starved of CPU on a busy machine still renews its lock.
+    const p = cli(['tune-worker', '--queue', redis.url, '--stall', '5s']);
     procs.push(p);
     await until(() => p.out.includes('tune-worker '), 30_000);
     return p;

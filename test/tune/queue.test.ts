@@ -60,8 +60,10 @@ describe('tuning on a job queue', () => {
     await redis.stop();
   });
 
+  // The default stall interval (30 s): these workers share the test's process with the
+  // coordinator, whose compiles hold the event loop, and no worker is killed here.
   const worker = async (script: string, events: WorkerEvent[] = []) => {
-    const w = await startTuneWorker({ queue: redis.url, script: join(fixtures, script), stallMs: 3000,
+    const w = await startTuneWorker({ queue: redis.url, script: join(fixtures, script),
       onJob: (e) => events.push(e) });
     workers.push(w);
     return events;

@@ -5,17 +5,17 @@
 
 import { Codes, fail } from '../../diagnostics.js';
 import { int64ToSafe, ModelType, type ModelMsg } from './schema.js';
-import { decodeMessage } from './wire-guard.js';
+import { decodeMessage, MAX_MESSAGE_DEPTH } from './wire-guard.js';
 
 export const MIN_IR_VERSION = 3;
 export const MAX_IR_VERSION = 14;
 
-export function decodeModel(bytes: Uint8Array): ModelMsg {
+export function decodeModel(bytes: Uint8Array, maxDepth = MAX_MESSAGE_DEPTH): ModelMsg {
   if (!(bytes instanceof Uint8Array)) fail(Codes.MODEL_BYTES, 'model must be given as bytes');
   if (bytes.length < 2) {
     fail(Codes.MODEL_BYTES, `model is ${bytes.length === 0 ? 'empty' : 'only 1 byte'}; not an ONNX model`);
   }
-  const msg = decodeMessage<ModelMsg>(bytes, ModelType);
+  const msg = decodeMessage<ModelMsg>(bytes, ModelType, maxDepth);
   checkIrVersion(msg);
   if (!msg.graph) fail(Codes.MODEL_STRUCTURE, 'model has no graph (is this an ONNX model?)');
   return msg;

@@ -16,13 +16,13 @@ export function nodeName(n: NodeMsg, i: number): string {
 }
 
 /** Walks nested subgraphs iteratively; fails past the depth or total node limits. */
-export function checkLimits(g: GraphMsg, maxNodes = MAX_NODES): void {
+export function checkLimits(g: GraphMsg, maxNodes = MAX_NODES, maxDepth = MAX_SUBGRAPH_DEPTH): void {
   const stack: [GraphMsg, number][] = [[g, 0]];
   let total = 0;
   while (stack.length > 0) {
     const [graph, depth] = stack.pop()!;
-    if (depth > MAX_SUBGRAPH_DEPTH) {
-      fail(Codes.GRAPH_DEPTH, `subgraphs nest deeper than ${MAX_SUBGRAPH_DEPTH} levels`);
+    if (depth > maxDepth) {
+      fail(Codes.GRAPH_DEPTH, `subgraphs nest deeper than ${maxDepth} levels`);
     }
     total += graph.node?.length ?? 0;
     if (total > maxNodes) fail(Codes.GRAPH_SIZE, `graph has more than ${maxNodes} nodes`);

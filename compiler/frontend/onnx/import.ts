@@ -14,6 +14,7 @@ import { getOp } from '../../../ir/ops/index.js';
 import { Codes, fail } from '../../diagnostics.js';
 import { AttrReader } from './attributes.js';
 import { makeContext, UnsupportedOp } from './context.js';
+import { type CompileLimits, limitsOf } from '../../limits.js';
 import { decodeModel } from './decode.js';
 import { checkLimits, nodeName, topoOrder } from './graph-order.js';
 import { findConverter } from './ops/index.js';
@@ -31,6 +32,8 @@ export interface ImportOptions {
   readonly dynamic?: boolean;
   /** Fix symbolic input dims to values (`{ batch: 1, seq: 16 }`): a static compile for one shape. */
   readonly fixedDims?: Readonly<Record<string, number>>;
+  /** Nesting and size limits (compiler/limits.ts); defaults where left out. */
+  readonly limits?: CompileLimits;
 }
 
 export interface UnsupportedOpInfo {
@@ -59,10 +62,11 @@ export function importOnnxFile(file: string, opts: ImportOptions = {}): Module {
 
 /** Imports as much as converts; unsupported ops are returned, their outputs left out. */
 export function importOnnxCollect(bytes: Uint8Array, opts: ImportOptions = {}): ImportResult {
-  const model = decodeModel(bytes);
+  const limits = limitsOf(opts.limits);
+  const model = decodeModel(bytes, limits.maxMessageDepth);
   const opsets = opsetMap(model);
   const g = model.graph!;
-  checkLimits(g);
+  checkLimits(g, limits.maxNodes, limits.maxSubgraphDepth);
   const b = new Builder(opsets, opts);
   b.addInitializers(g);
   b.addInputs(g);

@@ -85,8 +85,8 @@ export function checkWire(buf: Uint8Array, root: protobuf.Type, maxDepth = MAX_M
 }
 
 /** checkWire, then protobufjs' decode, with its errors as KC0101 naming the message type. */
-export function decodeMessage<T>(bytes: Uint8Array, root: protobuf.Type): T {
-  checkWire(bytes, root);
+export function decodeMessage<T>(bytes: Uint8Array, root: protobuf.Type, maxDepth = MAX_MESSAGE_DEPTH): T {
+  checkWire(bytes, root, maxDepth);
   try {
     return root.decode(bytes) as unknown as T;
   } catch (e) {

@@ -15,7 +15,7 @@
 //   killed and the temporary file and folder are removed; a signal is then re-raised (when no other
 //   listener handles it) so the process still ends as the signal says;
 // - write and link failures (disk full, permission denied, a parent that is not a directory) throw
-//   KestrelError 'KC0902' naming the path and the reason.
+//   KestrelError KC0902 (Codes.ARTIFACT_WRITE) naming the path and the reason.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { type KeyObject, randomBytes } from 'node:crypto';
@@ -25,11 +25,11 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { KestrelError } from '../runtime-vm/errors.js';
+import { Codes, diagnostic, isKestrelError } from '../compiler/diagnostics.js';
 import { DIGEST_BYTES, digestFor, signatureBlock, trailerHeader } from './seal.js';
 import type { TargetDesc } from './target.js';
 
-export const LINK_ERROR = 'KC0902';
+export const LINK_ERROR = Codes.ARTIFACT_WRITE;
 const SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 export interface LinkOptions {
@@ -67,11 +67,11 @@ const REASONS: Readonly<Record<string, string>> = {
   EIO: 'input/output error', ENAMETOOLONG: 'the name is too long',
 };
 
-function writeError(output: string, cause: unknown, what = 'cannot write'): KestrelError {
+function writeError(output: string, cause: unknown, what = 'cannot write'): Error {
   const e = cause as NodeJS.ErrnoException & { stderr?: string };
   const reason = (e?.code && REASONS[e.code]) ?? (e?.stderr?.trim() || e?.message || String(cause));
   const errno = e?.code ? ` (${e.code})` : '';
-  return new KestrelError(LINK_ERROR, `${what} ${output}: ${reason.slice(0, 4000)}${errno}`,
+  return diagnostic(LINK_ERROR, `${what} ${output}: ${reason.slice(0, 4000)}${errno}`,
     { output, errno: e?.code });
 }
 
@@ -88,7 +88,7 @@ export function checkOutputPath(output: string): void {
   const kind = st.isDirectory() ? 'a directory' : st.isSymbolicLink() ? 'a symbolic link'
     : st.isCharacterDevice() || st.isBlockDevice() ? 'a device'
     : st.isFIFO() ? 'a FIFO' : 'not a regular file';
-  throw new KestrelError(LINK_ERROR, `refusing to write the artifact to ${output}: it is ${kind}; ` +
+  throw diagnostic(LINK_ERROR, `refusing to write the artifact to ${output}: it is ${kind}; ` +
     'give a path to a regular file or a new name', { output, kind });
 }
 
@@ -208,7 +208,7 @@ export async function linkSharedObject(opts: LinkOptions): Promise<void> {
     left.tmp = undefined;
   } catch (e) {
     await left.removeAll();
-    throw e instanceof KestrelError ? e : writeError(output, e);
+    throw isKestrelError(e) ? e : writeError(output, e);
   } finally {
     left.removeFiles();
     uninstall();

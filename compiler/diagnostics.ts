@@ -1,7 +1,9 @@
-// The compiler's catalogue of stable error codes and the one helper that throws them.
-// Requires: runtime-vm/errors.ts (KestrelError). Guarantees: every compiler error is a KestrelError
-// whose code is listed here and never changes meaning; details name the ONNX node, op type, tensor
-// or input concerned so messages speak the user's language (DESIGN.md decision 10).
+// The compiler's catalogue of stable error codes and the one helper that throws them. A leaf
+// module (it imports only runtime-vm/errors.ts), so ir/, compiler/ and codegen/ all take their
+// codes from here rather than writing 'KC…' literals. Requires: runtime-vm/errors.ts (KestrelError).
+// Guarantees: every compiler error is a KestrelError whose code is listed here and never changes
+// meaning; details name the ONNX node, op type, tensor or input concerned so messages speak the
+// user's language (DESIGN.md decision 10).
 // Ranges: KC00xx model bytes, KC01xx protobuf/structure, KC02xx tensors and external data,
 // KC03xx unsupported ops/domains/opsets, KC04xx attributes/shape inference, KC05xx graph structure,
 // KC06xx symbols, KC07xx schedules and kernels, KC09xx back end and artifact.
@@ -114,6 +116,11 @@ export function describe(w: Where): string {
   if (w.tensor !== undefined) return `tensor '${w.tensor}': `;
   if (w.input !== undefined) return `input '${w.input}': `;
   return '';
+}
+
+/** A KestrelError with the code, a located message and the details (for callers that reject). */
+export function diagnostic(code: Code, message: string, where: Where = {}): KestrelError {
+  return new KestrelError(code, describe(where) + message, where);
 }
 
 /** Throws a KestrelError with the code, a located message and the details. */

@@ -11,6 +11,7 @@ import { resolve } from 'node:path';
 import { dimKey, isStatic } from '../ir/dim.js';
 import type { Module, Value } from '../ir/graph.js';
 import { FORMAT_VERSION } from '../runtime-vm/isa.generated.js';
+import { MANIFEST_FORMAT } from '../runtime-vm/contract.generated.js';
 import { KESTREL_VERSION } from '../runtime-vm/version.js';
 import { fnv1a64 } from '../codegen/fnv.js';
 import { requiredCpuFeatures } from '../codegen/llvm/backend.js';
@@ -89,7 +90,7 @@ const signature = (v: Value) => ({
 function manifest(m: Module, outputs: readonly Value[], t: TargetDesc, c: CompiledModel) {
   const { bytecode, constants } = c;
   return {
-    format: 1,
+    format: MANIFEST_FORMAT,
     kestrel: KESTREL_VERSION,
     bytecode_format: FORMAT_VERSION,
     // requires: the CPU features the loader checks against the host before mapping the artifact.

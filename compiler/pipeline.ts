@@ -12,8 +12,8 @@ import '../ir/ops/index.js';
 import type { Kernel } from '../ir/tir.js';
 import { printKernel } from '../ir/tir-print.js';
 import { verifyKernel } from '../ir/tir-verify.js';
-import { Assembler } from '../codegen/bytecode.js';
-import { listBytecode } from '../codegen/bytecode-listing.js';
+import { assemble, ProgramWriter, type VmProgram } from '../codegen/vm-program.js';
+import { printProgram } from '../codegen/vm-text.js';
 import { emitDataObject, LlvmModule } from '../codegen/llvm/backend.js';
 import { emitModule } from '../codegen/llvm/emit.js';
 import { linkSharedObject } from '../codegen/link.js';
@@ -79,6 +79,8 @@ export interface PipelineOptions {
 
 export interface CompiledModel {
   readonly kernels: readonly Kernel[];
+  /** The VM program (codegen/vm-program.ts) and its encoding. */
+  readonly program: VmProgram;
   readonly bytecode: Uint8Array;
   readonly constants: Uint8Array;
   readonly func: Func;
@@ -136,11 +138,12 @@ export async function runPipeline(m: Module, o: PipelineOptions): Promise<Compil
   s.run('verify-tir', () => verifyKernels(lowered.kernels), (n) => `${n} kernels verified`);
   const constants = new ConstantPool();
   const debug = new DebugCollector();
-  const bytecode = s.run('lower-program', () =>
-    lowerProgram(lowered.plan, { constants, nKernels: lowered.kernels.length, debug }, new Assembler()),
-    listBytecode);
+  const program = s.run('lower-program', () =>
+    lowerProgram(lowered.plan, { constants, nKernels: lowered.kernels.length, debug }, new ProgramWriter()),
+    printProgram);
+  const bytecode = assemble(program);
   const out: CompiledModel = {
-    kernels: lowered.kernels, bytecode, constants: constants.bytes(), func: f,
+    kernels: lowered.kernels, program, bytecode, constants: constants.bytes(), func: f,
     schedules: [...schedules.values()], times: s.times, debug: debug.table(),
   };
   const a = o.artifact;

@@ -1,11 +1,10 @@
-// Element types of tensors. One table; everything else (sizes, ONNX codes, LLVM names, typed
-// arrays) is derived from it so that adding a dtype touches one place.
+// Element types of tensors. One table, generated from runtime-vm/contract.json (the runtime's
+// copies come from the same file); everything else (sizes, ONNX codes, LLVM names, typed arrays)
+// is derived from it so that adding a dtype touches one place.
 
-export type DType =
-  | 'float32' | 'float64' | 'float16'
-  | 'int8' | 'int16' | 'int32' | 'int64'
-  | 'uint8' | 'uint16' | 'uint32' | 'uint64'
-  | 'bool';
+import { DTYPE_TABLE } from './dtype-table.generated.js';
+
+export type DType = (typeof DTYPE_TABLE)[number]['name'];
 
 export interface DTypeInfo {
   readonly name: DType;
@@ -21,20 +20,7 @@ export interface DTypeInfo {
   readonly llvm: string;
 }
 
-const TABLE: readonly DTypeInfo[] = Object.freeze([
-  { name: 'float32', bytes: 4, onnx: 1, code: 0, isFloat: true, isSigned: true, llvm: 'float' },
-  { name: 'uint8', bytes: 1, onnx: 2, code: 1, isFloat: false, isSigned: false, llvm: 'i8' },
-  { name: 'int8', bytes: 1, onnx: 3, code: 2, isFloat: false, isSigned: true, llvm: 'i8' },
-  { name: 'uint16', bytes: 2, onnx: 4, code: 3, isFloat: false, isSigned: false, llvm: 'i16' },
-  { name: 'int16', bytes: 2, onnx: 5, code: 4, isFloat: false, isSigned: true, llvm: 'i16' },
-  { name: 'int32', bytes: 4, onnx: 6, code: 5, isFloat: false, isSigned: true, llvm: 'i32' },
-  { name: 'int64', bytes: 8, onnx: 7, code: 6, isFloat: false, isSigned: true, llvm: 'i64' },
-  { name: 'bool', bytes: 1, onnx: 9, code: 7, isFloat: false, isSigned: false, llvm: 'i8' },
-  { name: 'float16', bytes: 2, onnx: 10, code: 8, isFloat: true, isSigned: true, llvm: 'half' },
-  { name: 'float64', bytes: 8, onnx: 11, code: 9, isFloat: true, isSigned: true, llvm: 'double' },
-  { name: 'uint32', bytes: 4, onnx: 12, code: 10, isFloat: false, isSigned: false, llvm: 'i32' },
-  { name: 'uint64', bytes: 8, onnx: 13, code: 11, isFloat: false, isSigned: false, llvm: 'i64' },
-].map((d) => Object.freeze(d as DTypeInfo)));
+const TABLE: readonly DTypeInfo[] = Object.freeze(DTYPE_TABLE.map((d) => Object.freeze({ ...d })));
 
 const BY_NAME = new Map(TABLE.map((d) => [d.name, d]));
 const BY_ONNX = new Map(TABLE.map((d) => [d.onnx, d]));

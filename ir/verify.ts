@@ -3,7 +3,7 @@
 // exist, and function outputs are defined. Bodies of control flow are verified too.
 
 import { bodiesOf, type Func } from './graph.js';
-import { getOp } from './ops/registry.js';
+import { getOp } from './ops/index.js';
 
 export function verifyFunc(f: Func, outer: ReadonlySet<number> = new Set()): string[] {
   const errors: string[] = [];

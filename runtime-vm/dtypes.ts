@@ -1,11 +1,11 @@
-// Element types as the runtime sees them: names, stable codes (the `code` of ir/dtype.ts — the
-// runtime may not import ir/, so the table is repeated here and a test checks they agree), and the
-// typed array that holds each one, following onnxruntime-node (int64 -> BigInt64Array,
+// Element types as the runtime sees them: names and stable codes (generated from
+// runtime-vm/contract.json, the source ir/dtype.ts and native/src/dtype.h are generated from too),
+// and the typed array that holds each one, following onnxruntime-node (int64 -> BigInt64Array,
 // bool -> Uint8Array, float16 -> Uint16Array of raw bits).
 
-export type TensorType =
-  | 'float32' | 'uint8' | 'int8' | 'uint16' | 'int16' | 'int32' | 'int64'
-  | 'bool' | 'float16' | 'float64' | 'uint32' | 'uint64';
+import { DTYPE_NAMES } from './contract.generated.js';
+
+export type TensorType = (typeof DTYPE_NAMES)[number];
 
 export type TypedArray =
   | Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array
@@ -23,20 +23,15 @@ export interface RuntimeDType {
   readonly array: TypedArrayCtor;
 }
 
-const TABLE: readonly RuntimeDType[] = Object.freeze([
-  { name: 'float32', code: 0, array: Float32Array },
-  { name: 'uint8', code: 1, array: Uint8Array },
-  { name: 'int8', code: 2, array: Int8Array },
-  { name: 'uint16', code: 3, array: Uint16Array },
-  { name: 'int16', code: 4, array: Int16Array },
-  { name: 'int32', code: 5, array: Int32Array },
-  { name: 'int64', code: 6, array: BigInt64Array },
-  { name: 'bool', code: 7, array: Uint8Array },
-  { name: 'float16', code: 8, array: Uint16Array },
-  { name: 'float64', code: 9, array: Float64Array },
-  { name: 'uint32', code: 10, array: Uint32Array },
-  { name: 'uint64', code: 11, array: BigUint64Array },
-].map((d) => Object.freeze(d as RuntimeDType)));
+/** The typed array of each element type (float16 as raw bits, as onnxruntime-node does). */
+const ARRAYS: Readonly<Record<TensorType, TypedArrayCtor>> = {
+  float32: Float32Array, uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array,
+  int32: Int32Array, int64: BigInt64Array, bool: Uint8Array, float16: Uint16Array, float64: Float64Array,
+  uint32: Uint32Array, uint64: BigUint64Array,
+};
+
+const TABLE: readonly RuntimeDType[] = Object.freeze(DTYPE_NAMES.map((name, code) =>
+  Object.freeze({ name, code, array: ARRAYS[name] })));
 
 const BY_NAME = new Map(TABLE.map((d) => [d.name, d]));
 

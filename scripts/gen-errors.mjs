@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Generates docs/errors.md, the error-code catalogue, from the two catalogues in the sources:
 //   compiler/diagnostics.ts  `Codes` (KC…) with its "Ranges:" comment, and UNSUPPORTED_CODES
-//   runtime-vm/errors.ts     `RuntimeCodes` (KR…)
+//   runtime-vm/contract.generated.ts  `RUNTIME_CODES` (KR…, generated from runtime-vm/contract.json)
 // Each entry is `/** meaning */ NAME: 'KCxxxx',`; the doc comment is the meaning.
 // Usage: node scripts/gen-errors.mjs [--check]   (--check exits 1 when docs/errors.md is stale)
 // Guarantees: deterministic output (a pure function of the two files); fails on a duplicate code,
@@ -51,7 +51,7 @@ const cell = (s) => s.replace(/\|/g, '\\|');
 
 export function generate() {
   const compiler = catalogue('compiler/diagnostics.ts', 'Codes', 'KC');
-  const runtime = catalogue('runtime-vm/errors.ts', 'RuntimeCodes', 'KR');
+  const runtime = catalogue('runtime-vm/contract.generated.ts', 'RUNTIME_CODES', 'KR');
   const seen = new Map();
   for (const e of [...compiler, ...runtime]) {
     if (seen.has(e.code)) throw new Error(`duplicate code ${e.code}: ${seen.get(e.code)} and ${e.name}`);

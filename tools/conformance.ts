@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { typedView, type DType } from '../ir/dtype.js';
-import { UNSUPPORTED_CODES } from '../compiler/diagnostics.js';
+import { Codes, UNSUPPORTED_CODES } from '../compiler/diagnostics.js';
 import { OptionalType, SequenceType, ValueElemType, type OptionalMsg, type SequenceMsg }
   from '../compiler/frontend/onnx/schema.js';
 import { decodeTensorProto, tensorFromMsg, type NamedConst } from '../compiler/frontend/onnx/tensor.js';
@@ -145,11 +145,12 @@ export async function runCaseHere(c: Case, dynamic: boolean): Promise<CaseResult
 }
 
 export function errorResult(name: string, e: ErrorLike): CaseResult {
-  if (e?.code && e.code !== 'KC0301' && UNSUPPORTED_CODES.has(e.code)) {
-    const what = e.code === 'KC0208' ? `dtype:${String(e.details?.dtype ?? '?')}` : `feature:${e.code}`;
+  if (e?.code && e.code !== Codes.UNSUPPORTED_OPS && UNSUPPORTED_CODES.has(e.code)) {
+    const what = e.code === Codes.TENSOR_DTYPE_UNSUPPORTED ?
+        `dtype:${String(e.details?.dtype ?? '?')}` : `feature:${e.code}`;
     return { name, status: 'SKIP', message: `unsupported ${what} (${e.message ?? ''})`, unsupported: [what] };
   }
-  if (e?.code === 'KC0301') {
+  if (e?.code === Codes.UNSUPPORTED_OPS) {
     const list = e.details?.unsupported ?? [];
     const ops = [...new Set(list.map((u) => u.op))];
     // The reasons (a missing converter, an op form such as antialias) go into the report too.

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { KestrelError } from '../../runtime-vm/errors.js';
+import { Codes, diagnostic, isKestrelError } from '../../compiler/diagnostics.js';
 
 export interface HostInfo {
   readonly cpu: string;
@@ -56,7 +56,7 @@ interface Addon {
   emitDataObject(o: DataObjectOptions): Buffer;
 }
 
-export const BACKEND_ERROR = 'KC0901';
+export const BACKEND_ERROR = Codes.CODEGEN;
 
 function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -74,7 +74,7 @@ function addon(): Addon {
   if (cached) return cached;
   const path = join(packageRoot(), 'native', 'build', 'Release', 'kestrel_llvm.node');
   if (!existsSync(path)) {
-    throw new KestrelError(BACKEND_ERROR, `the compiler part, the LLVM backend addon, is not built (${path} `
+    throw diagnostic(BACKEND_ERROR, `the compiler part, the LLVM backend addon, is not built (${path} `
       + 'is missing): it needs LLVM 14 (Debian/Ubuntu: llvm-14-dev), cmake and a C++17 compiler; install '
       + 'them, then run `npm rebuild kestrel` (in a checkout: `npm run build:native`). Running a compiled '
       + '.so needs none of them');
@@ -87,10 +87,10 @@ function wrap<T>(f: () => T): T {
   try {
     return f();
   } catch (e) {
-    if (e instanceof KestrelError) throw e;
+    if (isKestrelError(e)) throw e;
     const err = e as Error & { code?: string };
     if (err.code === BACKEND_ERROR) {
-      throw new KestrelError(BACKEND_ERROR, err.message.replace(/^KC0901: /, ''));
+      throw diagnostic(BACKEND_ERROR, err.message.replace(/^KC0901: /, ''));
     }
     throw e;
   }

@@ -8,13 +8,13 @@
 
 import type { Dim } from '../../ir/dim.js';
 import { checkKey, type Node } from '../../ir/graph.js';
-import type { Assembler } from '../../codegen/bytecode.js';
+import type { ProgramWriter } from '../../codegen/vm-program.js';
 
 /** KR0204, "a run-time shape check failed", as `check_dims` carries it. */
 const SHAPE_CHECK = 204;
 
 export interface CheckEnv {
-  readonly a: Assembler;
+  readonly a: ProgramWriter;
   dimReg(d: Dim): number;
   intOp(op: 'eq' | 'or', x: number, y: number): number;
   /** Keys of the relations checked so far in this scope (added to here). */
@@ -29,7 +29,7 @@ export function emitChecks(n: Node, e: CheckEnv): void {
     const cond = c.anyOf.map(([x, y]) => e.intOp('eq', e.dimReg(x), e.dimReg(y)))
       .reduce((p, q) => e.intOp('or', p, q));
     const values = c.args.map((d) => e.dimReg(d));
-    e.a.emit('check_dims', { cond, code: SHAPE_CHECK, message: e.a.str(c.message), values });
+    e.a.emit('check_dims', { cond, code: SHAPE_CHECK, message: c.message, values });
   }
 }
 

@@ -11,7 +11,7 @@ import type { GroupTree } from '../passes/fuse-tree.js';
 import type { Group } from '../passes/fuse.js';
 import type { KernelSchedule } from '../schedule/schedule.js';
 import { lowerGroup } from './kernel.js';
-import type { Plan, ProgramKernel } from './program.js';
+import type { Plan, ProgramKernel } from './plan.js';
 
 export interface LoweredKernels {
   readonly kernels: readonly Kernel[];

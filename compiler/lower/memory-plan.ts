@@ -10,9 +10,9 @@
 import { type Dim, dimAdd, dimKey, dimMax, dimMul, dimProduct, dimVars, isStatic } from '../../ir/dim.js';
 import { dtypeInfo } from '../../ir/dtype.js';
 import { nodeReads, type Value } from '../../ir/graph.js';
-import type { Assembler } from '../../codegen/bytecode.js';
+import type { ProgramWriter } from '../../codegen/vm-program.js';
 import { lastUses } from './data-refs.js';
-import { type Plan, plainVar } from './program.js';
+import { type Plan, plainVar } from './plan.js';
 
 /** Bytes of `v` as a dim over `bound` symbols, or undefined when it is not one. */
 function bytesOf(v: Value, bound: ReadonlySet<string>): Dim | undefined {
@@ -62,7 +62,7 @@ export function plannedPeak(p: Plan, bound: ReadonlySet<string>): Dim | undefine
 }
 
 export interface PeakCheckDeps {
-  readonly a: Assembler;
+  readonly a: ProgramWriter;
   dimReg(d: Dim): number;
 }
 

@@ -13,8 +13,8 @@
 
 import { type Atom, type Dim, dataSymbol, dimKey, dimVars, isStatic, sym } from '../../ir/dim.js';
 import { dtypeInfo } from '../../ir/dtype.js';
-import { type Func, isConst, type Node, nodeReads, type Value } from '../../ir/graph.js';
-import type { Assembler } from '../../codegen/bytecode.js';
+import { isConst, type Node, nodeReads, type Value } from '../../ir/graph.js';
+import type { ProgramWriter, VmProgram } from '../../codegen/vm-program.js';
 import type { IntOpName } from '../../runtime-vm/isa.generated.js';
 import { fail, Codes } from '../diagnostics.js';
 import type { Group } from '../passes/fuse.js';
@@ -25,20 +25,9 @@ import { emitPeakCheck } from './memory-plan.js';
 import type { DebugCollector } from './debug.js';
 import { VM_OPS } from './vm-ops.js';
 
-export interface ProgramKernel {
-  /** Index into the artifact's kernel table. */
-  readonly index: number;
-  readonly tensors: readonly Value[];
-  readonly symbols: readonly string[];
-}
+import { plainVar, type Plan, type ProgramKernel } from './plan.js';
 
-/** A function ready for program lowering: its groups, their kernels, and its bodies' plans. */
-export interface Plan {
-  readonly func: Func;
-  readonly groups: readonly Group[];
-  readonly calls: ReadonlyMap<Group, ProgramKernel>;
-  readonly bodies: ReadonlyMap<Node, ReadonlyMap<string, Plan>>;
-}
+export type { Plan, ProgramKernel } from './plan.js';
 
 export interface ProgramOptions {
   readonly constants: ConstantPool;
@@ -49,13 +38,6 @@ export interface ProgramOptions {
 
 const INT64_MAX = (1n << 63n) - 1n;
 
-/** The single variable a dim consists of, if it is just that. */
-export function plainVar(d: Dim): string | undefined {
-  if (isStatic(d) || d.terms.length !== 1 || d.constant !== 0) return undefined;
-  const t = d.terms[0];
-  return t.coef === 1 && t.atoms.length === 1 && t.atoms[0].kind === 'var' ? t.atoms[0].name : undefined;
-}
-
 class ProgramBuilder {
   private tensorRegs = new Map<number, number>();
   private symRegs = new Map<string, number>();
@@ -65,7 +47,7 @@ class ProgramBuilder {
   private readonly aliased = new Set<number>();
 
   constructor(
-    private readonly a: Assembler,
+    private readonly a: ProgramWriter,
     private readonly constants: ConstantPool,
     /** Value id -> element indices read by data symbols. */
     private readonly dataRefs: ReadonlyMap<number, readonly number[]>,
@@ -109,7 +91,7 @@ class ProgramBuilder {
     const what = single !== undefined
       ? `${where} (symbol '${single}', bound by ${binder.get(single)})`
       : `${where} (expected ${dimKey(d)})`;
-    this.a.emit('check_dim', { tensor: r, axis, expected: this.dimReg(d), what: this.a.str(what) });
+    this.a.emit('check_dim', { tensor: r, axis, expected: this.dimReg(d), what });
   }
 
   private bindSymbol(name: string, tensorReg: number, axis: number): void {
@@ -485,7 +467,7 @@ class ProgramBuilder {
   }
 }
 
-export function lowerProgram(plan: Plan, o: ProgramOptions, a: Assembler): Uint8Array {
+export function lowerProgram(plan: Plan, o: ProgramOptions, a: ProgramWriter): VmProgram {
   const b = new ProgramBuilder(a, o.constants, dataReferences(plan.func), o.debug);
   b.bindInputs(plan.func.inputs);
   emitPeakCheck(plan, { a, dimReg: (d) => b.dimReg(d) });

@@ -8,10 +8,10 @@
 import type { Dim } from '../../ir/dim.js';
 import { dtypeInfo } from '../../ir/dtype.js';
 import type { Node, Value } from '../../ir/graph.js';
-import type { Assembler } from '../../codegen/bytecode.js';
+import type { ProgramWriter } from '../../codegen/vm-program.js';
 
 export interface VmEmitter {
-  readonly a: Assembler;
+  readonly a: ProgramWriter;
   /** The register holding a value (tensor or sequence), materialising constants and shapes. */
   tensor(v: Value): number;
   /** A fresh register defining `v` (an output of the node being lowered). */
@@ -30,7 +30,7 @@ const attrInt = (n: Node, k: string, dflt: number) => (typeof n.attrs[k] === 'nu
 /** The `pos` operand: 0 registers when the position input is absent, else 1. */
 const pos = (e: VmEmitter, v: Value | null | undefined) => (v ? [e.scalar(v)] : []);
 
-function intOp(e: VmEmitter, op: Parameters<Assembler['intOp']>[0], x: number, y: number): number {
+function intOp(e: VmEmitter, op: Parameters<ProgramWriter['intOp']>[0], x: number, y: number): number {
   const dst = e.a.reg();
   e.a.intOp(op, dst, x, y);
   return dst;
@@ -69,7 +69,7 @@ function splitLoop(e: VmEmitter, dst: number, src: number, dtype: number, axis: 
   const scalar = split.type.shape.length === 0;
   const size = scalar ? e.scalar(split) : a.reg();
   if (scalar) a.emit('check', { cond: intOp(e, 'gt', size, zero), code: 204,
-    message: a.str('SplitToSequence: split must be positive') });
+    message: 'SplitToSequence: split must be positive' });
   const parts = a.reg(), count = a.reg(), k = a.reg();
   if (!scalar) {
     a.emit('seq_split', { dst: parts, tensor: e.tensor(split), axis: 0, sizes: [], keepdims: 0 });
@@ -103,7 +103,7 @@ function splitLoop(e: VmEmitter, dst: number, src: number, dtype: number, axis: 
   a.bind(exit);
   if (!scalar) {
     a.emit('check', { cond: intOp(e, 'eq', off, extent), code: 204,
-      message: a.str('SplitToSequence: split sizes do not add up to the extent') });
+      message: 'SplitToSequence: split sizes do not add up to the extent' });
   }
 }
 
@@ -166,7 +166,7 @@ export const VM_OPS: ReadonlyMap<string, VmLowering> = new Map<string, VmLowerin
       const has = e.a.reg();
       e.a.emit('has_value', { dst: has, src });
       e.a.emit('check',
-        { cond: has, code: 204, message: e.a.str('OptionalGetElement: the optional is empty') });
+        { cond: has, code: 204, message: 'OptionalGetElement: the optional is empty' });
     }
     e.a.emit('move', { dst, src });
   }],

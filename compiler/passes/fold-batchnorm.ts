@@ -5,6 +5,8 @@
 
 import { constFloat32, constFromFloat32 } from '../../ir/const.js';
 import { type Func, type IdGen, isConst, makeValue, type Node, type Value } from '../../ir/graph.js';
+import { nodeAttrs } from '../../ir/ops/declare.js';
+import { BATCH_NORM_ATTRS } from '../../ir/ops/norm.js';
 import { consumers, outputIds, removeDeadNodes, substitute } from './graph-util.js';
 
 function foldable(conv: Node, bn: Node): boolean {
@@ -16,7 +18,7 @@ function foldable(conv: Node, bn: Node): boolean {
 function foldedParams(conv: Node, bn: Node, ids: IdGen): [Value, Value] {
   const w = conv.inputs[1]!;
   const [gamma, beta, mean, variance] = bn.inputs.slice(1, 5).map((v) => constFloat32(v!.data!));
-  const eps = (bn.attrs.epsilon as number) ?? 1e-5;
+  const eps = nodeAttrs(BATCH_NORM_ATTRS, bn).epsilon;
   const m = w.data!.shape[0];
   const per = w.data!.shape.slice(1).reduce((a, c) => a * c, 1);
   const wv = constFloat32(w.data!).slice();

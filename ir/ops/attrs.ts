@@ -14,12 +14,14 @@ import type { Attrs, TensorType } from '../graph.js';
 import type { OutputSink } from '../te.js';
 import type { Buffer, Expr } from '../tir.js';
 import { add, and, floordiv, ge, imm, lt, max, min, mul, sub } from '../tir-build.js';
+import { attr, readAttrs, type AttrFail, type AttrValues, type RankOf } from './attr-schema.js';
 import type { InferCtx } from './registry.js';
+import { Codes } from '../../compiler/diagnostics.js';
 
-export const ATTR_RANGE = 'KC0401';
-export const INPUT_MISMATCH = 'KC0402';
+export const ATTR_RANGE = Codes.ATTRIBUTE;
+export const INPUT_MISMATCH = Codes.SHAPE_INFERENCE;
 
-export type AutoPad = 'NOTSET' | 'SAME_UPPER' | 'SAME_LOWER' | 'VALID';
+export type AutoPad = (typeof AUTO_PADS)[number];
 
 export function intAttr(attrs: Attrs, name: string, dflt: number): number {
   const v = attrs[name];
@@ -96,30 +98,58 @@ export interface Window {
   readonly ceilMode: boolean;
 }
 
-const AUTO_PADS: readonly string[] = ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'];
+export const AUTO_PADS = ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'] as const;
 
-function checkList(xs: readonly number[], len: number, name: string, lo: number, ctx: InferCtx): void {
-  if (xs.length !== len) ctx.fail(ATTR_RANGE, `${name} has ${xs.length} entries, expected ${len}`);
-  for (const x of xs) {
-    if (!Number.isInteger(x) || x < lo) ctx.fail(ATTR_RANGE, `${name} entries must be integers >= ${lo}`);
+/** Pads beyond this are rejected: no real model pads a million elements, a hostile one might. */
+const MAX_PAD = 1 << 20;
+
+const spatialOf = (rank: RankOf): number => Math.max((rank(0) ?? 2) - 2, 0);
+
+/**
+ * The window attributes of every conv and pool, declared once: per spatial axis of input 0,
+ * strides and dilations default to 1 and pads (all begins, then all ends) to 0.
+ */
+export const WINDOW_ATTRS = {
+  kernel: attr.ints(undefined, { min: 1 }),
+  strides: attr.ints((r) => new Array<number>(spatialOf(r)).fill(1), { min: 1 }),
+  pads: attr.ints((r) => new Array<number>(2 * spatialOf(r)).fill(0), { min: 0, max: MAX_PAD }),
+  dilations: attr.ints((r) => new Array<number>(spatialOf(r)).fill(1), { min: 1 }),
+  autoPad: attr.oneOf(AUTO_PADS),
+};
+
+export type WindowAttrs = AttrValues<typeof WINDOW_ATTRS>;
+
+/** The lengths of the window attributes against `spatial` axes (declareOp `check`). */
+export function checkWindow(a: WindowAttrs, spatial: number, fail: AttrFail): void {
+  const want = { kernel: spatial, strides: spatial, pads: 2 * spatial, dilations: spatial } as const;
+  for (const name of ['kernel', 'strides', 'pads', 'dilations'] as const) {
+    if (a[name].length !== want[name]) {
+      fail(name, `has ${a[name].length} entries, expected ${want[name]} for ${spatial} spatial axes`);
+    }
   }
 }
 
-/** Reads and validates kernel/strides/dilations/pads/autoPad/ceilMode for `spatial` axes. */
+/** `check` of a declared conv or pool: windows span the spatial axes of input 0. */
+export const checkWindowOfInput = (a: WindowAttrs, rank: RankOf, fail: AttrFail): void =>
+  checkWindow(a, spatialOf(rank), fail);
+
+/** The Window of declared window attributes (ceilMode for pools; convs have none). */
+export function windowOf(a: WindowAttrs & { readonly ceilMode?: number }): Window {
+  const { kernel, strides, dilations, pads, autoPad } = a;
+  return { kernel, strides, dilations, pads, autoPad, ceilMode: (a.ceilMode ?? 0) !== 0 };
+}
+
+/**
+ * Reads and validates the window of a conv or pool node over `spatial` axes from its raw
+ * attributes (for lowering helpers that see only a LowerCtx); same rules as the declarations.
+ */
 export function readWindow(attrs: Attrs, spatial: number, ctx: InferCtx): Window {
-  const kernel = intsAttr(attrs, 'kernel', []);
-  const ones = new Array<number>(spatial).fill(1);
-  const strides = intsAttr(attrs, 'strides', ones);
-  const dilations = intsAttr(attrs, 'dilations', ones);
-  const pads = intsAttr(attrs, 'pads', new Array<number>(2 * spatial).fill(0));
-  const autoPad = strAttr(attrs, 'autoPad', 'NOTSET');
-  checkList(kernel, spatial, 'kernel', 1, ctx);
-  checkList(strides, spatial, 'strides', 1, ctx);
-  checkList(dilations, spatial, 'dilations', 1, ctx);
-  checkList(pads, 2 * spatial, 'pads', 0, ctx);
-  if (!AUTO_PADS.includes(autoPad)) ctx.fail(ATTR_RANGE, `unknown autoPad '${autoPad}'`);
-  const ceilMode = intAttr(attrs, 'ceilMode', 0) !== 0;
-  return { kernel, strides, dilations, pads, autoPad: autoPad as AutoPad, ceilMode };
+  const fail: AttrFail = (name, m) => ctx.fail(ATTR_RANGE, `attribute '${name}' ${m}`);
+  const names = Object.keys(WINDOW_ATTRS) as (keyof typeof WINDOW_ATTRS)[];
+  const own = Object.fromEntries(names.filter((k) => Object.hasOwn(attrs, k)).map((k) => [k, attrs[k]]));
+  const a = readAttrs(WINDOW_ATTRS, own, () => spatial + 2, fail);
+  checkWindow(a, spatial, fail);
+  return windowOf({ ...a, ceilMode: intAttr(attrs, 'ceilMode', 0) });
 }
 
 /** Extent covered by one dilated window along axis `i`. */

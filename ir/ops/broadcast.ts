@@ -9,6 +9,7 @@ import { imm } from '../tir-build.js';
 import type { Expr } from '../tir.js';
 import type { TensorAccess } from '../te.js';
 import type { CheckOperand, InferCtx } from './registry.js';
+import { Codes } from '../../compiler/diagnostics.js';
 
 /**
  * Broadcast result of two dims, or undefined when they are statically incompatible. Where it
@@ -62,7 +63,8 @@ export function broadcastShapes(shapes: readonly (readonly Dim[])[], ctx: InferC
       if (k < 0) continue;
       const r = broadcastDim(d, s[k]);
       if (r === undefined) {
-        ctx.fail('KC0402', `shapes ${shapes.map(shapeToString).join(' and ')} cannot be broadcast`);
+        ctx.fail(Codes.SHAPE_INFERENCE,
+            `shapes ${shapes.map(shapeToString).join(' and ')} cannot be broadcast`);
       }
       const assumed = broadcastAssumption(d, s[k]);
       if (assumed.length) ctx.require(assumed, message, operands);
@@ -78,7 +80,7 @@ export function sameDType(inputs: readonly (TensorType | null)[], ctx: InferCtx)
   const present = inputs.filter((t): t is TensorType => t !== null);
   const d = present[0].dtype;
   for (const t of present) {
-    if (t.dtype !== d) ctx.fail('KC0402', `input dtypes differ: ${d} and ${t.dtype}`);
+    if (t.dtype !== d) ctx.fail(Codes.SHAPE_INFERENCE, `input dtypes differ: ${d} and ${t.dtype}`);
   }
   return d;
 }

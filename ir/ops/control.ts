@@ -7,10 +7,11 @@
 import { type Dim, dimEq, dimVars, isStatic } from '../dim.js';
 import { type Attrs, type Func, isFunc, type TensorType } from '../graph.js';
 import { defineOps, type InferCtx, type OpDef } from './registry.js';
+import { Codes } from '../../compiler/diagnostics.js';
 
 function body(attrs: Attrs, name: string, ctx: InferCtx): Func {
   const f = attrs[name];
-  return isFunc(f) ? f : ctx.fail('KC0401', `missing body '${name}'`);
+  return isFunc(f) ? f : ctx.fail(Codes.ATTRIBUTE, `missing body '${name}'`);
 }
 
 /** Symbols visible in the enclosing scope: those of the node's inputs. */
@@ -37,22 +38,25 @@ const ifOp: OpDef = {
   name: 'if', traits: ['control'],
   infer: (inputs, attrs, ctx) => {
     const cond = inputs[0]!;
-    if (cond.dtype !== 'bool') ctx.fail('KC0402', `if: condition must be bool, got ${cond.dtype}`);
+    if (cond.dtype !== 'bool') ctx.fail(Codes.SHAPE_INFERENCE,
+        `if: condition must be bool, got ${cond.dtype}`);
     const [a, b] = [body(attrs, 'then', ctx), body(attrs, 'else', ctx)];
     if (a.outputs.length !== b.outputs.length) {
-      ctx.fail('KC0402', `if: branches have ${a.outputs.length} and ${b.outputs.length} outputs`);
+      ctx.fail(Codes.SHAPE_INFERENCE,
+          `if: branches have ${a.outputs.length} and ${b.outputs.length} outputs`);
     }
     const outer = outerSymbols(inputs);
     return a.outputs.map((va, k) => {
       const [ta, tb] = [va.type, b.outputs[k].type];
-      if (ta.dtype !== tb.dtype) ctx.fail('KC0402',
+      if (ta.dtype !== tb.dtype) ctx.fail(Codes.SHAPE_INFERENCE,
         `if: output ${k} is ${ta.dtype} in one branch, ${tb.dtype} in the other`);
-      if (ta.sequence !== tb.sequence) ctx.fail('KC0402', `if: output ${k} is a sequence in one branch only`);
+      if (ta.sequence !== tb.sequence) ctx.fail(Codes.SHAPE_INFERENCE,
+          `if: output ${k} is a sequence in one branch only`);
       if (ta.sequence && (ta.unranked || tb.unranked || ta.shape.length !== tb.shape.length)) {
         return { ...wrapping(ta), dtype: ta.dtype, shape: [], unranked: true };
       }
       if (ta.shape.length !== tb.shape.length) {
-        ctx.fail('KC0305',
+        ctx.fail(Codes.SYMBOLIC_RANK,
           `if: output ${k} has rank ${ta.shape.length} in one branch and ${tb.shape.length} in the other`);
       }
       const shape =
@@ -69,7 +73,7 @@ const loop: OpDef = {
     const f = body(attrs, 'body', ctx);
     const n = inputs.length - 2;
     if (f.inputs.length !== n + 2 || f.outputs.length < n + 1) {
-      ctx.fail('KC0402', `loop: body signature (${f.inputs.length} in, ${f.outputs.length} out) `
+      ctx.fail(Codes.SHAPE_INFERENCE, `loop: body signature (${f.inputs.length} in, ${f.outputs.length} out) `
         + `does not fit ${n} carried values`);
     }
     const outer = outerSymbols(inputs);
@@ -91,7 +95,8 @@ const scan: OpDef = {
     const m = attrs.numScanInputs as number;
     const nStates = inputs.length - m;
     if (m < 1 || nStates < 0 || f.inputs.length !== inputs.length) {
-      ctx.fail('KC0402', `scan: body takes ${f.inputs.length} inputs, node has ${inputs.length}`);
+      ctx.fail(Codes.SHAPE_INFERENCE,
+          `scan: body takes ${f.inputs.length} inputs, node has ${inputs.length}`);
     }
     const outer = outerSymbols(inputs);
     const length = inputs[nStates]!.shape[0];

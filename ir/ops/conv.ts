@@ -18,7 +18,7 @@
 
 import type { Dim } from '../dim.js';
 import { dimAdd, dimMul, isStatic } from '../dim.js';
-import type { Attrs, TensorType } from '../graph.js';
+import type { TensorType } from '../graph.js';
 import type { LowerCtx, Lowering, TensorAccess } from '../te.js';
 import type { Buffer, Expr, Stmt, Var } from '../tir.js';
 import {
@@ -28,26 +28,36 @@ import {
 import {
   ATTR_RANGE, INPUT_MISMATCH, LOWER_FAIL, type Window, ceilDivExpr, checkDimEq, checkOutPositive,
   constOf, inBounds, intAttr, isZero, knob, padBeginExpr, padEndExpr, prodExpr, readWindow, requireFloat,
-  windowOut,
+  WINDOW_ATTRS, checkWindowOfInput, windowOf, windowOut,
 } from './attrs.js';
 import { isPointwise, lowerPointwise } from './conv-gemm.js';
 import { storeRows, transposedStores } from './conv-rows.js';
 import { isPlainDepthwise, lowerDepthwise } from './depthwise.js';
-import type { InferCtx } from './registry.js';
-import { defineOps } from './registry.js';
+import { attr, type AttrValues } from './attr-schema.js';
+import { declareOp } from './declare.js';
+import type { InferCtx, OpDef } from './registry.js';
 
-function inferConv(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
+const CONV_ATTRS = {
+  ...WINDOW_ATTRS,
+  group: attr.int(1, { min: 1 }),
+  /** Set by compiler/passes/pack-conv-weights.ts: output-channel lanes of the packed weight. */
+  packedOc: attr.optional(attr.int(undefined, { min: 1 })),
+  /** Set with packedOc: the output channels the packed weight holds (padded to lanes). */
+  outChannels: attr.optional(attr.int(undefined, { min: 1 })),
+};
+const PAD2D_ATTRS = { pads: attr.ints(undefined, { min: 0 }), value: attr.float(0) };
+
+function inferConv(ins: readonly (TensorType | null)[], a: AttrValues<typeof CONV_ATTRS>,
+  ctx: InferCtx): TensorType[] {
   const x = requireFloat(ins, 0, 'conv input', ctx, 3, 5);
   const w = requireFloat(ins, 1, 'conv weight', ctx, 3, 6);
   const rank = x.shape.length, S = rank - 2;
   if (w.dtype !== x.dtype) ctx.fail(INPUT_MISMATCH, `conv weight dtype ${w.dtype} != input dtype ${x.dtype}`);
-  const win = readWindow(attrs, S, ctx);
-  const group = intAttr(attrs, 'group', 1);
-  if (!Number.isInteger(group) || group < 1) ctx.fail(ATTR_RANGE, `conv group must be >= 1, got ${group}`);
+  const win = windowOf(a), group = a.group;
   const [n, c] = x.shape;
   // Packed weights (compiler/passes/pack-conv-weights.ts): [ceil(M/L), C, k..., L].
-  const L = intAttr(attrs, 'packedOc', 0);
-  const m: Dim = L ? intAttr(attrs, 'outChannels', 0) : w.shape[0];
+  const L = a.packedOc ?? 0;
+  const m: Dim = L ? a.outChannels ?? 0 : w.shape[0];
   if (L) {
     if (w.shape.length !== rank + 1 || group !== 1) ctx.fail(INPUT_MISMATCH, 'conv packed weight layout');
     checkDimEq(w.shape[0], Math.ceil((m as number) / L), 'conv packed weight blocks', ctx);
@@ -259,9 +269,12 @@ function lowerPacked(ctx: LowerCtx, V: number): Lowering {
   return { kind: 'kernel', body };
 }
 
-function inferPad2d(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
+type Pad2dAttrs = AttrValues<typeof PAD2D_ATTRS>;
+
+function inferPad2d(ins: readonly (TensorType | null)[], a: Pad2dAttrs, ctx: InferCtx): TensorType[] {
   const x = requireFloat(ins, 0, 'pad2d input', ctx, 4, 4);
-  const [t, l, b, r] = attrs.pads as readonly number[];
+  if (a.pads.length !== 4) ctx.fail(ATTR_RANGE, `attribute 'pads' has ${a.pads.length} entries, expected 4`);
+  const [t, l, b, r] = a.pads;
   const [n, c, h, w] = x.shape;
   return [{ dtype: x.dtype, shape: [n, c, dimAdd(h, t + b), dimAdd(w, l + r)] }];
 }
@@ -271,11 +284,11 @@ function inferPad2d(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: Infe
  * of an NCHW tensor, row by row: pad rows are plain vector stores, inner rows one contiguous
  * masked load per vector (lanes in the left/right padding read nothing).
  */
-function lowerPad2d(ctx: LowerCtx): Lowering {
+function lowerPad2d(ctx: LowerCtx, a: Pad2dAttrs): Lowering {
   const x = ctx.inputs[0]!, out = ctx.outputs[0];
   if (!x.buffer) throw new Error('internal: pad2d input must be materialised');
-  const [t, l] = ctx.attrs.pads as readonly number[];
-  const fill = imm(typeof ctx.attrs.value === 'number' ? ctx.attrs.value : 0, x.dtype);
+  const [t, l] = a.pads;
+  const fill = imm(a.value, x.dtype);
   const [N, C, H, W] = x.shape, [OH, OW] = out.shape.slice(2);
   const V = knob(ctx.knobs, 'pad.vec', ctx.target.vectorLanes);
   const pv = ctx.fresh('p'), oh = ctx.fresh('oh'), ch = ctx.fresh('ch'), lv = ctx.fresh('v');
@@ -291,14 +304,15 @@ function lowerPad2d(ctx: LowerCtx): Lowering {
   return { kind: 'kernel', body: loop(pv, mul(N, C), row, 'parallel') };
 }
 
-function lowerAnyConv(ctx: LowerCtx): Lowering {
-  const L = intAttr(ctx.attrs, 'packedOc', 0);
+function lowerAnyConv(ctx: LowerCtx, a: AttrValues<typeof CONV_ATTRS>): Lowering {
+  const L = a.packedOc ?? 0;
   if (L) return lowerPacked(ctx, L);
   if (isPlainDepthwise(ctx)) return lowerDepthwise(ctx);
   return isPointwise(ctx) ? lowerPointwise(ctx) : lowerConv(ctx);
 }
 
-defineOps([
-  { name: 'conv', traits: ['anchor'], infer: inferConv, lower: lowerAnyConv },
-  { name: 'pad2d', traits: ['anchor'], infer: inferPad2d, lower: lowerPad2d },
-]);
+export const CONV_OPS: readonly OpDef[] = [
+  declareOp({ name: 'conv', traits: ['anchor'], attrs: CONV_ATTRS, check: checkWindowOfInput,
+    infer: inferConv, lower: lowerAnyConv }),
+  declareOp({ name: 'pad2d', traits: ['anchor'], attrs: PAD2D_ATTRS, infer: inferPad2d, lower: lowerPad2d }),
+];

@@ -6,14 +6,13 @@
 // Guarantees: NaN propagates through every float formula; infinities give the limits.
 
 import { dtypeInfo } from '../dtype.js';
-import type { AttrValue, Attrs } from '../graph.js';
+import type { Attrs } from '../graph.js';
 import * as t from '../tir-build.js';
 import type { Expr } from '../tir.js';
 
 const c = (x: Expr, v: number): Expr => t.imm(v, x.dtype);
-const num = (attrs: Attrs, k: string, dflt: number): number => (typeof attrs[k] === 'number'
-  ? attrs[k] as number : dflt);
-const str = (v: AttrValue | undefined, dflt: string): string => (typeof v === 'string' ? v : dflt);
+/** A declared numeric attribute (ir/ops/elementwise.ts declares each op's and its default). */
+const num = (a: Attrs, k: string): number => a[k] as number;
 const u = (op: Parameters<typeof t.unary>[0], x: Expr): Expr => t.unary(op, x);
 const half = (x: Expr): Expr => t.mul(c(x, 0.5), x);
 
@@ -41,14 +40,14 @@ export const softsign = (x: Expr): Expr => t.div(x, t.add(c(x, 1), u('abs', x)))
 
 /** max(0, x) + min(0, alpha (e^(x/alpha) - 1)) */
 export function celu(x: Expr, a: Attrs): Expr {
-  const alpha = num(a, 'alpha', 1);
+  const alpha = num(a, 'alpha');
   const e = t.mul(c(x, alpha), t.sub(u('exp', t.div(x, c(x, alpha))), c(x, 1)));
   return t.add(t.max(c(x, 0), x), t.min(c(x, 0), e));
 }
 
 /** x Φ(x): exact with erf, or the tanh approximation (approximate = 'tanh', opset 20). */
 export function gelu(x: Expr, a: Attrs): Expr {
-  if (str(a.approximate, 'none') === 'tanh') {
+  if (a.approximate === 'tanh') {
     const inner = t.mul(c(x, Math.sqrt(2 / Math.PI)),
       t.add(x, t.mul(c(x, 0.044715), t.mul(x, t.mul(x, x)))));
     return t.mul(half(x), t.add(c(x, 1), u('tanh', inner)));
@@ -56,14 +55,14 @@ export function gelu(x: Expr, a: Attrs): Expr {
   return t.mul(half(x), t.add(c(x, 1), u('erf', t.mul(x, c(x, Math.SQRT1_2)))));
 }
 
-export const swish = (x: Expr, a: Attrs): Expr => t.mul(x, u('sigmoid', t.mul(c(x, num(a, 'alpha', 1)), x)));
+export const swish = (x: Expr, a: Attrs): Expr => t.mul(x, u('sigmoid', t.mul(c(x, num(a, 'alpha')), x)));
 
 export const thresholdedRelu = (x: Expr, a: Attrs): Expr =>
-  t.select(t.gt(x, c(x, num(a, 'alpha', 1))), x, c(x, 0));
+  t.select(t.gt(x, c(x, num(a, 'alpha'))), x, c(x, 0));
 
 /** x < -lambd: x + bias; x > lambd: x - bias; else 0. */
 export function shrink(x: Expr, a: Attrs): Expr {
-  const [lambd, bias] = [num(a, 'lambd', 0.5), num(a, 'bias', 0)];
+  const [lambd, bias] = [num(a, 'lambd'), num(a, 'bias')];
   return t.select(t.lt(x, c(x, -lambd)), t.add(x, c(x, bias)),
     t.select(t.gt(x, c(x, lambd)), t.sub(x, c(x, bias)), c(x, 0)));
 }
@@ -113,9 +112,9 @@ export const acosh = (x: Expr): Expr =>
 /** atanh x = log1p(2x / (1 - x)) / 2: exact for small |x|, ±inf at ±1. */
 export const atanh = (x: Expr): Expr => half(log1p(t.div(t.mul(c(x, 2), x), t.sub(c(x, 1), x))));
 
-/** IsInf with detect_positive / detect_negative (both default 1). */
+/** IsInf with detect_positive / detect_negative. */
 export function isInf(x: Expr, a: Attrs): Expr {
-  const [pos, neg] = [num(a, 'detect_positive', 1) !== 0, num(a, 'detect_negative', 1) !== 0];
+  const [pos, neg] = [num(a, 'detect_positive') !== 0, num(a, 'detect_negative') !== 0];
   const inf = u('isinf', x);
   if (pos && neg) return inf;
   if (!pos && !neg) return t.imm(0, 'bool');
@@ -135,7 +134,7 @@ export function bitShift(x: Expr, s: Expr, a: Attrs): Expr {
   const bits = dtypeInfo(d).bytes * 8;
   const su = t.cast(s, 'uint64');
   const pow2 = t.cast(t.binary('pow', t.imm(2, 'float64'), t.cast(su, 'float64')), 'uint64');
-  if (str(a.direction, 'RIGHT') === 'LEFT') {
+  if (a.direction === 'LEFT') {
     const shifted = t.cast(t.mul(t.cast(x, 'uint64'), pow2), d);
     return t.select(t.ge(su, t.imm(bits, 'uint64')), c(x, 0), shifted);
   }

@@ -12,10 +12,33 @@ import type { Expr } from '../tir.js';
 import type { LowerCtx, Lowering } from '../te.js';
 import { broadcastAt, broadcastShapes, outExtents, sameDType } from './broadcast.js';
 import * as F from './elementwise-formulas.js';
-import { defineOps, type InferCtx, type OpDef } from './registry.js';
+import type { InferCtx, OpDef } from './registry.js';
+import { ALL_DTYPES } from '../dtype.js';
+import { attr, type AttrSchema } from './attr-schema.js';
+import { declareOp } from './declare.js';
+import { Codes } from '../../compiler/diagnostics.js';
 
-const num = (attrs: Attrs, k: string, dflt: number): number => (typeof attrs[k] === 'number'
-  ? attrs[k] as number : dflt);
+/** A declared numeric attribute (see ATTRS for each op's attributes and defaults). */
+const num = (a: Attrs, k: string): number => a[k] as number;
+
+/**
+ * The attributes of the elementwise ops that have any, with their one default (ONNX's, as float32
+ * values where ONNX declares a float); every other elementwise op takes none.
+ */
+const ATTRS: Readonly<Record<string, AttrSchema>> = {
+  leaky_relu: { alpha: attr.float(0.01) },
+  elu: { alpha: attr.float(1) },
+  hard_sigmoid: { alpha: attr.float(0.2), beta: attr.float(0.5) },
+  selu: { alpha: attr.float(1.67326319217681884765625), gamma: attr.float(1.05070102214813232421875) },
+  celu: { alpha: attr.float(1) },
+  swish: { alpha: attr.float(1) },
+  thresholded_relu: { alpha: attr.float(1) },
+  shrink: { bias: attr.float(0), lambd: attr.float(0.5) },
+  gelu: { approximate: attr.oneOf(['none', 'tanh']) },
+  isinf: { detect_positive: attr.flag(1), detect_negative: attr.flag(1) },
+  bit_shift: { direction: attr.oneOf(['LEFT', 'RIGHT'], null) },
+  mod: { fmod: attr.flag(0) },
+};
 const c = (x: Expr, v: number): Expr => t.imm(v, x.dtype);
 const u = (op: Parameters<typeof t.unary>[0]) => (x: Expr): Expr => t.unary(op, x);
 
@@ -31,13 +54,13 @@ const UNARY: Readonly<Record<string, Unary>> = {
   hard_swish: (x) => t.mul(x, F.hardSigmoid(x, 1 / 6, 0.5)),
   tan: F.tan, atan: u('atan'), asin: F.asin, acos: F.acos, sinh: F.sinh, cosh: F.cosh,
   asinh: F.asinh, acosh: F.acosh, atanh: F.atanh, isnan: u('isnan'), isinf: F.isInf,
-  leaky_relu: (x, a) => t.select(t.lt(x, c(x, 0)), t.mul(c(x, num(a, 'alpha', 0.01)), x), x),
+  leaky_relu: (x, a) => t.select(t.lt(x, c(x, 0)), t.mul(c(x, num(a, 'alpha')), x), x),
   elu: (x, a) => t.select(t.lt(x, c(x, 0)),
-    t.mul(c(x, num(a, 'alpha', 1)), t.sub(t.unary('exp', x), c(x, 1))), x),
-  hard_sigmoid: (x, a) => F.hardSigmoid(x, num(a, 'alpha', 0.2), num(a, 'beta', 0.5)),
-  selu: (x, a) => t.mul(c(x, num(a, 'gamma', 1.0507009873554805)),
+    t.mul(c(x, num(a, 'alpha')), t.sub(t.unary('exp', x), c(x, 1))), x),
+  hard_sigmoid: (x, a) => F.hardSigmoid(x, num(a, 'alpha'), num(a, 'beta')),
+  selu: (x, a) => t.mul(c(x, num(a, 'gamma')),
     t.select(t.le(x, c(x, 0)),
-      t.mul(c(x, num(a, 'alpha', 1.6732632423543772)), t.sub(t.unary('exp', x), c(x, 1))), x)),
+      t.mul(c(x, num(a, 'alpha')), t.sub(t.unary('exp', x), c(x, 1))), x)),
 };
 
 /** trunc(x) for floats: toward zero. */
@@ -53,7 +76,7 @@ const BINARY: Readonly<Record<string, Binary>> = {
   bit_shift: F.bitShift,
   prelu: (x, slope) => t.select(t.lt(x, c(x, 0)), t.mul(slope, x), x),
   mod: (a, b, attrs) => {
-    const fmod = num(attrs, 'fmod', 0) !== 0;
+    const fmod = num(attrs, 'fmod') !== 0;
     if (!isFloat(a.dtype)) return intMod(a, b, fmod);
     return fmod ? floatFmod(a, b) : floatMod(a, b);
   },
@@ -157,50 +180,55 @@ function checkedInfer(name: string, outDType?: (ins: DType) => DType) {
     const out = infer(inputs, attrs, ctx);
     const d = inputs[0]!.dtype;
     if (INTEGER_ONLY.has(name) && isFloat(d)) {
-      ctx.fail('KC0402', `${name} needs integer or bool inputs, got ${d}`);
+      ctx.fail(Codes.SHAPE_INFERENCE, `${name} needs integer or bool inputs, got ${d}`);
     }
-    if (FLOAT_ONLY.has(name) && !isFloat(d)) ctx.fail('KC0402', `${name} needs float inputs, got ${d}`);
-    if (name === 'bit_shift' && d === 'bool') ctx.fail('KC0402', 'bit_shift needs integer inputs, got bool');
+    if (FLOAT_ONLY.has(name) && !isFloat(d)) ctx.fail(Codes.SHAPE_INFERENCE,
+        `${name} needs float inputs, got ${d}`);
+    if (name === 'bit_shift' && d === 'bool') ctx.fail(Codes.SHAPE_INFERENCE,
+        'bit_shift needs integer inputs, got bool');
     return out;
   };
 }
 
 function unaryDef(name: string, f: Unary): OpDef {
-  return {
-    name, traits: ['elementwise'], infer: checkedInfer(name, BOOL_UNARY.has(name) ? () => 'bool' : undefined),
-    lower: (ctx: LowerCtx): Lowering =>
-      ({ kind: 'compute', at: (idx) => f(ctx.inputs[0]!.at(idx), ctx.attrs) }),
-  };
+  const infer = checkedInfer(name, BOOL_UNARY.has(name) ? () => 'bool' : undefined);
+  return declareOp({
+    name, traits: ['elementwise'], attrs: ATTRS[name] ?? {},
+    infer: (ins, a, ctx) => infer(ins, a as Attrs, ctx),
+    lower: (ctx: LowerCtx, a): Lowering =>
+      ({ kind: 'compute', at: (idx) => f(ctx.inputs[0]!.at(idx), a as Attrs) }),
+  });
 }
 
 function binaryDef(name: string, f: Binary): OpDef {
-  return {
-    name, traits: ['elementwise'],
+  return declareOp({
+    name, traits: ['elementwise'], attrs: ATTRS[name] ?? {},
     infer: name === 'pow'
       ? (inputs, _a, ctx) =>
         [{ dtype: inputs[0]!.dtype, shape: broadcastShapes(inputs.map((x) => x!.shape), ctx) }]
       : (inputs, attrs, ctx) => {
         const toBool = BOOL_RESULT.has(name) ? () => 'bool' as const : undefined;
-        const [out] = checkedInfer(name, toBool)(inputs, attrs, ctx);
+        const [out] = checkedInfer(name, toBool)(inputs, attrs as Attrs, ctx);
         const elems = shapeArith(name, out, ctx);
         return [elems ? { ...out, elems } : out];
       },
-    lower: (ctx: LowerCtx): Lowering => ({
+    lower: (ctx: LowerCtx, a): Lowering => ({
       kind: 'compute',
       at: (idx) => {
         const out = outExtents(ctx);
-        return f(broadcastAt(ctx.inputs[0]!, idx, out), broadcastAt(ctx.inputs[1]!, idx, out), ctx.attrs);
+        return f(broadcastAt(ctx.inputs[0]!, idx, out), broadcastAt(ctx.inputs[1]!, idx, out), a as Attrs);
       },
     }),
-  };
+  });
 }
 
-const clip: OpDef = {
-  name: 'clip', traits: ['elementwise'],
+const clip: OpDef = declareOp({
+  name: 'clip', traits: ['elementwise'], attrs: {},
   infer: (inputs, _attrs, ctx) => {
     const x = inputs[0]!;
     for (const b of inputs.slice(1)) {
-      if (b && b.dtype !== x.dtype) ctx.fail('KC0402', `clip bound dtype ${b.dtype} differs from ${x.dtype}`);
+      if (b && b.dtype !== x.dtype) ctx.fail(Codes.SHAPE_INFERENCE,
+          `clip bound dtype ${b.dtype} differs from ${x.dtype}`);
     }
     return [{ dtype: x.dtype, shape: x.shape }];
   },
@@ -215,13 +243,14 @@ const clip: OpDef = {
       return v;
     },
   }),
-};
+});
 
-const where: OpDef = {
-  name: 'where', traits: ['elementwise'],
+const where: OpDef = declareOp({
+  name: 'where', traits: ['elementwise'], attrs: {},
   infer: (inputs, _attrs, ctx) => {
     const [cond, a, b] = inputs as TensorType[];
-    if (cond.dtype !== 'bool') ctx.fail('KC0402', `where condition must be bool, got ${cond.dtype}`);
+    if (cond.dtype !== 'bool') ctx.fail(Codes.SHAPE_INFERENCE,
+        `where condition must be bool, got ${cond.dtype}`);
     const dtype = sameDType([a, b], ctx);
     const out = { dtype, shape: broadcastShapes([cond.shape, a.shape, b.shape], ctx) };
     const elems = shapeSelect(out, ctx);
@@ -235,20 +264,19 @@ const where: OpDef = {
       return t.select(cond, a, b);
     },
   }),
-};
+});
 
-const cast: OpDef = {
-  name: 'cast', traits: ['elementwise'],
-  infer: (inputs, attrs, ctx) => {
-    const to = attrs.to as DType;
-    const elems = to === 'int64' || to === 'int32' ? ctx.values(0) : undefined;
-    return [{ dtype: to, shape: inputs[0]!.shape, ...(elems && knownDims(elems) ? { elems } : {}) }];
+const cast: OpDef = declareOp({
+  name: 'cast', traits: ['elementwise'], attrs: { to: attr.oneOf(ALL_DTYPES, null) },
+  infer: (inputs, a, ctx) => {
+    const elems = a.to === 'int64' || a.to === 'int32' ? ctx.values(0) : undefined;
+    return [{ dtype: a.to, shape: inputs[0]!.shape, ...(elems && knownDims(elems) ? { elems } : {}) }];
   },
-  lower: (ctx) => ({ kind: 'compute', at: (idx) => t.cast(ctx.inputs[0]!.at(idx), ctx.attrs.to as DType) }),
-};
+  lower: (ctx, a) => ({ kind: 'compute', at: (idx) => t.cast(ctx.inputs[0]!.at(idx), a.to) }),
+});
 
-defineOps([
+export const ELEMENTWISE_OPS: readonly OpDef[] = [
   ...Object.entries(UNARY).map(([n, f]) => unaryDef(n, f)),
   ...Object.entries(BINARY).map(([n, f]) => binaryDef(n, f)),
   clip, where, cast,
-]);
+];

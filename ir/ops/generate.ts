@@ -17,9 +17,11 @@ import type { Attrs, ConstData, TensorType } from '../graph.js';
 import type { LowerCtx, Lowering, TensorAccess } from '../te.js';
 import { add, cast, ge, imm, le, mul, select, sub } from '../tir-build.js';
 import type { Expr } from '../tir.js';
-import { ATTR_RANGE, INPUT_MISMATCH, bcastCoord, intAttr } from './attrs.js';
+import { ATTR_RANGE, INPUT_MISMATCH, bcastCoord } from './attrs.js';
+import { attr, type AttrValues } from './attr-schema.js';
+import { declareOp } from './declare.js';
 import { broadcastShapes } from './broadcast.js';
-import { defineOps, type InferCtx, type OpDef } from './registry.js';
+import type { InferCtx, OpDef } from './registry.js';
 import { clampZero } from './slice.js';
 
 /** Longest integer result whose elements are tracked (matches ir/values.ts). */
@@ -61,18 +63,22 @@ function lowerRange(ctx: LowerCtx): Lowering {
   return { kind: 'compute', at: ([i]) => add(start, mul(cast(i, dt), delta)) };
 }
 
-function fillValue(attrs: Attrs): { dtype: DType; value: number } {
-  const v = attrs.value as ConstData | undefined;
+/** ConstantOfShape's `value`: a one-element tensor (absent: float32 zero). */
+const FILL_ATTRS = { value: attr.optional(attr.internal<ConstData>()) };
+type FillAttrs = AttrValues<typeof FILL_ATTRS>;
+
+function fillValue(a: FillAttrs): { dtype: DType; value: number } {
+  const v = a.value;
   if (!v) return { dtype: 'float32', value: 0 };
   return { dtype: v.dtype, value: constValues(v)[0] ?? 0 };
 }
 
-function inferConstantOfShape(ins: readonly (TensorType | null)[], attrs: Attrs,
+function inferConstantOfShape(ins: readonly (TensorType | null)[], attrs: FillAttrs,
   ctx: InferCtx): TensorType[] {
   const shape = ctx.values(0);
   if (!shape) return ctx.fail(INPUT_MISMATCH, 'constant_of_shape needs a 1-D int64 shape of static length');
   if (shape.some((d) => isStatic(d) && d < 0)) ctx.fail(ATTR_RANGE, `negative dim in shape`);
-  const v = attrs.value as ConstData | undefined;
+  const v = attrs.value;
   if (v && v.shape.reduce((a, b) => a * b, 1) !== 1) ctx.fail(ATTR_RANGE, 'value must have one element');
   const { dtype, value } = fillValue(attrs);
   const n = shape.length === 1 ? shape[0] : undefined;
@@ -82,8 +88,8 @@ function inferConstantOfShape(ins: readonly (TensorType | null)[], attrs: Attrs,
   return [{ dtype, shape: [...shape] }];
 }
 
-function lowerConstantOfShape(ctx: LowerCtx): Lowering {
-  const { dtype, value } = fillValue(ctx.attrs);
+function lowerConstantOfShape(_ctx: LowerCtx, a: FillAttrs): Lowering {
+  const { dtype, value } = fillValue(a);
   return { kind: 'compute', at: () => imm(value, dtype) };
 }
 
@@ -118,10 +124,10 @@ function inferTrilu(ins: readonly (TensorType | null)[], _attrs: Attrs, ctx: Inf
 }
 
 /** upper keeps col - row >= k, lower keeps col - row <= k; the rest is zero. */
-function lowerTrilu(ctx: LowerCtx): Lowering {
+function lowerTrilu(ctx: LowerCtx, a: { readonly upper: number }): Lowering {
   const x = ctx.inputs[0]!, kIn = ctx.inputs[1];
   const k = kIn ? cast(scalarAt(kIn), 'int64') : imm(0);
-  const upper = intAttr(ctx.attrs, 'upper', 1) !== 0;
+  const upper = a.upper !== 0;
   return {
     kind: 'compute',
     at: (idx) => {
@@ -133,11 +139,10 @@ function lowerTrilu(ctx: LowerCtx): Lowering {
 }
 
 export const GENERATE_OPS: readonly OpDef[] = [
-  { name: 'range', traits: ['injective'], infer: inferRange, lower: lowerRange },
-  { name: 'constant_of_shape', traits: ['injective'], infer: inferConstantOfShape,
-    lower: lowerConstantOfShape },
-  { name: 'expand', traits: ['injective'], infer: inferExpand, lower: lowerExpand },
-  { name: 'trilu', traits: ['injective'], infer: inferTrilu, lower: lowerTrilu },
+  declareOp({ name: 'range', traits: ['injective'], attrs: {}, infer: inferRange, lower: lowerRange }),
+  declareOp({ name: 'constant_of_shape', traits: ['injective'], attrs: FILL_ATTRS,
+    infer: inferConstantOfShape, lower: lowerConstantOfShape }),
+  declareOp({ name: 'expand', traits: ['injective'], attrs: {}, infer: inferExpand, lower: lowerExpand }),
+  declareOp({ name: 'trilu', traits: ['injective'], attrs: { upper: attr.flag(1) }, infer: inferTrilu,
+    lower: lowerTrilu }),
 ];
-
-defineOps(GENERATE_OPS);

@@ -1,7 +1,8 @@
 // Op records for normalisations: `softmax`, `log_softmax` (axis; coerce2d=1 gives the opset<13
 // flatten-at-axis semantics), `lrn` (ONNX LRN), `batch_norm` (inference, a per-channel affine
-// `compute` so it fuses) and `layer_norm` (axis, epsilon; output Y only).
-// Requires: float inputs; anchors get materialised row-major inputs; axes non-negative.
+// `compute` so it fuses), `layer_norm` (axis, epsilon; optional Mean/InvStdDev outputs) and
+// `rms_norm` (ONNX RMSNormalization: x * rsqrt(mean(x^2) + epsilon) * scale over axes >= axis).
+// Requires: float inputs; anchors get materialised row-major inputs (axes arrive normalised by the schemas).
 // Guarantees: reductions accumulate in the input dtype (f32) in a fixed order: V lane-partial
 // accumulators over the row in chunks, then a serial sum over the lanes; softmax subtracts the row
 // max before exp.
@@ -11,7 +12,7 @@
 // Rows run in parallel. A row is contiguous when the reduced axes are innermost (inner == 1) and
 // is then vectorised; otherwise it is reduced with stride `inner`, one lane at a time.
 
-import type { Attrs, TensorType } from '../graph.js';
+import type { TensorType } from '../graph.js';
 import type { LowerCtx, Lowering, TensorAccess } from '../te.js';
 import type { Buffer, Expr, Stmt, Var } from '../tir.js';
 import {
@@ -20,22 +21,23 @@ import {
   store, sub, unary, unflatten,
 } from '../tir-build.js';
 import {
-  ATTR_RANGE, INPUT_MISMATCH, bcastCoord, ceilDivExpr, checkBroadcastTo, checkDimEq, constOf, floatAttr,
-  intAttr, knob, prodExpr, requireFloat,
+  INPUT_MISMATCH, bcastCoord, ceilDivExpr, checkBroadcastTo, checkDimEq, constOf, knob, prodExpr,
+  requireFloat,
 } from './attrs.js';
-import type { InferCtx } from './registry.js';
-import { defineOps } from './registry.js';
+import { attr, type AttrValues } from './attr-schema.js';
+import { declareOp } from './declare.js';
+import type { InferCtx, OpDef } from './registry.js';
 
-function checkAxis(axis: number, rank: number, ctx: InferCtx): void {
-  if (!Number.isInteger(axis) || axis < 0 || axis >= rank) {
-    ctx.fail(ATTR_RANGE, `axis ${axis} out of range for rank ${rank}`);
-  }
-}
+const SOFTMAX_ATTRS = { axis: attr.axis(-1), coerce2d: attr.flag(0) };
+const LRN_ATTRS = { size: attr.int(undefined, { min: 1 }), alpha: attr.float(1e-4), beta: attr.float(0.75),
+  bias: attr.float(1) };
+export const BATCH_NORM_ATTRS = { epsilon: attr.float(1e-5) };
+const LAYER_NORM_ATTRS = { axis: attr.axis(-1), epsilon: attr.float(1e-5), stats: attr.flag(0) };
+const RMS_NORM_ATTRS = { axis: attr.axis(-1), epsilon: attr.float(1e-5) };
+type LrnAttrs = AttrValues<typeof LRN_ATTRS>;
 
-function inferSoftmax(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
-  const x = requireFloat(ins, 0, 'softmax input', ctx, 1);
-  checkAxis(intAttr(attrs, 'axis', x.shape.length - 1), x.shape.length, ctx);
-  return [x];
+function inferSoftmax(ins: readonly (TensorType | null)[], _a: unknown, ctx: InferCtx): TensorType[] {
+  return [requireFloat(ins, 0, 'softmax input', ctx, 1)];
 }
 
 /** A tensor viewed as (outer, L, inner) rows around its reduced axes. */
@@ -93,11 +95,10 @@ function rowReduce(
   return alloc(acc, V, alloc(tot, 1, seq(red, letIn(r, load(tot, 0), then(r)))));
 }
 
-function lowerSoftmax(ctx: LowerCtx, log: boolean): Lowering {
+function lowerSoftmax(ctx: LowerCtx, a: AttrValues<typeof SOFTMAX_ATTRS>, log: boolean): Lowering {
   const x = ctx.inputs[0]!, out = ctx.outputs[0], dt = x.dtype;
   const buf = x.buffer!;
-  const axis = intAttr(ctx.attrs, 'axis', x.shape.length - 1);
-  const rows = rowsOf(x.shape, axis, intAttr(ctx.attrs, 'coerce2d', 0) !== 0);
+  const rows = rowsOf(x.shape, a.axis, a.coerce2d !== 0);
   const contiguous = constOf(rows.inner) === 1;
   const V = contiguous ? knob(ctx.knobs, 'norm.vec', ctx.target.vectorLanes) : 1;
   const rv = ctx.fresh('row');
@@ -118,23 +119,20 @@ function lowerSoftmax(ctx: LowerCtx, log: boolean): Lowering {
   return { kind: 'kernel', body: loop(rv, mul(rows.outer, rows.inner), body, 'parallel') };
 }
 
-function inferLrn(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
-  const x = requireFloat(ins, 0, 'lrn input', ctx, 3);
-  const size = intAttr(attrs, 'size', 0);
-  if (!Number.isInteger(size) || size < 1) ctx.fail(ATTR_RANGE, `lrn size must be >= 1, got ${size}`);
-  return [x];
+function inferLrn(ins: readonly (TensorType | null)[], _a: LrnAttrs, ctx: InferCtx): TensorType[] {
+  return [requireFloat(ins, 0, 'lrn input', ctx, 3)];
 }
 
 /** y = x / (bias + alpha/size * sum_{c' in window} x[c']^2)^beta, window [c - (size-1)/2, ...]. */
-function lowerLrn(ctx: LowerCtx): Lowering {
+function lowerLrn(ctx: LowerCtx, a: LrnAttrs): Lowering {
   const x = ctx.inputs[0]!, dt = x.dtype;
-  const size = intAttr(ctx.attrs, 'size', 1);
+  const size = a.size;
   const V = knob(ctx.knobs, 'norm.vec', ctx.target.vectorLanes);
   const [N, C] = x.shape, S = prodExpr(x.shape.slice(2));
   const pv = ctx.fresh('p'), kc = ctx.fresh('kc');
   const [n, c] = unflatten(pv, [N, C]);
   const cc = add(sub(c, Math.floor((size - 1) / 2)), kc);
-  const tile = lrnTile(ctx, S, V, ctx.scratch('sq', dt), kc, size, pv, n, c, cc);
+  const tile = lrnTile(ctx, a, S, V, ctx.scratch('sq', dt), kc, pv, n, c, cc);
   return { kind: 'kernel', body: loop(pv, mul(N, C), tile, 'parallel') };
 }
 
@@ -144,12 +142,11 @@ function binaryPow(a: Expr, beta: number, dt: TensorType['dtype']): Expr {
 
 /** One (n, c) plane of LRN: per chunk, sum squares over the channel window, then scale. */
 function lrnTile(
-  ctx: LowerCtx, S: Expr, V: number, acc: Buffer, kc: Var, size: number, pv: Expr, n: Expr, c: Expr, cc: Expr,
+  ctx: LowerCtx, a: LrnAttrs, S: Expr, V: number, acc: Buffer, kc: Var, pv: Expr, n: Expr, c: Expr, cc: Expr,
 ): Stmt {
   const x = ctx.inputs[0]!, out = ctx.outputs[0], dt = x.dtype, buf = x.buffer!;
   const [, C] = x.shape;
-  const alpha = floatAttr(ctx.attrs, 'alpha', 1e-4), beta = floatAttr(ctx.attrs, 'beta', 0.75);
-  const bias = floatAttr(ctx.attrs, 'bias', 1);
+  const { size, alpha, beta, bias } = a;
   const ch = ctx.fresh('chunk'), lv = ctx.fresh('v');
   const i = add(mul(ch, V), lv);
   const sc = constOf(S), inRow = sc !== undefined && sc % V === 0 ? null : lt(i, S);
@@ -168,7 +165,7 @@ function lrnTile(
   return alloc(acc, V, loop(ch, ceilDivExpr(S, V), chunk));
 }
 
-function inferBatchNorm(ins: readonly (TensorType | null)[], _attrs: Attrs, ctx: InferCtx): TensorType[] {
+function inferBatchNorm(ins: readonly (TensorType | null)[], _a: unknown, ctx: InferCtx): TensorType[] {
   const x = requireFloat(ins, 0, 'batch_norm input', ctx, 2);
   ['scale', 'bias', 'mean', 'var'].forEach((what, k) => {
     const t = requireFloat(ins, k + 1, `batch_norm ${what}`, ctx, 1, 1);
@@ -178,9 +175,9 @@ function inferBatchNorm(ins: readonly (TensorType | null)[], _attrs: Attrs, ctx:
 }
 
 /** y = (x - mean[c]) * scale[c] / sqrt(var[c] + eps) + bias[c], c = axis 1. */
-function lowerBatchNorm(ctx: LowerCtx): Lowering {
+function lowerBatchNorm(ctx: LowerCtx, a: AttrValues<typeof BATCH_NORM_ATTRS>): Lowering {
   const [x, scale, bias, mean, variance] = ctx.inputs as readonly TensorAccess[];
-  const eps = floatAttr(ctx.attrs, 'epsilon', 1e-5), dt = x.dtype;
+  const eps = a.epsilon, dt = x.dtype;
   return {
     kind: 'compute',
     at: (idx) => {
@@ -191,21 +188,30 @@ function lowerBatchNorm(ctx: LowerCtx): Lowering {
   };
 }
 
-function inferLayerNorm(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
-  const x = requireFloat(ins, 0, 'layer_norm input', ctx, 1);
-  const axis = intAttr(attrs, 'axis', x.shape.length - 1);
-  checkAxis(axis, x.shape.length, ctx);
+type LayerNormAttrs = AttrValues<typeof LAYER_NORM_ATTRS>;
+
+/** Input 0 of a row normalisation, with its scale (input 1) and optional bias (input 2) checked
+ *  to broadcast to the normalised axes (those from `axis` on). */
+function inferNormRows(ins: readonly (TensorType | null)[], op: string, axis: number,
+  ctx: InferCtx): TensorType {
+  const x = requireFloat(ins, 0, `${op} input`, ctx, 1);
   const norm = x.shape.slice(axis);
   for (const [k, what] of [[1, 'scale'], [2, 'bias']] as const) {
     const t = ins[k];
-    if (!t) { if (k === 1) ctx.fail(INPUT_MISMATCH, 'layer_norm needs a scale'); continue; }
+    if (!t) { if (k === 1) ctx.fail(INPUT_MISMATCH, `${op} needs a scale`); continue; }
     if (t.shape.length > norm.length) {
-      ctx.fail(INPUT_MISMATCH, `layer_norm ${what} rank exceeds normalised rank`);
+      ctx.fail(INPUT_MISMATCH, `${op} ${what} rank exceeds normalised rank`);
     }
     const want = norm.slice(norm.length - t.shape.length);
-    t.shape.forEach((d, i) => checkBroadcastTo(d, want[i], `layer_norm ${what}`, ctx, [k]));
+    t.shape.forEach((d, i) => checkBroadcastTo(d, want[i], `${op} ${what}`, ctx, [k]));
   }
-  if (intAttr(attrs, 'stats', 0) === 0) return [x];
+  return x;
+}
+
+function inferLayerNorm(ins: readonly (TensorType | null)[], a: LayerNormAttrs, ctx: InferCtx): TensorType[] {
+  const axis = a.axis;
+  const x = inferNormRows(ins, 'layer_norm', axis, ctx);
+  if (a.stats === 0) return [x];
   // ONNX's optional Mean and InvStdDev: per row, normalised axes kept as 1, in float32.
   const stat: TensorType = { dtype: 'float32', shape: x.shape.map((d, i) => (i < axis ? d : 1)) };
   return [x, stat, stat];
@@ -218,18 +224,21 @@ function statStores(ctx: LowerCtx, rows: { pre: readonly Expr[]; mid: readonly E
   return ctx.outputs.slice(1).map((o, k) => o.store(at, cast(stats[k], o.dtype)));
 }
 
-function lowerLayerNorm(ctx: LowerCtx): Lowering {
+/** Element `i` of a row of a scale or bias that broadcasts to the row's axes `mid`. */
+function paramAt(t: TensorAccess, mid: readonly Expr[], i: Expr): Expr {
+  const coords = unflatten(i, mid);
+  return t.at(t.shape.map((d, k) => bcastCoord(coords[coords.length - t.shape.length + k], d)));
+}
+
+function lowerLayerNorm(ctx: LowerCtx, a: LayerNormAttrs): Lowering {
   const x = ctx.inputs[0]!, scale = ctx.inputs[1]!, bias = ctx.inputs[2], out = ctx.outputs[0];
   const dt = x.dtype, buf = x.buffer!;
-  const eps = floatAttr(ctx.attrs, 'epsilon', 1e-5);
-  const rows = rowsOf(x.shape, intAttr(ctx.attrs, 'axis', x.shape.length - 1), true);
+  const eps = a.epsilon;
+  const rows = rowsOf(x.shape, a.axis, true);
   const V = knob(ctx.knobs, 'norm.vec', ctx.target.vectorLanes);
   const rv = ctx.fresh('row');
   const xAt = (i: Expr): Expr => load(buf, add(mul(rv, rows.L), i));
-  const param = (t: TensorAccess, i: Expr): Expr => {
-    const coords = unflatten(i, rows.mid);
-    return t.at(t.shape.map((d, k) => bcastCoord(coords[coords.length - t.shape.length + k], d)));
-  };
+  const param = (t: TensorAccess, i: Expr): Expr => paramAt(t, rows.mid, i);
   const n = cast(rows.L, dt);
   const body = rowReduce(ctx, rows.L, V, dt, 0, add, xAt, (sum) => {
     const mean = ctx.fresh('mean', dt), rstd = ctx.fresh('rstd', dt);
@@ -248,10 +257,34 @@ function lowerLayerNorm(ctx: LowerCtx): Lowering {
   return { kind: 'kernel', body: loop(rv, rows.outer, body, 'parallel') };
 }
 
-defineOps([
-  { name: 'softmax', traits: ['anchor'], infer: inferSoftmax, lower: (ctx) => lowerSoftmax(ctx, false) },
-  { name: 'log_softmax', traits: ['anchor'], infer: inferSoftmax, lower: (ctx) => lowerSoftmax(ctx, true) },
-  { name: 'lrn', traits: ['anchor'], infer: inferLrn, lower: lowerLrn },
-  { name: 'batch_norm', traits: ['elementwise'], infer: inferBatchNorm, lower: lowerBatchNorm },
-  { name: 'layer_norm', traits: ['anchor'], infer: inferLayerNorm, lower: lowerLayerNorm },
-]);
+/** y = x * rsqrt(mean(x^2) + epsilon) * scale, per row of the axes from `axis` on. */
+function lowerRmsNorm(ctx: LowerCtx, a: AttrValues<typeof RMS_NORM_ATTRS>): Lowering {
+  const x = ctx.inputs[0]!, scale = ctx.inputs[1]!, out = ctx.outputs[0], dt = x.dtype, buf = x.buffer!;
+  const rows = rowsOf(x.shape, a.axis, true);
+  const V = knob(ctx.knobs, 'norm.vec', ctx.target.vectorLanes);
+  const rv = ctx.fresh('row'), rstd = ctx.fresh('rstd', dt);
+  const xAt = (i: Expr): Expr => load(buf, add(mul(rv, rows.L), i));
+  const body = rowReduce(ctx, rows.L, V, dt, 0, add, (i) => mul(xAt(i), xAt(i)), (ss) =>
+    letIn(rstd, unary('rsqrt', add(div(ss, cast(rows.L, dt)), imm(a.epsilon, dt))),
+      rowLoop(ctx, rows.L, V, (i, inRow) => {
+        const v = mul(mul(xAt(i), rstd), paramAt(scale, rows.mid, i));
+        const st = out.store([...unflatten(rv, rows.pre), ...unflatten(i, rows.mid)], v);
+        return inRow ? ifThen(inRow, st) : st;
+      })));
+  return { kind: 'kernel', body: loop(rv, rows.outer, body, 'parallel') };
+}
+
+export const NORM_OPS: readonly OpDef[] = [
+  declareOp({ name: 'softmax', traits: ['anchor'], schedule: 'norm', attrs: SOFTMAX_ATTRS,
+    infer: inferSoftmax, lower: (ctx, a) => lowerSoftmax(ctx, a, false) }),
+  declareOp({ name: 'log_softmax', traits: ['anchor'], schedule: 'norm', attrs: SOFTMAX_ATTRS,
+    infer: inferSoftmax, lower: (ctx, a) => lowerSoftmax(ctx, a, true) }),
+  declareOp({ name: 'lrn', traits: ['anchor'], schedule: 'norm', attrs: LRN_ATTRS, infer: inferLrn,
+    lower: lowerLrn }),
+  declareOp({ name: 'batch_norm', traits: ['elementwise'], attrs: BATCH_NORM_ATTRS, infer: inferBatchNorm,
+    lower: lowerBatchNorm }),
+  declareOp({ name: 'layer_norm', traits: ['anchor'], schedule: 'norm', attrs: LAYER_NORM_ATTRS,
+    infer: inferLayerNorm, lower: lowerLayerNorm }),
+  declareOp({ name: 'rms_norm', traits: ['anchor'], schedule: 'norm', attrs: RMS_NORM_ATTRS,
+    infer: (ins, a, ctx) => [inferNormRows(ins.slice(0, 2), 'rms_norm', a.axis, ctx)], lower: lowerRmsNorm }),
+];

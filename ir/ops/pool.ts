@@ -15,7 +15,7 @@
 // NOTE: max_pool's optional Indices output is not produced.
 
 import type { Dim } from '../dim.js';
-import type { Attrs, TensorType } from '../graph.js';
+import type { TensorType } from '../graph.js';
 import type { LowerCtx, Lowering } from '../te.js';
 import type { Expr, Stmt } from '../tir.js';
 import {
@@ -23,36 +23,40 @@ import {
   unflatten,
 } from '../tir-build.js';
 import {
-  LOWER_FAIL, ceilDivExpr, checkOutPositive, constOf, inBounds, intAttr, isZero, knob, padBeginExpr,
-  padEndExpr, prodExpr, readWindow, requireFloat, windowOut,
+  ceilDivExpr, checkOutPositive, constOf, inBounds, isZero, knob, padBeginExpr,
+  padEndExpr, prodExpr, requireFloat, WINDOW_ATTRS, checkWindowOfInput, windowOf, windowOut,
 } from './attrs.js';
-import type { InferCtx } from './registry.js';
-import { defineOps } from './registry.js';
+import type { InferCtx, OpDef } from './registry.js';
 import { lowestValue } from '../dtype.js';
+import { attr, type AttrValues } from './attr-schema.js';
+import { declareOp } from './declare.js';
 import { MAX_UNROLLED_WIDTH_TILES, interiorTile } from './window-interior.js';
 
-function inferPool(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx,
+const MAX_POOL_ATTRS = { ...WINDOW_ATTRS, ceilMode: attr.flag(0) };
+const AVG_POOL_ATTRS = { ...MAX_POOL_ATTRS, countIncludePad: attr.flag(0) };
+
+function inferPool(ins: readonly (TensorType | null)[], a: AttrValues<typeof MAX_POOL_ATTRS>, ctx: InferCtx,
   anyType = false): TensorType[] {
   // MaxPool also takes 8-bit integers; averaging needs floats.
   const x = anyType && ins[0] && ins[0].shape.length >= 3 ? ins[0]
     : requireFloat(ins, 0, 'pool input', ctx, 3);
-  const win = readWindow(attrs, x.shape.length - 2, ctx);
+  const win = windowOf(a);
   const spatial: Dim[] = x.shape.slice(2).map((d, i) => windowOut(win, i, d));
   checkOutPositive(spatial, ctx);
   return [{ dtype: x.dtype, shape: [x.shape[0], x.shape[1], ...spatial] }];
 }
 
-function inferGlobal(ins: readonly (TensorType | null)[], _attrs: Attrs, ctx: InferCtx): TensorType[] {
+function inferGlobal(ins: readonly (TensorType | null)[], _a: unknown, ctx: InferCtx): TensorType[] {
   const x = requireFloat(ins, 0, 'global pool input', ctx, 3);
   return [{ dtype: x.dtype, shape: [x.shape[0], x.shape[1], ...x.shape.slice(2).map(() => 1)] }];
 }
 
-function lowerPool(ctx: LowerCtx, isMax: boolean): Lowering {
+function lowerPool(ctx: LowerCtx, a: AttrValues<typeof AVG_POOL_ATTRS>, isMax: boolean): Lowering {
   const x = ctx.inputs[0]!, out = ctx.outputs[0];
   if (!x.buffer) throw new Error('internal: pool input must be materialised');
   const S = x.shape.length - 2, dt = x.dtype;
-  const win = readWindow(ctx.attrs, S, LOWER_FAIL);
-  const includePad = intAttr(ctx.attrs, 'countIncludePad', 0) !== 0;
+  const win = windowOf(a);
+  const includePad = a.countIncludePad !== 0;
   const X = x.shape.slice(2), O = out.shape.slice(2);
   const padB = X.map((d, i) => padBeginExpr(win, i, d, O[i]));
   const padE = X.map((d, i) => padEndExpr(win, i, d, O[i]));
@@ -150,13 +154,14 @@ function lowerGlobal(ctx: LowerCtx, isMax: boolean): Lowering {
   return { kind: 'kernel', body: loop(pv, nc, alloc(acc, V, alloc(tot, 1, seq(body, st))), 'parallel') };
 }
 
-defineOps([
-  { name: 'max_pool', traits: ['anchor'], infer: (i, a, c) => inferPool(i, a, c, true),
-    lower: (ctx) => lowerPool(ctx, true) },
-  { name: 'avg_pool', traits: ['anchor'], infer: inferPool, lower: (ctx) => lowerPool(ctx, false) },
-  { name: 'global_max_pool', traits: ['anchor'], infer: inferGlobal, lower: (ctx) => lowerGlobal(ctx, true) },
-  {
-    name: 'global_avg_pool', traits: ['anchor'], infer: inferGlobal,
-    lower: (ctx) => lowerGlobal(ctx, false),
-  },
-]);
+export const POOL_OPS: readonly OpDef[] = [
+  declareOp({ name: 'max_pool', traits: ['anchor'], attrs: MAX_POOL_ATTRS, check: checkWindowOfInput,
+    infer: (i, a, c) => inferPool(i, a, c, true),
+    lower: (ctx, a) => lowerPool(ctx, { ...a, countIncludePad: 0 }, true) }),
+  declareOp({ name: 'avg_pool', traits: ['anchor'], attrs: AVG_POOL_ATTRS, check: checkWindowOfInput,
+    infer: (i, a, c) => inferPool(i, a, c), lower: (ctx, a) => lowerPool(ctx, a, false) }),
+  declareOp({ name: 'global_max_pool', traits: ['anchor'], attrs: {}, infer: inferGlobal,
+    lower: (ctx) => lowerGlobal(ctx, true) }),
+  declareOp({ name: 'global_avg_pool', traits: ['anchor'], attrs: {}, infer: inferGlobal,
+    lower: (ctx) => lowerGlobal(ctx, false) }),
+];

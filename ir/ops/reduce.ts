@@ -17,7 +17,7 @@
 
 import { isFloat, type DType } from '../dtype.js';
 import { type Dim } from '../dim.js';
-import type { Attrs, TensorType } from '../graph.js';
+import type { TensorType } from '../graph.js';
 import type { LowerCtx, Lowering, OutputSink, TensorAccess } from '../te.js';
 import {
   add, alloc, cast, div, floordiv, ge, gt, ifThen, imm, le, letIn, load, loop, lt, max, min, mod, mul,
@@ -25,9 +25,10 @@ import {
 } from '../tir-build.js';
 import type { Expr, Stmt } from '../tir.js';
 import { elementLoops } from '../te-loops.js';
-import { ATTR_RANGE, INPUT_MISMATCH, LOWER_FAIL, ceilDivExpr, constOf, intAttr, intsAttr, knob,
-  prodExpr } from './attrs.js';
-import { defineOps, type InferCtx, type OpDef } from './registry.js';
+import { INPUT_MISMATCH, ceilDivExpr, constOf, knob, prodExpr } from './attrs.js';
+import { attr, type AttrValues } from './attr-schema.js';
+import { declareOp } from './declare.js';
+import type { InferCtx, OpDef } from './registry.js';
 
 /** One reduction: identity, combine, per-element map and final map (n = element count). */
 interface Reducer {
@@ -71,34 +72,32 @@ const accType = (dt: DType): DType => (dt === 'float16' ? 'float32' : dt);
 
 // ---- shape relation ---------------------------------------------------------------------------
 
-/** The reduced axes: given, or all; none when noopWithEmptyAxes and none given. */
-function reducedAxes(attrs: Attrs, rank: number, ctx: InferCtx): number[] {
-  const axes = [...intsAttr(attrs, 'axes', [])];
-  for (const a of axes) if (!Number.isInteger(a) || a < 0 || a >= rank) ctx.fail(ATTR_RANGE,
-    `axis ${a} out of range`);
-  if (new Set(axes).size !== axes.length) ctx.fail(ATTR_RANGE, `axes [${axes}] repeat an axis`);
-  if (axes.length) return axes.sort((a, b) => a - b);
-  return intAttr(attrs, 'noopWithEmptyAxes', 0) ? [] : [...Array(rank).keys()];
+const REDUCE_ATTRS = { axes: attr.axes(), keepdims: attr.flag(1), noopWithEmptyAxes: attr.flag(0) };
+const ARG_ATTRS = { axis: attr.axis(0), keepdims: attr.flag(1), selectLastIndex: attr.flag(0) };
+type ReduceAttrs = AttrValues<typeof REDUCE_ATTRS>;
+
+/** The reduced axes (normalised by the schema): given, or all; none when noopWithEmptyAxes. */
+function reducedAxes(a: ReduceAttrs, rank: number): readonly number[] {
+  if (a.axes.length) return a.axes;
+  return a.noopWithEmptyAxes ? [] : [...Array(rank).keys()];
 }
 
 function reducedShape(shape: readonly Dim[], axes: readonly number[], keep: boolean): Dim[] {
   return shape.flatMap((d, i) => (axes.includes(i) ? (keep ? [1] : []) : [d]));
 }
 
-function inferReduce(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
+function inferReduce(ins: readonly (TensorType | null)[], a: ReduceAttrs, ctx: InferCtx): TensorType[] {
   const x = ins[0];
   if (!x) return ctx.fail(INPUT_MISMATCH, 'missing input');
-  const axes = reducedAxes(attrs, x.shape.length, ctx);
-  return [{ dtype: x.dtype, shape: reducedShape(x.shape, axes, intAttr(attrs, 'keepdims', 1) !== 0) }];
+  const axes = reducedAxes(a, x.shape.length);
+  return [{ dtype: x.dtype, shape: reducedShape(x.shape, axes, a.keepdims !== 0) }];
 }
 
-function inferArg(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
+function inferArg(ins: readonly (TensorType | null)[], a: AttrValues<typeof ARG_ATTRS>,
+  ctx: InferCtx): TensorType[] {
   const x = ins[0];
   if (!x || x.shape.length === 0) return ctx.fail(INPUT_MISMATCH, 'arg_max/arg_min need rank >= 1');
-  const axis = intAttr(attrs, 'axis', 0);
-  if (!Number.isInteger(axis) || axis < 0 || axis >= x.shape.length) ctx.fail(ATTR_RANGE,
-    `axis ${axis} out of range`);
-  return [{ dtype: 'int64', shape: reducedShape(x.shape, [axis], intAttr(attrs, 'keepdims', 1) !== 0) }];
+  return [{ dtype: 'int64', shape: reducedShape(x.shape, [a.axis], a.keepdims !== 0) }];
 }
 
 // ---- lowering ---------------------------------------------------------------------------------
@@ -110,11 +109,11 @@ interface Layout {
   readonly outer: Expr; readonly L: Expr; readonly inner: Expr;
 }
 
-function layoutOf(ctx: LowerCtx, axes: readonly number[]): Layout {
+function layoutOf(ctx: LowerCtx, axes: readonly number[], keep: boolean): Layout {
   const x = ctx.inputs[0]!, s = x.shape;
   const first = axes[0], last = axes[axes.length - 1];
   return {
-    x, out: ctx.outputs[0], axes, keep: intAttr(ctx.attrs, 'keepdims', 1) !== 0, first, last,
+    x, out: ctx.outputs[0], axes, keep, first, last,
     outer: prodExpr(s.slice(0, first)), L: prodExpr(s.slice(first, last + 1)),
       inner: prodExpr(s.slice(last + 1)),
   };
@@ -181,9 +180,8 @@ function lowerColumns(ctx: LowerCtx, y: Layout, r: Reducer): Stmt {
 }
 
 /** Reduced axes not adjacent: one output element at a time, reduced elements in row-major order. */
-function lowerGeneral(ctx: LowerCtx, axes: readonly number[], r: Reducer): Stmt {
+function lowerGeneral(ctx: LowerCtx, axes: readonly number[], r: Reducer, keep: boolean): Stmt {
   const x = ctx.inputs[0]!, out = ctx.outputs[0], dt = accType(x.dtype);
-  const keep = intAttr(ctx.attrs, 'keepdims', 1) !== 0;
   const kept = x.shape.filter((_, i) => !axes.includes(i)), red = axes.map((a) => x.shape[a]);
   const p = ctx.fresh('p'), l = ctx.fresh('l'), acc = ctx.scratch('acc', dt);
   const kc = unflatten(p, kept), rc = unflatten(l, red);
@@ -202,26 +200,26 @@ function lowerGeneral(ctx: LowerCtx, axes: readonly number[], r: Reducer): Stmt 
   return loop(p, prodExpr(kept), alloc(acc, 1, body), 'parallel');
 }
 
-function lowerReduce(ctx: LowerCtx, r: Reducer): Lowering {
+function lowerReduce(ctx: LowerCtx, a: ReduceAttrs, r: Reducer): Lowering {
   const x = ctx.inputs[0]!;
-  const axes = reducedAxes(ctx.attrs, x.shape.length, LOWER_FAIL);
+  const axes = reducedAxes(a, x.shape.length);
   if (axes.length === 0) {
     const env = { fresh: ctx.fresh, lanes: ctx.target.vectorLanes };
     return { kind: 'kernel',
       body: elementLoops(env, x.shape, (idx) => ctx.outputs[0].store(idx, x.at(idx))) };
   }
   const adjacent = axes[axes.length - 1] - axes[0] === axes.length - 1;
-  if (!adjacent) return { kind: 'kernel', body: lowerGeneral(ctx, axes, r) };
-  const y = layoutOf(ctx, axes);
+  if (!adjacent) return { kind: 'kernel', body: lowerGeneral(ctx, axes, r, a.keepdims !== 0) };
+  const y = layoutOf(ctx, axes, a.keepdims !== 0);
   const inner1 = constOf(y.inner) === 1;
   return { kind: 'kernel', body: inner1 ? lowerRows(ctx, y, r) : lowerColumns(ctx, y, r) };
 }
 
 /** arg_max/arg_min: V inner positions per vector; the first element seeds best value and index. */
-function lowerArg(ctx: LowerCtx, isMax: boolean): Lowering {
-  const x = ctx.inputs[0]!, axis = intAttr(ctx.attrs, 'axis', 0);
-  const last = intAttr(ctx.attrs, 'selectLastIndex', 0) !== 0;
-  const y = layoutOf(ctx, [axis]), dt = x.dtype;
+function lowerArg(ctx: LowerCtx, a: AttrValues<typeof ARG_ATTRS>, isMax: boolean): Lowering {
+  const x = ctx.inputs[0]!;
+  const last = a.selectLastIndex !== 0;
+  const y = layoutOf(ctx, [a.axis], a.keepdims !== 0), dt = x.dtype;
   const V = constOf(y.inner) === 1 ? 1 : knob(ctx.knobs, 'reduce.vec', ctx.target.vectorLanes);
   const best = ctx.scratch('best', dt), bi = ctx.scratch('bi', 'int64');
   const pv = ctx.fresh('p'), l = ctx.fresh('l'), lv = ctx.fresh('v'), cur = ctx.fresh('x', dt);
@@ -246,11 +244,12 @@ function lowerArg(ctx: LowerCtx, isMax: boolean): Lowering {
 }
 
 export const REDUCE_OPS: readonly OpDef[] = [
-  ...Object.entries(REDUCERS).map(([name, r]): OpDef => ({
-    name, traits: ['reduction', 'anchor'], infer: inferReduce, lower: (ctx) => lowerReduce(ctx, r),
+  ...Object.entries(REDUCERS).map(([name, r]) => declareOp({
+    name, traits: ['reduction', 'anchor'], attrs: REDUCE_ATTRS, infer: inferReduce,
+    lower: (ctx, a) => lowerReduce(ctx, a, r),
   })),
-  { name: 'arg_max', traits: ['reduction', 'anchor'], infer: inferArg, lower: (ctx) => lowerArg(ctx, true) },
-  { name: 'arg_min', traits: ['reduction', 'anchor'], infer: inferArg, lower: (ctx) => lowerArg(ctx, false) },
+  declareOp({ name: 'arg_max', traits: ['reduction', 'anchor'], attrs: ARG_ATTRS, infer: inferArg,
+    lower: (ctx, a) => lowerArg(ctx, a, true) }),
+  declareOp({ name: 'arg_min', traits: ['reduction', 'anchor'], attrs: ARG_ATTRS, infer: inferArg,
+    lower: (ctx, a) => lowerArg(ctx, a, false) }),
 ];
-
-defineOps(REDUCE_OPS);

@@ -1,11 +1,14 @@
-// The op registry: one frozen record per kestrel op, declared in the family files beside this
-// one (elementwise.ts, conv.ts, ...). A record holds the op's traits (which passes query instead of
-// switching on names), its type/shape relation over symbolic dims, optional constant folding,
-// and its lowering to tensor expressions. ONNX import is separate (compiler/frontend/onnx).
+// The op record and the op table: one frozen record per kestrel op, declared in the family files
+// beside this one (elementwise.ts, conv.ts, ...) with `declareOp` (declare.ts) and listed in
+// index.ts, which builds the one frozen table (`opTable`). A record holds the op's traits (which
+// passes query instead of switching on names), its attribute schema, its type/shape relation over
+// symbolic dims, optional constant folding, and its lowering to tensor expressions. ONNX import is
+// separate (compiler/frontend/onnx). Guarantees: the table never changes after module load.
 
 import type { Dim } from '../dim.js';
 import type { Attrs, ConstData, TensorType } from '../graph.js';
 import type { LowerCtx, Lowering } from '../te.js';
+import type { AttrFail, AttrSchema, RankOf } from './attr-schema.js';
 
 export type Trait =
   | 'elementwise' // output element i depends on input elements i (after broadcasting)
@@ -54,6 +57,15 @@ export interface InferCtx {
 export interface OpDef {
   readonly name: string;
   readonly traits: readonly Trait[];
+  /**
+   * The schedule family (compiler/schedule/families) whose knobs the lowering reads, for families
+   * that match ops by declaration rather than by name; absent: the family decides.
+   */
+  readonly schedule?: string;
+  /** Declared attributes (declareOp); absent for records written before schemas existed. */
+  readonly attrSchema?: AttrSchema;
+  /** The complete, validated, normalised attributes a node of this op stores (declareOp). */
+  canonicalAttrs?(attrs: Attrs, rank: RankOf, fail: AttrFail): Attrs;
   /** Output types from input types and attributes; calls ctx.fail on invalid input. */
   infer(inputs: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[];
   /** Evaluates the op on constant inputs (small tensors only); undefined when it cannot. */
@@ -63,24 +75,43 @@ export interface OpDef {
   lower?(ctx: LowerCtx): Lowering;
 }
 
-const REGISTRY = new Map<string, OpDef>();
-
-/** Registers op records; called once per family file at module load. */
-export function defineOps(defs: readonly OpDef[]): void {
+/** The frozen table of `defs`; a name declared twice is an error. */
+export function opTable(defs: readonly OpDef[]): ReadonlyMap<string, OpDef> {
+  const m = new Map<string, OpDef>();
   for (const d of defs) {
-    if (REGISTRY.has(d.name)) throw new Error(`op '${d.name}' declared twice`);
-    REGISTRY.set(d.name, Object.freeze(d));
+    if (m.has(d.name)) throw new Error(`op '${d.name}' declared twice`);
+    m.set(d.name, Object.freeze(d));
   }
+  return new FrozenMap(m);
 }
 
-export function getOp(name: string): OpDef | undefined {
-  return REGISTRY.get(name);
+/** A map whose mutators throw, so the op table stays what index.ts built. */
+class FrozenMap<K, V> extends Map<K, V> {
+  private sealed = false;
+  constructor(from: Map<K, V>) {
+    super(from);
+    this.sealed = true;
+    Object.freeze(this);
+  }
+  override set(k: K, v: V): this {
+    if (this.sealed) throw new Error('internal: the op table is frozen');
+    return super.set(k, v);
+  }
+  override delete(): boolean { throw new Error('internal: the op table is frozen'); }
+  override clear(): void { throw new Error('internal: the op table is frozen'); }
 }
 
-export function hasTrait(op: string, t: Trait): boolean {
-  return REGISTRY.get(op)?.traits.includes(t) ?? false;
+const LEGACY: OpDef[] = [];
+
+/**
+ * Old-style registration by side effect, kept until every family exports its list of
+ * declarations: index.ts adds these records to the table. New ops use declareOp and a list.
+ */
+export function defineOps(defs: readonly OpDef[]): void {
+  for (const d of defs) LEGACY.push(Object.freeze(d));
 }
 
-export function allOps(): string[] {
-  return [...REGISTRY.keys()].sort();
+/** Records registered with defineOps so far (index.ts reads them after importing every family). */
+export function legacyOps(): readonly OpDef[] {
+  return LEGACY;
 }

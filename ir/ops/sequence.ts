@@ -12,8 +12,9 @@ import { type Dim, dimEq, isStatic } from '../dim.js';
 import type { DType } from '../dtype.js';
 import type { TensorType } from '../graph.js';
 import { defineOps, type InferCtx, type OpDef } from './registry.js';
+import { Codes } from '../../compiler/diagnostics.js';
 
-const MISMATCH = 'KC0402';
+const MISMATCH = Codes.SHAPE_INFERENCE;
 
 const seqType = (dtype: DType, shape: readonly Dim[], unranked = false): TensorType =>
   Object.freeze({ dtype, shape: Object.freeze([...shape]), sequence: true,
@@ -47,7 +48,7 @@ export function joinElements(a: TensorType, b: TensorType, ctx: InferCtx, hint: 
 
 /** A tensor of the sequence's element type, its symbolic dims replaced by fresh symbols. */
 function elementTensor(s: TensorType, op: string, ctx: InferCtx): TensorType {
-  if (s.unranked) ctx.fail('KC0305', `${op}: the rank of the sequence's tensors is not known`);
+  if (s.unranked) ctx.fail(Codes.SYMBOLIC_RANK, `${op}: the rank of the sequence's tensors is not known`);
   const shape = s.shape.map((d, k) => (isStatic(d) ? d : ctx.fresh(`${op}_d${k}`)));
   return { dtype: s.dtype, shape };
 }
@@ -57,7 +58,7 @@ const intAttr = (v: unknown, dflt: number): number => (typeof v === 'number' ? v
 
 function normAxis(axis: number, rank: number, op: string, ctx: InferCtx): number {
   const a = axis < 0 ? axis + rank : axis;
-  if (!Number.isInteger(a) || a < 0 || a >= rank) ctx.fail('KC0401',
+  if (!Number.isInteger(a) || a < 0 || a >= rank) ctx.fail(Codes.ATTRIBUTE,
     `${op}: axis ${axis} out of range for rank ${rank}`);
   return a;
 }

@@ -14,13 +14,14 @@ import { elementLoops, withFlat } from '../te-loops.js';
 import type { Expr, Stmt } from '../tir.js';
 import { prodExpr } from './attrs.js';
 import { defineOps, type InferCtx, type OpDef } from './registry.js';
+import { Codes } from '../../compiler/diagnostics.js';
 
 const ints = (attrs: Attrs, k: string): number[] => (Array.isArray(attrs[k])
   ? [...attrs[k] as number[]] : []);
 
 function checkAxis(axis: number, rank: number, ctx: InferCtx, what = 'axis'): number {
   const a = axis < 0 ? axis + rank : axis;
-  if (!Number.isInteger(a) || a < 0 || a >= rank) ctx.fail('KC0401',
+  if (!Number.isInteger(a) || a < 0 || a >= rank) ctx.fail(Codes.ATTRIBUTE,
     `${what} ${axis} is out of range for rank ${rank}`);
   return a;
 }
@@ -73,21 +74,21 @@ function reshapeTarget(x: TensorType, target: readonly Dim[], allowzero: boolean
       return null;
     }
     if (d === 0 && !allowzero) {
-      if (i >= x.shape.length) ctx.fail('KC0402',
+      if (i >= x.shape.length) ctx.fail(Codes.SHAPE_INFERENCE,
         `reshape: 0 at position ${i} but input rank is ${x.shape.length}`);
       known.push(x.shape[i]);
       return x.shape[i];
     }
     if (d === -1) return null;
-    if (isStatic(d) && d < 0) ctx.fail('KC0401', `reshape: invalid target dim ${d}`);
+    if (isStatic(d) && d < 0) ctx.fail(Codes.ATTRIBUTE, `reshape: invalid target dim ${d}`);
     known.push(d);
     return d;
   });
   const holes = target.filter((d) => d === -1).length;
-  if (holes > 1) ctx.fail('KC0401', 'reshape: more than one -1 in the target shape');
+  if (holes > 1) ctx.fail(Codes.ATTRIBUTE, 'reshape: more than one -1 in the target shape');
   const product = dimProduct(known);
   if (product === 0 && (holes === 1 || dynamic.some(Boolean))) {
-    ctx.fail('KC0401', 'reshape: cannot infer -1 next to a zero dim');
+    ctx.fail(Codes.ATTRIBUTE, 'reshape: cannot infer -1 next to a zero dim');
   }
   // Targets read at run time may all be 0 (with no -1 the fill is unused): max(.., 1) keeps that
   // from dividing by zero. Shape-derived targets divide exactly and simplify.
@@ -103,7 +104,8 @@ function reshapeTarget(x: TensorType, target: readonly Dim[], allowzero: boolean
   // would take time exponential in their number (a rank-64 target read from data).
   const prod = dims.every((d) => isStatic(d)) ? dimProduct(dims) : undefined;
   if (prod !== undefined && isStatic(total) && prod !== total) {
-    ctx.fail('KC0402', `reshape: cannot reshape ${shapeToString(x.shape)} to ${shapeToString(dims)}`);
+    ctx.fail(Codes.SHAPE_INFERENCE,
+      `reshape: cannot reshape ${shapeToString(x.shape)} to ${shapeToString(dims)}`);
   }
   return dims;
 }
@@ -123,10 +125,12 @@ const reshape: OpDef = {
     if (!target) {
       const t = inputs[1]!;
       if (t.shape.length === 1 && !isStatic(t.shape[0])) {
-        return ctx.fail('KC0305', `reshape: the target shape has symbolic length ${dimKey(t.shape[0])}, `
+        return ctx.fail(Codes.SYMBOLIC_RANK,
+            `reshape: the target shape has symbolic length ${dimKey(t.shape[0])}, `
           + 'so the output rank is not known at compile time');
       }
-      return ctx.fail('KC0402', 'reshape: the target shape must be a 1-D integer tensor of static length');
+      return ctx.fail(Codes.SHAPE_INFERENCE,
+          'reshape: the target shape must be a 1-D integer tensor of static length');
     }
     const out = { dtype: inputs[0]!.dtype,
       shape: reshapeTarget(inputs[0]!, target, attrs.allowzero === 1, ctx) };
@@ -139,7 +143,7 @@ const flatten: OpDef = {
   infer: (inputs, attrs, ctx) => {
     const x = inputs[0]!;
     const axis = attrs.axis as number;
-    if (axis < 0 || axis > x.shape.length) ctx.fail('KC0401', `flatten: axis ${axis} out of range`);
+    if (axis < 0 || axis > x.shape.length) ctx.fail(Codes.ATTRIBUTE, `flatten: axis ${axis} out of range`);
     return [viewElems({ dtype: x.dtype,
       shape: [dimProduct(x.shape.slice(0, axis)), dimProduct(x.shape.slice(axis))] }, ctx)];
   },
@@ -150,7 +154,7 @@ const squeeze: OpDef = {
   infer: (inputs, attrs, ctx) => {
     const x = inputs[0]!;
     const axes = ints(attrs, 'axes').map((a) => checkAxis(a, x.shape.length, ctx));
-    for (const a of axes) if (x.shape[a] !== 1 && isStatic(x.shape[a])) ctx.fail('KC0401',
+    for (const a of axes) if (x.shape[a] !== 1 && isStatic(x.shape[a])) ctx.fail(Codes.ATTRIBUTE,
       `squeeze: axis ${a} has size ${x.shape[a]}`);
     const drop = axes.length ? new Set(axes) : new Set(x.shape.flatMap((d, i) => (d === 1 ? [i] : [])));
     return [viewElems({ dtype: x.dtype, shape: x.shape.filter((_, i) => !drop.has(i)) }, ctx)];
@@ -178,7 +182,7 @@ const transpose: OpDef = {
     const p = perm.length ? perm : x.shape.map((_, i) => x.shape.length - 1 - i);
     if (p.length !== x.shape.length || new Set(p).size !== p.length
       || p.some((a) => a < 0 || a >= p.length)) {
-      ctx.fail('KC0401', `transpose: perm [${p}] is not a permutation of rank ${x.shape.length}`);
+      ctx.fail(Codes.ATTRIBUTE, `transpose: perm [${p}] is not a permutation of rank ${x.shape.length}`);
     }
     return [{ dtype: x.dtype, shape: p.map((a) => x.shape[a]) }];
   },
@@ -207,11 +211,11 @@ const concat: OpDef = {
     let along: Dim = 0;
     inputs.forEach((x, k) => {
       if (!x) return;
-      if (x.shape.length !== rank || x.dtype !== xs[0].dtype) ctx.fail('KC0402',
+      if (x.shape.length !== rank || x.dtype !== xs[0].dtype) ctx.fail(Codes.SHAPE_INFERENCE,
         'concat: inputs differ in rank or dtype');
       x.shape.forEach((d, i) => {
         if (i !== axis && !dimEq(d, xs[0].shape[i]) && isStatic(d) && isStatic(xs[0].shape[i])) {
-          ctx.fail('KC0402',
+          ctx.fail(Codes.SHAPE_INFERENCE,
             `concat: dim ${i} differs: ${shapeToString(x.shape)} vs ${shapeToString(xs[0].shape)}`);
         }
         if (i === axis) return;
@@ -285,10 +289,11 @@ function padDims(rank: number, attrs: Attrs, ctx: InferCtx): Dim[] {
   if (Array.isArray(attrs.pads)) return [...attrs.pads as number[]];
   const given = ctx.values(2);
   if (!given) {
-    return ctx.fail('KC0305', 'pad: the pads input has no static length, so the output rank is unknown');
+    return ctx.fail(Codes.SYMBOLIC_RANK,
+        'pad: the pads input has no static length, so the output rank is unknown');
   }
   const axes = Array.isArray(attrs.axes) ? attrs.axes as number[] : [...Array(rank).keys()];
-  if (given.length !== 2 * axes.length) ctx.fail('KC0401',
+  if (given.length !== 2 * axes.length) ctx.fail(Codes.ATTRIBUTE,
     `pad: ${given.length} pads for ${axes.length} axes`);
   const full: Dim[] = new Array<Dim>(2 * rank).fill(0);
   axes.forEach((a, i) => { full[a] = given[i]; full[a + rank] = given[i + axes.length]; });
@@ -312,9 +317,9 @@ const pad: OpDef = {
     const x = inputs[0]!;
     const r = x.shape.length;
     const pads = padDims(r, attrs, ctx);
-    if (pads.length !== 2 * r) ctx.fail('KC0401', `pad: ${pads.length} pads for rank ${r}`);
+    if (pads.length !== 2 * r) ctx.fail(Codes.ATTRIBUTE, `pad: ${pads.length} pads for rank ${r}`);
     const mode = attrs.mode ?? 'constant';
-    if (!PAD_MODES.has(String(mode))) ctx.fail('KC0401', `pad: unknown mode '${String(mode)}'`);
+    if (!PAD_MODES.has(String(mode))) ctx.fail(Codes.ATTRIBUTE, `pad: unknown mode '${String(mode)}'`);
     return [{ dtype: x.dtype, shape: x.shape.map((d, i) => dimAdd(dimAdd(d, pads[i]), pads[i + r])) }];
   },
   lower: (ctx) => {

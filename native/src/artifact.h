@@ -31,7 +31,7 @@ namespace kestrel {
 
 // The kestrel release this runtime belongs to (see check_manifest for the version rule).
 constexpr const char* kRuntimeVersion = "0.1.0";
-constexpr int kManifestFormat = 1;
+// kManifestFormat comes from contract_generated.h (runtime-vm/contract.json).
 constexpr uint64_t kTrailerBytes = 64;
 
 struct ElfFacts {

@@ -18,11 +18,8 @@
 
 namespace kestrel {
 
-namespace code {
-constexpr const char* kCudaUnavailable = "KR0501";  // no driver library, no device, wrong device
-constexpr const char* kCudaError = "KR0502";        // a driver call failed
-constexpr const char* kDeviceMismatch = "KR0008";   // artifact and requested device disagree
-}  // namespace code
+// code::kCudaUnavailable (KR0501), code::kCudaError (KR0502) and code::kDeviceMismatch (KR0008)
+// come with the other runtime codes from contract_generated.h (runtime-vm/contract.json).
 
 namespace cuda {
 

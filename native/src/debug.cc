@@ -110,7 +110,7 @@ double eval(const Json& e, const int64_t* s, size_t n) {
 }  // namespace
 
 Status parse_debug(const Json& root, DebugInfo* d) {
-  const Json* dbg = root.get("debug");
+  const Json* dbg = root.get(manifest_field::kDebug);
   if (!dbg) return Ok();
   if (dbg->type != Json::kObject) return bad("not an object");
   if (const Json* n = dbg->get("nodes"); n && n->type == Json::kArray) KESTREL_TRY(parse_nodes(*n, d));

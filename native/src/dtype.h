@@ -1,5 +1,5 @@
-// Element types as the VM sees them: stable codes (the `code` field of ir/dtype.ts, never
-// reordered), names as written in manifests, and element sizes.
+// Element types as the VM sees them: stable codes, names as written in manifests, and element
+// sizes, from the table generated from runtime-vm/contract.json (as ir/dtype.ts is).
 #ifndef KESTREL_DTYPE_H_
 #define KESTREL_DTYPE_H_
 
@@ -7,18 +7,9 @@
 #include <cstdint>
 #include <string>
 
+#include "contract_generated.h"  // kDTypes, kDTypeCount
+
 namespace kestrel {
-
-struct DTypeEntry {
-  const char* name;
-  size_t bytes;
-};
-
-constexpr DTypeEntry kDTypes[] = {
-    {"float32", 4}, {"uint8", 1},   {"int8", 1},    {"uint16", 2}, {"int16", 2},  {"int32", 4},
-    {"int64", 8},   {"bool", 1},    {"float16", 2}, {"float64", 8}, {"uint32", 4}, {"uint64", 8},
-};
-constexpr uint32_t kDTypeCount = sizeof(kDTypes) / sizeof(kDTypes[0]);
 
 inline bool dtype_valid(uint32_t code) { return code < kDTypeCount; }
 inline size_t dtype_size(uint32_t code) { return dtype_valid(code) ? kDTypes[code].bytes : 0; }

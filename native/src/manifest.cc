@@ -180,24 +180,24 @@ Status parse_manifest(const std::string& text, Manifest* m) {
   if (!parse_json(text.data(), text.size(), &root, &err)) return bad("JSON syntax: " + err);
   if (root.type != Json::kObject) return bad("not a JSON object");
   uint32_t format = 0;
-  KESTREL_TRY(integer_field(root, "format", &format));
+  KESTREL_TRY(integer_field(root, manifest_field::kFormat, &format));
   if (format != kManifestFormat) {
     return bad("manifest format " + std::to_string(format) + ", this runtime reads format 1");
   }
-  KESTREL_TRY(string_field(root, "kestrel", &m->kestrel_version));
-  KESTREL_TRY(integer_field(root, "bytecode_format", &m->bytecode_format));
-  const Json* target = root.get("target");
+  KESTREL_TRY(string_field(root, manifest_field::kKestrel, &m->kestrel_version));
+  KESTREL_TRY(integer_field(root, manifest_field::kBytecodeFormat, &m->bytecode_format));
+  const Json* target = root.get(manifest_field::kTarget);
   if (!target) return bad("missing 'target'");
   KESTREL_TRY(string_field(*target, "arch", &m->arch));
   KESTREL_TRY(string_list(*target, "requires", &m->required_features));
-  KESTREL_TRY(string_field(root, "bytecode_fnv1a64", &m->bytecode_fnv1a64));
-  KESTREL_TRY(string_field(root, "constants_fnv1a64", &m->constants_fnv1a64));
+  KESTREL_TRY(string_field(root, manifest_field::kBytecodeFnv1a64, &m->bytecode_fnv1a64));
+  KESTREL_TRY(string_field(root, manifest_field::kConstantsFnv1a64, &m->constants_fnv1a64));
   if (!is_hex16(m->bytecode_fnv1a64) || !is_hex16(m->constants_fnv1a64)) {
     return bad("hashes must be 16 lowercase hex digits");
   }
-  KESTREL_TRY(io_list(root, "inputs", &m->inputs));
-  KESTREL_TRY(io_list(root, "outputs", &m->outputs));
-  if (const Json* ks = root.get("kernels"); ks && ks->type == Json::kArray) {
+  KESTREL_TRY(io_list(root, manifest_field::kInputs, &m->inputs));
+  KESTREL_TRY(io_list(root, manifest_field::kOutputs, &m->outputs));
+  if (const Json* ks = root.get(manifest_field::kKernels); ks && ks->type == Json::kArray) {
     for (const Json& k : ks->array) m->kernel_names.push_back(k.type == Json::kString ? k.str : "");
   }
   return parse_debug(root, &m->debug);

@@ -1,5 +1,5 @@
 // Status: how every fallible function in the VM core reports failure (no exceptions). An empty
-// code means success; otherwise `code` is a stable runtime code (runtime-vm/errors.ts) and
+// code means success; otherwise `code` is a stable runtime code (runtime-vm/contract.json) and
 // `message` says what failed in the user's terms (input, symbol, kernel, instruction).
 #ifndef KESTREL_STATUS_H_
 #define KESTREL_STATUS_H_
@@ -8,28 +8,11 @@
 #include <string>
 #include <utility>
 
+#include "contract_generated.h"
+
 namespace kestrel {
 
-namespace code {
-constexpr const char* kArtifactInvalid = "KR0001";
-constexpr const char* kManifestInvalid = "KR0002";
-constexpr const char* kArtifactArch = "KR0003";
-constexpr const char* kArtifactVersion = "KR0004";
-constexpr const char* kBytecodeInvalid = "KR0005";
-constexpr const char* kCpuFeatures = "KR0006";
-constexpr const char* kSignature = "KR0007";
-constexpr const char* kInputNames = "KR0101";
-constexpr const char* kInputDtype = "KR0102";
-constexpr const char* kInputShape = "KR0103";
-constexpr const char* kInputSymbol = "KR0104";
-constexpr const char* kInputData = "KR0105";
-constexpr const char* kOutOfMemory = "KR0201";
-constexpr const char* kKernelFailed = "KR0202";
-constexpr const char* kShapeArith = "KR0203";
-constexpr const char* kShapeCheck = "KR0204";
-constexpr const char* kDisposed = "KR0301";
-constexpr const char* kCancelled = "KR0302";
-}  // namespace code
+// The runtime codes (code::kShapeCheck, ...) are generated from runtime-vm/contract.json.
 
 struct Status {
   std::string code;

@@ -77,11 +77,6 @@ struct Value {
   std::shared_ptr<Sequence> seq;  // kSequence only; treated as immutable unless use_count() == 1
 };
 
-namespace code {
-// Belongs with the others in status.h (listed in runtime-vm/errors.ts as INDEX_RANGE).
-constexpr const char* kIndexRange = "KR0205";
-}  // namespace code
-
 // Default for max_iterations when the options give 0: a safety net against loops that never end.
 // 1e7 backward jumps is about 5 s of the tightest VM loop (0.47 us per trip of a one-Add Loop), and
 // far above what real models iterate (a Loop/Scan trip per token or time step, summed over loops).

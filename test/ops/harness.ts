@@ -11,7 +11,7 @@ import type { Atom, Dim } from '../../ir/dim.js';
 import { evalDim, isStatic, sym } from '../../ir/dim.js';
 import type { DType } from '../../ir/dtype.js';
 import type { Attrs, TensorType } from '../../ir/graph.js';
-import { getOp } from '../../ir/ops/registry.js';
+import { getOp } from '../../ir/ops/index.js';
 import type { LowerCtx, OutputSink, TensorAccess } from '../../ir/te.js';
 import type { Buffer, Expr, Kernel, Stmt } from '../../ir/tir.js';
 import * as t from '../../ir/tir-build.js';

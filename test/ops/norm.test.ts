@@ -1,4 +1,4 @@
-// softmax / log_softmax / lrn / batch_norm / layer_norm vs JS references; infer and errors.
+// softmax / log_softmax / lrn / batch_norm / layer_norm / rms_norm vs JS references; infer and errors.
 import { describe, expect, it } from 'vitest';
 import '../../ir/ops/norm.js';
 import { dimKey, sym } from '../../ir/dim.js';
@@ -125,4 +125,42 @@ describe('layer_norm', () => {
       expectClose(r.outputs[0], ref);
     });
   }
+});
+
+describe('rms_norm', () => {
+  // [shape, axis (negative counts from the end), epsilon]
+  const cases: [number[], number, number][] = [[[3, 20], 1, 1e-5], [[2, 3, 4, 5], -2, 1e-2],
+    [[4, 33], 0, 1e-5], [[2, 17], -1, 0.5]];
+  for (const [shape, axis, epsilon] of cases) {
+    it(`${JSON.stringify(shape)} axis=${axis} epsilon=${epsilon}`, () => {
+      const a = axis < 0 ? axis + shape.length : axis;
+      const x = tensor(shape, 1), L = prod(shape.slice(a)), rows = x.data.length / L;
+      const sc = tensor(shape.slice(a), 2);
+      const r = runOp('rms_norm', [x, sc], { axis, epsilon });
+      const ref = new Float32Array(x.data.length);
+      for (let o = 0; o < rows; o++) {
+        const row = x.data.subarray(o * L, (o + 1) * L);
+        const ms = row.reduce((p, q) => p + q * q, 0) / L;
+        for (let i = 0; i < L; i++) ref[o * L + i] = row[i] / Math.sqrt(ms + epsilon) * sc.data[i];
+      }
+      expectClose(r.outputs[0], ref);
+    });
+  }
+  it('broadcasts a scale of lower rank over the normalised axes', () => {
+    const x = tensor([2, 3, 4], 5), sc = tensor([4], 6);
+    const r = runOp('rms_norm', [x, sc], { axis: 1 });
+    const ref = new Float32Array(24);
+    for (let o = 0; o < 2; o++) {
+      const row = x.data.subarray(o * 12, o * 12 + 12);
+      const ms = row.reduce((p, q) => p + q * q, 0) / 12;
+      for (let i = 0; i < 12; i++) ref[o * 12 + i] = row[i] / Math.sqrt(ms + 1e-5) * sc.data[i % 4];
+    }
+    expectClose(r.outputs[0], ref);
+  });
+  it('axis out of range and a scale longer than the row -> KC0401 / KC0402', () => {
+    expect(() => inferOp('rms_norm', [{ dtype: 'float32', shape: [2, 3] }, { dtype: 'float32', shape: [3] }],
+      { axis: 2 })).toThrow(/KC0401/);
+    const f32 = (shape: number[]) => ({ dtype: 'float32' as const, shape });
+    expect(() => inferOp('rms_norm', [f32([2, 3]), f32([2, 3])], { axis: 1 })).toThrow(/KC0402/);
+  });
 });

@@ -10,7 +10,7 @@ import { type Dim, dimKey, evalDim, isStatic, sym } from '../../ir/dim.js';
 import type { DType, TypedArrayOf } from '../../ir/dtype.js';
 import type { Attrs, TensorType } from '../../ir/graph.js';
 import { NOT_A_SCALAR, TOPK_K_OUT_OF_RANGE } from '../../ir/ops/select.js';
-import { getOp } from '../../ir/ops/registry.js';
+import { getOp } from '../../ir/ops/index.js';
 import type { LowerCtx, OutputSink, TensorAccess } from '../../ir/te.js';
 import { newTypedArray, runKernel } from '../../ir/tir-interp.js';
 import * as t from '../../ir/tir-build.js';

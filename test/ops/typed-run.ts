@@ -62,7 +62,8 @@ export function runTyped(op: string, ins: readonly (TIn | null)[], attrs: Attrs,
       store: (idx, v) => t.store(outBufs[i], offsetOf(idx, shape), v) };
   });
   const ctx: LowerCtx = {
-    attrs, inputs: accesses, inTypes: types, outTypes: types, outputs: sinks,
+    attrs, inputs: accesses, outTypes: types, outputs: sinks,
+    inTypes: ins.map((s) => (s ? { dtype: s.dtype, shape: s.dims ?? s.shape } : null)),
     target: { arch: 'x86_64', vectorLanes: lanes, threads: 2 }, knobs: {}, dim, fresh,
     scratch: (h, dt) => t.buffer(`${h}${n++}`, dt, 'local'),
   };

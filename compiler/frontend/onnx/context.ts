@@ -2,13 +2,17 @@
 // attributes, and `emit`, which creates kestrel nodes after checking their types with the op's
 // `infer`. Requires: ops registered in ir/ops/registry.ts. Guarantees: every node emitted has
 // complete output types and an `origin` naming the ONNX node; infer failures become KestrelErrors
-// (KC0402) naming the ONNX node name and op type; an unregistered op raises `UnsupportedOp`.
+// (KC0402) naming the ONNX node name and op type; an unregistered op raises `UnsupportedOp`;
+// a declared op's attributes are stored complete and validated (its schema's defaults, axes
+// normalised), and an invalid one fails with KC0401 naming the ONNX attribute.
 
 import { byteSize, type DType } from '../../../ir/dtype.js';
 import { checkKey, makeValue, type Attrs, type ConstData, type Func, type IdGen, type Node, type ShapeCheck,
   type TensorType, type Value } from '../../../ir/graph.js';
 import type { GraphMsg } from './schema.js';
-import { getOp, type InferCtx } from '../../../ir/ops/registry.js';
+import { getOp } from '../../../ir/ops/index.js';
+import type { InferCtx, OpDef } from '../../../ir/ops/registry.js';
+import { normaliseAxis, type AttrSpec } from '../../../ir/ops/attr-schema.js';
 import { valuesOf } from '../../../ir/values.js';
 import { sym } from '../../../ir/dim.js';
 import { KestrelError } from '../../../runtime-vm/errors.js';
@@ -45,6 +49,13 @@ export interface ConvertCtx {
   emit(op: string, inputs: readonly (Value | null)[], attrs: Attrs, names?: readonly string[]): Value[];
   /** `emit` whose outputs take the ONNX node's output names. */
   result(op: string, inputs: readonly (Value | null)[], attrs: Attrs): Value[];
+  /**
+   * `result` whose attributes are read from the ONNX node by the op's declared schema: `names`
+   * maps kestrel attribute names to ONNX ones (an absent ONNX attribute takes the declared
+   * default); `set` adds attributes the converter computes. Errors name the ONNX attribute.
+   */
+  resultFrom(op: string, inputs: readonly (Value | null)[], names: Readonly<Record<string, string>>,
+    set?: Attrs): Value[];
   constant(data: ConstData, hint?: string): Value;
   scalar(dtype: DType, value: number, hint?: string): Value;
   unsupported(reason: string): never;
@@ -77,17 +88,17 @@ export function makeContext(deps: ContextDeps, node: OnnxNodeInfo, attrs: AttrRe
     optInput: (i) => inputs[i] ?? null,
     constInput: (i) => inputs[i]?.data,
     rank: (v) => v.type.shape.length,
-    axis(a, rank, attr = 'axis') {
-      if (!Number.isInteger(a) || a < -rank || a >= Math.max(rank, 1)) {
-        attrs.fail(attr, `value ${a} is out of range for rank ${rank}`);
-      }
-      return a < 0 ? a + rank : a;
-    },
+    axis: (a, rank, attr = 'axis') => normaliseAxis(a, rank, (m) => attrs.fail(attr, m)),
     emit(op, ins, a, names) {
       const outs = emitNode(deps, where, op, ins, a, (k) => names?.[k] || `${node.name}/${op}_${count++}`);
       return outs;
     },
     result(op, ins, a) { return ctx.emit(op, ins, a, outputNames); },
+    resultFrom(op, ins, names, set = {}) {
+      const read = { ...onnxAttrs(getOp(op), attrs, names), ...set };
+      return emitNode(deps, where, op, ins, read, (k) => outputNames[k] || `${node.name}/${op}_${count++}`,
+        names);
+    },
     constant: (data, hint) => makeValue(deps.ids, hint ?? `${node.name}/const_${count++}`,
       { dtype: data.dtype, shape: data.shape }, data),
     scalar: (dtype, value, hint) => ctx.constant(scalarData(dtype, value), hint),
@@ -113,11 +124,47 @@ export function makeContext(deps: ContextDeps, node: OnnxNodeInfo, attrs: AttrRe
   return ctx;
 }
 
+/** The ONNX attributes `names` maps, read by the kinds `def` declares; absent ones are left out. */
+function onnxAttrs(def: OpDef | undefined, reader: AttrReader,
+  names: Readonly<Record<string, string>>): Attrs {
+  const schema = def?.attrSchema;
+  if (!schema) throw new Error(`internal: kestrel op '${def?.name}' declares no attribute schema`);
+  const out: Record<string, Attrs[string]> = {};
+  for (const [name, onnx] of Object.entries(names)) {
+    const spec = schema[name];
+    if (!spec) throw new Error(`internal: kestrel op '${def.name}' has no attribute '${name}'`);
+    if (reader.has(onnx)) out[name] = readOnnx(spec, reader, onnx);
+  }
+  return out;
+}
+
+function readOnnx(spec: AttrSpec<unknown>, reader: AttrReader, onnx: string): Attrs[string] {
+  switch (spec.onnx) {
+    case 'int': return reader.int(onnx);
+    case 'float': return reader.float(onnx);
+    case 'string': return reader.string(onnx);
+    case 'ints': return reader.ints(onnx);
+    case 'floats': return reader.floats(onnx);
+    case 'internal': throw new Error(`internal: attribute for ONNX '${onnx}' is compiler-internal`);
+    default: return assertNever(spec.onnx);
+  }
+}
+
+/** The attributes a node of `def` stores: canonical for declared ops, as given otherwise. */
+function nodeAttrs(def: OpDef, ins: readonly (Value | null)[], attrs: Attrs, where: Where,
+  onnxNames: Readonly<Record<string, string>>): Attrs {
+  if (!def.canonicalAttrs) return Object.freeze({ ...attrs });
+  return def.canonicalAttrs(attrs, (i) => ins[i]?.type.shape.length, (name, message) => {
+    const attribute = onnxNames[name] ?? name;
+    return fail(Codes.ATTRIBUTE, `attribute '${attribute}' ${message}`, { ...where, attribute });
+  });
+}
+
 function emitNode(deps: ContextDeps, where: Where, op: string, ins: readonly (Value | null)[],
-  attrs: Attrs, name: (k: number) => string): Value[] {
+  attrs: Attrs, name: (k: number) => string, onnxNames: Readonly<Record<string, string>> = {}): Value[] {
   const def = getOp(op);
   if (!def) throw new UnsupportedOp(`kestrel op '${op}' is not registered`);
-  const frozenAttrs = Object.freeze({ ...attrs });
+  const frozenAttrs = nodeAttrs(def, ins, attrs, where, onnxNames);
   const { types, checks } = inferTypes(def.infer, ins, frozenAttrs, where, op);
   const outputs = types.map((t, k) => makeValue(deps.ids, name(k), t));
   deps.nodes.push(Object.freeze({
@@ -216,4 +263,8 @@ function toHalf(v: number): number {
   }
   const h = sign | (e << 10) | (man >> 13);
   return h + ((man & 0x1fff) > 0x1000 || ((man & 0x1fff) === 0x1000 && (h & 1)) ? 1 : 0);
+}
+
+function assertNever(x: never): never {
+  throw new Error(`internal: unexpected ${String(x)}`);
 }

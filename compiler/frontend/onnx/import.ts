@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { dimVars } from '../../../ir/dim.js';
 import { type Func, IdGen, makeValue, type Module, type Node, type TensorType, type Value }
   from '../../../ir/graph.js';
-import { getOp } from '../../../ir/ops/registry.js';
+import { getOp } from '../../../ir/ops/index.js';
 import { Codes, fail } from '../../diagnostics.js';
 import { AttrReader } from './attributes.js';
 import { makeContext, UnsupportedOp } from './context.js';

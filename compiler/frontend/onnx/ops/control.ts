@@ -21,11 +21,12 @@ const clean = (s: string): string => s.replace(/[^A-Za-z0-9_]/g, '_');
 
 /** `from` widened so that it also describes `to`: dims that differ become symbols. */
 function widen(ctx: ConvertCtx, from: TensorType, to: TensorType, k: number): TensorType {
-  if (from.dtype !== to.dtype) ctx.fail('KC0402',
+  if (from.dtype !== to.dtype) ctx.fail(Codes.SHAPE_INFERENCE,
     `carried value ${k} changes dtype from ${from.dtype} to ${to.dtype}`);
   if (from.sequence || to.sequence) return widenSequence(ctx, from, to, k);
   if (from.shape.length !== to.shape.length) {
-    ctx.fail('KC0305', `carried value ${k} changes rank from ${from.shape.length} to ${to.shape.length}`);
+    ctx.fail(Codes.SYMBOLIC_RANK,
+        `carried value ${k} changes rank from ${from.shape.length} to ${to.shape.length}`);
   }
   const shape = from.shape.map((d, axis): Dim =>
     (dimEq(d, to.shape[axis]) ? d : sym(`${clean(ctx.node.name)}_c${k}_d${axis}`)));
@@ -34,7 +35,8 @@ function widen(ctx: ConvertCtx, from: TensorType, to: TensorType, k: number): Te
 
 /** A carried sequence's elements may change rank (an empty sequence grows): it becomes unranked. */
 function widenSequence(ctx: ConvertCtx, from: TensorType, to: TensorType, k: number): TensorType {
-  if (!from.sequence || !to.sequence) ctx.fail('KC0402', `carried value ${k} is a sequence on one side only`);
+  if (!from.sequence || !to.sequence) ctx.fail(Codes.SHAPE_INFERENCE,
+      `carried value ${k} is a sequence on one side only`);
   if (from.unranked || to.unranked || from.shape.length !== to.shape.length) {
     return { dtype: from.dtype, shape: [], sequence: true, unranked: true };
   }
@@ -58,11 +60,11 @@ function carriedBody(ctx: ConvertCtx, attr: string, fixed: readonly TensorType[]
   for (let round = 0; ; round++) {
     const f = ctx.subgraph(attr, [...fixed, ...carried, ...extra]);
     const results = f.outputs.slice(firstOut, firstOut + carried.length).map((v) => v.type);
-    if (results.length !== carried.length) ctx.fail('KC0402',
+    if (results.length !== carried.length) ctx.fail(Codes.SHAPE_INFERENCE,
       `body returns ${results.length} of ${carried.length} carried values`);
     const next = carried.map((t, k) => widen(ctx, t, results[k], k));
     if (sameTypes(next, carried)) return f;
-    if (round === MAX_ROUNDS) ctx.fail('KC0305', 'carried shapes did not settle');
+    if (round === MAX_ROUNDS) ctx.fail(Codes.SYMBOLIC_RANK, 'carried shapes did not settle');
     carried = next;
   }
 }

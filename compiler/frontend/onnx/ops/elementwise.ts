@@ -1,7 +1,8 @@
 // Converters for elementwise ONNX ops: unary math and activations, binary arithmetic and
 // comparisons with numpy broadcasting, variadic Sum/Max/Min/Mean as chains, Clip, Cast, Where,
 // Identity, inference-mode Dropout, Gelu, IsInf and BitShift. Requires: the kestrel elementwise
-// ops. Guarantees: every emitted node has complete attributes (ONNX defaults filled in).
+// ops, whose declarations hold every attribute default and check. Guarantees: converters only map
+// ONNX names and inputs onto those ops.
 
 import { makeConst } from '../../../../ir/const.js';
 import { isStatic } from '../../../../ir/dim.js';
@@ -9,6 +10,7 @@ import { dtypeFromOnnx } from '../../../../ir/dtype.js';
 import type { Value } from '../../../../ir/graph.js';
 import type { ConvertCtx } from '../context.js';
 import { row, type ConverterRow } from './types.js';
+import { Codes } from '../../../diagnostics.js';
 
 const UNARY: readonly (readonly [string, string])[] = [
   ['Relu', 'relu'], ['Sigmoid', 'sigmoid'], ['Tanh', 'tanh'], ['Exp', 'exp'], ['Log', 'log'],
@@ -27,47 +29,29 @@ const BINARY: readonly (readonly [string, string])[] = [
   ['BitwiseAnd', 'and'], ['BitwiseOr', 'or'], ['BitwiseXor', 'xor'],
 ];
 
-/** Activations with float attributes: ONNX name, kestrel name, [attr, default] pairs. */
-const ACTIVATIONS: readonly (readonly [string, string, readonly (readonly [string, number])[]])[] = [
-  ['LeakyRelu', 'leaky_relu', [['alpha', 0.01]]],
-  ['Elu', 'elu', [['alpha', 1.0]]],
-  ['HardSigmoid', 'hard_sigmoid', [['alpha', 0.2], ['beta', 0.5]]],
-  ['Selu', 'selu', [['alpha', 1.67326319217681884765625], ['gamma', 1.05070102214813232421875]]],
-  ['Celu', 'celu', [['alpha', 1.0]]],
-  ['Swish', 'swish', [['alpha', 1.0]]],
-  ['ThresholdedRelu', 'thresholded_relu', [['alpha', 1.0]]],
-  ['Shrink', 'shrink', [['bias', 0.0], ['lambd', 0.5]]],
+/**
+ * Ops with attributes: ONNX name, kestrel name, the attributes (same names in ONNX and kestrel;
+ * their kinds, defaults and checks are declared with the op in ir/ops/elementwise.ts).
+ */
+const WITH_ATTRS: readonly (readonly [string, string, readonly string[]])[] = [
+  ['LeakyRelu', 'leaky_relu', ['alpha']], ['Elu', 'elu', ['alpha']],
+  ['HardSigmoid', 'hard_sigmoid', ['alpha', 'beta']], ['Selu', 'selu', ['alpha', 'gamma']],
+  ['Celu', 'celu', ['alpha']], ['Swish', 'swish', ['alpha']],
+  ['ThresholdedRelu', 'thresholded_relu', ['alpha']],
+  ['Shrink', 'shrink', ['bias', 'lambd']], ['Gelu', 'gelu', ['approximate']],
+  ['IsInf', 'isinf', ['detect_positive', 'detect_negative']], ['BitShift', 'bit_shift', ['direction']],
+  ['Mod', 'mod', ['fmod']],
 ];
 
 function unary(op: string) {
   return (ctx: ConvertCtx) => ctx.result(op, [ctx.input(0)], {});
 }
 
-function activation(op: string, params: readonly (readonly [string, number])[]) {
-  return (ctx: ConvertCtx) => ctx.result(op, [ctx.input(0)],
-    Object.fromEntries(params.map(([k, d]) => [k, ctx.attrs.float(k, d)])));
-}
-
-/** Gelu (opset 20): approximate 'none' (erf) or 'tanh'. */
-function gelu(ctx: ConvertCtx): Value[] {
-  const approximate = ctx.attrs.string('approximate', 'none');
-  if (approximate !== 'none' && approximate !== 'tanh') {
-    ctx.attrs.fail('approximate', `must be 'none' or 'tanh', got '${approximate}'`);
-  }
-  return ctx.result('gelu', [ctx.input(0)], { approximate });
-}
-
-function isInf(ctx: ConvertCtx): Value[] {
-  return ctx.result('isinf', [ctx.input(0)], { detect_positive: ctx.attrs.int('detect_positive', 1),
-    detect_negative: ctx.attrs.int('detect_negative', 1) });
-}
-
-function bitShift(ctx: ConvertCtx): Value[] {
-  const direction = ctx.attrs.string('direction');
-  if (direction !== 'LEFT' && direction !== 'RIGHT') {
-    ctx.attrs.fail('direction', `must be 'LEFT' or 'RIGHT', got '${direction}'`);
-  }
-  return ctx.result('bit_shift', [ctx.input(0), ctx.input(1)], { direction });
+/** Ops whose ONNX attributes map one to one onto the declared ones (unary or binary). */
+function withAttrs(op: string, names: readonly string[]) {
+  const map = Object.fromEntries(names.map((n) => [n, n]));
+  return (ctx: ConvertCtx) => ctx.resultFrom(op, ctx.inputs.length > 1 ? [ctx.input(0), ctx.input(1)]
+    : [ctx.input(0)], map);
 }
 
 /**
@@ -104,7 +88,7 @@ function binary(op: string) {
 /** Folds Sum/Max/Min over all inputs into a chain of binary ops; the last takes the output name. */
 function chain(ctx: ConvertCtx, op: string, last: boolean): Value {
   const ins = ctx.inputs.filter((v): v is Value => v !== null);
-  if (ins.length === 0) ctx.fail('KC0402', 'needs at least one input');
+  if (ins.length === 0) ctx.fail(Codes.SHAPE_INFERENCE, 'needs at least one input');
   if (ins.length === 1) return last ? ctx.result('identity', [ins[0]!], {})[0]! : ins[0]!;
   let acc = ins[0]!;
   for (let i = 1; i < ins.length; i++) {
@@ -147,14 +131,9 @@ function dropout(ctx: ConvertCtx): Value[] {
 
 export const ELEMENTWISE_ROWS: readonly ConverterRow[] = [
   ...UNARY.map(([onnx, op]) => row(onnx, [op], unary(op))),
-  ...ACTIVATIONS.map(([onnx, op, ps]) => row(onnx, [op], activation(op, ps))),
+  ...WITH_ATTRS.map(([onnx, op, names]) => row(onnx, [op], withAttrs(op, names))),
   ...BINARY.map(([onnx, op]) => row(onnx, [op], binary(op))),
   row('PRelu', ['prelu', 'reshape'], prelu),
-  row('Gelu', ['gelu'], gelu),
-  row('IsInf', ['isinf'], isInf),
-  row('BitShift', ['bit_shift'], bitShift),
-  row('Mod', ['mod'], (ctx) => ctx.result('mod', [ctx.input(0), ctx.input(1)],
-    { fmod: ctx.attrs.int('fmod', 0) })),
   row('Sum', ['add', 'identity'], (ctx) => [chain(ctx, 'add', true)]),
   row('Max', ['max', 'identity'], (ctx) => [chain(ctx, 'max', true)]),
   row('Min', ['min', 'identity'], (ctx) => [chain(ctx, 'min', true)]),

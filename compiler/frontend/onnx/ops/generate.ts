@@ -1,10 +1,10 @@
 // Converters for ONNX ops that make tensors from shapes and scalars (Range, ConstantOfShape,
 // Expand, Trilu) and for ONNX ops whose kestrel record lives elsewhere but had no converter:
-// LayerNormalization (-> layer_norm) and CastLike (-> cast). Requires: ir/ops/generate.ts,
-// ir/ops/norm.ts, ir/ops/elementwise.ts. Guarantees: attributes complete and normalised; a float
-// Range with run-time bounds becomes an int64 range whose length a kernel computes; and
-// LayerNormalization's Mean/InvStdDev outputs with a stash_type other than float are reported
-// unsupported.
+// LayerNormalization (-> layer_norm), RMSNormalization (-> rms_norm) and CastLike (-> cast).
+// Requires: ir/ops/generate.ts, ir/ops/norm.ts, ir/ops/elementwise.ts. Guarantees: attributes
+// complete and normalised; a float Range with run-time bounds becomes an int64 range whose length a
+// kernel computes; LayerNormalization's Mean/InvStdDev outputs with a stash_type other than float
+// and RMSNormalization with a stash_type other than float are reported unsupported.
 
 import { makeConst } from '../../../../ir/const.js';
 import { isFloat } from '../../../../ir/dtype.js';
@@ -57,10 +57,13 @@ function layerNorm(ctx: ConvertCtx): Value[] {
   if (stats && ctx.attrs.int('stash_type', 1) !== 1) {
     ctx.unsupported('LayerNormalization stash_type other than float');
   }
-  const x = ctx.input(0);
-  const axis = ctx.axis(ctx.attrs.int('axis', -1), ctx.rank(x));
-  return ctx.result('layer_norm', [x, ctx.input(1), ctx.optInput(2)],
-    { axis, epsilon: ctx.attrs.float('epsilon', 1e-5), stats });
+  return ctx.resultFrom('layer_norm', [ctx.input(0), ctx.input(1), ctx.optInput(2)],
+    { axis: 'axis', epsilon: 'epsilon' }, { stats });
+}
+
+function rmsNorm(ctx: ConvertCtx): Value[] {
+  if (ctx.attrs.int('stash_type', 1) !== 1) ctx.unsupported('RMSNormalization stash_type other than float');
+  return ctx.resultFrom('rms_norm', [ctx.input(0), ctx.input(1)], { axis: 'axis', epsilon: 'epsilon' });
 }
 
 function castLike(ctx: ConvertCtx): Value[] {
@@ -71,8 +74,9 @@ export const GENERATE_ROWS: readonly ConverterRow[] = [
   row('Range', ['range', 'div', 'sub', 'ceil', 'cast', 'mul', 'add', 'reshape'], range),
   row('ConstantOfShape', ['constant_of_shape'], constantOfShape),
   row('Expand', ['expand'], (ctx) => ctx.result('expand', [ctx.input(0), shapeInput(ctx, 1)], {})),
-  row('Trilu', ['trilu'], (ctx) => ctx.result('trilu', [ctx.input(0), ctx.optInput(1)],
-    { upper: ctx.attrs.int('upper', 1) })),
+  row('Trilu', ['trilu'], (ctx) => ctx.resultFrom('trilu', [ctx.input(0), ctx.optInput(1)],
+    { upper: 'upper' })),
   row('LayerNormalization', ['layer_norm'], layerNorm),
+  row('RMSNormalization', ['rms_norm'], rmsNorm, 23),
   row('CastLike', ['cast'], castLike),
 ];

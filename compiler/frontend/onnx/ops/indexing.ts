@@ -9,6 +9,7 @@ import { valuesOf } from '../../../../ir/values.js';
 import { int64Data, type ConvertCtx } from '../context.js';
 import { knownInts } from './reduce.js';
 import { row, type ConverterRow } from './types.js';
+import { Codes } from '../../../diagnostics.js';
 
 function gather(op: string) {
   return (ctx: ConvertCtx): Value[] => {
@@ -27,7 +28,7 @@ function slice(ctx: ConvertCtx): Value[] {
     : knownInts(ctx, 3, 'axes')) ?? [...Array(n).keys()];
   const steps = (legacy ? undefined : knownInts(ctx, 4, 'steps')) ?? axes.map(() => 1);
   const norm = axes.map((a) => ctx.axis(a, r, 'axes'));
-  if (new Set(norm).size !== norm.length) ctx.fail('KC0401', `axes [${axes}] repeat an axis`);
+  if (new Set(norm).size !== norm.length) ctx.fail(Codes.ATTRIBUTE, `axes [${axes}] repeat an axis`);
   return ctx.result('slice', [x, starts, ends], { axes: norm, steps });
 }
 

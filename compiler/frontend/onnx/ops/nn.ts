@@ -1,7 +1,7 @@
 // Converters for neural-network ONNX ops: Conv, BatchNormalization (inference form), pooling,
-// LRN, Softmax and LogSoftmax. Requires: the kestrel conv/pool/norm/softmax ops. Guarantees: window
-// attributes are complete (kernel, strides, pads as all begins then all ends, dilations, autoPad)
-// and validated: strides/dilations/group > 0, pads >= 0, lengths matching the kernel rank.
+// LRN, Softmax and LogSoftmax. Requires: the kestrel conv/pool/norm/softmax ops, whose declared
+// schemas hold every default and check (window attributes: WINDOW_ATTRS in ir/ops/attrs.ts).
+// Guarantees: converters only map ONNX attribute names, opsets and inputs onto those ops.
 
 import { isStatic } from '../../../../ir/dim.js';
 import type { Value } from '../../../../ir/graph.js';
@@ -13,6 +13,11 @@ const AUTO_PADS = ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'];
 export interface Window {
   kernel: number[]; strides: number[]; pads: number[]; dilations: number[]; autoPad: string;
 }
+
+/** kestrel window attributes (WINDOW_ATTRS in ir/ops/attrs.ts, which validates them) -> ONNX names. */
+const WINDOW_NAMES = Object.freeze({
+  kernel: 'kernel_shape', strides: 'strides', pads: 'pads', dilations: 'dilations', autoPad: 'auto_pad',
+});
 
 /** Kernel shape from the attribute, else from the weight's static spatial dims. */
 export function kernelOf(ctx: ConvertCtx, w: Value | null): number[] {
@@ -53,11 +58,9 @@ const ones = (n: number) => new Array<number>(n).fill(1);
 const zeros = (n: number) => new Array<number>(n).fill(0);
 
 function conv(ctx: ConvertCtx): Value[] {
-  const x = ctx.input(0), w = ctx.input(1);
-  const win = windowAttrs(ctx, kernelOf(ctx, w), x);
-  const group = ctx.attrs.int('group', 1);
-  if (group <= 0) ctx.attrs.fail('group', `must be positive, got ${group}`);
-  return ctx.result('conv', [x, w, ctx.optInput(2)], { ...win, group });
+  const w = ctx.input(1);
+  return ctx.resultFrom('conv', [ctx.input(0), w, ctx.optInput(2)], { ...WINDOW_NAMES, group: 'group' },
+    { kernel: kernelOf(ctx, w) });
 }
 
 function batchNorm(ctx: ConvertCtx): Value[] {
@@ -65,41 +68,26 @@ function batchNorm(ctx: ConvertCtx): Value[] {
   if (ctx.opset >= 14 && ctx.attrs.int('training_mode', 0) !== 0) ctx.unsupported('training_mode = 1');
   if (ctx.opset < 9 && ctx.attrs.int('spatial', 1) !== 1) ctx.unsupported('BatchNormalization spatial = 0');
   const ins = [0, 1, 2, 3, 4].map((i) => ctx.input(i));
-  return ctx.result('batch_norm', ins, { epsilon: ctx.attrs.float('epsilon', 1e-5) });
+  return ctx.resultFrom('batch_norm', ins, { epsilon: 'epsilon' });
 }
 
 function maxPool(ctx: ConvertCtx): Value[] {
   if (ctx.outputNames[1]) ctx.unsupported('MaxPool indices output');
   if (ctx.attrs.int('storage_order', 0) !== 0) ctx.unsupported('MaxPool storage_order = 1');
-  const x = ctx.input(0);
-  const win = windowAttrs(ctx, ctx.attrs.ints('kernel_shape'), x);
-  return ctx.result('max_pool', [x], { ...win, ceilMode: ctx.attrs.int('ceil_mode', 0) });
+  return ctx.resultFrom('max_pool', [ctx.input(0)], { ...WINDOW_NAMES, ceilMode: 'ceil_mode' });
 }
 
-function avgPool(ctx: ConvertCtx): Value[] {
-  const x = ctx.input(0);
-  const win = windowAttrs(ctx, ctx.attrs.ints('kernel_shape'), x);
-  return ctx.result('avg_pool', [x], {
-    ...win, ceilMode: ctx.attrs.int('ceil_mode', 0), countIncludePad: ctx.attrs.int('count_include_pad', 0),
-  });
-}
+const avgPool = (ctx: ConvertCtx): Value[] => ctx.resultFrom('avg_pool', [ctx.input(0)],
+  { ...WINDOW_NAMES, ceilMode: 'ceil_mode', countIncludePad: 'count_include_pad' });
 
-function lrn(ctx: ConvertCtx): Value[] {
-  const size = ctx.attrs.int('size');
-  if (size <= 0) ctx.attrs.fail('size', `must be positive, got ${size}`);
-  return ctx.result('lrn', [ctx.input(0)], {
-    size, alpha: ctx.attrs.float('alpha', 1e-4), beta: ctx.attrs.float('beta', 0.75),
-    bias: ctx.attrs.float('bias', 1.0),
-  });
-}
+const lrn = (ctx: ConvertCtx): Value[] => ctx.resultFrom('lrn', [ctx.input(0)],
+  { size: 'size', alpha: 'alpha', beta: 'beta', bias: 'bias' });
 
 /** Softmax family: opset < 13 flattens to 2-D at `axis` (default 1); 13+ is per-axis (default -1). */
 function softmax(op: string) {
   return (ctx: ConvertCtx) => {
-    const x = ctx.input(0);
-    const legacy = ctx.opset < 13;
-    const axis = ctx.axis(ctx.attrs.int('axis', legacy ? 1 : -1), ctx.rank(x));
-    return ctx.result(op, [x], { axis, coerce2d: legacy ? 1 : 0 });
+    const legacy = ctx.opset < 13 ? { coerce2d: 1, ...(ctx.attrs.has('axis') ? {} : { axis: 1 }) } : {};
+    return ctx.resultFrom(op, [ctx.input(0)], { axis: 'axis' }, legacy);
   };
 }
 

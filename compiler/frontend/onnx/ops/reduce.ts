@@ -1,11 +1,11 @@
 // Converters for ONNX reductions: ReduceSum/Mean/Max/Min/Prod/L1/L2/LogSum/LogSumExp/SumSquare and
 // ArgMax/ArgMin. Requires: the kestrel reduce ops (ir/ops/reduce.ts). Guarantees: axes are
-// normalised (non-negative, sorted, distinct) whether ONNX gives them as an attribute (old opsets)
-// or as an input (ReduceSum from 13, the others from 18); axes that are not known numbers at
-// compile time are reported unsupported; attributes are complete (ONNX defaults filled in).
+// normalised (non-negative, sorted, distinct: the declared schema does it) whether ONNX gives them
+// as an attribute (old opsets) or as an input (ReduceSum from 13, the others from 18); axes that
+// are not known numbers at compile time are reported unsupported.
 
 import { isStatic } from '../../../../ir/dim.js';
-import type { Value } from '../../../../ir/graph.js';
+import type { Attrs, Value } from '../../../../ir/graph.js';
 import { valuesOf } from '../../../../ir/values.js';
 import type { ConvertCtx } from '../context.js';
 import { row, type ConverterRow } from './types.js';
@@ -29,32 +29,18 @@ export function knownInts(ctx: ConvertCtx, i: number, what: string): number[] | 
   return xs as number[];
 }
 
-function normAxes(ctx: ConvertCtx, axes: readonly number[], rank: number): number[] {
-  const out = axes.map((a) => ctx.axis(a, rank, 'axes'));
-  if (new Set(out).size !== out.length) ctx.attrs.fail('axes', `repeats an axis [${axes}]`);
-  return out.sort((a, b) => a - b);
-}
-
+/** Axes from the `axes` input (from opset `axesInputSince`) or attribute; the schema normalises them. */
 function reduce(op: string, axesInputSince: number) {
   return (ctx: ConvertCtx): Value[] => {
-    const x = ctx.input(0);
-    const given = ctx.opset >= axesInputSince ? knownInts(ctx, 1, 'axes') : ctx.attrs.ints('axes', []);
-    return ctx.result(op, [x], {
-      axes: normAxes(ctx, given ?? [], ctx.rank(x)), keepdims: ctx.attrs.int('keepdims', 1),
-      noopWithEmptyAxes: ctx.attrs.int('noop_with_empty_axes', 0),
-    });
+    const fromInput = ctx.opset >= axesInputSince;
+    const set: Attrs = fromInput ? { axes: knownInts(ctx, 1, 'axes') ?? [] } : {};
+    return ctx.resultFrom(op, [ctx.input(0)],
+      { axes: 'axes', keepdims: 'keepdims', noopWithEmptyAxes: 'noop_with_empty_axes' }, set);
   };
 }
 
-function arg(op: string) {
-  return (ctx: ConvertCtx): Value[] => {
-    const x = ctx.input(0);
-    return ctx.result(op, [x], {
-      axis: ctx.axis(ctx.attrs.int('axis', 0), ctx.rank(x)), keepdims: ctx.attrs.int('keepdims', 1),
-      selectLastIndex: ctx.attrs.int('select_last_index', 0),
-    });
-  };
-}
+const arg = (op: string) => (ctx: ConvertCtx): Value[] => ctx.resultFrom(op, [ctx.input(0)],
+  { axis: 'axis', keepdims: 'keepdims', selectLastIndex: 'select_last_index' });
 
 export const REDUCE_ROWS: readonly ConverterRow[] = [
   ...REDUCTIONS.map(([onnx, op, since]) => row(onnx, [op], reduce(op, since))),

@@ -13,6 +13,7 @@ import { ACTIVATIONS, ACTS, GATES, packR, type Cell } from '../../../../ir/ops/r
 import type { AttributeMsg } from '../schema.js';
 import type { ConvertCtx } from '../context.js';
 import { row, type Converter, type ConverterRow } from './types.js';
+import { Codes } from '../../../diagnostics.js';
 
 /** Units per R panel: one AVX-512 f32 vector. */
 const UB = 16;
@@ -104,7 +105,7 @@ function packedR(ctx: ConvertCtx, D: number, G: number, H: number): Value {
 function recurrence(cell: Cell): Converter {
   return (ctx) => {
     const x = ctx.input(0), r = ctx.input(2);
-    if (ctx.rank(x) !== 3) ctx.fail('KC0402', `X must have rank 3, got ${ctx.rank(x)}`);
+    if (ctx.rank(x) !== 3) ctx.fail(Codes.SHAPE_INFERENCE, `X must have rank 3, got ${ctx.rank(x)}`);
     const direction = ctx.attrs.string('direction', 'forward');
     if (!['forward', 'reverse', 'bidirectional'].includes(direction)) {
       ctx.attrs.fail('direction', `has unknown value '${direction}'`);

@@ -12,6 +12,7 @@ import type { ConvertCtx } from '../context.js';
 import type { GraphMsg, NodeMsg } from '../schema.js';
 import { dtypeOf } from '../tensor.js';
 import { row, type ConverterRow } from './types.js';
+import { Codes } from '../../../diagnostics.js';
 
 const I64_SCALAR: TensorType = { dtype: 'int64', shape: [] };
 const BOOL_SCALAR: TensorType = { dtype: 'bool', shape: [] };
@@ -69,10 +70,10 @@ function mapLoopBody(ctx: ConvertCtx, body: GraphMsg, ins: readonly Value[]): Gr
 }
 
 function sequenceMap(ctx: ConvertCtx): Value[] {
-  const ins = ctx.inputs.map((v, k) => v ?? ctx.fail('KC0402', `input ${k} is missing`));
-  if (!ins[0]?.type.sequence) ctx.fail('KC0402', 'input 0 must be a sequence');
+  const ins = ctx.inputs.map((v, k) => v ?? ctx.fail(Codes.SHAPE_INFERENCE, `input ${k} is missing`));
+  if (!ins[0]?.type.sequence) ctx.fail(Codes.SHAPE_INFERENCE, 'input 0 must be a sequence');
   const body = ctx.attrs.graph('body') ?? ctx.attrs.fail('body', 'is required');
-  if ((body.input ?? []).length !== ins.length) ctx.fail('KC0402',
+  if ((body.input ?? []).length !== ins.length) ctx.fail(Codes.SHAPE_INFERENCE,
     `body takes ${(body.input ?? []).length} inputs, node has ${ins.length}`);
   // A first import finds the dtypes of the body's results, which the accumulators need.
   const probe = ctx.subgraph('body', ins.map((v, k) => elementType(ctx, v, k)));

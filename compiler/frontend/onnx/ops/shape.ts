@@ -7,6 +7,7 @@ import type { Value } from '../../../../ir/graph.js';
 import { constInts, int64Data, type ConvertCtx } from '../context.js';
 import { tensorFromMsg } from '../tensor.js';
 import { row, type ConverterRow } from './types.js';
+import { Codes } from '../../../diagnostics.js';
 
 /** Integer list from a constant input, or undefined when the input is absent. */
 function constList(ctx: ConvertCtx, i: number, what: string): number[] | undefined {
@@ -24,7 +25,7 @@ function normAxes(ctx: ConvertCtx, axes: readonly number[], rank: number): numbe
 
 function concat(ctx: ConvertCtx): Value[] {
   const ins = ctx.inputs.filter((v): v is Value => v !== null);
-  if (ins.length === 0) ctx.fail('KC0402', 'needs at least one input');
+  if (ins.length === 0) ctx.fail(Codes.SHAPE_INFERENCE, 'needs at least one input');
   const axis = ctx.axis(ctx.attrs.int('axis', ctx.opset < 4 ? 1 : undefined), ctx.rank(ins[0]!));
   return ctx.result('concat', ins, { axis });
 }
@@ -64,7 +65,7 @@ function squeeze(ctx: ConvertCtx): Value[] {
 function unsqueeze(ctx: ConvertCtx): Value[] {
   const x = ctx.input(0);
   const given = ctx.opset < 13 ? ctx.attrs.ints('axes') : constList(ctx, 1, 'axes');
-  if (!given) return ctx.fail('KC0402', 'Unsqueeze needs axes');
+  if (!given) return ctx.fail(Codes.SHAPE_INFERENCE, 'Unsqueeze needs axes');
   return ctx.result('unsqueeze', [x], { axes: normAxes(ctx, given, ctx.rank(x) + given.length) });
 }
 
@@ -86,7 +87,7 @@ function pad(ctx: ConvertCtx): Value[] {
     return ctx.result('pad', [x, ctx.optInput(2), ctx.input(1)],
       { mode, ...(axes ? { axes: normAxesUnsorted(ctx, axes, r) } : {}) });
   }
-  let pads = constList(ctx, 1, 'pads') ?? ctx.fail('KC0402', 'Pad needs pads');
+  let pads = constList(ctx, 1, 'pads') ?? ctx.fail(Codes.SHAPE_INFERENCE, 'Pad needs pads');
   if (axes) pads = expandPads(ctx, pads, normAxesUnsorted(ctx, axes, r), r);
   if (pads.length !== 2 * r) ctx.attrs.fail('pads', `has ${pads.length} values, expected ${2 * r}`);
   return ctx.result('pad', [x, ctx.optInput(2)], { mode, pads });

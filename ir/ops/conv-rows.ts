@@ -41,7 +41,8 @@ export interface RowTile {
 }
 
 export function storeRows(ctx: LowerCtx, t: RowTile): Stmt {
-  const CH = t.TOV * t.V, tr = ctx.scratch('rows', t.out.dtype);
+  // The scratch holds accumulator values (float32 for a conv whose fused sink quantises to uint8).
+  const CH = t.TOV * t.V, tr = ctx.scratch('rows', t.acc.dtype);
   const p = ctx.fresh('cp'), j = ctx.fresh('cj'), lv = ctx.fresh('cv');
   const at = add(add(mul(p, CH), mul(j, t.V)), lv);
   const copy = loop(p, t.TP, loop(j, t.TOV, loop(lv, t.V, store(tr, at, load(t.acc, at)), 'vectorize'),

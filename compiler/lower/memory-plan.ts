@@ -9,10 +9,13 @@
 
 import { type Dim, dimAdd, dimKey, dimMax, dimMul, dimProduct, dimVars, isStatic } from '../../ir/dim.js';
 import { dtypeInfo } from '../../ir/dtype.js';
-import { nodeReads, type Value } from '../../ir/graph.js';
+import { type Func, nodeReads, type Value } from '../../ir/graph.js';
 import type { Assembler } from '../../codegen/bytecode.js';
 import { lastUses } from './data-refs.js';
-import { type Plan, plainVar } from './program.js';
+import type { Group } from '../passes/fuse.js';
+
+/** What the plan needs of program lowering's Plan (program.ts): the main function's groups. */
+interface Plan { readonly func: Func; readonly groups: readonly Group[] }
 
 /** Bytes of `v` as a dim over `bound` symbols, or undefined when it is not one. */
 function bytesOf(v: Value, bound: ReadonlySet<string>): Dim | undefined {
@@ -63,6 +66,8 @@ export function plannedPeak(p: Plan, bound: ReadonlySet<string>): Dim | undefine
 
 export interface PeakCheckDeps {
   readonly a: Assembler;
+  /** The symbols the inputs bind (what the plan may use). */
+  readonly bound: ReadonlySet<string>;
   dimReg(d: Dim): number;
 }
 
@@ -72,8 +77,7 @@ export interface PeakCheckDeps {
  */
 export function emitPeakCheck(p: Plan, deps: PeakCheckDeps): void {
   const inputs = p.func.inputs.filter((v) => !v.type.sequence && !v.type.optional);
-  const bound = new Set(inputs.flatMap((v) => v.type.shape.map(plainVar)).filter((s) => s !== undefined));
-  const peak = plannedPeak(p, bound);
+  const peak = plannedPeak(p, deps.bound);
   if (peak === undefined || (isStatic(peak) && peak < 2 ** 20)) return; // nothing a limit would refuse
   const { a } = deps;
   const bytes = deps.dimReg(peak), limit = a.reg(), ok = a.reg();

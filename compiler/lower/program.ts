@@ -50,7 +50,7 @@ export interface ProgramOptions {
 const INT64_MAX = (1n << 63n) - 1n;
 
 /** The single variable a dim consists of, if it is just that. */
-export function plainVar(d: Dim): string | undefined {
+function plainVar(d: Dim): string | undefined {
   if (isStatic(d) || d.terms.length !== 1 || d.constant !== 0) return undefined;
   const t = d.terms[0];
   return t.coef === 1 && t.atoms.length === 1 && t.atoms[0].kind === 'var' ? t.atoms[0].name : undefined;
@@ -128,6 +128,9 @@ class ProgramBuilder {
     });
     this.bindData(v);
   }
+
+  /** The symbols bound so far (after bindInputs: those the inputs bind). */
+  boundSymbols(): ReadonlySet<string> { return new Set(this.symRegs.keys()); }
 
   dimReg(d: Dim): number {
     const key = dimKey(d);
@@ -488,7 +491,7 @@ class ProgramBuilder {
 export function lowerProgram(plan: Plan, o: ProgramOptions, a: Assembler): Uint8Array {
   const b = new ProgramBuilder(a, o.constants, dataReferences(plan.func), o.debug);
   b.bindInputs(plan.func.inputs);
-  emitPeakCheck(plan, { a, dimReg: (d) => b.dimReg(d) });
+  emitPeakCheck(plan, { a, bound: b.boundSymbols(), dimReg: (d) => b.dimReg(d) });
   b.func(plan, true);
   b.ret(plan.func.outputs);
   return a.finish({ nInputs: plan.func.inputs.length, nOutputs: plan.func.outputs.length,

@@ -21,7 +21,11 @@ interface Plan { readonly func: Func; readonly groups: readonly Group[] }
 function bytesOf(v: Value, bound: ReadonlySet<string>): Dim | undefined {
   if (v.type.sequence || v.type.optional || v.data) return undefined;
   // Checked per dim before multiplying: a product of data-dependent dims can grow exponentially.
-  if (!v.type.shape.every((d) => dimVars(d).every((s) => bound.has(s)))) return undefined;
+  // Only sums of products of input symbols: a floor division or remainder could fail (KR0203)
+  // here, before the node that computes it could name itself.
+  const plain = (d: Dim) => isStatic(d) || (d.terms.every((t) => t.atoms.every((x) => x.kind === 'var'))
+    && dimVars(d).every((s) => bound.has(s)));
+  if (!v.type.shape.every(plain)) return undefined;
   return dimMul(dimProduct(v.type.shape), dtypeInfo(v.type.dtype).bytes);
 }
 

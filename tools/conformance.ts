@@ -123,7 +123,8 @@ function compareExact(name: string, got: ArrayLike<unknown>, ref: ArrayLike<unkn
 // ---- running one case (in a child process) --------------------------------------------------
 
 interface ErrorLike {
-  code?: string; message?: string; details?: { unsupported?: { op: string }[]; dtype?: unknown };
+  code?: string; message?: string;
+  details?: { unsupported?: { op: string; reason?: string }[]; dtype?: unknown };
 }
 
 /** Compiles and runs one case in this process. */
@@ -149,8 +150,12 @@ export function errorResult(name: string, e: ErrorLike): CaseResult {
     return { name, status: 'SKIP', message: `unsupported ${what} (${e.message ?? ''})`, unsupported: [what] };
   }
   if (e?.code === 'KC0301') {
-    const ops = [...new Set((e.details?.unsupported ?? []).map((u) => u.op))];
-    return { name, status: 'SKIP', message: `unsupported ${ops.join(', ')}`, unsupported: ops };
+    const list = e.details?.unsupported ?? [];
+    const ops = [...new Set(list.map((u) => u.op))];
+    // The reasons (a missing converter, an op form such as antialias) go into the report too.
+    const reasons = [...new Set(list.map((u) => u.reason).filter((r): r is string => !!r))];
+    const why = reasons.length ? `: ${reasons.join('; ')}` : '';
+    return { name, status: 'SKIP', message: `unsupported ${ops.join(', ')}${why}`, unsupported: ops };
   }
   return { name, status: 'FAIL', message: e?.message ?? String(e) };
 }

@@ -38,6 +38,8 @@ export interface QueueMeasurerOptions {
 
 interface Artifact { readonly b64: string; readonly sha: string }
 
+const POLL_MS = 10_000;
+
 /** Completed and failed jobs stay a day, so that a restarted coordinator finds their results. */
 const KEEP = { age: 24 * 3600 };
 
@@ -97,12 +99,21 @@ export class QueueMeasurer implements Measurer {
     return { done: this.outcome(job) };
   }
 
+  /**
+   * The job's result. BullMQ's wait can miss an event that fires while its event stream is still
+   * being set up, so the wait is renewed every POLL_MS, and each renewal checks the job's state
+   * in Redis first.
+   */
   private async outcome(job: Job<MeasureJob, JobResult>): Promise<MeasureResult> {
-    try {
-      const r = (await job.waitUntilFinished(this.events)) as JobResult;
-      return r.result;
-    } catch (e) {
-      return { status: 'error', error: `the measurement job failed: ${(e as Error).message.split('\n')[0]}` };
+    for (;;) {
+      try {
+        const r = (await job.waitUntilFinished(this.events, POLL_MS)) as JobResult;
+        return r.result;
+      } catch (e) {
+        const why = (e as Error).message.split('\n')[0];
+        if (why.startsWith('Job wait ')) continue; // BullMQ's own timeout: wait again
+        return { status: 'error', error: `the measurement job failed: ${why}` };
+      }
     }
   }
 

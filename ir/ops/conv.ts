@@ -31,6 +31,7 @@ import {
   windowOut,
 } from './attrs.js';
 import { isPointwise, lowerPointwise } from './conv-gemm.js';
+import { storeRows, transposedStores } from './conv-rows.js';
 import { isPlainDepthwise, lowerDepthwise } from './depthwise.js';
 import type { InferCtx } from './registry.js';
 import { defineOps } from './registry.js';
@@ -193,10 +194,12 @@ function lowerConv(ctx: LowerCtx): Lowering {
  * A register tile is TOV*V output channels x TP consecutive pixels of one output row: per tap
  * (ic, kh, kw) it loads TOV weight vectors and broadcasts TP scalar input pixels (any stride, no
  * gathers), TOV*TP FMAs. Stores go along the channel axis (a scatter per pixel, amortised over
- * the C*KH*KW-long reduction). Tails: channel blocks past M clamp their weight reads and mask
- * their stores; pixels past OW clamp their reads and skip their stores.
+ * the C*KH*KW-long reduction), or, for short reductions, as rows of pixels (./conv-rows.ts).
+ * Tails: channel blocks past M clamp their weight reads and mask their stores; pixels past OW
+ * clamp their reads and skip their stores.
  *   conv.ocv  channel vectors per tile (TOV, default 2)    conv.px  max pixels per tile (default 8:
  *   more spills: 2*TP accumulators + 2 weights + TP broadcasts must fit 32 registers)
+ *   conv.store  1 scatter, 2 rows (default 2 for reductions up to 64)
  */
 function lowerPacked(ctx: LowerCtx, V: number): Lowering {
   const x = ctx.inputs[0]!, w = ctx.inputs[1]!, out = ctx.outputs[0], bias = ctx.inputs[2];
@@ -237,6 +240,13 @@ function lowerPacked(ctx: LowerCtx, V: number): Lowering {
   const all = (body: (j: number) => Stmt, kind: 'vectorize' | 'serial'): Stmt =>
     loop(px, TP, seq(Array.from({ length: TOV }, (_, j) => loop(lv, V, body(j), kind))), 'unroll');
   const init = all((j) => store(acc, accAt(j), imm(0, x.dtype)), 'vectorize');
+  if (transposedStores(ctx, TP, C, KH * KW, out.vectorizable)) {
+    const tile = alloc(acc, TP * TOV * V, seq(init, red,
+      storeRows(ctx, { acc, TP, TOV, V, M, n, oh, pt, OW, oc0: mul(mt, TOV * V), ocTail, pxTail, out,
+        bias })));
+    const body = loop(pv, prodExpr([N, imm(MT), OH]), loop(pt, ceilDivExpr(OW, TP), tile), 'parallel');
+    return { kind: 'kernel', body };
+  }
   const fin = all((j) => {
     const oc = add(mul(add(mul(mt, TOV), j), V), lv);
     const v = load(acc, accAt(j));

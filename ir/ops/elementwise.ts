@@ -24,7 +24,7 @@ type Unary = (x: Expr, attrs: Attrs) => Expr;
 const UNARY: Readonly<Record<string, Unary>> = {
   relu: (x) => t.select(t.lt(x, c(x, 0)), c(x, 0), x),
   sigmoid: u('sigmoid'), tanh: u('tanh'), exp: u('exp'), log: u('log'), sqrt: u('sqrt'),
-  abs: u('abs'), neg: u('neg'), erf: u('erf'), floor: u('floor'), ceil: u('ceil'),
+  abs: u('abs'), neg: u('neg'), erf: u('erf'), floor: u('floor'), ceil: u('ceil'), round: u('round'),
   reciprocal: u('reciprocal'), not: u('not'), sin: u('sin'), cos: u('cos'), sign: u('sign'),
   softplus: F.softplus, mish: F.mish, softsign: F.softsign, celu: F.celu, gelu: F.gelu,
   swish: F.swish, thresholded_relu: F.thresholdedRelu, shrink: F.shrink,

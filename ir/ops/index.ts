@@ -13,6 +13,9 @@ import './slice.js';
 import './rnn.js';
 import './select.js';
 import './sequence.js';
+import './resize.js';
+import './conv-transpose.js';
+import './quant.js';
 
 export { getOp, hasTrait, allOps } from './registry.js';
 export type { OpDef, Trait, InferCtx } from './registry.js';

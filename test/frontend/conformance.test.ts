@@ -56,6 +56,9 @@ describe('comparison', () => {
     const skip = errorResult('c',
       { code: 'KC0301', message: 'x', details: { unsupported: [{ op: 'Loop' }, { op: 'Loop' }] } });
     expect(skip).toMatchObject({ status: 'SKIP', message: 'unsupported Loop', unsupported: ['Loop'] });
+    const why = errorResult('c', { code: 'KC0301', message: 'x',
+      details: { unsupported: [{ op: 'Resize', reason: 'Resize with antialias = 1' }] } });
+    expect(why.message).toBe('unsupported Resize: Resize with antialias = 1');
     expect(errorResult('c', { code: 'KC0402', message: 'KC0402: bad' })).toMatchObject({ status: 'FAIL' });
   });
 });

@@ -1,10 +1,14 @@
 // Where the shared test data lives: $KESTREL_SHARED, or ../shared beside the repository.
-// Tests that need it fail loudly (never skip) when it is missing.
+// Tests that need it fail loudly (never skip) when it is missing. Also: bringing dist/ up to date
+// for tests that run the built CLI or tools in child processes.
 
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -18,4 +22,11 @@ export function sharedDir(): string {
 
 export function tempDir(prefix = 'kestrel-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Brings dist/ up to date with the sources (incremental: a no-op when nothing changed). */
+export async function rebuildDist(): Promise<void> {
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  await promisify(execFile)(process.execPath, [tsc, '-p', join(REPO_ROOT, 'tsconfig.json')],
+    { cwd: REPO_ROOT, maxBuffer: 16 << 20 });
 }

@@ -11,10 +11,9 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, sharedDir, tempDir } from '../helpers/shared.js';
+import { REPO_ROOT, rebuildDist, sharedDir, tempDir } from '../helpers/shared.js';
 import { baseline, type CaseResult, checkResults, knownFailures, type Mode } from './expectations.js';
 
 interface Report {
@@ -23,13 +22,6 @@ interface Report {
 }
 
 const FILTER = process.env.KESTREL_CONFORMANCE_FILTER;
-
-/** Brings dist/ up to date with the sources (incremental: a no-op when nothing changed). */
-async function rebuild(): Promise<void> {
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  await promisify(execFile)(process.execPath, [tsc, '-p', join(REPO_ROOT, 'tsconfig.json')],
-    { cwd: REPO_ROOT, maxBuffer: 16 << 20 });
-}
 
 /** Runs the runner in a child process without blocking this worker (vitest's RPC needs it). */
 async function runConformance(dynamic: boolean): Promise<Report> {
@@ -46,7 +38,7 @@ async function runConformance(dynamic: boolean): Promise<Report> {
 }
 
 describe('ONNX conformance', () => {
-  beforeAll(rebuild, 300_000);
+  beforeAll(rebuildDist, 300_000);
   for (const mode of ['static', 'dynamic'] as Mode[]) {
     it(`${mode}: no failures, every baseline case passes, every known failure still fails`, async () => {
       const r = await runConformance(mode === 'dynamic');

@@ -1,7 +1,7 @@
 // conv with packed weights (compiler/passes/pack-conv-weights.ts: the output-channel-vectorised
 // kernel) and pad2d (compiler/passes/pad-conv-inputs.ts), against the JS reference: channel and
-// pixel tails, strides, dilations, bias, symbolic batch, scalar sinks and knobs (the depthwise
-// kernel: test/ops/depthwise.test.ts).
+// pixel tails, strides, dilations, bias, symbolic batch, scalar sinks, both store paths and knobs
+// (the depthwise kernel: test/ops/depthwise.test.ts).
 import { describe, expect, it } from 'vitest';
 import '../../ir/ops/conv.js';
 import { sym } from '../../ir/dim.js';
@@ -43,6 +43,15 @@ const CASES: Case[] = [
     knobs: { 'conv.ocv': 3 } },
   { name: 'scalar sink', x: [1, 2, 4, 11], w: [5, 2, 3, 3], vectorizable: false },
   { name: 'symbolic batch', x: [2, 3, 5, 9], w: [6, 3, 3, 3], batchSym: true, bias: true },
+  // Stores as rows of pixels through a scratch (conv-rows.ts; the default for short reductions).
+  { name: 'rows: stem-like 3x3 stride 2, channel and pixel tails', x: [1, 3, 13, 37], w: [20, 3, 3, 3],
+    strides: [2, 2], bias: true },
+  { name: 'rows: 4-pixel tiles, 8 lanes, odd block count', x: [1, 2, 6, 10], w: [27, 2, 3, 3], lanes: 8,
+    knobs: { 'conv.px': 4, 'conv.ocv': 2 } },
+  { name: 'rows: asked for a long reduction', x: [1, 16, 5, 12], w: [18, 16, 3, 3],
+    knobs: { 'conv.store': 2 } },
+  { name: 'scatter: asked for a short reduction', x: [1, 3, 5, 12], w: [18, 3, 3, 3],
+    knobs: { 'conv.store': 1 } },
 ];
 
 describe('conv with packed weights', () => {

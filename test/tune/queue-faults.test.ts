@@ -71,7 +71,8 @@ describe('queue tuning faults', () => {
     const model = join(sharedDir(), 'models', 'mobilenetv2', 'model.onnx');
     const log = join(tempDir(), 'kill.jsonl');
     const [w1, w2] = [await worker(), await worker()];
-    const run = tune(model, { log, trials: 40, fixedDims: { batch: 1 }, queue: redis.url });
+    // 100 timed samples make each job last long enough that the kill lands inside one.
+    const run = tune(model, { log, trials: 40, fixedDims: { batch: 1 }, queue: redis.url, samples: 100 });
     // Kill w1 while it holds a job: after a few answers, at a moment its last line is a 'start'.
     await until(() => ids(w1, 'job').length >= 3 && w1.out.trimEnd().split('\n').at(-1)!.startsWith('start'),
       120_000);

@@ -17,7 +17,7 @@ import { makeContext, UnsupportedOp } from './context.js';
 import { type CompileLimits, limitsOf } from '../../limits.js';
 import { decodeModel } from './decode.js';
 import { checkLimits, nodeName, topoOrder } from './graph-order.js';
-import { findConverter } from './ops/index.js';
+import { findConverter, findDomainConverter, type ConverterEntry } from './ops/index.js';
 import { int64ToSafe, type GraphMsg, type ModelMsg, type NodeMsg } from './schema.js';
 import { tensorFromMsg } from './tensor.js';
 import { inputType, type SymbolNamer } from './value-types.js';
@@ -244,16 +244,24 @@ class Builder {
         fail(Codes.UNKNOWN_DOMAIN, `uses domain '${domain}', which the model does not import`,
           { node: nodeName(n, i), opType: op, domain });
       }
-      return `domain '${domain}' is not supported`;
-    }
-    if (this.opset === 0) {
+    } else if (this.opset === 0) {
       fail(Codes.OPSET, 'uses the default domain, which the model does not import',
         { node: nodeName(n, i), opType: op });
     }
-    const entry = findConverter(op, this.opset);
-    if (!entry) return `no converter for ${op} at opset ${this.opset}`;
+    const entry = this.converterOf(n);
+    if (!entry) {
+      return DEFAULT_DOMAINS.has(domain) ? `no converter for ${op} at opset ${this.opset}`
+        : `${op} of domain '${domain}' is not supported`;
+    }
     const missing = entry.emits.filter((k) => !getOp(k));
     return missing.length > 0 ? `kestrel op(s) ${missing.join(', ')} not registered` : undefined;
+  }
+
+  /** The converter of a node: the default table, or its domain's table at that domain's opset. */
+  private converterOf(n: NodeMsg): ConverterEntry | undefined {
+    const domain = n.domain ?? '', op = n.opType ?? '';
+    if (DEFAULT_DOMAINS.has(domain)) return findConverter(op, this.opset);
+    return findDomainConverter(domain, op, this.opsets.get(domain) ?? 1);
   }
 
   private record(n: NodeMsg, i: number, reason: string): void {
@@ -273,7 +281,7 @@ class Builder {
     const ctx = makeContext(this, info, attrs, ins as (Value | null)[], outs);
     const mark = this.nodes.length;
     try {
-      const results = findConverter(info.opType, this.opset)!.convert(ctx);
+      const results = this.converterOf(n)!.convert(ctx);
       this.bindOutputs(outs, results);
     } catch (e) {
       if (!(e instanceof UnsupportedOp)) throw e;

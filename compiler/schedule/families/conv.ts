@@ -1,11 +1,12 @@
 // Schedule space of `conv` (ir/ops/conv.ts): the direct loop nest (conv.vec/oc/wv), the packed
-// 2-D path on weights re-laid by pack-conv-weights (conv.ocv/px; its vector width is the packing
+// 2-D path on weights re-laid by pack-conv-weights (conv.ocv/px/store; its vector width is the packing
 // block, a layout decision), the depthwise path (conv.vec, dw.rows/wv), and pointwise convs as a
 // GEMM (ir/ops/conv-gemm.ts: conv1x1.*). Every knob of every path is listed; a path ignores the
 // others.
 
 import { isStatic } from '../../../ir/dim.js';
 import { intAttr } from '../../../ir/ops/attrs.js';
+import { defaultStore } from '../../../ir/ops/conv-rows.js';
 import { defaultLanes, defaultRows, isDepthwise2d } from '../../../ir/ops/depthwise.js';
 import { defineFamily, type KnobContext, knob, lanes, range, tileFits, vectorWidths } from '../space.js';
 
@@ -20,6 +21,14 @@ function depthwise(c: KnobContext): boolean {
 function depthwise2d(c: KnobContext): boolean {
   const [x, w] = c.root.inputs;
   return !!x && !!w && !intAttr(c.root.attrs, 'packedOc', 0) && isDepthwise2d(x.type, w.type, c.root.attrs);
+}
+
+/** C*KH*KW of a conv on packed weights [ceil(M/L)][C][KH][KW][L], when static. */
+function packedReduction(c: KnobContext): number | undefined {
+  const w = c.root.inputs[1]?.type.shape;
+  if (!w || w.length !== 5 || !intAttr(c.root.attrs, 'packedOc', 0)) return undefined;
+  const [, ch, kh, kw] = w;
+  return isStatic(ch) && isStatic(kh) && isStatic(kw) ? ch * kh * kw : undefined;
 }
 
 /** A static extent of the output's spatial axis `i` (0: rows, 1: columns), if any. */
@@ -39,6 +48,8 @@ export const CONV = defineFamily({
       (c) => (depthwise(c) ? 4 : 3)),
     knob('conv.ocv', 'channel vectors per tile (packed weights)', range(1, 4), () => 2),
     knob('conv.px', 'max pixels per tile (packed weights)', range(1, 12), () => 8),
+    knob('conv.store', 'packed-weight stores: 1 a scatter per pixel, 2 rows of pixels via a scratch',
+      range(1, 2), (c) => defaultStore(packedReduction(c))),
     knob('dw.rows', 'output rows per tile (depthwise)', range(1, 8),
       (c) => (depthwise2d(c) ? defaultRows(outExtent(c, 0)) : 4)),
     knob('dw.wv', 'vectors per row (depthwise)', range(1, 4), () => 2),

@@ -13,8 +13,8 @@ import { row, type ConverterRow } from './types.js';
 const UNARY: readonly (readonly [string, string])[] = [
   ['Relu', 'relu'], ['Sigmoid', 'sigmoid'], ['Tanh', 'tanh'], ['Exp', 'exp'], ['Log', 'log'],
   ['Sqrt', 'sqrt'], ['Abs', 'abs'], ['Neg', 'neg'], ['Erf', 'erf'], ['Floor', 'floor'],
-  ['Ceil', 'ceil'], ['Reciprocal', 'reciprocal'], ['Not', 'not'], ['Sin', 'sin'], ['Cos', 'cos'],
-  ['Softplus', 'softplus'], ['Sign', 'sign'], ['HardSwish', 'hard_swish'], ['Mish', 'mish'],
+  ['Ceil', 'ceil'], ['Round', 'round'], ['Reciprocal', 'reciprocal'], ['Not', 'not'], ['Sin', 'sin'],
+  ['Cos', 'cos'], ['Softplus', 'softplus'], ['Sign', 'sign'], ['HardSwish', 'hard_swish'], ['Mish', 'mish'],
   ['Softsign', 'softsign'], ['Tan', 'tan'], ['Asin', 'asin'], ['Acos', 'acos'], ['Atan', 'atan'],
   ['Sinh', 'sinh'], ['Cosh', 'cosh'], ['Asinh', 'asinh'], ['Acosh', 'acosh'], ['Atanh', 'atanh'],
   ['IsNaN', 'isnan'], ['BitwiseNot', 'not'],

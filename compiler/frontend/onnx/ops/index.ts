@@ -2,13 +2,18 @@
 // per-family files beside this one. Adding an ONNX op: add a row to its family file (or a new
 // family file listed here). Guarantees: the table is frozen; lookups never consult prototypes.
 
+import { MICROSOFT_ROWS } from './contrib.js';
 import { CONTROL_ROWS } from './control.js';
+import { CONV_TRANSPOSE_ROWS } from './conv-transpose.js';
 import { ELEMENTWISE_ROWS } from './elementwise.js';
 import { GENERATE_ROWS } from './generate.js';
 import { INDEXING_ROWS } from './indexing.js';
 import { LINALG_ROWS } from './linalg.js';
 import { NN_ROWS } from './nn.js';
+import { QLINEAR_ROWS } from './qlinear.js';
+import { QUANT_ROWS } from './quant.js';
 import { REDUCE_ROWS } from './reduce.js';
+import { RESIZE_ROWS } from './resize.js';
 import { RNN_ROWS } from './rnn.js';
 import { SELECT_ROWS } from './select.js';
 import { SEQUENCE_ROWS } from './sequence.js';
@@ -27,10 +32,26 @@ function build(rows: readonly ConverterRow[]): ReadonlyMap<string, readonly Conv
 export const CONVERTERS: ReadonlyMap<string, readonly ConverterEntry[]> = build([
   ...ELEMENTWISE_ROWS, ...NN_ROWS, ...LINALG_ROWS, ...SHAPE_ROWS,
   ...REDUCE_ROWS, ...INDEXING_ROWS, ...GENERATE_ROWS, ...CONTROL_ROWS, ...RNN_ROWS,
-  ...SELECT_ROWS, ...SEQUENCE_ROWS,
+  ...SELECT_ROWS, ...SEQUENCE_ROWS, ...RESIZE_ROWS, ...CONV_TRANSPOSE_ROWS, ...QUANT_ROWS, ...QLINEAR_ROWS,
 ]);
+
+/** Converter tables of the other domains kestrel reads, each its own table (opsets of that domain). */
+export const DOMAIN_CONVERTERS: ReadonlyMap<string, ReadonlyMap<string,
+  readonly ConverterEntry[]>> = new Map([
+  ['com.microsoft', build(MICROSOFT_ROWS)],
+]);
+
+function pick(list: readonly ConverterEntry[] | undefined, opset: number): ConverterEntry | undefined {
+  return list?.find((e) => e.since <= opset && (e.until === undefined || opset <= e.until));
+}
 
 /** The converter entry for an ONNX op at a default-domain opset, if any. */
 export function findConverter(opType: string, opset: number): ConverterEntry | undefined {
-  return CONVERTERS.get(opType)?.find((e) => e.since <= opset && (e.until === undefined || opset <= e.until));
+  return pick(CONVERTERS.get(opType), opset);
+}
+
+/** The converter entry for an op of another domain at that domain's opset, if any. */
+export function findDomainConverter(domain: string, opType: string,
+  opset: number): ConverterEntry | undefined {
+  return pick(DOMAIN_CONVERTERS.get(domain)?.get(opType), opset);
 }

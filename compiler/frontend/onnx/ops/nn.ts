@@ -10,12 +10,12 @@ import { row, type ConverterRow } from './types.js';
 
 const AUTO_PADS = ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'];
 
-interface Window {
+export interface Window {
   kernel: number[]; strides: number[]; pads: number[]; dilations: number[]; autoPad: string;
 }
 
 /** Kernel shape from the attribute, else from the weight's static spatial dims. */
-function kernelOf(ctx: ConvertCtx, w: Value | null): number[] {
+export function kernelOf(ctx: ConvertCtx, w: Value | null): number[] {
   if (ctx.attrs.has('kernel_shape')) return ctx.attrs.ints('kernel_shape');
   const dims = w?.type.shape.slice(2) ?? [];
   if (!w || !dims.every(isStatic)) {
@@ -24,7 +24,7 @@ function kernelOf(ctx: ConvertCtx, w: Value | null): number[] {
   return dims as number[];
 }
 
-function windowAttrs(ctx: ConvertCtx, kernel: number[], x: Value): Window {
+export function windowAttrs(ctx: ConvertCtx, kernel: number[], x: Value): Window {
   const n = kernel.length, a = ctx.attrs;
   if (n !== ctx.rank(x) - 2) {
     a.fail('kernel_shape', `has ${n} dims but the input has rank ${ctx.rank(x)} `

@@ -1,0 +1,118 @@
+// Converter for ONNX ConvTranspose (opsets 1 and 11) to the kestrel `conv_transpose` op
+// (ir/ops/conv-transpose.ts). Requires: conv_transpose. Guarantees: the op's window is complete
+// and static: kernel (attribute or the weight's static dims), strides, dilations, output padding,
+// group, and pads resolved from pads, auto_pad or output_shape as the ONNX reference resolves them
+// (total padding s*(in-1) + output_padding + d*(k-1) + 1 - out, split half to the begin for
+// SAME_UPPER and half to the end otherwise); output_shape over symbolic input dims is unsupported.
+// The 2-D upsampling form (kernel = stride, nothing else) becomes a GEMM and a depth-to-space.
+
+import { isStatic } from '../../../../ir/dim.js';
+import { makeConst } from '../../../../ir/const.js';
+import type { Value } from '../../../../ir/graph.js';
+import type { ConvertCtx } from '../context.js';
+import { row, type ConverterRow } from './types.js';
+
+const AUTO_PADS = ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'];
+
+/** kernel_shape, else the weight's spatial dims where static (NaN where symbolic). */
+function kernelOf(ctx: ConvertCtx, w: Value): number[] {
+  if (ctx.attrs.has('kernel_shape')) return ctx.attrs.ints('kernel_shape');
+  return w.type.shape.slice(2).map((d) => (isStatic(d) ? d : NaN));
+}
+
+function listAttr(ctx: ConvertCtx, name: string, n: number, dflt: number, min: number): number[] {
+  const v = ctx.attrs.ints(name, new Array<number>(n).fill(dflt));
+  if (v.length !== n) ctx.attrs.fail(name, `has ${v.length} values, expected ${n}`);
+  if (v.some((e) => e < min)) ctx.attrs.fail(name, `has a value below ${min} [${v}]`);
+  return v;
+}
+
+/** Begin/end pads from a total padding: SAME_UPPER puts the smaller half first. */
+function split(total: number, upper: boolean): [number, number] {
+  const half = Math.floor(total / 2);
+  return upper ? [half, total - half] : [total - half, half];
+}
+
+function padsOf(ctx: ConvertCtx, x: Value, k: number[], s: number[], d: number[], op: number[]): number[] {
+  const n = k.length, autoPad = ctx.attrs.string('auto_pad', 'NOTSET');
+  if (!AUTO_PADS.includes(autoPad)) ctx.attrs.fail('auto_pad', `has unknown value '${autoPad}'`);
+  const natural = (i: number, inLen: number) => s[i] * (inLen - 1) + op[i] + d[i] * (k[i] - 1) + 1;
+  const begins: number[] = [], ends: number[] = [];
+  if ((autoPad !== 'NOTSET' || ctx.attrs.has('output_shape')) && k.some(Number.isNaN)) {
+    ctx.unsupported('ConvTranspose auto_pad or output_shape with a symbolic kernel');
+  }
+  const take = ([b, e]: [number, number]) => { begins.push(b); ends.push(e); };
+  if (ctx.attrs.has('output_shape')) {
+    const os = ctx.attrs.ints('output_shape').slice(-n);
+    if (os.length !== n) ctx.attrs.fail('output_shape', `has fewer than ${n} values`);
+    const X = x.type.shape.slice(2);
+    if (!X.every(isStatic)) ctx.unsupported('ConvTranspose output_shape with symbolic input dims');
+    X.forEach((inLen, i) => take(split(natural(i, inLen as number) - os[i], autoPad === 'SAME_UPPER')));
+  } else if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+    // out = in * s, so the total padding op + d*(k-1) + 1 - s does not depend on the input.
+    k.forEach((_, i) => take(split(natural(i, 1) - s[i], autoPad === 'SAME_UPPER')));
+  } else if (autoPad === 'VALID') {
+    k.forEach(() => take([0, 0]));
+  } else {
+    return listAttr(ctx, 'pads', 2 * n, 0, 0);
+  }
+  return [...begins, ...ends];
+}
+
+const int64s = (v: readonly number[]) => makeConst('int64', [v.length], v);
+
+/**
+ * The upsampling form (2-D, kernel = stride, no dilation, padding or groups), as a GEMM: every
+ * input pixel writes one kernel-sized block, so y = depth-to-space(x_NHWC @ w[C, M*kh*kw]) + b.
+ * The matmul runs on the fast GEMM kernels; the gather form would spend all but one tap in
+ * stride^2 on masked loads.
+ */
+function isUpsampling(w: Value, k: number[], s: number[], d: number[], op: number[], pads: number[],
+  group: number): boolean {
+  return k.length === 2 && group === 1 && k.every((v, i) => v === s[i]) && d.every((v) => v === 1)
+    && op.every((v) => v === 0) && pads.every((v) => v === 0) && w.type.shape.every(isStatic);
+}
+
+function upsamplingGemm(ctx: ConvertCtx, x: Value, w: Value, b: Value | null, k: number[]): Value[] {
+  const [c, m] = w.type.shape as number[];
+  const [kh, kw] = k;
+  const xt = ctx.emit('transpose', [x], { perm: [0, 2, 3, 1] })[0];
+  const wm = ctx.emit('reshape', [w, ctx.constant(int64s([c, m * kh * kw]))], { allowzero: 0 })[0];
+  const y = ctx.emit('matmul', [xt, wm], {})[0];
+  const blocks = ctx.emit('reshape', [y, ctx.constant(int64s([0, 0, 0, m, kh, kw]))], { allowzero: 0 })[0];
+  const nchw = ctx.emit('transpose', [blocks], { perm: [0, 3, 1, 4, 2, 5] })[0];
+  // [N, M, H*kh, W*kw] from the input's shape: shape * [1, 0, kh, kw] + [0, M, 0, 0].
+  const dims = ctx.emit('add', [ctx.emit('mul', [ctx.emit('shape', [x], {})[0],
+    ctx.constant(int64s([1, 0, kh, kw]))], {})[0], ctx.constant(int64s([0, m, 0, 0]))], {})[0];
+  if (!b) return ctx.result('reshape', [nchw, dims], { allowzero: 0 });
+  const out = ctx.emit('reshape', [nchw, dims], { allowzero: 0 })[0];
+  const bias = ctx.emit('reshape', [b, ctx.constant(int64s([m, 1, 1]))], { allowzero: 0 })[0];
+  return ctx.result('add', [out, bias], {});
+}
+
+function convTranspose(ctx: ConvertCtx): Value[] {
+  const x = ctx.input(0), w = ctx.input(1);
+  const kernel = kernelOf(ctx, w), n = kernel.length;
+  if (n !== ctx.rank(x) - 2) ctx.attrs.fail('kernel_shape', `has ${n} dims for input rank ${ctx.rank(x)}`);
+  const strides = listAttr(ctx, 'strides', n, 1, 1), dilations = listAttr(ctx, 'dilations', n, 1, 1);
+  const outputPadding = listAttr(ctx, 'output_padding', n, 0, 0);
+  outputPadding.forEach((p, i) => {
+    if (p >= Math.max(strides[i], dilations[i])) {
+      ctx.attrs.fail('output_padding', `value ${p} must be below the stride or dilation`);
+    }
+  });
+  const group = ctx.attrs.int('group', 1);
+  if (group <= 0) ctx.attrs.fail('group', `must be positive, got ${group}`);
+  const pads = padsOf(ctx, x, kernel, strides, dilations, outputPadding);
+  if (isUpsampling(w, kernel, strides, dilations, outputPadding, pads, group)) {
+    return upsamplingGemm(ctx, x, w, ctx.optInput(2), kernel);
+  }
+  const known: Record<string, number[]> = kernel.some(Number.isNaN) ? {} : { kernel };
+  return ctx.result('conv_transpose', [x, w, ctx.optInput(2)],
+    { ...known, strides, dilations, pads, outputPadding, group });
+}
+
+export const CONV_TRANSPOSE_ROWS: readonly ConverterRow[] = [
+  row('ConvTranspose', ['conv_transpose', 'transpose', 'reshape', 'matmul', 'shape', 'mul', 'add'],
+    convTranspose),
+];

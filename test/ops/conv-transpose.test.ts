@@ -1,0 +1,101 @@
+// conv_transpose vs a scatter reference (each input element adds x * w into the outputs its taps
+// reach, the definition of a transposed convolution): groups, strides, dilations, asymmetric and
+// negative pads, output padding, 1-D/2-D/3-D, bias; output dims over symbolic inputs and kernels.
+import { describe, expect, it } from 'vitest';
+import { dimKey, sym } from '../../ir/dim.js';
+import { Tensor } from '../../runtime-vm/tensor.js';
+import { attrInts, FLOAT, floatTensor, node, vi } from '../fixtures/onnx-builder.js';
+import { buildModel } from '../helpers/models.js';
+import { forEachIndex, prod, strides } from './ref.js';
+import { inferTyped, runTyped, tin } from './typed-run.js';
+
+interface Win { s: number[]; d: number[]; pads: number[]; op: number[]; group: number }
+
+function outShape(xs: number[], ws: number[], w: Win): number[] {
+  const n = xs.length - 2;
+  const sp = xs.slice(2).map((x, i) => w.s[i] * (x - 1) + w.op[i] + w.d[i] * (ws[i + 2] - 1) + 1
+    - w.pads[i] - w.pads[i + n]);
+  return [xs[0], ws[1] * w.group, ...sp];
+}
+
+function scatterRef(x: number[], xs: number[], wt: number[], ws: number[], b: number[] | null,
+  w: Win): number[] {
+  const os = outShape(xs, ws, w);
+  const out = new Array<number>(prod(os)).fill(0);
+  const [xst, wst, ost] = [strides(xs), strides(ws), strides(os)];
+  const cg = xs[1] / w.group, mg = ws[1];
+  forEachIndex(xs, ([bn, c, ...xi]) => {
+    const g = Math.floor(c / cg);
+    forEachIndex(ws.slice(1), ([m, ...k]) => {
+      const o = xi.map((v, i) => v * w.s[i] + k[i] * w.d[i] - w.pads[i]);
+      if (o.some((v, i) => v < 0 || v >= os[i + 2])) return;
+      const oi = [bn, g * mg + m, ...o].reduce((a, v, i) => a + v * ost[i], 0);
+      const xv = x[[bn, c, ...xi].reduce((a, v, i) => a + v * xst[i], 0)];
+      out[oi] += xv * wt[[c, m, ...k].reduce((a, v, i) => a + v * wst[i], 0)];
+    });
+  });
+  if (b) forEachIndex(os, (idx) => { out[idx.reduce((a, v, i) => a + v * ost[i], 0)] += b[idx[1]]; });
+  return out;
+}
+
+const vals = (n: number, seed: number) =>
+  Array.from({ length: n }, (_, i) => (((i * 37 + seed) % 19) - 9) / 8);
+
+function check(xs: number[], ws: number[], win: Partial<Win>, bias = true): void {
+  const n = xs.length - 2;
+  const w: Win = { s: new Array<number>(n).fill(1), d: new Array<number>(n).fill(1),
+    pads: new Array<number>(2 * n).fill(0), op: new Array<number>(n).fill(0), group: 1, ...win };
+  const x = vals(prod(xs), 1), wt = vals(prod(ws), 5), b = bias ? vals(ws[1] * w.group, 3) : null;
+  const ins = [tin('float32', xs, x), tin('float32', ws, wt), b ? tin('float32', [b.length], b) : null];
+  const r = runTyped('conv_transpose', ins, { kernel: ws.slice(2), strides: w.s, dilations: w.d,
+    pads: w.pads, outputPadding: w.op, group: w.group });
+  expect(r.status).toBe(0);
+  expect(r.types[0].shape).toEqual(outShape(xs, ws, w));
+  const want = scatterRef(x, xs, wt, ws, b, w);
+  r.outputs[0].forEach((v, i) => expect(v).toBeCloseTo(want[i], 4));
+}
+
+describe('conv_transpose', () => {
+  it('2-D, stride 1', () => check([1, 2, 3, 3], [2, 3, 3, 3], {}));
+  it('2-D, stride 2 = kernel (UNet upsampling)', () => check([2, 3, 4, 5], [3, 2, 2, 2], { s: [2, 2] }));
+  it('strides, dilations and asymmetric pads', () =>
+    check([1, 2, 4, 3], [2, 2, 3, 2], { s: [3, 2], d: [2, 1], pads: [1, 0, 2, 1] }));
+  it('output padding and a negative end pad (output_shape larger than natural)', () =>
+    check([1, 1, 3, 3], [1, 2, 3, 3], { s: [3, 2], op: [1, 1], pads: [0, 0, -1, 0] }));
+  it('groups', () => check([1, 4, 3, 3], [4, 2, 3, 3], { group: 2, s: [2, 1] }, false));
+  it('1-D and 3-D', () => {
+    check([1, 2, 5], [2, 3, 3], { s: [2] });
+    check([1, 2, 3, 2, 2], [2, 1, 2, 2, 2], { s: [1, 2, 1], pads: [1, 0, 0, 0, 1, 0] });
+  });
+  it('symbolic batch, spatial and kernel dims', () => {
+    const [y] = inferTyped('conv_transpose', [
+      tin('float32', [1, 2, 4, 4], [], false, [sym('n'), 2, sym('h'), 4]),
+      tin('float32', [2, 3, 2, 2], [], false, [2, 3, sym('k'), 2]), null,
+    ], { strides: [2, 2], dilations: [1, 1], pads: [0, 0, 0, 0], outputPadding: [0, 0], group: 1 });
+    expect(y.shape.map(dimKey)).toEqual(['n', '3', dimKey(y.shape[2]), '8']);
+    expect(dimKey(y.shape[2])).toMatch(/h/);
+    expect(dimKey(y.shape[2])).toMatch(/k/);
+  });
+  it('rejects a weight whose dim 0 is not the input channels', () => {
+    expect(() => inferTyped('conv_transpose', [tin('float32', [1, 2, 3, 3], []),
+      tin('float32', [3, 1, 2, 2], []), null], { kernel: [2, 2] })).toThrow(/KC0402/);
+  });
+  it('the 2-D upsampling form (kernel = stride) imported as a GEMM, symbolic batch and size', async () => {
+    const ws = [3, 2, 2, 3], w = vals(prod(ws), 5), b = [0.5, -1];
+    const session = await buildModel('convt-up', {
+      nodes: [node('ConvTranspose', ['x', 'w', 'b'], ['y'], [attrInts('strides', [2, 3])])],
+      inputs: [vi('x', FLOAT, ['n', 3, 'h', 'w'])], outputs: [vi('y', FLOAT, ['n', 2, null, null])],
+      initializers: [floatTensor('w', ws, w), floatTensor('b', [2], b)],
+    });
+    try {
+      for (const xs of [[1, 3, 2, 3], [2, 3, 3, 1]]) {
+        const x = vals(prod(xs), 1);
+        const out = await session.run({ x: new Tensor('float32', Float32Array.from(x), xs) });
+        const win: Win = { s: [2, 3], d: [1, 1], pads: [0, 0, 0, 0], op: [0, 0], group: 1 };
+        expect(out.y.dims).toEqual(outShape(xs, ws, win));
+        const want = scatterRef(x, xs, w, ws, b, win);
+        Array.from(out.y.data as Float32Array).forEach((v, i) => expect(v).toBeCloseTo(want[i], 4));
+      }
+    } finally { session.dispose(); }
+  });
+});

@@ -12,13 +12,17 @@ import { dtypeInfo } from '../../ir/dtype.js';
 import { nodeReads, type Value } from '../../ir/graph.js';
 import type { ProgramWriter } from '../../codegen/vm-program.js';
 import { lastUses } from './data-refs.js';
-import { type Plan, plainVar } from './plan.js';
+import type { Plan } from './plan.js';
 
 /** Bytes of `v` as a dim over `bound` symbols, or undefined when it is not one. */
 function bytesOf(v: Value, bound: ReadonlySet<string>): Dim | undefined {
   if (v.type.sequence || v.type.optional || v.data) return undefined;
   // Checked per dim before multiplying: a product of data-dependent dims can grow exponentially.
-  if (!v.type.shape.every((d) => dimVars(d).every((s) => bound.has(s)))) return undefined;
+  // Only sums of products of input symbols: a floor division or remainder could fail (KR0203)
+  // here, before the node that computes it could name itself.
+  const plain = (d: Dim) => isStatic(d) || (d.terms.every((t) => t.atoms.every((x) => x.kind === 'var'))
+    && dimVars(d).every((s) => bound.has(s)));
+  if (!v.type.shape.every(plain)) return undefined;
   return dimMul(dimProduct(v.type.shape), dtypeInfo(v.type.dtype).bytes);
 }
 
@@ -63,6 +67,8 @@ export function plannedPeak(p: Plan, bound: ReadonlySet<string>): Dim | undefine
 
 export interface PeakCheckDeps {
   readonly a: ProgramWriter;
+  /** The symbols the inputs bind (what the plan may use). */
+  readonly bound: ReadonlySet<string>;
   dimReg(d: Dim): number;
 }
 
@@ -72,8 +78,7 @@ export interface PeakCheckDeps {
  */
 export function emitPeakCheck(p: Plan, deps: PeakCheckDeps): void {
   const inputs = p.func.inputs.filter((v) => !v.type.sequence && !v.type.optional);
-  const bound = new Set(inputs.flatMap((v) => v.type.shape.map(plainVar)).filter((s) => s !== undefined));
-  const peak = plannedPeak(p, bound);
+  const peak = plannedPeak(p, deps.bound);
   if (peak === undefined || (isStatic(peak) && peak < 2 ** 20)) return; // nothing a limit would refuse
   const { a } = deps;
   const bytes = deps.dimReg(peak), limit = a.reg(), ok = a.reg();

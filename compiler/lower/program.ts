@@ -111,6 +111,9 @@ class ProgramBuilder {
     this.bindData(v);
   }
 
+  /** The symbols bound so far (after bindInputs: those the inputs bind). */
+  boundSymbols(): ReadonlySet<string> { return new Set(this.symRegs.keys()); }
+
   dimReg(d: Dim): number {
     const key = dimKey(d);
     const hit = this.dimRegs.get(key);
@@ -470,7 +473,7 @@ class ProgramBuilder {
 export function lowerProgram(plan: Plan, o: ProgramOptions, a: ProgramWriter): VmProgram {
   const b = new ProgramBuilder(a, o.constants, dataReferences(plan.func), o.debug);
   b.bindInputs(plan.func.inputs);
-  emitPeakCheck(plan, { a, dimReg: (d) => b.dimReg(d) });
+  emitPeakCheck(plan, { a, bound: b.boundSymbols(), dimReg: (d) => b.dimReg(d) });
   b.func(plan, true);
   b.ret(plan.func.outputs);
   return a.finish({ nInputs: plan.func.inputs.length, nOutputs: plan.func.outputs.length,

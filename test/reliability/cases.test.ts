@@ -55,14 +55,17 @@ describe('§12 attributes out of range (KC0401, naming node and attribute)', () 
       await failsThenWorks(() => compileSpec('attr', spec), 'KC0401', naming, goodCompile);
     });
   }
-  it('Resize (scales of NaN/Inf/0) is not supported: reported as such, not mis-compiled', async () => {
-    const spec: Spec = {
-      nodes: [node('Resize', ['x', '', 'scales'], ['y'], [], 'resize_1')],
-      inputs: [vi('x', FLOAT, [1, 1, 4, 4])], outputs: [vi('y', FLOAT, [null, null, null, null])],
-      initializers: [floatTensor('scales', [4], [1, 1, Number.NaN, 0])],
-    };
-    await failsThenWorks(() => compileSpec('resize', spec), 'KC0301', /Resize.*'resize_1'/, goodCompile);
-  });
+  for (const bad of [Number.NaN, Infinity, 0]) {
+    it(`Resize scales of ${bad}: KC0401 naming the node`, async () => {
+      const spec: Spec = {
+        nodes: [node('Resize', ['x', '', 'scales'], ['y'], [], 'resize_1')],
+        inputs: [vi('x', FLOAT, [1, 1, 4, 4])], outputs: [vi('y', FLOAT, [null, null, null, null])],
+        initializers: [floatTensor('scales', [4], [1, 1, bad, 2])],
+      };
+      await failsThenWorks(() => compileSpec('resize', spec), 'KC0401', /'resize_1' \(Resize\).*scales/,
+        goodCompile);
+    });
+  }
 });
 
 // The planned-peak check (compiler/lower/memory-plan.ts) refuses these before the first allocation.

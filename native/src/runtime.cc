@@ -117,6 +117,10 @@ Status find_symbols(void* h, Symbols* s) {
   for (const uint64_t n : sizes) {
     if (n < sizeof(uint64_t)) return Fail(code::kArtifactInvalid, "an artifact size symbol is malformed");
   }
+  const void* words[] = {s->kernels, s->kernel_count, s->bytecode_size, s->constants_size, s->manifest_size};
+  for (const void* p : words) {  // forged symbols may point anywhere; these are read as 8-byte words
+    if (reinterpret_cast<uintptr_t>(p) % 8) return Fail(code::kArtifactInvalid, "misaligned artifact symbol");
+  }
   if (*s->kernel_count > kernels / sizeof(kestrel_kernel_fn) || *s->bytecode_size > bytecode ||
       *s->constants_size > constants || *s->manifest_size > manifest) {
     return Fail(code::kArtifactInvalid, "an exported size exceeds the data the artifact holds");

@@ -20,7 +20,7 @@ namespace kestrel {
 namespace {
 
 constexpr uint32_t kPtLoad = 1, kPtDynamic = 2, kPtGnuStack = 0x6474e551, kPtGnuRelro = 0x6474e552;
-constexpr uint32_t kPfX = 1;
+constexpr uint32_t kPfX = 1, kPfW = 2;
 constexpr int64_t kDtNull = 0, kDtNeeded = 1, kDtPltRelSz = 2, kDtHash = 4, kDtStrTab = 5;
 constexpr int64_t kDtSymTab = 6, kDtRela = 7, kDtRelaSz = 8, kDtStrSz = 10, kDtRel = 17, kDtJmpRel = 23;
 constexpr int64_t kDtGnuHash = 0x6ffffef5, kDtVerSym = 0x6ffffff0, kDtVerNeed = 0x6ffffffe;
@@ -50,6 +50,17 @@ struct Elf {
       if (n <= s.memsz - (a - s.vaddr)) return true;
     }
     return false;
+  }
+  // Whether `n` bytes at `a` lie in a writable PT_LOAD and outside PT_DYNAMIC: ld.so reads the
+  // dynamic array again after relocating, so a relocation aimed into it would forge its entries.
+  bool writable(uint64_t a, uint64_t n) const {
+    bool in = false;
+    for (const Seg& s : segs) {
+      if (s.type == kPtDynamic && a < s.vaddr + s.memsz && s.vaddr < a + n) return false;
+      const bool hit = a >= s.vaddr && a - s.vaddr <= s.memsz && n <= s.memsz - (a - s.vaddr);
+      if (s.type == kPtLoad && (s.flags & kPfW) && hit) in = true;
+    }
+    return in;
   }
   template <typename T>
   T rd(uint64_t off) const {
@@ -282,6 +293,9 @@ Status check_relocs(const std::string& path, const Elf& e, uint64_t table, uint6
     if (static_cast<uint32_t>(info) == irelative) return refuse(path, "it has an IRELATIVE relocation");
     if ((info >> 32) >= nsyms) return refuse(path, "a relocation names a symbol that does not exist");
     if (!e.mapped(where, 8)) return refuse(path, "a relocation writes outside the artifact");
+    if (where % 8 || !e.writable(where, 8)) {
+      return refuse(path, "a relocation writes outside the artifact's writable data, or misaligned");
+    }
   }
   return Ok();
 }

@@ -6,9 +6,10 @@
 // Usage: node scripts/gen-errors.mjs [--check]   (--check exits 1 when docs/errors.md is stale)
 // Guarantees: deterministic output (a pure function of the two files); fails on a duplicate code,
 // an entry without a doc comment, or a code outside its catalogue's prefix.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeOrCheck } from './generated-files.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(ROOT, 'docs', 'errors.md');
@@ -93,16 +94,5 @@ export function generate() {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const text = generate();
-  if (process.argv.includes('--check')) {
-    let current = '';
-    try { current = readFileSync(OUT, 'utf8'); } catch { /* missing: stale */ }
-    if (current !== text) {
-      console.error('docs/errors.md is stale: run `node scripts/gen-errors.mjs`');
-      process.exitCode = 1;
-    }
-  } else {
-    writeFileSync(OUT, text);
-    console.log(`wrote ${OUT}`);
-  }
+  writeOrCheck(ROOT, [[OUT, generate()]], 'the diagnostics catalogues', 'npm run gen:errors');
 }

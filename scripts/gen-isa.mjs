@@ -3,16 +3,14 @@
 //   native/src/isa_generated.h   opcode enum, operand-kind table, int-op enum (decoder/verifier)
 // Usage: node scripts/gen-isa.mjs [--check]   (--check exits 1 when a generated file is stale)
 // Guarantees: output is deterministic (a pure function of isa.json), so tests can diff it.
-import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { camel, chunk, writeOrCheck } from './generated-files.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const KINDS = ['reg', 'regs', 'u32', 'imm', 'imms', 'target', 'kernel', 'dtype', 'str'];
 
-const chunk = (xs, n) =>
-  Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, i * n + n));
-const camel = (s) => s.split('_').map((w) => w[0].toUpperCase() + w.slice(1)).join('');
 
 function validate(isa) {
   const codes = new Set();
@@ -113,21 +111,6 @@ export function outputs(root = ROOT) {
   ];
 }
 
-function main() {
-  const check = process.argv.includes('--check');
-  let stale = false;
-  for (const [path, text] of outputs()) {
-    let old = '';
-    try { old = readFileSync(path, 'utf8'); } catch { /* missing counts as stale */ }
-    if (old === text) continue;
-    stale = true;
-    if (check) console.error(`stale: ${relative(ROOT, path)} differs from what isa.json generates`);
-    else writeFileSync(path, text);
-  }
-  if (check && stale) {
-    console.error('run `npm run gen:isa` and commit the regenerated files');
-    process.exit(1);
-  }
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  writeOrCheck(ROOT, outputs(), 'isa.json', 'npm run gen:isa');
 }
-
-if (process.argv[1] === fileURLToPath(import.meta.url)) main();

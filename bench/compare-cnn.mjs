@@ -8,17 +8,12 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { compile, load } from '../dist/api.js';
 import { readDataSet } from '../dist/tools/testdata.js';
+import { args, opt, shared } from './args.mjs';
 
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-};
-const shared = process.env.KESTREL_SHARED ?? resolve('..', 'shared');
 const models = opt('models', 'mobilenetv2,zoo_shufflenet,zoo_squeezenet,resnet18').split(',');
 const rounds = Number(opt('rounds', '6'));
 const block = Number(opt('block', '5'));

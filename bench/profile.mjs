@@ -13,12 +13,8 @@ import * as ort from 'onnxruntime-node';
 import { ortDefaultOptions, ortNoSpinOptions } from './ort-options.mjs';
 import { compile, load, Tensor } from '../dist/api.js';
 import { ModelType } from '../dist/compiler/frontend/onnx/schema.js';
+import { opt } from './args.mjs';
 
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-};
 const runs = Number(opt('runs', '30'));
 const threads = Number(opt('threads', '2'));
 const filter = opt('filter', '');

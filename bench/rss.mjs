@@ -8,17 +8,15 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { compile, load, Tensor } from '../dist/api.js';
 import { readDataSet } from '../dist/tools/testdata.js';
+import { args, opt, shared } from './args.mjs';
 
 if (typeof globalThis.gc !== 'function') { // re-run with --expose-gc
   const r = spawnSync(process.execPath, ['--expose-gc', ...process.argv.slice(1)], { stdio: 'inherit' });
   process.exit(r.status ?? 1);
 }
-const args = process.argv.slice(2);
-const opt = (name, dflt) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : dflt; };
-const shared = process.env.KESTREL_SHARED ?? resolve('..', 'shared');
 const dir = mkdtempSync(join(tmpdir(), 'kestrel-rss-'));
 const MiB = 2 ** 20;
 

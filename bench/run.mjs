@@ -17,7 +17,7 @@
 
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { compile, load } from '../dist/api.js';
 import { compareTensors, readDataSet } from '../dist/tools/testdata.js';
@@ -28,13 +28,8 @@ import { ortDefaultOptions, ortNoSpinOptions } from './ort-options.mjs';
 import { describePeak, measurePeak, peakAt } from './peak.mjs';
 import { loadAverage, machineInfo, writeMarkdown } from './report.mjs';
 import { mainColumns, neighbourColumns, summary, textTable } from './table.mjs';
+import { args, opt, shared } from './args.mjs';
 
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-};
-const shared = process.env.KESTREL_SHARED ?? resolve('..', 'shared');
 const threads = Number(opt('threads', '2'));
 const neighbourMode = args.includes('--neighbour');
 const opts = {

@@ -5,16 +5,14 @@
 
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ortNoSpinOptions as ortOptions } from './ort-options.mjs';
 import { compile, load, Tensor } from '../dist/api.js';
+import { opt, shared } from './args.mjs';
 
-const args = process.argv.slice(2);
-const opt = (name, dflt) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : dflt; };
 const runs = Number(opt('runs', '30'));
 const threads = Number(opt('threads', '2'));
-const shared = process.env.KESTREL_SHARED ?? resolve('..', 'shared');
 const tmp = mkdtempSync(join(tmpdir(), 'kestrel-bench-'));
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 

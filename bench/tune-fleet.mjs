@@ -12,13 +12,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { opt, shared } from './args.mjs';
 
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-};
-const shared = process.env.KESTREL_SHARED ?? resolve('..', 'shared');
 const name = opt('model', 'mobilenetv2');
 const trials = opt('trials', '80');
 const reps = Number(opt('reps', '2'));

@@ -6,19 +6,14 @@
 
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { bestSchedules, compile, hostTarget, load, loadLog } from '../dist/api.js';
 import { readDataSet } from '../dist/tools/testdata.js';
 import { measureCase } from './measure.mjs';
 import { ortDefaultOptions } from './ort-options.mjs';
+import { opt, shared } from './args.mjs';
 
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-};
-const shared = process.env.KESTREL_SHARED ?? resolve('..', 'shared');
 const name = opt('model', 'resnet18');
 const log = opt('tuning-log');
 if (!log) throw new Error('--tuning-log FILE is required');

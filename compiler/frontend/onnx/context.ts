@@ -56,6 +56,9 @@ export interface ConvertCtx {
    */
   resultFrom(op: string, inputs: readonly (Value | null)[], names: Readonly<Record<string, string>>,
     set?: Attrs): Value[];
+  /** `resultFrom` for an intermediate node: its outputs take fresh names, not the ONNX node's. */
+  emitFrom(op: string, inputs: readonly (Value | null)[], names: Readonly<Record<string, string>>,
+    set?: Attrs): Value[];
   constant(data: ConstData, hint?: string): Value;
   scalar(dtype: DType, value: number, hint?: string): Value;
   unsupported(reason: string): never;
@@ -98,6 +101,10 @@ export function makeContext(deps: ContextDeps, node: OnnxNodeInfo, attrs: AttrRe
       const read = { ...onnxAttrs(getOp(op), attrs, names), ...set };
       return emitNode(deps, where, op, ins, read, (k) => outputNames[k] || `${node.name}/${op}_${count++}`,
         names);
+    },
+    emitFrom(op, ins, names, set = {}) {
+      const read = { ...onnxAttrs(getOp(op), attrs, names), ...set };
+      return emitNode(deps, where, op, ins, read, () => `${node.name}/${op}_${count++}`, names);
     },
     constant: (data, hint) => makeValue(deps.ids, hint ?? `${node.name}/const_${count++}`,
       { dtype: data.dtype, shape: data.shape }, data),

@@ -8,11 +8,11 @@
 
 import { isStatic } from '../../../../ir/dim.js';
 import { makeConst } from '../../../../ir/const.js';
+import { AUTO_PADS } from '../../../../ir/ops/attrs.js';
 import type { Value } from '../../../../ir/graph.js';
 import type { ConvertCtx } from '../context.js';
 import { row, type ConverterRow } from './types.js';
 
-const AUTO_PADS = ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'];
 
 /** kernel_shape, else the weight's spatial dims where static (NaN where symbolic). */
 function kernelOf(ctx: ConvertCtx, w: Value): number[] {
@@ -35,7 +35,7 @@ function split(total: number, upper: boolean): [number, number] {
 
 function padsOf(ctx: ConvertCtx, x: Value, k: number[], s: number[], d: number[], op: number[]): number[] {
   const n = k.length, autoPad = ctx.attrs.string('auto_pad', 'NOTSET');
-  if (!AUTO_PADS.includes(autoPad)) ctx.attrs.fail('auto_pad', `has unknown value '${autoPad}'`);
+  if (!AUTO_PADS.some((p) => p === autoPad)) ctx.attrs.fail('auto_pad', `has unknown value '${autoPad}'`);
   const natural = (i: number, inLen: number) => s[i] * (inLen - 1) + op[i] + d[i] * (k[i] - 1) + 1;
   const begins: number[] = [], ends: number[] = [];
   if ((autoPad !== 'NOTSET' || ctx.attrs.has('output_shape')) && k.some(Number.isNaN)) {

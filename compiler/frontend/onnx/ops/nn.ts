@@ -8,16 +8,13 @@ import type { Value } from '../../../../ir/graph.js';
 import type { ConvertCtx } from '../context.js';
 import { row, type ConverterRow } from './types.js';
 
-const AUTO_PADS = ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'];
-
-export interface Window {
-  kernel: number[]; strides: number[]; pads: number[]; dilations: number[]; autoPad: string;
-}
-
 /** kestrel window attributes (WINDOW_ATTRS in ir/ops/attrs.ts, which validates them) -> ONNX names. */
 const WINDOW_NAMES = Object.freeze({
   kernel: 'kernel_shape', strides: 'strides', pads: 'pads', dilations: 'dilations', autoPad: 'auto_pad',
 });
+
+/** The ONNX names of the `conv` op's attributes (Conv, and the integer convolutions of qlinear.ts). */
+export const CONV_NAMES = Object.freeze({ ...WINDOW_NAMES, group: 'group' });
 
 /** Kernel shape from the attribute, else from the weight's static spatial dims. */
 export function kernelOf(ctx: ConvertCtx, w: Value | null): number[] {
@@ -29,38 +26,9 @@ export function kernelOf(ctx: ConvertCtx, w: Value | null): number[] {
   return dims as number[];
 }
 
-export function windowAttrs(ctx: ConvertCtx, kernel: number[], x: Value): Window {
-  const n = kernel.length, a = ctx.attrs;
-  if (n !== ctx.rank(x) - 2) {
-    a.fail('kernel_shape', `has ${n} dims but the input has rank ${ctx.rank(x)} `
-      + `(expected ${ctx.rank(x) - 2})`);
-  }
-  const w: Window = {
-    kernel, strides: a.ints('strides', ones(n)), pads: a.ints('pads', zeros(2 * n)),
-    dilations: a.ints('dilations', ones(n)), autoPad: a.string('auto_pad', 'NOTSET'),
-  };
-  checkLen(ctx, 'strides', w.strides, n);
-  checkLen(ctx, 'pads', w.pads, 2 * n);
-  checkLen(ctx, 'dilations', w.dilations, n);
-  if (kernel.some((k) => k <= 0)) a.fail('kernel_shape', `has a non-positive value [${kernel}]`);
-  if (w.strides.some((s) => s <= 0)) a.fail('strides', `has a non-positive value [${w.strides}]`);
-  if (w.dilations.some((d) => d <= 0)) a.fail('dilations', `has a non-positive value [${w.dilations}]`);
-  if (w.pads.some((p) => p < 0 || p > 1 << 20)) a.fail('pads', `has a negative or huge value [${w.pads}]`);
-  if (!AUTO_PADS.includes(w.autoPad)) a.fail('auto_pad', `has unknown value '${w.autoPad}'`);
-  return w;
-}
-
-function checkLen(ctx: ConvertCtx, name: string, v: readonly number[], n: number): void {
-  if (v.length !== n) ctx.attrs.fail(name, `has ${v.length} values, expected ${n}`);
-}
-
-const ones = (n: number) => new Array<number>(n).fill(1);
-const zeros = (n: number) => new Array<number>(n).fill(0);
-
 function conv(ctx: ConvertCtx): Value[] {
   const w = ctx.input(1);
-  return ctx.resultFrom('conv', [ctx.input(0), w, ctx.optInput(2)], { ...WINDOW_NAMES, group: 'group' },
-    { kernel: kernelOf(ctx, w) });
+  return ctx.resultFrom('conv', [ctx.input(0), w, ctx.optInput(2)], CONV_NAMES, { kernel: kernelOf(ctx, w) });
 }
 
 function batchNorm(ctx: ConvertCtx): Value[] {

@@ -8,18 +8,16 @@
 
 import type { Value } from '../../../../ir/graph.js';
 import type { ConvertCtx } from '../context.js';
-import { kernelOf, windowAttrs } from './nn.js';
+import { CONV_NAMES, kernelOf } from './nn.js';
 import { centred, multiplier, requantize } from './quant.js';
 import { row, type ConverterRow } from './types.js';
 
 /** The exact accumulator of a convolution of centred x and w (+ int32 bias), float32. */
 export function integerConv(ctx: ConvertCtx, x: Value, zx: Value | null, w: Value, zw: Value | null,
   bias: Value | null): Value {
-  const win = windowAttrs(ctx, kernelOf(ctx, w), x);
-  const group = ctx.attrs.int('group', 1);
-  if (group <= 0) ctx.attrs.fail('group', `must be positive, got ${group}`);
   const b = bias ? centred(ctx, bias, null, 0) : null;
-  return ctx.emit('conv', [centred(ctx, x, zx, 1), centred(ctx, w, zw, 0), b], { ...win, group })[0];
+  return ctx.emitFrom('conv', [centred(ctx, x, zx, 1), centred(ctx, w, zw, 0), b], CONV_NAMES,
+    { kernel: kernelOf(ctx, w) })[0];
 }
 
 /** Zero point axes of a matmul: per row of A (axis -2) and per column of B (axis -1). */

@@ -22,11 +22,12 @@ import { REDUCE_OPS } from './reduce.js';
 import { REDUCE_AXES_OPS } from './reduce-axes.js';
 import { LOSS_OPS } from './loss.js';
 import { CUMULATIVE_OPS } from './cumulative.js';
+import { SCATTER_OPS } from './scatter.js';
 import { legacyOps, opTable, type OpDef, type Trait } from './registry.js';
 
 const FAMILIES: readonly (readonly OpDef[])[] = [
   ELEMENTWISE_OPS, CONV_OPS, POOL_OPS, NORM_OPS, REDUCE_OPS, GENERATE_OPS, REDUCE_AXES_OPS, LOSS_OPS,
-  CUMULATIVE_OPS,
+  CUMULATIVE_OPS, SCATTER_OPS,
 ];
 
 export const OPS: ReadonlyMap<string, OpDef> = opTable([...FAMILIES.flat(), ...legacyOps()]);

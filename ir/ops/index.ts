@@ -14,6 +14,9 @@ import { GENERATE_OPS } from './generate.js';
 import { NORM_OPS } from './norm.js';
 import { POOL_OPS } from './pool.js';
 import { REDUCE_OPS } from './reduce.js';
+import { REDUCE_AXES_OPS } from './reduce-axes.js';
+import { LOSS_OPS } from './loss.js';
+import { CUMULATIVE_OPS } from './cumulative.js';
 import { RNN_OPS } from './rnn.js';
 import { SELECT_OPS } from './select.js';
 import { SEQUENCE_OPS } from './sequence.js';
@@ -22,8 +25,8 @@ import { SLICE_OPS } from './slice.js';
 import { legacyOps, opTable, type OpDef, type Trait } from './registry.js';
 
 const FAMILIES: readonly (readonly OpDef[])[] = [
-  ELEMENTWISE_OPS, CONV_OPS, POOL_OPS, NORM_OPS, REDUCE_OPS, GENERATE_OPS, GATHER_OPS, SLICE_OPS,
-  SELECT_OPS, SHAPE_OPS, CONTROL_OPS, SEQUENCE_OPS, RNN_OPS,
+  ELEMENTWISE_OPS, CONV_OPS, POOL_OPS, NORM_OPS, REDUCE_OPS, GENERATE_OPS, REDUCE_AXES_OPS, LOSS_OPS,
+  CUMULATIVE_OPS, GATHER_OPS, SLICE_OPS, SELECT_OPS, SHAPE_OPS, CONTROL_OPS, SEQUENCE_OPS, RNN_OPS,
 ];
 
 export const OPS: ReadonlyMap<string, OpDef> = opTable([...FAMILIES.flat(), ...legacyOps()]);

@@ -5,10 +5,12 @@
 import { MICROSOFT_ROWS } from './contrib.js';
 import { CONTROL_ROWS } from './control.js';
 import { CONV_TRANSPOSE_ROWS } from './conv-transpose.js';
+import { CUMULATIVE_ROWS } from './cumulative.js';
 import { ELEMENTWISE_ROWS } from './elementwise.js';
 import { GENERATE_ROWS } from './generate.js';
 import { INDEXING_ROWS } from './indexing.js';
 import { LINALG_ROWS } from './linalg.js';
+import { LOSS_ROWS } from './loss.js';
 import { NN_ROWS } from './nn.js';
 import { QLINEAR_ROWS } from './qlinear.js';
 import { QUANT_ROWS } from './quant.js';
@@ -33,6 +35,7 @@ export const CONVERTERS: ReadonlyMap<string, readonly ConverterEntry[]> = build(
   ...ELEMENTWISE_ROWS, ...NN_ROWS, ...LINALG_ROWS, ...SHAPE_ROWS,
   ...REDUCE_ROWS, ...INDEXING_ROWS, ...GENERATE_ROWS, ...CONTROL_ROWS, ...RNN_ROWS,
   ...SELECT_ROWS, ...SEQUENCE_ROWS, ...RESIZE_ROWS, ...CONV_TRANSPOSE_ROWS, ...QUANT_ROWS, ...QLINEAR_ROWS,
+  ...LOSS_ROWS, ...CUMULATIVE_ROWS,
 ]);
 
 /** Converter tables of the other domains kestrel reads, each its own table (opsets of that domain). */

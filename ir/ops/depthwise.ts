@@ -16,7 +16,9 @@ import {
   LOWER_FAIL, ceilDivExpr, constOf, inBounds, intAttr, isZero, knob, padBeginExpr, padEndExpr, prodExpr,
   readWindow,
 } from './attrs.js';
-import { MAX_UNROLLED_WIDTH_TILES, crossesEnd, interiorCols, interiorRows } from './window-interior.js';
+import {
+  MAX_UNROLLED_WIDTH_TILES, choose, crossesEnd, interiorCols, interiorRows, rowUsers,
+} from './window-interior.js';
 
 /**
  * Depthwise 2-D conv (group = C = M): a register tile of TH output rows x TW vectors along the
@@ -98,22 +100,6 @@ export function lowerDepthwise(ctx: LowerCtx): Lowering {
   // its loads fold to constants, instead of per-lane bounds checks at every tap.
   const wtKind = nWtC !== undefined && nWtC <= MAX_UNROLLED_WIDTH_TILES ? 'unroll' : 'serial';
   return { kind: 'kernel', body: loop(pv, P, loop(wt, nWt, tile, wtKind), 'parallel') };
-}
-
-/**
- * For each input row r of a tile (0 .. (TH-1)*sH + (KH-1)*dH), the (output row, tap row) pairs
- * with th*sH + kh*dH = r, in increasing tap row: so each output still sums its taps row-major.
- */
-function rowUsers(TH: number, KH: number, sH: number, dH: number): [number, number][][] {
-  const users: [number, number][][] = Array.from({ length: (TH - 1) * sH + (KH - 1) * dH + 1 }, () => []);
-  for (let t = 0; t < TH; t++) for (let k = 0; k < KH; k++) users[t * sH + k * dH]!.push([t, k]);
-  return users;
-}
-
-/** `cond ? a : b` as code: one branch when the condition is a constant, else both behind an if. */
-function choose(cond: Expr, a: () => Stmt, b: () => Stmt): Stmt {
-  if (cond.kind === 'const') return cond.value ? a() : b();
-  return ifThen(cond, a(), b());
 }
 
 /**

@@ -9,7 +9,9 @@
 // Schedule (knobs):
 //   pool.vec  lanes along the last output axis (default target.vectorLanes)
 //   pool.wv   vectors per tile along it        (default 2, clamped to the output width)
-// Window pools run parallel over (n, c, outer output axes) and vectorise the last output axis.
+//   pool.rows output rows per tile of 2-D max pools (default 4)
+// Window pools run parallel over (n, c, outer output axes) and vectorise the last output axis;
+// 2-D max pools tile rows too and share input rows between them (./pool-max2d.ts, pool.rows).
 // Global pools run parallel over (n, c) and reduce the flattened spatial extent with V partial
 // accumulators (lane order fixed), then a serial sum over the lanes.
 // NOTE: max_pool's optional Indices output is not produced.
@@ -30,7 +32,8 @@ import type { InferCtx, OpDef } from './registry.js';
 import { lowestValue } from '../dtype.js';
 import { attr, type AttrValues } from './attr-schema.js';
 import { declareOp } from './declare.js';
-import { MAX_UNROLLED_WIDTH_TILES, interiorTile } from './window-interior.js';
+import { MAX_UNROLLED_WIDTH_TILES } from './window-interior.js';
+import { lowerMaxPool2d } from './pool-max2d.js';
 
 const MAX_POOL_ATTRS = { ...WINDOW_ATTRS, ceilMode: attr.flag(0) };
 const AVG_POOL_ATTRS = { ...MAX_POOL_ATTRS, countIncludePad: attr.flag(0) };
@@ -60,6 +63,7 @@ function lowerPool(ctx: LowerCtx, a: AttrValues<typeof AVG_POOL_ATTRS>, isMax: b
   const X = x.shape.slice(2), O = out.shape.slice(2);
   const padB = X.map((d, i) => padBeginExpr(win, i, d, O[i]));
   const padE = X.map((d, i) => padEndExpr(win, i, d, O[i]));
+  if (isMax && S === 2) return lowerMaxPool2d(ctx, win, [padB[0], padB[1], padE[0], padE[1]]);
   const V = knob(ctx.knobs, 'pool.vec', ctx.target.vectorLanes);
   const olC = constOf(O[S - 1]);
   const maxTW = olC !== undefined ? Math.ceil(olC / V) : 99;
@@ -82,11 +86,11 @@ function lowerPool(ctx: LowerCtx, a: AttrValues<typeof AVG_POOL_ATTRS>, isMax: b
 
   const lanes = (body: Stmt, kind: 'vectorize' | 'serial' = 'vectorize'): Stmt =>
     loop(tw, TW, loop(lv, V, body, kind), 'unroll');
-  let init: Stmt, step: (masked: boolean) => Stmt, result: Expr;
+  let init: Stmt, step: () => Stmt, result: Expr;
   if (isMax) {
     const ninf = imm(lowestValue(dt), dt);
     init = lanes(store(acc, aIdx, ninf));
-    step = (masked) => lanes(store(acc, aIdx, max(load(acc, aIdx), masked ? select(inside, xv, ninf) : xv)));
+    step = () => lanes(store(acc, aIdx, max(load(acc, aIdx), select(inside, xv, ninf))));
     result = load(acc, aIdx);
   } else {
     // With countIncludePad a tap counts when it lies in the padded input [-padB, X + padE).
@@ -101,28 +105,15 @@ function lowerPool(ctx: LowerCtx, a: AttrValues<typeof AVG_POOL_ATTRS>, isMax: b
     ));
     result = div(load(acc, aIdx), load(cnt, aIdx));
   }
-  const reduction = (masked: boolean): Stmt => {
-    let red = step(masked);
-    for (let i = S - 1; i >= 0; i--) red = loop(kv[i], win.kernel[i], red);
-    return red;
-  };
-  // 2-D max pools: tiles whose windows all lie inside the image skip the per-tap bounds selects
-  // (averages keep them: they also count the taps).
-  const interior = isMax && S === 2 ? interiorTile({
-    rb: oo[0], wt, TH: 1, TWV, OH: O[0], OW: O[1], H: X[0], W: X[1], KH: win.kernel[0], KW: win.kernel[1],
-    sH: win.strides[0], sW: win.strides[1], dH: win.dilations[0], dW: win.dilations[1], pT: padB[0],
-    pL: padB[1], check: [!isZero(padB[0]), hiCheck(0), !isZero(padB[1]), !isZero(padE[1]) || win.ceilMode],
-    rowTail: false, colTail: tail,
-  }) : null;
-  const red = interior === null ? reduction(true)
-    : interior.kind === 'const' ? reduction(false) : ifThen(interior, reduction(false), reduction(true));
+  let red = step();
+  for (let i = S - 1; i >= 0; i--) red = loop(kv[i], win.kernel[i], red);
   const st = out.store([n, c, ...oo, ol], result);
   const fin = lanes(tail ? ifThen(lt(ol, O[S - 1]), st) : st, out.vectorizable ? 'vectorize' : 'serial');
   let tile = alloc(acc, TWV, seq(init, red, fin));
   if (!isMax) tile = alloc(cnt, TWV, tile);
   const P = prodExpr([x.shape[0], x.shape[1], ...outerO]);
   const nWt = ceilDivExpr(O[S - 1], TWV), nWtC = constOf(nWt);
-  // As in ./depthwise.ts: a few width tiles unrolled, so their masks fold to constants.
+  // A few width tiles unrolled, so their masks fold to constants.
   const wtKind = nWtC !== undefined && nWtC <= MAX_UNROLLED_WIDTH_TILES ? 'unroll' : 'serial';
   return { kind: 'kernel', body: loop(pv, P, loop(wt, nWt, tile, wtKind), 'parallel') };
 }

@@ -7,8 +7,8 @@
 // input coordinate = out * stride + tap * dilation - begin padding. Guarantees: a constant true
 // when no side needs checking; otherwise a conjunction of uniform (per-tile) comparisons.
 
-import type { Expr } from '../tir.js';
-import { add, and, ge, imm, le, lt, min, mul, sub } from '../tir-build.js';
+import type { Expr, Stmt } from '../tir.js';
+import { add, and, ge, ifThen, imm, le, lt, min, mul, sub } from '../tir-build.js';
 import { constOf } from './attrs.js';
 
 /** Width tiles a kernel unrolls (each copy's masks then fold to constants) when there are this few. */
@@ -54,8 +54,6 @@ function colConds(g: TileGeometry): Expr[] {
   return conds;
 }
 
-export const interiorTile = (g: TileGeometry): Expr => conj([...rowConds(g), ...colConds(g)]);
-
 /**
  * Whether some window crosses the end of an axis: never without end padding (or ceil mode);
  * for static extents exactly — a 3x3 stride-2 conv with pads 1 over 112 columns ends its last
@@ -67,4 +65,20 @@ export function crossesEnd(out: Expr, k: number, s: number, d: number, padBegin:
   const [o, p, n] = [constOf(out), constOf(padBegin), constOf(size)];
   if (o === undefined || p === undefined || n === undefined) return true;
   return (o - 1) * s + (k - 1) * d - p >= n;
+}
+
+/**
+ * For each input row r of a tile (0 .. (TH-1)*sH + (KH-1)*dH), the (output row, tap row) pairs
+ * with th*sH + kh*dH = r, in increasing tap row: so each output still sums its taps row-major.
+ */
+export function rowUsers(TH: number, KH: number, sH: number, dH: number): [number, number][][] {
+  const users: [number, number][][] = Array.from({ length: (TH - 1) * sH + (KH - 1) * dH + 1 }, () => []);
+  for (let t = 0; t < TH; t++) for (let k = 0; k < KH; k++) users[t * sH + k * dH]!.push([t, k]);
+  return users;
+}
+
+/** `cond ? a : b` as code: one branch when the condition is a constant, else both behind an if. */
+export function choose(cond: Expr, a: () => Stmt, b: () => Stmt): Stmt {
+  if (cond.kind === 'const') return cond.value ? a() : b();
+  return ifThen(cond, a(), b());
 }

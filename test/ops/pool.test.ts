@@ -10,7 +10,7 @@ import { poolRef, prod } from './ref.js';
 interface Case {
   name: string; op: 'max_pool' | 'avg_pool'; x: number[]; kernel: number[]; strides?: number[];
   pads?: number[]; dilations?: number[]; ceil?: boolean; includePad?: boolean; out: number[];
-  autoPad?: string; refPads?: number[];
+  autoPad?: string; refPads?: number[]; knobs?: Record<string, number>;
 }
 
 function outShape(c: Case): number[] {
@@ -25,7 +25,7 @@ function runCase(c: Case): void {
   const attrs = { kernel: c.kernel, strides, pads, dilations, ceilMode: c.ceil ? 1 : 0,
     autoPad: c.autoPad ?? 'NOTSET',
     ...(c.op === 'avg_pool' ? { countIncludePad: c.includePad ? 1 : 0 } : {}) };
-  const r = runOp(c.op, [x], attrs);
+  const r = runOp(c.op, [x], attrs, { knobs: c.knobs });
   expect(r.shapes[0]).toEqual([c.x[0], c.x[1], ...outShape(c)]);
   const ref = poolRef(x.data, c.x, { kernel: c.kernel, strides, dilations, padsBegin: refPads.slice(0, S),
     padsEnd: refPads.slice(S), out: c.out, isMax: c.op === 'max_pool', includePad: !!c.includePad });
@@ -65,6 +65,14 @@ const CASES: Case[] = [
     kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], out: [5, 150] },
   { name: 'max 3x3 dilation 2 pad 2, 70 wide', op: 'max_pool', x: [1, 1, 8, 70], kernel: [3, 3],
     dilations: [2, 2], pads: [2, 2, 2, 2], out: [8, 70] },
+  // 2-D max pools tile output rows and share input rows between them (ir/ops/pool-max2d.ts).
+  { name: 'max 3x3 s2 no pads, 3-row tiles with a row tail', op: 'max_pool', x: [1, 2, 23, 45],
+    kernel: [3, 3], strides: [2, 2], out: [11, 22], knobs: { 'pool.rows': 3 } },
+  { name: 'max 3x3 strides 2x1, asymmetric pads, 4-row tiles, one vector per tile', op: 'max_pool',
+    x: [2, 1, 17, 40], kernel: [3, 3], strides: [2, 1], pads: [1, 0, 1, 2], out: [9, 40],
+    knobs: { 'pool.rows': 4, 'pool.wv': 1 } },
+  { name: 'max 2x2 s2 ceil, 8-row tiles over 5 output rows', op: 'max_pool', x: [1, 2, 9, 21],
+    kernel: [2, 2], strides: [2, 2], ceil: true, out: [5, 11], knobs: { 'pool.rows': 8 } },
 ];
 
 describe('pool lowering', () => {

@@ -1,6 +1,8 @@
 // Schedule space of the pools (ir/ops/pool.ts): window pools vectorise the last output axis in
-// tiles of pool.wv vectors; global pools reduce with pool.vec lane partials.
+// tiles of pool.wv vectors (2-D max pools in tiles of pool.rows output rows too, ir/ops/pool-max2d.ts);
+// global pools reduce with pool.vec lane partials.
 
+import { DEFAULT_POOL_ROWS } from '../../../ir/ops/pool-max2d.js';
 import { defineFamily, knob, lanes, range, vectorWidths } from '../space.js';
 
 const OPS: ReadonlySet<string> = new Set(['max_pool', 'avg_pool', 'global_max_pool', 'global_avg_pool']);
@@ -11,5 +13,6 @@ export const POOL = defineFamily({
   knobs: [
     knob('pool.vec', 'lanes along the last output axis', vectorWidths, lanes),
     knob('pool.wv', 'vectors per tile along the last output axis', range(1, 4), () => 2),
+    knob('pool.rows', 'output rows per tile (2-D max pools)', range(1, 8), () => DEFAULT_POOL_ROWS),
   ],
 });

@@ -23,11 +23,12 @@ import { REDUCE_AXES_OPS } from './reduce-axes.js';
 import { LOSS_OPS } from './loss.js';
 import { CUMULATIVE_OPS } from './cumulative.js';
 import { SCATTER_OPS } from './scatter.js';
+import { TILE_ONEHOT_OPS } from './tile-onehot.js';
 import { legacyOps, opTable, type OpDef, type Trait } from './registry.js';
 
 const FAMILIES: readonly (readonly OpDef[])[] = [
   ELEMENTWISE_OPS, CONV_OPS, POOL_OPS, NORM_OPS, REDUCE_OPS, GENERATE_OPS, REDUCE_AXES_OPS, LOSS_OPS,
-  CUMULATIVE_OPS, SCATTER_OPS,
+  CUMULATIVE_OPS, SCATTER_OPS, TILE_ONEHOT_OPS,
 ];
 
 export const OPS: ReadonlyMap<string, OpDef> = opTable([...FAMILIES.flat(), ...legacyOps()]);

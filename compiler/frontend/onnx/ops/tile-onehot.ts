@@ -1,9 +1,9 @@
 // Converters for Tile, EyeLike, OneHot, Hardmax (-> tile, eye_like, one_hot, hardmax of
 // ir/ops/tile-onehot.ts) and LpNormalization (-> reduce_l1/reduce_l2 over the axis, kept, then
-// div). Requires: those declared ops. Guarantees: EyeLike's dtype and OneHot's depth are mapped
-// to kestrel types (a float depth is cast to int64, truncating, as the ONNX reference does);
-// Hardmax before opset 13 normalises over the input flattened at axis (coerce2d); an LpNormalization
-// p other than 1 or 2 fails with KC0401.
+// div; a zero norm gives 0). Requires: those declared ops. Guarantees: EyeLike's dtype and
+// OneHot's depth are mapped to kestrel types (a float depth is cast to int64, truncating, as the
+// ONNX reference does); Hardmax before opset 13 normalises over the input flattened at axis
+// (coerce2d); an LpNormalization p other than 1 or 2 fails with KC0401.
 
 import { isStatic } from '../../../../ir/dim.js';
 import { dtypeFromOnnx } from '../../../../ir/dtype.js';
@@ -44,7 +44,10 @@ function lpNorm(ctx: ConvertCtx): Value[] {
   if (p !== 1 && p !== 2) ctx.attrs.fail('p', `must be 1 or 2, got ${p}`);
   const axis = ctx.axis(ctx.attrs.has('axis') ? ctx.attrs.int('axis') : -1, ctx.rank(x));
   const [n] = ctx.emit(p === 1 ? 'reduce_l1' : 'reduce_l2', [x], { axes: [axis], keepdims: 1 });
-  return ctx.result('div', [x, n], {});
+  // A zero norm divides by 1 (the row is zero): 0, as the ONNX reference gives, not NaN.
+  const one = ctx.scalar(x.type.dtype, 1), zero = ctx.scalar(x.type.dtype, 0);
+  const [safe] = ctx.emit('where', [ctx.emit('equal', [n, zero], {})[0], one, n], {});
+  return ctx.result('div', [x, safe], {});
 }
 
 export const TILE_ONEHOT_ROWS: readonly ConverterRow[] = [
@@ -52,5 +55,5 @@ export const TILE_ONEHOT_ROWS: readonly ConverterRow[] = [
   row('EyeLike', ['eye_like'], eyeLike, 9),
   row('OneHot', ['cast', 'one_hot'], oneHot, 9),
   row('Hardmax', ['hardmax'], hardmax),
-  row('LpNormalization', ['reduce_l1', 'reduce_l2', 'div'], lpNorm),
+  row('LpNormalization', ['reduce_l1', 'reduce_l2', 'equal', 'where', 'div'], lpNorm),
 ];

@@ -97,12 +97,28 @@ async function openSource(src: Source, m: Mapped, p: Provider): Promise<Opened> 
 // KR0502 a failed driver call, KR0008 artifact and device disagree, KC0901 no code for the GPU).
 const DEVICE_FAILURES = new Set(['KR0501', 'KR0502', 'KR0008', 'KC0901']);
 
+// Devices found missing (KR0501) in this process: the runtime opens the driver once per process, so
+// later creates on them fail at once instead of compiling an nvptx artifact first.
+const missingDevices = new Map<string, KestrelError>();
+
+async function openOn(src: Source, m: Mapped, p: Provider): Promise<Opened> {
+  const known = missingDevices.get(deviceOf(p));
+  if (known) throw known;
+  try {
+    return await openSource(src, m, p);
+  } catch (e) {
+    const missing = e instanceof KestrelError && e.code === RuntimeCodes.CUDA_UNAVAILABLE;
+    if (missing) missingDevices.set(deviceOf(p), e);
+    throw e;
+  }
+}
+
 /** Opens the source on the first provider of the list that works (see DEVICE_FAILURES). */
 async function openOnProviders(src: Source, m: Mapped): Promise<Opened> {
   for (const [i, p] of m.providers.entries()) {
     const next = m.providers[i + 1];
     try {
-      return await openSource(src, m, p);
+      return await openOn(src, m, p);
     } catch (e) {
       if (!next || !(e instanceof KestrelError) || !DEVICE_FAILURES.has(e.code)) throw e;
       warnOnce(`fallback:${deviceOf(p)}:${e.code}`, `kestrel/ort: executionProviders '${p.kind}' ` +

@@ -18,11 +18,12 @@ import { ELEMENTWISE_OPS } from './elementwise.js';
 import { GENERATE_OPS } from './generate.js';
 import { NORM_OPS } from './norm.js';
 import { POOL_OPS } from './pool.js';
+import { QCONV_OPS } from './qconv.js';
 import { REDUCE_OPS } from './reduce.js';
 import { legacyOps, opTable, type OpDef, type Trait } from './registry.js';
 
 const FAMILIES: readonly (readonly OpDef[])[] = [
-  ELEMENTWISE_OPS, CONV_OPS, POOL_OPS, NORM_OPS, REDUCE_OPS, GENERATE_OPS,
+  ELEMENTWISE_OPS, CONV_OPS, POOL_OPS, NORM_OPS, REDUCE_OPS, GENERATE_OPS, QCONV_OPS,
 ];
 
 export const OPS: ReadonlyMap<string, OpDef> = opTable([...FAMILIES.flat(), ...legacyOps()]);

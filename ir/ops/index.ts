@@ -13,10 +13,12 @@ import { GATHER_OPS } from './gather.js';
 import { GENERATE_OPS } from './generate.js';
 import { NORM_OPS } from './norm.js';
 import { POOL_OPS } from './pool.js';
+import { QCONV_OPS } from './qconv.js';
 import { REDUCE_OPS } from './reduce.js';
 import { REDUCE_AXES_OPS } from './reduce-axes.js';
 import { LOSS_OPS } from './loss.js';
 import { CUMULATIVE_OPS } from './cumulative.js';
+import { SCATTER_OPS } from './scatter.js';
 import { RNN_OPS } from './rnn.js';
 import { SELECT_OPS } from './select.js';
 import { SEQUENCE_OPS } from './sequence.js';
@@ -26,7 +28,8 @@ import { legacyOps, opTable, type OpDef, type Trait } from './registry.js';
 
 const FAMILIES: readonly (readonly OpDef[])[] = [
   ELEMENTWISE_OPS, CONV_OPS, POOL_OPS, NORM_OPS, REDUCE_OPS, GENERATE_OPS, REDUCE_AXES_OPS, LOSS_OPS,
-  CUMULATIVE_OPS, GATHER_OPS, SLICE_OPS, SELECT_OPS, SHAPE_OPS, CONTROL_OPS, SEQUENCE_OPS, RNN_OPS,
+  CUMULATIVE_OPS, SCATTER_OPS, GATHER_OPS, SLICE_OPS, SELECT_OPS, SHAPE_OPS, CONTROL_OPS, SEQUENCE_OPS,
+  RNN_OPS, QCONV_OPS,
 ];
 
 export const OPS: ReadonlyMap<string, OpDef> = opTable([...FAMILIES.flat(), ...legacyOps()]);

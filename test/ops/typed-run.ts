@@ -44,14 +44,15 @@ export function inferTyped(op: string, ins: readonly (TIn | null)[], attrs: Attr
   return getOp(op)!.infer(types, attrs, inferCtx(ins));
 }
 
-export function runTyped(op: string, ins: readonly (TIn | null)[], attrs: Attrs, lanes = 4): TOut {
+export function runTyped(op: string, ins: readonly (TIn | null)[], attrs: Attrs, lanes = 4,
+  knobs: Readonly<Record<string, number>> = {}): TOut {
   const types = inferTyped(op, ins, attrs);
   const env = new Map<string, number>();
   ins.forEach((s) => s?.dims?.forEach((d, i) => { if (!isStatic(d)) env.set(dimKey(d), s.shape[i]); }));
   const low = lowerNode(op, ins.map((s) => (s ? {
     type: { dtype: s.dtype, shape: s.dims ?? s.shape },
     ...(s.konst ? { data: makeConst(s.dtype, s.shape, s.data) } : {}),
-  } : null)), attrs, types, { target: { arch: 'x86_64', vectorLanes: lanes, threads: 2 } });
+  } : null)), attrs, types, { knobs, target: { arch: 'x86_64', vectorLanes: lanes, threads: 2 } });
   const outArrays = types.map((ty) =>
     newTypedArray(ty.dtype, ty.shape.reduce<number>((a, d) => a * evalDim(d, env), 1)));
   const arrays = bufferRoles(low).map((b) => (b.kind === 'in' ? fill(ins[b.index]!.dtype, ins[b.index]!.data)

@@ -95,7 +95,9 @@ async function openSource(src: Source, m: Mapped, p: Provider): Promise<Opened> 
 // Failures of a device, not of the model: with a later provider in the list, kestrel falls back to
 // it, as onnxruntime leaves to the CPU what a provider cannot run (KR0501 no driver or device,
 // KR0502 a failed driver call, KR0008 artifact and device disagree, KC0901 no code for the GPU).
-const DEVICE_FAILURES = new Set(['KR0501', 'KR0502', 'KR0008', 'KC0901']);
+const DEVICE_FAILURES = new Set<string>([
+  RuntimeCodes.CUDA_UNAVAILABLE, RuntimeCodes.CUDA_ERROR, RuntimeCodes.DEVICE_MISMATCH, Codes.CODEGEN,
+]);
 
 // Devices found missing (KR0501) in this process: the runtime opens the driver once per process, so
 // later creates on them fail at once instead of compiling an nvptx artifact first.

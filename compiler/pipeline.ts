@@ -26,6 +26,7 @@ import { assignLayouts, printLayouts } from './passes/assign-layouts.js';
 import { coalesceTranspose } from './passes/coalesce-transpose.js';
 import { eliminateIdentity } from './passes/eliminate-identity.js';
 import { foldBatchNorm } from './passes/fold-batchnorm.js';
+import { fuseSwish } from './passes/fuse-swish.js';
 import { fuseQdq } from './passes/fuse-qdq.js';
 import { integerConv } from './passes/integer-conv.js';
 import { fuseTree, printGroups } from './passes/fuse-tree.js';
@@ -44,8 +45,8 @@ import { type DebugOptions, Steps } from './pipeline-steps.js';
 
 /** Every step, in the order runPipeline runs them (the names KESTREL_DUMP_IR accepts). */
 export const PIPELINE_STEPS = Object.freeze([
-  'eliminate-identity', 'fuse-qdq', 'integer-conv', 'fold-batchnorm', 'pad-conv-inputs', // graph passes
-  'coalesce-transpose', 'pack-conv-weights', 'pack-matmul-weights',
+  'eliminate-identity', 'fuse-qdq', 'integer-conv', 'fold-batchnorm', 'fuse-swish', // graph passes
+  'pad-conv-inputs', 'coalesce-transpose', 'pack-conv-weights', 'pack-matmul-weights',
   'fuse', 'assign-layouts', 'schedule', 'lower-kernels', 'verify-tir', 'lower-program',
   'llvm-emit', 'o3', 'object-emit', 'link',
 ] as const);
@@ -126,6 +127,7 @@ export async function runPipeline(m: Module, o: PipelineOptions): Promise<Compil
   f = s.graph('fuse-qdq', f, everywhere((x) => fuseQdq(x, ids)));
   f = s.graph('integer-conv', f, everywhere((x) => integerConv(x, ids, info.vectorLanes)));
   f = s.graph('fold-batchnorm', f, everywhere((x) => foldBatchNorm(x, ids)));
+  f = s.graph('fuse-swish', f, everywhere(fuseSwish));
   f = s.graph('pad-conv-inputs', f, everywhere((x) => padConvInputs(x, ids)));
   f = s.graph('coalesce-transpose', f, everywhere((x) => coalesceTranspose(x, ids)));
   f = s.graph('pack-conv-weights', f, everywhere((x) => packConvWeights(x, ids, info.vectorLanes)));

@@ -2,12 +2,13 @@
 // artifact without mapping it (kestrel_read_manifest); `check` is why kestrel_load would refuse it
 // on this host (kestrel_check_artifact), or null. Throws Error{code} when the file itself is bad.
 #include "addon_common.h"
+#include "contract_generated.h"
 
 namespace kestrel_addon {
 
 Napi::Value Inspect(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsString()) throw make_error(env, "KR0001", "path must be a string");
+  if (!info[0].IsString()) throw make_error(env, kestrel::code::kArtifactInvalid, "path must be a string");
   const std::string path = info[0].As<Napi::String>().Utf8Value();
   char* json = nullptr;
   if (kestrel_read_manifest(path.c_str(), &json) != KESTREL_OK) throw last_error(env);

@@ -4,13 +4,14 @@
 // initialisers), so the checks bind to the ASan runtime of the process that loads it. Shown on a
 // one-store kernel, linked as an artifact is (-nostartfiles), called from a sanitised C harness:
 // a store one element past a malloc'd buffer is reported as a heap-buffer-overflow, the same
-// store inside the buffer is not, and the uninstrumented object overruns unreported.
+// store inside the buffer is not, and the uninstrumented object overruns unreported. And the
+// storage pool built with ASan (as in test:asan) poisons a block's slack and a released block.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compileIR, emitAsm, kernelSanitizer } from '../../codegen/llvm/backend.js';
-import { tempDir } from '../helpers/shared.js';
+import { REPO_ROOT, tempDir } from '../helpers/shared.js';
 
 // Stores 1.0 at p[i]: the kernel's one memory access.
 const IR = `
@@ -94,4 +95,46 @@ describe('AddressSanitizer in generated kernels', () => {
       else process.env['KESTREL_SANITIZE_KERNELS'] = saved;
     }
   });
+});
+
+// A 100-byte tensor from the pool (a 112-byte size class), then one access chosen by argv[1]:
+// 0 its last byte, 1 the first byte of the slack, 2 a byte after release, 3 its last byte after
+// it was released and handed out again.
+const POOL_PROBE = `
+#include <cstdio>
+#include <cstdlib>
+#include "pool.h"
+int main(int, char** argv) {
+  auto pool = std::make_shared<kestrel::Pool>(1 << 20);
+  std::shared_ptr<kestrel::Storage> s;
+  if (!pool->allocate(100, "t", &s).ok()) return 2;
+  volatile uint8_t* p = s->data;
+  const int mode = std::atoi(argv[1]);
+  if (mode == 0) p[99] = 1;
+  if (mode == 1) p[100] = 1;
+  if (mode == 2) { s.reset(); p[0] = 1; }
+  if (mode == 3) { s.reset(); if (!pool->allocate(100, "t", &s).ok()) return 2; s->data[99] = 1; }
+  std::puts("ok");
+  return 0;
+}`;
+
+describe('the storage pool under AddressSanitizer', () => {
+  it('poisons the slack past a tensor and a released block, not the tensor or a reused block', () => {
+    const dir = tempDir('kestrel-asan-pool-');
+    writeFileSync(join(dir, 'probe.cc'), POOL_PROBE);
+    const probe = join(dir, 'probe');
+    execFileSync('c++', ['-std=c++17', '-fsanitize=address', '-I', join(REPO_ROOT, 'native', 'src'),
+      join(dir, 'probe.cc'), join(REPO_ROOT, 'native', 'src', 'pool.cc'), '-o', probe]);
+    const run = (mode: number) => spawnSync(probe, [String(mode)],
+      { encoding: 'utf8', env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=0' } });
+    for (const mode of [0, 3]) {
+      const r = run(mode);
+      expect(r.status, r.stderr).toBe(0);
+    }
+    for (const mode of [1, 2]) {
+      const r = run(mode);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/ERROR: AddressSanitizer: use-after-poison/);
+    }
+  }, 120_000);
 });

@@ -22,6 +22,12 @@ constexpr int64_t kContendedSpinNs = 2000;  // while the pool is marked contende
 constexpr int64_t kGapNs = 100000;
 constexpr int64_t kContendedNs = 20000000;
 constexpr int kPollEvery = 64;  // pauses between clock reads
+// Serial mode after a straggling loop (see the header): its first period, its cap, and how many
+// parallel loops without a straggle reset it. A wait shorter than kStraggleNs never counts.
+constexpr int64_t kStraggleNs = 100000;
+constexpr int64_t kSerialNs = 20000000;
+constexpr int64_t kSerialMaxNs = 160000000;
+constexpr uint32_t kCalmJobs = 256;
 
 inline void relax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -109,8 +115,9 @@ bool ThreadPool::wait_for_job(uint32_t seen, uint64_t* state) {
 }
 
 // Claims and runs chunks of the job `state` was read from until none is left (or the job is
-// over). The fields are validated by the claim: see the seqlock paragraph in the header.
-void ThreadPool::participate(uint64_t state) {
+// over); returns how many it ran. The fields are validated by the claim: see the seqlock
+// paragraph in the header.
+uint32_t ThreadPool::participate(uint64_t state) {
   const kestrel_task_fn fn = fn_.load(std::memory_order_relaxed);
   void* const closure = closure_.load(std::memory_order_relaxed);
   const int64_t n = n_.load(std::memory_order_relaxed);
@@ -118,13 +125,15 @@ void ThreadPool::participate(uint64_t state) {
   std::atomic_thread_fence(std::memory_order_acquire);
   const uint32_t job = job_of(state);
   uint64_t cur = state_.load(std::memory_order_relaxed);
+  uint32_t ran = 0;
   for (;;) {
-    if (job_of(cur) != job || chunk_of(cur) >= chunks) return;  // kClosed >= any chunk count
+    if (job_of(cur) != job || chunk_of(cur) >= chunks) return ran;  // kClosed >= any chunk count
     if (!state_.compare_exchange_weak(cur, cur + 1, std::memory_order_acq_rel, std::memory_order_relaxed)) {
       continue;
     }
     run_chunk(fn, closure, n, chunks, chunk_of(cur));
     finish_chunk(chunks);
+    ++ran;
     cur = state_.load(std::memory_order_relaxed);
   }
 }
@@ -148,15 +157,36 @@ void ThreadPool::wait_done(uint32_t chunks) {
   caller_waiting_.store(false, std::memory_order_relaxed);
 }
 
+bool ThreadPool::serial_now() const {
+  return now_ns() < serial_until_.load(std::memory_order_relaxed);
+}
+
+// Called by the caller of a parallel loop after it: `own_ns` running its `own_chunks` chunks,
+// `wait_ns` waiting for the chunks of the other threads. Without descheduling that wait is at most
+// about one chunk (the last one another thread claimed); a straggle is a wait of more than two.
+// The two-chunk limit is wide enough for unevenly sized chunks.
+void ThreadPool::note_wait(int64_t own_ns, uint32_t own_chunks, int64_t wait_ns, int64_t now) {
+  if (own_chunks == 0) return;  // no chunk duration to compare with
+  if (wait_ns < kStraggleNs || wait_ns <= 2 * (own_ns / own_chunks)) {
+    if (++calm_jobs_ >= kCalmJobs) serial_ns_ = 0;
+    return;
+  }
+  serial_ns_ = calm_jobs_ < kCalmJobs && serial_ns_ > 0 ? std::min(serial_ns_ * 2, kSerialMaxNs) : kSerialNs;
+  calm_jobs_ = 0;
+  serial_until_.store(now + serial_ns_, std::memory_order_relaxed);
+  contended_until_.store(now + serial_ns_, std::memory_order_relaxed);  // workers stop spinning
+}
+
 void ThreadPool::parallel_for(kestrel_task_fn fn, void* closure, int64_t n) {
   if (n <= 0) return;
   const uint32_t chunks =
       static_cast<uint32_t>(std::min<int64_t>(n, static_cast<int64_t>(threads()) * kChunksPerThread));
   std::unique_lock<std::mutex> call(call_mu_, std::defer_lock);
-  if (chunks == 1 || t_in_parallel || !call.try_lock()) {
-    fn(closure, 0, n);  // nothing to share, nested, or the pool serves another caller right now
+  if (chunks == 1 || t_in_parallel || serial_now() || !call.try_lock()) {
+    fn(closure, 0, n);  // nothing to share, nested, serial mode, or the pool serves another caller
     return;
   }
+  const int64_t start = now_ns();
   if (++job_ == 0) ++job_;  // job 0 is the initial state, which workers have "seen"
   const uint64_t base = static_cast<uint64_t>(job_) << 32;
   state_.store(base | kClosed, std::memory_order_relaxed);
@@ -172,9 +202,12 @@ void ThreadPool::parallel_for(kestrel_task_fn fn, void* closure, int64_t n) {
     wake_.notify_all();
   }
   t_in_parallel = true;
-  participate(base);
+  const uint32_t own_chunks = participate(base);
   t_in_parallel = false;
+  const int64_t own_done = now_ns();
   wait_done(chunks);
+  const int64_t end = now_ns();
+  note_wait(own_done - start, own_chunks, end - own_done, end);
 }
 
 std::shared_ptr<ThreadPool> ThreadPool::shared(int threads) {

@@ -29,6 +29,7 @@ import { foldBatchNorm } from './passes/fold-batchnorm.js';
 import { fuseSwish } from './passes/fuse-swish.js';
 import { fuseQdq } from './passes/fuse-qdq.js';
 import { integerConv } from './passes/integer-conv.js';
+import { integerMaxPool } from './passes/integer-max-pool.js';
 import { fuseTree, printGroups } from './passes/fuse-tree.js';
 import { packConvWeights } from './passes/pack-conv-weights.js';
 import { packMatmulWeights } from './passes/pack-matmul-weights.js';
@@ -45,7 +46,8 @@ import { type DebugOptions, Steps } from './pipeline-steps.js';
 
 /** Every step, in the order runPipeline runs them (the names KESTREL_DUMP_IR accepts). */
 export const PIPELINE_STEPS = Object.freeze([
-  'eliminate-identity', 'fuse-qdq', 'integer-conv', 'fold-batchnorm', 'fuse-swish', // graph passes
+  'eliminate-identity', 'fuse-qdq', 'integer-conv', 'integer-max-pool', 'fold-batchnorm', // graph passes
+  'fuse-swish',
   'pad-conv-inputs', 'coalesce-transpose', 'pack-conv-weights', 'pack-matmul-weights',
   'fuse', 'assign-layouts', 'schedule', 'lower-kernels', 'verify-tir', 'lower-program',
   'llvm-emit', 'o3', 'object-emit', 'link',
@@ -126,6 +128,7 @@ export async function runPipeline(m: Module, o: PipelineOptions): Promise<Compil
   f = s.graph('eliminate-identity', f, everywhere(eliminateIdentity));
   f = s.graph('fuse-qdq', f, everywhere((x) => fuseQdq(x, ids)));
   f = s.graph('integer-conv', f, everywhere((x) => integerConv(x, ids, info.vectorLanes)));
+  f = s.graph('integer-max-pool', f, everywhere(integerMaxPool));
   f = s.graph('fold-batchnorm', f, everywhere((x) => foldBatchNorm(x, ids)));
   f = s.graph('fuse-swish', f, everywhere(fuseSwish));
   f = s.graph('pad-conv-inputs', f, everywhere((x) => padConvInputs(x, ids)));

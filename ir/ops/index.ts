@@ -13,6 +13,7 @@ import './sequence.js';
 import './resize.js';
 import './conv-transpose.js';
 import './quant.js';
+import { ATTENTION_OPS } from './attention.js';
 import { CONV_OPS } from './conv.js';
 import { ELEMENTWISE_OPS } from './elementwise.js';
 import { GENERATE_OPS } from './generate.js';
@@ -22,7 +23,7 @@ import { REDUCE_OPS } from './reduce.js';
 import { legacyOps, opTable, type OpDef, type Trait } from './registry.js';
 
 const FAMILIES: readonly (readonly OpDef[])[] = [
-  ELEMENTWISE_OPS, CONV_OPS, POOL_OPS, NORM_OPS, REDUCE_OPS, GENERATE_OPS,
+  ELEMENTWISE_OPS, CONV_OPS, POOL_OPS, NORM_OPS, REDUCE_OPS, GENERATE_OPS, ATTENTION_OPS,
 ];
 
 export const OPS: ReadonlyMap<string, OpDef> = opTable([...FAMILIES.flat(), ...legacyOps()]);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 
 namespace kestrel {
 namespace {
@@ -22,6 +23,12 @@ constexpr int64_t kContendedSpinNs = 2000;  // while the pool is marked contende
 constexpr int64_t kGapNs = 100000;
 constexpr int64_t kContendedNs = 20000000;
 constexpr int kPollEvery = 64;  // pauses between clock reads
+// Loops predicted to take less than this much work of one thread run inline (see the header).
+constexpr int64_t kInlineNs = 8000;
+constexpr int64_t kInlineContendedNs = 1000000;
+// The caller waiting this long (and three times its own chunks' time) for chunks a worker claimed
+// means the worker lost its core mid-chunk: the pool is marked contended.
+constexpr int64_t kStallNs = 200000;
 
 inline void relax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -34,6 +41,13 @@ inline void relax() {
 inline int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// CPU time of the calling thread (a system call, so read only around shared loops).
+inline int64_t thread_cpu_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
 inline uint32_t job_of(uint64_t state) { return static_cast<uint32_t>(state >> 32); }
@@ -110,7 +124,7 @@ bool ThreadPool::wait_for_job(uint32_t seen, uint64_t* state) {
 
 // Claims and runs chunks of the job `state` was read from until none is left (or the job is
 // over). The fields are validated by the claim: see the seqlock paragraph in the header.
-void ThreadPool::participate(uint64_t state) {
+uint32_t ThreadPool::participate(uint64_t state) {
   const kestrel_task_fn fn = fn_.load(std::memory_order_relaxed);
   void* const closure = closure_.load(std::memory_order_relaxed);
   const int64_t n = n_.load(std::memory_order_relaxed);
@@ -118,13 +132,15 @@ void ThreadPool::participate(uint64_t state) {
   std::atomic_thread_fence(std::memory_order_acquire);
   const uint32_t job = job_of(state);
   uint64_t cur = state_.load(std::memory_order_relaxed);
+  uint32_t ran = 0;
   for (;;) {
-    if (job_of(cur) != job || chunk_of(cur) >= chunks) return;  // kClosed >= any chunk count
+    if (job_of(cur) != job || chunk_of(cur) >= chunks) return ran;  // kClosed >= any chunk count
     if (!state_.compare_exchange_weak(cur, cur + 1, std::memory_order_acq_rel, std::memory_order_relaxed)) {
       continue;
     }
     run_chunk(fn, closure, n, chunks, chunk_of(cur));
     finish_chunk(chunks);
+    ++ran;
     cur = state_.load(std::memory_order_relaxed);
   }
 }
@@ -148,15 +164,56 @@ void ThreadPool::wait_done(uint32_t chunks) {
   caller_waiting_.store(false, std::memory_order_relaxed);
 }
 
+ThreadPool::Cost* ThreadPool::cost_of(kestrel_task_fn fn) {
+  const uintptr_t h = reinterpret_cast<uintptr_t>(fn);
+  const size_t start = static_cast<size_t>((h >> 4) ^ (h >> 14)) % costs_.size();
+  for (size_t probe = 0; probe < 8; ++probe) {
+    Cost& c = costs_[(start + probe) % costs_.size()];
+    kestrel_task_fn seen = c.fn.load(std::memory_order_relaxed);
+    if (seen == fn) return &c;
+    if (seen == nullptr && c.fn.compare_exchange_strong(seen, fn, std::memory_order_relaxed)) return &c;
+    if (seen == fn) return &c;  // another thread claimed the slot for the same function
+  }
+  return nullptr;  // table crowded: no estimate, the loop is shared
+}
+
+void ThreadPool::learn(Cost* cost, int64_t elapsed_ns, int64_t n, int threads) {
+  if (cost) cost->ns_per_iter.store(static_cast<float>(elapsed_ns) * threads / n, std::memory_order_relaxed);
+}
+
+bool ThreadPool::run_inline(Cost* cost, kestrel_task_fn fn, void* closure, int64_t n) {
+  const float per = cost ? cost->ns_per_iter.load(std::memory_order_relaxed) : 0.0f;
+  if (per <= 0.0f) return false;
+  const int64_t t0 = now_ns();
+  const bool contended = t0 < contended_until_.load(std::memory_order_relaxed);
+  const int64_t limit = contended ? kInlineContendedNs : kInlineNs;
+  if (static_cast<double>(per) * static_cast<double>(n) >= static_cast<double>(limit)) return false;
+  fn(closure, 0, n);
+  learn(cost, now_ns() - t0, n, 1);
+  return true;
+}
+
 void ThreadPool::parallel_for(kestrel_task_fn fn, void* closure, int64_t n) {
   if (n <= 0) return;
   const uint32_t chunks =
       static_cast<uint32_t>(std::min<int64_t>(n, static_cast<int64_t>(threads()) * kChunksPerThread));
-  std::unique_lock<std::mutex> call(call_mu_, std::defer_lock);
-  if (chunks == 1 || t_in_parallel || !call.try_lock()) {
-    fn(closure, 0, n);  // nothing to share, nested, or the pool serves another caller right now
+  if (chunks == 1 || t_in_parallel) {
+    fn(closure, 0, n);  // nothing to share, or nested
     return;
   }
+  Cost* cost = cost_of(fn);
+  if (run_inline(cost, fn, closure, n)) return;
+  std::unique_lock<std::mutex> call(call_mu_, std::try_to_lock);
+  if (!call.owns_lock()) {
+    fn(closure, 0, n);  // the pool serves another caller right now
+    return;
+  }
+  const int64_t t0 = now_ns();
+  run_shared(fn, closure, n, chunks);
+  learn(cost, now_ns() - t0, n, threads());
+}
+
+void ThreadPool::run_shared(kestrel_task_fn fn, void* closure, int64_t n, uint32_t chunks) {
   if (++job_ == 0) ++job_;  // job 0 is the initial state, which workers have "seen"
   const uint64_t base = static_cast<uint64_t>(job_) << 32;
   state_.store(base | kClosed, std::memory_order_relaxed);
@@ -172,9 +229,17 @@ void ThreadPool::parallel_for(kestrel_task_fn fn, void* closure, int64_t n) {
     wake_.notify_all();
   }
   t_in_parallel = true;
-  participate(base);
+  const int64_t t0 = now_ns(), c0 = thread_cpu_ns();
+  const uint32_t mine = participate(base);
+  const int64_t t1 = now_ns(), c1 = thread_cpu_ns();
   t_in_parallel = false;
   wait_done(chunks);
+  // Contended: the caller lost its core during its own chunks (wall well above CPU time), or it
+  // waited for a worker's chunk far longer than its own chunks took on the CPU.
+  const int64_t waited = now_ns() - t1, per_chunk = (c1 - c0) / std::max<uint32_t>(1, mine);
+  if ((t1 - t0) - (c1 - c0) > kStallNs / 2 || (waited > kStallNs && waited > 3 * per_chunk)) {
+    contended_until_.store(t1 + waited + kContendedNs, std::memory_order_relaxed);
+  }
 }
 
 std::shared_ptr<ThreadPool> ThreadPool::shared(int threads) {

@@ -27,9 +27,23 @@
 // wake-up is lost. One parallel_for at a time per pool: a second caller (another session or
 // thread) that finds the pool busy runs its loop inline, and a nested call (from inside a chunk,
 // detected with a thread-local flag) runs inline rather than deadlocking.
+//
+// Small loops run inline. Per task function the pool keeps the work one iteration took (ns of one
+// thread), measured on its previous calls: a loop whose predicted work is below kInlineNs (1 ms
+// while the pool is contended) runs on the caller without publishing a job. Sharing such a loop
+// would save at most half of a few microseconds, and costs a job's publication, the claims and the
+// wait for a worker's chunk (a worker descheduled mid-chunk stalls the caller for a time slice).
+// A function not seen before runs shared, and its time teaches the estimate. The table is a fixed
+// open-addressed array of (fn, estimate) slots updated with relaxed atomics; a race can only give
+// a stale estimate, which decides where a loop runs, never what it computes. Besides a spinning
+// thread's clock gap, a caller that waited much longer for a worker's claimed chunk than its own
+// chunks took (the worker lost its core mid-chunk) marks the pool contended: on a machine whose
+// cores are oversubscribed, a run's kernels then mostly run on the caller, where no time slice of
+// another thread can stall them.
 #ifndef KESTREL_THREAD_POOL_H_
 #define KESTREL_THREAD_POOL_H_
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -80,9 +94,19 @@ class ThreadPool {
   std::atomic<int64_t> contended_until_{0};  // steady-clock ns; spin briefly until then
   uint32_t job_ = 0;                         // last job id (under call_mu_)
 
+  struct Cost {
+    std::atomic<kestrel_task_fn> fn{nullptr};
+    std::atomic<float> ns_per_iter{0};  // 0: not measured yet
+  };
+  std::array<Cost, 1024> costs_;
+  Cost* cost_of(kestrel_task_fn fn);
+  bool run_inline(Cost* cost, kestrel_task_fn fn, void* closure, int64_t n);
+  void learn(Cost* cost, int64_t elapsed_ns, int64_t n, int threads);
+  void run_shared(kestrel_task_fn fn, void* closure, int64_t n, uint32_t chunks);
+
   void worker();
   bool wait_for_job(uint32_t seen, uint64_t* state);
-  void participate(uint64_t state);
+  uint32_t participate(uint64_t state);  // chunks it ran
   void finish_chunk(uint32_t chunks);
   void wait_done(uint32_t chunks);
   template <typename Ready>

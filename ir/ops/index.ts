@@ -6,6 +6,7 @@ import './matmul.js';
 import './resize.js';
 import './conv-transpose.js';
 import './quant.js';
+import { ATTENTION_OPS } from './attention.js';
 import { CONTROL_OPS } from './control.js';
 import { CONV_OPS } from './conv.js';
 import { ELEMENTWISE_OPS } from './elementwise.js';
@@ -48,6 +49,7 @@ const FAMILIES: readonly (readonly OpDef[])[] = [
   RNN_OPS,
   QCONV_OPS,
   TILE_ONEHOT_OPS,
+  ATTENTION_OPS,
 ];
 
 export const OPS: ReadonlyMap<string, OpDef> = opTable([...FAMILIES.flat(), ...legacyOps()]);

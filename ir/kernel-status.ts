@@ -11,6 +11,8 @@ export const KernelStatus = Object.freeze({
   NOT_A_SCALAR: 6,
   /** The host stub of a GPU kernel ran: the artifact's kernels need a CUDA device. */
   GPU_KERNEL_ON_HOST: 7,
+  /** Axes read at run time (a reduction's axes input) are out of range or repeated. */
+  AXES_INVALID: 8,
 });
 
 /** What each status means, as the run-time error says it. */
@@ -19,4 +21,5 @@ export const KERNEL_STATUS_TEXT: Readonly<Record<number, string>> = Object.freez
   [KernelStatus.TOPK_K_OUT_OF_RANGE]: 'TopK k is negative or larger than the axis extent',
   [KernelStatus.NOT_A_SCALAR]: 'a value that must hold exactly one element does not',
   [KernelStatus.GPU_KERNEL_ON_HOST]: 'a GPU kernel was called without a CUDA device',
+  [KernelStatus.AXES_INVALID]: 'an axis read at run time is out of range or repeated',
 });

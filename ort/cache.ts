@@ -1,8 +1,8 @@
 // The compile cache of kestrel/ort: an ONNX model is compiled on first use and its artifact kept
 // under $KESTREL_CACHE_DIR, else $XDG_CACHE_HOME/kestrel, else ~/.cache/kestrel, keyed by the
 // model's bytes (and the size and time of files beside it that the model names: external data),
-// the kestrel version and bytecode format, the host CPU (model and feature flags) and the options
-// that change the code (fixed dims, threads).
+// the kestrel version and bytecode format, the host CPU (model and feature flags), the target (host
+// CPU or nvptx for the cuda provider) and the options that change the code (fixed dims, threads).
 // Guarantees: an entry is `<key>.so` plus `<key>.json` holding the .so's size; both are written
 // under temporary names and renamed, the record last, so a reader sees whole entries only. An
 // entry whose record is missing or unreadable, whose .so has another size, or that fails to load
@@ -18,6 +18,8 @@ import { FORMAT_VERSION, KestrelError, load, type LoadOptions, type Session } fr
 export interface CacheKeyParts {
   readonly fixedDims: Readonly<Record<string, number>>;
   readonly threads: number;
+  /** 'host', 'nvptx' (the cuda execution provider), or 'artifact' for a .so given as bytes. */
+  readonly target: string;
 }
 
 /** What happened on the last lookup of a key: tests and `KESTREL_ORT_DEBUG` read it. */
@@ -65,6 +67,7 @@ export function cacheKey(bytes: Uint8Array, modelPath: string | undefined, versi
   return sha256(JSON.stringify({
     model: sha256(bytes), external: modelPath ? neighbours(modelPath, bytes) : [],
     kestrel: version, format: FORMAT_VERSION, cpu: hostCpu(), fixed, threads: parts.threads,
+    target: parts.target,
   })).slice(0, 40);
 }
 

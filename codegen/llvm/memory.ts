@@ -4,7 +4,8 @@
 //   index uniform, partial mask   -> load: one-element masked load if any lane is active;
 //                                    store: masked scatter through splatted pointers
 //   index ramp with stride 1      -> one vector load/store (llvm.masked.load/store under a mask)
-//   load, ramp with stride 2..4    -> one masked load of W*stride elements + a shuffle
+//   ramp with stride 2..4          -> load: one masked load of W*stride elements + a shuffle;
+//                                    store: a shuffle + one masked store of W*stride elements
 //   any other index               -> llvm.masked.gather / llvm.masked.scatter
 // A store of lane-varying values to a uniform index writes the last active lane (lanes must be
 // independent; see ir/tir-interp.ts). Memory types: bool is i8 (0/1), float16 is half.
@@ -139,7 +140,32 @@ export function emitStore(cx: Cx, buf: Buffer, idx: Val, value: Val): void {
     }
     return;
   }
+  if (idx.k === 'r' && idx.stride >= 2 && idx.stride <= 4) {
+    stridedStore(cx, buf, idx.base, idx.stride, v);
+    return;
+  }
   const PT = vecTy(cx.w, `${mt}*`);
   b.intrinsic(`llvm.masked.scatter.${mangle(VT)}.${mangle(PT)}`, 'void',
     [[VT, v], [PT, lanePtrs(cx, buf, idx)], ['i32', String(al)], [M, cx.mask ?? allOnes(cx.w)]]);
+}
+
+/**
+ * The store twin of stridedLoad: the W values spread to every s-th lane of a W*s vector, stored
+ * with a mask of exactly those lanes (and the active ones), so the elements in between are not
+ * touched: another lane group, or another thread, may own them. One or two masked vector stores
+ * where a scatter would be W single-element stores.
+ */
+function stridedStore(cx: Cx, buf: Buffer, base: string, s: number, v: string): void {
+  const mt = memTy(cx.scope.buf(buf.name).dtype), al = alignOf(mt), b = cx.f.b, W = cx.w * s;
+  const WT = vecTy(W, mt), VT = vecTy(cx.w, mt);
+  const picks = Array.from({ length: W }, (_, i) => (i % s === 0 ? i / s : cx.w));
+  const mask = cx.mask === null
+    ? `<${picks.map((p) => `i1 ${p < cx.w ? 'true' : 'false'}`).join(', ')}>`
+    : b.emit(`shufflevector <${cx.w} x i1> ${cx.mask}, <${cx.w} x i1> zeroinitializer, `
+      + `<${W} x i32> <${picks.map((p) => `i32 ${p}`).join(', ')}>`);
+  const spread = picks.map((p) => (p < cx.w ? `i32 ${p}` : 'i32 undef')).join(', ');
+  const wide = b.emit(`shufflevector ${VT} ${v}, ${VT} undef, <${W} x i32> <${spread}>`);
+  const vp = b.emit(`bitcast ${mt}* ${elemPtr(cx, buf, base)} to ${WT}*`);
+  b.intrinsic(`llvm.masked.store.${mangle(WT)}.${mangle(WT + '*')}`, 'void',
+    [[WT, wide], [`${WT}*`, vp], ['i32', String(al)], [`<${W} x i1>`, mask]]);
 }

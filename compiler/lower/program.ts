@@ -14,6 +14,8 @@
 import { type Atom, type Dim, dataSymbol, dimKey, dimVars, isStatic, sym } from '../../ir/dim.js';
 import { dtypeInfo } from '../../ir/dtype.js';
 import { isConst, type Node, nodeReads, type Value } from '../../ir/graph.js';
+import { SCAN_ATTRS } from '../../ir/ops/control.js';
+import { nodeAttrs } from '../../ir/ops/declare.js';
 import type { ProgramWriter, VmProgram } from '../../codegen/vm-program.js';
 import type { IntOpName } from '../../runtime-vm/isa.generated.js';
 import { fail, Codes } from '../diagnostics.js';
@@ -359,10 +361,8 @@ class ProgramBuilder {
   }
 
   private scanNode(n: Node, body: Plan): void {
-    const m = n.attrs.numScanInputs as number;
+    const { numScanInputs: m, inputDirections: inDirs, outputDirections: outDirs } = nodeAttrs(SCAN_ATTRS, n);
     const nStates = n.inputs.length - m;
-    const inDirs = (n.attrs.inputDirections as readonly number[] | undefined) ?? [];
-    const outDirs = (n.attrs.outputDirections as readonly number[] | undefined) ?? [];
     const carried = n.inputs.slice(0, nStates).map((v) => {
       const r = this.a.reg();
       this.a.emit('move', { dst: r, src: this.tensor(v!) });

@@ -9,8 +9,10 @@
 // symbolic dims too; every output element is written exactly once through the sink (epilogue
 // fusion) after an f32 sum in a fixed order (input channel, then taps in row-major order); taps
 // that fall between strides or outside the input are masked, never loaded.
+// The kernel = stride form (no overlap: U-Net upsampling) lowers to a GEMM instead
+// (./conv-transpose-gemm.ts).
 // NOTE: a gather over every tap wastes (1 - 1/stride) of the taps per axis; a stride-phase
-// decomposition into dense convolutions is the faster form (TODO(#9)).
+// decomposition into dense convolutions is the faster form for the rest (TODO(#9)).
 
 import { dimAdd, dimMul, isStatic, type Dim } from '../dim.js';
 import type { Attrs, TensorType } from '../graph.js';
@@ -21,6 +23,7 @@ import {
   sub, unflatten,
 } from '../tir-build.js';
 import { ATTR_RANGE, ceilDivExpr, checkDimEq, intAttr, intsAttr, prodExpr, requireFloat } from './attrs.js';
+import { isNonOverlapping, lowerNonOverlapping } from './conv-transpose-gemm.js';
 import { defineOps, type InferCtx } from './registry.js';
 
 interface TWindow {
@@ -79,6 +82,7 @@ function inferConvTranspose(ins: readonly (TensorType | null)[], attrs: Attrs, c
 }
 
 function lowerConvTranspose(ctx: LowerCtx): Lowering {
+  if (isNonOverlapping(ctx)) return lowerNonOverlapping(ctx);
   const [x, w, b] = ctx.inputs, out = ctx.outputs[0];
   if (!x!.buffer || !w!.buffer) throw new Error('internal: conv_transpose inputs must be materialised');
   const S = x!.shape.length - 2, dt = out.dtype, win = readTWindow(ctx.attrs, S);

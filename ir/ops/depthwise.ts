@@ -9,22 +9,25 @@ import type { Attrs, TensorType } from '../graph.js';
 import type { LowerCtx, Lowering } from '../te.js';
 import type { Expr, Stmt } from '../tir.js';
 import {
-  add, alloc, and, flatIndex, ifThen, imm, letIn, load, loop, lt, min, mul, select, seq, store, sub,
+  add, alloc, and, flatIndex, ifThen, imm, letIn, load, loop, lt, mul, select, seq, store, sub,
   unflatten,
 } from '../tir-build.js';
 import {
   LOWER_FAIL, ceilDivExpr, constOf, inBounds, intAttr, isZero, knob, padBeginExpr, padEndExpr, prodExpr,
   readWindow,
 } from './attrs.js';
-import { MAX_UNROLLED_WIDTH_TILES, interiorTile } from './window-interior.js';
+import { MAX_UNROLLED_WIDTH_TILES, crossesEnd, interiorCols, interiorRows } from './window-interior.js';
 
 /**
  * Depthwise 2-D conv (group = C = M): a register tile of TH output rows x TW vectors along the
- * width of one channel plane; per tap a scalar weight and TH*TW contiguous (stride 1) or strided
- * (stride 2..4: masked load + shuffle, see codegen) input vectors, whose overlaps between rows
- * LLVM merges. Padding is handled here rather than by a pad2d pass over the input (which costs a
- * full extra write and read of it): a tile whose taps all lie inside the image (and inside the
- * output width) runs unmasked; only border tiles select each load against the image bounds.
+ * width of one channel plane. The tile walks its input rows, not its (output row, tap row) pairs:
+ * each input row's vector for a tap column is loaded once — contiguous (stride 1) or strided
+ * (stride 2..4: masked load + shuffle, see codegen) — and feeds every output row whose window
+ * holds it (with stride 2 and 3 tap rows, 9 rows of loads feed 4 output rows instead of 12).
+ * Padding is handled here rather than by a pad2d pass over the input (which costs a full extra
+ * write and read of it): tiles whose taps all lie inside the image run unchecked; in border row
+ * blocks a branch skips each input row outside the image (uniform over the tile), and in border
+ * column tiles each load is selected per lane (constant masks in unrolled width tiles).
  * Defaults (also the schedule stage's, compiler/schedule/families/conv.ts, which calls these):
  *   conv.vec lanes per vector (default the target's, half of them for rows that fit in half)
  *   dw.rows  output rows per tile (TH, default 4; a plane of <= 16 rows in one or two tiles)
@@ -45,43 +48,72 @@ export function lowerDepthwise(ctx: LowerCtx): Lowering {
   const TW = balancedVectors(knob(ctx.knobs, 'dw.wv', 2), owC, V);
   const TWV = TW * V;
   const rowTail = ohC === undefined || ohC % TH !== 0, colTail = owC === undefined || owC % TWV !== 0;
-  const pv = ctx.fresh('p'), wt = ctx.fresh('wt'), kh = ctx.fresh('kh'), kw = ctx.fresh('kw');
-  const th = ctx.fresh('th'), tw = ctx.fresh('tw'), lv = ctx.fresh('v'), wv = ctx.fresh('wv', x.dtype);
+  const pv = ctx.fresh('p'), wt = ctx.fresh('wt'), kw = ctx.fresh('kw');
+  const th = ctx.fresh('th'), tw = ctx.fresh('tw'), lv = ctx.fresh('v');
   const acc = ctx.scratch('acc', x.dtype);
   const [n, c, rb] = unflatten(pv, [N, C, ceilDivExpr(OH, TH)]);
-  const ohRaw = add(mul(rb, TH), th), oh = rowTail ? min(ohRaw, sub(OH, 1)) : ohRaw;
+  const ohRaw = add(mul(rb, TH), th);
   const ow = add(mul(add(mul(wt, TW), tw), V), lv);
-  const accIdx = add(mul(add(mul(th, TW), tw), V), lv);
-  const ih = sub(add(mul(oh, sH), mul(kh, dH)), pT), iw = sub(add(mul(ow, sW), mul(kw, dW)), pL);
-  const xLoad = load(xb, flatIndex([n, c, ih, iw], x.shape));
+  const accAt = (row: Expr): Expr => add(mul(add(mul(row, TW), tw), V), lv);
   const lanes = (body: Stmt, kind: 'vectorize' | 'serial' = 'vectorize'): Stmt =>
     loop(th, TH, loop(tw, TW, loop(lv, V, body, kind), 'unroll'), 'unroll');
-  // Per-load bounds for border tiles: the image (where padding can reach) and the output width.
-  const inside = [inBounds(ih, H, !isZero(pT), !isZero(pB)), inBounds(iw, W, !isZero(pL), !isZero(pR)),
-    colTail ? lt(ow, OW) : imm(1, 'bool')].reduce((a, b) => and(a, b));
-  const reduction = (masked: boolean): Stmt => {
-    const xv = masked ? select(inside, xLoad, imm(0, x.dtype)) : xLoad;
-    const fma = lanes(store(acc, accIdx, add(mul(wv, xv), load(acc, accIdx))));
-    const tap = letIn(wv, load(wb, flatIndex([c, kh, kw], [C, imm(KH), imm(KW)])), fma);
-    return loop(kh, KH, loop(kw, KW, tap, KW <= 3 ? 'unroll' : 'serial'), KH <= 3 ? 'unroll' : 'serial');
+  // Sides a window can reach: top, bottom, left, right. The rows of a last, partial row block
+  // past the output are skipped like rows past the image.
+  const check: [boolean, boolean, boolean, boolean] = [!isZero(pT),
+    crossesEnd(OH, KH, sH, dH, pT, H, !isZero(pB)) || rowTail, !isZero(pL),
+    crossesEnd(OW, KW, sW, dW, pL, W, !isZero(pR))];
+  const ih0 = sub(mul(mul(rb, TH), sH), pT), iw = sub(add(mul(ow, sW), mul(kw, dW)), pL);
+  const colOK = [inBounds(iw, W, check[2], check[3]), colTail ? lt(ow, OW) : imm(1, 'bool')]
+    .reduce((a, b) => and(a, b));
+  const users = rowUsers(TH, KH, sH, dH);
+  const inputRow = (r: number, rows: boolean, cols: boolean): Stmt => {
+    const ih = add(ih0, r), xv = ctx.fresh('xv', x.dtype);
+    const xl = load(xb, flatIndex([n, c, ih, iw], x.shape));
+    const fmas = users[r]!.map(([t, k]) => {
+      const wk = load(wb, flatIndex([c, imm(k), kw], [C, imm(KH), imm(KW)]));
+      return store(acc, accAt(imm(t)), add(mul(wk, xv), load(acc, accAt(imm(t)))));
+    });
+    const body = loop(kw, KW, loop(tw, TW, loop(lv, V,
+      letIn(xv, cols ? select(colOK, xl, imm(0, x.dtype)) : xl, seq(fmas)), 'vectorize'), 'unroll'),
+    KW <= 3 ? 'unroll' : 'serial');
+    return rows ? ifThen(inBounds(ih, H, check[0], check[1]), body) : body;
   };
-  const check = [pT, pB, pL, pR].map((p) => !isZero(p)) as [boolean, boolean, boolean, boolean];
-  const interior = interiorTile({ rb, wt, TH, TWV, OH, OW, H, W, KH, KW, sH, sW, dH, dW, pT, pL, check,
-    rowTail, colTail });
-  const red = interior.kind === 'const' ? reduction(false)
-    : ifThen(interior, reduction(false), reduction(true));
-  const v = load(acc, accIdx);
+  const reduction = (rows: boolean, cols: boolean): Stmt =>
+    seq(users.map((_, r) => inputRow(r, rows, cols)));
+  const geo = { rb, wt, TH, TWV, OH, OW, H, W, KH, KW, sH, sW, dH, dW, pT, pL, check, rowTail: false,
+    colTail };
+  const colsIn = interiorCols(geo);
+  const byCols = (rows: boolean): Stmt =>
+    choose(colsIn, () => reduction(rows, false), () => reduction(rows, true));
+  const red = choose(interiorRows(geo), () => byCols(false), () => byCols(true));
+  const v = load(acc, accAt(th));
   const st = out.store([n, c, ohRaw, ow], bias ? add(v, bias.at([c])) : v);
   const ok = [rowTail ? lt(ohRaw, OH) : null, colTail ? lt(ow, OW) : null].filter((e): e is Expr => !!e);
   const fin = lanes(ok.length ? ifThen(ok.reduce((a, b) => and(a, b)), st) : st,
     out.vectorizable ? 'vectorize' : 'serial');
-  const tile = alloc(acc, TH * TWV, seq(lanes(store(acc, accIdx, imm(0, x.dtype))), red, fin));
+  const tile = alloc(acc, TH * TWV, seq(lanes(store(acc, accAt(th), imm(0, x.dtype))), red, fin));
   const P = prodExpr([N, C, ceilDivExpr(OH, TH)]);
   const nWt = ceilDivExpr(OW, TWV), nWtC = constOf(nWt);
   // A few width tiles are unrolled: each copy knows its column, so the border and tail masks of
   // its loads fold to constants, instead of per-lane bounds checks at every tap.
   const wtKind = nWtC !== undefined && nWtC <= MAX_UNROLLED_WIDTH_TILES ? 'unroll' : 'serial';
   return { kind: 'kernel', body: loop(pv, P, loop(wt, nWt, tile, wtKind), 'parallel') };
+}
+
+/**
+ * For each input row r of a tile (0 .. (TH-1)*sH + (KH-1)*dH), the (output row, tap row) pairs
+ * with th*sH + kh*dH = r, in increasing tap row: so each output still sums its taps row-major.
+ */
+function rowUsers(TH: number, KH: number, sH: number, dH: number): [number, number][][] {
+  const users: [number, number][][] = Array.from({ length: (TH - 1) * sH + (KH - 1) * dH + 1 }, () => []);
+  for (let t = 0; t < TH; t++) for (let k = 0; k < KH; k++) users[t * sH + k * dH]!.push([t, k]);
+  return users;
+}
+
+/** `cond ? a : b` as code: one branch when the condition is a constant, else both behind an if. */
+function choose(cond: Expr, a: () => Stmt, b: () => Stmt): Stmt {
+  if (cond.kind === 'const') return cond.value ? a() : b();
+  return ifThen(cond, a(), b());
 }
 
 /**

@@ -31,7 +31,7 @@ import { declareOp } from './declare.js';
 import type { InferCtx, OpDef } from './registry.js';
 
 /** One reduction: identity, combine, per-element map and final map (n = element count). */
-interface Reducer {
+export interface Reducer {
   readonly identity: 'zero' | 'one' | 'lowest' | 'highest';
   readonly combine: (a: Expr, b: Expr) => Expr;
   readonly map?: (x: Expr) => Expr;
@@ -40,7 +40,7 @@ interface Reducer {
 
 const sq = (x: Expr): Expr => mul(x, x);
 
-const REDUCERS: Readonly<Record<string, Reducer>> = {
+export const REDUCERS: Readonly<Record<string, Reducer>> = {
   reduce_sum: { identity: 'zero', combine: add },
   reduce_mean: { identity: 'zero', combine: add, final: (r, n) => div(r, cast(n, r.dtype)) },
   reduce_max: { identity: 'lowest', combine: max },
@@ -59,7 +59,7 @@ const INT_RANGE: Readonly<Record<string, readonly [number, number]>> = {
   uint8: [0, 255], uint16: [0, 65535], uint32: [0, 2 ** 32 - 1], uint64: [0, 2 ** 53], bool: [0, 1],
 };
 
-function identityValue(r: Reducer, dt: DType): number {
+export function identityValue(r: Reducer, dt: DType): number {
   switch (r.identity) {
     case 'zero': return 0;
     case 'one': return 1;
@@ -68,7 +68,7 @@ function identityValue(r: Reducer, dt: DType): number {
   }
 }
 
-const accType = (dt: DType): DType => (dt === 'float16' ? 'float32' : dt);
+export const accType = (dt: DType): DType => (dt === 'float16' ? 'float32' : dt);
 
 // ---- shape relation ---------------------------------------------------------------------------
 
@@ -151,12 +151,12 @@ function lowerRows(ctx: LowerCtx, y: Layout, r: Reducer): Stmt {
   return loop(row, y.outer, alloc(acc, V, alloc(tot, 1, body)), 'parallel');
 }
 
-const elemValue = (r: Reducer, x: Expr, dt: DType): Expr => {
+export const elemValue = (r: Reducer, x: Expr, dt: DType): Expr => {
   const v = cast(x, dt);
   return r.map ? r.map(v) : v;
 };
 
-const finalValue = (r: Reducer, acc: Expr, n: Expr, dt: DType): Expr =>
+export const finalValue = (r: Reducer, acc: Expr, n: Expr, dt: DType): Expr =>
   cast(r.final ? r.final(acc, n) : acc, dt);
 
 /** inner > 1: V inner positions per vector, the reduced extent walked serially. */

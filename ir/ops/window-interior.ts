@@ -1,12 +1,15 @@
-// Interior tiles of 2-D window ops (depthwise conv, pooling): the condition under which every tap
-// of every lane of a tile of output rows x output columns reads inside the image, so the tile can
-// run without per-load bounds masks; only border tiles pay for them.
+// Interior tiles of 2-D window ops (depthwise conv, pooling): the conditions under which every
+// tap of a tile of output rows x output columns reads inside the image, so the tile can run
+// without bounds checks; only border tiles pay for them. Rows and columns are separate: a border
+// row is uniform over the tile (a branch around that row's taps), a border column is per lane
+// (a masked load), and keeping them apart lets each be handled by its cheap mechanism.
 // Requires: tiles of TH output rows from row block rb and TWV output columns from column block wt;
 // input coordinate = out * stride + tap * dilation - begin padding. Guarantees: a constant true
 // when no side needs checking; otherwise a conjunction of uniform (per-tile) comparisons.
 
 import type { Expr } from '../tir.js';
 import { add, and, ge, imm, le, lt, min, mul, sub } from '../tir-build.js';
+import { constOf } from './attrs.js';
 
 /** Width tiles a kernel unrolls (each copy's masks then fold to constants) when there are this few. */
 export const MAX_UNROLLED_WIDTH_TILES = 4;
@@ -24,16 +27,44 @@ export interface TileGeometry {
   readonly rowTail: boolean; readonly colTail: boolean;
 }
 
-export function interiorTile(g: TileGeometry): Expr {
+const conj = (conds: readonly Expr[]): Expr =>
+  (conds.length ? conds.reduce((a, b) => and(a, b)) : imm(1, 'bool'));
+
+/** Every tap row of the tile's output rows lies inside the image. */
+export const interiorRows = (g: TileGeometry): Expr => conj(rowConds(g));
+
+function rowConds(g: TileGeometry): Expr[] {
   const conds: Expr[] = [];
-  const [top, bottom, left, right] = g.check;
   const lastRowRaw = add(mul(g.rb, g.TH), g.TH - 1);
   const lastRow = g.rowTail ? min(lastRowRaw, sub(g.OH, 1)) : lastRowRaw;
-  if (top) conds.push(ge(sub(mul(mul(g.rb, g.TH), g.sH), g.pT), 0));
-  if (bottom) conds.push(lt(sub(add(mul(lastRow, g.sH), (g.KH - 1) * g.dH), g.pT), g.H));
-  if (left) conds.push(ge(sub(mul(mul(g.wt, g.TWV), g.sW), g.pL), 0));
+  if (g.check[0]) conds.push(ge(sub(mul(mul(g.rb, g.TH), g.sH), g.pT), 0));
+  if (g.check[1]) conds.push(lt(sub(add(mul(lastRow, g.sH), (g.KH - 1) * g.dH), g.pT), g.H));
+  return conds;
+}
+
+/** Every tap column of the tile's lanes lies inside the image, and every lane inside the output. */
+export const interiorCols = (g: TileGeometry): Expr => conj(colConds(g));
+
+function colConds(g: TileGeometry): Expr[] {
+  const conds: Expr[] = [];
+  if (g.check[2]) conds.push(ge(sub(mul(mul(g.wt, g.TWV), g.sW), g.pL), 0));
   const lastCol = sub(mul(add(g.wt, 1), g.TWV), 1);
-  if (right) conds.push(lt(sub(add(mul(lastCol, g.sW), (g.KW - 1) * g.dW), g.pL), g.W));
+  if (g.check[3]) conds.push(lt(sub(add(mul(lastCol, g.sW), (g.KW - 1) * g.dW), g.pL), g.W));
   if (g.colTail) conds.push(le(mul(add(g.wt, 1), g.TWV), g.OW));
-  return conds.length ? conds.reduce((a, b) => and(a, b)) : imm(1, 'bool');
+  return conds;
+}
+
+export const interiorTile = (g: TileGeometry): Expr => conj([...rowConds(g), ...colConds(g)]);
+
+/**
+ * Whether some window crosses the end of an axis: never without end padding (or ceil mode);
+ * for static extents exactly — a 3x3 stride-2 conv with pads 1 over 112 columns ends its last
+ * window at column 111, so its end padding is never read and needs no check.
+ */
+export function crossesEnd(out: Expr, k: number, s: number, d: number, padBegin: Expr, size: Expr,
+  padded: boolean): boolean {
+  if (!padded) return false;
+  const [o, p, n] = [constOf(out), constOf(padBegin), constOf(size)];
+  if (o === undefined || p === undefined || n === undefined) return true;
+  return (o - 1) * s + (k - 1) * d - p >= n;
 }

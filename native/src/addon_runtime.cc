@@ -36,9 +36,11 @@
 #include <thread>
 #include <vector>
 
+#include "contract_generated.h"
 #include "kestrel_runtime.h"
 
 namespace {
+using namespace kestrel::code;  // the error codes of the generated runtime contract
 
 Napi::Error make_error(Napi::Env env, const std::string& code, const std::string& message) {
   Napi::Error e = Napi::Error::New(env, message);
@@ -74,15 +76,13 @@ struct State {
 class NativeSession : public Napi::ObjectWrap<NativeSession> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "NativeSession",
-                       {InstanceMethod("info", &NativeSession::Info),
-                        InstanceMethod("run", &NativeSession::Run),
-                        InstanceMethod("dispose", &NativeSession::Dispose)});
+    return DefineClass(env, "NativeSession", {InstanceMethod("info", &NativeSession::Info),
+        InstanceMethod("run", &NativeSession::Run), InstanceMethod("dispose", &NativeSession::Dispose)});
   }
 
   explicit NativeSession(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeSession>(info) {
     Napi::Env env = info.Env();
-    if (info.Length() < 1 || !info[0].IsString()) throw make_error(env, "KR0001", "path must be a string");
+    if (!info[0].IsString()) throw make_error(env, kArtifactInvalid, "path must be a string");
     kestrel_options o;
     kestrel_options_init(&o);
     if (info.Length() > 1 && info[1].IsNumber()) o.threads = info[1].As<Napi::Number>().Int32Value();
@@ -94,7 +94,7 @@ class NativeSession : public Napi::ObjectWrap<NativeSession> {
       Napi::TypedArray ta = info[5].As<Napi::TypedArray>();
       const uint8_t* p = static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
       keys.assign(p, p + ta.ByteLength());
-      if (keys.size() % 32) throw make_error(env, "KR0007", "trusted keys must be 32 bytes each");
+      if (keys.size() % 32) throw make_error(env, kSignature, "trusted keys must be 32 bytes each");
       o.trusted_keys = keys.data();
       o.trusted_key_count = keys.size() / 32;
     }
@@ -146,7 +146,7 @@ class NativeSession : public Napi::ObjectWrap<NativeSession> {
   }
 
   Napi::Value Info(const Napi::CallbackInfo& info) {
-    if (!state_->session) throw make_error(info.Env(), "KR0301", "the session was disposed");
+    if (!state_->session) throw make_error(info.Env(), kDisposed, "the session was disposed");
     Napi::Object o = Napi::Object::New(info.Env());
     o.Set("inputs", Ios(info.Env(), 0));
     o.Set("outputs", Ios(info.Env(), 1));
@@ -214,8 +214,8 @@ struct RunJob {
   }
 
   void Settle(Napi::Env env) {
-    if (code == "KR0302" && state->disposed) {
-      code = "KR0301";
+    if (code == kCancelled && state->disposed) {
+      code = kDisposed;
       message = "the session was disposed during the run (" + message + ")";
     }
     if (!code.empty()) {
@@ -278,7 +278,7 @@ class EnvRuns : public std::enable_shared_from_this<EnvRuns> {
         &EnvRuns::Deliver, &tsfn_);
     if (st != napi_ok) {
       delete keep;
-      throw make_error(env, "KR0201", "cannot create the run completion queue");
+      throw make_error(env, kOutOfMemory, "cannot create the run completion queue");
     }
     napi_unref_threadsafe_function(env, tsfn_);
   }
@@ -295,7 +295,7 @@ class EnvRuns : public std::enable_shared_from_this<EnvRuns> {
         } catch (const std::system_error&) {
           active_.erase(job);
           queue_.pop_back();
-          throw make_error(env, "KR0201", "cannot start a thread for the run");
+          throw make_error(env, kOutOfMemory, "cannot start a thread for the run");
         }
       } else {
         work_cv_.notify_one();
@@ -385,16 +385,16 @@ class EnvRuns : public std::enable_shared_from_this<EnvRuns> {
 
 OwnedInput convert_input(Napi::Env env, const Napi::Value& v, uint32_t index) {
   const std::string where = "input #" + std::to_string(index);
-  if (!v.IsObject()) throw make_error(env, "KR0105", where + " is not an object");
+  if (!v.IsObject()) throw make_error(env, kInputData, where + " is not an object");
   Napi::Object o = v.As<Napi::Object>();
   OwnedInput in;
   in.dtype = o.Get("dtype").As<Napi::Number>().Int32Value();
   Napi::Value dims = o.Get("dims");
-  if (!dims.IsArray()) throw make_error(env, "KR0105", where + ": dims must be an array");
+  if (!dims.IsArray()) throw make_error(env, kInputData, where + ": dims must be an array");
   Napi::Array d = dims.As<Napi::Array>();
   for (uint32_t k = 0; k < d.Length(); ++k) in.dims.push_back(d.Get(k).As<Napi::Number>().Int64Value());
   Napi::Value data = o.Get("data");
-  if (!data.IsTypedArray()) throw make_error(env, "KR0105", where + ": data must be a TypedArray");
+  if (!data.IsTypedArray()) throw make_error(env, kInputData, where + ": data must be a TypedArray");
   Napi::TypedArray ta = data.As<Napi::TypedArray>();
   const uint8_t* p = static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
   in.data.assign(p, p + ta.ByteLength());
@@ -403,8 +403,8 @@ OwnedInput convert_input(Napi::Env env, const Napi::Value& v, uint32_t index) {
 
 Napi::Value NativeSession::Run(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!state_->session || state_->disposed) throw make_error(env, "KR0301", "the session was disposed");
-  if (info.Length() < 1 || !info[0].IsArray()) throw make_error(env, "KR0101", "run expects an array");
+  if (!state_->session || state_->disposed) throw make_error(env, kDisposed, "the session was disposed");
+  if (info.Length() < 1 || !info[0].IsArray()) throw make_error(env, kInputNames, "run expects an array");
   Napi::Array arr = info[0].As<Napi::Array>();
   std::vector<OwnedValue> inputs;
   for (uint32_t i = 0; i < arr.Length(); ++i) {
@@ -423,7 +423,7 @@ Napi::Value NativeSession::Run(const Napi::CallbackInfo& info) {
     }
   }
   std::shared_ptr<kestrel_cancel_token> token(kestrel_cancel_token_new(), kestrel_cancel_token_free);
-  if (!token) throw make_error(env, "KR0201", "out of memory");
+  if (!token) throw make_error(env, kOutOfMemory, "out of memory");
   Napi::Function cancel = Napi::Function::New(env, [token](const Napi::CallbackInfo& ci) -> Napi::Value {
     kestrel_cancel_token_cancel(token.get());
     return ci.Env().Undefined();
@@ -452,7 +452,7 @@ Napi::Value NativeSession::Run(const Napi::CallbackInfo& info) {
 // on this host (kestrel_check_artifact), or null. Throws Error{code} when the file itself is bad.
 Napi::Value Inspect(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsString()) throw make_error(env, "KR0001", "path must be a string");
+  if (!info[0].IsString()) throw make_error(env, kArtifactInvalid, "path must be a string");
   const std::string path = info[0].As<Napi::String>().Utf8Value();
   char* json = nullptr;
   if (kestrel_read_manifest(path.c_str(), &json) != KESTREL_OK) throw last_error(env);

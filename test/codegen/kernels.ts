@@ -225,3 +225,18 @@ export function clipBias(w: number): Kernel {
     ifThen(lt(i, n), store(Y, at, val))), 'vectorize')));
   return { name: `clip_bias_w${w}`, buffers: [X, B, L, Y], scalars: [R, n], body };
 }
+
+/**
+ * Y[s*i + phase] = X[i] + 1 for i < n: stride-s stores (one masked store of W*s lanes), whole
+ * vectors unmasked, then a masked tail; the other elements of Y must keep their contents.
+ */
+export function stridedStore(w: number, s: number): Kernel {
+  const [X, Y] = ['X', 'Y'].map((n) => buffer(n, 'float32'));
+  const [n, phase] = [variable('n'), variable('phase')];
+  const [o, v, i, tv, ti] = ['o', 'v', 'i', 'tv', 'ti'].map((x) => variable(x));
+  const st = (at: Var): Stmt => store(Y, add(mul(at, s), phase), add(load(X, at), f32(1)));
+  const whole = loop(o, floordiv(n, w), loop(v, w, letIn(i, add(mul(o, w), v), st(i)), 'vectorize'));
+  const tail = loop(tv, w, letIn(ti, add(mul(floordiv(n, w), w), tv), ifThen(lt(ti, n), st(ti))),
+    'vectorize');
+  return { name: `strided_store_s${s}`, buffers: [X, Y], scalars: [n, phase], body: seq(whole, tail) };
+}

@@ -19,6 +19,7 @@ const KERNELS: Kernel[] = [
   K.intDivision('int32', 8), K.intDivision('int8', 16), K.intDivision('int64', 4),
   K.intDivision('uint16', 8), K.nanSelect(1), K.nanSelect(W), K.unaryMath(1), K.unaryMath(W),
   K.mixedTypes(1), K.mixedTypes(8), K.vecInnerLoop(W), K.clipBias(1), K.clipBias(W),
+  K.stridedStore(W, 2), K.stridedStore(W, 3),
 ];
 const index = (name: string): number => KERNELS.findIndex((k) => k.name === name);
 let so = '';
@@ -44,6 +45,15 @@ describe('codegen runs and matches the interpreter', () => {
   it('elementwise add with a masked tail', () => {
     for (const n of [1, W - 1, W, 3 * W + 5]) {
       check(K.vaddTail(W), [rand(n, -1, 1, 1), rand(n, -1, 1, 2), new Float32Array(n)], [n]);
+    }
+  });
+
+  it('stride-2 and stride-3 stores with a masked tail leave the elements between untouched', () => {
+    for (const s of [2, 3]) {
+      for (const n of [1, W - 1, W, 2 * W + 3]) {
+        const phase = n % s;
+        check(K.stridedStore(W, s), [rand(n, -1, 1, 3), rand(s * n + s, -1, 1, 4)], [n, phase]);
+      }
     }
   });
 

@@ -80,22 +80,41 @@ describe('conv_transpose', () => {
     expect(() => inferTyped('conv_transpose', [tin('float32', [1, 2, 3, 3], []),
       tin('float32', [3, 1, 2, 2], []), null], { kernel: [2, 2] })).toThrow(/KC0402/);
   });
-  it('the 2-D upsampling form (kernel = stride) imported as a GEMM, symbolic batch and size', async () => {
-    const ws = [3, 2, 2, 3], w = vals(prod(ws), 5), b = [0.5, -1];
-    const session = await buildModel('convt-up', {
-      nodes: [node('ConvTranspose', ['x', 'w', 'b'], ['y'], [attrInts('strides', [2, 3])])],
-      inputs: [vi('x', FLOAT, ['n', 3, 'h', 'w'])], outputs: [vi('y', FLOAT, ['n', 2, null, null])],
-      initializers: [floatTensor('w', ws, w), floatTensor('b', [2], b)],
-    });
-    try {
-      for (const xs of [[1, 3, 2, 3], [2, 3, 3, 1]]) {
-        const x = vals(prod(xs), 1);
-        const out = await session.run({ x: new Tensor('float32', Float32Array.from(x), xs) });
-        const win: Win = { s: [2, 3], d: [1, 1], pads: [0, 0, 0, 0], op: [0, 0], group: 1 };
-        expect(out.y.dims).toEqual(outShape(xs, ws, win));
-        const want = scatterRef(x, xs, w, ws, b, win);
-        Array.from(out.y.data as Float32Array).forEach((v, i) => expect(v).toBeCloseTo(want[i], 4));
-      }
-    } finally { session.dispose(); }
+  // kernel = stride runs as a GEMM (ir/ops/conv-transpose-gemm.ts): rows of 64+ pixels are the
+  // columns (stride-k stores), shorter rows flatten the image (scattered stores); both with tails.
+  it('kernel = stride: image columns, row columns with a tail, 1-D, 3-D, strides 3 and 4', () => {
+    check([1, 5, 3, 7], [5, 7, 2, 2], { s: [2, 2] });
+    check([1, 3, 2, 70], [3, 2, 2, 3], { s: [2, 3] });
+    check([2, 3, 9], [3, 2, 4], { s: [4] }, false);
+    check([1, 2, 2, 3, 4], [2, 3, 2, 1, 2], { s: [2, 1, 2] });
   });
+  it('kernel = stride with pads or groups keeps the gather', () => {
+    check([1, 2, 3, 4], [2, 3, 2, 2], { s: [2, 2], pads: [1, 0, 0, 1] });
+    check([1, 4, 3, 3], [4, 1, 2, 2], { s: [2, 2], group: 2 });
+  });
+  it('kernel = stride compiled, symbolic dims (row columns, strided stores), fused Relu', () =>
+    compiledUpsampling('convt-up', ['n', 3, 'h', 'w'], [[1, 3, 2, 3], [2, 3, 3, 1], [1, 3, 2, 77]]));
+  it('kernel = stride compiled, static dims (image columns, scattered stores)', () =>
+    compiledUpsampling('convt-up-static', [2, 3, 5, 6], [[2, 3, 5, 6]]));
 });
+
+/** ConvTranspose (strides 2x3 = kernel) + Relu compiled for input dims `dims`, run on `shapes`. */
+async function compiledUpsampling(name: string, dims: (string | number)[], shapes: number[][]) {
+  const ws = [3, 2, 2, 3], w = vals(prod(ws), 5), b = [0.5, -1];
+  const session = await buildModel(name, {
+    nodes: [node('ConvTranspose', ['x', 'w', 'b'], ['t'], [attrInts('strides', [2, 3])]),
+      node('Relu', ['t'], ['y'])],
+    inputs: [vi('x', FLOAT, dims)], outputs: [vi('y', FLOAT, ['n', 2, null, null])],
+    initializers: [floatTensor('w', ws, w), floatTensor('b', [2], b)],
+  });
+  try {
+    for (const xs of shapes) {
+      const x = vals(prod(xs), 1);
+      const out = await session.run({ x: new Tensor('float32', Float32Array.from(x), xs) });
+      const win: Win = { s: [2, 3], d: [1, 1], pads: [0, 0, 0, 0], op: [0, 0], group: 1 };
+      expect(out.y.dims).toEqual(outShape(xs, ws, win));
+      const want = scatterRef(x, xs, w, ws, b, win).map((v) => Math.max(v, 0));
+      Array.from(out.y.data as Float32Array).forEach((v, i) => expect(v).toBeCloseTo(want[i], 4));
+    }
+  } finally { session.dispose(); }
+}

@@ -47,6 +47,15 @@ const CASES: Case[] = [
   { name: 'pad 1, four unrolled width tiles with a tail', x: [1, 5, 9, 100], pads: [1, 1, 1, 1] },
   { name: 'pad 1 stride 2, mobilenet-like 56-wide output', x: [1, 3, 12, 112], strides: [2, 2],
     pads: [1, 1, 1, 1] },
+  // Input rows shared between output rows (th*stride + kh*dilation): overlaps of stride and
+  // dilation, a partial last row block whose extra rows run past the image, end padding that no
+  // window reaches (3x3 stride 2 over an even extent).
+  { name: '5x5 stride 2 dilation 2, row tail past the image', x: [1, 2, 19, 41], k: [5, 5],
+    strides: [2, 2], dilations: [2, 2] },
+  { name: 'stride 3, 6 rows per tile, pads 2', x: [1, 2, 23, 29], strides: [3, 3], pads: [2, 2, 2, 2],
+    knobs: { 'dw.rows': 6 } },
+  { name: 'stride 2 pad 1 over an even extent (end padding never read)', x: [1, 3, 16, 40],
+    strides: [2, 2], pads: [1, 1, 1, 1], knobs: { 'dw.rows': 3 } },
 ];
 
 describe('depthwise conv', () => {

@@ -125,6 +125,9 @@ describe('nonzero_count / nonzero', () => {
   });
 });
 
+/** The declared attributes of compress/unique: no axis for x flattened (written -1 in the cases). */
+const ax = (axis: number): Attrs => (axis < 0 ? {} : { axis });
+
 describe('compress_count / compress', () => {
   const cases: [number[], number, boolean[]][] = [
     [[3, 4], 1, [true, false, true, true]],
@@ -139,9 +142,9 @@ describe('compress_count / compress', () => {
       const L = axis < 0 ? x.length : shape[axis];
       const keep = cond.map((b, i) => (b && i < L ? i : -1)).filter((i) => i >= 0);
       const c = runOp('compress_count', [{ data: Float32Array.from(x), shape },
-        { data: Float32Array.from(cond.map(Number)), shape: [cond.length] }], { axis });
+        { data: Float32Array.from(cond.map(Number)), shape: [cond.length] }], ax(axis));
       expect(Array.from(c.outputs[0])).toEqual([keep.length]);
-      const r = runTyped('compress', [f32(shape, x), bool(cond), i64([], [keep.length])], { axis },
+      const r = runTyped('compress', [f32(shape, x), bool(cond), i64([], [keep.length])], ax(axis),
         { 2: keep.length });
       let ref: number[];
       if (axis < 0) ref = keep.map((i) => x[i]);
@@ -269,15 +272,15 @@ describe('unique_sort / unique_count / unique', () => {
         const x = ints(prod(shape), prod(shape) + range, range);
         // a repeated row
         if (axis === 0 && shape[0] >= 4) for (let j = 0; j < shape[1]; j++) x[3 * shape[1] + j] = x[j];
-        const sortOut = runOp('unique_sort', [{ data: Float32Array.from(x), shape }], { axis });
+        const sortOut = runOp('unique_sort', [{ data: Float32Array.from(x), shape }], ax(axis));
         const perm = Array.from(sortOut.outputs[0]);
         const n = perm.length;
         expect([...perm].sort((a, b) => a - b)).toEqual([...Array(n).keys()]);
-        const count = runTyped('unique_count', [f32(shape, x), i64([n], perm)], { axis });
+        const count = runTyped('unique_count', [f32(shape, x), i64([n], perm)], ax(axis));
         const ref = uniqueRef(x, shape, axis, sorted === 1);
         expect(nums(count.outs[0])).toEqual([ref.U]);
-        const r = runTyped('unique', [f32(shape, x), i64([n], perm), i64([], [ref.U])], { axis, sorted },
-          { 2: ref.U });
+        const r = runTyped('unique', [f32(shape, x), i64([n], perm), i64([], [ref.U])],
+          { ...ax(axis), sorted }, { 2: ref.U });
         expect(r.status).toBe(0);
         expect(nums(r.outs[0])).toEqual(ref.y);
         expect(nums(r.outs[1])).toEqual(ref.idx);

@@ -46,7 +46,8 @@ export function inferTyped(op: string, ins: readonly (TIn | null)[], attrs: Attr
   return getOp(op)!.infer(types, attrs, inferCtx(ins));
 }
 
-export function runTyped(op: string, ins: readonly (TIn | null)[], attrs: Attrs, lanes = 4): TOut {
+export function runTyped(op: string, ins: readonly (TIn | null)[], attrs: Attrs, lanes = 4,
+  knobs: Readonly<Record<string, number>> = {}): TOut {
   const types = inferTyped(op, ins, attrs);
   const env = new Map<string, number>();
   ins.forEach((s) => s?.dims?.forEach((d, i) => { if (!isStatic(d)) env.set(dimKey(d), s.shape[i]); }));
@@ -64,7 +65,7 @@ export function runTyped(op: string, ins: readonly (TIn | null)[], attrs: Attrs,
   const ctx: LowerCtx = {
     attrs, inputs: accesses, outTypes: types, outputs: sinks,
     inTypes: ins.map((s) => (s ? { dtype: s.dtype, shape: s.dims ?? s.shape } : null)),
-    target: { arch: 'x86_64', vectorLanes: lanes, threads: 2 }, knobs: {}, dim, fresh,
+    target: { arch: 'x86_64', vectorLanes: lanes, threads: 2 }, knobs, dim, fresh,
     scratch: (h, dt) => t.buffer(`${h}${n++}`, dt, 'local'),
   };
   const low = getOp(op)!.lower!(ctx);

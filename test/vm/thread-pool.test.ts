@@ -10,11 +10,18 @@ import { ROOT } from './artifact.js';
 const tool = join(ROOT, 'native/build/thread-pool-stress');
 
 describe('thread pool', () => {
-  it.skipIf(!existsSync(tool))('runs every chunk exactly once with concurrent and nested callers', () => {
+  it('runs every chunk exactly once with concurrent and nested callers', () => {
+    expect(existsSync(tool), `${tool} is missing: run npm run build:native`).toBe(true);
     for (const [threads, jobs, callers] of [[2, 1500, 1], [2, 800, 3], [4, 500, 3], [1, 200, 2]]) {
       const out = execFileSync(tool, [String(threads), String(jobs), String(callers)],
         { encoding: 'utf8', timeout: 120_000 });
       expect(out.trim()).toBe(`ok ${jobs * callers}`);
     }
+  });
+
+  it('runs loops on the caller alone after a chunk of another thread straggled', () => {
+    expect(existsSync(tool), `${tool} is missing: run npm run build:native`).toBe(true);
+    const out = execFileSync(tool, ['straggle'], { encoding: 'utf8', timeout: 60_000 });
+    expect(out.trim()).toBe('ok serial after straggle');
   });
 });

@@ -10,13 +10,14 @@ import { MATMUL } from './matmul.js';
 import { NORM } from './norm.js';
 import { PAD } from './pad.js';
 import { POOL } from './pool.js';
+import { QCONV } from './qconv.js';
 import { REDUCE } from './reduce.js';
 import { RNN } from './rnn.js';
 
 export const GENERIC = defineFamily({ name: 'generic', matches: () => true, knobs: [] });
 
 export const FAMILIES: readonly Family[] = Object.freeze([
-  CONV, PAD, MATMUL, ATTENTION, POOL, NORM, REDUCE, RNN, ELEMENTWISE, GENERIC,
+  CONV, QCONV, PAD, MATMUL, ATTENTION, POOL, NORM, REDUCE, RNN, ELEMENTWISE, GENERIC,
 ]);
 
 export function familyOf(op: string): Family {

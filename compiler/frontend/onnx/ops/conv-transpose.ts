@@ -4,10 +4,10 @@
 // group, and pads resolved from pads, auto_pad or output_shape as the ONNX reference resolves them
 // (total padding s*(in-1) + output_padding + d*(k-1) + 1 - out, split half to the begin for
 // SAME_UPPER and half to the end otherwise); output_shape over symbolic input dims is unsupported.
-// The 2-D upsampling form (kernel = stride, nothing else) becomes a GEMM and a depth-to-space.
+// The upsampling form (kernel = stride) stays one conv_transpose: its lowering runs it as a GEMM
+// that stores straight into the output (ir/ops/conv-transpose-gemm.ts).
 
 import { isStatic } from '../../../../ir/dim.js';
-import { makeConst } from '../../../../ir/const.js';
 import { AUTO_PADS } from '../../../../ir/ops/attrs.js';
 import type { Value } from '../../../../ir/graph.js';
 import type { ConvertCtx } from '../context.js';
@@ -59,37 +59,6 @@ function padsOf(ctx: ConvertCtx, x: Value, k: number[], s: number[], d: number[]
   return [...begins, ...ends];
 }
 
-const int64s = (v: readonly number[]) => makeConst('int64', [v.length], v);
-
-/**
- * The upsampling form (2-D, kernel = stride, no dilation, padding or groups), as a GEMM: every
- * input pixel writes one kernel-sized block, so y = depth-to-space(x_NHWC @ w[C, M*kh*kw]) + b.
- * The matmul runs on the fast GEMM kernels; the gather form would spend all but one tap in
- * stride^2 on masked loads.
- */
-function isUpsampling(w: Value, k: number[], s: number[], d: number[], op: number[], pads: number[],
-  group: number): boolean {
-  return k.length === 2 && group === 1 && k.every((v, i) => v === s[i]) && d.every((v) => v === 1)
-    && op.every((v) => v === 0) && pads.every((v) => v === 0) && w.type.shape.every(isStatic);
-}
-
-function upsamplingGemm(ctx: ConvertCtx, x: Value, w: Value, b: Value | null, k: number[]): Value[] {
-  const [c, m] = w.type.shape as number[];
-  const [kh, kw] = k;
-  const xt = ctx.emit('transpose', [x], { perm: [0, 2, 3, 1] })[0];
-  const wm = ctx.emit('reshape', [w, ctx.constant(int64s([c, m * kh * kw]))], { allowzero: 0 })[0];
-  const y = ctx.emit('matmul', [xt, wm], {})[0];
-  const blocks = ctx.emit('reshape', [y, ctx.constant(int64s([0, 0, 0, m, kh, kw]))], { allowzero: 0 })[0];
-  const nchw = ctx.emit('transpose', [blocks], { perm: [0, 3, 1, 4, 2, 5] })[0];
-  // [N, M, H*kh, W*kw] from the input's shape: shape * [1, 0, kh, kw] + [0, M, 0, 0].
-  const dims = ctx.emit('add', [ctx.emit('mul', [ctx.emit('shape', [x], {})[0],
-    ctx.constant(int64s([1, 0, kh, kw]))], {})[0], ctx.constant(int64s([0, m, 0, 0]))], {})[0];
-  if (!b) return ctx.result('reshape', [nchw, dims], { allowzero: 0 });
-  const out = ctx.emit('reshape', [nchw, dims], { allowzero: 0 })[0];
-  const bias = ctx.emit('reshape', [b, ctx.constant(int64s([m, 1, 1]))], { allowzero: 0 })[0];
-  return ctx.result('add', [out, bias], {});
-}
-
 function convTranspose(ctx: ConvertCtx): Value[] {
   const x = ctx.input(0), w = ctx.input(1);
   const kernel = kernelOf(ctx, w), n = kernel.length;
@@ -104,15 +73,11 @@ function convTranspose(ctx: ConvertCtx): Value[] {
   const group = ctx.attrs.int('group', 1);
   if (group <= 0) ctx.attrs.fail('group', `must be positive, got ${group}`);
   const pads = padsOf(ctx, x, kernel, strides, dilations, outputPadding);
-  if (isUpsampling(w, kernel, strides, dilations, outputPadding, pads, group)) {
-    return upsamplingGemm(ctx, x, w, ctx.optInput(2), kernel);
-  }
   const known: Record<string, number[]> = kernel.some(Number.isNaN) ? {} : { kernel };
   return ctx.result('conv_transpose', [x, w, ctx.optInput(2)],
     { ...known, strides, dilations, pads, outputPadding, group });
 }
 
 export const CONV_TRANSPOSE_ROWS: readonly ConverterRow[] = [
-  row('ConvTranspose', ['conv_transpose', 'transpose', 'reshape', 'matmul', 'shape', 'mul', 'add'],
-    convTranspose),
+  row('ConvTranspose', ['conv_transpose'], convTranspose),
 ];

@@ -5,16 +5,19 @@
 import { MICROSOFT_ROWS } from './contrib.js';
 import { CONTROL_ROWS } from './control.js';
 import { CONV_TRANSPOSE_ROWS } from './conv-transpose.js';
+import { CUMULATIVE_ROWS } from './cumulative.js';
 import { ELEMENTWISE_ROWS } from './elementwise.js';
 import { GENERATE_ROWS } from './generate.js';
 import { INDEXING_ROWS } from './indexing.js';
 import { LINALG_ROWS } from './linalg.js';
+import { LOSS_ROWS } from './loss.js';
 import { NN_ROWS } from './nn.js';
 import { QLINEAR_ROWS } from './qlinear.js';
 import { QUANT_ROWS } from './quant.js';
 import { REDUCE_ROWS } from './reduce.js';
 import { RESIZE_ROWS } from './resize.js';
 import { RNN_ROWS } from './rnn.js';
+import { SCATTER_ROWS } from './scatter.js';
 import { SELECT_ROWS } from './select.js';
 import { SEQUENCE_ROWS } from './sequence.js';
 import { SHAPE_ROWS } from './shape.js';
@@ -33,6 +36,7 @@ export const CONVERTERS: ReadonlyMap<string, readonly ConverterEntry[]> = build(
   ...ELEMENTWISE_ROWS, ...NN_ROWS, ...LINALG_ROWS, ...SHAPE_ROWS,
   ...REDUCE_ROWS, ...INDEXING_ROWS, ...GENERATE_ROWS, ...CONTROL_ROWS, ...RNN_ROWS,
   ...SELECT_ROWS, ...SEQUENCE_ROWS, ...RESIZE_ROWS, ...CONV_TRANSPOSE_ROWS, ...QUANT_ROWS, ...QLINEAR_ROWS,
+  ...LOSS_ROWS, ...CUMULATIVE_ROWS, ...SCATTER_ROWS,
 ]);
 
 /** Converter tables of the other domains kestrel reads, each its own table (opsets of that domain). */

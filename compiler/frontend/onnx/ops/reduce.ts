@@ -2,12 +2,13 @@
 // ArgMax/ArgMin. Requires: the kestrel reduce ops (ir/ops/reduce.ts). Guarantees: axes are
 // normalised (non-negative, sorted, distinct: the declared schema does it) whether ONNX gives them
 // as an attribute (old opsets) or as an input (ReduceSum from 13, the others from 18); axes that
-// are not known numbers at compile time are reported unsupported.
+// read at run time go to ./reduce-axes.ts.
 
 import { isStatic } from '../../../../ir/dim.js';
 import type { Attrs, Value } from '../../../../ir/graph.js';
 import { valuesOf } from '../../../../ir/values.js';
 import type { ConvertCtx } from '../context.js';
+import { emptyAxes, reduceRunTimeAxes, runTimeAxes } from './reduce-axes.js';
 import { row, type ConverterRow } from './types.js';
 
 /** ONNX name, kestrel name, first opset taking axes as an input. */
@@ -33,7 +34,8 @@ export function knownInts(ctx: ConvertCtx, i: number, what: string): number[] | 
 function reduce(op: string, axesInputSince: number) {
   return (ctx: ConvertCtx): Value[] => {
     const fromInput = ctx.opset >= axesInputSince;
-    const set: Attrs = fromInput ? { axes: knownInts(ctx, 1, 'axes') ?? [] } : {};
+    if (fromInput && runTimeAxes(ctx, 1)) return reduceRunTimeAxes(ctx, op);
+    const set: Attrs = fromInput ? { axes: emptyAxes(ctx, 1) ? [] : knownInts(ctx, 1, 'axes') ?? [] } : {};
     return ctx.resultFrom(op, [ctx.input(0)],
       { axes: 'axes', keepdims: 'keepdims', noopWithEmptyAxes: 'noop_with_empty_axes' }, set);
   };

@@ -39,6 +39,11 @@ function rootMacs(g: Group): Dim | undefined {
       const a = n.inputs[0]!.type.shape;
       return dimMul(dimProduct(out), n.attrs.transA ? a[0] : a[1]);
     }
+    case 'attention': { // q·kt (S·Sk·D MACs) and p·v (S·Sk·Dv) per batch entry
+      const q = n.inputs[0]!.type.shape, sk = n.inputs[1]!.type.shape.at(-1)!;
+      const rows = dimProduct(out.slice(0, -1));
+      return dimMul(dimMul(rows, sk), dimAdd(q[q.length - 1], out[out.length - 1]));
+    }
     default: return undefined;
   }
 }

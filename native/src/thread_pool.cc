@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 
 namespace kestrel {
 namespace {
@@ -22,9 +23,14 @@ constexpr int64_t kContendedSpinNs = 2000;  // while the pool is marked contende
 constexpr int64_t kGapNs = 100000;
 constexpr int64_t kContendedNs = 20000000;
 constexpr int kPollEvery = 64;  // pauses between clock reads
-// Serial mode after a straggling loop (see the header): its first period, its cap, and how many
-// parallel loops without a straggle reset it. A wait shorter than kStraggleNs never counts.
-constexpr int64_t kStraggleNs = 100000;
+// Loops predicted to take less than this much work of one thread run inline (see the header).
+constexpr int64_t kInlineNs = 8000;
+constexpr int64_t kInlineContendedNs = 1000000;
+// The caller waiting this long (and three times its own chunks' time) for chunks a worker claimed
+// means the worker lost its core mid-chunk: the pool is marked contended.
+constexpr int64_t kStallNs = 200000;
+// Serial mode after a stall (see the header): its first period, its cap, and how many shared
+// loops without a stall reset it.
 constexpr int64_t kSerialNs = 20000000;
 constexpr int64_t kSerialMaxNs = 160000000;
 constexpr uint32_t kCalmJobs = 256;
@@ -40,6 +46,13 @@ inline void relax() {
 inline int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// CPU time of the calling thread (a system call, so read only around shared loops).
+inline int64_t thread_cpu_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
 inline uint32_t job_of(uint64_t state) { return static_cast<uint32_t>(state >> 32); }
@@ -115,8 +128,7 @@ bool ThreadPool::wait_for_job(uint32_t seen, uint64_t* state) {
 }
 
 // Claims and runs chunks of the job `state` was read from until none is left (or the job is
-// over); returns how many it ran. The fields are validated by the claim: see the seqlock
-// paragraph in the header.
+// over). The fields are validated by the claim: see the seqlock paragraph in the header.
 uint32_t ThreadPool::participate(uint64_t state) {
   const kestrel_task_fn fn = fn_.load(std::memory_order_relaxed);
   void* const closure = closure_.load(std::memory_order_relaxed);
@@ -157,36 +169,70 @@ void ThreadPool::wait_done(uint32_t chunks) {
   caller_waiting_.store(false, std::memory_order_relaxed);
 }
 
+ThreadPool::Cost* ThreadPool::cost_of(kestrel_task_fn fn) {
+  const uintptr_t h = reinterpret_cast<uintptr_t>(fn);
+  const size_t start = static_cast<size_t>((h >> 4) ^ (h >> 14)) % costs_.size();
+  for (size_t probe = 0; probe < 8; ++probe) {
+    Cost& c = costs_[(start + probe) % costs_.size()];
+    kestrel_task_fn seen = c.fn.load(std::memory_order_relaxed);
+    if (seen == fn) return &c;
+    if (seen == nullptr && c.fn.compare_exchange_strong(seen, fn, std::memory_order_relaxed)) return &c;
+    if (seen == fn) return &c;  // another thread claimed the slot for the same function
+  }
+  return nullptr;  // table crowded: no estimate, the loop is shared
+}
+
+void ThreadPool::learn(Cost* cost, int64_t elapsed_ns, int64_t n, int threads) {
+  if (cost) cost->ns_per_iter.store(static_cast<float>(elapsed_ns) * threads / n, std::memory_order_relaxed);
+}
+
+bool ThreadPool::run_inline(Cost* cost, kestrel_task_fn fn, void* closure, int64_t n) {
+  const float per = cost ? cost->ns_per_iter.load(std::memory_order_relaxed) : 0.0f;
+  if (per <= 0.0f) return false;
+  const int64_t t0 = now_ns();
+  const bool contended = t0 < contended_until_.load(std::memory_order_relaxed);
+  const int64_t limit = contended ? kInlineContendedNs : kInlineNs;
+  if (static_cast<double>(per) * static_cast<double>(n) >= static_cast<double>(limit)) return false;
+  fn(closure, 0, n);
+  learn(cost, now_ns() - t0, n, 1);
+  return true;
+}
+
 bool ThreadPool::serial_now() const {
   return now_ns() < serial_until_.load(std::memory_order_relaxed);
 }
 
-// Called by the caller of a parallel loop after it: `own_ns` running its `own_chunks` chunks,
-// `wait_ns` waiting for the chunks of the other threads. Without descheduling that wait is at most
-// about one chunk (the last one another thread claimed); a straggle is a wait of more than two.
-// The two-chunk limit is wide enough for unevenly sized chunks.
-void ThreadPool::note_wait(int64_t own_ns, uint32_t own_chunks, int64_t wait_ns, int64_t now) {
-  if (own_chunks == 0) return;  // no chunk duration to compare with
-  if (wait_ns < kStraggleNs || wait_ns <= 2 * (own_ns / own_chunks)) {
+void ThreadPool::note_stall(bool stalled, int64_t now) {
+  if (!stalled) {
     if (++calm_jobs_ >= kCalmJobs) serial_ns_ = 0;
     return;
   }
   serial_ns_ = calm_jobs_ < kCalmJobs && serial_ns_ > 0 ? std::min(serial_ns_ * 2, kSerialMaxNs) : kSerialNs;
   calm_jobs_ = 0;
   serial_until_.store(now + serial_ns_, std::memory_order_relaxed);
-  contended_until_.store(now + serial_ns_, std::memory_order_relaxed);  // workers stop spinning
 }
 
 void ThreadPool::parallel_for(kestrel_task_fn fn, void* closure, int64_t n) {
   if (n <= 0) return;
   const uint32_t chunks =
       static_cast<uint32_t>(std::min<int64_t>(n, static_cast<int64_t>(threads()) * kChunksPerThread));
-  std::unique_lock<std::mutex> call(call_mu_, std::defer_lock);
-  if (chunks == 1 || t_in_parallel || serial_now() || !call.try_lock()) {
-    fn(closure, 0, n);  // nothing to share, nested, serial mode, or the pool serves another caller
+  if (chunks == 1 || t_in_parallel || serial_now()) {
+    fn(closure, 0, n);  // nothing to share, nested, or serial mode
     return;
   }
-  const int64_t start = now_ns();
+  Cost* cost = cost_of(fn);
+  if (run_inline(cost, fn, closure, n)) return;
+  std::unique_lock<std::mutex> call(call_mu_, std::try_to_lock);
+  if (!call.owns_lock()) {
+    fn(closure, 0, n);  // the pool serves another caller right now
+    return;
+  }
+  const int64_t t0 = now_ns();
+  run_shared(fn, closure, n, chunks);
+  learn(cost, now_ns() - t0, n, threads());
+}
+
+void ThreadPool::run_shared(kestrel_task_fn fn, void* closure, int64_t n, uint32_t chunks) {
   if (++job_ == 0) ++job_;  // job 0 is the initial state, which workers have "seen"
   const uint64_t base = static_cast<uint64_t>(job_) << 32;
   state_.store(base | kClosed, std::memory_order_relaxed);
@@ -202,12 +248,19 @@ void ThreadPool::parallel_for(kestrel_task_fn fn, void* closure, int64_t n) {
     wake_.notify_all();
   }
   t_in_parallel = true;
-  const uint32_t own_chunks = participate(base);
+  const int64_t t0 = now_ns(), c0 = thread_cpu_ns();
+  const uint32_t mine = participate(base);
+  const int64_t t1 = now_ns(), c1 = thread_cpu_ns();
   t_in_parallel = false;
-  const int64_t own_done = now_ns();
   wait_done(chunks);
-  const int64_t end = now_ns();
-  note_wait(own_done - start, own_chunks, end - own_done, end);
+  // Contended: the caller lost its core during its own chunks (wall well above CPU time), or it
+  // waited for a worker's chunk far longer than its own chunks took on the CPU.
+  const int64_t waited = now_ns() - t1, per_chunk = (c1 - c0) / std::max<uint32_t>(1, mine);
+  const bool stalled = waited > kStallNs && waited > 3 * per_chunk;
+  if ((t1 - t0) - (c1 - c0) > kStallNs / 2 || stalled) {
+    contended_until_.store(t1 + waited + kContendedNs, std::memory_order_relaxed);
+  }
+  if (mine > 0) note_stall(stalled, t1 + waited);
 }
 
 std::shared_ptr<ThreadPool> ThreadPool::shared(int threads) {

@@ -24,24 +24,32 @@
 // only takes the core from the thread that holds the work. Sleepers are counted so that a job
 // costs a wake-up system call only when someone sleeps. Both sleeps use the Dekker pattern
 // (sequentially consistent flag store, then re-check) plus a mutex around the notify, so no
-// wake-up is lost.
+// wake-up is lost. One parallel_for at a time per pool: a second caller (another session or
+// thread) that finds the pool busy runs its loop inline, and a nested call (from inside a chunk,
+// detected with a thread-local flag) runs inline rather than deadlocking.
 //
-// Stragglers. A chunk claimed by a thread that the OS then deschedules (a busy neighbour process
-// shares the cores) holds the whole loop until that thread runs again, a scheduler time slice
-// later: one such chunk per kernel costs more than the second thread ever gains. The caller
-// notices it: after running its own chunks it waited for the others longer than two of its own
-// chunks took (and at least kStraggleNs). The pool then runs loops inline on the caller for
-// a while (serial mode: the other threads sleep and leave the cores to the neighbour), starting at
-// kSerialNs and doubling on every straggle that follows a serial period, up to kSerialMaxNs; after
-// kCalmJobs parallel loops without a straggle the period falls back to kSerialNs. On a quiet
-// machine no loop straggles and nothing changes.
+// Small loops run inline. Per task function the pool keeps the work one iteration took (ns of one
+// thread), measured on its previous calls: a loop whose predicted work is below kInlineNs (1 ms
+// while the pool is contended) runs on the caller without publishing a job. Sharing such a loop
+// would save at most half of a few microseconds, and costs a job's publication, the claims and the
+// wait for a worker's chunk (a worker descheduled mid-chunk stalls the caller for a time slice).
+// A function not seen before runs shared, and its time teaches the estimate. The table is a fixed
+// open-addressed array of (fn, estimate) slots updated with relaxed atomics; a race can only give
+// a stale estimate, which decides where a loop runs, never what it computes. Besides a spinning
+// thread's clock gap, a caller that waited much longer for a worker's claimed chunk than its own
+// chunks took (the worker lost its core mid-chunk) marks the pool contended: on a machine whose
+// cores are oversubscribed, a run's kernels then mostly run on the caller, where no time slice of
+// another thread can stall them.
 //
-// One parallel_for at a time per pool: a second caller (another session or thread) that finds the
-// pool busy runs its loop inline, and a nested call (from inside a chunk, detected with a
-// thread-local flag) runs inline rather than deadlocking.
+// Serial mode. Such a stall also puts the pool in serial mode: every loop, however large, runs on
+// the caller for kSerialNs (the other threads sleep and leave the cores to the neighbour), doubling
+// on every stall that follows within kCalmJobs shared loops, up to kSerialMaxNs. With one busy
+// neighbour on two cores, one stalled chunk per kernel costs more than a second thread gains; a
+// quiet machine never stalls and never enters serial mode.
 #ifndef KESTREL_THREAD_POOL_H_
 #define KESTREL_THREAD_POOL_H_
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -64,7 +72,7 @@ class ThreadPool {
 
   void parallel_for(kestrel_task_fn fn, void* closure, int64_t n);
   int threads() const { return static_cast<int>(workers_.size()) + 1; }
-  // Whether loops run inline now because one straggled (see "Stragglers" above).
+  // Whether loops run inline now because a shared loop stalled (see "Serial mode" above).
   bool serial_now() const;
 
   // The process-wide pool with `threads` threads (<= 0: hardware concurrency), shared by every
@@ -91,21 +99,31 @@ class ThreadPool {
   std::atomic<uint32_t> done_{0};          // chunks of the current job finished
   std::atomic<int> sleepers_{0};           // workers asleep (or about to sleep) on wake_
   std::atomic<bool> caller_waiting_{false};
+  std::atomic<int64_t> serial_until_{0};  // steady-clock ns; every loop runs inline until then
+  int64_t serial_ns_ = 0;                 // length of the next serial period (under call_mu_)
+  uint32_t calm_jobs_ = 0;                // shared loops since the last stall (under call_mu_)
   std::atomic<int64_t> contended_until_{0};  // steady-clock ns; spin briefly until then
-  std::atomic<int64_t> serial_until_{0};     // steady-clock ns; loops run inline until then
-  int64_t serial_ns_ = 0;                    // length of the next serial period (under call_mu_)
-  uint32_t calm_jobs_ = 0;                   // parallel loops since the last straggle (under call_mu_)
   uint32_t job_ = 0;                         // last job id (under call_mu_)
+
+  struct Cost {
+    std::atomic<kestrel_task_fn> fn{nullptr};
+    std::atomic<float> ns_per_iter{0};  // 0: not measured yet
+  };
+  std::array<Cost, 1024> costs_;
+  Cost* cost_of(kestrel_task_fn fn);
+  bool run_inline(Cost* cost, kestrel_task_fn fn, void* closure, int64_t n);
+  void learn(Cost* cost, int64_t elapsed_ns, int64_t n, int threads);
+  void run_shared(kestrel_task_fn fn, void* closure, int64_t n, uint32_t chunks);
 
   void worker();
   bool wait_for_job(uint32_t seen, uint64_t* state);
-  uint32_t participate(uint64_t state);
+  uint32_t participate(uint64_t state);  // chunks it ran
   void finish_chunk(uint32_t chunks);
   void wait_done(uint32_t chunks);
   template <typename Ready>
   bool spin_until(Ready ready, int64_t budget_ns);
   int64_t spin_budget(int64_t quiet_ns) const;
-  void note_wait(int64_t own_ns, uint32_t own_chunks, int64_t wait_ns, int64_t now);
+  void note_stall(bool stalled, int64_t now);
 };
 
 }  // namespace kestrel

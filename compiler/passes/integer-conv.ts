@@ -8,7 +8,9 @@
 // Requires: fuse-qdq has run; runs before pad-conv-inputs (the pack does the padding).
 // Matches 2-D, group-1 convs whose centred weights are integers in [-128, 127] (int8 weights,
 // or uint8 ones whose zero point keeps them in range), integer bias, per-tensor activations,
-// explicit or VALID padding. Anything else keeps the float32 path it had.
+// explicit or VALID padding; and gemms of the same form (a 2-D activation, constant B, alpha and
+// beta 1, no transA: QDQ Gemm and QGemm), run as a 1x1 qconv on the activation viewed as
+// [N, K, 1, 1]. Anything else keeps the float32 path it had.
 // Guarantees: the quantize_linear's output value is unchanged (same dtype and shape), computed
 // exactly as before while the float path was exact (accumulators below 2^24), and as onnxruntime
 // does beyond; packed weights, compensated bias and multipliers are constants.
@@ -25,9 +27,13 @@ const isInt = (v: number, lo: number, hi: number) => Number.isInteger(v) && v >=
 
 interface Match {
   readonly q: Node; readonly conv: Node; readonly xq: Value; readonly zx: number;
+  /** [M, C, KH, KW]; a gemm's [M, K, 1, 1] (its 2-D activation is viewed as [N, K, 1, 1]). */
   readonly w: ConstData; readonly bias: number[] | null; readonly mult: number[];
   readonly zy: number; readonly to: DType; readonly pads: number[];
+  readonly strides: readonly number[]; readonly dilations: readonly number[]; readonly gemm: boolean;
 }
+
+type Anchor = Omit<Match, 'q' | 'mult' | 'zy' | 'to'>;
 
 /** The single value of a constant, or undefined; null input reads as `dflt`. */
 function scalarOf(v: Value | null | undefined, dflt: number): number | undefined {
@@ -41,22 +47,45 @@ function convPads(c: Node): number[] | null {
   return pad === 'NOTSET' ? [...((c.attrs.pads as readonly number[] | undefined) ?? [0, 0, 0, 0])] : null;
 }
 
-function matchConv(c: Node, byOutput: ReadonlyMap<number, Node>): Omit<Match, 'q' | 'mult' | 'zy' | 'to'>
-  | undefined {
-  const [xc, w, b] = c.inputs;
-  if ((c.attrs.group ?? 1) !== 1 || c.attrs.packedOc !== undefined) return;
-  if (!xc || xc.type.shape.length !== 4) return;
-  const pads = convPads(c);
-  if (!pads || !isConst(w) || w.data.dtype !== 'float32' || w.data.shape.length !== 4) return;
-  if (!constValues(w.data).every((v) => isInt(v, -128, 127))) return;
-  if (b && !(isConst(b) && constValues(b.data).every((v) => isInt(v, -(2 ** 30), 2 ** 30)))) return;
+/** The uint8/int8 activation and its zero point behind a centred input dequantize_linear(xq, 1, zx). */
+function centredInput(xc: Value, byOutput: ReadonlyMap<number, Node>): { xq: Value; zx: number } | undefined {
   const d = byOutput.get(xc.id);
   if (!d || d.op !== 'dequantize_linear' || d.attrs.block) return;
   const [xq, one, zp] = d.inputs;
   const zx = scalarOf(zp, 0);
   if (!xq || (xq.type.dtype !== 'uint8' && xq.type.dtype !== 'int8') || scalarOf(one, 0) !== 1) return;
-  if (zx === undefined) return;
-  return { conv: c, xq, zx, w: w.data, bias: b ? constValues(b.data!) : null, pads };
+  return zx === undefined ? undefined : { xq, zx };
+}
+
+const intWeights = (w: Value | null | undefined, rank: number): w is Value & { data: ConstData } =>
+  isConst(w) && w.data.dtype === 'float32' && w.data.shape.length === rank
+  && constValues(w.data).every((v) => isInt(v, -128, 127));
+const intBias = (b: Value | null | undefined): boolean =>
+  !b || (isConst(b) && b.type.shape.length === 1
+    && constValues(b.data).every((v) => isInt(v, -(2 ** 30), 2 ** 30)));
+
+function matchConv(c: Node, byOutput: ReadonlyMap<number, Node>): Anchor | undefined {
+  const [xc, w, b] = c.inputs;
+  if ((c.attrs.group ?? 1) !== 1 || c.attrs.packedOc !== undefined) return;
+  if (!xc || xc.type.shape.length !== 4) return;
+  const pads = convPads(c), x = centredInput(xc, byOutput);
+  if (!pads || !x || !intWeights(w, 4) || !intBias(b)) return;
+  return { conv: c, ...x, w: w.data, bias: b ? constValues(b.data!) : null, pads, gemm: false,
+    strides: (c.attrs.strides as number[] | undefined) ?? [1, 1],
+    dilations: (c.attrs.dilations as number[] | undefined) ?? [1, 1] };
+}
+
+/** A gemm x[N, K] · w (w[M, K] with transB, else [K, M]) + bias[M] as a 1x1 convolution. */
+function matchGemm(g: Node, byOutput: ReadonlyMap<number, Node>): Anchor | undefined {
+  const [xc, w, b] = g.inputs;
+  if (g.attrs.transA || (g.attrs.alpha ?? 1) !== 1 || (b && (g.attrs.beta ?? 1) !== 1)) return;
+  if (!xc || xc.type.shape.length !== 2 || typeof xc.type.shape[1] !== 'number') return;
+  const x = centredInput(xc, byOutput);
+  if (!x || !intWeights(w, 2) || !intBias(b)) return;
+  const v = constValues(w.data), [r, c] = w.data.shape, [M, K] = g.attrs.transB ? [r, c] : [c, r];
+  const wt = g.attrs.transB ? v : Array.from({ length: M * K }, (_, i) => v[(i % K) * c + Math.floor(i / K)]);
+  return { conv: g, ...x, w: makeConst('float32', [M, K, 1, 1], wt), bias: b ? constValues(b.data!) : null,
+    pads: [0, 0, 0, 0], strides: [1, 1], dilations: [1, 1], gemm: true };
 }
 
 function match(q: Node, byOutput: ReadonlyMap<number, Node>, uses: ReadonlyMap<number, Node[]>,
@@ -67,8 +96,8 @@ function match(q: Node, byOutput: ReadonlyMap<number, Node>, uses: ReadonlyMap<n
   if ((to !== 'uint8' && to !== 'int8') || !isConst(m) || q.attrs.block) return;
   const c = byOutput.get(acc.id);
   const zy = scalarOf(zp, 0);
-  if (!c || c.op !== 'conv' || zy === undefined) return;
-  const mc = matchConv(c, byOutput);
+  if (!c || (c.op !== 'conv' && c.op !== 'gemm') || zy === undefined) return;
+  const mc = c.op === 'conv' ? matchConv(c, byOutput) : matchGemm(c, byOutput);
   const mult = constValues(m.data);
   const M = mc?.w.shape[0];
   if (!mc || (mult.length !== 1 && (mult.length !== M || q.attrs.axis !== 1))) return;
@@ -102,6 +131,19 @@ export function compensatedBias(w: readonly number[], M: number, bias: readonly 
   return makeConst('int32', [padded], out);
 }
 
+/** A new value of v's dtype and shape plus two unit axes (a gemm operand as NCHW). */
+const withUnitAxes = (ids: IdGen, v: Value): Value =>
+  makeValue(ids, `${v.name}_nchw`, { dtype: v.type.dtype, shape: [...v.type.shape, 1, 1] });
+
+/** A reshape of x to out's shape, 0 keeping a (possibly symbolic) leading dim. */
+function view(ids: IdGen, at: Node, x: Value, out: Value): Node {
+  const dims = out.type.shape.map((d, i) => (i === 0 ? 0 : d as number));
+  const target = makeValue(ids, `${out.name}_shape`, { dtype: 'int64', shape: [dims.length], elems: dims },
+    makeConst('int64', [dims.length], dims));
+  return Object.freeze({ id: ids.id(), op: 'reshape', inputs: [x, target], outputs: [out],
+    attrs: Object.freeze({ allowzero: 0 }), origin: at.origin });
+}
+
 function rewrite(m: Match, ids: IdGen, L: number, packs: Map<string, Value>): Node[] {
   const { conv, xq, q } = m;
   const node = (op: string, inputs: Value[], attrs: Node['attrs'], outputs: Value[]): Node =>
@@ -113,10 +155,12 @@ function rewrite(m: Match, ids: IdGen, L: number, packs: Map<string, Value>): No
   const made: Node[] = [];
   let xp = packs.get(key);
   if (!xp) {
-    const [n, c, h, wd] = xq.type.shape, [pt, pl, pb, pr] = m.pads;
+    const x4 = m.gemm ? withUnitAxes(ids, xq) : xq;
+    if (m.gemm) made.push(view(ids, conv, xq, x4));
+    const [n, c, h, wd] = x4.type.shape, [pt, pl, pb, pr] = m.pads;
     const shape = [n, dimCeilDiv(c, 4), dimAdd(h, pt + pb), dimAdd(wd, pl + pr)];
     xp = makeValue(ids, `${xq.name}_words`, { dtype: 'int32', shape });
-    made.push(node('qconv_pack', [xq], { pads: m.pads, fill }, [xp]));
+    made.push(node('qconv_pack', [made.length ? made[0].outputs[0] : xq], { pads: m.pads, fill }, [xp]));
     packs.set(key, xp);
   }
   const wv = constValues(m.w), M = m.w.shape[0], padded = Math.ceil(M / L) * L;
@@ -125,9 +169,10 @@ function rewrite(m: Match, ids: IdGen, L: number, packs: Map<string, Value>): No
   const inputs = [xp, cst(`${y.name}_wq`, packWeights(wv, m.w.shape, L)),
     cst(`${y.name}_bq`, compensatedBias(wv, M, m.bias, fill, padded)),
     cst(`${y.name}_mq`, makeConst('float32', [padded], mult))];
-  const a = conv.attrs;
-  made.push(node('qconv', inputs, { kernel: m.w.shape.slice(2), strides: a.strides ?? [1, 1],
-    dilations: a.dilations ?? [1, 1], outChannels: M, zero: m.zy, to: m.to }, [y]));
+  const y4 = m.gemm ? withUnitAxes(ids, y) : y;
+  made.push(node('qconv', inputs, { kernel: m.w.shape.slice(2), strides: m.strides, dilations: m.dilations,
+    outChannels: M, zero: m.zy, to: m.to }, [y4]));
+  if (m.gemm) made.push(view(ids, conv, y4, y));
   return made;
 }
 

@@ -19,7 +19,7 @@ import { constValues } from '../../ir/const.js';
 import { load } from '../../runtime-vm/session.js';
 import { Tensor } from '../../runtime-vm/tensor.js';
 import { runTyped, tin } from './typed-run.js';
-import { attrInts, encodeModel, floatTensor, INT32, INT8, node, UINT8, vi }
+import { attrInt, attrInts, encodeModel, floatTensor, INT32, INT8, node, UINT8, vi }
   from '../fixtures/onnx-builder.js';
 
 interface Case {
@@ -151,7 +151,7 @@ describe('qconv: integer convolution', () => {
   });
   it('replaces the float round trip of QLinearConv by qconv_pack + qconv', () => {
     const m = importOnnx(encodeModel(model(CASES[0])));
-    const f = integerConv(fuseQdq(m.main, idsAfter(m)), idsAfter(m), 16);
+    const ids = idsAfter(m), f = integerConv(fuseQdq(m.main, ids), ids, 16);
     expect(f.nodes.map((n) => n.op)).toEqual(['qconv_pack', 'qconv']);
     expect(f.nodes[1].inputs[1]!.type).toEqual({ dtype: 'int32', shape: [2, 2, 3, 3, 16] });
   });
@@ -164,6 +164,62 @@ describe('qconv: integer convolution', () => {
       }
       expect(await run(c, 'host')).toEqual(want);
       expect(await run(c, 'x86_64')).toEqual(want);
+    }, 60_000);
+  }
+});
+
+describe('qconv: a QDQ gemm as a 1x1 integer convolution', () => {
+  const [K, M, SX, ZX, SY, ZY] = [37, 21, 0.04, 9, 0.07, 100];
+  const r = lcg(5);
+  const X = Array.from({ length: 3 * K }, () => Math.floor(r() * 256));
+  const Wt = Array.from({ length: M * K }, () => Math.floor(r() * 256) - 128);
+  const B = Array.from({ length: M }, () => Math.floor(r() * 2000) - 1000);
+  const SW = Array.from({ length: M }, (_, i) => 0.003 + 0.0005 * i);
+  /** W as the initializer stores it: [M, K] with transB, [K, M] without. */
+  const wAs = (transB: boolean) => (transB ? Wt : Array.from({ length: K * M }, (_, i) =>
+    Wt[(i % M) * K + Math.floor(i / M)]));
+  const spec = (transB: boolean) => ({
+    nodes: [
+      node('DequantizeLinear', ['xq', 'sx', 'zx'], ['x']),
+      node('DequantizeLinear', ['w', 'sw', 'zw'], ['wf'], [attrInt('axis', transB ? 0 : 1)]),
+      node('DequantizeLinear', ['b', 'sb'], ['bf'], [attrInt('axis', 0)]),
+      node('Gemm', ['x', 'wf', 'bf'], ['y'], [attrInt('transB', transB ? 1 : 0)]),
+      node('QuantizeLinear', ['y', 'sy', 'zy'], ['yq']),
+    ],
+    inputs: [vi('xq', UINT8, ['batch', K])], outputs: [vi('yq', UINT8, ['batch', M])],
+    initializers: [floatTensor('sx', [], [SX]), raw('zx', false, [], [ZX]),
+      raw('w', true, transB ? [M, K] : [K, M], wAs(transB)), floatTensor('sw', [M], SW),
+      raw('zw', true, [M], new Array(M).fill(0)),
+      { name: 'b', dims: [M], dataType: INT32, rawData: new Uint8Array(Int32Array.from(B).buffer) },
+      floatTensor('sb', [M], SW.map((s) => Math.fround(Math.fround(SX) * Math.fround(s)))),
+      floatTensor('sy', [], [SY]), raw('zy', false, [], [ZY])],
+  });
+  const reference = (n: number): number[] => {
+    const f = Math.fround, out: number[] = [];
+    for (let i = 0; i < n; i++) for (let m = 0; m < M; m++) {
+      let acc = B[m];
+      for (let k = 0; k < K; k++) acc += (X[i * K + k] - ZX) * Wt[m * K + k];
+      const v = f(acc * f(f(f(SX) * f(SW[m])) / f(SY)));
+      const rr = Math.round(v), even = Math.abs(v % 1) === 0.5 && rr % 2 !== 0 ? rr - 1 : rr;
+      out.push(Math.min(255, Math.max(0, even + ZY)));
+    }
+    return out;
+  };
+  for (const transB of [true, false]) {
+    it(`transB ${transB}: qconv on the [N, K, 1, 1] view, batch 1 and 3, equals the reference`, async () => {
+      const m = importOnnx(encodeModel(spec(transB)));
+      const ids = idsAfter(m), f = integerConv(fuseQdq(m.main, ids), ids, 16);
+      expect(f.nodes.map((n) => n.op)).toEqual(['reshape', 'qconv_pack', 'qconv', 'reshape']);
+      const dir = mkdtempSync(join(tmpdir(), 'kestrel-qgemm-'));
+      writeFileSync(join(dir, 'm.onnx'), encodeModel(spec(transB)));
+      await compile(join(dir, 'm.onnx'), { output: join(dir, 'm.so') });
+      const s = await load(join(dir, 'm.so'));
+      try {
+        for (const n of [1, 3]) {
+          const out = await s.run({ xq: new Tensor('uint8', Uint8Array.from(X.slice(0, n * K)), [n, K]) });
+          expect(Array.from(out.yq.data as Uint8Array)).toEqual(reference(n));
+        }
+      } finally { s.dispose(); }
     }, 60_000);
   }
 });

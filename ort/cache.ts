@@ -1,8 +1,8 @@
 // The compile cache of kestrel/ort: an ONNX model is compiled on first use and its artifact kept
 // under $KESTREL_CACHE_DIR, else $XDG_CACHE_HOME/kestrel, else ~/.cache/kestrel, keyed by the
 // model's bytes (and the size and time of files beside it that the model names: external data),
-// the kestrel version and bytecode format, the host CPU (model and feature flags) and the options
-// that change the code (fixed dims, threads).
+// the kestrel version and bytecode format, the host CPU (model and feature flags), the target (host
+// CPU or nvptx for the cuda provider) and the options that change the code (fixed dims, threads).
 // Guarantees: an entry is `<key>.so` plus `<key>.json` holding the .so's size; both are written
 // under temporary names and renamed, the record last, so a reader sees whole entries only. An
 // entry whose record is missing or unreadable, whose .so has another size, or that fails to load
@@ -13,11 +13,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { arch, cpus, homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { FORMAT_VERSION, KestrelError, load, type LoadOptions, type Session } from '../runtime-vm/index.js';
+import {
+  FORMAT_VERSION, KestrelError, load, RuntimeCodes, type LoadOptions, type Session,
+} from '../runtime-vm/index.js';
 
 export interface CacheKeyParts {
   readonly fixedDims: Readonly<Record<string, number>>;
   readonly threads: number;
+  /** 'host', 'nvptx' (the cuda execution provider), or 'artifact' for a .so given as bytes. */
+  readonly target: string;
 }
 
 /** What happened on the last lookup of a key: tests and `KESTREL_ORT_DEBUG` read it. */
@@ -65,6 +69,7 @@ export function cacheKey(bytes: Uint8Array, modelPath: string | undefined, versi
   return sha256(JSON.stringify({
     model: sha256(bytes), external: modelPath ? neighbours(modelPath, bytes) : [],
     kestrel: version, format: FORMAT_VERSION, cpu: hostCpu(), fixed, threads: parts.threads,
+    target: parts.target,
   })).slice(0, 40);
 }
 
@@ -87,7 +92,9 @@ function writeAtomic(path: string, data: string | Uint8Array): void {
   renameSync(tmp, path);
 }
 
-const ARTIFACT_ERRORS = new Set(['KR0001', 'KR0002', 'KR0003', 'KR0004', 'KR0005']);
+const C = RuntimeCodes;
+const ARTIFACT_ERRORS = new Set<string>(
+  [C.ARTIFACT_INVALID, C.MANIFEST_INVALID, C.ARTIFACT_ARCH, C.ARTIFACT_VERSION, C.BYTECODE_INVALID]);
 
 export interface CachedLoad {
   readonly session: Session;

@@ -3,11 +3,12 @@
 // names to null (or to a Tensor to write the output into); a record that names no output is the
 // options. Feeds become kestrel runtime tensors without copying.
 // Guarantees: bad arguments are KestrelErrors — KR0101 for feeds/fetches naming what is wrong,
-// KR0401 for options that are not an object; missing or unknown inputs are left to kestrel's
-// session (KR0101 with the expected inputs).
+// KR0401 for options that are not an object, KR0102 for a string tensor fed (naming the input and
+// the model's type there); missing or unknown inputs are left to kestrel's session (KR0101 with the
+// expected inputs).
 import { KestrelError, RuntimeCodes, Tensor as KTensor, type RunValue } from '../runtime-vm/index.js';
 import { Tensor } from './tensor.js';
-import type { FeedsType, RunOptions } from './types.js';
+import type { FeedsType, RunOptions, ValueMetadata } from './types.js';
 
 export interface Prepared {
   readonly feeds: Record<string, RunValue>;
@@ -28,12 +29,13 @@ function optionsArg(o: unknown): RunOptions | undefined {
   return o as RunOptions;
 }
 
-export function prepareRun(feeds: FeedsType, arg1: unknown, arg2: unknown, inputs: readonly string[],
+export function prepareRun(feeds: FeedsType, arg1: unknown, arg2: unknown, inputs: readonly ValueMetadata[],
   outputs: readonly string[]): Prepared {
   if (typeof feeds !== 'object' || feeds === null || Array.isArray(feeds) || feeds instanceof Tensor) {
     throw namesError(`run(): 'feeds' must be a record of input names to tensors; inputs: ` +
-      inputs.join(', '));
+      inputs.map((i) => i.name).join(', '));
   }
+  rejectStrings(feeds, inputs);
   const converted = Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, feedValue(k, v)]));
   if (arg1 === undefined) return { feeds: converted, fetches: undefined, options: undefined };
   if (typeof arg1 !== 'object' || arg1 === null || arg1 instanceof Tensor) {
@@ -64,6 +66,27 @@ function fetchRecord(r: Record<string, unknown>, outputs: readonly string[]):
   const named = outputs.filter((n) => Object.hasOwn(r, n) && (r[n] === null || r[n] instanceof Tensor));
   if (named.length === 0) return undefined;
   return new Map(named.map((n) => [n, r[n] as Tensor | null]));
+}
+
+function describeInput(m: ValueMetadata | undefined): string {
+  if (m === undefined) return 'no input of the model';
+  if (!m.isTensor) return "the model's input is not a tensor";
+  return `the model's input is ${m.type}[${m.shape.join(', ')}]`;
+}
+
+/**
+ * KR0102 for a string tensor (kestrel/ort's, or an onnxruntime-node one) among the feeds, naming the
+ * input and what the model takes there: kestrel compiles no model with string tensors (KC0208).
+ */
+function rejectStrings(feeds: FeedsType, inputs: readonly ValueMetadata[]): void {
+  for (const [name, v] of Object.entries(feeds)) {
+    if ((v as { type?: unknown } | null)?.type !== 'string') continue;
+    const m = inputs.find((i) => i.name === name);
+    throw new KestrelError(RuntimeCodes.INPUT_DTYPE,
+      `input '${name}' is a string tensor (${describeInput(m)}): kestrel has no string tensors, ` +
+      'and models with string inputs or outputs do not compile (KC0208)',
+    { input: name });
+  }
 }
 
 /** Feeds as kestrel tensors: kestrel/ort Tensors, kestrel Tensors, or look-alikes {type, data, dims}. */

@@ -1,20 +1,25 @@
 // InferenceSession of kestrel/ort, after onnxruntime-common's: create() from a path, a Uint8Array
 // or an ArrayBuffer (slice) holding an ONNX model — compiled once and cached (ort/cache.ts) — or a
 // compiled kestrel .so; input/output names and metadata; run(feeds, fetches?, options?) returning
-// only the outputs asked for; release().
+// only the outputs asked for; release(); the execution providers tried in order (cpu; cuda: an
+// nvptx artifact on cuda:N, falling back to the next provider listed when the device cannot run
+// it); profiling (enableProfiling, startProfiling, endProfiling: profiling.ts).
 // Requires: kestrel's public API (runtime-vm's load; api.ts's compile, imported only when an ONNX
 // model must be compiled, so running a .so never loads the compiler).
 // Guarantees: every failure is a KestrelError with a code (arguments: KR0101 / KR0401; the rest
 // from the compiler and runtime). All outputs are computed whatever `fetches` says; only the
 // fetched ones are converted and returned.
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { Codes } from '../compiler/diagnostics.js';
-import { KestrelError, load, RuntimeCodes, type IoInfo, type RunValue, type Session as KSession }
-  from '../runtime-vm/index.js';
+import { KestrelError, load, RuntimeCodes, type IoInfo, type ProfileEvent, type RunValue,
+  type Session as KSession } from '../runtime-vm/index.js';
 import type { Tensor as KTensor } from '../runtime-vm/index.js';
 import { KESTREL_VERSION } from '../runtime-vm/version.js';
 import { cacheKey, loadCached, stageModelBytes, type CacheOutcome } from './cache.js';
-import { checkRunOptions, mapSessionOptions, warnIgnored, type Mapped } from './options.js';
+import { checkRunOptions, FALLBACK_CODE, mapSessionOptions, warnOnce, type Mapped, type Provider }
+  from './options.js';
+import { Profiler } from './profiling.js';
 import { fetchList, prepareRun, type Prepared } from './run-args.js';
 import { Tensor } from './tensor.js';
 import type { FeedsType, FetchesType, OnnxValue, ReturnType, RunOptions, SessionOptions, ValueMetadata }
@@ -56,31 +61,75 @@ function optionsOf(arg0: unknown, arg1: unknown, arg2: unknown, arg3: unknown): 
   return (o ?? {}) as SessionOptions;
 }
 
-type Opened = { s: KSession; cache: CacheOutcome | 'uncached'; artifact: string };
+type Opened = { s: KSession; cache: CacheOutcome | 'uncached'; artifact: string; device: string };
 
-async function openSource(src: Source, m: Mapped): Promise<Opened> {
-  const loadOpts = { threads: m.threads };
+const deviceOf = (p: Provider): string => (p.kind === 'cpu' ? 'cpu' : `cuda:${p.deviceId}`);
+
+async function openSource(src: Source, m: Mapped, p: Provider): Promise<Opened> {
+  const device = deviceOf(p);
+  const loadOpts = { threads: m.threads, device };
   // A .so that is not ELF goes to the loader too, which says what is wrong with it (KR0001).
   if (isElf(src.bytes) || src.path?.endsWith('.so')) {
     if (src.path !== undefined) {
-      return { s: await load(src.path, loadOpts), cache: 'uncached', artifact: src.path };
+      return { s: await load(src.path, loadOpts), cache: 'uncached', artifact: src.path, device };
     }
-    const key = cacheKey(src.bytes, undefined, 'artifact', { fixedDims: {}, threads: 0 });
+    const key = cacheKey(src.bytes, undefined, 'artifact', { fixedDims: {}, threads: 0, target: 'artifact' });
     const r = await loadCached(key, async (out) => { writeArtifact(out, src.bytes); }, loadOpts);
-    return { s: r.session, cache: r.outcome, artifact: r.artifact };
+    return { s: r.session, cache: r.outcome, artifact: r.artifact, device };
   }
-  const key = cacheKey(src.bytes, src.path, KESTREL_VERSION, m);
+  const target = p.kind === 'cuda' ? 'nvptx' : 'host';
+  const key = cacheKey(src.bytes, src.path, KESTREL_VERSION, { ...m, target });
   const build = async (output: string): Promise<void> => {
     const api = await import('../api.js');
     const model = src.path ?? stageModelBytes(key, src.bytes);
     try {
-      await api.compile(model, { output, fixedDims: m.fixedDims, threads: m.threads || undefined });
+      await api.compile(model, { output, target, fixedDims: m.fixedDims, threads: m.threads || undefined });
     } finally {
       if (model !== src.path) rmSync(model, { force: true });
     }
   };
   const r = await loadCached(key, build, loadOpts);
-  return { s: r.session, cache: r.outcome, artifact: r.artifact };
+  return { s: r.session, cache: r.outcome, artifact: r.artifact, device };
+}
+
+// Failures of a device, not of the model: with a later provider in the list, kestrel falls back to
+// it, as onnxruntime leaves to the CPU what a provider cannot run (KR0501 no driver or device,
+// KR0502 a failed driver call, KR0008 artifact and device disagree, KC0901 no code for the GPU).
+const DEVICE_FAILURES = new Set<string>([
+  RuntimeCodes.CUDA_UNAVAILABLE, RuntimeCodes.CUDA_ERROR, RuntimeCodes.DEVICE_MISMATCH, Codes.CODEGEN,
+]);
+
+// Devices found missing (KR0501) in this process: the runtime opens the driver once per process, so
+// later creates on them fail at once instead of compiling an nvptx artifact first.
+const missingDevices = new Map<string, KestrelError>();
+
+async function openOn(src: Source, m: Mapped, p: Provider): Promise<Opened> {
+  const known = missingDevices.get(deviceOf(p));
+  if (known) throw known;
+  try {
+    return await openSource(src, m, p);
+  } catch (e) {
+    const missing = e instanceof KestrelError && e.code === RuntimeCodes.CUDA_UNAVAILABLE;
+    if (missing) missingDevices.set(deviceOf(p), e);
+    throw e;
+  }
+}
+
+/** Opens the source on the first provider of the list that works (see DEVICE_FAILURES). */
+async function openOnProviders(src: Source, m: Mapped): Promise<Opened> {
+  for (const [i, p] of m.providers.entries()) {
+    const next = m.providers[i + 1];
+    try {
+      return await openOn(src, m, p);
+    } catch (e) {
+      if (!next || !(e instanceof KestrelError) || !DEVICE_FAILURES.has(e.code)) throw e;
+      warnOnce(`fallback:${deviceOf(p)}:${e.code}`, `kestrel/ort: executionProviders '${p.kind}' ` +
+        `(${deviceOf(p)}) cannot run here, falling back to '${next.kind}': ${e.message}`,
+      FALLBACK_CODE, m.warn);
+    }
+  }
+  throw new KestrelError(RuntimeCodes.OPTIONS_INVALID, 'no execution provider',
+    { option: 'executionProviders' });
 }
 
 function writeArtifact(out: string, bytes: Uint8Array): void {
@@ -94,19 +143,34 @@ function metadata(io: IoInfo): ValueMetadata {
   return Object.freeze({ name: io.name, isTensor: true as const, type: io.dtype, shape: io.shape });
 }
 
+/** kestrel's addition to a session: what runs where, and whether it came from the cache. */
+export interface KestrelInfo {
+  readonly artifact: string;
+  readonly cache: CacheOutcome | 'uncached';
+  /** 'cpu' or 'cuda:N': the first of the execution providers that could run the model. */
+  readonly device: string;
+}
+
+const PROVIDER_NAMES: Readonly<Record<string, string>> = { cpu: 'CPUExecutionProvider',
+  cuda: 'CUDAExecutionProvider' };
+const providerName = (device: string): string => PROVIDER_NAMES[device.split(':')[0]];
+
 export class InferenceSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
   readonly inputMetadata: readonly ValueMetadata[];
   readonly outputMetadata: readonly ValueMetadata[];
-  /** kestrel's addition: the artifact run and whether it came from the cache. */
-  readonly kestrel: { readonly artifact: string; readonly cache: CacheOutcome | 'uncached' };
+  readonly kestrel: KestrelInfo;
   readonly #session: KSession;
   readonly #warn: boolean;
+  readonly #prefix: string;
+  #profiler: Profiler | undefined;
 
-  private constructor(s: KSession, kestrel: InferenceSession['kestrel'], warn: boolean) {
+  private constructor(s: KSession, kestrel: KestrelInfo, m: Mapped, profiler: Profiler | undefined) {
     this.#session = s;
-    this.#warn = warn;
+    this.#warn = m.warn;
+    this.#prefix = m.profilePrefix;
+    this.#profiler = profiler;
     this.kestrel = Object.freeze(kestrel);
     this.inputNames = Object.freeze(s.inputs.map((i) => i.name));
     this.outputNames = Object.freeze(s.outputs.map((o) => o.name));
@@ -121,44 +185,78 @@ export class InferenceSession {
   static create(buffer: Uint8Array, options?: SessionOptions): Promise<InferenceSession>;
   static async create(arg0: unknown, arg1?: unknown, arg2?: unknown, arg3?: unknown):
     Promise<InferenceSession> {
+    const t0 = performance.now();
     const mapped = mapSessionOptions(optionsOf(arg0, arg1, arg2, arg3));
-    const { s, cache, artifact } = await openSource(sourceOf(arg0, arg1, arg2), mapped);
-    return new InferenceSession(s, { artifact, cache }, mapped.warn);
+    const src = sourceOf(arg0, arg1, arg2);
+    const t1 = performance.now();
+    const { s, cache, artifact, device } = await openOnProviders(src, mapped);
+    if (!mapped.profiling) {
+      return new InferenceSession(s, { artifact, cache, device }, mapped, undefined);
+    }
+    const profiler = new Profiler(mapped.profilePrefix, providerName(device), t0);
+    profiler.session(src.path !== undefined ? 'model_loading_uri' : 'model_loading_array', t0, t1);
+    profiler.session('session_initialization', t1, performance.now(), { artifact, cache, device });
+    return new InferenceSession(s, { artifact, cache, device }, mapped, profiler);
   }
 
   run(feeds: FeedsType, options?: RunOptions): Promise<ReturnType>;
   run(feeds: FeedsType, fetches: FetchesType, options?: RunOptions): Promise<ReturnType>;
   async run(feeds: FeedsType, arg1?: FetchesType | RunOptions, arg2?: RunOptions): Promise<ReturnType> {
-    const p = prepareRun(feeds, arg1, arg2, this.inputNames, this.outputNames);
+    const p = prepareRun(feeds, arg1, arg2, this.inputMetadata, this.outputNames);
     checkRunOptions(p.options, this.#warn);
-    const out = await runWithTerminate(this.#session, p);
+    const profiler = this.#profiler;
+    const start = performance.now();
+    const { outputs, events } = await runWithTerminate(this.#session, p, profiler !== undefined);
+    profiler?.run(start, performance.now(), events ?? []);
     const result: Record<string, OnnxValue> = {};
-    for (const [name, into] of fetchList(p, this.outputNames)) result[name] = toOrt(name, out[name], into);
+    for (const [name, into] of fetchList(p, this.outputNames)) {
+      result[name] = toOrt(name, outputs[name], into);
+    }
     return result;
   }
 
+  /** Frees the session; a profile still being recorded is written first (as onnxruntime does). */
   async release(): Promise<void> {
+    if (this.#profiler) this.endProfiling();
     this.#session.dispose();
   }
 
-  /** kestrel has no profiler yet: warns once (as enableProfiling does). */
+  /**
+   * Starts a profile of the runs from now on, unless one is being recorded (onnxruntime-node's
+   * startProfiling does nothing; kestrel's starts one, with the session's profileFilePrefix).
+   */
   startProfiling(): void {
-    warnIgnored(['startProfiling'], 'session', this.#warn);
+    this.#profiler ??= new Profiler(this.#prefix, providerName(this.kestrel.device));
   }
 
-  endProfiling(): void {
-    warnIgnored(['endProfiling'], 'session', this.#warn);
+  /**
+   * Writes the profile recorded since create (enableProfiling) or startProfiling and stops
+   * recording; returns the file's name ('' when no profile was being recorded), as onnxruntime's
+   * EndProfiling does (onnxruntime-node returns nothing).
+   */
+  endProfiling(): string {
+    const profiler = this.#profiler;
+    this.#profiler = undefined;
+    return profiler?.write() ?? '';
   }
 }
 
 const cancelled = (): KestrelError =>
   new KestrelError(RuntimeCodes.CANCELLED, 'terminated (RunOptions.terminate)');
 
+type RunResult = { outputs: Record<string, RunValue>; events?: readonly ProfileEvent[] };
+
+async function exec(s: KSession, feeds: Record<string, RunValue>, signal: AbortSignal | undefined,
+  profile: boolean): Promise<RunResult> {
+  if (!profile) return { outputs: await s.run(feeds, signal ? { signal } : undefined) };
+  return s.run(feeds, { signal, profile: true });
+}
+
 /** Runs with the RunOptions' signal, and stops when `terminate` is (or becomes) true. */
-async function runWithTerminate(s: KSession, p: Prepared): Promise<Record<string, RunValue>> {
+async function runWithTerminate(s: KSession, p: Prepared, profile: boolean): Promise<RunResult> {
   const o = p.options;
   if (o?.terminate === true) throw cancelled();
-  if (!o) return s.run(p.feeds);
+  if (!o) return exec(s, p.feeds, undefined, profile);
   const ctl = new AbortController();
   const forward = (): void => ctl.abort();
   o.signal?.addEventListener('abort', forward, { once: true });
@@ -166,7 +264,7 @@ async function runWithTerminate(s: KSession, p: Prepared): Promise<Record<string
   const poll = setInterval(() => { if (o.terminate === true) ctl.abort(); }, 5);
   poll.unref();
   try {
-    return await s.run(p.feeds, { signal: ctl.signal });
+    return await exec(s, p.feeds, ctl.signal, profile);
   } finally {
     clearInterval(poll);
     o.signal?.removeEventListener('abort', forward);

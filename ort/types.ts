@@ -10,7 +10,11 @@ export type OnnxValue = Tensor;
 export type ExecutionProviderConfig = string | { readonly name: string; readonly [key: string]: unknown };
 
 export interface SessionOptions {
-  /** 'cpu' (or { name: 'cpu' }); a list without 'cpu' fails with KR0401, other entries are warned about. */
+  /**
+   * Tried in order: 'cpu', 'cuda' / { name: 'cuda', deviceId } (an nvptx artifact on cuda:N); a
+   * device that cannot run the model falls back to the next entry (one warning), or fails when it
+   * is the last. Other providers are warned about; a list of none kestrel has fails with KR0401.
+   */
   executionProviders?: readonly ExecutionProviderConfig[];
   /** Threads for parallel kernels (0 or absent = all cores); also what the schedules plan for. */
   intraOpNumThreads?: number;
@@ -18,6 +22,10 @@ export interface SessionOptions {
   freeDimensionOverrides?: { readonly [dimensionName: string]: number };
   /** 3 (error) or 4 (fatal) silences kestrel/ort's warnings; default: env.logLevel ('warning'). */
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
+  /** Profiles every run; endProfiling() writes `${profileFilePrefix}_${time}.json` (profiling.ts). */
+  enableProfiling?: boolean;
+  /** The profile file's prefix (default 'onnxruntime_profile_'), also for startProfiling(). */
+  profileFilePrefix?: string;
   // Accepted without effect (named in a one-time warning):
   interOpNumThreads?: number;
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'layout' | 'all';
@@ -25,8 +33,6 @@ export interface SessionOptions {
   enableMemPattern?: boolean;
   executionMode?: 'sequential' | 'parallel';
   optimizedModelFilePath?: string;
-  enableProfiling?: boolean;
-  profileFilePrefix?: string;
   logId?: string;
   logVerbosityLevel?: number;
   preferredOutputLocation?: string | { readonly [outputName: string]: string };

@@ -8,6 +8,8 @@
 import type { Dim } from '../../ir/dim.js';
 import { dtypeInfo } from '../../ir/dtype.js';
 import type { Node, Value } from '../../ir/graph.js';
+import { nodeAttrs } from '../../ir/ops/declare.js';
+import { CONCAT_FROM_SEQUENCE_ATTRS, SPLIT_TO_SEQUENCE_ATTRS } from '../../ir/ops/sequence.js';
 import type { ProgramWriter } from '../../codegen/vm-program.js';
 
 export interface VmEmitter {
@@ -25,8 +27,6 @@ export interface VmEmitter {
 export type VmLowering = (n: Node, e: VmEmitter) => void;
 
 const code = (v: Value) => dtypeInfo(v.type.dtype).code;
-const attrInt = (n: Node, k: string, dflt: number) => (typeof n.attrs[k] === 'number'
-  ? n.attrs[k] as number : dflt);
 /** The `pos` operand: 0 registers when the position input is absent, else 1. */
 const pos = (e: VmEmitter, v: Value | null | undefined) => (v ? [e.scalar(v)] : []);
 
@@ -39,8 +39,7 @@ function intOp(e: VmEmitter, op: Parameters<ProgramWriter['intOp']>[0], x: numbe
 function splitToSequence(n: Node, e: VmEmitter): void {
   const [x, split] = n.inputs;
   const src = e.tensor(x!);
-  const rank = x!.type.shape.length;
-  const axis = attrInt(n, 'axis', 0);
+  const { axis, keepdims } = nodeAttrs(SPLIT_TO_SEQUENCE_ATTRS, n);
   const dst = e.define(n.outputs[0]);
   const count = split?.type.shape[0];
   if (!split || typeof count === 'number') {
@@ -49,11 +48,10 @@ function splitToSequence(n: Node, e: VmEmitter): void {
       e.a.emit('load_int', { dst: r, tensor: e.tensor(split), index });
       return r;
     }) : [];
-    const keepdims = split ? 1 : attrInt(n, 'keepdims', 1);
-    e.a.emit('seq_split', { dst, tensor: src, axis: axis >>> 0, sizes, keepdims });
+    e.a.emit('seq_split', { dst, tensor: src, axis, sizes, keepdims: split ? 1 : keepdims });
     return;
   }
-  splitLoop(e, dst, src, code(x!), axis < 0 ? axis + rank : axis, split);
+  splitLoop(e, dst, src, code(x!), axis, split);
 }
 
 /**
@@ -142,8 +140,9 @@ export const VM_OPS: ReadonlyMap<string, VmLowering> = new Map<string, VmLowerin
   }],
   ['concat_from_sequence', (n, e) => {
     const seq = e.tensor(n.inputs[0]!);
-    const axis = attrInt(n, 'axis', 0) >>> 0;
-    e.a.emit('seq_concat', { dst: e.define(n.outputs[0]), seq, axis, new_axis: attrInt(n, 'newAxis', 0) });
+    const { axis, newAxis } = nodeAttrs(CONCAT_FROM_SEQUENCE_ATTRS, n);
+    // A negative axis reaches the VM as its unsigned 32-bit form; the VM counts it from the end.
+    e.a.emit('seq_concat', { dst: e.define(n.outputs[0]), seq, axis: axis >>> 0, new_axis: newAxis });
   }],
   ['split_to_sequence', splitToSequence],
   ['optional', (n, e) => {

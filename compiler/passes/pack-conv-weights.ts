@@ -4,8 +4,9 @@
 // one tap are one contiguous vector load. The conv gets attrs packedOc = L and outChannels = M.
 // Requires: pad-conv-inputs has run (only unpadded convs are packed); weights float32 constants.
 // Guarantees: same function; conv output types unchanged. Convs with groups, 1-D/3-D, or a
-// reduction shorter than MIN_K (C*KH*KW; those stay on the width-vectorised kernel, whose
-// contiguous stores make up for its loads only when each output sums a handful of products) are
+// short reduction (C*KH*KW below MIN_K, or SPATIAL_MIN_K for windows larger than 1x1: those
+// stay on the width-vectorised kernel, whose contiguous stores outweigh the packed kernel's
+// scattered ones while each output sums few products — a 3-channel 3x3 stem has 27) are
 // left alone, and so are 1x1 stride-1 convs, which run as a matrix product over the flattened
 // image (ir/ops/conv-gemm.ts).
 
@@ -13,9 +14,16 @@ import { constFloat32, constFromFloat32 } from '../../ir/const.js';
 import type { Func, IdGen, Node } from '../../ir/graph.js';
 import { isConst, makeValue } from '../../ir/graph.js';
 
-// Measured (kernel cycles, 1 thread): the packed kernel wins from K = 9 up (3->64 3x3 stride 2
-// on 224x224: 1.27 -> 0.71 Mcycles; 1->32 3x3 on 112x112: 0.46 -> 0.26); K = 3 is a tie.
+// Measured (kernel cycles, 1 thread): the packed kernel wins from K = 8 up for strided 1x1 convs
+// and from K = 100 up for spatial windows (SPATIAL_MIN_K).
 const MIN_K = 8;
+// Spatial windows, measured (kernel time, 1 thread, minimum of 30 profiled runs) against the
+// width-vectorised nest with its short-reduction tile (8 channels x 2 vectors,
+// compiler/schedule/families/conv.ts): the nest wins below K = 100 — 1->32 3x3 on 112x112
+// 136 -> 45 us, 3->64 3x3 stride 2 on 224x224 (squeezenet's stem) 557 -> 306, 3->32 stride 2
+// (mobilenetv2's) 222 -> 168, 4->64 3x3 on 56x56 118 -> 74, 8->64 177 -> 143 — ties at K = 144
+// and 288, and loses at 3->64 7x7 stride 2 (resnet18's stem, K = 147: 1208 packed, 1435-1497).
+export const SPATIAL_MIN_K = 100;
 
 function packable(n: Node): boolean {
   const w = n.inputs[1];
@@ -27,7 +35,7 @@ function packable(n: Node): boolean {
   const [, c, kh, kw] = w.data.shape;
   const strides = (n.attrs.strides as readonly number[] | undefined) ?? [1, 1];
   if (kh === 1 && kw === 1 && strides.every((s) => s === 1)) return false; // a GEMM (conv-gemm.ts)
-  return c * kh * kw >= MIN_K;
+  return c * kh * kw >= (kh * kw > 1 ? SPATIAL_MIN_K : MIN_K);
 }
 
 /** w[M][K] (K = C*KH*KW) -> w'[ceil(M/L)][K][L]. */

@@ -134,6 +134,18 @@ export const attr = Object.freeze({
     };
     return { onnx: 'ints', parse, dflt: () => dflt };
   },
+  /**
+   * Distinct axes of input `input`, normalised to [0, rank) in the order given (a slice's axes,
+   * paired with its starts); no default: required.
+   */
+  axisList(input = 0): AttrSpec<readonly number[]> {
+    return { onnx: 'ints', parse: (v, rank, fail) => {
+      const r = rank(input), xs = numList(v, fail);
+      const out = r === undefined ? [...xs] : xs.map((a) => normaliseAxis(a, r, fail));
+      if (new Set(out).size !== out.length) fail(`repeats an axis [${xs.join(', ')}]`);
+      return out;
+    } };
+  },
   /** `spec` without a default: absent stays absent (undefined). */
   optional<T>(spec: AttrSpec<T>): AttrSpec<T | undefined> {
     return { onnx: spec.onnx, dflt: () => undefined, parse: spec.parse };

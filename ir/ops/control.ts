@@ -2,17 +2,32 @@
 // the VM program lowering turns them into jumps (compiler/lower/program.ts), and graph passes
 // run inside the bodies. Output types: a dim the outer scope cannot know (a branch-dependent
 // size, a trip count, a size that changes from one iteration to the next) becomes a fresh symbol,
-// bound at run time from the tensor that carries it.
+// bound at run time from the tensor that carries it. Attributes (bodies, scan's counts and
+// directions) are declared in CONTROL_ATTRS; the program lowering reads scan's through SCAN_ATTRS.
 
 import { type Dim, dimEq, dimVars, isStatic } from '../dim.js';
-import { type Attrs, type Func, isFunc, type TensorType } from '../graph.js';
-import { defineOps, type InferCtx, type OpDef } from './registry.js';
+import { type Func, isFunc, type TensorType } from '../graph.js';
+import { attr, type AttrSpec } from './attr-schema.js';
+import { declareOp } from './declare.js';
+import type { InferCtx, OpDef } from './registry.js';
 import { Codes } from '../../compiler/diagnostics.js';
 
-function body(attrs: Attrs, name: string, ctx: InferCtx): Func {
-  const f = attrs[name];
-  return isFunc(f) ? f : ctx.fail(Codes.ATTRIBUTE, `missing body '${name}'`);
-}
+/** A body: a Func only the compiler builds (the ONNX graph attribute, imported). */
+const funcAttr = (): AttrSpec<Func> => ({ onnx: 'internal',
+  parse: (v, _rank, fail) => (isFunc(v) ? v : fail('is not a body')) });
+
+const IF_ATTRS = { then: funcAttr(), else: funcAttr() };
+const LOOP_ATTRS = { body: funcAttr() };
+/**
+ * Scan (scan axes moved to the front by the frontend): the number of scan inputs (the last ones)
+ * and, per scan input and scan output, 1 for reverse order (absent entries: forward).
+ */
+export const SCAN_ATTRS = {
+  body: funcAttr(), numScanInputs: attr.int(undefined, { min: 1 }),
+  inputDirections: attr.ints([], { min: 0, max: 1 }), outputDirections: attr.ints([], { min: 0, max: 1 }),
+};
+/** The unreachable branch's run-time message and output types (JSON), set by the If converter. */
+const UNREACHABLE_ATTRS = { message: attr.internal<string>(), types: attr.internal<string>() };
 
 /** Symbols visible in the enclosing scope: those of the node's inputs. */
 function outerSymbols(inputs: readonly (TensorType | null)[]): Set<string> {
@@ -34,13 +49,13 @@ function wrapping(t: TensorType): Partial<TensorType> {
     ...(t.optional ? { optional: true } : {}) };
 }
 
-const ifOp: OpDef = {
-  name: 'if', traits: ['control'],
+const ifOp = declareOp({
+  name: 'if', traits: ['control'], attrs: IF_ATTRS,
   infer: (inputs, attrs, ctx) => {
     const cond = inputs[0]!;
     if (cond.dtype !== 'bool') ctx.fail(Codes.SHAPE_INFERENCE,
         `if: condition must be bool, got ${cond.dtype}`);
-    const [a, b] = [body(attrs, 'then', ctx), body(attrs, 'else', ctx)];
+    const [a, b] = [attrs.then, attrs.else];
     if (a.outputs.length !== b.outputs.length) {
       ctx.fail(Codes.SHAPE_INFERENCE,
           `if: branches have ${a.outputs.length} and ${b.outputs.length} outputs`);
@@ -64,13 +79,12 @@ const ifOp: OpDef = {
       return outward({ ...wrapping(ta), dtype: ta.dtype, shape }, outer, ctx, `if_out${k}`);
     });
   },
-};
+});
 
 /** Loop: inputs [trip count | null, condition | null, carried...]; body (i, cond, carried...). */
-const loop: OpDef = {
-  name: 'loop', traits: ['control'],
-  infer: (inputs, attrs, ctx) => {
-    const f = body(attrs, 'body', ctx);
+const loop = declareOp({
+  name: 'loop', traits: ['control'], attrs: LOOP_ATTRS,
+  infer: (inputs, { body: f }, ctx) => {
     const n = inputs.length - 2;
     if (f.inputs.length !== n + 2 || f.outputs.length < n + 1) {
       ctx.fail(Codes.SHAPE_INFERENCE, `loop: body signature (${f.inputs.length} in, ${f.outputs.length} out) `
@@ -85,16 +99,14 @@ const loop: OpDef = {
     });
     return [...carried, ...scans];
   },
-};
+});
 
 /** Scan (axis 0, directions as attributes): inputs [states..., scan inputs...]. */
-const scan: OpDef = {
-  name: 'scan', traits: ['control'],
-  infer: (inputs, attrs, ctx) => {
-    const f = body(attrs, 'body', ctx);
-    const m = attrs.numScanInputs as number;
+const scan = declareOp({
+  name: 'scan', traits: ['control'], attrs: SCAN_ATTRS,
+  infer: (inputs, { body: f, numScanInputs: m }, ctx) => {
     const nStates = inputs.length - m;
-    if (m < 1 || nStates < 0 || f.inputs.length !== inputs.length) {
+    if (nStates < 0 || f.inputs.length !== inputs.length) {
       ctx.fail(Codes.SHAPE_INFERENCE,
           `scan: body takes ${f.inputs.length} inputs, node has ${inputs.length}`);
     }
@@ -107,17 +119,15 @@ const scan: OpDef = {
     });
     return [...states, ...scans];
   },
-};
-
-defineOps([ifOp, loop, scan]);
+});
 
 /**
  * A branch that cannot run with the model's shapes (see the If converter): no inputs, outputs of
  * the types given as JSON in `types`; the VM fails the run with `message` if it is reached.
  */
-const unreachable: OpDef = {
-  name: 'unreachable', traits: ['vm'],
-  infer: (_inputs, attrs) => JSON.parse(String(attrs.types)) as TensorType[],
-};
+const unreachable = declareOp({
+  name: 'unreachable', traits: ['vm'], attrs: UNREACHABLE_ATTRS,
+  infer: (_inputs, a) => JSON.parse(a.types) as TensorType[],
+});
 
-defineOps([unreachable]);
+export const CONTROL_OPS: readonly OpDef[] = [ifOp, loop, scan, unreachable];

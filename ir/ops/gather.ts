@@ -1,6 +1,7 @@
 // Op records for indexing by tensors: `gather {axis}` (ONNX Gather) and `gather_elements {axis}`
 // (ONNX GatherElements).
-// Requires: axis normalised (non-negative) by the frontend; indices int32 or int64.
+// Requires: indices int32 or int64. The axis is declared once (GATHER_ATTRS: default 0,
+// normalised against the data's rank).
 // Guarantees: negative indices wrap once (i + dim); an index still outside [0, dim) fails the
 // run cleanly with a tir `assert` (status INDEX_OUT_OF_RANGE), and the index used for the load is
 // clamped into range so speculative or masked loads never leave the buffer. Gather on a tensor of
@@ -10,13 +11,15 @@
 // default element loop; fused elementwise consumers run in its stores.
 
 import { type Dim, dimMin, isStatic } from '../dim.js';
-import type { Attrs, TensorType } from '../graph.js';
+import type { TensorType } from '../graph.js';
 import { elementLoops } from '../te-loops.js';
 import type { LowerCtx, Lowering } from '../te.js';
 import { add, and, cast, ge, lt, max, min, select, seq, sub } from '../tir-build.js';
 import type { Expr, Stmt } from '../tir.js';
-import { ATTR_RANGE, INPUT_MISMATCH, intAttr } from './attrs.js';
-import { defineOps, type InferCtx, type OpDef } from './registry.js';
+import { attr, type AttrValues } from './attr-schema.js';
+import { ATTR_RANGE, INPUT_MISMATCH } from './attrs.js';
+import { declareOp } from './declare.js';
+import type { InferCtx, OpDef } from './registry.js';
 import { KernelStatus } from '../kernel-status.js';
 
 /** Kernel status of a gather whose index is out of range after wrapping. */
@@ -24,14 +27,9 @@ export const INDEX_OUT_OF_RANGE = KernelStatus.INDEX_OUT_OF_RANGE;
 
 const INDEX_TYPES = new Set(['int32', 'int64']);
 
-function axisOf(attrs: Attrs, rank: number, ctx: InferCtx): number {
-  const a = intAttr(attrs, 'axis', 0);
-  const axis = a < 0 ? a + rank : a;
-  if (!Number.isInteger(axis) || axis < 0 || axis >= rank) {
-    ctx.fail(ATTR_RANGE, `axis ${a} out of range for rank ${rank}`);
-  }
-  return axis;
-}
+/** The gathered axis of the data (input 0). */
+const GATHER_ATTRS = { axis: attr.axis(0) };
+type GatherAttrs = AttrValues<typeof GATHER_ATTRS>;
 
 function indicesOf(ins: readonly (TensorType | null)[], ctx: InferCtx): [TensorType, TensorType] {
   const [x, ind] = ins;
@@ -54,17 +52,17 @@ function gatherElems(x: TensorType, ind: TensorType, ctx: InferCtx): Dim[] | und
   });
 }
 
-function inferGather(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
+function inferGather(ins: readonly (TensorType | null)[], { axis }: GatherAttrs,
+  ctx: InferCtx): TensorType[] {
   const [x, ind] = indicesOf(ins, ctx);
-  const axis = axisOf(attrs, x.shape.length, ctx);
   const shape = [...x.shape.slice(0, axis), ...ind.shape, ...x.shape.slice(axis + 1)];
   const elems = axis === 0 ? gatherElems(x, ind, ctx) : undefined;
   return [elems ? { dtype: x.dtype, shape, elems } : { dtype: x.dtype, shape }];
 }
 
-function inferGatherElements(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
+function inferGatherElements(ins: readonly (TensorType | null)[], { axis }: GatherAttrs,
+  ctx: InferCtx): TensorType[] {
   const [x, ind] = indicesOf(ins, ctx);
-  const axis = axisOf(attrs, x.shape.length, ctx);
   if (ind.shape.length !== x.shape.length) {
     ctx.fail(INPUT_MISMATCH, `indices rank ${ind.shape.length} differs from data rank ${x.shape.length}`);
   }
@@ -84,9 +82,9 @@ function checkedIndex(raw: Expr, dim: Expr): { check: Stmt; safe: Expr } {
   return { check, safe: max(min(i, sub(dim, 1)), 0) };
 }
 
-function lowerGather(ctx: LowerCtx): Lowering {
+function lowerGather(ctx: LowerCtx, { axis }: GatherAttrs): Lowering {
   const [x, ind] = [ctx.inputs[0]!, ctx.inputs[1]!], out = ctx.outputs[0];
-  const axis = intAttr(ctx.attrs, 'axis', 0), q = ind.shape.length;
+  const q = ind.shape.length;
   const env = { fresh: ctx.fresh, lanes: ctx.target.vectorLanes };
   const body = elementLoops(env, out.shape, (idx) => {
     const { check, safe } = checkedIndex(ind.at(idx.slice(axis, axis + q)), x.shape[axis]);
@@ -96,9 +94,8 @@ function lowerGather(ctx: LowerCtx): Lowering {
   return { kind: 'kernel', body };
 }
 
-function lowerGatherElements(ctx: LowerCtx): Lowering {
+function lowerGatherElements(ctx: LowerCtx, { axis }: GatherAttrs): Lowering {
   const [x, ind] = [ctx.inputs[0]!, ctx.inputs[1]!], out = ctx.outputs[0];
-  const axis = intAttr(ctx.attrs, 'axis', 0);
   const env = { fresh: ctx.fresh, lanes: ctx.target.vectorLanes };
   const body = elementLoops(env, out.shape, (idx) => {
     const { check, safe } = checkedIndex(ind.at(idx), x.shape[axis]);
@@ -108,8 +105,8 @@ function lowerGatherElements(ctx: LowerCtx): Lowering {
 }
 
 export const GATHER_OPS: readonly OpDef[] = [
-  { name: 'gather', traits: ['anchor'], infer: inferGather, lower: lowerGather },
-  { name: 'gather_elements', traits: ['anchor'], infer: inferGatherElements, lower: lowerGatherElements },
+  declareOp({ name: 'gather', traits: ['anchor'], attrs: GATHER_ATTRS, infer: inferGather,
+    lower: lowerGather }),
+  declareOp({ name: 'gather_elements', traits: ['anchor'], attrs: GATHER_ATTRS, infer: inferGatherElements,
+    lower: lowerGatherElements }),
 ];
-
-defineOps(GATHER_OPS);

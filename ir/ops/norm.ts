@@ -10,13 +10,14 @@
 // Schedule (knobs):
 //   norm.vec  lanes for row reductions and LRN's spatial axis (default target.vectorLanes)
 // Rows run in parallel. A row is contiguous when the reduced axes are innermost (inner == 1) and
-// is then vectorised; otherwise it is reduced with stride `inner`, one lane at a time.
+// is then vectorised; otherwise (softmax over an outer axis) V neighbouring rows are reduced at
+// once, one per lane: a vector of consecutive inner positions.
 
 import type { TensorType } from '../graph.js';
 import type { LowerCtx, Lowering, TensorAccess } from '../te.js';
 import type { Buffer, Expr, Stmt, Var } from '../tir.js';
 import {
-  add, alloc, and, binary, cast, div, floordiv, ge, ifThen, imm, letIn, load, loop, lt, max, mod, mul,
+  add, alloc, and, binary, cast, div, floordiv, ge, ifThen, imm, le, letIn, load, loop, lt, max, mod, mul,
   select, seq,
   store, sub, unary, unflatten,
 } from '../tir-build.js';
@@ -99,8 +100,8 @@ function lowerSoftmax(ctx: LowerCtx, a: AttrValues<typeof SOFTMAX_ATTRS>, log: b
   const x = ctx.inputs[0]!, out = ctx.outputs[0], dt = x.dtype;
   const buf = x.buffer!;
   const rows = rowsOf(x.shape, a.axis, a.coerce2d !== 0);
-  const contiguous = constOf(rows.inner) === 1;
-  const V = contiguous ? knob(ctx.knobs, 'norm.vec', ctx.target.vectorLanes) : 1;
+  if (constOf(rows.inner) !== 1) return lowerSoftmaxAcross(ctx, rows, log);
+  const V = knob(ctx.knobs, 'norm.vec', ctx.target.vectorLanes);
   const rv = ctx.fresh('row');
   const o = floordiv(rv, rows.inner), inn = mod(rv, rows.inner);
   const xAt = (i: Expr): Expr => load(buf, add(mul(add(mul(o, rows.L), i), rows.inner), inn));
@@ -117,6 +118,43 @@ function lowerSoftmax(ctx: LowerCtx, a: AttrValues<typeof SOFTMAX_ATTRS>, log: b
       }));
     }));
   return { kind: 'kernel', body: loop(rv, mul(rows.outer, rows.inner), body, 'parallel') };
+}
+
+/**
+ * Softmax over an axis that is not innermost (inner > 1: YOLO's DFL, channel softmaxes): a
+ * vector of V neighbouring rows (consecutive inner positions, contiguous in memory) is reduced
+ * together, each of the L steps one contiguous vector load, with per-lane max and sum in
+ * scratch; the same passes as a contiguous row (max, sum of exp(x - max), store), per lane. The
+ * last block of a row of inner positions runs masked when V may not divide inner.
+ */
+function lowerSoftmaxAcross(ctx: LowerCtx, rows: Rows, log: boolean): Lowering {
+  const x = ctx.inputs[0]!, out = ctx.outputs[0], dt = x.dtype, buf = x.buffer!;
+  const V = knob(ctx.knobs, 'norm.vec', ctx.target.vectorLanes);
+  const pv = ctx.fresh('p'), lv = ctx.fresh('v'), l = ctx.fresh('l');
+  const blocks = ceilDivExpr(rows.inner, V);
+  const o = floordiv(pv, blocks), inn = add(mul(mod(pv, blocks), V), lv);
+  const mx = ctx.scratch('mx', dt), sm = ctx.scratch('sum', dt);
+  const xAt = (i: Expr): Expr => load(buf, add(mul(add(mul(o, rows.L), i), rows.inner), inn));
+  const block = (masked: boolean): Stmt => {
+    const lanes = (st: Stmt, vec = true): Stmt =>
+      loop(lv, V, masked ? ifThen(lt(inn, rows.inner), st) : st, vec ? 'vectorize' : 'serial');
+    const overL = (st: Stmt, vec = true): Stmt => loop(l, rows.L, lanes(st, vec));
+    const e = unary('exp', sub(xAt(l), load(mx, lv)));
+    const k = log ? add(load(mx, lv), unary('log', load(sm, lv))) : div(imm(1, dt), load(sm, lv));
+    const idx = [...unflatten(o, rows.pre), ...unflatten(l, rows.mid), ...unflatten(inn, rows.post)];
+    return seq(
+      lanes(seq(store(mx, lv, imm(-Infinity, dt)), store(sm, lv, imm(0, dt)))),
+      overL(store(mx, lv, max(load(mx, lv), xAt(l)))),
+      overL(store(sm, lv, add(load(sm, lv), e))),
+      lanes(store(sm, lv, k)),
+      overL(out.store(idx, log ? sub(xAt(l), load(sm, lv)) : mul(e, load(sm, lv))), out.vectorizable),
+    );
+  };
+  const ic = constOf(rows.inner);
+  const body = ic !== undefined && ic % V === 0 ? block(false)
+    : ifThen(le(mul(add(mod(pv, blocks), 1), V), rows.inner), block(false), block(true));
+  const tile = alloc(mx, V, alloc(sm, V, body));
+  return { kind: 'kernel', body: loop(pv, mul(rows.outer, blocks), tile, 'parallel') };
 }
 
 function inferLrn(ins: readonly (TensorType | null)[], _a: LrnAttrs, ctx: InferCtx): TensorType[] {

@@ -13,9 +13,10 @@
 // state must be a graph value because its size is symbolic): slots 0/1 hold h ping-pong (step s
 // reads slot s%2 and writes the other, so panels can read all of h_{t-1} while h_t is written),
 // slot 2 the LSTM cell state (or GRU z), slot 3 GRU's r⊙h_{t-1} (linear_before_reset=0).
-// Attributes: hidden (H), direction, layout, clip (< 0: none), input_forget (LSTM), lbr (GRU
-// linear_before_reset), acts/act_alpha/act_beta (per direction, alphas/betas already resolved
-// per activation by the converter), ub (units per panel; the converter packs with it).
+// Attributes (SEQ_ATTRS): hidden (H), direction, layout, clip (< 0: none), input_forget (LSTM),
+// lbr (GRU linear_before_reset), acts/act_alpha/act_beta (per direction, alphas/betas already
+// resolved per activation by the converter), ub (units per panel; the converter packs with it).
+// rnn_pack and packR live in ir/ops/rnn-pack.ts.
 //
 // Schedule (knobs):
 //   rnn.tb     batch rows per register tile (default 4; single rows follow for the remainder)
@@ -34,20 +35,21 @@
 // valid step.
 
 import { dimMul, type Dim } from '../dim.js';
-import type { Attrs, TensorType } from '../graph.js';
+import type { TensorType } from '../graph.js';
 import type { LowerCtx, Lowering } from '../te.js';
 import type { Buffer, Expr, Stmt } from '../tir.js';
 import {
   add, alloc, and, cast, eq, floordiv, ge, ifThen, imm, le, letIn, load, loop, lt, max, min, mod, mul,
   select, seq, store, sub, unary,
 } from '../tir-build.js';
-import {
-  ATTR_RANGE, INPUT_MISMATCH, checkDimEq, constOf, floatAttr, intAttr, intsAttr, knob,
-  requireFloat, sinkBuffer, strAttr,
-} from './attrs.js';
+import { attr, type AttrFail, type AttrSpec, type AttrValues } from './attr-schema.js';
+import { INPUT_MISMATCH, checkDimEq, constOf, knob, requireFloat, sinkBuffer } from './attrs.js';
+import { declareOp } from './declare.js';
 import { INDEX_OUT_OF_RANGE } from './gather.js';
+import { RNN_PACK } from './rnn-pack.js';
 import type { InferCtx, OpDef } from './registry.js';
-import { defineOps } from './registry.js';
+
+export { packR } from './rnn-pack.js';
 
 export type Cell = 'lstm' | 'gru' | 'rnn';
 export const GATES: Readonly<Record<Cell, number>> = { lstm: 4, gru: 3, rnn: 1 };
@@ -58,10 +60,33 @@ export const ACTIVATIONS: readonly string[] = [
   'Elu', 'Softsign', 'Softplus',
 ];
 
-const numDirs = (attrs: Attrs): number =>
-  (strAttr(attrs, 'direction', 'forward') === 'bidirectional' ? 2 : 1);
-const wsSlots = (cell: Cell, attrs: Attrs): number =>
-  (cell === 'lstm' ? 3 : cell === 'gru' && intAttr(attrs, 'lbr', 0) === 0 ? 4 : 2);
+/** Activation names, each one of ACTIVATIONS (their count is checked per cell: checkActs). */
+const actNames: AttrSpec<readonly string[]> = { onnx: 'internal', parse: (v, _rank, fail) => {
+  if (!Array.isArray(v) || v.some((n) => typeof n !== 'string')) fail('is not a list of names');
+  const names = v as readonly string[];
+  for (const n of names) if (!ACTIVATIONS.includes(n)) fail(`has unsupported activation '${n}'`);
+  return names;
+} };
+
+export const DIRECTIONS = ['forward', 'reverse', 'bidirectional'] as const;
+
+/** The attributes of lstm_seq, gru_seq and rnn_seq (input_forget: LSTM only; lbr: GRU only). */
+export const SEQ_ATTRS = {
+  hidden: attr.int(undefined, { min: 1 }), direction: attr.oneOf(DIRECTIONS),
+  layout: attr.int(0, { min: 0, max: 1 }), ub: attr.int(16, { min: 1 }), clip: attr.float(-1),
+  input_forget: attr.flag(0), lbr: attr.flag(0), acts: actNames,
+  act_alpha: attr.floats([]), act_beta: attr.floats([]),
+};
+type SeqAttrs = AttrValues<typeof SEQ_ATTRS>;
+
+const numDirs = (a: { readonly direction: string }): number => (a.direction === 'bidirectional' ? 2 : 1);
+const wsSlots = (cell: Cell, a: SeqAttrs): number =>
+  (cell === 'lstm' ? 3 : cell === 'gru' && a.lbr === 0 ? 4 : 2);
+
+const checkActs = (cell: Cell) => (a: SeqAttrs, _rank: unknown, fail: AttrFail): void => {
+  const want = ACTS[cell] * numDirs(a);
+  if (a.acts.length !== want) fail('acts', `has ${a.acts.length} entries, expected ${want}`);
+};
 
 function checkStatic(t: TensorType | null, want: readonly number[], what: string, ctx: InferCtx): void {
   if (!t) return;
@@ -70,19 +95,10 @@ function checkStatic(t: TensorType | null, want: readonly number[], what: string
 }
 
 function inferSeq(cell: Cell) {
-  return (ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] => {
+  return (ins: readonly (TensorType | null)[], attrs: SeqAttrs, ctx: InferCtx): TensorType[] => {
     const x = requireFloat(ins, 0, 'X', ctx, 3, 3);
     const xw = requireFloat(ins, 1, 'projected X', ctx, 2, 2);
-    const H = intAttr(attrs, 'hidden', 0), D = numDirs(attrs), G = GATES[cell];
-    const ub = intAttr(attrs, 'ub', 16), layout = intAttr(attrs, 'layout', 0);
-    if (!Number.isInteger(H) || H < 1) ctx.fail(ATTR_RANGE, `hidden_size must be >= 1, got ${H}`);
-    if (layout !== 0 && layout !== 1) ctx.fail(ATTR_RANGE, `layout must be 0 or 1, got ${layout}`);
-    const dir = strAttr(attrs, 'direction', 'forward');
-    if (!['forward', 'reverse', 'bidirectional'].includes(dir)) ctx.fail(ATTR_RANGE,
-      `unknown direction '${dir}'`);
-    const acts = (attrs.acts ?? []) as readonly string[];
-    if (acts.length !== ACTS[cell] * D) ctx.fail(ATTR_RANGE, `expected ${ACTS[cell] * D} activations`);
-    for (const a of acts) if (!ACTIVATIONS.includes(a)) ctx.fail(ATTR_RANGE, `unsupported activation '${a}'`);
+    const { hidden: H, ub, layout } = attrs, D = numDirs(attrs), G = GATES[cell];
     const [S, B] = layout === 0 ? [x.shape[0], x.shape[1]] : [x.shape[1], x.shape[0]];
     checkDimEq(xw.shape[0], dimMul(S, B), 'projected X rows', ctx);
     checkDimEq(xw.shape[1], D * G * H, 'projected X columns', ctx);
@@ -127,7 +143,7 @@ export function activation(name: string, alpha: number, beta: number, x: Expr): 
 
 /** Everything the per-step code needs, fixed for one kernel. */
 interface Rec {
-  readonly ctx: LowerCtx; readonly cell: Cell; readonly attrs: Attrs;
+  readonly ctx: LowerCtx; readonly cell: Cell; readonly attrs: SeqAttrs;
   readonly H: number; readonly D: number; readonly G: number; readonly UB: number; readonly NB: number;
   readonly S: Expr; readonly B: Expr; readonly DBH: Expr; readonly layout: number;
   readonly xw: Buffer; readonly rp: Buffer; readonly ws: Buffer;
@@ -303,11 +319,10 @@ const xRow = (r: Rec, b: Expr, pos: Expr): Expr => (r.layout === 0 ? add(mul(pos
  * clipped first (`clip`); the LSTM output activation of c (k = 2) is not.
  */
 function act(r: Rec, at: At, k: number, x0: Expr): Expr {
-  const clip = floatAttr(r.attrs, 'clip', -1);
+  const clip = r.attrs.clip;
   const gate = !(r.cell === 'lstm' && k === 2);
   const x = clip >= 0 && gate ? max(imm(-clip, F32), min(imm(clip, F32), x0)) : x0;
-  const names = r.attrs.acts as readonly string[];
-  const al = intsAttr(r.attrs, 'act_alpha', []), be = intsAttr(r.attrs, 'act_beta', []);
+  const { acts: names, act_alpha: al, act_beta: be } = r.attrs;
   const n = ACTS[r.cell];
   const f = (dir: number): Expr => activation(names[dir * n + k], al[dir * n + k] ?? 0,
     be[dir * n + k] ?? 0, x);
@@ -326,7 +341,7 @@ function emitH(r: Rec, at: At, b: Expr, j: Expr, inU: Expr | null, valid: Expr, 
 }
 
 function lstmStep(r: Rec, at: At): Stmt {
-  const forget = intAttr(r.attrs, 'input_forget', 0) !== 0;
+  const forget = r.attrs.input_forget !== 0;
   const hsrc = (b: Expr, k: Expr): Expr => load(r.ws, wsIdx(r, at.hp, at.d, b, k));
   return batchTiles(r, at, (b0, TB) => tile(r, at, b0, TB, [0, 1, 2, 3], hsrc, (b, acc, lane) => {
     const j = add(mul(at.nb, r.UB), lane);
@@ -364,7 +379,7 @@ function rnnStep(r: Rec, at: At): Stmt {
 
 /** GRU, gates z, r, h. Returns the statements of one step (one or two parallel passes). */
 function gruStep(r: Rec, part: Part, s: Expr, hp: Expr, hn: Expr): Stmt {
-  const lbr = intAttr(r.attrs, 'lbr', 0) !== 0;
+  const lbr = r.attrs.lbr !== 0;
   const one = imm(1, F32);
   const hsrc = (at: At) => (b: Expr, k: Expr): Expr => load(r.ws, wsIdx(r, at.hp, at.d, b, k));
   const lanes = (at: At, lane: Expr) => {
@@ -414,12 +429,12 @@ function gruStep(r: Rec, part: Part, s: Expr, hp: Expr, hn: Expr): Stmt {
 }
 
 function lowerSeq(cell: Cell) {
-  return (ctx: LowerCtx): Lowering => {
-    const a = ctx.attrs, x = ctx.inputs[0]!;
-    const layout = intAttr(a, 'layout', 0);
+  return (ctx: LowerCtx, a: SeqAttrs): Lowering => {
+    const x = ctx.inputs[0]!;
+    const layout = a.layout;
     const [S, B] = layout === 0 ? [x.shape[0], x.shape[1]] : [x.shape[1], x.shape[0]];
-    const H = intAttr(a, 'hidden', 1), D = numDirs(a), UB = intAttr(a, 'ub', 16);
-    const dir = strAttr(a, 'direction', 'forward');
+    const H = a.hidden, D = numDirs(a), UB = a.ub;
+    const dir = a.direction;
     const buf = (i: number): Buffer | undefined => ctx.inputs[i]?.buffer;
     const r: Rec = {
       ctx, cell, attrs: a, H, D, G: GATES[cell], UB, NB: Math.ceil(H / UB), S, B, DBH: mul(mul(D, B), H),
@@ -448,47 +463,9 @@ function lowerSeq(cell: Cell) {
   };
 }
 
-function inferPack(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
-  const rT = requireFloat(ins, 0, 'R', ctx, 3, 3);
-  const H = intAttr(attrs, 'hidden', 0), G = intAttr(attrs, 'gates', 0), ub = intAttr(attrs, 'ub', 16);
-  const D = intAttr(attrs, 'dirs', 1);
-  checkDimEq(rT.shape[0], D, 'R directions', ctx);
-  checkDimEq(rT.shape[1], G * H, 'R rows', ctx);
-  checkDimEq(rT.shape[2], H, 'R columns', ctx);
-  return [{ dtype: rT.dtype, shape: [D, Math.ceil(H / ub), H, G, ub] }];
-}
-
-/** out[d, nb, k, g, u] = R[d, g*H + nb*UB + u, k] (zero past the last unit). */
-function lowerPack(ctx: LowerCtx): Lowering {
-  const R = ctx.inputs[0]!;
-  const H = intAttr(ctx.attrs, 'hidden', 1), ub = intAttr(ctx.attrs, 'ub', 16);
-  return {
-    kind: 'compute',
-    at: ([d, nb, k, g, u]) => {
-      const unit = add(mul(nb, ub), u);
-      const v = R.at([d, add(mul(g, H), min(unit, H - 1)), k]);
-      return H % ub === 0 ? v : select(lt(unit, H), v, imm(0, R.dtype));
-    },
-  };
-}
-
-/** Packs constant R (D, G*H, H) into the rnn_pack layout at compile time. */
-export function packR(r: Float32Array, D: number, G: number, H: number, ub: number): Float32Array {
-  const NB = Math.ceil(H / ub), out = new Float32Array(D * NB * H * G * ub);
-  for (let d = 0; d < D; d++) for (let nb = 0; nb < NB; nb++) for (let k = 0; k < H; k++) {
-    for (let g = 0; g < G; g++) for (let u = 0; u < ub; u++) {
-      const unit = nb * ub + u;
-      if (unit < H) out[(((d * NB + nb) * H + k) * G + g) * ub + u] = r[(d * G * H + g * H + unit) * H + k];
-    }
-  }
-  return out;
-}
-
-const seqOp = (cell: Cell): OpDef => ({
-  name: `${cell}_seq`, traits: ['opaque'], infer: inferSeq(cell), lower: lowerSeq(cell),
+const seqOp = (cell: Cell): OpDef => declareOp({
+  name: `${cell}_seq`, traits: ['opaque'], attrs: SEQ_ATTRS, check: checkActs(cell), infer: inferSeq(cell),
+  lower: lowerSeq(cell),
 });
 
-defineOps([
-  seqOp('lstm'), seqOp('gru'), seqOp('rnn'),
-  { name: 'rnn_pack', traits: ['injective'], infer: inferPack, lower: lowerPack },
-]);
+export const RNN_OPS: readonly OpDef[] = [seqOp('lstm'), seqOp('gru'), seqOp('rnn'), RNN_PACK];

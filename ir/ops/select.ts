@@ -25,7 +25,8 @@
 // that ever changes. Ties go to the lower index, as ONNX says: by stability in Unique's sort, by
 // comparing "key, then index" in TopK's heap and final sort.
 //
-// Ops (axis -1 means "x flattened"; otherwise normalised, non-negative):
+// Ops (attributes declared below: an absent axis means "x flattened", written -1 inside this file;
+// a given one is normalised, non-negative):
 //   nonzero_count [x] -> int64[]            nonzero [x, count] -> int64[rank, count]
 //   compress_count {axis} [x, cond] -> int64[]
 //   compress {axis} [x, cond, count] -> x with axis extent `count` ([count] when flattened)
@@ -45,18 +46,20 @@
 
 import { type Dim, dimEq, dimProduct, isStatic } from '../dim.js';
 import { type DType, isFloat } from '../dtype.js';
-import type { Attrs, TensorType } from '../graph.js';
+import type { TensorType } from '../graph.js';
 import type { LowerCtx, Lowering, TensorAccess } from '../te.js';
 import {
   add, alloc, and, binary, cast, eq, floordiv, ge, gt, ifThen, imm, letIn, load, loop, lt, min, mod, mul,
   select, seq, store, sub, unary, unflatten,
 } from '../tir-build.js';
 import type { Buffer, Expr, Stmt } from '../tir.js';
-import { ATTR_RANGE, INPUT_MISMATCH, intAttr, prodExpr, sinkBuffer } from './attrs.js';
+import { attr, type AttrValues } from './attr-schema.js';
+import { ATTR_RANGE, INPUT_MISMATCH, prodExpr, sinkBuffer } from './attrs.js';
+import { declareOp } from './declare.js';
 import {
   type Layout, layoutOf, mergeSort, outIdx, sliceCmp, xAt, xFlat,
 } from './select-sort.js';
-import { defineOps, type InferCtx, type OpDef } from './registry.js';
+import type { InferCtx, OpDef } from './registry.js';
 import { KernelStatus } from '../kernel-status.js';
 
 export const { TOPK_K_OUT_OF_RANGE, NOT_A_SCALAR } = KernelStatus;
@@ -80,12 +83,16 @@ function countDim(i: number, ctx: InferCtx): Dim {
   return v[0];
 }
 
-function axisAttr(attrs: Attrs, rank: number, ctx: InferCtx): number {
-  const a = intAttr(attrs, 'axis', -1);
-  if (a !== -1 && (!Number.isInteger(a) || a < 0 || a >= rank)) ctx.fail(ATTR_RANGE,
-    `axis ${a} out of range for rank ${rank}`);
-  return a;
-}
+/** Compress and unique: the axis of x, or absent for x flattened. */
+const SLICES_ATTRS = { axis: attr.optional(attr.axis()) };
+type SlicesAttrs = AttrValues<typeof SLICES_ATTRS>;
+const UNIQUE_ATTRS = { ...SLICES_ATTRS, sorted: attr.int(1) };
+type UniqueAttrs = AttrValues<typeof UNIQUE_ATTRS>;
+const TOPK_ATTRS = { axis: attr.axis(-1), largest: attr.int(1) };
+type TopKAttrs = AttrValues<typeof TOPK_ATTRS>;
+
+/** The axis as this file's layouts take it: -1 for x flattened. */
+const axisOf = (a: SlicesAttrs): number => a.axis ?? -1;
 
 const SCALAR_I64: TensorType = { dtype: 'int64', shape: [] };
 
@@ -96,12 +103,12 @@ const withAxis = (shape: readonly Dim[], axis: number, n: Dim): Dim[] =>
 /** Number of slices along `axis` (elements when flattened). */
 const sliceCount = (shape: readonly Dim[], axis: number): Dim => (axis < 0 ? dimProduct(shape) : shape[axis]);
 
-function inferNonzeroCount(ins: readonly (TensorType | null)[], _a: Attrs, ctx: InferCtx): TensorType[] {
+function inferNonzeroCount(ins: readonly (TensorType | null)[], _a: unknown, ctx: InferCtx): TensorType[] {
   need(ins[0], 'x', ctx);
   return [SCALAR_I64];
 }
 
-function inferNonzero(ins: readonly (TensorType | null)[], _a: Attrs, ctx: InferCtx): TensorType[] {
+function inferNonzero(ins: readonly (TensorType | null)[], _a: unknown, ctx: InferCtx): TensorType[] {
   const x = need(ins[0], 'x', ctx);
   return [{ dtype: 'int64', shape: [Math.max(x.shape.length, 1), countDim(1, ctx)] }];
 }
@@ -112,32 +119,29 @@ function condOf(ins: readonly (TensorType | null)[], ctx: InferCtx): TensorType 
   return c;
 }
 
-function inferCompressCount(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
-  const x = need(ins[0], 'x', ctx);
-  axisAttr(attrs, x.shape.length, ctx);
+function inferCompressCount(ins: readonly (TensorType | null)[], _a: SlicesAttrs,
+  ctx: InferCtx): TensorType[] {
+  need(ins[0], 'x', ctx);
   condOf(ins, ctx);
   return [SCALAR_I64];
 }
 
-function inferCompress(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
+function inferCompress(ins: readonly (TensorType | null)[], a: SlicesAttrs, ctx: InferCtx): TensorType[] {
   const x = need(ins[0], 'x', ctx);
-  const axis = axisAttr(attrs, x.shape.length, ctx);
+  const axis = axisOf(a);
   condOf(ins, ctx);
   return [{ dtype: x.dtype, shape: withAxis(x.shape, axis, countDim(2, ctx)) }];
 }
 
-function inferToScalar(ins: readonly (TensorType | null)[], _a: Attrs, ctx: InferCtx): TensorType[] {
+function inferToScalar(ins: readonly (TensorType | null)[], _a: unknown, ctx: InferCtx): TensorType[] {
   const t = need(ins[0], 'tensor', ctx);
   if (!['int64', 'int32'].includes(t.dtype)) ctx.fail(INPUT_MISMATCH, `expected int32/int64, got ${t.dtype}`);
   return [SCALAR_I64];
 }
 
-function inferTopK(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
+function inferTopK(ins: readonly (TensorType | null)[], { axis }: TopKAttrs, ctx: InferCtx): TensorType[] {
   const x = need(ins[0], 'x', ctx);
   if (x.shape.length === 0) ctx.fail(INPUT_MISMATCH, 'top_k needs rank >= 1');
-  const axis = intAttr(attrs, 'axis', x.shape.length - 1);
-  if (!Number.isInteger(axis) || axis < 0 || axis >= x.shape.length) ctx.fail(ATTR_RANGE,
-    `axis ${axis} out of range`);
   const k = countDim(1, ctx), L = x.shape[axis];
   if (isStatic(k) && isStatic(L) && k > L) ctx.fail(ATTR_RANGE, `k = ${k} exceeds the axis extent ${L}`);
   const shape = withAxis(x.shape, axis, k);
@@ -145,9 +149,9 @@ function inferTopK(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: Infer
     { dtype: 'int64', shape: x.shape }, { dtype: 'int64', shape: x.shape }];
 }
 
-function inferUniqueSort(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
+function inferUniqueSort(ins: readonly (TensorType | null)[], a: SlicesAttrs, ctx: InferCtx): TensorType[] {
   const x = need(ins[0], 'x', ctx);
-  const n = sliceCount(x.shape, axisAttr(attrs, x.shape.length, ctx));
+  const n = sliceCount(x.shape, axisOf(a));
   return [{ dtype: 'int64', shape: [n] }, { dtype: 'int64', shape: [n] }];
 }
 
@@ -159,19 +163,19 @@ function permOf(ins: readonly (TensorType | null)[], x: TensorType, axis: number
   return n;
 }
 
-function inferUniqueCount(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
+function inferUniqueCount(ins: readonly (TensorType | null)[], a: SlicesAttrs, ctx: InferCtx): TensorType[] {
   const x = need(ins[0], 'x', ctx);
-  permOf(ins, x, axisAttr(attrs, x.shape.length, ctx), ctx);
+  permOf(ins, x, axisOf(a), ctx);
   return [SCALAR_I64];
 }
 
-function inferUnique(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
+function inferUnique(ins: readonly (TensorType | null)[], a: UniqueAttrs, ctx: InferCtx): TensorType[] {
   const x = need(ins[0], 'x', ctx);
-  const axis = axisAttr(attrs, x.shape.length, ctx);
+  const axis = axisOf(a);
   const n = permOf(ins, x, axis, ctx), c = countDim(2, ctx);
   const outs: TensorType[] = [{ dtype: x.dtype, shape: withAxis(x.shape, axis, c) },
     { dtype: 'int64', shape: [c] }, { dtype: 'int64', shape: [n] }, { dtype: 'int64', shape: [c] }];
-  if (intAttr(attrs, 'sorted', 1) === 0) for (let k = 0; k < 3; k++) outs.push({ dtype: 'int64',
+  if (a.sorted === 0) for (let k = 0; k < 3; k++) outs.push({ dtype: 'int64',
     shape: [n] });
   return outs;
 }
@@ -210,9 +214,8 @@ function compressExtent(ctx: LowerCtx, y: Layout): Expr {
   return min(ctx.inputs[1]!.shape[0], y.L);
 }
 
-function lowerCompressCount(ctx: LowerCtx): Lowering {
-  const axis = intAttr(ctx.attrs, 'axis', -1);
-  const y = layoutOf(ctx.inputs[0]!, axis), cond = ctx.inputs[1]!;
+function lowerCompressCount(ctx: LowerCtx, a: SlicesAttrs): Lowering {
+  const y = layoutOf(ctx.inputs[0]!, axisOf(a)), cond = ctx.inputs[1]!;
   const acc = ctx.scratch('acc', 'int64'), i = ctx.fresh('i');
   const body = alloc(acc, 1, seq(
     store(acc, 0, I(0)),
@@ -222,8 +225,8 @@ function lowerCompressCount(ctx: LowerCtx): Lowering {
   return { kind: 'kernel', body };
 }
 
-function lowerCompress(ctx: LowerCtx): Lowering {
-  const axis = intAttr(ctx.attrs, 'axis', -1);
+function lowerCompress(ctx: LowerCtx, a: SlicesAttrs): Lowering {
+  const axis = axisOf(a);
   const y = layoutOf(ctx.inputs[0]!, axis), cond = ctx.inputs[1]!, out = ctx.outputs[0];
   const count = y.flat ? out.shape[0] : out.shape[axis];
   const pos = ctx.scratch('pos', 'int64');
@@ -260,9 +263,9 @@ const keyAbove = (d: DType) => (a: Expr, b: Expr): Expr =>
  * common case; the k survivors are then merge-sorted by the same order. Heap and merge buffers
  * are the row's first k entries of the scratch outputs A and B.
  */
-function lowerTopK(ctx: LowerCtx): Lowering {
-  const x = ctx.inputs[0]!, axis = intAttr(ctx.attrs, 'axis', x.shape.length - 1);
-  const largest = intAttr(ctx.attrs, 'largest', 1) !== 0;
+function lowerTopK(ctx: LowerCtx, a: TopKAttrs): Lowering {
+  const x = ctx.inputs[0]!, axis = a.axis;
+  const largest = a.largest !== 0;
   const y = layoutOf(x, axis);
   const [vals, idxs] = ctx.outputs;
   const A = sinkBuffer(ctx.outputs[2]), B = sinkBuffer(ctx.outputs[3]);
@@ -325,8 +328,8 @@ function lowerTopK(ctx: LowerCtx): Lowering {
   return { kind: 'kernel', body: seq(check, loop(row, mul(y.outer, y.inner), emitRow, 'parallel')) };
 }
 
-function lowerUniqueSort(ctx: LowerCtx): Lowering {
-  const y = layoutOf(ctx.inputs[0]!, intAttr(ctx.attrs, 'axis', -1));
+function lowerUniqueSort(ctx: LowerCtx, a: SlicesAttrs): Lowering {
+  const y = layoutOf(ctx.inputs[0]!, axisOf(a));
   const A = sinkBuffer(ctx.outputs[0]), B = sinkBuffer(ctx.outputs[1]);
   const st = ctx.scratch('st', 'int64'), cell = ctx.scratch('cmp', 'int64');
   const body = alloc(st, 4, alloc(cell, 1, mergeSort(ctx, y.L, A, B, (l) => l, sliceCmp(ctx, y, cell), st)));
@@ -343,8 +346,8 @@ function runStart(ctx: LowerCtx, y: Layout, perm: TensorAccess, r: Expr, cell: B
   )));
 }
 
-function lowerUniqueCount(ctx: LowerCtx): Lowering {
-  const y = layoutOf(ctx.inputs[0]!, intAttr(ctx.attrs, 'axis', -1)), perm = ctx.inputs[1]!;
+function lowerUniqueCount(ctx: LowerCtx, a: SlicesAttrs): Lowering {
+  const y = layoutOf(ctx.inputs[0]!, axisOf(a)), perm = ctx.inputs[1]!;
   const acc = ctx.scratch('acc', 'int64'), cell = ctx.scratch('cmp', 'int64'), r = ctx.fresh('r');
   const body = alloc(acc, 1, alloc(cell, 1, seq(
     store(acc, 0, I(0)),
@@ -355,8 +358,8 @@ function lowerUniqueCount(ctx: LowerCtx): Lowering {
   return { kind: 'kernel', body };
 }
 
-function lowerUnique(ctx: LowerCtx): Lowering {
-  const y = layoutOf(ctx.inputs[0]!, intAttr(ctx.attrs, 'axis', -1)), perm = ctx.inputs[1]!;
+function lowerUnique(ctx: LowerCtx, a: UniqueAttrs): Lowering {
+  const y = layoutOf(ctx.inputs[0]!, axisOf(a)), perm = ctx.inputs[1]!;
   const [Y, indices, inverse, counts] = ctx.outputs;
   const c = indices.shape[0];
   const st = ctx.scratch('st', 'int64'), cell = ctx.scratch('cmp', 'int64');
@@ -367,7 +370,7 @@ function lowerUnique(ctx: LowerCtx): Lowering {
     return loop(e, S, Y.store(outIdx(y, o, u, j), xAt(y, o, src, j)));
   };
   const [r, i, u, pr, ri, v] = ['r', 'i', 'u', 'pr', 'ri', 'v'].map((h) => ctx.fresh(h));
-  if (intAttr(ctx.attrs, 'sorted', 1) !== 0) {
+  if (a.sorted !== 0) {
     // Walk the stable sort: each run is one unique slice; its first entry is the first occurrence.
     const walk = loop(r, y.L, letIn(pr, perm.at([r]), seq(
       runStart(ctx, y, perm, r, cell, (isNew) => ifThen(isNew, seq(
@@ -404,16 +407,20 @@ function lowerUnique(ctx: LowerCtx): Lowering {
     body: alloc(st, 2, alloc(cell, 1, seq(store(st, 0, I(0)), store(st, 1, I(0)), pass1, pass2))) };
 }
 
+const op = declareOp;
 export const SELECT_OPS: readonly OpDef[] = [
-  { name: 'nonzero_count', traits: ['opaque'], infer: inferNonzeroCount, lower: lowerNonzeroCount },
-  { name: 'nonzero', traits: ['opaque'], infer: inferNonzero, lower: lowerNonzero },
-  { name: 'compress_count', traits: ['opaque'], infer: inferCompressCount, lower: lowerCompressCount },
-  { name: 'compress', traits: ['opaque'], infer: inferCompress, lower: lowerCompress },
-  { name: 'to_scalar_int', traits: ['opaque'], infer: inferToScalar, lower: lowerToScalar },
-  { name: 'top_k', traits: ['opaque'], infer: inferTopK, lower: lowerTopK },
-  { name: 'unique_sort', traits: ['opaque'], infer: inferUniqueSort, lower: lowerUniqueSort },
-  { name: 'unique_count', traits: ['opaque'], infer: inferUniqueCount, lower: lowerUniqueCount },
-  { name: 'unique', traits: ['opaque'], infer: inferUnique, lower: lowerUnique },
+  op({ name: 'nonzero_count', traits: ['opaque'], attrs: {}, infer: inferNonzeroCount,
+    lower: lowerNonzeroCount }),
+  op({ name: 'nonzero', traits: ['opaque'], attrs: {}, infer: inferNonzero, lower: lowerNonzero }),
+  op({ name: 'compress_count', traits: ['opaque'], attrs: SLICES_ATTRS, infer: inferCompressCount,
+    lower: lowerCompressCount }),
+  op({ name: 'compress', traits: ['opaque'], attrs: SLICES_ATTRS, infer: inferCompress,
+    lower: lowerCompress }),
+  op({ name: 'to_scalar_int', traits: ['opaque'], attrs: {}, infer: inferToScalar, lower: lowerToScalar }),
+  op({ name: 'top_k', traits: ['opaque'], attrs: TOPK_ATTRS, infer: inferTopK, lower: lowerTopK }),
+  op({ name: 'unique_sort', traits: ['opaque'], attrs: SLICES_ATTRS, infer: inferUniqueSort,
+    lower: lowerUniqueSort }),
+  op({ name: 'unique_count', traits: ['opaque'], attrs: SLICES_ATTRS, infer: inferUniqueCount,
+    lower: lowerUniqueCount }),
+  op({ name: 'unique', traits: ['opaque'], attrs: UNIQUE_ATTRS, infer: inferUnique, lower: lowerUnique }),
 ];
-
-defineOps(SELECT_OPS);

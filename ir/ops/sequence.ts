@@ -6,12 +6,15 @@
 // concat_from_sequence) get fresh symbols for every dim not known statically; the program lowering
 // binds them from the result tensor, so an element shape declared wrongly cannot reach a kernel.
 // An optional value (`optional: true` on top of a tensor or sequence type) is a register that is
-// either empty or holds its element.
+// either empty or holds its element. Attributes are declared per op (below); the program lowering
+// (compiler/lower/vm-ops.ts) reads them through the same schemas.
 
 import { type Dim, dimEq, isStatic } from '../dim.js';
-import type { DType } from '../dtype.js';
+import { ALL_DTYPES, type DType } from '../dtype.js';
 import type { TensorType } from '../graph.js';
-import { defineOps, type InferCtx, type OpDef } from './registry.js';
+import { attr, normaliseAxis } from './attr-schema.js';
+import { declareOp } from './declare.js';
+import type { InferCtx, OpDef } from './registry.js';
 import { Codes } from '../../compiler/diagnostics.js';
 
 const MISMATCH = Codes.SHAPE_INFERENCE;
@@ -53,23 +56,26 @@ function elementTensor(s: TensorType, op: string, ctx: InferCtx): TensorType {
   return { dtype: s.dtype, shape };
 }
 
-const intAttr = (v: unknown, dflt: number): number => (typeof v === 'number' ? v : typeof v === 'boolean'
-  ? Number(v) : dflt);
+const DTYPE_ATTR = attr.oneOf(ALL_DTYPES, 'float32');
+const SEQUENCE_EMPTY_ATTRS = { dtype: DTYPE_ATTR };
+/**
+ * Join along `axis` of the elements, or stack them on a new axis (newAxis 1). The axis is checked
+ * in infer: it counts against the element rank (plus one when stacking), which the sequence's
+ * type knows only when it is ranked.
+ */
+export const CONCAT_FROM_SEQUENCE_ATTRS = { axis: attr.int(), newAxis: attr.flag(0) };
+/** The split axis; keepdims 0 drops it when the pieces have size 1 (no split input). */
+export const SPLIT_TO_SEQUENCE_ATTRS = { axis: attr.axis(0), keepdims: attr.flag(1) };
+/** An empty optional's element type: dtype, a sequence or not, static dims (absent: unranked). */
+const OPTIONAL_ATTRS = { dtype: DTYPE_ATTR, sequence: attr.flag(0), shape: attr.optional(attr.ints()) };
 
-function normAxis(axis: number, rank: number, op: string, ctx: InferCtx): number {
-  const a = axis < 0 ? axis + rank : axis;
-  if (!Number.isInteger(a) || a < 0 || a >= rank) ctx.fail(Codes.ATTRIBUTE,
-    `${op}: axis ${axis} out of range for rank ${rank}`);
-  return a;
-}
+const sequenceEmpty = declareOp({
+  name: 'sequence_empty', traits: ['vm'], attrs: SEQUENCE_EMPTY_ATTRS,
+  infer: (_inputs, a) => [seqType(a.dtype, [], true)],
+});
 
-const sequenceEmpty: OpDef = {
-  name: 'sequence_empty', traits: ['vm'],
-  infer: (_inputs, attrs) => [seqType((attrs.dtype as DType | undefined) ?? 'float32', [], true)],
-};
-
-const sequenceConstruct: OpDef = {
-  name: 'sequence_construct', traits: ['vm'],
+const sequenceConstruct = declareOp({
+  name: 'sequence_construct', traits: ['vm'], attrs: {},
   infer: (inputs, _attrs, ctx) => {
     if (inputs.length === 0) ctx.fail(MISMATCH, 'sequence_construct: needs at least one tensor');
     const ts = inputs.map((t, i) => wantTensor(t, i, 'sequence_construct', ctx));
@@ -77,112 +83,113 @@ const sequenceConstruct: OpDef = {
     for (const t of ts.slice(1)) s = joinElements(s, t, ctx, 'seq');
     return [s];
   },
-};
+});
 
 /** [seq, tensor, pos | null] */
-const sequenceInsert: OpDef = {
-  name: 'sequence_insert', traits: ['vm'],
+const sequenceInsert = declareOp({
+  name: 'sequence_insert', traits: ['vm'], attrs: {},
   infer: (inputs, _attrs, ctx) => {
     const s = wantSeq(inputs[0], 'sequence_insert', ctx);
     const t = wantTensor(inputs[1], 1, 'sequence_insert', ctx);
     wantPos(inputs[2] ?? null, 'sequence_insert', ctx);
     return [joinElements(s, t, ctx, 'seq')];
   },
-};
+});
 
 /** [seq, pos | null] */
-const sequenceErase: OpDef = {
-  name: 'sequence_erase', traits: ['vm'],
+const sequenceErase = declareOp({
+  name: 'sequence_erase', traits: ['vm'], attrs: {},
   infer: (inputs, _attrs, ctx) => {
     const s = wantSeq(inputs[0], 'sequence_erase', ctx);
     wantPos(inputs[1] ?? null, 'sequence_erase', ctx);
     return [s];
   },
-};
+});
 
 /** [seq, pos] */
-const sequenceAt: OpDef = {
-  name: 'sequence_at', traits: ['vm'],
+const sequenceAt = declareOp({
+  name: 'sequence_at', traits: ['vm'], attrs: {},
   infer: (inputs, _attrs, ctx) => {
     const s = wantSeq(inputs[0], 'sequence_at', ctx);
     if (!inputs[1]) ctx.fail(MISMATCH, 'sequence_at: position is required');
     wantPos(inputs[1], 'sequence_at', ctx);
     return [elementTensor(s, 'seq_at', ctx)];
   },
-};
+});
 
-const sequenceLength: OpDef = {
-  name: 'sequence_length', traits: ['vm'],
+const sequenceLength = declareOp({
+  name: 'sequence_length', traits: ['vm'], attrs: {},
   infer: (inputs, _attrs, ctx) => {
     wantSeq(inputs[0], 'sequence_length', ctx);
     return [{ dtype: 'int64', shape: [] }];
   },
-};
+});
 
-/** {axis, newAxis}: join (or stack, newAxis 1) the sequence's tensors. */
-const concatFromSequence: OpDef = {
-  name: 'concat_from_sequence', traits: ['vm'],
-  infer: (inputs, attrs, ctx) => {
+/** Join (or stack, newAxis 1) the sequence's tensors. */
+const concatFromSequence = declareOp({
+  name: 'concat_from_sequence', traits: ['vm'], attrs: CONCAT_FROM_SEQUENCE_ATTRS,
+  infer: (inputs, a, ctx) => {
     const s = wantSeq(inputs[0], 'concat_from_sequence', ctx);
     const e = elementTensor(s, 'concat_seq', ctx);
-    const stack = intAttr(attrs.newAxis, 0) === 1;
+    const stack = a.newAxis === 1;
     const r = e.shape.length;
-    const axis = normAxis(intAttr(attrs.axis, 0), stack ? r + 1 : r, 'concat_from_sequence', ctx);
+    const axis = normaliseAxis(a.axis, stack ? r + 1 : r,
+      (m) => ctx.fail(Codes.ATTRIBUTE, `concat_from_sequence: attribute 'axis' ${m}`));
     const shape = [...e.shape];
     if (stack) shape.splice(axis, 0, ctx.fresh('concat_seq_n'));
     else shape[axis] = ctx.fresh('concat_seq_axis');
     return [{ dtype: e.dtype, shape }];
   },
-};
+});
 
-/** {axis, keepdims} [x, split | null] */
-const splitToSequence: OpDef = {
-  name: 'split_to_sequence', traits: ['vm'],
-  infer: (inputs, attrs, ctx) => {
+/** [x, split | null] */
+const splitToSequence = declareOp({
+  name: 'split_to_sequence', traits: ['vm'], attrs: SPLIT_TO_SEQUENCE_ATTRS,
+  infer: (inputs, a, ctx) => {
     const x = wantTensor(inputs[0], 0, 'split_to_sequence', ctx);
-    const axis = normAxis(intAttr(attrs.axis, 0), x.shape.length, 'split_to_sequence', ctx);
+    const axis = a.axis;
     const split = inputs[1] ?? null;
     if (split
       && (split.sequence || split.shape.length > 1 || (split.dtype !== 'int64' && split.dtype !== 'int32'))) {
       ctx.fail(MISMATCH, 'split_to_sequence: split must be an int32/int64 scalar or vector');
     }
     const shape = [...x.shape];
-    if (!split && intAttr(attrs.keepdims, 1) === 0) shape.splice(axis, 1);
+    if (!split && a.keepdims === 0) shape.splice(axis, 1);
     else shape[axis] = split ? ctx.fresh('split_seq') : 1;
     return [seqType(x.dtype, shape)];
   },
-};
+});
 
 /**
  * Optional values: [element | null]; without an input, an empty optional of the type given by the
  * attributes {dtype, sequence (0/1), shape (static dims; a sequence without it is unranked)}.
  */
-const optional: OpDef = {
-  name: 'optional', traits: ['vm'],
-  infer: (inputs, attrs) => {
+const optional = declareOp({
+  name: 'optional', traits: ['vm'], attrs: OPTIONAL_ATTRS,
+  infer: (inputs, a) => {
     const t = inputs[0];
     if (t) return [{ ...t, optional: true }];
-    const dtype = (attrs.dtype as DType | undefined) ?? 'float32';
-    const shape = Array.isArray(attrs.shape) ? (attrs.shape as number[]) : undefined;
-    if (attrs.sequence) return [{ ...seqType(dtype, shape ?? [], !shape), optional: true }];
+    const { dtype, shape } = a;
+    if (a.sequence) return [{ ...seqType(dtype, shape ?? [], !shape), optional: true }];
     return [{ dtype, shape: shape ?? [], optional: true }];
   },
-};
+});
 
-const optionalHasElement: OpDef = {
-  name: 'optional_has_element', traits: ['vm'],
+const optionalHasElement = declareOp({
+  name: 'optional_has_element', traits: ['vm'], attrs: {},
   infer: () => [{ dtype: 'bool', shape: [] }],
-};
+});
 
-const optionalGetElement: OpDef = {
-  name: 'optional_get_element', traits: ['vm'],
+const optionalGetElement = declareOp({
+  name: 'optional_get_element', traits: ['vm'], attrs: {},
   infer: (inputs, _attrs, ctx) => {
     const t = inputs[0];
     if (!t) return ctx.fail(MISMATCH, 'optional_get_element: input is required');
     const { optional: _o, ...rest } = t;
     return [rest];
   },
-};
+});
 
-defineOps([sequenceEmpty, sequenceConstruct, sequenceInsert, sequenceErase, sequenceAt, sequenceLength,
-  concatFromSequence, splitToSequence, optional, optionalHasElement, optionalGetElement]);
+export const SEQUENCE_OPS: readonly OpDef[] = [sequenceEmpty, sequenceConstruct, sequenceInsert,
+  sequenceErase, sequenceAt, sequenceLength, concatFromSequence, splitToSequence, optional,
+  optionalHasElement, optionalGetElement];

@@ -1,55 +1,92 @@
 // Shape and data-movement ops. Views (identity, reshape, flatten, squeeze, unsqueeze) share their
 // input's storage and lower to a VM reshape, never a kernel; transpose and pad are injective
 // computes that fuse; concat writes each input's region with its own loop nest.
+// Attributes are declared once per op (below): axes normalised against the right rank, perm
+// checked to be a permutation, pad modes listed, defaults (transpose: reversed axes) in the schema.
 
 import {
   type Dim, dimAdd, dimEq, dimFloorDiv, dimMax, dimMin, dimMul, dimNeg, dimProduct, dimSub, dimVars, isStatic,
   parseDataSymbol, shapeToString, dimKey,
 } from '../dim.js';
 import { knownDims } from '../values.js';
-import type { Attrs, TensorType } from '../graph.js';
-import type { LowerCtx, TensorAccess } from '../te.js';
+import type { TensorType } from '../graph.js';
+import type { LowerCtx, Lowering, TensorAccess } from '../te.js';
 import * as t from '../tir-build.js';
 import { elementLoops, withFlat } from '../te-loops.js';
 import type { Expr, Stmt } from '../tir.js';
+import { attr, normaliseAxis, type AttrSpec, type AttrValues } from './attr-schema.js';
 import { prodExpr } from './attrs.js';
-import { defineOps, type InferCtx, type OpDef } from './registry.js';
+import { declareOp } from './declare.js';
+import type { InferCtx, OpDef } from './registry.js';
 import { Codes } from '../../compiler/diagnostics.js';
 
-const ints = (attrs: Attrs, k: string): number[] => (Array.isArray(attrs[k])
-  ? [...attrs[k] as number[]] : []);
+/** Flatten's axis: in [-r, r] for an input of rank r (r itself: everything in the first dim). */
+const flattenAxis = (dflt: number): AttrSpec<number> => ({ onnx: 'int', dflt: () => dflt,
+  parse: (v, rank, fail) => {
+    const r = rank(0), a = typeof v === 'number' ? v : fail('is not a number');
+    if (r === undefined) return a;
+    if (!Number.isInteger(a) || a < -r || a > r) fail(`value ${a} is out of range for rank ${r}`);
+    return a < 0 ? a + r : a;
+  } });
 
-function checkAxis(axis: number, rank: number, ctx: InferCtx, what = 'axis'): number {
-  const a = axis < 0 ? axis + rank : axis;
-  if (!Number.isInteger(a) || a < 0 || a >= rank) ctx.fail(Codes.ATTRIBUTE,
-    `${what} ${axis} is out of range for rank ${rank}`);
-  return a;
+/** Unsqueeze's axes: distinct, sorted, normalised against the output rank (input rank + count). */
+const unsqueezeAxes: AttrSpec<readonly number[]> = { onnx: 'ints', parse: (v, rank, fail) => {
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'number')) fail('is not a list of numbers');
+  const xs = v as readonly number[], r = rank(0);
+  const out = r === undefined ? [...xs] : xs.map((a) => normaliseAxis(a, r + xs.length, fail));
+  if (new Set(out).size !== out.length) fail(`repeats an axis [${xs.join(', ')}]`);
+  return out.sort((a, b) => a - b);
+} };
+
+const reversed = (r: number | undefined): number[] => [...Array(r ?? 0).keys()].reverse();
+const PAD_MODE_LIST = ['constant', 'reflect', 'edge', 'wrap'] as const;
+
+const SHAPE_ATTRS = { start: attr.int(0), end: attr.optional(attr.int()) };
+const RESHAPE_ATTRS = { allowzero: attr.flag(0) };
+const FLATTEN_ATTRS = { axis: flattenAxis(1) };
+/** Squeeze's axes; none: every dim that is 1 at compile time. */
+const SQUEEZE_ATTRS = { axes: attr.axes([]) };
+const UNSQUEEZE_ATTRS = { axes: unsqueezeAxes };
+const TRANSPOSE_ATTRS = { perm: attr.ints((rank) => reversed(rank(0))) };
+const CONCAT_ATTRS = { axis: attr.axis() };
+/** Pads as numbers, or absent: read from input 2 at run time, spread over `axes` (all axes). */
+const PAD_ATTRS = {
+  mode: attr.oneOf(PAD_MODE_LIST), pads: attr.optional(attr.ints()), axes: attr.optional(attr.axisList()),
+};
+type PadAttrs = AttrValues<typeof PAD_ATTRS>;
+
+function checkPerm(a: AttrValues<typeof TRANSPOSE_ATTRS>, rank: (i: number) => number | undefined,
+  fail: (attr: string, message: string) => never): void {
+  const r = rank(0), p = a.perm;
+  if (r === undefined) return;
+  if (p.length !== r || new Set(p).size !== p.length || p.some((x) => x < 0 || x >= r)) {
+    fail('perm', `[${p.join(', ')}] is not a permutation of rank ${r}`);
+  }
 }
 
-const identity: OpDef = {
-  name: 'identity', traits: ['view'],
+const identity = declareOp({
+  name: 'identity', traits: ['view'], attrs: {},
   infer: (inputs, _attrs, ctx) => [viewElems(inputs[0]!, ctx)],
-};
+});
 
-/** ONNX Shape: the input's dims (optionally a [start, end) slice), always known as dims. */
-const shape: OpDef = {
-  name: 'shape', traits: ['view'],
-  infer: (inputs, attrs) => {
+/** ONNX Shape: the input's dims (optionally a [start, end) slice, clamped), always known as dims. */
+const shape = declareOp({
+  name: 'shape', traits: ['view'], attrs: SHAPE_ATTRS,
+  infer: (inputs, a) => {
     const dims = inputs[0]!.shape;
     const r = dims.length;
-    const clamp = (a: number) => Math.min(Math.max(a < 0 ? a + r : a, 0), r);
-    const start = clamp(typeof attrs.start === 'number' ? attrs.start : 0);
-    const end = clamp(typeof attrs.end === 'number' ? attrs.end : r);
+    const clamp = (x: number) => Math.min(Math.max(x < 0 ? x + r : x, 0), r);
+    const start = clamp(a.start), end = clamp(a.end ?? r);
     const elems = dims.slice(start, Math.max(start, end));
     return [{ dtype: 'int64', shape: [elems.length], elems }];
   },
-};
+});
 
 /** ONNX Size: the input's element count as an int64 scalar. */
-const size: OpDef = {
-  name: 'size', traits: ['view'],
+const size = declareOp({
+  name: 'size', traits: ['view'], attrs: {},
   infer: (inputs) => [{ dtype: 'int64', shape: [], elems: [dimProduct(inputs[0]!.shape)] }],
-};
+});
 
 /** Encodes "t == 0 ? a : b" style choices for integer dims known to be >= -1. */
 const isZero = (t: Dim): Dim => dimSub(1, dimMin(dimMax(t, dimNeg(t)), 1));
@@ -118,9 +155,9 @@ function viewElems(out: TensorType, ctx: InferCtx): TensorType {
   return elems && elems.length === n ? { ...out, elems } : out;
 }
 
-const reshape: OpDef = {
-  name: 'reshape', traits: ['view'],
-  infer: (inputs, attrs, ctx) => {
+const reshape = declareOp({
+  name: 'reshape', traits: ['view'], attrs: RESHAPE_ATTRS,
+  infer: (inputs, a, ctx) => {
     const target = ctx.values(1);
     if (!target) {
       const t = inputs[1]!;
@@ -133,63 +170,52 @@ const reshape: OpDef = {
           'reshape: the target shape must be a 1-D integer tensor of static length');
     }
     const out = { dtype: inputs[0]!.dtype,
-      shape: reshapeTarget(inputs[0]!, target, attrs.allowzero === 1, ctx) };
+      shape: reshapeTarget(inputs[0]!, target, a.allowzero === 1, ctx) };
     return [viewElems(out, ctx)];
   },
-};
+});
 
-const flatten: OpDef = {
-  name: 'flatten', traits: ['view'],
-  infer: (inputs, attrs, ctx) => {
+const flatten = declareOp({
+  name: 'flatten', traits: ['view'], attrs: FLATTEN_ATTRS,
+  infer: (inputs, { axis }, ctx) => {
     const x = inputs[0]!;
-    const axis = attrs.axis as number;
-    if (axis < 0 || axis > x.shape.length) ctx.fail(Codes.ATTRIBUTE, `flatten: axis ${axis} out of range`);
     return [viewElems({ dtype: x.dtype,
       shape: [dimProduct(x.shape.slice(0, axis)), dimProduct(x.shape.slice(axis))] }, ctx)];
   },
-};
+});
 
-const squeeze: OpDef = {
-  name: 'squeeze', traits: ['view'],
-  infer: (inputs, attrs, ctx) => {
+const squeeze = declareOp({
+  name: 'squeeze', traits: ['view'], attrs: SQUEEZE_ATTRS,
+  infer: (inputs, { axes }, ctx) => {
     const x = inputs[0]!;
-    const axes = ints(attrs, 'axes').map((a) => checkAxis(a, x.shape.length, ctx));
     for (const a of axes) if (x.shape[a] !== 1 && isStatic(x.shape[a])) ctx.fail(Codes.ATTRIBUTE,
       `squeeze: axis ${a} has size ${x.shape[a]}`);
     const drop = axes.length ? new Set(axes) : new Set(x.shape.flatMap((d, i) => (d === 1 ? [i] : [])));
     return [viewElems({ dtype: x.dtype, shape: x.shape.filter((_, i) => !drop.has(i)) }, ctx)];
   },
-};
+});
 
-const unsqueeze: OpDef = {
-  name: 'unsqueeze', traits: ['view'],
-  infer: (inputs, attrs, ctx) => {
+const unsqueeze = declareOp({
+  name: 'unsqueeze', traits: ['view'], attrs: UNSQUEEZE_ATTRS,
+  infer: (inputs, a, ctx) => {
     const x = inputs[0]!;
-    const rank = x.shape.length + ints(attrs, 'axes').length;
-    const axes = new Set(ints(attrs, 'axes').map((a) => checkAxis(a, rank, ctx)));
+    const rank = x.shape.length + a.axes.length;
+    const axes = new Set(a.axes);
     const out: Dim[] = [];
     let k = 0;
     for (let i = 0; i < rank; i++) out.push(axes.has(i) ? 1 : x.shape[k++]);
     return [viewElems({ dtype: x.dtype, shape: out }, ctx)];
   },
-};
+});
 
-const transpose: OpDef = {
-  name: 'transpose', traits: ['injective'],
-  infer: (inputs, attrs, ctx) => {
+const transpose = declareOp({
+  name: 'transpose', traits: ['injective'], attrs: TRANSPOSE_ATTRS, check: checkPerm,
+  infer: (inputs, { perm }) => {
     const x = inputs[0]!;
-    const perm = ints(attrs, 'perm');
-    const p = perm.length ? perm : x.shape.map((_, i) => x.shape.length - 1 - i);
-    if (p.length !== x.shape.length || new Set(p).size !== p.length
-      || p.some((a) => a < 0 || a >= p.length)) {
-      ctx.fail(Codes.ATTRIBUTE, `transpose: perm [${p}] is not a permutation of rank ${x.shape.length}`);
-    }
-    return [{ dtype: x.dtype, shape: p.map((a) => x.shape[a]) }];
+    return [{ dtype: x.dtype, shape: perm.map((a) => x.shape[a]) }];
   },
-  lower: (ctx) => {
+  lower: (ctx, { perm: p }) => {
     const x = ctx.inputs[0]!;
-    const perm = ints(ctx.attrs, 'perm');
-    const p = perm.length ? perm : x.shape.map((_, i) => x.shape.length - 1 - i);
     return {
       kind: 'compute',
       at: (idx) => {
@@ -199,15 +225,14 @@ const transpose: OpDef = {
       },
     };
   },
-};
+});
 
-const concat: OpDef = {
-  name: 'concat', traits: ['opaque'],
-  infer: (inputs, attrs, ctx) => {
+const concat = declareOp({
+  name: 'concat', traits: ['opaque'], attrs: CONCAT_ATTRS,
+  infer: (inputs, { axis }, ctx) => {
     const xs = inputs.filter((x): x is TensorType => x !== null);
     const first = inputs.findIndex((x) => x !== null);
     const rank = xs[0].shape.length;
-    const axis = checkAxis(attrs.axis as number, rank, ctx);
     let along: Dim = 0;
     inputs.forEach((x, k) => {
       if (!x) return;
@@ -228,8 +253,7 @@ const concat: OpDef = {
     const known = parts.length > 0 && parts.every((p) => p !== undefined && knownDims(p));
     return [known ? { ...out, elems: parts.flatMap((p) => [...p!]) } : out];
   },
-  lower: (ctx) => {
-    const axis = ctx.attrs.axis as number;
+  lower: (ctx, { axis }) => {
     let offset: Expr = t.imm(0);
     const parts = [];
     for (const x of ctx.inputs) {
@@ -239,7 +263,7 @@ const concat: OpDef = {
     }
     return { kind: 'kernel', body: t.seq(...parts) };
   },
-};
+});
 
 /**
  * Copies one concat input into the output at `offset` along `axis`, walking it as
@@ -279,20 +303,19 @@ const PAD_INDEX: Readonly<Record<string, (s: Expr, n: Expr) => Expr>> = {
   edge: (s, n) => t.max(t.min(s, t.sub(n, 1)), 0),
   wrap: (s, n) => t.mod(s, n),
 };
-const PAD_MODES = new Set(['constant', ...Object.keys(PAD_INDEX)]);
 
 /**
  * Pad amounts per axis (begins then ends) as dims: the `pads` attribute, or the run-time pads
  * tensor (input 2) spread over `axes` (default: all axes).
  */
-function padDims(rank: number, attrs: Attrs, ctx: InferCtx): Dim[] {
-  if (Array.isArray(attrs.pads)) return [...attrs.pads as number[]];
+function padDims(rank: number, a: PadAttrs, ctx: InferCtx): Dim[] {
+  if (a.pads) return [...a.pads];
   const given = ctx.values(2);
   if (!given) {
     return ctx.fail(Codes.SYMBOLIC_RANK,
         'pad: the pads input has no static length, so the output rank is unknown');
   }
-  const axes = Array.isArray(attrs.axes) ? attrs.axes as number[] : [...Array(rank).keys()];
+  const axes = a.axes ?? [...Array(rank).keys()];
   if (given.length !== 2 * axes.length) ctx.fail(Codes.ATTRIBUTE,
     `pad: ${given.length} pads for ${axes.length} axes`);
   const full: Dim[] = new Array<Dim>(2 * rank).fill(0);
@@ -301,34 +324,32 @@ function padDims(rank: number, attrs: Attrs, ctx: InferCtx): Dim[] {
 }
 
 /** The same pad amounts as int64 expressions for a lowering (loads from the pads tensor). */
-function padExprs(ctx: LowerCtx, rank: number): Expr[] {
-  if (Array.isArray(ctx.attrs.pads)) return (ctx.attrs.pads as number[]).map((p) => t.imm(p));
+function padExprs(ctx: LowerCtx, a: PadAttrs, rank: number): Expr[] {
+  if (a.pads) return a.pads.map((p) => t.imm(p));
   const src = ctx.inputs[2]!;
-  const axes = Array.isArray(ctx.attrs.axes) ? ctx.attrs.axes as number[] : [...Array(rank).keys()];
+  const axes = a.axes ?? [...Array(rank).keys()];
   const full: Expr[] = new Array<Expr>(2 * rank).fill(t.imm(0));
   const at = (k: number) => t.cast(src.at([t.imm(k)]), 'int64');
   axes.forEach((a, i) => { full[a] = at(i); full[a + rank] = at(i + axes.length); });
   return full;
 }
 
-const pad: OpDef = {
-  name: 'pad', traits: ['injective'],
-  infer: (inputs, attrs, ctx) => {
+const pad = declareOp({
+  name: 'pad', traits: ['injective'], attrs: PAD_ATTRS,
+  infer: (inputs, a, ctx) => {
     const x = inputs[0]!;
     const r = x.shape.length;
-    const pads = padDims(r, attrs, ctx);
+    const pads = padDims(r, a, ctx);
     if (pads.length !== 2 * r) ctx.fail(Codes.ATTRIBUTE, `pad: ${pads.length} pads for rank ${r}`);
-    const mode = attrs.mode ?? 'constant';
-    if (!PAD_MODES.has(String(mode))) ctx.fail(Codes.ATTRIBUTE, `pad: unknown mode '${String(mode)}'`);
     return [{ dtype: x.dtype, shape: x.shape.map((d, i) => dimAdd(dimAdd(d, pads[i]), pads[i + r])) }];
   },
-  lower: (ctx) => {
+  lower: (ctx, a): Lowering => {
     const x = ctx.inputs[0]!;
     const v = ctx.inputs[1];
     const r = x.shape.length;
-    const pads = padExprs(ctx, r);
+    const pads = padExprs(ctx, a, r);
     const fill = v ? v.at(v.shape.map(() => t.imm(0))) : t.imm(0, x.dtype);
-    const mode = String(ctx.attrs.mode ?? 'constant');
+    const mode = a.mode;
     return {
       kind: 'compute',
       at: (idx) => {
@@ -341,6 +362,8 @@ const pad: OpDef = {
       },
     };
   },
-};
+});
 
-defineOps([identity, shape, size, reshape, flatten, squeeze, unsqueeze, transpose, concat, pad]);
+export const SHAPE_OPS: readonly OpDef[] = [
+  identity, shape, size, reshape, flatten, squeeze, unsqueeze, transpose, concat, pad,
+];

@@ -3,8 +3,8 @@
 // {axis, split: number[]|null, numOutputs} (sizes from the attribute, or from input 1, or equal
 // chunks with a smaller last one).
 // Requires: starts/ends/split sizes as integer tensors (ctx.values: numbers, shape arithmetic or
-// data symbols read at run time); axes (normalised, non-negative) and steps as attributes: the
-// frontend reports non-constant ones as unsupported.
+// data symbols read at run time); axes and steps as attributes (SLICE_ATTRS: both required, axes
+// distinct and normalised by the schema): the frontend reports non-constant ones as unsupported.
 // Guarantees: ONNX clamping written once over dims (negative -> + dim; clamp to [0, dim] for a
 // positive step, [-1, dim-1] for a negative one; length max(0, ceil((end-start)/step))), folding to
 // numbers when everything is known; huge sentinels (INT64_MAX) are clamped before any arithmetic.
@@ -14,13 +14,15 @@
 import {
   type Dim, dimAdd, dimCeilDiv, dimEq, dimMax, dimMin, dimMul, dimNeg, dimSub, isStatic,
 } from '../dim.js';
-import type { Attrs, TensorType } from '../graph.js';
+import type { TensorType } from '../graph.js';
 import { elementLoops } from '../te-loops.js';
 import type { LowerCtx, Lowering, TensorAccess } from '../te.js';
 import { add, cast, imm, lt, max, min, mul, select, seq, sub } from '../tir-build.js';
 import type { Expr } from '../tir.js';
-import { ATTR_RANGE, INPUT_MISMATCH, intAttr, intsAttr } from './attrs.js';
-import { defineOps, type InferCtx, type OpDef } from './registry.js';
+import { attr, type AttrValues } from './attr-schema.js';
+import { ATTR_RANGE, INPUT_MISMATCH } from './attrs.js';
+import { declareOp } from './declare.js';
+import type { InferCtx, OpDef } from './registry.js';
 
 /** Integers at least this large in magnitude are "infinite" sentinels (INT64_MAX, INT_MIN). */
 const HUGE = 2 ** 40;
@@ -68,28 +70,27 @@ export function sliceLength(start: Dim, end: Dim, step: number, dim: Dim): { beg
   return { begin: b, len: clampZero(dimCeilDiv(dimSub(stop, b), step)) };
 }
 
-interface SliceSpec { axes: number[]; steps: number[]; starts: readonly Dim[]; ends: readonly Dim[] }
+/** The sliced axes of the data (distinct, normalised) and one non-zero step per axis. */
+const SLICE_ATTRS = { axes: attr.axisList(), steps: attr.ints() };
+type SliceAttrs = AttrValues<typeof SLICE_ATTRS>;
 
-function sliceSpec(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): SliceSpec {
-  const rank = ins[0]!.shape.length;
+interface SliceSpec {
+  axes: readonly number[]; steps: readonly number[]; starts: readonly Dim[]; ends: readonly Dim[];
+}
+
+function sliceSpec({ axes, steps }: SliceAttrs, ctx: InferCtx): SliceSpec {
   const starts = ctx.values(1), ends = ctx.values(2);
   if (!starts || !ends) return ctx.fail(INPUT_MISMATCH, 'slice starts/ends must be 1-D integer tensors');
   if (starts.length !== ends.length) ctx.fail(INPUT_MISMATCH, 'slice starts and ends differ in length');
-  const axes = [...intsAttr(attrs, 'axes', starts.map((_, i) => i))];
-  const steps = [...intsAttr(attrs, 'steps', starts.map(() => 1))];
   if (axes.length !== starts.length || steps.length !== starts.length) {
     ctx.fail(INPUT_MISMATCH, 'slice axes/steps differ in length from starts');
   }
-  const norm = axes;
-  if (norm.some((a) => a < 0 || a >= rank) || new Set(norm).size !== norm.length) {
-    ctx.fail(ATTR_RANGE, `slice axes [${axes}] invalid for rank ${rank}`);
-  }
   if (steps.some((s) => s === 0)) ctx.fail(ATTR_RANGE, 'slice step 0');
-  return { axes: norm, steps, starts, ends };
+  return { axes, steps, starts, ends };
 }
 
-function inferSlice(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
-  const x = ins[0]!, spec = sliceSpec(ins, attrs, ctx);
+function inferSlice(ins: readonly (TensorType | null)[], a: SliceAttrs, ctx: InferCtx): TensorType[] {
+  const x = ins[0]!, spec = sliceSpec(a, ctx);
   const shape = [...x.shape];
   const begins = new Map<number, { begin: Dim; step: number }>();
   spec.axes.forEach((a, k) => {
@@ -119,9 +120,8 @@ function startExpr(starts: TensorAccess, k: number, dim: Expr, step: number): Ex
   return max(select(lt(s, 0), add(max(s, sub(imm(0), dim)), dim), min(s, hi)), 0);
 }
 
-function lowerSlice(ctx: LowerCtx): Lowering {
+function lowerSlice(ctx: LowerCtx, { axes, steps }: SliceAttrs): Lowering {
   const x = ctx.inputs[0]!, starts = ctx.inputs[1]!;
-  const axes = intsAttr(ctx.attrs, 'axes', []), steps = intsAttr(ctx.attrs, 'steps', []);
   const src = new Map<number, { begin: Expr; step: number }>();
   axes.forEach((a, k) => src.set(a, { begin: startExpr(starts, k, x.shape[a], steps[k]), step: steps[k] }));
   return {
@@ -133,23 +133,27 @@ function lowerSlice(ctx: LowerCtx): Lowering {
   };
 }
 
+/**
+ * The split axis; the sizes when known at compile time (empty: from input 1, or `numOutputs`
+ * equal chunks).
+ */
+const SPLIT_ATTRS = { axis: attr.axis(0), split: attr.ints([]), numOutputs: attr.int(0, { min: 0 }) };
+type SplitAttrs = AttrValues<typeof SPLIT_ATTRS>;
+
 /** Split sizes along an axis of extent `dim`: given, or `n` equal chunks (the last smaller). */
-function splitSizes(ins: readonly (TensorType | null)[], attrs: Attrs, dim: Dim, ctx: InferCtx): Dim[] {
-  const given = intsAttr(attrs, 'split', []);
-  if (given.length) return [...given];
+function splitSizes(ins: readonly (TensorType | null)[], a: SplitAttrs, dim: Dim, ctx: InferCtx): Dim[] {
+  if (a.split.length) return [...a.split];
   if (ins[1]) return [...(ctx.values(1)
     ?? ctx.fail(INPUT_MISMATCH, 'split sizes must be a 1-D integer tensor'))];
-  const n = intAttr(attrs, 'numOutputs', 0);
-  if (!Number.isInteger(n) || n < 1) ctx.fail(ATTR_RANGE, `split into ${n} outputs`);
+  const n = a.numOutputs;
+  if (n < 1) ctx.fail(ATTR_RANGE, `split into ${n} outputs`);
   const chunk = dimCeilDiv(dim, n);
   return [...new Array<Dim>(n - 1).fill(chunk), dimSub(dim, dimMul(chunk, n - 1))];
 }
 
-function inferSplit(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
-  const x = ins[0]!, rank = x.shape.length;
-  const axis = intAttr(attrs, 'axis', 0);
-  if (!Number.isInteger(axis) || axis < 0 || axis >= rank) ctx.fail(ATTR_RANGE, `axis ${axis} out of range`);
-  const sizes = splitSizes(ins, attrs, x.shape[axis], ctx);
+function inferSplit(ins: readonly (TensorType | null)[], a: SplitAttrs, ctx: InferCtx): TensorType[] {
+  const x = ins[0]!, axis = a.axis;
+  const sizes = splitSizes(ins, a, x.shape[axis], ctx);
   const total = sizes.reduce<Dim>((a, b) => dimAdd(a, b), 0);
   if (sizes.some((d) => isStatic(d) && d < 0)) ctx.fail(ATTR_RANGE, 'negative split size');
   if (isStatic(total) && isStatic(x.shape[axis]) && total !== x.shape[axis]) {
@@ -161,8 +165,8 @@ function inferSplit(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: Infe
   return sizes.map((d) => ({ dtype: x.dtype, shape: x.shape.map((e, i) => (i === axis ? d : e)) }));
 }
 
-function lowerSplit(ctx: LowerCtx): Lowering {
-  const x = ctx.inputs[0]!, axis = intAttr(ctx.attrs, 'axis', 0);
+function lowerSplit(ctx: LowerCtx, { axis }: SplitAttrs): Lowering {
+  const x = ctx.inputs[0]!;
   const env = { fresh: ctx.fresh, lanes: ctx.target.vectorLanes };
   let offset: Expr = imm(0);
   const parts = ctx.outputs.map((out) => {
@@ -175,8 +179,7 @@ function lowerSplit(ctx: LowerCtx): Lowering {
 }
 
 export const SLICE_OPS: readonly OpDef[] = [
-  { name: 'slice', traits: ['injective'], infer: inferSlice, lower: lowerSlice },
-  { name: 'split', traits: ['opaque'], infer: inferSplit, lower: lowerSplit },
+  declareOp({ name: 'slice', traits: ['injective'], attrs: SLICE_ATTRS, infer: inferSlice,
+    lower: lowerSlice }),
+  declareOp({ name: 'split', traits: ['opaque'], attrs: SPLIT_ATTRS, infer: inferSplit, lower: lowerSplit }),
 ];
-
-defineOps(SLICE_OPS);

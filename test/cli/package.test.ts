@@ -1,7 +1,10 @@
 // The npm package's shape: `files` ships the built JavaScript, the prebuilt runtime addons, the
 // native sources the install script builds the compiler part from, and nothing of the tests; the
 // runtime addon is looked up in a local build first, then the prebuilt for this platform. The
-// whole install is scripts/package-smoke.mjs (npm run test:package), which packs and installs.
+// whole install is scripts/package-smoke.mjs (npm run test:package), which packs and installs. The
+// lockfile keeps every package's tarball URL (npm ci --offline with a cache of tarballs only).
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import pkg from '../../package.json' with { type: 'json' };
@@ -29,6 +32,30 @@ describe('package.json', () => {
 
   it('denies onnxruntime-node\'s install script (it downloads CUDA libraries), with no .npmrc key', () => {
     expect(pkg.allowScripts['onnxruntime-node']).toBe(false);
+  });
+});
+
+describe('package-lock.json and .npmrc', () => {
+  it('name each registry package\'s tarball and digest: npm ci --offline needs no registry metadata', () => {
+    type Entry = { version?: string; resolved?: string; integrity?: string; link?: boolean; name?: string };
+    const lock = JSON.parse(readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as
+      { packages: Record<string, Entry> };
+    const entries = Object.entries(lock.packages).filter(([path, e]) => path !== '' && !e.link);
+    expect(entries.length).toBeGreaterThan(100);
+    const bad = entries.filter(([path, e]) => {
+      const name = e.name ?? path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length);
+      const tarball = `${name}/-/${name.split('/').pop()}-${e.version}.tgz`;
+      return !e.integrity?.startsWith('sha512-') || !e.resolved?.endsWith(tarball);
+    });
+    expect(bad.map(([path]) => path)).toEqual([]);
+  });
+
+  it('.npmrc keeps the tarball URLs in the lockfile and sets no key npm warns about', () => {
+    const r = spawnSync('npm', ['config', 'get', 'omit-lockfile-registry-resolved'],
+      { cwd: REPO_ROOT, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('false');
+    expect(r.stderr).not.toMatch(/npm warn/i);
   });
 });
 

@@ -1,11 +1,13 @@
 // `kestrel compile` without -o writes into the working directory; `kestrel run` without --inputs
-// makes random inputs (symbolic dims from --shapes) and --bench prints p50/p90/p99 and throughput.
+// makes random inputs (symbolic dims from --shapes) and --bench prints p50/p90/p99 and throughput;
+// `kestrel inspect model.so` names the target and the CPU features it requires.
 // Needs the native addons (compiles examples/tiny_cnn, whose input is image: float32[batch,3,20,20]).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../compiler/cli-main.js';
 import { benchLine, percentile } from '../../compiler/cli-run.js';
+import { inspectArtifact } from '../../runtime-vm/session.js';
 import { TINY_CNN } from '../helpers/cpp-example.js';
 import { tempDir } from '../helpers/shared.js';
 
@@ -13,6 +15,11 @@ async function cli(...argv: string[]): Promise<{ code: number; out: string; err:
   const out: string[] = [], err: string[] = [];
   vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => { out.push(a.join(' ')); });
   vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => { err.push(a.join(' ')); });
+  // inspect writes its text whole (process.stdout.write).
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    out.push(String(chunk).replace(/\n$/, ''));
+    return true;
+  });
   try {
     return { code: await main(argv), out: out.join('\n'), err: err.join('\n') };
   } finally {
@@ -77,6 +84,18 @@ describe('kestrel compile and run on tiny_cnn', () => {
     expect(r.out).toMatch(new RegExp(`^bench: 12 runs, p50 ${ms}, p90 ${ms}, p99 ${ms}, min ${ms}, `
       + `mean ${ms}; throughput [\\d.]+ runs/s$`, 'm'));
     expect(r.out).toContain('kestrel_k1_conv_relu');
+  });
+
+  it('inspect model.so shows the target, its CPU features and whether this host loads it', async () => {
+    const r = await cli('inspect', 'model.so');
+    expect(r.code, r.err).toBe(0);
+    const manifest = inspectArtifact(join(dir, 'model.so')).manifest as
+      { target: { arch: string; cpu: string; requires: string[] } };
+    const t = manifest.target;
+    expect(t.requires.length).toBeGreaterThan(0);
+    expect(r.out).toContain(`target ${t.arch} (cpu ${t.cpu}), requires: ${t.requires.join(', ')}`);
+    expect(r.out).toContain('loads on this host: yes');
+    expect(r.out).toMatch(/^inputs:\n {2}image: float32\[batch, 3, 20, 20\]/m);
   });
 
   it('--check needs --inputs; --shapes does not go with --inputs', async () => {

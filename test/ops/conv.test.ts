@@ -67,6 +67,10 @@ const CASES: Case[] = [
   { name: 'wide depthwise stride 2 dilation 2', x: [1, 3, 4, 150], w: [3, 1, 3, 3], group: 3,
     strides: [1, 2], dilations: [1, 2], pads: [1, 2, 1, 2] },
   { name: 'scalar sink', x: [1, 2, 4, 11], w: [3, 2, 3, 3], pads: [1, 1, 1, 1], vectorizable: false },
+  // The short-reduction (stem) tile: 8 channels x 2 vectors, channel tail (20 = 8+8+4), stride 2
+  // strided loads, a width of 3 vectors (2+1) with a lane tail.
+  { name: 'stem tile oc=8 wv=2, stride 2, channel and width tails', x: [1, 3, 11, 77], w: [20, 3, 3, 3],
+    strides: [2, 2], knobs: { 'conv.oc': 8, 'conv.wv': 2 } },
 ];
 
 describe('conv lowering', () => {

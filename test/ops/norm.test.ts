@@ -26,6 +26,8 @@ describe('softmax / log_softmax', () => {
   const cases: [number[], number, number][] = [
     [[3, 37], 1, 0], [[2, 3, 20], 2, 0], [[2, 5, 4], 1, 0], [[4, 3, 5], 0, 0], [[2, 3, 4, 5], 1, 1],
     [[3, 32], 1, 0], [[2, 3, 7], 0, 1],
+    // Outer axes, a vector of rows per step: inner 148 (9 vectors and a tail of 4), inner 32.
+    [[1, 16, 4, 37], 1, 0], [[2, 16, 32], 1, 0],
   ];
   for (const op of ['softmax', 'log_softmax']) {
     for (const [shape, axis, coerce2d] of cases) {
@@ -53,6 +55,15 @@ describe('softmax / log_softmax', () => {
       }
     });
   }
+  it('symbolic inner extent (a softmax over channels of a dynamic image), with and without a tail', () => {
+    for (const w of [16, 21]) {
+      const x = { ...tensor([2, 5, 3, w], 6), dims: [sym('n'), 5, 3, sym('w')] };
+      for (const op of ['softmax', 'log_softmax']) {
+        const r = runOp(op, [x], { axis: 1, coerce2d: 0 });
+        expectClose(r.outputs[0], softmaxRef(x.data, [2, 5, 3, w], 1, false, op === 'log_softmax'));
+      }
+    }
+  });
   it('axis out of range -> KC0401', () => {
     expect(() => inferOp('softmax', [{ dtype: 'float32', shape: [2, 3] }], { axis: 2 })).toThrow(/KC0401/);
   });

@@ -47,7 +47,7 @@ describe('kestrel/ort compile cache', () => {
     expect(readdirSync(dir).sort())
       .toEqual([expect.stringMatching(/\.json$/), expect.stringMatching(/\.so$/)]);
     const b = await open();
-    expect(b.kestrel).toEqual({ artifact: a.kestrel.artifact, cache: 'hit' });
+    expect(b.kestrel).toEqual({ artifact: a.kestrel.artifact, cache: 'hit', device: 'cpu' });
     expect(await sigmoidOf(b, 0)).toBe(0.5);
     await a.release();
     await b.release();
@@ -78,7 +78,7 @@ describe('kestrel/ort compile cache', () => {
     bytes[bytes.length >> 1] ^= 0xff;
     writeFileSync(so, bytes);
     const again = await open();
-    expect(again.kestrel).toEqual({ artifact: so, cache: 'rebuilt' });
+    expect(again.kestrel).toEqual({ artifact: so, cache: 'rebuilt', device: 'cpu' });
     expect(await sigmoidOf(again, 0)).toBe(0.5);
     await again.release();
     writeFileSync(so, new Uint8Array(64)); // truncated to junk
@@ -104,7 +104,7 @@ describe('kestrel/ort compile cache', () => {
     const threads = await open({ intraOpNumThreads: 1 });
     const same = await open({ executionProviders: ['cpu'] });
     expect(new Set([base, fixed, threads].map((s) => s.kestrel.artifact)).size).toBe(3);
-    expect(same.kestrel).toEqual({ artifact: base.kestrel.artifact, cache: 'hit' });
+    expect(same.kestrel).toEqual({ artifact: base.kestrel.artifact, cache: 'hit', device: 'cpu' });
     for (const s of [base, fixed, threads, same]) await s.release();
   });
 
@@ -114,13 +114,15 @@ describe('kestrel/ort compile cache', () => {
     const path = join(d, 'm.onnx');
     writeFileSync(path, bytes);
     writeFileSync(join(d, 'other.bin'), 'x');
-    const parts = { fixedDims: {}, threads: 0 };
+    const parts = { fixedDims: {}, threads: 0, target: 'host' };
     const before = cacheKey(bytes, path, 'v', parts);
     writeFileSync(join(d, 'other.bin'), 'changed, but the model does not name it');
     expect(cacheKey(bytes, path, 'v', parts)).toBe(before);
     writeFileSync(join(d, 'weights.bin'), 'new weights');
     expect(cacheKey(bytes, path, 'v', parts)).not.toBe(before);
     expect(cacheKey(bytes, undefined, 'v', parts)).not.toBe(cacheKey(bytes, undefined, 'w', parts));
+    expect(cacheKey(bytes, undefined, 'v', parts))
+      .not.toBe(cacheKey(bytes, undefined, 'v', { ...parts, target: 'nvptx' }));
   });
 
   it('lives under KESTREL_CACHE_DIR, else $XDG_CACHE_HOME/kestrel, else ~/.cache/kestrel', () => {

@@ -84,6 +84,19 @@ describe('kestrel/ort InferenceSession', () => {
     expect(await rejection(session.run({ x: ints }))).toBe('KR0102');
   });
 
+  it('refuses string feeds with KR0102 naming the input and what the model takes there', async () => {
+    const strings = new ort.Tensor('string', ['a', 'b', 'c', 'd'], [1, 4]);
+    // onnxruntime-node's string tensors hold a plain array, not a typed one.
+    const lookAlike = { type: 'string', data: ['a', 'b', 'c', 'd'], dims: [1, 4] };
+    for (const feed of [strings, lookAlike]) {
+      await expect(session.run({ x: feed as never })).rejects.toMatchObject({ code: 'KR0102',
+        details: { input: 'x' }, message: expect.stringContaining("input 'x' is a string tensor " +
+          "(the model's input is float32[n, 4]): kestrel has no string tensors") });
+    }
+    await expect(session.run({ q: strings })).rejects.toMatchObject({ code: 'KR0102',
+      message: expect.stringContaining("input 'q' is a string tensor (no input of the model)") });
+  });
+
   it('takes onnxruntime-like tensors ({ type, data, dims }) as feeds', async () => {
     const feed = { type: 'float32', data: new Float32Array([-1, 2, -3, 4]), dims: [1, 4] };
     const out = await session.run({ x: feed as never });
@@ -136,7 +149,13 @@ describe('kestrel/ort InferenceSession', () => {
     await s.release();
     const create = (o: ort.InferenceSession.SessionOptions): Promise<string> =>
       rejection(ort.InferenceSession.create(model, o));
-    expect(await create({ executionProviders: ['cuda'] })).toBe('KR0401');
+    expect(await create({ executionProviders: ['webgpu'] })).toBe('KR0401');
+    expect(await create({ executionProviders: [{ name: 'cuda', deviceId: -1 }] })).toBe('KR0401');
+    expect(await create({ executionProviders: 'cpu' as never })).toBe('KR0401');
+    // An empty list is the CPU, as in onnxruntime.
+    const empty = await ort.InferenceSession.create(model, { executionProviders: [] });
+    expect(empty.kestrel.device).toBe('cpu');
+    await empty.release();
     expect(await create({ intraOpNumThreads: -1 })).toBe('KR0401');
     expect(await create({ logSeverityLevel: 9 as never })).toBe('KR0401');
   });
@@ -146,21 +165,19 @@ describe('kestrel/ort InferenceSession', () => {
     const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     try {
       const opts: ort.InferenceSession.SessionOptions = {
-        graphOptimizationLevel: 'basic', enableProfiling: true,
-        executionProviders: ['cuda', { name: 'cpu', useArena: false }],
+        graphOptimizationLevel: 'basic', enableProfiling: false,
+        executionProviders: ['webgpu', { name: 'cpu', useArena: false }],
       };
       const s = await ort.InferenceSession.create(model, opts);
       await ort.InferenceSession.create(model, opts).then((t) => t.release());
       await s.run({ x: x(1) }, { tag: 'a', logSeverityLevel: 0 });
       await s.run({ x: x(1) }, { tag: 'b' });
-      s.startProfiling();
       await s.release();
       const calls = warn.mock.calls.map(([msg, o]) => [String(msg), (o as { code: string }).code]);
       expect(calls).toEqual([
-        ['kestrel/ort: session option(s) accepted without effect: graphOptimizationLevel, enableProfiling, ' +
-          "executionProviders 'cuda', cpu.useArena", WARNING_CODE],
+        ['kestrel/ort: session option(s) accepted without effect: graphOptimizationLevel, ' +
+          "executionProviders 'webgpu', cpu.useArena", WARNING_CODE],
         ['kestrel/ort: run option(s) accepted without effect: tag, logSeverityLevel', WARNING_CODE],
-        ['kestrel/ort: session option(s) accepted without effect: startProfiling', WARNING_CODE],
       ]);
       warn.mockClear();
       resetWarnings();

@@ -19,29 +19,34 @@ const convModel = (c: number, m: number, group = 1, k = 3, s = 1) => importOnnx(
 
 describe('pack-conv-weights', () => {
   it('packs output channels into lane blocks, zero-filled past M', () => {
-    const m = convModel(8, 20);
+    const m = convModel(16, 20);
     const f = packConvWeights(m.main, idsAfter(m), 16);
     expect(verifyFunc(f)).toEqual([]);
     const conv = f.nodes[0];
     expect(conv.attrs.packedOc).toBe(16);
     expect(conv.attrs.outChannels).toBe(20);
     const w = conv.inputs[1]!;
-    expect(w.type.shape).toEqual([2, 8, 3, 3, 16]);
+    expect(w.type.shape).toEqual([2, 16, 3, 3, 16]);
     const d = constFloat32(w.data!);
-    const k = 8 * 9;
+    const k = 16 * 9;
     expect(d[5 * 16 + 3]).toBe(3 * k + 5); // block 0, tap 5, channel 3
     expect(d[16 * k + 7 * 16 + 2]).toBe(18 * k + 7); // block 1, tap 7, channel 18
     expect(d[16 * k + 7 * 16 + 4]).toBe(0); // channel 20: padding
     expect(conv.outputs[0].type).toEqual(m.main.nodes[0].outputs[0].type);
   });
-  it('skips grouped convs, reductions shorter than 8, and pointwise convs (a GEMM instead)', () => {
+  it('skips grouped convs, 1x1 reductions shorter than 8, and pointwise convs (a GEMM instead)', () => {
     for (const m of [convModel(8, 8, 2), convModel(4, 16, 1, 1, 2), convModel(64, 16, 1, 1, 1)]) {
       expect(packConvWeights(m.main, idsAfter(m), 16).nodes).toEqual(m.main.nodes);
     }
   });
-  it('packs short reductions from 8 up (a 3-channel 3x3 stem: K = 27) and strided 1x1 convs', () => {
-    for (const m of [convModel(3, 16), convModel(8, 16, 1, 1, 2)]) {
+  it('packs strided 1x1 convs from K = 8 up and spatial windows from K = 100 up', () => {
+    for (const m of [convModel(8, 16, 1, 1, 2), convModel(12, 16), convModel(3, 16, 1, 7, 1)]) {
       expect(packConvWeights(m.main, idsAfter(m), 16).nodes[0].attrs.packedOc).toBe(16);
+    }
+  });
+  it('leaves short spatial reductions on the direct nest (a 3-channel 3x3 stem: K = 27; K = 99)', () => {
+    for (const m of [convModel(3, 16), convModel(11, 16), convModel(1, 32)]) {
+      expect(packConvWeights(m.main, idsAfter(m), 16).nodes).toEqual(m.main.nodes);
     }
   });
   it('packOc round-trips a [M][K] matrix', () => {

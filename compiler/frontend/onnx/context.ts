@@ -59,6 +59,12 @@ export interface ConvertCtx {
   /** `resultFrom` for an intermediate node: its outputs take fresh names, not the ONNX node's. */
   emitFrom(op: string, inputs: readonly (Value | null)[], names: Readonly<Record<string, string>>,
     set?: Attrs): Value[];
+  /**
+   * ONNX attribute `onnx` read by a declared attribute `spec` (its kind, default and check), for
+   * a value the converter needs before it emits (a direction that decides a weight layout). No
+   * input ranks are known here, so an axis kind is not normalised.
+   */
+  declared<T>(spec: AttrSpec<T>, onnx: string): T;
   constant(data: ConstData, hint?: string): Value;
   scalar(dtype: DType, value: number, hint?: string): Value;
   unsupported(reason: string): never;
@@ -105,6 +111,12 @@ export function makeContext(deps: ContextDeps, node: OnnxNodeInfo, attrs: AttrRe
     emitFrom(op, ins, names, set = {}) {
       const read = { ...onnxAttrs(getOp(op), attrs, names), ...set };
       return emitNode(deps, where, op, ins, read, () => `${node.name}/${op}_${count++}`, names);
+    },
+    declared(spec, onnx) {
+      const f = (m: string): never => attrs.fail(onnx, m);
+      const none = (): undefined => undefined;
+      if (!attrs.has(onnx)) return spec.dflt ? spec.dflt(none) : f('is required');
+      return spec.parse(readOnnx(spec, attrs, onnx), none, f);
     },
     constant: (data, hint) => makeValue(deps.ids, hint ?? `${node.name}/const_${count++}`,
       { dtype: data.dtype, shape: data.shape }, data),

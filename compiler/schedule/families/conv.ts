@@ -8,6 +8,7 @@ import { isStatic } from '../../../ir/dim.js';
 import { intAttr } from '../../../ir/ops/attrs.js';
 import { defaultStore } from '../../../ir/ops/conv-rows.js';
 import { defaultLanes, defaultRows, isDepthwise2d } from '../../../ir/ops/depthwise.js';
+import { SPATIAL_MIN_K } from '../../passes/pack-conv-weights.js';
 import { defineFamily, type KnobContext, knob, lanes, range, tileFits, vectorWidths } from '../space.js';
 
 /** Output channels per group are 1 (the direct nest then tiles the width only). */
@@ -15,6 +16,20 @@ function depthwise(c: KnobContext): boolean {
   if (intAttr(c.root.attrs, 'packedOc', 0)) return false; // packed weights: [ceil(M/L)][C][k...][L]
   const w = c.root.inputs[1]?.type.shape[0];
   return w !== undefined && isStatic(w) && w / intAttr(c.root.attrs, 'group', 1) === 1;
+}
+
+/**
+ * A dense conv left on the direct nest for its short reduction (C*KH*KW below
+ * compiler/passes/pack-conv-weights.ts's SPATIAL_MIN_K: stems): 8 channels x 2 vectors per tile, since
+ * with few products per output the strided input vector a tap loads is best shared by more
+ * channels (mobilenetv2's stem 222 -> 168 us against the packed kernel; 6 x 3 was slower still).
+ */
+function shortDense(c: KnobContext): boolean {
+  const w = c.root.inputs[1]?.type.shape;
+  if (!w || w.length !== 4 || intAttr(c.root.attrs, 'group', 1) !== 1) return false;
+  if (intAttr(c.root.attrs, 'packedOc', 0) || !w.every(isStatic)) return false;
+  const [, ch, kh, kw] = w as number[];
+  return kh * kw > 1 && ch * kh * kw < SPATIAL_MIN_K;
 }
 
 /** The path ir/ops/depthwise.ts takes (2-D, group = C = M, static channels). */
@@ -43,9 +58,10 @@ export const CONV = defineFamily({
   knobs: [
     knob('conv.vec', 'lanes per vector along the last output axis', vectorWidths,
       (c) => (depthwise2d(c) ? defaultLanes(lanes(c), outExtent(c, 1)) : lanes(c))),
-    knob('conv.oc', 'output channels per register tile (direct nest)', range(1, 8), () => 6),
+    knob('conv.oc', 'output channels per register tile (direct nest)', range(1, 8),
+      (c) => (shortDense(c) ? 8 : 6)),
     knob('conv.wv', 'max vectors per register tile along the width (direct nest)', range(1, 6),
-      (c) => (depthwise(c) ? 4 : 3)),
+      (c) => (depthwise(c) ? 4 : shortDense(c) ? 2 : 3)),
     knob('conv.ocv', 'channel vectors per tile (packed weights)', range(1, 4), () => 2),
     knob('conv.px', 'max pixels per tile (packed weights)', range(1, 12), () => 8),
     knob('conv.store', 'packed-weight stores: 1 a scatter per pixel, 2 rows of pixels via a scratch',

@@ -135,11 +135,10 @@ function scanConvert(ctx: ConvertCtx): (Value | null)[] {
   const elems = scans.map((v) => ({ dtype: v.type.dtype, shape: v.type.shape.slice(1) }));
   const states = ins.slice(0, nStates);
   const body = carriedBody(ctx, 'body', [], states.map((v) => v.type), 0, elems);
-  const outs = ctx.emit('scan', [...states, ...scans], {
-    body, numScanInputs: m,
-    inputDirections: ctx.attrs.ints('scan_input_directions', Array(m).fill(0)),
-    outputDirections: ctx.attrs.ints('scan_output_directions', Array(body.outputs.length - nStates).fill(0)),
-  }, ctx.outputNames);
+  const outs = ctx.resultFrom('scan', [...states, ...scans], {
+    numScanInputs: 'num_scan_inputs', inputDirections: 'scan_input_directions',
+    outputDirections: 'scan_output_directions',
+  }, { body });
   const outAxes = ctx.attrs.ints('scan_output_axes', []);
   return outs.map((v, k) => {
     if (k < nStates) return v;

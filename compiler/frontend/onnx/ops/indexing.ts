@@ -9,17 +9,12 @@ import { valuesOf } from '../../../../ir/values.js';
 import { int64Data, type ConvertCtx } from '../context.js';
 import { knownInts } from './reduce.js';
 import { row, type ConverterRow } from './types.js';
-import { Codes } from '../../../diagnostics.js';
 
-function gather(op: string) {
-  return (ctx: ConvertCtx): Value[] => {
-    const x = ctx.input(0);
-    return ctx.result(op, [x, ctx.input(1)], { axis: ctx.axis(ctx.attrs.int('axis', 0), ctx.rank(x)) });
-  };
-}
+const gather = (op: string) => (ctx: ConvertCtx): Value[] =>
+  ctx.resultFrom(op, [ctx.input(0), ctx.input(1)], { axis: 'axis' });
 
 function slice(ctx: ConvertCtx): Value[] {
-  const x = ctx.input(0), r = ctx.rank(x);
+  const x = ctx.input(0);
   const legacy = ctx.opset < 10;
   const starts = legacy ? ctx.constant(int64Data(ctx.attrs.ints('starts'))) : ctx.input(1);
   const ends = legacy ? ctx.constant(int64Data(ctx.attrs.ints('ends'))) : ctx.input(2);
@@ -27,22 +22,20 @@ function slice(ctx: ConvertCtx): Value[] {
   const axes = (legacy ? (ctx.attrs.has('axes') ? ctx.attrs.ints('axes') : undefined)
     : knownInts(ctx, 3, 'axes')) ?? [...Array(n).keys()];
   const steps = (legacy ? undefined : knownInts(ctx, 4, 'steps')) ?? axes.map(() => 1);
-  const norm = axes.map((a) => ctx.axis(a, r, 'axes'));
-  if (new Set(norm).size !== norm.length) ctx.fail(Codes.ATTRIBUTE, `axes [${axes}] repeat an axis`);
-  return ctx.result('slice', [x, starts, ends], { axes: norm, steps });
+  return ctx.resultFrom('slice', [x, starts, ends], {}, { axes, steps });
 }
 
 function split(ctx: ConvertCtx): Value[] {
   const x = ctx.input(0);
-  const axis = ctx.axis(ctx.attrs.int('axis', 0), ctx.rank(x));
   const outs = ctx.outputNames.length;
   const sizesIn = ctx.opset >= 13 ? ctx.optInput(1) : null;
   const known = sizesIn && (sizesIn.data || sizesIn.type.elems) ? knownInts(ctx, 1, 'split') : undefined;
   const attr = ctx.opset < 13 && ctx.attrs.has('split') ? ctx.attrs.ints('split') : known;
-  const numOutputs = ctx.attrs.int('num_outputs', outs);
   const runtime = sizesIn && !known ? sizesIn : null;
   if (runtime && !valuesOf(runtime)) ctx.unsupported('Split sizes of run-time length');
-  return ctx.result('split', runtime ? [x, runtime] : [x], { axis, split: attr ?? [], numOutputs });
+  // Without num_outputs (before opset 18) the ONNX node's output count gives the chunks.
+  return ctx.resultFrom('split', runtime ? [x, runtime] : [x], { axis: 'axis', numOutputs: 'num_outputs' },
+    { ...(attr ? { split: attr } : {}), ...(ctx.attrs.has('num_outputs') ? {} : { numOutputs: outs }) });
 }
 
 export const INDEXING_ROWS: readonly ConverterRow[] = [

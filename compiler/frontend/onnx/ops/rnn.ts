@@ -9,7 +9,8 @@
 
 import type { Value } from '../../../../ir/graph.js';
 import { constFloat32, constFromFloat32 } from '../../../../ir/const.js';
-import { ACTIVATIONS, ACTS, GATES, packR, type Cell } from '../../../../ir/ops/rnn.js';
+import { ACTIVATIONS, ACTS, GATES, SEQ_ATTRS, type Cell } from '../../../../ir/ops/rnn.js';
+import { packR } from '../../../../ir/ops/rnn-pack.js';
 import type { AttributeMsg } from '../schema.js';
 import type { ConvertCtx } from '../context.js';
 import { row, type Converter, type ConverterRow } from './types.js';
@@ -106,21 +107,15 @@ function recurrence(cell: Cell): Converter {
   return (ctx) => {
     const x = ctx.input(0), r = ctx.input(2);
     if (ctx.rank(x) !== 3) ctx.fail(Codes.SHAPE_INFERENCE, `X must have rank 3, got ${ctx.rank(x)}`);
-    const direction = ctx.attrs.string('direction', 'forward');
-    if (!['forward', 'reverse', 'bidirectional'].includes(direction)) {
-      ctx.attrs.fail('direction', `has unknown value '${direction}'`);
-    }
+    // The direction decides the weight layouts, so it is read before anything is emitted.
+    const direction = ctx.declared(SEQ_ATTRS.direction, 'direction');
     const D = direction === 'bidirectional' ? 2 : 1, G = GATES[cell], H = hiddenSize(ctx, r);
-    const layout = ctx.opset >= 14 ? ctx.attrs.int('layout', 0) : 0;
-    if (layout !== 0 && layout !== 1) ctx.attrs.fail('layout', `must be 0 or 1, got ${layout}`);
     if (cell === 'lstm'
       && ctx.attrs.has('output_sequence')) ctx.unsupported('LSTM output_sequence (opset 1)');
-    const attrs = {
-      hidden: H, direction, layout, ub: UB,
-      clip: ctx.attrs.has('clip') ? ctx.attrs.float('clip') : -1,
-      input_forget: cell === 'lstm' ? ctx.attrs.int('input_forget', 0) : 0,
-      lbr: cell === 'gru' ? ctx.attrs.int('linear_before_reset', 0) : 0,
-      ...activations(ctx, cell, D),
+    const names = {
+      direction: 'direction', clip: 'clip', ...(ctx.opset >= 14 ? { layout: 'layout' } : {}),
+      ...(cell === 'lstm' ? { input_forget: 'input_forget' } : {}),
+      ...(cell === 'gru' ? { lbr: 'linear_before_reset' } : {}),
     };
     const xw = projection(ctx, x, D * G * H);
     const rp = packedR(ctx, D, G, H);
@@ -128,8 +123,8 @@ function recurrence(cell: Cell): Converter {
     const ins = [x, xw, rp, opt(3), opt(4), opt(5), cell === 'lstm' ? opt(6) : null, cell === 'lstm'
       ? opt(7) : null];
     const nOut = cell === 'lstm' ? 3 : 2;
-    const names = [...Array.from({ length: nOut }, (_, i) => ctx.outputNames[i] ?? ''), ''];
-    return ctx.emit(`${cell}_seq`, ins, attrs, names).slice(0, nOut);
+    const computed = { hidden: H, ub: UB, ...activations(ctx, cell, D) };
+    return ctx.resultFrom(`${cell}_seq`, ins, names, computed).slice(0, nOut);
   };
 }
 

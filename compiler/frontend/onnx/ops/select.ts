@@ -2,7 +2,8 @@
 // Requires: the kestrel select ops (ir/ops/select.ts, which documents the mechanism). Each op is
 // decomposed into a counting node (its kernel writes the output size into an int64 scalar that
 // the VM reads before allocating) and the op proper, which takes the count as an extra input.
-// Guarantees: axes normalised (-1 stands for "flattened" where ONNX allows no axis); TopK's k
+// Guarantees: attributes read through the declared schemas (an absent axis of Compress/Unique
+// means "flattened"); TopK's k
 // comes from the attribute (opset 1-9) or input 1, passed through `to_scalar_int` when its
 // length is not known at compile time (--dynamic); the extra scratch outputs of top_k and unique
 // are never exposed as ONNX outputs.
@@ -20,28 +21,24 @@ function nonzero(ctx: ConvertCtx): Value[] {
 
 function compress(ctx: ConvertCtx): Value[] {
   const x = ctx.input(0), cond = ctx.input(1);
-  const axis = ctx.attrs.has('axis') ? ctx.axis(ctx.attrs.int('axis'), ctx.rank(x)) : -1;
-  const [count] = ctx.emit('compress_count', [x, cond], { axis });
-  return ctx.result('compress', [x, cond, count], { axis });
+  const [count] = ctx.emitFrom('compress_count', [x, cond], { axis: 'axis' });
+  return ctx.resultFrom('compress', [x, cond, count], { axis: 'axis' });
 }
 
 function topK(ctx: ConvertCtx): Value[] {
   const x = ctx.input(0);
-  const axis = ctx.axis(ctx.attrs.int('axis', -1), ctx.rank(x));
   let k = ctx.opset < 10 ? ctx.constant(int64Data([ctx.attrs.int('k')])) : ctx.input(1);
   if (!valuesOf(k)) [k] = ctx.emit('to_scalar_int', [k], {});
-  const largest = ctx.opset >= 11 ? ctx.attrs.int('largest', 1) : 1;
-  // sorted=0 allows any order; the sorted order is one of them.
-  return ctx.result('top_k', [x, k], { axis, largest }).slice(0, 2);
+  // largest is new in opset 11 (absent before: the declared default); sorted=0 allows any order,
+  // and the sorted order is one of them.
+  return ctx.resultFrom('top_k', [x, k], { axis: 'axis', largest: 'largest' }).slice(0, 2);
 }
 
 function unique(ctx: ConvertCtx): Value[] {
   const x = ctx.input(0);
-  const axis = ctx.attrs.has('axis') ? ctx.axis(ctx.attrs.int('axis'), ctx.rank(x)) : -1;
-  const sorted = ctx.attrs.int('sorted', 1) !== 0 ? 1 : 0;
-  const [perm] = ctx.emit('unique_sort', [x], { axis });
-  const [count] = ctx.emit('unique_count', [x, perm], { axis });
-  return ctx.result('unique', [x, perm, count], { axis, sorted }).slice(0, 4);
+  const [perm] = ctx.emitFrom('unique_sort', [x], { axis: 'axis' });
+  const [count] = ctx.emitFrom('unique_count', [x, perm], { axis: 'axis' });
+  return ctx.resultFrom('unique', [x, perm, count], { axis: 'axis', sorted: 'sorted' }).slice(0, 4);
 }
 
 export const SELECT_ROWS: readonly ConverterRow[] = [

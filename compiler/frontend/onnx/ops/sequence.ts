@@ -21,20 +21,14 @@ const clean = (s: string): string => s.replace(/[^A-Za-z0-9_]/g, '_');
 
 function sequenceEmpty(ctx: ConvertCtx): Value[] {
   const dtype: DType = dtypeOf(ctx.attrs.int('dtype', 1), ctx.node.name);
-  return ctx.result('sequence_empty', [], { dtype });
+  return ctx.resultFrom('sequence_empty', [], {}, { dtype });
 }
 
-function splitToSequence(ctx: ConvertCtx): Value[] {
-  const x = ctx.input(0);
-  const axis = ctx.axis(ctx.attrs.int('axis', 0), ctx.rank(x));
-  return ctx.result('split_to_sequence', [x, ctx.optInput(1)],
-    { axis, keepdims: ctx.attrs.int('keepdims', 1) });
-}
+const splitToSequence = (ctx: ConvertCtx): Value[] => ctx.resultFrom('split_to_sequence',
+  [ctx.input(0), ctx.optInput(1)], { axis: 'axis', keepdims: 'keepdims' });
 
-function concatFromSequence(ctx: ConvertCtx): Value[] {
-  return ctx.result('concat_from_sequence', [ctx.input(0)],
-    { axis: ctx.attrs.int('axis'), newAxis: ctx.attrs.int('new_axis', 0) });
-}
+const concatFromSequence = (ctx: ConvertCtx): Value[] => ctx.resultFrom('concat_from_sequence',
+  [ctx.input(0)], { axis: 'axis', newAxis: 'new_axis' });
 
 /** The type a SequenceMap body input sees: a sequence's element (symbolic dims fresh), or the tensor. */
 function elementType(ctx: ConvertCtx, v: Value, k: number): TensorType {

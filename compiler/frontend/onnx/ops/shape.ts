@@ -1,9 +1,9 @@
 // Converters for ONNX data-movement ops: Concat, Reshape, Flatten, Transpose, Squeeze, Unsqueeze,
-// Pad and Constant. Requires: the kestrel shape ops. Guarantees: axes are normalised (non-negative,
-// sorted where order is irrelevant); operands ONNX gives as inputs in new opsets but as attributes
+// Pad and Constant. Requires: the kestrel shape ops (ir/ops/shape.ts), whose schemas normalise and
+// check the attributes. Guarantees: operands ONNX gives as inputs in new opsets but as attributes
 // in old ones reach kestrel in one form; non-constant axes/pads are reported unsupported.
 
-import type { Value } from '../../../../ir/graph.js';
+import type { Attrs, Value } from '../../../../ir/graph.js';
 import { constInts, int64Data, type ConvertCtx } from '../context.js';
 import { tensorFromMsg } from '../tensor.js';
 import { row, type ConverterRow } from './types.js';
@@ -17,84 +17,45 @@ function constList(ctx: ConvertCtx, i: number, what: string): number[] | undefin
   return constInts(v.data) ?? ctx.unsupported(`${ctx.node.opType} ${what} of type ${v.data.dtype}`);
 }
 
-function normAxes(ctx: ConvertCtx, axes: readonly number[], rank: number): number[] {
-  const out = axes.map((a) => ctx.axis(a, rank, 'axes'));
-  if (new Set(out).size !== out.length) ctx.attrs.fail('axes', `repeats an axis [${axes}]`);
-  return out.sort((a, b) => a - b);
-}
-
 function concat(ctx: ConvertCtx): Value[] {
   const ins = ctx.inputs.filter((v): v is Value => v !== null);
   if (ins.length === 0) ctx.fail(Codes.SHAPE_INFERENCE, 'needs at least one input');
-  const axis = ctx.axis(ctx.attrs.int('axis', ctx.opset < 4 ? 1 : undefined), ctx.rank(ins[0]!));
-  return ctx.result('concat', ins, { axis });
+  // axis is required from opset 4; before, it defaulted to 1.
+  const legacy: Attrs = ctx.opset < 4 && !ctx.attrs.has('axis') ? { axis: 1 } : {};
+  return ctx.resultFrom('concat', ins, { axis: 'axis' }, legacy);
 }
 
 function reshape(ctx: ConvertCtx): Value[] {
   const x = ctx.input(0);
   const shape = ctx.opset < 5 ? ctx.constant(int64Data(ctx.attrs.ints('shape'))) : ctx.input(1);
-  return ctx.result('reshape', [x, shape], { allowzero: ctx.attrs.int('allowzero', 0) });
+  return ctx.resultFrom('reshape', [x, shape], { allowzero: 'allowzero' });
 }
 
-function flatten(ctx: ConvertCtx): Value[] {
-  const x = ctx.input(0), r = ctx.rank(x);
-  const a = ctx.attrs.int('axis', 1);
-  if (a < -r || a > r) ctx.attrs.fail('axis', `value ${a} is out of range for rank ${r}`);
-  return ctx.result('flatten', [x], { axis: a < 0 ? a + r : a });
-}
-
-function transpose(ctx: ConvertCtx): Value[] {
-  const x = ctx.input(0), r = ctx.rank(x);
-  const perm = ctx.attrs.ints('perm', [...Array(r).keys()].reverse());
-  const sorted = [...perm].sort((a, b) => a - b);
-  if (perm.length !== r || sorted.some((p, i) => p !== i)) {
-    ctx.attrs.fail('perm', `[${perm}] is not a permutation of rank ${r}`);
-  }
-  return ctx.result('transpose', [x], { perm });
-}
-
-function squeeze(ctx: ConvertCtx): Value[] {
-  const x = ctx.input(0), r = ctx.rank(x);
-  const given = ctx.opset < 13 ? (ctx.attrs.has('axes') ? ctx.attrs.ints('axes') : undefined)
-    : constList(ctx, 1, 'axes');
-  const axes = given ? normAxes(ctx, given, r)
-    : x.type.shape.flatMap((d, i) => (d === 1 ? [i] : []));
-  return ctx.result('squeeze', [x], { axes });
-}
-
-function unsqueeze(ctx: ConvertCtx): Value[] {
+/** Squeeze/Unsqueeze: axes are an attribute before opset 13 and a constant input from 13. */
+function axesOf(ctx: ConvertCtx, kestrel: string): Value[] {
   const x = ctx.input(0);
-  const given = ctx.opset < 13 ? ctx.attrs.ints('axes') : constList(ctx, 1, 'axes');
-  if (!given) return ctx.fail(Codes.SHAPE_INFERENCE, 'Unsqueeze needs axes');
-  return ctx.result('unsqueeze', [x], { axes: normAxes(ctx, given, ctx.rank(x) + given.length) });
+  if (ctx.opset < 13) return ctx.resultFrom(kestrel, [x], { axes: 'axes' });
+  const axes = constList(ctx, 1, 'axes');
+  return ctx.resultFrom(kestrel, [x], {}, axes ? { axes } : {});
 }
-
-const PAD_MODES = ['constant', 'reflect', 'edge', 'wrap'];
 
 /** Pad: pads/value are attributes before opset 11 and inputs from 11 (axes input from 18). */
 function pad(ctx: ConvertCtx): Value[] {
   const x = ctx.input(0), r = ctx.rank(x);
-  const mode = ctx.attrs.string('mode', 'constant');
-  if (!PAD_MODES.includes(mode)) ctx.attrs.fail('mode', `has unknown value '${mode}'`);
   if (ctx.opset < 11) {
-    const pads = ctx.attrs.ints(ctx.opset < 2 ? 'paddings' : 'pads');
     const value = ctx.attrs.float('value', 0);
-    return ctx.result('pad', [x, value === 0 ? null : ctx.scalar(x.type.dtype, value)], { mode, pads });
+    return ctx.resultFrom('pad', [x, value === 0 ? null : ctx.scalar(x.type.dtype, value)],
+      { mode: 'mode', pads: ctx.opset < 2 ? 'paddings' : 'pads' });
   }
   const axes = constList(ctx, 3, 'axes');
   if (!ctx.input(1).data) {
     // Pads known only at run time: the op reads them from the tensor (shape via data symbols).
-    return ctx.result('pad', [x, ctx.optInput(2), ctx.input(1)],
-      { mode, ...(axes ? { axes: normAxesUnsorted(ctx, axes, r) } : {}) });
+    return ctx.resultFrom('pad', [x, ctx.optInput(2), ctx.input(1)], { mode: 'mode' }, axes ? { axes } : {});
   }
   let pads = constList(ctx, 1, 'pads') ?? ctx.fail(Codes.SHAPE_INFERENCE, 'Pad needs pads');
-  if (axes) pads = expandPads(ctx, pads, normAxesUnsorted(ctx, axes, r), r);
+  if (axes) pads = expandPads(ctx, pads, axes.map((a) => ctx.axis(a, r, 'axes')), r);
   if (pads.length !== 2 * r) ctx.attrs.fail('pads', `has ${pads.length} values, expected ${2 * r}`);
-  return ctx.result('pad', [x, ctx.optInput(2)], { mode, pads });
-}
-
-function normAxesUnsorted(ctx: ConvertCtx, axes: readonly number[], rank: number): number[] {
-  return axes.map((a) => ctx.axis(a, rank, 'axes'));
+  return ctx.resultFrom('pad', [x, ctx.optInput(2)], { mode: 'mode' }, { pads });
 }
 
 function expandPads(ctx: ConvertCtx, pads: number[], axes: number[], r: number): number[] {
@@ -122,14 +83,12 @@ function constant(ctx: ConvertCtx): Value[] {
 export const SHAPE_ROWS: readonly ConverterRow[] = [
   row('Concat', ['concat'], concat),
   row('Reshape', ['reshape'], reshape),
-  row('Flatten', ['flatten'], flatten),
-  row('Transpose', ['transpose'], transpose),
-  row('Squeeze', ['squeeze'], squeeze),
-  row('Unsqueeze', ['unsqueeze'], unsqueeze),
+  row('Flatten', ['flatten'], (ctx) => ctx.resultFrom('flatten', [ctx.input(0)], { axis: 'axis' })),
+  row('Transpose', ['transpose'], (ctx) => ctx.resultFrom('transpose', [ctx.input(0)], { perm: 'perm' })),
+  row('Squeeze', ['squeeze'], (ctx) => axesOf(ctx, 'squeeze')),
+  row('Unsqueeze', ['unsqueeze'], (ctx) => axesOf(ctx, 'unsqueeze')),
   row('Pad', ['pad'], pad),
   row('Constant', [], constant),
-  row('Shape', ['shape'], (ctx) => ctx.result('shape', [ctx.input(0)], {
-    start: ctx.attrs.int('start', 0), ...(ctx.attrs.has('end') ? { end: ctx.attrs.int('end') } : {}),
-  })),
+  row('Shape', ['shape'], (ctx) => ctx.resultFrom('shape', [ctx.input(0)], { start: 'start', end: 'end' })),
   row('Size', ['size'], (ctx) => ctx.result('size', [ctx.input(0)], {})),
 ];

@@ -27,6 +27,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Codes, diagnostic, isKestrelError } from '../compiler/diagnostics.js';
 import { DIGEST_BYTES, digestFor, signatureBlock, trailerHeader } from './seal.js';
+import { kernelSanitizer } from './llvm/backend.js';
 import type { TargetDesc } from './target.js';
 
 export const LINK_ERROR = Codes.ARTIFACT_WRITE;
@@ -193,8 +194,11 @@ export async function linkSharedObject(opts: LinkOptions): Promise<void> {
     const linked = join(left.work, 'linked.so');
     // -nostartfiles: no crt init/fini code, so nothing in an artifact runs when it is mapped (the
     // loader refuses initialisers, native/src/elf_dynamic.cc).
-    const args = ['-shared', '-nostartfiles', '-o', linked, ...files, '-lm', '-Wl,--no-undefined',
-      '-Wl,-z,noexecstack'];
+    // Kernels instrumented with AddressSanitizer leave the ASan runtime's entry points for ld.so
+    // to bind to the sanitised process that loads them (codegen/llvm/backend.ts kernelSanitizer).
+    const undefinedOk = kernelSanitizer() === 'address';
+    const args = ['-shared', '-nostartfiles', '-o', linked, ...files, '-lm',
+      ...(undefinedOk ? [] : ['-Wl,--no-undefined']), '-Wl,-z,noexecstack'];
     await runLinker(linkerFor(opts.target), args, (c) => { left.child = c; }).catch((e: unknown) => {
       throw writeError(output, e, 'linking failed for');
     });

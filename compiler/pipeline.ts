@@ -26,7 +26,11 @@ import { assignLayouts, printLayouts } from './passes/assign-layouts.js';
 import { coalesceTranspose } from './passes/coalesce-transpose.js';
 import { eliminateIdentity } from './passes/eliminate-identity.js';
 import { foldBatchNorm } from './passes/fold-batchnorm.js';
+import { fuseSwish } from './passes/fuse-swish.js';
+import { fuseAttention } from './passes/fuse-attention.js';
 import { fuseQdq } from './passes/fuse-qdq.js';
+import { integerConv } from './passes/integer-conv.js';
+import { integerMaxPool } from './passes/integer-max-pool.js';
 import { fuseTree, printGroups } from './passes/fuse-tree.js';
 import { packConvWeights } from './passes/pack-conv-weights.js';
 import { packMatmulWeights } from './passes/pack-matmul-weights.js';
@@ -43,8 +47,9 @@ import { type DebugOptions, Steps } from './pipeline-steps.js';
 
 /** Every step, in the order runPipeline runs them (the names KESTREL_DUMP_IR accepts). */
 export const PIPELINE_STEPS = Object.freeze([
-  'eliminate-identity', 'fuse-qdq', 'fold-batchnorm', 'pad-conv-inputs', 'coalesce-transpose', // graph passes
-  'pack-conv-weights', 'pack-matmul-weights',
+  'eliminate-identity', 'fuse-qdq', 'integer-conv', 'integer-max-pool', 'fold-batchnorm', // graph passes
+  'fuse-swish', 'pad-conv-inputs', 'coalesce-transpose', 'fuse-attention', 'pack-conv-weights',
+  'pack-matmul-weights',
   'fuse', 'assign-layouts', 'schedule', 'lower-kernels', 'verify-tir', 'lower-program',
   'llvm-emit', 'o3', 'object-emit', 'link',
 ] as const);
@@ -123,9 +128,13 @@ export async function runPipeline(m: Module, o: PipelineOptions): Promise<Compil
   let f = m.main;
   f = s.graph('eliminate-identity', f, everywhere(eliminateIdentity));
   f = s.graph('fuse-qdq', f, everywhere((x) => fuseQdq(x, ids)));
+  f = s.graph('integer-conv', f, everywhere((x) => integerConv(x, ids, info.vectorLanes)));
+  f = s.graph('integer-max-pool', f, everywhere(integerMaxPool));
   f = s.graph('fold-batchnorm', f, everywhere((x) => foldBatchNorm(x, ids)));
+  f = s.graph('fuse-swish', f, everywhere(fuseSwish));
   f = s.graph('pad-conv-inputs', f, everywhere((x) => padConvInputs(x, ids)));
   f = s.graph('coalesce-transpose', f, everywhere((x) => coalesceTranspose(x, ids)));
+  f = s.graph('fuse-attention', f, everywhere(fuseAttention));
   f = s.graph('pack-conv-weights', f, everywhere((x) => packConvWeights(x, ids, info.vectorLanes)));
   f = s.graph('pack-matmul-weights', f, everywhere((x) => packMatmulWeights(x, ids, info.vectorLanes)));
   const groups = s.run('fuse', () => fuseTree(f), (t) => printGroups(t));

@@ -134,6 +134,13 @@ function bitwise(op: 'and' | 'or' | 'xor', a: number, b: number, d: DType): numb
   return wrapInt(r, d);
 }
 
+/** Unsigned bytes of a times signed bytes of b, summed (never overflows int32). */
+function dot4(a: number, b: number): number {
+  let s = 0;
+  for (let j = 0; j < 4; j++) s += ((a >>> (8 * j)) & 255) * ((b << (24 - 8 * j)) >> 24);
+  return s;
+}
+
 function floatMinMax(op: 'min' | 'max', a: number, b: number): number {
   if (Number.isNaN(a) || Number.isNaN(b)) return NaN;
   return op === 'min' ? (a < b ? a : b) : (a > b ? a : b);
@@ -169,6 +176,7 @@ function binop(op: BinOp, a: number, b: number, d: DType): number {
     case 'gt': return Number(a > b);
     case 'ge': return Number(a >= b);
     case 'and': case 'or': case 'xor': return bitwise(op, a, b, d);
+    case 'dot4': return dot4(a, b);
     default: return assertNever(op);
   }
 }

@@ -95,6 +95,7 @@ class Verifier {
     this.expect(e, COMPARE.has(e.op) ? 'bool' : e.a.dtype, `result of ${e.op}`);
     if (INT_ONLY.has(e.op) && isFloat(e.a.dtype)) this.err(`${e.op} on ${e.a.dtype} in ${printExpr(e)}`);
     if (BITWISE.has(e.op) && isFloat(e.a.dtype)) this.err(`${e.op} on ${e.a.dtype} in ${printExpr(e)}`);
+    if (e.op === 'dot4' && e.a.dtype !== 'int32') this.err(`dot4 on ${e.a.dtype} in ${printExpr(e)}`);
   }
 
   define(v: Var, sc: Scope, what: string): void {

@@ -22,7 +22,10 @@ export type BinOp =
   | 'floordiv' | 'mod' // integer floor division and floor remainder (sign of divisor)
   | 'min' | 'max' | 'pow'
   | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' // result dtype is 'bool'
-  | 'and' | 'or' | 'xor'; // bitwise on integers, logical on bool
+  | 'and' | 'or' | 'xor' // bitwise on integers, logical on bool
+  // int32 only: sum over the four bytes j of u8(a byte j) * s8(b byte j), little-endian bytes
+  // (the 8-bit dot product of x86 VNNI vpdpbusd; add(acc, dot4(a, b)) becomes one instruction)
+  | 'dot4';
 
 export type UnOp =
   | 'neg' | 'not' | 'abs' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'tanh' | 'erf' | 'sigmoid'

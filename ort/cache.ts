@@ -13,7 +13,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { arch, cpus, homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { FORMAT_VERSION, KestrelError, load, type LoadOptions, type Session } from '../runtime-vm/index.js';
+import {
+  FORMAT_VERSION, KestrelError, load, RuntimeCodes, type LoadOptions, type Session,
+} from '../runtime-vm/index.js';
 
 export interface CacheKeyParts {
   readonly fixedDims: Readonly<Record<string, number>>;
@@ -90,7 +92,9 @@ function writeAtomic(path: string, data: string | Uint8Array): void {
   renameSync(tmp, path);
 }
 
-const ARTIFACT_ERRORS = new Set(['KR0001', 'KR0002', 'KR0003', 'KR0004', 'KR0005']);
+const C = RuntimeCodes;
+const ARTIFACT_ERRORS = new Set<string>(
+  [C.ARTIFACT_INVALID, C.MANIFEST_INVALID, C.ARTIFACT_ARCH, C.ARTIFACT_VERSION, C.BYTECODE_INVALID]);
 
 export interface CachedLoad {
   readonly session: Session;

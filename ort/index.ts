@@ -13,6 +13,8 @@ import { InferenceSession as Session } from './session.js';
 export { Tensor, type TensorType as TensorDataType, type TensorData, type DataLocation } from './tensor.js';
 export { env } from './options.js';
 export type { OnnxValue } from './types.js';
+export type { KestrelInfo } from './session.js';
+export type { OrtProfileEvent as ProfileEvent } from './profiling.js';
 export { KestrelError } from '../runtime-vm/index.js';
 
 export const InferenceSession = Session;

@@ -95,14 +95,32 @@ async function openSource(src: Source, m: Mapped, p: Provider): Promise<Opened> 
 // Failures of a device, not of the model: with a later provider in the list, kestrel falls back to
 // it, as onnxruntime leaves to the CPU what a provider cannot run (KR0501 no driver or device,
 // KR0502 a failed driver call, KR0008 artifact and device disagree, KC0901 no code for the GPU).
-const DEVICE_FAILURES = new Set(['KR0501', 'KR0502', 'KR0008', 'KC0901']);
+const DEVICE_FAILURES = new Set<string>([
+  RuntimeCodes.CUDA_UNAVAILABLE, RuntimeCodes.CUDA_ERROR, RuntimeCodes.DEVICE_MISMATCH, Codes.CODEGEN,
+]);
+
+// Devices found missing (KR0501) in this process: the runtime opens the driver once per process, so
+// later creates on them fail at once instead of compiling an nvptx artifact first.
+const missingDevices = new Map<string, KestrelError>();
+
+async function openOn(src: Source, m: Mapped, p: Provider): Promise<Opened> {
+  const known = missingDevices.get(deviceOf(p));
+  if (known) throw known;
+  try {
+    return await openSource(src, m, p);
+  } catch (e) {
+    const missing = e instanceof KestrelError && e.code === RuntimeCodes.CUDA_UNAVAILABLE;
+    if (missing) missingDevices.set(deviceOf(p), e);
+    throw e;
+  }
+}
 
 /** Opens the source on the first provider of the list that works (see DEVICE_FAILURES). */
 async function openOnProviders(src: Source, m: Mapped): Promise<Opened> {
   for (const [i, p] of m.providers.entries()) {
     const next = m.providers[i + 1];
     try {
-      return await openSource(src, m, p);
+      return await openOn(src, m, p);
     } catch (e) {
       if (!next || !(e instanceof KestrelError) || !DEVICE_FAILURES.has(e.code)) throw e;
       warnOnce(`fallback:${deviceOf(p)}:${e.code}`, `kestrel/ort: executionProviders '${p.kind}' ` +

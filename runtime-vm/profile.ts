@@ -1,6 +1,7 @@
 // Profiles of single runs (`session.run(feeds, { profile: true })`): the events the native VM
 // recorded, as Chrome trace events (load the JSON of chromeTrace() in chrome://tracing or
 // Perfetto), and their summary per kernel for `kestrel run --bench N`.
+// kestrel/ort writes the same events in onnxruntime's profile format (ort/profiling.ts).
 // Names come from the artifact's debug table: kernels by name with the ONNX nodes fused into each
 // call, builtins by instruction with the ONNX tensor they write. Timing is on only for runs that
 // ask for it.

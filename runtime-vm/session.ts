@@ -95,7 +95,9 @@ type NativeOuts = (NativeOut | NativeOut[] | null)[] & { profile?: string };
 interface NativeSession {
   info(): { inputs: NativeIo[]; outputs: NativeIo[] };
   run(inputs: (NativeIn | NativeIn[] | null)[], maxIterations?: number, profile?: boolean):
-    Promise<NativeOuts> & { cancel(): void };
+    Promise<NativeOuts> & { id: number };
+  /** Cancels the run whose promise carries `id` if it is still in flight; otherwise nothing. */
+  cancel(id: number): void;
   dispose(): void;
 }
 interface Addon {
@@ -206,7 +208,7 @@ export class Session {
     } catch (e) {
       throw toKestrel(e);
     }
-    const onAbort = (): void => pending.cancel();
+    const onAbort = (): void => native.cancel(pending.id);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       outs = await pending;

@@ -23,6 +23,12 @@ export interface CompileIROptions {
   readonly features: string;
   /** 0-3; default 3. */
   readonly optLevel?: number;
+  /**
+   * 'address': every function instrumented with AddressSanitizer after optimisation; the object
+   * then needs the ASan runtime in the process that loads it (`npm run test:asan`). Default:
+   * kernelSanitizer().
+   */
+  readonly sanitize?: 'address';
 }
 
 export interface DataSection {
@@ -108,14 +114,29 @@ export function requiredCpuFeatures(t: { triple: string; cpu: string; features: 
   return wrap(() => addon().requiredFeatures({ triple: t.triple, cpu: t.cpu, features: t.features }));
 }
 
+/**
+ * The sanitiser for generated kernels: 'address' when KESTREL_SANITIZE_KERNELS=address (an internal
+ * switch for the sanitised test run, scripts/test-asan.mjs; such artifacts load only into a process
+ * with the ASan runtime), else none. KC0901 for any other non-empty value.
+ */
+export function kernelSanitizer(): 'address' | undefined {
+  const v = process.env['KESTREL_SANITIZE_KERNELS'] ?? '';
+  if (v === '') return undefined;
+  if (v === 'address') return v;
+  throw diagnostic(BACKEND_ERROR, `KESTREL_SANITIZE_KERNELS is '${v}': the only sanitiser is 'address'`);
+}
+
+const withDefaults = (o: CompileIROptions): CompileIROptions =>
+  ({ ...o, optLevel: o.optLevel ?? 3, sanitize: o.sanitize ?? kernelSanitizer() });
+
 /** Textual LLVM 14 IR -> optimised ELF object bytes. */
 export function compileIR(o: CompileIROptions): Uint8Array {
-  return wrap(() => new Uint8Array(addon().compileIR({ ...o, optLevel: o.optLevel ?? 3 })));
+  return wrap(() => new Uint8Array(addon().compileIR(withDefaults(o))));
 }
 
 /** Textual LLVM 14 IR -> optimised assembly text (for tests and dumps). */
 export function emitAsm(o: CompileIROptions): string {
-  return wrap(() => addon().emitAsm({ ...o, optLevel: o.optLevel ?? 3 }));
+  return wrap(() => addon().emitAsm(withDefaults(o)));
 }
 
 /** Constant globals (+ i64 value globals) -> ELF object bytes. */
@@ -134,7 +155,7 @@ export class LlvmModule {
 
   /** Parses and verifies textual IR (KC0901 with LLVM's diagnostic when it is not valid). */
   static parse(o: CompileIROptions): LlvmModule {
-    return new LlvmModule(wrap(() => addon().parseModule({ ...o, optLevel: o.optLevel ?? 3 })));
+    return new LlvmModule(wrap(() => addon().parseModule(withDefaults(o))));
   }
 
   /** Runs the O<optLevel> pipeline (the level given to parse). */

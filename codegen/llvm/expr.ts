@@ -10,6 +10,7 @@ import type { BinOp, Expr, UnOp } from '../../ir/tir.js';
 import { printExpr } from '../../ir/tir-print.js';
 import { andMask, isLiteral, lift, liftN, notMask, toVec, uni } from './lanes.js';
 import type { Cx, Val } from './lanes.js';
+import { asDot4, emitDot4Acc } from './dot4.js';
 import { emitLoad } from './memory.js';
 import { emitAtanF32, emitErfF32, emitExpF32, emitLogF32, emitSigmoidF32, emitTanhF32 } from './math.js';
 import { FM, callIntrinsic, emitFMinMax, emitFloatFloorOp, emitIMinMax, emitIntDiv, emitLibmCall,
@@ -54,6 +55,11 @@ const asMul = (e: Expr): BinExpr | null =>
 function emitBinary(cx: Cx, e: BinExpr): Val {
   const d = e.a.dtype;
   const t = regTy(d);
+  if (e.op === 'dot4') return emitDot4Acc(cx, emitExpr, null, e);
+  if (e.op === 'add' && d === 'int32') {
+    const m = asDot4(e.a) ?? asDot4(e.b);
+    if (m) return emitDot4Acc(cx, emitExpr, m === e.a ? e.b : e.a, m);
+  }
   if (isFloatDT(d) && d !== 'float16' && e.op === 'add') {
     const m = asMul(e.a) ?? asMul(e.b);
     if (m) {
@@ -122,6 +128,7 @@ function binaryOp(cx: Cx, op: BinOp, d: DType, a: Val, b: Val): Val {
       return lift(cx, [a, b], 'i1', ([T], [x, y]) => `${fl ? 'fcmp' : 'icmp'} ${pred} ${T} ${x}, ${y}`);
     }
     case 'and': case 'or': case 'xor': return simple(op);
+    case 'dot4': throw new Error('codegen: dot4 is emitted by emitDot4Acc');
     default: return assertNever(op);
   }
 }

@@ -107,8 +107,13 @@ function epilogue(b: KernelBuilder, g: Group, value: Expr, idx: readonly Expr[])
   return cur;
 }
 
+/**
+ * The kernel of group `g` for `target` with the schedule's `knobs`. `vectorSinks` false makes
+ * the output stores scalar (OutputSink.vectorizable): the lowerings keep a scalar store path for
+ * sinks that cannot take vectors, which the op tests run through here too.
+ */
 export function lowerGroup(g: Group, target: TargetInfo,
-  knobs: Readonly<Record<string, number>> = {}): LoweredKernel {
+  knobs: Readonly<Record<string, number>> = {}, vectorSinks = true): LoweredKernel {
   const b = new KernelBuilder(target, knobs);
   const inputs = g.root.inputs.map((v) => (v ? b.access(v) : null));
   const finalOut = g.outputs[0];
@@ -117,7 +122,7 @@ export function lowerGroup(g: Group, target: TargetInfo,
     const target = i === 0 ? finalOut : v;
     const shape = b.shape(v);
     return {
-      dtype: target.type.dtype, shape, vectorizable: true,
+      dtype: target.type.dtype, shape, vectorizable: vectorSinks,
       store: (idx, value) => t.store(outBuf(target), offsetOf(idx, shape),
         i === 0 ? epilogue(b, g, value, idx) : value),
     };

@@ -12,8 +12,8 @@
 // compiler/frontend/onnx/ops/quant.ts), so the rewritten graph computes what onnxruntime's
 // integer kernels compute; the weights become constants of the centred values, so no run-time
 // dequantisation of weights remains; the quantize_linear keeps its output value.
-// NOTE: the anchors still run float32 arithmetic on integer values; int8 kernels with int32
-// accumulation (VNNI vpdpbusd) are TODO(#9).
+// NOTE: the next pass, integer-conv, turns the convolutions and gemms of this form into int8
+// kernels with int32 accumulation; matmul anchors still run float32 arithmetic on integers.
 
 import { constValues, makeConst } from '../../ir/const.js';
 import { type ConstData, type Func, type IdGen, isConst, makeValue, type Node,

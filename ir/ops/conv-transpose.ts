@@ -25,6 +25,7 @@ import {
 import { ATTR_RANGE, ceilDivExpr, checkDimEq, intAttr, intsAttr, prodExpr, requireFloat } from './attrs.js';
 import { isNonOverlapping, lowerNonOverlapping } from './conv-transpose-gemm.js';
 import { defineOps, type InferCtx } from './registry.js';
+import { Codes } from '../../compiler/diagnostics.js';
 
 interface TWindow {
   /** Empty when the kernel dims come from the weight's (possibly symbolic) shape. */
@@ -53,7 +54,8 @@ function inferConvTranspose(ins: readonly (TensorType | null)[], attrs: Attrs, c
   const x = requireFloat(ins, 0, 'conv_transpose input', ctx, 3, 5);
   const w = requireFloat(ins, 1, 'conv_transpose weight', ctx, 3, 5);
   const S = x.shape.length - 2;
-  if (w.shape.length !== S + 2) ctx.fail('KC0402', `weight rank ${w.shape.length} differs from input rank`);
+  if (w.shape.length !== S + 2) ctx.fail(Codes.SHAPE_INFERENCE,
+    `weight rank ${w.shape.length} differs from input rank`);
   const win = readTWindow(attrs, S);
   if (win.group <= 0) ctx.fail(ATTR_RANGE, `group ${win.group} must be positive`);
   const lens = [win.strides, win.dilations, win.outputPadding].map((v) => v.length);
@@ -65,12 +67,14 @@ function inferConvTranspose(ins: readonly (TensorType | null)[], attrs: Attrs, c
   }
   win.kernel.forEach((k, i) => {
     const d = w.shape[i + 2];
-    if (isStatic(d) && d !== k) ctx.fail('KC0402', `kernel ${k} differs from weight dim ${d} on axis ${i}`);
+    if (isStatic(d) && d !== k) ctx.fail(Codes.SHAPE_INFERENCE,
+      `kernel ${k} differs from weight dim ${d} on axis ${i}`);
   });
   const K = w.shape.slice(2).map((d, i) => win.kernel[i] ?? d);
   checkDimEq(x.shape[1], w.shape[0], 'input channels and weight dim 0', ctx, [0, 1]);
   const cinG = w.shape[0];
-  if (isStatic(cinG) && cinG % win.group !== 0) ctx.fail('KC0402', `channels ${cinG} not divisible by group`);
+  if (isStatic(cinG) && cinG % win.group !== 0) ctx.fail(Codes.SHAPE_INFERENCE,
+    `channels ${cinG} not divisible by group`);
   const bias = ins[2];
   const m = dimMul(w.shape[1], win.group);
   if (bias) checkDimEq(bias.shape[0] ?? 0, m, 'bias length and output channels', ctx, [2, 1]);

@@ -6,6 +6,7 @@ import './matmul.js';
 import './resize.js';
 import './conv-transpose.js';
 import './quant.js';
+import { ATTENTION_OPS } from './attention.js';
 import { CONTROL_OPS } from './control.js';
 import { CONV_OPS } from './conv.js';
 import { ELEMENTWISE_OPS } from './elementwise.js';
@@ -13,6 +14,7 @@ import { GATHER_OPS } from './gather.js';
 import { GENERATE_OPS } from './generate.js';
 import { NORM_OPS } from './norm.js';
 import { POOL_OPS } from './pool.js';
+import { QCONV_OPS } from './qconv.js';
 import { REDUCE_OPS } from './reduce.js';
 import { REDUCE_AXES_OPS } from './reduce-axes.js';
 import { LOSS_OPS } from './loss.js';
@@ -23,12 +25,31 @@ import { SELECT_OPS } from './select.js';
 import { SEQUENCE_OPS } from './sequence.js';
 import { SHAPE_OPS } from './shape.js';
 import { SLICE_OPS } from './slice.js';
+import { TILE_ONEHOT_OPS } from './tile-onehot.js';
 import { legacyOps, opTable, type OpDef, type Trait } from './registry.js';
 
+// One family per line (a new family is one added line).
 const FAMILIES: readonly (readonly OpDef[])[] = [
-  ELEMENTWISE_OPS, CONV_OPS, POOL_OPS, NORM_OPS, REDUCE_OPS, GENERATE_OPS, REDUCE_AXES_OPS, LOSS_OPS,
-  CUMULATIVE_OPS, SCATTER_OPS, GATHER_OPS, SLICE_OPS, SELECT_OPS, SHAPE_OPS, CONTROL_OPS, SEQUENCE_OPS,
+  ELEMENTWISE_OPS,
+  CONV_OPS,
+  POOL_OPS,
+  NORM_OPS,
+  REDUCE_OPS,
+  GENERATE_OPS,
+  REDUCE_AXES_OPS,
+  LOSS_OPS,
+  CUMULATIVE_OPS,
+  SCATTER_OPS,
+  GATHER_OPS,
+  SLICE_OPS,
+  SELECT_OPS,
+  SHAPE_OPS,
+  CONTROL_OPS,
+  SEQUENCE_OPS,
   RNN_OPS,
+  QCONV_OPS,
+  TILE_ONEHOT_OPS,
+  ATTENTION_OPS,
 ];
 
 export const OPS: ReadonlyMap<string, OpDef> = opTable([...FAMILIES.flat(), ...legacyOps()]);

@@ -7,13 +7,17 @@
 //   .info() -> { inputs: Io[], outputs: Io[] }   Io = { name, dtype: code, shape: (number|string)[] }
 //   .run([{ dtype, dims: number[], data: TypedArray }], maxIterations?, profile?)
 //       (profile true: the resolved array also has `profile`, the JSON of kestrel_profile_json)
-//       -> Promise<[{ dtype, dims, data: ArrayBuffer }]> & { cancel(): void }
+//       -> Promise<[{ dtype, dims, data: ArrayBuffer }]> & { id: number }
+//   .cancel(id)   cancels the run whose promise carries `id`, if it is still in flight
 //   .dispose()
 // inspect(path) -> { manifest: string, check: null | { code, message } }   (nothing is mapped)
 // Numbers for limits: 0 / absent = default; Infinity (or >= 2^64) = no limit. run()'s promise
-// carries cancel(): it cancels that run only (a kestrel_cancel_token per run, so a run still
-// waiting for the session is cancelled too, and other runs are not), rejecting it with KR0302;
-// calling it after the run settled does nothing.
+// carries the run's id for cancel(id): it cancels that run only (a kestrel_cancel_token per run,
+// so a run still waiting for the session is cancelled too, and other runs are not), rejecting it
+// with KR0302; an id that has settled does nothing. A run allocates nothing whose release waits
+// for V8's garbage collector but its output ArrayBuffers: a per-run native function (a cancel()
+// closure) would hold its callback data, napi reference and weak handle until a major collection,
+// and a small model's resident memory grew by about 10 MB before levelling off (bench/rss.mjs).
 // Lifetime: the C session lives in a ref-counted State shared by the JS object and every run in
 // flight. run() copies the input bytes on the JS thread, then runs on a thread of its own
 // (EnvRuns below). dispose() marks the state disposed, cancels its runs in flight (they reject
@@ -36,27 +40,23 @@
 #include <thread>
 #include <vector>
 
+#include "addon_common.h"
 #include "contract_generated.h"
 #include "kestrel_runtime.h"
 
 namespace {
 using namespace kestrel::code;  // the error codes of the generated runtime contract
 
-Napi::Error make_error(Napi::Env env, const std::string& code, const std::string& message) {
-  Napi::Error e = Napi::Error::New(env, message);
-  e.Set("code", Napi::String::New(env, code));
-  return e;
-}
-
-Napi::Error last_error(Napi::Env env) {
-  return make_error(env, kestrel_last_error_code(), kestrel_last_error_message());
-}
+using kestrel_addon::last_error;
+using kestrel_addon::make_error;
 
 struct State {
   kestrel_session* session = nullptr;
   int in_flight = 0;
   bool disposed = false;
-  std::vector<std::shared_ptr<kestrel_cancel_token>> tokens;  // of the runs in flight, for dispose()
+  // The runs in flight (their ids and tokens), for cancel(id) and dispose().
+  std::vector<std::pair<double, std::shared_ptr<kestrel_cancel_token>>> tokens;
+  double next_id = 0;  // exact in a double up to 2^53 runs
   ~State() { kestrel_unload(session); }
   void unload() {
     kestrel_unload(session);
@@ -64,7 +64,7 @@ struct State {
   }
   void run_finished(const kestrel_cancel_token* token) {
     for (size_t i = 0; i < tokens.size(); ++i) {
-      if (tokens[i].get() == token) {
+      if (tokens[i].second.get() == token) {
         tokens.erase(tokens.begin() + static_cast<std::ptrdiff_t>(i));
         break;
       }
@@ -76,8 +76,11 @@ struct State {
 class NativeSession : public Napi::ObjectWrap<NativeSession> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "NativeSession", {InstanceMethod("info", &NativeSession::Info),
-        InstanceMethod("run", &NativeSession::Run), InstanceMethod("dispose", &NativeSession::Dispose)});
+    return DefineClass(env, "NativeSession",
+                       {InstanceMethod("info", &NativeSession::Info),
+                        InstanceMethod("run", &NativeSession::Run),
+                        InstanceMethod("cancel", &NativeSession::Cancel),
+                        InstanceMethod("dispose", &NativeSession::Dispose)});
   }
 
   explicit NativeSession(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeSession>(info) {
@@ -156,8 +159,16 @@ class NativeSession : public Napi::ObjectWrap<NativeSession> {
   Napi::Value Dispose(const Napi::CallbackInfo& info) {
     if (!state_->disposed) {
       state_->disposed = true;
-      for (const auto& t : state_->tokens) kestrel_cancel_token_cancel(t.get());
+      for (const auto& t : state_->tokens) kestrel_cancel_token_cancel(t.second.get());
       if (state_->in_flight == 0) state_->unload();
+    }
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Cancel(const Napi::CallbackInfo& info) {
+    const double id = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : -1;
+    for (const auto& t : state_->tokens) {
+      if (t.first == id) kestrel_cancel_token_cancel(t.second.get());
     }
     return info.Env().Undefined();
   }
@@ -182,7 +193,8 @@ struct OwnedValue {
 struct RunJob {
   std::shared_ptr<State> state;  // keeps the C session alive while this run is in flight
   std::vector<OwnedValue> inputs;
-  std::shared_ptr<kestrel_cancel_token> token;  // shared with the promise's cancel() and dispose()
+  std::shared_ptr<kestrel_cancel_token> token;  // shared with cancel(id) and dispose()
+  double id = 0;
   kestrel_run_options options;
   napi_deferred deferred = nullptr;
   kestrel_outputs* outputs = nullptr;
@@ -302,7 +314,7 @@ class EnvRuns : public std::enable_shared_from_this<EnvRuns> {
       }
     }
     ++job->state->in_flight;
-    job->state->tokens.push_back(job->token);
+    job->state->tokens.emplace_back(job->id, job->token);
     if (unsettled_++ == 0) napi_ref_threadsafe_function(env, tsfn_);
   }
 
@@ -424,14 +436,11 @@ Napi::Value NativeSession::Run(const Napi::CallbackInfo& info) {
   }
   std::shared_ptr<kestrel_cancel_token> token(kestrel_cancel_token_new(), kestrel_cancel_token_free);
   if (!token) throw make_error(env, kOutOfMemory, "out of memory");
-  Napi::Function cancel = Napi::Function::New(env, [token](const Napi::CallbackInfo& ci) -> Napi::Value {
-    kestrel_cancel_token_cancel(token.get());
-    return ci.Env().Undefined();
-  }, "cancel");
   auto job = std::make_shared<RunJob>();
   job->state = state_;
   job->inputs = std::move(inputs);
   job->token = token;
+  job->id = state_->next_id++;
   kestrel_run_options_init(&job->options);
   job->options.max_iterations = arg_u64(info, 1);
   job->options.cancel = token.get();
@@ -442,32 +451,9 @@ Napi::Value NativeSession::Run(const Napi::CallbackInfo& info) {
   napi_value promise_value;
   if (napi_create_promise(env, &job->deferred, &promise_value) != napi_ok) throw Napi::Error::New(env);
   Napi::Promise promise(env, promise_value);
-  promise.Set("cancel", cancel);
+  promise.Set("id", Napi::Number::New(env, job->id));
   env.GetInstanceData<std::shared_ptr<EnvRuns>>()->get()->Start(env, job);
   return promise;
-}
-
-// inspect(path) -> { manifest: string, check: null | { code, message } }: reads and checks the
-// artifact without mapping it (kestrel_read_manifest); `check` is why kestrel_load would refuse it
-// on this host (kestrel_check_artifact), or null. Throws Error{code} when the file itself is bad.
-Napi::Value Inspect(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!info[0].IsString()) throw make_error(env, kArtifactInvalid, "path must be a string");
-  const std::string path = info[0].As<Napi::String>().Utf8Value();
-  char* json = nullptr;
-  if (kestrel_read_manifest(path.c_str(), &json) != KESTREL_OK) throw last_error(env);
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("manifest", Napi::String::New(env, json));
-  kestrel_free_string(json);
-  if (kestrel_check_artifact(path.c_str()) == KESTREL_OK) {
-    o.Set("check", env.Null());
-  } else {
-    Napi::Object c = Napi::Object::New(env);
-    c.Set("code", kestrel_last_error_code());
-    c.Set("message", kestrel_last_error_message());
-    o.Set("check", c);
-  }
-  return o;
 }
 
 // Per environment: the run registry (instance data), cancelled and released by the environment's
@@ -491,7 +477,7 @@ void InitRuns(Napi::Env env) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitRuns(env);
   exports.Set("NativeSession", NativeSession::Define(env));
-  exports.Set("inspect", Napi::Function::New(env, Inspect));
+  exports.Set("inspect", Napi::Function::New(env, kestrel_addon::Inspect));
   return exports;
 }
 

@@ -125,7 +125,7 @@ Status parse_device(const char* device, int* ordinal) {
     *ordinal = std::stoi(d.substr(5));
     return Ok();
   }
-  return Fail("KR0401", "unknown device '" + d + "' (cpu, cuda, cuda:N)");
+  return Fail(code::kOptionsInvalid, "unknown device '" + d + "' (cpu, cuda, cuda:N)");
 }
 
 Status CudaDevice::check(cuda::CUresult r, const char* call, const std::string& what) const {

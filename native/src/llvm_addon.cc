@@ -41,6 +41,7 @@ CompileOptions compileOptions(const Napi::CallbackInfo& info, bool assembly) {
   Napi::Value lvl = o.Get("optLevel");
   opts.optLevel = lvl.IsNumber() ? lvl.As<Napi::Number>().Int32Value() : 3;
   opts.assembly = assembly || o.Get("assembly").ToBoolean().Value();
+  opts.sanitizeAddress = str(o, "sanitize") == "address";
   return opts;
 }
 

@@ -2,6 +2,17 @@
 // object file or assembly for a (triple, cpu, features) TargetMachine; in one call (compileIR)
 // or step by step on a ModuleHandle (parse+verify, optimise, print, emit) for the pipeline.
 //
+// AddressSanitizer (CompileOptions.sanitizeAddress, for `npm run test:asan`): after the O-level
+// pipeline, as clang places it, every defined function gets `sanitize_address` and LLVM 14's
+// function pass (AddressSanitizerPass) checks each load, store and memory intrinsic against the
+// shadow memory of the process. Only the function pass runs: the module pass would add
+// asan.module_ctor to llvm.global_ctors (it calls __asan_init and registers instrumented
+// globals), and an artifact may have no initialisers (the loader refuses them). The ASan runtime
+// is initialised by the sanitised process that loads the artifact; the object leaves
+// __asan_report_*, __asan_mem* undefined for ld.so to bind to it (x86-64 and AArch64 Linux use a
+// constant shadow offset, so no shadow-base global is referenced). Stack use-after-return is off
+// (it would reference the runtime's option global and fake stacks); globals carry no redzones.
+//
 // Requires: the IR was written for LLVM 14 (typed pointers). Guarantees: no LLVM call here
 // aborts the process on bad IR — parse and verifier errors are returned as text. Each call uses
 // its own LLVMContext, so concurrent calls from different threads do not share state; the target
@@ -30,6 +41,8 @@
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Target/TargetOptions.h"
+#include "llvm/Transforms/Instrumentation/AddressSanitizer.h"
+#include "llvm/Transforms/Instrumentation/AddressSanitizerOptions.h"
 #include "cpu_features.h"
 
 namespace kestrel_llvm {
@@ -106,6 +119,29 @@ void optimize(llvm::Module& mod, llvm::TargetMachine* tm, int optLevel) {
   mpm.run(mod, mam);
 }
 
+void instrumentAddress(llvm::Module& mod, llvm::TargetMachine* tm) {
+  for (llvm::Function& f : mod) {
+    if (!f.isDeclaration()) f.addFnAttr(llvm::Attribute::SanitizeAddress);
+  }
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PassBuilder pb(tm);
+  mam.registerPass([] { return llvm::ASanGlobalsMetadataAnalysis(); });  // the function pass needs it
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  llvm::AddressSanitizerOptions opts;
+  opts.UseAfterReturn = llvm::AsanDetectStackUseAfterReturnMode::Never;
+  llvm::ModulePassManager mpm;
+  mpm.addPass(llvm::RequireAnalysisPass<llvm::ASanGlobalsMetadataAnalysis, llvm::Module>());
+  mpm.addPass(llvm::createModuleToFunctionPassAdaptor(llvm::AddressSanitizerPass(opts)));
+  mpm.run(mod, mam);
+}
+
 }  // namespace
 
 // Shared with llvm_data.cc: runs codegen for `mod` on `tm` into `out`.
@@ -135,6 +171,7 @@ struct ModuleHandle {
   llvm::LLVMContext ctx;  // declared before `mod`, so it outlives it
   std::unique_ptr<llvm::Module> mod;
   int optLevel = 3;
+  bool sanitizeAddress = false;
   bool optimized = false, emitted = false;
 };
 
@@ -146,6 +183,7 @@ std::string parseModule(const CompileOptions& opts, ModulePtr* out) {
   h->tm = makeTargetMachine(opts.triple, opts.cpu, opts.features, opts.optLevel, &err);
   if (!h->tm) return "no target for '" + opts.triple + "': " + err;
   h->optLevel = opts.optLevel;
+  h->sanitizeAddress = opts.sanitizeAddress;
   llvm::SMDiagnostic diag;
   auto buf = llvm::MemoryBuffer::getMemBuffer(opts.ir, "kestrel-module", false);
   h->mod = llvm::parseIR(buf->getMemBufferRef(), diag, h->ctx);
@@ -167,6 +205,7 @@ std::string parseModule(const CompileOptions& opts, ModulePtr* out) {
 std::string optimizeModule(ModuleHandle& h) {
   if (h.optimized || h.emitted) return "module already optimised or emitted";
   optimize(*h.mod, h.tm.get(), h.optLevel);
+  if (h.sanitizeAddress) instrumentAddress(*h.mod, h.tm.get());
   h.optimized = true;
   return "";
 }

@@ -19,6 +19,9 @@ struct CompileOptions {
   std::string ir, triple, cpu, features;
   int optLevel = 3;
   bool assembly = false;  // emit assembly text instead of an ELF object
+  // Instrument every function with AddressSanitizer after optimisation (see llvm_backend.cc):
+  // the object then needs the ASan runtime already in the loading process.
+  bool sanitizeAddress = false;
 };
 
 struct DataSection {

@@ -1,4 +1,10 @@
 // Storage pool implementation (see pool.h).
+//
+// Under AddressSanitizer (the KESTREL_SANITIZE build) the pool poisons what no tensor may touch: a
+// block's slack past the requested bytes while it is handed out, and the whole block while it is
+// cached. A size class rounds a request up by as much as 25%, and a cached block is live memory to
+// malloc, so without this an instrumented kernel (KESTREL_SANITIZE_KERNELS) that overran a tensor
+// into its slack, or kept writing a freed one, would go unseen.
 #include "pool.h"
 
 #include <unistd.h>
@@ -7,9 +13,39 @@
 #include <fstream>
 #include <string>
 
+#if defined(__SANITIZE_ADDRESS__)
+#define KESTREL_POOL_POISON 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define KESTREL_POOL_POISON 1
+#endif
+#endif
+#ifdef KESTREL_POOL_POISON
+#include <sanitizer/asan_interface.h>
+#endif
+
 namespace kestrel {
 
 namespace {
+
+// [p, p + n) may be touched again / may not (no-ops without ASan, and for device memory).
+void unpoison(const uint8_t* p, size_t n, bool host) {
+#ifdef KESTREL_POOL_POISON
+  if (host) ASAN_UNPOISON_MEMORY_REGION(p, n);
+#else
+  (void)p, (void)n, (void)host;
+#endif
+}
+
+void poison(const uint8_t* p, size_t n, bool host) {
+#ifdef KESTREL_POOL_POISON
+  if (host) ASAN_POISON_MEMORY_REGION(p, n);
+#else
+  (void)p, (void)n, (void)host;
+#endif
+}
+
+size_t block_bytes(size_t size_class) { return (size_class + 63) / 64 * 64; }
 
 // A cgroup limit file's value in bytes, or 0 when absent, "max" or unreadable.
 uint64_t cgroup_limit(const char* path) {
@@ -59,8 +95,11 @@ uint8_t* Pool::obtain(size_t bytes) {
 }
 
 void Pool::give_back(uint8_t* p) {
-  if (source_) source_->give_back(p);
-  else std::free(p);
+  if (source_) {
+    source_->give_back(p);
+  } else {
+    std::free(p);  // ASan's free accepts a block the pool poisoned (its own shadow replaces ours)
+  }
 }
 
 size_t Pool::size_class(uint64_t bytes) {
@@ -89,7 +128,7 @@ Status Pool::allocate(uint64_t bytes, const std::string& what, std::shared_ptr<S
   } else {
     lock.unlock();
     // aligned_alloc wants a size that is a multiple of the alignment.
-    data = obtain((cls + 63) / 64 * 64);
+    data = obtain(block_bytes(cls));
     lock.lock();
     if (!data) {
       return Fail(code::kOutOfMemory, what + ": the system refused " + std::to_string(cls) + " bytes");
@@ -98,6 +137,8 @@ Status Pool::allocate(uint64_t bytes, const std::string& what, std::shared_ptr<S
   }
   live_ += cls;
   lock.unlock();
+  unpoison(data, bytes, !source_);
+  poison(data + bytes, block_bytes(cls) - bytes, !source_);
   auto s = std::make_shared<Storage>();
   s->data = data;
   s->size_class = cls;
@@ -107,6 +148,7 @@ Status Pool::allocate(uint64_t bytes, const std::string& what, std::shared_ptr<S
 }
 
 void Pool::release(uint8_t* data, size_t size_class) {
+  poison(data, block_bytes(size_class), !source_);
   std::lock_guard<std::mutex> lock(mu_);
   live_ -= size_class;
   free_[size_class].push_back(data);

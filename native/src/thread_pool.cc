@@ -28,6 +28,8 @@ constexpr int64_t kStraggleNs = 100000;
 constexpr int64_t kSerialNs = 20000000;
 constexpr int64_t kSerialMaxNs = 160000000;
 constexpr uint32_t kCalmJobs = 256;
+// Loops predicted to take less than this much work of one thread run inline (see the header).
+constexpr int64_t kInlineNs = 8000;
 
 inline void relax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -177,13 +179,46 @@ void ThreadPool::note_wait(int64_t own_ns, uint32_t own_chunks, int64_t wait_ns,
   contended_until_.store(now + serial_ns_, std::memory_order_relaxed);  // workers stop spinning
 }
 
+ThreadPool::Cost* ThreadPool::cost_of(kestrel_task_fn fn) {
+  const uintptr_t h = reinterpret_cast<uintptr_t>(fn);
+  const size_t start = static_cast<size_t>((h >> 4) ^ (h >> 14)) % costs_.size();
+  for (size_t probe = 0; probe < 8; ++probe) {
+    Cost& c = costs_[(start + probe) % costs_.size()];
+    kestrel_task_fn seen = c.fn.load(std::memory_order_relaxed);
+    if (seen == fn) return &c;
+    if (seen == nullptr && c.fn.compare_exchange_strong(seen, fn, std::memory_order_relaxed)) return &c;
+    if (seen == fn) return &c;  // another thread claimed the slot for the same function
+  }
+  return nullptr;  // table crowded: no estimate, the loop is shared
+}
+
+void ThreadPool::learn(Cost* cost, int64_t elapsed_ns, int64_t n, int threads) {
+  if (cost) cost->ns_per_iter.store(static_cast<float>(elapsed_ns) * threads / n, std::memory_order_relaxed);
+}
+
+// Runs the loop on the caller when its predicted work is small; false when it should be shared.
+bool ThreadPool::run_small(Cost* cost, kestrel_task_fn fn, void* closure, int64_t n) {
+  const float per = cost ? cost->ns_per_iter.load(std::memory_order_relaxed) : 0.0f;
+  if (per <= 0.0f || static_cast<double>(per) * static_cast<double>(n) >= kInlineNs) return false;
+  const int64_t t0 = now_ns();
+  fn(closure, 0, n);
+  learn(cost, now_ns() - t0, n, 1);
+  return true;
+}
+
 void ThreadPool::parallel_for(kestrel_task_fn fn, void* closure, int64_t n) {
   if (n <= 0) return;
   const uint32_t chunks =
       static_cast<uint32_t>(std::min<int64_t>(n, static_cast<int64_t>(threads()) * kChunksPerThread));
-  std::unique_lock<std::mutex> call(call_mu_, std::defer_lock);
-  if (chunks == 1 || t_in_parallel || serial_now() || !call.try_lock()) {
-    fn(closure, 0, n);  // nothing to share, nested, serial mode, or the pool serves another caller
+  if (chunks == 1 || t_in_parallel || serial_now()) {
+    fn(closure, 0, n);  // nothing to share, nested, or serial mode
+    return;
+  }
+  Cost* const cost = cost_of(fn);
+  if (run_small(cost, fn, closure, n)) return;
+  std::unique_lock<std::mutex> call(call_mu_, std::try_to_lock);
+  if (!call.owns_lock()) {
+    fn(closure, 0, n);  // the pool serves another caller right now
     return;
   }
   const int64_t start = now_ns();
@@ -208,6 +243,7 @@ void ThreadPool::parallel_for(kestrel_task_fn fn, void* closure, int64_t n) {
   wait_done(chunks);
   const int64_t end = now_ns();
   note_wait(own_done - start, own_chunks, end - own_done, end);
+  learn(cost, end - start, n, threads());
 }
 
 std::shared_ptr<ThreadPool> ThreadPool::shared(int threads) {

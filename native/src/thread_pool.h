@@ -36,12 +36,21 @@
 // kCalmJobs parallel loops without a straggle the period falls back to kSerialNs. On a quiet
 // machine no loop straggles and nothing changes.
 //
+// Small loops run inline. Per task function the pool keeps the work one iteration took (ns of one
+// thread), learned from its previous calls: a loop predicted below kInlineNs runs on the caller
+// without publishing a job (sharing it would save at most half of a few microseconds, and costs
+// the publication, the claims and the wait). A function not seen before runs shared, and its time
+// teaches the estimate. The table is a fixed open-addressed array of (fn, estimate) slots updated
+// with relaxed atomics: a race only gives a stale estimate, which decides where a loop runs,
+// never what it computes.
+//
 // One parallel_for at a time per pool: a second caller (another session or thread) that finds the
 // pool busy runs its loop inline, and a nested call (from inside a chunk, detected with a
 // thread-local flag) runs inline rather than deadlocking.
 #ifndef KESTREL_THREAD_POOL_H_
 #define KESTREL_THREAD_POOL_H_
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -106,6 +115,15 @@ class ThreadPool {
   bool spin_until(Ready ready, int64_t budget_ns);
   int64_t spin_budget(int64_t quiet_ns) const;
   void note_wait(int64_t own_ns, uint32_t own_chunks, int64_t wait_ns, int64_t now);
+
+  struct Cost {
+    std::atomic<kestrel_task_fn> fn{nullptr};
+    std::atomic<float> ns_per_iter{0};  // 0: not measured yet
+  };
+  std::array<Cost, 1024> costs_;
+  Cost* cost_of(kestrel_task_fn fn);
+  bool run_small(Cost* cost, kestrel_task_fn fn, void* closure, int64_t n);
+  static void learn(Cost* cost, int64_t elapsed_ns, int64_t n, int threads);
 };
 
 }  // namespace kestrel

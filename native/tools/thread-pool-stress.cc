@@ -55,7 +55,7 @@ bool caller(kestrel::ThreadPool* pool, int jobs, uint32_t seed) {
   return true;
 }
 
-// Serial mode (thread_pool.h, "Stragglers"): once a chunk run by another thread holds a loop far
+// Serial mode (thread_pool.h, "Serial mode"): once a chunk run by another thread holds a loop far
 // longer than the caller's own chunks took, the pool says it is serial and the next loop runs
 // inline on the caller. Retries until a straggle is seen (a worker may be asleep when a loop
 // starts, or the caller descheduled).

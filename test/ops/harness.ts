@@ -1,20 +1,20 @@
-// Test harness for op records without the rest of the pipeline: builds a LowerCtx by hand
-// (inputs as param buffers, outputs as plain-store sinks at the flat row-major index), runs
-// `infer` + `lower`, wraps the body in a tir Kernel and executes it with a small reference
-// interpreter (ir/tir-interp.ts did not exist when this was written; swap it in when it does).
+// Test harness for op records without the rest of the pipeline: `runOp` runs `infer`, lowers the
+// node through the compiler's own kernel lowering (compiler/lower/kernel.ts via lower-node.ts:
+// buffers and scalar parameters as the compiler binds them, the default element loop for
+// compute lowerings) and executes the kernel with a small reference interpreter, cross-checked
+// against ir/tir-interp.ts. Inputs and outputs are float32 (typed-run.ts handles other dtypes).
 // The interpreter also checks the tir rules the kernels must keep: loads/stores in bounds,
 // constant extents for vectorize/unroll, no parallel inside parallel, no loops inside vectorize.
 // 'vectorize' loops run lane by lane, which matches the vector semantics for lane-independent
 // bodies (the only kind the lowerings emit).
 
-import type { Atom, Dim } from '../../ir/dim.js';
+import type { Dim } from '../../ir/dim.js';
 import { evalDim, isStatic, sym } from '../../ir/dim.js';
 import type { DType } from '../../ir/dtype.js';
 import type { Attrs, TensorType } from '../../ir/graph.js';
 import { getOp } from '../../ir/ops/index.js';
-import type { LowerCtx, OutputSink, TensorAccess } from '../../ir/te.js';
 import type { Buffer, Expr, Kernel, Stmt } from '../../ir/tir.js';
-import * as t from '../../ir/tir-build.js';
+import { bufferRoles, lowerNode } from './lower-node.js';
 
 export interface InSpec {
   readonly data: Float32Array;
@@ -65,38 +65,23 @@ export function runOp(
   ins.forEach((s) => s?.dims?.forEach((d, i) => {
     if (!isStatic(d) && d.terms.length === 1 && d.terms[0].atoms.length === 1) env.set(d.key, s.shape[i]);
   }));
-  let counter = 0;
-  const dimExpr = dimToExpr;
-  const accesses =
-    ins.map((s, i) => (s ? access(t.buffer(`in${i}`, 'float32'), inTypes[i]!.shape.map(dimExpr)) : null));
-  const outShapes = outTypes.map((ty) => ty.shape.map((d) => evalDimIn(d, env)));
-  const outBufs = outTypes.map((_, i) => t.buffer(`out${i}`, 'float32'));
-  const sinks: OutputSink[] = outTypes.map((ty, i) => {
-    const shape = ty.shape.map(dimExpr);
-    return { dtype: 'float32', shape, vectorizable: opts.vectorizable ?? true,
-      store: (idx, v) => t.store(outBufs[i], t.flatIndex(idx, shape), v) };
-  });
-  const ctx: LowerCtx = {
-    attrs, inputs: accesses, inTypes, outTypes, outputs: sinks,
+  const low = lowerNode(op, inTypes.map((type) => (type ? { type } : null)), attrs, outTypes, {
+    knobs: opts.knobs, scalarSinks: opts.vectorizable === false,
     target: { arch: 'x86_64', vectorLanes: opts.lanes ?? 16, threads: 2 },
-    knobs: opts.knobs ?? {}, dim: dimExpr,
-    fresh: (h, dtype = 'int64') => t.variable(`${h}_${counter++}`, dtype),
-    scratch: (h, dtype) => t.buffer(`${h}_${counter++}`, dtype, 'local'),
-  };
-  const low = getOp(op)!.lower!(ctx);
-  const body = low.kind === 'kernel' ? low.body : computeNest(sinks[0], low.at, ctx);
-  const buffers = [...accesses.filter((a): a is TensorAccess => !!a).map((a) => a.buffer!), ...outBufs];
-  const scalars = [...env.keys()].map((k) => t.variable(k));
-  const kernel: Kernel = { name: op, buffers, scalars, body };
-  const mem = new Map<string, Float32Array>();
-  ins.forEach((s, i) => s && mem.set(`in${i}`, s.data));
-  const outputs = outShapes.map((sh, i) => {
-    const a = new Float32Array(sh.reduce((x, y) => x * y, 1)).fill(NaN);
-    mem.set(`out${i}`, a);
-    return a;
   });
-  new Interp(mem, env).stmt(body, false, false);
-  if (sharedInterp) crossCheck(kernel, ins, outputs, [...env.values()]);
+  const outShapes = outTypes.map((ty) => ty.shape.map((d) => evalDim(d, env)));
+  const outputs = outShapes.map((sh) => new Float32Array(sh.reduce((x, y) => x * y, 1)).fill(NaN));
+  const arrays = bufferRoles(low).map((b) => (b.kind === 'in' ? ins[b.index]!.data : outputs[b.index]));
+  const scalars = low.symbols.map((s) => {
+    const v = env.get(s);
+    if (v === undefined) throw new Error(`harness: no value for symbol '${s}'`);
+    return v;
+  });
+  const kernel: Kernel = { ...low.kernel, name: op };
+  const mem = new Map<string, Float32Array>(kernel.buffers.map((b, k) => [b.name, arrays[k]]));
+  const vars = new Map(kernel.scalars.map((v, k) => [v.name, scalars[k]]));
+  new Interp(mem, vars).stmt(kernel.body, false, false);
+  if (sharedInterp) crossCheck(kernel, arrays, outputs, scalars);
   return { outputs, shapes: outShapes, kernel };
 }
 
@@ -106,41 +91,13 @@ const interpPath = '../../ir/tir-interp.js';
 export const sharedInterp: RunKernel | undefined = await import(/* @vite-ignore */ interpPath)
   .then((m: { runKernel?: RunKernel }) => m.runKernel, () => undefined);
 
-function crossCheck(k: Kernel, ins: readonly (InSpec | null)[], outs: Float32Array[],
+/** Runs `k` on fresh copies of the output arrays with ir/tir-interp.ts; outputs must agree. */
+function crossCheck(k: Kernel, arrays: readonly Float32Array[], outs: readonly Float32Array[],
   scalars: number[]): void {
-  const copies = outs.map((o) => new Float32Array(o.length).fill(NaN));
-  const bufs = [...ins.filter((s): s is InSpec => !!s).map((s) => s.data), ...copies];
-  const status = sharedInterp!(k, bufs, scalars);
+  const copies = new Map(outs.map((o) => [o, new Float32Array(o.length).fill(NaN)]));
+  const status = sharedInterp!(k, arrays.map((a) => copies.get(a) ?? a), scalars);
   if (status !== 0) throw new Error(`ir/tir-interp: kernel returned status ${status}`);
-  copies.forEach((c, i) => expectClose(c, outs[i]));
-}
-
-function access(buf: Buffer, shape: readonly Expr[]): TensorAccess {
-  return { dtype: 'float32', shape, buffer: buf, at: (idx) => t.load(buf, t.flatIndex(idx, shape)) };
-}
-
-function computeNest(sink: OutputSink, at: (idx: readonly Expr[]) => Expr, ctx: LowerCtx): Stmt {
-  const vars = sink.shape.map((_, i) => ctx.fresh(`i${i}`));
-  let s = sink.store(vars, at(vars));
-  for (let i = vars.length - 1; i >= 0; i--) s = t.loop(vars[i], sink.shape[i], s);
-  return s;
-}
-
-const evalDimIn = (d: Dim, env: Map<string, number>): number => evalDim(d, env);
-
-/** A symbolic dim as an int64 expression over one scalar variable per symbol. */
-function dimToExpr(d: Dim): Expr {
-  if (isStatic(d)) return t.imm(d);
-  let acc: Expr = t.imm(d.constant);
-  for (const term of d.terms) {
-    acc = t.add(acc, term.atoms.reduce<Expr>((p, a) => t.mul(p, atomToExpr(a)), t.imm(term.coef)));
-  }
-  return acc;
-}
-
-function atomToExpr(a: Atom): Expr {
-  if (a.kind === 'var') return t.variable(a.name);
-  return t.binary(a.kind, dimToExpr(a.a), dimToExpr(a.b));
+  outs.forEach((o) => expectClose(copies.get(o)!, o));
 }
 
 /** Minimal reference interpreter for tir (float32 rounding, int64 as JS numbers). */

@@ -11,11 +11,9 @@ import type { DType, TypedArrayOf } from '../../ir/dtype.js';
 import type { Attrs, TensorType } from '../../ir/graph.js';
 import { NOT_A_SCALAR, TOPK_K_OUT_OF_RANGE } from '../../ir/ops/select.js';
 import { getOp } from '../../ir/ops/index.js';
-import type { LowerCtx, OutputSink, TensorAccess } from '../../ir/te.js';
 import { newTypedArray, runKernel } from '../../ir/tir-interp.js';
-import * as t from '../../ir/tir-build.js';
-import type { Expr, Kernel, Var } from '../../ir/tir.js';
 import { inferOp, rand, runOp } from './harness.js';
+import { bufferRoles, lowerNode } from './lower-node.js';
 
 interface TIn { dtype: DType; data: TypedArrayOf; shape: number[]; dims?: Dim[] }
 interface TOut { outs: TypedArrayOf[]; shapes: number[][]; status: number }
@@ -28,7 +26,10 @@ const bool = (data: boolean[]): TIn =>
   ({ dtype: 'bool', data: Uint8Array.from(data.map(Number)), shape: [data.length] });
 const nums = (a: TypedArrayOf): number[] => Array.from(a as ArrayLike<number | bigint>, Number);
 
-/** Runs `op` with typed inputs; `counts[i]` is the run-time value of count input i. */
+/**
+ * Runs `op` with typed inputs through the compiler's kernel lowering (lower-node.ts); `counts[i]`
+ * is the run-time value of count input i (a symbol, as a data symbol is in a compiled model).
+ */
 function runTyped(op: string, ins: readonly TIn[], attrs: Attrs, counts: Record<number, number> = {}): TOut {
   const env = new Map<string, number>();
   ins.forEach((s) => s.dims?.forEach((d, i) => { if (!isStatic(d)) env.set(d.key, s.shape[i]); }));
@@ -44,48 +45,13 @@ function runTyped(op: string, ins: readonly TIn[], attrs: Attrs, counts: Record<
     fresh: (h) => sym(h),
     require: () => undefined,
   });
-  const vars = new Map<string, Var>();
-  const dimExpr = (d: Dim): Expr => {
-    if (isStatic(d)) return t.imm(d);
-    // Every symbol here is a plain variable.
-    let acc: Expr = t.imm(d.constant);
-    for (const term of d.terms) {
-      acc = t.add(acc, term.atoms.reduce<Expr>((p, a) => {
-        if (a.kind !== 'var') throw new Error('runTyped: plain symbols only');
-        if (!vars.has(a.name)) vars.set(a.name, t.variable(`s_${vars.size}`));
-        return t.mul(p, vars.get(a.name)!);
-      }, t.imm(term.coef)));
-    }
-    return acc;
-  };
-  const inBufs = ins.map((s, i) => t.buffer(`in${i}`, s.dtype));
-  const accesses: TensorAccess[] = ins.map((s, i) => {
-    const shape = inTypes[i].shape.map(dimExpr);
-    return { dtype: s.dtype, shape, buffer: inBufs[i],
-      at: (idx) => t.load(inBufs[i], t.flatIndex(idx, shape)) };
-  });
-  const outBufs = outTypes.map((ty, i) => t.buffer(`out${i}`, ty.dtype));
-  const sinks: OutputSink[] = outTypes.map((ty, i) => {
-    const shape = ty.shape.map(dimExpr);
-    return { dtype: ty.dtype, shape, vectorizable: true,
-      store: (idx, v) => t.store(outBufs[i], t.flatIndex(idx, shape), v) };
-  });
-  let n = 0;
-  const ctx: LowerCtx = {
-    attrs, inputs: accesses, inTypes, outTypes, outputs: sinks,
-    target: { arch: 'x86_64', vectorLanes: 8, threads: 2 }, knobs: {}, dim: dimExpr,
-    fresh: (h, dtype = 'int64') => t.variable(`${h}_${n++}`, dtype),
-    scratch: (h, dtype) => t.buffer(`${h}_${n++}`, dtype, 'local'),
-  };
-  const low = getOp(op)!.lower!(ctx);
-  if (low.kind !== 'kernel') throw new Error('expected a kernel');
+  const low = lowerNode(op, inTypes.map((type) => ({ type })), attrs, outTypes,
+    { target: { arch: 'x86_64', vectorLanes: 8, threads: 2 } });
   const shapes = outTypes.map((ty) => ty.shape.map((d) => evalDim(d, env)));
   const outs =
     outTypes.map((ty, i) => newTypedArray(ty.dtype, Math.max(0, shapes[i].reduce((a, b) => a * b, 1))));
-  const kernel: Kernel = { name: op, buffers: [...inBufs, ...outBufs], scalars: [...vars.values()],
-    body: low.body };
-  const status = runKernel(kernel, [...ins.map((s) => s.data), ...outs],
-    [...vars.keys()].map((k) => env.get(k)!));
+  const arrays = bufferRoles(low).map((b) => (b.kind === 'in' ? ins[b.index].data : outs[b.index]));
+  const status = runKernel(low.kernel, arrays, low.symbols.map((k) => env.get(k)!));
   return { outs, shapes, status };
 }
 

@@ -17,6 +17,11 @@ import { runProgram, type Ort, type PlainTensor } from './program.js';
 // Empty since the Resize, ConvTranspose and quantized ops landed: every model is matched.
 const EXPECTED_FAILURES: Readonly<Record<string, { code: string; why: string }>> = {};
 
+// Each test compiles a whole model with an empty cache and runs both runtimes on every data set:
+// yolo_tiny takes 100-140 s on two shared cores, and ran past the global 300 s when the machine was
+// also building native code.
+const MODEL_TIMEOUT_MS = 900_000;
+
 const models = (): string[] => readdirSync(join(sharedDir(), 'models')).sort();
 
 const dataSets = (dir: string): PlainTensor[][] =>
@@ -76,6 +81,6 @@ describe('kestrel/ort runs a program written for onnxruntime-node', () => {
           expect(c.ok, `${name} data set ${k} output ${out}: ${c.message}`).toBe(true);
         }
       });
-    });
+    }, MODEL_TIMEOUT_MS);
   }
 });

@@ -35,9 +35,10 @@ function section(text: string, step: string): string | undefined {
 
 /** What each step's dump must show (its printable form). */
 const SHOWS: Readonly<Record<string, RegExp>> = {
-  'eliminate-identity': /= conv\(/, 'fuse-qdq': /= conv\(/, 'fold-batchnorm': /= conv\(/,
+  'eliminate-identity': /= conv\(/, 'fuse-qdq': /= conv\(/, 'integer-conv': /= conv\(/,
+  'integer-max-pool': /= conv\(/, 'fold-batchnorm': /= conv\(/, 'fuse-swish': /= conv\(/,
   'pad-conv-inputs': /= pad2d\(/,
-  'coalesce-transpose': /= conv\(/,
+  'coalesce-transpose': /= conv\(/, 'fuse-attention': /= conv\(/,
   'pack-conv-weights': /packedOc=16/, 'pack-matmul-weights': /gemm\(.*\$fc_w_panels.*packedLanes=16/,
   fuse: /kernel %.* = conv\(.*\n\s+\+ %.* = relu\(/,
   'assign-layouts': /OIHW16o/, schedule: /conv\+relu 'conv1' \[conv, default\] \{conv\.vec=/,

@@ -13,12 +13,13 @@ import type { ConvertCtx } from '../context.js';
 import { integerConv } from './qlinear.js';
 import { centred, multiplier, requantize } from './quant.js';
 import { row, type ConverterRow } from './types.js';
+import { Codes } from '../../../diagnostics.js';
 
 const f = Math.fround;
 
 function ins(ctx: ConvertCtx, n: number, required: readonly number[]): (Value | null)[] {
   const v = Array.from({ length: n }, (_, i) => ctx.optInput(i));
-  for (const i of required) if (!v[i]) ctx.fail('KC0402', `input ${i} is required`);
+  for (const i of required) if (!v[i]) ctx.fail(Codes.SHAPE_INFERENCE, `input ${i} is required`);
   return v;
 }
 

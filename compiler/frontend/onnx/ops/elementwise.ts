@@ -119,14 +119,17 @@ function cast(ctx: ConvertCtx): Value[] {
   return ctx.result('cast', [ctx.input(0)], { to });
 }
 
-/** Dropout at inference is identity; a requested mask or training mode is unsupported. */
+/** Dropout at inference is identity, its mask all true; training mode is unsupported. */
 function dropout(ctx: ConvertCtx): Value[] {
-  if (ctx.outputNames[1]) ctx.unsupported('Dropout mask output');
   const training = ctx.optInput(2);
   if (training && (!training.data || training.data.bytes.some((b) => b !== 0))) {
     ctx.unsupported('Dropout in training mode');
   }
-  return ctx.result('identity', [ctx.input(0)], {});
+  const [y] = ctx.result('identity', [ctx.input(0)], {});
+  if (!ctx.outputNames[1]) return [y];
+  const [shape] = ctx.emit('shape', [ctx.input(0)], {});
+  const value = { dtype: 'bool' as const, shape: [1], bytes: new Uint8Array([1]) };
+  return [y, ctx.emit('constant_of_shape', [shape], { value }, [ctx.outputNames[1]])[0]];
 }
 
 export const ELEMENTWISE_ROWS: readonly ConverterRow[] = [
@@ -142,5 +145,5 @@ export const ELEMENTWISE_ROWS: readonly ConverterRow[] = [
   row('Cast', ['cast'], cast),
   row('Where', ['where'], (ctx) => ctx.result('where', [ctx.input(0), ctx.input(1), ctx.input(2)], {})),
   row('Identity', ['identity'], (ctx) => ctx.result('identity', [ctx.input(0)], {})),
-  row('Dropout', ['identity'], dropout),
+  row('Dropout', ['identity', 'shape', 'constant_of_shape'], dropout),
 ];

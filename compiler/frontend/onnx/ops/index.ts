@@ -3,6 +3,7 @@
 // family file listed here). Guarantees: the table is frozen; lookups never consult prototypes.
 
 import { MICROSOFT_ROWS } from './contrib.js';
+import { ATTENTION_ROWS } from './attention-onnx.js';
 import { CONTROL_ROWS } from './control.js';
 import { CONV_TRANSPOSE_ROWS } from './conv-transpose.js';
 import { CUMULATIVE_ROWS } from './cumulative.js';
@@ -21,6 +22,7 @@ import { SCATTER_ROWS } from './scatter.js';
 import { SELECT_ROWS } from './select.js';
 import { SEQUENCE_ROWS } from './sequence.js';
 import { SHAPE_ROWS } from './shape.js';
+import { TILE_ONEHOT_ROWS } from './tile-onehot.js';
 import type { ConverterEntry, ConverterRow } from './types.js';
 
 export type { Converter, ConverterEntry, ConverterRow } from './types.js';
@@ -36,7 +38,8 @@ export const CONVERTERS: ReadonlyMap<string, readonly ConverterEntry[]> = build(
   ...ELEMENTWISE_ROWS, ...NN_ROWS, ...LINALG_ROWS, ...SHAPE_ROWS,
   ...REDUCE_ROWS, ...INDEXING_ROWS, ...GENERATE_ROWS, ...CONTROL_ROWS, ...RNN_ROWS,
   ...SELECT_ROWS, ...SEQUENCE_ROWS, ...RESIZE_ROWS, ...CONV_TRANSPOSE_ROWS, ...QUANT_ROWS, ...QLINEAR_ROWS,
-  ...LOSS_ROWS, ...CUMULATIVE_ROWS, ...SCATTER_ROWS,
+  ...LOSS_ROWS, ...CUMULATIVE_ROWS, ...SCATTER_ROWS, ...TILE_ONEHOT_ROWS,
+  ...ATTENTION_ROWS,
 ]);
 
 /** Converter tables of the other domains kestrel reads, each its own table (opsets of that domain). */

@@ -11,6 +11,7 @@ import type { ConvertCtx } from '../context.js';
 import { CONV_NAMES, kernelOf } from './nn.js';
 import { centred, multiplier, requantize } from './quant.js';
 import { row, type ConverterRow } from './types.js';
+import { Codes } from '../../../diagnostics.js';
 
 /** The exact accumulator of a convolution of centred x and w (+ int32 bias), float32. */
 export function integerConv(ctx: ConvertCtx, x: Value, zx: Value | null, w: Value, zw: Value | null,
@@ -28,14 +29,16 @@ function integerMatMul(ctx: ConvertCtx, a: Value, za: Value | null, b: Value, zb
 
 function qlinearConv(ctx: ConvertCtx): Value[] {
   const [x, sx, zx, w, sw, zw, sy, zy] = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => ctx.optInput(i));
-  if (!x || !sx || !w || !sw || !sy) return ctx.fail('KC0402', 'QLinearConv needs x, scales and w');
+  if (!x || !sx || !w || !sw || !sy) return ctx.fail(Codes.SHAPE_INFERENCE,
+    'QLinearConv needs x, scales and w');
   const acc = integerConv(ctx, x, zx, w, zw, ctx.optInput(8));
   return requantize(ctx, acc, multiplier(ctx, sx, sw, sy), zy, 1);
 }
 
 function qlinearMatMul(ctx: ConvertCtx): Value[] {
   const [a, sa, za, b, sb, zb, sy, zy] = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => ctx.optInput(i));
-  if (!a || !sa || !b || !sb || !sy) return ctx.fail('KC0402', 'QLinearMatMul needs a, b and their scales');
+  if (!a || !sa || !b || !sb || !sy) return ctx.fail(Codes.SHAPE_INFERENCE,
+    'QLinearMatMul needs a, b and their scales');
   const acc = integerMatMul(ctx, a, za, b, zb);
   return requantize(ctx, acc, multiplier(ctx, sa, sb, sy), zy, Math.max(ctx.rank(acc) - 1, 0));
 }

@@ -13,6 +13,7 @@ import { constValues } from '../../../../ir/const.js';
 import { valuesOf } from '../../../../ir/values.js';
 import type { ConvertCtx } from '../context.js';
 import { row, type ConverterRow } from './types.js';
+import { Codes } from '../../../diagnostics.js';
 
 const MODES = ['nearest', 'linear', 'cubic'];
 const COORDS = ['half_pixel', 'half_pixel_symmetric', 'pytorch_half_pixel', 'align_corners', 'asymmetric',
@@ -127,15 +128,15 @@ function withLength(ctx: ConvertCtx, v: Value | null, n: number): Value | null {
 
 function emitResize(ctx: ConvertCtx, x: Value, form: Form, axes: number[], scales0: Value | null,
   sizes0: Value | null, roi0: Value | null): Value[] {
-  if (!scales0 && !sizes0) ctx.fail('KC0402', 'needs scales or sizes');
-  if (scales0 && sizes0) ctx.fail('KC0402', 'takes scales or sizes, not both');
+  if (!scales0 && !sizes0) ctx.fail(Codes.SHAPE_INFERENCE, 'needs scales or sizes');
+  if (scales0 && sizes0) ctx.fail(Codes.SHAPE_INFERENCE, 'takes scales or sizes, not both');
   let [scales, sizes] = [withLength(ctx, scales0, axes.length), withLength(ctx, sizes0, axes.length)];
   const roi = withLength(ctx, roi0, 2 * axes.length);
   const policy = ctx.opset >= 18 ? choice(ctx, 'keep_aspect_ratio_policy', POLICIES, 'stretch') : 'stretch';
   if (sizes && policy !== 'stretch') [scales, sizes] = keepAspect(ctx, x, sizes, axes, policy);
   else if (scales && !scales.data) sizes = sizesFromScales(ctx, x, scales, axes);
   else if (scales && constValues(scales.data!).some((s) => !(s > 0 && Number.isFinite(s)))) {
-    ctx.fail('KC0401', `scales must be positive and finite, got [${constValues(scales.data!)}]`);
+    ctx.fail(Codes.ATTRIBUTE, `scales must be positive and finite, got [${constValues(scales.data!)}]`);
   }
   const same = roi || policy !== 'stretch' ? new Set<number>()
     : unchangedAxes(ctx, x, form, axes, scales, sizes);
@@ -157,7 +158,8 @@ function resize(ctx: ConvertCtx): Value[] {
   const axes = axesOf(ctx, ctx.rank(x));
   if (legacy) return emitResize(ctx, x, form, axes, ctx.input(1), null, null);
   const roi = form.coord === 'tf_crop_and_resize' ? present(ctx, 1) : null;
-  if (form.coord === 'tf_crop_and_resize' && !roi) ctx.fail('KC0402', 'tf_crop_and_resize needs roi');
+  if (form.coord === 'tf_crop_and_resize' && !roi) ctx.fail(Codes.SHAPE_INFERENCE,
+    'tf_crop_and_resize needs roi');
   return emitResize(ctx, x, form, axes, present(ctx, 2), present(ctx, 3), roi);
 }
 

@@ -28,6 +28,10 @@ constexpr int64_t kStraggleNs = 100000;
 constexpr int64_t kSerialNs = 20000000;
 constexpr int64_t kSerialMaxNs = 160000000;
 constexpr uint32_t kCalmJobs = 256;
+// Straggles within kCalmJobs parallel loops of each other that start serial mode: a single one is
+// often a passing load (another runtime's threads spinning down, a daemon), a repeated one a
+// neighbour that stays.
+constexpr uint32_t kStragglesForSerial = 3;
 // Loops predicted to take less than this much work of one thread run inline (see the header).
 constexpr int64_t kInlineNs = 8000;
 
@@ -170,11 +174,14 @@ bool ThreadPool::serial_now() const {
 void ThreadPool::note_wait(int64_t own_ns, uint32_t own_chunks, int64_t wait_ns, int64_t now) {
   if (own_chunks == 0) return;  // no chunk duration to compare with
   if (wait_ns < kStraggleNs || wait_ns <= 2 * (own_ns / own_chunks)) {
-    if (++calm_jobs_ >= kCalmJobs) serial_ns_ = 0;
+    if (++calm_jobs_ >= kCalmJobs) serial_ns_ = 0, straggles_ = 0;
     return;
   }
-  serial_ns_ = calm_jobs_ < kCalmJobs && serial_ns_ > 0 ? std::min(serial_ns_ * 2, kSerialMaxNs) : kSerialNs;
+  const bool recent = calm_jobs_ < kCalmJobs;
   calm_jobs_ = 0;
+  straggles_ = recent ? straggles_ + 1 : 1;
+  if (straggles_ < kStragglesForSerial) return;  // a one-off: the other load may be gone already
+  serial_ns_ = serial_ns_ > 0 ? std::min(serial_ns_ * 2, kSerialMaxNs) : kSerialNs;
   serial_until_.store(now + serial_ns_, std::memory_order_relaxed);
   contended_until_.store(now + serial_ns_, std::memory_order_relaxed);  // workers stop spinning
 }

@@ -30,11 +30,13 @@
 // shares the cores) holds the whole loop until that thread runs again, a scheduler time slice
 // later: one such chunk per kernel costs more than the second thread ever gains. The caller
 // notices it: after running its own chunks it waited for the others longer than two of its own
-// chunks took (and at least kStraggleNs). The pool then runs loops inline on the caller for
-// a while (serial mode: the other threads sleep and leave the cores to the neighbour), starting at
-// kSerialNs and doubling on every straggle that follows a serial period, up to kSerialMaxNs; after
-// kCalmJobs parallel loops without a straggle the period falls back to kSerialNs. On a quiet
-// machine no loop straggles and nothing changes.
+// chunks took (and at least kStraggleNs). After kStragglesForSerial such straggles, each within
+// kCalmJobs parallel loops of the one before (a single straggle is often a passing load, such as
+// another runtime's threads spinning down in the same process), the pool runs loops inline on the
+// caller for a while (serial mode: the other threads sleep and leave the cores to the neighbour),
+// starting at kSerialNs and doubling on every straggle that follows a serial period, up to
+// kSerialMaxNs; after kCalmJobs parallel loops without a straggle all of it is forgotten. On a
+// quiet machine no loop straggles and nothing changes.
 //
 // Small loops run inline. Per task function the pool keeps the work one iteration took (ns of one
 // thread), learned from its previous calls: a loop predicted below kInlineNs runs on the caller
@@ -103,6 +105,7 @@ class ThreadPool {
   std::atomic<int64_t> contended_until_{0};  // steady-clock ns; spin briefly until then
   std::atomic<int64_t> serial_until_{0};     // steady-clock ns; loops run inline until then
   int64_t serial_ns_ = 0;                    // length of the next serial period (under call_mu_)
+  uint32_t straggles_ = 0;                   // straggles in a row, < kCalmJobs apart (under call_mu_)
   uint32_t calm_jobs_ = 0;                   // parallel loops since the last straggle (under call_mu_)
   uint32_t job_ = 0;                         // last job id (under call_mu_)
 

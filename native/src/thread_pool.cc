@@ -22,16 +22,6 @@ constexpr int64_t kContendedSpinNs = 2000;  // while the pool is marked contende
 constexpr int64_t kGapNs = 100000;
 constexpr int64_t kContendedNs = 20000000;
 constexpr int kPollEvery = 64;  // pauses between clock reads
-// Serial mode after a straggling loop (see the header): its first period, its cap, and how many
-// parallel loops without a straggle reset it. A wait shorter than kStraggleNs never counts.
-constexpr int64_t kStraggleNs = 100000;
-constexpr int64_t kSerialNs = 20000000;
-constexpr int64_t kSerialMaxNs = 160000000;
-constexpr uint32_t kCalmJobs = 256;
-// Straggles within kCalmJobs parallel loops of each other that start serial mode: a single one is
-// often a passing load (another runtime's threads spinning down, a daemon), a repeated one a
-// neighbour that stays.
-constexpr uint32_t kStragglesForSerial = 3;
 // Loops predicted to take less than this much work of one thread run inline (see the header).
 constexpr int64_t kInlineNs = 8000;
 
@@ -163,29 +153,6 @@ void ThreadPool::wait_done(uint32_t chunks) {
   caller_waiting_.store(false, std::memory_order_relaxed);
 }
 
-bool ThreadPool::serial_now() const {
-  return now_ns() < serial_until_.load(std::memory_order_relaxed);
-}
-
-// Called by the caller of a parallel loop after it: `own_ns` running its `own_chunks` chunks,
-// `wait_ns` waiting for the chunks of the other threads. Without descheduling that wait is at most
-// about one chunk (the last one another thread claimed); a straggle is a wait of more than two.
-// The two-chunk limit is wide enough for unevenly sized chunks.
-void ThreadPool::note_wait(int64_t own_ns, uint32_t own_chunks, int64_t wait_ns, int64_t now) {
-  if (own_chunks == 0) return;  // no chunk duration to compare with
-  if (wait_ns < kStraggleNs || wait_ns <= 2 * (own_ns / own_chunks)) {
-    if (++calm_jobs_ >= kCalmJobs) serial_ns_ = 0, straggles_ = 0;
-    return;
-  }
-  const bool recent = calm_jobs_ < kCalmJobs;
-  calm_jobs_ = 0;
-  straggles_ = recent ? straggles_ + 1 : 1;
-  if (straggles_ < kStragglesForSerial) return;  // a one-off: the other load may be gone already
-  serial_ns_ = serial_ns_ > 0 ? std::min(serial_ns_ * 2, kSerialMaxNs) : kSerialNs;
-  serial_until_.store(now + serial_ns_, std::memory_order_relaxed);
-  contended_until_.store(now + serial_ns_, std::memory_order_relaxed);  // workers stop spinning
-}
-
 ThreadPool::Cost* ThreadPool::cost_of(kestrel_task_fn fn) {
   const uintptr_t h = reinterpret_cast<uintptr_t>(fn);
   const size_t start = static_cast<size_t>((h >> 4) ^ (h >> 14)) % costs_.size();
@@ -217,8 +184,8 @@ void ThreadPool::parallel_for(kestrel_task_fn fn, void* closure, int64_t n) {
   if (n <= 0) return;
   const uint32_t chunks =
       static_cast<uint32_t>(std::min<int64_t>(n, static_cast<int64_t>(threads()) * kChunksPerThread));
-  if (chunks == 1 || t_in_parallel || serial_now()) {
-    fn(closure, 0, n);  // nothing to share, nested, or serial mode
+  if (chunks == 1 || t_in_parallel) {
+    fn(closure, 0, n);  // nothing to share, or nested
     return;
   }
   Cost* const cost = cost_of(fn);
@@ -244,13 +211,10 @@ void ThreadPool::parallel_for(kestrel_task_fn fn, void* closure, int64_t n) {
     wake_.notify_all();
   }
   t_in_parallel = true;
-  const uint32_t own_chunks = participate(base);
+  participate(base);
   t_in_parallel = false;
-  const int64_t own_done = now_ns();
   wait_done(chunks);
-  const int64_t end = now_ns();
-  note_wait(own_done - start, own_chunks, end - own_done, end);
-  learn(cost, end - start, n, threads());
+  learn(cost, now_ns() - start, n, threads());
 }
 
 std::shared_ptr<ThreadPool> ThreadPool::shared(int threads) {

@@ -26,18 +26,6 @@
 // (sequentially consistent flag store, then re-check) plus a mutex around the notify, so no
 // wake-up is lost.
 //
-// Stragglers. A chunk claimed by a thread that the OS then deschedules (a busy neighbour process
-// shares the cores) holds the whole loop until that thread runs again, a scheduler time slice
-// later: one such chunk per kernel costs more than the second thread ever gains. The caller
-// notices it: after running its own chunks it waited for the others longer than two of its own
-// chunks took (and at least kStraggleNs). After kStragglesForSerial such straggles, each within
-// kCalmJobs parallel loops of the one before (a single straggle is often a passing load, such as
-// another runtime's threads spinning down in the same process), the pool runs loops inline on the
-// caller for a while (serial mode: the other threads sleep and leave the cores to the neighbour),
-// starting at kSerialNs and doubling on every straggle that follows a serial period, up to
-// kSerialMaxNs; after kCalmJobs parallel loops without a straggle all of it is forgotten. On a
-// quiet machine no loop straggles and nothing changes.
-//
 // Small loops run inline. Per task function the pool keeps the work one iteration took (ns of one
 // thread), learned from its previous calls: a loop predicted below kInlineNs runs on the caller
 // without publishing a job (sharing it would save at most half of a few microseconds, and costs
@@ -75,8 +63,6 @@ class ThreadPool {
 
   void parallel_for(kestrel_task_fn fn, void* closure, int64_t n);
   int threads() const { return static_cast<int>(workers_.size()) + 1; }
-  // Whether loops run inline now because one straggled (see "Stragglers" above).
-  bool serial_now() const;
 
   // The process-wide pool with `threads` threads (<= 0: hardware concurrency), shared by every
   // session that asks for that many: several sessions then do not keep separate sets of workers
@@ -103,10 +89,6 @@ class ThreadPool {
   std::atomic<int> sleepers_{0};           // workers asleep (or about to sleep) on wake_
   std::atomic<bool> caller_waiting_{false};
   std::atomic<int64_t> contended_until_{0};  // steady-clock ns; spin briefly until then
-  std::atomic<int64_t> serial_until_{0};     // steady-clock ns; loops run inline until then
-  int64_t serial_ns_ = 0;                    // length of the next serial period (under call_mu_)
-  uint32_t straggles_ = 0;                   // straggles in a row, < kCalmJobs apart (under call_mu_)
-  uint32_t calm_jobs_ = 0;                   // parallel loops since the last straggle (under call_mu_)
   uint32_t job_ = 0;                         // last job id (under call_mu_)
 
   void worker();
@@ -117,7 +99,6 @@ class ThreadPool {
   template <typename Ready>
   bool spin_until(Ready ready, int64_t budget_ns);
   int64_t spin_budget(int64_t quiet_ns) const;
-  void note_wait(int64_t own_ns, uint32_t own_chunks, int64_t wait_ns, int64_t now);
 
   struct Cost {
     std::atomic<kestrel_task_fn> fn{nullptr};

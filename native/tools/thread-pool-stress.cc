@@ -4,11 +4,9 @@
 // run exactly once, and the call must return only after all of them ran. Prints "ok <jobs>" and
 // exits 0, or names the first violation and exits 1. Used by test/vm/thread-pool.test.ts.
 //   thread-pool-stress [threads] [jobs per caller] [callers]
-//   thread-pool-stress straggle   (serial mode after a straggling chunk)
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
-#include <string>
 #include <thread>
 #include <vector>
 
@@ -55,52 +53,9 @@ bool caller(kestrel::ThreadPool* pool, int jobs, uint32_t seed) {
   return true;
 }
 
-// Serial mode (thread_pool.h, "Serial mode"): once a chunk run by another thread holds a loop far
-// longer than the caller's own chunks took, the pool says it is serial and the next loop runs
-// inline on the caller. Retries until a straggle is seen (a worker may be asleep when a loop
-// starts, or the caller descheduled).
-struct StraggleJob {
-  std::thread::id caller;
-  std::atomic<int> foreign{0};  // chunks run by other threads
-  bool stall;
-};
-
-void straggle_task(void* closure, int64_t, int64_t) {
-  StraggleJob* job = static_cast<StraggleJob*>(closure);
-  if (std::this_thread::get_id() == job->caller) {  // 50 µs of work: time for a worker to join
-    const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(50);
-    while (std::chrono::steady_clock::now() < until) {}
-    return;
-  }
-  job->foreign.fetch_add(1);
-  if (job->stall) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-}
-
-int straggle() {
-  kestrel::ThreadPool pool(2);
-  for (int attempt = 0; attempt < 200; ++attempt) {
-    StraggleJob slow{std::this_thread::get_id(), {}, true};
-    pool.parallel_for(straggle_task, &slow, 8);
-    // No straggle when the caller itself was descheduled long enough to cover the stall.
-    if (slow.foreign.load() == 0 || !pool.serial_now()) continue;
-    StraggleJob next{std::this_thread::get_id(), {}, false};
-    pool.parallel_for(straggle_task, &next, 8);
-    if (!pool.serial_now()) continue;  // the serial period ended first (a descheduled caller)
-    if (next.foreign.load() != 0) {
-      std::printf("a loop right after a straggle ran %d chunks on another thread\n", next.foreign.load());
-      return 1;
-    }
-    std::printf("ok serial after straggle\n");
-    return 0;
-  }
-  std::printf("no straggle was ever detected\n");
-  return 1;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc > 1 && std::string(argv[1]) == "straggle") return straggle();
   const int threads = argc > 1 ? std::atoi(argv[1]) : 4;
   const int jobs = argc > 2 ? std::atoi(argv[2]) : 2000;
   const int callers = argc > 3 ? std::atoi(argv[3]) : 3;

@@ -19,9 +19,4 @@ describe('thread pool', () => {
     }
   });
 
-  it('runs loops on the caller alone after a chunk of another thread straggled', () => {
-    expect(existsSync(tool), `${tool} is missing: run npm run build:native`).toBe(true);
-    const out = execFileSync(tool, ['straggle'], { encoding: 'utf8', timeout: 60_000 });
-    expect(out.trim()).toBe('ok serial after straggle');
-  });
 });

@@ -17,7 +17,7 @@ import {
   readWindow,
 } from './attrs.js';
 import {
-  MAX_UNROLLED_WIDTH_TILES, choose, crossesEnd, interiorCols, interiorRows, rowUsers,
+  MAX_UNROLLED_WIDTH_TILES, crossesEnd, rowUsers, tiledReduction,
 } from './window-interior.js';
 
 /**
@@ -80,14 +80,9 @@ export function lowerDepthwise(ctx: LowerCtx): Lowering {
     KW <= 3 ? 'unroll' : 'serial');
     return rows ? ifThen(inBounds(ih, H, check[0], check[1]), body) : body;
   };
-  const reduction = (rows: boolean, cols: boolean): Stmt =>
-    seq(users.map((_, r) => inputRow(r, rows, cols)));
   const geo = { rb, wt, TH, TWV, OH, OW, H, W, KH, KW, sH, sW, dH, dW, pT, pL, check, rowTail: false,
     colTail };
-  const colsIn = interiorCols(geo);
-  const byCols = (rows: boolean): Stmt =>
-    choose(colsIn, () => reduction(rows, false), () => reduction(rows, true));
-  const red = choose(interiorRows(geo), () => byCols(false), () => byCols(true));
+  const red = tiledReduction(geo, users.length, inputRow);
   const v = load(acc, accAt(th));
   const st = out.store([n, c, ohRaw, ow], bias ? add(v, bias.at([c])) : v);
   const ok = [rowTail ? lt(ohRaw, OH) : null, colTail ? lt(ow, OW) : null].filter((e): e is Expr => !!e);

@@ -20,7 +20,7 @@ import {
 import { lowestValue } from '../dtype.js';
 import { type Window, ceilDivExpr, constOf, inBounds, isZero, knob, prodExpr } from './attrs.js';
 import {
-  MAX_UNROLLED_WIDTH_TILES, choose, crossesEnd, interiorCols, interiorRows, rowUsers,
+  MAX_UNROLLED_WIDTH_TILES, crossesEnd, rowUsers, tiledReduction,
 } from './window-interior.js';
 
 /** Rows per tile by default (also the schedule stage's, compiler/schedule/families/pool.ts). */
@@ -64,14 +64,9 @@ export function lowerMaxPool2d(ctx: LowerCtx, win: Window, pads: readonly Expr[]
     KW <= 3 ? 'unroll' : 'serial');
     return rows ? ifThen(inBounds(ih, H, check[0], check[1]), body) : body;
   };
-  const reduction = (rows: boolean, cols: boolean): Stmt =>
-    seq(users.map((_, r) => inputRow(r, rows, cols)));
   const geo = { rb, wt, TH, TWV, OH, OW, H, W, KH, KW, sH, sW, dH, dW, pT, pL, check, rowTail: false,
     colTail };
-  const colsIn = interiorCols(geo);
-  const byCols = (rows: boolean): Stmt =>
-    choose(colsIn, () => reduction(rows, false), () => reduction(rows, true));
-  const red = choose(interiorRows(geo), () => byCols(false), () => byCols(true));
+  const red = tiledReduction(geo, users.length, inputRow);
   const st = out.store([n, c, ohRaw, ow], load(acc, accAt(th)));
   const ok = [rowTail ? lt(ohRaw, OH) : null, colTail ? lt(ow, OW) : null].filter((e): e is Expr => !!e);
   const fin = lanes(ok.length ? ifThen(ok.reduce((a, b) => and(a, b)), st) : st,

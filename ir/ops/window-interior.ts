@@ -8,7 +8,7 @@
 // when no side needs checking; otherwise a conjunction of uniform (per-tile) comparisons.
 
 import type { Expr, Stmt } from '../tir.js';
-import { add, and, ge, ifThen, imm, le, lt, min, mul, sub } from '../tir-build.js';
+import { add, and, ge, ifThen, imm, le, lt, min, mul, seq, sub } from '../tir-build.js';
 import { constOf } from './attrs.js';
 
 /** Width tiles a kernel unrolls (each copy's masks then fold to constants) when there are this few. */
@@ -81,4 +81,20 @@ export function rowUsers(TH: number, KH: number, sH: number, dH: number): [numbe
 export function choose(cond: Expr, a: () => Stmt, b: () => Stmt): Stmt {
   if (cond.kind === 'const') return cond.value ? a() : b();
   return ifThen(cond, a(), b());
+}
+
+/**
+ * The reduction of a row-shared window tile (depthwise conv, 2-D max pool): `inputRow(r, rows,
+ * cols)` for each of the `inputRows` input rows the tile reads, with row checks (`rows`) only
+ * where a tap row can leave the image and column masks (`cols`) only where a tap column can;
+ * interior tiles get neither.
+ */
+export function tiledReduction(g: TileGeometry, inputRows: number,
+  inputRow: (r: number, rows: boolean, cols: boolean) => Stmt): Stmt {
+  const reduction = (rows: boolean, cols: boolean): Stmt =>
+    seq(Array.from({ length: inputRows }, (_, r) => inputRow(r, rows, cols)));
+  const colsIn = interiorCols(g);
+  const byCols = (rows: boolean): Stmt =>
+    choose(colsIn, () => reduction(rows, false), () => reduction(rows, true));
+  return choose(interiorRows(g), () => byCols(false), () => byCols(true));
 }

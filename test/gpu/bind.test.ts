@@ -47,18 +47,14 @@ describe('GPU launches compute what their kernel computes', () => {
     it(name, () => {
       const r = runOp(op, ins, attrs);
       const k = r.kernel;
-      const inputs = ins.filter((x): x is InSpec => x !== null).map((x) => x.data);
-      const outs = r.outputs.map((o) => new Float32Array(o.length).fill(NaN));
-      const scalars = k.scalars.map((v) => {
-        const at = ins.flatMap((x) => (x?.dims ?? []).map((d, i) => [d, x!.shape[i]] as const))
-          .find(([d]) => typeof d !== 'number' && d.key === v.name);
-        if (!at) throw new Error(`no value for scalar ${v.name}`);
-        return at[1];
-      });
+      const buffers = r.roles.map((b) => (b.kind === 'in' ? ins[b.index]!.data
+        : new Float32Array(r.outputs[b.index]!.length).fill(NaN)));
       for (const threads of [1, 3, 64, 5000]) {
-        const mem = runLaunches(k, [...inputs, ...outs], scalars, threads);
-        mem.slice(inputs.length).forEach((o, i) => expect(o, `${threads} threads, output ${i}`)
-          .toEqual(r.outputs[i]));
+        const mem = runLaunches(k, buffers, r.scalars, threads);
+        r.roles.forEach((b, i) => {
+          if (b.kind !== 'out') return;
+          expect(mem[i], `${threads} threads, output ${b.index}`).toEqual(r.outputs[b.index]);
+        });
       }
     });
   }

@@ -27,6 +27,10 @@ export interface RunOut {
   readonly outputs: Float32Array[];
   readonly shapes: number[][];
   readonly kernel: Kernel;
+  /** The kernel's scalar arguments (values of its symbols), in `kernel.scalars` order. */
+  readonly scalars: readonly number[];
+  /** What each of `kernel.buffers` is: an input or an output, by index. */
+  readonly roles: readonly { readonly kind: 'in' | 'out'; readonly index: number }[];
 }
 
 export function rand(n: number, seed = 1): Float32Array {
@@ -71,7 +75,8 @@ export function runOp(
   });
   const outShapes = outTypes.map((ty) => ty.shape.map((d) => evalDim(d, env)));
   const outputs = outShapes.map((sh) => new Float32Array(sh.reduce((x, y) => x * y, 1)).fill(NaN));
-  const arrays = bufferRoles(low).map((b) => (b.kind === 'in' ? ins[b.index]!.data : outputs[b.index]));
+  const roles = bufferRoles(low);
+  const arrays = roles.map((b) => (b.kind === 'in' ? ins[b.index]!.data : outputs[b.index]));
   const scalars = low.symbols.map((s) => {
     const v = env.get(s);
     if (v === undefined) throw new Error(`harness: no value for symbol '${s}'`);
@@ -82,7 +87,7 @@ export function runOp(
   const vars = new Map(kernel.scalars.map((v, k) => [v.name, scalars[k]]));
   new Interp(mem, vars).stmt(kernel.body, false, false);
   if (sharedInterp) crossCheck(kernel, arrays, outputs, scalars);
-  return { outputs, shapes: outShapes, kernel };
+  return { outputs, shapes: outShapes, kernel, scalars, roles };
 }
 
 // The project's reference interpreter, when present: every kernel is run by both and must agree.

@@ -13,6 +13,7 @@
 
 import { isStatic, type Dim } from '../../../../ir/dim.js';
 import type { Value } from '../../../../ir/graph.js';
+import { Codes } from '../../../diagnostics.js';
 import { type ConvertCtx, int64Data } from '../context.js';
 import { row, type ConverterRow } from './types.js';
 
@@ -28,7 +29,7 @@ const scalar = (a: Att, v: number): Value => a.ctx.scalar(a.dt, v);
 /** [B, S, h*d] -> [B, h, S, d]; 4-D inputs pass through. */
 function heads(a: Att, x: Value, attr: string): Value {
   if (x.type.shape.length === 4) return x;
-  if (x.type.shape.length !== 3) a.ctx.fail('KC0402', `Attention inputs must be 3-D or 4-D`);
+  if (x.type.shape.length !== 3) a.ctx.fail(Codes.SHAPE_INFERENCE, `Attention inputs must be 3-D or 4-D`);
   if (!a.ctx.attrs.has(attr)) a.ctx.attrs.fail(attr, 'is required for 3-D inputs');
   const h = a.ctx.attrs.int(attr);
   return op1(a, 'transpose', [op1(a, 'reshape', [x, i64(a, [0, 0, h, -1])])], { perm: [0, 2, 1, 3] });

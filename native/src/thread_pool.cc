@@ -111,9 +111,8 @@ bool ThreadPool::wait_for_job(uint32_t seen, uint64_t* state) {
 }
 
 // Claims and runs chunks of the job `state` was read from until none is left (or the job is
-// over); returns how many it ran. The fields are validated by the claim: see the seqlock
-// paragraph in the header.
-uint32_t ThreadPool::participate(uint64_t state) {
+// over). The fields are validated by the claim: see the seqlock paragraph in the header.
+void ThreadPool::participate(uint64_t state) {
   const kestrel_task_fn fn = fn_.load(std::memory_order_relaxed);
   void* const closure = closure_.load(std::memory_order_relaxed);
   const int64_t n = n_.load(std::memory_order_relaxed);
@@ -121,15 +120,13 @@ uint32_t ThreadPool::participate(uint64_t state) {
   std::atomic_thread_fence(std::memory_order_acquire);
   const uint32_t job = job_of(state);
   uint64_t cur = state_.load(std::memory_order_relaxed);
-  uint32_t ran = 0;
   for (;;) {
-    if (job_of(cur) != job || chunk_of(cur) >= chunks) return ran;  // kClosed >= any chunk count
+    if (job_of(cur) != job || chunk_of(cur) >= chunks) return;  // kClosed >= any chunk count
     if (!state_.compare_exchange_weak(cur, cur + 1, std::memory_order_acq_rel, std::memory_order_relaxed)) {
       continue;
     }
     run_chunk(fn, closure, n, chunks, chunk_of(cur));
     finish_chunk(chunks);
-    ++ran;
     cur = state_.load(std::memory_order_relaxed);
   }
 }

@@ -93,7 +93,7 @@ class ThreadPool {
 
   void worker();
   bool wait_for_job(uint32_t seen, uint64_t* state);
-  uint32_t participate(uint64_t state);
+  void participate(uint64_t state);
   void finish_chunk(uint32_t chunks);
   void wait_done(uint32_t chunks);
   template <typename Ready>

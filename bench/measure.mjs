@@ -1,6 +1,10 @@
 // Timing for bench/run.mjs: several runtimes (variants) measured in one process, in alternating
 // blocks (each variant runs `block` times back to back; the order of the variants rotates every
 // round, so each one follows each other one equally often), after a warm-up, reported as medians.
+// Before each block the process idles `gapMs`: onnxruntime's intra-op threads keep spinning for
+// about 20 ms after its last run (default options), and without the pause the next block's runtime
+// would be timed against those spinning threads on the same cores, which no user of either
+// runtime sees. The spinning between a runtime's own back-to-back runs is kept.
 // The number of rounds comes from a quick first timing, so that a case takes about `budgetMs`.
 // In neighbour mode every round is run twice, once quiet and once beside a busy process (a
 // CPU-bound child, idle while quiet), alternating which goes first, so that quiet and busy
@@ -22,9 +26,10 @@ async function timeRun(run) {
 }
 
 /** One round: each variant `block` times, starting with variant `first`; times into `samples`. */
-async function round(variants, first, block, samples) {
+async function round(variants, first, block, samples, gapMs) {
   for (let v = 0; v < variants.length; v++) {
     const { name, run } = variants[(first + v) % variants.length];
+    if (gapMs > 0) await new Promise((res) => setTimeout(res, gapMs));
     for (let i = 0; i < block; i++) samples[name].push(await timeRun(run));
   }
 }
@@ -81,13 +86,13 @@ function chooseRounds(variants, estimates, opts, phases) {
 }
 
 /**
- * Measures `variants` ({name, run}) as the header says; opts {block, runs?, budgetMs, neighbour?}.
+ * Measures `variants` ({name, run}) as the header says; opts {block, gapMs, runs?, budgetMs, neighbour?}.
  * Returns { runs (timed runs per variant and phase), quiet: name -> median ms, busy? (same) }.
  */
 export async function measureCase(variants, opts) {
   const probe = emptySamples(variants);
   for (const v of variants) for (let i = 0; i < WARMUP; i++) await v.run();
-  await round(variants, 0, PROBE, probe);
+  await round(variants, 0, PROBE, probe, opts.gapMs);
   const phases = opts.neighbour ? ['quiet', 'busy'] : ['quiet'];
   const rounds = chooseRounds(variants, medians(probe), opts, phases.length);
   const block = opts.runs ? Math.min(opts.block, opts.runs) : opts.block;
@@ -99,7 +104,7 @@ export async function measureCase(variants, opts) {
     for (let p = 0; p < phases.length; p++) {
       const phase = phases[(done + p) % phases.length];
       await opts.neighbour?.busy(phase === 'busy');
-      await round(variants, done % variants.length, block, samples[phase]);
+      await round(variants, done % variants.length, block, samples[phase], opts.gapMs);
     }
     await opts.neighbour?.busy(false);
     done++;

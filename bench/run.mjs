@@ -32,17 +32,20 @@ import { args, opt, shared } from './args.mjs';
 
 if (args.includes('--help') || args.includes('-h')) {
   console.log(`usage: npm run bench -- [--models a,b] [--runs N] [--threads 2] [--budget SECONDS]
-                     [--neighbour] [--markdown FILE] [--note FILE]
+                     [--gap MS] [--neighbour] [--markdown FILE] [--note FILE]
   --models a,b     only these models of <shared>/models (default: every case of bench/cases.mjs)
   --runs N         timed runs per runtime (default: about --budget seconds per case)
   --budget S       seconds of timed runs per case (30; 25 with --neighbour)
   --threads N      threads for both runtimes (2)
+  --gap MS         idle time before each block of runs (50: longer than onnxruntime's spinning
+                   after a run, so no block is timed against the other runtime's spinning threads)
   --neighbour      also time every case beside one CPU-bound process; print slowdowns
   --markdown FILE  write the tables, the machine and the peak as Markdown
   --note FILE      put that file's text under the Markdown title`);
   process.exit(0);
 }
-const known = new Set(['--models', '--runs', '--threads', '--budget', '--neighbour', '--markdown', '--note']);
+const known = new Set(['--models', '--runs', '--threads', '--budget', '--gap', '--neighbour', '--markdown',
+  '--note']);
 const unknown = args.filter((a) => a.startsWith('-') && !known.has(a));
 if (unknown.length) {
   console.error(`bench: unknown option ${unknown.join(', ')} (see --help)`);
@@ -52,6 +55,7 @@ const threads = Number(opt('threads', '2'));
 const neighbourMode = args.includes('--neighbour');
 const opts = {
   block: 5,
+  gapMs: Number(opt('gap', '50')),
   runs: opt('runs') ? Number(opt('runs')) : undefined,
   budgetMs: 1000 * Number(opt('budget', neighbourMode ? '25' : '30')),
 };

@@ -39,7 +39,7 @@ try {
     { name: 'untuned', run: () => untuned.run(feeds) },
     { name: 'tuned', run: () => tuned.run(feeds) },
     { name: 'ort', run: () => ortSession.run(ortFeeds) },
-  ], { block: 5, budgetMs: 1000 * Number(opt('budget', '30')) });
+  ], { block: 5, gapMs: 50, budgetMs: 1000 * Number(opt('budget', '30')) });
   const m = r.quiet;
   console.log(`${name}: ${schedules.length} tuned workloads, ${r.runs} runs each, threads ${threads}`);
   console.log(`untuned ${m.untuned.toFixed(2)} ms  tuned ${m.tuned.toFixed(2)} ms  `

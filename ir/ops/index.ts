@@ -11,6 +11,7 @@ import { CONTROL_OPS } from './control.js';
 import { CONV_OPS } from './conv.js';
 import { ELEMENTWISE_OPS } from './elementwise.js';
 import { GATHER_OPS } from './gather.js';
+import { GRID_SAMPLE_OPS } from './grid-sample.js';
 import { GENERATE_OPS } from './generate.js';
 import { NORM_OPS } from './norm.js';
 import { POOL_OPS } from './pool.js';
@@ -50,6 +51,7 @@ const FAMILIES: readonly (readonly OpDef[])[] = [
   QCONV_OPS,
   TILE_ONEHOT_OPS,
   ATTENTION_OPS,
+  GRID_SAMPLE_OPS,
 ];
 
 export const OPS: ReadonlyMap<string, OpDef> = opTable([...FAMILIES.flat(), ...legacyOps()]);

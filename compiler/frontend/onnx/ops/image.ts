@@ -1,5 +1,7 @@
-// Converters for the image sampling operators: GridSample (-> grid_sample of
-// ir/ops/grid-sample.ts). Requires: that declared op. Guarantees: GridSample 16..19 names its
+// Converters for the image and detection operators: GridSample (-> grid_sample of
+// ir/ops/grid-sample.ts) and NonMaxSuppression (-> nms_select, nms_count, nms_gather of
+// ir/ops/nms.ts: the selection, the count the VM reads before allocating, the output rows).
+// Requires: those declared ops. Guarantees: GridSample 16..19 names its
 // modes bilinear/bicubic and allows only 4-D inputs; from opset 20 the modes are linear/cubic
 // and any rank >= 3 is taken. Both map onto grid_sample's linear/nearest/cubic; an unknown mode
 // fails with KC0401 naming the ONNX attribute.
@@ -27,6 +29,14 @@ function gridSample(ctx: ConvertCtx): Value[] {
     { padding: 'padding_mode', alignCorners: 'align_corners' }, { mode });
 }
 
+function nonMaxSuppression(ctx: ConvertCtx): Value[] {
+  const ins = [ctx.input(0), ctx.input(1), ctx.optInput(2), ctx.optInput(3), ctx.optInput(4)];
+  const [perClass, , picked] = ctx.emitFrom('nms_select', ins, { centerPointBox: 'center_point_box' });
+  const [count] = ctx.emit('nms_count', [perClass], {});
+  return ctx.result('nms_gather', [picked, perClass, count], {});
+}
+
 export const IMAGE_ROWS: readonly ConverterRow[] = [
   row('GridSample', ['grid_sample'], gridSample, 16),
+  row('NonMaxSuppression', ['nms_select', 'nms_count', 'nms_gather'], nonMaxSuppression, 10),
 ];

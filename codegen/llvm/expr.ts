@@ -15,7 +15,7 @@ import { emitLoad } from './memory.js';
 import { emitAtanF32, emitErfF32, emitExpF32, emitLogF32, emitSigmoidF32, emitTanhF32 } from './math.js';
 import { FM, callIntrinsic, emitFMinMax, emitFloatFloorOp, emitIMinMax, emitIntDiv, emitLibmCall,
   splatOf } from './ops.js';
-import { assertNever, isFloatDT, isSignedDT, lit, regTy, vecTy } from './types.js';
+import { assertNever, isFloatDT, isSignedDT, lit, regTy, splatLit, vecTy } from './types.js';
 
 type BinExpr = Extract<Expr, { kind: 'binary' }>;
 
@@ -246,6 +246,7 @@ export function emitCast(cx: Cx, a: Val, from: DType, to: DType): Val {
   if (isFloatDT(from)) {
     const sat = isSignedDT(to) ? 'fptosi.sat' : 'fptoui.sat';
     return liftN(cx, [a], tt, (w, [x]) => {
+      if (w > 1 && Number(tt.slice(1)) < 32) return narrowSat(cx, w, ft, tt, isSignedDT(to), x);
       const name = `llvm.${sat}.${w === 1 ? tt : `v${w}${tt}`}.${w === 1 ? mt(ft) : `v${w}${mt(ft)}`}`;
       return b.intrinsic(name, vecTy(w, tt), [[vecTy(w, ft), x]]);
     });
@@ -259,6 +260,24 @@ export function emitCast(cx: Cx, a: Val, from: DType, to: DType): Val {
 }
 
 const mt = (t: string): string => (t === 'float' ? 'f32' : t === 'double' ? 'f64' : t);
+
+/**
+ * A vector float -> 8- or 16-bit conversion with fptosi/fptoui.sat's meaning (NaN gives 0, out of
+ * range saturates, in range truncates toward zero) as a clamp in float, a plain fptosi to i32 and a
+ * trunc: LLVM 14 scalarises the vector .sat intrinsics on x86 (per lane a convert, two compares
+ * and an insert, 64+ instructions for 16 lanes), which dominated quantized kernels' epilogues.
+ */
+function narrowSat(cx: Cx, w: number, ft: string, tt: string, signed: boolean, x: string): string {
+  const b = cx.f.b, V = vecTy(w, ft), M = vecTy(w, 'i1'), bits = Number(tt.slice(1));
+  const [lo, hi] = signed ? [-(2 ** (bits - 1)), 2 ** (bits - 1) - 1] : [0, 2 ** bits - 1];
+  const sel = (c: string, p: string, q: string) => b.emit(`select ${M} ${c}, ${V} ${p}, ${V} ${q}`);
+  const [L, H] = [splatLit(w, ft, lo), splatLit(w, ft, hi)];
+  const atLeast = sel(b.emit(`fcmp ogt ${V} ${x}, ${L}`), x, L);
+  const inside = sel(b.emit(`fcmp olt ${V} ${atLeast}, ${H}`), atLeast, H);
+  const clamped = sel(b.emit(`fcmp ord ${V} ${x}, ${x}`), inside, 'zeroinitializer');
+  const i32 = b.emit(`fptosi ${V} ${clamped} to ${vecTy(w, 'i32')}`);
+  return b.emit(`trunc ${vecTy(w, 'i32')} ${i32} to ${vecTy(w, tt)}`);
+}
 
 /** Does `e` contain a load (whose unselected evaluation must not touch memory)? */
 export function hasLoad(e: Expr): boolean {

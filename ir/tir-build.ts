@@ -3,6 +3,7 @@
 
 import type { DType } from './dtype.js';
 import type { BinOp, Buffer, Expr, LoopKind, Stmt, UnOp, Var } from './tir.js';
+import { isSmallFloat } from './small-floats.js';
 
 export type ExprLike = Expr | number;
 
@@ -103,7 +104,10 @@ export function unary(op: UnOp, a: Expr): Expr {
 
 export function cast(a: Expr, dtype: DType): Expr {
   if (a.dtype === dtype) return a;
-  if (a.kind === 'const') return imm(dtype === 'bool' ? Number(a.value !== 0) : a.value, dtype);
+  // A constant folds, except into a storage-only float: its value must be rounded by the cast.
+  if (a.kind === 'const' && !isSmallFloat(dtype)) {
+    return imm(dtype === 'bool' ? Number(a.value !== 0) : a.value, dtype);
+  }
   return { kind: 'cast', a, dtype };
 }
 

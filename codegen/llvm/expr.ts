@@ -12,6 +12,8 @@ import { andMask, isLiteral, lift, liftN, notMask, toVec, uni } from './lanes.js
 import type { Cx, Val } from './lanes.js';
 import { asDot4, emitDot4Acc } from './dot4.js';
 import { emitLoad } from './memory.js';
+import { smallFloat } from '../../ir/small-floats.js';
+import { emitRoundTo } from './small-floats.js';
 import { emitAtanF32, emitErfF32, emitExpF32, emitLogF32, emitSigmoidF32, emitTanhF32 } from './math.js';
 import { FM, callIntrinsic, emitFMinMax, emitFloatFloorOp, emitIMinMax, emitIntDiv, emitLibmCall,
   splatOf } from './ops.js';
@@ -40,8 +42,13 @@ export function toI64(cx: Cx, e: Expr): Val {
   return lift(cx, [v], 'i64', ([T], [r], R) => `${op} ${T} ${r} to ${R}`);
 }
 
-/** float16 computes in float; round results back to half precision like the interpreter. */
+/**
+ * float16, bfloat16 and float8 compute in float; round results back to their precision like the
+ * interpreter.
+ */
 function roundF16(cx: Cx, d: DType, v: Val): Val {
+  const sf = smallFloat(d);
+  if (sf) return liftN(cx, [v], 'float', (w, [r]) => emitRoundTo(cx.f.b, sf, w, r));
   if (d !== 'float16') return v;
   return liftN(cx, [v], 'float', (w, [r]) => {
     const h = cx.f.b.emit(`fptrunc ${vecTy(w, 'float')} ${r} to ${vecTy(w, 'half')}`);
@@ -60,7 +67,7 @@ function emitBinary(cx: Cx, e: BinExpr): Val {
     const m = asDot4(e.a) ?? asDot4(e.b);
     if (m) return emitDot4Acc(cx, emitExpr, m === e.a ? e.b : e.a, m);
   }
-  if (isFloatDT(d) && d !== 'float16' && e.op === 'add') {
+  if (isFloatDT(d) && d !== 'float16' && !smallFloat(d) && e.op === 'add') {
     const m = asMul(e.a) ?? asMul(e.b);
     if (m) {
       const c = m === e.a ? e.b : e.a;
@@ -239,7 +246,8 @@ export function emitCast(cx: Cx, a: Val, from: DType, to: DType): Val {
       : lift(cx, [a], 'i1', ([T], [x]) => `icmp ne ${T} ${x}, ${T === ft ? '0' : 'zeroinitializer'}`);
   }
   if (isFloatDT(from) && isFloatDT(to)) {
-    if (to === 'float16') return roundF16(cx, to, ft === 'float' ? a : conv('fptrunc'));
+    if (tt === 'float' && ft !== 'float') return roundF16(cx, to, conv('fptrunc'));
+    if (tt === 'float' && to !== 'float32') return roundF16(cx, to, a);
     if (ft === tt) return a;
     return conv(ft === 'float' ? 'fpext' : 'fptrunc');
   }

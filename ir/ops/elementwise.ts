@@ -17,6 +17,7 @@ import type { InferCtx, OpDef } from './registry.js';
 import { ALL_DTYPES } from '../dtype.js';
 import { attr, type AttrSchema } from './attr-schema.js';
 import { declareOp } from './declare.js';
+import { castWithSaturate } from './cast-small.js';
 import { Codes } from '../../compiler/diagnostics.js';
 
 /** A declared numeric attribute (see ATTRS for each op's attributes and defaults). */
@@ -295,12 +296,16 @@ const where: OpDef = declareOp({
 });
 
 const cast: OpDef = declareOp({
-  name: 'cast', traits: ['elementwise'], attrs: { to: attr.oneOf(ALL_DTYPES, null) },
+  name: 'cast', traits: ['elementwise'],
+  // saturate: ONNX Cast's rule for float8 targets (ir/ops/cast-small.ts); no effect on others.
+  attrs: { to: attr.oneOf(ALL_DTYPES, null), saturate: attr.flag(1) },
   infer: (inputs, a, ctx) => {
     const elems = a.to === 'int64' || a.to === 'int32' ? ctx.values(0) : undefined;
     return [{ dtype: a.to, shape: inputs[0]!.shape, ...(elems && knownDims(elems) ? { elems } : {}) }];
   },
-  lower: (ctx, a) => ({ kind: 'compute', at: (idx) => t.cast(ctx.inputs[0]!.at(idx), a.to) }),
+  lower: (ctx, a) => ({
+    kind: 'compute', at: (idx) => castWithSaturate(ctx.inputs[0]!.at(idx), a.to, a.saturate === 1),
+  }),
 });
 
 export const ELEMENTWISE_OPS: readonly OpDef[] = [

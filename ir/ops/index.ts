@@ -26,6 +26,7 @@ import { RNN_OPS } from './rnn.js';
 import { SELECT_OPS } from './select.js';
 import { SEQUENCE_OPS } from './sequence.js';
 import { SHAPE_OPS } from './shape.js';
+import { SIGNAL_OPS } from './signal.js';
 import { SLICE_OPS } from './slice.js';
 import { TILE_ONEHOT_OPS } from './tile-onehot.js';
 import { legacyOps, opTable, type OpDef, type Trait } from './registry.js';
@@ -54,6 +55,7 @@ const FAMILIES: readonly (readonly OpDef[])[] = [
   ATTENTION_OPS,
   GRID_SAMPLE_OPS,
   NMS_OPS,
+  SIGNAL_OPS,
 ];
 
 export const OPS: ReadonlyMap<string, OpDef> = opTable([...FAMILIES.flat(), ...legacyOps()]);

@@ -23,6 +23,7 @@ import { SCATTER_ROWS } from './scatter.js';
 import { SELECT_ROWS } from './select.js';
 import { SEQUENCE_ROWS } from './sequence.js';
 import { SHAPE_ROWS } from './shape.js';
+import { SIGNAL_ROWS } from './signal.js';
 import { TILE_ONEHOT_ROWS } from './tile-onehot.js';
 import type { ConverterEntry, ConverterRow } from './types.js';
 
@@ -42,6 +43,7 @@ export const CONVERTERS: ReadonlyMap<string, readonly ConverterEntry[]> = build(
   ...LOSS_ROWS, ...CUMULATIVE_ROWS, ...SCATTER_ROWS, ...TILE_ONEHOT_ROWS,
   ...ATTENTION_ROWS,
   ...IMAGE_ROWS,
+  ...SIGNAL_ROWS,
 ]);
 
 /** Converter tables of the other domains kestrel reads, each its own table (opsets of that domain). */

@@ -9,6 +9,7 @@ import './quant.js';
 import { ATTENTION_OPS } from './attention.js';
 import { CONTROL_OPS } from './control.js';
 import { CONV_OPS } from './conv.js';
+import { EINSUM_OPS } from './einsum.js';
 import { ELEMENTWISE_OPS } from './elementwise.js';
 import { GATHER_OPS } from './gather.js';
 import { GRID_SAMPLE_OPS } from './grid-sample.js';
@@ -56,6 +57,7 @@ const FAMILIES: readonly (readonly OpDef[])[] = [
   GRID_SAMPLE_OPS,
   NMS_OPS,
   SIGNAL_OPS,
+  EINSUM_OPS,
 ];
 
 export const OPS: ReadonlyMap<string, OpDef> = opTable([...FAMILIES.flat(), ...legacyOps()]);

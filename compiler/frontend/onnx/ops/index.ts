@@ -3,6 +3,7 @@
 // family file listed here). Guarantees: the table is frozen; lookups never consult prototypes.
 
 import { MICROSOFT_ROWS } from './contrib.js';
+import { ALGEBRA_ROWS } from './algebra.js';
 import { ATTENTION_ROWS } from './attention-onnx.js';
 import { CONTROL_ROWS } from './control.js';
 import { CONV_TRANSPOSE_ROWS } from './conv-transpose.js';
@@ -44,6 +45,7 @@ export const CONVERTERS: ReadonlyMap<string, readonly ConverterEntry[]> = build(
   ...ATTENTION_ROWS,
   ...IMAGE_ROWS,
   ...SIGNAL_ROWS,
+  ...ALGEBRA_ROWS,
 ]);
 
 /** Converter tables of the other domains kestrel reads, each its own table (opsets of that domain). */

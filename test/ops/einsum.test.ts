@@ -18,7 +18,8 @@ function einsumRef(equation: string, xs: number[][],
     : Array.from({ length: rank - t.length + 1 },
       (_, q) => String(ell - (rank - t.length + 1) + q))));
   const terms = eqn.inputs.map((t, i) => expand(t, shapes[i].length));
-  const outT = eqn.output.flatMap((l) => (l === '.' ? Array.from({ length: ell }, (_, q) => String(q)) : [l]));
+  const ellLetters = Array.from({ length: ell }, (_, q) => String(q));
+  const outT = eqn.output.flatMap((l) => (l === '.' ? ellLetters : [l]));
   const size = new Map<string, number>();
   terms.forEach((t, i) => t.forEach((l, k) => size.set(l, Math.max(size.get(l) ?? 1, shapes[i][k]))));
   const all = [...size.keys()], shape = outT.map((l) => size.get(l)!);

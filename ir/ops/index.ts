@@ -9,6 +9,7 @@ import './quant.js';
 import { ATTENTION_OPS } from './attention.js';
 import { CONTROL_OPS } from './control.js';
 import { CONV_OPS } from './conv.js';
+import { EINSUM_OPS } from './einsum.js';
 import { ELEMENTWISE_OPS } from './elementwise.js';
 import { GATHER_OPS } from './gather.js';
 import { GRID_SAMPLE_OPS } from './grid-sample.js';
@@ -26,6 +27,7 @@ import { RNN_OPS } from './rnn.js';
 import { SELECT_OPS } from './select.js';
 import { SEQUENCE_OPS } from './sequence.js';
 import { SHAPE_OPS } from './shape.js';
+import { SIGNAL_OPS } from './signal.js';
 import { SLICE_OPS } from './slice.js';
 import { TILE_ONEHOT_OPS } from './tile-onehot.js';
 import { legacyOps, opTable, type OpDef, type Trait } from './registry.js';
@@ -54,6 +56,8 @@ const FAMILIES: readonly (readonly OpDef[])[] = [
   ATTENTION_OPS,
   GRID_SAMPLE_OPS,
   NMS_OPS,
+  SIGNAL_OPS,
+  EINSUM_OPS,
 ];
 
 export const OPS: ReadonlyMap<string, OpDef> = opTable([...FAMILIES.flat(), ...legacyOps()]);

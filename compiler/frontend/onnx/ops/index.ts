@@ -3,6 +3,7 @@
 // family file listed here). Guarantees: the table is frozen; lookups never consult prototypes.
 
 import { MICROSOFT_ROWS } from './contrib.js';
+import { ALGEBRA_ROWS } from './algebra.js';
 import { ATTENTION_ROWS } from './attention-onnx.js';
 import { CONTROL_ROWS } from './control.js';
 import { CONV_TRANSPOSE_ROWS } from './conv-transpose.js';
@@ -23,6 +24,7 @@ import { SCATTER_ROWS } from './scatter.js';
 import { SELECT_ROWS } from './select.js';
 import { SEQUENCE_ROWS } from './sequence.js';
 import { SHAPE_ROWS } from './shape.js';
+import { SIGNAL_ROWS } from './signal.js';
 import { TILE_ONEHOT_ROWS } from './tile-onehot.js';
 import type { ConverterEntry, ConverterRow } from './types.js';
 
@@ -42,6 +44,8 @@ export const CONVERTERS: ReadonlyMap<string, readonly ConverterEntry[]> = build(
   ...LOSS_ROWS, ...CUMULATIVE_ROWS, ...SCATTER_ROWS, ...TILE_ONEHOT_ROWS,
   ...ATTENTION_ROWS,
   ...IMAGE_ROWS,
+  ...SIGNAL_ROWS,
+  ...ALGEBRA_ROWS,
 ]);
 
 /** Converter tables of the other domains kestrel reads, each its own table (opsets of that domain). */

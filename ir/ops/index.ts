@@ -7,6 +7,7 @@ import './resize.js';
 import './conv-transpose.js';
 import './quant.js';
 import { ATTENTION_OPS } from './attention.js';
+import { BITCAST_OPS } from './bitcast.js';
 import { CONTROL_OPS } from './control.js';
 import { CONV_OPS } from './conv.js';
 import { ELEMENTWISE_OPS } from './elementwise.js';
@@ -50,6 +51,7 @@ const FAMILIES: readonly (readonly OpDef[])[] = [
   QCONV_OPS,
   TILE_ONEHOT_OPS,
   ATTENTION_OPS,
+  BITCAST_OPS,
 ];
 
 export const OPS: ReadonlyMap<string, OpDef> = opTable([...FAMILIES.flat(), ...legacyOps()]);

@@ -4,6 +4,7 @@
 
 import { MICROSOFT_ROWS } from './contrib.js';
 import { ATTENTION_ROWS } from './attention-onnx.js';
+import { BITCAST_ROWS } from './bitcast.js';
 import { CONTROL_ROWS } from './control.js';
 import { CONV_TRANSPOSE_ROWS } from './conv-transpose.js';
 import { CUMULATIVE_ROWS } from './cumulative.js';
@@ -40,6 +41,7 @@ export const CONVERTERS: ReadonlyMap<string, readonly ConverterEntry[]> = build(
   ...SELECT_ROWS, ...SEQUENCE_ROWS, ...RESIZE_ROWS, ...CONV_TRANSPOSE_ROWS, ...QUANT_ROWS, ...QLINEAR_ROWS,
   ...LOSS_ROWS, ...CUMULATIVE_ROWS, ...SCATTER_ROWS, ...TILE_ONEHOT_ROWS,
   ...ATTENTION_ROWS,
+  ...BITCAST_ROWS,
 ]);
 
 /** Converter tables of the other domains kestrel reads, each its own table (opsets of that domain). */

@@ -5,6 +5,7 @@
 import { MICROSOFT_ROWS } from './contrib.js';
 import { ATTENTION_ROWS } from './attention-onnx.js';
 import { BITCAST_ROWS } from './bitcast.js';
+import { NORM_EXPAND_ROWS } from './norm-expand.js';
 import { CONTROL_ROWS } from './control.js';
 import { CONV_TRANSPOSE_ROWS } from './conv-transpose.js';
 import { CUMULATIVE_ROWS } from './cumulative.js';
@@ -42,6 +43,7 @@ export const CONVERTERS: ReadonlyMap<string, readonly ConverterEntry[]> = build(
   ...LOSS_ROWS, ...CUMULATIVE_ROWS, ...SCATTER_ROWS, ...TILE_ONEHOT_ROWS,
   ...ATTENTION_ROWS,
   ...BITCAST_ROWS,
+  ...NORM_EXPAND_ROWS,
 ]);
 
 /** Converter tables of the other domains kestrel reads, each its own table (opsets of that domain). */

@@ -1,5 +1,5 @@
 // Element types as the runtime sees them: names and stable codes (generated from
-// runtime-vm/contract.json, the source ir/dtype.ts and native/src/dtype.h are generated from too),
+// runtime-vm/contract.json, the source ir/dtype.ts and native/src/util/dtype.h are generated from too),
 // and the typed array that holds each one, following onnxruntime-node (int64 -> BigInt64Array,
 // bool -> Uint8Array, float16 -> Uint16Array of raw bits).
 

@@ -323,13 +323,22 @@ export function summaryLine(results: readonly CaseResult[]): string {
 
 interface CliArgs {
   dirs: string[]; dynamic: boolean; report: string; filter?: RegExp; timeout: number; jobs: number;
+  help?: boolean;
 }
+
+const USAGE = `usage: conformance DIR... [--dynamic] [--report FILE] [--filter REGEX] [--timeout S] [--jobs N]
+  --dynamic        give every input symbolic dims (the shapes are known only at run time)
+  --report FILE    write the JSON report there (default conformance-report.json)
+  --filter REGEX   only the cases whose name matches
+  --timeout S      seconds per case before it counts as failed (60)
+  --jobs N         cases compiled and run at once (2)`;
 
 export function parseArgs(argv: readonly string[]): CliArgs {
   const a: CliArgs = { dirs: [], dynamic: false, report: 'conformance-report.json', timeout: 60, jobs: 2 };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i]!;
-    if (v === '--dynamic') a.dynamic = true;
+    if (v === '--help' || v === '-h') a.help = true;
+    else if (v === '--dynamic') a.dynamic = true;
     else if (v === '--report') a.report = argv[++i] ?? a.report;
     else if (v === '--filter') a.filter = new RegExp(argv[++i] ?? '');
     else if (v === '--timeout') a.timeout = Number(argv[++i]);
@@ -337,14 +346,16 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     else if (v.startsWith('--')) throw new Error(`unknown option ${v}`);
     else a.dirs.push(v);
   }
-  if (a.dirs.length === 0) {
-    throw new Error('usage: conformance DIR... [--dynamic] [--report f] [--filter re]');
-  }
+  if (a.dirs.length === 0 && !a.help) throw new Error(USAGE);
   return a;
 }
 
 async function cliMain(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv);
+  if (args.help) {
+    console.log(USAGE);
+    return 0;
+  }
   const cases = findCases(args.dirs, args.filter);
   const results = await runPool(cases, {
     jobs: args.jobs, timeoutMs: args.timeout * 1000, dynamic: args.dynamic,

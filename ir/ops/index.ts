@@ -12,7 +12,9 @@ import { CONTROL_OPS } from './control.js';
 import { CONV_OPS } from './conv.js';
 import { ELEMENTWISE_OPS } from './elementwise.js';
 import { GATHER_OPS } from './gather.js';
+import { GRID_SAMPLE_OPS } from './grid-sample.js';
 import { GENERATE_OPS } from './generate.js';
+import { NMS_OPS } from './nms.js';
 import { NORM_OPS } from './norm.js';
 import { POOL_OPS } from './pool.js';
 import { QCONV_OPS } from './qconv.js';
@@ -52,6 +54,8 @@ const FAMILIES: readonly (readonly OpDef[])[] = [
   TILE_ONEHOT_OPS,
   ATTENTION_OPS,
   BITCAST_OPS,
+  GRID_SAMPLE_OPS,
+  NMS_OPS,
 ];
 
 export const OPS: ReadonlyMap<string, OpDef> = opTable([...FAMILIES.flat(), ...legacyOps()]);

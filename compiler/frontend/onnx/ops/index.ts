@@ -11,6 +11,7 @@ import { CONV_TRANSPOSE_ROWS } from './conv-transpose.js';
 import { CUMULATIVE_ROWS } from './cumulative.js';
 import { ELEMENTWISE_ROWS } from './elementwise.js';
 import { GENERATE_ROWS } from './generate.js';
+import { IMAGE_ROWS } from './image.js';
 import { INDEXING_ROWS } from './indexing.js';
 import { LINALG_ROWS } from './linalg.js';
 import { LOSS_ROWS } from './loss.js';
@@ -44,6 +45,7 @@ export const CONVERTERS: ReadonlyMap<string, readonly ConverterEntry[]> = build(
   ...ATTENTION_ROWS,
   ...BITCAST_ROWS,
   ...NORM_EXPAND_ROWS,
+  ...IMAGE_ROWS,
 ]);
 
 /** Converter tables of the other domains kestrel reads, each its own table (opsets of that domain). */

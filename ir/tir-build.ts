@@ -111,6 +111,11 @@ export function cast(a: Expr, dtype: DType): Expr {
   return { kind: 'cast', a, dtype };
 }
 
+/** The bits of `a` read as `dtype`, which must have the same width (bool counts as 8 bits). */
+export function bitcast(a: Expr, dtype: DType): Expr {
+  return a.dtype === dtype ? a : { kind: 'cast', a, dtype, bits: true };
+}
+
 export function select(cond: Expr, a: Expr, b: Expr): Expr {
   if (cond.kind === 'const') return cond.value !== 0 ? a : b;
   return { kind: 'select', cond, a, b, dtype: a.dtype };

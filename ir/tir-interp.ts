@@ -235,6 +235,34 @@ function castValue(v: number, from: DType, to: DType): number {
   return Math.min(hi, Math.max(lo, Math.trunc(v)));
 }
 
+const BITS = new DataView(new ArrayBuffer(8));
+
+/** `v` of dtype `from` written little-endian and read back as `to` (same width). */
+function bitcastValue(v: number, from: DType, to: DType): number {
+  const d = BITS;
+  switch (from) {
+    case 'float16': d.setUint16(0, numberToHalf(v), true); break;
+    case 'float32': d.setFloat32(0, v, true); break;
+    case 'float64': d.setFloat64(0, v, true); break;
+    default: d.setBigUint64(0, BigInt.asUintN(64, BigInt(v)), true); // low bytes first
+  }
+  switch (to) {
+    case 'float16': return halfToNumber(d.getUint16(0, true));
+    case 'float32': return d.getFloat32(0, true);
+    case 'float64': return d.getFloat64(0, true);
+    case 'bool': return d.getUint8(0) !== 0 ? 1 : 0;
+    case 'int8': return d.getInt8(0);
+    case 'uint8': return d.getUint8(0);
+    case 'int16': return d.getInt16(0, true);
+    case 'uint16': return d.getUint16(0, true);
+    case 'int32': return d.getInt32(0, true);
+    case 'uint32': return d.getUint32(0, true);
+    case 'int64': return Number(d.getBigInt64(0, true));
+    case 'uint64': return Number(d.getBigUint64(0, true));
+    default: throw new Error(`bitcast to ${to}`);
+  }
+}
+
 class Interp {
   constructor(readonly mem: Mem) {}
 
@@ -249,7 +277,10 @@ class Interp {
         const r = floatUnop(e.op, a);
         return e.dtype === 'bool' ? r : roundFloat(r, e.dtype);
       }
-      case 'cast': return castValue(this.expr(e.a, env), e.a.dtype, e.dtype);
+      case 'cast': {
+        const a = this.expr(e.a, env);
+        return e.bits ? bitcastValue(a, e.a.dtype, e.dtype) : castValue(a, e.a.dtype, e.dtype);
+      }
       case 'select': return this.expr(e.cond, env) !== 0 ? this.expr(e.a, env) : this.expr(e.b, env);
       case 'load': return this.load(e.buf.name, this.expr(e.index, env));
       default: return assertNever(e);

@@ -27,7 +27,7 @@ export function emitExpr(cx: Cx, e: Expr): Val {
     case 'var': return cx.scope.get(e.name);
     case 'binary': return roundF16(cx, e.dtype, emitBinary(cx, e));
     case 'unary': return roundF16(cx, e.dtype, emitUnary(cx, e.op, e.a.dtype, emitExpr(cx, e.a)));
-    case 'cast': return emitCast(cx, emitExpr(cx, e.a), e.a.dtype, e.dtype);
+    case 'cast': return (e.bits ? emitBitcast : emitCast)(cx, emitExpr(cx, e.a), e.a.dtype, e.dtype);
     case 'select': return emitSelect(cx, e.cond, e.a, e.b);
     case 'load': return emitLoad(cx, e.buf, toI64(cx, e.index));
     default: return assertNever(e);
@@ -265,6 +265,21 @@ export function emitCast(cx: Cx, a: Val, from: DType, to: DType): Val {
   if (fb === tb) return a.k === 'r' ? { ...a, t: tt } : a;
   if (fb > tb) return conv('trunc');
   return conv(isSignedDT(from) ? 'sext' : 'zext');
+}
+
+/**
+ * The bits of `a` read as `to` (same width). Integers of one width share a register type, and
+ * bool registers (i1) hold the 0/1 their byte holds, so those are value casts; float16 lives in a
+ * float register and is narrowed to `half` for its bits.
+ */
+export function emitBitcast(cx: Cx, a: Val, from: DType, to: DType): Val {
+  if (!isFloatDT(from) && !isFloatDT(to)) return emitCast(cx, a, from, to);
+  const raw = (d: DType): string => (d === 'float16' ? 'half' : regTy(d));
+  const conv = (v: Val, o: string, rt: string): Val =>
+    lift(cx, [v], rt, ([T], [x], R) => `${o} ${T} ${x} to ${R}`);
+  const src = from === 'float16' ? conv(a, 'fptrunc', 'half') : a;
+  const bits = conv(src, 'bitcast', raw(to));
+  return to === 'float16' ? conv(bits, 'fpext', 'float') : bits;
 }
 
 const mt = (t: string): string => (t === 'float' ? 'f32' : t === 'double' ? 'f64' : t);

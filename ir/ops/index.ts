@@ -7,6 +7,7 @@ import './resize.js';
 import './conv-transpose.js';
 import './quant.js';
 import { ATTENTION_OPS } from './attention.js';
+import { BITCAST_OPS } from './bitcast.js';
 import { CONTROL_OPS } from './control.js';
 import { CONV_OPS } from './conv.js';
 import { EINSUM_OPS } from './einsum.js';
@@ -54,6 +55,7 @@ const FAMILIES: readonly (readonly OpDef[])[] = [
   QCONV_OPS,
   TILE_ONEHOT_OPS,
   ATTENTION_OPS,
+  BITCAST_OPS,
   GRID_SAMPLE_OPS,
   NMS_OPS,
   SIGNAL_OPS,

@@ -5,6 +5,8 @@
 import { MICROSOFT_ROWS } from './contrib.js';
 import { ALGEBRA_ROWS } from './algebra.js';
 import { ATTENTION_ROWS } from './attention-onnx.js';
+import { BITCAST_ROWS } from './bitcast.js';
+import { NORM_EXPAND_ROWS } from './norm-expand.js';
 import { CONTROL_ROWS } from './control.js';
 import { CONV_TRANSPOSE_ROWS } from './conv-transpose.js';
 import { CUMULATIVE_ROWS } from './cumulative.js';
@@ -43,6 +45,8 @@ export const CONVERTERS: ReadonlyMap<string, readonly ConverterEntry[]> = build(
   ...SELECT_ROWS, ...SEQUENCE_ROWS, ...RESIZE_ROWS, ...CONV_TRANSPOSE_ROWS, ...QUANT_ROWS, ...QLINEAR_ROWS,
   ...LOSS_ROWS, ...CUMULATIVE_ROWS, ...SCATTER_ROWS, ...TILE_ONEHOT_ROWS,
   ...ATTENTION_ROWS,
+  ...BITCAST_ROWS,
+  ...NORM_EXPAND_ROWS,
   ...IMAGE_ROWS,
   ...SIGNAL_ROWS,
   ...ALGEBRA_ROWS,

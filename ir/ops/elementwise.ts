@@ -308,8 +308,23 @@ const cast: OpDef = declareOp({
   }),
 });
 
+/**
+ * The elementwise mean of one or more broadcast inputs (ONNX Mean), decomposed when emitted: the
+ * inputs added left to right, then divided by their count, so it fuses as adds and a divide do.
+ */
+const mean = declareOp({
+  name: 'mean', traits: ['elementwise'], attrs: {},
+  decompose: (b, ins) => {
+    const xs = ins.filter((v) => v !== null);
+    if (xs.length === 0) b.fail(Codes.SHAPE_INFERENCE, 'needs at least one input');
+    let sum = xs[0]!;
+    for (const x of xs.slice(1)) sum = b.emit('add', [sum, x])[0]!;
+    return b.result('div', [sum, b.scalar(sum.type.dtype, xs.length)]);
+  },
+});
+
 export const ELEMENTWISE_OPS: readonly OpDef[] = [
   ...Object.entries(UNARY).map(([n, f]) => unaryDef(n, f)),
   ...Object.entries(BINARY).map(([n, f]) => binaryDef(n, f)),
-  clip, where, cast,
+  clip, where, cast, mean,
 ];

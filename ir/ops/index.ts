@@ -2,7 +2,6 @@
 // this module (not the families) wherever ops are looked up. Adding a family: export its list of
 // declarations (declareOp) and add it to FAMILIES. Families not yet migrated still register
 // through defineOps when imported here; their records join the same table.
-import './matmul.js';
 import './resize.js';
 import './conv-transpose.js';
 import './quant.js';
@@ -22,6 +21,7 @@ import { QCONV_OPS } from './qconv.js';
 import { REDUCE_OPS } from './reduce.js';
 import { REDUCE_AXES_OPS } from './reduce-axes.js';
 import { LOSS_OPS } from './loss.js';
+import { MATMUL_OPS } from './matmul.js';
 import { CUMULATIVE_OPS } from './cumulative.js';
 import { SCATTER_OPS } from './scatter.js';
 import { RNN_OPS } from './rnn.js';
@@ -37,6 +37,7 @@ import { legacyOps, opTable, type OpDef, type Trait } from './registry.js';
 const FAMILIES: readonly (readonly OpDef[])[] = [
   ELEMENTWISE_OPS,
   CONV_OPS,
+  MATMUL_OPS,
   POOL_OPS,
   NORM_OPS,
   REDUCE_OPS,

@@ -4,15 +4,18 @@
 // costs as much as the FMAs. Instead the tile is copied as it is into a second scratch, read back
 // as vectors of TP pixels (gathers from L1) and stored as contiguous rows, one per channel.
 // The scatter's lanes lie one channel plane (OH*OW elements) apart: when a plane is a multiple of
-// 2 KiB, 16 lanes fall into one or two L1 sets (addresses 4 KiB apart share a set), every scatter
-// evicts lines the next one needs and costs ~100 cycles instead of ~16. Such planes store rows
-// too; with symbolic spatial dims (unet_tiny, yolo_tiny) the kernel tests the plane at run time.
+// 1 KiB, its 16 lanes fall into at most four L1 sets (addresses 4 KiB apart share a set), the
+// scatters evict lines the next ones need and cost several times their usual ~16 cycles. Such
+// planes store rows too; with symbolic spatial dims (unet_tiny, yolo_tiny) the kernel tests the
+// plane at run time.
 // Requires: TP a power of two (a whole vector of pixels; otherwise the scatter path is kept).
 // Guarantees: the same elements through the same sink as the scatter path, with the same channel
 // and pixel guards. Measured (1 thread, kernel cycles per run): zoo_squeezenet's stem (3->64, 3x3
 // stride 2, 111x111) 0.96 -> 0.75 Mcycles, mobilenetv2's (3->32, 112x112) 0.42 -> 0.33; unet_tiny
 // (symbolic 128x128 input, minimum of 30 runs, 1 thread) 32->32 3x3 on 64x64 859 -> 348 us,
-// 16->16 on 128x128 641 -> 441, all its 3x3 convs together 11.0 -> 7.2 ms.
+// 16->16 on 128x128 641 -> 441, all its 3x3 convs together 11.0 -> 7.2 ms; resnet18's stem (7x7
+// stride 2, 112x112 planes of 49 KiB) 1322 -> 1156 us; yolo_tiny's 44x44 planes keep the scatter
+// (rows measured 1034 -> 1151 us on its largest conv).
 
 import { byteSize } from '../dtype.js';
 import type { LowerCtx, OutputSink, TensorAccess } from '../te.js';
@@ -24,7 +27,7 @@ const ROWS = 2, BY_PLANE = 3; // and 1: a scatter per pixel
 /** Reductions (C*KH*KW) up to this length store rows by default. */
 const MAX_K_ROWS = 64;
 /** Output planes whose size in bytes is a multiple of this make scatter lanes share L1 sets. */
-const ALIASED_PLANE = 2048;
+const ALIASED_PLANE = 1024;
 
 /**
  * The default of knob conv.store for a reduction of length k (undefined: symbolic channels): rows

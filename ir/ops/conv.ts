@@ -210,7 +210,7 @@ function lowerConv(ctx: LowerCtx): Lowering {
  * clamp their reads and skip their stores.
  *   conv.ocv  channel vectors per tile (TOV, default 2)    conv.px  max pixels per tile (default 8:
  *   more spills: 2*TP accumulators + 2 weights + TP broadcasts must fit 32 registers)
- *   conv.store  1 scatter, 2 rows, 3 rows for output planes of a multiple of 2 KiB, tested at run
+ *   conv.store  1 scatter, 2 rows, 3 rows for output planes of a multiple of 1 KiB, tested at run
  *   time when symbolic (default 2 for reductions up to 64, else 3)
  */
 function lowerPacked(ctx: LowerCtx, V: number): Lowering {

@@ -55,7 +55,7 @@ const CASES: Case[] = [
     knobs: { 'conv.px': 4, 'conv.ocv': 2 } },
   { name: 'rows: asked for a long reduction', x: [1, 16, 5, 12], w: [18, 16, 3, 3],
     knobs: { 'conv.store': 2 } },
-  // conv.store 3 (the default past 64 taps): rows where a plane is a multiple of 2 KiB.
+  // conv.store 3 (the default past 64 taps): rows where a plane is a multiple of 1 KiB.
   { name: 'by plane: symbolic height and width, run-time scatter (5x19 plane), tails', x: [1, 20, 7, 21],
     w: [40, 20, 3, 3], spatialSym: true, bias: true },
   { name: 'by plane: symbolic height and width, run-time rows (16x32 plane)', x: [1, 8, 18, 34],

@@ -65,7 +65,7 @@ export const CONV = defineFamily({
     knob('conv.ocv', 'channel vectors per tile (packed weights)', range(1, 4), () => 2),
     knob('conv.px', 'max pixels per tile (packed weights)', range(1, 12), () => 8),
     knob('conv.store', 'packed-weight stores: 1 a scatter per pixel, 2 rows of pixels via a scratch, '
-      + '3 rows where output planes are a multiple of 2 KiB (tested at run time when symbolic)', range(1, 3),
+      + '3 rows where output planes are a multiple of 1 KiB (tested at run time when symbolic)', range(1, 3),
       (c) => defaultStore(packedReduction(c))),
     knob('dw.rows', 'output rows per tile (depthwise)', range(1, 8),
       (c) => (depthwise2d(c) ? defaultRows(outExtent(c, 0)) : 4)),

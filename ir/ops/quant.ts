@@ -48,6 +48,12 @@ export function intRange(d: DType): [number, number] {
   return dtypeInfo(d).isSigned ? [-(2 ** (bits - 1)), 2 ** (bits - 1) - 1] : [0, 2 ** bits - 1];
 }
 
+/** A rounded float32 value clamped to `to`'s range and converted (quantize_linear's last steps). */
+export function saturateTo(q: Expr, to: DType): Expr {
+  const [lo, hi] = intRange(to);
+  return cast(min(max(q, imm(lo, F32)), imm(hi, F32)), to);
+}
+
 /** Element count of a parameter, -1 when symbolic. */
 const numel = (t: TensorType): Dim =>
   t.shape.reduce<Dim>((a, d) => (isStatic(a) && isStatic(d) ? a * d : -1), 1);
@@ -104,7 +110,6 @@ function paramAt(p: TensorAccess, idx: readonly Expr[], attrs: Attrs): Expr {
 
 function lowerQuant(ctx: LowerCtx): Lowering {
   const [x, scale, zp] = ctx.inputs, to = ctx.outTypes[0].dtype, a = ctx.attrs;
-  const [lo, hi] = intRange(to);
   const multiply = intAttr(a, 'mul', 0) !== 0;
   return {
     kind: 'compute',
@@ -112,7 +117,7 @@ function lowerQuant(ctx: LowerCtx): Lowering {
       const v = cast(x!.at(idx), F32), s = cast(paramAt(scale!, idx, a), F32);
       const z = zp ? cast(paramAt(zp, idx, a), F32) : imm(0, F32);
       const q = add(unary('round', multiply ? mul(v, s) : div(v, s)), z);
-      return cast(min(max(q, imm(lo, F32)), imm(hi, F32)), to);
+      return saturateTo(q, to);
     },
   };
 }

@@ -13,7 +13,7 @@
 // its stores) and fuse with neighbours.
 
 import { isStatic, type Dim } from '../dim.js';
-import { dtypeInfo, isFloat, type DType } from '../dtype.js';
+import { dtypeInfo, isFloat, packedBits, type DType } from '../dtype.js';
 import { constFromFloat32, constValues } from '../const.js';
 import type { Attrs, ConstData, TensorType } from '../graph.js';
 import type { LowerCtx, Lowering, TensorAccess } from '../te.js';
@@ -50,7 +50,7 @@ export function requantMultipliers(sa: number, sb: readonly number[], sy: number
 
 /** The representable range of an integer dtype. */
 export function intRange(d: DType): [number, number] {
-  const bits = dtypeInfo(d).bytes * 8;
+  const bits = packedBits(d) ?? dtypeInfo(d).bytes * 8;
   return dtypeInfo(d).isSigned ? [-(2 ** (bits - 1)), 2 ** (bits - 1) - 1] : [0, 2 ** bits - 1];
 }
 

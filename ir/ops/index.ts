@@ -24,6 +24,7 @@ import { LOSS_OPS } from './loss.js';
 import { CUMULATIVE_OPS } from './cumulative.js';
 import { SCATTER_OPS } from './scatter.js';
 import { RNN_OPS } from './rnn.js';
+import { ROTARY_OPS } from './rotary.js';
 import { SELECT_OPS } from './select.js';
 import { SEQUENCE_OPS } from './sequence.js';
 import { SHAPE_OPS } from './shape.js';
@@ -58,6 +59,7 @@ const FAMILIES: readonly (readonly OpDef[])[] = [
   NMS_OPS,
   SIGNAL_OPS,
   EINSUM_OPS,
+  ROTARY_OPS,
 ];
 
 export const OPS: ReadonlyMap<string, OpDef> = opTable([...FAMILIES.flat(), ...legacyOps()]);

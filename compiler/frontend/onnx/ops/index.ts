@@ -23,6 +23,7 @@ import { RNN_ROWS } from './rnn.js';
 import { SCATTER_ROWS } from './scatter.js';
 import { SELECT_ROWS } from './select.js';
 import { SEQUENCE_ROWS } from './sequence.js';
+import { SEQUENCE_MODEL_ROWS } from './sequence-model.js';
 import { SHAPE_ROWS } from './shape.js';
 import { SIGNAL_ROWS } from './signal.js';
 import { TILE_ONEHOT_ROWS } from './tile-onehot.js';
@@ -46,6 +47,7 @@ export const CONVERTERS: ReadonlyMap<string, readonly ConverterEntry[]> = build(
   ...IMAGE_ROWS,
   ...SIGNAL_ROWS,
   ...ALGEBRA_ROWS,
+  ...SEQUENCE_MODEL_ROWS,
 ]);
 
 /** Converter tables of the other domains kestrel reads, each its own table (opsets of that domain). */

@@ -15,6 +15,7 @@ import { INDEXING_ROWS } from './indexing.js';
 import { LINALG_ROWS } from './linalg.js';
 import { LOSS_ROWS } from './loss.js';
 import { NN_ROWS } from './nn.js';
+import { POOLING_ROWS } from './pooling.js';
 import { QLINEAR_ROWS } from './qlinear.js';
 import { QUANT_ROWS } from './quant.js';
 import { REDUCE_ROWS } from './reduce.js';
@@ -48,6 +49,7 @@ export const CONVERTERS: ReadonlyMap<string, readonly ConverterEntry[]> = build(
   ...SIGNAL_ROWS,
   ...ALGEBRA_ROWS,
   ...SEQUENCE_MODEL_ROWS,
+  ...POOLING_ROWS,
 ]);
 
 /** Converter tables of the other domains kestrel reads, each its own table (opsets of that domain). */

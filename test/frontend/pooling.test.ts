@@ -57,7 +57,7 @@ describe('LpPool', () => {
   }
   it('ceil_mode is reported unsupported; p = 0 fails with KC0401', () => {
     const w: Win = { kernel: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0], dilations: [1, 1] };
-    const model = (extra: object[], p: number) => encodeModel({
+    const model = (extra: ReturnType<typeof attrInt>[], p: number) => encodeModel({
       nodes: [node('LpPool', ['x'], ['y'], [...lpAttrs(w, p), ...extra])],
       inputs: [vi('x', FLOAT, [1, 1, 5, 5])], outputs: [vi('y', FLOAT, [1, 1, 3, 3])], opset: 18,
     });

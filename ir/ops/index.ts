@@ -9,6 +9,7 @@ import './quant.js';
 import { ATTENTION_OPS } from './attention.js';
 import { CONTROL_OPS } from './control.js';
 import { CONV_OPS } from './conv.js';
+import { CROP_PAD_OPS } from './crop-pad.js';
 import { EINSUM_OPS } from './einsum.js';
 import { ELEMENTWISE_OPS } from './elementwise.js';
 import { GATHER_OPS } from './gather.js';
@@ -60,6 +61,7 @@ const FAMILIES: readonly (readonly OpDef[])[] = [
   SIGNAL_OPS,
   EINSUM_OPS,
   ROTARY_OPS,
+  CROP_PAD_OPS,
 ];
 
 export const OPS: ReadonlyMap<string, OpDef> = opTable([...FAMILIES.flat(), ...legacyOps()]);

@@ -2,12 +2,11 @@
 // this module (not the families) wherever ops are looked up. Adding a family: export its list of
 // declarations (declareOp) and add it to FAMILIES. Families not yet migrated still register
 // through defineOps when imported here; their records join the same table.
-import './resize.js';
-import './conv-transpose.js';
 import './quant.js';
 import { ATTENTION_OPS } from './attention.js';
 import { CONTROL_OPS } from './control.js';
 import { CONV_OPS } from './conv.js';
+import { CONV_TRANSPOSE_OPS } from './conv-transpose.js';
 import { ELEMENTWISE_OPS } from './elementwise.js';
 import { GATHER_OPS } from './gather.js';
 import { GENERATE_OPS } from './generate.js';
@@ -16,6 +15,7 @@ import { POOL_OPS } from './pool.js';
 import { QCONV_OPS } from './qconv.js';
 import { REDUCE_OPS } from './reduce.js';
 import { REDUCE_AXES_OPS } from './reduce-axes.js';
+import { RESIZE_OPS } from './resize.js';
 import { LOSS_OPS } from './loss.js';
 import { MATMUL_OPS } from './matmul.js';
 import { CUMULATIVE_OPS } from './cumulative.js';
@@ -33,6 +33,8 @@ const FAMILIES: readonly (readonly OpDef[])[] = [
   ELEMENTWISE_OPS,
   CONV_OPS,
   MATMUL_OPS,
+  RESIZE_OPS,
+  CONV_TRANSPOSE_OPS,
   POOL_OPS,
   NORM_OPS,
   REDUCE_OPS,

@@ -22,6 +22,7 @@ import { type CompileLimits, limitsOf } from './limits.js';
 import { type CompiledModel, runPipeline } from './pipeline.js';
 import { Codes, fail } from './diagnostics.js';
 import { KestrelError } from '../runtime-vm/errors.js';
+import { rangeText } from './schedule/buckets.js';
 import type { Schedule } from './schedule/schedule.js';
 
 export { KESTREL_VERSION };
@@ -114,10 +115,27 @@ function manifest(m: Module, outputs: readonly Value[], t: TargetDesc, c: Compil
   };
 }
 
-function tunedWorkloads(c: CompiledModel): { family: string; workload: string; knobs: object }[] {
-  const given = new Map(c.schedules.filter((s) => s.source === 'given').map((s) => [s.key, s]));
-  return [...given.values()].map((s) => ({ family: s.family, workload: s.key, knobs: s.knobs }));
+interface TunedWorkload {
+  readonly family: string;
+  readonly workload: string;
+  /** The generic kernel's knobs (the defaults when only its buckets are tuned). */
+  readonly knobs: object;
+  readonly source: 'default' | 'given';
+  /** Bucket kernels: the range they run for, their knobs, their kernel (absent: the generic one). */
+  readonly buckets?: readonly { range: string; bucket: string; knobs: object; kernel?: string }[];
 }
+
+/** The workloads compiled with a schedule handed in (generic or per bucket), for `inspect`. */
+function tunedWorkloads(c: CompiledModel): TunedWorkload[] {
+  const kernels = new Map(c.bucketKernels.map((b) => [`${b.workload}\n${b.bucket}`, b.kernel]));
+  const tuned = new Map(c.schedules.filter((s) => s.source === 'given' || s.buckets.length)
+    .map((s) => [s.key, s]));
+  return [...tuned.values()].map((s) => ({ family: s.family, workload: s.key, knobs: s.knobs,
+    source: s.source, ...(s.buckets.length ? { buckets: s.buckets.map((b) => ({ range: rangeText(b.ranges),
+      bucket: b.bucket, knobs: b.knobs, ...pick(kernels.get(`${s.key}\n${b.bucket}`)) })) } : {}) }));
+}
+
+const pick = (kernel: string | undefined) => (kernel === undefined ? {} : { kernel });
 
 /** The target a user named, or KC0904 saying what is wrong with the name. */
 export function checkedTarget(name: string): TargetDesc {

@@ -102,15 +102,27 @@ export function describeArtifact(path: string): string {
   ].join('\n') + '\n';
 }
 
-/** The tuned kernel workloads of a manifest (`compile --tuning-log`), one line each. */
+/** The tuned kernel workloads of a manifest (`compile --tuning-log`), one line each, then their buckets. */
 function tunedLines(m: Readonly<Record<string, unknown>>): string[] {
   if (!Array.isArray(m.tuned)) return []; // an artifact of a kestrel before the field
-  const tuned = m.tuned as { family?: string; workload?: string; knobs?: Record<string, number> }[];
+  const tuned = m.tuned as TunedEntry[];
   const op = (w: string | undefined): string => {
     try { return String((JSON.parse(w ?? '') as unknown[])[1]); } catch { return '?'; }
   };
+  const knobs = (k: Record<string, number> | undefined) =>
+    Object.entries(k ?? {}).map(([n, v]) => `${n}=${v}`).join(' ');
+  const bucketLines = (t: TunedEntry) => (t.buckets ?? []).map((b) => `    bucket ${b.range ?? '?'}: `
+    + `${knobs(b.knobs)} -> ${b.kernel ?? 'the generic kernel (same code)'}`);
   return [`tuned kernels: ${tuned.length} of ${String(m.workloads ?? '?')} workloads`
     + (tuned.length ? '' : ' (every kernel has its default schedule)'),
-  ...tuned.map((t) => `  ${t.family ?? '?'} ${op(t.workload)}: `
-    + Object.entries(t.knobs ?? {}).map(([k, v]) => `${k}=${v}`).join(' '))];
+  ...tuned.flatMap((t) => [`  ${t.family ?? '?'} ${op(t.workload)}: `
+    + `${t.source === 'default' ? '(generic kernel: defaults) ' : ''}${knobs(t.knobs)}`, ...bucketLines(t)])];
+}
+
+interface TunedEntry {
+  readonly family?: string;
+  readonly workload?: string;
+  readonly knobs?: Record<string, number>;
+  readonly source?: string;
+  readonly buckets?: readonly { range?: string; knobs?: Record<string, number>; kernel?: string }[];
 }

@@ -38,7 +38,7 @@ import { padConvInputs } from './passes/pad-conv-inputs.js';
 import { idsAfter } from './passes/graph-util.js';
 import { ConstantPool } from './lower/constants.js';
 import { DebugCollector, type DebugTable } from './lower/debug.js';
-import { lowerKernels } from './lower/kernel-table.js';
+import { type BucketKernel, lowerKernels } from './lower/kernel-table.js';
 import { lowerProgram } from './lower/program.js';
 import {
   type KernelSchedule, type OnStaleSchedule, type Schedule, printSchedules, scheduleMap, scheduleTree,
@@ -91,6 +91,8 @@ export interface CompiledModel {
   readonly func: Func;
   /** The schedule of every kernel group, in lowering order (several groups may share a kernel). */
   readonly schedules: readonly KernelSchedule[];
+  /** The kernel each bucket schedule became (compiler/lower/kernel-table.ts). */
+  readonly bucketKernels: readonly BucketKernel[];
   /** Milliseconds per step, in order. */
   readonly times: readonly { readonly step: string; readonly ms: number }[];
   /** The manifest's debug table: kernel call sites and tensor registers in ONNX terms. */
@@ -153,7 +155,7 @@ export async function runPipeline(m: Module, o: PipelineOptions): Promise<Compil
   const bytecode = assemble(program);
   const out: CompiledModel = {
     kernels: lowered.kernels, program, bytecode, constants: constants.bytes(), func: f,
-    schedules: [...schedules.values()], times: s.times, debug: debug.table(),
+    schedules: [...schedules.values()], bucketKernels: lowered.buckets, times: s.times, debug: debug.table(),
   };
   const a = o.artifact;
   if (!a) { // the front half only: tests and inspection

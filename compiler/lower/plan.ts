@@ -5,12 +5,23 @@
 import { type Dim, isStatic } from '../../ir/dim.js';
 import type { Func, Node, Value } from '../../ir/graph.js';
 import type { Group } from '../passes/fuse.js';
+import type { SymbolRange } from '../schedule/buckets.js';
 
-export interface ProgramKernel {
+export interface KernelCall {
   /** Index into the artifact's kernel table. */
   readonly index: number;
   readonly tensors: readonly Value[];
   readonly symbols: readonly string[];
+}
+
+/** A kernel specialised for a shape bucket: called when every symbol is in its range. */
+export interface BucketCall extends KernelCall {
+  readonly ranges: readonly SymbolRange[];
+}
+
+/** The generic kernel of a group, and the bucket kernels the VM picks before it (none untuned). */
+export interface ProgramKernel extends KernelCall {
+  readonly buckets: readonly BucketCall[];
 }
 
 /** A function ready for program lowering: its groups, their kernels, and its bodies' plans. */

@@ -25,7 +25,8 @@ import { lowerControl, type BodyEmitter } from './program-control.js';
 import { Registers } from './program-regs.js';
 import { VM_OPS } from './vm-ops.js';
 
-import { plainVar, type Plan, type ProgramKernel } from './plan.js';
+import { type KernelCall, plainVar, type Plan, type ProgramKernel } from './plan.js';
+import type { SymbolRange } from '../schedule/buckets.js';
 
 export type { Plan, ProgramKernel } from './plan.js';
 
@@ -88,11 +89,48 @@ class ProgramBuilder implements BodyEmitter {
       const dtype = dtypeInfo(v.type.dtype).code;
       this.a.emit('alloc', { dst: this.r.define(v, undefined, g.root), dtype, shape });
     }
+    if (call.buckets.length) this.dispatch(g, call);
+    else this.call(g, call);
+    for (const v of g.outputs) this.r.bindData(v);
+  }
+
+  private call(g: Group, call: KernelCall): void {
     const tensors = call.tensors.map((v) => this.r.tensor(v));
     const scalars = call.symbols.map((s) => this.r.dimReg(sym(s)));
     this.r.debug?.call(this.a.here, call.index, g, call.symbols);
     this.a.emit('call_kernel', { kernel: call.index, tensors, scalars });
-    for (const v of g.outputs) this.r.bindData(v);
+  }
+
+  /**
+   * A compare chain before the call: the first bucket whose ranges hold every symbol's value runs
+   * its kernel, otherwise the generic one. Every register the calls read is computed before the
+   * first jump, so each path finds them defined.
+   */
+  private dispatch(g: Group, call: ProgramKernel): void {
+    const all = [call, ...call.buckets];
+    for (const c of all) {
+      c.tensors.forEach((v) => this.r.tensor(v));
+      c.symbols.forEach((s) => this.r.dimReg(sym(s)));
+    }
+    const r = this.r, done = this.a.label();
+    const within = (x: SymbolRange) => {
+      const v = r.dimReg(sym(x.symbol));
+      if (x.lo === x.hi) return r.intOp('eq', v, r.dimReg(x.lo));
+      return r.intOp('and', r.intOp('ge', v, r.dimReg(x.lo)), r.intOp('le', v, r.dimReg(x.hi)));
+    };
+    const conds = call.buckets.map((b) => b.ranges.map(within).reduce((x, y) => r.intOp('and', x, y)));
+    const labels = conds.map((cond) => {
+      const at = this.a.label();
+      this.a.emit('jump_if', { cond, target: at });
+      return at;
+    });
+    this.call(g, call);
+    call.buckets.forEach((b, i) => {
+      this.a.emit('jump', { target: done });
+      this.a.bind(labels[i]);
+      this.call(g, b);
+    });
+    this.a.bind(done);
   }
 
   /** An op run by VM builtins (sequences): see vm-ops.ts. */

@@ -13,22 +13,45 @@ import type { TargetInfo } from '../../ir/te.js';
 import { Codes, fail } from '../diagnostics.js';
 import { allGroups, type GroupTree } from '../passes/fuse-tree.js';
 import type { Group } from '../passes/fuse.js';
+import { bucketRanges, parseBucket, rangeText, type SymbolRange } from './buckets.js';
 import { familyOf } from './families/index.js';
 import type { Family, KnobContext, Knobs } from './space.js';
 import { gpuDefaults, isGpu } from './gpu.js';
 import { type Workload, workloadKey, workloadOf } from './workload.js';
 
-/** A schedule is plain data: the knobs to use for one workload. */
+/**
+ * A schedule is plain data: the knobs to use for one workload. With `bucket` (a shape bucket of
+ * the workload's symbols, compiler/schedule/buckets.ts) it is the schedule of a specialised kernel
+ * that runs where the symbols are in the bucket's range; without, that of the generic kernel.
+ */
 export interface Schedule {
   readonly workload: string;
   readonly knobs: Knobs;
+  readonly bucket?: string;
 }
 
-/** Schedules by workload key (a later entry for the same workload replaces an earlier one). */
-export type ScheduleMap = ReadonlyMap<string, Knobs>;
+/** Generic schedules by workload key, and per workload its bucket schedules (bucket -> knobs). */
+export interface ScheduleMap {
+  readonly generic: ReadonlyMap<string, Knobs>;
+  readonly buckets: ReadonlyMap<string, ReadonlyMap<string, Knobs>>;
+}
 
+/** A later entry for the same workload (and bucket) replaces an earlier one. */
 export function scheduleMap(schedules: readonly Schedule[] = []): ScheduleMap {
-  return new Map(schedules.map((s) => [s.workload, s.knobs]));
+  const generic = new Map<string, Knobs>(), buckets = new Map<string, Map<string, Knobs>>();
+  for (const s of schedules) {
+    if (s.bucket === undefined) { generic.set(s.workload, s.knobs); continue; }
+    const per = buckets.get(s.workload) ?? new Map<string, Knobs>();
+    buckets.set(s.workload, per.set(s.bucket, s.knobs));
+  }
+  return { generic, buckets };
+}
+
+/** A kernel specialised for a shape bucket: its knobs and the symbol ranges it runs for. */
+export interface BucketSchedule {
+  readonly bucket: string;
+  readonly ranges: readonly SymbolRange[];
+  readonly knobs: Knobs;
 }
 
 export interface KernelSchedule {
@@ -41,6 +64,8 @@ export interface KernelSchedule {
   readonly space: Readonly<Record<string, readonly number[]>>;
   /** 'default': the family's defaults; 'given': a schedule handed to the compiler was applied. */
   readonly source: 'default' | 'given';
+  /** Bucket-specialised kernels beside the generic one (none without bucket schedules). */
+  readonly buckets: readonly BucketSchedule[];
 }
 
 /** The family's default for every knob (GPU targets: with compiler/schedule/gpu.ts's over it). */
@@ -79,32 +104,54 @@ function applyGiven(f: Family, c: KnobContext, over: Knobs | undefined, root: No
   return knobs;
 }
 
+/** The given knobs over the defaults, or (a stale schedule reported to onStale) undefined. */
+function tryGiven(f: Family, c: KnobContext, over: Knobs, root: Node, key: string,
+  onStale?: OnStaleSchedule): Knobs | undefined {
+  try {
+    return applyGiven(f, c, over, root, key);
+  } catch (e) {
+    if (!onStale) throw e;
+    onStale(e as Error);
+    return undefined;
+  }
+}
+
+/** The bucket schedules of a workload that fit its symbols (a malformed or foreign bucket is skipped). */
+function bucketSchedules(f: Family, c: KnobContext, given: ReadonlyMap<string, Knobs> | undefined,
+  root: Node, key: string, onStale?: OnStaleSchedule): BucketSchedule[] {
+  const n = c.workload.symbols.length;
+  const fit = [...given ?? []].map(([bucket, over]) => ({ bucket, over, values: parseBucket(bucket) }))
+    .filter((b) => b.values?.length === n && n > 0);
+  const ranges = bucketRanges(fit.map((b) => b.values!), c.workload.symbols);
+  return fit.flatMap((b, i) => {
+    const knobs = tryGiven(f, c, b.over, root, key, onStale);
+    return knobs ? [{ bucket: b.bucket, ranges: ranges[i], knobs }] : [];
+  });
+}
+
 /** The schedule of one kernel group. */
-export function scheduleGroup(g: Group, target: TargetInfo, given: ScheduleMap = new Map(),
+export function scheduleGroup(g: Group, target: TargetInfo, given: ScheduleMap = scheduleMap(),
   onStale?: OnStaleSchedule): KernelSchedule {
   const f = familyOf(g.root.op);
   const workload = workloadOf(g, f.name);
   const key = workloadKey(workload);
   const c: KnobContext = { target, workload, root: g.root };
-  let over = given.get(key);
-  let knobs: Knobs;
-  try {
-    knobs = applyGiven(f, c, over, g.root, key);
-  } catch (e) {
-    if (!over || !onStale) throw e;
-    onStale(e as Error);
-    over = undefined;
-    knobs = applyGiven(f, c, undefined, g.root, key);
-  }
+  const over = given.generic.get(key);
+  const tuned = over && tryGiven(f, c, over, g.root, key, onStale);
+  const knobs = tuned ?? applyGiven(f, c, undefined, g.root, key);
   const space = Object.freeze(Object.fromEntries(f.knobs.map((k) => [k.name, k.values(c)])));
-  return { family: f.name, workload, key, knobs, space, source: over ? 'given' : 'default' };
+  const buckets = bucketSchedules(f, c, given.buckets.get(key), g.root, key, onStale);
+  return { family: f.name, workload, key, knobs, space, source: tuned ? 'given' : 'default', buckets };
 }
 
 /** One line per scheduled kernel, for KESTREL_DUMP_IR=after:schedule. */
 export function printSchedule(g: Group, s: KernelSchedule): string {
   const knobs = Object.entries(s.knobs).map(([k, v]) => `${k}=${v}`).join(' ');
   const ops = [g.root, ...g.epilogue].map((n) => n.op).join('+');
-  return `${ops} '${g.root.origin.name}' [${s.family}, ${s.source}] {${knobs}}\n    workload ${s.key}`;
+  const buckets = s.buckets.map((b) => `\n    bucket ${rangeText(b.ranges)} {${
+    Object.entries(b.knobs).map(([k, v]) => `${k}=${v}`).join(' ')}}`).join('');
+  const head = `${ops} '${g.root.origin.name}' [${s.family}, ${s.source}] {${knobs}}`;
+  return `${head}\n    workload ${s.key}${buckets}`;
 }
 
 /** Schedules every kernel group of a fused tree (bodies included). */

@@ -33,11 +33,19 @@ export interface Workload {
   readonly outputs: readonly TensorSig[];
   readonly attrs: Readonly<Record<string, unknown>>;
   readonly epilogue: readonly EpilogueSig[];
+  /**
+   * The model's symbol behind each canonical name: `symbols[i]` is `$i` (not part of the key;
+   * shape buckets name their symbols canonically and dispatch binds them back through this).
+   */
+  readonly symbols: readonly string[];
 }
 
 /** Renames the symbols of a group's shapes $0, $1... in order of first appearance. */
 class Canon {
   private readonly names = new Map<string, Dim>();
+
+  /** The model symbols renamed so far, in canonical order. */
+  get symbols(): string[] { return [...this.names.keys()]; }
 
   dim(d: Dim): number | string {
     if (typeof d === 'number') return d;
@@ -75,7 +83,8 @@ export function workloadOf(g: Group, family: string): Workload {
     const inputs = n.inputs.map((v) => (v === null ? null : v.id === from.id ? 'acc' as const : c.sig(v)));
     return { op: n.op, attrs: attrJson(n.attrs), inputs };
   });
-  return { family, op: g.root.op, inputs, outputs, attrs: attrJson(g.root.attrs), epilogue };
+  return { family, op: g.root.op, inputs, outputs, attrs: attrJson(g.root.attrs), epilogue,
+    symbols: c.symbols };
 }
 
 /** The stable string a tuning log stores (JSON of the workload, fields in a fixed order). */

@@ -1,6 +1,7 @@
 // Measuring one task's candidates in this process: each candidate's one-group module is compiled
 // to its own small .so, run on seeded random inputs of the workload's shapes (symbols bound to the
-// bucket's values), checked against the default schedule's output on the same inputs, and timed.
+// bucket's values, the others to 1), checked against the default schedule's output on the same
+// inputs, and timed.
 // The candidates of a batch and the default are timed in interleaved rounds after a warm-up, so
 // that drift of a busy machine falls on all of them alike, and every result carries the
 // default's time of the same batch (`baseMs`): the tuner compares ratios to the default, never
@@ -23,6 +24,7 @@ import { Tensor } from '../../runtime-vm/tensor.js';
 import { compileModule } from '../driver.js';
 import type { Knobs } from '../schedule/space.js';
 import { compareTensors } from '../../tools/testdata.js';
+import { bucketText } from '../schedule/buckets.js';
 import type { Task } from './tasks.js';
 
 export type MeasureResult =
@@ -32,8 +34,6 @@ export type MeasureResult =
 export interface BenchOptions {
   readonly target: TargetName;
   readonly threads?: number;
-  /** Value of every symbolic dim (the shape bucket); default 1. */
-  readonly symbolValue?: number;
   /** Timed samples per candidate (default 11). */
   readonly samples?: number;
   /** PEM public keys: shipped artifacts must be signed by one of them (queue workers). */
@@ -69,8 +69,9 @@ function randomTensor(v: InputSpec, next: () => number): Tensor {
   }
 }
 
-export function feedSpec(t: Task, symbolValue = 1): FeedSpec {
-  const env = new Map(t.module.symbols.map((s) => [s, symbolValue]));
+/** The inputs of a task at its bucket: its symbols bound to the bucket's values (others to 1). */
+export function feedSpec(t: Task): FeedSpec {
+  const env = new Map(t.module.symbols.map((s) => [s, t.bucket[t.symbols.indexOf(s)] ?? 1]));
   const inputs = t.module.main.inputs.map((v: Value) => ({ name: v.name, dtype: v.type.dtype,
     dims: v.type.shape.map((d) => evalDim(d, env)) }));
   return { inputs, seed: t.key.length * 7919 };
@@ -82,13 +83,10 @@ export function specInputs(spec: FeedSpec): Record<string, Tensor> {
   return Object.fromEntries(spec.inputs.map((v) => [v.name, randomTensor(v, next)]));
 }
 
-export const taskInputs = (t: Task, symbolValue = 1): Record<string, Tensor> =>
-  specInputs(feedSpec(t, symbolValue));
+export const taskInputs = (t: Task): Record<string, Tensor> => specInputs(feedSpec(t));
 
-export function bucketOf(t: Task, symbolValue = 1): string {
-  const syms = t.module.symbols;
-  return syms.length ? syms.map((_, i) => `$${i}=${symbolValue}`).join(',') : 'static';
-}
+/** The log's bucket of a task: '$0=1,$1=37' over its canonical symbols, 'static' without any. */
+export const bucketOf = (t: Pick<Task, 'bucket'>): string => bucketText(t.bucket);
 
 /** Compiles one candidate's artifact (undefined knobs: the defaults). */
 export async function buildArtifact(t: Task, knobs: Knobs | undefined, output: string,
@@ -176,7 +174,7 @@ export async function benchCandidates(t: Task, cands: readonly Knobs[], o: Bench
   const src: SessionSource = { count: cands.length, base: () => build(t, undefined, dir, -1, o),
     cand: (i) => build(t, cands[i], dir, i, o) };
   try {
-    await measureSessions(src, taskInputs(t, o.symbolValue), o.samples ?? 11, onStart, onResult);
+    await measureSessions(src, taskInputs(t), o.samples ?? 11, onStart, onResult);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,5 +1,6 @@
 // The `kestrel tune` command and the `compile --tuning-log` reading, kept out of compiler/cli.ts:
 //   kestrel tune model.onnx --log tune.jsonl [--budget 20m] [--trials N] [--target T] [--fix s=N]
+//                [--shapes seq=16,37,128[,batch=1,4]]   (shape buckets: tune at these symbol values)
 //   kestrel tune --merge a.jsonl b.jsonl ... -o all.jsonl
 //   kestrel tune ... --queue redis://HOST:PORT [--sign KEY.pem]      (a fleet's coordinator)
 //   kestrel tune ... --samples N     (timed samples per candidate, default 11)
@@ -37,7 +38,30 @@ function durationOf(text: string, flag: string): number {
   return Number(m[1]) * unit;
 }
 
-/** The best schedule per workload of a log, for `target`; bad lines reported through `warn`. */
+/**
+ * --shapes seq=16,37,128 -> { seq: [16, 37, 128] }; several symbols as seq=16,37,batch=1,4 (a
+ * `name=` starts the next symbol; a repeated --shapes is joined with ',').
+ */
+export function parseBucketShapes(text: string | undefined): Record<string, number[]> | undefined {
+  if (text === undefined) return undefined;
+  const out: Record<string, number[]> = {};
+  let name: string | undefined;
+  for (const part of text.split(',').map((x) => x.trim())) {
+    const m = /^([^=]+)=(.*)$/.exec(part);
+    if (m) { name = m[1]; out[name] = []; }
+    const value = m ? m[2] : part;
+    if (name === undefined || !/^[1-9]\d*$/.test(value)) {
+      throw new Error(`--shapes expects name=N[,N...][,name=N...] (as seq=16,37,128), got '${text}'`);
+    }
+    out[name].push(Number(value));
+  }
+  return out;
+}
+
+/**
+ * The best schedule per workload of a log, for `target`, and per shape bucket where a workload was
+ * tuned in several (compiler/tune/log.ts bestSchedules); bad lines reported through `warn`.
+ */
 export function tuningLogSchedules(file: string, target: TargetName, warn: (t: string) => void): Schedule[] {
   const log = loadLog(file);
   if (log.problems.length) warn(formatProblems(log.problems));
@@ -66,7 +90,8 @@ export async function cmdTune(a: TuneArgs, fixedDims?: Record<string, number>): 
   const queue = str(a, '--queue'), sign = str(a, '--sign');
   if (queue) console.log(`measuring on the workers of ${redactedUrl(queue)}`);
   const s = await tune(model, {
-    log, fixedDims, queue, signingKey: sign === undefined ? undefined : readFileSync(sign, 'utf8'),
+    log, fixedDims, queue, shapes: parseBucketShapes(str(a, '--shapes')),
+    signingKey: sign === undefined ? undefined : readFileSync(sign, 'utf8'),
     target: (str(a, '--target') ?? 'host') as TargetName,
     budgetMs: budget ? parseDuration(budget) : trials ? undefined : 20 * 60_000,
     trials: trials ? Number(trials) : undefined, samples: count(a, '--samples'),

@@ -169,41 +169,84 @@ export interface Best {
   readonly score: number;
 }
 
-/** Valid records of `target` by workload, then by knobs. */
-function byCandidate(records: readonly TuneRecord[], t: string): Map<string, Map<string, TuneRecord[]>> {
+/** Valid records of `target` by workload (and bucket, with `perBucket`), then by knobs. */
+function byCandidate(records: readonly TuneRecord[], t: string, perBucket = false):
+Map<string, Map<string, TuneRecord[]>> {
   const per = new Map<string, Map<string, TuneRecord[]>>();
   for (const r of records) {
     if (r.target !== t || r.status !== 'ok') continue;
-    const w = per.get(r.workload) ?? new Map<string, TuneRecord[]>();
-    per.set(r.workload, w);
+    const at = perBucket ? `${r.workload}\n${r.bucket}` : r.workload;
+    const w = per.get(at) ?? new Map<string, TuneRecord[]>();
+    per.set(at, w);
     const id = knobsId(r.knobs);
     w.set(id, [...(w.get(id) ?? []), r]);
   }
   return per;
 }
 
+/** The best of one workload's candidates: see bestRecords. */
+function bestOf(cands: ReadonlyMap<string, readonly TuneRecord[]>): Best | undefined {
+  const confirmed = [...cands.values()].some((rs) => rs.some((r) => r.confirm));
+  let b: Best | undefined;
+  for (const rs of cands.values()) {
+    if (confirmed && !rs.some((r) => r.confirm || r.isDefault)) continue;
+    const score = rs.some((r) => r.isDefault) ? 1 : Math.max(...rs.map(ratio));
+    if (!b || score < b.score) b = { record: rs.find((r) => r.isDefault) ?? rs[0], score };
+  }
+  return b;
+}
+
 /**
- * The fastest candidate per workload for `target` (any bucket: the generic kernel serves every
- * shape), scored by its worst ratio to the default of the same batch. Where some candidate of
- * a workload was re-measured (`confirm`), only re-measured candidates and the default compete.
+ * The fastest candidate per workload for `target` (the generic kernel's: among the candidates
+ * measured in every bucket), scored by its worst ratio to the default of the same batch. Where
+ * some candidate of a workload was re-measured (`confirm`), only re-measured candidates and the
+ * default compete.
  */
 export function bestRecords(records: readonly TuneRecord[], target: TargetDesc): Map<string, Best> {
   const best = new Map<string, Best>();
   for (const [w, cands] of byCandidate(records, targetKey(target))) {
-    const confirmed = [...cands.values()].some((rs) => rs.some((r) => r.confirm));
-    let b: Best | undefined;
-    for (const rs of cands.values()) {
-      if (confirmed && !rs.some((r) => r.confirm || r.isDefault)) continue;
-      const score = rs.some((r) => r.isDefault) ? 1 : Math.max(...rs.map(ratio));
-      if (!b || score < b.score) b = { record: rs.find((r) => r.isDefault) ?? rs[0], score };
-    }
+    const b = bestOf(everywhere(cands));
     if (b) best.set(w, b);
   }
   return best;
 }
 
+/**
+ * The candidates measured in every bucket the workload was measured in (all of them when there
+ * is one bucket): the generic kernel serves every shape, so a schedule that won in one bucket
+ * only does not become it. The default is measured first in each bucket, so it always stays.
+ */
+function everywhere(cands: ReadonlyMap<string, readonly TuneRecord[]>): Map<string, readonly TuneRecord[]> {
+  const bucketsOf = (rs: readonly TuneRecord[]) => new Set(rs.map((r) => r.bucket)).size;
+  const all = bucketsOf([...cands.values()].flat());
+  return new Map([...cands].filter(([, rs]) => all === 1 || bucketsOf(rs) === all));
+}
+
+/** The same per (workload, bucket), keyed `workload\nbucket`: what each bucket's kernel gets. */
+export function bestBucketRecords(records: readonly TuneRecord[], target: TargetDesc): Map<string, Best> {
+  const best = new Map<string, Best>();
+  for (const [w, cands] of byCandidate(records, targetKey(target), true)) {
+    const b = bestOf(cands);
+    if (b) best.set(w, b);
+  }
+  return best;
+}
+
+/**
+ * The schedules a log gives a compile: per workload the generic kernel's best (bestRecords;
+ * none where the default wins), and for a workload measured in two or more shape buckets the
+ * best of each bucket, the default's knobs included (a bucket's kernel is its own schedule, not
+ * the generic one's). With a single bucket the generic kernel already has that bucket's best.
+ */
 export function bestSchedules(records: readonly TuneRecord[], target: TargetDesc): Schedule[] {
-  return [...bestRecords(records, target).values()]
+  const generic = [...bestRecords(records, target).values()]
     .filter((b) => !b.record.isDefault)
-    .map((b) => ({ workload: b.record.workload, knobs: b.record.knobs }));
+    .map((b): Schedule => ({ workload: b.record.workload, knobs: b.record.knobs }));
+  const perBucket = [...bestBucketRecords(records, target).values()]
+    .filter((b) => b.record.bucket !== 'static');
+  const count = new Map<string, number>();
+  for (const b of perBucket) count.set(b.record.workload, (count.get(b.record.workload) ?? 0) + 1);
+  const buckets = perBucket.filter((b) => count.get(b.record.workload)! > 1)
+    .map((b): Schedule => ({ workload: b.record.workload, knobs: b.record.knobs, bucket: b.record.bucket }));
+  return [...generic, ...buckets];
 }

@@ -12,8 +12,8 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Knobs } from '../schedule/space.js';
-import type { BenchOptions, FeedSpec, MeasureResult } from './bench-kernel.js';
-import type { Task } from './tasks.js';
+import { type BenchOptions, bucketOf, type FeedSpec, type MeasureResult } from './bench-kernel.js';
+import type { BucketShapes, Task } from './tasks.js';
 import type { WorkerArtifacts, WorkerBatch, WorkerInit } from './worker.js';
 
 export interface MeasureHints {
@@ -42,6 +42,8 @@ export interface WorkerOptions {
   /** The model 'batch' requests name; a queue worker's process measures artifacts only. */
   readonly model?: string;
   readonly fixedDims?: Readonly<Record<string, number>>;
+  /** The shape buckets the tuner's tasks were made with (the worker makes the same tasks). */
+  readonly shapes?: BucketShapes;
   readonly bench: BenchOptions;
   /** Silence after which the worker is presumed hung (default 60 s; the first batch gets 3x). */
   readonly timeoutMs?: number;
@@ -58,15 +60,16 @@ export class WorkerMeasurer implements Measurer {
   private start(): ChildProcess {
     const c = fork(this.o.script ?? workerScript(), [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     c.stderr?.resume();
-    const { model, fixedDims, bench } = this.o;
-    const init: WorkerInit = { type: 'init', model, fixedDims, bench };
+    const { model, fixedDims, shapes, bench } = this.o;
+    const init: WorkerInit = { type: 'init', model, fixedDims, shapes, bench };
     c.send(init);
     this.fresh = true;
     return c;
   }
 
   measure(task: Task, cands: readonly Knobs[]): Promise<MeasureResult[]> {
-    return this.each(cands, (cs): WorkerBatch => ({ type: 'batch', key: task.key, cands: cs }));
+    return this.each(cands, (cs): WorkerBatch => ({ type: 'batch', key: task.key, bucket: bucketOf(task),
+      cands: cs }));
   }
 
   /** Measures artifacts compiled elsewhere (paths) against the default's artifact `base`. */

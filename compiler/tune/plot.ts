@@ -16,14 +16,23 @@ export interface CurvePoint {
 
 const PAUSE_S = 60;
 
-/** The curve of `tasks` (workload key and weight) over the records of target key `target`. */
-export function tuningCurve(records: readonly TuneRecord[], tasks: readonly { key: string; weight: number }[],
-  target: string): CurvePoint[] {
-  const weight = new Map(tasks.map((t) => [t.key, t.weight]));
-  const mine = records.filter((r) => r.target === target && weight.has(r.workload) && r.status === 'ok'
+const id = (workload: string, bucket?: string) =>
+  (bucket === undefined ? workload : `${workload}\n${bucket}`);
+
+/**
+ * The curve of `tasks` (workload key, weight, and the bucket text when the task is one bucket of
+ * its workload; a task without one takes every bucket's records) over the records of target key
+ * `target`.
+ */
+export function tuningCurve(records: readonly TuneRecord[],
+  tasks: readonly { key: string; weight: number; bucket?: string }[], target: string): CurvePoint[] {
+  const weight = new Map(tasks.map((t) => [id(t.key, t.bucket), t.weight]));
+  const idOf = (r: TuneRecord) => (weight.has(id(r.workload, r.bucket)) ? id(r.workload, r.bucket)
+    : weight.has(id(r.workload)) ? id(r.workload) : undefined);
+  const mine = records.filter((r) => r.target === target && idOf(r) !== undefined && r.status === 'ok'
     && !r.sameAs).sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
   const base = new Map<string, number>();
-  for (const r of mine) if (r.isDefault && !base.has(r.workload)) base.set(r.workload, r.ms!);
+  for (const r of mine) if (r.isDefault && !base.has(idOf(r)!)) base.set(idOf(r)!, r.ms!);
   const best = new Map<string, number>();
   const total = () => [...base].reduce((s, [k, ms]) => s + weight.get(k)! * ms * (best.get(k) ?? 1), 0);
   const out: CurvePoint[] = [];
@@ -32,8 +41,9 @@ export function tuningCurve(records: readonly TuneRecord[], tasks: readonly { ke
     const t = Date.parse(r.time) / 1000;
     if (last !== undefined) s += Math.min(PAUSE_S, Math.max(0, t - last));
     last = t;
-    if (!base.has(r.workload)) continue;
-    best.set(r.workload, Math.min(best.get(r.workload) ?? 1, ratio(r)));
+    const k = idOf(r)!;
+    if (!base.has(k)) continue;
+    best.set(k, Math.min(best.get(k) ?? 1, ratio(r)));
     out.push({ s, ms: total() });
   }
   return out;

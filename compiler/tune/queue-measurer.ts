@@ -119,6 +119,7 @@ export class QueueMeasurer implements Measurer {
 
   /** The default schedule's artifact of a task, compiled once per run. */
   private base(task: Task): Promise<Artifact> {
+    // The kernel is the same in every bucket (symbolic); only the job's feeds differ.
     let b = this.bases.get(task.key);
     if (!b) { b = this.compile(task, undefined); this.bases.set(task.key, b); }
     return b;

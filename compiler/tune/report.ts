@@ -24,14 +24,15 @@ export function progressLine(p: TuneProgress): string {
   const eta = p.etaMs === undefined ? '' : ` ETA ${secs(p.etaMs)}`;
   const model = total(p.tasks, (x) => x.bestMs ?? x.defaultMs);
   return `${bar(p)}${secs(p.elapsedMs)}${eta}  trials ${p.trials}  kernels ${msText(model)}  `
-    + `task ${p.current + 1}/${p.tasks.length} ${t.ops} '${t.node}': default ${msText(t.defaultMs)}, `
+    + `task ${p.current + 1}/${p.tasks.length} ${t.ops} '${t.node}'${t.bucket ? ` @${t.bucket}` : ''}: `
+    + `default ${msText(t.defaultMs)}, `
     + `best ${msText(t.bestMs)}`;
 }
 
 export function summaryTable(s: TuneSummary): string {
   const all = total(s.tasks, (t) => t.defaultMs);
   const rows = s.tasks.map((t) => [
-    `${t.ops} '${t.node}'${t.weight > 1 ? ` x${t.weight}` : ''}`,
+    `${t.ops} '${t.node}'${t.weight > 1 ? ` x${t.weight}` : ''}${t.bucket ? ` @${t.bucket}` : ''}`,
     all ? `${((100 * t.weight * (t.defaultMs ?? 0)) / all).toFixed(1)}%` : '-',
     `${msText(t.defaultMs)} -> ${msText(t.bestMs)}`,
     t.defaultMs && t.bestMs ? `${(t.defaultMs / t.bestMs).toFixed(2)}x` : '-',

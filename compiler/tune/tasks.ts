@@ -6,7 +6,10 @@
 // that are not constants, its outputs the group's. Re-running the (idempotent) graph passes on it
 // changes nothing, so it fuses into the same group with the same workload key — checked here:
 // a group whose module does not reproduce its key is left out of the tasks.
-// Requires: a module from the frontend. Guarantees: tasks in first-appearance order, one per key.
+// With shape buckets (`bucketTasks`), a workload with symbols becomes one task per bucket: every
+// combination of the values given for its symbols (the others stay 1).
+// Requires: a module from the frontend. Guarantees: tasks in first-appearance order, one per key
+// (and bucket).
 
 import { dimVars } from '../../ir/dim.js';
 import type { Func, Module, Node, Value } from '../../ir/graph.js';
@@ -15,6 +18,7 @@ import { allGroups, fuseTree } from '../passes/fuse-tree.js';
 import type { Group } from '../passes/fuse.js';
 import { runPipeline } from '../pipeline.js';
 import type { KernelSchedule } from '../schedule/schedule.js';
+import { bucketText } from '../schedule/buckets.js';
 import { familyOf } from '../schedule/families/index.js';
 import type { KnobContext, Knobs } from '../schedule/space.js';
 
@@ -33,7 +37,14 @@ export interface Task {
   readonly module: Module;
   /** Why a knob assignment is illegal for this workload (the family's rule), or undefined. */
   readonly legal: (k: Knobs) => string | undefined;
+  /** The model symbols of the workload in canonical order (`$0`, `$1`...). */
+  readonly symbols: readonly string[];
+  /** The shape bucket measured: the value of each of `symbols` (1 unless `--shapes` names it). */
+  readonly bucket: readonly number[];
 }
+
+/** Symbol values to tune at, by model symbol name (`--shapes seq=16,37,128`). */
+export type BucketShapes = Readonly<Record<string, readonly number[]>>;
 
 export interface TaskOptions {
   readonly target: TargetDesc;
@@ -60,6 +71,16 @@ export function groupModule(g: Group, m: Module): Module {
   return Object.freeze({ main, symbols, source: m.source });
 }
 
+/**
+ * Whether every symbol of the module's output shapes is bound by its inputs. A group that reads
+ * only constants but writes a run-time size (bert's position ids sliced to [1, seq]) takes that
+ * size from the rest of the model and has no one-group module of its own: it is not a task.
+ */
+function boundByInputs(m: Module): boolean {
+  const bound = new Set(m.symbols);
+  return m.main.outputs.every((v) => v.type.shape.flatMap(dimVars).every((x) => bound.has(x)));
+}
+
 const opsOf = (g: Group): string => [g.root, ...g.epilogue].map((n) => n.op).join('+');
 
 /** Tasks of a model (one per kernel workload), in order of first appearance. */
@@ -78,6 +99,7 @@ export async function extractTasks(m: Module, o: TaskOptions): Promise<Task[]> {
   for (const [key, { g, s, weight }] of byKey) {
     if (Object.keys(s.space).length === 0) continue; // nothing to search
     const module = groupModule(g, m);
+    if (!boundByInputs(module)) continue;
     const sub = await runPipeline(module, { target: o.target, threads: o.threads });
     if (sub.schedules.length !== 1 || sub.schedules[0].key !== key) continue;
     const ctx: KnobContext = { target: info, workload: s.workload, root: g.root };
@@ -85,7 +107,22 @@ export async function extractTasks(m: Module, o: TaskOptions): Promise<Task[]> {
     tasks.push(Object.freeze({
       key, family: s.family, ops: opsOf(g), node: g.root.origin.name, weight,
       space: s.space, defaults: s.knobs, module, legal: (k: Knobs) => f.legal?.(k, ctx),
+      symbols: s.workload.symbols, bucket: s.workload.symbols.map(() => 1),
     }));
   }
   return tasks;
 }
+
+/** Every combination of the values of `lists`, the last varying fastest. */
+const product = (lists: readonly (readonly number[])[]): number[][] =>
+  lists.reduce<number[][]>((acc, vs) => acc.flatMap((a) => vs.map((v) => [...a, v])), [[]]);
+
+/** One task per shape bucket of each workload (static workloads, and no `shapes`: unchanged). */
+export function bucketTasks(tasks: readonly Task[], shapes: BucketShapes | undefined): Task[] {
+  if (!shapes || !Object.keys(shapes).length) return [...tasks];
+  return tasks.flatMap((t) => product(t.symbols.map((s) => shapes[s] ?? [1]))
+    .map((bucket) => Object.freeze({ ...t, bucket })));
+}
+
+/** A task's identity: its workload and bucket (one workload may be tuned in several buckets). */
+export const taskId = (t: Pick<Task, 'key' | 'bucket'>): string => `${t.key}\n${bucketText(t.bucket)}`;

@@ -6,7 +6,8 @@
 // invalid and can never become the best. With a job queue (`queue`), the measurements are made
 // by the queue's workers (compiler/tune/queue-measurer.ts) and every task's default is measured
 // at once; the batches are otherwise the same. At the end the tuning curve is written beside the
-// log (compiler/tune/plot.ts).
+// log (compiler/tune/plot.ts). With shape buckets (`shapes`), each bucket of a workload is a task
+// of its own: searched, measured at the bucket's symbol values and logged with its bucket.
 // Requires: a built dist/ (the measurement worker) unless a measurer is given. Guarantees: the
 // summary's tuned time per task is the best valid measurement (the default's at worst).
 
@@ -18,13 +19,14 @@ import { Codes, fail } from '../diagnostics.js';
 import { importOnnxFile } from '../frontend/onnx/import.js';
 import type { Knobs } from '../schedule/space.js';
 import { bucketOf, type MeasureResult } from './bench-kernel.js';
-import { type Best, bestRecords, candidateKey, type LoadedLog, loadLog, LogWriter, type LogProblem, ratio,
+import { type Best, bestBucketRecords, candidateKey, type LoadedLog, loadLog, LogWriter, type LogProblem,
+  ratio,
   targetKey, type TuneRecord } from './log.js';
 import { type Measurer, WorkerMeasurer } from './measure.js';
 import { curveSvg, plotPath, tuningCurve } from './plot.js';
 import { QueueMeasurer } from './queue-measurer.js';
 import { knobsId, prng, TaskSearch } from './search.js';
-import { extractTasks, type Task } from './tasks.js';
+import { bucketTasks, type BucketShapes, extractTasks, type Task, taskId } from './tasks.js';
 
 export interface TuneOptions {
   /** The JSON-lines log to resume from and append to. */
@@ -35,6 +37,12 @@ export interface TuneOptions {
   readonly target?: TargetName;
   readonly threads?: number;
   readonly fixedDims?: Readonly<Record<string, number>>;
+  /**
+   * Shape buckets: values of model symbols to tune at (`{ seq: [16, 37, 128] }`). Every workload
+   * with those symbols is tuned once per bucket (combinations, when several symbols are given);
+   * symbols not named are measured at 1. `compile --tuning-log` then dispatches among them.
+   */
+  readonly shapes?: BucketShapes;
   /** Candidates per batch (default 8). */
   readonly batch?: number;
   /** Replaces the worker process (tests). */
@@ -54,6 +62,8 @@ export interface TuneOptions {
 
 export interface TaskReport {
   readonly key: string;
+  /** The shape bucket, as model symbols ('seq=37'; '' for a static workload). */
+  readonly bucket?: string;
   readonly ops: string;
   readonly node: string;
   readonly weight: number;
@@ -90,7 +100,8 @@ export interface TuneSummary {
 function report(s: TaskSearch, best?: Best): TaskReport {
   const t = s.task;
   const bestMs = best && s.defaultMs !== undefined ? s.defaultMs * best.score : s.bestMs;
-  return { key: t.key, ops: t.ops, node: t.node, weight: t.weight, defaultMs: s.defaultMs,
+  return { key: t.key, bucket: t.symbols.map((x, i) => `${x}=${t.bucket[i]}`).join(','),
+    ops: t.ops, node: t.node, weight: t.weight, defaultMs: s.defaultMs,
     bestMs, bestKnobs: best ? best.record.knobs : s.best?.knobs, trials: s.trials, converged: s.converged };
 }
 
@@ -105,7 +116,7 @@ async function confirm(searches: readonly TaskSearch[], measurer: Measurer, done
   const order = [...searches].sort((a, b) => share(b) - share(a));
   for (const s of order) {
     if (!more()) return;
-    const top = s.top(2).filter((k) => !done.has(`${s.task.key}|${knobsId(k)}`));
+    const top = s.top(2).filter((k) => !done.has(`${taskId(s.task)}|${knobsId(k)}`));
     if (!top.length) continue;
     const rs = await measurer.measure(s.task, top, { confirm: true });
     top.forEach((k, i) => append(s, k, rs[i]));
@@ -115,10 +126,10 @@ async function confirm(searches: readonly TaskSearch[], measurer: Measurer, done
 /** Feeds the log's records of this target and bucket into each task's search. */
 async function resume(searches: readonly TaskSearch[], log: LoadedLog, tkey: string,
   o: { target: ReturnType<typeof checkedTarget>; threads?: number }): Promise<void> {
-  const byKey = new Map(searches.map((s) => [s.task.key, s]));
+  const byId = new Map(searches.map((s) => [taskId(s.task), s]));
   for (const r of log.records) {
-    const s = byKey.get(r.workload);
-    if (!s || r.target !== tkey || r.bucket !== bucketOf(s.task)) continue;
+    const s = byId.get(`${r.workload}\n${r.bucket}`);
+    if (!s || r.target !== tkey) continue;
     if (s.seen.has(knobsId(r.knobs))) continue;
     if (!r.sameAs) await s.remember(r.knobs, o.target, o.threads);
     // An identical kernel's record only marks its knobs seen, as in a live run.
@@ -139,6 +150,19 @@ async function allDefaults(searches: readonly TaskSearch[], trials: number,
     running.push({ b, rs: measure(b) });
   }
   for (const r of running) settle(r.b, await r.rs);
+}
+
+/** `shapes` names only symbols of the model, each with positive integer values (KC TUNE_INVALID). */
+function checkShapes(shapes: BucketShapes | undefined, symbols: readonly string[]): void {
+  for (const [name, values] of Object.entries(shapes ?? {})) {
+    if (!symbols.includes(name)) {
+      fail(Codes.TUNE_INVALID, `--shapes names '${name}', which is not a symbolic dimension of the model `
+        + `(its symbols: ${symbols.join(', ') || 'none'}; a dimension fixed with --fix is not one)`);
+    }
+    if (!values.length || !values.every((v) => Number.isInteger(v) && v >= 1)) {
+      fail(Codes.TUNE_INVALID, `--shapes ${name}= expects positive integers, got '${values.join(',')}'`);
+    }
+  }
 }
 
 /** The task to measure next: defaults first, then the largest weight x time / sqrt(trials). */
@@ -175,7 +199,8 @@ export async function tune(model: string, o: TuneOptions): Promise<TuneSummary> 
   const target = checkedTarget(o.target ?? 'host');
   const tkey = targetKey(target);
   const m = importOnnxFile(model, { fixedDims: o.fixedDims });
-  const tasks = await extractTasks(m, { target, threads: o.threads });
+  checkShapes(o.shapes, m.symbols);
+  const tasks = bucketTasks(await extractTasks(m, { target, threads: o.threads }), o.shapes);
   if (!tasks.length) fail(Codes.TUNE_INVALID, `${model} has no kernel with a schedule space to tune`);
   const loaded = loadLog(o.log);
   if (loaded.problems.length) o.onLogProblems?.(loaded.problems);
@@ -184,7 +209,8 @@ export async function tune(model: string, o: TuneOptions): Promise<TuneSummary> 
   const measurer: Measurer = o.measurer ?? (o.queue
     ? new QueueMeasurer({ queue: o.queue, target: o.target ?? 'host', threads: o.threads,
       signingKey: o.signingKey, samples: o.samples })
-    : new WorkerMeasurer({ model, fixedDims: o.fixedDims, bench: { target: o.target ?? 'host',
+    : new WorkerMeasurer({ model, fixedDims: o.fixedDims, shapes: o.shapes, bench: {
+      target: o.target ?? 'host',
       threads: o.threads, samples: o.samples } }));
   const writer = new LogWriter(o.log);
   const done = new Set(loaded.records.map(candidateKey));
@@ -244,7 +270,7 @@ export async function tune(model: string, o: TuneOptions): Promise<TuneSummary> 
       settle(b, await measure(b));
     }
     const confirmed = new Set([...loaded.records, ...written].filter((r) => r.confirm && r.target === tkey)
-      .map((r) => `${r.workload}|${knobsId(r.knobs)}`));
+      .map((r) => `${r.workload}\n${r.bucket}|${knobsId(r.knobs)}`));
     const again = (s: TaskSearch, k: Knobs, r: MeasureResult) =>
       append(record(s.task, tkey, k, r, { confirm: true }));
     const inBudget = () => o.budgetMs === undefined || elapsed() < o.budgetMs;
@@ -254,10 +280,11 @@ export async function tune(model: string, o: TuneOptions): Promise<TuneSummary> 
     if (!o.measurer) await measurer.close();
   }
   const all = [...loaded.records, ...written];
-  const best = bestRecords(all, target);
+  const best = bestBucketRecords(all, target);
   const plot = o.plot === false ? undefined : plotPath(o.log);
   const title = `${basename(dirname(resolve(model)))}/${basename(model)}: tuning curve`;
-  if (plot) writeFileSync(plot, curveSvg(tuningCurve(all, tasks, tkey), title));
-  return { tasks: searches.map((s) => report(s, best.get(s.task.key))), trials, duplicates,
+  const curveTasks = tasks.map((t) => ({ key: t.key, weight: t.weight, bucket: bucketOf(t) }));
+  if (plot) writeFileSync(plot, curveSvg(tuningCurve(all, curveTasks, tkey), title));
+  return { tasks: searches.map((s) => report(s, best.get(taskId(s.task)))), trials, duplicates,
     elapsedMs: elapsed(), problems: loaded.problems, plot };
 }

@@ -13,19 +13,22 @@ import { importOnnxFile } from '../frontend/onnx/import.js';
 import type { Knobs } from '../schedule/space.js';
 import { benchArtifacts, benchCandidates, type BenchOptions, type FeedSpec,
   type MeasureResult } from './bench-kernel.js';
-import { extractTasks, type Task } from './tasks.js';
+import { bucketTasks, type BucketShapes, extractTasks, type Task, taskId } from './tasks.js';
 
 export interface WorkerInit {
   readonly type: 'init';
   /** The model whose tasks 'batch' requests name (absent for a queue worker's process). */
   readonly model?: string;
   readonly fixedDims?: Readonly<Record<string, number>>;
+  readonly shapes?: BucketShapes;
   readonly bench: BenchOptions;
 }
 
 export interface WorkerBatch {
   readonly type: 'batch';
   readonly key: string;
+  /** The task's shape bucket (compiler/tune/bench-kernel.ts bucketOf). */
+  readonly bucket: string;
   readonly cands: readonly Knobs[];
 }
 
@@ -44,8 +47,9 @@ let bench: BenchOptions | undefined;
 
 async function init(m: WorkerInit & { model: string }): Promise<Map<string, Task>> {
   const mod = importOnnxFile(m.model, { fixedDims: m.fixedDims });
-  const ts = await extractTasks(mod, { target: targetFromName(m.bench.target), threads: m.bench.threads });
-  return new Map(ts.map((t) => [t.key, t]));
+  const ts = bucketTasks(await extractTasks(mod, { target: targetFromName(m.bench.target),
+    threads: m.bench.threads }), m.shapes);
+  return new Map(ts.map((t) => [taskId(t), t]));
 }
 
 const send = (x: unknown) => process.send!(x);
@@ -72,7 +76,7 @@ async function answer(n: number, run: Bench): Promise<void> {
 }
 
 async function batch(m: WorkerBatch): Promise<void> {
-  const t = tasks ? (await tasks).get(m.key) : undefined;
+  const t = tasks ? (await tasks).get(`${m.key}\n${m.bucket}`) : undefined;
   if (!t) {
     m.cands.forEach((_, i) => send({ type: 'result', i, r: { status: 'error', error: 'unknown task' } }));
     send({ type: 'done' });

@@ -4,12 +4,16 @@
 // through defineOps when imported here; their records join the same table.
 import './quant.js';
 import { ATTENTION_OPS } from './attention.js';
+import { BITCAST_OPS } from './bitcast.js';
 import { CONTROL_OPS } from './control.js';
 import { CONV_OPS } from './conv.js';
 import { CONV_TRANSPOSE_OPS } from './conv-transpose.js';
+import { EINSUM_OPS } from './einsum.js';
 import { ELEMENTWISE_OPS } from './elementwise.js';
 import { GATHER_OPS } from './gather.js';
+import { GRID_SAMPLE_OPS } from './grid-sample.js';
 import { GENERATE_OPS } from './generate.js';
+import { NMS_OPS } from './nms.js';
 import { NORM_OPS } from './norm.js';
 import { POOL_OPS } from './pool.js';
 import { QCONV_OPS } from './qconv.js';
@@ -24,6 +28,7 @@ import { RNN_OPS } from './rnn.js';
 import { SELECT_OPS } from './select.js';
 import { SEQUENCE_OPS } from './sequence.js';
 import { SHAPE_OPS } from './shape.js';
+import { SIGNAL_OPS } from './signal.js';
 import { SLICE_OPS } from './slice.js';
 import { TILE_ONEHOT_OPS } from './tile-onehot.js';
 import { legacyOps, opTable, type OpDef, type Trait } from './registry.js';
@@ -53,6 +58,11 @@ const FAMILIES: readonly (readonly OpDef[])[] = [
   QCONV_OPS,
   TILE_ONEHOT_OPS,
   ATTENTION_OPS,
+  BITCAST_OPS,
+  GRID_SAMPLE_OPS,
+  NMS_OPS,
+  SIGNAL_OPS,
+  EINSUM_OPS,
 ];
 
 export const OPS: ReadonlyMap<string, OpDef> = opTable([...FAMILIES.flat(), ...legacyOps()]);

@@ -9,7 +9,7 @@ import { WorkerMeasurer } from '../../compiler/tune/measure.js';
 import type { Task } from '../../compiler/tune/tasks.js';
 
 const script = resolve(dirname(fileURLToPath(import.meta.url)), '../fixtures/stub-tune-worker.mjs');
-const task = { key: 'w' } as Task; // the stub reads only the candidates
+const task = { key: 'w', bucket: [] } as unknown as Task; // the stub reads only the candidates
 
 describe('the measurement worker', () => {
   it('survives a crashing and a hanging candidate and measures the rest', async () => {

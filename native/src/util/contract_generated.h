@@ -25,6 +25,11 @@ constexpr DTypeEntry kDTypes[] = {
     {"float64", 8},
     {"uint32", 4},
     {"uint64", 8},
+    {"bfloat16", 2},
+    {"float8e4m3fn", 1},
+    {"float8e4m3fnuz", 1},
+    {"float8e5m2", 1},
+    {"float8e5m2fnuz", 1},
 };
 constexpr uint32_t kDTypeCount = sizeof(kDTypes) / sizeof(kDTypes[0]);
 

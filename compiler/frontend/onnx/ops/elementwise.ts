@@ -110,7 +110,7 @@ function cast(ctx: ConvertCtx): Value[] {
   const code = ctx.attrs.int('to');
   const to = dtypeFromOnnx(code);
   if (!to) ctx.unsupported(`Cast to ONNX data type ${code}`);
-  return ctx.result('cast', [ctx.input(0)], { to });
+  return ctx.result('cast', [ctx.input(0)], { to, saturate: ctx.attrs.int('saturate', 1) });
 }
 
 /** Dropout at inference is identity, its mask all true; training mode is unsupported. */

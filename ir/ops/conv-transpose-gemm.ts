@@ -21,23 +21,29 @@ import { isStatic } from '../dim.js';
 import type { LowerCtx, Lowering, OutputSink, TensorAccess } from '../te.js';
 import type { Expr, Stmt } from '../tir.js';
 import { add, flatIndex, ge, ifThen, mul, unflatten } from '../tir-build.js';
-import { constOf, intAttr, intsAttr, prodExpr } from './attrs.js';
+import { constOf, prodExpr } from './attrs.js';
 import { type MMSpec, type MMTiles, microKernel, packedBKernel } from './gemm-micro.js';
 
 /** Register tile: 6 output rows by up to 4 pixel vectors (24 accumulators of 32 registers). */
 const TM = 6, TN = 4;
 
-/** Whether conv_transpose with these attributes and input types takes the GEMM path. */
-export function isNonOverlapping(ctx: LowerCtx): boolean {
-  const w = ctx.inTypes[1], attrs = ctx.attrs;
+/** The window attributes of conv_transpose (declared in ./conv-transpose.ts). */
+export interface TransposedWindow {
+  readonly kernel: readonly number[]; readonly strides: readonly number[];
+  readonly dilations: readonly number[]; readonly pads: readonly number[];
+  readonly outputPadding: readonly number[]; readonly group: number;
+}
+
+/** Whether conv_transpose with this window and these input types takes the GEMM path. */
+export function isNonOverlapping(ctx: LowerCtx, win: TransposedWindow): boolean {
+  const w = ctx.inTypes[1];
   if (!w || !w.shape.every(isStatic)) return false;
   const S = w.shape.length - 2;
-  const K = intsAttr(attrs, 'kernel', w.shape.slice(2) as number[]);
-  const same = (name: string, v: number): boolean => intsAttr(attrs, name, []).every((e) => e === v);
-  const strides = intsAttr(attrs, 'strides', []);
-  return K.length === S && intAttr(attrs, 'group', 1) === 1
-    && strides.length === S && strides.every((s, i) => s === K[i])
-    && same('dilations', 1) && same('pads', 0) && same('outputPadding', 0);
+  const K = win.kernel.length ? win.kernel : w.shape.slice(2) as number[];
+  const same = (v: readonly number[], e: number): boolean => v.every((x) => x === e);
+  return K.length === S && win.group === 1
+    && win.strides.length === S && win.strides.every((s, i) => s === K[i])
+    && same(win.dilations, 1) && same(win.pads, 0) && same(win.outputPadding, 0);
 }
 
 /**

@@ -15,33 +15,34 @@
 // decomposition into dense convolutions is the faster form for the rest (TODO(#9)).
 
 import { dimAdd, dimMul, isStatic, type Dim } from '../dim.js';
-import type { Attrs, TensorType } from '../graph.js';
+import type { TensorType } from '../graph.js';
 import type { LowerCtx, Lowering } from '../te.js';
 import type { Stmt } from '../tir.js';
 import {
   add, alloc, and, eq, flatIndex, floordiv, ge, ifThen, imm, load, loop, lt, mod, mul, select, seq, store,
   sub, unflatten,
 } from '../tir-build.js';
-import { ATTR_RANGE, ceilDivExpr, checkDimEq, intAttr, intsAttr, prodExpr, requireFloat } from './attrs.js';
+import { attr, type AttrValues, type RankOf } from './attr-schema.js';
+import { ATTR_RANGE, ceilDivExpr, checkDimEq, prodExpr, requireFloat } from './attrs.js';
 import { isNonOverlapping, lowerNonOverlapping } from './conv-transpose-gemm.js';
-import { defineOps, type InferCtx } from './registry.js';
+import { declareOp } from './declare.js';
+import type { InferCtx, OpDef } from './registry.js';
 import { Codes } from '../../compiler/diagnostics.js';
 
-interface TWindow {
-  /** Empty when the kernel dims come from the weight's (possibly symbolic) shape. */
-  readonly kernel: readonly number[]; readonly strides: readonly number[];
-  readonly dilations: readonly number[]; readonly pads: readonly number[];
-  readonly outputPadding: readonly number[]; readonly group: number;
-}
+/** Entries per spatial axis of input 0 (x: N, C, spatial...), `per` times, all `v`. */
+const perAxis = (v: number, per = 1) => (rank: RankOf): number[] =>
+  new Array<number>(per * Math.max(0, (rank(0) ?? 2) - 2)).fill(v);
 
-function readTWindow(attrs: Attrs, n: number): TWindow {
-  const ones = new Array<number>(n).fill(1), zeros = new Array<number>(n).fill(0);
-  return {
-    kernel: intsAttr(attrs, 'kernel', []), strides: intsAttr(attrs, 'strides', ones),
-    dilations: intsAttr(attrs, 'dilations', ones), pads: intsAttr(attrs, 'pads', [...zeros, ...zeros]),
-    outputPadding: intsAttr(attrs, 'outputPadding', zeros), group: intAttr(attrs, 'group', 1),
-  };
-}
+/**
+ * The window, resolved by the frontend. `kernel` is empty when the kernel dims come from the
+ * weight's (possibly symbolic) shape; pads may be negative (an output_shape beyond the natural size).
+ * The list lengths are checked in infer against the input's spatial rank.
+ */
+const CONV_TRANSPOSE_ATTRS = {
+  kernel: attr.ints([]), strides: attr.ints(perAxis(1)), dilations: attr.ints(perAxis(1)),
+  pads: attr.ints(perAxis(0, 2)), outputPadding: attr.ints(perAxis(0)), group: attr.int(1),
+};
+type TWindow = AttrValues<typeof CONV_TRANSPOSE_ATTRS>;
 
 /** The output length of one spatial axis with kernel dim k. */
 export function transposedOut(w: TWindow, i: number, x: Dim, k: Dim): Dim {
@@ -50,13 +51,12 @@ export function transposedOut(w: TWindow, i: number, x: Dim, k: Dim): Dim {
   return dimAdd(dimAdd(dimMul(w.strides[i], dimAdd(x, -1)), dimMul(w.dilations[i], k)), fixed);
 }
 
-function inferConvTranspose(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
+function inferConvTranspose(ins: readonly (TensorType | null)[], win: TWindow, ctx: InferCtx): TensorType[] {
   const x = requireFloat(ins, 0, 'conv_transpose input', ctx, 3, 5);
   const w = requireFloat(ins, 1, 'conv_transpose weight', ctx, 3, 5);
   const S = x.shape.length - 2;
   if (w.shape.length !== S + 2) ctx.fail(Codes.SHAPE_INFERENCE,
     `weight rank ${w.shape.length} differs from input rank`);
-  const win = readTWindow(attrs, S);
   if (win.group <= 0) ctx.fail(ATTR_RANGE, `group ${win.group} must be positive`);
   const lens = [win.strides, win.dilations, win.outputPadding].map((v) => v.length);
   if (lens.some((l) => l !== S) || win.pads.length !== 2 * S) {
@@ -85,11 +85,11 @@ function inferConvTranspose(ins: readonly (TensorType | null)[], attrs: Attrs, c
   return [{ dtype: x.dtype, shape: [x.shape[0], m, ...spatial] }];
 }
 
-function lowerConvTranspose(ctx: LowerCtx): Lowering {
-  if (isNonOverlapping(ctx)) return lowerNonOverlapping(ctx);
+function lowerConvTranspose(ctx: LowerCtx, win: TWindow): Lowering {
+  if (isNonOverlapping(ctx, win)) return lowerNonOverlapping(ctx);
   const [x, w, b] = ctx.inputs, out = ctx.outputs[0];
   if (!x!.buffer || !w!.buffer) throw new Error('internal: conv_transpose inputs must be materialised');
-  const S = x!.shape.length - 2, dt = out.dtype, win = readTWindow(ctx.attrs, S);
+  const S = x!.shape.length - 2, dt = out.dtype;
   const X = x!.shape.slice(2), O = out.shape.slice(2);
   const C = x!.shape[1], Mg = w!.shape[1], Cg = floordiv(C, win.group);
   const V = ctx.target.vectorLanes;
@@ -123,6 +123,9 @@ function lowerConvTranspose(ctx: LowerCtx): Lowering {
   return { kind: 'kernel', body: loop(pv, P, loop(wt, ceilDivExpr(O[S - 1], V), tile), 'parallel') };
 }
 
-defineOps([
-  { name: 'conv_transpose', traits: ['anchor'], infer: inferConvTranspose, lower: lowerConvTranspose },
-]);
+export const CONV_TRANSPOSE_OPS: readonly OpDef[] = [
+  declareOp({
+    name: 'conv_transpose', traits: ['anchor'], attrs: CONV_TRANSPOSE_ATTRS,
+    infer: inferConvTranspose, lower: lowerConvTranspose,
+  }),
+];

@@ -2,13 +2,12 @@
 // this module (not the families) wherever ops are looked up. Adding a family: export its list of
 // declarations (declareOp) and add it to FAMILIES. Families not yet migrated still register
 // through defineOps when imported here; their records join the same table.
-import './resize.js';
-import './conv-transpose.js';
 import './quant.js';
 import { ATTENTION_OPS } from './attention.js';
 import { BITCAST_OPS } from './bitcast.js';
 import { CONTROL_OPS } from './control.js';
 import { CONV_OPS } from './conv.js';
+import { CONV_TRANSPOSE_OPS } from './conv-transpose.js';
 import { CROP_PAD_OPS } from './crop-pad.js';
 import { EINSUM_OPS } from './einsum.js';
 import { ELEMENTWISE_OPS } from './elementwise.js';
@@ -21,6 +20,7 @@ import { POOL_OPS } from './pool.js';
 import { QCONV_OPS } from './qconv.js';
 import { REDUCE_OPS } from './reduce.js';
 import { REDUCE_AXES_OPS } from './reduce-axes.js';
+import { RESIZE_OPS } from './resize.js';
 import { LOSS_OPS } from './loss.js';
 import { MATMUL_OPS } from './matmul.js';
 import { CUMULATIVE_OPS } from './cumulative.js';
@@ -40,6 +40,8 @@ const FAMILIES: readonly (readonly OpDef[])[] = [
   ELEMENTWISE_OPS,
   CONV_OPS,
   MATMUL_OPS,
+  RESIZE_OPS,
+  CONV_TRANSPOSE_OPS,
   POOL_OPS,
   NORM_OPS,
   REDUCE_OPS,

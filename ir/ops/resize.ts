@@ -12,16 +12,35 @@
 import { dimFloorDiv, dimMul, isStatic, type Dim } from '../dim.js';
 import { constValues } from '../const.js';
 import { isFloat, type DType } from '../dtype.js';
-import type { Attrs, TensorType } from '../graph.js';
+import type { TensorType } from '../graph.js';
 import { elementLoops } from '../te-loops.js';
 import type { LowerCtx, Lowering, TensorAccess } from '../te.js';
 import { add, and, binary, cast, div, eq, ge, gt, imm, letIn, lt, max, min, mul, select, sub, unary }
   from '../tir-build.js';
 import type { Expr, Stmt, Var } from '../tir.js';
-import { ATTR_RANGE, INPUT_MISMATCH, floatAttr, intAttr, intsAttr, strAttr } from './attrs.js';
-import { defineOps, type InferCtx, type OpDef } from './registry.js';
+import { attr, type AttrValues } from './attr-schema.js';
+import { ATTR_RANGE, INPUT_MISMATCH } from './attrs.js';
+import { declareOp } from './declare.js';
+import type { InferCtx, OpDef } from './registry.js';
 
 const F64: DType = 'float64';
+
+export const RESIZE_MODES = ['nearest', 'linear', 'cubic'] as const;
+/**
+ * The attributes, named after ONNX Resize 11+'s (opset 10 and Upsample: the frontend sets
+ * asymmetric coordinates and floor rounding). `axes` are the resized axes, all by default.
+ */
+export const RESIZE_ATTRS = {
+  mode: attr.oneOf(RESIZE_MODES),
+  coord: attr.oneOf(['half_pixel', 'half_pixel_symmetric', 'pytorch_half_pixel', 'align_corners',
+    'asymmetric', 'tf_half_pixel_for_nn', 'tf_crop_and_resize']),
+  nearest: attr.oneOf(['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil']),
+  cubicA: attr.float(-0.75),
+  exclude: attr.flag(0),
+  extrapolation: attr.float(0),
+  axes: attr.ints((rank) => Array.from({ length: rank(0) ?? 0 }, (_, i) => i)),
+};
+type ResizeAttrs = AttrValues<typeof RESIZE_ATTRS>;
 
 /** floor(d * s) for a float scale s, exact on symbolic dims (s = m / 2^k for a finite float). */
 export function scaledDim(d: Dim, s: number): Dim {
@@ -31,12 +50,11 @@ export function scaledDim(d: Dim, s: number): Dim {
   return dimFloorDiv(dimMul(d, Math.round(num)), den);
 }
 
-function inferResize(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
+function inferResize(ins: readonly (TensorType | null)[], attrs: ResizeAttrs, ctx: InferCtx): TensorType[] {
   const [x, scales, sizes] = ins;
   if (!x) return ctx.fail(INPUT_MISMATCH, 'needs an input tensor');
-  const mode = strAttr(attrs, 'mode', 'nearest');
+  const { mode, axes } = attrs;
   if (mode !== 'nearest' && !isFloat(x.dtype)) ctx.fail(INPUT_MISMATCH, `${mode} resize needs floats`);
-  const axes = intsAttr(attrs, 'axes', x.shape.map((_, i) => i));
   if (axes.some((a) => a < 0 || a >= x.shape.length)) ctx.fail(ATTR_RANGE, `axes [${axes}] out of range`);
   const shape = [...x.shape];
   const given = sizes ? ctx.values(2) : undefined;
@@ -124,18 +142,18 @@ function cubicWeights(r: Expr, a: number): Expr[] {
 }
 
 /** The taps of one resized axis: neighbour indices (clamped) and float64 weights. */
-function axisTaps(env: AxisEnv, attrs: Attrs, xo: Expr): Tap[] {
-  const mode = strAttr(attrs, 'mode', 'nearest');
+function axisTaps(env: AxisEnv, attrs: ResizeAttrs, xo: Expr): Tap[] {
+  const mode = attrs.mode;
   if (mode === 'nearest') {
-    const i = cast(nearestIndex(strAttr(attrs, 'nearest', 'round_prefer_floor'), xo), 'int64');
+    const i = cast(nearestIndex(attrs.nearest, xo), 'int64');
     return [{ index: bind(env, 'ri', clampIndex(i, env.inLen)), weight: null }];
   }
   // i0 = ceil(x) - 1 and r = x - i0 in (0, 1]: the reference prefers the left neighbour.
   const i0 = bind(env, 'i0', sub(cast(unary('ceil', xo), 'int64'), 1));
   const r = bind(env, 'r', sub(xo, f64(i0)));
   const offsets = mode === 'linear' ? [0, 1] : [-1, 0, 1, 2];
-  let ws = mode === 'linear' ? [sub(fc(1), r), r] : cubicWeights(r, floatAttr(attrs, 'cubicA', -0.75));
-  if (intAttr(attrs, 'exclude', 0)) {
+  let ws = mode === 'linear' ? [sub(fc(1), r), r] : cubicWeights(r, attrs.cubicA);
+  if (attrs.exclude) {
     ws = ws.map((w, k) => {
       const i = add(i0, offsets[k]);
       return select(and(ge(i, 0), lt(i, env.inLen)), w, fc(0));
@@ -164,10 +182,9 @@ function combine(x: TensorAccess, taps: readonly Tap[][], acc: DType): Expr {
   return vals.reduce((a, b) => add(a, b));
 }
 
-function lowerResize(ctx: LowerCtx): Lowering {
+function lowerResize(ctx: LowerCtx, a: ResizeAttrs): Lowering {
   const [x, scales, , roi] = ctx.inputs, out = ctx.outputs[0];
-  const a = ctx.attrs, coord = strAttr(a, 'coord', 'half_pixel');
-  const axes = intsAttr(a, 'axes', x!.shape.map((_, i) => i));
+  const { coord, axes } = a;
   const acc: DType = x!.dtype === 'float64' ? 'float64' : 'float32';
   const body = elementLoops({ fresh: ctx.fresh, lanes: ctx.target.vectorLanes }, out.shape, (idx) => {
     const lets: [Var, Expr][] = [];
@@ -186,7 +203,7 @@ function lowerResize(ctx: LowerCtx): Lowering {
     let value = combine(x!, taps, acc);
     if (outside.length > 0) {
       const anyOut = outside.reduce((p, q) => binary('or', p, q));
-      value = select(anyOut, imm(floatAttr(a, 'extrapolation', 0), acc), cast(value, acc));
+      value = select(anyOut, imm(a.extrapolation, acc), cast(value, acc));
     }
     const store: Stmt = out.store(idx, cast(value, out.dtype));
     return lets.reduceRight<Stmt>((s, [v, e]) => letIn(v, e, s), store);
@@ -195,7 +212,7 @@ function lowerResize(ctx: LowerCtx): Lowering {
 }
 
 export const RESIZE_OPS: readonly OpDef[] = [
-  { name: 'resize', traits: ['anchor'], infer: inferResize, lower: lowerResize },
+  declareOp({
+    name: 'resize', traits: ['anchor'], attrs: RESIZE_ATTRS, infer: inferResize, lower: lowerResize,
+  }),
 ];
-
-defineOps(RESIZE_OPS);

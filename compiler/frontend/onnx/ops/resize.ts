@@ -14,11 +14,9 @@ import { valuesOf } from '../../../../ir/values.js';
 import type { ConvertCtx } from '../context.js';
 import { row, type ConverterRow } from './types.js';
 import { Codes } from '../../../diagnostics.js';
+import { RESIZE_ATTRS, RESIZE_MODES } from '../../../../ir/ops/resize.js';
 
-const MODES = ['nearest', 'linear', 'cubic'];
-const COORDS = ['half_pixel', 'half_pixel_symmetric', 'pytorch_half_pixel', 'align_corners', 'asymmetric',
-  'tf_half_pixel_for_nn', 'tf_crop_and_resize'];
-const NEAREST = ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'];
+const MODES: readonly string[] = RESIZE_MODES;
 const POLICIES = ['stretch', 'not_larger', 'not_smaller'];
 
 interface Form {
@@ -53,11 +51,13 @@ function formOf(ctx: ConvertCtx, legacy: boolean): Form {
     return { mode: legacyMode, coord: 'asymmetric', nearest: 'floor', cubicA: -0.75, exclude: 0,
       extrapolation: 0 };
   }
+  // Read by the op's declared kinds, defaults and checks (ir/ops/resize.ts), under ONNX names.
+  const A = RESIZE_ATTRS;
   return {
-    mode: legacyMode, coord: choice(ctx, 'coordinate_transformation_mode', COORDS, 'half_pixel'),
-    nearest: choice(ctx, 'nearest_mode', NEAREST, 'round_prefer_floor'),
-    cubicA: ctx.attrs.float('cubic_coeff_a', -0.75), exclude: ctx.attrs.int('exclude_outside', 0),
-    extrapolation: ctx.attrs.float('extrapolation_value', 0),
+    mode: legacyMode, coord: ctx.declared(A.coord, 'coordinate_transformation_mode'),
+    nearest: ctx.declared(A.nearest, 'nearest_mode'), cubicA: ctx.declared(A.cubicA, 'cubic_coeff_a'),
+    exclude: ctx.declared(A.exclude, 'exclude_outside'),
+    extrapolation: ctx.declared(A.extrapolation, 'extrapolation_value'),
   };
 }
 

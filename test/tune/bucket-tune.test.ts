@@ -3,9 +3,11 @@
 // bucket: each bucket is its own task, measured on inputs of the bucket's shape and logged with
 // its bucket; the log gives each bucket its own best; the artifact runs each bucket's kernel
 // inside its range and the generic kernel outside, with the outputs of the untuned artifact.
-// Also: --shapes parsing, the errors for a symbol the model lacks, and bucket ranges.
+// Also: a real run of the built CLI measures each bucket in its worker; --shapes parsing, the
+// errors for a symbol the model lacks, and bucket ranges.
 
-import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hostTarget } from '../../codegen/target.js';
@@ -23,9 +25,10 @@ import { load } from '../../runtime-vm/session.js';
 import { Tensor } from '../../runtime-vm/tensor.js';
 import { compareTensors } from '../../tools/testdata.js';
 import { encodeModel, FLOAT, floatTensor, node, vi } from '../fixtures/onnx-builder.js';
-import { tempDir } from '../helpers/shared.js';
+import { REPO_ROOT, tempDir } from '../helpers/shared.js';
 
 const SEQS = [16, 37, 128];
+const CLI = join(REPO_ROOT, 'dist', 'compiler', 'cli.js');
 
 function writeModel(dir: string): string {
   const w = floatTensor('w', [32, 48], Array.from({ length: 32 * 48 }, (_, i) => ((i * 7) % 13) / 13 - 0.5));
@@ -131,6 +134,25 @@ describe('tune --shapes', () => {
       t.dispose();
       p.dispose();
     }
+  }, 300_000);
+
+  it('measures each bucket for real in the worker (the built CLI)', async () => {
+    expect(existsSync(CLI), `${CLI} is missing: run npm run build:ts`).toBe(true);
+    const dir = tempDir();
+    const model = writeModel(dir);
+    const log = join(dir, 'real.jsonl');
+    const r = spawnSync(process.execPath, [CLI, 'tune', model, '--log', log, '--trials', '6',
+      '--shapes', 'seq=16,37'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const records = loadLog(log).records;
+    expect(records.length).toBeGreaterThanOrEqual(2);
+    expect(records.filter((x) => x.status !== 'ok').map((x) => x.error)).toEqual([]);
+    // Both buckets' defaults are measured, each in its own row of the summary.
+    const base = (b: string) => records.find((x) => x.bucket === b && x.isDefault)!;
+    expect(base('$0=16')).toBeDefined();
+    expect(base('$0=37')).toBeDefined();
+    expect(r.stdout).toMatch(/@seq=16/);
+    expect(r.stdout).toMatch(/@seq=37/);
   }, 300_000);
 
   it('parses --shapes and rejects a symbol the model does not have', async () => {

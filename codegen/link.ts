@@ -193,7 +193,7 @@ export async function linkSharedObject(opts: LinkOptions): Promise<void> {
     });
     const linked = join(left.work, 'linked.so');
     // -nostartfiles: no crt init/fini code, so nothing in an artifact runs when it is mapped (the
-    // loader refuses initialisers, native/src/elf_dynamic.cc).
+    // loader refuses initialisers, native/src/runtime/elf_dynamic.cc).
     // Kernels instrumented with AddressSanitizer leave the ASan runtime's entry points for ld.so
     // to bind to the sanitised process that loads them (codegen/llvm/backend.ts kernelSanitizer).
     const undefinedOk = kernelSanitizer() === 'address';

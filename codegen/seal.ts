@@ -1,6 +1,6 @@
 // The artifact's digest trailer: 64 bytes appended to the linked .so, outside every ELF segment,
 // whose last 32 bytes are the SHA-256 of every byte before them. Layout (and why) in
-// native/src/artifact.h, which checks it before anything in the file is mapped.
+// native/src/runtime/artifact.h, which checks it before anything in the file is mapped.
 // Guarantees: the same bytes as the native loader expects; the digest is computed with node:crypto.
 
 import { createHash, createPublicKey, type KeyObject, sign } from 'node:crypto';
@@ -37,7 +37,7 @@ export function rawPublicKey(key: KeyObject): Uint8Array {
 }
 
 /**
- * The signature block (layout in native/src/signature.cc) that follows the ELF bytes `elf`: the
+ * The signature block (layout in native/src/runtime/signature.cc) that follows the ELF bytes `elf`: the
  * signer's public key and its Ed25519 signature of SHA-256(elf). `key` is an Ed25519 private key.
  */
 export function signatureBlock(elf: Uint8Array, key: KeyObject): Uint8Array {

@@ -69,7 +69,7 @@ export const AARCH64_CPUS: readonly string[] = Object.freeze([
 
 /**
  * Extra AArch64 features a target string may name: those the runtime can check against the
- * host's hwcaps before loading (native/src/cpu_features.cc), so an artifact that needs them is
+ * host's hwcaps before loading (native/src/util/cpu_features.cc), so an artifact that needs them is
  * refused with KR0006 on a CPU without them instead of dying with SIGILL.
  */
 export const AARCH64_FEATURES: readonly string[] = Object.freeze([

@@ -9,6 +9,7 @@ import { RUNTIME_DTYPES, type TensorType } from '../runtime-vm/dtypes.js';
 import type { IoInfo, RunValue } from '../runtime-vm/session.js';
 import { Tensor } from '../runtime-vm/tensor.js';
 import { UsageError } from './cli-args.js';
+import { encodeSmall, smallFloat } from '../ir/small-floats.js';
 
 /** --shapes text -> input name -> dims. */
 export function parseShapes(text: string | undefined): Map<string, number[]> {
@@ -63,6 +64,8 @@ function generator(seed: number): () => number {
 }
 
 /** An IEEE half's bits for a float in [-1, 1) (normal numbers and zero only, which is all we make). */
+const smallFloatBits = (type: TensorType, x: number): number => encodeSmall(smallFloat(type)!, x);
+
 function halfBits(x: number): number {
   if (x === 0) return 0;
   const sign = x < 0 ? 0x8000 : 0;
@@ -85,6 +88,8 @@ export function randomTensor(type: TensorType, dims: readonly number[], next: ()
     switch (type) {
       case 'float32': case 'float64': data[i] = 2 * u - 1; break;
       case 'float16': data[i] = halfBits(2 * u - 1); break;
+      case 'bfloat16': case 'float8e4m3fn': case 'float8e4m3fnuz': case 'float8e5m2': case 'float8e5m2fnuz':
+        data[i] = smallFloatBits(type, 2 * u - 1); break;
       case 'bool': data[i] = u < 0.5 ? 0 : 1; break;
       case 'int64': case 'uint64': data[i] = BigInt(Math.floor(8 * u)); break;
       case 'uint8': case 'int8': case 'uint16': case 'int16': case 'int32': case 'uint32':

@@ -13,4 +13,9 @@ export const DTYPE_TABLE = [
   { name: 'float64', bytes: 8, onnx: 11, code: 9, isFloat: true, isSigned: true, llvm: 'double' },
   { name: 'uint32', bytes: 4, onnx: 12, code: 10, isFloat: false, isSigned: false, llvm: 'i32' },
   { name: 'uint64', bytes: 8, onnx: 13, code: 11, isFloat: false, isSigned: false, llvm: 'i64' },
+  { name: 'bfloat16', bytes: 2, onnx: 16, code: 12, isFloat: true, isSigned: true, llvm: 'i16' },
+  { name: 'float8e4m3fn', bytes: 1, onnx: 17, code: 13, isFloat: true, isSigned: true, llvm: 'i8' },
+  { name: 'float8e4m3fnuz', bytes: 1, onnx: 18, code: 14, isFloat: true, isSigned: true, llvm: 'i8' },
+  { name: 'float8e5m2', bytes: 1, onnx: 19, code: 15, isFloat: true, isSigned: true, llvm: 'i8' },
+  { name: 'float8e5m2fnuz', bytes: 1, onnx: 20, code: 16, isFloat: true, isSigned: true, llvm: 'i8' },
 ] as const;

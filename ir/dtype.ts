@@ -49,12 +49,14 @@ export type TypedArrayOf =
   | Float32Array | Float64Array | Int8Array | Int16Array | Int32Array | BigInt64Array
   | Uint8Array | Uint16Array | Uint32Array | BigUint64Array;
 
-/** A typed array view over `bytes` for dtype `d` (float16 is exposed as raw Uint16 bits). */
+/** A typed array view over `bytes` for dtype `d` (float16, bfloat16, float8 as raw bits). */
 export function typedView(d: DType, buf: ArrayBufferLike, byteOffset: number, length: number): TypedArrayOf {
   switch (d) {
     case 'float32': return new Float32Array(buf, byteOffset, length);
     case 'float64': return new Float64Array(buf, byteOffset, length);
-    case 'float16': return new Uint16Array(buf, byteOffset, length);
+    case 'float16': case 'bfloat16': return new Uint16Array(buf, byteOffset, length);
+    case 'float8e4m3fn': case 'float8e4m3fnuz': case 'float8e5m2': case 'float8e5m2fnuz':
+      return new Uint8Array(buf, byteOffset, length);
     case 'int8': return new Int8Array(buf, byteOffset, length);
     case 'int16': return new Int16Array(buf, byteOffset, length);
     case 'int32': return new Int32Array(buf, byteOffset, length);

@@ -3,6 +3,7 @@
 
 import type { DType } from './dtype.js';
 import type { BinOp, Buffer, Expr, LoopKind, Stmt, UnOp, Var } from './tir.js';
+import { isSmallFloat } from './small-floats.js';
 
 export type ExprLike = Expr | number;
 
@@ -103,8 +104,16 @@ export function unary(op: UnOp, a: Expr): Expr {
 
 export function cast(a: Expr, dtype: DType): Expr {
   if (a.dtype === dtype) return a;
-  if (a.kind === 'const') return imm(dtype === 'bool' ? Number(a.value !== 0) : a.value, dtype);
+  // A constant folds, except into a storage-only float: its value must be rounded by the cast.
+  if (a.kind === 'const' && !isSmallFloat(dtype)) {
+    return imm(dtype === 'bool' ? Number(a.value !== 0) : a.value, dtype);
+  }
   return { kind: 'cast', a, dtype };
+}
+
+/** The bits of `a` read as `dtype`, which must have the same width (bool counts as 8 bits). */
+export function bitcast(a: Expr, dtype: DType): Expr {
+  return a.dtype === dtype ? a : { kind: 'cast', a, dtype, bits: true };
 }
 
 export function select(cond: Expr, a: Expr, b: Expr): Expr {

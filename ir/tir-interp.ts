@@ -2,10 +2,12 @@
 // and the oracle for codegen tests. Plain and slow on purpose.
 //
 // Requires: buffers in kernel order as typed arrays of the buffer dtype (int64/uint64 as
-// BigInt64Array/BigUint64Array, bool as Uint8Array, float16 as Uint16Array bits); scalars as
-// numbers or bigints. Guarantees (the semantics codegen must match):
+// BigInt64Array/BigUint64Array, bool as Uint8Array, float16 and bfloat16 as Uint16Array bits,
+// float8 as Uint8Array bits); scalars as numbers or bigints. Guarantees (the semantics codegen
+// must match):
 // - Values are JS numbers; float32 results are rounded with Math.fround after every operation,
-//   float16 values are computed in float32 and rounded to half on cast and store. Integer
+//   float16, bfloat16 and float8 values are computed in float32 and rounded to their format after
+//   every operation, cast and store (bfloat16/float8 by ir/small-floats.ts's store rule). Integer
 //   results wrap to their dtype's width (int64 is exact only within +-2^53 here).
 // - parallel loops run serially; vectorize loops run lane after lane (lanes must be independent,
 //   which is what makes this equal to the lock-step vector code); `select` evaluates only the
@@ -18,6 +20,7 @@
 
 import type { DType, TypedArrayOf } from './dtype.js';
 import { dtypeInfo } from './dtype.js';
+import { decodeSmall, isSmallFloat, narrowSmall, roundSmall, smallFloat } from './small-floats.js';
 import type { BinOp, Expr, Kernel, Stmt, UnOp } from './tir.js';
 
 function assertNever(x: never): never {
@@ -31,7 +34,8 @@ class AssertFailed {
 type Env = Map<string, number>;
 type Mem = Map<string, { dtype: DType; data: TypedArrayOf }>;
 
-const isFloatT = (d: DType): boolean => d === 'float32' || d === 'float64' || d === 'float16';
+const isFloatT = (d: DType): boolean =>
+  d === 'float32' || d === 'float64' || d === 'float16' || isSmallFloat(d);
 
 /** Wraps an integer-valued number to dtype `d` (two's complement). */
 export function wrapInt(v: number, d: DType): number {
@@ -93,7 +97,8 @@ export function numberToHalf(v: number): number {
 export function roundFloat(v: number, d: DType): number {
   if (d === 'float32') return Math.fround(v);
   if (d === 'float16') return halfToNumber(numberToHalf(v));
-  return v;
+  const sf = smallFloat(d);
+  return sf ? roundSmall(sf, v) : v;
 }
 
 /** erf in double precision: Taylor series near 0, continued fraction for erfc beyond. */
@@ -230,6 +235,34 @@ function castValue(v: number, from: DType, to: DType): number {
   return Math.min(hi, Math.max(lo, Math.trunc(v)));
 }
 
+const BITS = new DataView(new ArrayBuffer(8));
+
+/** `v` of dtype `from` written little-endian and read back as `to` (same width). */
+function bitcastValue(v: number, from: DType, to: DType): number {
+  const d = BITS;
+  switch (from) {
+    case 'float16': d.setUint16(0, numberToHalf(v), true); break;
+    case 'float32': d.setFloat32(0, v, true); break;
+    case 'float64': d.setFloat64(0, v, true); break;
+    default: d.setBigUint64(0, BigInt.asUintN(64, BigInt(v)), true); // low bytes first
+  }
+  switch (to) {
+    case 'float16': return halfToNumber(d.getUint16(0, true));
+    case 'float32': return d.getFloat32(0, true);
+    case 'float64': return d.getFloat64(0, true);
+    case 'bool': return d.getUint8(0) !== 0 ? 1 : 0;
+    case 'int8': return d.getInt8(0);
+    case 'uint8': return d.getUint8(0);
+    case 'int16': return d.getInt16(0, true);
+    case 'uint16': return d.getUint16(0, true);
+    case 'int32': return d.getInt32(0, true);
+    case 'uint32': return d.getUint32(0, true);
+    case 'int64': return Number(d.getBigInt64(0, true));
+    case 'uint64': return Number(d.getBigUint64(0, true));
+    default: throw new Error(`bitcast to ${to}`);
+  }
+}
+
 class Interp {
   constructor(readonly mem: Mem) {}
 
@@ -244,7 +277,10 @@ class Interp {
         const r = floatUnop(e.op, a);
         return e.dtype === 'bool' ? r : roundFloat(r, e.dtype);
       }
-      case 'cast': return castValue(this.expr(e.a, env), e.a.dtype, e.dtype);
+      case 'cast': {
+        const a = this.expr(e.a, env);
+        return e.bits ? bitcastValue(a, e.a.dtype, e.dtype) : castValue(a, e.a.dtype, e.dtype);
+      }
       case 'select': return this.expr(e.cond, env) !== 0 ? this.expr(e.a, env) : this.expr(e.b, env);
       case 'load': return this.load(e.buf.name, this.expr(e.index, env));
       default: return assertNever(e);
@@ -270,6 +306,8 @@ class Interp {
     }
     const raw = b.data[i];
     if (b.dtype === 'float16') return halfToNumber(raw as number);
+    const sf = smallFloat(b.dtype);
+    if (sf) return decodeSmall(sf, raw as number);
     return typeof raw === 'bigint' ? Number(raw) : raw;
   }
 
@@ -278,7 +316,9 @@ class Interp {
     if (!(i >= 0 && i < b.data.length)) {
       throw new Error(`tir-interp: store ${name}[${i}] out of bounds (length ${b.data.length})`);
     }
+    const sf = smallFloat(b.dtype);
     if (b.dtype === 'float16') b.data[i] = numberToHalf(v);
+    else if (sf) b.data[i] = narrowSmall(sf, v);
     else if (b.data instanceof BigInt64Array) b.data[i] = BigInt.asIntN(64, BigInt(v));
     else if (b.data instanceof BigUint64Array) b.data[i] = BigInt.asUintN(64, BigInt(v));
     else (b.data as Float64Array)[i] = v;
@@ -327,9 +367,11 @@ export function newTypedArray(d: DType, n: number): TypedArrayOf {
     case 'int8': return new Int8Array(n);
     case 'int16': return new Int16Array(n);
     case 'int32': return new Int32Array(n);
-    case 'uint16': case 'float16': return new Uint16Array(n);
+    case 'uint16': case 'float16': case 'bfloat16': return new Uint16Array(n);
     case 'uint32': return new Uint32Array(n);
     case 'uint8': case 'bool': return new Uint8Array(n);
+    case 'float8e4m3fn': case 'float8e4m3fnuz': case 'float8e5m2': case 'float8e5m2fnuz':
+      return new Uint8Array(n);
     default: return assertNever(d);
   }
 }

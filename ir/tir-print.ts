@@ -24,7 +24,7 @@ export function printExpr(e: Expr): string {
       return op ? `(${a} ${op} ${b})` : `${e.op}(${a}, ${b})`;
     }
     case 'unary': return `${e.op}(${printExpr(e.a)})`;
-    case 'cast': return `${e.dtype}(${printExpr(e.a)})`;
+    case 'cast': return `${e.bits ? 'bitcast:' : ''}${e.dtype}(${printExpr(e.a)})`;
     case 'select': return `select(${printExpr(e.cond)}, ${printExpr(e.a)}, ${printExpr(e.b)})`;
     case 'load': return `${e.buf.name}[${printExpr(e.index)}]`;
     default: return assertNever(e);

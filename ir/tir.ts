@@ -50,7 +50,8 @@ export type Expr =
   | Var
   | { readonly kind: 'binary'; readonly op: BinOp; readonly a: Expr; readonly b: Expr; readonly dtype: DType }
   | { readonly kind: 'unary'; readonly op: UnOp; readonly a: Expr; readonly dtype: DType }
-  | { readonly kind: 'cast'; readonly a: Expr; readonly dtype: DType }
+  /** A value conversion; with `bits`, the same bits read as `dtype` (equal widths, ONNX BitCast). */
+  | { readonly kind: 'cast'; readonly a: Expr; readonly dtype: DType; readonly bits?: true }
   | {
     readonly kind: 'select'; readonly cond: Expr; readonly a: Expr; readonly b: Expr; readonly dtype: DType;
   }

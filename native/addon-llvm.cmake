@@ -12,10 +12,13 @@ execute_process(COMMAND node -p "require('node-addon-api').include"
 string(REPLACE "\"" "" KESTREL_NAPI_INC "${KESTREL_NAPI_INC}")
 
 # cpu_features.cc: the runtime's table of checkable CPU features, which fills target.requires.
-add_library(kestrel_llvm SHARED src/llvm_backend.cc src/llvm_data.cc src/llvm_addon.cc
-  src/cpu_features.cc ${CMAKE_JS_SRC})
+add_library(kestrel_llvm SHARED src/llvm_addon/llvm_backend.cc src/llvm_addon/llvm_data.cc
+  src/llvm_addon/llvm_addon.cc src/util/cpu_features.cc ${CMAKE_JS_SRC})
 set_target_properties(kestrel_llvm PROPERTIES PREFIX "" SUFFIX ".node")
-target_include_directories(kestrel_llvm PRIVATE ${CMAKE_JS_INC} ${KESTREL_NAPI_INC} ${LLVM_INCLUDE_DIRS})
+# Sources include each other by their folder under src/ ("util/cpu_features.h"); LLVM's own
+# "llvm/..." headers come first.
+target_include_directories(kestrel_llvm PRIVATE ${CMAKE_JS_INC} ${KESTREL_NAPI_INC} ${LLVM_INCLUDE_DIRS}
+  ${CMAKE_CURRENT_SOURCE_DIR}/src)
 separate_arguments(KESTREL_LLVM_DEFS NATIVE_COMMAND ${LLVM_DEFINITIONS})
 target_compile_definitions(kestrel_llvm PRIVATE ${KESTREL_LLVM_DEFS}
   NAPI_VERSION=8 NAPI_CPP_EXCEPTIONS NODE_ADDON_API_DISABLE_DEPRECATED)

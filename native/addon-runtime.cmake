@@ -7,9 +7,10 @@ execute_process(COMMAND node -p "require('node-addon-api').include"
   OUTPUT_VARIABLE KESTREL_RT_NAPI_INC OUTPUT_STRIP_TRAILING_WHITESPACE)
 string(REPLACE "\"" "" KESTREL_RT_NAPI_INC "${KESTREL_RT_NAPI_INC}")
 
-add_library(kestrel_runtime SHARED src/addon_runtime.cc src/addon_inspect.cc ${CMAKE_JS_SRC})
+add_library(kestrel_runtime SHARED src/addon/addon_runtime.cc src/addon/addon_inspect.cc ${CMAKE_JS_SRC})
 set_target_properties(kestrel_runtime PROPERTIES PREFIX "" SUFFIX ".node")
-target_include_directories(kestrel_runtime PRIVATE ${CMAKE_JS_INC} ${KESTREL_RT_NAPI_INC})
+target_include_directories(kestrel_runtime PRIVATE ${CMAKE_JS_INC} ${KESTREL_RT_NAPI_INC}
+  ${CMAKE_CURRENT_SOURCE_DIR}/src)
 target_compile_definitions(kestrel_runtime PRIVATE NAPI_VERSION=8 NAPI_CPP_EXCEPTIONS
   NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS NODE_ADDON_API_DISABLE_DEPRECATED)
 target_compile_options(kestrel_runtime PRIVATE -fexceptions -Wall -Wextra)

@@ -3,10 +3,12 @@
 # runner on that API. Both build with -Wall -Wextra clean, also with an AArch64 cross compiler.
 find_package(Threads REQUIRED)
 add_library(kestrel_vm STATIC
-  src/json.cc src/sha256.cc src/artifact_file.cc src/elf.cc src/elf_dynamic.cc src/cpu_features.cc
-  src/manifest.cc src/map_verified.cc src/signature.cc src/inspect.cc src/bytecode.cc src/pool.cc
-  src/thread_pool.cc src/interpreter.cc src/sequence.cc src/runtime.cc src/debug.cc src/profile.cc
-  src/cuda_driver.cc src/cuda_device.cc)
+  src/util/json.cc src/util/sha256.cc src/util/cpu_features.cc
+  src/runtime/artifact_file.cc src/runtime/elf.cc src/runtime/elf_dynamic.cc src/runtime/manifest.cc
+  src/runtime/map_verified.cc src/runtime/signature.cc src/runtime/inspect.cc src/runtime/runtime.cc
+  src/runtime/debug.cc src/runtime/profile.cc
+  src/vm/bytecode.cc src/vm/pool.cc src/vm/thread_pool.cc src/vm/interpreter.cc src/vm/sequence.cc
+  src/cuda/cuda_driver.cc src/cuda/cuda_device.cc)
 target_include_directories(kestrel_vm PUBLIC $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include>
   $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}> PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)
 target_compile_options(kestrel_vm PRIVATE -Wall -Wextra)

@@ -2,7 +2,8 @@
 // Element type names in code order (a dtype's code is its index).
 export const DTYPE_NAMES = [
   'float32', 'uint8', 'int8', 'uint16', 'int16', 'int32', 'int64', 'bool',
-  'float16', 'float64', 'uint32', 'uint64',
+  'float16', 'float64', 'uint32', 'uint64', 'bfloat16', 'float8e4m3fn', 'float8e4m3fnuz', 'float8e5m2',
+  'float8e5m2fnuz',
 ] as const;
 
 /** Stable runtime error codes (KestrelError.code). */

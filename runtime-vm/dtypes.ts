@@ -1,7 +1,8 @@
 // Element types as the runtime sees them: names and stable codes (generated from
-// runtime-vm/contract.json, the source ir/dtype.ts and native/src/dtype.h are generated from too),
+// runtime-vm/contract.json, the source ir/dtype.ts and native/src/util/dtype.h are generated from too),
 // and the typed array that holds each one, following onnxruntime-node (int64 -> BigInt64Array,
-// bool -> Uint8Array, float16 -> Uint16Array of raw bits).
+// bool -> Uint8Array, float16 -> Uint16Array of raw bits; bfloat16 and float8, which
+// onnxruntime-node cannot hold, as their raw bits too).
 
 import { DTYPE_NAMES } from './contract.generated.js';
 
@@ -28,6 +29,9 @@ const ARRAYS: Readonly<Record<TensorType, TypedArrayCtor>> = {
   float32: Float32Array, uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array,
   int32: Int32Array, int64: BigInt64Array, bool: Uint8Array, float16: Uint16Array, float64: Float64Array,
   uint32: Uint32Array, uint64: BigUint64Array,
+  // Raw bits, like float16: bfloat16 in a Uint16Array, the float8 formats one byte each.
+  bfloat16: Uint16Array, float8e4m3fn: Uint8Array, float8e4m3fnuz: Uint8Array, float8e5m2: Uint8Array,
+  float8e5m2fnuz: Uint8Array,
 };
 
 const TABLE: readonly RuntimeDType[] = Object.freeze(DTYPE_NAMES.map((name, code) =>

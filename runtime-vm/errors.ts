@@ -19,5 +19,5 @@ export class KestrelError extends Error {
   }
 }
 
-/** The runtime's codes, generated from runtime-vm/contract.json (native/src/status.h uses the same). */
+/** The runtime's codes, generated from runtime-vm/contract.json (native/src/util/status.h uses the same). */
 export const RuntimeCodes = RUNTIME_CODES;

@@ -1,5 +1,5 @@
 // Session: a loaded artifact and the way to run it, on top of the native addon
-// (kestrel_runtime.node, found by addon-path.ts; see native/src/addon_runtime.cc).
+// (kestrel_runtime.node, found by addon-path.ts; see native/src/addon/addon_runtime.cc).
 //
 // Requires the addon, prebuilt or built (`npm run build:native`); load() says so clearly when not.
 // Guarantees: run() checks input names here (KR0101, listing the expected names) and the native

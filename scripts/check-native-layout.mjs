@@ -1,6 +1,6 @@
 // Checks kestrel's layout limits on the C++ side, which ESLint does not read: every line of
 // native/**/*.{cc,h} at most 110 columns and every file at most 500 lines. The interpreter's flat
-// dispatch (native/src/interpreter.cc) is the one file allowed past 500 lines, as a flat list of
+// dispatch (native/src/vm/interpreter.cc) is the one file allowed past 500 lines, as a flat list of
 // cases reads better whole than split. Generated files are held to the same limits.
 // Usage: node scripts/check-native-layout.mjs [ROOT]; exits 1 and lists every violation.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const MAX_COLUMNS = 110;
 const MAX_LINES = 500;
-const LONG_FILES_ALLOWED = new Set(['native/src/interpreter.cc']);
+const LONG_FILES_ALLOWED = new Set(['native/src/vm/interpreter.cc']);
 const SKIP_DIRS = new Set(['build', 'node_modules']);
 
 /** Every .cc and .h under `dir`, build outputs excluded. */

@@ -1,7 +1,7 @@
 // Generates the runtime contract tables from runtime-vm/contract.json, their single source:
 //   ir/dtype-table.generated.ts       the compiler's dtype table (ir/ may not import runtime-vm/)
 //   runtime-vm/contract.generated.ts  dtype names/codes, RUNTIME_CODES, manifest format and fields
-//   native/src/contract_generated.h   kDTypes, code::k* status codes, manifest format and fields
+//   native/src/util/contract_generated.h   kDTypes, code::k* status codes, manifest format and fields
 // Usage: node scripts/gen-contract.mjs [--check]   (--check exits 1 when a generated file is stale)
 // Guarantees: output is a pure function of contract.json; codes are checked unique and dense.
 import { readFileSync } from 'node:fs';
@@ -120,7 +120,7 @@ export function outputs(root = ROOT) {
   return [
     [join(root, 'ir/dtype-table.generated.ts'), generateIr(c)],
     [join(root, 'runtime-vm/contract.generated.ts'), generateTs(c)],
-    [join(root, 'native/src/contract_generated.h'), generateH(c)],
+    [join(root, 'native/src/util/contract_generated.h'), generateH(c)],
   ];
 }
 

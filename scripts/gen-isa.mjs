@@ -1,6 +1,6 @@
 // Generates the ISA tables from runtime-vm/isa.json, the single source of truth:
 //   runtime-vm/isa.generated.ts  opcode table as const data, INT_OPS, FORMAT_VERSION, MAGIC
-//   native/src/isa_generated.h   opcode enum, operand-kind table, int-op enum (decoder/verifier)
+//   native/src/vm/isa_generated.h   opcode enum, operand-kind table, int-op enum (decoder/verifier)
 // Usage: node scripts/gen-isa.mjs [--check]   (--check exits 1 when a generated file is stale)
 // Guarantees: output is deterministic (a pure function of isa.json), so tests can diff it.
 import { readFileSync } from 'node:fs';
@@ -107,7 +107,7 @@ export function outputs(root = ROOT) {
   validate(isa);
   return [
     [join(root, 'runtime-vm/isa.generated.ts'), generateTs(isa)],
-    [join(root, 'native/src/isa_generated.h'), generateH(isa)],
+    [join(root, 'native/src/vm/isa_generated.h'), generateH(isa)],
   ];
 }
 

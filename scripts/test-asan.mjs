@@ -8,8 +8,8 @@
 //   3. every model of the shared data (--models REGEX to choose), compiled and checked against its
 //      first reference data set (kestrel compile, kestrel run --check),
 // steps 2 and 3 with the generated kernels instrumented too (KESTREL_SANITIZE_KERNELS=address:
-// LLVM's AddressSanitizer function pass, native/src/llvm_backend.cc; the sanitised pool poisons
-// block slack and cached blocks, native/src/pool.cc). A sanitiser report aborts the process that
+// LLVM's AddressSanitizer function pass, native/src/llvm_addon/llvm_backend.cc; the sanitised pool poisons
+// block slack and cached blocks, native/src/vm/pool.cc). A sanitiser report aborts the process that
 // hit it (halt_on_error), which fails the step; the output is also scanned for reports. Leak
 // checking is off: node frees nothing at exit by design.
 // Usage: node scripts/test-asan.mjs [--filter REGEX] [--models REGEX] [--skip-build]

@@ -17,7 +17,8 @@ import { OptionalType, SequenceType, ValueElemType, type OptionalMsg, type Seque
   from '../compiler/frontend/onnx/schema.js';
 import { decodeTensorProto, tensorFromMsg, type NamedConst } from '../compiler/frontend/onnx/tensor.js';
 import { decodeMessage } from '../compiler/frontend/onnx/wire-guard.js';
-import { floatError, floatsMatch, halfToFloat } from './testdata.js';
+import { floatError, floatsMatch, floatValues } from './testdata.js';
+import { isSmallFloat } from '../ir/small-floats.js';
 
 export interface Case { readonly name: string; readonly dir: string }
 export interface DataSet { readonly inputs: readonly string[]; readonly outputs: readonly string[] }
@@ -79,13 +80,13 @@ export interface Actual {
   readonly data: ArrayLike<unknown>;
 }
 
-/** Reference tensor as JS values (float16 decoded to numbers). */
+/** Reference tensor as JS values (float16, bfloat16 and float8 decoded to numbers). */
 export function refValues(ref: NamedConst): ArrayLike<unknown> {
   const b = ref.bytes;
   const copy = b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
   const n = ref.shape.reduce((a, d) => a * d, 1);
   const view = typedView(ref.dtype, copy, 0, n);
-  return ref.dtype === 'float16' ? Array.from(view as Uint16Array, halfToFloat) : view;
+  return isFloatType(ref.dtype) ? floatValues(ref.dtype, view) : view;
 }
 
 /** Compares one output with its reference; returns undefined when it matches, else why not. */
@@ -95,12 +96,12 @@ export function compareOutput(name: string, got: Actual, ref: NamedConst): strin
     return `mismatch: output '${name}' shape [${got.dims}], expected [${ref.shape}]`;
   }
   const want = refValues(ref);
-  const have = got.dtype === 'float16' ? Array.from(got.data as Uint16Array, halfToFloat) : got.data;
+  const have = isFloatType(ref.dtype) ? floatValues(got.dtype, got.data) : got.data;
   return isFloatType(ref.dtype) ? compareFloats(name, have as ArrayLike<number>, want as ArrayLike<number>)
     : compareExact(name, have, want);
 }
 
-const isFloatType = (d: DType) => d === 'float32' || d === 'float64' || d === 'float16';
+const isFloatType = (d: DType) => d === 'float32' || d === 'float64' || d === 'float16' || isSmallFloat(d);
 
 export function compareFloats(name: string, got: ArrayLike<number>, ref: ArrayLike<number>):
   string | undefined {
@@ -323,13 +324,22 @@ export function summaryLine(results: readonly CaseResult[]): string {
 
 interface CliArgs {
   dirs: string[]; dynamic: boolean; report: string; filter?: RegExp; timeout: number; jobs: number;
+  help?: boolean;
 }
+
+const USAGE = `usage: conformance DIR... [--dynamic] [--report FILE] [--filter REGEX] [--timeout S] [--jobs N]
+  --dynamic        give every input symbolic dims (the shapes are known only at run time)
+  --report FILE    write the JSON report there (default conformance-report.json)
+  --filter REGEX   only the cases whose name matches
+  --timeout S      seconds per case before it counts as failed (60)
+  --jobs N         cases compiled and run at once (2)`;
 
 export function parseArgs(argv: readonly string[]): CliArgs {
   const a: CliArgs = { dirs: [], dynamic: false, report: 'conformance-report.json', timeout: 60, jobs: 2 };
   for (let i = 0; i < argv.length; i++) {
     const v = argv[i]!;
-    if (v === '--dynamic') a.dynamic = true;
+    if (v === '--help' || v === '-h') a.help = true;
+    else if (v === '--dynamic') a.dynamic = true;
     else if (v === '--report') a.report = argv[++i] ?? a.report;
     else if (v === '--filter') a.filter = new RegExp(argv[++i] ?? '');
     else if (v === '--timeout') a.timeout = Number(argv[++i]);
@@ -337,14 +347,16 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     else if (v.startsWith('--')) throw new Error(`unknown option ${v}`);
     else a.dirs.push(v);
   }
-  if (a.dirs.length === 0) {
-    throw new Error('usage: conformance DIR... [--dynamic] [--report f] [--filter re]');
-  }
+  if (a.dirs.length === 0 && !a.help) throw new Error(USAGE);
   return a;
 }
 
 async function cliMain(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv);
+  if (args.help) {
+    console.log(USAGE);
+    return 0;
+  }
   const cases = findCases(args.dirs, args.filter);
   const results = await runPool(cases, {
     jobs: args.jobs, timeoutMs: args.timeout * 1000, dynamic: args.dynamic,

@@ -4,7 +4,8 @@
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { typedView } from '../ir/dtype.js';
+import { typedView, type DType } from '../ir/dtype.js';
+import { decodeSmall, isSmallFloat, smallFloat } from '../ir/small-floats.js';
 import { Tensor } from '../runtime-vm/tensor.js';
 import type { TensorType as RuntimeType, TypedArray } from '../runtime-vm/dtypes.js';
 import { decodeTensorProto } from '../compiler/frontend/onnx/tensor.js';
@@ -47,7 +48,16 @@ export interface Comparison {
   readonly message: string;
 }
 
-const isFloatType = (t: string) => t === 'float32' || t === 'float64' || t === 'float16';
+const isFloatType = (t: string) => t === 'float32' || t === 'float64' || t === 'float16'
+  || isSmallFloat(t as DType);
+
+/** Element values as numbers: float16, bfloat16 and float8 bits decoded, other types as they are. */
+export function floatValues(dtype: string, data: ArrayLike<unknown>): ArrayLike<number> {
+  const sf = smallFloat(dtype as DType);
+  if (sf) return Array.from(data as ArrayLike<number>, (b) => decodeSmall(sf, b));
+  if (dtype === 'float16') return Array.from(data as ArrayLike<number>, halfToFloat);
+  return data as ArrayLike<number>;
+}
 
 /** An IEEE half (raw bits) as a number. */
 export function halfToFloat(h: number): number {
@@ -96,9 +106,7 @@ export function compareTensors(out: Tensor, ref: Tensor): Comparison {
     }
     return { ok: true, maxErr: 0, tolerance: 0, message: 'exact' };
   }
-  const values = (t: Tensor): ArrayLike<number> =>
-    (t.type === 'float16' ? Array.from(t.data as Uint16Array, halfToFloat) : t.data as Float32Array);
-  const e = floatError(values(out), values(ref));
+  const e = floatError(floatValues(out.type, out.data), floatValues(ref.type, ref.data));
   if (e.nanAt >= 0) return bad(`element ${e.nanAt} is NaN on one side only`);
   return { ok: floatsMatch(e), maxErr: e.maxErr, tolerance: e.tolerance,
     message: `max|err| ${e.maxErr.toExponential(3)} (tolerance ${e.tolerance.toExponential(3)})` };

@@ -1,4 +1,4 @@
-// Typed wrappers over the kestrel_llvm native addon (native/src/llvm_*.cc): LLVM 14 parsing,
+// Typed wrappers over the kestrel_llvm native addon (native/src/llvm_addon/llvm_*.cc): LLVM 14 parsing,
 // verification, the O3 pipeline and object/assembly emission (in one call, or step by step on an
 // LlvmModule), plus constant-data objects.
 // Requires: the addon built at native/build/Release/kestrel_llvm.node (`npm run build:native`).
@@ -108,7 +108,7 @@ export function llvmHostInfo(): HostInfo {
 
 /**
  * The CPU features code compiled for (triple, cpu, features) may use, implied ones included, as
- * far as the runtime can check them on a host (native/src/cpu_features.h): target.requires.
+ * far as the runtime can check them on a host (native/src/util/cpu_features.h): target.requires.
  */
 export function requiredCpuFeatures(t: { triple: string; cpu: string; features: string }): string[] {
   return wrap(() => addon().requiredFeatures({ triple: t.triple, cpu: t.cpu, features: t.features }));

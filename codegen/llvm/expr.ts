@@ -12,10 +12,12 @@ import { andMask, isLiteral, lift, liftN, notMask, toVec, uni } from './lanes.js
 import type { Cx, Val } from './lanes.js';
 import { asDot4, emitDot4Acc } from './dot4.js';
 import { emitLoad } from './memory.js';
+import { smallFloat } from '../../ir/small-floats.js';
+import { emitRoundTo } from './small-floats.js';
 import { emitAtanF32, emitErfF32, emitExpF32, emitLogF32, emitSigmoidF32, emitTanhF32 } from './math.js';
 import { FM, callIntrinsic, emitFMinMax, emitFloatFloorOp, emitIMinMax, emitIntDiv, emitLibmCall,
   splatOf } from './ops.js';
-import { assertNever, isFloatDT, isSignedDT, lit, regTy, vecTy } from './types.js';
+import { assertNever, isFloatDT, isSignedDT, lit, regTy, splatLit, vecTy } from './types.js';
 
 type BinExpr = Extract<Expr, { kind: 'binary' }>;
 
@@ -25,7 +27,7 @@ export function emitExpr(cx: Cx, e: Expr): Val {
     case 'var': return cx.scope.get(e.name);
     case 'binary': return roundF16(cx, e.dtype, emitBinary(cx, e));
     case 'unary': return roundF16(cx, e.dtype, emitUnary(cx, e.op, e.a.dtype, emitExpr(cx, e.a)));
-    case 'cast': return emitCast(cx, emitExpr(cx, e.a), e.a.dtype, e.dtype);
+    case 'cast': return (e.bits ? emitBitcast : emitCast)(cx, emitExpr(cx, e.a), e.a.dtype, e.dtype);
     case 'select': return emitSelect(cx, e.cond, e.a, e.b);
     case 'load': return emitLoad(cx, e.buf, toI64(cx, e.index));
     default: return assertNever(e);
@@ -40,8 +42,13 @@ export function toI64(cx: Cx, e: Expr): Val {
   return lift(cx, [v], 'i64', ([T], [r], R) => `${op} ${T} ${r} to ${R}`);
 }
 
-/** float16 computes in float; round results back to half precision like the interpreter. */
+/**
+ * float16, bfloat16 and float8 compute in float; round results back to their precision like the
+ * interpreter.
+ */
 function roundF16(cx: Cx, d: DType, v: Val): Val {
+  const sf = smallFloat(d);
+  if (sf) return liftN(cx, [v], 'float', (w, [r]) => emitRoundTo(cx.f.b, sf, w, r));
   if (d !== 'float16') return v;
   return liftN(cx, [v], 'float', (w, [r]) => {
     const h = cx.f.b.emit(`fptrunc ${vecTy(w, 'float')} ${r} to ${vecTy(w, 'half')}`);
@@ -60,7 +67,7 @@ function emitBinary(cx: Cx, e: BinExpr): Val {
     const m = asDot4(e.a) ?? asDot4(e.b);
     if (m) return emitDot4Acc(cx, emitExpr, m === e.a ? e.b : e.a, m);
   }
-  if (isFloatDT(d) && d !== 'float16' && e.op === 'add') {
+  if (isFloatDT(d) && d !== 'float16' && !smallFloat(d) && e.op === 'add') {
     const m = asMul(e.a) ?? asMul(e.b);
     if (m) {
       const c = m === e.a ? e.b : e.a;
@@ -239,13 +246,15 @@ export function emitCast(cx: Cx, a: Val, from: DType, to: DType): Val {
       : lift(cx, [a], 'i1', ([T], [x]) => `icmp ne ${T} ${x}, ${T === ft ? '0' : 'zeroinitializer'}`);
   }
   if (isFloatDT(from) && isFloatDT(to)) {
-    if (to === 'float16') return roundF16(cx, to, ft === 'float' ? a : conv('fptrunc'));
+    if (tt === 'float' && ft !== 'float') return roundF16(cx, to, conv('fptrunc'));
+    if (tt === 'float' && to !== 'float32') return roundF16(cx, to, a);
     if (ft === tt) return a;
     return conv(ft === 'float' ? 'fpext' : 'fptrunc');
   }
   if (isFloatDT(from)) {
     const sat = isSignedDT(to) ? 'fptosi.sat' : 'fptoui.sat';
     return liftN(cx, [a], tt, (w, [x]) => {
+      if (w > 1 && Number(tt.slice(1)) < 32) return narrowSat(cx, w, ft, tt, isSignedDT(to), x);
       const name = `llvm.${sat}.${w === 1 ? tt : `v${w}${tt}`}.${w === 1 ? mt(ft) : `v${w}${mt(ft)}`}`;
       return b.intrinsic(name, vecTy(w, tt), [[vecTy(w, ft), x]]);
     });
@@ -258,7 +267,40 @@ export function emitCast(cx: Cx, a: Val, from: DType, to: DType): Val {
   return conv(isSignedDT(from) ? 'sext' : 'zext');
 }
 
+/**
+ * The bits of `a` read as `to` (same width). Integers of one width share a register type, and
+ * bool registers (i1) hold the 0/1 their byte holds, so those are value casts; float16 lives in a
+ * float register and is narrowed to `half` for its bits.
+ */
+export function emitBitcast(cx: Cx, a: Val, from: DType, to: DType): Val {
+  if (!isFloatDT(from) && !isFloatDT(to)) return emitCast(cx, a, from, to);
+  const raw = (d: DType): string => (d === 'float16' ? 'half' : regTy(d));
+  const conv = (v: Val, o: string, rt: string): Val =>
+    lift(cx, [v], rt, ([T], [x], R) => `${o} ${T} ${x} to ${R}`);
+  const src = from === 'float16' ? conv(a, 'fptrunc', 'half') : a;
+  const bits = conv(src, 'bitcast', raw(to));
+  return to === 'float16' ? conv(bits, 'fpext', 'float') : bits;
+}
+
 const mt = (t: string): string => (t === 'float' ? 'f32' : t === 'double' ? 'f64' : t);
+
+/**
+ * A vector float -> 8- or 16-bit conversion with fptosi/fptoui.sat's meaning (NaN gives 0, out of
+ * range saturates, in range truncates toward zero) as a clamp in float, a plain fptosi to i32 and a
+ * trunc: LLVM 14 scalarises the vector .sat intrinsics on x86 (per lane a convert, two compares
+ * and an insert, 64+ instructions for 16 lanes), which dominated quantized kernels' epilogues.
+ */
+function narrowSat(cx: Cx, w: number, ft: string, tt: string, signed: boolean, x: string): string {
+  const b = cx.f.b, V = vecTy(w, ft), M = vecTy(w, 'i1'), bits = Number(tt.slice(1));
+  const [lo, hi] = signed ? [-(2 ** (bits - 1)), 2 ** (bits - 1) - 1] : [0, 2 ** bits - 1];
+  const sel = (c: string, p: string, q: string) => b.emit(`select ${M} ${c}, ${V} ${p}, ${V} ${q}`);
+  const [L, H] = [splatLit(w, ft, lo), splatLit(w, ft, hi)];
+  const atLeast = sel(b.emit(`fcmp ogt ${V} ${x}, ${L}`), x, L);
+  const inside = sel(b.emit(`fcmp olt ${V} ${atLeast}, ${H}`), atLeast, H);
+  const clamped = sel(b.emit(`fcmp ord ${V} ${x}, ${x}`), inside, 'zeroinitializer');
+  const i32 = b.emit(`fptosi ${V} ${clamped} to ${vecTy(w, 'i32')}`);
+  return b.emit(`trunc ${vecTy(w, 'i32')} ${i32} to ${vecTy(w, tt)}`);
+}
 
 /** Does `e` contain a load (whose unselected evaluation must not touch memory)? */
 export function hasLoad(e: Expr): boolean {

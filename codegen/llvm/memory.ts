@@ -8,7 +8,8 @@
 //                                    store: a shuffle + one masked store of W*stride elements
 //   any other index               -> llvm.masked.gather / llvm.masked.scatter
 // A store of lane-varying values to a uniform index writes the last active lane (lanes must be
-// independent; see ir/tir-interp.ts). Memory types: bool is i8 (0/1), float16 is half.
+// independent; see ir/tir-interp.ts). Memory types: bool is i8 (0/1), float16 is half, bfloat16
+// and float8 are their bits (i16, i8), widened and narrowed by small-floats.ts.
 // Requires: buffer pointers typed as memTy(dtype)*. Guarantees: inactive lanes never touch
 // memory; element alignment only (offsets are not known to be vector aligned).
 
@@ -16,6 +17,8 @@ import type { DType } from '../../ir/dtype.js';
 import type { Buffer } from '../../ir/tir.js';
 import { allOnes, broadcast, toVec, uni } from './lanes.js';
 import type { Cx, Val } from './lanes.js';
+import { smallFloat } from '../../ir/small-floats.js';
+import { emitNarrow, emitWiden } from './small-floats.js';
 import { alignOf, mangle, memTy, regTy, vecTy } from './types.js';
 
 function elemPtr(cx: Cx, buf: Buffer, idx: string): string {
@@ -29,7 +32,8 @@ function fromMem(cx: Cx, d: DType, w: number, v: string): string {
   const mt = memTy(d);
   if (d === 'bool') return cx.f.b.emit(`icmp ne ${vecTy(w, mt)} ${v}, ${w === 1 ? '0' : 'zeroinitializer'}`);
   if (d === 'float16') return cx.f.b.emit(`fpext ${vecTy(w, mt)} ${v} to ${vecTy(w, 'float')}`);
-  return v;
+  const sf = smallFloat(d);
+  return sf ? emitWiden(cx.f.b, sf, w, v) : v;
 }
 
 /** Register value -> memory value. */
@@ -37,7 +41,8 @@ function toMem(cx: Cx, d: DType, w: number, v: string): string {
   const mt = memTy(d);
   if (d === 'bool') return cx.f.b.emit(`zext ${vecTy(w, 'i1')} ${v} to ${vecTy(w, mt)}`);
   if (d === 'float16') return cx.f.b.emit(`fptrunc ${vecTy(w, 'float')} ${v} to ${vecTy(w, mt)}`);
-  return v;
+  const sf = smallFloat(d);
+  return sf ? emitNarrow(cx.f.b, sf, w, v) : v;
 }
 
 /** <W x mt*> pointers for a general index value. */

@@ -4,19 +4,23 @@
 // rounded differently from the interpreter.
 
 import type { DType } from '../../ir/dtype.js';
+import { isSmallFloat } from '../../ir/small-floats.js';
 
 export function assertNever(x: never): never {
   throw new Error(`unexpected value ${JSON.stringify(x)}`);
 }
 
-export const isFloatDT = (d: DType): boolean => d === 'float32' || d === 'float64' || d === 'float16';
+/** Float dtypes, bfloat16 and float8 included (they compute in float; see small-floats.ts). */
+export const isFloatDT = (d: DType): boolean =>
+  d === 'float32' || d === 'float64' || d === 'float16' || isSmallFloat(d);
 export const isSignedDT = (d: DType): boolean =>
   d === 'int8' || d === 'int16' || d === 'int32' || d === 'int64';
 
-/** Register type: bool is i1, float16 is computed in float. */
+/** Register type: bool is i1, float16, bfloat16 and float8 are computed in float. */
 export function regTy(d: DType): string {
   switch (d) {
-    case 'float32': case 'float16': return 'float';
+    case 'float32': case 'float16': case 'bfloat16': return 'float';
+    case 'float8e4m3fn': case 'float8e4m3fnuz': case 'float8e5m2': case 'float8e5m2fnuz': return 'float';
     case 'float64': return 'double';
     case 'bool': return 'i1';
     case 'int8': case 'uint8': return 'i8';
@@ -27,10 +31,12 @@ export function regTy(d: DType): string {
   }
 }
 
-/** Memory type: bool is stored as i8, float16 as half. */
+/** Memory type: bool is stored as i8, float16 as half, bfloat16 and float8 as their bits. */
 export function memTy(d: DType): string {
   if (d === 'bool') return 'i8';
   if (d === 'float16') return 'half';
+  if (d === 'bfloat16') return 'i16';
+  if (isSmallFloat(d)) return 'i8';
   return regTy(d);
 }
 

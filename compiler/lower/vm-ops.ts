@@ -1,5 +1,7 @@
 // Program lowering of ops that run as VM builtins rather than kernels (trait 'vm': the ONNX
-// sequence and optional ops, ir/ops/sequence.ts). Each entry emits the builtins for one node
+// sequence and optional ops, ir/ops/sequence.ts). An op that is one builtin declares the binding
+// with the op (ir/ops/bindings.ts) and needs nothing here; the entries below are the ops that take
+// several instructions (a loop, a check, a conditional). Each entry emits the builtins for one node
 // through the VmEmitter that compiler/lower/program.ts hands it; program.ts then binds run-time
 // dims of tensor outputs. Positions are integer registers read with `load_int` (e.scalar).
 // Sequences are immutable in the VM (seq_insert/seq_erase write a new register), so no entry
@@ -7,10 +9,13 @@
 
 import type { Dim } from '../../ir/dim.js';
 import { dtypeInfo } from '../../ir/dtype.js';
-import type { Node, Value } from '../../ir/graph.js';
+import type { Attrs, Node, Value } from '../../ir/graph.js';
+import type { VmBinding, VmOperand } from '../../ir/ops/bindings.js';
 import { nodeAttrs } from '../../ir/ops/declare.js';
-import { CONCAT_FROM_SEQUENCE_ATTRS, SPLIT_TO_SEQUENCE_ATTRS } from '../../ir/ops/sequence.js';
+import { OPS } from '../../ir/ops/index.js';
+import { SPLIT_TO_SEQUENCE_ATTRS } from '../../ir/ops/sequence.js';
 import type { ProgramWriter } from '../../codegen/vm-program.js';
+import { OPCODES, type OperandKind, type OpName } from '../../runtime-vm/isa.generated.js';
 
 export interface VmEmitter {
   readonly a: ProgramWriter;
@@ -105,44 +110,59 @@ function splitLoop(e: VmEmitter, dst: number, src: number, dtype: number, axis: 
   }
 }
 
-/** kestrel op name -> how to emit it. */
+/** One operand of a declared binding; `kind` is the instruction's operand kind. */
+function operand(n: Node, e: VmEmitter, o: VmOperand, kind: OperandKind, attrs: Attrs): unknown {
+  if ('output' in o) return e.define(n.outputs[o.output]!);
+  if ('input' in o) return e.tensor(n.inputs[o.input]!);
+  if ('inputs' in o) return n.inputs.map((v) => e.tensor(v!));
+  if ('scalar' in o) return o.optional ? pos(e, n.inputs[o.scalar]) : e.scalar(n.inputs[o.scalar]!);
+  if ('dtypeOf' in o) return code(n.outputs[o.dtypeOf]!);
+  const v = Number(attrs[o.attr]);
+  return kind === 'u32' ? v >>> 0 : v;
+}
+
+/**
+ * The lowering of an op declared with a VM-builtin binding (ir/ops/bindings.ts): inputs are
+ * materialised in the binding's order, then the outputs are defined, then the instruction emitted.
+ */
+function boundLowering(op: string, b: VmBinding): VmLowering {
+  type Spec = { operands: readonly (readonly [string, OperandKind])[] };
+  const spec = (OPCODES as Record<string, Spec>)[b.builtin];
+  if (!spec) throw new Error(`internal: op '${op}' is bound to '${b.builtin}', which is no VM instruction`);
+  const kinds = new Map(spec.operands.map(([name, kind]) => [name, kind]));
+  const names = Object.keys(b.operands);
+  if (names.length !== kinds.size || names.some((k) => !kinds.has(k))) {
+    throw new Error(`internal: op '${op}' binds operands ${names.join(', ')} of '${b.builtin}', `
+      + `which takes ${[...kinds.keys()].join(', ')}`);
+  }
+  const entries = Object.entries(b.operands);
+  const isOut = ([, o]: (typeof entries)[number]) => 'output' in o;
+  const ordered = [...entries.filter((x) => !isOut(x)), ...entries.filter(isOut)];
+  const schema = OPS.get(op)!.attrSchema ?? {};
+  return (n, e) => {
+    const attrs = nodeAttrs(schema, n) as Attrs;
+    const ops = Object.fromEntries(ordered.map(([k, o]) => [k, operand(n, e, o, kinds.get(k)!, attrs)]));
+    e.a.emit(b.builtin as OpName, ops as never);
+  };
+}
+
+/** The ops whose declaration binds them to a VM builtin. */
+const BOUND: readonly (readonly [string, VmLowering])[] = [...OPS.values()]
+  .filter((d) => d.vm).map((d) => [d.name, boundLowering(d.name, d.vm!)] as const);
+
+/** kestrel op name -> how to emit it: declared bindings, then the ops that need several builtins. */
 export const VM_OPS: ReadonlyMap<string, VmLowering> = new Map<string, VmLowering>([
+  ...BOUND,
   ['unreachable', (n, e) => {
     e.a.emit('fail',
       { code: 204, message: `${n.origin.opType} '${n.origin.name}': ${String(n.attrs.message)}` });
     for (const v of n.outputs) e.define(v);
-  }],
-  ['sequence_empty',
-    (n, e) => e.a.emit('seq_empty', { dst: e.define(n.outputs[0]), dtype: code(n.outputs[0]) })],
-  ['sequence_construct', (n, e) => {
-    const tensors = n.inputs.map((v) => e.tensor(v!));
-    e.a.emit('seq_construct', { dst: e.define(n.outputs[0]), tensors });
-  }],
-  ['sequence_insert', (n, e) => {
-    const [s, t, p] = n.inputs;
-    const operands = { seq: e.tensor(s!), tensor: e.tensor(t!), pos: pos(e, p) };
-    e.a.emit('seq_insert', { dst: e.define(n.outputs[0]), ...operands });
-  }],
-  ['sequence_erase', (n, e) => {
-    const [s, p] = n.inputs;
-    const operands = { seq: e.tensor(s!), pos: pos(e, p) };
-    e.a.emit('seq_erase', { dst: e.define(n.outputs[0]), ...operands });
-  }],
-  ['sequence_at', (n, e) => {
-    const operands = { seq: e.tensor(n.inputs[0]!), pos: e.scalar(n.inputs[1]!) };
-    e.a.emit('seq_at', { dst: e.define(n.outputs[0]), ...operands });
   }],
   ['sequence_length', (n, e) => {
     const count = e.a.reg();
     e.a.emit('seq_length', { dst: count, seq: e.tensor(n.inputs[0]!) });
     e.a.emit('make_ints',
       { dst: e.define(n.outputs[0]), dtype: dtypeInfo('int64').code, rank: 0, values: [count] });
-  }],
-  ['concat_from_sequence', (n, e) => {
-    const seq = e.tensor(n.inputs[0]!);
-    const { axis, newAxis } = nodeAttrs(CONCAT_FROM_SEQUENCE_ATTRS, n);
-    // A negative axis reaches the VM as its unsigned 32-bit form; the VM counts it from the end.
-    e.a.emit('seq_concat', { dst: e.define(n.outputs[0]), seq, axis: axis >>> 0, new_axis: newAxis });
   }],
   ['split_to_sequence', splitToSequence],
   ['optional', (n, e) => {

@@ -1,12 +1,16 @@
 // Typed op declarations: `declareOp` turns one declaration — name, traits, attribute schema
 // (ir/ops/attr-schema.ts), and infer/fold/lower functions that read typed attribute values — into
-// the registry's OpDef. Requires: the schema lists every attribute the op's node may carry.
+// the registry's OpDef. Instead of a lowering, a declaration may give a decomposition into other
+// ops (expanded when the frontend emits the node, so the graph never holds the op) or a VM-builtin
+// binding (trait 'vm': the node runs as one VM instruction whose operands the binding names).
+// Requires: the schema lists every attribute the op's node may carry.
 // Guarantees: infer, fold and lower always see validated values with the declared defaults and
 // normalised axes; an undeclared attribute (a misspelling) or an invalid one fails in infer with
 // KC0401 naming the attribute; lower and fold re-read what infer already checked, so a failure
 // there is an internal error.
 
 import type { Attrs, ConstData, TensorType } from '../graph.js';
+import type { Decompose, Decomposition, VmBinding } from './bindings.js';
 import type { LowerCtx, Lowering } from '../te.js';
 import {
   canonicalAttrs, readAttrs, type AttrFail, type AttrSchema, type AttrValues, type RankOf,
@@ -23,7 +27,12 @@ export interface OpDecl<S extends AttrSchema> {
   readonly attrs: S;
   /** Relations between attributes and input ranks that no single attribute can check. */
   readonly check?: (a: AttrValues<S>, rank: RankOf, fail: AttrFail) => void;
-  infer(ins: readonly (TensorType | null)[], a: AttrValues<S>, ctx: InferCtx): TensorType[];
+  /** Required unless the op is decomposed (a decomposed op's node is never inferred). */
+  infer?(ins: readonly (TensorType | null)[], a: AttrValues<S>, ctx: InferCtx): TensorType[];
+  /** The op written as other ops; then it needs no infer, fold or lower (bindings.ts). */
+  decompose?: Decompose<AttrValues<S>>;
+  /** The VM instruction a node of this 'vm' op runs as (bindings.ts). */
+  vm?: VmBinding;
   fold?(ins: readonly (ConstData | null)[], a: AttrValues<S>, outTypes: readonly TensorType[]):
     ConstData[] | undefined;
   lower?(ctx: LowerCtx, a: AttrValues<S>): Lowering;
@@ -43,12 +52,23 @@ export function declareOp<S extends AttrSchema>(d: OpDecl<S>): OpDef {
     d.check?.(a, rank, fail);
     return a;
   };
-  const lower = d.lower;
-  const fold = d.fold;
+  const { lower, fold, decompose } = d;
+  const infer = d.infer ?? ((): never => {
+    throw new Error(`internal: op '${d.name}' is decomposed when emitted and has no type relation`);
+  });
+  if (!d.infer && !decompose) {
+    throw new Error(`internal: op '${d.name}' declares neither infer nor decompose`);
+  }
+  const decomposition: Decomposition | undefined = decompose && ((b, ins) => {
+    const fail: AttrFail = (name, m) => b.fail(Codes.ATTRIBUTE, `attribute '${name}' ${m}`);
+    return decompose(b, ins, read(b.attrs, ranksOf(ins.map((v) => v?.type)), fail));
+  });
   return Object.freeze({
     name: d.name,
     traits: Object.freeze([...d.traits]),
     ...(d.schedule ? { schedule: d.schedule } : {}),
+    ...(decomposition ? { decompose: decomposition } : {}),
+    ...(d.vm ? { vm: Object.freeze(d.vm) } : {}),
     attrSchema: d.attrs,
     canonicalAttrs(attrs: Attrs, rank: RankOf, fail: AttrFail): Attrs {
       read(attrs, rank, fail);
@@ -56,7 +76,7 @@ export function declareOp<S extends AttrSchema>(d: OpDecl<S>): OpDef {
     },
     infer(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
       const fail: AttrFail = (name, m) => ctx.fail(Codes.ATTRIBUTE, `attribute '${name}' ${m}`);
-      return d.infer(ins, read(attrs, ranksOf(ins), fail), ctx);
+      return infer(ins, read(attrs, ranksOf(ins), fail), ctx);
     },
     ...(fold ? {
       fold: (ins: readonly (ConstData | null)[], attrs: Attrs, outTypes: readonly TensorType[]) =>

@@ -4,7 +4,8 @@
 
 import type { DType } from '../dtype.js';
 import { isFloat } from '../dtype.js';
-import { type Dim, dimAdd, dimEq, dimFloorDiv, dimMax, dimMin, dimMul, dimSub, isStatic } from '../dim.js';
+import { type Dim, dimAdd, dimEq, dimFloorDiv, dimMax, dimMin, dimMul, dimNeg, dimSub, isStatic }
+  from '../dim.js';
 import { knownDims } from '../values.js';
 import type { Attrs, TensorType } from '../graph.js';
 import * as t from '../tir-build.js';
@@ -16,6 +17,7 @@ import type { InferCtx, OpDef } from './registry.js';
 import { ALL_DTYPES } from '../dtype.js';
 import { attr, type AttrSchema } from './attr-schema.js';
 import { declareOp } from './declare.js';
+import { castWithSaturate } from './cast-small.js';
 import { Codes } from '../../compiler/diagnostics.js';
 
 /** A declared numeric attribute (see ATTRS for each op's attributes and defaults). */
@@ -190,11 +192,38 @@ function checkedInfer(name: string, outDType?: (ins: DType) => DType) {
   };
 }
 
+/** Dim arithmetic of the integer unary ops that shape computations use (Neg of an axis count). */
+const SHAPE_UNARY: Readonly<Record<string, (a: Dim) => Dim | undefined>> = {
+  neg: dimNeg,
+  abs: (a) => {
+    if (isStatic(a)) return Math.abs(a);
+    // Over variables that are dims (never negative), a sum whose coefficients all share a sign
+    // has that sign; anything else is read at run time.
+    const signs = [...a.terms.map((t) => t.coef), ...(a.constant !== 0 ? [a.constant] : [])];
+    if (!a.terms.every((t) => t.atoms.every((x) => x.kind === 'var'))) return undefined;
+    if (signs.every((c) => c > 0)) return a;
+    return signs.every((c) => c < 0) ? dimNeg(a) : undefined;
+  },
+};
+
+/** Elements of an integer unary op's result when its input's elements are known dims. */
+function shapeUnary(name: string, out: TensorType, ctx: InferCtx): readonly Dim[] | undefined {
+  const f = SHAPE_UNARY[name];
+  const a = ctx.values(0);
+  if (!f || !a || isFloat(out.dtype) || !knownDims(a) || out.shape.length > 1) return undefined;
+  const elems = a.map(f);
+  return elems.every((d): d is Dim => d !== undefined) ? elems : undefined;
+}
+
 function unaryDef(name: string, f: Unary): OpDef {
   const infer = checkedInfer(name, BOOL_UNARY.has(name) ? () => 'bool' : undefined);
   return declareOp({
     name, traits: ['elementwise'], attrs: ATTRS[name] ?? {},
-    infer: (ins, a, ctx) => infer(ins, a as Attrs, ctx),
+    infer: (ins, a, ctx) => {
+      const [out] = infer(ins, a as Attrs, ctx);
+      const elems = shapeUnary(name, out, ctx);
+      return [elems ? { ...out, elems } : out];
+    },
     lower: (ctx: LowerCtx, a): Lowering =>
       ({ kind: 'compute', at: (idx) => f(ctx.inputs[0]!.at(idx), a as Attrs) }),
   });
@@ -267,16 +296,35 @@ const where: OpDef = declareOp({
 });
 
 const cast: OpDef = declareOp({
-  name: 'cast', traits: ['elementwise'], attrs: { to: attr.oneOf(ALL_DTYPES, null) },
+  name: 'cast', traits: ['elementwise'],
+  // saturate: ONNX Cast's rule for float8 targets (ir/ops/cast-small.ts); no effect on others.
+  attrs: { to: attr.oneOf(ALL_DTYPES, null), saturate: attr.flag(1) },
   infer: (inputs, a, ctx) => {
     const elems = a.to === 'int64' || a.to === 'int32' ? ctx.values(0) : undefined;
     return [{ dtype: a.to, shape: inputs[0]!.shape, ...(elems && knownDims(elems) ? { elems } : {}) }];
   },
-  lower: (ctx, a) => ({ kind: 'compute', at: (idx) => t.cast(ctx.inputs[0]!.at(idx), a.to) }),
+  lower: (ctx, a) => ({
+    kind: 'compute', at: (idx) => castWithSaturate(ctx.inputs[0]!.at(idx), a.to, a.saturate === 1),
+  }),
+});
+
+/**
+ * The elementwise mean of one or more broadcast inputs (ONNX Mean), decomposed when emitted: the
+ * inputs added left to right, then divided by their count, so it fuses as adds and a divide do.
+ */
+const mean = declareOp({
+  name: 'mean', traits: ['elementwise'], attrs: {},
+  decompose: (b, ins) => {
+    const xs = ins.filter((v) => v !== null);
+    if (xs.length === 0) b.fail(Codes.SHAPE_INFERENCE, 'needs at least one input');
+    let sum = xs[0]!;
+    for (const x of xs.slice(1)) sum = b.emit('add', [sum, x])[0]!;
+    return b.result('div', [sum, b.scalar(sum.type.dtype, xs.length)]);
+  },
 });
 
 export const ELEMENTWISE_OPS: readonly OpDef[] = [
   ...Object.entries(UNARY).map(([n, f]) => unaryDef(n, f)),
   ...Object.entries(BINARY).map(([n, f]) => binaryDef(n, f)),
-  clip, where, cast,
+  clip, where, cast, mean,
 ];

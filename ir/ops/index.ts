@@ -2,28 +2,33 @@
 // this module (not the families) wherever ops are looked up. Adding a family: export its list of
 // declarations (declareOp) and add it to FAMILIES. Families not yet migrated still register
 // through defineOps when imported here; their records join the same table.
-import './matmul.js';
 import './resize.js';
 import './conv-transpose.js';
 import './quant.js';
 import { ATTENTION_OPS } from './attention.js';
+import { BITCAST_OPS } from './bitcast.js';
 import { CONTROL_OPS } from './control.js';
 import { CONV_OPS } from './conv.js';
+import { EINSUM_OPS } from './einsum.js';
 import { ELEMENTWISE_OPS } from './elementwise.js';
 import { GATHER_OPS } from './gather.js';
+import { GRID_SAMPLE_OPS } from './grid-sample.js';
 import { GENERATE_OPS } from './generate.js';
+import { NMS_OPS } from './nms.js';
 import { NORM_OPS } from './norm.js';
 import { POOL_OPS } from './pool.js';
 import { QCONV_OPS } from './qconv.js';
 import { REDUCE_OPS } from './reduce.js';
 import { REDUCE_AXES_OPS } from './reduce-axes.js';
 import { LOSS_OPS } from './loss.js';
+import { MATMUL_OPS } from './matmul.js';
 import { CUMULATIVE_OPS } from './cumulative.js';
 import { SCATTER_OPS } from './scatter.js';
 import { RNN_OPS } from './rnn.js';
 import { SELECT_OPS } from './select.js';
 import { SEQUENCE_OPS } from './sequence.js';
 import { SHAPE_OPS } from './shape.js';
+import { SIGNAL_OPS } from './signal.js';
 import { SLICE_OPS } from './slice.js';
 import { TILE_ONEHOT_OPS } from './tile-onehot.js';
 import { legacyOps, opTable, type OpDef, type Trait } from './registry.js';
@@ -32,6 +37,7 @@ import { legacyOps, opTable, type OpDef, type Trait } from './registry.js';
 const FAMILIES: readonly (readonly OpDef[])[] = [
   ELEMENTWISE_OPS,
   CONV_OPS,
+  MATMUL_OPS,
   POOL_OPS,
   NORM_OPS,
   REDUCE_OPS,
@@ -50,6 +56,11 @@ const FAMILIES: readonly (readonly OpDef[])[] = [
   QCONV_OPS,
   TILE_ONEHOT_OPS,
   ATTENTION_OPS,
+  BITCAST_OPS,
+  GRID_SAMPLE_OPS,
+  NMS_OPS,
+  SIGNAL_OPS,
+  EINSUM_OPS,
 ];
 
 export const OPS: ReadonlyMap<string, OpDef> = opTable([...FAMILIES.flat(), ...legacyOps()]);

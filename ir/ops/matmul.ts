@@ -18,17 +18,30 @@
 
 import type { Dim } from '../dim.js';
 import { dimKey } from '../dim.js';
-import type { Attrs, TensorType } from '../graph.js';
+import type { TensorType } from '../graph.js';
 import type { LowerCtx, Lowering, TensorAccess } from '../te.js';
 import type { Buffer, Expr, Stmt } from '../tir.js';
 import { add, flatIndex, floordiv, imm, mod, mul } from '../tir-build.js';
+import { attr, type AttrValues } from './attr-schema.js';
 import {
-  INPUT_MISMATCH, bcastCoord, checkBroadcastTo, checkDimEq, floatAttr, intAttr, knob, requireFloat,
+  INPUT_MISMATCH, bcastCoord, checkBroadcastTo, checkDimEq, knob, requireFloat,
 } from './attrs.js';
+import { declareOp } from './declare.js';
 import { type BPanels, type MMTiles, microKernel } from './gemm-micro.js';
-import type { InferCtx } from './registry.js';
-import { defineOps } from './registry.js';
+import type { InferCtx, OpDef } from './registry.js';
 import { broadcastAssumption, broadcastDim } from './broadcast.js';
+
+// A packed B (pack-matmul-weights sets both; absent: B as the ONNX node gave it).
+const PACKED_ATTRS = {
+  packedLanes: attr.optional(attr.internal<number>()),
+  packedN: attr.optional(attr.internal<number>()),
+};
+const MATMUL_ATTRS = PACKED_ATTRS;
+const GEMM_ATTRS = {
+  alpha: attr.float(1), beta: attr.float(1), transA: attr.flag(0), transB: attr.flag(0), ...PACKED_ATTRS,
+};
+type Packed = AttrValues<typeof PACKED_ATTRS>;
+type GemmAttrs = AttrValues<typeof GEMM_ATTRS>;
 
 /** The batch dims of a matmul: a and b broadcast (both are inputs 0 and 1 of the node). */
 function broadcastShapes(a: readonly Dim[], b: readonly Dim[], ctx: InferCtx): Dim[] {
@@ -44,8 +57,8 @@ function broadcastShapes(a: readonly Dim[], b: readonly Dim[], ctx: InferCtx): D
 }
 
 /** Panels of a packed B (attr packedLanes), checked against its logical [K, N] shape; else null. */
-function packedB(b: TensorType, attrs: Attrs, ctx: InferCtx): TensorType | null {
-  const L = intAttr(attrs, 'packedLanes', 0), n = intAttr(attrs, 'packedN', 0);
+function packedB(b: TensorType, attrs: Packed, ctx: InferCtx): TensorType | null {
+  const L = attrs.packedLanes ?? 0, n = attrs.packedN ?? 0;
   if (!L) return null;
   if (b.shape.length !== 3 || n < 1) ctx.fail(INPUT_MISMATCH, 'packed B must be [ceil(N/L), K, L]');
   checkDimEq(b.shape[0], Math.ceil(n / L), 'packed B panels', ctx, [1]);
@@ -53,7 +66,7 @@ function packedB(b: TensorType, attrs: Attrs, ctx: InferCtx): TensorType | null 
   return { dtype: b.dtype, shape: [b.shape[1], n] };
 }
 
-function inferMatmul(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
+function inferMatmul(ins: readonly (TensorType | null)[], attrs: Packed, ctx: InferCtx): TensorType[] {
   const a = requireFloat(ins, 0, 'matmul A', ctx, 1), b0 = requireFloat(ins, 1, 'matmul B', ctx, 1);
   const b = packedB(b0, attrs, ctx) ?? b0;
   if (a.dtype !== b.dtype) ctx.fail(INPUT_MISMATCH, `matmul dtypes differ: ${a.dtype} vs ${b.dtype}`);
@@ -66,13 +79,13 @@ function inferMatmul(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: Inf
   return [{ dtype: a.dtype, shape: [...batch, ...rows, ...cols] }];
 }
 
-function inferGemm(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx): TensorType[] {
-  const packed = intAttr(attrs, 'packedLanes', 0) !== 0;
+function inferGemm(ins: readonly (TensorType | null)[], attrs: GemmAttrs, ctx: InferCtx): TensorType[] {
+  const packed = (attrs.packedLanes ?? 0) !== 0;
   const a = requireFloat(ins, 0, 'gemm A', ctx, 2, 2);
   const b0 = requireFloat(ins, 1, 'gemm B', ctx, packed ? 3 : 2, packed ? 3 : 2);
   const b = packedB(b0, attrs, ctx) ?? b0;
   if (a.dtype !== b.dtype) ctx.fail(INPUT_MISMATCH, `gemm dtypes differ: ${a.dtype} vs ${b.dtype}`);
-  const tA = intAttr(attrs, 'transA', 0) !== 0, tB = !packed && intAttr(attrs, 'transB', 0) !== 0;
+  const tA = attrs.transA !== 0, tB = !packed && attrs.transB !== 0;
   const [m, ka] = tA ? [a.shape[1], a.shape[0]] : a.shape;
   const [kb, n] = tB ? [b.shape[1], b.shape[0]] : b.shape;
   checkDimEq(ka, kb, 'gemm inner dims', ctx, [0, 1]);
@@ -92,11 +105,11 @@ const mmTiles = (ctx: LowerCtx, panels?: BPanels): MMTiles => ({
 });
 
 /** The panels of a packed B (attrs packedLanes/packedN), whose buffer is [NP][K][L]. */
-function bPanels(ctx: LowerCtx, K: Expr): BPanels | undefined {
-  const L = intAttr(ctx.attrs, 'packedLanes', 0);
+function bPanels(attrs: Packed, K: Expr): BPanels | undefined {
+  const L = attrs.packedLanes ?? 0;
   if (!L) return undefined;
   return {
-    lanes: L, count: imm(Math.ceil(intAttr(ctx.attrs, 'packedN', 0) / L)),
+    lanes: L, count: imm(Math.ceil((attrs.packedN ?? 0) / L)),
     index: (_bc, k, p, l) => add(mul(add(mul(p, K), k), L), l),
   };
 }
@@ -115,13 +128,13 @@ const materialised = (t: TensorAccess | null | undefined, what: string): Buffer 
   return t.buffer;
 };
 
-function lowerGemm(ctx: LowerCtx): Lowering {
+function lowerGemm(ctx: LowerCtx, attrs: GemmAttrs): Lowering {
   const a = ctx.inputs[0]!, b = ctx.inputs[1]!, c = ctx.inputs[2];
-  const tA = intAttr(ctx.attrs, 'transA', 0) !== 0;
+  const tA = attrs.transA !== 0;
   const K = tA ? a.shape[0] : a.shape[1];
-  const panels = bPanels(ctx, K);
-  const tB = !panels && intAttr(ctx.attrs, 'transB', 0) !== 0;
-  const alpha = floatAttr(ctx.attrs, 'alpha', 1), beta = floatAttr(ctx.attrs, 'beta', 1);
+  const panels = bPanels(attrs, K);
+  const tB = !panels && attrs.transB !== 0;
+  const { alpha, beta } = attrs;
   const out = ctx.outputs[0];
   const [M, N] = out.shape;
   const dt = a.dtype;
@@ -143,13 +156,13 @@ function lowerGemm(ctx: LowerCtx): Lowering {
   return { kind: 'kernel', body };
 }
 
-function lowerMatmul(ctx: LowerCtx): Lowering {
+function lowerMatmul(ctx: LowerCtx, attrs: Packed): Lowering {
   const a = ctx.inputs[0]!, b = ctx.inputs[1]!, out = ctx.outputs[0];
   const ra = a.shape.length, K = a.shape[ra - 1];
-  const panels = bPanels(ctx, K);
+  const panels = bPanels(attrs, K);
   const rb = panels ? 2 : b.shape.length;
   const M = ra > 1 ? a.shape[ra - 2] : imm(1);
-  const N = panels ? imm(intAttr(ctx.attrs, 'packedN', 0)) : rb > 1 ? b.shape[rb - 1] : imm(1);
+  const N = panels ? imm(attrs.packedN ?? 0) : rb > 1 ? b.shape[rb - 1] : imm(1);
   const aBatch = a.shape.slice(0, Math.max(0, ra - 2));
   const bBatch = panels ? [] : b.shape.slice(0, Math.max(0, rb - 2));
   const nb = out.shape.length - (ra > 1 ? 1 : 0) - (rb > 1 ? 1 : 0);
@@ -169,7 +182,9 @@ function lowerMatmul(ctx: LowerCtx): Lowering {
   return { kind: 'kernel', body };
 }
 
-defineOps([
-  { name: 'gemm', traits: ['anchor'], infer: inferGemm, lower: lowerGemm },
-  { name: 'matmul', traits: ['anchor'], infer: inferMatmul, lower: lowerMatmul },
-]);
+export const MATMUL_OPS: readonly OpDef[] = [
+  declareOp({ name: 'gemm', traits: ['anchor'], attrs: GEMM_ATTRS, infer: inferGemm, lower: lowerGemm }),
+  declareOp({
+    name: 'matmul', traits: ['anchor'], attrs: MATMUL_ATTRS, infer: inferMatmul, lower: lowerMatmul,
+  }),
+];

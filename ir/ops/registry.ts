@@ -9,6 +9,7 @@ import type { Dim } from '../dim.js';
 import type { Attrs, ConstData, TensorType } from '../graph.js';
 import type { LowerCtx, Lowering } from '../te.js';
 import type { AttrFail, AttrSchema, RankOf } from './attr-schema.js';
+import type { Decomposition, VmBinding } from './bindings.js';
 
 export type Trait =
   | 'elementwise' // output element i depends on input elements i (after broadcasting)
@@ -71,7 +72,11 @@ export interface OpDef {
   /** Evaluates the op on constant inputs (small tensors only); undefined when it cannot. */
   fold?(inputs: readonly (ConstData | null)[], attrs: Attrs, outTypes: readonly TensorType[]): ConstData[]
     | undefined;
-  /** Lowering to tensor expressions; absent for views and ops decomposed elsewhere. */
+  /** The op as other ops, expanded when the frontend emits a node of it (ir/ops/bindings.ts). */
+  readonly decompose?: Decomposition;
+  /** The VM instruction a node of this 'vm' op runs as (ir/ops/bindings.ts). */
+  readonly vm?: VmBinding;
+  /** Lowering to tensor expressions; absent for views, VM ops and decomposed ops. */
   lower?(ctx: LowerCtx): Lowering;
 }
 

@@ -71,11 +71,13 @@ const OPTIONAL_ATTRS = { dtype: DTYPE_ATTR, sequence: attr.flag(0), shape: attr.
 
 const sequenceEmpty = declareOp({
   name: 'sequence_empty', traits: ['vm'], attrs: SEQUENCE_EMPTY_ATTRS,
+  vm: { builtin: 'seq_empty', operands: { dst: { output: 0 }, dtype: { dtypeOf: 0 } } },
   infer: (_inputs, a) => [seqType(a.dtype, [], true)],
 });
 
 const sequenceConstruct = declareOp({
   name: 'sequence_construct', traits: ['vm'], attrs: {},
+  vm: { builtin: 'seq_construct', operands: { dst: { output: 0 }, tensors: { inputs: 'all' } } },
   infer: (inputs, _attrs, ctx) => {
     if (inputs.length === 0) ctx.fail(MISMATCH, 'sequence_construct: needs at least one tensor');
     const ts = inputs.map((t, i) => wantTensor(t, i, 'sequence_construct', ctx));
@@ -88,6 +90,9 @@ const sequenceConstruct = declareOp({
 /** [seq, tensor, pos | null] */
 const sequenceInsert = declareOp({
   name: 'sequence_insert', traits: ['vm'], attrs: {},
+  vm: { builtin: 'seq_insert', operands: {
+    dst: { output: 0 }, seq: { input: 0 }, tensor: { input: 1 }, pos: { scalar: 2, optional: true },
+  } },
   infer: (inputs, _attrs, ctx) => {
     const s = wantSeq(inputs[0], 'sequence_insert', ctx);
     const t = wantTensor(inputs[1], 1, 'sequence_insert', ctx);
@@ -99,6 +104,9 @@ const sequenceInsert = declareOp({
 /** [seq, pos | null] */
 const sequenceErase = declareOp({
   name: 'sequence_erase', traits: ['vm'], attrs: {},
+  vm: { builtin: 'seq_erase', operands: {
+    dst: { output: 0 }, seq: { input: 0 }, pos: { scalar: 1, optional: true },
+  } },
   infer: (inputs, _attrs, ctx) => {
     const s = wantSeq(inputs[0], 'sequence_erase', ctx);
     wantPos(inputs[1] ?? null, 'sequence_erase', ctx);
@@ -109,6 +117,7 @@ const sequenceErase = declareOp({
 /** [seq, pos] */
 const sequenceAt = declareOp({
   name: 'sequence_at', traits: ['vm'], attrs: {},
+  vm: { builtin: 'seq_at', operands: { dst: { output: 0 }, seq: { input: 0 }, pos: { scalar: 1 } } },
   infer: (inputs, _attrs, ctx) => {
     const s = wantSeq(inputs[0], 'sequence_at', ctx);
     if (!inputs[1]) ctx.fail(MISMATCH, 'sequence_at: position is required');
@@ -128,6 +137,10 @@ const sequenceLength = declareOp({
 /** Join (or stack, newAxis 1) the sequence's tensors. */
 const concatFromSequence = declareOp({
   name: 'concat_from_sequence', traits: ['vm'], attrs: CONCAT_FROM_SEQUENCE_ATTRS,
+  // A negative axis reaches the VM as its unsigned 32-bit form; the VM counts it from the end.
+  vm: { builtin: 'seq_concat', operands: {
+    dst: { output: 0 }, seq: { input: 0 }, axis: { attr: 'axis' }, new_axis: { attr: 'newAxis' },
+  } },
   infer: (inputs, a, ctx) => {
     const s = wantSeq(inputs[0], 'concat_from_sequence', ctx);
     const e = elementTensor(s, 'concat_seq', ctx);

@@ -97,7 +97,8 @@ typedef struct kestrel_run_options {
 /* Element types: the dtype codes of kestrel_tensor.dtype and kestrel_io_info.dtype. Stable (the
  * `code` of ir/dtype.ts and runtime-vm/dtypes.ts; never reordered). Data layout follows ONNX and
  * onnxruntime: little-endian elements, row-major; BOOL is one byte (0 or 1); FLOAT16 is IEEE
- * binary16 bits. kestrel_dtype_size gives the element size. */
+ * binary16 bits; BFLOAT16 and the FLOAT8 formats are their raw bits (ONNX's encodings, see
+ * ir/small-floats.ts). kestrel_dtype_size gives the element size. */
 #define KESTREL_DTYPE_FLOAT32 0 /* float, 4 bytes */
 #define KESTREL_DTYPE_UINT8 1   /* uint8_t */
 #define KESTREL_DTYPE_INT8 2    /* int8_t */
@@ -110,7 +111,12 @@ typedef struct kestrel_run_options {
 #define KESTREL_DTYPE_FLOAT64 9 /* double, 8 bytes */
 #define KESTREL_DTYPE_UINT32 10 /* uint32_t */
 #define KESTREL_DTYPE_UINT64 11 /* uint64_t */
-#define KESTREL_DTYPE_COUNT 12  /* codes are 0 .. KESTREL_DTYPE_COUNT - 1 */
+#define KESTREL_DTYPE_BFLOAT16 12       /* 2 bytes (uint16_t bits: float32's upper half) */
+#define KESTREL_DTYPE_FLOAT8E4M3FN 13   /* 1 byte of bits, ONNX FLOAT8E4M3FN */
+#define KESTREL_DTYPE_FLOAT8E4M3FNUZ 14 /* 1 byte of bits, ONNX FLOAT8E4M3FNUZ */
+#define KESTREL_DTYPE_FLOAT8E5M2 15     /* 1 byte of bits, ONNX FLOAT8E5M2 */
+#define KESTREL_DTYPE_FLOAT8E5M2FNUZ 16 /* 1 byte of bits, ONNX FLOAT8E5M2FNUZ */
+#define KESTREL_DTYPE_COUNT 17          /* codes are 0 .. KESTREL_DTYPE_COUNT - 1 */
 
 /* Kinds of values (kestrel_io_info.kind, kestrel_value.kind). An ONNX sequence input/output is a
  * list of tensors of one dtype; an optional one may be absent (KESTREL_KIND_NONE in a

@@ -33,7 +33,8 @@
 namespace {
 
 const char* kDTypes[] = {"float32", "uint8", "int8", "uint16", "int16", "int32",
-                         "int64", "bool", "float16", "float64", "uint32", "uint64"};
+                         "int64", "bool", "float16", "float64", "uint32", "uint64",
+                         "bfloat16", "float8e4m3fn", "float8e4m3fnuz", "float8e5m2", "float8e5m2fnuz"};
 
 struct Input {
   std::string name;
@@ -54,7 +55,8 @@ const char kUsage[] =
     "  --input NAME=FILE.pb   one input from an ONNX TensorProto file (repeatable)\n"
     "  --input NAME=FILE.bin:DTYPE:D0,D1,...\n"
     "                         one input from raw little-endian bytes; DTYPE is float32, uint8, int8,\n"
-    "                         uint16, int16, int32, int64, bool, float16, float64, uint32 or uint64\n"
+    "                         uint16, int16, int32, int64, bool, float16, float64, uint32, uint64,\n"
+    "                         bfloat16, float8e4m3fn, float8e4m3fnuz, float8e5m2 or float8e5m2fnuz\n"
     "  --outputs DIR          write output K's raw bytes to DIR/output_K.bin\n"
     "  --bench N              time N more runs: median, p90, p99 and throughput\n"
     "  --threads N            threads for parallel kernels, the caller included (0 = all cores)\n"

@@ -29,6 +29,11 @@ int32_t kestrel_dtype(uint64_t onnx) {
     case 11: return KESTREL_DTYPE_FLOAT64;
     case 12: return KESTREL_DTYPE_UINT32;
     case 13: return KESTREL_DTYPE_UINT64;
+    case 16: return KESTREL_DTYPE_BFLOAT16;
+    case 17: return KESTREL_DTYPE_FLOAT8E4M3FN;
+    case 18: return KESTREL_DTYPE_FLOAT8E4M3FNUZ;
+    case 19: return KESTREL_DTYPE_FLOAT8E5M2;
+    case 20: return KESTREL_DTYPE_FLOAT8E5M2FNUZ;
     default: return -1;
   }
 }

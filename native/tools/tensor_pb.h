@@ -3,7 +3,7 @@
 // int32_data, int64_data, double_data, uint64_data). A minimal protobuf wire-format reader, so the
 // runner needs no protobuf library.
 // Guarantees: returns false with a message for a malformed file, a dtype the runtime lacks
-// (strings, complex, bfloat16), external data, or an element count that does not match the dims;
+// (strings, complex, the sub-byte types), external data, or an element count that does not match the dims;
 // on success `data` holds product(dims) little-endian elements of kestrel dtype `dtype`.
 #ifndef KESTREL_TOOLS_TENSOR_PB_H_
 #define KESTREL_TOOLS_TENSOR_PB_H_

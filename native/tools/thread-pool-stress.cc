@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "thread_pool.h"
+#include "vm/thread_pool.h"
 
 namespace {
 

@@ -157,6 +157,15 @@ export function nanSelect(w: number): Kernel {
   return { name: `nan_select_w${w}`, buffers: [X, Yb, R, Mn, S, I, Bo], scalars: [n], body };
 }
 
+/** float32 -> uint8, int8, uint16, int16 casts (saturating, NaN 0), vectorised by w. */
+export function narrowCasts(w: number): Kernel {
+  const X = buffer('X', 'float32');
+  const outs = (['uint8', 'int8', 'uint16', 'int16'] as const).map((d) => buffer(`Y_${d}`, d));
+  const [n, i] = ['n', 'i'].map((x) => variable(x));
+  const s = seq(outs.map((o) => store(o, i, cast(load(X, i), o.dtype))));
+  return { name: `narrow_casts_w${w}`, buffers: [X, ...outs], scalars: [n], body: lanesLoop(n, w, i, s) };
+}
+
 export const UNARY_MATH: readonly UnOp[] = ['exp', 'log', 'tanh', 'erf', 'sigmoid', 'sqrt', 'abs',
   'floor', 'round', 'sign', 'neg', 'rsqrt', 'atan'];
 

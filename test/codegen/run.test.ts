@@ -19,7 +19,7 @@ const KERNELS: Kernel[] = [
   K.intDivision('int32', 8), K.intDivision('int8', 16), K.intDivision('int64', 4),
   K.intDivision('uint16', 8), K.nanSelect(1), K.nanSelect(W), K.unaryMath(1), K.unaryMath(W),
   K.mixedTypes(1), K.mixedTypes(8), K.vecInnerLoop(W), K.clipBias(1), K.clipBias(W),
-  K.stridedStore(W, 2), K.stridedStore(W, 3),
+  K.stridedStore(W, 2), K.stridedStore(W, 3), K.narrowCasts(1), K.narrowCasts(W),
 ];
 const index = (name: string): number => KERNELS.findIndex((k) => k.name === name);
 let so = '';
@@ -131,6 +131,17 @@ describe('codegen runs and matches the interpreter', () => {
       const nn = Math.floor(n / Math.max(1, Number(name.split('_w')[1]))) * Number(name.split('_w')[1]);
       check(k, [x, y, new Float32Array(n), new Float32Array(n), new Float32Array(n), new Int32Array(n),
         new Uint8Array(n)], [nn]);
+    }
+  });
+
+  it('float32 -> 8/16-bit casts saturate, truncate toward zero and send NaN to 0 (scalar and vector)', () => {
+    const special = [NaN, Infinity, -Infinity, -0.5, 0.5, 1.99, -1.99, 127.7, 128, -128.5, -129, 255.9,
+      256, 32767.5, 32768, -32768.9, -40000, 65535.5, 70000, 3e9, -3e9, -0, 254.5, 63.49];
+    const n = 64, x = rand(n, -70000, 70000, 5);
+    x.set(special, 0);
+    for (const w of [1, W]) {
+      check(KERNELS[index(`narrow_casts_w${w}`)], [x, new Uint8Array(n), new Int8Array(n), new Uint16Array(n),
+        new Int16Array(n)], [n], { atol: 0, rtol: 0 });
     }
   });
 

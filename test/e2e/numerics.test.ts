@@ -172,8 +172,9 @@ describe('integer Div and Mod: zero divisors and INT_MIN / -1 (README.md, "Integ
       const { a, b } = tensors(d, ps);
       const s = sessions.get(d)!;
       const k = await s.k.run({ a, b });
-      const o = await s.o.run({ a: new ort.Tensor(a.type, a.data, a.dims),
-        b: new ort.Tensor(b.type, b.data, b.dims) });
+      const ortType = a.type as ort.Tensor.Type;
+      const o = await s.o.run({ a: new ort.Tensor(ortType, a.data, a.dims),
+        b: new ort.Tensor(ortType, b.data, b.dims) });
       for (const [, name] of OPS) {
         expect(show(k[name].data as Int32Array), name).toEqual(show(o[name].data as Int32Array));
       }

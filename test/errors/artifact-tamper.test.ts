@@ -3,7 +3,7 @@
 // the kernels, bytecode, constants, manifest or digest trailer fails the SHA-256 digest (KR0001);
 // a library with a constructor and a copied manifest is refused and its constructor never runs, and
 // with a recomputed digest a library is still refused when dlopen would run or load anything of it
-// (constructors, IFUNC resolvers, other libraries, search paths: native/src/elf_dynamic.cc).
+// (constructors, IFUNC resolvers, other libraries, search paths: native/src/runtime/elf_dynamic.cc).
 // Loads run in a child process (test/fixtures/load-artifacts.mjs), so a crash fails the test
 // instead of killing vitest, and the child must still load a good artifact afterwards.
 import { execFile, execFileSync } from 'node:child_process';

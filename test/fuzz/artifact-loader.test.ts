@@ -1,5 +1,5 @@
 // Fuzzes the artifact loader (digest, ELF and dynamic-section checks, manifest, CPU features,
-// bytecode verifier; native/src/artifact_file.cc and neighbours) with mutated copies of a freshly
+// bytecode verifier; native/src/runtime/artifact_file.cc and neighbours) with mutated copies of a freshly
 // compiled artifact: byte mutations anywhere, and flips or overwrites aimed at the sections ld.so
 // and the loader read. Most variants are resealed (the digest recomputed), so they get past the
 // digest and reach the ELF, manifest and bytecode checks — what a forger who can write the file

@@ -6,12 +6,15 @@ import { describe, expect, it } from 'vitest';
 import '../../ir/ops/conv.js';
 import { sym } from '../../ir/dim.js';
 import { packOc } from '../../compiler/passes/pack-conv-weights.js';
+import { defaultStore } from '../../ir/ops/conv-rows.js';
 import { expectClose, inferOp, runOp, tensor } from './harness.js';
 import { convRef } from './ref.js';
 
 interface Case {
   name: string; x: number[]; w: number[]; bias?: boolean; strides?: number[]; dilations?: number[];
   knobs?: Record<string, number>; vectorizable?: boolean; lanes?: number; batchSym?: boolean;
+  /** Symbolic input height and width (the output planes' size is then unknown: rows by default). */
+  spatialSym?: boolean;
 }
 
 function runPacked(c: Case): void {
@@ -20,7 +23,9 @@ function runPacked(c: Case): void {
   const strides = c.strides ?? [1, 1], dilations = c.dilations ?? [1, 1];
   const out = [0, 1]
     .map((i) => Math.floor((c.x[2 + i] - dilations[i] * (c.w[2 + i] - 1) - 1) / strides[i]) + 1);
-  const x = tensor(c.x, 3, c.batchSym ? [sym('batch'), ...c.x.slice(1)] : undefined);
+  const dims = c.spatialSym ? [c.x[0], c.x[1], sym('h'), sym('w')]
+    : c.batchSym ? [sym('batch'), ...c.x.slice(1)] : undefined;
+  const x = tensor(c.x, 3, dims);
   const w = tensor(c.w, 5), b = c.bias ? tensor([m], 7) : null;
   const wp = { data: packOc(w.data, m, ch * kh * kw, L), shape: [Math.ceil(m / L), ch, kh, kw, L] };
   const attrs = { kernel: [kh, kw], strides, dilations, pads: [0, 0, 0, 0], group: 1, autoPad: 'NOTSET',
@@ -50,6 +55,10 @@ const CASES: Case[] = [
     knobs: { 'conv.px': 4, 'conv.ocv': 2 } },
   { name: 'rows: asked for a long reduction', x: [1, 16, 5, 12], w: [18, 16, 3, 3],
     knobs: { 'conv.store': 2 } },
+  { name: 'rows: symbolic height and width, long reduction, tails', x: [1, 20, 7, 21], w: [40, 20, 3, 3],
+    spatialSym: true, bias: true },
+  { name: 'rows: symbolic width, stride 2', x: [1, 16, 9, 30], w: [16, 16, 3, 3], strides: [2, 2],
+    spatialSym: true },
   { name: 'scatter: asked for a short reduction', x: [1, 3, 5, 12], w: [18, 3, 3, 3],
     knobs: { 'conv.store': 1 } },
 ];
@@ -65,6 +74,19 @@ describe('conv with packed weights', () => {
     expect(y.shape).toEqual([1, 20, 6, 6]);
     expect(() => inferOp('conv', [{ dtype: f32, shape: [1, 3, 8, 8] },
       { dtype: f32, shape: [3, 3, 3, 3, 16] }, null], attrs)).toThrow(/packed weight blocks/);
+  });
+});
+
+describe('the default store path (conv.store: 1 scatter, 2 rows)', () => {
+  it('stores rows for short reductions, planes of unknown size and planes that alias L1 sets', () => {
+    expect(defaultStore(27, 80 * 80 * 4)).toBe(2);
+    expect(defaultStore(576, undefined)).toBe(2);
+    expect(defaultStore(undefined, undefined)).toBe(2);
+    expect(defaultStore(288, 64 * 64 * 4)).toBe(2);
+    expect(defaultStore(288, 32 * 16 * 4)).toBe(2);
+    expect(defaultStore(576, 80 * 80 * 4)).toBe(1);
+    expect(defaultStore(576, 56 * 56 * 4)).toBe(1);
+    expect(defaultStore(undefined, 55 * 55 * 4)).toBe(1);
   });
 });
 

@@ -3,7 +3,7 @@
 // into TypeScript and C++). Code elsewhere names them (Codes.ATTRIBUTE, RuntimeCodes.DISPOSED,
 // code::kDisposed), so a renumbered code cannot leave a stale copy behind. This scans the sources
 // for quoted 'KC....'/'KR....' literals outside the catalogue and the generated files. The one
-// exception is the compiler's LLVM addon (native/src/llvm_addon.cc): the catalogue has no C++
+// exception is the compiler's LLVM addon (native/src/llvm_addon/llvm_addon.cc): the catalogue has no C++
 // copy, so the backend code it raises is only checked to be one the catalogue declares.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -13,7 +13,7 @@ import { REPO_ROOT } from '../helpers/shared.js';
 
 const DIRS = ['ir', 'compiler', 'codegen', 'runtime-vm', 'ort', 'tools', 'native/src'];
 const CATALOGUE = 'compiler/diagnostics.ts';
-const LLVM_ADDON = 'native/src/llvm_addon.cc';
+const LLVM_ADDON = 'native/src/llvm_addon/llvm_addon.cc';
 const LITERAL = /['"`]K[CR]\d{4}['"`]/;
 
 function sources(dir: string): string[] {

@@ -2,7 +2,7 @@
 // to date, both TypeScript dtype tables come from it and agree, the runtime codes are the ones
 // KestrelError carries, and the manifest the driver writes has exactly the declared top-level
 // fields (every required one), so the writer (compiler/driver.ts) and the reader
-// (native/src/manifest.cc) cannot drift apart unnoticed.
+// (native/src/runtime/manifest.cc) cannot drift apart unnoticed.
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

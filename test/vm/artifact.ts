@@ -80,7 +80,7 @@ function symbolsC(spec: ArtifactSpec): string {
 export function buildArtifact(spec: ArtifactSpec): string {
   const base = join(tempDir(), `a${counter++}`);
   writeFileSync(`${base}.c`, symbolsC(spec));
-  // -nostartfiles as the compiler links: the loader refuses initialisers (native/src/elf_dynamic.cc).
+  // -nostartfiles as the compiler links: the loader refuses initialisers (native/src/runtime/elf_dynamic.cc).
   execFileSync('cc', ['-shared', '-nostartfiles', '-fPIC', '-O2', '-pthread', `-I${INCLUDE}`, '-o',
     `${base}.raw.so`, `${base}.c`]);
   writeFileSync(`${base}.so`, sealed(readFileSync(`${base}.raw.so`)));

@@ -1,5 +1,5 @@
 // Each load maps its own checked copy of the artifact (a memfd named /proc/self/fd/N, see
-// native/src/map_verified.cc). glibc recognises loaded libraries by name, so a descriptor number
+// native/src/runtime/map_verified.cc). glibc recognises loaded libraries by name, so a descriptor number
 // reused after a dispose must never hand back another artifact's code; and rewriting the file
 // after load() changes nothing in the loaded session.
 import { readFileSync, writeFileSync } from 'node:fs';

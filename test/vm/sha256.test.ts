@@ -1,4 +1,4 @@
-// The native SHA-256 (native/src/sha256.cc), which checks every artifact's digest, against
+// The native SHA-256 (native/src/util/sha256.cc), which checks every artifact's digest, against
 // node:crypto (which writes it): every prefix length across the one- and two-block padding cases,
 // and a few MB of random bytes; both the portable code and the one the host uses (SHA-NI where the
 // CPU has the SHA extensions).
@@ -13,7 +13,7 @@ const DRIVER = `
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
-#include "sha256.h"
+#include "util/sha256.h"
 int main(int argc, char** argv) {
   FILE* f = std::fopen(argv[1], "rb");
   std::vector<unsigned char> buf;
@@ -35,7 +35,7 @@ describe('native SHA-256', () => {
     const src = tempPath('.cc'), exe = tempPath(''), data = tempPath('.bin');
     writeFileSync(src, DRIVER);
     execFileSync('c++', ['-O2', '-std=c++17', `-I${join(ROOT, 'native/src')}`, '-o', exe, src,
-      join(ROOT, 'native/src/sha256.cc'), join(ROOT, 'native/src/cpu_features.cc')]);
+      join(ROOT, 'native/src/util/sha256.cc'), join(ROOT, 'native/src/util/cpu_features.cc')]);
     const bytes = randomBytes(3 << 20);
     writeFileSync(data, bytes);
     const lengths = [...Array.from({ length: 301 }, (_, i) => i), 4095, 65536, bytes.length];

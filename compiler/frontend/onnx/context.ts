@@ -12,6 +12,7 @@ import { checkKey, makeValue, type Attrs, type ConstData, type Func, type IdGen,
 import type { GraphMsg } from './schema.js';
 import { getOp } from '../../../ir/ops/index.js';
 import type { InferCtx, OpDef } from '../../../ir/ops/registry.js';
+import type { DecomposeBuilder } from '../../../ir/ops/bindings.js';
 import { normaliseAxis, type AttrSpec } from '../../../ir/ops/attr-schema.js';
 import { valuesOf } from '../../../ir/values.js';
 import { sym } from '../../../ir/dim.js';
@@ -89,6 +90,10 @@ export function makeContext(deps: ContextDeps, node: OnnxNodeInfo, attrs: AttrRe
   inputs: readonly (Value | null)[], outputNames: readonly string[]): ConvertCtx {
   const where: Where = { node: node.name, opType: node.opType };
   let count = 0;
+  const parts: Parts = {
+    fresh: (op) => `${node.name}/${op}_${count++}`,
+    scalar: (dtype, value) => ctx.scalar(dtype, value),
+  };
   const ctx: ConvertCtx = {
     node, opset: deps.opset, attrs, inputs, outputNames,
     input(i) {
@@ -99,18 +104,19 @@ export function makeContext(deps: ContextDeps, node: OnnxNodeInfo, attrs: AttrRe
     rank: (v) => v.type.shape.length,
     axis: (a, rank, attr = 'axis') => normaliseAxis(a, rank, (m) => attrs.fail(attr, m)),
     emit(op, ins, a, names) {
-      const outs = emitNode(deps, where, op, ins, a, (k) => names?.[k] || `${node.name}/${op}_${count++}`);
+      const outs = emitNode(deps, where, op, ins, a, (k) => names?.[k] || `${node.name}/${op}_${count++}`,
+        {}, parts);
       return outs;
     },
     result(op, ins, a) { return ctx.emit(op, ins, a, outputNames); },
     resultFrom(op, ins, names, set = {}) {
       const read = { ...onnxAttrs(getOp(op), attrs, names), ...set };
       return emitNode(deps, where, op, ins, read, (k) => outputNames[k] || `${node.name}/${op}_${count++}`,
-        names);
+        names, parts);
     },
     emitFrom(op, ins, names, set = {}) {
       const read = { ...onnxAttrs(getOp(op), attrs, names), ...set };
-      return emitNode(deps, where, op, ins, read, () => `${node.name}/${op}_${count++}`, names);
+      return emitNode(deps, where, op, ins, read, () => `${node.name}/${op}_${count++}`, names, parts);
     },
     declared(spec, onnx) {
       const f = (m: string): never => attrs.fail(onnx, m);
@@ -126,7 +132,7 @@ export function makeContext(deps: ContextDeps, node: OnnxNodeInfo, attrs: AttrRe
     emitDetached(op, ins, a) {
       const nodes: Node[] = [];
       emitNode({ ...deps, nodes, subgraph: deps.subgraph }, where, op, ins, a,
-        (k) => `${node.name}/${op}_${count++}_${k}`);
+        (k) => `${node.name}/${op}_${count++}_${k}`, {}, parts);
       return nodes;
     },
     inline(f) {
@@ -179,10 +185,31 @@ function nodeAttrs(def: OpDef, ins: readonly (Value | null)[], attrs: Attrs, whe
   });
 }
 
+/** How a decomposed op's parts are named (after the ONNX node) and its constants made. */
+interface Parts {
+  fresh(op: string): string;
+  scalar(dtype: DType, value: number): Value;
+}
+
+/** The outputs of a node of a decomposed op (ir/ops/bindings.ts): its parts, emitted instead. */
+function decomposed(def: OpDef, deps: ContextDeps, where: Where, ins: readonly (Value | null)[],
+  attrs: Attrs, name: (k: number) => string, parts: Parts): Value[] {
+  const b: DecomposeBuilder = {
+    attrs,
+    emit: (op, xs, a = {}) => emitNode(deps, where, op, xs, a, () => parts.fresh(op), {}, parts),
+    result: (op, xs, a = {}) => emitNode(deps, where, op, xs, a, name, {}, parts),
+    scalar: (dtype, value) => parts.scalar(dtype, value),
+    fail: (code, message) => fail(code, message, where),
+  };
+  return [...def.decompose!(b, ins)];
+}
+
 function emitNode(deps: ContextDeps, where: Where, op: string, ins: readonly (Value | null)[],
-  attrs: Attrs, name: (k: number) => string, onnxNames: Readonly<Record<string, string>> = {}): Value[] {
+  attrs: Attrs, name: (k: number) => string, onnxNames: Readonly<Record<string, string>>,
+  parts: Parts): Value[] {
   const def = getOp(op);
   if (!def) throw new UnsupportedOp(`kestrel op '${op}' is not registered`);
+  if (def.decompose) return decomposed(def, deps, where, ins, attrs, name, parts);
   const frozenAttrs = nodeAttrs(def, ins, attrs, where, onnxNames);
   const { types, checks } = inferTypes(def.infer, ins, frozenAttrs, where, op);
   const outputs = types.map((t, k) => makeValue(deps.ids, name(k), t));

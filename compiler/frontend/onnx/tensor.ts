@@ -19,9 +19,8 @@ const MAX_ONNX_DTYPE = 26;
 
 /** Names of the ONNX data types kestrel does not support, by code (for messages and reports). */
 const ONNX_DTYPE_NAMES: Readonly<Record<number, string>> = Object.freeze({
-  8: 'string', 14: 'complex64', 15: 'complex128', 16: 'bfloat16', 17: 'float8e4m3fn',
-  18: 'float8e4m3fnuz', 19: 'float8e5m2', 20: 'float8e5m2fnuz', 21: 'uint4', 22: 'int4',
-  23: 'float4e2m1', 24: 'float8e8m0', 25: 'uint2', 26: 'int2',
+  8: 'string', 14: 'complex64', 15: 'complex128', 21: 'uint4', 22: 'int4', 23: 'float4e2m1',
+  24: 'float8e8m0', 25: 'uint2', 26: 'int2',
 });
 
 export interface NamedConst extends ConstData { readonly name: string }
@@ -100,7 +99,7 @@ function typedSource(t: TensorMsg, dtype: DType): readonly unknown[] {
     case 'float64': return t.doubleData ?? [];
     case 'int64': return t.int64Data ?? [];
     case 'uint32': case 'uint64': return t.uint64Data ?? [];
-    default: return t.int32Data ?? []; // int8/16/32, uint8/16, bool, float16 bits
+    default: return t.int32Data ?? []; // int8/16/32, uint8/16, bool, float16/bfloat16/float8 bits
   }
 }
 
@@ -116,7 +115,8 @@ function encode(dtype: DType, src: readonly unknown[]): Uint8Array {
     case 'int32': return bytesOf(Int32Array.from(src as number[]));
     case 'int16': return bytesOf(Int16Array.from(src as number[]));
     case 'int8': return bytesOf(Int8Array.from(src as number[]));
-    case 'uint16': case 'float16': return bytesOf(Uint16Array.from(src as number[]));
+    case 'uint16': case 'float16': case 'bfloat16': return bytesOf(Uint16Array.from(src as number[]));
+    case 'float8e4m3fn': case 'float8e4m3fnuz': case 'float8e5m2': case 'float8e5m2fnuz':
     case 'uint8': return bytesOf(Uint8Array.from(src as number[]));
     case 'bool': return Uint8Array.from(src as number[], (v) => (v ? 1 : 0));
   }

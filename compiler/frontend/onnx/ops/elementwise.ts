@@ -98,12 +98,6 @@ function chain(ctx: ConvertCtx, op: string, last: boolean): Value {
   return acc;
 }
 
-function mean(ctx: ConvertCtx): Value[] {
-  const n = ctx.inputs.filter((v) => v !== null).length;
-  const sum = chain(ctx, 'add', false);
-  return ctx.result('div', [sum, ctx.scalar(sum.type.dtype, n)], {});
-}
-
 /** Clip: opset >= 11 takes min/max inputs; older opsets attributes, made into constants. */
 function clip(ctx: ConvertCtx): Value[] {
   const x = ctx.input(0);
@@ -116,7 +110,7 @@ function cast(ctx: ConvertCtx): Value[] {
   const code = ctx.attrs.int('to');
   const to = dtypeFromOnnx(code);
   if (!to) ctx.unsupported(`Cast to ONNX data type ${code}`);
-  return ctx.result('cast', [ctx.input(0)], { to });
+  return ctx.result('cast', [ctx.input(0)], { to, saturate: ctx.attrs.int('saturate', 1) });
 }
 
 /** Dropout at inference is identity, its mask all true; training mode is unsupported. */
@@ -140,7 +134,7 @@ export const ELEMENTWISE_ROWS: readonly ConverterRow[] = [
   row('Sum', ['add', 'identity'], (ctx) => [chain(ctx, 'add', true)]),
   row('Max', ['max', 'identity'], (ctx) => [chain(ctx, 'max', true)]),
   row('Min', ['min', 'identity'], (ctx) => [chain(ctx, 'min', true)]),
-  row('Mean', ['add', 'div'], mean),
+  row('Mean', ['mean', 'add', 'div'], (ctx) => ctx.result('mean', ctx.inputs, {})),
   row('Clip', ['clip'], clip),
   row('Cast', ['cast'], cast),
   row('Where', ['where'], (ctx) => ctx.result('where', [ctx.input(0), ctx.input(1), ctx.input(2)], {})),

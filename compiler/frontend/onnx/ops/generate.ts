@@ -67,7 +67,8 @@ function rmsNorm(ctx: ConvertCtx): Value[] {
 }
 
 function castLike(ctx: ConvertCtx): Value[] {
-  return ctx.result('cast', [ctx.input(0)], { to: ctx.input(1).type.dtype });
+  const saturate = ctx.attrs.int('saturate', 1);
+  return ctx.result('cast', [ctx.input(0)], { to: ctx.input(1).type.dtype, saturate });
 }
 
 export const GENERATE_ROWS: readonly ConverterRow[] = [

@@ -3,12 +3,16 @@
 // family file listed here). Guarantees: the table is frozen; lookups never consult prototypes.
 
 import { MICROSOFT_ROWS } from './contrib.js';
+import { ALGEBRA_ROWS } from './algebra.js';
 import { ATTENTION_ROWS } from './attention-onnx.js';
+import { BITCAST_ROWS } from './bitcast.js';
+import { NORM_EXPAND_ROWS } from './norm-expand.js';
 import { CONTROL_ROWS } from './control.js';
 import { CONV_TRANSPOSE_ROWS } from './conv-transpose.js';
 import { CUMULATIVE_ROWS } from './cumulative.js';
 import { ELEMENTWISE_ROWS } from './elementwise.js';
 import { GENERATE_ROWS } from './generate.js';
+import { IMAGE_ROWS } from './image.js';
 import { INDEXING_ROWS } from './indexing.js';
 import { LINALG_ROWS } from './linalg.js';
 import { LOSS_ROWS } from './loss.js';
@@ -22,6 +26,7 @@ import { SCATTER_ROWS } from './scatter.js';
 import { SELECT_ROWS } from './select.js';
 import { SEQUENCE_ROWS } from './sequence.js';
 import { SHAPE_ROWS } from './shape.js';
+import { SIGNAL_ROWS } from './signal.js';
 import { TILE_ONEHOT_ROWS } from './tile-onehot.js';
 import type { ConverterEntry, ConverterRow } from './types.js';
 
@@ -40,6 +45,11 @@ export const CONVERTERS: ReadonlyMap<string, readonly ConverterEntry[]> = build(
   ...SELECT_ROWS, ...SEQUENCE_ROWS, ...RESIZE_ROWS, ...CONV_TRANSPOSE_ROWS, ...QUANT_ROWS, ...QLINEAR_ROWS,
   ...LOSS_ROWS, ...CUMULATIVE_ROWS, ...SCATTER_ROWS, ...TILE_ONEHOT_ROWS,
   ...ATTENTION_ROWS,
+  ...BITCAST_ROWS,
+  ...NORM_EXPAND_ROWS,
+  ...IMAGE_ROWS,
+  ...SIGNAL_ROWS,
+  ...ALGEBRA_ROWS,
 ]);
 
 /** Converter tables of the other domains kestrel reads, each its own table (opsets of that domain). */

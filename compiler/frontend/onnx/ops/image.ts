@@ -1,0 +1,42 @@
+// Converters for the image and detection operators: GridSample (-> grid_sample of
+// ir/ops/grid-sample.ts) and NonMaxSuppression (-> nms_select, nms_count, nms_gather of
+// ir/ops/nms.ts: the selection, the count the VM reads before allocating, the output rows).
+// Requires: those declared ops. Guarantees: GridSample 16..19 names its
+// modes bilinear/bicubic and allows only 4-D inputs; from opset 20 the modes are linear/cubic
+// and any rank >= 3 is taken. Both map onto grid_sample's linear/nearest/cubic; an unknown mode
+// fails with KC0401 naming the ONNX attribute.
+
+import type { Value } from '../../../../ir/graph.js';
+import type { ConvertCtx } from '../context.js';
+import { row, type ConverterRow } from './types.js';
+
+const LEGACY_MODES: Readonly<Record<string, string>> = {
+  bilinear: 'linear', bicubic: 'cubic', nearest: 'nearest',
+};
+const MODES: Readonly<Record<string, string>> = { linear: 'linear', cubic: 'cubic', nearest: 'nearest' };
+
+function gridSample(ctx: ConvertCtx): Value[] {
+  const x = ctx.input(0), legacy = ctx.opset < 20;
+  if (legacy && ctx.rank(x) !== 4) ctx.unsupported(`GridSample-16 on a rank-${ctx.rank(x)} input (4-D only)`);
+  const table = legacy ? LEGACY_MODES : MODES;
+  const given = ctx.attrs.string('mode', legacy ? 'bilinear' : 'linear');
+  const mode = Object.hasOwn(table, given) ? table[given] : undefined;
+  if (mode === undefined) {
+    const allowed = Object.keys(table).join(', ');
+    return ctx.attrs.fail('mode', `has unknown value '${given}' (expected one of ${allowed})`);
+  }
+  return ctx.resultFrom('grid_sample', [x, ctx.input(1)],
+    { padding: 'padding_mode', alignCorners: 'align_corners' }, { mode });
+}
+
+function nonMaxSuppression(ctx: ConvertCtx): Value[] {
+  const ins = [ctx.input(0), ctx.input(1), ctx.optInput(2), ctx.optInput(3), ctx.optInput(4)];
+  const [perClass, , picked] = ctx.emitFrom('nms_select', ins, { centerPointBox: 'center_point_box' });
+  const [count] = ctx.emit('nms_count', [perClass], {});
+  return ctx.result('nms_gather', [picked, perClass, count], {});
+}
+
+export const IMAGE_ROWS: readonly ConverterRow[] = [
+  row('GridSample', ['grid_sample'], gridSample, 16),
+  row('NonMaxSuppression', ['nms_select', 'nms_count', 'nms_gather'], nonMaxSuppression, 10),
+];

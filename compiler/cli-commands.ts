@@ -50,7 +50,12 @@ async function cmdCompile(a: Args): Promise<number> {
   const target = (str(a, '--target') ?? 'host') as TargetName;
   const logFile = str(a, '--tuning-log');
   const schedules = logFile ? tuningLogSchedules(logFile, target, (t) => console.error(t)) : undefined;
-  if (logFile) console.log(`tuning log ${logFile}: ${schedules!.length} tuned workloads`);
+  if (logFile) {
+    const buckets = schedules!.filter((x) => x.bucket !== undefined).length;
+    const workloads = new Set(schedules!.map((x) => x.workload)).size;
+    console.log(`tuning log ${logFile}: ${workloads} tuned workloads`
+      + `${buckets ? ` (${buckets} shape-bucket schedules)` : ''}`);
+  }
   const r = await compile(model, {
     output, target, dynamic: a.flags.has('--dynamic'), fixedDims: fixArg(a),
     signingKey: keyFile(a, '--sign'), schedules,

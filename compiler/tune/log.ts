@@ -235,8 +235,9 @@ export function bestBucketRecords(records: readonly TuneRecord[], target: Target
 /**
  * The schedules a log gives a compile: per workload the generic kernel's best (bestRecords;
  * none where the default wins), and for a workload measured in two or more shape buckets the
- * best of each bucket, the default's knobs included (a bucket's kernel is its own schedule, not
- * the generic one's). With a single bucket the generic kernel already has that bucket's best.
+ * best of each bucket where it differs from the generic kernel's schedule (the default's knobs
+ * too, when the generic kernel is tuned otherwise). With a single bucket the generic kernel
+ * already has that bucket's best.
  */
 export function bestSchedules(records: readonly TuneRecord[], target: TargetDesc): Schedule[] {
   const generic = [...bestRecords(records, target).values()]
@@ -246,7 +247,13 @@ export function bestSchedules(records: readonly TuneRecord[], target: TargetDesc
     .filter((b) => b.record.bucket !== 'static');
   const count = new Map<string, number>();
   for (const b of perBucket) count.set(b.record.workload, (count.get(b.record.workload) ?? 0) + 1);
-  const buckets = perBucket.filter((b) => count.get(b.record.workload)! > 1)
+  // A bucket whose best is what the generic kernel gets anyway needs no kernel of its own.
+  const genericKnobs = new Map(generic.map((g) => [g.workload, knobsId(g.knobs)]));
+  const defaults = new Map(records.filter((r) => r.isDefault && r.target === targetKey(target))
+    .map((r) => [r.workload, knobsId(r.knobs)]));
+  const same = (b: Best) => knobsId(b.record.knobs)
+    === (genericKnobs.get(b.record.workload) ?? defaults.get(b.record.workload));
+  const buckets = perBucket.filter((b) => count.get(b.record.workload)! > 1 && !same(b))
     .map((b): Schedule => ({ workload: b.record.workload, knobs: b.record.knobs, bucket: b.record.bucket }));
   return [...generic, ...buckets];
 }

@@ -92,6 +92,10 @@ export function randomTensor(type: TensorType, dims: readonly number[], next: ()
         data[i] = smallFloatBits(type, 2 * u - 1); break;
       case 'bool': data[i] = u < 0.5 ? 0 : 1; break;
       case 'int64': case 'uint64': data[i] = BigInt(Math.floor(8 * u)); break;
+      case 'float4e2m1': data[i] = smallFloatBits(type, 2 * u - 1); break;
+      case 'uint2': data[i] = Math.floor(4 * u); break;
+      case 'int2': data[i] = Math.floor(4 * u) - 2; break;
+      case 'uint4': case 'int4':
       case 'uint8': case 'int8': case 'uint16': case 'int16': case 'int32': case 'uint32':
         data[i] = Math.floor(8 * u); break;
       default: { const never: never = type; throw new Error(`no random ${String(never)}`); }

@@ -31,6 +31,7 @@ import { fuseAttention } from './passes/fuse-attention.js';
 import { fuseQdq } from './passes/fuse-qdq.js';
 import { integerConv } from './passes/integer-conv.js';
 import { integerMaxPool } from './passes/integer-max-pool.js';
+import { integerNhwc } from './passes/integer-nhwc.js';
 import { fuseTree, printGroups } from './passes/fuse-tree.js';
 import { packConvWeights } from './passes/pack-conv-weights.js';
 import { packMatmulWeights } from './passes/pack-matmul-weights.js';
@@ -47,9 +48,9 @@ import { type DebugOptions, Steps } from './pipeline-steps.js';
 
 /** Every step, in the order runPipeline runs them (the names KESTREL_DUMP_IR accepts). */
 export const PIPELINE_STEPS = Object.freeze([
-  'eliminate-identity', 'fuse-qdq', 'integer-conv', 'integer-max-pool', 'fold-batchnorm', // graph passes
-  'fuse-swish', 'pad-conv-inputs', 'coalesce-transpose', 'fuse-attention', 'pack-conv-weights',
-  'pack-matmul-weights',
+  'eliminate-identity', 'fuse-qdq', 'integer-conv', 'integer-max-pool', 'integer-nhwc', // graph passes
+  'fold-batchnorm', 'fuse-swish', 'pad-conv-inputs', 'coalesce-transpose', 'fuse-attention',
+  'pack-conv-weights', 'pack-matmul-weights',
   'fuse', 'assign-layouts', 'schedule', 'lower-kernels', 'verify-tir', 'lower-program',
   'llvm-emit', 'o3', 'object-emit', 'link',
 ] as const);
@@ -132,6 +133,7 @@ export async function runPipeline(m: Module, o: PipelineOptions): Promise<Compil
   f = s.graph('fuse-qdq', f, everywhere((x) => fuseQdq(x, ids)));
   f = s.graph('integer-conv', f, everywhere((x) => integerConv(x, ids, info.vectorLanes)));
   f = s.graph('integer-max-pool', f, everywhere(integerMaxPool));
+  f = s.graph('integer-nhwc', f, everywhere((x) => integerNhwc(x, ids)));
   f = s.graph('fold-batchnorm', f, everywhere((x) => foldBatchNorm(x, ids)));
   f = s.graph('fuse-swish', f, everywhere(fuseSwish));
   f = s.graph('pad-conv-inputs', f, everywhere((x) => padConvInputs(x, ids)));

@@ -18,4 +18,9 @@ export const DTYPE_TABLE = [
   { name: 'float8e4m3fnuz', bytes: 1, onnx: 18, code: 14, isFloat: true, isSigned: true, llvm: 'i8' },
   { name: 'float8e5m2', bytes: 1, onnx: 19, code: 15, isFloat: true, isSigned: true, llvm: 'i8' },
   { name: 'float8e5m2fnuz', bytes: 1, onnx: 20, code: 16, isFloat: true, isSigned: true, llvm: 'i8' },
+  { name: 'uint4', bytes: 1, onnx: 21, code: 17, isFloat: false, isSigned: false, llvm: 'i8' },
+  { name: 'int4', bytes: 1, onnx: 22, code: 18, isFloat: false, isSigned: true, llvm: 'i8' },
+  { name: 'float4e2m1', bytes: 1, onnx: 23, code: 19, isFloat: true, isSigned: true, llvm: 'i8' },
+  { name: 'uint2', bytes: 1, onnx: 25, code: 20, isFloat: false, isSigned: false, llvm: 'i8' },
+  { name: 'int2', bytes: 1, onnx: 26, code: 21, isFloat: false, isSigned: true, llvm: 'i8' },
 ] as const;

@@ -56,7 +56,9 @@ export function typedView(d: DType, buf: ArrayBufferLike, byteOffset: number, le
     case 'float64': return new Float64Array(buf, byteOffset, length);
     case 'float16': case 'bfloat16': return new Uint16Array(buf, byteOffset, length);
     case 'float8e4m3fn': case 'float8e4m3fnuz': case 'float8e5m2': case 'float8e5m2fnuz':
+    case 'float4e2m1': case 'uint4': case 'uint2':
       return new Uint8Array(buf, byteOffset, length);
+    case 'int4': case 'int2': return new Int8Array(buf, byteOffset, length);
     case 'int8': return new Int8Array(buf, byteOffset, length);
     case 'int16': return new Int16Array(buf, byteOffset, length);
     case 'int32': return new Int32Array(buf, byteOffset, length);
@@ -68,9 +70,23 @@ export function typedView(d: DType, buf: ArrayBufferLike, byteOffset: number, le
   }
 }
 
+/**
+ * The sub-byte dtypes: ONNX packs them (2 or 4 per byte, the first element in the low bits) in
+ * raw_data and files; kestrel holds them unpacked, one element per byte (int4/int2
+ * sign-extended), from the ONNX loader on, and so does the API (Int8Array / Uint8Array with one
+ * element per value). Values stay in range: integer results wrap to the width.
+ */
+const PACKED_BITS: Partial<Record<DType, number>> = Object.freeze({
+  int4: 4, uint4: 4, float4e2m1: 4, int2: 2, uint2: 2,
+});
+
+/** Bits of one element of a packed (sub-byte) dtype in ONNX's encoding; undefined for the rest. */
+export const packedBits = (d: DType): number | undefined => PACKED_BITS[d];
+
 /** The smallest value of a dtype: the identity of max (-Infinity for floats). */
 export function lowestValue(d: DType): number {
   const info = dtypeInfo(d);
   if (info.isFloat) return -Infinity;
-  return info.isSigned ? -(2 ** (8 * info.bytes - 1)) : 0;
+  const bits = packedBits(d) ?? 8 * info.bytes;
+  return info.isSigned ? -(2 ** (bits - 1)) : 0;
 }

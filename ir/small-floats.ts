@@ -1,4 +1,4 @@
-// The storage-only float formats: bfloat16 and the four ONNX float8 formats. Tensors of these
+// The storage-only float formats: bfloat16, the four ONNX float8 formats and float4e2m1. Tensors of these
 // dtypes hold the raw bits (2 or 1 bytes per element); kernels widen them to float32 on load,
 // compute in float32 and narrow on store. This file is their definition in TypeScript, used by
 // the tensor-IR interpreter, the ONNX loader, the test-data reader and the API; codegen/llvm/
@@ -11,6 +11,7 @@
 //   become +-max. Without it they become the format's infinity (e5m2) or NaN (the others).
 // - NaN becomes NaN: 0x7F|sign for e4m3fn and e5m2's quiet NaN; 0x80 (the only NaN) for fnuz.
 // - fnuz formats have no negative zero: -0 narrows to 0x00.
+// - float4e2m1 has neither infinities nor NaN: it always saturates, and NaN narrows to 0x8.
 // - bfloat16 is float32's upper half, rounded to nearest even; NaN becomes 0x7FC0|sign.
 
 import type { DType } from './dtype.js';
@@ -26,11 +27,16 @@ export interface SmallFloatFormat {
   readonly fnuz: boolean;
   /** The largest finite value. */
   readonly max: number;
+  /** The code NaN narrows to (float4e2m1 has no NaN: 0x8, its negative zero, as ml_dtypes and
+   * the ONNX reference give). */
+  readonly nanCode: number;
+  /** Whether some code is NaN (not in float4e2m1). */
+  readonly hasNan: boolean;
 }
 
 const fmt = (name: DType, expBits: number, manBits: number, bias: number, ieee: boolean,
-  fnuz: boolean, max: number): SmallFloatFormat =>
-  Object.freeze({ name, expBits, manBits, bias, ieee, fnuz, max });
+  fnuz: boolean, max: number, nanCode = fnuz ? 0x80 : 0x7f, hasNan = true): SmallFloatFormat =>
+  Object.freeze({ name, expBits, manBits, bias, ieee, fnuz, max, nanCode, hasNan });
 
 export const SMALL_FLOATS: readonly SmallFloatFormat[] = Object.freeze([
   fmt('bfloat16', 8, 7, 127, true, false, 3.3895313892515355e38),
@@ -38,6 +44,8 @@ export const SMALL_FLOATS: readonly SmallFloatFormat[] = Object.freeze([
   fmt('float8e4m3fnuz', 4, 3, 8, false, true, 240),
   fmt('float8e5m2', 5, 2, 15, true, false, 57344),
   fmt('float8e5m2fnuz', 5, 2, 16, false, true, 57344),
+  // Stored unpacked, one code (0..15) per byte; see ir/dtype.ts packedBits.
+  fmt('float4e2m1', 2, 1, 1, false, false, 6, 0x8, false),
 ]);
 
 const BY_NAME = new Map(SMALL_FLOATS.map((f) => [f.name, f]));
@@ -60,7 +68,7 @@ export function decodeSmall(f: SmallFloatFormat, bits: number): number {
   const m = bits & ((1 << f.manBits) - 1), topE = (1 << f.expBits) - 1;
   if (f.fnuz && sign === 1 && e === 0 && m === 0) return NaN;
   if (f.ieee && e === topE) return m === 0 ? (sign ? -Infinity : Infinity) : NaN;
-  if (!f.ieee && !f.fnuz && e === topE && m === (1 << f.manBits) - 1) return NaN;
+  if (f.hasNan && !f.ieee && !f.fnuz && e === topE && m === (1 << f.manBits) - 1) return NaN;
   const mag = e === 0 ? m * 2 ** (1 - f.bias - f.manBits) : (1 + m / 2 ** f.manBits) * 2 ** (e - f.bias);
   return sign ? -mag : mag;
 }
@@ -77,13 +85,14 @@ export function encodeSmall(f: SmallFloatFormat, x: number, saturate = true): nu
   if (f.name === 'bfloat16') return bf16FromF32(x);
   const total = 1 + f.expBits + f.manBits, signBit = 1 << (total - 1);
   const v = Math.fround(x);
-  if (Number.isNaN(v)) return f.fnuz ? 0x80 : 0x7f;
+  if (Number.isNaN(v)) return f.nanCode;
   const neg = v < 0 || Object.is(v, -0);
   const sign = neg ? signBit : 0;
   const a = Math.abs(v);
   const over = (): number => {
     if (saturate) return sign | maxBits(f);
     if (f.ieee) return sign | (((1 << f.expBits) - 1) << f.manBits);
+    if (!f.hasNan) return sign | maxBits(f);
     return f.fnuz ? 0x80 : sign | 0x7f;
   };
   if (a === Infinity) return over();

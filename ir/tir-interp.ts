@@ -19,7 +19,7 @@
 // - `assert` with a false condition ends the kernel, returning its code.
 
 import type { DType, TypedArrayOf } from './dtype.js';
-import { dtypeInfo } from './dtype.js';
+import { dtypeInfo, packedBits } from './dtype.js';
 import { decodeSmall, isSmallFloat, narrowSmall, roundSmall, smallFloat } from './small-floats.js';
 import type { BinOp, Expr, Kernel, Stmt, UnOp } from './tir.js';
 
@@ -49,6 +49,10 @@ export function wrapInt(v: number, d: DType): number {
     case 'uint32': return v >>> 0;
     case 'int64': return Number.isSafeInteger(v) ? v : Number(BigInt.asIntN(64, BigInt(v)));
     case 'uint64': return Number.isSafeInteger(v) && v >= 0 ? v : Number(BigInt.asUintN(64, BigInt(v)));
+    case 'int4': return (v << 28) >> 28;
+    case 'uint4': return v & 0xf;
+    case 'int2': return (v << 30) >> 30;
+    case 'uint2': return v & 0x3;
     default: throw new Error(`wrapInt on ${d}`);
   }
 }
@@ -228,6 +232,8 @@ function castValue(v: number, from: DType, to: DType): number {
   if (isFloatT(to)) return roundFloat(v, to);
   if (!isFloatT(from)) return wrapInt(v, to);
   if (Number.isNaN(v)) return 0;
+  // ONNX wraps into the sub-byte integers (Cast(-9.0) to uint4 is 7): through int32.
+  if (packedBits(to) !== undefined) return wrapInt(castValue(v, from, 'int32'), to);
   const bits = dtypeInfo(to).bytes * 8;
   const signed = dtypeInfo(to).isSigned;
   const lo = signed ? -(2 ** (bits - 1)) : 0;
@@ -371,7 +377,9 @@ export function newTypedArray(d: DType, n: number): TypedArrayOf {
     case 'uint32': return new Uint32Array(n);
     case 'uint8': case 'bool': return new Uint8Array(n);
     case 'float8e4m3fn': case 'float8e4m3fnuz': case 'float8e5m2': case 'float8e5m2fnuz':
+    case 'float4e2m1': case 'uint4': case 'uint2':
       return new Uint8Array(n);
+    case 'int4': case 'int2': return new Int8Array(n);
     default: return assertNever(d);
   }
 }

@@ -32,6 +32,9 @@ const ARRAYS: Readonly<Record<TensorType, TypedArrayCtor>> = {
   // Raw bits, like float16: bfloat16 in a Uint16Array, the float8 formats one byte each.
   bfloat16: Uint16Array, float8e4m3fn: Uint8Array, float8e4m3fnuz: Uint8Array, float8e5m2: Uint8Array,
   float8e5m2fnuz: Uint8Array,
+  // The sub-byte types one element per byte (int4/int2 sign-extended): onnxruntime-node packs
+  // int4/uint4 two to a byte; kestrel's API does not (see ir/dtype.ts packedBits).
+  uint4: Uint8Array, int4: Int8Array, float4e2m1: Uint8Array, uint2: Uint8Array, int2: Int8Array,
 };
 
 const TABLE: readonly RuntimeDType[] = Object.freeze(DTYPE_NAMES.map((name, code) =>

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Reference table of the storage-only float formats for test/unit/small-floats.test.ts.
 
-Writes test/unit/fixtures/small-floats.json with, for each float8 format, the float32 value of
-every one of the 256 codes, and for each format (bfloat16 too) the code that float32 inputs
+Writes test/unit/fixtures/small-floats.json with, for each float8 format and float4e2m1, the
+float32 value of every one of the 256 (16) codes, and for each format (bfloat16 too) the code that float32 inputs
 narrow to, with and without saturation. The values come from ml_dtypes (round to nearest even;
 without saturation an overflow is inf or NaN as the format has); saturation is ONNX Cast's rule
 applied before the conversion: finite values and infinities beyond the largest finite value
@@ -23,6 +23,7 @@ FORMATS = {
     'float8e5m2': ml_dtypes.float8_e5m2,
     'float8e5m2fnuz': ml_dtypes.float8_e5m2fnuz,
     'bfloat16': ml_dtypes.bfloat16,
+    'float4e2m1': ml_dtypes.float4_e2m1fn,
 }
 
 
@@ -39,10 +40,15 @@ def f32_bits(v):
     return int(np.array([v], np.float32).view(np.uint32)[0])
 
 
-def probes(fmt, nbits):
+def code_count(name, fmt):
+    """How many codes the format has (float4e2m1: 16, held one per byte)."""
+    return 16 if name == 'float4e2m1' else 2 ** (np.dtype(fmt).itemsize * 8)
+
+
+def probes(fmt, nbits, ncodes):
     """Every finite value of the format, midpoints and their float32 neighbours, overflow."""
     if nbits == 8:
-        codes = np.arange(256, dtype=np.uint8)
+        codes = np.arange(ncodes, dtype=np.uint8)
     else:  # bfloat16: every 97th code plus the edges (65536 codes would bloat the fixture)
         codes = np.unique(np.concatenate([np.arange(0, 65536, 97), [0, 1, 0x7f7f, 0x7f80, 0x8001]]))
         codes = codes.astype(np.uint16)
@@ -75,10 +81,11 @@ def main():
     for name, fmt in FORMATS.items():
         nbits = np.dtype(fmt).itemsize * 8
         entry = {}
+        ncodes = code_count(name, fmt)
         if nbits == 8:
-            dec = np.arange(256, dtype=np.uint8).view(fmt).astype(np.float32)
+            dec = np.arange(ncodes, dtype=np.uint8).view(fmt).astype(np.float32)
             entry['decode'] = [num(v) for v in dec]
-        x = probes(fmt, nbits)
+        x = probes(fmt, nbits, ncodes)
         entry['inputs'] = [f32_bits(v) for v in x]
         entry['saturate'] = encode(fmt, x, True)
         entry['nosaturate'] = encode(fmt, x, False)

@@ -97,15 +97,16 @@ export function compareOutput(name: string, got: Actual, ref: NamedConst): strin
   }
   const want = refValues(ref);
   const have = isFloatType(ref.dtype) ? floatValues(got.dtype, got.data) : got.data;
-  return isFloatType(ref.dtype) ? compareFloats(name, have as ArrayLike<number>, want as ArrayLike<number>)
+  return isFloatType(ref.dtype)
+    ? compareFloats(name, have as ArrayLike<number>, want as ArrayLike<number>, ref.dtype)
     : compareExact(name, have, want);
 }
 
 const isFloatType = (d: DType) => d === 'float32' || d === 'float64' || d === 'float16' || isSmallFloat(d);
 
-export function compareFloats(name: string, got: ArrayLike<number>, ref: ArrayLike<number>):
-  string | undefined {
-  const e = floatError(got, ref);
+export function compareFloats(name: string, got: ArrayLike<number>, ref: ArrayLike<number>,
+  dtype?: DType): string | undefined {
+  const e = floatError(got, ref, dtype);
   if (e.nanAt >= 0) {
     return `mismatch: output '${name}' NaN differs at ${e.nanAt} (${got[e.nanAt]} vs ${ref[e.nanAt]})`;
   }

@@ -18,6 +18,7 @@ import { emitAtanF32, emitErfF32, emitExpF32, emitLogF32, emitSigmoidF32, emitTa
 import { FM, callIntrinsic, emitFMinMax, emitFloatFloorOp, emitIMinMax, emitIntDiv, emitLibmCall,
   splatOf } from './ops.js';
 import { assertNever, isFloatDT, isSignedDT, lit, regTy, splatLit, vecTy } from './types.js';
+import { packedBits } from '../../ir/dtype.js';
 
 type BinExpr = Extract<Expr, { kind: 'binary' }>;
 
@@ -25,8 +26,11 @@ export function emitExpr(cx: Cx, e: Expr): Val {
   switch (e.kind) {
     case 'const': return uni(regTy(e.dtype), lit(regTy(e.dtype), e.value));
     case 'var': return cx.scope.get(e.name);
-    case 'binary': return roundF16(cx, e.dtype, emitBinary(cx, e));
-    case 'unary': return roundF16(cx, e.dtype, emitUnary(cx, e.op, e.a.dtype, emitExpr(cx, e.a)));
+    case 'binary': return wrapNarrow(cx, e.dtype, roundF16(cx, e.dtype, emitBinary(cx, e)));
+    case 'unary': {
+      const r = emitUnary(cx, e.op, e.a.dtype, emitExpr(cx, e.a));
+      return wrapNarrow(cx, e.dtype, roundF16(cx, e.dtype, r));
+    }
     case 'cast': return (e.bits ? emitBitcast : emitCast)(cx, emitExpr(cx, e.a), e.a.dtype, e.dtype);
     case 'select': return emitSelect(cx, e.cond, e.a, e.b);
     case 'load': return emitLoad(cx, e.buf, toI64(cx, e.index));
@@ -53,6 +57,19 @@ function roundF16(cx: Cx, d: DType, v: Val): Val {
   return liftN(cx, [v], 'float', (w, [r]) => {
     const h = cx.f.b.emit(`fptrunc ${vecTy(w, 'float')} ${r} to ${vecTy(w, 'half')}`);
     return cx.f.b.emit(`fpext ${vecTy(w, 'half')} ${h} to ${vecTy(w, 'float')}`);
+  });
+}
+
+/** int4/uint4/int2/uint2 in i8: wrap to the width (sign-extend from its top bit, or mask). */
+function wrapNarrow(cx: Cx, d: DType, v: Val): Val {
+  const bits = packedBits(d);
+  if (bits === undefined || isFloatDT(d)) return v;
+  const sh = 8 - bits;
+  return liftN(cx, [v], 'i8', (w, [r]) => {
+    const T = vecTy(w, 'i8');
+    const c = (n: number): string => (w === 1 ? String(n) : `<${new Array(w).fill(`i8 ${n}`).join(', ')}>`);
+    if (!isSignedDT(d)) return cx.f.b.emit(`and ${T} ${r}, ${c((1 << bits) - 1)}`);
+    return cx.f.b.emit(`ashr ${T} ${cx.f.b.emit(`shl ${T} ${r}, ${c(sh)}`)}, ${c(sh)}`);
   });
 }
 
@@ -250,6 +267,12 @@ export function emitCast(cx: Cx, a: Val, from: DType, to: DType): Val {
     if (tt === 'float' && to !== 'float32') return roundF16(cx, to, a);
     if (ft === tt) return a;
     return conv(ft === 'float' ? 'fpext' : 'fptrunc');
+  }
+  if (packedBits(to) !== undefined && !isFloatDT(to)) {
+    // ONNX wraps into the sub-byte integers (Cast(-9.0) to uint4 is 7): convert to int32, wrap.
+    if (!isFloatDT(from) && ft === 'i8') return wrapNarrow(cx, to, a);
+    const wide = emitCast(cx, a, from, 'int32');
+    return wrapNarrow(cx, to, lift(cx, [wide], 'i8', ([T], [x], R) => `trunc ${T} ${x} to ${R}`));
   }
   if (isFloatDT(from)) {
     const sat = isSignedDT(to) ? 'fptosi.sat' : 'fptoui.sat';

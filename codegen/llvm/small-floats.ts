@@ -54,7 +54,8 @@ class Ops {
 }
 
 const bitsOfFormat = (f: SmallFloatFormat): number => 1 + f.expBits + f.manBits;
-const memInt = (f: SmallFloatFormat): string => `i${bitsOfFormat(f)}`;
+/** i16 for bfloat16, i8 for float8 and for float4e2m1 (stored one code per byte). */
+const memInt = (f: SmallFloatFormat): string => (bitsOfFormat(f) > 8 ? 'i16' : 'i8');
 
 /** Bits of a positive value exactly representable in the format (its largest finite one). */
 function maxCode(f: SmallFloatFormat): number {
@@ -80,7 +81,7 @@ export function emitWiden(b: FnBuilder, f: SmallFloatFormat, w: number, v: strin
   if (f.ieee) {
     val = o.sel(o.icmp('eq', mag, o.ci(top)), 'float', o.cf(Infinity), val);
     val = o.sel(o.icmp('ugt', mag, o.ci(top)), 'float', o.cf(NaN), val);
-  } else if (!f.fnuz) {
+  } else if (!f.fnuz && f.hasNan) {
     val = o.sel(o.icmp('eq', mag, o.ci((1 << (N - 1)) - 1)), 'float', o.cf(NaN), val);
   }
   const vb = b.emit(`bitcast ${o.F} ${val} to ${o.I}`);
@@ -119,7 +120,7 @@ export function emitNarrow(b: FnBuilder, f: SmallFloatFormat, w: number, x: stri
   const sign = o.i('and', o.i('lshr', u, o.ci(32 - N)), o.ci(1 << (N - 1)));
   let signed = o.i('or', code, sign);
   if (f.fnuz) signed = o.sel(o.icmp('eq', code, o.ci(0)), 'i32', o.ci(0), signed);
-  return narrowTo(o.sel(isNan, 'i32', o.ci(f.fnuz ? 0x80 : 0x7f), signed));
+  return narrowTo(o.sel(isNan, 'i32', o.ci(f.nanCode), signed));
 }
 
 /** Rounds float values to the nearest value of the format (what a result of that dtype keeps). */

@@ -14,13 +14,16 @@ export function assertNever(x: never): never {
 export const isFloatDT = (d: DType): boolean =>
   d === 'float32' || d === 'float64' || d === 'float16' || isSmallFloat(d);
 export const isSignedDT = (d: DType): boolean =>
-  d === 'int8' || d === 'int16' || d === 'int32' || d === 'int64';
+  d === 'int8' || d === 'int16' || d === 'int32' || d === 'int64' || d === 'int4' || d === 'int2';
 
 /** Register type: bool is i1, float16, bfloat16 and float8 are computed in float. */
 export function regTy(d: DType): string {
   switch (d) {
     case 'float32': case 'float16': case 'bfloat16': return 'float';
     case 'float8e4m3fn': case 'float8e4m3fnuz': case 'float8e5m2': case 'float8e5m2fnuz': return 'float';
+    case 'float4e2m1': return 'float';
+    // The sub-byte integers live in i8 registers, wrapped to their width (see expr.ts wrapNarrow).
+    case 'int4': case 'uint4': case 'int2': case 'uint2': return 'i8';
     case 'float64': return 'double';
     case 'bool': return 'i1';
     case 'int8': case 'uint8': return 'i8';

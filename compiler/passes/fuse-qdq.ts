@@ -16,6 +16,7 @@
 // kernels with int32 accumulation; matmul anchors still run float32 arithmetic on integers.
 
 import { constValues, makeConst } from '../../ir/const.js';
+import { isFloat } from '../../ir/dtype.js';
 import { type ConstData, type Func, type IdGen, isConst, makeValue, type Node,
   type Value } from '../../ir/graph.js';
 import { centredConst, requantMultipliers } from '../../ir/ops/quant.js';
@@ -37,8 +38,9 @@ function weightOutAxis(anchor: Node, w: Value): number {
   return w.type.shape.length - 1;
 }
 
+/** An integer dequantisation (float8 ones have no integer kernel and keep their float form). */
 function isDequant(n: Node | undefined): n is Node {
-  return !!n && n.op === 'dequantize_linear' && !n.attrs.block;
+  return !!n && n.op === 'dequantize_linear' && !n.attrs.block && !isFloat(n.inputs[0]!.type.dtype);
 }
 
 function weightOk(anchor: Node, w: Node): boolean {
@@ -61,6 +63,7 @@ function match(q: Node, byOutput: ReadonlyMap<number, Node>, uses: ReadonlyMap<n
   outs: ReadonlySet<number>): Match | undefined {
   const [y, sy, zy] = q.inputs;
   if (q.attrs.mul || !y || !single(sy) || !constOrNull(zy) || outs.has(y.id)) return undefined;
+  if (isFloat(q.outputs[0]!.type.dtype)) return undefined; // a float8 target
   if ((uses.get(y.id)?.length ?? 0) !== 1) return undefined;
   const anchor = byOutput.get(y.id);
   if (!anchor || !ANCHORS.has(anchor.op)) return undefined;

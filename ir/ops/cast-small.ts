@@ -27,7 +27,8 @@ export function overflowBound(f: SmallFloatFormat): { readonly value: number; re
 
 export function castWithSaturate(x: Expr, to: DType, saturate: boolean): Expr {
   const f = smallFloat(to);
-  if (!f || f.name === 'bfloat16') return t.cast(x, to);
+  // bfloat16 has no saturate rule, float4e2m1 always saturates (it has no inf or NaN).
+  if (!f || f.name === 'bfloat16' || !f.hasNan) return t.cast(x, to);
   const v = isFloatSource(x.dtype) ? x : t.cast(x, 'float32');
   const c = (n: number): Expr => t.imm(n, v.dtype);
   const neg = t.lt(v, c(0));

@@ -4,46 +4,53 @@
 // costs as much as the FMAs. Instead the tile is copied as it is into a second scratch, read back
 // as vectors of TP pixels (gathers from L1) and stored as contiguous rows, one per channel.
 // The scatter's lanes lie one channel plane (OH*OW elements) apart: when a plane is a multiple of
-// 2 KiB, 16 lanes fall into one or two L1 sets (4 KiB apart map to the same set of a 12-way L1),
-// every scatter evicts lines the next one needs, and it costs ~100 cycles instead of ~16.
-// Planes of unknown size (symbolic spatial dims, which an image model usually feeds powers of two)
-// and such aligned planes store rows too.
+// 1 KiB, its 16 lanes fall into at most four L1 sets (addresses 4 KiB apart share a set), the
+// scatters evict lines the next ones need and cost several times their usual ~16 cycles. Such
+// planes store rows too; with symbolic spatial dims (unet_tiny, yolo_tiny) the kernel tests the
+// plane at run time.
 // Requires: TP a power of two (a whole vector of pixels; otherwise the scatter path is kept).
 // Guarantees: the same elements through the same sink as the scatter path, with the same channel
 // and pixel guards. Measured (1 thread, kernel cycles per run): zoo_squeezenet's stem (3->64, 3x3
 // stride 2, 111x111) 0.96 -> 0.75 Mcycles, mobilenetv2's (3->32, 112x112) 0.42 -> 0.33; unet_tiny
 // (symbolic 128x128 input, minimum of 30 runs, 1 thread) 32->32 3x3 on 64x64 859 -> 348 us,
-// 16->16 on 128x128 641 -> 441, all its 3x3 convs together 11.0 -> 7.2 ms.
+// 16->16 on 128x128 641 -> 441, all its 3x3 convs together 11.0 -> 7.2 ms; resnet18's stem (7x7
+// stride 2, 112x112 planes of 49 KiB) 1322 -> 1156 us; yolo_tiny's 44x44 planes keep the scatter
+// (rows measured 1034 -> 1151 us on its largest conv).
 
 import { byteSize } from '../dtype.js';
 import type { LowerCtx, OutputSink, TensorAccess } from '../te.js';
 import type { Buffer, Expr, Stmt } from '../tir.js';
-import { add, alloc, and, ifThen, load, loop, lt, mul, seq, store } from '../tir-build.js';
-import { constOf, knob } from './attrs.js';
+import { add, alloc, and, eq, ifThen, imm, load, loop, lt, mod, mul, seq, store } from '../tir-build.js';
+import { knob } from './attrs.js';
 
-const SCATTER = 1, ROWS = 2;
+const ROWS = 2, BY_PLANE = 3; // and 1: a scatter per pixel
 /** Reductions (C*KH*KW) up to this length store rows by default. */
 const MAX_K_ROWS = 64;
-
 /** Output planes whose size in bytes is a multiple of this make scatter lanes share L1 sets. */
-const ALIASED_PLANE = 2048;
+const ALIASED_PLANE = 1024;
 
 /**
- * The default of knob conv.store for a reduction of length k (undefined: symbolic channels) whose
- * output channel planes hold `plane` bytes (undefined: symbolic spatial dims).
+ * The default of knob conv.store for a reduction of length k (undefined: symbolic channels): rows
+ * for short reductions, else rows or scatter by the size of the output planes.
  */
-export function defaultStore(k: number | undefined, plane: number | undefined): number {
-  if (k !== undefined && k <= MAX_K_ROWS) return ROWS;
-  return plane === undefined || plane % ALIASED_PLANE === 0 ? ROWS : SCATTER;
+export function defaultStore(k: number | undefined): number {
+  return k !== undefined && k <= MAX_K_ROWS ? ROWS : BY_PLANE;
 }
 
-/** Whether the packed kernel stores rows of pixels (conv.store: 1 scatter, 2 rows). */
-export function transposedStores(ctx: LowerCtx, TP: number, C: Expr, taps: number, vec: boolean): boolean {
+/**
+ * When the packed kernel stores rows of pixels (conv.store: 1 scatter, 2 rows, 3 rows for planes
+ * of a multiple of ALIASED_PLANE bytes): null for never (the scatter), else a condition over the
+ * output extents, a constant where they are static.
+ */
+export function rowStoreCondition(ctx: LowerCtx, TP: number, C: Expr, taps: number, vec: boolean):
+  Expr | null {
   const k = C.kind === 'const' ? C.value * taps : undefined;
-  const [oh, ow] = ctx.outputs[0].shape.slice(2).map(constOf);
-  const plane = oh === undefined || ow === undefined ? undefined : oh * ow * byteSize(ctx.outputs[0].dtype);
-  return vec && TP >= 4 && (TP & (TP - 1)) === 0
-    && knob(ctx.knobs, 'conv.store', defaultStore(k, plane)) === ROWS;
+  if (!vec || TP < 4 || (TP & (TP - 1)) !== 0) return null;
+  const mode = knob(ctx.knobs, 'conv.store', defaultStore(k));
+  if (mode !== BY_PLANE) return mode === ROWS ? imm(1, 'bool') : null;
+  const [oh, ow] = ctx.outputs[0].shape.slice(2);
+  const plane = mul(mul(oh, ow), byteSize(ctx.outputs[0].dtype));
+  return eq(mod(plane, ALIASED_PLANE), 0);
 }
 
 export interface RowTile {

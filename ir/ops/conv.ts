@@ -31,8 +31,9 @@ import {
   WINDOW_ATTRS, checkWindowOfInput, windowOf, windowOut,
 } from './attrs.js';
 import { isPointwise, lowerPointwise } from './conv-gemm.js';
-import { storeRows, transposedStores } from './conv-rows.js';
+import { rowStoreCondition, storeRows } from './conv-rows.js';
 import { isPlainDepthwise, lowerDepthwise } from './depthwise.js';
+import { choose } from './window-interior.js';
 import { attr, type AttrValues } from './attr-schema.js';
 import { declareOp } from './declare.js';
 import type { InferCtx, OpDef } from './registry.js';
@@ -209,7 +210,8 @@ function lowerConv(ctx: LowerCtx): Lowering {
  * clamp their reads and skip their stores.
  *   conv.ocv  channel vectors per tile (TOV, default 2)    conv.px  max pixels per tile (default 8:
  *   more spills: 2*TP accumulators + 2 weights + TP broadcasts must fit 32 registers)
- *   conv.store  1 scatter, 2 rows (default 2 for reductions up to 64)
+ *   conv.store  1 scatter, 2 rows, 3 rows for output planes of a multiple of 1 KiB, tested at run
+ *   time when symbolic (default 2 for reductions up to 64, else 3)
  */
 function lowerPacked(ctx: LowerCtx, V: number): Lowering {
   const x = ctx.inputs[0]!, w = ctx.inputs[1]!, out = ctx.outputs[0], bias = ctx.inputs[2];
@@ -250,21 +252,18 @@ function lowerPacked(ctx: LowerCtx, V: number): Lowering {
   const all = (body: (j: number) => Stmt, kind: 'vectorize' | 'serial'): Stmt =>
     loop(px, TP, seq(Array.from({ length: TOV }, (_, j) => loop(lv, V, body(j), kind))), 'unroll');
   const init = all((j) => store(acc, accAt(j), imm(0, x.dtype)), 'vectorize');
-  if (transposedStores(ctx, TP, C, KH * KW, out.vectorizable)) {
-    const tile = alloc(acc, TP * TOV * V, seq(init, red,
-      storeRows(ctx, { acc, TP, TOV, V, M, n, oh, pt, OW, oc0: mul(mt, TOV * V), ocTail, pxTail, out,
-        bias })));
-    const body = loop(pv, prodExpr([N, imm(MT), OH]), loop(pt, ceilDivExpr(OW, TP), tile), 'parallel');
-    return { kind: 'kernel', body };
-  }
-  const fin = all((j) => {
+  const fin = (): Stmt => all((j) => {
     const oc = add(mul(add(mul(mt, TOV), j), V), lv);
     const v = load(acc, accAt(j));
     const st = out.store([n, oc, oh, owRaw], bias ? add(v, bias.at([oc])) : v);
     const ok = [ocTail ? lt(oc, M) : null, pxTail ? lt(owRaw, OW) : null].filter((e): e is Expr => !!e);
     return ok.length ? ifThen(ok.reduce((a, b) => and(a, b)), st) : st;
   }, out.vectorizable ? 'vectorize' : 'serial');
-  const tile = alloc(acc, TP * TOV * V, seq(init, red, fin));
+  const rows = (): Stmt => storeRows(ctx, { acc, TP, TOV, V, M, n, oh, pt, OW, oc0: mul(mt, TOV * V), ocTail,
+    pxTail, out, bias });
+  const byRows = rowStoreCondition(ctx, TP, C, KH * KW, out.vectorizable);
+  const stores = byRows === null ? fin() : choose(byRows, rows, fin);
+  const tile = alloc(acc, TP * TOV * V, seq(init, red, stores));
   const body = loop(pv, prodExpr([N, imm(MT), OH]), loop(pt, ceilDivExpr(OW, TP), tile), 'parallel');
   return { kind: 'kernel', body };
 }

@@ -8,6 +8,7 @@ import { BITCAST_OPS } from './bitcast.js';
 import { CONTROL_OPS } from './control.js';
 import { CONV_OPS } from './conv.js';
 import { CONV_TRANSPOSE_OPS } from './conv-transpose.js';
+import { CROP_PAD_OPS } from './crop-pad.js';
 import { EINSUM_OPS } from './einsum.js';
 import { ELEMENTWISE_OPS } from './elementwise.js';
 import { GATHER_OPS } from './gather.js';
@@ -25,6 +26,7 @@ import { MATMUL_OPS } from './matmul.js';
 import { CUMULATIVE_OPS } from './cumulative.js';
 import { SCATTER_OPS } from './scatter.js';
 import { RNN_OPS } from './rnn.js';
+import { ROTARY_OPS } from './rotary.js';
 import { SELECT_OPS } from './select.js';
 import { SEQUENCE_OPS } from './sequence.js';
 import { SHAPE_OPS } from './shape.js';
@@ -63,6 +65,8 @@ const FAMILIES: readonly (readonly OpDef[])[] = [
   NMS_OPS,
   SIGNAL_OPS,
   EINSUM_OPS,
+  ROTARY_OPS,
+  CROP_PAD_OPS,
 ];
 
 export const OPS: ReadonlyMap<string, OpDef> = opTable([...FAMILIES.flat(), ...legacyOps()]);

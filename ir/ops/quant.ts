@@ -1,25 +1,31 @@
 // Op records for linear quantization: `quantize_linear` [x, scale, zp | null] {axis, block, to, mul}
 // and `dequantize_linear` [x, scale, zp | null] {axis, block}.
 // Requires: scale (and zp) per tensor (one element), per axis (1-D, the length of x's `axis`) or
-// blocked (x's rank, ceil(dim / block) on `axis`); `to` an integer dtype; frontend-normalised axis.
+// blocked (x's rank, ceil(dim / block) on `axis`); `to` an integer or float8 dtype;
+// frontend-normalised axis.
 // Guarantees: quantize is saturate(roundHalfEven(x / scale) + zp) in float32, as the ONNX reference
 // and onnxruntime compute it; with `mul` the scale is a multiplier (x * scale: the requantisation of
 // an integer accumulator by sx*sw/sy, as onnxruntime's QLinearConv does it); dequantize is
-// (x - zp) * scale in the scale's dtype. Both are `elementwise`: element i of the output reads
-// element i of x (the parameters are indexed by i's coordinate on `axis`), so they join an
-// anchor's epilogue (a convolution's requantisation runs in its stores) and fuse with neighbours.
+// (x - zp) * scale in the scale's dtype. A float8 target is x / scale + zp rounded to it by Cast's
+// rule with the node's `saturate` (ir/ops/cast-small.ts), no integer rounding. Both are
+// `elementwise`: element i of the output reads element i of x (the parameters are indexed by i's
+// coordinate on `axis`), so they join an anchor's epilogue (a convolution's requantisation runs in
+// its stores) and fuse with neighbours.
 
 import { isStatic, type Dim } from '../dim.js';
-import { dtypeInfo, isFloat, type DType } from '../dtype.js';
+import { dtypeInfo, isFloat, packedBits, type DType } from '../dtype.js';
 import { constFromFloat32, constValues } from '../const.js';
 import type { Attrs, ConstData, TensorType } from '../graph.js';
 import type { LowerCtx, Lowering, TensorAccess } from '../te.js';
 import { cast, div, floordiv, imm, max, min, mul, sub, unary, add } from '../tir-build.js';
 import type { Expr } from '../tir.js';
+import { isSmallFloat } from '../small-floats.js';
+import { castWithSaturate } from './cast-small.js';
 import { ATTR_RANGE, INPUT_MISMATCH, bcastCoord, checkBroadcastTo, intAttr } from './attrs.js';
 import { defineOps, type InferCtx, type OpDef } from './registry.js';
 
 const F32: DType = 'float32';
+const isFloat8 = (d: DType): boolean => isSmallFloat(d) && d !== 'bfloat16';
 
 /**
  * Float32 (v - zp) of a constant integer tensor, zp per tensor or along `axis`: exact integers
@@ -44,8 +50,14 @@ export function requantMultipliers(sa: number, sb: readonly number[], sy: number
 
 /** The representable range of an integer dtype. */
 export function intRange(d: DType): [number, number] {
-  const bits = dtypeInfo(d).bytes * 8;
+  const bits = packedBits(d) ?? dtypeInfo(d).bytes * 8;
   return dtypeInfo(d).isSigned ? [-(2 ** (bits - 1)), 2 ** (bits - 1) - 1] : [0, 2 ** bits - 1];
+}
+
+/** A rounded float32 value clamped to `to`'s range and converted (quantize_linear's last steps). */
+export function saturateTo(q: Expr, to: DType): Expr {
+  const [lo, hi] = intRange(to);
+  return cast(min(max(q, imm(lo, F32)), imm(hi, F32)), to);
 }
 
 /** Element count of a parameter, -1 when symbolic. */
@@ -81,15 +93,15 @@ function inferQuant(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: Infe
   checkParam(x, scale, attrs, 'scale', ctx);
   if (zp) checkParam(x, zp, attrs, 'zero point', ctx);
   if (!quant) {
-    if (isFloat(x.dtype)) ctx.fail(INPUT_MISMATCH,
+    if (isFloat(x.dtype) && !isSmallFloat(x.dtype)) ctx.fail(INPUT_MISMATCH,
       `dequantize input must be an integer tensor, got ${x.dtype}`);
     if (zp && zp.dtype !== x.dtype) ctx.fail(INPUT_MISMATCH,
       `zero point ${zp.dtype} differs from input ${x.dtype}`);
     return [{ dtype: scale.dtype, shape: x.shape }];
   }
   const to = (attrs.to as DType | undefined) ?? zp?.dtype ?? 'uint8';
-  if (isFloat(to) || to === 'bool') ctx.fail(INPUT_MISMATCH,
-    `quantize target must be an integer dtype, got ${to}`);
+  if ((isFloat(to) && !isFloat8(to)) || to === 'bool') ctx.fail(INPUT_MISMATCH,
+    `quantize target must be an integer or float8 dtype, got ${to}`);
   if (zp && zp.dtype !== to) ctx.fail(INPUT_MISMATCH, `zero point ${zp.dtype} differs from the target ${to}`);
   return [{ dtype: to, shape: x.shape }];
 }
@@ -104,7 +116,7 @@ function paramAt(p: TensorAccess, idx: readonly Expr[], attrs: Attrs): Expr {
 
 function lowerQuant(ctx: LowerCtx): Lowering {
   const [x, scale, zp] = ctx.inputs, to = ctx.outTypes[0].dtype, a = ctx.attrs;
-  const [lo, hi] = intRange(to);
+  if (isFloat8(to)) return lowerQuantFloat8(ctx);
   const multiply = intAttr(a, 'mul', 0) !== 0;
   return {
     kind: 'compute',
@@ -112,7 +124,19 @@ function lowerQuant(ctx: LowerCtx): Lowering {
       const v = cast(x!.at(idx), F32), s = cast(paramAt(scale!, idx, a), F32);
       const z = zp ? cast(paramAt(zp, idx, a), F32) : imm(0, F32);
       const q = add(unary('round', multiply ? mul(v, s) : div(v, s)), z);
-      return cast(min(max(q, imm(lo, F32)), imm(hi, F32)), to);
+      return saturateTo(q, to);
+    },
+  };
+}
+
+function lowerQuantFloat8(ctx: LowerCtx): Lowering {
+  const [x, scale, zp] = ctx.inputs, to = ctx.outTypes[0].dtype, a = ctx.attrs;
+  const saturate = intAttr(a, 'saturate', 1) !== 0;
+  return {
+    kind: 'compute',
+    at: (idx) => {
+      const q = div(cast(x!.at(idx), F32), cast(paramAt(scale!, idx, a), F32));
+      return castWithSaturate(zp ? add(q, cast(paramAt(zp, idx, a), F32)) : q, to, saturate);
     },
   };
 }

@@ -116,7 +116,14 @@ typedef struct kestrel_run_options {
 #define KESTREL_DTYPE_FLOAT8E4M3FNUZ 14 /* 1 byte of bits, ONNX FLOAT8E4M3FNUZ */
 #define KESTREL_DTYPE_FLOAT8E5M2 15     /* 1 byte of bits, ONNX FLOAT8E5M2 */
 #define KESTREL_DTYPE_FLOAT8E5M2FNUZ 16 /* 1 byte of bits, ONNX FLOAT8E5M2FNUZ */
-#define KESTREL_DTYPE_COUNT 17          /* codes are 0 .. KESTREL_DTYPE_COUNT - 1 */
+/* The sub-byte types are held unpacked, one element per byte (INT4/INT2 sign-extended, FLOAT4E2M1
+ * one 4-bit code per byte); ONNX files pack them, kestrel's loaders unpack them. */
+#define KESTREL_DTYPE_UINT4 17          /* uint8_t, 0 .. 15 */
+#define KESTREL_DTYPE_INT4 18           /* int8_t, -8 .. 7 */
+#define KESTREL_DTYPE_FLOAT4E2M1 19     /* uint8_t, a 4-bit ONNX FLOAT4E2M1 code */
+#define KESTREL_DTYPE_UINT2 20          /* uint8_t, 0 .. 3 */
+#define KESTREL_DTYPE_INT2 21           /* int8_t, -2 .. 1 */
+#define KESTREL_DTYPE_COUNT 22          /* codes are 0 .. KESTREL_DTYPE_COUNT - 1 */
 
 /* Kinds of values (kestrel_io_info.kind, kestrel_value.kind). An ONNX sequence input/output is a
  * list of tensors of one dtype; an optional one may be absent (KESTREL_KIND_NONE in a

@@ -32,6 +32,16 @@ describe('comparison', () => {
     expect(compareFloats('y', [100.05], [100])).toBeUndefined();
     expect(compareFloats('y', [100.2], [100])).toMatch(/max err .* tolerance 0\.1001/);
   });
+  it('widens the rule by two units in the last place of a bfloat16/float8 output', () => {
+    // bfloat16 at 0.66: one unit is 2^-8; two pass, three fail; float32 keeps the plain rule.
+    const u = 2 ** -8;
+    expect(compareFloats('y', [0.66 + 2 * u], [0.66], 'bfloat16')).toBeUndefined();
+    expect(compareFloats('y', [0.66 + 3 * u], [0.66], 'bfloat16')).toMatch(/mismatch/);
+    expect(compareFloats('y', [0.66 + 2 * u], [0.66], 'float32')).toMatch(/mismatch/);
+    // float8e4m3fn at 100 (exponent 6, 3 mantissa bits): one unit is 8.
+    expect(compareFloats('y', [112], [96], 'float8e4m3fn')).toBeUndefined();
+    expect(compareFloats('y', [128], [96], 'float8e4m3fn')).toMatch(/mismatch/);
+  });
   it('NaN must match NaN and infinities must be equal', () => {
     expect(compareFloats('y', [NaN, Infinity], [NaN, Infinity])).toBeUndefined();
     expect(compareFloats('y', [1], [NaN])).toMatch(/NaN/);

@@ -181,6 +181,19 @@ describe('typed tensor fields', () => {
     expect(t.shape).toEqual([3, 4, 5]);
   });
 
+  it('unpacks the sub-byte types, the first element in the low bits, int4/int2 sign-extended', () => {
+    // int4 [-8, 7, -1] packs as 0x78, 0x0f; uint2 [1, 2, 3, 0, 3] as 0x39, 0x03; ONNX codes 22, 25.
+    const int4 = decodeTensorProto(encodeTensor({ name: 'a', dims: [3], dataType: 22,
+      rawData: Uint8Array.from([0x78, 0x0f]) }));
+    expect(int4.dtype).toBe('int4');
+    expect(Array.from(new Int8Array(int4.bytes.buffer, int4.bytes.byteOffset, 3))).toEqual([-8, 7, -1]);
+    const uint2 = decodeTensorProto(encodeTensor({ name: 'b', dims: [5], dataType: 25,
+      int32Data: [0x39, 0x03] }));
+    expect(Array.from(uint2.bytes)).toEqual([1, 2, 3, 0, 3]);
+    expect(() => decodeTensorProto(encodeTensor({ name: 'c', dims: [5], dataType: 25,
+      rawData: Uint8Array.from([0x39]) }))).toThrow(/5 elements of 2 bits pack into 2/);
+  });
+
   it('allows zero-sized dims', () => {
     const t = decodeTensorProto(encodeTensor({ name: 'z', dims: [0, 3], dataType: FLOAT }));
     expect(t.shape).toEqual([0, 3]);

@@ -55,8 +55,12 @@ const CASES: Case[] = [
     knobs: { 'conv.px': 4, 'conv.ocv': 2 } },
   { name: 'rows: asked for a long reduction', x: [1, 16, 5, 12], w: [18, 16, 3, 3],
     knobs: { 'conv.store': 2 } },
-  { name: 'rows: symbolic height and width, long reduction, tails', x: [1, 20, 7, 21], w: [40, 20, 3, 3],
-    spatialSym: true, bias: true },
+  // conv.store 3 (the default past 64 taps): rows where a plane is a multiple of 1 KiB.
+  { name: 'by plane: symbolic height and width, run-time scatter (5x19 plane), tails', x: [1, 20, 7, 21],
+    w: [40, 20, 3, 3], spatialSym: true, bias: true },
+  { name: 'by plane: symbolic height and width, run-time rows (16x32 plane)', x: [1, 8, 18, 34],
+    w: [20, 8, 3, 3], spatialSym: true, bias: true },
+  { name: 'by plane: static 8x64 plane, rows', x: [1, 9, 10, 66], w: [17, 9, 3, 3] },
   { name: 'rows: symbolic width, stride 2', x: [1, 16, 9, 30], w: [16, 16, 3, 3], strides: [2, 2],
     spatialSym: true },
   { name: 'scatter: asked for a short reduction', x: [1, 3, 5, 12], w: [18, 3, 3, 3],
@@ -77,16 +81,12 @@ describe('conv with packed weights', () => {
   });
 });
 
-describe('the default store path (conv.store: 1 scatter, 2 rows)', () => {
-  it('stores rows for short reductions, planes of unknown size and planes that alias L1 sets', () => {
-    expect(defaultStore(27, 80 * 80 * 4)).toBe(2);
-    expect(defaultStore(576, undefined)).toBe(2);
-    expect(defaultStore(undefined, undefined)).toBe(2);
-    expect(defaultStore(288, 64 * 64 * 4)).toBe(2);
-    expect(defaultStore(288, 32 * 16 * 4)).toBe(2);
-    expect(defaultStore(576, 80 * 80 * 4)).toBe(1);
-    expect(defaultStore(576, 56 * 56 * 4)).toBe(1);
-    expect(defaultStore(undefined, 55 * 55 * 4)).toBe(1);
+describe('the default store path (conv.store: 1 scatter, 2 rows, 3 by the output plane)', () => {
+  it('stores rows for short reductions and decides by the output planes otherwise', () => {
+    expect(defaultStore(27)).toBe(2);
+    expect(defaultStore(64)).toBe(2);
+    expect(defaultStore(576)).toBe(3);
+    expect(defaultStore(undefined)).toBe(3);
   });
 });
 

@@ -36,7 +36,8 @@ function section(text: string, step: string): string | undefined {
 /** What each step's dump must show (its printable form). */
 const SHOWS: Readonly<Record<string, RegExp>> = {
   'eliminate-identity': /= conv\(/, 'fuse-qdq': /= conv\(/, 'integer-conv': /= conv\(/,
-  'integer-max-pool': /= conv\(/, 'fold-batchnorm': /= conv\(/, 'fuse-swish': /= conv\(/,
+  'integer-max-pool': /= conv\(/, 'integer-nhwc': /= conv\(/, 'fold-batchnorm': /= conv\(/,
+  'fuse-swish': /= conv\(/,
   'pad-conv-inputs': /= pad2d\(/,
   'coalesce-transpose': /= conv\(/, 'fuse-attention': /= conv\(/,
   'pack-conv-weights': /packedOc=16/, 'pack-matmul-weights': /gemm\(.*\$fc_w_panels.*packedLanes=16/,

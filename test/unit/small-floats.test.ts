@@ -25,7 +25,7 @@ describe('small float formats', () => {
   for (const f of SMALL_FLOATS) {
     const t = SMALL_FLOAT_TABLE.formats[f.name];
     it(`${f.name}: the table covers it`, () => {
-      expect(t.inputs.length).toBeGreaterThan(500);
+      expect(t.inputs.length).toBeGreaterThan(f.name === 'float4e2m1' ? 60 : 500);
     });
     if (t.decode) {
       it(`${f.name}: every code point decodes to the reference value`, () => {

@@ -5,7 +5,7 @@
 // overflow, dtype codes are known, and the data length equals dims x element size before use.
 
 import { constants as bufferConstants } from 'node:buffer';
-import { byteSize, dtypeFromOnnx, type DType } from '../../../ir/dtype.js';
+import { byteSize, dtypeFromOnnx, packedBits, type DType } from '../../../ir/dtype.js';
 import type { ConstData } from '../../../ir/graph.js';
 import { Codes, fail } from '../../diagnostics.js';
 import { parseExternalRef, readExternal } from './external-data.js';
@@ -19,8 +19,7 @@ const MAX_ONNX_DTYPE = 26;
 
 /** Names of the ONNX data types kestrel does not support, by code (for messages and reports). */
 const ONNX_DTYPE_NAMES: Readonly<Record<number, string>> = Object.freeze({
-  8: 'string', 14: 'complex64', 15: 'complex128', 21: 'uint4', 22: 'int4', 23: 'float4e2m1',
-  24: 'float8e8m0', 25: 'uint2', 26: 'int2',
+  8: 'string', 14: 'complex64', 15: 'complex128', 24: 'float8e8m0',
 });
 
 export interface NamedConst extends ConstData { readonly name: string }
@@ -70,6 +69,8 @@ export function tensorFromMsg(t: TensorMsg, opts: TensorOpts = {}, fallbackName 
 
 function tensorBytes(t: TensorMsg, dtype: DType, shape: number[], nbytes: number, opts: TensorOpts,
   name: string): Uint8Array {
+  const bits = packedBits(dtype);
+  if (bits !== undefined) return unpack(packedTensorBytes(t, shape, bits, opts, name), dtype, nbytes);
   if (t.dataLocation === 1) {
     return readExternal(parseExternalRef(t.externalData ?? [], name), opts.modelDir, nbytes, name);
   }
@@ -82,6 +83,37 @@ function tensorBytes(t: TensorMsg, dtype: DType, shape: number[], nbytes: number
     return new Uint8Array(t.rawData); // copy: aligned and detached from the model buffer
   }
   return typedFieldBytes(t, dtype, nbytes / byteSize(dtype), name);
+}
+
+/**
+ * The packed bytes of a sub-byte tensor: raw_data, external data, or int32_data holding one packed
+ * byte per entry, as ONNX writes them (ceil(count * bits / 8) bytes, the first element in the
+ * low bits).
+ */
+function packedTensorBytes(t: TensorMsg, shape: number[], bits: number, opts: TensorOpts,
+  name: string): Uint8Array {
+  const count = shape.reduce((a, d) => a * d, 1), packed = Math.ceil((count * bits) / 8);
+  if (t.dataLocation === 1) {
+    return readExternal(parseExternalRef(t.externalData ?? [], name), opts.modelDir, packed, name);
+  }
+  if (t.segment) fail(Codes.TENSOR_DATA, 'segmented tensors are not supported', { tensor: name });
+  const src = t.rawData && t.rawData.length > 0 ? t.rawData : Uint8Array.from(t.int32Data ?? []);
+  if (src.length !== packed) {
+    fail(Codes.TENSOR_DATA, `data has ${src.length} bytes but ${count} elements of ${bits} bits pack `
+      + `into ${packed}`, { tensor: name });
+  }
+  return src;
+}
+
+/** Packed sub-byte elements -> one per byte (int4/int2 sign-extended). */
+function unpack(src: Uint8Array, dtype: DType, count: number): Uint8Array {
+  const bits = packedBits(dtype)!, per = 8 / bits, mask = (1 << bits) - 1;
+  const signed = dtype === 'int4' || dtype === 'int2', out = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    const v = (src[Math.floor(i / per)] >> ((i % per) * bits)) & mask;
+    out[i] = signed && v >> (bits - 1) ? (v - (1 << bits)) & 0xff : v;
+  }
+  return out;
 }
 
 function typedFieldBytes(t: TensorMsg, dtype: DType, count: number, name: string): Uint8Array {
@@ -116,7 +148,9 @@ function encode(dtype: DType, src: readonly unknown[]): Uint8Array {
     case 'int16': return bytesOf(Int16Array.from(src as number[]));
     case 'int8': return bytesOf(Int8Array.from(src as number[]));
     case 'uint16': case 'float16': case 'bfloat16': return bytesOf(Uint16Array.from(src as number[]));
+    // (the sub-byte types never get here: packedTensorBytes reads them)
     case 'float8e4m3fn': case 'float8e4m3fnuz': case 'float8e5m2': case 'float8e5m2fnuz':
+    case 'float4e2m1': case 'uint4': case 'int4': case 'uint2': case 'int2':
     case 'uint8': return bytesOf(Uint8Array.from(src as number[]));
     case 'bool': return Uint8Array.from(src as number[], (v) => (v ? 1 : 0));
   }

@@ -5,7 +5,6 @@
 // others.
 
 import { isStatic } from '../../../ir/dim.js';
-import { byteSize } from '../../../ir/dtype.js';
 import { intAttr } from '../../../ir/ops/attrs.js';
 import { defaultStore } from '../../../ir/ops/conv-rows.js';
 import { defaultLanes, defaultRows, isDepthwise2d } from '../../../ir/ops/depthwise.js';
@@ -53,12 +52,6 @@ function outExtent(c: KnobContext, i: number): number | undefined {
   return d !== undefined && isStatic(d) ? d : undefined;
 }
 
-/** The bytes of one output channel plane, when the spatial dims are static. */
-function outPlane(c: KnobContext): number | undefined {
-  const oh = outExtent(c, 0), ow = outExtent(c, 1);
-  return oh === undefined || ow === undefined ? undefined : oh * ow * byteSize(c.root.outputs[0].type.dtype);
-}
-
 export const CONV = defineFamily({
   name: 'conv',
   matches: (op) => op === 'conv',
@@ -71,8 +64,9 @@ export const CONV = defineFamily({
       (c) => (depthwise(c) ? 4 : shortDense(c) ? 2 : 3)),
     knob('conv.ocv', 'channel vectors per tile (packed weights)', range(1, 4), () => 2),
     knob('conv.px', 'max pixels per tile (packed weights)', range(1, 12), () => 8),
-    knob('conv.store', 'packed-weight stores: 1 a scatter per pixel, 2 rows of pixels via a scratch',
-      range(1, 2), (c) => defaultStore(packedReduction(c), outPlane(c))),
+    knob('conv.store', 'packed-weight stores: 1 a scatter per pixel, 2 rows of pixels via a scratch, '
+      + '3 rows where output planes are a multiple of 1 KiB (tested at run time when symbolic)', range(1, 3),
+      (c) => defaultStore(packedReduction(c))),
     knob('dw.rows', 'output rows per tile (depthwise)', range(1, 8),
       (c) => (depthwise2d(c) ? defaultRows(outExtent(c, 0)) : 4)),
     knob('dw.wv', 'vectors per row (depthwise)', range(1, 4), () => 2),

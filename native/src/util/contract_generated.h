@@ -30,6 +30,11 @@ constexpr DTypeEntry kDTypes[] = {
     {"float8e4m3fnuz", 1},
     {"float8e5m2", 1},
     {"float8e5m2fnuz", 1},
+    {"uint4", 1},
+    {"int4", 1},
+    {"float4e2m1", 1},
+    {"uint2", 1},
+    {"int2", 1},
 };
 constexpr uint32_t kDTypeCount = sizeof(kDTypes) / sizeof(kDTypes[0]);
 

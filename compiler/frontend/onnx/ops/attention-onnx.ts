@@ -43,8 +43,10 @@ function dimScalar(a: Att, v: Value, axis: number): Value {
 function attention(ctx: ConvertCtx): (Value | null)[] {
   for (const n of ctx.attrs.names()) if (!KNOWN.has(n)) ctx.unsupported(`Attention attribute ${n}`);
   if (ctx.optInput(6)) ctx.unsupported('Attention nonpad_kv_seqlen');
-  // float16 is computed in float32 (as the standard's body does for the softmax) and cast back.
-  const q0 = ctx.input(0), io = q0.type.dtype, a: Att = { ctx, dt: io === 'float16' ? 'float32' : io };
+  // float16 and bfloat16 are computed in float32 (as the standard's body does for the softmax)
+  // and cast back.
+  const q0 = ctx.input(0), io = q0.type.dtype;
+  const a: Att = { ctx, dt: io === 'float16' || io === 'bfloat16' ? 'float32' : io };
   const up = (v: Value): Value => (v.type.dtype === a.dt ? v : op1(a, 'cast', [v], { to: a.dt }));
   const down = (v: Value): Value => (io === a.dt ? v : op1(a, 'cast', [v], { to: io }));
   const Q = heads(a, q0, 'q_num_heads'), K = heads(a, ctx.input(1), 'kv_num_heads');

@@ -1,13 +1,15 @@
 // Converters for the image and detection operators: GridSample (-> grid_sample of
-// ir/ops/grid-sample.ts) and NonMaxSuppression (-> nms_select, nms_count, nms_gather of
-// ir/ops/nms.ts: the selection, the count the VM reads before allocating, the output rows).
-// Requires: those declared ops. Guarantees: GridSample 16..19 names its
-// modes bilinear/bicubic and allows only 4-D inputs; from opset 20 the modes are linear/cubic
-// and any rank >= 3 is taken. Both map onto grid_sample's linear/nearest/cubic; an unknown mode
-// fails with KC0401 naming the ONNX attribute.
+// ir/ops/grid-sample.ts), NonMaxSuppression (-> nms_select, nms_count, nms_gather of
+// ir/ops/nms.ts: the selection, the count the VM reads before allocating, the output rows) and
+// CenterCropPad (-> center_crop_pad of ir/ops/crop-pad.ts). Requires: those declared ops.
+// Guarantees: GridSample 16..19 names its modes bilinear/bicubic and allows only 4-D inputs;
+// from opset 20 the modes are linear/cubic and any rank >= 3 is taken. Both map onto
+// grid_sample's linear/nearest/cubic; an unknown mode fails with KC0401 naming the ONNX
+// attribute.
 
+import { isStatic } from '../../../../ir/dim.js';
 import type { Value } from '../../../../ir/graph.js';
-import type { ConvertCtx } from '../context.js';
+import { type ConvertCtx, int64Data } from '../context.js';
 import { row, type ConverterRow } from './types.js';
 
 const LEGACY_MODES: Readonly<Record<string, string>> = {
@@ -36,7 +38,19 @@ function nonMaxSuppression(ctx: ConvertCtx): Value[] {
   return ctx.result('nms_gather', [picked, perClass, count], {});
 }
 
+/** CenterCropPad; a shape of symbolic length (it must be one per axis) is viewed as that length. */
+function centerCropPad(ctx: ConvertCtx): Value[] {
+  const x = ctx.input(0);
+  let shape = ctx.input(1);
+  if (shape.type.shape.length === 1 && !isStatic(shape.type.shape[0])) {
+    const n = ctx.attrs.has('axes') ? ctx.attrs.ints('axes').length : ctx.rank(x);
+    [shape] = ctx.emit('reshape', [shape, ctx.constant(int64Data([n]))], {});
+  }
+  return ctx.resultFrom('center_crop_pad', [x, shape], { axes: 'axes' });
+}
+
 export const IMAGE_ROWS: readonly ConverterRow[] = [
   row('GridSample', ['grid_sample'], gridSample, 16),
+  row('CenterCropPad', ['reshape', 'center_crop_pad'], centerCropPad, 18),
   row('NonMaxSuppression', ['nms_select', 'nms_count', 'nms_gather'], nonMaxSuppression, 10),
 ];

@@ -17,6 +17,7 @@ import { INDEXING_ROWS } from './indexing.js';
 import { LINALG_ROWS } from './linalg.js';
 import { LOSS_ROWS } from './loss.js';
 import { NN_ROWS } from './nn.js';
+import { POOLING_ROWS } from './pooling.js';
 import { QLINEAR_ROWS } from './qlinear.js';
 import { QUANT_ROWS } from './quant.js';
 import { REDUCE_ROWS } from './reduce.js';
@@ -25,6 +26,7 @@ import { RNN_ROWS } from './rnn.js';
 import { SCATTER_ROWS } from './scatter.js';
 import { SELECT_ROWS } from './select.js';
 import { SEQUENCE_ROWS } from './sequence.js';
+import { SEQUENCE_MODEL_ROWS } from './sequence-model.js';
 import { SHAPE_ROWS } from './shape.js';
 import { SIGNAL_ROWS } from './signal.js';
 import { TILE_ONEHOT_ROWS } from './tile-onehot.js';
@@ -50,6 +52,8 @@ export const CONVERTERS: ReadonlyMap<string, readonly ConverterEntry[]> = build(
   ...IMAGE_ROWS,
   ...SIGNAL_ROWS,
   ...ALGEBRA_ROWS,
+  ...SEQUENCE_MODEL_ROWS,
+  ...POOLING_ROWS,
 ]);
 
 /** Converter tables of the other domains kestrel reads, each its own table (opsets of that domain). */

@@ -5,15 +5,16 @@
 // Requires: quantize_linear, dequantize_linear (ir/ops/quant.ts), reduce_min/max, min, max, sub, div.
 // Guarantees: attributes are complete (axis normalised, block 0 unless blocked, the target dtype
 // chosen as ONNX chooses it: the zero point's, else output_dtype, else uint8); targets kestrel has
-// no dtype for (int4, float8, ...) are reported unsupported. Integer arithmetic of the quantized
+// no dtype for (int4, ...) are reported unsupported. Integer arithmetic of the quantized
 // operators is carried out exactly on integer-valued float32 tensors: (x - zp) is exact, products
 // of two such values are exact, and sums stay exact while below 2^24 — the accumulators of
 // realistic 8-bit layers (their requantised results fit 8 bits) stay well below that.
 
 import { constValues, makeConst } from '../../../../ir/const.js';
 import { dtypeFromOnnx, type DType } from '../../../../ir/dtype.js';
-import type { Value } from '../../../../ir/graph.js';
+import type { AttrValue, Value } from '../../../../ir/graph.js';
 import { centredConst, requantMultipliers } from '../../../../ir/ops/quant.js';
+import { isSmallFloat } from '../../../../ir/small-floats.js';
 import type { ConvertCtx } from '../context.js';
 import { row, type ConverterRow } from './types.js';
 
@@ -65,8 +66,11 @@ function targetOf(ctx: ConvertCtx, zp: Value | null): DType {
 
 function quantizeLinear(ctx: ConvertCtx): Value[] {
   const x = ctx.input(0), s = ctx.input(1), zp = ctx.optInput(2), block = blockOf(ctx);
-  return ctx.result('quantize_linear', [x, s, zp],
-    { axis: axisOf(ctx, x, s, block), block, to: targetOf(ctx, zp), mul: 0 });
+  const to = targetOf(ctx, zp);
+  // saturate (opset 19) matters for float8 targets only; integer targets keep their attributes.
+  const attrs: Record<string, AttrValue> = { axis: axisOf(ctx, x, s, block), block, to, mul: 0 };
+  if (isSmallFloat(to)) attrs.saturate = ctx.attrs.int('saturate', 1);
+  return ctx.result('quantize_linear', [x, s, zp], attrs);
 }
 
 function dequantizeLinear(ctx: ConvertCtx): Value[] {

@@ -1,11 +1,12 @@
 // Converters for ONNX data-movement ops: Concat, Reshape, Flatten, Transpose, Squeeze, Unsqueeze,
 // Pad and Constant. Requires: the kestrel shape ops (ir/ops/shape.ts), whose schemas normalise and
 // check the attributes. Guarantees: operands ONNX gives as inputs in new opsets but as attributes
-// in old ones reach kestrel in one form; non-constant axes/pads are reported unsupported.
+// in old ones reach kestrel in one form; run-time axes go through runtime-axes.ts.
 
 import type { Attrs, Value } from '../../../../ir/graph.js';
 import { constInts, int64Data, type ConvertCtx } from '../context.js';
 import { tensorFromMsg } from '../tensor.js';
+import { fullPads, RUNTIME_AXES_EMITS, squeezeRuntime, unsqueezeRuntime } from './runtime-axes.js';
 import { row, type ConverterRow } from './types.js';
 import { Codes } from '../../../diagnostics.js';
 
@@ -35,6 +36,8 @@ function reshape(ctx: ConvertCtx): Value[] {
 function axesOf(ctx: ConvertCtx, kestrel: string): Value[] {
   const x = ctx.input(0);
   if (ctx.opset < 13) return ctx.resultFrom(kestrel, [x], { axes: 'axes' });
+  const given = ctx.optInput(1);
+  if (given && !given.data) return kestrel === 'squeeze' ? squeezeRuntime(ctx) : unsqueezeRuntime(ctx);
   const axes = constList(ctx, 1, 'axes');
   return ctx.resultFrom(kestrel, [x], {}, axes ? { axes } : {});
 }
@@ -46,6 +49,11 @@ function pad(ctx: ConvertCtx): Value[] {
     const value = ctx.attrs.float('value', 0);
     return ctx.resultFrom('pad', [x, value === 0 ? null : ctx.scalar(x.type.dtype, value)],
       { mode: 'mode', pads: ctx.opset < 2 ? 'paddings' : 'pads' });
+  }
+  const axesIn = ctx.optInput(3);
+  if (axesIn && !axesIn.data) {
+    // Axes known only at run time: their one-hot spreads the pads over every dim.
+    return ctx.resultFrom('pad', [x, ctx.optInput(2), fullPads(ctx, ctx.input(1), r)], { mode: 'mode' });
   }
   const axes = constList(ctx, 3, 'axes');
   if (!ctx.input(1).data) {
@@ -85,9 +93,9 @@ export const SHAPE_ROWS: readonly ConverterRow[] = [
   row('Reshape', ['reshape'], reshape),
   row('Flatten', ['flatten'], (ctx) => ctx.resultFrom('flatten', [ctx.input(0)], { axis: 'axis' })),
   row('Transpose', ['transpose'], (ctx) => ctx.resultFrom('transpose', [ctx.input(0)], { perm: 'perm' })),
-  row('Squeeze', ['squeeze'], (ctx) => axesOf(ctx, 'squeeze')),
-  row('Unsqueeze', ['unsqueeze'], (ctx) => axesOf(ctx, 'unsqueeze')),
-  row('Pad', ['pad'], pad),
+  row('Squeeze', ['squeeze', ...RUNTIME_AXES_EMITS], (ctx) => axesOf(ctx, 'squeeze')),
+  row('Unsqueeze', ['unsqueeze', ...RUNTIME_AXES_EMITS], (ctx) => axesOf(ctx, 'unsqueeze')),
+  row('Pad', ['pad', ...RUNTIME_AXES_EMITS], pad),
   row('Constant', [], constant),
   row('Shape', ['shape'], (ctx) => ctx.resultFrom('shape', [ctx.input(0)], { start: 'start', end: 'end' })),
   row('Size', ['size'], (ctx) => ctx.result('size', [ctx.input(0)], {})),

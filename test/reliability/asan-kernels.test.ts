@@ -103,7 +103,7 @@ describe('AddressSanitizer in generated kernels', () => {
 const POOL_PROBE = `
 #include <cstdio>
 #include <cstdlib>
-#include "pool.h"
+#include "vm/pool.h"
 int main(int, char** argv) {
   auto pool = std::make_shared<kestrel::Pool>(1 << 20);
   std::shared_ptr<kestrel::Storage> s;
@@ -124,7 +124,7 @@ describe('the storage pool under AddressSanitizer', () => {
     writeFileSync(join(dir, 'probe.cc'), POOL_PROBE);
     const probe = join(dir, 'probe');
     execFileSync('c++', ['-std=c++17', '-fsanitize=address', '-I', join(REPO_ROOT, 'native', 'src'),
-      join(dir, 'probe.cc'), join(REPO_ROOT, 'native', 'src', 'pool.cc'), '-o', probe]);
+      join(dir, 'probe.cc'), join(REPO_ROOT, 'native', 'src', 'vm', 'pool.cc'), '-o', probe]);
     const run = (mode: number) => spawnSync(probe, [String(mode)],
       { encoding: 'utf8', env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=0' } });
     for (const mode of [0, 3]) {

@@ -12,68 +12,44 @@
 // All instructions carry only `contract` fast-math, so NaN and infinities behave as written.
 
 import type { FnBuilder } from './builder.js';
-import { lit, vecTy } from './types.js';
+import { VecOps } from './vec-ops.js';
 
 const FM = 'contract';
 
-class P {
-  readonly T: string;
-  readonly I: string;
-  readonly B: string;
-
-  constructor(readonly b: FnBuilder, readonly w: number) {
-    this.T = vecTy(w, 'float');
-    this.I = vecTy(w, 'i32');
-    this.B = vecTy(w, 'i1');
-  }
-
-  c(v: number): string {
-    return this.splat('float', lit('float', v));
-  }
-
-  ci(v: number): string {
-    return this.splat('i32', String(v));
-  }
-
-  splat(t: string, v: string): string {
-    return this.w === 1 ? v : `<${new Array(this.w).fill(`${t} ${v}`).join(', ')}>`;
-  }
-
+class P extends VecOps {
   f(op: string, a: string, b: string): string {
-    return this.b.emit(`${op} ${FM} ${this.T} ${a}, ${b}`);
+    return this.b.emit(`${op} ${FM} ${this.F} ${a}, ${b}`);
   }
 
   fma(a: string, b: string, c: string): string {
-    const name = `llvm.fmuladd.${this.w === 1 ? 'f32' : `v${this.w}f32`}`;
-    return this.b.intrinsic(name, this.T, [[this.T, a], [this.T, b], [this.T, c]]);
+    return this.fIntrinsic('fmuladd', [a, b, c]);
   }
 
   un(name: string, a: string): string {
-    const n = `llvm.${name}.${this.w === 1 ? 'f32' : `v${this.w}f32`}`;
-    return this.b.intrinsic(n, this.T, [[this.T, a]]);
+    return this.fIntrinsic(name, [a]);
   }
 
   cmp(pred: string, a: string, b: string): string {
-    return this.b.emit(`fcmp ${pred} ${this.T} ${a}, ${b}`);
+    return this.b.emit(`fcmp ${pred} ${this.F} ${a}, ${b}`);
   }
 
   sel(c: string, a: string, b: string): string {
-    return this.b.emit(`select ${this.B} ${c}, ${this.T} ${a}, ${this.T} ${b}`);
+    return this.select(c, 'float', a, b);
   }
 
   /** Horner evaluation of coefficients (highest degree first) at x. */
   poly(x: string, coeffs: readonly number[]): string {
-    let acc = this.c(coeffs[0]);
-    for (const k of coeffs.slice(1)) acc = this.fma(acc, x, this.c(k));
+    let acc = this.cf(coeffs[0]);
+    for (const k of coeffs.slice(1)) acc = this.fma(acc, x, this.cf(k));
     return acc;
   }
 
   /** 2^n for integer-valued float n in [-125, 128], as (2^(n-1)) computed from exponent bits. */
   pow2m1(n: string): string {
-    const ni = this.b.emit(`fptosi ${this.T} ${n} to ${this.I}`);
+    const ni = this.b.emit(`fptosi ${this.F} ${n} to ${this.I}`);
     const e = this.b.emit(`add ${this.I} ${ni}, ${this.ci(126)}`);
     const sh = this.b.emit(`shl ${this.I} ${e}, ${this.ci(23)}`);
-    return this.b.emit(`bitcast ${this.I} ${sh} to ${this.T}`);
+    return this.b.emit(`bitcast ${this.I} ${sh} to ${this.F}`);
   }
 }
 
@@ -82,16 +58,16 @@ const EXP_POLY = [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.166579589
 
 export function emitExpF32(b: FnBuilder, w: number, x: string): string {
   const p = new P(b, w);
-  const lo = p.sel(p.cmp('olt', x, p.c(-87)), p.c(-87), x);
-  const xc = p.sel(p.cmp('ogt', lo, p.c(88.7)), p.c(88.7), lo);
-  const n = p.un('floor', p.fma(xc, p.c(1.4426950408889634), p.c(0.5)));
-  const r1 = p.fma(n, p.c(-0.693359375), xc);
-  const r = p.fma(n, p.c(2.12194440e-4), r1);
+  const lo = p.sel(p.cmp('olt', x, p.cf(-87)), p.cf(-87), x);
+  const xc = p.sel(p.cmp('ogt', lo, p.cf(88.7)), p.cf(88.7), lo);
+  const n = p.un('floor', p.fma(xc, p.cf(1.4426950408889634), p.cf(0.5)));
+  const r1 = p.fma(n, p.cf(-0.693359375), xc);
+  const r = p.fma(n, p.cf(2.12194440e-4), r1);
   const r2 = p.f('fmul', r, r);
-  const y = p.fma(p.poly(r, EXP_POLY), r2, p.f('fadd', r, p.c(1)));
-  const scaled = p.f('fmul', p.f('fmul', y, p.c(2)), p.pow2m1(n));
-  const over = p.sel(p.cmp('ogt', x, p.c(88.72283935546875)), p.c(Infinity), scaled);
-  const under = p.sel(p.cmp('olt', x, p.c(-87)), p.c(0), over);
+  const y = p.fma(p.poly(r, EXP_POLY), r2, p.f('fadd', r, p.cf(1)));
+  const scaled = p.f('fmul', p.f('fmul', y, p.cf(2)), p.pow2m1(n));
+  const over = p.sel(p.cmp('ogt', x, p.cf(88.72283935546875)), p.cf(Infinity), scaled);
+  const under = p.sel(p.cmp('olt', x, p.cf(-87)), p.cf(0), over);
   return p.sel(p.cmp('uno', x, x), x, under);
 }
 
@@ -100,26 +76,26 @@ const LOG_POLY = [7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140
 
 export function emitLogF32(b: FnBuilder, w: number, x: string): string {
   const p = new P(b, w);
-  const small = p.cmp('olt', x, p.c(1.17549435e-38));
-  const xs = p.sel(small, p.f('fmul', x, p.c(8388608)), x);
-  const bits = b.emit(`bitcast ${p.T} ${xs} to ${p.I}`);
+  const small = p.cmp('olt', x, p.cf(1.17549435e-38));
+  const xs = p.sel(small, p.f('fmul', x, p.cf(8388608)), x);
+  const bits = b.emit(`bitcast ${p.F} ${xs} to ${p.I}`);
   const ebits = b.emit(`lshr ${p.I} ${bits}, ${p.ci(23)}`);
   const eint = b.emit(`sub ${p.I} ${b.emit(`and ${p.I} ${ebits}, ${p.ci(255)}`)}, ${p.ci(126)}`);
-  const e0 = b.emit(`sitofp ${p.I} ${eint} to ${p.T}`);
-  const e1 = p.f('fsub', e0, p.sel(small, p.c(23), p.c(0)));
+  const e0 = b.emit(`sitofp ${p.I} ${eint} to ${p.F}`);
+  const e1 = p.f('fsub', e0, p.sel(small, p.cf(23), p.cf(0)));
   const mbits = b.emit(`or ${p.I} ${b.emit(`and ${p.I} ${bits}, ${p.ci(0x807fffff)}`)}, ${p.ci(0x3f000000)}`);
-  const m = b.emit(`bitcast ${p.I} ${mbits} to ${p.T}`);
-  const lowM = p.cmp('olt', m, p.c(0.7071067811865476));
-  const e = p.f('fsub', e1, p.sel(lowM, p.c(1), p.c(0)));
-  const mm = p.f('fsub', p.sel(lowM, p.f('fadd', m, m), m), p.c(1));
+  const m = b.emit(`bitcast ${p.I} ${mbits} to ${p.F}`);
+  const lowM = p.cmp('olt', m, p.cf(0.7071067811865476));
+  const e = p.f('fsub', e1, p.sel(lowM, p.cf(1), p.cf(0)));
+  const mm = p.f('fsub', p.sel(lowM, p.f('fadd', m, m), m), p.cf(1));
   const z = p.f('fmul', mm, mm);
   const y0 = p.f('fmul', p.f('fmul', p.poly(mm, LOG_POLY), mm), z);
-  const y1 = p.fma(e, p.c(-2.12194440e-4), y0);
-  const y2 = p.fma(z, p.c(-0.5), y1);
-  const r = p.fma(e, p.c(0.693359375), p.f('fadd', mm, y2));
-  const zero = p.sel(p.cmp('oeq', x, p.c(0)), p.c(-Infinity), r);
-  const inf = p.sel(p.cmp('oeq', x, p.c(Infinity)), x, zero);
-  return p.sel(p.cmp('ult', x, p.c(0)), p.c(NaN), inf);
+  const y1 = p.fma(e, p.cf(-2.12194440e-4), y0);
+  const y2 = p.fma(z, p.cf(-0.5), y1);
+  const r = p.fma(e, p.cf(0.693359375), p.f('fadd', mm, y2));
+  const zero = p.sel(p.cmp('oeq', x, p.cf(0)), p.cf(-Infinity), r);
+  const inf = p.sel(p.cmp('oeq', x, p.cf(Infinity)), x, zero);
+  return p.sel(p.cmp('ult', x, p.cf(0)), p.cf(NaN), inf);
 }
 
 const TANH_POLY = [-5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2, 1.33314422036e-1,
@@ -130,15 +106,15 @@ export function emitTanhF32(b: FnBuilder, w: number, x: string): string {
   const ax = p.un('fabs', x);
   const z = p.f('fmul', x, x);
   const small = p.fma(p.f('fmul', p.poly(z, TANH_POLY), z), x, x);
-  const e = emitExpF32(b, w, p.f('fmul', ax, p.c(2)));
-  const big = p.f('fsub', p.c(1), p.f('fdiv', p.c(2), p.f('fadd', e, p.c(1))));
+  const e = emitExpF32(b, w, p.f('fmul', ax, p.cf(2)));
+  const big = p.f('fsub', p.cf(1), p.f('fdiv', p.cf(2), p.f('fadd', e, p.cf(1))));
   const sbig = copySign(p, big, x);
-  return p.sel(p.cmp('olt', ax, p.c(0.625)), small, sbig);
+  return p.sel(p.cmp('olt', ax, p.cf(0.625)), small, sbig);
 }
 
 function copySign(p: P, mag: string, sign: string): string {
   const n = `llvm.copysign.${p.w === 1 ? 'f32' : `v${p.w}f32`}`;
-  return p.b.intrinsic(n, p.T, [[p.T, mag], [p.T, sign]]);
+  return p.b.intrinsic(n, p.F, [[p.F, mag], [p.F, sign]]);
 }
 
 const ERF_ALPHA = [-2.72614225801306e-10, 2.77068142495902e-08, -2.10102402082508e-06,
@@ -148,8 +124,8 @@ const ERF_BETA = [-1.45660718464996e-05, -2.13374055278905e-04, -1.6828269743820
 
 export function emitErfF32(b: FnBuilder, w: number, x: string): string {
   const p = new P(b, w);
-  const lo = p.sel(p.cmp('olt', x, p.c(-4)), p.c(-4), x);
-  const xc = p.sel(p.cmp('ogt', lo, p.c(4)), p.c(4), lo);
+  const lo = p.sel(p.cmp('olt', x, p.cf(-4)), p.cf(-4), x);
+  const xc = p.sel(p.cmp('ogt', lo, p.cf(4)), p.cf(4), lo);
   const x2 = p.f('fmul', xc, xc);
   const num = p.f('fmul', xc, p.poly(x2, ERF_ALPHA));
   return p.f('fdiv', num, p.poly(x2, ERF_BETA));
@@ -157,8 +133,8 @@ export function emitErfF32(b: FnBuilder, w: number, x: string): string {
 
 export function emitSigmoidF32(b: FnBuilder, w: number, x: string): string {
   const p = new P(b, w);
-  const e = emitExpF32(b, w, b.emit(`fneg ${p.T} ${x}`));
-  return p.f('fdiv', p.c(1), p.f('fadd', e, p.c(1)));
+  const e = emitExpF32(b, w, b.emit(`fneg ${p.F} ${x}`));
+  return p.f('fdiv', p.cf(1), p.f('fadd', e, p.cf(1)));
 }
 
 const ATAN_POLY = [8.05374449538e-2, -1.38776856032e-1, 1.99777106478e-1, -3.33329491539e-1];
@@ -167,11 +143,11 @@ export function emitAtanF32(b: FnBuilder, w: number, x: string): string {
   const p = new P(b, w);
   const ax = p.un('fabs', x);
   // |x| > tan(3pi/8): atan = pi/2 + atan(-1/|x|); |x| > tan(pi/8): pi/4 + atan((|x|-1)/(|x|+1)).
-  const big = p.cmp('ogt', ax, p.c(2.414213562373095));
-  const mid = p.cmp('ogt', ax, p.c(0.4142135623730950));
-  const rMid = p.f('fdiv', p.f('fsub', ax, p.c(1)), p.f('fadd', ax, p.c(1)));
-  const r = p.sel(big, p.f('fdiv', p.c(-1), ax), p.sel(mid, rMid, ax));
-  const y0 = p.sel(big, p.c(Math.PI / 2), p.sel(mid, p.c(Math.PI / 4), p.c(0)));
+  const big = p.cmp('ogt', ax, p.cf(2.414213562373095));
+  const mid = p.cmp('ogt', ax, p.cf(0.4142135623730950));
+  const rMid = p.f('fdiv', p.f('fsub', ax, p.cf(1)), p.f('fadd', ax, p.cf(1)));
+  const r = p.sel(big, p.f('fdiv', p.cf(-1), ax), p.sel(mid, rMid, ax));
+  const y0 = p.sel(big, p.cf(Math.PI / 2), p.sel(mid, p.cf(Math.PI / 4), p.cf(0)));
   const z = p.f('fmul', r, r);
   const y = p.fma(p.f('fmul', p.poly(z, ATAN_POLY), z), r, r);
   return copySign(p, p.f('fadd', y, y0), x);

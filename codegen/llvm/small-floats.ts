@@ -10,46 +10,16 @@
 
 import type { SmallFloatFormat } from '../../ir/small-floats.js';
 import type { FnBuilder } from './builder.js';
-import { lit, vecTy } from './types.js';
+import { vecTy } from './types.js';
+import { VecOps } from './vec-ops.js';
 
-class Ops {
-  readonly I: string;
-  readonly F: string;
-  readonly B: string;
-
-  constructor(readonly b: FnBuilder, readonly w: number) {
-    this.I = vecTy(w, 'i32');
-    this.F = vecTy(w, 'float');
-    this.B = vecTy(w, 'i1');
-  }
-
-  splat(t: string, v: string): string {
-    return this.w === 1 ? v : `<${new Array(this.w).fill(`${t} ${v}`).join(', ')}>`;
-  }
-
-  ci(v: number): string {
-    return this.splat('i32', String(v | 0));
-  }
-
-  cf(v: number): string {
-    return this.splat('float', lit('float', v));
-  }
-
+class Ops extends VecOps {
   i(op: string, a: string, b: string): string {
     return this.b.emit(`${op} ${this.I} ${a}, ${b}`);
   }
 
   icmp(pred: string, a: string, b: string): string {
     return this.b.emit(`icmp ${pred} ${this.I} ${a}, ${b}`);
-  }
-
-  sel(c: string, t: string, a: string, b: string): string {
-    return this.b.emit(`select ${this.B} ${c}, ${vecTy(this.w, t)} ${a}, ${vecTy(this.w, t)} ${b}`);
-  }
-
-  fIntrinsic(name: string, args: string[]): string {
-    const m = this.w === 1 ? 'f32' : `v${this.w}f32`;
-    return this.b.intrinsic(`llvm.${name}.${m}`, this.F, args.map((a) => [this.F, a]));
   }
 }
 
@@ -76,17 +46,17 @@ export function emitWiden(b: FnBuilder, f: SmallFloatFormat, w: number, v: strin
   // Subnormal codes (exponent field 0): the mantissa times the smallest subnormal, exactly.
   const magF = b.emit(`uitofp ${o.I} ${mag} to ${o.F}`);
   const sub = b.emit(`fmul ${o.F} ${magF}, ${o.cf(2 ** (1 - f.bias - M))}`);
-  let val = o.sel(o.icmp('ult', mag, o.ci(1 << M)), 'float', sub, norm);
+  let val = o.select(o.icmp('ult', mag, o.ci(1 << M)), 'float', sub, norm);
   const top = ((1 << f.expBits) - 1) << M;
   if (f.ieee) {
-    val = o.sel(o.icmp('eq', mag, o.ci(top)), 'float', o.cf(Infinity), val);
-    val = o.sel(o.icmp('ugt', mag, o.ci(top)), 'float', o.cf(NaN), val);
+    val = o.select(o.icmp('eq', mag, o.ci(top)), 'float', o.cf(Infinity), val);
+    val = o.select(o.icmp('ugt', mag, o.ci(top)), 'float', o.cf(NaN), val);
   } else if (!f.fnuz && f.hasNan) {
-    val = o.sel(o.icmp('eq', mag, o.ci((1 << (N - 1)) - 1)), 'float', o.cf(NaN), val);
+    val = o.select(o.icmp('eq', mag, o.ci((1 << (N - 1)) - 1)), 'float', o.cf(NaN), val);
   }
   const vb = b.emit(`bitcast ${o.F} ${val} to ${o.I}`);
   let out = b.emit(`bitcast ${o.I} ${o.i('or', vb, sign)} to ${o.F}`);
-  if (f.fnuz) out = o.sel(o.icmp('eq', u, o.ci(1 << (N - 1))), 'float', o.cf(NaN), out);
+  if (f.fnuz) out = o.select(o.icmp('eq', u, o.ci(1 << (N - 1))), 'float', o.cf(NaN), out);
   return out;
 }
 
@@ -101,7 +71,7 @@ export function emitNarrow(b: FnBuilder, f: SmallFloatFormat, w: number, x: stri
     const hi = o.i('lshr', u, o.ci(16));
     const r = o.i('lshr', o.i('add', o.i('add', u, o.ci(0x7fff)), o.i('and', hi, o.ci(1))), o.ci(16));
     const nan = o.i('or', o.i('and', hi, o.ci(0x8000)), o.ci(0x7fc0));
-    return narrowTo(o.sel(isNan, 'i32', nan, r));
+    return narrowTo(o.select(isNan, 'i32', nan, r));
   }
   const sh = 23 - M;
   // Normal range: round the float32 mantissa to M bits (ties to even), rebias the exponent.
@@ -114,13 +84,14 @@ export function emitNarrow(b: FnBuilder, f: SmallFloatFormat, w: number, x: stri
   const af = o.fIntrinsic('minnum', [b.emit(`bitcast ${o.I} ${a} to ${o.F}`), o.cf(minNormal)]);
   const q = o.fIntrinsic('roundeven', [b.emit(`fmul ${o.F} ${af}, ${o.cf(2 ** (f.bias - 1 + M))}`)]);
   const sub = b.emit(`fptoui ${o.F} ${q} to ${o.I}`);
-  let code = o.sel(o.icmp('ult', a, o.ci((128 - f.bias) << 23)), 'i32', sub, norm);
-  code = o.sel(o.icmp('ugt', code, o.ci(maxCode(f))), 'i32', o.ci(maxCode(f)), code);
-  if (f.ieee) code = o.sel(o.icmp('eq', a, o.ci(0x7f800000)), 'i32', o.ci(((1 << f.expBits) - 1) << M), code);
+  let code = o.select(o.icmp('ult', a, o.ci((128 - f.bias) << 23)), 'i32', sub, norm);
+  code = o.select(o.icmp('ugt', code, o.ci(maxCode(f))), 'i32', o.ci(maxCode(f)), code);
+  const inf = o.ci(((1 << f.expBits) - 1) << M);
+  if (f.ieee) code = o.select(o.icmp('eq', a, o.ci(0x7f800000)), 'i32', inf, code);
   const sign = o.i('and', o.i('lshr', u, o.ci(32 - N)), o.ci(1 << (N - 1)));
   let signed = o.i('or', code, sign);
-  if (f.fnuz) signed = o.sel(o.icmp('eq', code, o.ci(0)), 'i32', o.ci(0), signed);
-  return narrowTo(o.sel(isNan, 'i32', o.ci(f.nanCode), signed));
+  if (f.fnuz) signed = o.select(o.icmp('eq', code, o.ci(0)), 'i32', o.ci(0), signed);
+  return narrowTo(o.select(isNan, 'i32', o.ci(f.nanCode), signed));
 }
 
 /** Rounds float values to the nearest value of the format (what a result of that dtype keeps). */

@@ -86,7 +86,7 @@ const COMPILE: Command = {
       { name: 'output', short: 'o', kind: 'path', value: 'FILE.so',
         help: 'where to write the artifact (default: MODEL.so in the working directory)' },
       TARGET,
-      { name: 'dynamic', kind: 'bool', help: 'keep symbolic dims symbolic (one artifact for all sizes)' },
+      { name: 'dynamic', kind: 'bool', help: 'make every input dim symbolic (one artifact for all sizes)' },
       FIX,
       { name: 'sign', kind: 'path', value: 'KEY.pem',
         help: 'sign with an Ed25519 private key (openssl genpkey -algorithm ed25519)' },

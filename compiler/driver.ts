@@ -31,7 +31,10 @@ export interface CompileOptions {
   /** Path of the .so to write. */
   readonly output: string;
   readonly target?: TargetName;
-  /** Make every input dim symbolic (one artifact for all shapes of the inputs' ranks). */
+  /**
+   * Make every input dim symbolic (one artifact for all shapes of the inputs' ranks), except the
+   * lengths that fix a rank (compiler/frontend/onnx/rank-fixing.ts).
+   */
   readonly dynamic?: boolean;
   /** Worker threads the schedules should plan for (default: the target's core count). */
   readonly threads?: number;

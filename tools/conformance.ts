@@ -329,7 +329,8 @@ interface CliArgs {
 }
 
 const USAGE = `usage: conformance DIR... [--dynamic] [--report FILE] [--filter REGEX] [--timeout S] [--jobs N]
-  --dynamic        give every input symbolic dims (the shapes are known only at run time)
+  --dynamic        give every input symbolic dims (the shapes are known only at run time), as
+                   kestrel compile --dynamic does: lengths that fix a rank stay static
   --report FILE    write the JSON report there (default conformance-report.json)
   --filter REGEX   only the cases whose name matches
   --timeout S      seconds per case before it counts as failed (60)

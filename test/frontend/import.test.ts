@@ -53,6 +53,20 @@ describe('real models', () => {
       'data_0_d3']);
   });
 
+  it('dynamic mode keeps the lengths that fix a rank: shape and axes lists, GatherND index depth', () => {
+    const bytes = encodeModel({
+      nodes: [node('Reshape', ['x', 'shape'], ['r']), node('ReduceSum', ['r', 'axes'], ['s']),
+        node('GatherND', ['x', 'idx'], ['g'])],
+      inputs: [vi('x', FLOAT, [2, 3, 4]), vi('shape', INT64, [2]), vi('axes', INT64, [1]),
+        vi('idx', INT64, [5, 2])],
+      outputs: [vi('s', FLOAT, [null]), vi('g', FLOAT, [5, 4])],
+    });
+    const m = importOnnx(bytes, { dynamic: true });
+    const dims = m.main.inputs.map((v) => shapeKeys(v.type.shape));
+    // the data tensor and the number of indices stay symbolic; what fixes a rank keeps its length
+    expect(dims).toEqual([['x_d0', 'x_d1', 'x_d2'], ['2'], ['1'], ['idx_d0', '2']]);
+  });
+
   it('imports a Loop whose body holds an If', () => {
     const bytes = fs.readFileSync(path.join(sharedDir(), 'models/ctrl_loop_if/model.onnx'));
     const r = importOnnxCollect(bytes);

@@ -20,6 +20,7 @@ import { checkLimits, nodeName, topoOrder } from './graph-order.js';
 import { findConverter, findDomainConverter, type ConverterEntry } from './ops/index.js';
 import { int64ToSafe, type GraphMsg, type ModelMsg, type NodeMsg } from './schema.js';
 import { tensorFromMsg } from './tensor.js';
+import { rankFixingAxes } from './rank-fixing.js';
 import { inputType, type SymbolNamer } from './value-types.js';
 
 export const MAX_OPSET = 28;
@@ -217,12 +218,15 @@ class Builder {
 
   addInputs(g: GraphMsg): void {
     const seen = new Set<string>();
+    const ranks = new Map((g.input ?? []).map((vi) =>
+      [vi.name ?? '', vi.type?.tensorType?.shape?.dim?.length ?? -1]));
+    const namer = this.namer.dynamic ? { ...this.namer, keepStatic: rankFixingAxes(g, ranks) } : this.namer;
     for (const vi of g.input ?? []) {
       const name = vi.name ?? '';
       if (seen.has(name)) fail(Codes.GRAPH_DUPLICATE, 'graph input is declared twice', { input: name });
       seen.add(name);
       if (this.env.has(name)) continue; // an initializer listed as input (IR < 4): a constant
-      const v = makeValue(this.ids, name, inputType(vi, this.namer));
+      const v = makeValue(this.ids, name, inputType(vi, namer));
       this.env.set(name, v);
       this.inputs.push(v);
     }

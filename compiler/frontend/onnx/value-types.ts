@@ -1,6 +1,7 @@
 // ONNX ValueInfo types -> kestrel TensorTypes for graph inputs. Requires: decoded ValueInfoMsg.
 // Guarantees: dim_value -> integer, dim_param -> sym(name), missing dims -> fresh `unkN` symbols;
-// in dynamic mode every dim is a symbol `<input>_d<axis>`; sequences and optionals of tensors
+// in dynamic mode every dim is a symbol `<input>_d<axis>` except the rank-fixing ones
+// (rank-fixing.ts); sequences and optionals of tensors
 // become sequence/optional types (wrappedType); other non-tensor types fail with KC0403.
 
 import { sym, type Dim } from '../../../ir/dim.js';
@@ -14,6 +15,8 @@ export interface SymbolNamer {
   readonly dynamic: boolean;
   /** Symbols given a fixed value (a static compile for one shape). */
   readonly fixed?: ReadonlyMap<string, number>;
+  /** Dynamic mode: per graph input, the axes that keep their declared dims (rank-fixing.ts). */
+  readonly keepStatic?: ReadonlyMap<string, ReadonlySet<number>>;
 }
 
 const own = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
@@ -42,7 +45,8 @@ export function inputType(vi: ValueInfoMsg, namer: SymbolNamer): TensorType {
     fail(Codes.INPUT_TYPE, `rank ${dims.length} exceeds ${MAX_RANK}`, { input: name });
   }
   const shape = dims.map((d, axis) => {
-    const dim = namer.dynamic ? sym(`${cleanName(name)}_d${axis}`) : dimOf(d, namer, name);
+    const dim = namer.dynamic && !namer.keepStatic?.get(name)?.has(axis) ? sym(`${cleanName(name)}_d${axis}`)
+      : dimOf(d, namer, name);
     return typeof dim === 'number' ? dim : namer.fixed?.get(dim.key) ?? dim;
   });
   return Object.freeze({ dtype, shape: Object.freeze(shape) });

@@ -5,6 +5,7 @@
 // `split` attribute) or a run-time input (passed through), or num_outputs / the output count.
 
 import type { Value } from '../../../../ir/graph.js';
+import { isStatic } from '../../../../ir/dim.js';
 import { valuesOf } from '../../../../ir/values.js';
 import { int64Data, type ConvertCtx } from '../context.js';
 import { knownInts } from './reduce.js';
@@ -29,7 +30,10 @@ function split(ctx: ConvertCtx): Value[] {
   const x = ctx.input(0);
   const outs = ctx.outputNames.length;
   const sizesIn = ctx.opset >= 13 ? ctx.optInput(1) : null;
-  const known = sizesIn && (sizesIn.data || sizesIn.type.elems) ? knownInts(ctx, 1, 'split') : undefined;
+  // Sizes whose contents are all known numbers act as the attribute; sizes known only as symbols
+  // (a shape slice of a symbolic dim) or not at all go to the kernel as a run-time input.
+  const xs = sizesIn ? valuesOf(sizesIn) : undefined;
+  const known = xs?.every(isStatic) ? knownInts(ctx, 1, 'split') : undefined;
   const attr = ctx.opset < 13 && ctx.attrs.has('split') ? ctx.attrs.ints('split') : known;
   const runtime = sizesIn && !known ? sizesIn : null;
   if (runtime && !valuesOf(runtime)) ctx.unsupported('Split sizes of run-time length');

@@ -1,8 +1,6 @@
 // The op table: every kestrel op, built once from the family lists into a frozen table. Import
 // this module (not the families) wherever ops are looked up. Adding a family: export its list of
-// declarations (declareOp) and add it to FAMILIES. Families not yet migrated still register
-// through defineOps when imported here; their records join the same table.
-import './quant.js';
+// declarations (declareOp) and add it to FAMILIES.
 import { ATTENTION_OPS } from './attention.js';
 import { BITCAST_OPS } from './bitcast.js';
 import { CONTROL_OPS } from './control.js';
@@ -18,6 +16,7 @@ import { NMS_OPS } from './nms.js';
 import { NORM_OPS } from './norm.js';
 import { POOL_OPS } from './pool.js';
 import { QCONV_OPS } from './qconv.js';
+import { QUANT_OPS } from './quant.js';
 import { REDUCE_OPS } from './reduce.js';
 import { REDUCE_AXES_OPS } from './reduce-axes.js';
 import { RESIZE_OPS } from './resize.js';
@@ -33,7 +32,7 @@ import { SHAPE_OPS } from './shape.js';
 import { SIGNAL_OPS } from './signal.js';
 import { SLICE_OPS } from './slice.js';
 import { TILE_ONEHOT_OPS } from './tile-onehot.js';
-import { legacyOps, opTable, type OpDef, type Trait } from './registry.js';
+import { opTable, type OpDef, type Trait } from './registry.js';
 
 // One family per line (a new family is one added line).
 const FAMILIES: readonly (readonly OpDef[])[] = [
@@ -58,6 +57,7 @@ const FAMILIES: readonly (readonly OpDef[])[] = [
   SEQUENCE_OPS,
   RNN_OPS,
   QCONV_OPS,
+  QUANT_OPS,
   TILE_ONEHOT_OPS,
   ATTENTION_OPS,
   BITCAST_OPS,
@@ -69,7 +69,7 @@ const FAMILIES: readonly (readonly OpDef[])[] = [
   CROP_PAD_OPS,
 ];
 
-export const OPS: ReadonlyMap<string, OpDef> = opTable([...FAMILIES.flat(), ...legacyOps()]);
+export const OPS: ReadonlyMap<string, OpDef> = opTable(FAMILIES.flat());
 
 export function getOp(name: string): OpDef | undefined {
   return OPS.get(name);

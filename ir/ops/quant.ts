@@ -13,16 +13,18 @@
 // its stores) and fuse with neighbours.
 
 import { isStatic, type Dim } from '../dim.js';
-import { dtypeInfo, isFloat, packedBits, type DType } from '../dtype.js';
+import { ALL_DTYPES, dtypeInfo, isFloat, packedBits, type DType } from '../dtype.js';
 import { constFromFloat32, constValues } from '../const.js';
-import type { Attrs, ConstData, TensorType } from '../graph.js';
+import type { ConstData, TensorType } from '../graph.js';
 import type { LowerCtx, Lowering, TensorAccess } from '../te.js';
 import { cast, div, floordiv, imm, max, min, mul, sub, unary, add } from '../tir-build.js';
 import type { Expr } from '../tir.js';
 import { isSmallFloat } from '../small-floats.js';
 import { castWithSaturate } from './cast-small.js';
-import { ATTR_RANGE, INPUT_MISMATCH, bcastCoord, checkBroadcastTo, intAttr } from './attrs.js';
-import { defineOps, type InferCtx, type OpDef } from './registry.js';
+import { attr, type AttrValues } from './attr-schema.js';
+import { ATTR_RANGE, INPUT_MISMATCH, bcastCoord, checkBroadcastTo } from './attrs.js';
+import { declareOp } from './declare.js';
+import type { InferCtx, OpDef } from './registry.js';
 
 const F32: DType = 'float32';
 const isFloat8 = (d: DType): boolean => isSmallFloat(d) && d !== 'bfloat16';
@@ -60,12 +62,26 @@ export function saturateTo(q: Expr, to: DType): Expr {
   return cast(min(max(q, imm(lo, F32)), imm(hi, F32)), to);
 }
 
+/**
+ * The attribute schemas. `axis` is normalised by the frontend against x's rank (a per-tensor
+ * parameter ignores it, so a scalar x keeps the default); `to` is absent on dequantize.
+ */
+const QUANT_COMMON = { axis: attr.int(1), block: attr.int(0, { min: 0 }) };
+export const QUANTIZE_ATTRS = {
+  ...QUANT_COMMON,
+  to: attr.optional(attr.oneOf(ALL_DTYPES, null)),
+  mul: attr.flag(0),
+  saturate: attr.flag(1),
+};
+export const DEQUANTIZE_ATTRS = QUANT_COMMON;
+type QuantAttrs = AttrValues<typeof QUANT_COMMON>;
+
 /** Element count of a parameter, -1 when symbolic. */
 const numel = (t: TensorType): Dim =>
   t.shape.reduce<Dim>((a, d) => (isStatic(a) && isStatic(d) ? a * d : -1), 1);
 
-function checkParam(x: TensorType, p: TensorType, attrs: Attrs, what: string, ctx: InferCtx): void {
-  const axis = intAttr(attrs, 'axis', 1), block = intAttr(attrs, 'block', 0);
+function checkParam(x: TensorType, p: TensorType, attrs: QuantAttrs, what: string, ctx: InferCtx): void {
+  const { axis, block } = attrs;
   if (numel(p) === 1 && block === 0) return;
   if (axis < 0 || axis >= x.shape.length) ctx.fail(ATTR_RANGE,
     `axis ${axis} out of range for rank ${x.shape.length}`);
@@ -85,8 +101,10 @@ function checkParam(x: TensorType, p: TensorType, attrs: Attrs, what: string, ct
   }
 }
 
-function inferQuant(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: InferCtx,
-  quant: boolean): TensorType[] {
+/** `to`: the quantize target as declared (undefined: from the zero point); null for dequantize. */
+function inferQuant(ins: readonly (TensorType | null)[], attrs: QuantAttrs, ctx: InferCtx,
+  to0: DType | undefined | null): TensorType[] {
+  const quant = to0 !== null;
   const [x, scale, zp] = ins;
   if (!x || !scale) return ctx.fail(INPUT_MISMATCH, 'needs an input and a scale');
   if (!isFloat(scale.dtype)) ctx.fail(INPUT_MISMATCH, `scale must be a float tensor, got ${scale.dtype}`);
@@ -99,7 +117,7 @@ function inferQuant(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: Infe
       `zero point ${zp.dtype} differs from input ${x.dtype}`);
     return [{ dtype: scale.dtype, shape: x.shape }];
   }
-  const to = (attrs.to as DType | undefined) ?? zp?.dtype ?? 'uint8';
+  const to = to0 ?? zp?.dtype ?? 'uint8';
   if ((isFloat(to) && !isFloat8(to)) || to === 'bool') ctx.fail(INPUT_MISMATCH,
     `quantize target must be an integer or float8 dtype, got ${to}`);
   if (zp && zp.dtype !== to) ctx.fail(INPUT_MISMATCH, `zero point ${zp.dtype} differs from the target ${to}`);
@@ -107,17 +125,17 @@ function inferQuant(ins: readonly (TensorType | null)[], attrs: Attrs, ctx: Infe
 }
 
 /** Element of a scale or zero point for output index `idx`. */
-function paramAt(p: TensorAccess, idx: readonly Expr[], attrs: Attrs): Expr {
-  const axis = intAttr(attrs, 'axis', 1), block = intAttr(attrs, 'block', 0);
+function paramAt(p: TensorAccess, idx: readonly Expr[], attrs: QuantAttrs): Expr {
+  const { axis, block } = attrs;
   if (block > 0) return p.at(idx.map((e, k) => (k === axis ? floordiv(e, block) : e)));
   if (p.shape.length === 1) return p.at([bcastCoord(idx[axis], p.shape[0])]);
   return p.at(p.shape.map(() => imm(0)));
 }
 
-function lowerQuant(ctx: LowerCtx): Lowering {
-  const [x, scale, zp] = ctx.inputs, to = ctx.outTypes[0].dtype, a = ctx.attrs;
-  if (isFloat8(to)) return lowerQuantFloat8(ctx);
-  const multiply = intAttr(a, 'mul', 0) !== 0;
+function lowerQuant(ctx: LowerCtx, a: AttrValues<typeof QUANTIZE_ATTRS>): Lowering {
+  const [x, scale, zp] = ctx.inputs, to = ctx.outTypes[0].dtype;
+  if (isFloat8(to)) return lowerQuantFloat8(ctx, a);
+  const multiply = a.mul !== 0;
   return {
     kind: 'compute',
     at: (idx) => {
@@ -129,9 +147,9 @@ function lowerQuant(ctx: LowerCtx): Lowering {
   };
 }
 
-function lowerQuantFloat8(ctx: LowerCtx): Lowering {
-  const [x, scale, zp] = ctx.inputs, to = ctx.outTypes[0].dtype, a = ctx.attrs;
-  const saturate = intAttr(a, 'saturate', 1) !== 0;
+function lowerQuantFloat8(ctx: LowerCtx, a: AttrValues<typeof QUANTIZE_ATTRS>): Lowering {
+  const [x, scale, zp] = ctx.inputs, to = ctx.outTypes[0].dtype;
+  const saturate = a.saturate !== 0;
   return {
     kind: 'compute',
     at: (idx) => {
@@ -141,8 +159,8 @@ function lowerQuantFloat8(ctx: LowerCtx): Lowering {
   };
 }
 
-function lowerDequant(ctx: LowerCtx): Lowering {
-  const [x, scale, zp] = ctx.inputs, dt = ctx.outTypes[0].dtype, a = ctx.attrs;
+function lowerDequant(ctx: LowerCtx, a: QuantAttrs): Lowering {
+  const [x, scale, zp] = ctx.inputs, dt = ctx.outTypes[0].dtype;
   return {
     kind: 'compute',
     at: (idx) => {
@@ -153,11 +171,10 @@ function lowerDequant(ctx: LowerCtx): Lowering {
   };
 }
 
-export const QUANT_OPS: readonly OpDef[] = [
-  { name: 'quantize_linear', traits: ['elementwise'], infer: (i, a, c) => inferQuant(i, a, c, true),
-    lower: lowerQuant },
-  { name: 'dequantize_linear', traits: ['elementwise'], infer: (i, a, c) => inferQuant(i, a, c, false),
-    lower: lowerDequant },
-];
 
-defineOps(QUANT_OPS);
+export const QUANT_OPS: readonly OpDef[] = [
+  declareOp({ name: 'quantize_linear', traits: ['elementwise'], attrs: QUANTIZE_ATTRS,
+    infer: (i, a, c) => inferQuant(i, a, c, a.to), lower: (ctx, a) => lowerQuant(ctx, a) }),
+  declareOp({ name: 'dequantize_linear', traits: ['elementwise'], attrs: DEQUANTIZE_ATTRS,
+    infer: (i, a, c) => inferQuant(i, a, c, null), lower: (ctx, a) => lowerDequant(ctx, a) }),
+];

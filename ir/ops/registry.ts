@@ -105,18 +105,3 @@ class FrozenMap<K, V> extends Map<K, V> {
   override delete(): boolean { throw new Error('internal: the op table is frozen'); }
   override clear(): void { throw new Error('internal: the op table is frozen'); }
 }
-
-const LEGACY: OpDef[] = [];
-
-/**
- * Old-style registration by side effect, kept until every family exports its list of
- * declarations: index.ts adds these records to the table. New ops use declareOp and a list.
- */
-export function defineOps(defs: readonly OpDef[]): void {
-  for (const d of defs) LEGACY.push(Object.freeze(d));
-}
-
-/** Records registered with defineOps so far (index.ts reads them after importing every family). */
-export function legacyOps(): readonly OpDef[] {
-  return LEGACY;
-}

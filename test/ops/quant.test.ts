@@ -58,6 +58,15 @@ describe('quantize_linear', () => {
     expect(() => inferTyped('quantize_linear', [tin('float32', [2, 3], []), tin('float32', [], []), null],
       { axis: 1, block: 0, to: 'float32' })).toThrow(/KC0402/);
   });
+
+  it('checks its attributes against the declared schema: unknown names, negative blocks, dtypes', () => {
+    const ins = [tin('float32', [2, 4], []), tin('float32', [], []), null];
+    expect(() => inferTyped('quantize_linear', ins, { axis: 1, blok: 2 })).toThrow(/KC0401.*blok/);
+    expect(() => inferTyped('quantize_linear', ins, { axis: 1, block: -1 })).toThrow(/KC0401.*block/);
+    expect(() => inferTyped('quantize_linear', ins, { to: 'uint9' })).toThrow(/KC0401.*to/);
+    // the defaults apply: no target and no zero point quantize to uint8
+    expect(inferTyped('quantize_linear', ins, {})[0]!.dtype).toBe('uint8');
+  });
 });
 
 describe('dequantize_linear', () => {

@@ -19,4 +19,18 @@ describe('pad-conv-inputs (IR text)', () => {
         return %y
       }`);
   });
+  it('leaves an unpadded conv and a padded depthwise conv alone', () => {
+    unchangedCase(padConvInputs, `
+      func @g(%x: float32[n, 2, 8, 9]) {
+        $w: float32[3, 2, 3, 3] = const seed 1
+        %y: float32[n, 3, 6, 7] = conv(%x, $w, _) {kernel=[3, 3], pads=[0, 0, 0, 0]}
+        return %y
+      }`);
+    unchangedCase(padConvInputs, `
+      func @g(%x: float32[n, 4, 8, 9]) {
+        $w: float32[4, 1, 3, 3] = const seed 2
+        %y: float32[n, 4, 8, 9] = conv(%x, $w, _) {kernel=[3, 3], pads=[1, 1, 1, 1], group=4}
+        return %y
+      }`);
+  });
 });

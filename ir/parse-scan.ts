@@ -39,6 +39,9 @@ export class Scanner {
     while (this.text[this.pos] === ' ' || this.text[this.pos] === '\t') this.pos++;
   }
 
+  /** The position of the next token (whitespace skipped). */
+  here(): number { this.ws(); return this.pos; }
+
   done(): boolean { this.ws(true); return this.pos >= this.text.length; }
 
   peek(s: string): boolean { this.ws(); return this.text.startsWith(s, this.pos); }

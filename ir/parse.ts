@@ -10,8 +10,8 @@
 
 import { ALL_DTYPES, type DType, isFloat } from './dtype.js';
 import { BITS_DTYPES, type Elem, constFromElems, iotaConst, seededConst, splatConst } from './const-text.js';
-import { type Dim, dataSymbol, dimAdd, dimFloorDiv, dimKey, dimMax, dimMin, dimMod, dimMul, dimNeg, sym }
-  from './dim.js';
+import { type Dim, dataSymbol, dimAdd, dimFloorDiv, dimKey, dimMax, dimMin, dimMod, dimMul, dimNeg, dimVars,
+  substDim, sym } from './dim.js';
 import { type AttrValue, type ConstData, type Func, IdGen, makeValue, type Node, numel, type TensorType,
   type Value } from './graph.js';
 import { numberValue, Scanner } from './parse-scan.js';
@@ -45,6 +45,8 @@ interface Declared { readonly name: string; readonly type: TensorType; readonly 
 class Parser {
   readonly s: Scanner;
   readonly consts = new Map<string, Value>();
+  /** Symbols the text has written so far (a node's inferred fresh symbols are the others). */
+  readonly seen = new Set<string>();
   constructor(text: string, readonly ids: IdGen) { this.s = new Scanner(text); }
 
   define(scope: Scope, name: string, v: Value, at: number): void {
@@ -94,7 +96,7 @@ class Parser {
   type(scope: Scope): TensorType {
     const s = this.s;
     const optional = s.eat('opt'), sequence = s.eat('seq');
-    const at = s.pos, dtype = s.word();
+    const at = s.here(), dtype = s.word();
     if (!DTYPES.has(dtype)) s.fail(`unknown dtype ${dtype ? `'${dtype}'` : s.found()}`, at);
     s.expect('[', `'[' and the dims of a ${dtype}`);
     const unranked = s.eat('*');
@@ -141,7 +143,7 @@ class Parser {
       return a;
     }
     if (s.eat('@')) return this.dataDim(scope);
-    const at = s.pos, w = s.word();
+    const at = s.here(), w = s.word();
     if (!w) return s.fail(`expected a dim, found ${s.found()}`);
     if (/^\d+$/.test(w)) return Number(w);
     if ((w === 'max' || w === 'min') && s.eat('(')) {
@@ -152,6 +154,7 @@ class Parser {
       return w === 'max' ? dimMax(a, b) : dimMin(a, b);
     }
     if (/^\d/.test(w)) s.fail(`'${w}' is neither a number nor a symbol`, at);
+    this.seen.add(w);
     return sym(w);
   }
 
@@ -188,7 +191,7 @@ class Parser {
 
   /** Constant data of type `t` in one of the forms of ir/const-text.ts. */
   constData(t: TensorType): ConstData {
-    const s = this.s, at = s.pos;
+    const s = this.s, at = s.here();
     if (!t.shape.every((d): d is number => typeof d === 'number')) s.fail('a constant needs static dims', at);
     const shape = t.shape as number[], dtype = t.dtype;
     if (s.eat('splat')) return splatConst(dtype, shape, this.elem(dtype));
@@ -213,7 +216,7 @@ class Parser {
   }
 
   elem(dtype: DType): Elem {
-    const s = this.s, at = s.pos, text = s.number() ?? s.fail(`expected a number, found ${s.found()}`);
+    const s = this.s, at = s.here(), text = s.number() ?? s.fail(`expected a number, found ${s.found()}`);
     if (isFloat(dtype) && !BITS_DTYPES.has(dtype)) return numberValue(text);
     if (!/^-?(\d+|0x[0-9a-fA-F]+)$/.test(text)) s.fail(`${dtype} element '${text}' is not an integer`, at);
     return BIG.has(dtype) ? BigInt(text) : Number(text);
@@ -264,14 +267,14 @@ class Parser {
   }
 
   nodeLine(scope: Scope, nodes: Node[]): void {
-    const s = this.s, outs: Declared[] = [];
+    const s = this.s, outs: Declared[] = [], known = new Set(this.seen);
     s.ws();
     const start = s.pos;
     if (s.peek('%')) {
       do outs.push(this.declared(scope)); while (s.eat(','));
       s.expect('=', "'=' and an op");
     }
-    const opAt = s.pos, op = s.word();
+    const opAt = s.here(), op = s.word();
     if (!op) s.fail(`expected a node, a constant or 'return', found ${s.found()}`);
     s.expect('(', `'(' and the inputs of ${op}`);
     const inputs: (Value | null)[] = [];
@@ -283,8 +286,7 @@ class Parser {
     if (s.eat('{')) {
       while (!s.eat('}')) {
         if (Object.keys(attrs).length) s.expect(',', "',' or '}'");
-        s.ws();
-        const at = s.pos, key = s.name('an attribute name');
+        const at = s.here(), key = s.name('an attribute name');
         if (Object.hasOwn(attrs, key)) s.fail(`attribute '${key}' is given twice`, at);
         s.expect('=', `'=' and the value of ${key}`);
         const a = this.attr(scope);
@@ -300,15 +302,15 @@ class Parser {
       if (f.name !== b) s.fail(`expected the body @${b}, found @${f.name}`, at);
       attrs[key] = f;
     }
-    const made = this.emit(op, inputs, attrs, origin, outs, opAt, start);
+    const made = this.emit(op, inputs, attrs, origin, outs, opAt, start, known);
     nodes.push(...made.nodes);
     made.outputs.forEach((v, k) => this.define(scope, outs[k].name, v, outs[k].at));
   }
 
   /** The node built as the frontend builds it, its outputs checked against the written types. */
   emit(op: string, inputs: (Value | null)[], attrs: Record<string, AttrValue>,
-    origin: { name: string; opType: string }, outs: Declared[], opAt: number,
-    start: number): { nodes: Node[]; outputs: Value[] } {
+    origin: { name: string; opType: string }, outs: Declared[], opAt: number, start: number,
+    known: ReadonlySet<string>): { nodes: Node[]; outputs: Value[] } {
     const nodes: Node[] = [], where = { node: origin.name, opType: origin.opType };
     const deps = { ids: this.ids, nodes, opset: 21, subgraph: (): Func => {
       throw new Error('internal: the IR parser builds bodies itself');
@@ -326,17 +328,35 @@ class Parser {
     if (outputs.length !== outs.length) {
       this.s.fail(`${op} has ${outputs.length} outputs, the text names ${outs.length}`, start);
     }
-    outputs.forEach((v, k) => this.checkType(op, outs[k], v.type));
+    const types = outputs.map((v, k) => this.checkType(op, outs[k], v.type, known));
+    if (types.every((t, k) => t === outputs[k].type)) return { nodes, outputs };
+    // Fresh symbols the op made (InferCtx.fresh) take the names the text gives them.
+    const last = nodes[nodes.length - 1];
+    outputs = outputs.map((v, k) => Object.freeze({ ...v, type: types[k] }));
+    nodes[nodes.length - 1] = Object.freeze({ ...last, outputs: Object.freeze(outputs) });
     return { nodes, outputs };
   }
 
-  checkType(op: string, d: Declared, inferred: TensorType): void {
+  /** The output's type: the inferred one, its fresh symbols renamed as written; fails otherwise. */
+  checkType(op: string, d: Declared, inferred: TensorType, known: ReadonlySet<string>): TensorType {
     const key = (t: TensorType, elems: boolean) => [t.dtype, t.sequence, t.optional, t.unranked,
       t.shape.map(dimKey).join(','), elems ? t.elems?.map(dimKey).join(',') : ''].join(';');
-    if (key(d.type, !!d.type.elems) === key(inferred, !!d.type.elems)) return;
+    if (key(d.type, !!d.type.elems) === key(inferred, !!d.type.elems)) return inferred;
+    const env = new Map<string, Dim>();
+    const pair = (a: Dim | undefined, b: Dim | undefined) => {
+      const v = a === undefined ? [] : dimVars(a);
+      if (b !== undefined && v.length === 1 && dimKey(a!) === v[0] && !known.has(v[0])) env.set(v[0], b);
+    };
+    inferred.shape.forEach((a, i) => pair(a, d.type.shape[i]));
+    inferred.elems?.forEach((a, i) => pair(a, d.type.elems?.[i]));
+    const renamed = { ...inferred, shape: inferred.shape.map((x) => substDim(x, env)),
+      ...(inferred.elems ? { elems: inferred.elems.map((x) => substDim(x, env)) } : {}) };
+    if (env.size && key(d.type, !!d.type.elems) === key(renamed, !!d.type.elems)) {
+      return Object.freeze(renamed);
+    }
     const show = (t: TensorType) => `${t.optional ? 'opt ' : ''}${t.sequence ? 'seq ' : ''}${typeToString(t)}`
       + (t.elems && d.type.elems ? `<${t.elems.map(dimKey).join(', ')}>` : '');
-    this.s.fail(`%${d.name} is written ${show(d.type)} but ${op} infers ${show(inferred)}`, d.at);
+    return this.s.fail(`%${d.name} is written ${show(d.type)} but ${op} infers ${show(inferred)}`, d.at);
   }
 }
 

@@ -26,15 +26,12 @@ export type Elem = number | bigint;
 
 const seeds = new WeakMap<Uint8Array, number>();
 
+/** A typed view of a copy of `bytes` (aligned whatever the source's offset). */
 function view(dtype: DType, bytes: Uint8Array) {
   const copy = new Uint8Array(bytes.byteLength);
   copy.set(bytes);
-  return typedView(dtype, copy.buffer, 0, copy.byteLength === 0 ? 0 : elemCount(dtype, copy));
-}
-
-function elemCount(dtype: DType, bytes: Uint8Array): number {
-  const probe = typedView(dtype, new ArrayBuffer(8), 0, 1);
-  return bytes.byteLength / probe.BYTES_PER_ELEMENT;
+  const size = typedView(dtype, new ArrayBuffer(8), 0, 1).BYTES_PER_ELEMENT;
+  return typedView(dtype, copy.buffer, 0, copy.byteLength / size);
 }
 
 /** The elements of `c` as numbers (bigints for 64-bit integers, raw bits for BITS_DTYPES). */
@@ -55,9 +52,6 @@ export function constFromElems(dtype: DType, shape: readonly number[], elems: re
   }
   return Object.freeze({ dtype, shape: Object.freeze([...shape]), bytes });
 }
-
-const sameBytes = (a: Uint8Array, b: Uint8Array): boolean =>
-  a.byteLength === b.byteLength && a.every((x, i) => x === b[i]);
 
 /** One element as the text writes it. */
 export function elemText(dtype: DType, e: Elem): string {
@@ -113,21 +107,29 @@ function fnv1a(b: Uint8Array): number {
   return h;
 }
 
+/** Whether element i of `v` is start + i * step, as iotaConst makes it (float32 rounded). */
+function isIota(dtype: DType, v: ArrayLike<Elem>, start: Elem, step: Elem): boolean {
+  for (let i = 0; i < v.length; i++) {
+    const e = typeof start === 'bigint' ? start + BigInt(i) * (step as bigint) : start + i * (step as number);
+    if (!Object.is(v[i], typeof e === 'number' && dtype === 'float32' ? Math.fround(e) : e)) return false;
+  }
+  return true;
+}
+
 /** The text of constant data after `const`: inline, a generator, or a digest (file header). */
 export function constText(c: ConstData): string {
   const seed = seeds.get(c.bytes);
   if (seed !== undefined) return `seed ${seed}`;
-  const elems = constElems(c);
+  const v = view(c.dtype, c.bytes) as ArrayLike<Elem>;
   const t = (e: Elem) => elemText(c.dtype, e);
-  const bits = BITS_DTYPES.has(c.dtype) ? 'bits ' : '';
-  if (elems.length <= INLINE_MAX) return `${bits}[${elems.map(t).join(', ')}]`;
-  if (!bits && elems.every((e) => Object.is(e, elems[0]))) return `splat ${t(elems[0])}`;
+  const bits = BITS_DTYPES.has(c.dtype);
+  if (v.length <= INLINE_MAX) return `${bits ? 'bits ' : ''}[${Array.from(v, t).join(', ')}]`;
   if (!bits) {
-    const step = typeof elems[0] === 'bigint' ? (elems[1] as bigint) - elems[0]
-      : (elems[1] as number) - elems[0];
-    if (sameBytes(iotaConst(c.dtype, c.shape, elems[0], step).bytes, c.bytes)) {
-      return `iota ${t(elems[0])} ${t(step)}`;
-    }
+    let splat = true;
+    for (let i = 1; i < v.length && splat; i++) splat = Object.is(v[i], v[0]);
+    if (splat) return `splat ${t(v[0])}`;
+    const step = typeof v[0] === 'bigint' ? (v[1] as bigint) - v[0] : (v[1] as number) - v[0];
+    if (isIota(c.dtype, v, v[0], step)) return `iota ${t(v[0])} ${t(step)}`;
   }
   return `digest 0x${fnv1a(c.bytes).toString(16).padStart(8, '0')}`;
 }

@@ -74,11 +74,11 @@ export class Scanner {
     return this.text.slice(start, this.pos);
   }
 
-  /** A value, function or attribute name: plain characters or a JSON string. */
-  name(what: string): string {
+  /** A value, function or attribute name: plain characters (`chars`) or a JSON string. */
+  name(what: string, chars = PLAIN): string {
     if (this.text[this.pos] === '"') return this.string();
     const start = this.pos;
-    while (this.pos < this.text.length && PLAIN.test(this.text[this.pos])) this.pos++;
+    while (this.pos < this.text.length && chars.test(this.text[this.pos])) this.pos++;
     if (this.pos === start) this.fail(`expected ${what}, found ${this.found()}`);
     return this.text.slice(start, this.pos);
   }

@@ -161,7 +161,7 @@ class Parser {
   /** `@name.k`: element k of the tensor `name`, read at run time. */
   dataDim(scope: Scope): Dim {
     const s = this.s, at = s.pos;
-    let name = s.name('a tensor name'), index: string;
+    let name = s.name('a tensor name', /[A-Za-z0-9_.]/), index: string;
     if (s.text[at] === '"') {
       s.expect('.', "'.' and an element index");
       index = s.word();

@@ -47,7 +47,9 @@ function dimsText(ds: readonly Dim[], names: Names): string {
   for (const d of ds) {
     for (const v of dimVars(d)) {
       const s = parseDataSymbol(v), name = s && names.byValueId(s.valueId);
-      if (s && name !== undefined) env.set(v, sym(`@${nameText(name)}.${s.index}`));
+      // `/` would read as a floor division inside a dim: such names are quoted here.
+      const text = name !== undefined && /^[A-Za-z0-9_.]+$/.test(name) ? name : JSON.stringify(name);
+      if (s && name !== undefined) env.set(v, sym(`@${text}.${s.index}`));
     }
   }
   return shapeToString(env.size ? ds.map((d) => substDim(d, env)) : ds);

@@ -196,7 +196,11 @@ class Parser {
     const shape = t.shape as number[], dtype = t.dtype;
     if (s.eat('splat')) return splatConst(dtype, shape, this.elem(dtype));
     if (s.eat('iota')) return iotaConst(dtype, shape, this.elem(dtype), this.elem(dtype));
-    if (s.eat('seed')) return seededConst(dtype, shape, Number(s.word() || s.fail('expected a seed')));
+    if (s.eat('seed')) {
+      const seed = s.number();
+      if (seed === undefined || !/^\d+$/.test(seed)) s.fail('expected a seed (a non-negative integer)');
+      return seededConst(dtype, shape, Number(seed));
+    }
     if (s.eat('digest')) s.fail('the printer elided this constant\'s data (digest); write it out', at);
     if (s.eat('bits') !== BITS_DTYPES.has(dtype)) {
       s.fail(BITS_DTYPES.has(dtype) ? `${dtype} elements are written as bits [0x..]`

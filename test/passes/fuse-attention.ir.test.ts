@@ -25,6 +25,23 @@ describe('fuse-attention (IR text)', () => {
         return %o
       }`);
   });
+  it('fuses the gpt2 form: division by a scale and a causal where mask', () => {
+    const masked = (pv: string) => `
+      func @g(%q: float32[1, 2, 4, 8], %kt: float32[1, 2, 8, 4], %v: float32[1, 2, 4, 8],
+          %m: bool[1, 1, 4, 4]) {
+        $d: float32[] = const [2.828427]
+        $fill: float32[] = const [-inf]
+        ${pv}
+        return %o
+      }`;
+    passCase(fuseAttention, masked(`%s: float32[1, 2, 4, 4] = matmul(%q, %kt)  // MatMul 'qk'
+        %t: float32[1, 2, 4, 4] = div(%s, $d)
+        %w: float32[1, 2, 4, 4] = where(%m, %t, $fill)
+        %p: float32[1, 2, 4, 4] = softmax(%w) {axis=-1}
+        %o: float32[1, 2, 4, 8] = matmul(%p, %v)`),
+    masked(`%o: float32[1, 2, 4, 8] = attention(%q, %kt, %v, $d, %m)
+          {scaleOp="div", mask="where", fill=-inf, fillIf=0}  // MatMul 'qk'`));
+  });
   it('leaves a softmax over another axis and scores with a second reader', () => {
     unchangedCase(fuseAttention, chain(2));
     unchangedCase(fuseAttention, chain(3, `

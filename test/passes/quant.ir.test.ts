@@ -85,6 +85,37 @@ describe('integer-conv (IR text)', () => {
         return %y
       }`);
   });
+  it('runs a centred gemm as a 1x1 qconv on the activation viewed as [N, K, 1, 1]', () => {
+    const w = [[1, -2, 3], [-4, 5, -6]]; // [K=2][M=3], no transB
+    const word = (o: number) => (o < 3 ? (w[0][o] & 255) | ((w[1][o] & 255) << 8) : 0);
+    const bias = [0, 1, 2, 3].map((o) => (o < 3 ? [5, -6, 7][o] - 10 * (w[0][o] + w[1][o]) : 0));
+    passCase(pass, `
+      func @g(%xq: uint8[n, 2]) {
+        $one: float32[] = const [1]
+        $zx: uint8[] = const [10]
+        $w: float32[2, 3] = const [${w.flat().join(', ')}]
+        $bias: float32[3] = const [5, -6, 7]
+        $m: float32[] = const [0.5]
+        $zy: uint8[] = const [7]
+        %xc: float32[n, 2] = dequantize_linear(%xq, $one, $zx) {axis=0, block=0}
+        %acc: float32[n, 3] = gemm(%xc, $w, $bias)  // Gemm 'fc'
+        %y: uint8[n, 3] = quantize_linear(%acc, $m, $zy) {axis=1, block=0, mul=1}
+        return %y
+      }`, `
+      func @g(%xq: uint8[n, 2]) {
+        $xq_nchw_shape: int64[4] = const [0, 2, 1, 1]
+        $y_wq: int32[1, 1, 1, 1, 4] = const [${[0, 1, 2, 3].map(word).join(', ')}]
+        $y_bq: int32[4] = const [${bias.join(', ')}]
+        $y_mq: float32[4] = const [0.5, 0.5, 0.5, 0]
+        $y_shape: int64[2] = const [0, 3]
+        %xq_nchw: uint8[n, 2, 1, 1] = reshape(%xq, $xq_nchw_shape)  // Gemm 'fc'
+        %xq_words: int32[n, 1, 1, 1] = qconv_pack(%xq_nchw) {pads=[0, 0, 0, 0], fill=10}  // Gemm 'fc'
+        %y_nchw: uint8[n, 3, 1, 1] = qconv(%xq_words, $y_wq, $y_bq, $y_mq) {kernel=[1, 1], outChannels=3,
+          zero=7, to="uint8"}  // Gemm 'fc'
+        %y: uint8[n, 3] = reshape(%y_nchw, $y_shape)  // Gemm 'fc'
+        return %y
+      }`);
+  });
   it('leaves a conv whose centred weights do not fit int8', () => {
     unchangedCase(pass, centredConv([1, -2, 3, 200]));
   });

@@ -5,8 +5,12 @@
 // the op's schema, output types come from the op's type relation and shape checks are recorded,
 // so a parsed graph is what the frontend would have made. Each output's written type is then
 // checked against the inferred one (known contents `<..>` may be left out: they are inferred).
-// Guarantees: print(parse(t)) === t for printer output with no `digest` constants; bad text fails
-// with an IrParseError naming the line and column (and the KC code when the op rejected it).
+// Guarantees: print(parse(t)) === t for printer output with no `digest` constants whose nodes
+// carry complete attributes, as the frontend makes them (a node a pass made may leave declared
+// defaults out, e.g. pad-conv-inputs' pad2d has no `value`: parsed, it gains `value=0`); bad text
+// fails with an IrParseError naming the line and column (and the KC code when the op rejected it).
+// NOTE: ir/ depends on compiler/ here (the builder), as ir/ops does for diagnostics; the parser is
+// for tests and tools, the compiler itself never imports it.
 
 import { ALL_DTYPES, type DType, isFloat } from './dtype.js';
 import { BITS_DTYPES, type Elem, constFromElems, iotaConst, seededConst, splatConst } from './const-text.js';

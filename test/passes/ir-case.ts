@@ -6,7 +6,8 @@
 // type-check through the op registry) and printed; Expected is parsed and printed (declared
 // attribute defaults filled in, whitespace and attribute order normalised). When Expected has no
 // origin comments (`// Conv 'name'`) the comparison ignores origins. A mismatch fails with the
-// two texts, which vitest shows as a line diff.
+// two texts, which vitest shows as a line diff. NOTE: because both sides are canonical, a pass that
+// leaves out an attribute equal to its declared default is not told apart from one that writes it.
 // Value names are stable: passes name what they make after the values they rewrite
 // (`%x_padded`, `$w_packed`), never from a counter, so Expected can spell them.
 

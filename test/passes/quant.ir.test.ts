@@ -149,6 +149,29 @@ describe('integer-nhwc (IR text)', () => {
         return %y2
       }`);
   });
+  it('runs an elementwise reader channels-last and transposes back for the graph output', () => {
+    passCase(integerNhwc, `
+      func @g(%xq: uint8[1, 4, 3, 3]) {
+        $wq: int32[1, 1, 1, 1, 4] = const seed 1
+        $bq: int32[4] = const [0, 0, 0, 0]
+        $mq: float32[4] = const [1, 1, 1, 1]
+        %p1: int32[1, 1, 3, 3] = qconv_pack(%xq) {pads=[0, 0, 0, 0], fill=0}
+        %y1: uint8[1, 4, 3, 3] = qconv(%p1, $wq, $bq, $mq) {kernel=[1, 1], outChannels=4, to="uint8"}
+        %r: uint8[1, 4, 3, 3] = relu(%y1)
+        return %r
+      }`, `
+      func @g(%xq: uint8[1, 4, 3, 3]) {
+        $wq: int32[1, 1, 1, 1, 4] = const seed 1
+        $bq: int32[4] = const [0, 0, 0, 0]
+        $mq: float32[4] = const [1, 1, 1, 1]
+        %p1: int32[1, 1, 3, 3] = qconv_pack(%xq) {pads=[0, 0, 0, 0], fill=0}
+        %y1_nhwc: uint8[1, 3, 3, 4] = qconv(%p1, $wq, $bq, $mq) {kernel=[1, 1], outChannels=4, to="uint8",
+          outNhwc=1}
+        %r_nhwc: uint8[1, 3, 3, 4] = relu(%y1_nhwc)
+        %r: uint8[1, 4, 3, 3] = transpose(%r_nhwc) {perm=[0, 3, 1, 2]}
+        return %r
+      }`);
+  });
   it('leaves a qconv whose output is also a graph output', () => {
     unchangedCase(integerNhwc, qconvChain('%y1, %y2'));
   });

@@ -8,7 +8,7 @@
 
 import type { DType } from './dtype.js';
 import type { Dim } from './dim.js';
-import type { Attrs, TensorType } from './graph.js';
+import type { Attrs, ConstData, TensorType } from './graph.js';
 import type { Buffer, Expr, Stmt, Var } from './tir.js';
 
 export interface TensorAccess {
@@ -62,6 +62,11 @@ export interface LowerCtx {
    * A knob left out falls back to the lowering's inline default (unit tests building kernels).
    */
   readonly knobs: Readonly<Record<string, number>>;
+  /**
+   * The contents of input `i` when it is a compile-time constant (resize scales, say), so a
+   * lowering can fold them into its formulas; absent where the caller knows no constants.
+   */
+  readonly constant?: (i: number) => ConstData | undefined;
   /** A symbolic or static dim as an int64 expression. */
   dim(d: Dim): Expr;
   /** A fresh loop/let variable. */

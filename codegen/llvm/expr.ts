@@ -8,7 +8,7 @@
 import type { DType } from '../../ir/dtype.js';
 import type { BinOp, Expr, UnOp } from '../../ir/tir.js';
 import { printExpr } from '../../ir/tir-print.js';
-import { andMask, isLiteral, lift, liftN, notMask, toVec, uni } from './lanes.js';
+import { andMask, isLiteral, lift, liftN, notMask, repOf, toVec, uni } from './lanes.js';
 import type { Cx, Val } from './lanes.js';
 import { asDot4, emitDot4Acc } from './dot4.js';
 import { emitLoad } from './memory.js';
@@ -101,25 +101,54 @@ function emitBinary(cx: Cx, e: BinExpr): Val {
   return binaryOp(cx, e.op, d, a, b);
 }
 
-/** add/sub/mul that keep ramps as ramps; null when the result is not a ramp. */
+/** A ramp value; `rep` is left out when 1, so plain ramps keep their old shape. */
+function ramp(t: string, base: string, stride: number, rep: number): Val {
+  return rep === 1 ? { k: 'r', t, base, stride } : { k: 'r', t, base, stride, rep };
+}
+
+const intLit = (v: string): number | null => (isLiteral(v) && /^-?\d+$/.test(v) ? Number(v) : null);
+
+/**
+ * add/sub/mul (and floordiv by a constant) that keep ramps as ramps; null when the result is not
+ * one. Two lane-varying operands must repeat their lanes alike; a constant factor keeps the rep.
+ */
 function rampOp(cx: Cx, op: BinOp, a: Val, b: Val): Val | null {
   if (a.k !== 'r' && b.k !== 'r') return null;
   if (a.k === 'v' || b.k === 'v') return null;
   const t = a.t;
   const base = (x: Val): string => (x.k === 'r' ? x.base : (x as { v: string }).v);
   const stride = (x: Val): number => (x.k === 'r' ? x.stride : 0);
+  const varying = (x: Val): number | null => (stride(x) === 0 ? null : repOf(x));
   const s = (o: string): string => cx.f.b.emit(`${o} ${t} ${base(a)}, ${base(b)}`);
   switch (op) {
-    case 'add': return { k: 'r', t, base: s('add'), stride: stride(a) + stride(b) };
-    case 'sub': return { k: 'r', t, base: s('sub'), stride: stride(a) - stride(b) };
+    case 'add': case 'sub': {
+      const [ra, rb] = [varying(a), varying(b)];
+      if (ra !== null && rb !== null && ra !== rb) return null;
+      const st = op === 'add' ? stride(a) + stride(b) : stride(a) - stride(b);
+      return ramp(t, s(op), st, ra ?? rb ?? 1);
+    }
     case 'mul': {
       const c = a.k === 'u' ? a : b.k === 'u' ? b : null;
-      if (!c || !isLiteral(c.v) || !/^-?\d+$/.test(c.v)) return null;
-      const r = (a.k === 'r' ? a : b) as { stride: number };
-      return { k: 'r', t, base: s('mul'), stride: r.stride * Number(c.v) };
+      if (!c || intLit(c.v) === null) return null;
+      const r = (a.k === 'r' ? a : b) as Extract<Val, { k: 'r' }>;
+      return ramp(t, s('mul'), r.stride * Number(c.v), repOf(r));
     }
+    case 'floordiv': return b.k === 'u' && a.k === 'r' ? rampFloorDiv(a, intLit(b.v)) : null;
     default: return null;
   }
+}
+
+/**
+ * floor((B + k * floor(lane / r)) / c) for a literal base B that c divides: B/c + (k/c) *
+ * floor(lane / r) when c divides k, and B/c + floor(lane / (r*c)) when k is 1 (each element
+ * repeated for c times as many lanes). Anything else is computed per lane.
+ */
+function rampFloorDiv(a: Extract<Val, { k: 'r' }>, c: number | null): Val | null {
+  const B = intLit(a.base);
+  if (c === null || c < 1 || B === null || B % c !== 0) return null;
+  const base = String(B / c);
+  if (a.stride % c === 0) return ramp(a.t, base, a.stride / c, repOf(a));
+  return a.stride === 1 ? ramp(a.t, base, 1, repOf(a) * c) : null;
 }
 
 const FCMP: Partial<Record<BinOp, string>> = {

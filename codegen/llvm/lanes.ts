@@ -1,7 +1,9 @@
 // Lane-aware values for vector code generation. Inside a 'vectorize' loop of width W every
 // expression evaluates to one of:
 //   uniform  — one scalar, the same in every lane (kept scalar as long as possible),
-//   ramp     — integer base + lane * stride (stride a compile-time constant): loop indices,
+//   ramp     — integer base + floor(lane / rep) * stride (stride and rep compile-time constants,
+//              rep 1 when absent): loop indices, and with rep > 1 an index that repeats each
+//              element for rep adjacent lanes (lane // s in nearest-neighbour upsampling),
 //   vector   — a general <W x T> value.
 // Outside vector loops W is 1 and everything is uniform. Requires: ramps are integers.
 // Guarantees: `lift` emits a scalar instruction when every operand is uniform and otherwise a
@@ -14,7 +16,8 @@ import type { TargetDesc } from '../target.js';
 
 export type Val =
   | { readonly k: 'u'; readonly t: string; readonly v: string }
-  | { readonly k: 'r'; readonly t: string; readonly base: string; readonly stride: number }
+  | { readonly k: 'r'; readonly t: string; readonly base: string; readonly stride: number;
+      readonly rep?: number }
   | { readonly k: 'v'; readonly t: string; readonly v: string };
 
 export interface BufRef {
@@ -86,6 +89,8 @@ export interface Cx {
 }
 
 export const uni = (t: string, v: string): Val => ({ k: 'u', t, v });
+/** Lanes per repeated element of a ramp (1: every lane its own element). */
+export const repOf = (x: Val): number => (x.k === 'r' ? x.rep ?? 1 : 1);
 export const isLiteral = (v: string): boolean => !v.startsWith('%');
 
 export function broadcast(b: FnBuilder, w: number, t: string, v: string): string {
@@ -101,7 +106,9 @@ export function toVec(cx: Cx, x: Val): string {
     case 'v': return x.v;
     case 'u': return broadcast(cx.f.b, cx.w, x.t, x.v);
     case 'r': {
-      const steps = Array.from({ length: cx.w }, (_, i) => `${x.t} ${lit(x.t, i * x.stride)}`);
+      const rep = x.rep ?? 1;
+      const steps = Array.from({ length: cx.w },
+        (_, i) => `${x.t} ${lit(x.t, Math.floor(i / rep) * x.stride)}`);
       const base = broadcast(cx.f.b, cx.w, x.t, x.base);
       return cx.f.b.emit(`add ${vecTy(cx.w, x.t)} ${base}, <${steps.join(', ')}>`);
     }

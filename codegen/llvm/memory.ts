@@ -6,6 +6,9 @@
 //   index ramp with stride 1      -> one vector load/store (llvm.masked.load/store under a mask)
 //   ramp with stride 2..4          -> load: one masked load of W*stride elements + a shuffle;
 //                                    store: a shuffle + one masked store of W*stride elements
+//   ramp of stride 1 repeating each element for r lanes
+//                                  -> load: one (masked) load of ceil(W/r) elements + a shuffle
+//                                    that repeats each r times (stores: a scatter)
 //   any other index               -> llvm.masked.gather / llvm.masked.scatter
 // A store of lane-varying values to a uniform index writes the last active lane (lanes must be
 // independent; see ir/tir-interp.ts). Memory types: bool is i8 (0/1), float16 is half, bfloat16
@@ -15,7 +18,7 @@
 
 import type { DType } from '../../ir/dtype.js';
 import type { Buffer } from '../../ir/tir.js';
-import { allOnes, broadcast, toVec, uni } from './lanes.js';
+import { allOnes, broadcast, repOf, toVec, uni } from './lanes.js';
 import type { Cx, Val } from './lanes.js';
 import { smallFloat } from '../../ir/small-floats.js';
 import { emitNarrow, emitWiden } from './small-floats.js';
@@ -71,6 +74,10 @@ export function emitLoad(cx: Cx, buf: Buffer, idx: Val): Val {
   const VT = vecTy(cx.w, mt);
   const M = `<${cx.w} x i1>`;
   const mask = cx.mask ?? allOnes(cx.w);
+  const rep = repOf(idx);
+  if (idx.k === 'r' && rep > 1) {
+    return idx.stride === 1 ? repeatLoad(cx, buf, idx.base, rep) : gather(cx, buf, idx, mask);
+  }
   if (idx.k === 'r' && idx.stride === 1) {
     const vp = b.emit(`bitcast ${mt}* ${elemPtr(cx, buf, idx.base)} to ${VT}*`);
     const v = cx.mask === null
@@ -80,10 +87,42 @@ export function emitLoad(cx: Cx, buf: Buffer, idx: Val): Val {
     return { k: 'v', t: rt, v: fromMem(cx, d, cx.w, v) };
   }
   if (idx.k === 'r' && idx.stride >= 2 && idx.stride <= 4) return stridedLoad(cx, buf, idx.base, idx.stride);
-  const PT = vecTy(cx.w, `${mt}*`);
-  const v = b.intrinsic(`llvm.masked.gather.${mangle(VT)}.${mangle(PT)}`, VT,
-    [[PT, lanePtrs(cx, buf, idx)], ['i32', String(al)], [M, mask], [VT, 'undef']]);
-  return { k: 'v', t: rt, v: fromMem(cx, d, cx.w, v) };
+  return gather(cx, buf, idx, mask);
+}
+
+function gather(cx: Cx, buf: Buffer, idx: Val, mask: string): Val {
+  const d = cx.scope.buf(buf.name).dtype;
+  const mt = memTy(d), VT = vecTy(cx.w, mt), PT = vecTy(cx.w, `${mt}*`);
+  const v = cx.f.b.intrinsic(`llvm.masked.gather.${mangle(VT)}.${mangle(PT)}`, VT,
+    [[PT, lanePtrs(cx, buf, idx)], ['i32', String(alignOf(mt))], [`<${cx.w} x i1>`, mask], [VT, 'undef']]);
+  return { k: 'v', t: regTy(d), v: fromMem(cx, d, cx.w, v) };
+}
+
+/**
+ * Lane i reads element base + floor(i / r): one load of the ceil(W / r) elements the lanes need
+ * and a shuffle repeating each for r lanes, where a gather would load W single elements. Under a
+ * mask an element is loaded when any of its r lanes is active, so nothing else is touched.
+ */
+function repeatLoad(cx: Cx, buf: Buffer, base: string, r: number): Val {
+  const d = cx.scope.buf(buf.name).dtype;
+  const mt = memTy(d), al = alignOf(mt), b = cx.f.b, n = Math.ceil(cx.w / r);
+  if (n === 1) return emitLoad(cx, buf, uni('i64', base)); // one element for every lane
+  const NT = vecTy(n, mt);
+  const vp = b.emit(`bitcast ${mt}* ${elemPtr(cx, buf, base)} to ${NT}*`);
+  let part: string;
+  if (cx.mask === null) part = b.emit(`load ${NT}, ${NT}* ${vp}, align ${al}`);
+  else {
+    const M = `<${cx.w} x i1>`, N = `<${n} x i1>`;
+    const lanesOf = (k: number) => Array.from({ length: n }, (_, e) => `i32 ${Math.min(e * r + k, cx.w)}`);
+    const group = Array.from({ length: r }, (_, k) =>
+      b.emit(`shufflevector ${M} ${cx.mask}, ${M} zeroinitializer, <${n} x i32> <${lanesOf(k).join(', ')}>`));
+    const any = group.reduce((p, q) => b.emit(`or ${N} ${p}, ${q}`));
+    part = b.intrinsic(`llvm.masked.load.${mangle(NT)}.${mangle(NT + '*')}`, NT,
+      [[`${NT}*`, vp], ['i32', String(al)], [N, any], [NT, 'undef']]);
+  }
+  const picks = Array.from({ length: cx.w }, (_, i) => `i32 ${Math.floor(i / r)}`).join(', ');
+  const v = b.emit(`shufflevector ${NT} ${part}, ${NT} undef, <${cx.w} x i32> <${picks}>`);
+  return { k: 'v', t: regTy(d), v: fromMem(cx, d, cx.w, v) };
 }
 
 /**
@@ -136,7 +175,7 @@ export function emitStore(cx: Cx, buf: Buffer, idx: Val, value: Val): void {
   const VT = vecTy(cx.w, mt);
   const M = `<${cx.w} x i1>`;
   const v = toMem(cx, d, cx.w, toVec(cx, value));
-  if (idx.k === 'r' && idx.stride === 1) {
+  if (idx.k === 'r' && repOf(idx) === 1 && idx.stride === 1) {
     const vp = b.emit(`bitcast ${mt}* ${elemPtr(cx, buf, idx.base)} to ${VT}*`);
     if (cx.mask === null) b.instr(`store ${VT} ${v}, ${VT}* ${vp}, align ${al}`);
     else {
@@ -145,7 +184,7 @@ export function emitStore(cx: Cx, buf: Buffer, idx: Val, value: Val): void {
     }
     return;
   }
-  if (idx.k === 'r' && idx.stride >= 2 && idx.stride <= 4) {
+  if (idx.k === 'r' && repOf(idx) === 1 && idx.stride >= 2 && idx.stride <= 4) {
     stridedStore(cx, buf, idx.base, idx.stride, v);
     return;
   }

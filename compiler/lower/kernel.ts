@@ -66,6 +66,7 @@ class KernelBuilder {
       attrs: n.attrs, inputs, outputs, target: this.target, knobs: this.knobs,
       inTypes: n.inputs.map((v) => v?.type ?? null), outTypes: n.outputs.map((v) => v.type),
       dim: (d) => this.syms.dim(d), fresh: this.fresh, scratch: this.scratch,
+      constant: (i) => { const v = n.inputs[i]; return v && isConst(v) ? v.data : undefined; },
     };
   }
 

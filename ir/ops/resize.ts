@@ -6,8 +6,10 @@
 // (compiler/frontend/onnx/ops/resize.ts), which also turns run-time scales into sizes.
 // Guarantees: output dims come from `sizes` (their contents as dims, data symbols at run time) or
 // from constant scales (floor(in * scale), exact for symbolic dims since a float is m / 2^k);
-// coordinates are computed in float64 as the ONNX reference does, neighbour indices are clamped
-// to the input (the reference's edge padding), and `exclude` renormalises the taps that remain.
+// coordinates are computed in float64 as the ONNX reference does (constant scales folded in),
+// neighbour indices are clamped to the input (the reference's edge padding), and `exclude`
+// renormalises the taps that remain. Nearest upsampling by constant integer scales takes the
+// path of resize-int.ts, which gives the same values without float math or gathers.
 
 import { dimFloorDiv, dimMul, isStatic, type Dim } from '../dim.js';
 import { constValues } from '../const.js';
@@ -21,6 +23,7 @@ import type { Expr, Stmt, Var } from '../tir.js';
 import { attr, type AttrValues } from './attr-schema.js';
 import { ATTR_RANGE, INPUT_MISMATCH } from './attrs.js';
 import { declareOp } from './declare.js';
+import { integerScales, lowerIntegerNearest } from './resize-int.js';
 import type { InferCtx, OpDef } from './registry.js';
 
 const F64: DType = 'float64';
@@ -185,6 +188,11 @@ function combine(x: TensorAccess, taps: readonly Tap[][], acc: DType): Expr {
 function lowerResize(ctx: LowerCtx, a: ResizeAttrs): Lowering {
   const [x, scales, , roi] = ctx.inputs, out = ctx.outputs[0];
   const { coord, axes } = a;
+  // Constant scales (the common case) are numbers in the formulas, not loads.
+  const known = scales ? ctx.constant?.(1) : undefined;
+  const fixed = known ? constValues(known) : undefined;
+  const ints = integerScales(a.mode, coord, a.nearest, fixed);
+  if (ints) return lowerIntegerNearest(ctx, axes, ints);
   const acc: DType = x!.dtype === 'float64' ? 'float64' : 'float32';
   const body = elementLoops({ fresh: ctx.fresh, lanes: ctx.target.vectorLanes }, out.shape, (idx) => {
     const lets: [Var, Expr][] = [];
@@ -192,7 +200,7 @@ function lowerResize(ctx: LowerCtx, a: ResizeAttrs): Lowering {
     const taps: Tap[][] = idx.map((i) => [{ index: i, weight: null }]);
     axes.forEach((ax, k) => {
       const env: AxisEnv = { ctx, lets, inLen: x!.shape[ax], outLen: out.shape[ax] };
-      const scale = scales ? bind(env, 'rs', f64(scales.at([imm(k)])))
+      const scale = fixed ? fc(fixed[k]) : scales ? bind(env, 'rs', f64(scales.at([imm(k)])))
         : bind(env, 'rs', div(f64(env.outLen), f64(env.inLen)));
       const box: [Expr, Expr] | null = roi
         ? [f64(roi.at([imm(k)])), f64(roi.at([imm(k + axes.length)]))] : null;

@@ -79,3 +79,14 @@ describe('selects whose arms repeat the condition\'s loads', () => {
     expect(lines.some((l) => /vmovups\s.*\{%k\d\}/.test(l))).toBe(true); // the tail stays masked
   });
 });
+
+describe('loads whose lanes repeat each element (nearest upsampling)', () => {
+  it('a vector load and a permute, in whole vectors and in the masked tail: no gathers', () => {
+    const t = makeTarget('x86_64', 'skylake-avx512', '');
+    for (const s of [2, 3]) {
+      const lines = asmOf(K.repeatedLoad(16, s), t);
+      expect(lines.filter((l) => /vgather|vpgather/.test(l))).toEqual([]);
+      expect(lines.some((l) => /vperm|vpunpck|vunpck|vshuf|vpshuf|vinsert|vpermi2/.test(l))).toBe(true);
+    }
+  });
+});

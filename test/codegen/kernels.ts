@@ -249,3 +249,21 @@ export function stridedStore(w: number, s: number): Kernel {
     'vectorize');
   return { name: `strided_store_s${s}`, buffers: [X, Y], scalars: [n, phase], body: seq(whole, tail) };
 }
+
+/**
+ * Y[o*w + v] = X[off + o*k + v // s] + 1 for o*w + v < n, k = ceil(w / s): loads whose lanes
+ * repeat each element s times (one load of k elements and a shuffle), whole vectors unmasked,
+ * then a masked tail, also where s does not divide w (the last element repeats fewer times).
+ */
+export function repeatedLoad(w: number, s: number): Kernel {
+  const [X, Y] = ['X', 'Y'].map((n) => buffer(n, 'float32'));
+  const [n, off] = [variable('n'), variable('off')];
+  const [o, v, tv] = ['o', 'v', 'tv'].map((x) => variable(x));
+  const k = Math.ceil(w / s);
+  const st = (vec: Expr, lane: Var): Stmt => store(Y, add(mul(vec, w), lane),
+    add(load(X, add(add(off, mul(vec, k)), floordiv(lane, s))), f32(1)));
+  const whole = loop(o, floordiv(n, w), loop(v, w, st(o, v), 'vectorize'));
+  const full = floordiv(n, w);
+  const tail = loop(tv, w, ifThen(lt(add(mul(full, w), tv), n), st(full, tv)), 'vectorize');
+  return { name: `repeated_load_s${s}`, buffers: [X, Y], scalars: [n, off], body: seq(whole, tail) };
+}

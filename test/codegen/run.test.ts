@@ -20,6 +20,7 @@ const KERNELS: Kernel[] = [
   K.intDivision('uint16', 8), K.nanSelect(1), K.nanSelect(W), K.unaryMath(1), K.unaryMath(W),
   K.mixedTypes(1), K.mixedTypes(8), K.vecInnerLoop(W), K.clipBias(1), K.clipBias(W),
   K.stridedStore(W, 2), K.stridedStore(W, 3), K.narrowCasts(1), K.narrowCasts(W),
+  K.repeatedLoad(W, 2), K.repeatedLoad(W, 3), K.repeatedLoad(W, W),
 ];
 const index = (name: string): number => KERNELS.findIndex((k) => k.name === name);
 let so = '';
@@ -53,6 +54,17 @@ describe('codegen runs and matches the interpreter', () => {
       for (const n of [1, W - 1, W, 2 * W + 3]) {
         const phase = n % s;
         check(K.stridedStore(W, s), [rand(n, -1, 1, 3), rand(s * n + s, -1, 1, 4)], [n, phase]);
+      }
+    }
+  });
+
+  it('loads repeating each element for s lanes, whole vectors and a masked tail', () => {
+    for (const s of [2, 3, W]) {
+      const k = Math.ceil(W / s);
+      for (const n of [1, W - 1, W, 2 * W + 3]) {
+        const off = n % 3;
+        const xs = off + k * (Math.floor(n / W) + 1);
+        check(K.repeatedLoad(W, s), [rand(xs, -1, 1, 5), new Float32Array(n)], [n, off]);
       }
     }
   });

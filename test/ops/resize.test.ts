@@ -116,6 +116,18 @@ describe('resize', () => {
       check([2, 3, 3], [1, 1, 3], { nearest, coord: 'half_pixel' }, true);
     });
   }
+  // The integer path (ir/ops/resize-int.ts) takes these pairs; half_pixel with floor it must not.
+  const integerPairs = [['asymmetric', 'floor'], ['half_pixel', 'round_prefer_floor'],
+    ['half_pixel', 'round_prefer_ceil'], ['pytorch_half_pixel', 'round_prefer_ceil'],
+    ['half_pixel_symmetric', 'round_prefer_floor'], ['tf_half_pixel_for_nn', 'floor'],
+    ['half_pixel', 'floor']];
+  for (const [coord, nearest] of integerPairs) {
+    it(`nearest ${coord} ${nearest} by integer scales (vector width 4: s = 2, 4 divide it, 3 not)`, () => {
+      check([1, 2, 3, 5], [1, 1, 2, 3], { coord, nearest });
+      check([2, 1, 2, 7], [1, 2, 3, 2], { coord, nearest });
+      check([1, 1, 1, 3], [1, 1, 1, 4], { coord, nearest });
+    });
+  }
   it('cubic with A = -0.5 and exclude_outside', () => {
     check([1, 1, 4, 4], [1, 1, 1.5, 0.8], { mode: 'cubic', cubicA: -0.5, exclude: 1 });
   });

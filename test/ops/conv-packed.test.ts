@@ -63,6 +63,8 @@ const CASES: Case[] = [
   { name: 'by plane: static 8x64 plane, rows', x: [1, 9, 10, 66], w: [17, 9, 3, 3] },
   { name: 'rows: symbolic width, stride 2', x: [1, 16, 9, 30], w: [16, 16, 3, 3], strides: [2, 2],
     spatialSym: true },
+  { name: 'rows by default: 16 channels x 3x3 (K = 144) on a 13x13 plane', x: [1, 16, 15, 15],
+    w: [40, 16, 3, 3], bias: true },
   { name: 'scatter: asked for a short reduction', x: [1, 3, 5, 12], w: [18, 3, 3, 3],
     knobs: { 'conv.store': 1 } },
 ];
@@ -85,6 +87,8 @@ describe('the default store path (conv.store: 1 scatter, 2 rows, 3 by the output
   it('stores rows for short reductions and decides by the output planes otherwise', () => {
     expect(defaultStore(27)).toBe(2);
     expect(defaultStore(64)).toBe(2);
+    expect(defaultStore(144)).toBe(2); // 16 channels x 3x3 (squeezenet's fire2/3 expand3x3)
+    expect(defaultStore(288)).toBe(3);
     expect(defaultStore(576)).toBe(3);
     expect(defaultStore(undefined)).toBe(3);
   });

@@ -43,6 +43,8 @@ const CASES: Case[] = [
   { name: 'stride 2 dilation 2, odd block count', x: [2, 5, 11, 17], w: [40, 5, 3, 3], strides: [2, 2],
     dilations: [2, 2] },
   { name: '1x1 stride 2', x: [1, 70, 6, 9], w: [17, 70, 1, 1], strides: [2, 2], bias: true },
+  { name: '1x1 stride 1 on a 7x7 plane (a small-plane pointwise conv)', x: [1, 40, 7, 7], w: [36, 40, 1, 1],
+    bias: true },
   { name: '7x7 serial kw, one channel vector', x: [1, 3, 12, 15], w: [9, 3, 7, 7], knobs: { 'conv.ocv': 1 } },
   { name: '8 lanes, 3 vectors per tile', x: [1, 3, 5, 9], w: [30, 3, 3, 3], lanes: 8,
     knobs: { 'conv.ocv': 3 } },

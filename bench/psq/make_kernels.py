@@ -42,9 +42,12 @@ def graph(name, nodes, inits, xs, ys):
 
 
 MODELS = [
+    conv('sq_stem_224', 3, 64, 224, 3, stride=2),      # conv1 (3x3 stride 2, unpadded)
     conv('sq_expand3x3_55', 16, 64, 55, 3, pad=1),     # fire2/3 expand3x3
     conv('sq_expand3x3_27', 32, 128, 27, 3, pad=1),    # fire4/5
     conv('sq_conv10', 512, 1000, 13, 1),               # conv10 (1x1, 13x13)
+    conv('mb_pw_expand_14', 96, 576, 14, 1, act='Clip'),   # blocks.4 conv_pw (14x14)
+    conv('mb_pwl_14', 576, 96, 14, 1, act=None),           # blocks.4 conv_pwl
     maxpool('sq_maxpool_111', 64, 111, 3, 2, True),    # pool after conv1
     conv('mb_conv_head', 320, 1280, 7, 1, act='Clip'),  # conv_head
     conv('mb_dw_s2_112', 96, 96, 112, 3, stride=2, pad=1, group=96, act='Clip'),  # blocks.1.0 conv_dw

@@ -98,5 +98,11 @@ export const OPCODES = {
     ['values', 'regs'],
   ] },
   mem_limit: { code: 44, class: 'builtin', operands: [['dst', 'reg']] },
+  slice_view: { code: 45, class: 'builtin', operands: [
+    ['dst', 'reg'],
+    ['src', 'reg'],
+    ['offset', 'reg'],
+    ['shape', 'regs'],
+  ] },
 } as const;
 export type OpName = keyof typeof OPCODES;

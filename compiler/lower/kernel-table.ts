@@ -12,6 +12,7 @@ import type { TargetInfo } from '../../ir/te.js';
 import type { GroupTree } from '../passes/fuse-tree.js';
 import type { Group } from '../passes/fuse.js';
 import type { KernelSchedule } from '../schedule/schedule.js';
+import { planInPlaceConcats } from './concat-in-place.js';
 import { lowerGroup } from './kernel.js';
 import type { KernelCall, Plan, ProgramKernel } from './plan.js';
 import { rangeSuffix } from '../schedule/buckets.js';
@@ -42,12 +43,13 @@ class KernelTable {
   plan(t: GroupTree): Plan {
     const calls = new Map<Group, ProgramKernel>();
     const bodies = new Map<Node, Map<string, Plan>>();
+    const inPlace = planInPlaceConcats(t.func, t.groups);
     for (const g of t.groups) {
-      if (g.kind === 'kernel') calls.set(g, this.kernel(g));
+      if (g.kind === 'kernel' && !inPlace.concats.has(g)) calls.set(g, this.kernel(g));
       const trees = t.bodies.get(g.root);
       if (trees) bodies.set(g.root, new Map([...trees].map(([k, b]) => [k, this.plan(b)])));
     }
-    return { func: t.func, groups: t.groups, calls, bodies };
+    return { func: t.func, groups: t.groups, calls, bodies, inPlace };
   }
 
   private kernel(g: Group): ProgramKernel {

@@ -6,6 +6,8 @@
 // from their group to their last use, exactly as program lowering frees them; values whose size
 // depends on data or on a body (loop, branch), and body-internal tensors, count as 0, so a refusal
 // is always right and a run that passes may still stop at an allocation (the per-allocation check).
+// An in-place concat's output (concat-in-place.ts) is live from its first producer; its slices are
+// views of it and count 0.
 
 import { type Dim, dimAdd, dimKey, dimMax, dimMul, dimProduct, dimVars, isStatic } from '../../ir/dim.js';
 import { dtypeInfo } from '../../ir/dtype.js';
@@ -46,8 +48,13 @@ function liveSums(p: Plan, bound: ReadonlySet<string>): Dim[] {
   for (const v of p.func.inputs) { const b = bytesOf(v, bound); if (b !== undefined) live.set(v.id, b); }
   const sums: Dim[] = [];
   p.groups.forEach((g, i) => {
-    if (g.kind !== 'view') {
-      for (const v of g.outputs) { const b = bytesOf(v, bound); if (b !== undefined) live.set(v.id, b); }
+    if (g.kind !== 'view' && !p.inPlace.concats.has(g)) {
+      for (const o of g.outputs) {
+        // A slice of an in-place concat costs nothing: its concat's output is live from here.
+        const v = p.inPlace.slices.get(o.id)?.out ?? o;
+        const b = bytesOf(v, bound);
+        if (b !== undefined && !live.has(v.id)) live.set(v.id, b);
+      }
     }
     sums.push([...live.values()].reduce<Dim>((s, b) => dimAdd(s, b), 0));
     for (const n of [g.root, ...g.epilogue]) {

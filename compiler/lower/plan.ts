@@ -5,6 +5,7 @@
 import { type Dim, isStatic } from '../../ir/dim.js';
 import type { Func, Node, Value } from '../../ir/graph.js';
 import type { Group } from '../passes/fuse.js';
+import type { InPlaceConcats } from './concat-in-place.js';
 import type { SymbolRange } from '../schedule/buckets.js';
 
 export interface KernelCall {
@@ -30,6 +31,8 @@ export interface Plan {
   readonly groups: readonly Group[];
   readonly calls: ReadonlyMap<Group, ProgramKernel>;
   readonly bodies: ReadonlyMap<Node, ReadonlyMap<string, Plan>>;
+  /** The concats whose inputs are written straight into their output (concat-in-place.ts). */
+  readonly inPlace: InPlaceConcats;
 }
 
 /** The single variable a dim consists of, if it is just that. */

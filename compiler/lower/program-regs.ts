@@ -178,6 +178,9 @@ export class Registers {
 
   isAliased(v: Value): boolean { return this.aliased.has(v.id); }
 
+  /** Whether `v` has a register already (not materialising it). */
+  has(v: Value): boolean { return this.tensorRegs.has(v.id); }
+
   /** The scalar element of a tensor value as an integer register. */
   scalar(v: Value): number {
     const dst = this.a.reg();

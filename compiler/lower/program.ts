@@ -8,7 +8,8 @@
 // checks, frees) and returns; program-regs.ts holds the register state (values, symbols, dims,
 // data symbols bound right after their tensor is defined, scopes); program-control.ts turns
 // if/loop/scan into jumps; vm-ops.ts emits the ops run by VM builtins; checks.ts the run-time
-// shape checks; memory-plan.ts the peak-memory check.
+// shape checks; memory-plan.ts the peak-memory check; concat-in-place.ts which producers write
+// straight into a concat's output.
 
 import { type Dim, dimKey, sym } from '../../ir/dim.js';
 import { dtypeInfo } from '../../ir/dtype.js';
@@ -16,6 +17,7 @@ import { nodeReads, type Value } from '../../ir/graph.js';
 import type { ProgramWriter, VmProgram } from '../../codegen/vm-program.js';
 import { fail, Codes } from '../diagnostics.js';
 import type { Group } from '../passes/fuse.js';
+import type { ConcatSlice, InPlaceConcats } from './concat-in-place.js';
 import type { ConstantPool } from './constants.js';
 import { emitChecks } from './checks.js';
 import { dataReferences, lastUses } from './data-refs.js';
@@ -83,15 +85,29 @@ class ProgramBuilder implements BodyEmitter {
     this.r.bindData(out);
   }
 
-  private kernel(g: Group, call: ProgramKernel): void {
+  private kernel(g: Group, call: ProgramKernel, inPlace: InPlaceConcats): void {
     for (const v of g.outputs) {
-      const shape = v.type.shape.map((d) => this.r.dimReg(d));
-      const dtype = dtypeInfo(v.type.dtype).code;
-      this.a.emit('alloc', { dst: this.r.define(v, undefined, g.root), dtype, shape });
+      const slice = inPlace.slices.get(v.id);
+      if (slice) this.slice(v, g, slice);
+      else this.alloc(v, g);
     }
     if (call.buckets.length) this.dispatch(g, call);
     else this.call(g, call);
     for (const v of g.outputs) this.r.bindData(v);
+  }
+
+  private alloc(v: Value, g: Group): void {
+    const shape = v.type.shape.map((d) => this.r.dimReg(d));
+    const dtype = dtypeInfo(v.type.dtype).code;
+    this.a.emit('alloc', { dst: this.r.define(v, undefined, g.root), dtype, shape });
+  }
+
+  /** `v` as its slice of an in-place concat's output, allocated by the first producer that runs. */
+  private slice(v: Value, g: Group, s: ConcatSlice): void {
+    if (!this.r.has(s.out)) this.alloc(s.out, s.concat);
+    const shape = v.type.shape.map((d) => this.r.dimReg(d));
+    this.a.emit('slice_view', { dst: this.r.define(v, s.out, g.root), src: this.r.tensor(s.out),
+      offset: this.r.intConst(s.offset), shape });
   }
 
   private call(g: Group, call: KernelCall): void {
@@ -161,7 +177,9 @@ class ProgramBuilder implements BodyEmitter {
       if (g.kind === 'view') this.view(g);
       else if (g.kind === 'control') lowerControl(this, g, p.bodies.get(g.root)!);
       else if (g.kind === 'vm') this.vmOp(g);
-      else this.kernel(g, p.calls.get(g)!);
+      // An in-place concat: its producers have written every slice of its output.
+      else if (p.inPlace.concats.has(g)) this.r.bindData(g.outputs[0]);
+      else this.kernel(g, p.calls.get(g)!, p.inPlace);
       for (const n of [g.root, ...g.epilogue]) {
         for (const v of nodeReads(n)) {
           if (last.get(v.id) === i && owned.has(v.id) && !keep.has(v.id)) this.r.free(v);

@@ -43,6 +43,8 @@ const CASES: Case[] = [
   { name: 'stride 2 dilation 2, odd block count', x: [2, 5, 11, 17], w: [40, 5, 3, 3], strides: [2, 2],
     dilations: [2, 2] },
   { name: '1x1 stride 2', x: [1, 70, 6, 9], w: [17, 70, 1, 1], strides: [2, 2], bias: true },
+  { name: '1x1 stride 1 on a 7x7 plane (a small-plane pointwise conv)', x: [1, 40, 7, 7], w: [36, 40, 1, 1],
+    bias: true },
   { name: '7x7 serial kw, one channel vector', x: [1, 3, 12, 15], w: [9, 3, 7, 7], knobs: { 'conv.ocv': 1 } },
   { name: '8 lanes, 3 vectors per tile', x: [1, 3, 5, 9], w: [30, 3, 3, 3], lanes: 8,
     knobs: { 'conv.ocv': 3 } },
@@ -63,6 +65,8 @@ const CASES: Case[] = [
   { name: 'by plane: static 8x64 plane, rows', x: [1, 9, 10, 66], w: [17, 9, 3, 3] },
   { name: 'rows: symbolic width, stride 2', x: [1, 16, 9, 30], w: [16, 16, 3, 3], strides: [2, 2],
     spatialSym: true },
+  { name: 'rows by default: 16 channels x 3x3 (K = 144) on a 13x13 plane', x: [1, 16, 15, 15],
+    w: [40, 16, 3, 3], bias: true },
   { name: 'scatter: asked for a short reduction', x: [1, 3, 5, 12], w: [18, 3, 3, 3],
     knobs: { 'conv.store': 1 } },
 ];
@@ -85,6 +89,8 @@ describe('the default store path (conv.store: 1 scatter, 2 rows, 3 by the output
   it('stores rows for short reductions and decides by the output planes otherwise', () => {
     expect(defaultStore(27)).toBe(2);
     expect(defaultStore(64)).toBe(2);
+    expect(defaultStore(144)).toBe(2); // 16 channels x 3x3 (squeezenet's fire2/3 expand3x3)
+    expect(defaultStore(288)).toBe(3);
     expect(defaultStore(576)).toBe(3);
     expect(defaultStore(undefined)).toBe(3);
   });

@@ -8,11 +8,11 @@ import { constFloat32 } from '../../ir/const.js';
 import { verifyFunc } from '../../ir/verify.js';
 import { attrInt, attrInts, encodeModel, floatTensor, FLOAT, node, vi } from '../fixtures/onnx-builder.js';
 
-const convModel = (c: number, m: number, group = 1, k = 3, s = 1) => importOnnx(encodeModel({
+const convModel = (c: number, m: number, group = 1, k = 3, s = 1, hw = 8) => importOnnx(encodeModel({
   nodes: [node('Conv', ['x', 'w'], ['y'], [attrInts('kernel_shape', [k, k]), attrInt('group', group),
     attrInts('strides', [s, s])])],
-  inputs: [vi('x', FLOAT, [1, c, 8, 8])],
-  outputs: [vi('y', FLOAT, [1, m, Math.floor((8 - k) / s) + 1, Math.floor((8 - k) / s) + 1])],
+  inputs: [vi('x', FLOAT, [1, c, hw, hw])],
+  outputs: [vi('y', FLOAT, [1, m, Math.floor((hw - k) / s) + 1, Math.floor((hw - k) / s) + 1])],
   initializers: [floatTensor('w', [m, c / group, k, k],
     Array.from({ length: m * (c / group) * k * k }, (_, i) => i))],
 }));
@@ -35,9 +35,15 @@ describe('pack-conv-weights', () => {
     expect(conv.outputs[0].type).toEqual(m.main.nodes[0].outputs[0].type);
   });
   it('skips grouped convs, 1x1 reductions shorter than 8, and pointwise convs (a GEMM instead)', () => {
-    for (const m of [convModel(8, 8, 2), convModel(4, 16, 1, 1, 2), convModel(64, 16, 1, 1, 1)]) {
+    for (const m of [convModel(8, 8, 2), convModel(4, 16, 1, 1, 2), convModel(64, 16, 1, 1, 1, 9)]) {
       expect(packConvWeights(m.main, idsAfter(m), 16).nodes).toEqual(m.main.nodes);
     }
+  });
+  it('packs pointwise convs on planes of at most 64 pixels with K <= 512 (9x9 or K = 513: GEMMs)', () => {
+    const m = convModel(64, 16, 1, 1, 1, 8);
+    expect(packConvWeights(m.main, idsAfter(m), 16).nodes[0].attrs.packedOc).toBe(16);
+    const long = convModel(513, 16, 1, 1, 1, 7);
+    expect(packConvWeights(long.main, idsAfter(long), 16).nodes).toEqual(long.main.nodes);
   });
   it('packs strided 1x1 convs from K = 8 up and spatial windows from K = 100 up', () => {
     for (const m of [convModel(8, 16, 1, 1, 2), convModel(12, 16), convModel(3, 16, 1, 7, 1)]) {

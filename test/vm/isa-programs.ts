@@ -199,6 +199,22 @@ const TENSORS: readonly VmCase[] = [
   make_ints dst=r4 dtype=int64 rank=1 values=[r0, r1, r2]
   index_view dst=r5 src=r4 index=r3
   ret outputs=[r5]` },
+  { name: 'test_slice_view', outputs: [ints('y', 2)], runs: [{ expect: got([8, 9]) }], text: `
+  int_const dst=r0 value=7
+  int_const dst=r1 value=8
+  int_const dst=r2 value=9
+  int_const dst=r3 value=1
+  int_const dst=r6 value=2
+  make_ints dst=r4 dtype=int64 rank=1 values=[r0, r1, r2]
+  slice_view dst=r5 src=r4 offset=r3 shape=[r6]
+  ret outputs=[r5]` },
+  { name: 'fail_slice_view_past_the_end', outputs: [ints('y', 2)],
+    runs: [{ code: 'KR0205', message: /slice_view of 2 elements at offset 2 of a tensor of 3/ }], text: `
+  int_const dst=r0 value=7
+  int_const dst=r3 value=2
+  make_ints dst=r4 dtype=int64 rank=1 values=[r0, r0, r0]
+  slice_view dst=r5 src=r4 offset=r3 shape=[r3]
+  ret outputs=[r5]` },
   { name: 'test_input_opt_has_value', inputs: [{ name: 'x', dtype: 'int64', shape: [1], kind: 'optional' }],
     outputs: [ints('y', 1)], runs: [{ feeds: { x: null }, expect: got([0]) },
       { feeds: { x: { int64: [3] } }, expect: got([1]) }], text: `

@@ -1,6 +1,6 @@
-// Tensor sequences (seq_* builtins), index_view and bool make_ints, with hand-assembled programs:
-// results of construct/insert/erase/at/length/concat/split, copy-on-write, a Scan-shaped loop, and
-// every failure as a KestrelError with its code (KR0204 shapes/dtypes, KR0205 positions, KR0005
+// Tensor sequences (seq_* builtins), index_view, slice_view and bool make_ints, with hand-assembled
+// programs: results of construct/insert/erase/at/length/concat/split, copy-on-write, a Scan-shaped
+// loop, and every failure as a KestrelError with its code (KR0204 shapes/dtypes, KR0205 positions, KR0005
 // register kinds such as `ret` of a sequence).
 import { afterAll, describe, expect, it } from 'vitest';
 import { Assembler, type Reg } from '../../codegen/bytecode.js';
@@ -165,6 +165,20 @@ describe('sequences', () => {
     }, X([3, 3]), [out('v', [3])]);
     expect(vals((await s.run({ x: f32([3, 3]) })).v)).toEqual([3, 4, 5]);
   });
+
+  it('slice_view: a reshaped window of flat elements [offset, offset + size), up to the end', async () => {
+    const s = await build((a) => {
+      const [x, v, w] = a.regs(3);
+      a.emit('input', { dst: x, index: 0, dtype: F32, rank: 2 });
+      a.emit('slice_view', { dst: v, src: x, offset: int(a, 5), shape: [int(a, 2), int(a, 2)] });
+      a.emit('slice_view', { dst: w, src: x, offset: int(a, 11), shape: [int(a, 1)] });
+      a.emit('ret', { outputs: [v, w] });
+    }, X([3, 4]), [out('v', [2, 2]), out('w', [1])]);
+    const r = await s.run({ x: f32([3, 4]) });
+    expect(r.v.dims).toEqual([2, 2]);
+    expect(vals(r.v)).toEqual([5, 6, 7, 8]);
+    expect(vals(r.w)).toEqual([11]);
+  });
 });
 
 describe('sequence and index errors', () => {
@@ -252,6 +266,16 @@ describe('sequence and index errors', () => {
       a.emit('index_view', { dst: t, src: x, index: int(a, -4) });
       return t;
     }, 'KR0205', /index_view: index -4 is out of range for length 3/],
+    ['slice_view past the end', (a, x) => {
+      const t = a.reg();
+      a.emit('slice_view', { dst: t, src: x, offset: int(a, 3), shape: [int(a, 2), int(a, 2)] });
+      return t;
+    }, 'KR0205', /slice_view of 4 elements at offset 3 of a tensor of 6 elements/],
+    ['slice_view at a negative offset', (a, x) => {
+      const t = a.reg();
+      a.emit('slice_view', { dst: t, src: x, offset: int(a, -1), shape: [int(a, 1)] });
+      return t;
+    }, 'KR0205', /at offset -1/],
     ['index_view of a rank-0 tensor', (a, x) => {
       const [t, s0] = a.regs(2);
       a.emit('make_ints', { dst: s0, dtype: I64, rank: 0, values: [int(a, 1)] });

@@ -175,6 +175,7 @@ class Verifier {
       case isa::Op::kReshape:
         return in_range(v[2], kMaxRank + 1, "rank", pc, info);
       case isa::Op::kConstTensor:
+      case isa::Op::kSliceView:
         return in_range(v[3], kMaxRank + 1, "rank", pc, info);
       default: return Ok();
     }

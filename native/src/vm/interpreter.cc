@@ -198,6 +198,7 @@ class Machine {
   Status op_seq_concat();
   Status op_seq_split();
   Status op_index_view();
+  Status op_slice_view();
   Status op_check();
   Status op_check_dims();
   Status op_fail();
@@ -711,6 +712,29 @@ Status Machine::op_index_view() {
   return Ok();
 }
 
+Status Machine::op_slice_view() {
+  const uint32_t dst = w(), src = w(), oreg = w();
+  KESTREL_TRY(int_dims(span()));
+  const Tensor* t = nullptr;
+  int64_t offset = 0;
+  KESTREL_TRY(want_tensor(src, &t));
+  KESTREL_TRY(want_int(oreg, &offset));
+  uint64_t total = 0, count = 0;
+  KESTREL_TRY(element_count(t->shape.data(), t->shape.size(), "slice_view source", &total));
+  KESTREL_TRY(element_count(dims_.data(), dims_.size(), "slice_view shape", &count));
+  if (offset < 0 || static_cast<uint64_t>(offset) > total || count > total - static_cast<uint64_t>(offset)) {
+    return Fail(code::kIndexRange, ex_.manifest->debug.tensor(dst) + ": slice_view of " +
+                                       std::to_string(count) + " elements at offset " +
+                                       std::to_string(offset) + " of a tensor of " +
+                                       std::to_string(total) + " elements");
+  }
+  Tensor view = *t;
+  view.shape = dims_;
+  view.data = t->data + static_cast<uint64_t>(offset) * dtype_size(t->dtype);
+  set_tensor(dst, std::move(view));
+  return Ok();
+}
+
 uint64_t now_ns() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                    std::chrono::steady_clock::now().time_since_epoch())
@@ -812,6 +836,7 @@ Status Machine::run(std::vector<Value>* outputs) {
       case Op::kSeqConcat: KESTREL_TRY(op_seq_concat()); break;
       case Op::kSeqSplit: KESTREL_TRY(op_seq_split()); break;
       case Op::kIndexView: KESTREL_TRY(op_index_view()); break;
+      case Op::kSliceView: KESTREL_TRY(op_slice_view()); break;
       case Op::kInputSeq: KESTREL_TRY(op_input_seq()); break;
       case Op::kInputOpt: KESTREL_TRY(op_input_opt()); break;
       case Op::kHasValue: {

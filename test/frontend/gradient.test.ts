@@ -77,6 +77,19 @@ describe('Gradient', () => {
     } finally { s.dispose(); }
   });
 
+  it('a Gradient node listed before the nodes computing y waits for them', async () => {
+    const s = await buildModel('gradient-order', {
+      nodes: [gradientNode(['a', 'b'], 'y', ['ga', 'gb']), node('Mul', ['a', 'b'], ['y'])],
+      inputs: [vi('a', FLOAT, [2]), vi('b', FLOAT, [2])],
+      outputs: [vi('ga', FLOAT, [2]), vi('gb', FLOAT, [2])], extraOpsets: TRAINING,
+    });
+    try {
+      const out = await s.run({ a: f32([2], [3, -4]), b: f32([2], [0.5, 6]) });
+      close(floats(out.ga), [0.5, 6]);
+      close(floats(out.gb), [3, -4]);
+    } finally { s.dispose(); }
+  });
+
   it('an op without a derivative rule is unsupported, named', () => {
     const bytes = encodeModel({
       nodes: [node('Exp', ['a'], ['e']), node('Add', ['e', 'a'], ['y']),

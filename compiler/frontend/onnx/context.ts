@@ -75,6 +75,10 @@ export interface ConvertCtx {
   subgraph(attr: string | GraphMsg, inputTypes: readonly TensorType[]): Func;
   /** Splices a body without inputs into the current graph; returns its outputs. */
   inline(f: Func): Value[];
+  /** The converted value a tensor name of this graph (or an enclosing one) holds, if any. */
+  named(name: string): Value | undefined;
+  /** The kestrel nodes converted so far, of the enclosing graphs first, in order. */
+  emitted(): readonly Node[];
   /** Makes nodes for a new body without adding them to the current graph. */
   emitDetached(op: string, inputs: readonly (Value | null)[], attrs: Attrs): Node[];
 }
@@ -84,6 +88,10 @@ export interface ContextDeps {
   readonly nodes: Node[];
   readonly opset: number;
   subgraph(g: GraphMsg, inputTypes: readonly TensorType[]): Func;
+  /** The converted value of a tensor name in scope (undefined when unknown or unconverted). */
+  valueNamed?(name: string): Value | undefined;
+  /** Nodes converted so far in this scope and the enclosing ones, outermost first. */
+  scopeNodes?(): readonly Node[];
 }
 
 export function makeContext(deps: ContextDeps, node: OnnxNodeInfo, attrs: AttrReader,
@@ -129,6 +137,8 @@ export function makeContext(deps: ContextDeps, node: OnnxNodeInfo, attrs: AttrRe
     scalar: (dtype, value, hint) => ctx.constant(scalarData(dtype, value), hint),
     unsupported(reason) { throw new UnsupportedOp(reason); },
     fail: (code, message) => fail(code, message, where),
+    named: (name) => deps.valueNamed?.(name),
+    emitted: () => deps.scopeNodes?.() ?? deps.nodes,
     emitDetached(op, ins, a) {
       const nodes: Node[] = [];
       emitNode({ ...deps, nodes, subgraph: deps.subgraph }, where, op, ins, a,

@@ -35,6 +35,21 @@ export function checkLimits(g: GraphMsg, maxNodes = MAX_NODES, maxDepth = MAX_SU
   }
 }
 
+const TRAINING_DOMAIN = 'ai.onnx.preview.training';
+
+/**
+ * The names a node reads besides its inputs: training-domain Gradient names the tensors it
+ * differentiates (y, xs, zs) in attributes, so it must come after their producers.
+ */
+export function attributeReads(n: NodeMsg): string[] {
+  if (n.opType !== 'Gradient' || n.domain !== TRAINING_DOMAIN) return [];
+  const text = (b: Uint8Array | undefined): string => new TextDecoder().decode(b ?? new Uint8Array());
+  return (n.attribute ?? []).flatMap((a) => (a.name === 'y' ? [text(a.s)]
+    : a.name === 'xs' || a.name === 'zs' ? (a.strings ?? []).map(text) : [])).filter((x) => x);
+}
+
+const reads = (n: NodeMsg): string[] => [...(n.input ?? []), ...attributeReads(n)];
+
 /** Producer index of every node output; fails on a name defined twice. */
 function producers(nodes: readonly NodeMsg[], defined: ReadonlySet<string>): Map<string, number> {
   const out = new Map<string, number>();
@@ -58,7 +73,7 @@ export function topoOrder(nodes: readonly NodeMsg[], defined: ReadonlySet<string
   const pending = new Array<number>(nodes.length).fill(0);
   const users = new Map<number, number[]>();
   nodes.forEach((n, i) => {
-    for (const inp of n.input ?? []) {
+    for (const inp of reads(n)) {
       if (!inp || defined.has(inp)) continue;
       const p = prod.get(inp);
       if (p === undefined) {
@@ -70,7 +85,7 @@ export function topoOrder(nodes: readonly NodeMsg[], defined: ReadonlySet<string
     }
   });
   const sorted = nodes.every((n, i) =>
-    (n.input ?? []).every((x) => !x || defined.has(x) || prod.get(x)! < i));
+    reads(n).every((x) => !x || defined.has(x) || prod.get(x)! < i));
   return sorted ? nodes.map((_, i) => i) : kahn(nodes, pending, users);
 }
 

@@ -16,7 +16,7 @@ import { AttrReader } from './attributes.js';
 import { makeContext, UnsupportedOp } from './context.js';
 import { type CompileLimits, limitsOf } from '../../limits.js';
 import { decodeModel } from './decode.js';
-import { checkLimits, nodeName, topoOrder } from './graph-order.js';
+import { attributeReads, checkLimits, nodeName, topoOrder } from './graph-order.js';
 import { findConverter, findDomainConverter, type ConverterEntry } from './ops/index.js';
 import { int64ToSafe, type GraphMsg, type ModelMsg, type NodeMsg } from './schema.js';
 import { tensorFromMsg } from './tensor.js';
@@ -125,7 +125,7 @@ function usedNames(g: GraphMsg): Set<string> {
   const stack = [g];
   while (stack.length > 0) {
     for (const n of stack.pop()!.node ?? []) {
-      for (const i of n.input ?? []) used.add(i);
+      for (const i of [...n.input ?? [], ...attributeReads(n)]) used.add(i);
       for (const a of n.attribute ?? []) stack.push(...(a.g ? [a.g] : []), ...(a.graphs ?? []));
     }
   }
@@ -166,6 +166,15 @@ class Builder {
   /** A name's value in this scope or an enclosing one (bodies read outer values directly). */
   private lookup(name: string): Slot | undefined {
     return this.env.get(name) ?? this.parent?.lookup(name);
+  }
+
+  valueNamed(name: string): Value | undefined {
+    const v = this.lookup(name);
+    return v === POISON ? undefined : v;
+  }
+
+  scopeNodes(): readonly Node[] {
+    return this.parent ? [...this.parent.scopeNodes(), ...this.nodes] : this.nodes;
   }
 
   private visibleNames(): Set<string> {

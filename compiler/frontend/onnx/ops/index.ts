@@ -3,6 +3,7 @@
 // family file listed here). Guarantees: the table is frozen; lookups never consult prototypes.
 
 import { MICROSOFT_ROWS } from './contrib.js';
+import { TRAINING_ROWS } from './training.js';
 import { ALGEBRA_ROWS } from './algebra.js';
 import { ATTENTION_ROWS } from './attention-onnx.js';
 import { BITCAST_ROWS } from './bitcast.js';
@@ -60,6 +61,7 @@ export const CONVERTERS: ReadonlyMap<string, readonly ConverterEntry[]> = build(
 export const DOMAIN_CONVERTERS: ReadonlyMap<string, ReadonlyMap<string,
   readonly ConverterEntry[]>> = new Map([
   ['com.microsoft', build(MICROSOFT_ROWS)],
+  ['ai.onnx.preview.training', build(TRAINING_ROWS)],
 ]);
 
 function pick(list: readonly ConverterEntry[] | undefined, opset: number): ConverterEntry | undefined {

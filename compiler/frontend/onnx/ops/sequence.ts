@@ -8,7 +8,7 @@
 import type { DType } from '../../../../ir/dtype.js';
 import { dimEq, isStatic, sym } from '../../../../ir/dim.js';
 import type { TensorType, Value } from '../../../../ir/graph.js';
-import type { ConvertCtx } from '../context.js';
+import { constInts, type ConvertCtx } from '../context.js';
 import type { GraphMsg, NodeMsg } from '../schema.js';
 import { dtypeOf } from '../tensor.js';
 import { row, type ConverterRow } from './types.js';
@@ -83,6 +83,33 @@ function sequenceMap(ctx: ConvertCtx): Value[] {
   return ctx.emit('loop', [n, null, ...acc, ...ins], { body: f }, names).slice(0, acc.length);
 }
 
+/** Whether `v` is the result of a sequence_empty node converted in this graph or an enclosing one. */
+function madeEmpty(ctx: ConvertCtx, v: Value): boolean {
+  const nodes = ctx.emitted();
+  for (let k = nodes.length - 1; k >= 0; k--) {
+    if (nodes[k]!.outputs.includes(v)) return nodes[k]!.op === 'sequence_empty';
+  }
+  return false;
+}
+
+/**
+ * SequenceInsert. Into a sequence SequenceEmpty made, at the end (no position, or a constant 0):
+ * the one-tensor sequence_construct, whose elements are typed by that tensor. The empty
+ * sequence's unranked element type is no constraint, and keeping it would leave every later
+ * sequence built from this one unranked.
+ */
+function sequenceInsert(ctx: ConvertCtx): Value[] {
+  const [seq, t, pos] = [ctx.input(0), ctx.input(1), ctx.optInput(2)];
+  const atStart = !pos || (pos.data !== undefined && constInts(pos.data)?.every((p) => p === 0) === true);
+  if (seq.type.sequence && !t.type.sequence && atStart && madeEmpty(ctx, seq)) {
+    if (seq.type.dtype !== t.type.dtype) {
+      ctx.fail(Codes.SHAPE_INFERENCE, `sequence of ${seq.type.dtype} cannot hold a ${t.type.dtype} tensor`);
+    }
+    return ctx.result('sequence_construct', [t], {});
+  }
+  return ctx.result('sequence_insert', [seq, t, pos], {});
+}
+
 function sameSequenceType(a: TensorType, b: TensorType): boolean {
   return a.dtype === b.dtype && !!a.sequence === !!b.sequence && !!a.unranked === !!b.unranked
     && a.shape.length === b.shape.length && a.shape.every((d, i) => dimEq(d, b.shape[i]));
@@ -98,8 +125,7 @@ export const SEQUENCE_ROWS: readonly ConverterRow[] = [
   row('SequenceEmpty', ['sequence_empty'], sequenceEmpty, 11),
   row('SequenceConstruct', ['sequence_construct'],
     (ctx) => ctx.result('sequence_construct', ctx.inputs, {}), 11),
-  row('SequenceInsert', ['sequence_insert'],
-    (ctx) => ctx.result('sequence_insert', [ctx.input(0), ctx.input(1), ctx.optInput(2)], {}), 11),
+  row('SequenceInsert', ['sequence_insert', 'sequence_construct'], sequenceInsert, 11),
   row('SequenceErase', ['sequence_erase'],
     (ctx) => ctx.result('sequence_erase', [ctx.input(0), ctx.optInput(1)], {}), 11),
   row('SequenceAt', ['sequence_at'],

@@ -74,7 +74,8 @@ describe('e2e: ONNX LinearAttention', () => {
       outputs, opset: 27,
     });
     try {
-      const past = vals(B * HKV * DK * DV, 4, 0.5), decay = vals(B * T * HKV * DK, 5, 0.3).map((x) => x - 0.4);
+      const past = vals(B * HKV * DK * DV, 4, 0.5);
+      const decay = vals(B * T * HKV * DK, 5, 0.3).map((x) => x - 0.4);
       const beta = vals(B * T * HKV, 6, 0.4).map((x) => x + 0.5);
       const out = await s.run({ ...feeds, p: f32([B, HKV, DK, DV], past), g: f32([B, T, HKV * DK], decay),
         beta: f32([B, T, HKV], beta) });
@@ -96,7 +97,8 @@ describe('e2e: ONNX LinearAttention', () => {
     try {
       const decay = vals(B * T * HKV, 7, 0.3).map((x) => x - 0.2);
       const out = await s.run({ ...feeds, g: f32([B, T, HKV], decay) });
-      const want = ref({ q: Q, k: K, v: V, past: null, decay, decayW: HKV, beta: null, betaW: 0, scale: 0.25 });
+      const want = ref({ q: Q, k: K, v: V, past: null, decay, decayW: HKV, beta: null, betaW: 0,
+        scale: 0.25 });
       expectClose(floats(out.y), want.y, 'y');
       expectClose(floats(out.st), want.state, 'state');
     } finally { s.dispose(); }

@@ -5,6 +5,7 @@
 import { MICROSOFT_ROWS } from './contrib.js';
 import { ALGEBRA_ROWS } from './algebra.js';
 import { ATTENTION_ROWS } from './attention-onnx.js';
+import { FLEX_ATTENTION_ROWS } from './flex-attention.js';
 import { BITCAST_ROWS } from './bitcast.js';
 import { NORM_EXPAND_ROWS } from './norm-expand.js';
 import { CONTROL_ROWS } from './control.js';
@@ -60,6 +61,7 @@ export const CONVERTERS: ReadonlyMap<string, readonly ConverterEntry[]> = build(
 export const DOMAIN_CONVERTERS: ReadonlyMap<string, ReadonlyMap<string,
   readonly ConverterEntry[]>> = new Map([
   ['com.microsoft', build(MICROSOFT_ROWS)],
+  ['ai.onnx.preview', build(FLEX_ATTENTION_ROWS)],
 ]);
 
 function pick(list: readonly ConverterEntry[] | undefined, opset: number): ConverterEntry | undefined {

@@ -7,9 +7,9 @@
 // reads kv head h / group) group the query heads per kv head by a reshape, as Attention does.
 // Requires: the kestrel matmul, transpose, reshape, mul, softmax, cast ops; the modifier bodies'
 // ops (they are inlined, their one input bound to the scores / probabilities).
-// Guarantees: rank-4 inputs; head counts that are not static multiples and modifier bodies with
-// control flow inside are reported unsupported; anything else about a body (its input count, its
-// ops) is checked as any graph is.
+// Guarantees: rank-4 inputs; static head counts that are not multiples fail with the node named;
+// modifier bodies with control flow inside are reported unsupported; anything else about a body
+// (its input count, its ops) is checked as any graph is.
 
 import { dimEq, isStatic, type Dim } from '../../../../ir/dim.js';
 import type { DType } from '../../../../ir/dtype.js';
@@ -31,23 +31,27 @@ function flexAttention(ctx: ConvertCtx): Value[] {
     : io === 'float64' ? 'float64' : 'float32';
   const to = (v: Value, dt: DType): Value => (v.type.dtype === dt ? v : one('cast', [v], { to: dt }));
   const [qh, kvh, E] = [Q.type.shape[1], K.type.shape[1], Q.type.shape[3]];
-  if (!isStatic(qh) || !isStatic(kvh) || qh % kvh !== 0) {
-    ctx.unsupported('FlexAttention with head counts that are not static multiples');
+  if (isStatic(qh) && isStatic(kvh) && qh % kvh !== 0) {
+    ctx.fail(Codes.SHAPE_INFERENCE,
+      `FlexAttention query heads (${qh}) must be a multiple of kv heads (${kvh})`);
   }
+  // sqrt(scale) in float32, then in the input type; a head size known only at run time computes it.
   const given = ctx.attrs.has('scale') ? ctx.attrs.float('scale') : undefined;
-  if (given === undefined && !isStatic(E)) {
-    ctx.unsupported('FlexAttention with a head size that is not static');
-  }
-  const sqrtScale = Math.sqrt(Math.fround(given ?? 1 / Math.sqrt(E as number)));
-  const s = ctx.scalar(io, sqrtScale);
+  const s = given !== undefined || isStatic(E)
+    ? ctx.scalar(io, Math.sqrt(Math.fround(given ?? 1 / Math.sqrt(E as number))))
+    : to(one('sqrt', [one('reciprocal', [one('sqrt', [one('cast', [one('reshape', [one('shape', [Q],
+      { start: 3, end: 4 }), ctx.constant(int64Data([]))])], { to: 'float32' })])])]), io);
+  // [B, qh, L, x] <-> [B, kvh, (qh/kvh)*L, x]; head counts known only at run time from the shapes.
   const grouped = !dimEq(qh, kvh);
-  const heads = (v: Value, h: Dim): Value =>
-    (grouped ? one('reshape', [v, ctx.constant(int64Data([0, h as number, -1, 0]))]) : v);
+  const heads = (v: Value, h: Dim, src: Value): Value => (!grouped ? v : one('reshape', [v, isStatic(h)
+    ? ctx.constant(int64Data([0, h, -1, 0]))
+    : one('concat', [ctx.constant(int64Data([0])), one('shape', [src], { start: 1, end: 2 }),
+      ctx.constant(int64Data([-1, 0]))], { axis: 0 })]));
   const kT = one('transpose', [one('mul', [K, s])], { perm: [0, 1, 3, 2] });
-  let scores = to(heads(one('matmul', [heads(one('mul', [Q, s]), kvh), kT]), qh), sm);
+  let scores = to(heads(one('matmul', [heads(one('mul', [Q, s]), kvh, K), kT]), qh, Q), sm);
   scores = modify(ctx, 'score_mod', scores);
   const probs = modify(ctx, 'prob_mod', one('softmax', [scores], { axis: 3 }));
-  const y = heads(one('matmul', [heads(probs, kvh), to(V, sm)]), qh);
+  const y = heads(one('matmul', [heads(probs, kvh, K), to(V, sm)]), qh, Q);
   return [to(y, V.type.dtype)];
 }
 
@@ -67,5 +71,6 @@ function modify(ctx: ConvertCtx, attr: string, x: Value): Value {
 }
 
 export const FLEX_ATTENTION_ROWS: readonly ConverterRow[] = [
-  row('FlexAttention', ['transpose', 'reshape', 'matmul', 'mul', 'softmax', 'cast'], flexAttention, 1),
+  row('FlexAttention', ['transpose', 'reshape', 'matmul', 'mul', 'softmax', 'cast', 'concat', 'shape', 'sqrt',
+    'reciprocal'], flexAttention, 1),
 ];

@@ -89,23 +89,30 @@ function linearAttention(ctx: ConvertCtx): Value[] {
   /** [B, T, h*x] -> [B, h, T, x] in float32. */
   const unpack = (v: Value, h: number): Value =>
     one('transpose', [one('reshape', [f32(v), i64([0, 0, h, -1])])], { perm: [0, 2, 1, 3] });
-  const qw = query.type.shape[2];
-  if (!isStatic(qw)) ctx.unsupported('LinearAttention with a query width that is not static');
-  const dk = qw / hq;
-  if (!Number.isInteger(dk)) ctx.fail(Codes.SHAPE_INFERENCE, `LinearAttention query width ${qw} is not a `
-    + `multiple of q_num_heads ${hq}`);
+  const [qw, dw, bw] = [query.type.shape[2], decay?.type.shape[2], beta?.type.shape[2]];
+  if (isStatic(qw) && qw % hq !== 0) {
+    ctx.fail(Codes.SHAPE_INFERENCE,
+      `LinearAttention query width ${qw} is not a multiple of q_num_heads ${hq}`);
+  }
+  const dk = isStatic(qw) ? qw / hq : undefined;
+  if (dw !== undefined && isStatic(dw) && dk !== undefined && dw !== hkv && dw !== hkv * dk) {
+    ctx.fail(Codes.SHAPE_INFERENCE, 'LinearAttention decay width must be kv_num_heads or kv_num_heads*d_k');
+  }
+  if (bw !== undefined && isStatic(bw) && bw !== hkv && bw !== 1) {
+    ctx.fail(Codes.SHAPE_INFERENCE, 'LinearAttention beta width must be kv_num_heads or 1');
+  }
+  // scale 0 (the default) means 1/sqrt(d_k); a d_k known only at run time gives a scale input.
   const given = ctx.attrs.has('scale') ? ctx.attrs.float('scale') : 0;
-  const scale = given === 0 ? 1 / Math.sqrt(dk) : given;
-  const dw = decay?.type.shape[2], bw = beta?.type.shape[2];
-    if (decay && dw !== hkv && dw !== hkv * dk) {
-    ctx.fail(Codes.SHAPE_INFERENCE, `LinearAttention decay width must be kv_num_heads or kv_num_heads*d_k`);
-  }
-  if (beta && bw !== hkv && bw !== 1) {
-    ctx.fail(Codes.SHAPE_INFERENCE, `LinearAttention beta width must be kv_num_heads or 1`);
-  }
-  const gate = decay ? unpack(decay, hkv) : null, rate = beta ? unpack(beta, bw as number) : null;
+  const scaleIn = given !== 0 || dk !== undefined ? null : one('reciprocal', [one('sqrt', [one('div',
+    [one('cast', [one('shape', [query], { start: 2, end: 3 })], { to: 'float32' }),
+      ctx.scalar('float32', hq)])])]);
+  const scale = given !== 0 ? given : dk !== undefined ? 1 / Math.sqrt(dk) : 1;
+  const gate = decay ? unpack(decay, hkv) : null;
+  // beta [B, T, Hkv | 1] -> [B, Hkv | 1, T, 1].
+  const rate = beta
+    ? one('transpose', [one('reshape', [f32(beta), i64([0, 0, -1, 1])])], { perm: [0, 2, 1, 3] }) : null;
   const [y, st] = ctx.emit('linear_attention', [unpack(query, hq), unpack(key, hkv), unpack(value, hkv),
-    past ? f32(past) : null, gate, rate], { scale });
+    past ? f32(past) : null, gate, rate, scaleIn && one('reshape', [scaleIn, i64([])])], { scale });
   const io = query.type.dtype, sdt = past ? past.type.dtype : io;
   const packed = one('reshape', [one('transpose', [y], { perm: [0, 2, 1, 3] }), i64([0, 0, -1])]);
   return [io === 'float32' ? packed : one('cast', [packed], { to: io }),
@@ -117,5 +124,6 @@ export const SEQUENCE_MODEL_ROWS: readonly ConverterRow[] = [
   row('SwiGLU', ['swish', 'mul'], swiGlu, 28),
   row('CausalConvWithState', ['concat', 'pad', 'conv', 'mul', 'sigmoid', 'cast', 'shape', 'sub', 'slice'],
     causalConvWithState, 27),
-  row('LinearAttention', ['linear_attention', 'cast', 'reshape', 'transpose'], linearAttention, 27),
+  row('LinearAttention', ['linear_attention', 'cast', 'reshape', 'transpose', 'shape', 'div', 'sqrt',
+    'reciprocal'], linearAttention, 27),
 ];

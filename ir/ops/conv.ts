@@ -22,8 +22,8 @@ import type { TensorType } from '../graph.js';
 import type { LowerCtx, Lowering, TensorAccess } from '../te.js';
 import type { Buffer, Expr, Stmt, Var } from '../tir.js';
 import {
-  add, alloc, and, flatIndex, ge, ifThen, imm, le, letIn, load, loop, lt, min, mul, select, seq, store, sub,
-  unflatten,
+  add, alloc, and, cast, flatIndex, ge, ifThen, imm, le, letIn, load, loop, lt, min, mul, select, seq, store,
+  sub, unflatten,
 } from '../tir-build.js';
 import {
   ATTR_RANGE, INPUT_MISMATCH, LOWER_FAIL, type Window, ceilDivExpr, checkDimEq, checkOutPositive,
@@ -147,7 +147,10 @@ function lowerConv(ctx: LowerCtx): Lowering {
   const pv = ctx.fresh('p'), wt = ctx.fresh('wt'), ic = ctx.fresh('ic');
   const kv: Var[] = win.kernel.map((_, i) => ctx.fresh(`k${i}`));
   const to = ctx.fresh('to'), tw = ctx.fresh('tw'), lv = ctx.fresh('v');
-  const acc = ctx.scratch('acc', x.dtype);
+  // float16 / bfloat16 accumulate in float32 and round once, at the store.
+  const at = x.dtype === 'float16' || x.dtype === 'bfloat16' ? 'float32' : x.dtype;
+  const up = (e: Expr): Expr => (at === x.dtype ? e : cast(e, at));
+  const acc = ctx.scratch('acc', at);
   const [n, g, mt, ...oo] = unflatten(pv, [N, imm(G), MT, ...outerO]);
   const accIdx = add(mul(add(mul(to, TW), tw), V), lv);
   const ol = add(mul(add(mul(wt, TW), tw), V), lv);
@@ -165,18 +168,18 @@ function lowerConv(ctx: LowerCtx): Lowering {
   const condFor = (masked: boolean): Expr => (masked ? and(outerCond, conds[S - 1]) : outerCond);
   const cIdx = add(mul(g, p.icg), ic);
   const xLoad = load(x.buffer, flatIndex([n, cIdx, ...iCoord], x.shape));
-  const xvFor = (masked: boolean): Expr => select(condFor(masked), xLoad, imm(0, x.dtype));
+  const xvFor = (masked: boolean): Expr => up(select(condFor(masked), xLoad, imm(0, x.dtype)));
   const mW = ocTail ? min(mIn, sub(p.ocg, 1)) : mIn; // clamp so tail channels never read past w
   const wIdx = flatIndex([add(mul(g, p.ocg), mW), ic, ...kv], w.shape);
-  const wv = ctx.fresh('wv', x.dtype);
+  const wv = ctx.fresh('wv', at);
 
   const lanes = (body: Stmt, kind: 'vectorize' | 'serial' = 'vectorize'): Stmt =>
     loop(to, TO, loop(tw, TW, loop(lv, V, body, kind), 'unroll'), 'unroll');
-  const init = lanes(store(acc, accIdx, imm(0, x.dtype)));
+  const init = lanes(store(acc, accIdx, imm(0, at)));
   const reduction = (masked: boolean): Stmt => {
     const fma = store(acc, accIdx, add(mul(wv, xvFor(masked)), load(acc, accIdx)));
     const vec = loop(tw, TW, loop(lv, V, fma, 'vectorize'), 'unroll');
-    let red: Stmt = loop(to, TO, letIn(wv, load(w.buffer, wIdx), vec), 'unroll');
+    let red: Stmt = loop(to, TO, letIn(wv, up(load(w.buffer, wIdx)), vec), 'unroll');
     for (let i = S - 1; i >= 0; i--) red = loop(kv[i], win.kernel[i], red);
     return loop(ic, p.icg, red);
   };
@@ -189,7 +192,8 @@ function lowerConv(ctx: LowerCtx): Lowering {
   const red = needsMask ? ifThen(interior, reduction(false), reduction(true)) : reduction(false);
   const bias = ctx.inputs[2];
   const accV = load(acc, accIdx);
-  const value = bias ? add(accV, bias.at([mGlobal])) : accV;
+  const sum = bias ? add(accV, up(bias.at([mGlobal]))) : accV;
+  const value = at === out.dtype ? sum : cast(sum, out.dtype);
   const storeOk = [ocTail ? lt(mIn, p.ocg) : null, tail ? lt(ol, OL) : null].filter((e): e is Expr => !!e);
   const st = out.store([n, mGlobal, ...oo, ol], value);
   const guarded = storeOk.length ? ifThen(storeOk.reduce((a, b) => and(a, b)), st) : st;

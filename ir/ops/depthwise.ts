@@ -9,7 +9,7 @@ import type { Attrs, TensorType } from '../graph.js';
 import type { LowerCtx, Lowering } from '../te.js';
 import type { Expr, Stmt } from '../tir.js';
 import {
-  add, alloc, and, flatIndex, ifThen, imm, letIn, load, loop, lt, mul, select, seq, store, sub,
+  add, alloc, and, cast, flatIndex, ifThen, imm, letIn, load, loop, lt, mul, select, seq, store, sub,
   unflatten,
 } from '../tir-build.js';
 import {
@@ -52,7 +52,10 @@ export function lowerDepthwise(ctx: LowerCtx): Lowering {
   const rowTail = ohC === undefined || ohC % TH !== 0, colTail = owC === undefined || owC % TWV !== 0;
   const pv = ctx.fresh('p'), wt = ctx.fresh('wt'), kw = ctx.fresh('kw');
   const th = ctx.fresh('th'), tw = ctx.fresh('tw'), lv = ctx.fresh('v');
-  const acc = ctx.scratch('acc', x.dtype);
+  // float16 / bfloat16 accumulate in float32 and round once, at the store.
+  const at = x.dtype === 'float16' || x.dtype === 'bfloat16' ? 'float32' : x.dtype;
+  const up = (e: Expr): Expr => (at === x.dtype ? e : cast(e, at));
+  const acc = ctx.scratch('acc', at);
   const [n, c, rb] = unflatten(pv, [N, C, ceilDivExpr(OH, TH)]);
   const ohRaw = add(mul(rb, TH), th);
   const ow = add(mul(add(mul(wt, TW), tw), V), lv);
@@ -69,14 +72,14 @@ export function lowerDepthwise(ctx: LowerCtx): Lowering {
     .reduce((a, b) => and(a, b));
   const users = rowUsers(TH, KH, sH, dH);
   const inputRow = (r: number, rows: boolean, cols: boolean): Stmt => {
-    const ih = add(ih0, r), xv = ctx.fresh('xv', x.dtype);
+    const ih = add(ih0, r), xv = ctx.fresh('xv', at);
     const xl = load(xb, flatIndex([n, c, ih, iw], x.shape));
     const fmas = users[r]!.map(([t, k]) => {
-      const wk = load(wb, flatIndex([c, imm(k), kw], [C, imm(KH), imm(KW)]));
+      const wk = up(load(wb, flatIndex([c, imm(k), kw], [C, imm(KH), imm(KW)])));
       return store(acc, accAt(imm(t)), add(mul(wk, xv), load(acc, accAt(imm(t)))));
     });
     const body = loop(kw, KW, loop(tw, TW, loop(lv, V,
-      letIn(xv, cols ? select(colOK, xl, imm(0, x.dtype)) : xl, seq(fmas)), 'vectorize'), 'unroll'),
+      letIn(xv, up(cols ? select(colOK, xl, imm(0, x.dtype)) : xl), seq(fmas)), 'vectorize'), 'unroll'),
     KW <= 3 ? 'unroll' : 'serial');
     return rows ? ifThen(inBounds(ih, H, check[0], check[1]), body) : body;
   };
@@ -84,11 +87,12 @@ export function lowerDepthwise(ctx: LowerCtx): Lowering {
     colTail };
   const red = tiledReduction(geo, users.length, inputRow);
   const v = load(acc, accAt(th));
-  const st = out.store([n, c, ohRaw, ow], bias ? add(v, bias.at([c])) : v);
+  const sum = bias ? add(v, up(bias.at([c]))) : v;
+  const st = out.store([n, c, ohRaw, ow], at === out.dtype ? sum : cast(sum, out.dtype));
   const ok = [rowTail ? lt(ohRaw, OH) : null, colTail ? lt(ow, OW) : null].filter((e): e is Expr => !!e);
   const fin = lanes(ok.length ? ifThen(ok.reduce((a, b) => and(a, b)), st) : st,
     out.vectorizable ? 'vectorize' : 'serial');
-  const tile = alloc(acc, TH * TWV, seq(lanes(store(acc, accAt(th), imm(0, x.dtype))), red, fin));
+  const tile = alloc(acc, TH * TWV, seq(lanes(store(acc, accAt(th), imm(0, at))), red, fin));
   const P = prodExpr([N, C, ceilDivExpr(OH, TH)]);
   const nWt = ceilDivExpr(OW, TWV), nWtC = constOf(nWt);
   // A few width tiles are unrolled: each copy knows its column, so the border and tail masks of

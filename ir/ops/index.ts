@@ -26,6 +26,7 @@ import { CUMULATIVE_OPS } from './cumulative.js';
 import { SCATTER_OPS } from './scatter.js';
 import { RNN_OPS } from './rnn.js';
 import { ROTARY_OPS } from './rotary.js';
+import { LINEAR_ATTENTION_OPS } from './linear-attention.js';
 import { SELECT_OPS } from './select.js';
 import { SEQUENCE_OPS } from './sequence.js';
 import { SHAPE_OPS } from './shape.js';
@@ -66,6 +67,7 @@ const FAMILIES: readonly (readonly OpDef[])[] = [
   SIGNAL_OPS,
   EINSUM_OPS,
   ROTARY_OPS,
+  LINEAR_ATTENTION_OPS,
   CROP_PAD_OPS,
 ];
 

@@ -97,14 +97,17 @@ function rowReduce(
 }
 
 function lowerSoftmax(ctx: LowerCtx, a: AttrValues<typeof SOFTMAX_ATTRS>, log: boolean): Lowering {
-  const x = ctx.inputs[0]!, out = ctx.outputs[0], dt = x.dtype;
+  const x = ctx.inputs[0]!, out = ctx.outputs[0];
+  // float16 / bfloat16 rows are computed in float32 (exp, sum, scale) and rounded once, at the store.
+  const dt = x.dtype === 'float16' || x.dtype === 'bfloat16' ? 'float32' : x.dtype;
   const buf = x.buffer!;
   const rows = rowsOf(x.shape, a.axis, a.coerce2d !== 0);
   if (constOf(rows.inner) !== 1) return lowerSoftmaxAcross(ctx, rows, log);
   const V = knob(ctx.knobs, 'norm.vec', ctx.target.vectorLanes);
   const rv = ctx.fresh('row');
   const o = floordiv(rv, rows.inner), inn = mod(rv, rows.inner);
-  const xAt = (i: Expr): Expr => load(buf, add(mul(add(mul(o, rows.L), i), rows.inner), inn));
+  const raw = (i: Expr): Expr => load(buf, add(mul(add(mul(o, rows.L), i), rows.inner), inn));
+  const xAt = (i: Expr): Expr => (dt === x.dtype ? raw(i) : cast(raw(i), dt));
   const outIdx = (i: Expr): Expr[] =>
     [...unflatten(o, rows.pre), ...unflatten(i, rows.mid), ...unflatten(inn, rows.post)];
   const body = rowReduce(ctx, rows.L, V, dt, -Infinity, max, xAt, (mx) =>
@@ -113,7 +116,7 @@ function lowerSoftmax(ctx: LowerCtx, a: AttrValues<typeof SOFTMAX_ATTRS>, log: b
       const kv = log ? add(mx, unary('log', sum)) : div(imm(1, dt), sum);
       const val = (i: Expr): Expr => (log ? sub(xAt(i), k) : mul(unary('exp', sub(xAt(i), mx)), k));
       return letIn(k, kv, rowLoop(ctx, rows.L, V, (i, inRow) => {
-        const st = out.store(outIdx(i), val(i));
+        const st = out.store(outIdx(i), dt === out.dtype ? val(i) : cast(val(i), out.dtype));
         return inRow ? ifThen(inRow, st) : st;
       }));
     }));

@@ -73,8 +73,11 @@ export interface ConvertCtx {
   /** Imports graph attribute `attr` (or a graph built by the converter) as a body whose inputs
    *  have `inputTypes`. */
   subgraph(attr: string | GraphMsg, inputTypes: readonly TensorType[]): Func;
-  /** Splices a body without inputs into the current graph; returns its outputs. */
-  inline(f: Func): Value[];
+  /**
+   * Splices a body into the current graph, its inputs bound to `args` (a body with none: no
+   * args); returns its outputs. A body with nested bodies takes no args.
+   */
+  inline(f: Func, args?: readonly Value[]): Value[];
   /** The converted value a tensor name of this graph (or an enclosing one) holds, if any. */
   named(name: string): Value | undefined;
   /** The kestrel nodes converted so far, of the enclosing graphs first, in order. */
@@ -145,10 +148,16 @@ export function makeContext(deps: ContextDeps, node: OnnxNodeInfo, attrs: AttrRe
         (k) => `${node.name}/${op}_${count++}_${k}`, {}, parts);
       return nodes;
     },
-    inline(f) {
-      if (f.inputs.length > 0) throw new Error('internal: only bodies without inputs can be inlined');
-      deps.nodes.push(...f.nodes);
-      return [...f.outputs];
+    inline(f, args = []) {
+      if (f.inputs.length !== args.length) throw new Error('internal: inline needs one arg per body input');
+      const bind = new Map(f.inputs.map((v, i) => [v, args[i]]));
+      if (bind.size > 0 && f.nodes.some((n) => Object.values(n.attrs).some(isBody))) {
+        throw new Error('internal: a body with nested bodies cannot be inlined with args');
+      }
+      const arg = (v: Value): Value => bind.get(v) ?? v;
+      deps.nodes.push(...(bind.size === 0 ? f.nodes
+        : f.nodes.map((n) => ({ ...n, inputs: n.inputs.map((v) => v && arg(v)) }))));
+      return f.outputs.map(arg);
     },
     subgraph(attr, inputTypes) {
       const g = typeof attr === 'string' ? attrs.graph(attr) : attr;
@@ -157,6 +166,11 @@ export function makeContext(deps: ContextDeps, node: OnnxNodeInfo, attrs: AttrRe
     },
   };
   return ctx;
+}
+
+/** Whether an attribute value is a body (a Func: If branches, Loop/Scan bodies). */
+export function isBody(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && 'nodes' in v && 'inputs' in v && 'outputs' in v;
 }
 
 /** The ONNX attributes `names` maps, read by the kinds `def` declares; absent ones are left out. */

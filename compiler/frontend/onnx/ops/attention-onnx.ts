@@ -1,24 +1,30 @@
-// Converter for the ONNX Attention operator (opset 23), composed of kestrel ops as the standard's
-// function body defines it: 3-D inputs split into heads ([B, S, h*d] -> [B, h, S, d]), past K/V
-// concatenated in front of the new ones (the present outputs), scores Q·Kᵀ·scale (scale
-// 1/sqrt(head size) unless given), the mask added (a bool mask as 0 / -inf), the causal mask
-// (query i sees keys up to i + past length) after the softcap, softmax over the keys (rows whose
-// bias is -inf everywhere give 0, not NaN), then ·V. Grouped-query attention (q heads a multiple of kv
-// heads) groups the query heads per kv head by a reshape instead of repeating K and V. The
-// optional fourth output is the scores after the stage qk_matmul_output_mode names (0: scaled
-// Q·Kᵀ, 1: softcapped, 2: plus the bias, 3: the probabilities).
-// Requires: the kestrel matmul, transpose, reshape, concat, softmax, where, trilu ops.
-// Guarantees: what the opset 24/25 additions need (nonpad_kv_seqlen, a mask shorter than the
-// keys, local windows) is reported unsupported rather than approximated.
+// Converter for the ONNX Attention operator (opsets 23 to 25), composed of kestrel ops as the
+// standard's function body defines it: 3-D inputs split into heads ([B, S, h*d] -> [B, h, S, d]),
+// past K/V concatenated in front of the new ones (the present outputs), scores Q·Kᵀ·scale (scale
+// 1/sqrt(head size) unless given), then the bias: the mask (a bool mask as 0 / -inf; from opset
+// 24 a mask shorter than the keys padded with -inf) plus the positions a query may not see
+// (is_causal: keys past its position; left_window_size / right_window_size: keys farther than the
+// window; nonpad_kv_seqlen: keys past the batch's valid length), the query position being its row
+// plus the past length, or plus nonpad_kv_seqlen - q length for an external cache. The bias is
+// added after the softcap, softmax runs over the keys (rows whose bias is -inf everywhere give 0,
+// not NaN), then ·V. Grouped-query attention (q heads a multiple of kv heads) groups the query
+// heads per kv head by a reshape instead of repeating K and V (head counts known only at run
+// time: the reshape targets come from the shapes). The optional fourth output is the scores after
+// the stage qk_matmul_output_mode names (0: scaled Q·Kᵀ, 1: softcapped, 2: plus the bias, 3: the
+// probabilities).
+// Requires: the kestrel matmul, transpose, reshape, concat, pad, range, softmax, where ops.
+// Guarantees: the bias is built from index comparisons over the shapes, so one graph serves every
+// sequence length; nonpad_kv_seqlen with past_key, a mask longer than the keys and query heads
+// that are not a multiple of the kv heads fail with the node named.
 
-import { isStatic, type Dim } from '../../../../ir/dim.js';
+import { dimEq, isStatic, type Dim } from '../../../../ir/dim.js';
 import type { Value } from '../../../../ir/graph.js';
 import { Codes } from '../../../diagnostics.js';
 import { type ConvertCtx, int64Data } from '../context.js';
 import { row, type ConverterRow } from './types.js';
 
 const KNOWN = new Set(['is_causal', 'kv_num_heads', 'q_num_heads', 'qk_matmul_output_mode', 'scale',
-  'softcap', 'softmax_precision']);
+  'softcap', 'softmax_precision', 'left_window_size', 'right_window_size']);
 
 interface Att { ctx: ConvertCtx; dt: Value['type']['dtype'] }
 
@@ -40,9 +46,71 @@ function dimScalar(a: Att, v: Value, axis: number): Value {
   return op1(a, 'reshape', [op1(a, 'shape', [v], { start: axis, end: axis + 1 }), i64(a, [])]);
 }
 
+/**
+ * The attention mask as an additive bias (bool: true -> 0, false -> -inf). From opset 24 a mask
+ * whose last dim is shorter than the keys is padded with -inf up to the key count (at opset 23 a
+ * last dim of 1 broadcasts instead).
+ */
+function maskBias(a: Att, mask: Value, presentK: Value): Value {
+  let m = mask.type.dtype === 'bool' ? op1(a, 'where', [mask, scalar(a, 0), scalar(a, -Infinity)])
+    : mask.type.dtype === a.dt ? mask : op1(a, 'cast', [mask], { to: a.dt });
+  const r = m.type.shape.length, mS = m.type.shape[r - 1], S = presentK.type.shape[2];
+  if (dimEq(mS, S) || (a.ctx.opset < 24 && mS === 1)) return m;
+  if (isStatic(mS) && isStatic(S) && mS > S) {
+    a.ctx.fail(Codes.SHAPE_INFERENCE, `Attention mask has ${mS} keys, more than the ${S} keys`);
+  }
+  const more = op1(a, 'sub', [op1(a, 'shape', [presentK], { start: 2, end: 3 }),
+    op1(a, 'shape', [m], { start: r - 1, end: r })]);
+  m = op1(a, 'pad', [m, scalar(a, -Infinity), op1(a, 'concat', [i64(a, [0]), more], { axis: 0 })],
+    { mode: 'constant', axes: [r - 1] });
+  return m;
+}
+
+/**
+ * The bias of the key positions a query may not see (0 where it may, -inf where not), or null
+ * when every position counts. A query at row i sits at position p = i + offset, offset being the
+ * past length (past_key), nonpad_kv_seqlen[b] - q length per batch (an external cache), or 0.
+ * is_causal keeps keys j <= p; left_window_size w (w >= 0) keeps p - j <= w, right_window_size
+ * keeps j - p <= w; nonpad_kv_seqlen keeps j < nonpad_kv_seqlen[b].
+ */
+function positionBias(a: Att, Q: Value, presentK: Value, pastK: Value | null): Value | null {
+  const { ctx } = a;
+  const int = (n: string, d: number): number => (ctx.attrs.has(n) ? ctx.attrs.int(n) : d);
+  const causal = int('is_causal', 0) !== 0, left = int('left_window_size', -1);
+  const right = int('right_window_size', -1);
+  for (const [n, w] of [['left_window_size', left], ['right_window_size', right]] as const) {
+    if (w < -1) ctx.attrs.fail(n, `must be -1 or nonnegative, got ${w}`);
+  }
+  const nonpad0 = ctx.optInput(6);
+  if (!causal && left < 0 && right < 0 && !nonpad0) return null;
+  if (nonpad0 && pastK) ctx.fail(Codes.SHAPE_INFERENCE, 'Attention nonpad_kv_seqlen cannot be combined '
+    + 'with past_key / past_value');
+  const i64s = (v: number): Value => ctx.scalar('int64', v);
+  const qLen = dimScalar(a, Q, 2);
+  const qi = op1(a, 'reshape', [op1(a, 'range', [i64s(0), qLen, i64s(1)]), i64(a, [-1, 1])]);
+  const kj = op1(a, 'range', [i64s(0), dimScalar(a, presentK, 2), i64s(1)]);
+  const nonpad = nonpad0 ? op1(a, 'reshape', [nonpad0.type.dtype === 'int64' ? nonpad0
+    : op1(a, 'cast', [nonpad0], { to: 'int64' }), i64(a, [-1, 1, 1, 1])]) : null;
+  const offset = nonpad ? op1(a, 'sub', [nonpad, qLen]) : pastK ? dimScalar(a, pastK, 2) : null;
+  const pos = offset ? op1(a, 'add', [qi, offset]) : qi;
+  const keep: Value[] = [];
+  if (causal) keep.push(op1(a, 'less_or_equal', [kj, pos]));
+  if (left >= 0) keep.push(op1(a, 'less_or_equal', [op1(a, 'sub', [pos, kj]), i64s(left)]));
+  if (right >= 0) keep.push(op1(a, 'less_or_equal', [op1(a, 'sub', [kj, pos]), i64s(right)]));
+  if (nonpad) keep.push(op1(a, 'less', [kj, nonpad]));
+  const ok = keep.reduce((x, y) => op1(a, 'and', [x, y]));
+  return op1(a, 'where', [ok, scalar(a, 0), scalar(a, -Infinity)]);
+}
+
+/** The mask bias plus the position bias, or null when neither applies. */
+function attentionBias(a: Att, Q: Value, presentK: Value, pastK: Value | null): Value | null {
+  const mask = a.ctx.optInput(3);
+  const m = mask ? maskBias(a, mask, presentK) : null, p = positionBias(a, Q, presentK, pastK);
+  return m && p ? op1(a, 'add', [m, p]) : m ?? p;
+}
+
 function attention(ctx: ConvertCtx): (Value | null)[] {
   for (const n of ctx.attrs.names()) if (!KNOWN.has(n)) ctx.unsupported(`Attention attribute ${n}`);
-  if (ctx.optInput(6)) ctx.unsupported('Attention nonpad_kv_seqlen');
   // float16 and bfloat16 are computed in float32 (as the standard's body does for the softmax)
   // and cast back.
   const q0 = ctx.input(0), io = q0.type.dtype;
@@ -55,43 +123,27 @@ function attention(ctx: ConvertCtx): (Value | null)[] {
   const presentK = pastK ? op1(a, 'concat', [pastK, K], { axis: 2 }) : K;
   const presentV = pastV ? op1(a, 'concat', [pastV, V], { axis: 2 }) : V;
   const [qh, kvh, d] = [Q.type.shape[1], K.type.shape[1], Q.type.shape[3]];
-  if (!isStatic(qh) || !isStatic(kvh) || qh % kvh !== 0) {
-    ctx.unsupported('Attention with head counts that are not static multiples');
+  if (isStatic(qh) && isStatic(kvh) && qh % kvh !== 0) {
+    ctx.fail(Codes.SHAPE_INFERENCE, `Attention query heads (${qh}) must be a multiple of kv heads (${kvh})`);
   }
-  const group = (qh as number) / (kvh as number);
+  // Query heads grouped per kv head: [B, qh, L, x] <-> [B, kvh, (qh/kvh)*L, x]. Head counts known
+  // only at run time take the reshape targets from the shapes (a group of 1 reshapes in place).
+  const grouped = !dimEq(qh, kvh);
+  const heads4 = (h: Dim, src: Value): Value => (isStatic(h) ? i64(a, [0, h, -1, 0]) : op1(a, 'concat',
+    [i64(a, [0]), op1(a, 'shape', [src], { start: 1, end: 2 }), i64(a, [-1, 0])], { axis: 0 }));
+  const toKv = (v: Value): Value => (grouped ? op1(a, 'reshape', [v, heads4(kvh, K)]) : v);
+  const toQ = (v: Value): Value => (grouped ? op1(a, 'reshape', [v, heads4(qh, Q)]) : v);
 
   // Scores [B, qh, L, S], scaled.
   const kT = op1(a, 'transpose', [up(presentK)], { perm: [0, 1, 3, 2] });
-  const qg = group > 1 ? op1(a, 'reshape', [up(Q), i64(a, [0, kvh as number, -1, 0])]) : up(Q);
-  let qk = op1(a, 'matmul', [qg, kT]);
-  if (group > 1) qk = op1(a, 'reshape', [qk, i64(a, [0, qh as number, -1, 0])]);
+  let qk = toQ(op1(a, 'matmul', [toKv(up(Q)), kT]));
   const scale = ctx.attrs.has('scale') ? scalar(a, ctx.attrs.float('scale'))
     : isStatic(d) ? scalar(a, 1 / Math.sqrt(d))
       : op1(a, 'reciprocal', [op1(a, 'sqrt', [op1(a, 'cast', [dimScalar(a, Q, 3)], { to: a.dt })])]);
   qk = op1(a, 'mul', [qk, scale]);
   const stages: Value[] = [qk];
 
-  // Bias: the mask (bool -> 0 / -inf) plus the causal mask.
-  let bias: Value | null = null;
-  const mask = ctx.optInput(3);
-  if (mask) {
-    const mS: Dim = mask.type.shape[mask.type.shape.length - 1], S = presentK.type.shape[2];
-    if (isStatic(mS) && isStatic(S) && mS !== S && mS !== 1) {
-      ctx.unsupported('Attention mask shorter than the keys');
-    }
-    bias = mask.type.dtype === 'bool' ? op1(a, 'where', [mask, scalar(a, 0), scalar(a, -Infinity)])
-      : mask.type.dtype === a.dt ? mask : op1(a, 'cast', [mask], { to: a.dt });
-  }
-  if (ctx.attrs.has('is_causal') && ctx.attrs.int('is_causal') !== 0) {
-    const shape = op1(a, 'concat', [op1(a, 'shape', [Q], { start: 2, end: 3 }),
-      op1(a, 'shape', [presentK], { start: 2, end: 3 })], { axis: 0 });
-    const ones = op1(a, 'constant_of_shape', [shape],
-      { value: { dtype: 'float32', shape: [1], bytes: new Uint8Array(new Float32Array([1]).buffer) } });
-    const tri = op1(a, 'trilu', [ones, pastK ? dimScalar(a, pastK, 2) : null], { upper: 0 });
-    const causal = op1(a, 'where', [op1(a, 'equal', [tri, ctx.scalar('float32', 0)]), scalar(a, -Infinity),
-      scalar(a, 0)]);
-    bias = bias ? op1(a, 'add', [bias, causal]) : causal;
-  }
+  const bias = attentionBias(a, Q, presentK, pastK);
   // Softcap before the bias, so masked scores stay -inf.
   if (ctx.attrs.has('softcap') && ctx.attrs.float('softcap') > 0) {
     const c = ctx.attrs.float('softcap');
@@ -108,9 +160,7 @@ function attention(ctx: ConvertCtx): (Value | null)[] {
   stages.push(probs);
 
   // Y [B, qh, L, dv] (3-D inputs: back to [B, L, qh*dv]).
-  const pg = group > 1 ? op1(a, 'reshape', [probs, i64(a, [0, kvh as number, -1, 0])]) : probs;
-  let y = op1(a, 'matmul', [pg, up(presentV)]);
-  if (group > 1) y = op1(a, 'reshape', [y, i64(a, [0, qh as number, -1, 0])]);
+  let y = toQ(op1(a, 'matmul', [toKv(probs), up(presentV)]));
   if (q0.type.shape.length === 3) {
     y = op1(a, 'reshape', [op1(a, 'transpose', [y], { perm: [0, 2, 1, 3] }), i64(a, [0, 0, -1])]);
   }
@@ -121,7 +171,8 @@ function attention(ctx: ConvertCtx): (Value | null)[] {
 }
 
 export const ATTENTION_ROWS: readonly ConverterRow[] = [
-  row('Attention', ['transpose', 'reshape', 'concat', 'matmul', 'mul', 'add', 'where', 'equal', 'shape',
-    'constant_of_shape', 'trilu', 'tanh', 'div', 'softmax', 'reduce_max', 'cast', 'sqrt', 'reciprocal'],
+  row('Attention', ['transpose', 'reshape', 'concat', 'matmul', 'mul', 'add', 'sub', 'where', 'equal',
+    'shape', 'range', 'less', 'less_or_equal', 'and', 'pad', 'tanh', 'div', 'softmax', 'reduce_max', 'cast',
+    'sqrt', 'reciprocal'],
     attention, 23),
 ];

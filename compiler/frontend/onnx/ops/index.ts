@@ -6,6 +6,7 @@ import { MICROSOFT_ROWS } from './contrib.js';
 import { TRAINING_ROWS } from './training.js';
 import { ALGEBRA_ROWS } from './algebra.js';
 import { ATTENTION_ROWS } from './attention-onnx.js';
+import { FLEX_ATTENTION_ROWS } from './flex-attention.js';
 import { BITCAST_ROWS } from './bitcast.js';
 import { NORM_EXPAND_ROWS } from './norm-expand.js';
 import { CONTROL_ROWS } from './control.js';
@@ -62,6 +63,7 @@ export const DOMAIN_CONVERTERS: ReadonlyMap<string, ReadonlyMap<string,
   readonly ConverterEntry[]>> = new Map([
   ['com.microsoft', build(MICROSOFT_ROWS)],
   ['ai.onnx.preview.training', build(TRAINING_ROWS)],
+  ['ai.onnx.preview', build(FLEX_ATTENTION_ROWS)],
 ]);
 
 function pick(list: readonly ConverterEntry[] | undefined, opset: number): ConverterEntry | undefined {

@@ -14,6 +14,7 @@ import { ELEMENTWISE_OPS } from './elementwise.js';
 import { GATHER_OPS } from './gather.js';
 import { GRID_SAMPLE_OPS } from './grid-sample.js';
 import { GENERATE_OPS } from './generate.js';
+import { INDEX_MAP_OPS } from './index-maps.js';
 import { NMS_OPS } from './nms.js';
 import { NORM_OPS } from './norm.js';
 import { POOL_OPS } from './pool.js';
@@ -67,6 +68,7 @@ const FAMILIES: readonly (readonly OpDef[])[] = [
   EINSUM_OPS,
   ROTARY_OPS,
   CROP_PAD_OPS,
+  INDEX_MAP_OPS,
 ];
 
 export const OPS: ReadonlyMap<string, OpDef> = opTable([...FAMILIES.flat(), ...legacyOps()]);

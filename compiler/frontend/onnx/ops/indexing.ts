@@ -1,5 +1,6 @@
-// Converters for ONNX indexing ops: Gather, GatherElements, Slice and Split. Requires: the kestrel
-// gather/slice ops (ir/ops/gather.ts, ir/ops/slice.ts). Guarantees: axes are normalised; Slice's
+// Converters for ONNX indexing ops: Gather, GatherElements, Slice, Split and ReverseSequence.
+// Requires: the kestrel gather/slice/reverse_sequence ops (ir/ops/gather.ts, slice.ts, index-maps.ts).
+// Guarantees: axes are normalised; Slice's
 // opset 1-9 attributes become constant inputs and its axes/steps attributes (known numbers, else
 // the run-time expansion of slice-runtime.ts); Split gets its sizes from the attribute (opset
 // < 13), a known input (as the `split` attribute) or a run-time input (passed through), or
@@ -52,9 +53,13 @@ function split(ctx: ConvertCtx): Value[] {
     { ...(attr ? { split: attr } : {}), ...(ctx.attrs.has('num_outputs') ? {} : { numOutputs: outs }) });
 }
 
+const reverseSequence = (ctx: ConvertCtx): Value[] => ctx.resultFrom('reverse_sequence',
+  [ctx.input(0), ctx.input(1)], { batchAxis: 'batch_axis', timeAxis: 'time_axis' });
+
 export const INDEXING_ROWS: readonly ConverterRow[] = [
   row('Gather', ['gather'], gather('gather')),
   row('GatherElements', ['gather_elements'], gather('gather_elements')),
   row('Slice', ['slice', ...RUNTIME_SLICE_EMITS], slice),
   row('Split', ['split'], split),
+  row('ReverseSequence', ['reverse_sequence'], reverseSequence, 10),
 ];

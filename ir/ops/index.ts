@@ -9,6 +9,7 @@ import { CONTROL_OPS } from './control.js';
 import { CONV_OPS } from './conv.js';
 import { CONV_TRANSPOSE_OPS } from './conv-transpose.js';
 import { CROP_PAD_OPS } from './crop-pad.js';
+import { DROPOUT_OPS } from './dropout.js';
 import { EINSUM_OPS } from './einsum.js';
 import { ELEMENTWISE_OPS } from './elementwise.js';
 import { GATHER_OPS } from './gather.js';
@@ -69,6 +70,7 @@ const FAMILIES: readonly (readonly OpDef[])[] = [
   ROTARY_OPS,
   CROP_PAD_OPS,
   INDEX_MAP_OPS,
+  DROPOUT_OPS,
 ];
 
 export const OPS: ReadonlyMap<string, OpDef> = opTable([...FAMILIES.flat(), ...legacyOps()]);

@@ -1,11 +1,13 @@
-// Converters for neural-network ONNX ops: Conv, BatchNormalization (inference form), pooling,
-// LRN, Softmax and LogSoftmax. Requires: the kestrel conv/pool/norm/softmax ops, whose declared
-// schemas hold every default and check (window attributes: WINDOW_ATTRS in ir/ops/attrs.ts).
+// Converters for neural-network ONNX ops: Conv, BatchNormalization (training_mode = 1 and
+// MeanVarianceNormalization in stats-expand.ts), pooling, LRN, Softmax and LogSoftmax.
+// Requires: the kestrel conv/pool/norm/softmax ops, whose declared schemas hold every default and
+// check (window attributes: WINDOW_ATTRS in ir/ops/attrs.ts).
 // Guarantees: converters only map ONNX attribute names, opsets and inputs onto those ops.
 
 import { isStatic } from '../../../../ir/dim.js';
 import type { Value } from '../../../../ir/graph.js';
 import type { ConvertCtx } from '../context.js';
+import { batchNormTraining, meanVarianceNorm, STATS_EMITS } from './stats-expand.js';
 import { row, type ConverterRow } from './types.js';
 
 /** kestrel window attributes (WINDOW_ATTRS in ir/ops/attrs.ts, which validates them) -> ONNX names. */
@@ -31,9 +33,9 @@ function conv(ctx: ConvertCtx): Value[] {
   return ctx.resultFrom('conv', [ctx.input(0), w, ctx.optInput(2)], CONV_NAMES, { kernel: kernelOf(ctx, w) });
 }
 
-function batchNorm(ctx: ConvertCtx): Value[] {
+function batchNorm(ctx: ConvertCtx): (Value | null)[] {
+  if (ctx.opset >= 14 && ctx.attrs.int('training_mode', 0) !== 0) return batchNormTraining(ctx);
   if (ctx.outputNames.slice(1).some((n) => n)) ctx.unsupported('BatchNormalization training outputs');
-  if (ctx.opset >= 14 && ctx.attrs.int('training_mode', 0) !== 0) ctx.unsupported('training_mode = 1');
   if (ctx.opset < 9 && ctx.attrs.int('spatial', 1) !== 1) ctx.unsupported('BatchNormalization spatial = 0');
   const ins = [0, 1, 2, 3, 4].map((i) => ctx.input(i));
   return ctx.resultFrom('batch_norm', ins, { epsilon: 'epsilon' });
@@ -61,7 +63,8 @@ function softmax(op: string) {
 
 export const NN_ROWS: readonly ConverterRow[] = [
   row('Conv', ['conv'], conv),
-  row('BatchNormalization', ['batch_norm'], batchNorm),
+  row('BatchNormalization', ['batch_norm', ...STATS_EMITS], batchNorm),
+  row('MeanVarianceNormalization', STATS_EMITS, meanVarianceNorm, 9),
   row('MaxPool', ['max_pool'], maxPool),
   row('AveragePool', ['avg_pool'], avgPool),
   row('GlobalAveragePool', ['global_avg_pool'], (ctx) => ctx.result('global_avg_pool', [ctx.input(0)], {})),

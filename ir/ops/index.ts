@@ -3,6 +3,7 @@
 // declarations (declareOp) and add it to FAMILIES. Families not yet migrated still register
 // through defineOps when imported here; their records join the same table.
 import './quant.js';
+import { AFFINE_GRID_OPS } from './affine-grid.js';
 import { ATTENTION_OPS } from './attention.js';
 import { BITCAST_OPS } from './bitcast.js';
 import { CONTROL_OPS } from './control.js';
@@ -71,6 +72,7 @@ const FAMILIES: readonly (readonly OpDef[])[] = [
   CROP_PAD_OPS,
   INDEX_MAP_OPS,
   DROPOUT_OPS,
+  AFFINE_GRID_OPS,
 ];
 
 export const OPS: ReadonlyMap<string, OpDef> = opTable([...FAMILIES.flat(), ...legacyOps()]);

@@ -1,5 +1,6 @@
 // Converters for the image and detection operators: GridSample (-> grid_sample of
-// ir/ops/grid-sample.ts), NonMaxSuppression (-> nms_select, nms_count, nms_gather of
+// ir/ops/grid-sample.ts), AffineGrid (-> affine_grid of ir/ops/affine-grid.ts),
+// NonMaxSuppression (-> nms_select, nms_count, nms_gather of
 // ir/ops/nms.ts: the selection, the count the VM reads before allocating, the output rows) and
 // CenterCropPad (-> center_crop_pad of ir/ops/crop-pad.ts). Requires: those declared ops.
 // Guarantees: GridSample 16..19 names its modes bilinear/bicubic and allows only 4-D inputs;
@@ -49,7 +50,17 @@ function centerCropPad(ctx: ConvertCtx): Value[] {
   return ctx.resultFrom('center_crop_pad', [x, shape], { axes: 'axes' });
 }
 
+/** AffineGrid; theta's dim 1 (2 or 3) decides the output rank, so it must be static. */
+function affineGrid(ctx: ConvertCtx): Value[] {
+  const theta = ctx.input(0);
+  if (ctx.rank(theta) === 3 && !isStatic(theta.type.shape[1])) {
+    ctx.unsupported('AffineGrid with a symbolic theta dim 1 (it decides 2-D or 3-D, the output rank)');
+  }
+  return ctx.resultFrom('affine_grid', [theta, ctx.input(1)], { alignCorners: 'align_corners' });
+}
+
 export const IMAGE_ROWS: readonly ConverterRow[] = [
+  row('AffineGrid', ['affine_grid'], affineGrid, 20),
   row('GridSample', ['grid_sample'], gridSample, 16),
   row('CenterCropPad', ['reshape', 'center_crop_pad'], centerCropPad, 18),
   row('NonMaxSuppression', ['nms_select', 'nms_count', 'nms_gather'], nonMaxSuppression, 10),

@@ -10,6 +10,7 @@ import { CONTROL_OPS } from './control.js';
 import { CONV_OPS } from './conv.js';
 import { CONV_TRANSPOSE_OPS } from './conv-transpose.js';
 import { CROP_PAD_OPS } from './crop-pad.js';
+import { DET_OPS } from './det.js';
 import { DROPOUT_OPS } from './dropout.js';
 import { EINSUM_OPS } from './einsum.js';
 import { ELEMENTWISE_OPS } from './elementwise.js';
@@ -73,6 +74,7 @@ const FAMILIES: readonly (readonly OpDef[])[] = [
   INDEX_MAP_OPS,
   DROPOUT_OPS,
   AFFINE_GRID_OPS,
+  DET_OPS,
 ];
 
 export const OPS: ReadonlyMap<string, OpDef> = opTable([...FAMILIES.flat(), ...legacyOps()]);

@@ -18,6 +18,7 @@ import { GATHER_OPS } from './gather.js';
 import { GRID_SAMPLE_OPS } from './grid-sample.js';
 import { GENERATE_OPS } from './generate.js';
 import { INDEX_MAP_OPS } from './index-maps.js';
+import { MAX_UNPOOL_OPS } from './max-unpool.js';
 import { NMS_OPS } from './nms.js';
 import { NORM_OPS } from './norm.js';
 import { POOL_OPS } from './pool.js';
@@ -75,6 +76,7 @@ const FAMILIES: readonly (readonly OpDef[])[] = [
   DROPOUT_OPS,
   AFFINE_GRID_OPS,
   DET_OPS,
+  MAX_UNPOOL_OPS,
 ];
 
 export const OPS: ReadonlyMap<string, OpDef> = opTable([...FAMILIES.flat(), ...legacyOps()]);

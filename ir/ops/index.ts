@@ -6,6 +6,7 @@ import './quant.js';
 import { AFFINE_GRID_OPS } from './affine-grid.js';
 import { ATTENTION_OPS } from './attention.js';
 import { BITCAST_OPS } from './bitcast.js';
+import { COL2IM_OPS } from './col2im.js';
 import { CONTROL_OPS } from './control.js';
 import { CONV_OPS } from './conv.js';
 import { CONV_TRANSPOSE_OPS } from './conv-transpose.js';
@@ -77,6 +78,7 @@ const FAMILIES: readonly (readonly OpDef[])[] = [
   AFFINE_GRID_OPS,
   DET_OPS,
   MAX_UNPOOL_OPS,
+  COL2IM_OPS,
 ];
 
 export const OPS: ReadonlyMap<string, OpDef> = opTable([...FAMILIES.flat(), ...legacyOps()]);

@@ -1,6 +1,6 @@
 // Converters for the image and detection operators: GridSample (-> grid_sample of
-// ir/ops/grid-sample.ts), AffineGrid (-> affine_grid of ir/ops/affine-grid.ts),
-// NonMaxSuppression (-> nms_select, nms_count, nms_gather of
+// ir/ops/grid-sample.ts), AffineGrid (-> affine_grid of ir/ops/affine-grid.ts), Col2Im (->
+// col2im of ir/ops/col2im.ts), NonMaxSuppression (-> nms_select, nms_count, nms_gather of
 // ir/ops/nms.ts: the selection, the count the VM reads before allocating, the output rows) and
 // CenterCropPad (-> center_crop_pad of ir/ops/crop-pad.ts). Requires: those declared ops.
 // Guarantees: GridSample 16..19 names its modes bilinear/bicubic and allows only 4-D inputs;
@@ -59,7 +59,18 @@ function affineGrid(ctx: ConvertCtx): Value[] {
   return ctx.resultFrom('affine_grid', [theta, ctx.input(1)], { alignCorners: 'align_corners' });
 }
 
+/** Col2Im; the length of image_shape (the spatial rank) must be static. */
+function col2im(ctx: ConvertCtx): Value[] {
+  const img = ctx.input(1);
+  if (!isStatic(img.type.shape[0] ?? 0)) {
+    ctx.unsupported('Col2Im with an image_shape of symbolic length (it is the output rank)');
+  }
+  return ctx.resultFrom('col2im', [ctx.input(0), img, ctx.input(2)],
+    { dilations: 'dilations', pads: 'pads', strides: 'strides' });
+}
+
 export const IMAGE_ROWS: readonly ConverterRow[] = [
+  row('Col2Im', ['col2im'], col2im, 18),
   row('AffineGrid', ['affine_grid'], affineGrid, 20),
   row('GridSample', ['grid_sample'], gridSample, 16),
   row('CenterCropPad', ['reshape', 'center_crop_pad'], centerCropPad, 18),

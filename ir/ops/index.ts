@@ -32,6 +32,7 @@ import { MATMUL_OPS } from './matmul.js';
 import { CUMULATIVE_OPS } from './cumulative.js';
 import { SCATTER_OPS } from './scatter.js';
 import { RNN_OPS } from './rnn.js';
+import { ROI_ALIGN_OPS } from './roi-align.js';
 import { ROTARY_OPS } from './rotary.js';
 import { SELECT_OPS } from './select.js';
 import { SEQUENCE_OPS } from './sequence.js';
@@ -79,6 +80,7 @@ const FAMILIES: readonly (readonly OpDef[])[] = [
   DET_OPS,
   MAX_UNPOOL_OPS,
   COL2IM_OPS,
+  ROI_ALIGN_OPS,
 ];
 
 export const OPS: ReadonlyMap<string, OpDef> = opTable([...FAMILIES.flat(), ...legacyOps()]);

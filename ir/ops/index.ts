@@ -23,6 +23,7 @@ import { MAX_UNPOOL_OPS } from './max-unpool.js';
 import { NMS_OPS } from './nms.js';
 import { NORM_OPS } from './norm.js';
 import { POOL_OPS } from './pool.js';
+import { POOL_ARGMAX_OPS } from './pool-argmax.js';
 import { QCONV_OPS } from './qconv.js';
 import { REDUCE_OPS } from './reduce.js';
 import { REDUCE_AXES_OPS } from './reduce-axes.js';
@@ -81,6 +82,7 @@ const FAMILIES: readonly (readonly OpDef[])[] = [
   MAX_UNPOOL_OPS,
   COL2IM_OPS,
   ROI_ALIGN_OPS,
+  POOL_ARGMAX_OPS,
 ];
 
 export const OPS: ReadonlyMap<string, OpDef> = opTable([...FAMILIES.flat(), ...legacyOps()]);

@@ -42,7 +42,10 @@ function batchNorm(ctx: ConvertCtx): (Value | null)[] {
 }
 
 function maxPool(ctx: ConvertCtx): Value[] {
-  if (ctx.outputNames[1]) ctx.unsupported('MaxPool indices output');
+  if (ctx.outputNames[1]) {
+    return ctx.resultFrom('max_pool_argmax', [ctx.input(0)],
+      { ...WINDOW_NAMES, ceilMode: 'ceil_mode', storageOrder: 'storage_order' });
+  }
   if (ctx.attrs.int('storage_order', 0) !== 0) ctx.unsupported('MaxPool storage_order = 1');
   return ctx.resultFrom('max_pool', [ctx.input(0)], { ...WINDOW_NAMES, ceilMode: 'ceil_mode' });
 }
@@ -65,7 +68,7 @@ export const NN_ROWS: readonly ConverterRow[] = [
   row('Conv', ['conv'], conv),
   row('BatchNormalization', ['batch_norm', ...STATS_EMITS], batchNorm),
   row('MeanVarianceNormalization', STATS_EMITS, meanVarianceNorm, 9),
-  row('MaxPool', ['max_pool'], maxPool),
+  row('MaxPool', ['max_pool', 'max_pool_argmax'], maxPool),
   row('AveragePool', ['avg_pool'], avgPool),
   row('GlobalAveragePool', ['global_avg_pool'], (ctx) => ctx.result('global_avg_pool', [ctx.input(0)], {})),
   row('GlobalMaxPool', ['global_max_pool'], (ctx) => ctx.result('global_max_pool', [ctx.input(0)], {})),

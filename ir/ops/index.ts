@@ -20,6 +20,7 @@ import { GRID_SAMPLE_OPS } from './grid-sample.js';
 import { GENERATE_OPS } from './generate.js';
 import { INDEX_MAP_OPS } from './index-maps.js';
 import { MAX_UNPOOL_OPS } from './max-unpool.js';
+import { MEL_OPS } from './mel.js';
 import { NMS_OPS } from './nms.js';
 import { NORM_OPS } from './norm.js';
 import { POOL_OPS } from './pool.js';
@@ -83,6 +84,7 @@ const FAMILIES: readonly (readonly OpDef[])[] = [
   COL2IM_OPS,
   ROI_ALIGN_OPS,
   POOL_ARGMAX_OPS,
+  MEL_OPS,
 ];
 
 export const OPS: ReadonlyMap<string, OpDef> = opTable([...FAMILIES.flat(), ...legacyOps()]);

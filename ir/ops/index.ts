@@ -11,6 +11,7 @@ import { CONTROL_OPS } from './control.js';
 import { CONV_OPS } from './conv.js';
 import { CONV_TRANSPOSE_OPS } from './conv-transpose.js';
 import { CROP_PAD_OPS } from './crop-pad.js';
+import { DEFORM_CONV_OPS } from './deform-conv.js';
 import { DET_OPS } from './det.js';
 import { DROPOUT_OPS } from './dropout.js';
 import { EINSUM_OPS } from './einsum.js';
@@ -85,6 +86,7 @@ const FAMILIES: readonly (readonly OpDef[])[] = [
   ROI_ALIGN_OPS,
   POOL_ARGMAX_OPS,
   MEL_OPS,
+  DEFORM_CONV_OPS,
 ];
 
 export const OPS: ReadonlyMap<string, OpDef> = opTable([...FAMILIES.flat(), ...legacyOps()]);

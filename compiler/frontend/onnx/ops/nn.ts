@@ -64,7 +64,18 @@ function softmax(op: string) {
   };
 }
 
+function deformConv(ctx: ConvertCtx): Value[] {
+  const w = ctx.input(1);
+  const r = ctx.rank(ctx.input(0));
+  if (r !== 4) ctx.unsupported(`DeformConv on a rank-${r} input (2-D only)`);
+  const ins = [ctx.input(0), w, ctx.input(2), ctx.optInput(3), ctx.optInput(4)];
+  const names = { kernel: 'kernel_shape', strides: 'strides', pads: 'pads', dilations: 'dilations',
+    group: 'group', offsetGroup: 'offset_group' };
+  return ctx.resultFrom('deform_conv', ins, names, { kernel: kernelOf(ctx, w) });
+}
+
 export const NN_ROWS: readonly ConverterRow[] = [
+  row('DeformConv', ['deform_conv'], deformConv, 19),
   row('Conv', ['conv'], conv),
   row('BatchNormalization', ['batch_norm', ...STATS_EMITS], batchNorm),
   row('MeanVarianceNormalization', STATS_EMITS, meanVarianceNorm, 9),

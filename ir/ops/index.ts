@@ -3,8 +3,8 @@
 // declarations (declareOp) and add it to FAMILIES. Families not yet migrated still register
 // through defineOps when imported here; their records join the same table.
 import './quant.js';
-import { AFFINE_GRID_OPS } from './affine-grid.js';
 import { ATTENTION_OPS } from './attention.js';
+import { AFFINE_GRID_OPS } from './affine-grid.js';
 import { BITCAST_OPS } from './bitcast.js';
 import { COL2IM_OPS } from './col2im.js';
 import { CONTROL_OPS } from './control.js';

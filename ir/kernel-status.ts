@@ -13,6 +13,8 @@ export const KernelStatus = Object.freeze({
   GPU_KERNEL_ON_HOST: 7,
   /** Axes read at run time (a reduction's axes input) are out of range or repeated. */
   AXES_INVALID: 8,
+  /** Dropout ran in training mode with a non-zero ratio (needs onnx's random stream). */
+  DROPOUT_RANDOM: 9,
 });
 
 /** What each status means, as the run-time error says it. */
@@ -22,4 +24,6 @@ export const KERNEL_STATUS_TEXT: Readonly<Record<number, string>> = Object.freez
   [KernelStatus.NOT_A_SCALAR]: 'a value that must hold exactly one element does not',
   [KernelStatus.GPU_KERNEL_ON_HOST]: 'a GPU kernel was called without a CUDA device',
   [KernelStatus.AXES_INVALID]: 'an axis read at run time is out of range or repeated',
+  [KernelStatus.DROPOUT_RANDOM]: 'Dropout in training mode with a non-zero ratio needs onnx\'s numpy random '
+    + 'stream, which kestrel does not reproduce',
 });

@@ -2,19 +2,28 @@
 // this module (not the families) wherever ops are looked up. Adding a family: export its list of
 // declarations (declareOp) and add it to FAMILIES.
 import { ATTENTION_OPS } from './attention.js';
+import { AFFINE_GRID_OPS } from './affine-grid.js';
 import { BITCAST_OPS } from './bitcast.js';
+import { COL2IM_OPS } from './col2im.js';
 import { CONTROL_OPS } from './control.js';
 import { CONV_OPS } from './conv.js';
 import { CONV_TRANSPOSE_OPS } from './conv-transpose.js';
 import { CROP_PAD_OPS } from './crop-pad.js';
+import { DEFORM_CONV_OPS } from './deform-conv.js';
+import { DET_OPS } from './det.js';
+import { DROPOUT_OPS } from './dropout.js';
 import { EINSUM_OPS } from './einsum.js';
 import { ELEMENTWISE_OPS } from './elementwise.js';
 import { GATHER_OPS } from './gather.js';
 import { GRID_SAMPLE_OPS } from './grid-sample.js';
 import { GENERATE_OPS } from './generate.js';
+import { INDEX_MAP_OPS } from './index-maps.js';
+import { MAX_UNPOOL_OPS } from './max-unpool.js';
+import { MEL_OPS } from './mel.js';
 import { NMS_OPS } from './nms.js';
 import { NORM_OPS } from './norm.js';
 import { POOL_OPS } from './pool.js';
+import { POOL_ARGMAX_OPS } from './pool-argmax.js';
 import { QCONV_OPS } from './qconv.js';
 import { QUANT_OPS } from './quant.js';
 import { REDUCE_OPS } from './reduce.js';
@@ -25,6 +34,7 @@ import { MATMUL_OPS } from './matmul.js';
 import { CUMULATIVE_OPS } from './cumulative.js';
 import { SCATTER_OPS } from './scatter.js';
 import { RNN_OPS } from './rnn.js';
+import { ROI_ALIGN_OPS } from './roi-align.js';
 import { ROTARY_OPS } from './rotary.js';
 import { LINEAR_ATTENTION_OPS } from './linear-attention.js';
 import { SELECT_OPS } from './select.js';
@@ -69,6 +79,16 @@ const FAMILIES: readonly (readonly OpDef[])[] = [
   ROTARY_OPS,
   LINEAR_ATTENTION_OPS,
   CROP_PAD_OPS,
+  INDEX_MAP_OPS,
+  DROPOUT_OPS,
+  AFFINE_GRID_OPS,
+  DET_OPS,
+  MAX_UNPOOL_OPS,
+  COL2IM_OPS,
+  ROI_ALIGN_OPS,
+  POOL_ARGMAX_OPS,
+  MEL_OPS,
+  DEFORM_CONV_OPS,
 ];
 
 export const OPS: ReadonlyMap<string, OpDef> = opTable(FAMILIES.flat());

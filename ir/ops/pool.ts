@@ -14,7 +14,7 @@
 // 2-D max pools tile rows too and share input rows between them (./pool-max2d.ts, pool.rows).
 // Global pools run parallel over (n, c) and reduce the flattened spatial extent with V partial
 // accumulators (lane order fixed), then a serial sum over the lanes.
-// NOTE: max_pool's optional Indices output is not produced.
+// max_pool's optional Indices output comes from max_pool_argmax (./pool-argmax.ts) instead.
 
 import type { Dim } from '../dim.js';
 import type { TensorType } from '../graph.js';

@@ -134,6 +134,34 @@ function lowerSlice(ctx: LowerCtx, { axes, steps }: SliceAttrs): Lowering {
 }
 
 /**
+ * `slice_strided` (inputs [data, begin, len, step], each int64 [rank], and optionally [invalid], a
+ * count that must be 0 at run time): output dim j is len[j], element i of it reads data at
+ * begin[j] + i * step[j]. The ONNX frontend computes the three
+ * vectors with the clamping rules when Slice's axes or steps are known only at run time
+ * (compiler/frontend/onnx/ops/slice-runtime.ts), so no sign of a step is needed here.
+ */
+function inferSliceStrided(ins: readonly (TensorType | null)[], _a: object, ctx: InferCtx): TensorType[] {
+  const x = ins[0]!, r = x.shape.length;
+  const parts = [1, 2, 3].map((i) => ctx.values(i));
+  if (parts.some((v) => !v || v.length !== r)) {
+    ctx.fail(INPUT_MISMATCH, `slice_strided begin/len/step must be 1-D integer tensors of length ${r}`);
+  }
+  const bad = ins[4] ? ctx.values(4) : [0];
+  if (bad?.length !== 1) return ctx.fail(INPUT_MISMATCH, 'slice_strided check must be one integer');
+  ctx.require([[bad[0], 0]], 'slice axes: %0 out of range, repeated or with step 0', [], [bad[0]]);
+  return [{ dtype: x.dtype, shape: [...parts[1]!] }];
+}
+
+function lowerSliceStrided(ctx: LowerCtx): Lowering {
+  const [x, begin, , step] = ctx.inputs as TensorAccess[];
+  const at = (v: TensorAccess, j: number): Expr => cast(v.at([imm(j)]), 'int64');
+  return {
+    kind: 'compute',
+    at: (idx) => x.at(idx.map((e, j) => add(at(begin, j), mul(e, at(step, j))))),
+  };
+}
+
+/**
  * The split axis; the sizes when known at compile time (empty: from input 1, or `numOutputs`
  * equal chunks).
  */
@@ -181,5 +209,7 @@ function lowerSplit(ctx: LowerCtx, { axis }: SplitAttrs): Lowering {
 export const SLICE_OPS: readonly OpDef[] = [
   declareOp({ name: 'slice', traits: ['injective'], attrs: SLICE_ATTRS, infer: inferSlice,
     lower: lowerSlice }),
+  declareOp({ name: 'slice_strided', traits: ['injective'], attrs: {}, infer: inferSliceStrided,
+    lower: lowerSliceStrided }),
   declareOp({ name: 'split', traits: ['opaque'], attrs: SPLIT_ATTRS, infer: inferSplit, lower: lowerSplit }),
 ];

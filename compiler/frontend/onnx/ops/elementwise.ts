@@ -4,7 +4,7 @@
 // ops, whose declarations hold every attribute default and check. Guarantees: converters only map
 // ONNX names and inputs onto those ops.
 
-import { makeConst } from '../../../../ir/const.js';
+import { constValues, makeConst } from '../../../../ir/const.js';
 import { isStatic } from '../../../../ir/dim.js';
 import { dtypeFromOnnx } from '../../../../ir/dtype.js';
 import type { Value } from '../../../../ir/graph.js';
@@ -113,11 +113,23 @@ function cast(ctx: ConvertCtx): Value[] {
   return ctx.result('cast', [ctx.input(0)], { to, saturate: ctx.attrs.int('saturate', 1) });
 }
 
-/** Dropout at inference is identity, its mask all true; training mode is unsupported. */
+/**
+ * Dropout at inference, or in training with ratio 0, is identity with its mask all true; training
+ * with another known ratio needs onnx's random stream (unsupported); a ratio or flag known only
+ * at run time goes to dropout_train, which checks that the run is one of the exact ones.
+ */
 function dropout(ctx: ConvertCtx): Value[] {
-  const training = ctx.optInput(2);
-  if (training && (!training.data || training.data.bytes.some((b) => b !== 0))) {
-    ctx.unsupported('Dropout in training mode');
+  const training = ctx.optInput(2), ratioIn = ctx.optInput(1);
+  const known = (v: Value | null, dflt: number): number | undefined => (v ? (v.data ? constValues(v.data)[0]
+    : undefined) : dflt);
+  const train = known(training, 0), ratio = known(ratioIn, 0.5);
+  if (train !== 0 && ratio !== 0) {
+    if (train !== undefined && ratio !== undefined) {
+      ctx.unsupported(`Dropout in training mode with ratio ${ratio} (needs onnx's numpy random stream)`);
+    }
+    const r = ratioIn ?? ctx.scalar('float32', 0.5);
+    const [y, mask] = ctx.emit('dropout_train', [ctx.input(0), r, training], {}, ctx.outputNames);
+    return ctx.outputNames[1] ? [y!, mask!] : [y!];
   }
   const [y] = ctx.result('identity', [ctx.input(0)], {});
   if (!ctx.outputNames[1]) return [y];
@@ -139,5 +151,5 @@ export const ELEMENTWISE_ROWS: readonly ConverterRow[] = [
   row('Cast', ['cast'], cast),
   row('Where', ['where'], (ctx) => ctx.result('where', [ctx.input(0), ctx.input(1), ctx.input(2)], {})),
   row('Identity', ['identity'], (ctx) => ctx.result('identity', [ctx.input(0)], {})),
-  row('Dropout', ['identity', 'shape', 'constant_of_shape'], dropout),
+  row('Dropout', ['identity', 'shape', 'constant_of_shape', 'dropout_train'], dropout),
 ];

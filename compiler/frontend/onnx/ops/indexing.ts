@@ -1,25 +1,39 @@
-// Converters for ONNX indexing ops: Gather, GatherElements, Slice and Split. Requires: the kestrel
-// gather/slice ops (ir/ops/gather.ts, ir/ops/slice.ts). Guarantees: axes are normalised; Slice's
+// Converters for ONNX indexing ops: Gather, GatherElements, Slice, Split and ReverseSequence.
+// Requires: the kestrel gather/slice/reverse_sequence ops (ir/ops/gather.ts, slice.ts, index-maps.ts).
+// Guarantees: axes are normalised; Slice's
 // opset 1-9 attributes become constant inputs and its axes/steps attributes (known numbers, else
-// unsupported); Split gets its sizes from the attribute (opset < 13), a known input (as the
-// `split` attribute) or a run-time input (passed through), or num_outputs / the output count.
+// the run-time expansion of slice-runtime.ts); Split gets its sizes from the attribute (opset
+// < 13), a known input (as the `split` attribute) or a run-time input (passed through), or
+// num_outputs / the output count.
 
 import type { Value } from '../../../../ir/graph.js';
 import { isStatic } from '../../../../ir/dim.js';
 import { valuesOf } from '../../../../ir/values.js';
 import { int64Data, type ConvertCtx } from '../context.js';
 import { knownInts } from './reduce.js';
+import { RUNTIME_SLICE_EMITS, sliceRuntime } from './slice-runtime.js';
 import { row, type ConverterRow } from './types.js';
 
 const gather = (op: string) => (ctx: ConvertCtx): Value[] =>
   ctx.resultFrom(op, [ctx.input(0), ctx.input(1)], { axis: 'axis' });
+
+/** Whether optional input i is absent or has contents known at compile time. */
+function knownOrAbsent(ctx: ConvertCtx, i: number): boolean {
+  const v = ctx.optInput(i);
+  const xs = v ? valuesOf(v) : [];
+  return !v || (!!xs && xs.every(isStatic) && (!!v.data || !!v.type.elems));
+}
 
 function slice(ctx: ConvertCtx): Value[] {
   const x = ctx.input(0);
   const legacy = ctx.opset < 10;
   const starts = legacy ? ctx.constant(int64Data(ctx.attrs.ints('starts'))) : ctx.input(1);
   const ends = legacy ? ctx.constant(int64Data(ctx.attrs.ints('ends'))) : ctx.input(2);
-  const n = valuesOf(starts)?.length ?? ctx.unsupported('Slice starts of unknown length');
+  const n = valuesOf(starts)?.length;
+  if (!legacy && (n === undefined || !knownOrAbsent(ctx, 3) || !knownOrAbsent(ctx, 4))) {
+    return sliceRuntime(ctx, starts, ends);
+  }
+  if (n === undefined) return ctx.unsupported('Slice starts of unknown length');
   const axes = (legacy ? (ctx.attrs.has('axes') ? ctx.attrs.ints('axes') : undefined)
     : knownInts(ctx, 3, 'axes')) ?? [...Array(n).keys()];
   const steps = (legacy ? undefined : knownInts(ctx, 4, 'steps')) ?? axes.map(() => 1);
@@ -42,9 +56,13 @@ function split(ctx: ConvertCtx): Value[] {
     { ...(attr ? { split: attr } : {}), ...(ctx.attrs.has('num_outputs') ? {} : { numOutputs: outs }) });
 }
 
+const reverseSequence = (ctx: ConvertCtx): Value[] => ctx.resultFrom('reverse_sequence',
+  [ctx.input(0), ctx.input(1)], { batchAxis: 'batch_axis', timeAxis: 'time_axis' });
+
 export const INDEXING_ROWS: readonly ConverterRow[] = [
   row('Gather', ['gather'], gather('gather')),
   row('GatherElements', ['gather_elements'], gather('gather_elements')),
-  row('Slice', ['slice'], slice),
+  row('Slice', ['slice', ...RUNTIME_SLICE_EMITS], slice),
   row('Split', ['split'], split),
+  row('ReverseSequence', ['reverse_sequence'], reverseSequence, 10),
 ];

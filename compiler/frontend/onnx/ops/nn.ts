@@ -1,11 +1,13 @@
-// Converters for neural-network ONNX ops: Conv, BatchNormalization (inference form), pooling,
-// LRN, Softmax and LogSoftmax. Requires: the kestrel conv/pool/norm/softmax ops, whose declared
-// schemas hold every default and check (window attributes: WINDOW_ATTRS in ir/ops/attrs.ts).
+// Converters for neural-network ONNX ops: Conv, BatchNormalization (training_mode = 1 and
+// MeanVarianceNormalization in stats-expand.ts), pooling, LRN, Softmax and LogSoftmax.
+// Requires: the kestrel conv/pool/norm/softmax ops, whose declared schemas hold every default and
+// check (window attributes: WINDOW_ATTRS in ir/ops/attrs.ts).
 // Guarantees: converters only map ONNX attribute names, opsets and inputs onto those ops.
 
 import { isStatic } from '../../../../ir/dim.js';
 import type { Value } from '../../../../ir/graph.js';
 import type { ConvertCtx } from '../context.js';
+import { batchNormTraining, meanVarianceNorm, STATS_EMITS } from './stats-expand.js';
 import { row, type ConverterRow } from './types.js';
 
 /** kestrel window attributes (WINDOW_ATTRS in ir/ops/attrs.ts, which validates them) -> ONNX names. */
@@ -31,16 +33,19 @@ function conv(ctx: ConvertCtx): Value[] {
   return ctx.resultFrom('conv', [ctx.input(0), w, ctx.optInput(2)], CONV_NAMES, { kernel: kernelOf(ctx, w) });
 }
 
-function batchNorm(ctx: ConvertCtx): Value[] {
+function batchNorm(ctx: ConvertCtx): (Value | null)[] {
+  if (ctx.opset >= 14 && ctx.attrs.int('training_mode', 0) !== 0) return batchNormTraining(ctx);
   if (ctx.outputNames.slice(1).some((n) => n)) ctx.unsupported('BatchNormalization training outputs');
-  if (ctx.opset >= 14 && ctx.attrs.int('training_mode', 0) !== 0) ctx.unsupported('training_mode = 1');
   if (ctx.opset < 9 && ctx.attrs.int('spatial', 1) !== 1) ctx.unsupported('BatchNormalization spatial = 0');
   const ins = [0, 1, 2, 3, 4].map((i) => ctx.input(i));
   return ctx.resultFrom('batch_norm', ins, { epsilon: 'epsilon' });
 }
 
 function maxPool(ctx: ConvertCtx): Value[] {
-  if (ctx.outputNames[1]) ctx.unsupported('MaxPool indices output');
+  if (ctx.outputNames[1]) {
+    return ctx.resultFrom('max_pool_argmax', [ctx.input(0)],
+      { ...WINDOW_NAMES, ceilMode: 'ceil_mode', storageOrder: 'storage_order' });
+  }
   if (ctx.attrs.int('storage_order', 0) !== 0) ctx.unsupported('MaxPool storage_order = 1');
   return ctx.resultFrom('max_pool', [ctx.input(0)], { ...WINDOW_NAMES, ceilMode: 'ceil_mode' });
 }
@@ -59,10 +64,22 @@ function softmax(op: string) {
   };
 }
 
+function deformConv(ctx: ConvertCtx): Value[] {
+  const w = ctx.input(1);
+  const r = ctx.rank(ctx.input(0));
+  if (r !== 4) ctx.unsupported(`DeformConv on a rank-${r} input (2-D only)`);
+  const ins = [ctx.input(0), w, ctx.input(2), ctx.optInput(3), ctx.optInput(4)];
+  const names = { kernel: 'kernel_shape', strides: 'strides', pads: 'pads', dilations: 'dilations',
+    group: 'group', offsetGroup: 'offset_group' };
+  return ctx.resultFrom('deform_conv', ins, names, { kernel: kernelOf(ctx, w) });
+}
+
 export const NN_ROWS: readonly ConverterRow[] = [
+  row('DeformConv', ['deform_conv'], deformConv, 19),
   row('Conv', ['conv'], conv),
-  row('BatchNormalization', ['batch_norm'], batchNorm),
-  row('MaxPool', ['max_pool'], maxPool),
+  row('BatchNormalization', ['batch_norm', ...STATS_EMITS], batchNorm),
+  row('MeanVarianceNormalization', STATS_EMITS, meanVarianceNorm, 9),
+  row('MaxPool', ['max_pool', 'max_pool_argmax'], maxPool),
   row('AveragePool', ['avg_pool'], avgPool),
   row('GlobalAveragePool', ['global_avg_pool'], (ctx) => ctx.result('global_avg_pool', [ctx.input(0)], {})),
   row('GlobalMaxPool', ['global_max_pool'], (ctx) => ctx.result('global_max_pool', [ctx.input(0)], {})),

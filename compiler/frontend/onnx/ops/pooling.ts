@@ -3,10 +3,11 @@
 // Requires: the elementwise ops and avg_pool. Guarantees: window attributes are read by
 // avg_pool's declared schema under their ONNX names; p must be a positive integer (KC0401);
 // LpPool with ceil_mode is reported unsupported (a clipped last window would be scaled by the
-// full window size).
+// full window size). MaxUnpool maps onto max_unpool (ir/ops/max-unpool.ts).
 
 import type { Value } from '../../../../ir/graph.js';
-import type { ConvertCtx } from '../context.js';
+import { isStatic } from '../../../../ir/dim.js';
+import { type ConvertCtx, int64Data } from '../context.js';
 import { row, type ConverterRow } from './types.js';
 
 const WINDOW = Object.freeze({
@@ -31,6 +32,18 @@ function lpPool(ctx: ConvertCtx): Value[] {
   return ctx.result('pow', [sum, ctx.scalar(dt, 1 / p)], {});
 }
 
+/** MaxUnpool; an output_shape of symbolic length (it must be one per axis) is viewed as that length. */
+function maxUnpool(ctx: ConvertCtx): Value[] {
+  const x = ctx.input(0);
+  let shape = ctx.optInput(2);
+  if (shape && shape.type.shape.length === 1 && !isStatic(shape.type.shape[0])) {
+    [shape] = ctx.emit('reshape', [shape, ctx.constant(int64Data([ctx.rank(x)]))], {});
+  }
+  return ctx.resultFrom('max_unpool', [x, ctx.input(1), shape],
+    { kernel: 'kernel_shape', strides: 'strides', pads: 'pads' });
+}
+
 export const POOLING_ROWS: readonly ConverterRow[] = [
+  row('MaxUnpool', ['max_unpool', 'reshape'], maxUnpool, 9),
   row('LpPool', ['abs', 'mul', 'pow', 'avg_pool', 'sqrt', 'identity'], lpPool, 2),
 ];

@@ -1,9 +1,10 @@
 // Converters for the signal operators: HannWindow, HammingWindow, BlackmanWindow (-> window),
 // DFT (-> dft; from opset 20 its axis is an input: a constant becomes the attribute, a run-time
 // one goes through dft_plan, whose kernel writes the output shape the VM allocates) and STFT
-// (-> stft) of ir/ops/signal.ts. Requires: those declared ops. Guarantees: output_datatype is
-// mapped to a kestrel dtype (an unknown code is reported unsupported); DFT-17..19 read the axis
-// attribute (default 1), DFT-20 the axis input (default -2).
+// (-> stft) of ir/ops/signal.ts; MelWeightMatrix (-> mel_weight_matrix of ir/ops/mel.ts).
+// Requires: those declared ops. Guarantees: output_datatype is mapped to a kestrel dtype (an
+// unknown code is reported unsupported); DFT-17..19 read the axis attribute (default 1), DFT-20
+// the axis input (default -2).
 
 import { dtypeFromOnnx } from '../../../../ir/dtype.js';
 import { Codes } from '../../../diagnostics.js';
@@ -43,7 +44,15 @@ function stft(ctx: ConvertCtx): Value[] {
     { onesided: 'onesided' });
 }
 
+function melWeightMatrix(ctx: ConvertCtx): Value[] {
+  const code = ctx.attrs.has('output_datatype') ? ctx.attrs.int('output_datatype') : 1;
+  const to = dtypeFromOnnx(code);
+  if (!to) return ctx.unsupported(`MelWeightMatrix output_datatype ${code}`);
+  return ctx.result('mel_weight_matrix', [0, 1, 2, 3, 4].map((i) => ctx.input(i)), { to });
+}
+
 export const SIGNAL_ROWS: readonly ConverterRow[] = [
+  row('MelWeightMatrix', ['mel_weight_matrix'], melWeightMatrix, 17),
   row('HannWindow', ['window'], windowOf('hann'), 17),
   row('HammingWindow', ['window'], windowOf('hamming'), 17),
   row('BlackmanWindow', ['window'], windowOf('blackman'), 17),

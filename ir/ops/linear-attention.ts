@@ -14,9 +14,9 @@
 // task per (batch, kv head) runs the whole time loop, so no step waits on another task. The state
 // lives in the present-state output itself (an opaque op's outputs are plain buffers), so any dk
 // and dv work; column m of S is updated and read on its own (v'[m] needs only column m).
-// Decay and beta widths known only at run time are read through a broadcast clamp (1 or full).
+// Decay widths and beta head counts known only at run time are checked before the node runs to be
+// 1 or full (checkBroadcastTo), then read through a broadcast clamp.
 
-import { isStatic } from '../dim.js';
 import type { TensorType } from '../graph.js';
 import type { LowerCtx, Lowering } from '../te.js';
 import type { Expr, Stmt } from '../tir.js';
@@ -24,7 +24,7 @@ import {
   add, alloc, div, imm, letIn, load, loop, mul, seq, store, sub, unary, unflatten,
 } from '../tir-build.js';
 import { attr, type AttrValues } from './attr-schema.js';
-import { INPUT_MISMATCH, bcastCoord, checkDimEq, sinkBuffer } from './attrs.js';
+import { INPUT_MISMATCH, bcastCoord, checkBroadcastTo, checkDimEq, sinkBuffer } from './attrs.js';
 import { declareOp } from './declare.js';
 import type { InferCtx, OpDef } from './registry.js';
 
@@ -55,13 +55,11 @@ function infer(ins: readonly (TensorType | null)[], _a: LinearAttentionAttrs, ct
   if (state) stShape.forEach((d, i) => checkDimEq(state.shape[i], d, 'linear_attention state', ctx, [3]));
   if (decay) {
     [B, Hkv, T].forEach((d, i) => checkDimEq(decay.shape[i], d, 'linear_attention decay', ctx, [4]));
-    const w = decay.shape[3];
-    if (isStatic(w) && w !== 1) checkDimEq(w, dk, 'linear_attention decay width', ctx, [4]);
+    checkBroadcastTo(decay.shape[3], dk, 'linear_attention decay width', ctx, [4]);
   }
   if (beta) {
     checkDimEq(beta.shape[0], B, 'linear_attention beta batch', ctx, [5]);
-    const bh = beta.shape[1];
-    if (isStatic(bh) && bh !== 1) checkDimEq(bh, Hkv, 'linear_attention beta heads', ctx, [5]);
+    checkBroadcastTo(beta.shape[1], Hkv, 'linear_attention beta heads', ctx, [5]);
     checkDimEq(beta.shape[2], T, 'linear_attention beta steps', ctx, [5]);
     checkDimEq(beta.shape[3], 1, 'linear_attention beta width', ctx, [5]);
   }

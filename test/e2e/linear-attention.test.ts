@@ -111,4 +111,23 @@ describe('e2e: ONNX LinearAttention', () => {
       inputs: qkvInputs, outputs, opset: 27,
     })).rejects.toThrow(/la_node.*requires decay/s);
   }, 60_000);
+
+  it('a decay width known only at run time must be 1 per head or the key size', async () => {
+    const s = await buildModel('linear_attention_dyn_decay', {
+      nodes: [node('LinearAttention', ['q', 'k', 'v', '', 'g'], ['y', 'st'],
+        [attrInt('q_num_heads', HQ), attrInt('kv_num_heads', HKV), attrS('update_rule', 'gated')])],
+      inputs: [...qkvInputs, vi('g', FLOAT, [B, T, 'gw'])],
+      outputs, opset: 27,
+    });
+    try {
+      // per head 1 (HKV wide) runs and matches; 2 per head (neither 1 nor DK = 3) is refused
+      const decay = vals(B * T * HKV, 8, 0.3).map((x) => x - 0.2);
+      const out = await s.run({ ...feeds, g: f32([B, T, HKV], decay) });
+      const want = ref({ q: Q, k: K, v: V, past: null, decay, decayW: HKV, beta: null, betaW: 0,
+        scale: 1 / Math.sqrt(DK) });
+      expectClose(floats(out.y), want.y, 'y');
+      await expect(s.run({ ...feeds, g: f32([B, T, HKV * 2], vals(B * T * HKV * 2, 9)) }))
+        .rejects.toThrow(/decay width/);
+    } finally { s.dispose(); }
+  }, 120_000);
 });

@@ -98,5 +98,11 @@ export const OPCODES = {
     ['values', 'regs'],
   ] },
   mem_limit: { code: 44, class: 'builtin', operands: [['dst', 'reg']] },
+  string_op: { code: 45, class: 'builtin', operands: [
+    ['dsts', 'regs'],
+    ['op', 'u32'],
+    ['srcs', 'regs'],
+    ['params', 'str'],
+  ] },
 } as const;
 export type OpName = keyof typeof OPCODES;

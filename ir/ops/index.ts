@@ -32,6 +32,7 @@ import { SEQUENCE_OPS } from './sequence.js';
 import { SHAPE_OPS } from './shape.js';
 import { SIGNAL_OPS } from './signal.js';
 import { SLICE_OPS } from './slice.js';
+import { STRING_OPS } from './strings.js';
 import { TILE_ONEHOT_OPS } from './tile-onehot.js';
 import { legacyOps, opTable, type OpDef, type Trait } from './registry.js';
 
@@ -67,6 +68,7 @@ const FAMILIES: readonly (readonly OpDef[])[] = [
   EINSUM_OPS,
   ROTARY_OPS,
   CROP_PAD_OPS,
+  STRING_OPS,
 ];
 
 export const OPS: ReadonlyMap<string, OpDef> = opTable([...FAMILIES.flat(), ...legacyOps()]);

@@ -43,6 +43,7 @@ enum class Op : uint32_t {
   kInputOpt = 42,
   kCheckDims = 43,
   kMemLimit = 44,
+  kStringOp = 45,
 };
 
 enum class Kind : uint8_t {
@@ -98,6 +99,7 @@ constexpr OpInfo kOps[] = {
   {"input_opt", 42, 2, {Kind::kReg, Kind::kU32}},
   {"check_dims", 43, 4, {Kind::kReg, Kind::kU32, Kind::kStr, Kind::kRegs}},
   {"mem_limit", 44, 1, {Kind::kReg}},
+  {"string_op", 45, 4, {Kind::kRegs, Kind::kU32, Kind::kRegs, Kind::kStr}},
 };
 
 enum class IntOp : uint32_t {

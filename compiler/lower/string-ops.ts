@@ -1,0 +1,34 @@
+// Program lowering of the string ops (ir/ops/strings.ts): each node is one `string_op` builtin
+// whose `params` string carries the attributes NUL-separated, in the order native/src/vm/strings.h
+// reads them. Inputs are registers of string tensors; the builtin defines every output.
+
+import type { Node } from '../../ir/graph.js';
+import { nodeAttrs } from '../../ir/ops/declare.js';
+import { OPS } from '../../ir/ops/index.js';
+import { STRING_OP_CODES } from '../../ir/ops/strings.js';
+import type { VmEmitter, VmLowering } from './vm-ops.js';
+
+const ACTION: Readonly<Record<string, string>> = { NONE: 'N', LOWER: 'L', UPPER: 'U' };
+
+/** The params string of a string op node. */
+function params(n: Node): string {
+  const a = nodeAttrs(OPS.get(n.op)!.attrSchema ?? {}, n) as Record<string, unknown>;
+  switch (n.op) {
+    case 'string_normalizer':
+      return [ACTION[a.action as string], String(a.caseSensitive), ...(a.stopwords as string[])]
+        .join('\0');
+    case 'regex_full_match': return a.pattern as string;
+    case 'string_split':
+      return [String(a.maxsplit), String(a.hasDelimiter), a.delimiter as string].join('\0');
+    default: return '';
+  }
+}
+
+function lower(n: Node, e: VmEmitter): void {
+  const srcs = n.inputs.map((v) => e.tensor(v!));
+  const dsts = n.outputs.map((v) => e.define(v));
+  e.a.emit('string_op', { dsts, op: STRING_OP_CODES[n.op]!, srcs, params: params(n) });
+}
+
+export const STRING_LOWERINGS: readonly (readonly [string, VmLowering])[] =
+  Object.keys(STRING_OP_CODES).map((op) => [op, lower] as const);

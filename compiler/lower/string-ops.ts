@@ -20,6 +20,12 @@ function params(n: Node): string {
     case 'regex_full_match': return a.pattern as string;
     case 'string_split':
       return [String(a.maxsplit), String(a.hasDelimiter), a.delimiter as string].join('\0');
+    case 'tfidf_vectorizer': {
+      const mode = { TF: 'T', IDF: 'I', TFIDF: 'B' }[a.mode as string]!;
+      const csv = (k: string) => (a[k] as readonly number[]).join(',');
+      return [mode, String(a.minGramLength), String(a.maxGramLength), String(a.maxSkipCount),
+        csv('ngramCounts'), csv('ngramIndexes'), csv('pool'), csv('weights')].join('\0');
+    }
     default: return '';
   }
 }

@@ -3,7 +3,8 @@
 // them and the representation of a string tensor). No other op takes or makes string tensors: the
 // ONNX frontend refuses a string value anywhere else (KC0209), so no kernel ever sees one. Output
 // dims that depend on the strings (StringNormalizer's kept count, StringSplit's widest split) are
-// fresh symbols, bound at run time from the result like any data-dependent dim.
+// fresh symbols, bound at run time from the result like any data-dependent dim. TfIdfVectorizer
+// (integer tokens) runs by the same builtin: it belongs to the text family, though on numbers.
 
 import { dimEq, isStatic } from '../dim.js';
 import type { TensorType } from '../graph.js';
@@ -16,6 +17,7 @@ import { Codes } from '../../compiler/diagnostics.js';
 /** The string_op operator codes (native/src/vm/strings.h). */
 export const STRING_OP_CODES: Readonly<Record<string, number>> = Object.freeze({
   string_normalizer: 0, string_concat: 1, string_equal: 2, regex_full_match: 3, string_split: 4,
+  tfidf_vectorizer: 5,
 });
 
 function wantStrings(ins: readonly (TensorType | null)[], op: string, ctx: InferCtx): TensorType[] {
@@ -78,5 +80,38 @@ const stringSplit = declareOp({
   },
 });
 
+/**
+ * TfIdfVectorizer over integer tokens (the text family's one op on numbers; a string pool is not
+ * supported). The pool's n-grams, grouped by length from ngramCounts, map to output columns by
+ * ngramIndexes; weights scale the columns (IDF, TFIDF).
+ */
+export const TFIDF_ATTRS = {
+  mode: attr.oneOf(['TF', 'IDF', 'TFIDF'] as const, null),
+  minGramLength: attr.int(undefined, { min: 1 }), maxGramLength: attr.int(undefined, { min: 1 }),
+  maxSkipCount: attr.int(undefined, { min: 0 }),
+  ngramCounts: attr.ints(undefined, { min: 0 }), ngramIndexes: attr.ints(undefined, { min: 0 }),
+  pool: attr.ints([]), weights: attr.floats([]),
+};
+
+const tfidfVectorizer = declareOp({
+  name: 'tfidf_vectorizer', traits: ['vm'], attrs: TFIDF_ATTRS,
+  infer: (ins, a, ctx) => {
+    const x = ins[0];
+    const bad = (m: string): never => ctx.fail(Codes.SHAPE_INFERENCE, `tfidf_vectorizer: ${m}`);
+    if (!x || x.sequence || (x.dtype !== 'int32' && x.dtype !== 'int64')) {
+      return bad('input must be int32/int64');
+    }
+    if (x.shape.length < 1 || x.shape.length > 2) bad('input must be [C] or [N, C]');
+    if (a.maxGramLength < a.minGramLength) bad('max_gram_length is below min_gram_length');
+    const counts = a.ngramCounts;
+    if (counts.some((c, i) => c > a.pool.length || (i > 0 && c < counts[i - 1]!))) {
+      bad('ngram_counts must be non-decreasing starts into the pool');
+    }
+    if (a.ngramIndexes.length === 0) bad('ngram_indexes is empty');
+    const width = Math.max(...a.ngramIndexes) + 1;
+    return [{ dtype: 'float32', shape: x.shape.length === 2 ? [x.shape[0]!, width] : [width] }];
+  },
+});
+
 export const STRING_OPS: readonly OpDef[] = [stringNormalizer, binary('string_concat', 'string'),
-  binary('string_equal', 'bool'), regexFullMatch, stringSplit];
+  binary('string_equal', 'bool'), regexFullMatch, stringSplit, tfidfVectorizer];

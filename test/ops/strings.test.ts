@@ -149,6 +149,57 @@ describe('string tensors', () => {
   });
 });
 
+/**
+ * TfIdfVectorizer's definition: an n-gram of the pool occurs once per distinct tuple of positions
+ * i, i + d, ..., i + (n - 1) d with gap d in 1 .. maxSkip + 1 whose tokens spell it (a unigram once
+ * per position); TF counts, IDF gives the weight where the count is not zero, TFIDF count x weight,
+ * the weight of a column being that of the pool n-gram mapped to it (weights[k] for grams[k],
+ * which onnxruntime confirms).
+ */
+function tfidfRef(row: number[], grams: number[][], cols: number[], width: number,
+  [minLength, maxSkip]: readonly number[], mode: string, weights: number[]): number[] {
+  const out = new Array<number>(width).fill(0);
+  grams.forEach((g, k) => {
+    if (g.length < minLength) return;
+    const seen = new Set<string>();
+    for (let d = 1; d <= maxSkip + 1; d++) {
+      for (let i = 0; i + (g.length - 1) * d < row.length; i++) {
+        const at = g.map((_, j) => i + j * d);
+        if (at.every((p, j) => row[p] === g[j])) seen.add(at.join(','));
+      }
+    }
+    out[cols[k]] += seen.size;
+  });
+  const w = (c: number) => weights[cols.indexOf(c)] ?? 1;
+  return out.map((v, c) => (mode === 'TF' ? v : mode === 'IDF' ? (v > 0 ? w(c) : 0) : v * w(c)));
+}
+
+describe('TfIdfVectorizer (integer tokens)', () => {
+  it('counts uni- and bigrams with skips over a batch, in TF, IDF and TFIDF modes', async () => {
+    // Pool: unigrams [4], [7]; bigrams [4, 7], [7, 7], [1, 4] (ngram_counts: starts 0 and 2).
+    const pool = [4, 7, 4, 7, 7, 7, 1, 4], grams = [[4], [7], [4, 7], [7, 7], [1, 4]];
+    const cols = [3, 0, 1, 4, 2], weights = [0.5, 2, 1, 3, 0.25];
+    const x = [[1, 4, 7, 7, 4, 9, 7], [7, 7, 7, 1, 1, 4, 4]];
+    for (const mode of ['TF', 'IDF', 'TFIDF']) {
+      for (const [lo, skip] of [[1, 0], [2, 2], [1, 3]]) {
+        const s = await model(`tfidf-${mode}-${lo}-${skip}`, {
+          opset: 9,
+          nodes: [node('TfIdfVectorizer', ['x'], ['y'], [attrS('mode', mode), attrI('min_gram_length', lo),
+            attrI('max_gram_length', 2), attrI('max_skip_count', skip),
+            { name: 'ngram_counts', type: 7, ints: [0, 2] }, { name: 'ngram_indexes', type: 7, ints: cols },
+            { name: 'pool_int64s', type: 7, ints: pool }, { name: 'weights', type: 6, floats: weights }])],
+          inputs: [vi('x', INT64, [2, 7])], outputs: [vi('y', FLOAT, [2, 5])],
+        });
+        const feed = new Tensor('int64', BigInt64Array.from(x.flat(), BigInt), [2, 7]);
+        const y = (await s.run({ x: feed })).y as Tensor;
+        const want = x.flatMap((row) => tfidfRef(row, grams, cols, 5, [lo, skip], mode, weights));
+        expect([y.dims, Array.from(y.data as Float32Array)], `${mode} min ${lo} skip ${skip}`)
+          .toEqual([[2, 5], want]);
+      }
+    }
+  });
+});
+
 describe('string tensors: refused at compile time', () => {
   const fails = (spec: Parameters<typeof buildModel>[1]) => model('bad', spec).then(() => undefined,
     (e: { code?: string; message?: string }) => e);

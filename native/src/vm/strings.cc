@@ -279,6 +279,96 @@ Status split(const Tensor& x, const std::vector<std::string_view>& ps, Pool* poo
   return Ok();
 }
 
+// The comma-separated numbers of `csv`, as doubles (integers up to 2^53 are exact).
+std::vector<double> numbers_of(std::string_view csv) {
+  std::vector<double> out;
+  size_t at = 0;
+  while (at < csv.size()) {
+    size_t z = csv.find(',', at);
+    if (z == std::string_view::npos) z = csv.size();
+    out.push_back(std::strtod(std::string(csv.substr(at, z - at)).c_str(), nullptr));
+    at = z + 1;
+  }
+  return out;
+}
+
+std::vector<int64_t> ints_of(std::string_view csv) {
+  const std::vector<double> xs = numbers_of(csv);
+  return std::vector<int64_t>(xs.begin(), xs.end());
+}
+
+// Element i of an int32/int64 tensor.
+int64_t int_at(const Tensor& t, uint64_t i) {
+  if (t.dtype == 5) return reinterpret_cast<const int32_t*>(t.data)[i];
+  int64_t v = 0;
+  std::memcpy(&v, t.data + 8 * i, 8);
+  return v;
+}
+
+// TfIdfVectorizer over integer tokens, counting as onnxruntime does: for each skip distance
+// 1 .. max_skip + 1, every n-gram (min..max length) of tokens that far apart found in the pool
+// adds one at its output column; unigrams are counted in the first pass only.
+Status tfidf(const Tensor& x, const std::vector<std::string_view>& ps, Pool* pool, Tensor* out) {
+  if (ps.size() != 8 || ps[0].size() != 1 || (x.dtype != 5 && x.dtype != 6) || x.shape.empty() ||
+      x.shape.size() > 2) {
+    return bad("TfIdfVectorizer needs a [C] or [N, C] int32/int64 tensor and its parameters");
+  }
+  const int64_t lo = std::strtoll(std::string(ps[1]).c_str(), nullptr, 10);
+  const int64_t hi = std::strtoll(std::string(ps[2]).c_str(), nullptr, 10);
+  const int64_t skips = std::strtoll(std::string(ps[3]).c_str(), nullptr, 10);
+  const std::vector<int64_t> counts = ints_of(ps[4]), indexes = ints_of(ps[5]), pool_ints = ints_of(ps[6]);
+  const std::vector<double> weights = numbers_of(ps[7]);  // per pool n-gram, as ngram_indexes
+  // The pool's n-grams: (tokens, output column), n = 1 .. counts.size().
+  std::vector<std::pair<std::vector<int64_t>, int64_t>> grams;
+  for (size_t n = 1; n <= counts.size(); ++n) {
+    const size_t end = n < counts.size() ? static_cast<size_t>(counts[n]) : pool_ints.size();
+    if (counts[n - 1] < 0 || static_cast<size_t>(counts[n - 1]) > end || end > pool_ints.size()) {
+      return bad("TfIdfVectorizer: ngram_counts do not fit the pool");
+    }
+    for (size_t at = static_cast<size_t>(counts[n - 1]); at + n <= end; at += n) {
+      if (grams.size() >= indexes.size() || indexes[grams.size()] < 0) {
+        return bad("TfIdfVectorizer: more n-grams than ngram_indexes, or a negative index");
+      }
+      grams.emplace_back(std::vector<int64_t>(pool_ints.begin() + at, pool_ints.begin() + at + n),
+                         indexes[grams.size()]);
+    }
+  }
+  int64_t width = 0;
+  for (int64_t i : indexes) width = std::max(width, i + 1);
+  const bool rows = x.shape.size() == 2;
+  const int64_t n_rows = rows ? x.shape[0] : 1, c = x.shape.back();
+  const std::vector<int64_t> yshape = rows ? std::vector<int64_t>{n_rows, width}
+                                           : std::vector<int64_t>{width};
+  KESTREL_TRY(new_plain(pool, 0, yshape, out));
+  float* y = reinterpret_cast<float*>(out->data);
+  std::fill(y, y + n_rows * width, 0.0f);
+  for (int64_t r = 0; r < n_rows; ++r) {
+    for (int64_t skip = 0; skip <= skips; ++skip) {
+      for (const auto& [g, col] : grams) {
+        const int64_t n = static_cast<int64_t>(g.size());
+        if (n < lo || n > hi || (n == 1 && skip > 0)) continue;
+        for (int64_t s = 0; s + (n - 1) * (skip + 1) < c; ++s) {
+          bool hit = true;
+          for (int64_t k = 0; k < n && hit; ++k) hit = int_at(x, r * c + s + k * (skip + 1)) == g[k];
+          if (hit) y[r * width + col] += 1.0f;
+        }
+      }
+    }
+  }
+  // The weight of each column is that of the pool n-gram mapped there (1 without weights).
+  std::vector<float> colw(static_cast<size_t>(width), 1.0f);
+  for (size_t k = 0; k < grams.size() && k < weights.size(); ++k) {
+    colw[static_cast<size_t>(grams[k].second)] = static_cast<float>(weights[k]);
+  }
+  const char mode = ps[0][0];  // T(F), I(DF), B(oth): weights scale (IDF: presence times weight)
+  for (int64_t i = 0; i < n_rows * width; ++i) {
+    const float w = colw[static_cast<size_t>(i % width)];
+    if (mode == 'I') y[i] = y[i] > 0 ? w : 0.0f;  // F: the counts as they are
+    if (mode == 'B') y[i] *= w;
+  }
+  return Ok();
+}
+
 }  // namespace
 
 Status make_strings(Pool* pool, const std::vector<int64_t>& shape,
@@ -337,9 +427,10 @@ Status stage_tensor(Pool* pool, const kestrel_tensor& in, const std::string& wha
 Status string_op(uint32_t op, const std::vector<const Tensor*>& srcs, const std::string& params, Pool* pool,
                  std::vector<Tensor>* dsts) {
   const size_t want = op == 1 || op == 2 ? 2 : 1;
-  if (op > 4) return bad("unknown operator " + std::to_string(op));
+  if (op > 5) return bad("unknown operator " + std::to_string(op));
   if (srcs.size() != want) return bad("operator " + std::to_string(op) + " takes " + std::to_string(want) +
                                       " tensors, got " + std::to_string(srcs.size()));
+  if (op == 5) return dsts->resize(1), tfidf(*srcs[0], params_of(params), pool, &(*dsts)[0]);
   for (const Tensor* t : srcs) {
     if (t->dtype != kDTypeString) return bad(std::string("an operand has dtype ") + dtype_name(t->dtype));
   }

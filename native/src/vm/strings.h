@@ -26,6 +26,11 @@
 //                       empty strings; z: int64 counts of x.shape]. Without a delimiter (or an empty
 //                       one) it splits on runs of whitespace and drops empty pieces (Python's
 //                       str.split()); with one, every occurrence splits (empty pieces kept).
+//   5 TfIdfVectorizer   srcs [x: int32/int64, [C] or [N, C]]; params: mode (T, I or B for TF, IDF,
+//                       TFIDF), min and max n-gram length, max skip count, then ngram_counts,
+//                       ngram_indexes, the pool and the weights as comma-separated numbers. dsts
+//                       [float32 [W] or [N, W], W = max index + 1]. The one op here on numbers: it
+//                       is the text family's (tokens), and a string pool is not supported yet.
 // Case folding covers ASCII, Latin-1 and Latin Extended-A (U+0000-U+017F), which is what the ONNX
 // cases use; other code points are left as they are. Invalid UTF-8 bytes pass through unchanged.
 // RegexFullMatch uses std::regex's ECMAScript grammar where ONNX names RE2: the patterns the ONNX

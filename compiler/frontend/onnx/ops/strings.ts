@@ -1,6 +1,6 @@
 // Converters for the ONNX string operators onto the kestrel string ops (ir/ops/strings.ts):
-// StringNormalizer (opset 10), StringConcat, StringSplit and RegexFullMatch (opset 20); Equal on
-// strings is in elementwise.ts. Requires: the string ops' declarations, which check the operands.
+// StringNormalizer (opset 10), StringConcat, StringSplit and RegexFullMatch (opset 20), and
+// TfIdfVectorizer (opset 9) on integer tokens; Equal on strings is in elementwise.ts. Requires: the string ops' declarations, which check the operands.
 // Guarantees: converters only read the ONNX attributes into the declared ones.
 
 import type { ConvertCtx } from '../context.js';
@@ -30,6 +30,17 @@ function stringSplit(ctx: ConvertCtx) {
   });
 }
 
+/** TfIdfVectorizer on integer tokens; pool_strings (a string pool) is not supported. */
+function tfidf(ctx: ConvertCtx) {
+  if (ctx.attrs.has('pool_strings')) ctx.unsupported('TfIdfVectorizer with pool_strings (string tokens)');
+  return ctx.result('tfidf_vectorizer', [ctx.input(0)], {
+    mode: ctx.attrs.string('mode'), minGramLength: ctx.attrs.int('min_gram_length'),
+    maxGramLength: ctx.attrs.int('max_gram_length'), maxSkipCount: ctx.attrs.int('max_skip_count'),
+    ngramCounts: ctx.attrs.ints('ngram_counts'), ngramIndexes: ctx.attrs.ints('ngram_indexes'),
+    pool: ctx.attrs.ints('pool_int64s', []), weights: ctx.attrs.floats('weights', []),
+  });
+}
+
 export const STRING_ROWS: readonly ConverterRow[] = [
   row('StringNormalizer', ['string_normalizer'], stringNormalizer, 10),
   row('StringConcat', ['string_concat'],
@@ -37,4 +48,5 @@ export const STRING_ROWS: readonly ConverterRow[] = [
   row('RegexFullMatch', ['regex_full_match'],
     (ctx) => ctx.result('regex_full_match', [ctx.input(0)], { pattern: ctx.attrs.string('pattern') }), 20),
   row('StringSplit', ['string_split'], stringSplit, 20),
+  row('TfIdfVectorizer', ['tfidf_vectorizer'], tfidf, 9),
 ];

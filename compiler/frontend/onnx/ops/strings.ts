@@ -1,7 +1,8 @@
 // Converters for the ONNX string operators onto the kestrel string ops (ir/ops/strings.ts):
 // StringNormalizer (opset 10), StringConcat, StringSplit and RegexFullMatch (opset 20), and
-// TfIdfVectorizer (opset 9) on integer tokens; Equal on strings is in elementwise.ts. Requires: the string ops' declarations, which check the operands.
-// Guarantees: converters only read the ONNX attributes into the declared ones.
+// TfIdfVectorizer (opset 9) on integer tokens; Equal on strings is in elementwise.ts.
+// Requires: the string ops' declarations, which check the operands. Guarantees: converters only
+// read the ONNX attributes into the declared ones.
 
 import type { ConvertCtx } from '../context.js';
 import { row, type ConverterRow } from './types.js';

@@ -2,11 +2,18 @@
 // whose `params` string carries the attributes NUL-separated, in the order native/src/vm/strings.h
 // reads them. Inputs are registers of string tensors; the builtin defines every output.
 
-import type { Node } from '../../ir/graph.js';
 import { nodeAttrs } from '../../ir/ops/declare.js';
 import { OPS } from '../../ir/ops/index.js';
 import { STRING_OP_CODES } from '../../ir/ops/strings.js';
-import type { VmEmitter, VmLowering } from './vm-ops.js';
+import type { Node, Value } from '../../ir/graph.js';
+import type { ProgramWriter } from '../../codegen/vm-program.js';
+
+/** The part of vm-ops.ts's VmEmitter these lowerings use (declared here: vm-ops.ts imports this). */
+interface Emitter {
+  readonly a: ProgramWriter;
+  tensor(v: Value): number;
+  define(v: Value): number;
+}
 
 const ACTION: Readonly<Record<string, string>> = { NONE: 'N', LOWER: 'L', UPPER: 'U' };
 
@@ -30,11 +37,11 @@ function params(n: Node): string {
   }
 }
 
-function lower(n: Node, e: VmEmitter): void {
+function lower(n: Node, e: Emitter): void {
   const srcs = n.inputs.map((v) => e.tensor(v!));
   const dsts = n.outputs.map((v) => e.define(v));
   e.a.emit('string_op', { dsts, op: STRING_OP_CODES[n.op]!, srcs, params: params(n) });
 }
 
-export const STRING_LOWERINGS: readonly (readonly [string, VmLowering])[] =
+export const STRING_LOWERINGS: readonly (readonly [string, (n: Node, e: Emitter) => void])[] =
   Object.keys(STRING_OP_CODES).map((op) => [op, lower] as const);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kestrel_runtime.h"
+#include "util/contract_generated.h"
 
 namespace kestrel_addon {
 
@@ -26,12 +27,13 @@ inline Napi::Error last_error(Napi::Env env) {
 // String tensors (kestrel_runtime.h): a JS array of strings in, the strings as UTF-8 bytes.
 inline void read_strings(Napi::Env env, const Napi::Value& data, const std::string& where,
                          std::vector<std::string>* out) {
-  if (!data.IsArray()) throw make_error(env, "KR0105", where + ": string data must be an array of strings");
+  const char* code = kestrel::code::kInputData;
+  if (!data.IsArray()) throw make_error(env, code, where + ": string data must be an array of strings");
   Napi::Array a = data.As<Napi::Array>();
   for (uint32_t k = 0; k < a.Length(); ++k) {
     const Napi::Value e = a.Get(k);
     if (!e.IsString()) {
-      throw make_error(env, "KR0105", where + ": element " + std::to_string(k) + " is not a string");
+      throw make_error(env, code, where + ": element " + std::to_string(k) + " is not a string");
     }
     out->push_back(e.As<Napi::String>().Utf8Value());
   }

@@ -82,6 +82,12 @@ function halfBits(x: number): number {
 export function randomTensor(type: TensorType, dims: readonly number[], next: () => number): Tensor {
   const info = RUNTIME_DTYPES.find((d) => d.name === type)!;
   const size = dims.reduce((p, d) => p * d, 1);
+  // Strings: short random words of the letters a-h.
+  if (!info.array) {
+    const word = () => Array.from({ length: 1 + Math.floor(4 * next()) },
+      () => String.fromCharCode(97 + Math.floor(8 * next()))).join('');
+    return new Tensor(type, Array.from({ length: size }, word), dims);
+  }
   const data = new info.array(size);
   for (let i = 0; i < size; i++) {
     const u = next();
@@ -98,6 +104,7 @@ export function randomTensor(type: TensorType, dims: readonly number[], next: ()
       case 'uint4': case 'int4':
       case 'uint8': case 'int8': case 'uint16': case 'int16': case 'int32': case 'uint32':
         data[i] = Math.floor(8 * u); break;
+      case 'string': break;
       default: { const never: never = type; throw new Error(`no random ${String(never)}`); }
     }
   }

@@ -11,6 +11,7 @@ import { dtypeInfo, type DType } from '../ir/dtype.js';
 import { chromeTrace, kernelTable, type ProfiledRun } from '../runtime-vm/profile.js';
 import { load, type RunValue, type Session } from '../runtime-vm/session.js';
 import type { Tensor } from '../runtime-vm/tensor.js';
+import type { TypedArray } from '../runtime-vm/dtypes.js';
 import { compareTensors, readDataSet, type DataSet } from '../tools/testdata.js';
 import { int, str, UsageError, type Args } from './cli-args.js';
 import { parseShapes, randomFeeds } from './cli-inputs.js';
@@ -24,11 +25,14 @@ export function keyFile(a: Args, flag: string): string | undefined {
 
 const describe = (t: Tensor): string => `${t.type}[${t.dims.join(', ')}]`;
 
+const bytesOf = (d: TypedArray) => new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+
 function writeTensor(path: string, name: string, t: Tensor): void {
-  const d = t.data;
-  const bytes = new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
-  const msg = TensorProto.create({ name, dims: [...t.dims], dataType: dtypeInfo(t.type as DType).onnx,
-    rawData: bytes });
+  const d = t.data, dataType = dtypeInfo(t.type as DType).onnx;
+  const msg = Array.isArray(d)
+    ? TensorProto.create({ name, dims: [...t.dims], dataType,
+      stringData: (d as readonly string[]).map((x) => new TextEncoder().encode(x)) })
+    : TensorProto.create({ name, dims: [...t.dims], dataType, rawData: bytesOf(d as TypedArray) });
   writeFileSync(path, TensorProto.encode(msg).finish());
 }
 

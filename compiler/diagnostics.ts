@@ -41,6 +41,12 @@ export const Codes = Object.freeze({
   TENSOR_DTYPE_UNSUPPORTED: 'KC0208',
   /** Sparse tensors are not supported. */
   TENSOR_SPARSE: 'KC0207',
+  /**
+   * A string tensor reaches an op that cannot take one, or a string op gets a tensor that is not a
+   * string: only the string ops (StringNormalizer, StringConcat, StringSplit, RegexFullMatch, Equal
+   * on strings) take string tensors.
+   */
+  STRING_OPERAND: 'KC0209',
   /** One or more ops have no converter or no kestrel op; details.unsupported lists them all. */
   UNSUPPORTED_OPS: 'KC0301',
   /** A node uses a domain the model does not import. */
@@ -94,7 +100,7 @@ export const Codes = Object.freeze({
 /** Codes that mean "kestrel does not support this yet" rather than "the model is wrong". */
 export const UNSUPPORTED_CODES: ReadonlySet<string> = new Set([
   Codes.UNSUPPORTED_OPS, Codes.TENSOR_DTYPE_UNSUPPORTED, Codes.VALUE_TYPE_UNSUPPORTED, Codes.TENSOR_SPARSE,
-  Codes.SYMBOLIC_RANK,
+  Codes.SYMBOLIC_RANK, Codes.STRING_OPERAND,
 ]);
 
 export type Code = (typeof Codes)[keyof typeof Codes];

@@ -23,4 +23,5 @@ export const DTYPE_TABLE = [
   { name: 'float4e2m1', bytes: 1, onnx: 23, code: 19, isFloat: true, isSigned: true, llvm: 'i8' },
   { name: 'uint2', bytes: 1, onnx: 25, code: 20, isFloat: false, isSigned: false, llvm: 'i8' },
   { name: 'int2', bytes: 1, onnx: 26, code: 21, isFloat: false, isSigned: true, llvm: 'i8' },
+  { name: 'string', bytes: 16, onnx: 8, code: 22, isFloat: false, isSigned: false, llvm: '{i8*, i64}' },
 ] as const;

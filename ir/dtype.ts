@@ -67,6 +67,7 @@ export function typedView(d: DType, buf: ArrayBufferLike, byteOffset: number, le
     case 'uint16': return new Uint16Array(buf, byteOffset, length);
     case 'uint32': return new Uint32Array(buf, byteOffset, length);
     case 'uint64': return new BigUint64Array(buf, byteOffset, length);
+    case 'string': throw new Error('internal: string tensors have no typed view');
   }
 }
 

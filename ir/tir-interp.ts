@@ -380,6 +380,7 @@ export function newTypedArray(d: DType, n: number): TypedArrayOf {
     case 'float4e2m1': case 'uint4': case 'uint2':
       return new Uint8Array(n);
     case 'int4': case 'int2': return new Int8Array(n);
+    case 'string': throw new Error('internal: a kernel over string elements');
     default: return assertNever(d);
   }
 }

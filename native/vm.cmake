@@ -8,6 +8,7 @@ add_library(kestrel_vm STATIC
   src/runtime/map_verified.cc src/runtime/signature.cc src/runtime/inspect.cc src/runtime/runtime.cc
   src/runtime/debug.cc src/runtime/profile.cc
   src/vm/bytecode.cc src/vm/pool.cc src/vm/thread_pool.cc src/vm/interpreter.cc src/vm/sequence.cc
+  src/vm/strings.cc
   src/cuda/cuda_driver.cc src/cuda/cuda_device.cc)
 target_include_directories(kestrel_vm PUBLIC $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include>
   $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}> PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)

@@ -75,17 +75,16 @@ function describeInput(m: ValueMetadata | undefined): string {
 }
 
 /**
- * KR0102 for a string tensor (kestrel/ort's, or an onnxruntime-node one) among the feeds, naming the
- * input and what the model takes there: kestrel compiles no model with string tensors (KC0208).
+ * KR0102 for a string tensor (kestrel/ort's, or an onnxruntime-node one) fed where the model takes
+ * something else, naming the input and what the model takes there.
  */
 function rejectStrings(feeds: FeedsType, inputs: readonly ValueMetadata[]): void {
   for (const [name, v] of Object.entries(feeds)) {
     if ((v as { type?: unknown } | null)?.type !== 'string') continue;
     const m = inputs.find((i) => i.name === name);
+    if (m?.isTensor && m.type === 'string') continue;
     throw new KestrelError(RuntimeCodes.INPUT_DTYPE,
-      `input '${name}' is a string tensor (${describeInput(m)}): kestrel has no string tensors, ` +
-      'and models with string inputs or outputs do not compile (KC0208)',
-    { input: name });
+      `input '${name}' is a string tensor (${describeInput(m)})`, { input: name });
   }
 }
 
@@ -100,7 +99,8 @@ function feedTensor(name: string, v: unknown): KTensor {
   if (v instanceof Tensor) return v.toKestrel(name);
   if (v instanceof KTensor) return v;
   const t = v as { type?: unknown; data?: unknown; dims?: unknown } | undefined;
-  if (t && typeof t.type === 'string' && ArrayBuffer.isView(t.data) && Array.isArray(t.dims)) {
+  const data = ArrayBuffer.isView(t?.data) || (t?.type === 'string' && Array.isArray(t.data));
+  if (t && typeof t.type === 'string' && data && Array.isArray(t.dims)) {
     return new Tensor(t.type as never, t.data as never, t.dims as number[]).toKestrel(name);
   }
   throw new KestrelError(RuntimeCodes.INPUT_DATA, `input '${name}' is not a Tensor`, { input: name });

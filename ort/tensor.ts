@@ -85,15 +85,10 @@ export class Tensor {
     const typed = typeof arg0 === 'string';
     const [type, data] = typed ? [arg0 as TensorType, typedData(arg0 as TensorType, arg1)] : fromData(arg0);
     const dims = (typed ? arg2 : arg1) as readonly number[] | undefined ?? [data.length];
-    if (type === 'string') {
-      this.#kestrel = undefined;
-      this.dims = Object.freeze([...checkStringDims(dims, data.length)]);
-      this.size = data.length;
-    } else {
-      this.#kestrel = new KTensor(type, data as TypedArray, dims);
-      this.dims = this.#kestrel.dims;
-      this.size = this.#kestrel.size;
-    }
+    if (type === 'string') checkStringDims(dims, data.length);
+    this.#kestrel = new KTensor(type, data, dims);
+    this.dims = this.#kestrel.dims;
+    this.size = this.#kestrel.size;
     this.type = type;
     this.#data = data;
   }
@@ -128,12 +123,8 @@ export class Tensor {
     this.#kestrel = undefined;
   }
 
-  /** kestrel's runtime tensor for a feed (KR0102 for strings, KR0105 when disposed). */
+  /** kestrel's runtime tensor for a feed (KR0105 when disposed). */
   toKestrel(input: string): KTensor {
-    if (this.type === 'string') {
-      throw new KestrelError(RuntimeCodes.INPUT_DTYPE, `input '${input}': string tensors are not supported ` +
-        'by kestrel yet', { input });
-    }
     if (!this.#kestrel) throw dataError(`input '${input}': the tensor is disposed`, { input });
     return this.#kestrel;
   }

@@ -3,7 +3,7 @@
 export const DTYPE_NAMES = [
   'float32', 'uint8', 'int8', 'uint16', 'int16', 'int32', 'int64', 'bool',
   'float16', 'float64', 'uint32', 'uint64', 'bfloat16', 'float8e4m3fn', 'float8e4m3fnuz', 'float8e5m2',
-  'float8e5m2fnuz', 'uint4', 'int4', 'float4e2m1', 'uint2', 'int2',
+  'float8e5m2fnuz', 'uint4', 'int4', 'float4e2m1', 'uint2', 'int2', 'string',
 ] as const;
 
 /** Stable runtime error codes (KestrelError.code). */

@@ -18,14 +18,18 @@ interface TypedArrayCtor {
   readonly BYTES_PER_ELEMENT: number;
 }
 
+/** A tensor's elements: a typed array, or for dtype string a JS array of strings. */
+export type TensorData = TypedArray | readonly string[];
+
 export interface RuntimeDType {
   readonly name: TensorType;
   readonly code: number;
-  readonly array: TypedArrayCtor;
+  /** The typed array of the elements; null for string (a `string[]`, as in onnxruntime-node). */
+  readonly array: TypedArrayCtor | null;
 }
 
 /** The typed array of each element type (float16 as raw bits, as onnxruntime-node does). */
-const ARRAYS: Readonly<Record<TensorType, TypedArrayCtor>> = {
+const ARRAYS: Readonly<Record<TensorType, TypedArrayCtor | null>> = {
   float32: Float32Array, uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array,
   int32: Int32Array, int64: BigInt64Array, bool: Uint8Array, float16: Uint16Array, float64: Float64Array,
   uint32: Uint32Array, uint64: BigUint64Array,
@@ -35,6 +39,8 @@ const ARRAYS: Readonly<Record<TensorType, TypedArrayCtor>> = {
   // The sub-byte types one element per byte (int4/int2 sign-extended): onnxruntime-node packs
   // int4/uint4 two to a byte; kestrel's API does not (see ir/dtype.ts packedBits).
   uint4: Uint8Array, int4: Int8Array, float4e2m1: Uint8Array, uint2: Uint8Array, int2: Int8Array,
+  // UTF-8 strings of any length: a JS array of strings (the VM's layout: native/src/vm/strings.h).
+  string: null,
 };
 
 const TABLE: readonly RuntimeDType[] = Object.freeze(DTYPE_NAMES.map((name, code) =>

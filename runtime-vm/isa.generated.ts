@@ -104,5 +104,11 @@ export const OPCODES = {
     ['offset', 'reg'],
     ['shape', 'regs'],
   ] },
+  string_op: { code: 46, class: 'builtin', operands: [
+    ['dsts', 'regs'],
+    ['op', 'u32'],
+    ['srcs', 'regs'],
+    ['params', 'str'],
+  ] },
 } as const;
 export type OpName = keyof typeof OPCODES;

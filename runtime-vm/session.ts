@@ -89,8 +89,9 @@ export interface RunOptions {
 interface NativeIo {
   name: string; dtype: number; shape: (number | string)[]; kind?: IoKind; optionalOf?: 'tensor' | 'sequence';
 }
-interface NativeIn { dtype: number; dims: readonly number[]; data: ArrayBufferView }
-interface NativeOut { dtype: number; dims: number[]; data: ArrayBuffer }
+/** Tensors as the addon takes and gives them: string tensors' data is an array of strings. */
+interface NativeIn { dtype: number; dims: readonly number[]; data: ArrayBufferView | readonly string[] }
+interface NativeOut { dtype: number; dims: number[]; data: ArrayBuffer | string[] }
 type NativeOuts = (NativeOut | NativeOut[] | null)[] & { profile?: string };
 interface NativeSession {
   info(): { inputs: NativeIo[]; outputs: NativeIo[] };
@@ -163,7 +164,8 @@ const nativeIn = (t: Tensor): NativeIn => ({ dtype: runtimeDType(t.type)!.code, 
 function outputTensor(info: IoInfo, o: NativeOut): Tensor {
   const dt = runtimeDTypeFromCode(o.dtype);
   if (!dt) throw new KestrelError(RuntimeCodes.MANIFEST_INVALID, `output '${info.name}': dtype ${o.dtype}`);
-  return new Tensor(dt.name, new dt.array(o.data), o.dims);
+  const data = dt.array ? new dt.array(o.data as ArrayBuffer) : o.data as string[];
+  return new Tensor(dt.name, data, o.dims);
 }
 
 export class Session {

@@ -82,6 +82,7 @@ export interface Actual {
 
 /** Reference tensor as JS values (float16, bfloat16 and float8 decoded to numbers). */
 export function refValues(ref: NamedConst): ArrayLike<unknown> {
+  if (ref.strings) return ref.strings;
   const b = ref.bytes;
   const copy = b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
   const n = ref.shape.reduce((a, d) => a * d, 1);
@@ -216,6 +217,7 @@ async function runDataSets(c: Case, so: string): Promise<string | undefined> {
   const { load, Tensor } = await import('../runtime-vm/index.js');
   const s = await load(so);
   const tensor = (t: NamedConst) => {
+    if (t.strings) return new Tensor('string', t.strings, t.shape);
     const copy = t.bytes.buffer.slice(t.bytes.byteOffset, t.bytes.byteOffset + t.bytes.byteLength);
     const n = t.shape.reduce((a, d) => a * d, 1);
     return new Tensor(t.dtype, typedView(t.dtype, copy, 0, n), t.shape);

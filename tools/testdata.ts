@@ -12,6 +12,7 @@ import { decodeTensorProto } from '../compiler/frontend/onnx/tensor.js';
 
 export function readTensorFile(path: string): { name: string; tensor: Tensor } {
   const c = decodeTensorProto(new Uint8Array(readFileSync(path)));
+  if (c.strings) return { name: c.name, tensor: new Tensor('string', c.strings, c.shape) };
   const n = c.shape.reduce((a, b) => a * b, 1);
   const copy = new Uint8Array(c.bytes.byteLength);
   copy.set(c.bytes);

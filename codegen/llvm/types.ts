@@ -30,6 +30,8 @@ export function regTy(d: DType): string {
     case 'int16': case 'uint16': return 'i16';
     case 'int32': case 'uint32': return 'i32';
     case 'int64': case 'uint64': return 'i64';
+    // Kernels never see strings: compiler/lower refuses them first (KC0209).
+    case 'string': throw new Error('internal: a kernel over string elements');
     default: return assertNever(d);
   }
 }

@@ -14,6 +14,7 @@ import type { VmBinding, VmOperand } from '../../ir/ops/bindings.js';
 import { nodeAttrs } from '../../ir/ops/declare.js';
 import { OPS } from '../../ir/ops/index.js';
 import { SPLIT_TO_SEQUENCE_ATTRS } from '../../ir/ops/sequence.js';
+import { STRING_LOWERINGS } from './string-ops.js';
 import type { ProgramWriter } from '../../codegen/vm-program.js';
 import { OPCODES, type OperandKind, type OpName } from '../../runtime-vm/isa.generated.js';
 
@@ -153,6 +154,7 @@ const BOUND: readonly (readonly [string, VmLowering])[] = [...OPS.values()]
 /** kestrel op name -> how to emit it: declared bindings, then the ops that need several builtins. */
 export const VM_OPS: ReadonlyMap<string, VmLowering> = new Map<string, VmLowering>([
   ...BOUND,
+  ...STRING_LOWERINGS,
   ['unreachable', (n, e) => {
     e.a.emit('fail',
       { code: 204, message: `${n.origin.opType} '${n.origin.name}': ${String(n.attrs.message)}` });

@@ -42,6 +42,7 @@ import { SEQUENCE_OPS } from './sequence.js';
 import { SHAPE_OPS } from './shape.js';
 import { SIGNAL_OPS } from './signal.js';
 import { SLICE_OPS } from './slice.js';
+import { STRING_OPS } from './strings.js';
 import { TILE_ONEHOT_OPS } from './tile-onehot.js';
 import { opTable, type OpDef, type Trait } from './registry.js';
 
@@ -89,6 +90,7 @@ const FAMILIES: readonly (readonly OpDef[])[] = [
   POOL_ARGMAX_OPS,
   MEL_OPS,
   DEFORM_CONV_OPS,
+  STRING_OPS,
 ];
 
 export const OPS: ReadonlyMap<string, OpDef> = opTable(FAMILIES.flat());

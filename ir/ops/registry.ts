@@ -19,7 +19,8 @@ export type Trait =
   | 'view' // output shares storage with input 0 (reshape, flatten, squeeze, identity)
   | 'opaque' // none of the above; never fused
   | 'control' // structured control flow with bodies
-  | 'vm'; // run by VM builtins, no kernel (sequence ops): compiler/lower/vm-ops.ts
+  | 'vm' // run by VM builtins, no kernel (sequence ops): compiler/lower/vm-ops.ts
+  | 'strings'; // may take or return string tensors (ir/ops/strings.ts); no other op may
 
 /**
  * An input as a shape check's message shows it, `'name' [dims seen]`: input `i` with its shape,

@@ -123,7 +123,17 @@ typedef struct kestrel_run_options {
 #define KESTREL_DTYPE_FLOAT4E2M1 19     /* uint8_t, a 4-bit ONNX FLOAT4E2M1 code */
 #define KESTREL_DTYPE_UINT2 20          /* uint8_t, 0 .. 3 */
 #define KESTREL_DTYPE_INT2 21           /* int8_t, -2 .. 1 */
-#define KESTREL_DTYPE_COUNT 22          /* codes are 0 .. KESTREL_DTYPE_COUNT - 1 */
+/* A string tensor's data is an array of kestrel_string, one per element (nbytes = 16 x count):
+ * UTF-8 bytes, not NUL-terminated. Inputs: the caller owns the bytes (read only during the call;
+ * the runtime copies them). Outputs: the bytes belong to the outputs, valid until
+ * kestrel_outputs_free. */
+#define KESTREL_DTYPE_STRING 22         /* kestrel_string, 16 bytes */
+#define KESTREL_DTYPE_COUNT 23          /* codes are 0 .. KESTREL_DTYPE_COUNT - 1 */
+
+typedef struct kestrel_string {
+  const char* data;
+  uint64_t size;
+} kestrel_string;
 
 /* Kinds of values (kestrel_io_info.kind, kestrel_value.kind). An ONNX sequence input/output is a
  * list of tensors of one dtype; an optional one may be absent (KESTREL_KIND_NONE in a

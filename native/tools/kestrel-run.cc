@@ -166,6 +166,11 @@ bool order_inputs(kestrel_session* s, std::vector<Input>& given, std::vector<kes
 
 // Writes DIR/output_K.bin (never through a symbolic link); false with a message on failure.
 bool write_output(const char* dir, size_t index, const kestrel_tensor& t) {
+  if (t.dtype == KESTREL_DTYPE_STRING) {  // its elements are pointers: no raw bytes to write
+    std::fprintf(stderr, "kestrel-run: output %zu is a string tensor; .bin outputs hold numbers only\n",
+                 index);
+    return false;
+  }
   const std::string path = std::string(dir) + "/output_" + std::to_string(index) + ".bin";
   const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
   const char* data = static_cast<const char*>(t.data);

@@ -149,7 +149,12 @@ describe('tensors', () => {
     expect(bad({ dims: new Array(65).fill(1), dataType: FLOAT })).toBe('KC0202');
     expect(bad({ dims: [1], dataType: 99 })).toBe('KC0201');
     expect(bad({ dims: [1], dataType: 0 })).toBe('KC0201');
-    expect(bad({ dims: [1], dataType: STRING, stringData: [new Uint8Array([65])] })).toBe('KC0208');
+    // String tensors decode as test data (decodeTensorProto); as a model's constant they are refused.
+    expect(decodeTensorProto(encodeTensor({ name: 't', dims: [1], dataType: STRING,
+      stringData: [new Uint8Array([65])] })).strings).toEqual(['A']);
+    expect(bad({ dims: [2], dataType: STRING, stringData: [new Uint8Array([65])] })).toBe('KC0203');
+    expect(codeOf(() => decodeTensorProto(encodeTensor({ name: 't', dims: [1], dataType: STRING,
+      stringData: [new Uint8Array([65])] }), { strings: false }))).toBe('KC0208');
     expect(bad({ dims: [1], dataType: 14, floatData: [0, 0] })).toBe('KC0208'); // complex64: no kestrel dtype
   });
   it('an initializer error names the tensor', () => {

@@ -54,11 +54,13 @@ describe('kestrel/ort Tensor', () => {
     expect(new Tensor('bool', [false, true]).data).toEqual(Uint8Array.from([0, 1]));
   });
 
-  it('builds string tensors, which kestrel cannot feed yet (KR0102)', () => {
+  it('builds string tensors, fed to kestrel as its string tensors', () => {
     const s = new Tensor(['a', 'b']);
     expect([s.type, s.dims, s.data]).toEqual(['string', [2], ['a', 'b']]);
     expect(new Tensor('string', ['x', 'y', 'z', 'w'], [2, 2]).size).toBe(4);
-    expect(code(() => s.toKestrel('text'))).toBe('KR0102');
+    const k = s.toKestrel('text');
+    expect([k.type, k.dims, k.data]).toEqual(['string', [2], ['a', 'b']]);
+    expect(code(() => new Tensor('string', ['a', 1 as never]))).toBe('KR0105');
   });
 
   it('rejects bad data with KestrelErrors', () => {

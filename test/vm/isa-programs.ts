@@ -258,6 +258,15 @@ const SEQUENCES: readonly VmCase[] = [
   seq_concat dst=r9 seq=r7 axis=0 new_axis=0
   make_ints dst=r10 dtype=int64 rank=1 values=[r1, r8]
   ret outputs=[r10, r9]` },
+  // string_op's one operator on numbers (5, TfIdfVectorizer): unigrams 5 and 7 of [5, 7, 5] counted
+  // into columns 0 and 1. params: mode, min/max n-gram length, skips, counts, indexes, pool, weights.
+  { name: 'test_string_op_tfidf', outputs: [{ name: 'y', dtype: 'float32', shape: [2] }],
+    runs: [{ expect: { y: { values: [2, 1], dims: [2] } } }], text: `
+  int_const dst=r0 value=5
+  int_const dst=r1 value=7
+  make_ints dst=r2 dtype=int64 rank=1 values=[r0, r1, r0]
+  string_op dsts=[r3] op=5 srcs=[r2] params="T\\u00001\\u00001\\u00000\\u00000\\u00000,1\\u00005,7\\u0000"
+  ret outputs=[r3]` },
   { name: 'test_input_seq', inputs: [{ name: 'x', dtype: 'int64', shape: [1], kind: 'sequence' }],
     outputs: [ints('y', 2)], runs: [{ feeds: { x: [{ int64: [5] }, { int64: [6] }, { int64: [9] }] },
       expect: got([3, 6]) }], text: `

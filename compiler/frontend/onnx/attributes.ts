@@ -63,6 +63,14 @@ export class AttrReader {
     return new TextDecoder().decode(a.s ?? new Uint8Array());
   }
 
+  /** A list of strings (UTF-8 in the model). */
+  strings(name: string, def?: readonly string[]): string[] {
+    const a = this.get(name, AttrKind.STRINGS);
+    if (!a) return def ? [...def] : this.fail(name, 'is required');
+    const dec = new TextDecoder();
+    return (a.strings ?? []).map((b) => dec.decode(b));
+  }
+
   ints(name: string, def?: readonly number[]): number[] {
     const a = this.get(name, AttrKind.INTS);
     if (!a) return def ? [...def] : this.fail(name, 'is required');

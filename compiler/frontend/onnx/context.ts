@@ -236,6 +236,11 @@ function emitNode(deps: ContextDeps, where: Where, op: string, ins: readonly (Va
   if (def.decompose) return decomposed(def, deps, where, ins, attrs, name, parts);
   const frozenAttrs = nodeAttrs(def, ins, attrs, where, onnxNames);
   const { types, checks } = inferTypes(def.infer, ins, frozenAttrs, where, op);
+  const seen = [...ins.map((v) => v?.type), ...types];
+  if (!def.traits.includes('strings') && seen.some((t) => t?.dtype === 'string')) {
+    fail(Codes.STRING_OPERAND, `kestrel op '${op}' cannot take or make string tensors (only the string `
+      + 'ops can)', where);
+  }
   const outputs = types.map((t, k) => makeValue(deps.ids, name(k), t));
   deps.nodes.push(Object.freeze({
     id: deps.ids.id(), op, inputs: Object.freeze([...ins]), outputs: Object.freeze(outputs),

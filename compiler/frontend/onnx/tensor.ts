@@ -19,12 +19,14 @@ const MAX_ONNX_DTYPE = 26;
 
 /** Names of the ONNX data types kestrel does not support, by code (for messages and reports). */
 const ONNX_DTYPE_NAMES: Readonly<Record<number, string>> = Object.freeze({
-  8: 'string', 14: 'complex64', 15: 'complex128', 24: 'float8e8m0',
+  14: 'complex64', 15: 'complex128', 24: 'float8e8m0',
 });
 
-export interface NamedConst extends ConstData { readonly name: string }
+/** A decoded tensor; a string tensor (test data only) has `strings` and no bytes. */
+export interface NamedConst extends ConstData { readonly name: string; readonly strings?: readonly string[] }
 
-export interface TensorOpts { readonly modelDir?: string }
+/** `strings`: accept string tensors (test data); models' constants may not be strings. */
+export interface TensorOpts { readonly modelDir?: string; readonly strings?: boolean }
 
 /** Maps an ONNX dtype code to a kestrel dtype or throws KC0201 naming the tensor. */
 export function dtypeOf(code: number | undefined, tensor: string): DType {
@@ -63,8 +65,29 @@ export function tensorFromMsg(t: TensorMsg, opts: TensorOpts = {}, fallbackName 
   const name = t.name || fallbackName;
   const dtype = dtypeOf(t.dataType, name);
   const { shape, nbytes } = checkDims(t.dims ?? [], dtype, name);
+  if (dtype === 'string') return stringTensor(t, opts, name, shape);
   const bytes = tensorBytes(t, dtype, shape, nbytes, opts, name);
   return Object.freeze({ name, dtype, shape: Object.freeze(shape), bytes });
+}
+
+/**
+ * A string tensor's strings (string_data, UTF-8). String tensors reach kestrel only as run-time
+ * values (inputs, outputs, test data): a constant of dtype string is refused (KC0208), since the
+ * VM holds no strings in the constants blob (native/src/vm/strings.h).
+ */
+function stringTensor(t: TensorMsg, opts: TensorOpts, name: string, shape: number[]): NamedConst {
+  if (!opts.strings) {
+    fail(Codes.TENSOR_DTYPE_UNSUPPORTED, 'string constants are not supported by kestrel (string tensors '
+      + 'may only be inputs or computed)', { tensor: name, dtype: 'string' });
+  }
+  const data = t.stringData ?? [];
+  const count = shape.reduce((a, d) => a * d, 1);
+  if (data.length !== count) {
+    fail(Codes.TENSOR_DATA, `string_data has ${data.length} strings but dims say ${count}`, { tensor: name });
+  }
+  const dec = new TextDecoder();
+  return Object.freeze({ name, dtype: 'string', shape: Object.freeze(shape), bytes: new Uint8Array(0),
+    strings: Object.freeze(data.map((b) => dec.decode(b))) });
 }
 
 function tensorBytes(t: TensorMsg, dtype: DType, shape: number[], nbytes: number, opts: TensorOpts,
@@ -153,6 +176,7 @@ function encode(dtype: DType, src: readonly unknown[]): Uint8Array {
     case 'float4e2m1': case 'uint4': case 'int4': case 'uint2': case 'int2':
     case 'uint8': return bytesOf(Uint8Array.from(src as number[]));
     case 'bool': return Uint8Array.from(src as number[], (v) => (v ? 1 : 0));
+    case 'string': throw new Error('internal: string tensors are decoded by stringTensor');
   }
   void n;
 }
@@ -166,5 +190,5 @@ function bytesOf(a: ArrayBufferView): Uint8Array {
 /** Decodes the bytes of a serialized TensorProto (e.g. test_data_set_K/input_J.pb). */
 export function decodeTensorProto(bytes: Uint8Array, opts: TensorOpts = {}): NamedConst {
   if (bytes.length === 0) fail(Codes.MODEL_BYTES, 'tensor file is empty');
-  return tensorFromMsg(decodeMessage<TensorMsg>(bytes, TensorType), opts);
+  return tensorFromMsg(decodeMessage<TensorMsg>(bytes, TensorType), { strings: true, ...opts });
 }

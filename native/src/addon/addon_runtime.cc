@@ -47,8 +47,7 @@
 namespace {
 using namespace kestrel::code;  // the error codes of the generated runtime contract
 
-using kestrel_addon::last_error;
-using kestrel_addon::make_error;
+using namespace kestrel_addon;  // make_error, last_error and the string tensor helpers (addon_common.h)
 
 struct State {
   kestrel_session* session = nullptr;
@@ -180,6 +179,13 @@ struct OwnedInput {
   int32_t dtype;
   std::vector<int64_t> dims;
   std::vector<uint8_t> data;
+  std::vector<std::string> strings;  // dtype string: the JS strings as UTF-8 (read_strings)
+  std::vector<kestrel_string> elems;  // ... and their elements, made when the run starts
+
+  kestrel_tensor view() {
+    if (dtype == KESTREL_DTYPE_STRING) string_elems(strings, &elems, &data);
+    return kestrel_tensor{dtype, dims.size(), dims.data(), data.data(), data.size()};
+  }
 };
 
 // One input value: a tensor, a sequence (a JS array of tensors) or none (null: an absent optional).
@@ -212,8 +218,7 @@ struct RunJob {
     for (OwnedValue& v : inputs) {
       tensors.emplace_back();
       for (OwnedInput& in : v.tensors) {
-        tensors.back().push_back(
-            kestrel_tensor{in.dtype, in.dims.size(), in.dims.data(), in.data.data(), in.data.size()});
+        tensors.back().push_back(in.view());
       }
     }
     for (size_t i = 0; i < inputs.size(); ++i) {
@@ -254,8 +259,12 @@ struct RunJob {
   }
 
   static Napi::Object Output(Napi::Env env, const kestrel_tensor* t) {
-    Napi::ArrayBuffer buf = Napi::ArrayBuffer::New(env, t->nbytes);
-    if (t->nbytes) std::memcpy(buf.Data(), t->data, t->nbytes);
+    Napi::Value data = string_array(env, *t);
+    if (t->dtype != KESTREL_DTYPE_STRING) {
+      Napi::ArrayBuffer buf = Napi::ArrayBuffer::New(env, t->nbytes);
+      if (t->nbytes) std::memcpy(buf.Data(), t->data, t->nbytes);
+      data = buf;
+    }
     Napi::Array dims = Napi::Array::New(env, t->rank);
     for (size_t d = 0; d < t->rank; ++d) {
       dims.Set(d, Napi::Number::New(env, static_cast<double>(t->dims[d])));
@@ -263,7 +272,7 @@ struct RunJob {
     Napi::Object o = Napi::Object::New(env);
     o.Set("dtype", t->dtype);
     o.Set("dims", dims);
-    o.Set("data", buf);
+    o.Set("data", data);
     return o;
   }
 };
@@ -406,6 +415,10 @@ OwnedInput convert_input(Napi::Env env, const Napi::Value& v, uint32_t index) {
   Napi::Array d = dims.As<Napi::Array>();
   for (uint32_t k = 0; k < d.Length(); ++k) in.dims.push_back(d.Get(k).As<Napi::Number>().Int64Value());
   Napi::Value data = o.Get("data");
+  if (in.dtype == KESTREL_DTYPE_STRING) {
+    read_strings(env, data, where, &in.strings);
+    return in;
+  }
   if (!data.IsTypedArray()) throw make_error(env, kInputData, where + ": data must be a TypedArray");
   Napi::TypedArray ta = data.As<Napi::TypedArray>();
   const uint8_t* p = static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();

@@ -17,6 +17,7 @@
 #include "kestrel_runtime.h"
 #include "runtime/profile.h"
 #include "vm/sequence.h"
+#include "vm/strings.h"
 #include "vm/vm.h"
 
 namespace kestrel {
@@ -305,15 +306,6 @@ Status check_value(const IoSpec& io, const kestrel_value& v,
   return Ok();
 }
 
-Status stage_tensor(kestrel_session* s, const kestrel_tensor& in, const std::string& what, Tensor* t) {
-  t->dtype = static_cast<uint32_t>(in.dtype);
-  t->shape.assign(in.dims, in.dims + in.rank);
-  KESTREL_TRY(s->exec.pool->allocate(in.nbytes, what, &t->storage));
-  t->data = t->storage->data;
-  if (in.nbytes) std::memcpy(t->data, in.data, in.nbytes);
-  return Ok();
-}
-
 Status stage_inputs(kestrel_session* s, const kestrel_value* in, size_t n, std::vector<Value>* out) {
   const auto& specs = s->manifest.inputs;
   if (n != specs.size() || (n > 0 && !in)) {
@@ -330,14 +322,14 @@ Status stage_inputs(kestrel_session* s, const kestrel_value* in, size_t n, std::
     Value& v = out->back();
     if (in[i].kind == KESTREL_KIND_TENSOR) {
       v.kind = Value::kTensor;
-      KESTREL_TRY(stage_tensor(s, in[i].tensors[0], what, &v.t));
+      KESTREL_TRY(stage_tensor(s->exec.pool.get(), in[i].tensors[0], what, &v.t));
     } else if (in[i].kind == KESTREL_KIND_SEQUENCE) {
       v.kind = Value::kSequence;
       v.seq = std::make_shared<Sequence>();
       v.seq->dtype = specs[i].dtype;
       v.seq->items.resize(in[i].count);
       for (size_t k = 0; k < in[i].count; ++k) {
-        KESTREL_TRY(stage_tensor(s, in[i].tensors[k], what, &v.seq->items[k]));
+        KESTREL_TRY(stage_tensor(s->exec.pool.get(), in[i].tensors[k], what, &v.seq->items[k]));
       }
     }
   }

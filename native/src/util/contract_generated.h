@@ -35,6 +35,7 @@ constexpr DTypeEntry kDTypes[] = {
     {"float4e2m1", 1},
     {"uint2", 1},
     {"int2", 1},
+    {"string", 16},
 };
 constexpr uint32_t kDTypeCount = sizeof(kDTypes) / sizeof(kDTypes[0]);
 

@@ -6,6 +6,7 @@
 #include "util/dtype.h"
 #include "vm/isa_generated.h"
 #include "vm/sequence.h"
+#include "vm/strings.h"
 #include "vm/vm.h"
 
 namespace kestrel {
@@ -196,6 +197,7 @@ class Machine {
   Status op_seq_at();
   Status op_seq_length();
   Status op_seq_concat();
+  Status op_string_op();
   Status op_seq_split();
   Status op_index_view();
   Status op_slice_view();
@@ -340,6 +342,7 @@ Status Machine::op_const_tensor() {
   uint64_t count = 0, bytes = 0;
   KESTREL_TRY(element_count(dims_.data(), rank, "constant", &count));
   KESTREL_TRY(byte_size(dtype, count, "constant", &bytes));
+  if (dtype == kDTypeString) return bad("a string tensor cannot be a constant");
   const uint64_t off = static_cast<uint64_t>(offset);
   if (offset < 0 || off > ex_.constants_size || bytes > ex_.constants_size - off) {
     return bad("constant at offset " + std::to_string(offset) + " lies outside the constants");
@@ -356,6 +359,7 @@ Status Machine::op_const_tensor() {
 Status Machine::op_alloc() {
   const uint32_t dst = w(), dtype = w();
   KESTREL_TRY(int_dims(span()));
+  if (dtype == kDTypeString) return bad("alloc cannot make a string tensor (string_op makes them)");
   Tensor t;
   // Every failure message starts with `what`: the tensor's ONNX name replaces it only then, so
   // a successful allocation builds no string.
@@ -451,6 +455,7 @@ Status Machine::op_make_ints() {
 
 // A tensor with the contents of `t` in fresh pool storage.
 Status Machine::owned(const Tensor& t, Tensor* out) {
+  if (t.dtype == kDTypeString) return copy_strings(ex_.pool.get(), t, out);  // deep: see strings.h
   dims_ = t.shape;
   KESTREL_TRY(new_tensor(t.dtype, "copy", out));
   uint64_t count = 0;
@@ -685,6 +690,21 @@ Status Machine::op_seq_concat() {
   return Ok();
 }
 
+Status Machine::op_string_op() {
+  const Span dsts = span();
+  const uint32_t op = w();
+  const Span srcs = span();
+  const std::string& params = str(w());
+  std::vector<const Tensor*> ins(srcs.n);
+  for (uint32_t k = 0; k < srcs.n; ++k) KESTREL_TRY(want_tensor(srcs.p[k], &ins[k]));
+  std::vector<Tensor> outs;
+  KESTREL_TRY(string_op(op, ins, params, ex_.pool.get(), &outs));
+  if (outs.size() != dsts.n) return bad("string operator " + std::to_string(op) + " writes " +
+                                        std::to_string(outs.size()) + " registers");
+  for (uint32_t k = 0; k < dsts.n; ++k) set_tensor(dsts.p[k], std::move(outs[k]));
+  return Ok();
+}
+
 Status Machine::op_seq_split() {
   const uint32_t dst = w(), src = w(), axis = w();
   const Span sizes = span();
@@ -835,6 +855,7 @@ Status Machine::run(std::vector<Value>* outputs) {
       case Op::kSeqLength: KESTREL_TRY(op_seq_length()); break;
       case Op::kSeqConcat: KESTREL_TRY(op_seq_concat()); break;
       case Op::kSeqSplit: KESTREL_TRY(op_seq_split()); break;
+      case Op::kStringOp: KESTREL_TRY(op_string_op()); break;
       case Op::kIndexView: KESTREL_TRY(op_index_view()); break;
       case Op::kSliceView: KESTREL_TRY(op_slice_view()); break;
       case Op::kInputSeq: KESTREL_TRY(op_input_seq()); break;

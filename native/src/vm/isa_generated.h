@@ -44,6 +44,7 @@ enum class Op : uint32_t {
   kCheckDims = 43,
   kMemLimit = 44,
   kSliceView = 45,
+  kStringOp = 46,
 };
 
 enum class Kind : uint8_t {
@@ -100,6 +101,7 @@ constexpr OpInfo kOps[] = {
   {"check_dims", 43, 4, {Kind::kReg, Kind::kU32, Kind::kStr, Kind::kRegs}},
   {"mem_limit", 44, 1, {Kind::kReg}},
   {"slice_view", 45, 4, {Kind::kReg, Kind::kReg, Kind::kReg, Kind::kRegs}},
+  {"string_op", 46, 4, {Kind::kRegs, Kind::kU32, Kind::kRegs, Kind::kStr}},
 };
 
 enum class IntOp : uint32_t {

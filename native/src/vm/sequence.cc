@@ -76,6 +76,8 @@ Status sequence_concat(const Sequence& seq, uint32_t raw_axis, bool new_axis, Po
     return Fail(code::kShapeCheck, "seq_concat (ConcatFromSequence) of an empty sequence");
   }
   const Tensor& first = seq.items[0];
+  // String elements point into their own storage; a byte copy would outlive it (strings.h).
+  if (first.dtype == 22) return Fail(code::kBytecodeInvalid, "seq_concat of string tensors");
   const size_t rank = first.shape.size();
   uint32_t axis = 0;
   KESTREL_TRY(normalize_axis(raw_axis, new_axis ? rank + 1 : rank, "seq_concat", &axis));
@@ -116,6 +118,7 @@ Status sequence_split(const Tensor& src, uint32_t raw_axis, const std::vector<in
                       bool keepdims, Pool* pool, Sequence* out) {
   const size_t rank = src.shape.size();
   if (rank == 0) return Fail(code::kShapeCheck, "seq_split (SplitToSequence) of a rank-0 tensor");
+  if (src.dtype == 22) return Fail(code::kBytecodeInvalid, "seq_split of a string tensor");
   uint32_t axis = 0;
   KESTREL_TRY(normalize_axis(raw_axis, rank, "seq_split", &axis));
   const int64_t extent = src.shape[axis];

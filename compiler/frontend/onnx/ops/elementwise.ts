@@ -81,7 +81,9 @@ function binary(op: string) {
       const axis = ctx.axis(ctx.attrs.int('axis'), ctx.rank(a));
       if (axis + ctx.rank(b) !== ctx.rank(a)) ctx.unsupported('legacy broadcast with a non-suffix axis');
     }
-    return ctx.result(op, [ctx.input(0), ctx.input(1)], {});
+    // Equal also compares strings (opset 19), as the VM's string_op (ir/ops/strings.ts).
+    const str = op === 'equal' && ctx.input(0).type.dtype === 'string';
+    return ctx.result(str ? 'string_equal' : op, [ctx.input(0), ctx.input(1)], {});
   };
 }
 
@@ -141,7 +143,7 @@ function dropout(ctx: ConvertCtx): Value[] {
 export const ELEMENTWISE_ROWS: readonly ConverterRow[] = [
   ...UNARY.map(([onnx, op]) => row(onnx, [op], unary(op))),
   ...WITH_ATTRS.map(([onnx, op, names]) => row(onnx, [op], withAttrs(op, names))),
-  ...BINARY.map(([onnx, op]) => row(onnx, [op], binary(op))),
+  ...BINARY.map(([onnx, op]) => row(onnx, op === 'equal' ? [op, 'string_equal'] : [op], binary(op))),
   row('PRelu', ['prelu', 'reshape'], prelu),
   row('Sum', ['add', 'identity'], (ctx) => [chain(ctx, 'add', true)]),
   row('Max', ['max', 'identity'], (ctx) => [chain(ctx, 'max', true)]),

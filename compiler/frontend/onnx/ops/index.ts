@@ -31,6 +31,7 @@ import { SEQUENCE_ROWS } from './sequence.js';
 import { SEQUENCE_MODEL_ROWS } from './sequence-model.js';
 import { SHAPE_ROWS } from './shape.js';
 import { SIGNAL_ROWS } from './signal.js';
+import { STRING_ROWS } from './strings.js';
 import { TILE_ONEHOT_ROWS } from './tile-onehot.js';
 import type { ConverterEntry, ConverterRow } from './types.js';
 
@@ -56,6 +57,7 @@ export const CONVERTERS: ReadonlyMap<string, readonly ConverterEntry[]> = build(
   ...ALGEBRA_ROWS,
   ...SEQUENCE_MODEL_ROWS,
   ...POOLING_ROWS,
+  ...STRING_ROWS,
 ]);
 
 /** Converter tables of the other domains kestrel reads, each its own table (opsets of that domain). */

@@ -89,12 +89,6 @@ export class AttrReader {
     return [...(a.floats ?? [])];
   }
 
-  strings(name: string, def?: readonly string[]): string[] {
-    const a = this.get(name, AttrKind.STRINGS);
-    if (!a) return def ? [...def] : this.fail(name, 'is required');
-    return (a.strings ?? []).map((b) => new TextDecoder().decode(b));
-  }
-
   tensor(name: string): TensorMsg | undefined {
     return this.get(name, AttrKind.TENSOR)?.t;
   }

@@ -1,8 +1,9 @@
 // pack-conv-weights and pack-matmul-weights in the IR text, at 4 lanes: a strided 1x1 conv's
 // weights become [ceil(M/4)][C][1][1][4] output-channel blocks and a matmul's constant B becomes
 // [ceil(N/4)][K][4] column panels, zero-filled, with the expected data built here from the
-// layouts the passes document; a 1x1 stride-1 conv (run as a GEMM), a grouped conv and a matmul
-// whose B is not a constant are left alone.
+// layouts the passes document; a 1x1 stride-1 conv on a plane of at most 64 pixels is packed too,
+// and on a larger plane (run as a GEMM) it is left alone, as are a grouped conv and a matmul whose
+// B is not a constant.
 import { describe, it } from 'vitest';
 import { packConvWeights } from '../../compiler/passes/pack-conv-weights.js';
 import { packMatmulWeights } from '../../compiler/passes/pack-matmul-weights.js';
@@ -23,11 +24,12 @@ function blocks(count: number, k: number, source: (col: number, k: number) => nu
   return out;
 }
 
-/** A 1x1 conv of C*group input channels, M outputs; C = 8 is the shortest reduction packed. */
-const conv = (strides: number, group = 1, m = 3) => `
-      func @g(%x: float32[1, ${8 * group}, 6, 6]) {
+/** A 1x1 conv of C*group input channels, M outputs on an hw x hw image; C = 8 is the shortest
+ *  reduction packed. */
+const conv = (strides: number, group = 1, m = 3, hw = 6) => `
+      func @g(%x: float32[1, ${8 * group}, ${hw}, ${hw}]) {
         $w: float32[${m}, 8, 1, 1] = const iota 0 1
-        %y: float32[1, ${m}, ${6 / strides}, ${6 / strides}] = conv(%x, $w, _) {kernel=[1, 1],
+        %y: float32[1, ${m}, ${hw / strides}, ${hw / strides}] = conv(%x, $w, _) {kernel=[1, 1],
           strides=[${strides}, ${strides}], group=${group}}
         return %y
       }`;
@@ -43,8 +45,18 @@ describe('pack-conv-weights (IR text)', () => {
         return %y
       }`);
   });
-  it('leaves a 1x1 stride-1 conv and a grouped conv alone', () => {
-    unchangedCase(convPass, conv(1));
+  it('packs a 1x1 stride-1 conv on a plane of at most 64 pixels (6x6)', () => {
+    const packed = blocks(3, 8, (o, k) => o * 8 + k);
+    passCase(convPass, conv(1), `
+      func @g(%x: float32[1, 8, 6, 6]) {
+        $w_packed: float32[1, 8, 1, 1, 4] = const [${packed.join(', ')}]
+        %y: float32[1, 3, 6, 6] = conv(%x, $w_packed, _) {kernel=[1, 1], strides=[1, 1], packedOc=4,
+          outChannels=3}
+        return %y
+      }`);
+  });
+  it('leaves a 1x1 stride-1 conv on a 12x12 plane (a GEMM) and a grouped conv alone', () => {
+    unchangedCase(convPass, conv(1, 1, 3, 12));
     unchangedCase(convPass, conv(2, 2, 4));
   });
 });

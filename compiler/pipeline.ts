@@ -36,6 +36,7 @@ import { fuseTree, printGroups } from './passes/fuse-tree.js';
 import { packConvWeights } from './passes/pack-conv-weights.js';
 import { packMatmulWeights } from './passes/pack-matmul-weights.js';
 import { padConvInputs } from './passes/pad-conv-inputs.js';
+import { winogradConv } from './passes/winograd-conv.js';
 import { idsAfter } from './passes/graph-util.js';
 import { ConstantPool } from './lower/constants.js';
 import { DebugCollector, type DebugTable } from './lower/debug.js';
@@ -49,7 +50,7 @@ import { type DebugOptions, Steps } from './pipeline-steps.js';
 /** Every step, in the order runPipeline runs them (the names KESTREL_DUMP_IR accepts). */
 export const PIPELINE_STEPS = Object.freeze([
   'eliminate-identity', 'fuse-qdq', 'integer-conv', 'integer-max-pool', 'integer-nhwc', // graph passes
-  'fold-batchnorm', 'fuse-swish', 'pad-conv-inputs', 'coalesce-transpose', 'fuse-attention',
+  'fold-batchnorm', 'fuse-swish', 'winograd-conv', 'pad-conv-inputs', 'coalesce-transpose', 'fuse-attention',
   'pack-conv-weights', 'pack-matmul-weights',
   'fuse', 'assign-layouts', 'schedule', 'lower-kernels', 'verify-tir', 'lower-program',
   'llvm-emit', 'o3', 'object-emit', 'link',
@@ -136,6 +137,8 @@ export async function runPipeline(m: Module, o: PipelineOptions): Promise<Compil
   f = s.graph('integer-nhwc', f, everywhere((x) => integerNhwc(x, ids)));
   f = s.graph('fold-batchnorm', f, everywhere((x) => foldBatchNorm(x, ids)));
   f = s.graph('fuse-swish', f, everywhere(fuseSwish));
+  // GPU targets keep direct convs (their schedules have no Winograd transforms yet).
+  f = s.graph('winograd-conv', f, everywhere((x) => (o.target.gpu ? x : winogradConv(x, ids))));
   f = s.graph('pad-conv-inputs', f, everywhere((x) => padConvInputs(x, ids)));
   f = s.graph('coalesce-transpose', f, everywhere((x) => coalesceTranspose(x, ids)));
   f = s.graph('fuse-attention', f, everywhere(fuseAttention));

@@ -44,12 +44,14 @@ import { SIGNAL_OPS } from './signal.js';
 import { SLICE_OPS } from './slice.js';
 import { STRING_OPS } from './strings.js';
 import { TILE_ONEHOT_OPS } from './tile-onehot.js';
+import { WINOGRAD_OPS } from './winograd.js';
 import { opTable, type OpDef, type Trait } from './registry.js';
 
 // One family per line (a new family is one added line).
 const FAMILIES: readonly (readonly OpDef[])[] = [
   ELEMENTWISE_OPS,
   CONV_OPS,
+  WINOGRAD_OPS,
   MATMUL_OPS,
   RESIZE_OPS,
   CONV_TRANSPOSE_OPS,

@@ -37,7 +37,7 @@ function section(text: string, step: string): string | undefined {
 const SHOWS: Readonly<Record<string, RegExp>> = {
   'eliminate-identity': /= conv\(/, 'fuse-qdq': /= conv\(/, 'integer-conv': /= conv\(/,
   'integer-max-pool': /= conv\(/, 'integer-nhwc': /= conv\(/, 'fold-batchnorm': /= conv\(/,
-  'fuse-swish': /= conv\(/,
+  'fuse-swish': /= conv\(/, 'winograd-conv': /= conv\(/,
   'pad-conv-inputs': /= pad2d\(/,
   'coalesce-transpose': /= conv\(/, 'fuse-attention': /= conv\(/,
   'pack-conv-weights': /packedOc=16/, 'pack-matmul-weights': /gemm\(.*\$fc_w_panels.*packedLanes=16/,

@@ -9,7 +9,7 @@
 // into wino_out as it did into the conv.
 // When it pays (measured, one thread, against the packed direct conv): enough tiles per image for
 // the products' pixel vectors (MIN_TILES), and channels enough on both sides that the transforms,
-// linear in C and K, stay small beside the products' C * K (TRANSFORM_COST). The transformed
+// linear in C and K, stay small beside the products' C * K (estimatedSpeedup). The transformed
 // weights are (alpha / 3)^2 times the size of the originals (4x for m = 4).
 // Requires: runs before pad-conv-inputs (it takes the conv's own pads) and before the packing
 // passes. Guarantees: outputs within float32 rounding of the direct conv (the transforms' error
@@ -39,14 +39,22 @@ export const MIN_TILES: Readonly<Record<number, number>> = { 4: 48, 2: 36 };
  */
 export const NOMINAL_EXTENT = 128;
 /**
- * The transforms' cost beside the products': about TRANSFORM_COST / K (input) + TRANSFORM_COST / C
- * (output) of the products' time (measured, one thread: resnet18's 64 -> 64 on 56 x 56, 140 and
- * 92 us against 638 us of products). The direct conv does about 3.5x the products' work per unit of
- * time, so a conv is rewritten when the transforms add at most MAX_TRANSFORM_SHARE of the products:
- * squeezenet's 16 -> 64 (share 1.2; measured 1.6x) is, unet_tiny's 16 -> 16 (1.9; 0.86x) is not.
+ * The estimated speedup over the direct conv: 9 C K multiply-adds per output pixel against
+ * (alpha / m)^2 (C K + TRANSFORM_COST (C + K)) for the products and the two transforms, in units of
+ * the products' time per multiply-add, the direct conv's being DIRECT_COST (measured, one thread:
+ * resnet18's 64 -> 64 on 56 x 56, direct 2,200 us; products 638 us, transforms 140 and 92 us).
+ * A conv is rewritten at the first tile size (4, then 2) with tiles enough and an estimate of at
+ * least MIN_SPEEDUP: squeezenet's 16 -> 64 at m = 4 (1.64; measured 1.6x) is, unet_tiny's 16 -> 16
+ * at m = 4 (1.25; measured 0.86x) and yolo_tiny's 32 -> 32 at m = 2 (1.03; 0.87-0.93x) are not.
  */
-const TRANSFORM_COST = 15;
-const MAX_TRANSFORM_SHARE = 1.5;
+const DIRECT_COST = 0.86;
+const TRANSFORM_COST = 14;
+const MIN_SPEEDUP = 1.3;
+
+export function estimatedSpeedup(C: number, K: number, m: number): number {
+  const per = ((m + 2) / m) ** 2 * (C * K + TRANSFORM_COST * (C + K));
+  return (9 * C * K * DIRECT_COST) / per;
+}
 
 /**
  * A plane extent for choosing the tile: its value, or for a symbolic one its value with every
@@ -73,10 +81,9 @@ export function winogradTile(n: Node): number | null {
   const out = n.outputs[0].type.shape;
   const [C, K] = [x.type.shape[1], out[1]];
   if (!isStatic(C) || !isStatic(K)) return null;
-  if (TRANSFORM_COST / C + TRANSFORM_COST / K > MAX_TRANSFORM_SHARE) return null;
   const [OH, OW] = [nominal(out[2]), nominal(out[3])];
   const tiles = (m: number): number => Math.ceil(OH / m) * Math.ceil(OW / m);
-  return [4, 2].find((t) => tiles(t) >= MIN_TILES[t]) ?? null;
+  return [4, 2].find((t) => tiles(t) >= MIN_TILES[t] && estimatedSpeedup(C, K, t) >= MIN_SPEEDUP) ?? null;
 }
 
 /** U[xi][k][c] = (G g[k][c] G^T)[i][j], xi = i * alpha + j, from g[K][C][3][3]. */

@@ -37,10 +37,10 @@ describe('winograd-conv (IR text)', () => {
     expect(out).toMatch(/%x_wino: float32\[n, 2304, 196\] = wino_in\(%x\) \{tile=4, pads=\[1, 1, 1, 1\]\}/);
     expect(out).toMatch(/\$w_wino: float32\[2304, 64, 1\]/);
     expect(out).toMatch(/= conv\(%x_wino, \$w_wino, _\) \{kernel=\[1\], .*group=36\}/);
-    expect(out).toMatch(/%y: float32\[n, 64, 56, 56\] = wino_out\(%y_wino, %x, \$b\) \{tile=4, pads=\[1, 1, 1, 1\]\}/);
+    expect(out).toMatch(/%y: float32\[n, 64, 56, 56\] = wino_out\(%y_wino, %x, \$b\) \{tile=4, /);
   });
 
-  it('takes m = 2 on a 14x14 plane and on a symbolic one judged at 128 (16x16 per side after pooling)', () => {
+  it('takes m = 2 on a 14x14 plane and on a symbolic one judged at 128 (16x16 after pooling)', () => {
     expect(runPass(conv('1, 128, 14, 14', '128, 128, 3, 3', '1, 128, 14, 14',
       'kernel=[3, 3], pads=[1, 1, 1, 1]'))).toMatch(/wino_in\(%x\) \{tile=2/);
     // h // 8 at h = 128 is 16: 16 tiles of m = 4 (< 48), 64 of m = 2.
@@ -62,7 +62,10 @@ describe('winograd-conv (IR text)', () => {
     unchangedCase(winogradConv, conv('1, 64, 56, 56', '64, 64, 1, 1', '1, 64, 56, 56', 'kernel=[1, 1]'));
     unchangedCase(winogradConv, conv('1, 64, 56, 56', '64, 64, 5, 5', '1, 64, 56, 56',
       'kernel=[5, 5], pads=[2, 2, 2, 2]'));
-    unchangedCase(winogradConv, conv('1, 16, 56, 56', '16, 16, 3, 3', '1, 16, 56, 56', padded)); // few channels
+    // Few channels: the transforms cost more than the products save.
+    unchangedCase(winogradConv, conv('1, 16, 56, 56', '16, 16, 3, 3', '1, 16, 56, 56', padded));
+    // 32 -> 32 where only m = 2 has tiles enough: its transforms cost as much as it saves.
+    unchangedCase(winogradConv, conv('1, 32, 14, 14', '32, 32, 3, 3', '1, 32, 14, 14', padded));
     unchangedCase(winogradConv, conv('1, 512, 7, 7', '512, 512, 3, 3', '1, 512, 7, 7', padded)); // 16 tiles
     unchangedCase(winogradConv, `
       func @g(%x: float32[1, 64, 56, 56], %w: float32[64, 64, 3, 3]) {

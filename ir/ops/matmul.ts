@@ -168,7 +168,9 @@ function lowerMatmul(ctx: LowerCtx, attrs: Packed): Lowering {
   const bBatch = panels ? [] : b.shape.slice(0, Math.max(0, rb - 2));
   const nb = out.shape.length - (ra > 1 ? 1 : 0) - (rb > 1 ? 1 : 0);
   const batch = out.shape.slice(0, nb);
-  if (batch.length && ra > 1 && rb > 1 && !bBatch.length) return foldedBatch(ctx, a, b, batch, M, N, K, panels);
+  if (batch.length && ra > 1 && rb > 1 && !bBatch.length) {
+    return foldedBatch(ctx, a, b, batch, M, N, K, panels);
+  }
   // Batch offset of an operand: its own (right-aligned, broadcast) coordinates, row-major.
   const offset = (own: readonly Expr[], bc: readonly Expr[]): Expr =>
     flatIndex(own.map((d, x) => bcastCoord(bc[bc.length - own.length + x], d)), own);

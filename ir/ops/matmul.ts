@@ -21,10 +21,11 @@ import { dimKey } from '../dim.js';
 import type { TensorType } from '../graph.js';
 import type { LowerCtx, Lowering, TensorAccess } from '../te.js';
 import type { Buffer, Expr, Stmt } from '../tir.js';
-import { add, flatIndex, floordiv, imm, mod, mul } from '../tir-build.js';
+import { withFlat } from '../te-loops.js';
+import { add, flatIndex, floordiv, imm, mod, mul, unflatten } from '../tir-build.js';
 import { attr, type AttrValues } from './attr-schema.js';
 import {
-  INPUT_MISMATCH, bcastCoord, checkBroadcastTo, checkDimEq, knob, requireFloat,
+  INPUT_MISMATCH, bcastCoord, checkBroadcastTo, checkDimEq, knob, prodExpr, requireFloat,
 } from './attrs.js';
 import { declareOp } from './declare.js';
 import { type BPanels, type MMTiles, microKernel } from './gemm-micro.js';
@@ -167,6 +168,9 @@ function lowerMatmul(ctx: LowerCtx, attrs: Packed): Lowering {
   const bBatch = panels ? [] : b.shape.slice(0, Math.max(0, rb - 2));
   const nb = out.shape.length - (ra > 1 ? 1 : 0) - (rb > 1 ? 1 : 0);
   const batch = out.shape.slice(0, nb);
+  if (batch.length && ra > 1 && rb > 1 && !bBatch.length) {
+    return foldedBatch(ctx, a, b, batch, M, N, K, panels);
+  }
   // Batch offset of an operand: its own (right-aligned, broadcast) coordinates, row-major.
   const offset = (own: readonly Expr[], bc: readonly Expr[]): Expr =>
     flatIndex(own.map((d, x) => bcastCoord(bc[bc.length - own.length + x], d)), own);
@@ -177,6 +181,29 @@ function lowerMatmul(ctx: LowerCtx, attrs: Packed): Lowering {
       : (bc, k, j) => add(mul(add(mul(offset(bBatch, bc), K), k), N), j),
     bPanels: panels,
     emit: (bc, i, j, acc) => out.store([...bc, ...(ra > 1 ? [i] : []), ...(rb > 1 ? [j] : [])], acc),
+    vectorizable: out.vectorizable,
+  }, mmTiles(ctx, panels));
+  return { kind: 'kernel', body };
+}
+
+/**
+ * A matmul whose B has no batch dims (a weight): A is row-major [...batch, M, K], so its batch
+ * dims fold into the rows of one (batch*M) x N product. B is then swept once instead of once per
+ * batch, and only the last row block has a tail (2 x 33 rows: 17 blocks of 4, not 2 x 9).
+ */
+function foldedBatch(ctx: LowerCtx, a: TensorAccess, b: TensorAccess, batch: readonly Expr[], M: Expr,
+  N: Expr, K: Expr, panels: BPanels | undefined): Lowering {
+  const out = ctx.outputs[0];
+  const body = microKernel(ctx, {
+    a: materialised(a, 'matmul A'), b: materialised(b, 'matmul B'), dtype: a.dtype, batch: [],
+    M: prodExpr([...batch, M]), N, K,
+    aIndex: (_bc, i, k) => add(mul(i, K), k),
+    bIndex: panels ? bIndexOf(panels, false, K, N) : (_bc, k, j) => add(mul(k, N), j),
+    bPanels: panels,
+    // The coordinates remember their flat offset i*N + j: a plain or same-shaped sink needs no
+    // division by the symbolic row count.
+    emit: (_bc, i, j, acc) =>
+      out.store(withFlat([...unflatten(i, [...batch, M]), j], add(mul(i, N), j), out.shape), acc),
     vectorizable: out.vectorizable,
   }, mmTiles(ctx, panels));
   return { kind: 'kernel', body };

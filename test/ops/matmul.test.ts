@@ -59,6 +59,15 @@ describe('matmul lowering', () => {
     const r = runOp('matmul', [a, b], {});
     expectClose(r.outputs[0], matmulRef(a.data, [2, 5, 7], b.data, [7, 21]).y);
   });
+  // A 2-D B folds A's batch into its rows: 3 x 5 rows in tiles of 4 rows, so tiles straddle two
+  // batch items and only the last one (rows 12..14) has a tail.
+  it('batch folded into rows: row tiles cross batch items', () => {
+    const a = { ...tensor([3, 5, 7], 1), dims: [sym('batch'), sym('seq'), 7] };
+    const b = tensor([7, 18], 2);
+    const r = runOp('matmul', [a, b], {}, { knobs: { 'mm.tm': 4, 'mm.tn': 2, 'mm.vec': 8 } });
+    expect(r.shapes[0]).toEqual([3, 5, 18]);
+    expectClose(r.outputs[0], matmulRef(a.data, [3, 5, 7], b.data, [7, 18]).y);
+  });
 });
 
 // B packed at compile time into [ceil(N/L)][K][L] panels (compiler/passes/pack-matmul-weights.ts).

@@ -48,8 +48,17 @@ const CASES: Case[] = [
   { name: 'narrow last column block, whole vectors (8x10)', x: [1, 6, 8, 10], w: [7, 6, 1, 1] },
   { name: 'packed: narrow last column block (14x14)', x: [1, 12, 14, 14], w: [20, 12, 1, 1], bias: true,
     knobs: { 'conv1x1.pack': 2 } },
-  // Packed pixel panels (taken by default when a panel serves >= 4 channel blocks).
-  { name: 'packed by default: 60 channels, 13x13', x: [1, 10, 13, 13], w: [60, 10, 1, 1], bias: true },
+  // Packed pixel panels (taken by default for K > 32 on unaligned rows when a panel serves >= 17
+  // channel blocks).
+  { name: 'packed by default: 40 -> 120 channels, 13x13', x: [1, 40, 13, 13], w: [120, 40, 1, 1],
+    bias: true },
+  // Short reductions (K <= 32) sweep the columns of one row block per task, B in place.
+  { name: 'rows outer by default: 10 -> 60 channels, 13x13', x: [1, 10, 13, 13], w: [60, 10, 1, 1],
+    bias: true },
+  { name: 'rows outer: batch 2, groups 2, channel tail', x: [2, 8, 3, 11], w: [14, 4, 1, 1], group: 2,
+    knobs: { 'conv1x1.order': 2, 'conv1x1.tm': 4 } },
+  { name: 'rows outer: symbolic batch and spatial dims', x: [2, 9, 4, 23], w: [13, 9, 1, 1], bias: true,
+    symbolic: true, knobs: { 'conv1x1.order': 2 } },
   { name: 'packed: pixel and channel tails, 3 chunks', x: [1, 7, 5, 9], w: [31, 7, 1, 1],
     knobs: { 'conv1x1.pack': 2, 'conv1x1.mchunks': 3 } },
   { name: 'packed: batch 2, groups 2, one tile column', x: [2, 8, 3, 5], w: [14, 4, 1, 1], group: 2,
@@ -72,12 +81,24 @@ describe('pointwise conv as a GEMM', () => {
     expect(d).toEqual(e);
   });
 
-  it('packs pixel panels only where a panel serves enough channel blocks, or when asked', () => {
-    const c = { name: '', x: [1, 4, 3, 40], w: [8, 4, 1, 1] };
+  it('packs pixel panels by default only for K > 32 on unaligned rows with >= 17 channel blocks', () => {
+    const c = { name: '', x: [1, 40, 3, 13], w: [8, 40, 1, 1] };
     expect(runCase(c)).not.toContain('bpanel');
     expect(runCase({ ...c, knobs: { 'conv1x1.pack': 2 } })).toContain('bpanel');
-    expect(runCase({ ...c, w: [96, 4, 1, 1] })).toContain('bpanel');
-    expect(runCase({ ...c, w: [96, 4, 1, 1], knobs: { 'conv1x1.pack': 3 } })).not.toContain('bpanel');
+    expect(runCase({ ...c, w: [150, 40, 1, 1] })).toContain('bpanel');
+    expect(runCase({ ...c, w: [96, 40, 1, 1] })).not.toContain('bpanel'); // 16 blocks of 6
+    expect(runCase({ ...c, w: [150, 40, 1, 1], knobs: { 'conv1x1.pack': 3 } })).not.toContain('bpanel');
+    expect(runCase({ ...c, x: [1, 40, 4, 12], w: [150, 40, 1, 1] })).not.toContain('bpanel'); // 48 pixels
+    expect(runCase({ ...c, x: [1, 32, 3, 13], w: [150, 32, 1, 1] })).not.toContain('bpanel'); // K = 32
+  });
+
+  it('orders the tasks row blocks outermost for short reductions, or when asked', () => {
+    const c = { name: '', x: [1, 40, 3, 40], w: [8, 40, 1, 1] };
+    const panels = runCase(c), rows = runCase({ ...c, knobs: { 'conv1x1.order': 2 } });
+    expect(rows).not.toEqual(panels);
+    const short = { ...c, x: [1, 32, 3, 40], w: [8, 32, 1, 1] };
+    expect(runCase(short)).toEqual(runCase({ ...short, knobs: { 'conv1x1.order': 2 } }));
+    expect(runCase(short)).not.toEqual(runCase({ ...short, knobs: { 'conv1x1.order': 1 } }));
   });
 });
 

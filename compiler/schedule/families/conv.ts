@@ -6,6 +6,7 @@
 
 import { isStatic } from '../../../ir/dim.js';
 import { intAttr } from '../../../ir/ops/attrs.js';
+import { defaultOrder } from '../../../ir/ops/conv-gemm.js';
 import { defaultStore } from '../../../ir/ops/conv-rows.js';
 import { defaultLanes, defaultRows, isDepthwise2d } from '../../../ir/ops/depthwise.js';
 import { SPATIAL_MIN_K } from '../../passes/pack-conv-weights.js';
@@ -46,6 +47,12 @@ function packedReduction(c: KnobContext): number | undefined {
   return isStatic(ch) && isStatic(kh) && isStatic(kw) ? ch * kh * kw : undefined;
 }
 
+/** Input channels per group (the pointwise GEMM's K), when static. */
+function pointwiseK(c: KnobContext): number | undefined {
+  const k = c.root.inputs[1]?.type.shape[1];
+  return k !== undefined && isStatic(k) ? k : undefined;
+}
+
 /** A static extent of the output's spatial axis `i` (0: rows, 1: columns), if any. */
 function outExtent(c: KnobContext, i: number): number | undefined {
   const d = c.root.outputs[0].type.shape[2 + i];
@@ -77,6 +84,8 @@ export const CONV = defineFamily({
       [0, 1, 2, 3, 4, 6, 8], () => 0),
     knob('conv1x1.pack', 'pixel panels: 1 packed where they pay, 2 always, 3 never (pointwise GEMM)',
       range(1, 3), () => 1),
+    knob('conv1x1.order', 'tasks: 1 column blocks outermost (row blocks share a B panel), 2 row blocks '
+      + 'outermost (pointwise GEMM, unpacked)', range(1, 2), (c) => defaultOrder(pointwiseK(c))),
   ],
   // The packed path's vectors are the packing block: one register each.
   legal: (k, c) => tileFits('the direct tile', k['conv.oc'] * k['conv.wv'], k['conv.vec'], c)

@@ -47,6 +47,12 @@ function packedReduction(c: KnobContext): number | undefined {
   return isStatic(ch) && isStatic(kh) && isStatic(kw) ? ch * kh * kw : undefined;
 }
 
+/** The stride along the rows (1 when the attribute is absent). */
+function rowStride(c: KnobContext): number {
+  const s = c.root.attrs.strides;
+  return Array.isArray(s) && typeof s[0] === 'number' ? s[0] : 1;
+}
+
 /** Input channels per group (the pointwise GEMM's K), when static. */
 function pointwiseK(c: KnobContext): number | undefined {
   const k = c.root.inputs[1]?.type.shape[1];
@@ -75,7 +81,7 @@ export const CONV = defineFamily({
       + '3 rows where output planes are a multiple of 1 KiB (tested at run time when symbolic)', range(1, 3),
       (c) => defaultStore(packedReduction(c))),
     knob('dw.rows', 'output rows per tile (depthwise)', range(1, 8),
-      (c) => (depthwise2d(c) ? defaultRows(outExtent(c, 0)) : 4)),
+      (c) => (depthwise2d(c) ? defaultRows(outExtent(c, 0), rowStride(c)) : 4)),
     knob('dw.wv', 'vectors per row (depthwise)', range(1, 4), () => 2),
     knob('conv1x1.vec', 'lanes per pixel vector (pointwise GEMM)', vectorWidths, lanes),
     knob('conv1x1.tm', 'output channels per register tile (pointwise GEMM)', range(1, 8), () => 6),

@@ -73,8 +73,9 @@ export function lowerPointwise(ctx: LowerCtx): Lowering {
   };
   const V = knob(ctx.knobs, 'conv1x1.vec', ctx.target.vectorLanes);
   const order = defaultOrder(constOf(ICG)), shortK = order === ORDER_ROWS;
+  const [tm0, tn0] = defaultTile(constOf(OCG));
   const tiles: MMTiles = {
-    V, tm: knob(ctx.knobs, 'conv1x1.tm', 6), tn: knob(ctx.knobs, 'conv1x1.tn', 4),
+    V, tm: knob(ctx.knobs, 'conv1x1.tm', tm0), tn: knob(ctx.knobs, 'conv1x1.tn', tn0),
     mchunks: knob(ctx.knobs, 'conv1x1.mchunks', 0),
     rowsOuter: knob(ctx.knobs, 'conv1x1.order', order) === ORDER_ROWS,
   };
@@ -83,6 +84,16 @@ export function lowerPointwise(ctx: LowerCtx): Lowering {
     || (mode === PACK_AUTO && (shortK || alignedRows(P, V) || fewRowBlocks(OCG, tiles.tm)));
   const packed = skip ? null : packedBKernel(ctx, spec, tiles, mode === PACK_ALWAYS);
   return { kind: 'kernel', body: packed ?? microKernel(ctx, spec, tiles) };
+}
+
+/**
+ * The defaults of knobs conv1x1.tm and conv1x1.tn for m output channels per group (undefined:
+ * symbolic): 6 x 4, or 8 x 3 (the same 24 accumulators) where 6-row blocks would pad more than
+ * 1/16 of the rows and 8-row ones none (M = 16, 32).
+ */
+export function defaultTile(m: number | undefined): [number, number] {
+  const padded6 = m === undefined ? 0 : Math.ceil(m / 6) * 6 - m;
+  return m !== undefined && m % 8 === 0 && padded6 * 16 > m ? [8, 3] : [6, 4];
 }
 
 /**

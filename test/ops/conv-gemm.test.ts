@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import '../../ir/ops/conv.js';
 import { sym } from '../../ir/dim.js';
 import { broadcastAt } from '../../ir/ops/broadcast.js';
+import { defaultTile } from '../../ir/ops/conv-gemm.js';
 import { bufferAccess, coordsOf } from '../../ir/te-loops.js';
 import * as t from '../../ir/tir-build.js';
 import { expectClose, runOp, tensor } from './harness.js';
@@ -34,6 +35,7 @@ const CASES: Case[] = [
   { name: 'pixel tail (13x13), channel tail (M=13), bias', x: [1, 20, 13, 13], w: [13, 20, 1, 1],
     bias: true },
   { name: 'exact tiles', x: [1, 8, 8, 16], w: [12, 8, 1, 1] },
+  { name: '8 x 3 tiles by default (M = 32), pixel tail', x: [1, 36, 5, 21], w: [32, 36, 1, 1], bias: true },
   { name: 'batch 3, groups 3', x: [3, 12, 5, 7], w: [9, 4, 1, 1], group: 3, bias: true },
   { name: 'one channel out, K=1', x: [2, 1, 3, 40], w: [1, 1, 1, 1] },
   { name: '1-D', x: [2, 5, 37], w: [7, 5, 1] },
@@ -92,11 +94,18 @@ describe('pointwise conv as a GEMM', () => {
     expect(runCase({ ...c, x: [1, 32, 3, 13], w: [150, 32, 1, 1] })).not.toContain('bpanel'); // K = 32
   });
 
+  it('tiles 8 channels x 3 vectors where 6-channel blocks would pad more than 1/16 of the rows', () => {
+    expect([16, 32].map(defaultTile)).toEqual([[8, 3], [8, 3]]);
+    expect([24, 64, 96, 160, 20, undefined].map(defaultTile)).toEqual(new Array(6).fill([6, 4]));
+    const c = { name: '', x: [1, 40, 3, 40], w: [32, 40, 1, 1] };
+    expect(runCase(c)).toEqual(runCase({ ...c, knobs: { 'conv1x1.tm': 8, 'conv1x1.tn': 3 } }));
+  });
+
   it('orders the tasks row blocks outermost for short reductions, or when asked', () => {
-    const c = { name: '', x: [1, 40, 3, 40], w: [8, 40, 1, 1] };
+    const c = { name: '', x: [1, 40, 3, 40], w: [12, 40, 1, 1] };
     const panels = runCase(c), rows = runCase({ ...c, knobs: { 'conv1x1.order': 2 } });
     expect(rows).not.toEqual(panels);
-    const short = { ...c, x: [1, 32, 3, 40], w: [8, 32, 1, 1] };
+    const short = { ...c, x: [1, 32, 3, 40], w: [12, 32, 1, 1] };
     expect(runCase(short)).toEqual(runCase({ ...short, knobs: { 'conv1x1.order': 2 } }));
     expect(runCase(short)).not.toEqual(runCase({ ...short, knobs: { 'conv1x1.order': 1 } }));
   });

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import '../../ir/ops/conv.js';
 import { sym } from '../../ir/dim.js';
 import { broadcastAt } from '../../ir/ops/broadcast.js';
-import { defaultTile } from '../../ir/ops/conv-gemm.js';
+import { defaultTile, defaultTiles } from '../../ir/ops/conv-gemm.js';
 import { bufferAccess, coordsOf } from '../../ir/te-loops.js';
 import * as t from '../../ir/tir-build.js';
 import { expectClose, runOp, tensor } from './harness.js';
@@ -36,6 +36,8 @@ const CASES: Case[] = [
     bias: true },
   { name: 'exact tiles', x: [1, 8, 8, 16], w: [12, 8, 1, 1] },
   { name: '8 x 3 tiles by default (M = 32), pixel tail', x: [1, 36, 5, 21], w: [32, 36, 1, 1], bias: true },
+  { name: 'half-width vectors by default on 7x7, channel tail', x: [1, 40, 7, 7], w: [20, 40, 1, 1],
+    bias: true },
   { name: 'batch 3, groups 3', x: [3, 12, 5, 7], w: [9, 4, 1, 1], group: 3, bias: true },
   { name: 'one channel out, K=1', x: [2, 1, 3, 40], w: [1, 1, 1, 1] },
   { name: '1-D', x: [2, 5, 37], w: [7, 5, 1] },
@@ -99,6 +101,17 @@ describe('pointwise conv as a GEMM', () => {
     expect([24, 64, 96, 160, 20, undefined].map(defaultTile)).toEqual(new Array(6).fill([6, 4]));
     const c = { name: '', x: [1, 40, 3, 40], w: [32, 40, 1, 1] };
     expect(runCase(c)).toEqual(runCase({ ...c, knobs: { 'conv1x1.tm': 8, 'conv1x1.tn': 3 } }));
+  });
+
+  it('takes half-width pixel vectors on small planes they cover with fewer padded lanes', () => {
+    expect(defaultTiles(160, 49, 16)).toEqual({ vec: 8, tm: 3, tn: 7 }); // 56 lanes, not 64
+    expect(defaultTiles(160, 36, 16)).toEqual({ vec: 8, tm: 4, tn: 5 }); // 40, not 48
+    expect(defaultTiles(160, 64, 16)).toEqual({ vec: 16, tm: 6, tn: 4 });
+    expect(defaultTiles(32, 196, 16)).toEqual({ vec: 16, tm: 8, tn: 3 });
+    expect(defaultTiles(160, undefined, 16)).toEqual({ vec: 16, tm: 6, tn: 4 });
+    const c = { name: '', x: [1, 40, 7, 7], w: [20, 40, 1, 1] };
+    const knobs = { 'conv1x1.vec': 8, 'conv1x1.tm': 3, 'conv1x1.tn': 7 };
+    expect(runCase(c)).toEqual(runCase({ ...c, knobs }));
   });
 
   it('orders the tasks row blocks outermost for short reductions, or when asked', () => {

@@ -6,7 +6,7 @@
 
 import { isStatic } from '../../../ir/dim.js';
 import { intAttr } from '../../../ir/ops/attrs.js';
-import { defaultOrder, defaultTile } from '../../../ir/ops/conv-gemm.js';
+import { defaultOrder, defaultTiles } from '../../../ir/ops/conv-gemm.js';
 import { defaultStore } from '../../../ir/ops/conv-rows.js';
 import { defaultLanes, defaultRows, isDepthwise2d } from '../../../ir/ops/depthwise.js';
 import { SPATIAL_MIN_K } from '../../passes/pack-conv-weights.js';
@@ -59,6 +59,13 @@ function pointwiseM(c: KnobContext): number | undefined {
   return m !== undefined && isStatic(m) ? m / intAttr(c.root.attrs, 'group', 1) : undefined;
 }
 
+/** The pointwise GEMM's default tile (conv-gemm.ts, defaultTiles) for this conv's shapes. */
+function pointwiseTiles(c: KnobContext): { vec: number; tm: number; tn: number } {
+  const out = c.root.outputs[0].type.shape.slice(2);
+  const p = out.every(isStatic) ? out.reduce((a, b) => a * b, 1) : undefined;
+  return defaultTiles(pointwiseM(c), p, lanes(c));
+}
+
 /** Input channels per group (the pointwise GEMM's K), when static. */
 function pointwiseK(c: KnobContext): number | undefined {
   const k = c.root.inputs[1]?.type.shape[1];
@@ -89,11 +96,12 @@ export const CONV = defineFamily({
     knob('dw.rows', 'output rows per tile (depthwise)', range(1, 8),
       (c) => (depthwise2d(c) ? defaultRows(outExtent(c, 0), rowStride(c)) : 4)),
     knob('dw.wv', 'vectors per row (depthwise)', range(1, 4), () => 2),
-    knob('conv1x1.vec', 'lanes per pixel vector (pointwise GEMM)', vectorWidths, lanes),
+    knob('conv1x1.vec', 'lanes per pixel vector (pointwise GEMM)', vectorWidths,
+      (c) => pointwiseTiles(c).vec),
     knob('conv1x1.tm', 'output channels per register tile (pointwise GEMM)', range(1, 8),
-      (c) => defaultTile(pointwiseM(c))[0]),
-    knob('conv1x1.tn', 'max pixel vectors per register tile (pointwise GEMM)', range(1, 4),
-      (c) => defaultTile(pointwiseM(c))[1]),
+      (c) => pointwiseTiles(c).tm),
+    knob('conv1x1.tn', 'max pixel vectors per register tile (pointwise GEMM)', range(1, 8),
+      (c) => pointwiseTiles(c).tn),
     knob('conv1x1.mchunks', 'channel-block chunks per packed pixel panel, 0 automatic (pointwise GEMM)',
       [0, 1, 2, 3, 4, 6, 8], () => 0),
     knob('conv1x1.pack', 'pixel panels: 1 packed where they pay, 2 always, 3 never (pointwise GEMM)',

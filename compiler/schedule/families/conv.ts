@@ -7,7 +7,7 @@
 import { isStatic } from '../../../ir/dim.js';
 import { intAttr } from '../../../ir/ops/attrs.js';
 import { defaultOrder, defaultTiles } from '../../../ir/ops/conv-gemm.js';
-import { defaultStore } from '../../../ir/ops/conv-rows.js';
+import { defaultPackedVectors, defaultStore } from '../../../ir/ops/conv-rows.js';
 import { defaultLanes, defaultRows, isDepthwise2d } from '../../../ir/ops/depthwise.js';
 import { SPATIAL_MIN_K } from '../../passes/pack-conv-weights.js';
 import { defineFamily, type KnobContext, knob, lanes, range, tileFits, vectorWidths } from '../space.js';
@@ -72,6 +72,14 @@ function pointwiseK(c: KnobContext): number | undefined {
   return k !== undefined && isStatic(k) ? k : undefined;
 }
 
+/** KH*KW of a conv on packed weights [ceil(M/L)][C][KH][KW][L], when static. */
+function packedKernel(c: KnobContext): number | undefined {
+  const w = c.root.inputs[1]?.type.shape;
+  if (!w || w.length !== 5 || !intAttr(c.root.attrs, 'packedOc', 0)) return undefined;
+  const [, , kh, kw] = w;
+  return isStatic(kh) && isStatic(kw) ? kh * kw : undefined;
+}
+
 /** A static extent of the output's spatial axis `i` (0: rows, 1: columns), if any. */
 function outExtent(c: KnobContext, i: number): number | undefined {
   const d = c.root.outputs[0].type.shape[2 + i];
@@ -88,7 +96,8 @@ export const CONV = defineFamily({
       (c) => (shortDense(c) ? 8 : 6)),
     knob('conv.wv', 'max vectors per register tile along the width (direct nest)', range(1, 6),
       (c) => (depthwise(c) ? 4 : shortDense(c) ? 2 : 3)),
-    knob('conv.ocv', 'channel vectors per tile (packed weights)', range(1, 4), () => 2),
+    knob('conv.ocv', 'channel vectors per tile (packed weights)', range(1, 4),
+      (c) => defaultPackedVectors(packedKernel(c), rowStride(c))),
     knob('conv.px', 'max pixels per tile (packed weights)', range(1, 12), () => 8),
     knob('conv.store', 'packed-weight stores: 1 a scatter per pixel, 2 rows of pixels via a scratch, '
       + '3 rows where output planes are a multiple of 1 KiB (tested at run time when symbolic)', range(1, 3),

@@ -15,7 +15,8 @@
 // (symbolic 128x128 input, minimum of 30 runs, 1 thread) 32->32 3x3 on 64x64 859 -> 348 us,
 // 16->16 on 128x128 641 -> 441, all its 3x3 convs together 11.0 -> 7.2 ms; resnet18's stem (7x7
 // stride 2, 112x112 planes of 49 KiB) 1322 -> 1156 us; yolo_tiny's 44x44 planes keep the scatter
-// (rows measured 1034 -> 1151 us on its largest conv).
+// (rows measured 1034 -> 1151 us on its largest conv). The packed kernel's channel-vector default
+// (defaultPackedVectors) lives here too, beside the other store-and-tile defaults.
 
 import { byteSize } from '../dtype.js';
 import type { LowerCtx, OutputSink, TensorAccess } from '../te.js';
@@ -40,6 +41,19 @@ const ALIASED_PLANE = 1024;
  */
 export function defaultStore(k: number | undefined): number {
   return k !== undefined && k <= MAX_K_ROWS ? ROWS : BY_PLANE;
+}
+
+/**
+ * The default of knob conv.ocv (channel vectors per tile of the packed kernel, ./conv.ts) for a
+ * window of `taps` KH*KW taps (undefined: symbolic) and row stride `stride`: 3 for 1x1 stride-1
+ * convs (pack-conv-weights packs those only on small planes, 7x7 = one 7-pixel row per tile:
+ * 21 accumulators instead of 14, each input broadcast feeding 3 FMAs), else 2. Measured
+ * (mobilenetv2, 1 thread, per-call minimum of 40 alternating runs, two sessions each, 2 -> 3):
+ * conv_head 320->1280 on 7x7 514/498 -> 481/477 us, 160->960 on 7x7 239/243 -> 212/204,
+ * 187/191 -> 185/176, 183/186 -> 185/177.
+ */
+export function defaultPackedVectors(taps: number | undefined, stride: number): number {
+  return taps === 1 && stride === 1 ? 3 : 2;
 }
 
 /**

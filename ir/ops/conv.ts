@@ -31,7 +31,7 @@ import {
   WINDOW_ATTRS, checkWindowOfInput, windowOf, windowOut,
 } from './attrs.js';
 import { isPointwise, lowerPointwise } from './conv-gemm.js';
-import { rowStoreCondition, storeRows } from './conv-rows.js';
+import { defaultPackedVectors, rowStoreCondition, storeRows } from './conv-rows.js';
 import { isPlainDepthwise, lowerDepthwise } from './depthwise.js';
 import { choose } from './window-interior.js';
 import { attr, type AttrValues } from './attr-schema.js';
@@ -212,8 +212,9 @@ function lowerConv(ctx: LowerCtx): Lowering {
  * the C*KH*KW-long reduction), or, for short reductions, as rows of pixels (./conv-rows.ts).
  * Tails: channel blocks past M clamp their weight reads and mask their stores; pixels past OW
  * clamp their reads and skip their stores.
- *   conv.ocv  channel vectors per tile (TOV, default 2)    conv.px  max pixels per tile (default 8:
- *   more spills: 2*TP accumulators + 2 weights + TP broadcasts must fit 32 registers)
+ *   conv.ocv  channel vectors per tile (TOV, default 2; 3 for 1x1 stride 1: ./conv-rows.ts)
+ *   conv.px  max pixels per tile (default 8: more spills: TOV*TP accumulators + TOV weights + TP
+ *   broadcasts must fit 32 registers)
  *   conv.store  1 scatter, 2 rows, 3 rows for output planes of a multiple of 1 KiB, tested at run
  *   time when symbolic (default 2 for reductions up to 64, else 3)
  */
@@ -226,7 +227,8 @@ function lowerPacked(ctx: LowerCtx, V: number): Lowering {
   const [KH, KW] = win.kernel, [sH, sW] = win.strides, [dH, dW] = win.dilations;
   const [pT, pL] = [padBeginExpr(win, 0, H, OH), padBeginExpr(win, 1, W, OW)];
   if (!isZero(pT) || !isZero(pL)) throw new Error('internal: packed conv expects explicit padding');
-  const TOV = Math.min(knob(ctx.knobs, 'conv.ocv', 2), MB), MT = Math.ceil(MB / TOV);
+  const TOV = Math.min(knob(ctx.knobs, 'conv.ocv', defaultPackedVectors(KH * KW, sH)), MB);
+  const MT = Math.ceil(MB / TOV);
   const owC = constOf(OW), TPmax = knob(ctx.knobs, 'conv.px', 8);
   const TP = owC === undefined ? TPmax : Math.ceil(owC / Math.ceil(owC / TPmax));
   const pxTail = owC === undefined || owC % TP !== 0, ocTail = M % (TOV * V) !== 0;

@@ -4,7 +4,8 @@
 // Two schedules:
 //   microKernel    B read in place; the parallel axis fuses (batch, column block, row block), so
 //                  consecutive tasks share one B panel (the operand swept M/TM times is the small
-//                  one, A, instead of B).
+//                  one, A, instead of B), or with tiles.rowsOuter (batch, row block, column block),
+//                  for short K, where B is small and the output's stores are what costs.
 //   packedBKernel  each task first copies its B panel (K x TN*V, zero past N) into a 64-byte
 //                  aligned scratch, then runs a chunk of row blocks on it: B rows whose stride is
 //                  not a multiple of a vector (a 13x13 image) no longer split cache lines, and edge
@@ -52,6 +53,12 @@ export interface BPanels {
 /** The register tile as the caller's knobs set it (see the file comment). */
 export interface MMTiles {
   readonly V: number; readonly tm: number; readonly tn: number; readonly mchunks?: number;
+  /**
+   * microKernel only: row blocks outermost, so that consecutive tasks sweep the columns of one
+   * row block (TM output rows written as long contiguous streams, B re-read once per row block)
+   * instead of sharing one B panel.
+   */
+  readonly rowsOuter?: boolean;
 }
 
 /** Largest packed B panel (elements): 128 KiB of f32 on a task's stack. */
@@ -135,7 +142,9 @@ function tile(ctx: LowerCtx, s: MMSpec, g: Geometry, bc: readonly Expr[], mb: Ex
 export function microKernel(ctx: LowerCtx, s: MMSpec, tiles: MMTiles): Stmt {
   const g = geometry(ctx, s, tiles);
   const pv = ctx.fresh('p');
-  const [flatB, nb, mb] = unflatten(pv, [prodExpr(s.batch), g.NB, g.MB]);
+  const order = tiles.rowsOuter ? [g.MB, g.NB] : [g.NB, g.MB];
+  const [flatB, o1, o2] = unflatten(pv, [prodExpr(s.batch), ...order]);
+  const [nb, mb] = tiles.rowsOuter ? [o2, o1] : [o1, o2];
   const bc = s.batch.length ? unflatten(flatB, s.batch) : [];
   const panels = s.bPanels;
   const bAt: BSource = panels && panels.lanes === g.V

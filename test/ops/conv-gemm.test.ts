@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import '../../ir/ops/conv.js';
 import { sym } from '../../ir/dim.js';
 import { broadcastAt } from '../../ir/ops/broadcast.js';
+import { defaultTile, defaultTiles } from '../../ir/ops/conv-gemm.js';
 import { bufferAccess, coordsOf } from '../../ir/te-loops.js';
 import * as t from '../../ir/tir-build.js';
 import { expectClose, runOp, tensor } from './harness.js';
@@ -34,6 +35,9 @@ const CASES: Case[] = [
   { name: 'pixel tail (13x13), channel tail (M=13), bias', x: [1, 20, 13, 13], w: [13, 20, 1, 1],
     bias: true },
   { name: 'exact tiles', x: [1, 8, 8, 16], w: [12, 8, 1, 1] },
+  { name: '8 x 3 tiles by default (M = 32), pixel tail', x: [1, 36, 5, 21], w: [32, 36, 1, 1], bias: true },
+  { name: 'half-width vectors by default on 7x7, channel tail', x: [1, 40, 7, 7], w: [20, 40, 1, 1],
+    bias: true },
   { name: 'batch 3, groups 3', x: [3, 12, 5, 7], w: [9, 4, 1, 1], group: 3, bias: true },
   { name: 'one channel out, K=1', x: [2, 1, 3, 40], w: [1, 1, 1, 1] },
   { name: '1-D', x: [2, 5, 37], w: [7, 5, 1] },
@@ -48,8 +52,17 @@ const CASES: Case[] = [
   { name: 'narrow last column block, whole vectors (8x10)', x: [1, 6, 8, 10], w: [7, 6, 1, 1] },
   { name: 'packed: narrow last column block (14x14)', x: [1, 12, 14, 14], w: [20, 12, 1, 1], bias: true,
     knobs: { 'conv1x1.pack': 2 } },
-  // Packed pixel panels (taken by default when a panel serves >= 4 channel blocks).
-  { name: 'packed by default: 60 channels, 13x13', x: [1, 10, 13, 13], w: [60, 10, 1, 1], bias: true },
+  // Packed pixel panels (taken by default for K > 32 on unaligned rows when a panel serves >= 17
+  // channel blocks).
+  { name: 'packed by default: 40 -> 120 channels, 13x13', x: [1, 40, 13, 13], w: [120, 40, 1, 1],
+    bias: true },
+  // Short reductions (K <= 32) sweep the columns of one row block per task, B in place.
+  { name: 'rows outer by default: 10 -> 60 channels, 13x13', x: [1, 10, 13, 13], w: [60, 10, 1, 1],
+    bias: true },
+  { name: 'rows outer: batch 2, groups 2, channel tail', x: [2, 8, 3, 11], w: [14, 4, 1, 1], group: 2,
+    knobs: { 'conv1x1.order': 2, 'conv1x1.tm': 4 } },
+  { name: 'rows outer: symbolic batch and spatial dims', x: [2, 9, 4, 23], w: [13, 9, 1, 1], bias: true,
+    symbolic: true, knobs: { 'conv1x1.order': 2 } },
   { name: 'packed: pixel and channel tails, 3 chunks', x: [1, 7, 5, 9], w: [31, 7, 1, 1],
     knobs: { 'conv1x1.pack': 2, 'conv1x1.mchunks': 3 } },
   { name: 'packed: batch 2, groups 2, one tile column', x: [2, 8, 3, 5], w: [14, 4, 1, 1], group: 2,
@@ -72,12 +85,42 @@ describe('pointwise conv as a GEMM', () => {
     expect(d).toEqual(e);
   });
 
-  it('packs pixel panels only where a panel serves enough channel blocks, or when asked', () => {
-    const c = { name: '', x: [1, 4, 3, 40], w: [8, 4, 1, 1] };
+  it('packs pixel panels by default only for K > 32 on unaligned rows with >= 17 channel blocks', () => {
+    const c = { name: '', x: [1, 40, 3, 13], w: [8, 40, 1, 1] };
     expect(runCase(c)).not.toContain('bpanel');
     expect(runCase({ ...c, knobs: { 'conv1x1.pack': 2 } })).toContain('bpanel');
-    expect(runCase({ ...c, w: [96, 4, 1, 1] })).toContain('bpanel');
-    expect(runCase({ ...c, w: [96, 4, 1, 1], knobs: { 'conv1x1.pack': 3 } })).not.toContain('bpanel');
+    expect(runCase({ ...c, w: [150, 40, 1, 1] })).toContain('bpanel');
+    expect(runCase({ ...c, w: [96, 40, 1, 1] })).not.toContain('bpanel'); // 16 blocks of 6
+    expect(runCase({ ...c, w: [150, 40, 1, 1], knobs: { 'conv1x1.pack': 3 } })).not.toContain('bpanel');
+    expect(runCase({ ...c, x: [1, 40, 4, 12], w: [150, 40, 1, 1] })).not.toContain('bpanel'); // 48 pixels
+    expect(runCase({ ...c, x: [1, 32, 3, 13], w: [150, 32, 1, 1] })).not.toContain('bpanel'); // K = 32
+  });
+
+  it('tiles 8 channels x 3 vectors where 6-channel blocks would pad more than 1/16 of the rows', () => {
+    expect([16, 32].map(defaultTile)).toEqual([[8, 3], [8, 3]]);
+    expect([24, 64, 96, 160, 20, undefined].map(defaultTile)).toEqual(new Array(6).fill([6, 4]));
+    const c = { name: '', x: [1, 40, 3, 40], w: [32, 40, 1, 1] };
+    expect(runCase(c)).toEqual(runCase({ ...c, knobs: { 'conv1x1.tm': 8, 'conv1x1.tn': 3 } }));
+  });
+
+  it('takes half-width pixel vectors on small planes they cover with fewer padded lanes', () => {
+    expect(defaultTiles(160, 49, 16)).toEqual({ vec: 8, tm: 3, tn: 7 }); // 56 lanes, not 64
+    expect(defaultTiles(160, 36, 16)).toEqual({ vec: 8, tm: 4, tn: 5 }); // 40, not 48
+    expect(defaultTiles(160, 64, 16)).toEqual({ vec: 16, tm: 6, tn: 4 });
+    expect(defaultTiles(32, 196, 16)).toEqual({ vec: 16, tm: 8, tn: 3 });
+    expect(defaultTiles(160, undefined, 16)).toEqual({ vec: 16, tm: 6, tn: 4 });
+    const c = { name: '', x: [1, 40, 7, 7], w: [20, 40, 1, 1] };
+    const knobs = { 'conv1x1.vec': 8, 'conv1x1.tm': 3, 'conv1x1.tn': 7 };
+    expect(runCase(c)).toEqual(runCase({ ...c, knobs }));
+  });
+
+  it('orders the tasks row blocks outermost for short reductions, or when asked', () => {
+    const c = { name: '', x: [1, 40, 3, 40], w: [12, 40, 1, 1] };
+    const panels = runCase(c), rows = runCase({ ...c, knobs: { 'conv1x1.order': 2 } });
+    expect(rows).not.toEqual(panels);
+    const short = { ...c, x: [1, 32, 3, 40], w: [12, 32, 1, 1] };
+    expect(runCase(short)).toEqual(runCase({ ...short, knobs: { 'conv1x1.order': 2 } }));
+    expect(runCase(short)).not.toEqual(runCase({ ...short, knobs: { 'conv1x1.order': 1 } }));
   });
 });
 

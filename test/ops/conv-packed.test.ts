@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import '../../ir/ops/conv.js';
 import { sym } from '../../ir/dim.js';
 import { packOc } from '../../compiler/passes/pack-conv-weights.js';
-import { defaultStore } from '../../ir/ops/conv-rows.js';
+import { defaultPackedVectors, defaultStore } from '../../ir/ops/conv-rows.js';
 import { expectClose, inferOp, runOp, tensor } from './harness.js';
 import { convRef } from './ref.js';
 
@@ -43,6 +43,8 @@ const CASES: Case[] = [
   { name: 'stride 2 dilation 2, odd block count', x: [2, 5, 11, 17], w: [40, 5, 3, 3], strides: [2, 2],
     dilations: [2, 2] },
   { name: '1x1 stride 2', x: [1, 70, 6, 9], w: [17, 70, 1, 1], strides: [2, 2], bias: true },
+  { name: '1x1 stride 1 on 7x7, 3 channel vectors per tile by default, block tail', x: [1, 24, 7, 7],
+    w: [100, 24, 1, 1], bias: true },
   { name: '1x1 stride 1 on a 7x7 plane (a small-plane pointwise conv)', x: [1, 40, 7, 7], w: [36, 40, 1, 1],
     bias: true },
   { name: '7x7 serial kw, one channel vector', x: [1, 3, 12, 15], w: [9, 3, 7, 7], knobs: { 'conv.ocv': 1 } },
@@ -82,6 +84,14 @@ describe('conv with packed weights', () => {
     expect(y.shape).toEqual([1, 20, 6, 6]);
     expect(() => inferOp('conv', [{ dtype: f32, shape: [1, 3, 8, 8] },
       { dtype: f32, shape: [3, 3, 3, 3, 16] }, null], attrs)).toThrow(/packed weight blocks/);
+  });
+});
+
+describe('the default channel vectors per tile (conv.ocv)', () => {
+  it('is 3 for 1x1 stride-1 convs (small planes), else 2', () => {
+    expect(defaultPackedVectors(1, 1)).toBe(3);
+    expect([defaultPackedVectors(1, 2), defaultPackedVectors(9, 1), defaultPackedVectors(undefined, 1)])
+      .toEqual([2, 2, 2]);
   });
 });
 

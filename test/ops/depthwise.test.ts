@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import '../../ir/ops/conv.js';
 import { sym } from '../../ir/dim.js';
+import { defaultRows } from '../../ir/ops/depthwise.js';
 import { expectClose, runOp, tensor } from './harness.js';
 import { convRef } from './ref.js';
 
@@ -56,10 +57,24 @@ const CASES: Case[] = [
     knobs: { 'dw.rows': 6 } },
   { name: 'stride 2 pad 1 over an even extent (end padding never read)', x: [1, 3, 16, 40],
     strides: [2, 2], pads: [1, 1, 1, 1], knobs: { 'dw.rows': 3 } },
+  // Deeper default row tiles on planes of at most 56 input rows (defaultRows).
+  { name: 'pad 1, 28 rows (7-row tiles)', x: [1, 3, 28, 30], pads: [1, 1, 1, 1] },
+  { name: 'pad 1 stride 2, 56 -> 28 rows (7-row tiles)', x: [1, 2, 56, 40], strides: [2, 2],
+    pads: [1, 1, 1, 1] },
+  { name: 'pad 1, 20 rows (5-row tiles)', x: [1, 2, 20, 24], pads: [1, 1, 1, 1] },
 ];
 
 describe('depthwise conv', () => {
   for (const c of CASES) it(c.name, () => runDepthwise(c));
+
+  it('takes deeper row tiles by default on planes of at most 56 input rows', () => {
+    expect([7, 14, 16].map((oh) => defaultRows(oh))).toEqual([7, 7, 8]);
+    expect([28, 56, 20, 24, 17].map((oh) => defaultRows(oh))).toEqual([7, 7, 5, 6, 4]);
+    expect(defaultRows(28, 2)).toBe(7);
+    expect(defaultRows(56, 2)).toBe(4); // 112 input rows
+    expect(defaultRows(112)).toBe(4);
+    expect(defaultRows(undefined)).toBe(4);
+  });
 
   it('pads at run time for symbolic h and w (SAME_UPPER, stride 2)', () => {
     const shape = [2, 3, 7, 19];

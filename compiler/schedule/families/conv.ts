@@ -6,7 +6,8 @@
 
 import { isStatic } from '../../../ir/dim.js';
 import { intAttr } from '../../../ir/ops/attrs.js';
-import { defaultStore } from '../../../ir/ops/conv-rows.js';
+import { defaultOrder, defaultTiles } from '../../../ir/ops/conv-gemm.js';
+import { defaultPackedVectors, defaultStore } from '../../../ir/ops/conv-rows.js';
 import { defaultLanes, defaultRows, isDepthwise2d } from '../../../ir/ops/depthwise.js';
 import { SPATIAL_MIN_K } from '../../passes/pack-conv-weights.js';
 import { defineFamily, type KnobContext, knob, lanes, range, tileFits, vectorWidths } from '../space.js';
@@ -46,6 +47,39 @@ function packedReduction(c: KnobContext): number | undefined {
   return isStatic(ch) && isStatic(kh) && isStatic(kw) ? ch * kh * kw : undefined;
 }
 
+/** The stride along the rows (1 when the attribute is absent). */
+function rowStride(c: KnobContext): number {
+  const s = c.root.attrs.strides;
+  return Array.isArray(s) && typeof s[0] === 'number' ? s[0] : 1;
+}
+
+/** Output channels per group (the pointwise GEMM's M), when static. */
+function pointwiseM(c: KnobContext): number | undefined {
+  const m = c.root.inputs[1]?.type.shape[0];
+  return m !== undefined && isStatic(m) ? m / intAttr(c.root.attrs, 'group', 1) : undefined;
+}
+
+/** The pointwise GEMM's default tile (conv-gemm.ts, defaultTiles) for this conv's shapes. */
+function pointwiseTiles(c: KnobContext): { vec: number; tm: number; tn: number } {
+  const out = c.root.outputs[0].type.shape.slice(2);
+  const p = out.every(isStatic) ? out.reduce((a, b) => a * b, 1) : undefined;
+  return defaultTiles(pointwiseM(c), p, lanes(c));
+}
+
+/** Input channels per group (the pointwise GEMM's K), when static. */
+function pointwiseK(c: KnobContext): number | undefined {
+  const k = c.root.inputs[1]?.type.shape[1];
+  return k !== undefined && isStatic(k) ? k : undefined;
+}
+
+/** KH*KW of a conv on packed weights [ceil(M/L)][C][KH][KW][L], when static. */
+function packedKernel(c: KnobContext): number | undefined {
+  const w = c.root.inputs[1]?.type.shape;
+  if (!w || w.length !== 5 || !intAttr(c.root.attrs, 'packedOc', 0)) return undefined;
+  const [, , kh, kw] = w;
+  return isStatic(kh) && isStatic(kw) ? kh * kw : undefined;
+}
+
 /** A static extent of the output's spatial axis `i` (0: rows, 1: columns), if any. */
 function outExtent(c: KnobContext, i: number): number | undefined {
   const d = c.root.outputs[0].type.shape[2 + i];
@@ -62,21 +96,27 @@ export const CONV = defineFamily({
       (c) => (shortDense(c) ? 8 : 6)),
     knob('conv.wv', 'max vectors per register tile along the width (direct nest)', range(1, 6),
       (c) => (depthwise(c) ? 4 : shortDense(c) ? 2 : 3)),
-    knob('conv.ocv', 'channel vectors per tile (packed weights)', range(1, 4), () => 2),
+    knob('conv.ocv', 'channel vectors per tile (packed weights)', range(1, 4),
+      (c) => defaultPackedVectors(packedKernel(c), rowStride(c))),
     knob('conv.px', 'max pixels per tile (packed weights)', range(1, 12), () => 8),
     knob('conv.store', 'packed-weight stores: 1 a scatter per pixel, 2 rows of pixels via a scratch, '
       + '3 rows where output planes are a multiple of 1 KiB (tested at run time when symbolic)', range(1, 3),
       (c) => defaultStore(packedReduction(c))),
     knob('dw.rows', 'output rows per tile (depthwise)', range(1, 8),
-      (c) => (depthwise2d(c) ? defaultRows(outExtent(c, 0)) : 4)),
+      (c) => (depthwise2d(c) ? defaultRows(outExtent(c, 0), rowStride(c)) : 4)),
     knob('dw.wv', 'vectors per row (depthwise)', range(1, 4), () => 2),
-    knob('conv1x1.vec', 'lanes per pixel vector (pointwise GEMM)', vectorWidths, lanes),
-    knob('conv1x1.tm', 'output channels per register tile (pointwise GEMM)', range(1, 8), () => 6),
-    knob('conv1x1.tn', 'max pixel vectors per register tile (pointwise GEMM)', range(1, 4), () => 4),
+    knob('conv1x1.vec', 'lanes per pixel vector (pointwise GEMM)', vectorWidths,
+      (c) => pointwiseTiles(c).vec),
+    knob('conv1x1.tm', 'output channels per register tile (pointwise GEMM)', range(1, 8),
+      (c) => pointwiseTiles(c).tm),
+    knob('conv1x1.tn', 'max pixel vectors per register tile (pointwise GEMM)', range(1, 8),
+      (c) => pointwiseTiles(c).tn),
     knob('conv1x1.mchunks', 'channel-block chunks per packed pixel panel, 0 automatic (pointwise GEMM)',
       [0, 1, 2, 3, 4, 6, 8], () => 0),
     knob('conv1x1.pack', 'pixel panels: 1 packed where they pay, 2 always, 3 never (pointwise GEMM)',
       range(1, 3), () => 1),
+    knob('conv1x1.order', 'tasks: 1 column blocks outermost (row blocks share a B panel), 2 row blocks '
+      + 'outermost (pointwise GEMM, unpacked)', range(1, 2), (c) => defaultOrder(pointwiseK(c))),
   ],
   // The packed path's vectors are the packing block: one register each.
   legal: (k, c) => tileFits('the direct tile', k['conv.oc'] * k['conv.wv'], k['conv.vec'], c)

@@ -10,9 +10,8 @@
 // their flat offset (ir/te-loops.ts), so fused epilogues over same-shaped tensors load vectors.
 //
 // Schedule (knobs; the tile of ./gemm-micro.ts): conv1x1.vec (lanes), conv1x1.tm (output
-// channels per register tile, default 6), conv1x1.tn (pixel vectors per register tile, default 4:
-// 24 accumulators, 4 pixel vectors and a broadcast weight fit the 32 vector registers of
-// AVX-512), conv1x1.mchunks (channel-block chunks per packed panel, 0: automatic), and
+// channels per register tile) and conv1x1.tn (pixel vectors per register tile; defaults in
+// pointwiseTile below), conv1x1.mchunks (channel-block chunks per packed panel, 0: automatic), and
 // conv1x1.pack: 1 packs the pixel panels when a panel serves enough channel blocks (default), 2
 // always packs (when K allows), 3 never does.
 // Measured (1 thread, 512->1000 channels on 13x13, onnxruntime time / kestrel time): 0.69 reading
@@ -22,10 +21,28 @@ import type { LowerCtx, Lowering } from '../te.js';
 import type { Expr, Stmt } from '../tir.js';
 import { add, floordiv, imm, mul } from '../tir-build.js';
 import { coordsOf } from '../te-loops.js';
-import { LOWER_FAIL, intAttr, knob, prodExpr, readWindow } from './attrs.js';
+import { LOWER_FAIL, constOf, intAttr, knob, prodExpr, readWindow } from './attrs.js';
 import { type MMSpec, type MMTiles, microKernel, packedBKernel } from './gemm-micro.js';
 
 const PACK_AUTO = 1, PACK_ALWAYS = 2, PACK_NEVER = 3;
+
+/**
+ * Default register tile (conv1x1.tm x conv1x1.tn) for `m` output channels per group reduced over
+ * `k` inputs: 8 channels x 3 pixel vectors (24 accumulators; 8 broadcasts and 3 panel loads per
+ * 24 FMAs) where the register file has 32 vectors, m >= 24 and 64 < k < 512; 6 x 4 elsewhere.
+ * Measured on AVX-512 in whole models (1 thread, kernel µs, 6x4 -> 8x3, both load orders):
+ * squeezenet's 256->32 on 27x27 140 -> 130, 128->32 77 -> 71, 384->64 on 13x13 96 -> 86, 256->48
+ * 50 -> 46; mobilenetv2's 144->24 on 56x56 252 -> 213, 96->24 175 -> 151, 192->32 on 28x28 134 ->
+ * 108. Short reductions lose a little (16->96 on 112x112 597 -> 626, 24->144 on 56x56 219 -> 230,
+ * squeezenet's 16->64 on 55x55 115 -> 123), so do 32->16 on 112x112 and, by about 5%, 576->96 on
+ * 14x14 and 960->160 on 7x7; 512->1000 on 13x13 is about equal.
+ */
+export function pointwiseTile(vectorRegisters: number | undefined, m: number | undefined,
+  k: number | undefined): { tm: number; tn: number } {
+  const tall = (vectorRegisters ?? 32) >= 32 && m !== undefined && m >= 24 && k !== undefined
+    && k > 64 && k < 512;
+  return tall ? { tm: 8, tn: 3 } : { tm: 6, tn: 4 };
+}
 
 /** Whether this conv is pointwise: the matrix-product lowering below applies. */
 export function isPointwise(ctx: LowerCtx): boolean {
@@ -56,9 +73,10 @@ export function lowerPointwise(ctx: LowerCtx): Lowering {
     bIndex: (bc, k, j) => add(mul(add(mul(bc[0], C), add(mul(bc[1], ICG), k)), P), j),
     emit, vectorizable: out.vectorizable,
   };
+  const dflt = pointwiseTile(ctx.target.vectorRegisters, constOf(OCG), constOf(ICG));
   const tiles: MMTiles = {
-    V: knob(ctx.knobs, 'conv1x1.vec', ctx.target.vectorLanes), tm: knob(ctx.knobs, 'conv1x1.tm', 6),
-    tn: knob(ctx.knobs, 'conv1x1.tn', 4), mchunks: knob(ctx.knobs, 'conv1x1.mchunks', 0),
+    V: knob(ctx.knobs, 'conv1x1.vec', ctx.target.vectorLanes), tm: knob(ctx.knobs, 'conv1x1.tm', dflt.tm),
+    tn: knob(ctx.knobs, 'conv1x1.tn', dflt.tn), mchunks: knob(ctx.knobs, 'conv1x1.mchunks', 0),
   };
   const mode = knob(ctx.knobs, 'conv1x1.pack', PACK_AUTO);
   const packed = mode === PACK_NEVER ? null : packedBKernel(ctx, spec, tiles, mode === PACK_ALWAYS);

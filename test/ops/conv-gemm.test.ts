@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import '../../ir/ops/conv.js';
 import { sym } from '../../ir/dim.js';
 import { broadcastAt } from '../../ir/ops/broadcast.js';
+import { pointwiseTile } from '../../ir/ops/conv-gemm.js';
 import { bufferAccess, coordsOf } from '../../ir/te-loops.js';
 import * as t from '../../ir/tir-build.js';
 import { expectClose, runOp, tensor } from './harness.js';
@@ -78,6 +79,19 @@ describe('pointwise conv as a GEMM', () => {
     expect(runCase({ ...c, knobs: { 'conv1x1.pack': 2 } })).toContain('bpanel');
     expect(runCase({ ...c, w: [96, 4, 1, 1] })).toContain('bpanel');
     expect(runCase({ ...c, w: [96, 4, 1, 1], knobs: { 'conv1x1.pack': 3 } })).not.toContain('bpanel');
+  });
+
+  it('takes an 8 x 3 tile by default for 24+ channels over 65..511 inputs on 32 registers', () => {
+    expect(pointwiseTile(32, 32, 256)).toEqual({ tm: 8, tn: 3 });
+    expect(pointwiseTile(32, 16, 256)).toEqual({ tm: 6, tn: 4 }); // few channels
+    expect(pointwiseTile(32, 96, 16)).toEqual({ tm: 6, tn: 4 }); // short reduction
+    expect(pointwiseTile(32, 1000, 512)).toEqual({ tm: 6, tn: 4 });
+    expect(pointwiseTile(16, 32, 256)).toEqual({ tm: 6, tn: 4 });
+    expect(pointwiseTile(32, undefined, 256)).toEqual({ tm: 6, tn: 4 });
+    // The default itself (no knobs) is correct on tails: 36 channels, 13x13 pixels, K=80.
+    const tall = runCase({ name: '', x: [1, 80, 13, 13], w: [36, 80, 1, 1], bias: true });
+    expect(tall).toEqual(runCase({ name: '', x: [1, 80, 13, 13], w: [36, 80, 1, 1], bias: true,
+      knobs: { 'conv1x1.tm': 8, 'conv1x1.tn': 3 } }));
   });
 });
 

@@ -4,8 +4,9 @@
 // GEMM (ir/ops/conv-gemm.ts: conv1x1.*). Every knob of every path is listed; a path ignores the
 // others.
 
-import { isStatic } from '../../../ir/dim.js';
+import { type Dim, isStatic } from '../../../ir/dim.js';
 import { intAttr } from '../../../ir/ops/attrs.js';
+import { pointwiseTile } from '../../../ir/ops/conv-gemm.js';
 import { defaultStore } from '../../../ir/ops/conv-rows.js';
 import { defaultLanes, defaultRows, isDepthwise2d } from '../../../ir/ops/depthwise.js';
 import { SPATIAL_MIN_K } from '../../passes/pack-conv-weights.js';
@@ -46,6 +47,15 @@ function packedReduction(c: KnobContext): number | undefined {
   return isStatic(ch) && isStatic(kh) && isStatic(kw) ? ch * kh * kw : undefined;
 }
 
+/** ir/ops/conv-gemm.ts's default tile for this conv's weights [M, C/group, 1...] when static. */
+function pointwiseDefault(c: KnobContext): { tm: number; tn: number } {
+  const w = c.root.inputs[1]?.type.shape, g = intAttr(c.root.attrs, 'group', 1);
+  const st = (d: Dim | undefined): number | undefined =>
+    d !== undefined && isStatic(d) ? d : undefined;
+  const m = st(w?.[0]);
+  return pointwiseTile(c.target.vectorRegisters, m === undefined ? m : m / g, st(w?.[1]));
+}
+
 /** A static extent of the output's spatial axis `i` (0: rows, 1: columns), if any. */
 function outExtent(c: KnobContext, i: number): number | undefined {
   const d = c.root.outputs[0].type.shape[2 + i];
@@ -71,8 +81,10 @@ export const CONV = defineFamily({
       (c) => (depthwise2d(c) ? defaultRows(outExtent(c, 0)) : 4)),
     knob('dw.wv', 'vectors per row (depthwise)', range(1, 4), () => 2),
     knob('conv1x1.vec', 'lanes per pixel vector (pointwise GEMM)', vectorWidths, lanes),
-    knob('conv1x1.tm', 'output channels per register tile (pointwise GEMM)', range(1, 8), () => 6),
-    knob('conv1x1.tn', 'max pixel vectors per register tile (pointwise GEMM)', range(1, 4), () => 4),
+    knob('conv1x1.tm', 'output channels per register tile (pointwise GEMM)', range(1, 8),
+      (c) => pointwiseDefault(c).tm),
+    knob('conv1x1.tn', 'max pixel vectors per register tile (pointwise GEMM)', range(1, 4),
+      (c) => pointwiseDefault(c).tn),
     knob('conv1x1.mchunks', 'channel-block chunks per packed pixel panel, 0 automatic (pointwise GEMM)',
       [0, 1, 2, 3, 4, 6, 8], () => 0),
     knob('conv1x1.pack', 'pixel panels: 1 packed where they pay, 2 always, 3 never (pointwise GEMM)',

@@ -71,6 +71,9 @@ const CASES: Case[] = [
   { name: 'max 3x3 strides 2x1, asymmetric pads, 4-row tiles, one vector per tile', op: 'max_pool',
     x: [2, 1, 17, 40], kernel: [3, 3], strides: [2, 1], pads: [1, 0, 1, 2], out: [9, 40],
     knobs: { 'pool.rows': 4, 'pool.wv': 1 } },
+  // The default width tile on 32 registers is 4 vectors: a 55-wide output row is one tile.
+  { name: 'max 3x3 s2, 111 wide: one 4-vector tile per row with a lane tail', op: 'max_pool',
+    x: [1, 2, 11, 111], kernel: [3, 3], strides: [2, 2], out: [5, 55] },
   { name: 'max 2x2 s2 ceil, 8-row tiles over 5 output rows', op: 'max_pool', x: [1, 2, 9, 21],
     kernel: [2, 2], strides: [2, 2], ceil: true, out: [5, 11], knobs: { 'pool.rows': 8 } },
 ];

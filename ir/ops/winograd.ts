@@ -28,12 +28,10 @@ import { attr, type AttrValues } from './attr-schema.js';
 import { declareOp } from './declare.js';
 import type { InferCtx, OpDef } from './registry.js';
 
-/** Output tile sizes with a transform below (alpha = m + 2). */
-export const WINOGRAD_TILES = [2, 4] as const;
-
 /**
- * The filter transform G (alpha x 3) per tile size: U = G g G^T. compiler/passes/winograd-conv.ts
- * applies it at compile time; the input and output transforms below are its hand-factored duals.
+ * The filter transform G (alpha x 3) per output tile size m (alpha = m + 2): U = G g G^T.
+ * compiler/passes/winograd-conv.ts applies it at compile time; the input and output transforms below
+ * are its hand-factored duals. Its keys are the tile sizes with transforms.
  */
 export const WINOGRAD_G: Readonly<Record<number, readonly (readonly number[])[]>> = {
   2: [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]],
@@ -115,7 +113,7 @@ const TILE_ATTRS = {
 type TileAttrs = AttrValues<typeof TILE_ATTRS>;
 
 function checkTile(a: TileAttrs, ctx: InferCtx): void {
-  if (!(WINOGRAD_TILES as readonly number[]).includes(a.tile)) {
+  if (!WINOGRAD_G[a.tile]) { // the tile sizes with transforms are G's keys
     ctx.fail(INPUT_MISMATCH, `winograd tile ${a.tile} is not 2 or 4`);
   }
   if (a.pads.length !== 4) ctx.fail(INPUT_MISMATCH, `winograd pads has ${a.pads.length} entries, expected 4`);
